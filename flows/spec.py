@@ -1,0 +1,50 @@
+"""The description of a node type (its SPEC): what the palette, the inspector and the validator read.
+
+It lives in `flows` because it is part of the document model; `nodes` fills one in per node type.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import marshmallow
+
+CATEGORIES = ("event", "connector", "transform", "branch", "control")
+
+
+@dataclass(frozen=True)
+class Port:
+    name: str
+    label: str = ""
+    record: str | None = None  # canonical record type carried, e.g. "order"; None = any JSON
+
+
+@dataclass(frozen=True)
+class NodeSpec:
+    type: str  # "transform.map"
+    version: int  # the current type_version; older versions stay registered beside it
+    category: str  # one of CATEGORIES
+    title: str
+    description: str
+    inputs: tuple[Port, ...]
+    outputs: tuple[Port, ...]
+    config: type[marshmallow.Schema]  # config fields; load() errors become problems
+    # Config paths that hold JSONata, checked at validate time: "expression", "rules[].when", "body".
+    expressions: tuple[str, ...] = ()
+    # Config path whose values add output ports, e.g. "rules[].port" for branch.choice.
+    dynamic_outputs: str | None = None
+    icon: str = ""
+    tags: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def trigger(self) -> bool:
+        return self.category == "event"
+
+    def output_names(self, config: dict) -> list[str]:
+        """Static output ports plus those the config adds (dynamic_outputs)."""
+        names = [p.name for p in self.outputs]
+        if self.dynamic_outputs:
+            key, _, sub = self.dynamic_outputs.partition("[].")
+            for item in (config or {}).get(key) or []:
+                if isinstance(item, dict) and isinstance(item.get(sub), str) and item[sub] not in names:
+                    names.append(item[sub])
+        return names

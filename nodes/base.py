@@ -1,0 +1,75 @@
+"""The contract between node types and the runtime that executes them.
+
+A node module has `SPEC` (flows.spec.NodeSpec), an optional `prepare(config, env) -> prepared` that
+does once per deployed version what must not be done per message (compile JSONata), and
+`run(prepared, message, ctx)` which yields `(port, message)` pairs. What a node needs from the
+runtime is declared here as Protocols and passed in as `ctx`; nodes never import the runtime.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterator, Mapping, Protocol
+
+TECHNICAL = "technical"  # timeout, 5xx, connection: retrying may help
+BUSINESS = "business"  # unknown SKU, missing ship-to, mapping error: a person must fix data or flow
+
+
+class NodeError(Exception):
+    """A step failed. The runtime retries it if `retryable` and attempts remain, else routes the
+    message to the node's `error` port, or to the dead-letter queue when that port is not wired."""
+
+    def __init__(self, code: str, message: str, *, error_class: str = BUSINESS, retryable: bool = False,
+                 field: str | None = None, retry_after_s: float | None = None, details: Any = None):
+        super().__init__(message)
+        self.code = code  # "http_5xx", "timeout", "mapping_error", "unknown_sku", ...
+        self.message = message
+        self.error_class = error_class
+        self.retryable = retryable
+        self.field = field  # config field or message path it concerns
+        self.retry_after_s = retry_after_s  # a server's Retry-After, honoured over our backoff
+        self.details = details  # JSON-able extra, e.g. {"position": 12, "status": 503}
+
+    def to_dict(self) -> dict:
+        d = {"code": self.code, "message": self.message, "class": self.error_class, "retryable": self.retryable}
+        if self.field:
+            d["field"] = self.field
+        if self.details is not None:
+            d["details"] = self.details
+        return d
+
+
+class Ledger(Protocol):
+    def claim(self, scope: str, key: str, run_id: str) -> str | None:
+        """Record `key` in `scope` for run_id; return None if new, or the run id that claimed it first."""
+
+
+class Context(Protocol):
+    """What a running step may use. The runtime implements it; tests may pass a simple object."""
+
+    workspace: str
+    flow_id: str
+    flow_version: int
+    run_id: str
+    node_id: str
+    attempt: int  # 1 for the first try
+    params: Mapping[str, Any]  # the flow's params with their values, also bound as $name in JSONata
+    ledger: Ledger
+
+    def idempotency_key(self, business_key: str | None = None) -> str:
+        """Stable across retries and replays of the same (flow, business key, node)."""
+
+    def respond(self, status: int, body: Any, headers: Mapping[str, str] | None = None) -> None:
+        """Answer the webhook caller of a `respond: sync` trigger."""
+
+    def connection(self, name: str) -> Mapping[str, Any]:
+        """A named connection of the workspace (base URL, credentials), secrets decrypted."""
+
+    def log(self, message: str) -> None: ...
+
+
+class PrepareEnv(Protocol):
+    """What `prepare` gets: the flow params, so expressions can be checked against them."""
+
+    params: Mapping[str, Any]
+
+
+Emit = Iterator[tuple[str, Any]]
