@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any, Iterator, Mapping, Protocol
 
+from nodes import expression
+
 TECHNICAL = "technical"  # timeout, 5xx, connection: retrying may help
 BUSINESS = "business"  # unknown SKU, missing ship-to, mapping error: a person must fix data or flow
 
@@ -73,3 +75,28 @@ class PrepareEnv(Protocol):
 
 
 Emit = Iterator[tuple[str, Any]]
+
+
+def bindings(ctx: Context) -> dict[str, Any]:
+    """The JSONata variables of a step: each flow param as `$name`, and `$run` (id, flow, node, attempt).
+    `$run` is reserved: a param of that name is shadowed."""
+    run = {"id": ctx.run_id, "flow": ctx.flow_id, "node": ctx.node_id, "attempt": ctx.attempt}
+    return {**dict(ctx.params or {}), "run": run}
+
+
+def compile_field(source: str, field: str, code: str = "expression_invalid") -> expression.Expression:
+    """Compile the JSONata of config `field` in `prepare`; a NodeError naming the field if it does not compile."""
+    try:
+        return expression.compile(source)
+    except expression.ExpressionError as err:
+        raise NodeError(code, f"{field}: {err.code}: {err.message}", field=field, details=err.to_dict()) from None
+
+
+def evaluate_field(expr: expression.Expression, data: Any, ctx: Context, field: str,
+                   code: str = "expression_error") -> Any:
+    """Evaluate a compiled config expression on a message; a business NodeError (not retryable) if it fails,
+    carrying the JSONata code and position, because only a fix to the flow or the data can help."""
+    try:
+        return expr.evaluate(data, bindings(ctx))
+    except expression.ExpressionError as err:
+        raise NodeError(code, f"{field}: {err.code}: {err.message}", field=field, details=err.to_dict()) from None

@@ -1,0 +1,219 @@
+"""connector.http: call a REST endpoint and pass its JSON answer on.
+
+The node only classifies failures (technical and retryable, or business and final); the runtime owns
+the retry loop and backoff (`retry` config), so a worker never sleeps inside a step.
+"""
+from __future__ import annotations
+
+import base64
+import datetime
+import email.utils
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from flows.spec import NodeSpec, Port
+from nodes import template
+from nodes.base import TECHNICAL, Context, Emit, NodeError, PrepareEnv, compile_field, evaluate_field
+from nodes.expression import Expression
+
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+EXCERPT = 500  # characters of a failed response's body kept in the error
+
+
+def _template(value: str) -> None:
+    try:
+        template.parse(value)
+    except template.TemplateError as err:
+        raise ValidationError(err.message) from None
+
+
+class Auth(Schema):
+    """How the request authenticates."""
+
+    type = fields.String(load_default="none", validate=validate.OneOf(("none", "basic", "bearer", "api_key")),
+                         metadata={"title": "Type"})
+    username = fields.String(validate=_template, metadata={"title": "Username", "format": "template"})
+    password = fields.String(validate=_template, metadata={"title": "Password", "format": "secret"})
+    token = fields.String(validate=_template, metadata={"title": "Bearer token", "format": "secret"})
+    header = fields.String(load_default="X-API-Key", validate=validate.Regexp(r"^[A-Za-z0-9-]+$"),
+                           metadata={"title": "API key header"})
+    key = fields.String(validate=_template, metadata={"title": "API key", "format": "secret"})
+
+    @validates_schema
+    def credentials(self, data: dict, **kwargs: Any) -> None:
+        needed = {"basic": ("username", "password"), "bearer": ("token",), "api_key": ("key",)}
+        missing = {k: [f"required for {data.get('type')} auth"]
+                   for k in needed.get(data.get("type"), ()) if not data.get(k)}
+        if missing:
+            raise ValidationError(missing)
+
+
+class Retry(Schema):
+    """The retry policy the runtime applies to retryable failures."""
+
+    max_attempts = fields.Integer(strict=True, load_default=3, validate=validate.Range(1, 20),
+                                  metadata={"title": "Max attempts"})
+    backoff_s = fields.Float(load_default=1.0, validate=validate.Range(0, 3600),
+                             metadata={"title": "Backoff (s)", "description": "Doubles after each attempt"})
+
+
+class Config(Schema):
+    """The request and how to judge its answer."""
+
+    method = fields.String(load_default="POST", validate=validate.OneOf(METHODS), metadata={"title": "Method"})
+    url = fields.String(required=True, validate=[validate.Length(min=1), _template], metadata={
+        "title": "URL", "format": "template",
+        "description": "{{param}} from the flow params, {{$.order.number}} from the message"})
+    headers = fields.Dict(keys=fields.String(validate=validate.Regexp(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")),
+                          values=fields.String(validate=_template, metadata={"format": "template"}),
+                          load_default=dict, metadata={"title": "Headers"})
+    auth = fields.Nested(Auth, load_default=lambda: Auth().load({}), metadata={"title": "Authentication"})
+    body = fields.String(load_default=None, allow_none=True, metadata={
+        "title": "Body", "format": "jsonata",
+        "description": "JSONata of the request body; empty: the message (not sent with GET)"})
+    timeout_s = fields.Float(load_default=10.0, validate=validate.Range(0, 300, min_inclusive=False),
+                             metadata={"title": "Timeout (s)"})
+    retry = fields.Nested(Retry, load_default=lambda: Retry().load({}), metadata={"title": "Retry"})
+    ok_statuses = fields.List(fields.Integer(strict=True, validate=validate.Range(100, 599)), load_default=None,
+                              allow_none=True, metadata={"title": "OK statuses",
+                                                         "description": "Statuses that count as success; "
+                                                         "empty: any 2xx"})
+
+
+SPEC = NodeSpec(
+    type="connector.http", version=1, category="connector", title="HTTP request",
+    description="Calls a REST API; 5xx, 429, timeouts and connection errors are retried.",
+    inputs=(Port("in"),), outputs=(Port("out", "Response"), Port("error", "Request failed")), config=Config,
+    expressions=("body",), icon="globe", tags=("http", "rest"),
+)
+
+
+@dataclass
+class Prepared:
+    method: str
+    url: template.Template
+    headers: dict[str, template.Template]
+    auth: dict = field(repr=False)  # holds secrets
+    body: Expression | None
+    timeout_s: float
+    ok_statuses: frozenset[int] | None
+    _local: threading.local = field(default_factory=threading.local, repr=False)
+
+    def session(self) -> requests.Session:
+        # requests.Session is not documented as thread-safe: one per worker thread, reused for keep-alive
+        if not hasattr(self._local, "session"):
+            self._local.session = requests.Session()
+        return self._local.session
+
+
+def prepare(config: dict, env: PrepareEnv) -> Prepared:
+    return Prepared(
+        method=config["method"], url=template.parse(config["url"]),
+        headers={k: template.parse(v) for k, v in config["headers"].items()}, auth=config["auth"],
+        body=compile_field(config["body"], "body") if config.get("body") else None,
+        timeout_s=config["timeout_s"],
+        ok_statuses=frozenset(config["ok_statuses"]) if config.get("ok_statuses") else None)
+
+
+def run(prepared: Prepared, message: Any, ctx: Context) -> Emit:
+    url = _fill(lambda: prepared.url.render_url(ctx.params, message), "url")
+    headers = {"Accept": "application/json"}
+    headers.update(_credentials(prepared.auth, ctx, message))
+    if prepared.method != "GET":
+        headers["Idempotency-Key"] = ctx.idempotency_key()
+    headers.update({k: _fill(lambda t=t: t.render(ctx.params, message), f"headers.{k}")
+                    for k, t in prepared.headers.items()})
+    kwargs: dict[str, Any] = {}
+    if prepared.body is not None:
+        kwargs["json"] = evaluate_field(prepared.body, message, ctx, "body")
+    elif prepared.method not in ("GET", "DELETE"):
+        kwargs["json"] = message
+    try:
+        response = prepared.session().request(prepared.method, url, headers=headers, timeout=prepared.timeout_s,
+                                              **kwargs)
+    except requests.Timeout as err:
+        raise NodeError("timeout", f"{prepared.method} {url}: no answer within {prepared.timeout_s} s",
+                        error_class=TECHNICAL, retryable=True, details={"url": url, "reason": str(err)}) from None
+    except (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema, requests.exceptions.MissingSchema,
+            requests.exceptions.InvalidHeader) as err:
+        raise NodeError("invalid_request", f"{prepared.method} {url}: {err}", field="url") from None
+    except requests.RequestException as err:
+        raise NodeError("connection_error", f"{prepared.method} {url}: {err}", error_class=TECHNICAL,
+                        retryable=True, details={"url": url, "reason": str(err)}) from None
+    _check(prepared, response)
+    yield "out", _parsed(response)
+
+
+def _fill(render: Any, field_name: str) -> str:
+    try:
+        return render()
+    except template.TemplateError as err:
+        raise NodeError("template_error", f"{field_name}: {err.message}", field=field_name,
+                        details={"position": err.position}) from None
+
+
+def _credentials(auth: dict, ctx: Context, message: Any) -> dict[str, str]:
+    def value(name: str) -> str:
+        return _fill(lambda: template.parse(auth[name]).render(ctx.params, message), f"auth.{name}")
+
+    kind = auth.get("type", "none")
+    if kind == "basic":
+        # RFC 7617: UTF-8 is the charset servers announce and expect
+        pair = f"{value('username')}:{value('password')}".encode("utf-8")
+        return {"Authorization": "Basic " + base64.b64encode(pair).decode("ascii")}
+    if kind == "bearer":
+        return {"Authorization": f"Bearer {value('token')}"}
+    if kind == "api_key":
+        return {auth.get("header") or "X-API-Key": value("key")}
+    return {}
+
+
+def _check(prepared: Prepared, response: requests.Response) -> None:
+    status = response.status_code
+    ok = status in prepared.ok_statuses if prepared.ok_statuses else 200 <= status < 300
+    if ok:
+        return
+    where = f"{prepared.method} {response.url}"
+    details = {"status": status, "body": response.text[:EXCERPT]}
+    if status == 429:
+        retry_after = _retry_after(response.headers.get("Retry-After"))
+        raise NodeError("http_429", f"{where}: 429 too many requests", error_class=TECHNICAL, retryable=True,
+                        retry_after_s=retry_after, details={**details, "retry_after_s": retry_after})
+    if status >= 500 or status == 408:
+        raise NodeError("http_5xx" if status >= 500 else "timeout", f"{where}: {status} {response.reason}",
+                        error_class=TECHNICAL, retryable=True, details=details)
+    code = "http_4xx" if 400 <= status < 500 else "http_unexpected_status"
+    raise NodeError(code, f"{where}: {status} {response.reason}", details=details)
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Retry-After is either delta-seconds or an HTTP date (RFC 9110 section 10.2.3)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:  # HTTP dates are GMT
+        when = when.replace(tzinfo=datetime.timezone.utc)
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _parsed(response: requests.Response) -> Any:
+    if "json" in response.headers.get("Content-Type", "").lower() and response.content:
+        try:
+            return response.json()
+        except (ValueError, json.JSONDecodeError):
+            pass
+    return {"status": response.status_code, "text": response.text}

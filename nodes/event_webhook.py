@@ -1,0 +1,43 @@
+"""event.webhook: a flow's HTTP trigger. The web layer persists the request as a run; this node hands it on.
+
+`respond: sync` keeps the caller waiting (up to `timeout_s`) for the reply of a `control.respond` node.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, fields, validate
+
+from flows.spec import NodeSpec, Port
+from nodes.base import Context, Emit
+
+METHODS = ("POST", "PUT", "PATCH", "GET")
+
+
+class Config(Schema):
+    """Where the webhook listens and how it answers."""
+
+    path = fields.String(required=True, validate=[validate.Regexp(r"^[a-z0-9][a-z0-9_/-]*$"),
+                                                  validate.Length(max=200)],
+                         metadata={"title": "Path", "description": "Called as /hooks/<workspace>/<path>",
+                                   "examples": ["orders"]})
+    method = fields.String(load_default="POST", validate=validate.OneOf(METHODS),
+                           metadata={"title": "Method"})
+    respond = fields.String(load_default="async", validate=validate.OneOf(("async", "sync")),
+                            metadata={"title": "Respond", "description": "async: 202 with the run id at once; "
+                                      "sync: the reply of a control.respond node"})
+    timeout_s = fields.Integer(strict=True, load_default=30, validate=validate.Range(1, 300),
+                               metadata={"title": "Timeout (s)",
+                                         "description": "How long a sync caller waits before a 504"})
+
+
+SPEC = NodeSpec(
+    type="event.webhook", version=1, category="event", title="Webhook",
+    description="Starts a run for each HTTP request to the flow's hook path.",
+    inputs=(), outputs=(Port("out", "Request body"),), config=Config, icon="webhook",
+    tags=("trigger", "http"),
+)
+
+
+def run(config: dict, message: Any, ctx: Context) -> Emit:
+    yield "out", message
