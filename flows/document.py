@@ -1,0 +1,321 @@
+"""The flow document `crossdock.flow/1`: its marshmallow schema, `load` (checked and normalised) and
+`dump` (a fixed key order, so flow JSON diffs and merges cleanly in git).
+"""
+from __future__ import annotations
+
+import copy
+import json
+import math
+import re
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
+
+from flows import migrate
+from flows.problem import Problem
+
+ID_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+PARAM_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")  # params are bound as $name in JSONata
+PARAM_TYPES = ("string", "number", "integer", "boolean", "object", "array")
+DEFAULT_RETRY = {"max_attempts": 5, "backoff_s": 2}
+INVALID = "invalid_document"
+
+
+# JSON has no implicit conversions: "5" is not a number and 1 is not true, so the stock fields are too lenient.
+class Text(fields.String):
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str):
+            raise self.make_error("invalid")
+        return value
+
+
+class Number(fields.Field):
+    default_error_messages = {"invalid": "Not a valid number."}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise self.make_error("invalid")
+        return value
+
+
+class Integer(fields.Field):
+    default_error_messages = {"invalid": "Not a valid integer."}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.make_error("invalid")
+        return value
+
+
+class Boolean(fields.Field):
+    default_error_messages = {"invalid": "Not a valid boolean."}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
+def _id(**kwargs) -> Text:
+    return Text(validate=validate.Regexp(ID_PATTERN, error="Must be 1-64 letters, digits, '_', '.' or '-'."),
+                **kwargs)
+
+
+def _check_schema_id(value: str) -> None:
+    if value != migrate.CURRENT:
+        raise ValidationError(f"Unknown schema {value!r}; this version reads {migrate.CURRENT!r}.")
+
+
+_PARAM_CHECKS = {
+    "string": lambda v: isinstance(v, str),
+    "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "boolean": lambda v: isinstance(v, bool),
+    "object": lambda v: isinstance(v, dict),
+    "array": lambda v: isinstance(v, list),
+}
+
+
+class ParamSchema(Schema):
+    type = Text(load_default="string", validate=validate.OneOf(PARAM_TYPES))
+    default = fields.Raw(allow_none=True)
+    description = Text(load_default="")
+    required = Boolean(load_default=False)
+    secret = Boolean()
+
+    @validates_schema
+    def default_matches_type(self, data, **kwargs):
+        value = data.get("default")
+        if value is not None and not _PARAM_CHECKS[data["type"]](value):
+            raise ValidationError(f"Default is not of type {data['type']}.", field_name="default")
+
+
+class RetrySchema(Schema):
+    max_attempts = Integer(load_default=DEFAULT_RETRY["max_attempts"], validate=validate.Range(1, 100))
+    backoff_s = Number(load_default=DEFAULT_RETRY["backoff_s"], validate=validate.Range(0, 86400))
+
+
+class SettingsSchema(Schema):
+    sequence_key = Text(validate=validate.Length(1, 200))  # message path whose value orders runs
+    business_key = Text(validate=validate.Length(1, 200))  # message path shown and searched as "PO 4711"
+    retry = fields.Nested(RetrySchema, load_default=lambda: dict(DEFAULT_RETRY))
+
+
+class PositionSchema(Schema):
+    x = Number(required=True)
+    y = Number(required=True)
+
+
+class NodeSchema(Schema):
+    id = _id(required=True)
+    type = Text(required=True, validate=validate.Length(1, 100))
+    type_version = Integer(load_default=1, validate=validate.Range(min=1))
+    name = Text(validate=validate.Length(max=200))
+    notes = Text(load_default="")
+    config = fields.Dict(keys=Text(), values=fields.Raw(allow_none=True), load_default=dict)
+    position = fields.Nested(PositionSchema, load_default=lambda: {"x": 0, "y": 0})
+    disabled = Boolean()
+
+    @post_load
+    def name_defaults_to_id(self, data, **kwargs):
+        data.setdefault("name", data["id"])
+        return data
+
+
+class EdgeSchema(Schema):
+    id = _id(required=True)
+    source = _id(required=True)
+    source_port = Text(required=True, validate=validate.Length(1, 64))
+    target = _id(required=True)
+    target_port = Text(required=True, validate=validate.Length(1, 64))
+
+
+class ViewportSchema(Schema):
+    x = Number(required=True)
+    y = Number(required=True)
+    zoom = Number(required=True, validate=validate.Range(min=0, min_inclusive=False))
+
+
+class FlowSchema(Schema):
+    schema = Text(required=True, validate=_check_schema_id)
+    id = _id(required=True)
+    name = Text(validate=validate.Length(max=200))
+    description = Text(load_default="")
+    params = fields.Dict(keys=Text(validate=validate.Regexp(PARAM_NAME, error="Not a valid parameter name.")),
+                         values=fields.Nested(ParamSchema), load_default=dict)
+    settings = fields.Nested(SettingsSchema, load_default=lambda: {"retry": dict(DEFAULT_RETRY)})
+    nodes = fields.List(fields.Nested(NodeSchema), load_default=list)
+    edges = fields.List(fields.Nested(EdgeSchema), load_default=list)
+    viewport = fields.Nested(ViewportSchema)
+    samples = fields.Dict(keys=Text(), values=fields.Raw(allow_none=True))  # named example inputs
+
+    @post_load
+    def name_defaults_to_id(self, data, **kwargs):
+        data.setdefault("name", data["id"])
+        return data
+
+
+def load(doc: Any) -> tuple[dict | None, list[Problem]]:
+    """The document upgraded, checked and with defaults filled, or None and the problems (never raises)."""
+    try:
+        doc = migrate.upgrade(doc)
+        if not isinstance(doc, dict):
+            return None, [Problem(INVALID, "A flow document must be a JSON object.")]
+        problems = _duplicate_ids(doc)
+        try:
+            data = FlowSchema().load(doc)
+        except ValidationError as err:
+            problems = _schema_problems(err.messages, doc) + problems
+            data = None
+        if problems:
+            return None, problems
+        return dump(copy.deepcopy(data)), []
+    except Exception as exc:  # a contract: garbage in gives problems out, never a traceback
+        return None, [Problem(INVALID, f"The document could not be read ({type(exc).__name__}).")]
+
+
+def error_paths(messages: Any, schema: Schema | fields.Field | None, path: str = "") -> list[tuple[str, str]]:
+    """(JSON path, message) for each marshmallow error, e.g. ("nodes[2].type", "Missing data for required field.").
+
+    Walks the schema beside the errors so a Dict's "key"/"value" wrappers do not show up in paths."""
+    out: list[tuple[str, str]] = []
+    if isinstance(schema, fields.Nested):
+        schema = schema.schema
+    if isinstance(messages, list):
+        for msg in messages:
+            if isinstance(msg, (dict, list)):
+                out += error_paths(msg, schema, path)
+            else:
+                out.append((path, str(msg)))
+        return out
+    if not isinstance(messages, dict):
+        return [(path, str(messages))]
+    for key, sub in messages.items():
+        if key == "_schema":
+            out += error_paths(sub, schema, path)
+        elif isinstance(key, int):
+            inner = schema.inner if isinstance(schema, fields.List) else schema
+            out += error_paths(sub, inner, f"{path}[{key}]")
+        elif isinstance(schema, fields.Dict) and isinstance(sub, dict) and set(sub) <= {"key", "value"}:
+            here = _join(path, key)
+            out += error_paths(sub.get("key", []), None, here)
+            out += error_paths(sub.get("value", []), schema.value_field, here)
+        else:
+            child = _field(schema, key)
+            out += error_paths(sub, child, _join(path, key))
+    return out
+
+
+def _field(schema: Any, key: Any) -> Any:
+    if isinstance(schema, Schema):
+        for name, fld in schema.fields.items():
+            if (fld.data_key or name) == key:
+                return fld
+    return None
+
+
+def _join(path: str, key: Any) -> str:
+    key = str(key)
+    if not re.match(r"^[A-Za-z_][A-Za-z0-9_-]*$", key):
+        return f"{path}[{json.dumps(key)}]"
+    return f"{path}.{key}" if path else key
+
+
+def _schema_problems(messages: dict, doc: dict) -> list[Problem]:
+    problems = []
+    for path, msg in error_paths(messages, FlowSchema()):
+        node = _id_at(doc, "nodes", path)
+        edge = _id_at(doc, "edges", path)
+        problems.append(Problem(INVALID, msg, node=node, edge=edge, field=path or None))
+    return problems
+
+
+def _id_at(doc: dict, key: str, path: str) -> str | None:
+    """The id of the node or edge a path points into, so the canvas can mark it."""
+    m = re.match(rf"^{key}\[(\d+)\]", path)
+    items = doc.get(key)
+    if not m or not isinstance(items, list) or int(m.group(1)) >= len(items):
+        return None
+    item = items[int(m.group(1))]
+    return item.get("id") if isinstance(item, dict) and isinstance(item.get("id"), str) else None
+
+
+def _duplicate_ids(doc: dict) -> list[Problem]:
+    problems = []
+    for key, what in (("nodes", "node"), ("edges", "edge")):
+        items = doc.get(key)
+        if not isinstance(items, list):
+            continue
+        seen: set[str] = set()
+        for i, item in enumerate(items):
+            ident = item.get("id") if isinstance(item, dict) else None
+            if not isinstance(ident, str):
+                continue
+            if ident in seen:
+                problems.append(Problem(INVALID, f"Duplicate {what} id {ident!r}.", field=f"{key}[{i}].id",
+                                        **{what: ident}))
+            seen.add(ident)
+    return problems
+
+
+_ORDER = {
+    "flow": ("schema", "id", "name", "description", "params", "settings", "nodes", "edges", "viewport", "samples"),
+    "param": ("type", "default", "description", "required", "secret"),
+    "settings": ("sequence_key", "business_key", "retry"),
+    "retry": ("max_attempts", "backoff_s"),
+    # position before config: moving a node then changes one line, not one after a long mapping
+    "node": ("id", "type", "type_version", "name", "notes", "disabled", "position", "config"),
+    "position": ("x", "y"),
+    "edge": ("id", "source", "source_port", "target", "target_port"),
+    "viewport": ("x", "y", "zoom"),
+}
+
+
+def dump(doc: dict) -> dict:
+    """`doc` with keys in a fixed order: nodes and edges as given, params and config keys sorted."""
+    out = _ordered(doc, "flow")
+    if isinstance(out.get("params"), dict):
+        out["params"] = {k: _ordered(v, "param") for k, v in sorted(out["params"].items())}
+    if isinstance(out.get("settings"), dict):
+        out["settings"] = _ordered(out["settings"], "settings")
+        if isinstance(out["settings"].get("retry"), dict):
+            out["settings"]["retry"] = _ordered(out["settings"]["retry"], "retry")
+    if isinstance(out.get("nodes"), list):
+        out["nodes"] = [_dump_node(n) for n in out["nodes"]]
+    if isinstance(out.get("edges"), list):
+        out["edges"] = [_ordered(e, "edge") for e in out["edges"]]
+    if isinstance(out.get("viewport"), dict):
+        out["viewport"] = _ordered(out["viewport"], "viewport")
+    return out
+
+
+def dumps(doc: dict) -> str:
+    """The text to store or commit: `dump` order, two-space indent, trailing newline."""
+    return json.dumps(dump(doc), indent=2, ensure_ascii=False) + "\n"
+
+
+def _dump_node(node: Any) -> Any:
+    node = _ordered(node, "node")
+    if isinstance(node, dict):
+        if isinstance(node.get("position"), dict):
+            node["position"] = _ordered(node["position"], "position")
+        if isinstance(node.get("config"), dict):
+            node["config"] = _sorted(node["config"])
+    return node
+
+
+def _ordered(obj: Any, kind: str) -> Any:
+    if not isinstance(obj, dict):
+        return obj
+    known = _ORDER[kind]
+    out = {k: obj[k] for k in known if k in obj}
+    out.update((k, obj[k]) for k in sorted(obj, key=str) if k not in known)  # unknown keys last, still stable
+    return out
+
+
+def _sorted(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _sorted(value[k]) for k in sorted(value, key=str)}
+    if isinstance(value, list):
+        return [_sorted(v) for v in value]
+    return value

@@ -1,0 +1,243 @@
+"""Checks a flow document as a graph against the node specs, returning problems instead of raising,
+plus the pure wiring look-ups the runtime plans with. The only module that imports networkx.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Callable, Mapping
+
+import networkx as nx
+from marshmallow import ValidationError
+
+from flows import document
+from flows.problem import ERROR, WARNING, Problem
+from flows.spec import NodeSpec
+
+ExpressionCheck = Callable[[str], "Problem | None"]
+REQUIRED_MESSAGE = "Missing data for required field."
+
+
+def spec_for(specs: Mapping[str, NodeSpec], type_: Any, version: Any = 1) -> NodeSpec | None:
+    """The spec of `type_` at `version`: the current one under "type", older ones under "type@version"."""
+    if not isinstance(type_, str):
+        return None
+    older = specs.get(f"{type_}@{version}")
+    if older is not None:
+        return older
+    spec = specs.get(type_)
+    return spec if spec is not None and spec.version == version else None
+
+
+def validate(flow: Any, specs: Mapping[str, NodeSpec], check_expression: ExpressionCheck | None = None) -> list[Problem]:
+    """Every problem of `flow`: schema problems alone if it does not load, else the graph and config problems."""
+    try:
+        doc, problems = document.load(flow)
+        if doc is None:
+            return problems
+        resolved = {n["id"]: spec_for(specs, n["type"], n["type_version"]) for n in doc["nodes"]}
+        problems = []
+        for node in doc["nodes"]:
+            problems += _node_problems(node, specs, resolved[node["id"]], check_expression)
+        edge_problems, graph = _edge_problems(doc, resolved)
+        problems += edge_problems
+        problems += _reach_problems(doc, resolved, graph)
+        problems += _cycle_problems(doc, graph)
+        problems += _route_problems(doc, resolved)
+        return problems
+    except Exception as exc:  # the contract is "never raises"; a bug here must not hide the flow from the canvas
+        return [Problem("validator_error", f"The flow could not be checked ({type(exc).__name__}: {exc}).")]
+
+
+def successors(flow: dict) -> dict[tuple[str, str], list[tuple[str, str]]]:
+    """(node id, output port) -> [(target node id, input port)], in edge order; disabled nodes receive nothing."""
+    nodes = {n.get("id"): n for n in flow.get("nodes") or [] if isinstance(n, dict)}
+    out: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for edge in flow.get("edges") or []:
+        if not isinstance(edge, dict):
+            continue
+        src, tgt = nodes.get(edge.get("source")), nodes.get(edge.get("target"))
+        if src is None or tgt is None or src.get("disabled") or tgt.get("disabled"):
+            continue
+        targets = out.setdefault((edge["source"], edge.get("source_port")), [])
+        if (edge["target"], edge.get("target_port")) not in targets:  # a duplicate edge must not deliver twice
+            targets.append((edge["target"], edge.get("target_port")))
+    return out
+
+
+def triggers(flow: dict, specs: Mapping[str, NodeSpec]) -> list[str]:
+    """Ids of the enabled trigger (event) nodes, in document order."""
+    found = []
+    for node in flow.get("nodes") or []:
+        if not isinstance(node, dict) or node.get("disabled"):
+            continue
+        spec = spec_for(specs, node.get("type"), node.get("type_version", 1))
+        if spec is not None and spec.trigger:
+            found.append(node["id"])
+    return found
+
+
+def _node_problems(node: dict, specs: Mapping[str, NodeSpec], spec: NodeSpec | None,
+                   check_expression: ExpressionCheck | None) -> list[Problem]:
+    nid, ntype, version = node["id"], node["type"], node["type_version"]
+    if spec is None:
+        current = specs.get(ntype)
+        if current is None:
+            return [Problem("unknown_node_type", f"Unknown node type {ntype!r}.", node=nid)]
+        return [Problem("unsupported_type_version",
+                        f"{ntype} version {version} is not available (this installation has version {current.version}).",
+                        node=nid)]
+    # a disabled node may be half configured; say so, but do not block deploy
+    severity = WARNING if node.get("disabled") else ERROR
+    problems = []
+    try:
+        spec.config().load(node["config"])
+    except ValidationError as err:
+        for path, msg in document.error_paths(err.messages, spec.config()):
+            code = "config_missing" if msg == REQUIRED_MESSAGE else "config_invalid"
+            problems.append(Problem(code, msg, node=nid, field=path or None, severity=severity))
+    if check_expression is not None:
+        for path in spec.expressions:
+            for where, source in _values_at(node["config"], path):
+                if not isinstance(source, str) or not source.strip():
+                    continue  # absent or empty optional value; a required one is the config schema's to report
+                found = _check(check_expression, source)
+                if found is not None:
+                    problems.append(dataclasses.replace(found, node=nid, field=where, severity=severity))
+    return problems
+
+
+def _check(check_expression: ExpressionCheck, source: str) -> Problem | None:
+    try:
+        return check_expression(source)
+    except Exception as exc:
+        return Problem("expression_invalid", f"The expression could not be checked ({type(exc).__name__}).")
+
+
+def _values_at(config: dict, path: str) -> list[tuple[str, Any]]:
+    """Concrete (path, value) pairs for a spec path such as "rules[].when" -> ("rules[0].when", ...)."""
+    found: list[tuple[str, Any]] = [("", config)]
+    for part in path.split("."):
+        many = part.endswith("[]")
+        key = part[:-2] if many else part
+        deeper = []
+        for where, value in found:
+            if not isinstance(value, dict) or key not in value:
+                continue
+            here = f"{where}.{key}" if where else key
+            if not many:
+                deeper.append((here, value[key]))
+            elif isinstance(value[key], list):
+                deeper += [(f"{here}[{i}]", item) for i, item in enumerate(value[key])]
+        found = deeper
+    return found
+
+
+def _edge_problems(doc: dict, resolved: dict[str, NodeSpec | None]) -> tuple[list[Problem], nx.DiGraph]:
+    graph = nx.DiGraph()
+    graph.add_nodes_from(n["id"] for n in doc["nodes"])
+    nodes = {n["id"]: n for n in doc["nodes"]}
+    problems: list[Problem] = []
+    seen: set[tuple[str, str, str, str]] = set()
+    for edge in doc["edges"]:
+        eid, src, tgt = edge["id"], edge["source"], edge["target"]
+        dangling = [end for end in ("source", "target") if edge[end] not in nodes]
+        for end in dangling:
+            problems.append(Problem("dangling_edge", f"Edge {eid!r} {end} {edge[end]!r} is not a node of this flow.",
+                                    edge=eid, field=end))
+        if dangling:
+            continue
+        wiring = (src, edge["source_port"], tgt, edge["target_port"])
+        if wiring in seen:
+            problems.append(Problem("duplicate_edge", f"Edge {eid!r} repeats an edge from {src}.{wiring[1]} "
+                                    f"to {tgt}.{wiring[3]}.", edge=eid))
+            continue
+        seen.add(wiring)
+        graph.add_edge(src, tgt)
+        src_spec, tgt_spec = resolved[src], resolved[tgt]
+        if src_spec is not None:
+            outputs = src_spec.output_names(nodes[src]["config"])
+            if edge["source_port"] not in outputs:
+                problems.append(Problem("unknown_port", f"Node {src!r} has no output port {edge['source_port']!r} "
+                                        f"(it has {', '.join(outputs) or 'none'}).", edge=eid, field="source_port"))
+        if tgt_spec is not None and tgt_spec.trigger:
+            problems.append(Problem("edge_into_trigger", f"Edge {eid!r} leads into trigger {tgt!r}; "
+                                    "a trigger starts a flow and takes no input.", edge=eid, field="target"))
+        elif tgt_spec is not None and edge["target_port"] not in [p.name for p in tgt_spec.inputs]:
+            inputs = ", ".join(p.name for p in tgt_spec.inputs) or "none"
+            problems.append(Problem("unknown_port", f"Node {tgt!r} has no input port {edge['target_port']!r} "
+                                    f"(it has {inputs}).", edge=eid, field="target_port"))
+    return problems, graph
+
+
+def _reach_problems(doc: dict, resolved: dict[str, NodeSpec | None], graph: nx.DiGraph) -> list[Problem]:
+    starts = [n["id"] for n in doc["nodes"] if resolved[n["id"]] is not None and resolved[n["id"]].trigger]
+    enabled = [n for n in starts if not _disabled(doc, n)]
+    if not enabled:
+        why = "all its triggers are disabled" if starts else "add an event node such as event.webhook"
+        return [Problem("no_trigger", f"The flow has no trigger: {why}.")]
+    reached = _reachable(graph, starts)
+    live = graph.subgraph(n["id"] for n in doc["nodes"] if not n.get("disabled"))
+    live_reached = _reachable(live, enabled)
+    problems = []
+    for node in doc["nodes"]:
+        nid = node["id"]
+        if node.get("disabled") or nid in live_reached:
+            continue
+        if nid not in reached:
+            problems.append(Problem("unreachable_node", f"Node {nid!r} cannot be reached from any trigger.", node=nid))
+        else:
+            problems.append(Problem("unreachable_node", f"Node {nid!r} is reached only through disabled nodes.",
+                                    node=nid, severity=WARNING))
+    return problems
+
+
+def _reachable(graph: nx.DiGraph, starts: list[str]) -> set[str]:
+    found = set(starts)
+    for start in starts:
+        found |= nx.descendants(graph, start)
+    return found
+
+
+def _disabled(doc: dict, nid: str) -> bool:
+    return any(n["id"] == nid and n.get("disabled") for n in doc["nodes"])
+
+
+def _cycle_problems(doc: dict, graph: nx.DiGraph) -> list[Problem]:
+    order = {n["id"]: i for i, n in enumerate(doc["nodes"])}
+    problems = []
+    for component in nx.strongly_connected_components(graph):
+        first = min(component, key=order.__getitem__)
+        if len(component) == 1 and not graph.has_edge(first, first):
+            continue
+        loop = [u for u, _ in nx.find_cycle(graph.subgraph(component), source=first)]
+        path = " -> ".join(loop + [loop[0]])
+        problems.append(Problem("cycle", f"The flow loops: {path}. Messages would circle for ever.", node=loop[0]))
+    return sorted(problems, key=lambda p: order[p.node])
+
+
+def _route_problems(doc: dict, resolved: dict[str, NodeSpec | None]) -> list[Problem]:
+    """A router (a spec with config-defined ports, e.g. branch.choice) must route every outcome somewhere."""
+    wired = {(e["source"], e["source_port"]) for e in doc["edges"]}
+    problems = []
+    for node in doc["nodes"]:
+        spec = resolved[node["id"]]
+        if spec is None or not spec.dynamic_outputs or node.get("disabled"):
+            continue
+        dropping = node["config"].get("drop_unmatched") is True
+        for port in spec.output_names(node["config"]):
+            if port == "error" or (node["id"], port) in wired:
+                continue  # an unwired error port goes to the dead-letter queue, by design
+            advice = "its messages are dropped" if dropping else "connect it, or set drop_unmatched to drop them"
+            problems.append(Problem("unwired_route", f"Route {port!r} of {node['id']!r} leads nowhere: {advice}.",
+                                    node=node["id"], field=_route_field(spec, node["config"], port),
+                                    severity=WARNING if dropping else ERROR))
+    return problems
+
+
+def _route_field(spec: NodeSpec, config: dict, port: str) -> str | None:
+    key, _, sub = (spec.dynamic_outputs or "").partition("[].")
+    items = config.get(key)
+    for i, item in enumerate(items if isinstance(items, list) else []):
+        if isinstance(item, dict) and item.get(sub) == port:
+            return f"{key}[{i}].{sub}"
+    return None
