@@ -44,7 +44,8 @@ class NodeSpec:
         names = [p.name for p in self.outputs]
         if self.dynamic_outputs:
             key, _, sub = self.dynamic_outputs.partition("[].")
-            for item in (config or {}).get(key) or []:
+            items = config.get(key) if isinstance(config, dict) else None
+            for item in items if isinstance(items, list) else []:  # a malformed config adds no ports
                 if isinstance(item, dict) and isinstance(item.get(sub), str) and item[sub] not in names:
                     names.append(item[sub])
         return names
