@@ -95,6 +95,9 @@ def _node_problems(node: dict, specs: Mapping[str, NodeSpec], spec: NodeSpec | N
         for path, msg in document.error_paths(err.messages, spec.config()):
             code = "config_missing" if msg == REQUIRED_MESSAGE else "config_invalid"
             problems.append(Problem(code, msg, node=nid, field=path or None, severity=severity))
+    except Exception as exc:  # a node schema's own bug must not hide the rest of the flow's problems
+        problems.append(Problem("config_invalid", f"The config could not be checked ({type(exc).__name__}).",
+                                node=nid, severity=severity))
     if check_expression is not None:
         for path in spec.expressions:
             for where, source in _values_at(node["config"], path):
