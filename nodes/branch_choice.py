@@ -29,7 +29,8 @@ class Config(Schema):
 
     rules = fields.List(fields.Nested(Rule), required=True, validate=validate.Length(min=1),
                         metadata={"title": "Rules"})
-    drop_unmatched = fields.Boolean(load_default=False, metadata={
+    # JSON true/false only: marshmallow would also take "yes"/"on", which the inspector's JSON Schema rejects
+    drop_unmatched = fields.Boolean(truthy={True}, falsy={False}, load_default=False, metadata={
         "title": "Drop unmatched", "description": "Drop (and count) messages no rule matches instead of "
         "sending them to otherwise"})
 

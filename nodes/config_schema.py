@@ -77,6 +77,8 @@ def _field(field: fields.Field) -> dict:
         out.update(_constraint(validator, out.get("type")))
     if field.allow_none and "type" in out:
         out["type"] = [out["type"], "null"]
+    if field.allow_none and "enum" in out:
+        out["enum"].append(None)
     if field.load_default is not marshmallow.missing:
         default = field.load_default() if callable(field.load_default) else field.load_default
         out["default"] = default

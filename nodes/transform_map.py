@@ -21,7 +21,8 @@ class Config(Schema):
     expression = fields.String(required=True, metadata={
         "title": "Mapping", "format": "jsonata",
         "description": "JSONata from the input message to the output; flow params are $name, the run is $run"})
-    allow_empty = fields.Boolean(load_default=True, metadata={
+    # JSON true/false only: marshmallow would also take "yes"/"on", which the inspector's JSON Schema rejects
+    allow_empty = fields.Boolean(truthy={True}, falsy={False}, load_default=True, metadata={
         "title": "Allow empty result", "description": "Off: a null or empty result is a mapping_empty error"})
 
 

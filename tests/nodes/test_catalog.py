@@ -1,0 +1,70 @@
+import json
+
+import marshmallow
+import pytest
+
+from flows.spec import CATEGORIES, NodeSpec
+from nodes import catalog
+
+CONTRACT = {  # DESIGN.md section 4: ports other parts rely on
+    "event.webhook": ([], ["out"]),
+    "event.manual": ([], ["out"]),
+    "transform.map": (["in"], ["out", "error"]),
+    "branch.choice": (["in"], ["otherwise", "error"]),
+    "branch.filter": (["in"], ["out", "error"]),
+    "connector.http": (["in"], ["out", "error"]),
+    "control.respond": (["in"], []),
+}
+
+
+def test_catalogue_lists_the_contract_types_with_their_ports():
+    specs = catalog.specs()
+    assert set(specs) == set(CONTRACT)
+    for type_, (inputs, outputs) in CONTRACT.items():
+        spec = specs[type_]
+        assert isinstance(spec, NodeSpec) and spec.type == type_ and spec.category in CATEGORIES
+        assert type_.startswith(spec.category + ".")
+        assert ([p.name for p in spec.inputs], [p.name for p in spec.outputs]) == (inputs, outputs)
+
+
+def test_every_module_has_a_run_function_and_prepare_where_it_compiles_jsonata():
+    for type_, module in catalog.TYPES.items():
+        assert callable(module.run)
+        assert hasattr(module, "prepare") == bool(module.SPEC.expressions), type_
+
+
+def test_get_by_type_and_version():
+    assert catalog.get("transform.map", 1) is catalog.TYPES["transform.map"]
+    assert catalog.get("transform.map") is catalog.TYPES["transform.map"]
+    with pytest.raises(KeyError):
+        catalog.get("transform.map", 2)
+    with pytest.raises(KeyError):
+        catalog.get("transform.nope", 1)
+
+
+def test_describe_gives_the_palette_shape_of_the_api_contract():
+    d = catalog.describe(catalog.specs()["branch.choice"])
+    assert list(d) == ["type", "version", "category", "title", "description", "icon", "inputs", "outputs",
+                       "dynamic_outputs", "expressions", "config_schema"]
+    assert d["inputs"] == [{"name": "in", "label": "", "record": None}]
+    assert d["outputs"][0] == {"name": "otherwise", "label": "No rule matched", "record": None}
+    assert d["dynamic_outputs"] == "rules[].port" and d["expressions"] == ["rules[].when"]
+    assert d["config_schema"]["required"] == ["rules"]
+    assert catalog.describe(catalog.specs()["transform.map"])["dynamic_outputs"] is None
+
+
+def test_every_description_is_json():
+    palette = [catalog.describe(s) for s in catalog.specs().values()]
+    assert json.loads(json.dumps(palette)) == palette
+
+
+def test_load_config_fills_defaults_and_rejects_bad_config():
+    spec = catalog.specs()["connector.http"]
+    loaded = catalog.load_config(spec, {"url": "{{erp_url}}/orders"})
+    assert loaded["method"] == "POST" and loaded["timeout_s"] == 10
+    assert loaded["retry"] == {"max_attempts": 3, "backoff_s": 1}
+    assert loaded["auth"] == {"type": "none", "header": "X-API-Key"}
+    with pytest.raises(marshmallow.ValidationError) as err:
+        catalog.load_config(spec, {"url": "{{erp url}}"})
+    assert "url" in err.value.messages
+    assert catalog.load_config(catalog.specs()["event.manual"], None) == {"sample": None}
