@@ -1,0 +1,66 @@
+"""Test-control endpoints every sandbox system has: its clock (/<sys>/api/_clock) and a reset to the seed
+(/<sys>/api/_reset), plus POST /_reset for all four at once. Real products have no such thing; tests need it.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, jsonify
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from sandbox import clock, rest, seed, store
+from sandbox.rest import Problem
+
+bp = Blueprint("sandbox_admin", __name__)
+
+
+def ensure_seeded(conn: Connection, system: str) -> None:
+    """Seed a system once; the marker lives in its counters so that a reset clears it too."""
+    marker = system + ".seeded"
+    if conn.execute(select(store.counters.c.value).where(store.counters.c.name == marker)).scalar() is None:
+        seed.seed(conn, system)
+        store.next_number(conn, marker)
+
+
+def reset(conn: Connection, system: str) -> None:
+    store.clear(conn, system)
+    ensure_seeded(conn, system)
+
+
+def add_routes(system_bp: Blueprint, system: str) -> None:
+    """Give one system's blueprint its _clock and _reset endpoints."""
+
+    def show_clock():
+        with store.transaction(rest.engine()) as conn:
+            frozen = conn.execute(select(store.clocks.c.frozen_at).where(store.clocks.c.system == system)).scalar()
+            return jsonify({"now": clock.stamp(conn, system), "frozen": frozen is not None})
+
+    def set_clock():
+        data = rest.body()
+        if "now" not in data:
+            raise Problem(422, "missing_field", "'now' is required: an ISO 8601 time, or null for real time.", "now")
+        try:
+            at = None if data["now"] is None else clock.parse(data["now"])
+        except (ValueError, TypeError):
+            raise Problem(422, "invalid_field", "'now' must be an ISO 8601 time such as 2026-11-26T13:59:00Z.",
+                          "now") from None
+        with store.transaction(rest.engine()) as conn:
+            clock.freeze(conn, system, at)
+        return show_clock()
+
+    def reset_system():
+        with store.transaction(rest.engine()) as conn:
+            reset(conn, system)
+        return jsonify({"reset": system})
+
+    system_bp.add_url_rule("/api/_clock", "show_clock", show_clock, methods=["GET"])
+    system_bp.add_url_rule("/api/_clock", "set_clock", set_clock, methods=["POST"])
+    system_bp.add_url_rule("/api/_reset", "reset", reset_system, methods=["POST"])
+
+
+@bp.post("/_reset")
+def reset_all():
+    with store.transaction(rest.engine()) as conn:
+        for system in store.SYSTEMS:
+            reset(conn, system)
+    return jsonify({"reset": list(store.SYSTEMS)})
+

@@ -1,0 +1,57 @@
+"""The sandbox app factory: one blueprint per simulated system, the record pages, and errors rendered in the
+style of the system a request went to, so that no bad input ever reaches a client as an HTML 500.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from sandbox import admin, erp, store
+from sandbox.rest import Problem
+
+log = logging.getLogger(__name__)
+
+# path prefix -> (blueprint, renderer of a Problem in that system's error format)
+SYSTEMS = {
+    "erp": (erp.bp, erp.render_problem),
+}
+
+
+def create_app(database_url: str | None = None) -> Flask:
+    """database_url defaults to the SQLite file ./data/sandbox.sqlite; each system is seeded on first start."""
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = 2 * 1024 * 1024
+    app.json.sort_keys = False
+    engine = store.make_engine(database_url)
+    app.extensions["sandbox.engine"] = engine
+    with store.transaction(engine) as conn:
+        for system in store.SYSTEMS:
+            admin.ensure_seeded(conn, system)
+
+    app.register_blueprint(erp.bp, url_prefix="/erp")
+    app.register_blueprint(admin.bp)
+
+    app.register_error_handler(Problem, _render)
+    app.register_error_handler(HTTPException, lambda e: _render(
+        Problem(e.code or 500, (e.name or "error").lower().replace(" ", "_"), e.description or e.name)))
+    app.register_error_handler(Exception, _crash)
+    return app
+
+
+def _render(problem: Problem):
+    system = request.path.strip("/").split("/", 1)[0]
+    renderer = SYSTEMS.get(system, (None, _default_renderer))[1]
+    response = jsonify(renderer(problem))
+    response.status_code = problem.status
+    return response
+
+
+def _default_renderer(problem: Problem) -> dict:
+    return {"error": {"code": problem.code, "message": problem.message}}
+
+
+def _crash(error: Exception):
+    log.exception("sandbox bug on %s %s", request.method, request.path)
+    return _render(Problem(500, "internal_error", f"Internal error: {type(error).__name__}"))
