@@ -20,7 +20,7 @@ class Rule(Schema):
     port = fields.String(required=True, validate=[validate.Regexp(r"^[A-Za-z_][A-Za-z0-9_]*$"),
                                                   validate.Length(max=64), validate.NoneOf(RESERVED_PORTS)],
                          metadata={"title": "Port", "description": "Output port name, e.g. big"})
-    when = fields.String(required=True, metadata={"title": "When", "format": "jsonata",
+    when = fields.String(required=True, validate=validate.Length(min=1), metadata={"title": "When", "format": "jsonata",
                                                   "description": "JSONata condition, e.g. total > 1000"})
 
 
@@ -79,8 +79,6 @@ def run(prepared: Prepared, message: Any, ctx: Context) -> Emit:
 def truthy(value: Any) -> bool:
     """JSONata's boolean cast ($boolean): an array is true if any member is, an empty object is false,
     functions and nothing are false."""
-    if value is None or callable(value):
-        return False
     if isinstance(value, bool):
         return value
     if isinstance(value, (int, float)):
@@ -91,4 +89,4 @@ def truthy(value: Any) -> bool:
         return any(truthy(v) for v in value)
     if isinstance(value, dict):
         return len(value) > 0
-    return True
+    return False  # None, or a function (jsonata-python returns library objects for those)

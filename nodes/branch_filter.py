@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from flows.spec import NodeSpec, Port
 from nodes.base import Context, Emit, PrepareEnv, compile_field, evaluate_field
@@ -17,7 +17,7 @@ from nodes.expression import Expression
 class Config(Schema):
     """The condition a message must meet."""
 
-    when = fields.String(required=True, metadata={"title": "When", "format": "jsonata",
+    when = fields.String(required=True, validate=validate.Length(min=1), metadata={"title": "When", "format": "jsonata",
                                                   "description": "JSONata condition, e.g. status = 'open'"})
 
 

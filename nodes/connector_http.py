@@ -8,7 +8,6 @@ from __future__ import annotations
 import base64
 import datetime
 import email.utils
-import json
 import threading
 import time
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from nodes.expression import Expression
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 EXCERPT = 500  # characters of a failed response's body kept in the error
+CREDENTIALS = ("username", "password", "token", "key")
 
 
 def _template(value: str) -> None:
@@ -99,7 +99,9 @@ class Prepared:
     method: str
     url: template.Template
     headers: dict[str, template.Template]
-    auth: dict = field(repr=False)  # holds secrets
+    auth_type: str
+    auth_header: str
+    credentials: dict[str, template.Template] = field(repr=False)  # username, password, token, key: secrets
     body: Expression | None
     timeout_s: float
     ok_statuses: frozenset[int] | None
@@ -115,7 +117,9 @@ class Prepared:
 def prepare(config: dict, env: PrepareEnv) -> Prepared:
     return Prepared(
         method=config["method"], url=template.parse(config["url"]),
-        headers={k: template.parse(v) for k, v in config["headers"].items()}, auth=config["auth"],
+        headers={k: template.parse(v) for k, v in config["headers"].items()},
+        auth_type=config["auth"]["type"], auth_header=config["auth"]["header"],
+        credentials={k: template.parse(config["auth"][k]) for k in CREDENTIALS if config["auth"].get(k)},
         body=compile_field(config["body"], "body") if config.get("body") else None,
         timeout_s=config["timeout_s"],
         ok_statuses=frozenset(config["ok_statuses"]) if config.get("ok_statuses") else None)
@@ -124,7 +128,7 @@ def prepare(config: dict, env: PrepareEnv) -> Prepared:
 def run(prepared: Prepared, message: Any, ctx: Context) -> Emit:
     url = _fill(lambda: prepared.url.render_url(ctx.params, message), "url")
     headers = {"Accept": "application/json"}
-    headers.update(_credentials(prepared.auth, ctx, message))
+    headers.update(_credentials(prepared, ctx, message))
     if prepared.method != "GET":
         headers["Idempotency-Key"] = ctx.idempotency_key()
     headers.update({k: _fill(lambda t=t: t.render(ctx.params, message), f"headers.{k}")
@@ -140,8 +144,10 @@ def run(prepared: Prepared, message: Any, ctx: Context) -> Emit:
     except requests.Timeout as err:
         raise NodeError("timeout", f"{prepared.method} {url}: no answer within {prepared.timeout_s} s",
                         error_class=TECHNICAL, retryable=True, details={"url": url, "reason": str(err)}) from None
-    except (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema, requests.exceptions.MissingSchema,
-            requests.exceptions.InvalidHeader) as err:
+    except requests.exceptions.InvalidHeader as err:  # e.g. a line break filled in from the message
+        raise NodeError("invalid_request", f"{prepared.method} {url}: {err}", field="headers") from None
+    except (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema,
+            requests.exceptions.MissingSchema) as err:
         raise NodeError("invalid_request", f"{prepared.method} {url}: {err}", field="url") from None
     except requests.RequestException as err:
         raise NodeError("connection_error", f"{prepared.method} {url}: {err}", error_class=TECHNICAL,
@@ -158,11 +164,11 @@ def _fill(render: Any, field_name: str) -> str:
                         details={"position": err.position}) from None
 
 
-def _credentials(auth: dict, ctx: Context, message: Any) -> dict[str, str]:
+def _credentials(prepared: Prepared, ctx: Context, message: Any) -> dict[str, str]:
     def value(name: str) -> str:
-        return _fill(lambda: template.parse(auth[name]).render(ctx.params, message), f"auth.{name}")
+        return _fill(lambda: prepared.credentials[name].render(ctx.params, message), f"auth.{name}")
 
-    kind = auth.get("type", "none")
+    kind = prepared.auth_type
     if kind == "basic":
         # RFC 7617: UTF-8 is the charset servers announce and expect
         pair = f"{value('username')}:{value('password')}".encode("utf-8")
@@ -170,7 +176,7 @@ def _credentials(auth: dict, ctx: Context, message: Any) -> dict[str, str]:
     if kind == "bearer":
         return {"Authorization": f"Bearer {value('token')}"}
     if kind == "api_key":
-        return {auth.get("header") or "X-API-Key": value("key")}
+        return {prepared.auth_header: value("key")}
     return {}
 
 
@@ -214,6 +220,6 @@ def _parsed(response: requests.Response) -> Any:
     if "json" in response.headers.get("Content-Type", "").lower() and response.content:
         try:
             return response.json()
-        except (ValueError, json.JSONDecodeError):
+        except ValueError:  # labelled JSON that is not: hand on the text
             pass
     return {"status": response.status_code, "text": response.text}

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from flows.spec import NodeSpec, Port
 from nodes.base import Context, Emit, NodeError, PrepareEnv, compile_field, evaluate_field
@@ -18,7 +18,7 @@ from nodes.expression import Expression
 class Config(Schema):
     """The mapping."""
 
-    expression = fields.String(required=True, metadata={
+    expression = fields.String(required=True, validate=validate.Length(min=1), metadata={
         "title": "Mapping", "format": "jsonata",
         "description": "JSONata from the input message to the output; flow params are $name, the run is $run"})
     # JSON true/false only: marshmallow would also take "yes"/"on", which the inspector's JSON Schema rejects

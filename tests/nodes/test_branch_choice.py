@@ -46,6 +46,11 @@ def test_truthiness_agrees_with_jsonata_itself(ctx, env):
         assert port == ("yes" if branch_choice.truthy(v) else "check"), v
 
 
+def test_a_function_result_is_false_as_in_jsonata(ctx, env):
+    p = prepared({"rules": [{"port": "a", "when": "function($x){$x}"}, {"port": "b", "when": "$sum"}]}, env)
+    assert list(branch_choice.run(p, {}, ctx)) == [("otherwise", {})]
+
+
 def test_failing_rule_names_its_index(ctx, env):
     p = prepared({"rules": [{"port": "a", "when": "false"}, {"port": "b", "when": "total + 'x'"}]}, env)
     with pytest.raises(NodeError) as err:
@@ -72,6 +77,7 @@ def test_duplicate_ports_are_rejected_at_the_later_rule():
     {"rules": [{"port": "error", "when": "true"}]},
     {"rules": [{"port": "has space", "when": "true"}]},
     {"rules": [{"port": "a"}]},
+    {"rules": [{"port": "a", "when": ""}]},
     {"rules": [{"port": "a", "when": "true", "extra": 1}]},
     {"rules": RULES, "drop_unmatched": "sometimes"},
 ])

@@ -104,7 +104,7 @@ BAD = {
     "transform.map": [{}, {"expression": 1}, {"expression": "a", "allow_empty": "no"}],
     "branch.choice": [{}, {"rules": []}, {"rules": [{"port": "otherwise", "when": "x"}]},
                       {"rules": [{"port": "1a", "when": "x"}]}, {"rules": [{"when": "x"}]}],
-    "branch.filter": [{}, {"when": "x", "extra": True}],
+    "branch.filter": [{}, {"when": ""}, {"when": "x", "extra": True}],
     "connector.http": [{}, {"url": "http://h", "method": "TRACE"}, {"url": "http://h", "timeout_s": 0},
                        {"url": "http://h", "retry": {"max_attempts": 0}}, {"url": "http://h", "auth": {"type": "oauth"}},
                        {"url": "http://h", "headers": {"Bad Header": "x"}}, {"url": "http://h", "ok_statuses": [99]}],

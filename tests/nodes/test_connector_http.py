@@ -195,6 +195,11 @@ def test_unsupported_scheme_is_a_business_error(ctx, env):
     assert (e.code, e.retryable) == ("invalid_request", False)
 
 
+def test_line_break_in_a_header_value_is_a_business_error(server, ctx, env):
+    e = failure(node(env, url=server + "/echo", headers={"X-Order": "{{$.n}}"}), {"n": "1\r\nX-Evil: 1"}, ctx)
+    assert (e.code, e.retryable, e.field) == ("invalid_request", False, "headers")
+
+
 def test_body_expression_error_names_the_field(server, ctx, env):
     e = failure(node(env, url=server + "/echo", body="$sum(order)"), {"order": "x"}, ctx)
     assert e.field == "body" and e.details["code"] == "T0412"

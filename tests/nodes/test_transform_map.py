@@ -60,7 +60,7 @@ def test_expression_that_does_not_compile_fails_prepare_with_position(env):
     assert err.value.details["position"] is not None
 
 
-@pytest.mark.parametrize("config", [{}, {"expression": 5}, {"expression": "a", "allow_empty": "maybe"},
+@pytest.mark.parametrize("config", [{}, {"expression": 5}, {"expression": ""}, {"expression": "a", "allow_empty": "maybe"},
                                     {"expression": "a", "lookup": {}}])
 def test_bad_config_is_rejected(config):
     with pytest.raises(marshmallow.ValidationError):
