@@ -44,5 +44,11 @@ def ctx() -> FakeContext:
 
 
 @pytest.fixture
+def make_ctx():
+    """For tests that need several contexts, e.g. one per thread."""
+    return FakeContext
+
+
+@pytest.fixture
 def env() -> FakeEnv:
     return FakeEnv(params={"erp_url": "http://erp.example", "threshold": 1000})

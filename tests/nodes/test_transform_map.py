@@ -1,3 +1,5 @@
+from concurrent.futures import ThreadPoolExecutor
+
 import marshmallow
 import pytest
 
@@ -71,3 +73,15 @@ def test_spec_ports_and_expressions():
     assert [p.name for p in transform_map.SPEC.inputs] == ["in"]
     assert [p.name for p in transform_map.SPEC.outputs] == ["out", "error"]
     assert transform_map.SPEC.expressions == ("expression",)
+
+
+def test_one_prepared_mapping_is_safe_across_threads(env, make_ctx):
+    p = prepared({"expression": "{'n': n, 'root': $$.n, 'run': $run.id, 'sum': $sum(lines.qty)}"}, env)
+
+    def one(i):
+        ctx = make_ctx(run_id=f"run-{i}")
+        [(_, out)] = transform_map.run(p, {"n": i, "lines": [{"qty": i}, {"qty": 1}]}, ctx)
+        return out == {"n": i, "root": i, "run": f"run-{i}", "sum": i + 1}
+
+    with ThreadPoolExecutor(8) as pool:
+        assert all(pool.map(one, range(800)))
