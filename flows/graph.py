@@ -13,7 +13,7 @@ from flows import document
 from flows.problem import ERROR, WARNING, Problem
 from flows.spec import NodeSpec
 
-ExpressionCheck = Callable[[str], "Problem | None"]
+ExpressionCheck = Callable[[str], Problem | None]
 REQUIRED_MESSAGE = "Missing data for required field."
 
 

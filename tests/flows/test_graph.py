@@ -1,7 +1,6 @@
 import copy
 import dataclasses
 import json
-import pathlib
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -11,7 +10,6 @@ from marshmallow import Schema, fields
 from flows.graph import spec_for, successors, triggers, validate
 from flows.problem import ERROR, WARNING
 
-SAMPLE = pathlib.Path(__file__).resolve().parents[2] / "flows" / "samples" / "order-sync.json"
 
 
 def edge(eid, source, target, source_port="out", target_port="in"):
