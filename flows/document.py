@@ -17,7 +17,6 @@ from flows.problem import Problem
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 PARAM_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")  # params are bound as $name in JSONata
 PARAM_TYPES = ("string", "number", "integer", "boolean", "object", "array")
-DEFAULT_RETRY = {"max_attempts": 5, "backoff_s": 2}
 INVALID = "invalid_document"
 
 
@@ -90,15 +89,16 @@ class ParamSchema(Schema):
             raise ValidationError(f"Default is not of type {data['type']}.", field_name="default")
 
 
+# No defaults filled in: what a flow leaves out, the runtime's installation-wide retry policy decides.
 class RetrySchema(Schema):
-    max_attempts = Integer(load_default=DEFAULT_RETRY["max_attempts"], validate=validate.Range(1, 100))
-    backoff_s = Number(load_default=DEFAULT_RETRY["backoff_s"], validate=validate.Range(0, 86400))
+    max_attempts = Integer(validate=validate.Range(1, 100))
+    backoff_s = Number(validate=validate.Range(0, 86400))
 
 
 class SettingsSchema(Schema):
     sequence_key = Text(validate=validate.Length(1, 200))  # message path whose value orders runs
     business_key = Text(validate=validate.Length(1, 200))  # message path shown and searched as "PO 4711"
-    retry = fields.Nested(RetrySchema, load_default=lambda: dict(DEFAULT_RETRY))
+    retry = fields.Nested(RetrySchema)
 
 
 class PositionSchema(Schema):
@@ -143,7 +143,7 @@ class FlowSchema(Schema):
     description = Text(load_default="")
     params = fields.Dict(keys=Text(validate=validate.Regexp(PARAM_NAME, error="Not a valid parameter name.")),
                          values=fields.Nested(ParamSchema), load_default=dict)
-    settings = fields.Nested(SettingsSchema, load_default=lambda: {"retry": dict(DEFAULT_RETRY)})
+    settings = fields.Nested(SettingsSchema, load_default=dict)
     nodes = fields.List(fields.Nested(NodeSchema), load_default=list)
     edges = fields.List(fields.Nested(EdgeSchema), load_default=list)
     viewport = fields.Nested(ViewportSchema)
