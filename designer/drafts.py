@@ -1,0 +1,95 @@
+"""Flow drafts: create, read, save with optimistic concurrency (a revision number), delete, validate.
+
+A draft may have graph problems (the canvas shows them); it must always be a well-formed document.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, select, update
+
+from designer.errors import ApiError
+from flows import document, graph
+from flows.problem import Problem
+from nodes import catalog, expression
+from runtime.deployments import iso
+from runtime.models import Flow, WebhookRoute, utcnow
+
+
+def check(doc: Any) -> list[Problem]:
+    return graph.validate(doc, catalog.specs(), expression.check)
+
+
+def load_or_400(doc: Any) -> dict:
+    loaded, problems = document.load(doc)
+    if loaded is None:
+        raise ApiError(400, "invalid_document", "the flow document is not valid", [p.to_dict() for p in problems])
+    return loaded
+
+
+def summary(f: Flow) -> dict:
+    return {"id": f.id, "name": f.name, "description": f.description, "revision": f.revision,
+            "updated_at": iso(f.updated_at), "deployed_version": f.deployed_version,
+            "node_count": len((f.document or {}).get("nodes", []))}
+
+
+def detail(f: Flow) -> dict:
+    return {"flow": f.document, "revision": f.revision, "updated_at": iso(f.updated_at),
+            "deployed_version": f.deployed_version, "problems": [p.to_dict() for p in check(f.document)]}
+
+
+def list_flows(rt, workspace: str) -> list[dict]:
+    with rt.sessions() as s:
+        return [summary(f) for f in s.scalars(select(Flow).where(Flow.workspace == workspace).order_by(Flow.name))]
+
+
+def get(rt, workspace: str, flow_id: str) -> Flow:
+    with rt.sessions() as s:
+        f = s.get(Flow, (workspace, flow_id))
+    if f is None:
+        raise ApiError(404, "not_found", f"no flow {flow_id!r} in workspace {workspace!r}")
+    return f
+
+
+def create(rt, workspace: str, doc: Any) -> Flow:
+    doc = load_or_400(doc)
+    now = utcnow()
+    with rt.sessions.begin() as s:
+        if s.get(Flow, (workspace, doc["id"])) is not None:
+            raise ApiError(409, "conflict", f"a flow with id {doc['id']!r} exists already", [{"field": "id"}])
+        f = Flow(workspace=workspace, id=doc["id"], name=doc["name"], description=doc.get("description", ""),
+                 document=doc, revision=1, created_at=now, updated_at=now)
+        s.add(f)
+    return f
+
+
+def save(rt, workspace: str, flow_id: str, doc: Any, if_match: int | None) -> Flow:
+    doc = load_or_400(doc)
+    if doc["id"] != flow_id:
+        raise ApiError(400, "invalid_document", "the document id differs from the flow in the URL", [{"field": "id"}])
+    with rt.sessions.begin() as s:
+        current = s.scalar(select(Flow.revision).where(Flow.workspace == workspace, Flow.id == flow_id))
+        if current is None:
+            raise ApiError(404, "not_found", f"no flow {flow_id!r}")
+        if if_match is not None and if_match != current:
+            raise ApiError(409, "conflict", f"the flow was saved by someone else (revision {current}, yours "
+                                            f"{if_match}); reload it before saving", [{"field": "revision"}])
+        # compare-and-set on the revision: two saves racing past the check cannot both win
+        done = s.execute(update(Flow).where(Flow.workspace == workspace, Flow.id == flow_id,
+                                            Flow.revision == current).values(
+            document=doc, name=doc["name"], description=doc.get("description", ""), revision=current + 1,
+            updated_at=utcnow())).rowcount
+        if not done:
+            raise ApiError(409, "conflict", "the flow was saved by someone else; reload it before saving")
+    return get(rt, workspace, flow_id)
+
+
+def remove(rt, workspace: str, flow_id: str) -> None:
+    with rt.sessions.begin() as s:
+        if s.get(Flow, (workspace, flow_id)) is None:
+            raise ApiError(404, "not_found", f"no flow {flow_id!r}")
+        # versions stay: runs pinned to them remain readable; only routing and the draft go
+        s.execute(delete(WebhookRoute).where(WebhookRoute.workspace == workspace, WebhookRoute.flow_id == flow_id))
+        s.execute(delete(Flow).where(Flow.workspace == workspace, Flow.id == flow_id))
+
+

@@ -1,0 +1,104 @@
+"""HTTP API for flow drafts, validation, deployment and versions (docs/api.md)."""
+from __future__ import annotations
+
+from flask import Blueprint, request
+
+from designer import drafts
+from designer.errors import ApiError
+from designer.requests import body, runtime, workspace
+from flows.problem import errors
+from runtime import deployments
+
+bp = Blueprint("flows_api", __name__, url_prefix="/api/v1/flows")
+
+
+@bp.get("")
+def list_flows():
+    return {"flows": drafts.list_flows(runtime(), workspace())}
+
+
+@bp.post("")
+def create_flow():
+    f = drafts.create(runtime(), workspace(), body())
+    return drafts.detail(f), 201, {"ETag": f'"{f.revision}"'}
+
+
+@bp.post("/validate")
+def validate_flow():
+    problems = drafts.check(body())
+    return {"valid": not errors(problems), "problems": [p.to_dict() for p in problems]}
+
+
+@bp.get("/<flow_id>")
+def get_flow(flow_id: str):
+    f = drafts.get(runtime(), workspace(), flow_id)
+    return drafts.detail(f), 200, {"ETag": f'"{f.revision}"'}
+
+
+@bp.put("/<flow_id>")
+def save_flow(flow_id: str):
+    f = drafts.save(runtime(), workspace(), flow_id, body(), _if_match())
+    return drafts.detail(f), 200, {"ETag": f'"{f.revision}"'}
+
+
+@bp.delete("/<flow_id>")
+def delete_flow(flow_id: str):
+    drafts.remove(runtime(), workspace(), flow_id)
+    return "", 204
+
+
+@bp.post("/<flow_id>/deploy")
+def deploy_flow(flow_id: str):
+    rt, ws = runtime(), workspace()
+    args = body(required=False) or {}
+    version = args.get("version") if isinstance(args, dict) else None
+    if version is not None and not isinstance(version, int):
+        raise ApiError(400, "invalid_argument", "version must be an integer", [{"field": "version"}])
+    f = drafts.get(rt, ws, flow_id)
+    doc = None
+    if version is None:  # roll-forward from the draft: refuse while it has errors
+        doc = f.document
+        problems = errors(drafts.check(doc))
+        if problems:
+            raise ApiError(422, "validation_failed", f"the flow has {len(problems)} problem(s); fix them to deploy",
+                           [p.to_dict() for p in problems])
+    try:
+        deployed = deployments.deploy(rt, ws, flow_id, doc, version)
+    except deployments.DeployConflict as err:
+        raise ApiError(409, "webhook_taken", str(err), [p.to_dict() for p in err.problems]) from None
+    except LookupError:
+        raise ApiError(404, "not_found", f"flow {flow_id!r} has no version {version}", [{"field": "version"}]) from None
+    return {"flow_id": flow_id, "version": deployed}, 201
+
+
+@bp.post("/<flow_id>/undeploy")
+def undeploy_flow(flow_id: str):
+    rt, ws = runtime(), workspace()
+    drafts.get(rt, ws, flow_id)
+    deployments.undeploy(rt, ws, flow_id)
+    return {"flow_id": flow_id, "deployed_version": None}
+
+
+@bp.get("/<flow_id>/versions")
+def list_versions(flow_id: str):
+    rt, ws = runtime(), workspace()
+    drafts.get(rt, ws, flow_id)
+    return {"versions": deployments.versions(rt, ws, flow_id)}
+
+
+@bp.get("/<flow_id>/versions/<int:version>")
+def get_version(flow_id: str, version: int):
+    doc = deployments.document(runtime(), workspace(), flow_id, version)
+    if doc is None:
+        raise ApiError(404, "not_found", f"flow {flow_id!r} has no version {version}")
+    return {"flow": doc, "version": version}
+
+
+def _if_match() -> int | None:
+    raw = request.headers.get("If-Match")
+    if not raw:
+        return None
+    try:
+        return int(raw.strip().strip('W/').strip('"'))
+    except ValueError:
+        raise ApiError(400, "invalid_argument", "If-Match must be a revision number", [{"field": "If-Match"}]) from None

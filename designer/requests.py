@@ -1,0 +1,45 @@
+"""Reading what a request carries: the runtime, the workspace, a JSON body, integer arguments."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, request
+
+from designer.errors import ApiError
+from runtime.models import Workspace
+
+WORKSPACE_HEADER = "X-Crossdock-Workspace"
+
+
+def runtime():
+    return current_app.extensions["crossdock.runtime"]
+
+
+def workspace() -> str:
+    ws = request.headers.get(WORKSPACE_HEADER, "default")
+    with runtime().sessions() as s:
+        if s.get(Workspace, ws) is None:
+            raise ApiError(404, "unknown_workspace", f"no workspace {ws!r}", [{"field": WORKSPACE_HEADER}])
+    return ws
+
+
+def body(required: bool = True) -> Any:
+    """The JSON body; 400 `invalid_json` when it is not JSON (web's handler turns Flask's errors into ours)."""
+    if not request.get_data(cache=True):
+        if required:
+            raise ApiError(400, "invalid_json", "the request needs a JSON body")
+        return None
+    data = request.get_json(force=True, silent=True)
+    if data is None and request.get_data(cache=True).strip() != b"null":
+        raise ApiError(400, "invalid_json", "the request body is not valid JSON")
+    return data
+
+
+def int_arg(name: str, default: int | None = None) -> int | None:
+    raw = request.args.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ApiError(400, "invalid_argument", f"{name} must be an integer", [{"field": name}]) from None

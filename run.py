@@ -1,0 +1,132 @@
+"""Crossdock's composition root: reads settings once, then runs the embedded default, the web server,
+a worker, the sandbox systems, or a one-off validate / run of a flow file."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import tempfile
+import time
+
+from runtime.settings import Settings, from_env
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="run.py", description="Crossdock integration platform")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("embedded", help="web + in-process worker + sandbox systems + sample flows (the default)")
+    sub.add_parser("web", help="the web server only (production; workers run separately)")
+    w = sub.add_parser("worker", help="an RQ worker executing runs (production)")
+    w.add_argument("--burst", action="store_true", help="exit when the queue is empty")
+    sub.add_parser("sandbox", help="the simulated OMS, ERP, WMS and TMS on CROSSDOCK_SANDBOX_PORT")
+    v = sub.add_parser("validate", help="check a flow file; exit 1 if it has problems")
+    v.add_argument("file")
+    r = sub.add_parser("run", help="execute a flow file once, locally, and print its steps and output")
+    r.add_argument("file")
+    r.add_argument("--input", default="null", help="the input message as JSON (or @file.json)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = from_env()
+    command = args.command or "embedded"
+    if command == "validate":
+        return validate_file(args.file)
+    if command == "run":
+        return run_file(args.file, args.input)
+    if command == "sandbox":
+        from sandbox.serve import serve
+        serve(settings.host, settings.sandbox_port)
+        return 0
+    if command == "worker":
+        from runtime.core import Runtime
+        Runtime(settings).work(burst=args.burst)
+        return 0
+    serve_web(settings, embedded=command == "embedded")
+    return 0
+
+
+def build(settings: Settings, embedded: bool):
+    """The runtime and the Flask app; in embedded mode also workers, sandbox systems and samples."""
+    from designer import samples
+    from runtime.core import Runtime
+    from web.app import create_app
+
+    rt = Runtime(settings)
+    if embedded:
+        from sandbox.serve import start_in_thread
+        start_in_thread(settings.host, settings.sandbox_port)
+        rt.start_workers()
+        if settings.load_samples:
+            samples.install(rt, sandbox_url=f"http://{settings.host}:{settings.sandbox_port}")
+    return rt, create_app(rt)
+
+
+def serve_web(settings: Settings, embedded: bool) -> None:
+    from werkzeug.serving import run_simple
+
+    _rt, app = build(settings, embedded)
+    print(f"Crossdock on http://{settings.host}:{settings.port}/  (sandbox systems on "
+          f"http://{settings.host}:{settings.sandbox_port}/)" if embedded else
+          f"Crossdock web on http://{settings.host}:{settings.port}/", flush=True)
+    run_simple(settings.host, settings.port, app, threaded=True, use_reloader=False)
+
+
+def wsgi():
+    """For a WSGI server in production: `gunicorn -w 1 --threads 8 'run:wsgi()'`."""
+    return build(from_env(), embedded=False)[1]
+
+
+def validate_file(path: str) -> int:
+    from designer import drafts
+
+    try:
+        doc = json.loads(open(path, encoding="utf-8").read())
+    except (OSError, ValueError) as err:
+        print(f"{path}: cannot read the flow: {err}", file=sys.stderr)
+        return 2
+    problems = drafts.check(doc)
+    for p in problems:
+        where = ", ".join(f"{k} {v}" for k, v in (("node", p.node), ("edge", p.edge), ("field", p.field)) if v)
+        print(f"{path}: {p.severity}: {p.code}: {p.message}" + (f" [{where}]" if where else ""))
+    if not problems:
+        print(f"{path}: valid")
+    return 1 if any(p.severity == "error" for p in problems) else 0
+
+
+def run_file(path: str, raw_input: str) -> int:
+    """Deploy the file into a throw-away embedded store and execute one run in this process."""
+    from designer import drafts
+    from runtime import deployments, history, intake, jobs
+    from runtime.core import Runtime
+
+    if validate_file(path) != 0:
+        return 1
+    doc = drafts.load_or_400(json.loads(open(path, encoding="utf-8").read()))
+    message = json.loads(open(raw_input[1:], encoding="utf-8").read() if raw_input.startswith("@") else raw_input)
+    with tempfile.TemporaryDirectory() as tmp:
+        rt = Runtime(Settings(data_dir=tmp))
+        drafts.create(rt, "default", doc)
+        version = deployments.deploy(rt, "default", doc["id"], doc)
+        run = intake.start(rt, "default", doc["id"], version, message, trigger="manual")
+        while jobs.run_claimed(rt, run.id) in ("queued", "early"):  # waiting for a retry: sleep until due
+            time.sleep(max(0.0, _due_in(rt, run.id)))
+        result = history.get_run(rt, "default", run.id)
+        rt.close()
+    for st in result["steps"]:
+        err = f"  {st['error']['code']}: {st['error']['message']}" if st.get("error") else ""
+        print(f"{st['seq']:>3} {st['node_id']:<24} {st['status']:<10} attempt {st['attempt']} "
+              f"{st['duration_ms']:.1f} ms -> {st['port'] or '-'}{err}")
+    print(json.dumps({"status": result["status"], "output": result["output"], "error": result["error"]}, indent=2))
+    return 0 if result["status"] == "succeeded" else 1
+
+
+def _due_in(rt, run_id: int) -> float:
+    from runtime.models import Run, utcnow
+
+    with rt.sessions() as s:
+        row = s.get(Run, run_id)
+    return (row.not_before - utcnow()).total_seconds() if row.not_before else 0.0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

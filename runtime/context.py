@@ -1,0 +1,79 @@
+"""The runtime's side of the node contract (nodes.base.Context): ids, params, the idempotency key,
+the ledger and the sync-webhook reply, for one step of one run."""
+from __future__ import annotations
+
+import hashlib
+import logging
+from typing import Any, Callable, Mapping
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from runtime.models import LedgerEntry
+
+log = logging.getLogger("crossdock.flow")
+
+
+class DatabaseLedger:
+    """Idempotent consumer on a unique (workspace, scope, key) row, committed at once so that a
+    concurrent or later run sees the claim even if this run fails afterwards."""
+
+    def __init__(self, sessions: sessionmaker[Session], workspace: str):
+        self._sessions = sessions
+        self._workspace = workspace
+
+    def claim(self, scope: str, key: str, run_id: str) -> str | None:
+        with self._sessions() as s:
+            s.add(LedgerEntry(workspace=self._workspace, scope=scope, key=key, run_id=int(run_id)))
+            try:
+                s.commit()
+                return None
+            except IntegrityError:
+                s.rollback()
+        with self._sessions() as s:
+            owner = s.scalar(select(LedgerEntry.run_id).where(
+                LedgerEntry.workspace == self._workspace, LedgerEntry.scope == scope, LedgerEntry.key == key))
+        if owner == int(run_id):
+            return None  # our own claim, seen again on a retry of this run
+        return str(owner)
+
+
+class StepContext:
+    def __init__(self, *, workspace: str, flow_id: str, flow_version: int, run_id: int, params: Mapping[str, Any],
+                 ledger: DatabaseLedger, business_key: str | None, root_run_id: int,
+                 on_respond: Callable[[int, Any, Mapping[str, str] | None], None],
+                 connections: Callable[[str], Mapping[str, Any]] | None = None):
+        self.workspace = workspace
+        self.flow_id = flow_id
+        self.flow_version = flow_version
+        self.run_id = str(run_id)
+        self.params = params
+        self.ledger = ledger
+        self.node_id = ""
+        self.attempt = 1
+        self._business_key = business_key
+        self._root_run_id = root_run_id
+        self._on_respond = on_respond
+        self._connections = connections
+
+    def at(self, node_id: str, attempt: int) -> "StepContext":
+        self.node_id, self.attempt = node_id, attempt
+        return self
+
+    def idempotency_key(self, business_key: str | None = None) -> str:
+        # stable across retries and replays: replays share the root run when there is no business key
+        key = business_key or self._business_key or f"run:{self._root_run_id}"
+        raw = f"{self.workspace}/{self.flow_id}/{key}/{self.node_id}"
+        return hashlib.sha256(raw.encode()).hexdigest()[:40]
+
+    def respond(self, status: int, body: Any, headers: Mapping[str, str] | None = None) -> None:
+        self._on_respond(status, body, headers)
+
+    def connection(self, name: str) -> Mapping[str, Any]:
+        if self._connections is None:
+            raise KeyError(f"no connection named {name!r}")
+        return self._connections(name)
+
+    def log(self, message: str) -> None:
+        log.info("%s run %s node %s: %s", self.flow_id, self.run_id, self.node_id, message)

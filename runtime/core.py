@@ -1,0 +1,86 @@
+"""The Runtime: one per process, wiring settings, database, queue, plan cache and live events.
+
+run.py builds it; the web layer and the workers use it. Maintenance (expired leases, lost jobs)
+runs on a thread in every process that executes runs.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+
+from sqlalchemy import select
+
+from runtime import db, jobs
+from runtime.executor import Publisher
+from runtime.models import FlowVersion, Workspace
+from runtime.plan import Plan, PlanCache, PlanError, compile
+from runtime.queue import JobQueue
+from runtime.settings import Settings
+
+log = logging.getLogger(__name__)
+MAINTENANCE_EVERY_S = 15.0
+LOST_JOB_AFTER_S = 120.0
+
+
+class Runtime:
+    def __init__(self, settings: Settings, events: Publisher | None = None):
+        self.settings = settings
+        url = settings.database_url or db.default_sqlite_url(settings.data_dir)
+        self.engine = db.make_engine(url, settings.database_schema)
+        db.migrate(self.engine)
+        self.sessions = db.sessions(self.engine)
+        self.queue = JobQueue(settings.redis_url, settings.queue_name)
+        self.plans = PlanCache()
+        self.events = events or Publisher()
+        self._stop = threading.Event()
+        self._maintenance: threading.Thread | None = None
+        self.ensure_workspace("default", "Default workspace")
+
+    def ensure_workspace(self, workspace_id: str, name: str | None = None) -> None:
+        with self.sessions.begin() as s:
+            if s.get(Workspace, workspace_id) is None:
+                s.add(Workspace(id=workspace_id, name=name or workspace_id))
+
+    def plan_for(self, workspace: str, flow_id: str, version: int) -> Plan:
+        def build() -> Plan:
+            with self.sessions() as s:
+                row = s.get(FlowVersion, (workspace, flow_id, version))
+            if row is None:
+                raise PlanError(f"flow {flow_id} has no version {version}")
+            return compile(row.document, workspace, flow_id, version, self.settings.default_retry)
+
+        return self.plans.get((workspace, flow_id, version), build)
+
+    def start_workers(self) -> None:
+        """Embedded mode: execute runs on threads of this process; pick up what a previous process left."""
+        jobs.bind(self)
+        self.queue.start_threads(self.settings.embedded_workers)
+        jobs.release_expired_leases(self)
+        jobs.requeue_waiting(self)
+        self.start_maintenance()
+
+    def start_maintenance(self) -> None:
+        if self._maintenance is None:
+            self._maintenance = threading.Thread(target=self._maintain, name="crossdock-maintenance", daemon=True)
+            self._maintenance.start()
+
+    def _maintain(self) -> None:
+        while not self._stop.wait(MAINTENANCE_EVERY_S):
+            try:
+                jobs.release_expired_leases(self)
+                if self.queue.pending() == 0:  # idle queue yet runs waiting: their jobs were lost
+                    jobs.requeue_waiting(self, LOST_JOB_AFTER_S)
+            except Exception:
+                log.exception("maintenance pass failed; will try again")
+
+    def work(self, burst: bool = False) -> None:
+        """Production worker process (run.py worker)."""
+        jobs.bind(self)
+        jobs.release_expired_leases(self)
+        self.start_maintenance()
+        self.queue.work(burst=burst)
+
+    def close(self) -> None:
+        self._stop.set()
+        self.queue.stop()
+        self.engine.dispose()

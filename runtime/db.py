@@ -1,0 +1,68 @@
+"""Database engine, sessions and schema migration, for SQLite (embedded) and PostgreSQL (production).
+
+SQLite gets WAL and BEGIN IMMEDIATE so that several threads and processes never lose an update
+(../shared/LIBRARIES.md); engines are created after any fork, per process.
+"""
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+MIGRATIONS = pathlib.Path(__file__).with_name("migrations")
+
+
+def make_engine(url: str, schema: str | None = None) -> Engine:
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            pathlib.Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                               pool_size=10, max_overflow=20, json_serializer=_to_json)
+        _make_sqlite_safe(engine)
+        return engine
+    connect_args = {"options": f"-csearch_path={schema}"} if schema else {}
+    return create_engine(url, connect_args=connect_args, pool_size=10, max_overflow=20, pool_pre_ping=True,
+                         json_serializer=_to_json)
+
+
+def _to_json(value) -> str:
+    # messages may carry values JSON has no type for (dates from a SQL source): keep them as text
+    return json.dumps(value, default=str, ensure_ascii=False)
+
+
+def _make_sqlite_safe(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):
+        dbapi_conn.isolation_level = None  # let us emit BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=10000", "foreign_keys=ON"):
+            cur.execute(f"PRAGMA {pragma}")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def sessions(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest Alembic revision; safe to call at every start."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+
+
+def default_sqlite_url(data_dir: str) -> str:
+    return "sqlite:///" + os.path.join(os.path.abspath(data_dir), "crossdock.sqlite")

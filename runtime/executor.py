@@ -1,0 +1,124 @@
+"""Executes one run of a plan: messages travel by named port from node to node; each node attempt is
+a step. Retryable failures are deferred with backoff (the run waits `queued` and resumes from a
+checkpoint); exhausted or business failures go to the `error` port if wired, else to dead letters."""
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from nodes.base import TECHNICAL, NodeError
+from runtime.context import StepContext
+from runtime.models import utcnow
+from runtime.plan import Plan
+
+
+@dataclass
+class Outcome:
+    status: str  # succeeded | failed | retry
+    steps: list[dict] = field(default_factory=list)
+    output: Any = None
+    error: dict | None = None
+    dead_letters: list[dict] = field(default_factory=list)
+    checkpoint: dict | None = None
+    retry_in_s: float = 0.0
+
+
+class Publisher:
+    """Where live events go (DESIGN.md section 6); the default drops them."""
+
+    def publish(self, event: str, data: dict) -> None:
+        pass
+
+
+def execute(plan: Plan, run: dict, ctx: StepContext, events: Publisher | None = None,
+            heartbeat: Callable[[], None] | None = None) -> Outcome:
+    """`run` holds id, input, checkpoint, trigger_node and start_node of the run row."""
+    events = events or Publisher()
+    checkpoint = run.get("checkpoint") or {}
+    if checkpoint.get("pending"):
+        pending = deque(checkpoint["pending"])
+        seq = checkpoint.get("seq", 0)
+    else:
+        first = run.get("start_node") or run.get("trigger_node") or _first_trigger(plan)
+        pending = deque([{"node": first, "message": run.get("input"), "attempt": 1}])
+        seq = 0
+    out = Outcome(status="succeeded")
+    sinks: list[Any] = list(checkpoint.get("sinks") or [])
+    deferred: list[tuple[float, dict]] = []
+    base = {"workspace": plan.workspace, "flow_id": plan.flow_id, "run_id": run["id"]}
+
+    while pending:
+        item = pending.popleft()
+        node = plan.nodes.get(item["node"])
+        if node is None:  # disabled or removed node: the message stops here
+            continue
+        seq += 1
+        attempt = item.get("attempt", 1)
+        step = {"seq": seq, "node_id": node.id, "node_type": node.type, "attempt": attempt,
+                "input": item["message"], "started_at": utcnow(), "status": "running"}
+        events.publish("step.started", {**base, "node_id": node.id, "seq": seq, "attempt": attempt,
+                                        "status": "running"})
+        t0 = time.perf_counter()
+        try:
+            emits = list(node.module.run(node.prepared, item["message"], ctx.at(node.id, attempt)))
+            error = None
+        except NodeError as err:
+            error = err
+        except Exception as err:  # a bug in a node must fail the step, never the worker
+            error = NodeError("node_crashed", f"{type(err).__name__}: {err}", error_class=TECHNICAL)
+        step["duration_ms"] = round((time.perf_counter() - t0) * 1000, 3)
+        step["finished_at"] = utcnow()
+        if error is None:
+            step["status"] = "succeeded"
+            ports = [p for p, _ in emits]
+            step["port"] = ",".join(dict.fromkeys(ports)) or None
+            step["output"] = emits[0][1] if len(emits) == 1 else [m for _, m in emits] if emits else None
+            for port, message in emits:
+                targets = plan.targets(node.id, port)
+                if not targets:
+                    sinks.append(message)
+                for target, _in_port in targets:
+                    pending.append({"node": target, "message": message, "attempt": 1})
+        else:
+            step["status"] = "failed"
+            step["error"] = error.to_dict()
+            if error.retryable and attempt < node.retry.max_attempts:
+                delay = node.retry.delay(attempt, error.retry_after_s)
+                step["error"]["retry_in_s"] = round(delay, 3)
+                deferred.append((delay, {**item, "attempt": attempt + 1}))
+            elif node.error_wired:
+                step["port"] = "error"
+                failure = {"error": error.to_dict(), "node": node.id, "input": item["message"]}
+                for target, _in_port in plan.targets(node.id, "error"):
+                    pending.append({"node": target, "message": failure, "attempt": 1})
+            else:
+                out.dead_letters.append({"node_id": node.id, "error_class": error.error_class, "code": error.code,
+                                         "message": error.message, "payload": item["message"]})
+                if out.error is None:
+                    out.error = {**error.to_dict(), "node": node.id}
+        out.steps.append(step)
+        events.publish(f"step.{step['status']}", {**base, "node_id": node.id, "seq": seq, "attempt": attempt,
+                                                  "status": step["status"], "port": step.get("port"),
+                                                  "duration_ms": step["duration_ms"], "error": step.get("error")})
+        if heartbeat:
+            heartbeat()
+
+    out.output = sinks[0] if len(sinks) == 1 else (sinks or None)
+    if deferred:
+        out.status = "retry"
+        out.retry_in_s = min(d for d, _ in deferred)
+        out.checkpoint = {"pending": [i for _, i in deferred], "seq": seq, "sinks": sinks,
+                          "failed": bool(out.dead_letters), "error": out.error}
+    elif out.dead_letters or checkpoint.get("failed"):
+        out.status = "failed"
+        out.error = out.error or checkpoint.get("error")
+    return out
+
+
+def _first_trigger(plan: Plan) -> str | None:
+    for node in plan.nodes.values():
+        if node.module.SPEC.trigger:
+            return node.id
+    return None

@@ -1,0 +1,175 @@
+"""The queue job: claim a run (a lease in the database), execute it, store its steps in one
+transaction, schedule a retry or finish it. Jobs take ids, never live objects (STYLE.md rule 6)."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import socket
+import time
+
+from sqlalchemy import or_, select, update
+
+from runtime.context import DatabaseLedger, StepContext
+from runtime.executor import Outcome, execute
+from runtime.models import DeadLetter, Payload, Run, Step, utcnow
+from runtime.states import RunStatus, advance
+
+log = logging.getLogger(__name__)
+WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
+_runtime = None  # the process's Runtime, bound by run.py or the embedded start (runtime.core.bind)
+
+
+def bind(runtime) -> None:
+    global _runtime
+    _runtime = runtime
+
+
+def execute_run(run_id: int) -> str:
+    """RQ job entry point."""
+    if _runtime is None:
+        raise RuntimeError("no runtime bound in this process (runtime.jobs.bind)")
+    return run_claimed(_runtime, run_id)
+
+
+def run_claimed(rt, run_id: int) -> str:
+    row = _claim(rt, run_id)
+    if isinstance(row, str):
+        return row
+    plan = rt.plan_for(row.workspace, row.flow_id, row.version)
+    lease_deadline = [time.monotonic() + rt.settings.lease_s / 2]
+
+    def heartbeat() -> None:
+        if time.monotonic() > lease_deadline[0]:
+            with rt.sessions.begin() as s:
+                s.execute(update(Run).where(Run.id == run_id).values(
+                    lease_until=utcnow() + dt.timedelta(seconds=rt.settings.lease_s)))
+            lease_deadline[0] = time.monotonic() + rt.settings.lease_s / 2
+
+    def on_respond(status, body, headers) -> None:
+        with rt.sessions.begin() as s:
+            s.execute(update(Run).where(Run.id == run_id).values(
+                reply={"status": int(status), "body": body, "headers": dict(headers or {})}))
+
+    ctx = StepContext(workspace=row.workspace, flow_id=row.flow_id, flow_version=row.version, run_id=row.id,
+                      params=plan.params, ledger=DatabaseLedger(rt.sessions, row.workspace),
+                      business_key=row.business_key, root_run_id=row.replay_of or row.id, on_respond=on_respond)
+    run = {"id": row.id, "input": row.input, "checkpoint": row.checkpoint, "trigger_node": row.trigger_node,
+           "start_node": row.start_node if not row.checkpoint else None}
+    rt.events.publish("run.started", _event(row, "running"))
+    outcome = execute(plan, run, ctx, rt.events, heartbeat)
+    status = _store(rt, row, outcome)
+    if outcome.status == "retry":
+        rt.queue.enqueue_run(row.id, outcome.retry_in_s)
+    else:
+        rt.events.publish("run.finished", {**_event(row, status), "error": outcome.error})
+    return status
+
+
+def _claim(rt, run_id: int):
+    """The run row, now ours; or a string saying why this job does nothing."""
+    now = utcnow()
+    with rt.sessions() as s:
+        row = s.get(Run, run_id)
+        if row is None:
+            return "missing"
+        if row.status != RunStatus.QUEUED.value:
+            return f"skip:{row.status}"  # a duplicate job; another worker has or had it
+        if row.not_before and row.not_before > now:
+            rt.queue.enqueue_run(run_id, (row.not_before - now).total_seconds())
+            return "early"
+        if row.sequence_key and s.scalar(select(Run.id).where(
+                Run.workspace == row.workspace, Run.flow_id == row.flow_id, Run.sequence_key == row.sequence_key,
+                Run.id < run_id, Run.status.in_([RunStatus.QUEUED.value, RunStatus.RUNNING.value])).limit(1)):
+            rt.queue.enqueue_run(run_id, 0.2)  # an earlier message with the same key goes first
+            return "waiting"
+    advance(RunStatus.QUEUED, RunStatus.RUNNING)
+    with rt.sessions.begin() as s:
+        claimed = s.execute(update(Run).where(Run.id == run_id, Run.status == RunStatus.QUEUED.value).values(
+            status=RunStatus.RUNNING.value, worker=WORKER_ID, attempt=Run.attempt + 1,
+            lease_until=now + dt.timedelta(seconds=rt.settings.lease_s),
+            started_at=Run.started_at if row.started_at else now)).rowcount
+    if not claimed:
+        return "lost-race"
+    with rt.sessions() as s:
+        return s.get(Run, run_id)
+
+
+def _store(rt, row: Run, outcome: Outcome) -> str:
+    limit = rt.settings.step_payload_limit
+    new = {"retry": RunStatus.QUEUED, "failed": RunStatus.FAILED, "succeeded": RunStatus.SUCCEEDED}[outcome.status]
+    now = utcnow()
+    with rt.sessions.begin() as s:
+        current = s.scalar(select(Run.status).where(Run.id == row.id))
+        status = advance(current, new)
+        steps, payloads = [], []
+        for st in outcome.steps:
+            st = dict(st)
+            for kind in ("input", "output"):
+                whole = st.get(kind)
+                st[kind], cut = _fit(whole, limit)
+                if cut:
+                    st["truncated"] = True
+                    payloads.append({"run_id": row.id, "step_seq": st["seq"], "kind": kind, "data": whole})
+            steps.append({**STEP_DEFAULTS, "run_id": row.id, **st})
+        if steps:
+            s.execute(Step.__table__.insert(), steps)
+        if payloads:
+            s.execute(Payload.__table__.insert(), payloads)
+        if outcome.dead_letters:
+            s.execute(DeadLetter.__table__.insert(), [
+                {"workspace": row.workspace, "run_id": row.id, "flow_id": row.flow_id, "version": row.version,
+                 "status": "open", "created_at": now, **dl} for dl in outcome.dead_letters])
+        values = {"status": status.value, "lease_until": None, "worker": None}
+        if status == RunStatus.QUEUED:
+            values.update(checkpoint=outcome.checkpoint, not_before=now + dt.timedelta(seconds=outcome.retry_in_s))
+        else:
+            values.update(checkpoint=None, finished_at=now, output=_fit(outcome.output, limit * 8)[0],
+                          error=outcome.error, not_before=None)
+        s.execute(update(Run).where(Run.id == row.id).values(**values))
+    return status.value
+
+
+STEP_DEFAULTS = {"port": None, "output": None, "error": None, "truncated": False, "finished_at": None,
+                 "duration_ms": None}  # one insert of many rows needs the same keys in each
+
+
+def _fit(value, limit: int):
+    """The value if its JSON fits in `limit` bytes, else a preview and True (whole copy kept aside)."""
+    if value is None or isinstance(value, (int, float, bool)):
+        return value, False
+    text = json.dumps(value, default=str, ensure_ascii=False)
+    if len(text) <= limit:
+        return value, False
+    return {"_truncated": True, "bytes": len(text), "preview": text[:2000]}, True
+
+
+def _event(row: Run, status: str) -> dict:
+    return {"workspace": row.workspace, "flow_id": row.flow_id, "run_id": row.id, "version": row.version,
+            "status": status, "business_key": row.business_key}
+
+
+def release_expired_leases(rt) -> int:
+    """Runs whose worker died mid-run go back to the queue (another worker resumes or retries them)."""
+    now = utcnow()
+    advance(RunStatus.RUNNING, RunStatus.QUEUED)
+    with rt.sessions.begin() as s:
+        ids = list(s.scalars(select(Run.id).where(Run.status == RunStatus.RUNNING.value, Run.lease_until < now)))
+        if ids:
+            s.execute(update(Run).where(Run.id.in_(ids), Run.status == RunStatus.RUNNING.value,
+                                        Run.lease_until < now).values(status=RunStatus.QUEUED.value, worker=None,
+                                                                      lease_until=None))
+    rt.queue.enqueue_runs(ids)
+    return len(ids)
+
+
+def requeue_waiting(rt, older_than_s: float = 0.0) -> int:
+    """Enqueue again runs waiting `queued` whose job may be lost (embedded restart, Redis flush)."""
+    cutoff = utcnow() - dt.timedelta(seconds=older_than_s)
+    with rt.sessions() as s:
+        ids = list(s.scalars(select(Run.id).where(
+            Run.status == RunStatus.QUEUED.value, Run.created_at <= cutoff,
+            or_(Run.not_before.is_(None), Run.not_before <= cutoff)).order_by(Run.id)))
+    rt.queue.enqueue_runs(ids)
+    return len(ids)

@@ -1,0 +1,140 @@
+"""A deployed flow version compiled for execution: node modules, prepared configs (JSONata compiled
+once), the wiring by named port and each node's retry policy. Plans are cached per version."""
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+
+from flows import document, graph
+from nodes import catalog
+from nodes.expression import Expression, ExpressionError
+from nodes.expression import compile as compile_expression
+
+
+class PlanError(Exception):
+    """A deployed document that can no longer be planned (e.g. a node type was removed)."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int
+    backoff_s: float
+
+    def delay(self, attempt: int, retry_after_s: float | None = None) -> float:
+        """Exponential backoff after failed attempt `attempt` (1-based); a server's Retry-After wins if longer."""
+        backoff = min(self.backoff_s * (2 ** (attempt - 1)), 300.0)
+        return max(backoff, retry_after_s or 0.0)
+
+
+@dataclass
+class PlannedNode:
+    id: str
+    type: str
+    module: ModuleType
+    prepared: Any
+    retry: RetryPolicy
+    error_wired: bool
+
+
+@dataclass
+class Plan:
+    workspace: str
+    flow_id: str
+    version: int
+    document: dict
+    params: dict
+    nodes: dict[str, PlannedNode]
+    wires: dict[tuple[str, str], list[tuple[str, str]]]  # (node, out port) -> [(node, in port)]
+    business_key: Expression | None = None
+    sequence_key: Expression | None = None
+    extras: dict = field(default_factory=dict)
+
+    def targets(self, node_id: str, port: str) -> list[tuple[str, str]]:
+        return self.wires.get((node_id, port), [])
+
+
+class _PrepareEnv:
+    def __init__(self, params: dict):
+        self.params = params
+
+
+def param_values(doc: dict, overrides: dict | None = None) -> dict:
+    values = {name: (p or {}).get("default") for name, p in (doc.get("params") or {}).items()}
+    values.update(overrides or {})
+    return values
+
+
+def compile(doc: dict, workspace: str, flow_id: str, version: int, default_retry: dict) -> Plan:
+    loaded, problems = document.load(doc)
+    if loaded is None:
+        raise PlanError("; ".join(p.message for p in problems))
+    params = param_values(loaded)
+    settings = loaded.get("settings") or {}
+    flow_retry = {**default_retry, **(settings.get("retry") or {})}
+    wires = graph.successors(loaded)  # skips disabled nodes and duplicate edges
+    nodes: dict[str, PlannedNode] = {}
+    for n in loaded["nodes"]:
+        if n.get("disabled"):
+            continue
+        try:
+            module = catalog.get(n["type"], n.get("type_version", 1))
+            config = catalog.load_config(module.SPEC, n.get("config"))
+        except Exception as err:  # KeyError for unknown types, ValidationError for bad config
+            raise PlanError(f"node {n['id']}: {err}") from None
+        prepare = getattr(module, "prepare", None)
+        prepared = prepare(config, _PrepareEnv(params)) if prepare else config
+        retry = {**flow_retry, **(config.get("retry") or {})} if isinstance(config, dict) else flow_retry
+        nodes[n["id"]] = PlannedNode(
+            id=n["id"], type=n["type"], module=module, prepared=prepared,
+            retry=RetryPolicy(int(retry.get("max_attempts", 3)), float(retry.get("backoff_s", 1.0))),
+            error_wired=bool(wires.get((n["id"], "error"))))
+    return Plan(workspace, flow_id, version, loaded, params, nodes, wires,
+                business_key=_key(settings.get("business_key") or settings.get("sequence_key")),
+                sequence_key=_key(settings.get("sequence_key")))
+
+
+def _key(source: str | None) -> Expression | None:
+    if not source:
+        return None
+    try:
+        return compile_expression(source)
+    except ExpressionError as err:
+        raise PlanError(f"settings key {source!r}: {err.message}") from None
+
+
+def evaluate_key(expr: Expression | None, message: Any) -> str | None:
+    """The business or sequence key of a message; None when it has none (never raises)."""
+    if expr is None:
+        return None
+    try:
+        value = expr.evaluate(message, {})
+    except ExpressionError:
+        return None
+    if value is None or isinstance(value, (dict, list)):
+        return None
+    return str(value)[:200]
+
+
+class PlanCache:
+    """Compiled plans by (workspace, flow, version): versions are immutable, so entries never go stale."""
+
+    def __init__(self, size: int = 256):
+        self._plans: OrderedDict[tuple, Plan] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple, build) -> Plan:
+        with self._lock:
+            plan = self._plans.get(key)
+            if plan is not None:
+                self._plans.move_to_end(key)
+                return plan
+        plan = build()
+        with self._lock:
+            self._plans[key] = plan
+            while len(self._plans) > self._size:
+                self._plans.popitem(last=False)
+        return plan

@@ -1,0 +1,100 @@
+"""The job queue: the only module that imports rq. Jobs are `runtime.jobs.execute_run(run_id)`.
+
+Production: real Redis and `SimpleWorker`s (no fork per job) in `python run.py worker` processes.
+Embedded: the same RQ code path on fakeredis with worker and scheduler threads in this process; its
+state dies with the process, so the database stays the source of truth (recovery requeues).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import uuid
+
+import redis
+from rq import Queue, SimpleWorker
+from rq.scheduler import RQScheduler
+from rq.timeouts import TimerDeathPenalty
+
+JOB = "runtime.jobs.execute_run"
+JOB_TIMEOUT_S = 600
+log = logging.getLogger(__name__)
+
+
+class _ThreadWorker(SimpleWorker):
+    """A SimpleWorker that can live in a non-main thread: no signal handlers, timer-based timeouts."""
+
+    death_penalty_class = TimerDeathPenalty
+
+    def _install_signal_handlers(self):
+        pass
+
+
+class JobQueue:
+    def __init__(self, redis_url: str = "", name: str = "crossdock"):
+        if redis_url:
+            self.connection = redis.Redis.from_url(redis_url)
+        else:
+            import fakeredis  # only the embedded mode needs it
+
+            self.connection = fakeredis.FakeRedis()
+        self.embedded = not redis_url
+        self.queue = Queue(name, connection=self.connection)
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._workers: list[SimpleWorker] = []
+
+    def enqueue_run(self, run_id: int, delay_s: float = 0.0) -> None:
+        opts = dict(job_timeout=JOB_TIMEOUT_S, result_ttl=0, failure_ttl=3600)
+        if delay_s > 0:
+            self.queue.enqueue_in(dt.timedelta(seconds=delay_s), JOB, run_id, **opts)
+        else:
+            self.queue.enqueue(JOB, run_id, **opts)
+
+    def enqueue_runs(self, run_ids: list[int]) -> None:
+        if run_ids:
+            self.queue.enqueue_many([Queue.prepare_data(JOB, (rid,), timeout=JOB_TIMEOUT_S, result_ttl=0,
+                                                        failure_ttl=3600) for rid in run_ids])
+
+    def pending(self) -> int:
+        return self.queue.count
+
+    # -- workers -------------------------------------------------------------------------------
+    def start_threads(self, workers: int = 2) -> None:
+        """Embedded mode: worker threads plus one scheduler thread for delayed (retry) jobs."""
+        for i in range(workers):
+            worker = _ThreadWorker([self.queue], connection=self.connection, name=f"embedded-{uuid.uuid4().hex[:8]}-{i}")
+            self._workers.append(worker)
+            t = threading.Thread(target=self._work, args=(worker,), name=f"crossdock-worker-{i}", daemon=True)
+            t.start()
+            self._threads.append(t)
+        t = threading.Thread(target=self._schedule, name="crossdock-scheduler", daemon=True)
+        t.start()
+        self._threads.append(t)
+
+    def _work(self, worker: SimpleWorker) -> None:
+        while not self._stop.is_set():
+            try:
+                worker.work(burst=True, logging_level="WARNING")
+            except Exception:  # a broken job must never kill the embedded worker
+                log.exception("embedded worker loop failed; continuing")
+            self._stop.wait(0.05)
+
+    def _schedule(self) -> None:
+        scheduler = RQScheduler([self.queue], connection=self.connection)
+        while not self._stop.is_set():
+            try:
+                scheduler.enqueue_scheduled_jobs()
+            except Exception:
+                log.exception("embedded scheduler failed; continuing")
+            self._stop.wait(0.2)
+
+    def stop(self) -> None:
+        self._stop.set()
+        for t in self._threads:
+            t.join(timeout=5)
+
+    def work(self, name: str | None = None, burst: bool = False) -> None:
+        """Production: block in an RQ SimpleWorker with its scheduler (run.py worker)."""
+        worker = SimpleWorker([self.queue], connection=self.connection, name=name)
+        worker.work(burst=burst, with_scheduler=True, logging_level="INFO")

@@ -1,0 +1,43 @@
+"""Settings, read once by run.py from the environment and passed down; nothing else reads os.environ."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = ""  # empty: SQLite file under data_dir
+    database_schema: str | None = None  # PostgreSQL schema (tests use a fresh one per run)
+    redis_url: str = ""  # empty: embedded in-process queue (fakeredis + worker threads)
+    queue_name: str = "crossdock"
+    secret_key: str = "dev-only-secret"
+    host: str = "127.0.0.1"
+    port: int = 8080
+    data_dir: str = "data"
+    max_body_bytes: int = 5 * 1024 * 1024
+    step_payload_limit: int = 32 * 1024  # bytes of JSON kept in a step row; whole payload kept aside
+    lease_s: float = 60.0  # a running run's claim; expired leases are taken over by another worker
+    embedded_workers: int = 2
+    sandbox_port: int = 5001
+    load_samples: bool = True
+    default_retry: dict = field(default_factory=lambda: {"max_attempts": 3, "backoff_s": 1.0})
+
+    @property
+    def embedded_queue(self) -> bool:
+        return not self.redis_url
+
+
+def from_env(env: dict | None = None) -> Settings:
+    env = os.environ if env is None else env
+    return Settings(
+        database_url=env.get("CROSSDOCK_DATABASE_URL", ""),
+        database_schema=env.get("CROSSDOCK_DATABASE_SCHEMA") or None,
+        redis_url=env.get("CROSSDOCK_REDIS_URL", ""),
+        queue_name=env.get("CROSSDOCK_QUEUE", "crossdock"),
+        secret_key=env.get("CROSSDOCK_SECRET_KEY", "dev-only-secret"),
+        host=env.get("CROSSDOCK_HOST", "127.0.0.1"),
+        port=int(env.get("CROSSDOCK_PORT", "8080")),
+        data_dir=env.get("CROSSDOCK_DATA_DIR", "data"),
+        sandbox_port=int(env.get("CROSSDOCK_SANDBOX_PORT", "5001")),
+    )

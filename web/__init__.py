@@ -1,0 +1,1 @@
+"""The Flask app factory, webhook intake, error rendering and the browser canvas."""

@@ -1,0 +1,22 @@
+"""The Flask app factory: one line per blueprint, the runtime in app.extensions, JSON errors."""
+from __future__ import annotations
+
+from flask import Flask
+
+from designer import flows_api, palette_api, runs_api
+from runtime.core import Runtime
+from web import errors, hooks
+
+
+def create_app(runtime: Runtime) -> Flask:
+    app = Flask(__name__, static_folder=None)
+    app.config["MAX_CONTENT_LENGTH"] = runtime.settings.max_body_bytes
+    app.config["SECRET_KEY"] = runtime.settings.secret_key
+    app.json.sort_keys = False
+    app.extensions["crossdock.runtime"] = runtime
+    errors.register(app)
+    app.register_blueprint(palette_api.bp)
+    app.register_blueprint(flows_api.bp)
+    app.register_blueprint(runs_api.bp)
+    app.register_blueprint(hooks.bp)
+    return app
