@@ -1,0 +1,36 @@
+"""The browser canvas: serves the built single-page app (web/static/app, built from web/src by Vite).
+
+The SPA routes `/`, `/flows` and `/flows/<id>` all return the same index.html; the app reads the path.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Blueprint, abort, send_from_directory
+
+BUILD = Path(__file__).resolve().parent / "static" / "app"
+
+bp = Blueprint("canvas", __name__, static_folder=str(BUILD), static_url_path="/static/app")
+
+
+def _index():
+    if not (BUILD / "index.html").is_file():
+        abort(404, description="The canvas bundle is missing; run `npm --prefix web run build`.")
+    response = send_from_directory(BUILD, "index.html", max_age=0)
+    response.headers["Cache-Control"] = "no-cache"  # assets are content-hashed; only index.html must be fresh
+    return response
+
+
+@bp.get("/")
+def home():
+    return _index()
+
+
+@bp.get("/flows")
+def flow_list():
+    return _index()
+
+
+@bp.get("/flows/<flow_id>")
+def editor(flow_id: str):
+    return _index()

@@ -1,0 +1,59 @@
+// The one module that talks to the server (docs/api.md); everything else calls these functions.
+import type { FlowDoc, FlowRecord, FlowSummary, NodeType, Problem, Run } from "./types";
+
+export class ApiError extends Error {
+  constructor(
+    public status: number,
+    public code: string,
+    message: string,
+    public details: Problem[] = [],
+  ) {
+    super(message);
+  }
+}
+
+const WORKSPACE_HEADER = "X-Crossdock-Workspace";
+
+function workspace(): string {
+  return new URLSearchParams(location.search).get("workspace") || "default";
+}
+
+async function call<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
+  const init: RequestInit = { method, headers: { [WORKSPACE_HEADER]: workspace(), ...headers } };
+  if (body !== undefined) {
+    init.body = JSON.stringify(body);
+    (init.headers as Record<string, string>)["Content-Type"] = "application/json";
+  }
+  const res = await fetch(`/api/v1${path}`, init);
+  if (res.status === 204) return undefined as T;
+  let payload: unknown = null;
+  try {
+    payload = await res.json();
+  } catch {
+    payload = null;
+  }
+  if (!res.ok) {
+    const err = (payload as { error?: { code?: string; message?: string; details?: Problem[] } })?.error;
+    throw new ApiError(res.status, err?.code || `http_${res.status}`, err?.message || res.statusText, err?.details || []);
+  }
+  return payload as T;
+}
+
+export const api = {
+  nodeTypes: () => call<{ node_types: NodeType[] }>("GET", "/node-types").then((r) => r.node_types),
+  listFlows: () => call<{ flows: FlowSummary[] }>("GET", "/flows").then((r) => r.flows),
+  getFlow: (id: string) => call<FlowRecord>("GET", `/flows/${encodeURIComponent(id)}`),
+  createFlow: (doc: FlowDoc) => call<FlowRecord>("POST", "/flows", doc),
+  saveFlow: (doc: FlowDoc, revision: number | null) =>
+    call<FlowRecord>("PUT", `/flows/${encodeURIComponent(doc.id)}`, doc, revision === null ? {} : { "If-Match": `"${revision}"` }),
+  deleteFlow: (id: string) => call<void>("DELETE", `/flows/${encodeURIComponent(id)}`),
+  validate: (doc: FlowDoc) => call<{ valid: boolean; problems: Problem[] }>("POST", "/flows/validate", doc),
+  deploy: (id: string) => call<{ flow_id: string; version: number }>("POST", `/flows/${encodeURIComponent(id)}/deploy`, {}),
+  startRun: (id: string, input?: unknown) =>
+    call<{ run: Run }>("POST", `/flows/${encodeURIComponent(id)}/runs`, input === undefined ? {} : { input }).then((r) => r.run),
+  getRun: (id: string) => call<{ run: Run }>("GET", `/runs/${encodeURIComponent(id)}`).then((r) => r.run),
+  lastRun: (flowId: string) =>
+    call<{ runs: Run[] }>("GET", `/runs?flow_id=${encodeURIComponent(flowId)}&limit=1`).then((r) => r.runs[0] || null),
+  previewMap: (expression: string, input: unknown, params?: Record<string, unknown>) =>
+    call<{ output: unknown; engine: string }>("POST", "/preview/map", { expression, input, params }),
+};

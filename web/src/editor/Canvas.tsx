@@ -1,0 +1,266 @@
+// The React Flow canvas: draws the flow document and turns gestures into document changes, nothing more.
+import { useCallback, useMemo, useRef, useState, type DragEvent } from "react";
+import {
+  Background,
+  BackgroundVariant,
+  Controls,
+  MiniMap,
+  ReactFlow,
+  type Connection,
+  type Edge,
+  type EdgeChange,
+  type NodeChange,
+  type ReactFlowInstance,
+} from "@xyflow/react";
+import type { FlowDoc, FlowEdge, FlowNode, NodeType, Problem, Step } from "../types";
+import { connect, moveNodes, outputPorts, reconnect, removeElements } from "./document";
+import type { Change } from "./history";
+import { nodeTypes, rendererFor, type CanvasNode, type NodeData } from "./nodes";
+
+export const DRAG_MIME = "application/x-crossdock-node-type";
+
+export interface Selection {
+  nodes: Set<string>;
+  edges: Set<string>;
+}
+
+interface Props {
+  doc: FlowDoc;
+  specs: Map<string, NodeType>;
+  selection: Selection;
+  problemsByNode: Map<string, Problem[]>;
+  problemsByEdge: Map<string, Problem[]>;
+  steps: Map<string, Step>;
+  apply: (fn: (doc: FlowDoc) => FlowDoc, change?: Change) => void;
+  onSelect: (next: Selection) => void;
+  onDropType: (type: string, position: { x: number; y: number }) => void;
+  onInit: (rf: ReactFlowInstance<CanvasNode, Edge>) => void;
+  onReady: () => void;
+}
+
+const CATEGORY_COLOR: Record<string, string> = {
+  event: "#7c3aed",
+  connector: "#0369a1",
+  transform: "#0f766e",
+  branch: "#b45309",
+  control: "#475569",
+  unknown: "#9ca3af",
+};
+
+interface Cached<T, R> {
+  src: T;
+  key: string;
+  out: R;
+}
+
+export function Canvas(props: Props) {
+  const { doc, specs, selection, problemsByNode, problemsByEdge, steps, apply, onSelect } = props;
+  const measured = useRef(new Map<string, { width: number; height: number }>());
+  const [measureTick, setMeasureTick] = useState(0);
+  const nodeCache = useRef(new Map<string, Cached<FlowNode, CanvasNode>>());
+  const edgeCache = useRef(new Map<string, Cached<FlowEdge, Edge>>());
+  const reconnecting = useRef<{ edge: string; done: boolean } | null>(null);
+  const rfRef = useRef<ReactFlowInstance<CanvasNode, Edge> | null>(null);
+  const readyFired = useRef(false);
+  // Fit once when opening a flow that has nodes and no saved viewport; never re-fit while the user builds.
+  const initialFit = useRef(doc.nodes.length > 0 && !doc.viewport);
+
+  // Rebuild only the React Flow nodes whose document node or decorations changed, so 1,000 nodes stay cheap.
+  const nodes = useMemo(() => {
+    const cache = nodeCache.current;
+    const next = new Map<string, Cached<FlowNode, CanvasNode>>();
+    const wired = new Map<string, Set<string>>();
+    for (const e of doc.edges) wired.set(e.source, (wired.get(e.source) || new Set()).add(e.source_port));
+    const out = doc.nodes.map((n) => {
+      const spec = specs.get(n.type);
+      const problems = problemsByNode.get(n.id);
+      const unwired = problems?.some((p) => p.code === "unwired_route")
+        ? outputPorts(spec, n.config)
+            .map((p) => p.name)
+            .filter((name) => name !== "error" && !wired.get(n.id)?.has(name))
+        : undefined;
+      const step = steps.get(n.id);
+      const m = measured.current.get(n.id);
+      const sel = selection.nodes.has(n.id);
+      const key = `${sel}|${problems ? problems.map((p) => p.severity + p.message).join("¦") : ""}|${step ? step.status : ""}|${unwired ? unwired.join(",") : ""}|${spec ? 1 : 0}|${m ? m.width + "x" + m.height : ""}`;
+      const hit = cache.get(n.id);
+      if (hit && hit.src === n && hit.key === key) {
+        next.set(n.id, hit);
+        return hit.out;
+      }
+      const data: NodeData = { node: n, spec, problems, step, unwired };
+      const rf: CanvasNode = { id: n.id, type: rendererFor(spec), position: n.position, data, selected: sel };
+      if (m) rf.measured = m;
+      next.set(n.id, { src: n, key, out: rf });
+      return rf;
+    });
+    nodeCache.current = next;
+    return out;
+    // measureTick: re-read measured sizes after React Flow reports them
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [doc.nodes, doc.edges, specs, selection.nodes, problemsByNode, steps, measureTick]);
+
+  const edges = useMemo(() => {
+    const cache = edgeCache.current;
+    const next = new Map<string, Cached<FlowEdge, Edge>>();
+    const out = doc.edges.map((e) => {
+      const problems = problemsByEdge.get(e.id);
+      const sel = selection.edges.has(e.id);
+      const key = `${sel}|${problems ? problems.length : 0}`;
+      const hit = cache.get(e.id);
+      if (hit && hit.src === e && hit.key === key) {
+        next.set(e.id, hit);
+        return hit.out;
+      }
+      const rf: Edge = {
+        id: e.id,
+        source: e.source,
+        sourceHandle: e.source_port,
+        target: e.target,
+        targetHandle: e.target_port,
+        selected: sel,
+        className: [problems ? "edge-problem" : "", e.source_port === "error" ? "edge-error-port" : ""].join(" "),
+        data: { problems },
+      };
+      next.set(e.id, { src: e, key, out: rf });
+      return rf;
+    });
+    edgeCache.current = next;
+    return out;
+  }, [doc.edges, selection.edges, problemsByEdge]);
+
+  const onNodesChange = useCallback(
+    (changes: NodeChange<CanvasNode>[]) => {
+      const moves = new Map<string, { x: number; y: number }>();
+      let dragging = false;
+      let sized = false;
+      let selectNodes: Set<string> | null = null;
+      for (const c of changes) {
+        if (c.type === "position" && c.position) {
+          moves.set(c.id, c.position);
+          dragging ||= !!c.dragging;
+        } else if (c.type === "position" && !c.dragging) {
+          moves.set(c.id, moves.get(c.id) || { x: NaN, y: NaN });
+        } else if (c.type === "dimensions" && c.dimensions) {
+          measured.current.set(c.id, { width: c.dimensions.width, height: c.dimensions.height });
+          sized = true;
+        } else if (c.type === "select") {
+          selectNodes ||= new Set(selection.nodes);
+          if (c.selected) selectNodes.add(c.id);
+          else selectNodes.delete(c.id);
+        }
+      }
+      if (moves.size) {
+        const real = new Map([...moves].filter(([, p]) => !Number.isNaN(p.x)));
+        // a drag ends with a position change without coordinates: record the whole drag as one undo step
+        apply((d) => (real.size ? moveNodes(d, real) : { ...d }), { mode: dragging ? "transient" : "record" });
+      }
+      if (sized) {
+        setMeasureTick((t) => t + 1);
+        if (!readyFired.current && measured.current.size >= doc.nodes.length) {
+          readyFired.current = true;
+          requestAnimationFrame(() => props.onReady());
+        }
+      }
+      if (selectNodes) onSelect({ nodes: selectNodes, edges: selection.edges });
+    },
+    [apply, onSelect, selection, doc.nodes.length, props],
+  );
+
+  const onEdgesChange = useCallback(
+    (changes: EdgeChange<Edge>[]) => {
+      let next: Set<string> | null = null;
+      for (const c of changes) {
+        if (c.type === "select") {
+          next ||= new Set(selection.edges);
+          if (c.selected) next.add(c.id);
+          else next.delete(c.id);
+        }
+      }
+      if (next) onSelect({ nodes: selection.nodes, edges: next });
+    },
+    [onSelect, selection],
+  );
+
+  const onConnect = useCallback(
+    (c: Connection) => {
+      if (!c.sourceHandle || !c.targetHandle) return;
+      apply((d) => connect(d, { source: c.source, sourcePort: c.sourceHandle!, target: c.target, targetPort: c.targetHandle! })[0]);
+    },
+    [apply],
+  );
+
+  const onReconnect = useCallback(
+    (old: Edge, c: Connection) => {
+      if (reconnecting.current) reconnecting.current.done = true;
+      if (!c.sourceHandle || !c.targetHandle || c.source === c.target) return;
+      apply((d) => reconnect(d, old.id, { source: c.source, sourcePort: c.sourceHandle!, target: c.target, targetPort: c.targetHandle! }));
+    },
+    [apply],
+  );
+
+  const onDragOver = useCallback((e: DragEvent) => {
+    if (e.dataTransfer.types.includes(DRAG_MIME)) {
+      e.preventDefault();
+      e.dataTransfer.dropEffect = "copy";
+    }
+  }, []);
+
+  const onDrop = useCallback(
+    (e: DragEvent) => {
+      const type = e.dataTransfer.getData(DRAG_MIME);
+      if (!type || !rfRef.current) return;
+      e.preventDefault();
+      const pos = rfRef.current.screenToFlowPosition({ x: e.clientX, y: e.clientY });
+      props.onDropType(type, { x: pos.x - 90, y: pos.y - 20 });
+    },
+    [props],
+  );
+
+  const nodeColor = useCallback((n: CanvasNode) => CATEGORY_COLOR[n.type || "unknown"] || "#9ca3af", []);
+
+  return (
+    <div className="canvas" onDragOver={onDragOver} onDrop={onDrop} data-testid="canvas">
+      <ReactFlow<CanvasNode, Edge>
+        nodes={nodes}
+        edges={edges}
+        nodeTypes={nodeTypes}
+        onNodesChange={onNodesChange}
+        onEdgesChange={onEdgesChange}
+        onConnect={onConnect}
+        onReconnect={onReconnect}
+        onReconnectStart={(_, edge) => (reconnecting.current = { edge: edge.id, done: false })}
+        onReconnectEnd={(_, edge) => {
+          // an edge end dropped on empty canvas deletes the edge, as in Node-RED and n8n
+          if (reconnecting.current && !reconnecting.current.done) apply((d) => removeElements(d, new Set(), new Set([edge.id])));
+          reconnecting.current = null;
+        }}
+        onInit={(rf) => {
+          rfRef.current = rf;
+          props.onInit(rf);
+          if (doc.nodes.length === 0 && !readyFired.current) {
+            readyFired.current = true;
+            props.onReady();
+          }
+        }}
+        deleteKeyCode={null}
+        selectionKeyCode="Shift"
+        multiSelectionKeyCode={["Meta", "Control", "Shift"]}
+        fitView={initialFit.current}
+        defaultViewport={doc.viewport}
+        fitViewOptions={{ padding: 0.15, maxZoom: 1.1 }}
+        minZoom={0.05}
+        maxZoom={2}
+        snapToGrid
+        snapGrid={[8, 8]}
+        defaultEdgeOptions={{ type: "smoothstep" }}
+        proOptions={{ hideAttribution: true }}
+        elevateNodesOnSelect={false}
+      >
+        <Background variant={BackgroundVariant.Dots} gap={16} size={1} color="#cbd5e1" />
+        <Controls showInteractive={false} position="bottom-left" />
+        <MiniMap pannable zoomable nodeColor={nodeColor} nodeStrokeWidth={0} position="bottom-right" ariaLabel="Minimap" />
+      </ReactFlow>
+    </div>
+  );
+}

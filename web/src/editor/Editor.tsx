@@ -1,0 +1,466 @@
+// The flow editor page: toolbar, palette, canvas, inspector and problems, wired to the server through api.ts.
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { ReactFlowProvider, type Edge, type ReactFlowInstance } from "@xyflow/react";
+import { api, ApiError } from "../api";
+import type { FlowDoc, NodeType, Problem, Run, Step } from "../types";
+import { Canvas, type Selection } from "./Canvas";
+import { addNode, copySelection, paste, pruneEdges, removeElements, type Clip } from "./document";
+import { useHistory } from "./history";
+import { Inspector } from "./Inspector";
+import { tidy } from "./layout";
+import type { CanvasNode } from "./nodes";
+import { Palette } from "./Palette";
+import { ProblemsPanel } from "./ProblemsPanel";
+
+const TERMINAL = new Set(["succeeded", "failed", "dead_lettered", "canceled"]);
+const EMPTY: Selection = { nodes: new Set(), edges: new Set() };
+const CLIP_KEY = "crossdock.clipboard";
+
+interface Notice {
+  kind: "info" | "ok" | "error";
+  text: string;
+}
+
+declare global {
+  interface Window {
+    __crossdock?: { ready: boolean; getFlow: () => FlowDoc | null; getProblems: () => Problem[]; getSelection: () => string[] };
+  }
+}
+
+function stepsByNode(run: Run | null): Map<string, Step> {
+  const m = new Map<string, Step>();
+  for (const s of run?.steps || []) m.set(s.node_id, s);
+  return m;
+}
+
+function isTyping(target: EventTarget | null): boolean {
+  const el = target as HTMLElement | null;
+  if (!el) return false;
+  return el.tagName === "INPUT" || el.tagName === "TEXTAREA" || el.tagName === "SELECT" || el.isContentEditable || !!el.closest?.(".cm-editor");
+}
+
+export function Editor({ flowId, nodeTypes, navigate }: { flowId: string; nodeTypes: NodeType[]; navigate: (path: string) => void }) {
+  const specs = useMemo(() => new Map(nodeTypes.map((t) => [t.type, t])), [nodeTypes]);
+  const hist = useHistory();
+  const { doc, apply } = hist;
+  const [loadError, setLoadError] = useState<string | null>(null);
+  const [revision, setRevision] = useState<number | null>(null);
+  const [savedJson, setSavedJson] = useState("");
+  const [deployed, setDeployed] = useState<number | null>(null);
+  const [selection, setSelection] = useState<Selection>(EMPTY);
+  const [problems, setProblems] = useState<Problem[]>([]);
+  const [checking, setChecking] = useState(false);
+  const [run, setRun] = useState<Run | null>(null);
+  const [running, setRunning] = useState(false);
+  const [busy, setBusy] = useState<string | null>(null);
+  const [notice, setNotice] = useState<Notice | null>(null);
+  const [conflict, setConflict] = useState(false);
+  const [problemsCollapsed, setProblemsCollapsed] = useState(false);
+  const [samples, setSamples] = useState(new Map<string, string>());
+  const rf = useRef<ReactFlowInstance<CanvasNode, Edge> | null>(null);
+  const pasteCount = useRef(0);
+  const ready = useRef(false);
+
+  const load = useCallback(async () => {
+    try {
+      const rec = await api.getFlow(flowId);
+      hist.reset(rec.flow);
+      setRevision(rec.revision);
+      setSavedJson(JSON.stringify(rec.flow));
+      setDeployed(rec.deployed_version);
+      setProblems(rec.problems || []);
+      setConflict(false);
+      api
+        .lastRun(flowId)
+        .then((r) => (r ? api.getRun(r.id) : null))
+        .then((r) => r && setRun(r))
+        .catch(() => undefined);
+    } catch (e) {
+      setLoadError(e instanceof ApiError && e.status === 404 ? `There is no flow “${flowId}”.` : String((e as Error).message || e));
+    }
+    // hist.reset is stable
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [flowId]);
+
+  useEffect(() => {
+    load();
+  }, [load]);
+
+  const docJson = useMemo(() => (doc ? JSON.stringify(doc) : ""), [doc]);
+  const dirty = !!doc && docJson !== savedJson;
+
+  // Test hook: read-only view of what the canvas holds.
+  useEffect(() => {
+    window.__crossdock = {
+      ready: ready.current,
+      getFlow: () => hist.docRef.current.present,
+      getProblems: () => problemsRef.current,
+      getSelection: () => [...selectionRef.current.nodes],
+    };
+  });
+  const problemsRef = useRef(problems);
+  problemsRef.current = problems;
+  const selectionRef = useRef(selection);
+  selectionRef.current = selection;
+
+  useEffect(() => {
+    const guard = (e: BeforeUnloadEvent) => {
+      if (dirty) {
+        e.preventDefault();
+        e.returnValue = "";
+      }
+    };
+    window.addEventListener("beforeunload", guard);
+    return () => window.removeEventListener("beforeunload", guard);
+  }, [dirty]);
+
+  // Validate as you edit, debounced; a stale answer never overwrites a newer one.
+  const validation = useRef(0);
+  useEffect(() => {
+    if (!doc || docJson === savedJson) return;
+    const ticket = ++validation.current;
+    setChecking(true);
+    const timer = setTimeout(() => {
+      api
+        .validate(doc)
+        .then((r) => ticket === validation.current && setProblems(r.problems))
+        .catch(() => undefined)
+        .finally(() => ticket === validation.current && setChecking(false));
+    }, 350);
+    return () => clearTimeout(timer);
+    // docJson stands for doc
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [docJson]);
+
+  const problemsByNode = useMemo(() => {
+    const m = new Map<string, Problem[]>();
+    for (const p of problems) if (p.node) m.set(p.node, [...(m.get(p.node) || []), p]);
+    return m;
+  }, [problems]);
+  const problemsByEdge = useMemo(() => {
+    const m = new Map<string, Problem[]>();
+    for (const p of problems) if (p.edge) m.set(p.edge, [...(m.get(p.edge) || []), p]);
+    return m;
+  }, [problems]);
+  const steps = useMemo(() => stepsByNode(run), [run]);
+
+  const applyPruned = useCallback<typeof apply>((fn, change) => apply((d) => pruneEdges(fn(d), specs), change), [apply, specs]);
+
+  const flash = useCallback((n: Notice) => {
+    setNotice(n);
+    if (n.kind !== "error") setTimeout(() => setNotice((cur) => (cur === n ? null : cur)), 4000);
+  }, []);
+
+  const save = useCallback(
+    async (overwrite = false): Promise<boolean> => {
+      const current = hist.docRef.current.present;
+      if (!current) return false;
+      setBusy("save");
+      try {
+        let rev = revision;
+        if (overwrite) rev = (await api.getFlow(current.id)).revision;
+        const vp = rf.current?.getViewport();
+        const viewport = vp ? { x: Math.round(vp.x), y: Math.round(vp.y), zoom: Math.round(vp.zoom * 1000) / 1000 } : current.viewport;
+        const rec = await api.saveFlow(viewport ? { ...current, viewport } : current, rev);
+        setRevision(rec.revision);
+        setSavedJson(JSON.stringify(current));
+        setConflict(false);
+        if (rec.problems) setProblems(rec.problems);
+        flash({ kind: "ok", text: `Saved (revision ${rec.revision}).` });
+        return true;
+      } catch (e) {
+        if (e instanceof ApiError && e.status === 409) {
+          setConflict(true);
+        } else if (e instanceof ApiError && e.details.length) {
+          setProblems(e.details);
+          setProblemsCollapsed(false);
+          flash({ kind: "error", text: `Not saved: ${e.message}` });
+        } else flash({ kind: "error", text: `Not saved: ${(e as Error).message}` });
+        return false;
+      } finally {
+        setBusy(null);
+      }
+    },
+    [revision, flash, hist.docRef],
+  );
+
+  const deploy = useCallback(async () => {
+    const current = hist.docRef.current.present;
+    if (!current) return;
+    const errors = problemsRef.current.filter((p) => p.severity === "error");
+    if (errors.length) {
+      setProblemsCollapsed(false);
+      flash({ kind: "error", text: `Deploy refused: fix ${errors.length} error${errors.length === 1 ? "" : "s"} first.` });
+      return;
+    }
+    if (JSON.stringify(current) !== savedJson && !(await save())) return;
+    setBusy("deploy");
+    try {
+      const r = await api.deploy(current.id);
+      setDeployed(r.version);
+      flash({ kind: "ok", text: `Deployed version ${r.version}.` });
+    } catch (e) {
+      if (e instanceof ApiError && e.details.length) {
+        setProblems(e.details);
+        setProblemsCollapsed(false);
+      }
+      flash({ kind: "error", text: `Deploy refused: ${(e as Error).message}` });
+    } finally {
+      setBusy(null);
+    }
+  }, [flash, save, savedJson, hist.docRef]);
+
+  const runSample = useCallback(async () => {
+    const current = hist.docRef.current.present;
+    if (!current) return;
+    if (deployed == null) {
+      flash({ kind: "error", text: "Deploy the flow before running it." });
+      return;
+    }
+    setRunning(true);
+    setRun(null);
+    try {
+      let r = await api.startRun(current.id);
+      const until = Date.now() + 60_000;
+      while (!TERMINAL.has(r.status) && Date.now() < until) {
+        await new Promise((res) => setTimeout(res, 300));
+        r = await api.getRun(r.id);
+      }
+      if (!r.steps) r = await api.getRun(r.id);
+      setRun(r);
+      flash({ kind: r.status === "succeeded" ? "ok" : "error", text: `Run ${r.status}${r.duration_ms != null ? ` in ${r.duration_ms} ms` : ""}.` });
+    } catch (e) {
+      flash({ kind: "error", text: `Run not started: ${(e as Error).message}` });
+    } finally {
+      setRunning(false);
+    }
+  }, [deployed, flash, hist.docRef]);
+
+  const selectOnly = useCallback((nodes: string[], edges: string[] = []) => setSelection({ nodes: new Set(nodes), edges: new Set(edges) }), []);
+
+  const addType = useCallback(
+    (type: string, position?: { x: number; y: number }) => {
+      const spec = specs.get(type);
+      if (!spec) return;
+      let pos = position;
+      if (!pos && rf.current) {
+        const box = document.querySelector(".canvas")!.getBoundingClientRect();
+        pos = rf.current.screenToFlowPosition({ x: box.left + box.width / 2 - 90, y: box.top + box.height / 2 - 30 });
+      }
+      let id = "";
+      apply((d) => {
+        const [next, newId] = addNode(d, spec, pos || { x: 0, y: 0 });
+        id = newId;
+        return next;
+      });
+      setTimeout(() => id && selectOnly([id]), 0);
+    },
+    [specs, apply, selectOnly],
+  );
+
+  const deleteSelection = useCallback(() => {
+    const sel = selectionRef.current;
+    if (!sel.nodes.size && !sel.edges.size) return;
+    apply((d) => removeElements(d, sel.nodes, sel.edges));
+    setSelection(EMPTY);
+  }, [apply]);
+
+  const copy = useCallback(() => {
+    const current = hist.docRef.current.present;
+    if (!current || !selectionRef.current.nodes.size) return;
+    const clip = copySelection(current, selectionRef.current.nodes);
+    localStorage.setItem(CLIP_KEY, JSON.stringify(clip));
+    pasteCount.current = 0;
+    flash({ kind: "info", text: `Copied ${clip.nodes.length} node${clip.nodes.length === 1 ? "" : "s"}.` });
+  }, [flash, hist.docRef]);
+
+  const pasteClip = useCallback(
+    (clip: Clip | null) => {
+      if (!clip || !clip.nodes.length) return;
+      pasteCount.current += 1;
+      let ids: string[] = [];
+      apply((d) => {
+        const [next, newIds] = paste(d, clip, 40 * pasteCount.current);
+        ids = newIds;
+        return next;
+      });
+      setTimeout(() => selectOnly(ids), 0);
+    },
+    [apply, selectOnly],
+  );
+
+  const pasteFromClipboard = useCallback(() => {
+    try {
+      pasteClip(JSON.parse(localStorage.getItem(CLIP_KEY) || "null"));
+    } catch {
+      /* a clipboard from an older build is ignored */
+    }
+  }, [pasteClip]);
+
+  const duplicate = useCallback(() => {
+    const current = hist.docRef.current.present;
+    if (!current || !selectionRef.current.nodes.size) return;
+    pasteCount.current = 0;
+    pasteClip(copySelection(current, selectionRef.current.nodes));
+  }, [pasteClip, hist.docRef]);
+
+  const tidyUp = useCallback(() => {
+    apply((d) =>
+      tidy(d, (id) => {
+        const n = rf.current?.getInternalNode(id);
+        return n?.measured?.width ? { width: n.measured.width, height: n.measured.height || 80 } : undefined;
+      }),
+    );
+    setTimeout(() => rf.current?.fitView({ padding: 0.15, maxZoom: 1.1, duration: 200 }), 50);
+  }, [apply]);
+
+  const pickProblem = useCallback(
+    (p: Problem) => {
+      if (p.node) {
+        selectOnly([p.node]);
+        const n = rf.current?.getInternalNode(p.node);
+        if (n) {
+          const w = n.measured?.width || 200;
+          const h = n.measured?.height || 80;
+          rf.current?.setCenter(n.internals.positionAbsolute.x + w / 2, n.internals.positionAbsolute.y + h / 2, { zoom: Math.max(rf.current.getZoom(), 0.9), duration: 200 });
+        }
+      } else if (p.edge) selectOnly([], [p.edge]);
+    },
+    [selectOnly],
+  );
+
+  // Keyboard shortcuts; typing in a field keeps its own keys (except Ctrl+S).
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const mod = e.ctrlKey || e.metaKey;
+      const key = e.key.toLowerCase();
+      if (mod && key === "s") {
+        e.preventDefault();
+        save();
+        return;
+      }
+      if (isTyping(e.target)) return;
+      if (key === "delete" || key === "backspace") {
+        e.preventDefault();
+        deleteSelection();
+      } else if (mod && key === "z" && !e.shiftKey) {
+        e.preventDefault();
+        hist.undo();
+      } else if (mod && (key === "y" || (key === "z" && e.shiftKey))) {
+        e.preventDefault();
+        hist.redo();
+      } else if (mod && key === "c") {
+        copy();
+      } else if (mod && key === "v") {
+        e.preventDefault();
+        pasteFromClipboard();
+      } else if (mod && key === "d") {
+        e.preventDefault();
+        duplicate();
+      } else if (mod && key === "a") {
+        e.preventDefault();
+        const current = hist.docRef.current.present;
+        if (current) selectOnly(current.nodes.map((n) => n.id));
+      } else if (key === "escape") {
+        setSelection(EMPTY);
+      }
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [save, deleteSelection, copy, pasteFromClipboard, duplicate, selectOnly, hist]);
+
+  if (loadError) {
+    return (
+      <div className="page-message">
+        <p>{loadError}</p>
+        <button className="btn" onClick={() => navigate("/flows")}>Back to flows</button>
+      </div>
+    );
+  }
+  if (!doc) return <div className="page-message">Loading flow…</div>;
+
+  const selectedNode = selection.nodes.size === 1 ? doc.nodes.find((n) => selection.nodes.has(n.id)) || null : null;
+  const errorCount = problems.filter((p) => p.severity === "error").length;
+
+  return (
+    <div className="editor">
+      <header className="toolbar">
+        <button
+          className="btn-ghost"
+          data-testid="back"
+          onClick={() => {
+            if (!dirty || confirm("Discard unsaved changes to this flow?")) navigate("/flows");
+          }}
+        >
+          ← Flows
+        </button>
+        <span className="flow-title" title={doc.id} data-testid="flow-title">{doc.name}</span>
+        <span className={`save-state${dirty ? " dirty" : ""}`} data-testid="save-state">
+          {dirty ? "Unsaved changes" : `Saved · rev ${revision}`}
+        </span>
+        {deployed != null && <span className="pill deployed" data-testid="deployed">deployed v{deployed}</span>}
+        <span className="spacer" />
+        <button className="btn-ghost" onClick={hist.undo} disabled={!hist.canUndo} title="Undo (Ctrl+Z)" data-testid="undo">↶</button>
+        <button className="btn-ghost" onClick={hist.redo} disabled={!hist.canRedo} title="Redo (Ctrl+Y)" data-testid="redo">↷</button>
+        <button className="btn-ghost" onClick={tidyUp} title="Auto-layout the flow" data-testid="tidy">Tidy up</button>
+        <span className="sep" />
+        <button className="btn" onClick={() => save()} disabled={busy !== null} title="Save draft (Ctrl+S)" data-testid="save">Save</button>
+        <button className="btn" onClick={deploy} disabled={busy !== null} data-testid="deploy" title={errorCount ? "Fix the errors listed under Problems first" : "Deploy this draft as a new version"}>
+          Deploy
+        </button>
+        <button className="btn primary" onClick={runSample} disabled={running || busy !== null} data-testid="run">
+          {running ? "Running…" : "▶ Run with sample"}
+        </button>
+      </header>
+      {conflict && (
+        <div className="banner error" data-testid="conflict">
+          Someone else saved a newer draft of this flow after you opened it. Your changes are not saved.
+          <button className="btn small" onClick={load}>Load their version</button>
+          <button className="btn small danger" onClick={() => save(true)}>Overwrite with mine</button>
+        </div>
+      )}
+      {notice && (
+        <div className={`toast ${notice.kind}`} data-testid="notice" onClick={() => setNotice(null)}>
+          {notice.text}
+        </div>
+      )}
+      <div className="workspace">
+        <Palette types={nodeTypes} onAdd={(t) => addType(t)} />
+        <div className="center">
+          <ReactFlowProvider>
+            <Canvas
+              doc={doc}
+              specs={specs}
+              selection={selection}
+              problemsByNode={problemsByNode}
+              problemsByEdge={problemsByEdge}
+              steps={steps}
+              apply={applyPruned}
+              onSelect={setSelection}
+              onDropType={addType}
+              onInit={(inst) => (rf.current = inst)}
+              onReady={() => {
+                ready.current = true;
+                if (window.__crossdock) window.__crossdock.ready = true;
+              }}
+            />
+          </ReactFlowProvider>
+          <ProblemsPanel doc={doc} problems={problems} checking={checking} onPick={pickProblem} collapsed={problemsCollapsed} onToggle={() => setProblemsCollapsed(!problemsCollapsed)} />
+        </div>
+        <Inspector
+          doc={doc}
+          node={selectedNode}
+          selectedCount={selection.nodes.size}
+          spec={selectedNode ? specs.get(selectedNode.type) : undefined}
+          problems={selectedNode ? problemsByNode.get(selectedNode.id) || [] : []}
+          step={selectedNode ? steps.get(selectedNode.id) : undefined}
+          samples={samples}
+          setSample={(id, text) => setSamples((m) => new Map(m).set(id, text))}
+          apply={applyPruned}
+          onDeleteSelection={deleteSelection}
+          onDuplicateSelection={duplicate}
+        />
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,176 @@
+// The right-hand inspector: the selected node's name, notes and config form, its problems and last run.
+import { useMemo, useState } from "react";
+import type { FlowDoc, FlowNode, NodeType, Problem, Step } from "../types";
+import { CategoryIcon } from "./nodes";
+import { ExpressionField } from "./Preview";
+import { normalise, ObjectFields, type FormContext } from "./SchemaForm";
+import type { Change } from "./history";
+
+interface Props {
+  doc: FlowDoc;
+  node: FlowNode | null;
+  selectedCount: number;
+  spec: NodeType | undefined;
+  problems: Problem[];
+  step: Step | undefined;
+  samples: Map<string, string>;
+  setSample: (nodeId: string, text: string) => void;
+  apply: (fn: (doc: FlowDoc) => FlowDoc, change?: Change) => void;
+  onDeleteSelection: () => void;
+  onDuplicateSelection: () => void;
+}
+
+function patchNode(doc: FlowDoc, id: string, patch: Partial<FlowNode>): FlowDoc {
+  return { ...doc, nodes: doc.nodes.map((n) => (n.id === id ? { ...n, ...patch } : n)) };
+}
+
+function triggerSample(doc: FlowDoc): unknown {
+  const manual = doc.nodes.find((n) => n.type === "event.manual");
+  return manual?.config?.sample;
+}
+
+export function Inspector(props: Props) {
+  const { doc, node, spec, problems, step, apply } = props;
+  const [tab, setTab] = useState<"config" | "run">("config");
+
+  const ctx: FormContext | null = useMemo(() => {
+    if (!node || !spec) return null;
+    const nodeId = node.id;
+    return {
+      root: spec.config_schema,
+      expressions: new Set(spec.expressions.map(normalise)),
+      renderExpression: (path, value, onChange, label) => {
+        const vp = problems.find((p) => p.field === path && (p.position != null || p.code.includes("expression")));
+        return (
+          <ExpressionField
+            key={`${nodeId}:${path}`}
+            label={label}
+            path={path}
+            expression={value}
+            onChange={onChange}
+            sample={props.samples.get(nodeId) ?? (triggerSample(doc) !== undefined ? JSON.stringify(triggerSample(doc), null, 2) : "")}
+            setSample={(t) => props.setSample(nodeId, t)}
+            lastRunInput={step?.input}
+            triggerSample={triggerSample(doc)}
+            params={undefined}
+            validationError={vp ? { message: vp.message, position: vp.position } : null}
+            open={spec.type === "transform.map"}
+          />
+        );
+      },
+    };
+  }, [node, spec, problems, props, step, doc]);
+
+  if (!node) {
+    return (
+      <aside className="inspector" data-testid="inspector">
+        <div className="insp-head">
+          <span className="insp-title">{props.selectedCount > 1 ? `${props.selectedCount} nodes selected` : "Flow"}</span>
+        </div>
+        {props.selectedCount > 1 ? (
+          <div className="insp-body">
+            <div className="row gap">
+              <button className="btn" onClick={props.onDuplicateSelection}>Duplicate</button>
+              <button className="btn danger" onClick={props.onDeleteSelection}>Delete</button>
+            </div>
+          </div>
+        ) : (
+          <div className="insp-body">
+            <label className="field">
+              <span className="field-label">Flow name</span>
+              <input type="text" value={doc.name} data-testid="flow-name" onChange={(e) => apply((d) => ({ ...d, name: e.target.value }), { key: "flow:name" })} />
+            </label>
+            <label className="field">
+              <span className="field-label">Description</span>
+              <textarea rows={3} value={doc.description || ""} onChange={(e) => apply((d) => ({ ...d, description: e.target.value }), { key: "flow:description" })} />
+            </label>
+            <div className="field">
+              <span className="field-label">Flow id</span>
+              <code className="mono">{doc.id}</code>
+            </div>
+            <p className="hint">
+              Drag node types from the palette, wire output ports to input ports, and select a node to configure it.
+            </p>
+          </div>
+        )}
+      </aside>
+    );
+  }
+
+  const category = spec?.category || "unknown";
+  const config = node.config || {};
+  return (
+    <aside className="inspector" data-testid="inspector">
+      <div className={`insp-head cat-${category}`}>
+        <CategoryIcon category={category} />
+        <span className="insp-title">{spec?.title || node.type}</span>
+        <code className="mono muted" title="node id">{node.id}</code>
+      </div>
+      <div className="tabs">
+        <button className={tab === "config" ? "tab active" : "tab"} onClick={() => setTab("config")}>Configure</button>
+        <button className={tab === "run" ? "tab active" : "tab"} onClick={() => setTab("run")} data-testid="tab-run">
+          Last run {step && <span className={`dot st-${step.status}`} />}
+        </button>
+      </div>
+      {tab === "config" ? (
+        <div className="insp-body">
+          {spec?.description && <p className="hint">{spec.description}</p>}
+          <label className="field">
+            <span className="field-label">Name</span>
+            <input type="text" value={node.name || ""} data-testid="node-name" onChange={(e) => apply((d) => patchNode(d, node.id, { name: e.target.value }), { key: `name:${node.id}` })} />
+          </label>
+          <label className="field">
+            <span className="field-label">Notes</span>
+            <textarea rows={2} value={node.notes || ""} data-testid="node-notes" placeholder="What this step is for, who owns it…" onChange={(e) => apply((d) => patchNode(d, node.id, { notes: e.target.value }), { key: `notes:${node.id}` })} />
+          </label>
+          {problems.length > 0 && (
+            <ul className="insp-problems">
+              {problems.map((p, i) => (
+                <li key={i} className={p.severity}>
+                  {p.field && <code>{p.field}</code>} {p.message}
+                </li>
+              ))}
+            </ul>
+          )}
+          {ctx && spec ? (
+            <div className="config-form" data-testid="config-form">
+              <ObjectFields
+                schema={spec.config_schema}
+                value={config}
+                path=""
+                ctx={ctx}
+                onChange={(v) => apply((d) => patchNode(d, node.id, { config: v }), { key: `config:${node.id}` })}
+              />
+            </div>
+          ) : (
+            <p className="field-error">This node type is not in the catalogue; its config cannot be edited.</p>
+          )}
+        </div>
+      ) : (
+        <div className="insp-body" data-testid="run-output">
+          {!step ? (
+            <p className="hint">No result for this node yet. Use “Run with sample” after deploying.</p>
+          ) : (
+            <>
+              <div className="row gap">
+                <span className={`pill st-${step.status}`}>{step.status}</span>
+                {step.port && <span className="hint">to port <code>{step.port}</code></span>}
+                {step.duration_ms != null && <span className="hint">{step.duration_ms} ms</span>}
+              </div>
+              {step.error != null && (
+                <>
+                  <div className="field-label">Error</div>
+                  <pre className="json-view error">{typeof step.error === "string" ? step.error : JSON.stringify(step.error, null, 2)}</pre>
+                </>
+              )}
+              <div className="field-label">Input</div>
+              <pre className="json-view">{JSON.stringify(step.input, null, 2)}</pre>
+              <div className="field-label">Output</div>
+              <pre className="json-view" data-testid="step-output">{JSON.stringify(step.output, null, 2)}</pre>
+            </>
+          )}
+        </div>
+      )}
+    </aside>
+  );
+}

@@ -1,0 +1,108 @@
+// A JSONata field with a sample input and a live preview of its output (POST /api/v1/preview/map).
+import { useEffect, useState } from "react";
+import { api, ApiError } from "../api";
+import { ExpressionEditor, type ExprError } from "./ExpressionEditor";
+
+interface Props {
+  label: string;
+  path: string;
+  expression: string;
+  onChange: (v: string) => void;
+  sample: string;
+  setSample: (text: string) => void;
+  lastRunInput: unknown;
+  triggerSample: unknown;
+  params?: Record<string, unknown>;
+  validationError: ExprError | null;
+  open: boolean;
+}
+
+function pretty(v: unknown): string {
+  return v === undefined ? "(no output)" : JSON.stringify(v, null, 2);
+}
+
+export function ExpressionField(props: Props) {
+  const { expression, sample, params } = props;
+  const [open, setOpen] = useState(props.open);
+  const [result, setResult] = useState<{ output?: unknown; error?: ExprError; sampleError?: string; busy?: boolean }>({});
+
+  useEffect(() => {
+    if (!open) return;
+    let input: unknown;
+    try {
+      input = sample.trim() ? JSON.parse(sample) : {};
+    } catch (e) {
+      setResult({ sampleError: (e as Error).message });
+      return;
+    }
+    if (!expression.trim()) {
+      setResult({});
+      return;
+    }
+    let stale = false;
+    setResult((r) => ({ ...r, busy: true }));
+    const timer = setTimeout(() => {
+      api
+        .previewMap(expression, input, params)
+        .then((r) => !stale && setResult({ output: r.output }))
+        .catch((e) => {
+          if (stale) return;
+          if (e instanceof ApiError) {
+            const d = e.details[0];
+            setResult({ error: { message: d?.message || e.message, position: d?.position } });
+          } else setResult({ error: { message: String(e) } });
+        });
+    }, 250);
+    return () => {
+      stale = true;
+      clearTimeout(timer);
+    };
+  }, [expression, sample, params, open]);
+
+  const error = result.error || props.validationError;
+  return (
+    <div className="expr-field" data-testid={`expr-${props.path}`}>
+      <div className="field-label row">
+        <span>{props.label}</span>
+        <span className="tag">JSONata</span>
+        <span className="spacer" />
+        <button type="button" className="btn-ghost small" onClick={() => setOpen(!open)} data-testid={`toggle-preview-${props.path}`}>
+          {open ? "Hide preview" : "Preview"}
+        </button>
+      </div>
+      <ExpressionEditor value={expression} onChange={props.onChange} error={error} testId={`editor-${props.path}`} minLines={open ? 3 : 1} />
+      {error && <div className="field-error" data-testid="expr-error">{error.message}{error.position != null ? ` (at character ${error.position})` : ""}</div>}
+      {open && (
+        <div className="preview">
+          <div className="preview-col">
+            <div className="preview-head">
+              <span>Sample input</span>
+              <span className="spacer" />
+              {props.lastRunInput !== undefined && (
+                <button type="button" className="btn-ghost small" onClick={() => props.setSample(JSON.stringify(props.lastRunInput, null, 2))}>
+                  From last run
+                </button>
+              )}
+              {props.triggerSample !== undefined && (
+                <button type="button" className="btn-ghost small" onClick={() => props.setSample(JSON.stringify(props.triggerSample, null, 2))}>
+                  Trigger sample
+                </button>
+              )}
+            </div>
+            <textarea className="json-input" spellCheck={false} value={sample} onChange={(e) => props.setSample(e.target.value)} data-testid="sample-input" placeholder='Paste a sample record, e.g. {"order": {...}}' rows={8} />
+            {result.sampleError && <div className="field-error">Sample is not valid JSON: {result.sampleError}</div>}
+          </div>
+          <div className="preview-col">
+            <div className="preview-head">
+              <span>Output</span>
+              {result.busy && <span className="hint">updating…</span>}
+            </div>
+            <pre className={`preview-out${result.error ? " stale" : ""}`} data-testid="preview-output">
+              {result.error ? "—" : pretty(result.output)}
+            </pre>
+          </div>
+        </div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,233 @@
+// A form generated from a node type's config JSON Schema; JSONata fields get the expression editor.
+import { useEffect, useState, type ReactNode } from "react";
+import type { JsonSchema } from "../types";
+
+export interface FormContext {
+  root: JsonSchema;
+  /** Normalised config paths holding JSONata, e.g. "expression", "rules[].when". */
+  expressions: Set<string>;
+  renderExpression: (path: string, value: string, onChange: (v: string) => void, label: string) => ReactNode;
+}
+
+const SECRET_NAME = /(password|secret|token|api_key|apikey|private_key)/i;
+
+function resolve(schema: JsonSchema, root: JsonSchema): JsonSchema {
+  let s = schema;
+  for (let i = 0; i < 8 && s?.$ref; i++) {
+    const name = s.$ref.split("/").pop()!;
+    s = { ...(root.definitions?.[name] || root.$defs?.[name] || {}), ...Object.fromEntries(Object.entries(s).filter(([k]) => k !== "$ref")) };
+  }
+  const alts = s?.anyOf || s?.oneOf;
+  if (alts && !s.type) {
+    const pick = alts.find((a) => a.type !== "null") || alts[0];
+    s = { ...resolve(pick, root), ...Object.fromEntries(Object.entries(s).filter(([k]) => k !== "anyOf" && k !== "oneOf")) };
+  }
+  return s || {};
+}
+
+function kind(s: JsonSchema): string {
+  const ty = Array.isArray(s.type) ? s.type.find((x) => x !== "null") : s.type;
+  if (s.enum) return "enum";
+  return ty || "any";
+}
+
+export function normalise(path: string): string {
+  return path.replace(/\[\d+\]/g, "[]");
+}
+
+function label(name: string, s: JsonSchema): string {
+  return s.title || name.replace(/_/g, " ").replace(/^\w/, (c) => c.toUpperCase());
+}
+
+function JsonField({ value, onChange, testId }: { value: unknown; onChange: (v: unknown) => void; testId: string }) {
+  const [text, setText] = useState(() => (value === undefined ? "" : JSON.stringify(value, null, 2)));
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    let current: unknown;
+    try {
+      current = text.trim() ? JSON.parse(text) : undefined;
+    } catch {
+      return;
+    }
+    if (JSON.stringify(current) !== JSON.stringify(value)) setText(value === undefined ? "" : JSON.stringify(value, null, 2));
+    // only outside changes (undo, another field) should replace the text being typed
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [value]);
+  return (
+    <>
+      <textarea
+        className="json-input"
+        spellCheck={false}
+        value={text}
+        data-testid={testId}
+        rows={Math.min(12, Math.max(3, text.split("\n").length))}
+        onChange={(e) => {
+          setText(e.target.value);
+          try {
+            const parsed = e.target.value.trim() ? JSON.parse(e.target.value) : undefined;
+            setError(null);
+            onChange(parsed);
+          } catch (err) {
+            setError((err as Error).message);
+          }
+        }}
+      />
+      {error && <div className="field-error">Not valid JSON: {error}</div>}
+    </>
+  );
+}
+
+function SecretField({ value, onChange, testId }: { value: string; onChange: (v: string) => void; testId: string }) {
+  const [shown, setShown] = useState(false);
+  return (
+    <div className="secret">
+      <input type={shown ? "text" : "password"} value={value} autoComplete="off" data-testid={testId} onChange={(e) => onChange(e.target.value)} />
+      <button type="button" className="btn-ghost small" onClick={() => setShown(!shown)}>
+        {shown ? "Hide" : "Show"}
+      </button>
+    </div>
+  );
+}
+
+interface FieldProps {
+  name: string;
+  path: string;
+  schema: JsonSchema;
+  value: unknown;
+  required: boolean;
+  onChange: (v: unknown) => void;
+  ctx: FormContext;
+}
+
+function Field({ name, path, schema, value, required, onChange, ctx }: FieldProps) {
+  const s = resolve(schema, ctx.root);
+  const k = kind(s);
+  const text = label(name, s);
+  const testId = `field-${path}`;
+  let control: ReactNode;
+  if (k === "string" && ctx.expressions.has(normalise(path))) {
+    return <div className="field field-expr">{ctx.renderExpression(path, typeof value === "string" ? value : "", (v) => onChange(v), text)}</div>;
+  }
+  if (k === "enum") {
+    control = (
+      <select value={value === undefined ? "" : JSON.stringify(value)} data-testid={testId} onChange={(e) => onChange(e.target.value === "" ? undefined : JSON.parse(e.target.value))}>
+        {!required && <option value="">(default{s.default !== undefined ? `: ${String(s.default)}` : ""})</option>}
+        {s.enum!.map((opt) => (
+          <option key={JSON.stringify(opt)} value={JSON.stringify(opt)}>
+            {String(opt)}
+          </option>
+        ))}
+      </select>
+    );
+  } else if (k === "boolean") {
+    return (
+      <label className="field field-check">
+        <input type="checkbox" checked={value === undefined ? !!s.default : !!value} data-testid={testId} onChange={(e) => onChange(e.target.checked)} />
+        <span className="field-label">{text}</span>
+        {s.description && <span className="hint check-hint">{s.description}</span>}
+      </label>
+    );
+  } else if (k === "number" || k === "integer") {
+    control = (
+      <input
+        type="number"
+        value={typeof value === "number" ? value : ""}
+        placeholder={s.default !== undefined ? String(s.default) : ""}
+        step={k === "integer" ? 1 : "any"}
+        min={s.minimum}
+        max={s.maximum}
+        data-testid={testId}
+        onChange={(e) => onChange(e.target.value === "" ? undefined : k === "integer" ? parseInt(e.target.value, 10) : parseFloat(e.target.value))}
+      />
+    );
+  } else if (k === "string") {
+    const secret = s.format === "password" || s.format === "secret" || s.writeOnly || SECRET_NAME.test(name);
+    control = secret ? (
+      <SecretField value={typeof value === "string" ? value : ""} onChange={onChange} testId={testId} />
+    ) : (
+      <input type="text" value={typeof value === "string" ? value : ""} placeholder={s.default !== undefined ? String(s.default) : ""} data-testid={testId} onChange={(e) => onChange(e.target.value === "" && !required ? undefined : e.target.value)} />
+    );
+  } else if (k === "object" && s.properties) {
+    return (
+      <fieldset className="field-group">
+        <legend>{text}</legend>
+        <ObjectFields schema={s} value={(value as Record<string, unknown>) || {}} path={path} onChange={onChange} ctx={ctx} />
+      </fieldset>
+    );
+  } else if (k === "array" && s.items) {
+    return <ListField name={name} path={path} schema={s} value={Array.isArray(value) ? value : []} onChange={onChange} ctx={ctx} />;
+  } else {
+    control = <JsonField value={value} onChange={onChange} testId={testId} />;
+  }
+  return (
+    <label className="field">
+      <span className="field-label">
+        {text}
+        {required && <span className="req">*</span>}
+      </span>
+      {control}
+      {s.description && <span className="hint">{s.description}</span>}
+    </label>
+  );
+}
+
+function ListField({ name, path, schema, value, onChange, ctx }: { name: string; path: string; schema: JsonSchema; value: unknown[]; onChange: (v: unknown) => void; ctx: FormContext }) {
+  const item = resolve(schema.items!, ctx.root);
+  const blank = () => (kind(item) === "object" ? {} : kind(item) === "number" || kind(item) === "integer" ? 0 : "");
+  const set = (i: number, v: unknown) => onChange(value.map((x, j) => (j === i ? v : x)));
+  const move = (i: number, d: number) => {
+    const next = [...value];
+    [next[i], next[i + d]] = [next[i + d], next[i]];
+    onChange(next);
+  };
+  return (
+    <fieldset className="field-group field-list" data-testid={`list-${path}`}>
+      <legend>{label(name, schema)}</legend>
+      {schema.description && <div className="hint">{schema.description}</div>}
+      {value.map((v, i) => (
+        <div className="list-item" key={i}>
+          <div className="list-item-head">
+            <span>#{i + 1}</span>
+            <span className="spacer" />
+            <button type="button" className="btn-ghost small" disabled={i === 0} onClick={() => move(i, -1)} title="Move up">↑</button>
+            <button type="button" className="btn-ghost small" disabled={i === value.length - 1} onClick={() => move(i, 1)} title="Move down">↓</button>
+            <button type="button" className="btn-ghost small danger" onClick={() => onChange(value.filter((_, j) => j !== i))} title="Remove">✕</button>
+          </div>
+          {kind(item) === "object" && item.properties ? (
+            <ObjectFields schema={item} value={(v as Record<string, unknown>) || {}} path={`${path}[${i}]`} onChange={(nv) => set(i, nv)} ctx={ctx} />
+          ) : (
+            <Field name={`${name} ${i + 1}`} path={`${path}[${i}]`} schema={item} value={v} required onChange={(nv) => set(i, nv)} ctx={ctx} />
+          )}
+        </div>
+      ))}
+      <button type="button" className="btn small" data-testid={`add-${path}`} onClick={() => onChange([...value, blank()])}>
+        + Add {(item.title || label(name, schema).replace(/s$/, "")).toLowerCase()}
+      </button>
+    </fieldset>
+  );
+}
+
+export function ObjectFields({ schema, value, path, onChange, ctx }: { schema: JsonSchema; value: Record<string, unknown>; path: string; onChange: (v: Record<string, unknown>) => void; ctx: FormContext }) {
+  const required = new Set(schema.required || []);
+  return (
+    <>
+      {Object.entries(schema.properties || {}).map(([key, sub]) => (
+        <Field
+          key={key}
+          name={key}
+          path={path ? `${path}.${key}` : key}
+          schema={sub}
+          value={value[key]}
+          required={required.has(key)}
+          ctx={ctx}
+          onChange={(v) => {
+            const next = { ...value };
+            if (v === undefined) delete next[key];
+            else next[key] = v;
+            onChange(next);
+          }}
+        />
+      ))}
+    </>
+  );
+}

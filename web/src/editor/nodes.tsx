@@ -1,0 +1,170 @@
+// One renderer per node category; each draws its handles from the SPEC's named ports (STYLE.md rules 1, 2, 13).
+import { memo, useEffect, type ReactNode } from "react";
+import { Handle, Position, useUpdateNodeInternals, type Node, type NodeProps } from "@xyflow/react";
+import type { FlowNode, NodeType, Port, Problem, Step } from "../types";
+import { outputPorts } from "./document";
+
+export interface NodeData extends Record<string, unknown> {
+  node: FlowNode;
+  spec: NodeType | undefined;
+  problems: Problem[] | undefined;
+  step: Step | undefined;
+  /** Output ports a validation problem says lead nowhere (unwired_route). */
+  unwired: string[] | undefined;
+}
+
+export type CanvasNode = Node<NodeData>;
+
+// Small stroke icons drawn inline: no icon font, no glyphs missing from the system fonts.
+const ICON_PATH: Record<string, string> = {
+  event: "M9 1 3 9h4l-1 6 6-8H8l1-6z",
+  connector: "M2 5h10M9 2l3 3-3 3M14 11H4M7 8l-3 3 3 3",
+  transform: "M10 2.5c-2 0-2.5 1-2.8 3L6 13.5c-.3 1.5-1 2-2.5 2M4.5 7h6",
+  branch: "M4 2v5c0 2 1 3 3 3h5M4 7v7M10 7.5 12.5 10 10 12.5",
+  control: "M8 2 14 8 8 14 2 8z",
+  unknown: "M5.5 6a2.5 2.5 0 1 1 3.5 2.3c-.6.3-1 .8-1 1.5M8 12.5v.5",
+};
+
+export function CategoryIcon({ category }: { category: string }) {
+  return (
+    <span className="cd-node-icon" aria-hidden="true">
+      <svg viewBox="0 0 16 16" width="13" height="13" fill="none" stroke="currentColor" strokeWidth="1.7" strokeLinecap="round" strokeLinejoin="round">
+        <path d={ICON_PATH[category] || ICON_PATH.unknown} />
+      </svg>
+    </span>
+  );
+}
+
+const STATUS_MARK: Record<string, string> = { succeeded: "✓", failed: "✕", skipped: "–", running: "…" };
+
+function clip(text: string, max = 60): string {
+  const flat = text.replace(/\s+/g, " ").trim();
+  return flat.length > max ? flat.slice(0, max - 1) + "…" : flat;
+}
+
+function str(v: unknown): string {
+  if (v === undefined || v === null) return "";
+  return typeof v === "string" ? v : JSON.stringify(v);
+}
+
+function Ports({ id, inputs, outputs, unwired }: { id: string; inputs: Port[]; outputs: Port[]; unwired?: string[] }) {
+  const update = useUpdateNodeInternals();
+  const key = inputs.map((p) => p.name).join(",") + "|" + outputs.map((p) => p.name).join(",");
+  useEffect(() => update(id), [id, key, update]);
+  const labelled = outputs.length > 1;
+  const flagged = new Set(unwired || []);
+  return (
+    <>
+      {inputs.map((p, i) => (
+        <Handle
+          key={p.name}
+          id={p.name}
+          type="target"
+          position={Position.Left}
+          className="port port-in"
+          style={{ top: inputs.length === 1 ? 22 : 22 + i * 16 }}
+          title={p.label || p.name}
+        />
+      ))}
+      {outputs.length > 0 && (
+        <div className={labelled ? "ports" : "ports ports-single"}>
+          {outputs.map((p) => (
+            <div
+              key={p.name}
+              className={`port-row${p.name === "error" ? " port-error" : ""}${flagged.has(p.name) ? " port-problem" : ""}`}
+              data-port={p.name}
+            >
+              {labelled && <span className="port-label" title={p.label || undefined}>{p.name}</span>}
+              <Handle id={p.name} type="source" position={Position.Right} className="port port-out" title={p.label || p.name} />
+            </div>
+          ))}
+        </div>
+      )}
+    </>
+  );
+}
+
+function Frame({ data, selected, category, summary }: { data: NodeData; selected?: boolean; category: string; summary: ReactNode }) {
+  const { node, spec, problems, step } = data;
+  const errors = problems?.filter((p) => p.severity === "error").length || 0;
+  const warnings = (problems?.length || 0) - errors;
+  const outputs = outputPorts(spec, node.config);
+  const cls = ["cd-node", `cat-${category}`, selected ? "selected" : "", errors ? "has-error" : warnings ? "has-warning" : ""];
+  return (
+    <div className={cls.join(" ")} data-node-id={node.id} data-status={step?.status || ""}>
+      <div className="cd-node-head">
+        <CategoryIcon category={category} />
+        <span className="cd-node-name" title={node.name || node.id}>
+          {node.name || node.id}
+        </span>
+        {problems && problems.length > 0 && (
+          <span
+            className={`cd-badge ${errors ? "bad" : "warn"}`}
+            data-testid="problem-badge"
+            title={problems.map((p) => p.message).join("\n")}
+          >
+            {problems.length}
+          </span>
+        )}
+        {step && (
+          <span className={`cd-status st-${step.status}`} data-testid="step-status" title={`${step.status}${step.duration_ms != null ? ` in ${step.duration_ms} ms` : ""}`}>
+            {STATUS_MARK[step.status] || "?"}
+          </span>
+        )}
+      </div>
+      <div className="cd-node-type">{spec ? (node.name && node.name !== spec.title ? `${spec.title} · ${spec.type}` : spec.type) : `unknown type ${node.type}`}</div>
+      {summary && <div className="cd-node-summary">{summary}</div>}
+      {node.notes && <div className="cd-node-notes">{clip(node.notes, 90)}</div>}
+      <Ports id={node.id} inputs={spec?.inputs || []} outputs={outputs} unwired={data.unwired} />
+    </div>
+  );
+}
+
+function EventNode({ data, selected }: NodeProps<CanvasNode>) {
+  const c = data.node.config;
+  const summary = c.path ? `${str(c.method) || "POST"} /${str(c.path)}` : c.cron ? `cron ${str(c.cron)}` : c.sample != null ? `sample ${clip(str(c.sample), 40)}` : "";
+  return <Frame data={data} selected={selected} category="event" summary={summary && <code>{summary}</code>} />;
+}
+
+function ConnectorNode({ data, selected }: NodeProps<CanvasNode>) {
+  const c = data.node.config;
+  const summary = c.url ? `${str(c.method) || "GET"} ${clip(str(c.url), 40)}` : c.system ? str(c.system) : "";
+  return <Frame data={data} selected={selected} category="connector" summary={summary && <code>{summary}</code>} />;
+}
+
+function TransformNode({ data, selected }: NodeProps<CanvasNode>) {
+  const c = data.node.config;
+  const text = c.expression ?? c.table ?? c.schema ?? c.path ?? "";
+  return <Frame data={data} selected={selected} category="transform" summary={text !== "" && <code>{clip(str(text), 48)}</code>} />;
+}
+
+function BranchNode({ data, selected }: NodeProps<CanvasNode>) {
+  const c = data.node.config;
+  const rules = Array.isArray(c.rules) ? c.rules.length : null;
+  const summary = rules !== null ? `${rules} rule${rules === 1 ? "" : "s"}, first match wins` : c.when ? clip(str(c.when), 48) : "";
+  return <Frame data={data} selected={selected} category="branch" summary={summary && <code>{summary}</code>} />;
+}
+
+function ControlNode({ data, selected }: NodeProps<CanvasNode>) {
+  const entries = Object.entries(data.node.config).filter(([, v]) => typeof v !== "object");
+  const summary = entries.slice(0, 2).map(([k, v]) => `${k}: ${str(v)}`).join(", ");
+  return <Frame data={data} selected={selected} category="control" summary={summary && <code>{clip(summary, 48)}</code>} />;
+}
+
+function UnknownNode({ data, selected }: NodeProps<CanvasNode>) {
+  return <Frame data={data} selected={selected} category="unknown" summary={null} />;
+}
+
+export const nodeTypes = {
+  event: memo(EventNode),
+  connector: memo(ConnectorNode),
+  transform: memo(TransformNode),
+  branch: memo(BranchNode),
+  control: memo(ControlNode),
+  unknown: memo(UnknownNode),
+};
+
+export function rendererFor(spec: NodeType | undefined): keyof typeof nodeTypes {
+  const cat = spec?.category;
+  return cat && cat in nodeTypes ? (cat as keyof typeof nodeTypes) : "unknown";
+}

@@ -1,0 +1,137 @@
+// The shapes the server speaks (docs/api.md): the flow document, node types, problems, runs.
+
+export interface Position {
+  x: number;
+  y: number;
+}
+
+export interface FlowNode {
+  id: string;
+  type: string;
+  type_version: number;
+  name?: string;
+  notes?: string;
+  config: Record<string, unknown>;
+  position: Position;
+}
+
+export interface FlowEdge {
+  id: string;
+  source: string;
+  source_port: string;
+  target: string;
+  target_port: string;
+}
+
+export interface FlowDoc {
+  schema: string;
+  id: string;
+  name: string;
+  description?: string;
+  params?: Record<string, unknown>;
+  settings?: Record<string, unknown>;
+  nodes: FlowNode[];
+  edges: FlowEdge[];
+  viewport?: { x: number; y: number; zoom: number };
+  [key: string]: unknown;
+}
+
+export interface Port {
+  name: string;
+  label?: string;
+  record?: string | null;
+}
+
+export type JsonSchema = {
+  type?: string | string[];
+  title?: string;
+  description?: string;
+  enum?: unknown[];
+  default?: unknown;
+  format?: string;
+  writeOnly?: boolean;
+  properties?: Record<string, JsonSchema>;
+  required?: string[];
+  items?: JsonSchema;
+  additionalProperties?: boolean | JsonSchema;
+  minimum?: number;
+  maximum?: number;
+  $ref?: string;
+  definitions?: Record<string, JsonSchema>;
+  $defs?: Record<string, JsonSchema>;
+  anyOf?: JsonSchema[];
+  oneOf?: JsonSchema[];
+  [key: string]: unknown;
+};
+
+export interface NodeType {
+  type: string;
+  version: number;
+  category: string;
+  title: string;
+  description: string;
+  icon?: string;
+  inputs: Port[];
+  outputs: Port[];
+  dynamic_outputs: string | null;
+  expressions: string[];
+  config_schema: JsonSchema;
+}
+
+export interface Problem {
+  code: string;
+  message: string;
+  severity: "error" | "warning";
+  node?: string;
+  edge?: string;
+  field?: string;
+  position?: number;
+  line?: number;
+  column?: number;
+}
+
+export interface FlowSummary {
+  id: string;
+  name: string;
+  description?: string;
+  revision: number;
+  updated_at: string;
+  deployed_version: number | null;
+  node_count: number;
+}
+
+export interface FlowRecord {
+  flow: FlowDoc;
+  revision: number;
+  updated_at?: string;
+  deployed_version: number | null;
+  problems: Problem[];
+}
+
+export interface Step {
+  id: string;
+  node_id: string;
+  node_type: string;
+  status: "running" | "succeeded" | "failed" | "skipped";
+  attempt: number;
+  port: string | null;
+  duration_ms: number | null;
+  input: unknown;
+  output: unknown;
+  error: unknown;
+  truncated?: boolean;
+}
+
+export interface Run {
+  id: string;
+  flow_id: string;
+  version: number;
+  status: "queued" | "running" | "succeeded" | "failed" | "dead_lettered" | "canceled";
+  input: unknown;
+  output: unknown;
+  error: unknown;
+  duration_ms: number | null;
+  steps?: Step[];
+}
+
+export const FLOW_SCHEMA = "crossdock.flow/1";
