@@ -8,14 +8,17 @@ import logging
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from sandbox import admin, erp, store
+from sandbox import admin, erp, erp_sales, oms, pages, store, tms, webhooks, wms, wms_inventory
 from sandbox.rest import Problem
 
 log = logging.getLogger(__name__)
 
-# path prefix -> (blueprint, renderer of a Problem in that system's error format)
-SYSTEMS = {
-    "erp": (erp.bp, erp.render_problem),
+# path prefix -> how that system writes an error
+RENDERERS = {
+    "oms": oms.render_problem,
+    "erp": erp.render_problem,
+    "wms": wms_inventory.render_problem,
+    "tms": tms.render_problem,
 }
 
 
@@ -30,7 +33,17 @@ def create_app(database_url: str | None = None) -> Flask:
         for system in store.SYSTEMS:
             admin.ensure_seeded(conn, system)
 
+    dispatcher = webhooks.Dispatcher(engine)
+    app.extensions["sandbox.webhooks"] = dispatcher
+    dispatcher.resume()
+
+    app.register_blueprint(oms.bp, url_prefix="/oms")
     app.register_blueprint(erp.bp, url_prefix="/erp")
+    app.register_blueprint(erp_sales.bp, url_prefix="/erp")
+    app.register_blueprint(wms.bp, url_prefix="/wms")
+    app.register_blueprint(wms_inventory.bp, url_prefix="/wms")
+    app.register_blueprint(tms.bp, url_prefix="/tms")
+    app.register_blueprint(pages.bp)
     app.register_blueprint(admin.bp)
 
     app.register_error_handler(Problem, _render)
@@ -42,7 +55,7 @@ def create_app(database_url: str | None = None) -> Flask:
 
 def _render(problem: Problem):
     system = request.path.strip("/").split("/", 1)[0]
-    renderer = SYSTEMS.get(system, (None, _default_renderer))[1]
+    renderer = RENDERERS.get(system, _default_renderer)
     response = jsonify(renderer(problem))
     response.status_code = problem.status
     return response

@@ -106,8 +106,10 @@ def _oms(conn: Connection) -> None:
             "grams": round(weight * 1000), "status": "active", "vendor": "Crossdock Hardware"}))
         conn.execute(store.oms_inventory_levels.insert().values(
             sku=sku, location_id=OMS_LOCATION_ID, available=stock_of(index, no), updated_at=None))
-    for erp_no, name, _limit, _balance, oms_id, email, (ship_name, street, city, state, zip_code) in CUSTOMERS:
-        first, _, last = name.partition(" ")
+    contacts = ["Dana Whitfield", "Luis Ortega", "Priya Raman", "Tom Becker", "Ann Corner"]
+    for (erp_no, name, _limit, _balance, oms_id, email, (ship_name, street, city, state, zip_code)), contact in zip(
+            CUSTOMERS, contacts):
+        first, _, last = contact.partition(" ")
         conn.execute(store.oms_customers.insert().values(id=oms_id, doc={
             "id": oms_id, "email": email, "first_name": first, "last_name": last, "company": name,
             "tags": f"erp:{erp_no}", "default_address": {

@@ -1,0 +1,387 @@
+"""The simulated OMS (Shopify/Manhattan-like) at /oms/api: orders with lowercase SKUs and their own statuses,
+fulfillments, returns and refunds, inventory levels, and webhooks on order created, updated, cancelled and
+return created. Lists page with limit + since_id and a Link header; changes take If-Match against `version`.
+"""
+from __future__ import annotations
+
+import base64
+
+from flask import Blueprint, current_app, jsonify, request, url_for
+from sqlalchemy import select, update
+
+from sandbox import admin, clock, rest, store, webhooks
+from sandbox.rest import Problem
+from sandbox.seed import OMS_LOCATION_ID
+
+bp = Blueprint("oms", __name__)
+SYSTEM = "oms"
+admin.add_routes(bp, SYSTEM)
+
+TRANSITIONS = {
+    "created": {"on_hold", "released", "cancelled"},
+    "on_hold": {"released", "cancelled"},
+    "released": {"on_hold", "partially_shipped", "shipped", "cancelled"},
+    "partially_shipped": {"shipped"},
+    "shipped": {"return_requested"},
+    "return_requested": {"refunded", "shipped"},
+    "refunded": set(),
+    "cancelled": set(),
+}
+
+
+def render_problem(problem: Problem) -> dict:
+    return {"errors": {problem.field or "base": [problem.message]}}
+
+
+def _unwrap(data: dict, key: str) -> dict:
+    """Shopify wraps bodies ({"order": {...}}); bare objects are accepted too."""
+    inner = data.get(key, data)
+    if not isinstance(inner, dict):
+        raise Problem(422, "invalid_body", f"'{key}' must be an object.", key)
+    return inner
+
+
+def _page(conn, table, key: str, shape, *filters):
+    """Shopify-like paging: ?limit= with an opaque page_info cursor in the Link header; since_id also works."""
+    limit, since_id = rest.query_int("limit", 50, 1, 250), rest.query_int("since_id", 0, 0, 10**15)
+    try:
+        offset = int(base64.urlsafe_b64decode(request.args.get("page_info", "") + "==").decode() or 0)
+    except ValueError:
+        raise Problem(400, "invalid_page_info", "page_info is not a cursor this API returned.", "page_info") from None
+    query = select(table).where(*filters).order_by(*table.primary_key.columns)
+    if since_id and "id" in table.c:
+        query = query.where(table.c.id > since_id)
+    page = rest.page(conn, query, max(0, offset), limit)
+    response = jsonify({key: [shape(r) for r in page.rows]})
+    if page.more:
+        cursor = base64.urlsafe_b64encode(str(offset + limit).encode()).decode().rstrip("=")
+        args = {**request.args.to_dict(), "limit": limit, "page_info": cursor}
+        response.headers["Link"] = f'<{url_for(request.endpoint, _external=True, **args)}>; rel="next"'
+    return response
+
+
+def _send(ids: list[int]) -> None:
+    current_app.extensions["sandbox.webhooks"].submit(ids)
+
+
+# Orders
+
+def _order_json(row) -> dict:
+    return {"id": row["id"], "name": row["name"], "status": row["status"], **row["doc"], "version": row["version"],
+            "created_at": row["created_at"], "updated_at": row["updated_at"]}
+
+
+def _order(conn, order_id: int):
+    row = conn.execute(select(store.oms_orders).where(store.oms_orders.c.id == order_id)).mappings().first()
+    if row is None:
+        raise Problem(404, "not_found", "Not Found")
+    return row
+
+
+def _save(conn, row, doc: dict, status: str, topics: tuple[str, ...]) -> tuple:
+    conn.execute(update(store.oms_orders).where(store.oms_orders.c.id == row["id"]).values(
+        doc=doc, status=status, version=row["version"] + 1, updated_at=clock.stamp(conn, SYSTEM)))
+    updated = _order(conn, row["id"])
+    payload = _order_json(updated)
+    return updated, [i for topic in topics for i in webhooks.record(conn, topic, payload)]
+
+
+def _respond(row, ids: list[int], status: int = 200):
+    _send(ids)
+    return rest.with_etag({"order": _order_json(row)}, row["version"], status=status)
+
+
+@bp.post("/api/orders")
+def create_order():
+    data = _unwrap(rest.body(), "order")
+    with store.transaction(rest.engine()) as conn:
+        lines = []
+        for index, raw in enumerate(rest.items(data, "line_items")):
+            sku = rest.text(raw, "sku")
+            product = conn.execute(select(store.oms_products.c.doc).where(store.oms_products.c.sku == sku)).scalar()
+            if product is None:
+                raise Problem(422, "invalid_sku", f"sku {sku} does not match a product.", f"line_items[{index}].sku")
+            quantity = rest.integer(raw, "quantity", minimum=1)
+            price = raw.get("price", product["price"])
+            try:
+                price = f"{float(price):.2f}"
+            except (TypeError, ValueError):
+                raise Problem(422, "invalid_field", "price must be a number.", f"line_items[{index}].price") from None
+            lines.append({"id": index + 1, "sku": sku, "title": product["title"], "quantity": quantity,
+                          "price": price, "fulfilled_quantity": 0, "fulfillable_quantity": quantity})
+        customer = None
+        if data.get("customer") is not None:
+            customer_id = rest.integer(_unwrap(data, "customer"), "id")
+            customer = conn.execute(select(store.oms_customers.c.doc).where(
+                store.oms_customers.c.id == customer_id)).scalar()
+            if customer is None:
+                raise Problem(422, "invalid_customer", f"customer {customer_id} does not exist.", "customer")
+        number = store.next_number(conn, "oms.order", 1001)
+        name = rest.text(data, "name", required=False, default=f"#{number}")
+        if conn.execute(select(store.oms_orders.c.id).where(store.oms_orders.c.name == name)).first():
+            raise Problem(422, "taken", "name has already been taken", "name")
+        address = data.get("shipping_address") or (customer or {}).get("default_address") or {}
+        if not isinstance(address, dict):
+            raise Problem(422, "invalid_field", "shipping_address must be an object.", "shipping_address")
+        stamp = clock.stamp(conn, SYSTEM)
+        order_id = 5_000_000 + number
+        doc = {"email": rest.text(data, "email", required=False, default=(customer or {}).get("email")),
+               "customer": customer, "shipping_address": address,
+               "currency": rest.text(data, "currency", required=False, default="USD"),
+               "financial_status": rest.text(data, "financial_status", required=False, default="paid"),
+               "fulfillment_status": None, "note": rest.text(data, "note", required=False),
+               "tags": rest.text(data, "tags", required=False, default=""), "line_items": lines,
+               "total_price": f"{sum(float(l['price']) * l['quantity'] for l in lines):.2f}",
+               "fulfillments": [], "returns": [], "refunds": [], "cancelled_at": None, "cancel_reason": None}
+        conn.execute(store.oms_orders.insert().values(id=order_id, name=name, status="created", doc=doc, version=1,
+                                                      created_at=stamp, updated_at=stamp))
+        row = _order(conn, order_id)
+        ids = webhooks.record(conn, "orders/create", _order_json(row))
+    return _respond(row, ids, status=201)
+
+
+@bp.get("/api/orders")
+def list_orders():
+    filters = [store.oms_orders.c.status == request.args["status"]] if request.args.get("status") else []
+    if request.args.get("name"):
+        filters.append(store.oms_orders.c.name == request.args["name"])
+    with store.transaction(rest.engine()) as conn:
+        return _page(conn, store.oms_orders, "orders", _order_json, *filters)
+
+
+@bp.get("/api/orders/<int:order_id>")
+def get_order(order_id):
+    with store.transaction(rest.engine()) as conn:
+        row = _order(conn, order_id)
+        return rest.with_etag({"order": _order_json(row)}, row["version"])
+
+
+def _move(row, status: str) -> None:
+    if status not in TRANSITIONS:
+        raise Problem(422, "invalid_status", f"status must be one of {', '.join(TRANSITIONS)}.", "status")
+    if status != row["status"] and status not in TRANSITIONS[row["status"]]:
+        raise Problem(409, "invalid_transition", f"An order that is {row['status']} cannot become {status}.", "status")
+
+
+@bp.patch("/api/orders/<int:order_id>")
+def update_order(order_id):
+    data = _unwrap(rest.body(), "order")
+    with store.transaction(rest.engine()) as conn:
+        row = _order(conn, order_id)
+        rest.check_if_match(row["version"])
+        doc, status = dict(row["doc"]), row["status"]
+        if "status" in data:
+            status = rest.text(data, "status")
+            _move(row, status)
+        for name in ("note", "tags"):
+            if name in data:
+                doc[name] = rest.text(data, name, required=False)
+        if "shipping_address" in data:
+            if not isinstance(data["shipping_address"], dict):
+                raise Problem(422, "invalid_field", "shipping_address must be an object.", "shipping_address")
+            doc["shipping_address"] = data["shipping_address"]
+        if status == "cancelled" and row["status"] != "cancelled":
+            doc["cancelled_at"], doc["cancel_reason"] = clock.stamp(conn, SYSTEM), data.get("cancel_reason", "other")
+            topics = ("orders/updated", "orders/cancelled")
+        else:
+            topics = ("orders/updated",)
+        row, ids = _save(conn, row, doc, status, topics)
+    return _respond(row, ids)
+
+
+@bp.post("/api/orders/<int:order_id>/cancel")
+def cancel_order(order_id):
+    data = request.get_json(silent=True)
+    reason = data.get("reason", "other") if isinstance(data, dict) else "other"
+    with store.transaction(rest.engine()) as conn:
+        row = _order(conn, order_id)
+        rest.check_if_match(row["version"])
+        _move(row, "cancelled")
+        if row["status"] == "cancelled":
+            raise Problem(409, "already_cancelled", "The order is already cancelled.")
+        doc = dict(row["doc"], cancelled_at=clock.stamp(conn, SYSTEM), cancel_reason=str(reason))
+        row, ids = _save(conn, row, doc, "cancelled", ("orders/updated", "orders/cancelled"))
+    return _respond(row, ids)
+
+
+def _line(doc: dict, raw: dict, where: str) -> dict:
+    line_id = rest.integer(raw, "id", required=False)
+    sku = None if line_id is not None else rest.text(raw, "sku")
+    for line in doc["line_items"]:
+        if line["id"] == line_id or line["sku"] == sku:
+            return line
+    raise Problem(422, "invalid_line_item", f"{where} does not match a line item.", where)
+
+
+@bp.post("/api/orders/<int:order_id>/fulfillments")
+def create_fulfillment(order_id):
+    """Record shipped quantities; the order becomes partially_shipped or shipped."""
+    data = _unwrap(rest.body(), "fulfillment")
+    with store.transaction(rest.engine()) as conn:
+        row = _order(conn, order_id)
+        if row["status"] not in ("released", "partially_shipped"):
+            raise Problem(409, "invalid_transition", f"An order that is {row['status']} cannot be fulfilled.")
+        doc = dict(row["doc"])
+        shipped = []
+        for index, raw in enumerate(rest.items(data, "line_items")):
+            where = f"line_items[{index}]"
+            line = _line(doc, raw, where)
+            quantity = rest.integer(raw, "quantity", minimum=1)
+            if quantity > line["fulfillable_quantity"]:
+                raise Problem(422, "over_fulfilled", f"only {line['fulfillable_quantity']} of {line['sku']} can be "
+                              "fulfilled.", where + ".quantity")
+            line["fulfilled_quantity"] += quantity
+            line["fulfillable_quantity"] -= quantity
+            shipped.append({"id": line["id"], "sku": line["sku"], "quantity": quantity})
+        complete = all(l["fulfillable_quantity"] == 0 for l in doc["line_items"])
+        doc["fulfillment_status"] = "fulfilled" if complete else "partial"
+        doc["fulfillments"] = doc["fulfillments"] + [{
+            "id": len(doc["fulfillments"]) + 1, "status": "success", "created_at": clock.stamp(conn, SYSTEM),
+            "tracking_company": rest.text(data, "tracking_company", required=False),
+            "tracking_number": rest.text(data, "tracking_number", required=False), "line_items": shipped}]
+        row, ids = _save(conn, row, doc, "shipped" if complete else "partially_shipped", ("orders/updated",))
+    return _respond(row, ids, status=201)
+
+
+@bp.post("/api/orders/<int:order_id>/returns")
+def create_return(order_id):
+    """Request a return of fulfilled items; subscribers get returns/create with the return and the order."""
+    data = _unwrap(rest.body(), "return")
+    with store.transaction(rest.engine()) as conn:
+        row = _order(conn, order_id)
+        if row["status"] not in ("shipped", "partially_shipped", "return_requested"):
+            raise Problem(409, "invalid_transition", f"An order that is {row['status']} has nothing to return.")
+        doc = dict(row["doc"])
+        lines = []
+        for index, raw in enumerate(rest.items(data, "line_items")):
+            where = f"line_items[{index}]"
+            line = _line(doc, raw, where)
+            quantity = rest.integer(raw, "quantity", minimum=1)
+            returned = sum(l["quantity"] for r in doc["returns"] for l in r["line_items"] if l["id"] == line["id"])
+            if returned + quantity > line["fulfilled_quantity"]:
+                raise Problem(422, "over_returned", f"only {line['fulfilled_quantity'] - returned} of {line['sku']} "
+                              "can be returned.", where + ".quantity")
+            lines.append({"id": line["id"], "sku": line["sku"], "quantity": quantity,
+                          "return_reason": rest.text(raw, "return_reason", required=False, default="other")})
+        number = store.next_number(conn, "oms.return", 1001)
+        rma = {"id": number, "name": f"RMA-{number}", "status": "requested", "order_id": row["id"],
+               "order_name": row["name"], "created_at": clock.stamp(conn, SYSTEM), "line_items": lines}
+        doc["returns"] = doc["returns"] + [rma]
+        row, ids = _save(conn, row, doc, "return_requested", ("orders/updated",))
+        ids += webhooks.record(conn, "returns/create", {**rma, "order": _order_json(row)})
+    return _respond(row, ids, status=201)
+
+
+@bp.post("/api/orders/<int:order_id>/refunds")
+def create_refund(order_id):
+    data = _unwrap(request.get_json(silent=True) or {}, "refund")
+    with store.transaction(rest.engine()) as conn:
+        row = _order(conn, order_id)
+        _move(row, "refunded")
+        doc = dict(row["doc"], financial_status="refunded")
+        doc["refunds"] = doc["refunds"] + [{"id": len(doc["refunds"]) + 1, "created_at": clock.stamp(conn, SYSTEM),
+                                            "note": rest.text(data, "note", required=False),
+                                            "amount": rest.number(data, "amount", required=False)}]
+        row, ids = _save(conn, row, doc, "refunded", ("orders/updated",))
+    return _respond(row, ids, status=201)
+
+
+# Catalogue, customers, inventory levels
+
+@bp.get("/api/products")
+def list_products():
+    with store.transaction(rest.engine()) as conn:
+        return _page(conn, store.oms_products, "products", lambda r: r["doc"])
+
+
+@bp.get("/api/customers")
+def list_customers():
+    with store.transaction(rest.engine()) as conn:
+        return _page(conn, store.oms_customers, "customers", lambda r: r["doc"])
+
+
+def _level_json(r) -> dict:
+    return {"sku": r["sku"], "location_id": r["location_id"], "available": r["available"], "updated_at": r["updated_at"]}
+
+
+@bp.get("/api/inventory_levels")
+def list_inventory_levels():
+    levels = store.oms_inventory_levels
+    filters = [levels.c.sku == request.args["sku"]] if request.args.get("sku") else []
+    with store.transaction(rest.engine()) as conn:
+        return _page(conn, levels, "inventory_levels", _level_json, *filters)
+
+
+@bp.post("/api/inventory_levels/<any(set, adjust):action>")
+def change_inventory_level(action):
+    """set: {"sku", "location_id", "available"}; adjust: {"sku", "location_id", "available_adjustment"}."""
+    data = rest.body()
+    levels = store.oms_inventory_levels
+    with store.transaction(rest.engine()) as conn:
+        sku = rest.text(data, "sku")
+        location_id = rest.integer(data, "location_id", required=False, default=OMS_LOCATION_ID)
+        row = conn.execute(select(levels).where(levels.c.sku == sku, levels.c.location_id == location_id)
+                           ).mappings().first()
+        if row is None:
+            raise Problem(422, "invalid_sku", f"sku {sku} is not stocked at location {location_id}.", "sku")
+        if action == "set":
+            available = rest.integer(data, "available")
+        else:
+            available = row["available"] + rest.integer(data, "available_adjustment")
+        conn.execute(update(levels).where(levels.c.sku == sku, levels.c.location_id == location_id).values(
+            available=available, updated_at=clock.stamp(conn, SYSTEM)))
+        row = conn.execute(select(levels).where(levels.c.sku == sku, levels.c.location_id == location_id)
+                           ).mappings().first()
+        return jsonify({"inventory_level": _level_json(row)})
+
+
+# Webhook subscriptions and their deliveries
+
+def _subscription_json(r) -> dict:
+    return {"id": r["id"], "topic": r["topic"], "address": r["address"], "created_at": r["created_at"]}
+
+
+@bp.post("/api/webhook-subscriptions")
+def subscribe():
+    data = _unwrap(rest.body(), "webhook")
+    topic, address = rest.text(data, "topic"), rest.text(data, "address")
+    if topic not in webhooks.TOPICS:
+        raise Problem(422, "invalid_topic", f"topic must be one of {', '.join(webhooks.TOPICS)}.", "topic")
+    if not address.startswith(("http://", "https://")):
+        raise Problem(422, "invalid_address", "address must be an http(s) URL.", "address")
+    subs = store.oms_webhook_subscriptions
+    with store.transaction(rest.engine()) as conn:
+        if conn.execute(select(subs.c.id).where(subs.c.topic == topic, subs.c.address == address)).first():
+            raise Problem(422, "taken", "address for this topic has already been taken", "address")
+        sub_id = conn.execute(subs.insert().values(
+            topic=topic, address=address, secret=rest.text(data, "secret", required=False, default="sandbox-secret"),
+            created_at=clock.stamp(conn, SYSTEM))).inserted_primary_key[0]
+        row = conn.execute(select(subs).where(subs.c.id == sub_id)).mappings().first()
+        return jsonify({"webhook": _subscription_json(row)}), 201
+
+
+@bp.get("/api/webhook-subscriptions")
+def list_subscriptions():
+    with store.transaction(rest.engine()) as conn:
+        return _page(conn, store.oms_webhook_subscriptions, "webhooks", _subscription_json)
+
+
+@bp.delete("/api/webhook-subscriptions/<int:sub_id>")
+def unsubscribe(sub_id):
+    subs = store.oms_webhook_subscriptions
+    with store.transaction(rest.engine()) as conn:
+        if conn.execute(subs.delete().where(subs.c.id == sub_id)).rowcount == 0:
+            raise Problem(404, "not_found", "Not Found")
+        return "", 204
+
+
+@bp.get("/api/webhook-deliveries")
+def list_deliveries():
+    deliveries = store.oms_webhook_deliveries
+    filters = [getattr(deliveries.c, arg) == request.args[arg] for arg in ("status", "topic") if request.args.get(arg)]
+    with store.transaction(rest.engine()) as conn:
+        return _page(conn, deliveries, "deliveries", lambda r: {
+            "id": r["id"], "subscription_id": r["subscription_id"], "topic": r["topic"], "address": r["address"],
+            "status": r["status"], "attempts": r["attempts"], "response_status": r["response_status"],
+            "last_error": r["last_error"], "created_at": r["created_at"], "delivered_at": r["delivered_at"]},
+            *filters)
