@@ -1,0 +1,341 @@
+"""The closure builder: turns each AST node into a Python function of (context, frame), once per expression.
+
+Each closure does what jsonata-python's _eval does for that node type (then predicates, group-by and
+the singleton/keep-array rule), with the choice of code made here instead of on every evaluation.
+"""
+from __future__ import annotations
+
+from nodes.expression.compiler import operators
+from nodes.expression.compiler.library import BUILTINS, UNSUPPORTED, Clock, now_iso
+from nodes.expression.compiler.paths import (build_filter, build_group, build_path, build_sort,
+                                             descendants, wildcard)
+from nodes.expression.compiler.runtime import Frame, Lambda, TailCall, apply, is_function
+from nodes.expression.compiler.syntax import Unsupported
+from nodes.expression.compiler.values import UNDEF, Arr, JList, Seq, boolize, mangle
+
+from jsonata.jexception import JException
+
+# node types whose value can be a sequence and so needs the singleton rule applied
+_SEQUENCE_TYPES = {"path", "function", "apply", "wildcard", "descendant"}
+
+
+class Builder:
+    """One expression's compilation: knows which variable names the expression itself binds."""
+
+    def __init__(self, ast):
+        self.bound = set()
+        _collect_bound(ast, self.bound)
+        self.static_builtins = set()
+        self.nesting = 0  # AST depth inside the current lambda body: what a call there costs in depth
+
+    def build(self, node):
+        self.nesting += 1
+        try:
+            return self._build(node)
+        finally:
+            self.nesting -= 1
+
+    def _build(self, node):
+        core = self._core(node)
+        preds = [build_filter(p.expr, self.build) for p in (node.predicate or ())]
+        group = None
+        if node.type != "path" and getattr(node, "group", None) is not None:
+            group = build_group(node.group.lhs_object, node.group.position, self.build)
+        keep = bool(node.keep_array)
+        if not preds and group is None:
+            if node.type in _SEQUENCE_TYPES or keep:
+                if keep:
+                    return lambda x, env: mangle(core(x, env), True)
+
+                def seq_node(x, env):
+                    r = core(x, env)
+                    if isinstance(r, JList):
+                        return mangle(r)
+                    return r
+                return seq_node
+            return core
+
+        def full(x, env):
+            r = core(x, env)
+            for p in preds:
+                r = p(r, env)
+            if group is not None:
+                r = group(r, env)
+            return mangle(r, keep)
+        return full
+
+    def _core(self, node):
+        t = node.type
+        method = getattr(self, "_" + t, None)
+        if method is None:
+            raise Unsupported(f"{t} expressions")
+        return method(node)
+
+    # literals and names
+
+    def _string(self, node):
+        v = node.value
+        return lambda x, env: v
+
+    _number = _string
+
+    def _value(self, node):
+        v = node.value  # true, false or null (None)
+        return lambda x, env: v
+
+    def _regex(self, node):
+        v = node.value
+        return lambda x, env: v
+
+    def _name(self, node):
+        from nodes.expression.compiler.values import lookup
+        key = node.value
+        return lambda x, env: lookup(x, key)
+
+    def _path(self, node):
+        return build_path(node, self.build)
+
+    def _wildcard(self, node):
+        return wildcard
+
+    def _descendant(self, node):
+        return descendants
+
+    def _variable(self, node):
+        name = node.value
+        if name == "":
+            def context(x, env):
+                if isinstance(x, JList) and x.outer_wrapper:
+                    return x[0]
+                return x
+            return context
+        if name in ("now", "millis") and name not in self.bound:
+            raise Unsupported(f"${name} as a value")
+        if name in UNSUPPORTED:
+            raise Unsupported(f"${name}")
+        builtin = BUILTINS.get(name)
+        if builtin is not None:
+            self.static_builtins.add(name)
+        return lambda x, env: env.lookup(name, builtin if builtin is not None else UNDEF)
+
+    # operators
+
+    def _binary(self, node):
+        return operators.build_binary(node, self.build)
+
+    def _unary(self, node):
+        op = node.value
+        if op == "-":
+            return operators.build_negate(node, self.build)
+        if op == "[":
+            return self._array(node)
+        if op == "{":
+            group = build_group(node.lhs_object, node.position, self.build)
+            return group
+        raise Unsupported(f"unary {op}")
+
+    def _array(self, node):
+        items = [(self.build(e), e.value == "[" and e.type == "unary") for e in node.expressions]
+        cons = node.consarray
+
+        def array(x, env):
+            out = Arr()
+            for fn, nested in items:
+                v = fn(x, env)
+                if v is UNDEF:
+                    continue
+                if nested or not isinstance(v, list):
+                    out.append(v)
+                else:
+                    out.extend(v)
+            if cons:
+                out.cons = True
+            return out
+        return array
+
+    def _condition(self, node):
+        cond = self.build(node.condition)
+        then = self.build(node.then)
+        other = self.build(node._else) if node._else is not None else None
+
+        def condition(x, env):
+            if boolize(cond(x, env)):
+                return then(x, env)
+            if other is not None:
+                return other(x, env)
+            return UNDEF
+        return condition
+
+    def _block(self, node):
+        exprs = [self.build(e) for e in node.expressions]
+
+        def block(x, env):
+            frame = Frame(env, env.state)
+            r = UNDEF
+            for e in exprs:
+                r = e(x, frame)
+            return r
+        return block
+
+    def _bind(self, node):
+        name = node.lhs.value
+        rhs = self.build(node.rhs)
+
+        def bind(x, env):
+            v = rhs(x, env)
+            env.vars[name] = v
+            return v
+        return bind
+
+    # functions
+
+    def _lambda(self, node):
+        if node.thunk:
+            return self._tail_call(node.body)
+        params = [a.value for a in node.arguments]
+        signature = node.signature
+        outer, self.nesting = self.nesting, 0
+        body = self.build(node.body)
+        self.nesting = outer
+        pos = node.position
+        return lambda x, env: Lambda(body, params, signature, env, x, pos)
+
+    def _tail_call(self, call):
+        proc, args, pos = self._call_parts(call)
+        if proc is None:
+            return self._function(call)
+
+        def tail(x, env):
+            fn = proc(x, env)
+            if fn is UNDEF:
+                raise JException("T1006", pos)
+            return TailCall(fn, [a(x, env) for a in args], x, pos)
+        return tail
+
+    def _call_parts(self, node):
+        """(procedure closure or None for a static built-in, argument closures, position)."""
+        if node.type == "partial":
+            raise Unsupported("partial application")
+        args = [self.build(a) for a in node.arguments]
+        proc = node.procedure
+        if proc.type == "variable" and proc.value not in self.bound:
+            if proc.value in UNSUPPORTED:
+                raise Unsupported(f"${proc.value}()")
+            if proc.value in BUILTINS or proc.value in ("now", "millis"):
+                return None, args, node.position
+        return self.build(proc), args, node.position
+
+    def _function(self, node, applied_to=None):
+        proc, args, pos = self._call_parts(node)
+        name = node.procedure.value
+        if proc is None:
+            self.static_builtins.add(name)
+            if name in ("now", "millis"):
+                return _clock_call(name, args, pos)
+            impl = BUILTINS[name].compiled_impl
+
+            if applied_to is None:
+                def builtin_call(x, env):
+                    return impl([a(x, env) for a in args], x, pos)
+                return builtin_call
+
+            def builtin_apply(x, env):
+                return impl([applied_to(x, env)] + [a(x, env) for a in args], x, pos)
+            return builtin_apply
+
+        cost = self.nesting  # the interpreter counts every nested evaluation towards its depth
+        is_path = node.procedure.type == "path"
+        first_name = node.procedure.steps[0].value if is_path else None
+
+        def call(x, env):
+            fn = proc(x, env)
+            if fn is UNDEF:
+                if is_path and (env.lookup(str(first_name)) is not UNDEF or first_name in BUILTINS):
+                    raise JException("T1005", pos, first_name)
+                raise JException("T1006", pos, first_name)
+            values = [a(x, env) for a in args]
+            if applied_to is not None:
+                values.insert(0, applied_to(x, env))
+            try:
+                return apply(fn, values, x, pos, cost)
+            except JException as err:
+                if err.location < 0:
+                    err.location = pos
+                raise
+        return call
+
+    def _apply(self, node):
+        lhs = self.build(node.lhs)
+        if node.rhs.type == "function":
+            return self._function(node.rhs, applied_to=lhs)
+        rhs = self.build(node.rhs)
+        pos = node.position
+        from nodes.expression.compiler.runtime import Composed
+
+        def chain(x, env):
+            left = lhs(x, env)
+            fn = rhs(x, env)
+            left_fn, right_fn = is_function(left), is_function(fn) or _is_regex(fn)
+            if not right_fn and not left_fn:
+                raise JException("T2006", pos, fn)
+            if left_fn:
+                return Composed(left, fn)
+            return apply(fn, [left], UNDEF, pos)
+        return chain
+
+    def _partial(self, node):
+        raise Unsupported("partial application")
+
+    def _transform(self, node):
+        raise Unsupported("transform expressions")
+
+    def _parent(self, node):
+        raise Unsupported("the parent operator %")
+
+
+def _is_regex(v):
+    from jsonata.functions import Functions
+    return v is not UNDEF and Functions.is_regex(v)
+
+
+def _clock_call(name, args, pos):
+    from nodes.expression.compiler.library import BUILTINS as _B  # noqa: F401
+    from jsonata.functions import Functions
+    from nodes.expression.compiler.values import from_reference, to_reference
+
+    def clock(x, env):
+        state = env.state
+        if state.clock is None:
+            state.clock = Clock()
+        millis = state.clock.read()
+        if name == "millis":
+            return millis
+        values = [a(x, env) for a in args]
+        if not values:
+            return now_iso(millis)
+        picture = to_reference(values[0])
+        zone = to_reference(values[1]) if len(values) > 1 else None
+        return from_reference(Functions.datetime_from_millis(millis, picture, zone))
+    return clock
+
+
+def _collect_bound(node, out, seen=None):
+    """Names the expression binds itself ($x := ..., lambda parameters); calls to those are dynamic."""
+    from jsonata.parser import Parser
+    seen = set() if seen is None else seen
+    if not isinstance(node, Parser.Symbol) or id(node) in seen:
+        return
+    seen.add(id(node))
+    if node.type == "bind" and node.lhs is not None:
+        out.add(node.lhs.value)
+    if node.type == "lambda" and node.arguments:
+        out.update(a.value for a in node.arguments if isinstance(a, Parser.Symbol))
+    for attr in ("lhs", "rhs", "expression", "condition", "then", "_else", "procedure", "body",
+                 "pattern", "update", "delete", "group", "expr"):
+        _collect_bound(getattr(node, attr, None), out, seen)
+    for attr in ("expressions", "arguments", "steps", "predicate", "stages", "terms"):
+        for child in getattr(node, attr, None) or ():
+            _collect_bound(child, out, seen)
+    for pair in getattr(node, "lhs_object", None) or ():
+        for child in pair:
+            _collect_bound(child, out, seen)

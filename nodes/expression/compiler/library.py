@@ -1,0 +1,328 @@
+"""The function library of compiled expressions: fast paths for what mappings call most, the reference rest.
+
+Every built-in is a `Builtin` wrapping jsonata-python's own native function (its signature, its
+implementation). A fast path handles the plain argument types and must give the reference's result;
+anything unusual (context argument, coercion, wrong types) goes through the reference signature
+validation and implementation, so error codes stay the reference's.
+"""
+from __future__ import annotations
+
+import datetime
+import math
+import re
+import time
+
+from jsonata import Jsonata
+from jsonata.functions import Functions
+from jsonata.jexception import JException
+
+from nodes.expression.compiler.runtime import Lambda, apply, arity
+from nodes.expression.compiler.values import (UNDEF, JList, Seq, boolize, from_reference,
+                                               lookup, to_reference)
+
+# compiled expressions refuse these (fall back to the interpreter): they need the interpreter itself
+UNSUPPORTED = {"eval", "clone"}
+_SAFE_INT = 2 ** 53
+
+
+class Builtin(Jsonata.JFunction):
+    """A built-in function value; `compiled_impl(args, ctx, pos)` works in the compiled value model."""
+
+    def __init__(self, name, native, fast=None):
+        self.function = native.function if hasattr(native, "function") else None
+        self.signature = native.signature
+        self.function_name = name
+        self.native = native
+        self.fast = fast
+
+    def call(self, input, args):
+        return self.native.call(input, args)
+
+    def validate(self, args, context):
+        return self.native.validate(args, context)
+
+    def get_number_of_args(self):
+        return self.native.get_number_of_args()
+
+    def reference(self, args, ctx, pos):
+        try:
+            ref = [to_reference(a) for a in args]
+            c = to_reference(ctx)
+            return from_reference(self.native.call(c, self.native.validate(ref, c)))
+        except JException as err:
+            if err.location < 0:
+                err.location = pos
+            raise
+
+    def compiled_impl(self, args, ctx, pos):
+        if self.fast is not None:
+            r = self.fast(args, ctx)
+            if r is not _DELEGATE:
+                return r
+        return self.reference(args, ctx, pos)
+
+
+_DELEGATE = object()  # a fast path's answer for "not my case, ask the reference"
+
+
+def _num(v) -> bool:
+    t = type(v)
+    return (t is int or t is float) and v == v
+
+
+def _sum(args, ctx):
+    if len(args) == 1:
+        a = args[0]
+        if a is UNDEF:
+            return UNDEF
+        if isinstance(a, list) and all(_num(x) for x in a):
+            return sum(a)
+        if _num(a):
+            return a
+    return _DELEGATE
+
+
+def _count(args, ctx):
+    if len(args) == 1:
+        a = args[0]
+        if a is UNDEF:
+            return 0
+        if isinstance(a, list):
+            return len(a)
+    return _DELEGATE
+
+
+def _round(args, ctx):
+    n = len(args)
+    if n in (1, 2) and _num(args[0]):
+        if n == 1:
+            return Functions.round(args[0], None)
+        if type(args[1]) is int:
+            return Functions.round(args[0], args[1])
+    return _DELEGATE
+
+
+def _substring(args, ctx):
+    n = len(args)
+    if n in (2, 3) and type(args[0]) is str and _num(args[1]):
+        if n == 2:
+            return Functions.substring(args[0], args[1], None)
+        if _num(args[2]):
+            return Functions.substring(args[0], args[1], args[2])
+    return _DELEGATE
+
+
+def _upper(args, ctx):
+    if len(args) == 1:
+        s = args[0]
+        if type(s) is str:
+            return s.upper()
+        if s is UNDEF:
+            return UNDEF
+    return _DELEGATE
+
+
+def _lower(args, ctx):
+    if len(args) == 1:
+        s = args[0]
+        if type(s) is str:
+            return s.casefold()
+        if s is UNDEF:
+            return UNDEF
+    return _DELEGATE
+
+
+def _lookup(args, ctx):
+    if len(args) == 2 and type(args[1]) is str:
+        return lookup(args[0], args[1])
+    return _DELEGATE
+
+
+def _join(args, ctx):
+    n = len(args)
+    if n in (1, 2) and isinstance(args[0], list) and all(type(s) is str for s in args[0]):
+        if n == 1:
+            return "".join(args[0])
+        if type(args[1]) is str:
+            return args[1].join(args[0])
+    return _DELEGATE
+
+
+def _split(args, ctx):
+    if len(args) == 2 and type(args[0]) is str and type(args[1]) is str and args[1]:
+        return JList(args[0].split(args[1]))
+    return _DELEGATE
+
+
+def _string(args, ctx):
+    if len(args) == 1:
+        a = args[0]
+        t = type(a)
+        if t is str:
+            return a
+        # the reference prints large integers in exponent form; the suite (and JS) print them whole
+        if t is int and -_SAFE_INT < a < _SAFE_INT:
+            return str(a)
+        if t is float and (a != a or a in (math.inf, -math.inf)):
+            raise JException("D3001", -1, a)
+        if a is UNDEF:
+            return UNDEF
+        if isinstance(a, (list, dict)) and not _finite(a):
+            raise JException("D1001", -1, a)
+    return _DELEGATE
+
+
+def _finite(v) -> bool:
+    if type(v) is float:
+        return v == v and v not in (math.inf, -math.inf)
+    if isinstance(v, list):
+        return all(_finite(x) for x in v)
+    if isinstance(v, dict):
+        return all(_finite(x) for x in v.values())
+    return True
+
+
+def _exists(args, ctx):
+    if len(args) == 1:
+        return args[0] is not UNDEF
+    return _DELEGATE
+
+
+def _boolean(args, ctx):
+    if len(args) == 1 and not isinstance(args[0], Jsonata.JFunctionCallable):
+        a = args[0]
+        return UNDEF if a is UNDEF else boolize(a)
+    return _DELEGATE
+
+
+def _not(args, ctx):
+    if len(args) == 1 and not isinstance(args[0], Jsonata.JFunctionCallable):
+        a = args[0]
+        return UNDEF if a is UNDEF else not boolize(a)
+    return _DELEGATE
+
+
+_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?([Ee][-+]?[0-9]+)?")
+
+
+def _number(args, ctx):
+    """$number of a string follows JSON number syntax (D3030 otherwise), as the suite does."""
+    if len(args) == 1 and type(args[0]) is str:
+        s = args[0]
+        if _NUMBER.fullmatch(s):
+            v = float(s)
+            if v in (math.inf, -math.inf):
+                raise JException("D3030", -1, s)
+            return v
+        if s[:2] in ("0x", "0B", "0O"):
+            return _DELEGATE
+        raise JException("D3030", -1, s)
+    return _DELEGATE
+
+
+def _hof_args(fn, n, value, index, whole):
+    if n == 1:
+        return [value]
+    if n == 2:
+        return [value, index]
+    return [value, index, whole]
+
+
+def _map(args, ctx):
+    if len(args) == 2 and type(args[1]) is Lambda:
+        arr, fn = args
+        if arr is UNDEF:
+            return UNDEF
+        if not isinstance(arr, list):
+            arr = [arr]
+        n = arity(fn)
+        out = Seq()
+        for i, v in enumerate(arr):
+            r = fn.invoke(_hof_args(fn, n, v, i, arr))
+            if r is not UNDEF:
+                out.append(r)
+        return out
+    return _DELEGATE
+
+
+def _filter(args, ctx):
+    if len(args) == 2 and type(args[1]) is Lambda:
+        arr, fn = args
+        if arr is UNDEF:
+            return UNDEF
+        if not isinstance(arr, list):
+            arr = [arr]
+        n = arity(fn)
+        return Seq(v for i, v in enumerate(arr) if boolize(fn.invoke(_hof_args(fn, n, v, i, arr))))
+    return _DELEGATE
+
+
+def _reduce(args, ctx):
+    if len(args) in (2, 3) and type(args[1]) is Lambda:
+        arr, fn = args[0], args[1]
+        init = args[2] if len(args) == 3 else UNDEF
+        if arr is UNDEF:
+            return UNDEF
+        if not isinstance(arr, list):
+            arr = [arr]
+        n = arity(fn)
+        if n < 2:
+            raise JException("D3050", 1)
+        if init is UNDEF and arr:
+            result, i = arr[0], 1
+        else:
+            result, i = init, 0
+        while i < len(arr):
+            call = [result, arr[i]]
+            if n >= 3:
+                call.append(i)
+            if n >= 4:
+                call.append(arr)
+            result = fn.invoke(call)
+            i += 1
+        return result
+    return _DELEGATE
+
+
+class Clock:
+    """$now() and $millis(): one instant per evaluation, as JSONata specifies."""
+    __slots__ = ("millis",)
+
+    def __init__(self):
+        self.millis = None
+
+    def read(self) -> int:
+        if self.millis is None:
+            self.millis = int(time.time() * 1000)
+        return self.millis
+
+
+def now_iso(millis: int) -> str:
+    dt = datetime.datetime.fromtimestamp(millis / 1000, datetime.timezone.utc)
+    return dt.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+_FAST = {
+    "sum": _sum, "count": _count, "round": _round, "substring": _substring,
+    "uppercase": _upper, "lowercase": _lower, "lookup": _lookup, "join": _join, "split": _split,
+    "string": _string, "exists": _exists, "boolean": _boolean, "not": _not,
+    "number": _number, "map": _map, "filter": _filter, "reduce": _reduce,
+}
+
+
+def _builtins() -> dict:
+    out = {}
+    for name, native in Jsonata.static_frame.bindings.items():
+        if isinstance(native, Jsonata.JFunction) and name not in ("now", "millis"):
+            out[name] = Builtin(name, native, _FAST.get(name))
+    return out
+
+
+BUILTINS = _builtins()
+
+
+def call_builtin(b: Builtin, args, ctx, pos):
+    return b.compiled_impl(args, ctx, pos)
+
+
+__all__ = ["BUILTINS", "Builtin", "Clock", "UNSUPPORTED", "apply", "now_iso"]

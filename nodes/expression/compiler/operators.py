@@ -1,0 +1,197 @@
+"""Closures for JSONata's operators: arithmetic, comparison, equality, boolean, concatenation, range, in.
+
+Type errors carry the reference's codes (T2001, T2002, T2009, T2010, ...); where jsonata-python leaks a
+Python error or differs from the suite (division by zero, `%` on fractions), the suite's answer wins.
+"""
+from __future__ import annotations
+
+import math
+
+from jsonata.functions import Functions
+from jsonata.jexception import JException
+
+from nodes.expression.compiler.values import (UNDEF, Arr, boolize, deep_equal, from_reference,
+                                               is_number, number_result, to_reference)
+
+_SAFE_INT = 2 ** 53
+
+
+def stringify(v) -> str:
+    """A value as `&` and $string print it; whole numbers print whole (the suite, not the reference)."""
+    t = type(v)
+    if t is str:
+        return v
+    if t is int and -_SAFE_INT < v < _SAFE_INT:
+        return str(v)
+    return from_reference(Functions.string(to_reference(v), None))
+
+
+def build_negate(node, build):
+    operand = build(node.expression)
+    pos = node.position
+
+    def negate(x, env):
+        v = operand(x, env)
+        if v is UNDEF:
+            return UNDEF
+        if is_number(v):
+            return number_result(-float(v))
+        raise JException("D1002", pos, "-", v)
+    return negate
+
+
+def build_binary(node, build):
+    op = node.value
+    lhs = build(node.lhs)
+    rhs = build(node.rhs)
+    pos = node.position
+    if op in ("and", "or"):
+        return _boolean(op, lhs, rhs)
+    maker = _BINARY.get(op)
+    if maker is None:
+        raise JException("S0201", pos, op)
+    return maker(op, lhs, rhs, pos)
+
+
+def _boolean(op, lhs, rhs):
+    if op == "and":
+        return lambda x, env: boolize(lhs(x, env)) and boolize(rhs(x, env))
+    return lambda x, env: boolize(lhs(x, env)) or boolize(rhs(x, env))
+
+
+def _numbers(op, l, r, pos):
+    """Checks both operands; None when either is undefined."""
+    if l is not UNDEF and not is_number(l):
+        raise JException("T2001", pos, op, l)
+    if r is not UNDEF and not is_number(r):
+        raise JException("T2002", pos, op, r)
+    if l is UNDEF or r is UNDEF:
+        return None
+    return float(l), float(r)
+
+
+def _arith(op, lhs, rhs, pos):
+    def add(x, env):
+        l, r = lhs(x, env), rhs(x, env)
+        tl, tr = type(l), type(r)
+        if (tl is int or tl is float) and (tr is int or tr is float):
+            v = float(l) + float(r)
+        else:
+            ab = _numbers(op, l, r, pos)
+            if ab is None:
+                return UNDEF
+            v = ab[0] + ab[1]
+        return number_result(v)
+
+    def other(x, env):
+        ab = _numbers(op, lhs(x, env), rhs(x, env), pos)
+        if ab is None:
+            return UNDEF
+        a, b = ab
+        if op == "-":
+            v = a - b
+        elif op == "*":
+            v = a * b
+        elif op == "/":
+            if b == 0:
+                # JS yields Infinity here; it fails later, where a number is required
+                return math.copysign(math.inf, a) if a else math.nan
+            v = a / b
+        else:
+            if b == 0:
+                return math.nan
+            v = math.fmod(a, b)
+        return number_result(v)
+
+    def mul(x, env):
+        l, r = lhs(x, env), rhs(x, env)
+        tl, tr = type(l), type(r)
+        if (tl is int or tl is float) and (tr is int or tr is float):
+            return number_result(float(l) * float(r))
+        return other_values(l, r)
+
+    def other_values(l, r):
+        ab = _numbers(op, l, r, pos)
+        if ab is None:
+            return UNDEF
+        return number_result(ab[0] * ab[1])
+
+    if op == "+":
+        return add
+    if op == "*":
+        return mul
+    return other
+
+
+def _equality(op, lhs, rhs, pos):
+    negate = op == "!="
+
+    def equal(x, env):
+        l, r = lhs(x, env), rhs(x, env)
+        if l is UNDEF or r is UNDEF:
+            return False
+        return deep_equal(l, r) != negate
+    return equal
+
+
+def _comparable(v) -> bool:
+    return v is UNDEF or type(v) is str or (type(v) in (int, float))
+
+
+def _comparison(op, lhs, rhs, pos):
+    def compare(x, env):
+        l, r = lhs(x, env), rhs(x, env)
+        if not _comparable(l) or not _comparable(r):
+            raise JException("T2010", pos, op, l if l is not UNDEF else r)
+        if l is UNDEF or r is UNDEF:
+            return UNDEF
+        if (type(l) is str) != (type(r) is str):
+            raise JException("T2009", pos, l, r, op)
+        if op == "<":
+            return l < r
+        if op == "<=":
+            return l <= r
+        if op == ">":
+            return l > r
+        return l >= r
+    return compare
+
+
+def _concat(op, lhs, rhs, pos):
+    def concat(x, env):
+        l, r = lhs(x, env), rhs(x, env)
+        return (stringify(l) if l is not UNDEF else "") + (stringify(r) if r is not UNDEF else "")
+    return concat
+
+
+def _range(op, lhs, rhs, pos):
+    def rng(x, env):
+        l, r = lhs(x, env), rhs(x, env)
+        if l is not UNDEF and type(l) is not int and not (type(l) is float and l.is_integer()):
+            raise JException("T2003", pos, l)
+        if r is not UNDEF and type(r) is not int and not (type(r) is float and r.is_integer()):
+            raise JException("T2004", pos, r)
+        if l is UNDEF or r is UNDEF:
+            return UNDEF
+        l, r = int(l), int(r)
+        if l > r:
+            return UNDEF
+        if r - l + 1 > 1e7:
+            raise JException("D2014", pos, r - l + 1)
+        return Arr(range(l, r + 1))
+    return rng
+
+
+def _includes(op, lhs, rhs, pos):
+    def includes(x, env):
+        l, r = lhs(x, env), rhs(x, env)
+        if l is UNDEF or r is UNDEF:
+            return False
+        items = r if isinstance(r, list) else (r,)
+        return any(deep_equal(item, l) for item in items)
+    return includes
+
+
+_BINARY = {"+": _arith, "-": _arith, "*": _arith, "/": _arith, "%": _arith,
+           "=": _equality, "!=": _equality, "<": _comparison, "<=": _comparison,
+           ">": _comparison, ">=": _comparison, "&": _concat, "..": _range, "in": _includes}

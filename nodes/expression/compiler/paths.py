@@ -1,0 +1,257 @@
+"""Closures for location paths: steps, predicates and filters, order-by, group-by, wildcards.
+
+Mirrors jsonata-python's evaluate_path / evaluate_step / evaluate_filter / evaluate_group_expression
+with the per-node dispatch resolved once at compile time.
+"""
+from __future__ import annotations
+
+import functools
+
+from jsonata.jexception import JException
+
+from nodes.expression.compiler.syntax import Unsupported
+from nodes.expression.compiler.values import (UNDEF, Arr, JList, Seq, append, boolize, flatten,
+                                               is_number, is_seq, lookup, mangle)
+
+
+def build_filter(pred_node, build):
+    """A predicate `[...]` as a function of (value, env) -> Seq, like evaluate_filter."""
+    if pred_node.type == "number":
+        index = int(pred_node.value)
+
+        def by_index(v, env):
+            out = Seq()
+            if v is UNDEF:
+                return out
+            if not isinstance(v, list):
+                v = (v,)
+            i = index + len(v) if index < 0 else index
+            if 0 <= i < len(v):
+                item = v[i]
+                if isinstance(item, list):
+                    return item
+                out.append(item)
+            return out
+        return by_index
+
+    pred = build(pred_node)
+
+    def by_predicate(v, env):
+        out = Seq()
+        if v is UNDEF:
+            return out
+        if not isinstance(v, list):
+            v = (v,)
+        n = len(v)
+        for index, item in enumerate(v):
+            r = pred(item, env)
+            if is_number(r):
+                r = (r,)
+            if isinstance(r, (list, tuple)) and r and all(is_number(x) for x in r):
+                for ires in r:
+                    ii = int(ires)
+                    if ii < 0:
+                        ii += n
+                    if ii == index:
+                        out.append(item)
+            elif isinstance(r, list) and not r:
+                # an empty array of numbers selects nothing, as the reference's all() on [] does
+                continue
+            elif boolize(r):
+                out.append(item)
+        return out
+    return by_predicate
+
+
+def build_sort(node, build):
+    """`^(term, >term)`: a stable sort by the terms, errors as the reference comparator raises them."""
+    terms = [(build(t.expression), t.descending) for t in node.terms]
+    pos = node.position
+
+    def compare(a, b, env):
+        for term, descending in terms:
+            aa = term(a, env)
+            bb = term(b, env)
+            if aa is UNDEF:
+                if bb is UNDEF:
+                    continue
+                return 1
+            if bb is UNDEF:
+                return -1
+            na, nb = is_number(aa), is_number(bb)
+            if not (na or type(aa) is str) or not (nb or type(bb) is str):
+                raise JException("T2008", pos, aa, bb)
+            if na != nb:
+                raise JException("T2007", pos, aa, bb)
+            if aa == bb:
+                continue
+            comp = -1 if aa < bb else 1
+            return -comp if descending else comp
+        return 0
+
+    def sort(v, env):
+        if v is UNDEF:
+            return UNDEF
+        if len(v) <= 1:
+            return v
+        return Arr(sorted(v, key=functools.cmp_to_key(lambda a, b: compare(a, b, env))))
+    return sort
+
+
+def build_group(pairs, pos, build):
+    """An object constructor `{k: v}` (or group-by `path{k: v}`) applied to its input."""
+    built = [(build(k), build(v)) for k, v in pairs]
+    single = [(k, v, i) for i, (k, v) in enumerate(built)]
+
+    def group(inp, env):
+        if not isinstance(inp, list):
+            # the common case: one context item; values are evaluated against it
+            result = {}
+            owner = {}
+            for kf, vf, i in single:
+                key = kf(inp, env)
+                if key is UNDEF:
+                    continue
+                if type(key) is not str:
+                    raise JException("T1003", pos, key)
+                if key in owner:
+                    if owner[key] != i:
+                        raise JException("D1009", pos, key)
+                    continue
+                owner[key] = i
+                result[key] = vf
+            for key, vf in result.items():
+                result[key] = vf(inp, env)
+            return {k: v for k, v in result.items() if v is not UNDEF}
+        items = inp if inp else [UNDEF]
+        groups = {}
+        for item in items:
+            for kf, vf, i in single:
+                key = kf(item, env)
+                if key is UNDEF:
+                    continue
+                if type(key) is not str:
+                    raise JException("T1003", pos, key)
+                if key in groups:
+                    if groups[key][1] != i:
+                        raise JException("D1009", pos, key)
+                    groups[key][0] = append(groups[key][0], item)
+                else:
+                    groups[key] = [item, i]
+        result = {}
+        for key, (data, i) in groups.items():
+            r = built[i][1](data, env)
+            if r is not UNDEF:
+                result[key] = r
+        return result
+    return group
+
+
+def wildcard(v, env=None):
+    out = Seq()
+    if isinstance(v, JList) and v.outer_wrapper and v:
+        v = v[0]
+    if isinstance(v, dict):
+        values = v.values()
+    elif isinstance(v, list):
+        values = v
+    else:
+        return out
+    for value in values:
+        if isinstance(value, list):
+            out = append(out, flatten(value))
+        else:
+            out.append(value)
+    return out
+
+
+def descendants(v, env=None):
+    out = Seq()
+    if v is not UNDEF:
+        _descend(v, out)
+    return out
+
+
+def _descend(v, out):
+    if not isinstance(v, list):
+        out.append(v)
+    if isinstance(v, list):
+        for item in v:
+            _descend(item, out)
+    elif isinstance(v, dict):
+        for item in v.values():
+            _descend(item, out)
+
+
+def build_path(node, build):
+    """A location path: each step maps over the previous step's sequence, flattening as it goes."""
+    steps = node.steps
+    if node.tuple or any(s.tuple or s.focus or s.index or s.ancestor for s in steps):
+        raise Unsupported("focus and index binding (@, #)")
+    first_is_variable = steps[0].type == "variable"
+    compiled = []
+    last = len(steps) - 1
+    for i, step in enumerate(steps):
+        if step.type == "sort":
+            sort = build_sort(step, build)
+            stages = [build_filter(s.expr, build) for s in (step.stages or ())]
+            compiled.append(("sort", sort, stages))
+        elif i == 0 and step.consarray:
+            compiled.append(("cons", build(step), ()))
+        else:
+            stages = [build_filter(s.expr, build) for s in (step.stages or ())]
+            if step.type == "name" and not step.predicate and not step.group and not step.keep_array:
+                compiled.append(("name", step.value, stages))
+            else:
+                compiled.append(("step", build(step), stages))
+    keep_singleton = node.keep_singleton_array
+    group = build_group(node.group.lhs_object, node.group.position, build) if node.group else None
+
+    def path(x, env):
+        if isinstance(x, list) and not first_is_variable:
+            seq = x
+        else:
+            seq = Seq((x,))
+        result = UNDEF
+        for i, (kind, fn, stages) in enumerate(compiled):
+            if kind == "cons":
+                result = fn(seq, env)
+            elif kind == "sort":
+                result = fn(seq, env)
+                for stage in stages:
+                    result = stage(result, env)
+            else:
+                gathered = []
+                for item in seq:
+                    res = lookup(item, fn) if kind == "name" else fn(item, env)
+                    if kind == "name":
+                        res = mangle(res)
+                    for stage in stages:
+                        res = stage(res, env)
+                    if res is not UNDEF:
+                        gathered.append(res)
+                if i == last and len(gathered) == 1 and isinstance(gathered[0], list) \
+                        and not is_seq(gathered[0]):
+                    result = gathered[0]
+                else:
+                    result = Seq()
+                    for res in gathered:
+                        if not isinstance(res, list) or (isinstance(res, JList) and res.cons):
+                            result.append(res)
+                        else:
+                            result.extend(res)
+            if result is UNDEF or not result:
+                break
+            seq = result
+        if keep_singleton:
+            if result is UNDEF:
+                result = Seq()
+            elif not isinstance(result, JList):
+                result = Arr(result) if isinstance(result, list) else Seq((result,))
+            if result.cons and not result.sequence:
+                result = Seq((result,))
+            result.keep_singleton = True
+        if group is not None:
+            result = group(result if result is not UNDEF else Seq(), env)
+        return result
+    return path

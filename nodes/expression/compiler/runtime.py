@@ -1,0 +1,184 @@
+"""What compiled closures share at evaluation time: variable frames, the time/depth budget, function values.
+
+Lambdas subclass jsonata-python's JFunctionCallable so that reference library functions that take a
+function argument ($replace, $match with a callback) can call them back.
+"""
+from __future__ import annotations
+
+import time
+
+from jsonata import Jsonata
+from jsonata.functions import Functions
+from jsonata.jexception import JException
+
+from nodes.expression.compiler.values import UNDEF, from_reference, to_reference
+
+TICK_MASK = 255  # look at the clock every 256 ticks: time.monotonic() costs more than the work between
+
+
+class State:
+    """One evaluation's budget: deadline and depth limit."""
+    __slots__ = ("deadline", "timeout_ms", "max_depth", "depth", "ticks", "clock")
+
+    def __init__(self, timeout_ms: int, max_depth: int):
+        self.timeout_ms = timeout_ms
+        self.deadline = time.monotonic() + timeout_ms / 1000.0
+        self.max_depth = max_depth
+        self.depth = 0
+        self.ticks = 0
+        self.clock = None  # $now()/$millis(): read once per evaluation
+
+    def tick(self):
+        self.ticks += 1
+        if not self.ticks & TICK_MASK and time.monotonic() > self.deadline:
+            raise JException("D1012", -1, self.timeout_ms)
+
+    def check_time(self):
+        if time.monotonic() > self.deadline:
+            raise JException("D1012", -1, self.timeout_ms)
+
+
+class Frame:
+    """A scope of JSONata variables ($x := ...); blocks and lambda calls open one."""
+    __slots__ = ("vars", "parent", "state")
+
+    def __init__(self, parent, state):
+        self.vars = {}
+        self.parent = parent
+        self.state = state
+
+    def lookup(self, name, default=UNDEF):
+        f = self
+        while f is not None:
+            v = f.vars
+            if name in v:
+                return v[name]
+            f = f.parent
+        return default
+
+
+class TailCall:
+    """A call in tail position, returned to the calling lambda's loop instead of growing the stack."""
+    __slots__ = ("fn", "args", "ctx", "pos")
+
+    def __init__(self, fn, args, ctx, pos):
+        self.fn = fn
+        self.args = args
+        self.ctx = ctx
+        self.pos = pos
+
+
+class _Arity:
+    """What jsonata-python asks of a function's signature: its arity; validation is ours."""
+
+    def __init__(self, n):
+        self.n = n
+
+    def get_min_number_of_args(self):
+        return self.n
+
+    def validate(self, args, context):
+        return args
+
+
+class Lambda(Jsonata.JFunction):
+    """A JSONata function value: compiled body, parameters, the scope and context it was made in."""
+
+    def __init__(self, body, params, signature, env, ctx, position):
+        self.body = body
+        self.params = params
+        self.arguments = params
+        self.signature = _Arity(len(params))  # jsonata-python reads a function's arity from here
+        self.lambda_signature = signature
+        self.env = env
+        self.ctx = ctx
+        self.position = position
+
+    def arity(self) -> int:
+        return len(self.params)
+
+    def frame_for(self, args):
+        if self.lambda_signature is not None:
+            ref = self.lambda_signature.validate([to_reference(a) for a in args], to_reference(self.ctx))
+            args = [from_reference(a) for a in ref]
+        frame = Frame(self.env, self.env.state)
+        v = frame.vars
+        n = len(args)
+        for i, p in enumerate(self.params):
+            v[p] = args[i] if i < n else UNDEF
+        return frame
+
+    def invoke(self, args, cost=1):
+        st = self.env.state
+        st.depth += cost
+        try:
+            if st.depth >= st.max_depth:
+                raise JException("D1011", -1)
+            st.tick()
+            r = self.body(self.ctx, self.frame_for(args))
+            while type(r) is TailCall:
+                st.tick()
+                fn = r.fn
+                if type(fn) is Lambda:
+                    r = fn.body(fn.ctx, fn.frame_for(r.args))
+                else:
+                    r = apply(fn, r.args, r.ctx, r.pos)
+            return r
+        finally:
+            st.depth -= cost
+
+    def call(self, input, args):
+        return to_reference(self.invoke([from_reference(a) for a in (args or ())]))
+
+
+class Composed(Jsonata.JFunction):
+    """f ~> g where both are functions: a function of one argument."""
+
+    def __init__(self, first, second):
+        self.first = first
+        self.second = second
+        self.arguments = [None]
+        self.signature = _Arity(1)
+
+    def arity(self) -> int:
+        return 1
+
+    def invoke(self, args, cost=1):
+        return apply(self.second, [apply(self.first, args, UNDEF, -1)], UNDEF, -1)
+
+    def call(self, input, args):
+        return to_reference(self.invoke([from_reference(a) for a in (args or ())]))
+
+
+def is_function(v) -> bool:
+    return isinstance(v, (Lambda, Composed, Jsonata.JFunction, Jsonata.JLambda))
+
+
+def arity(fn) -> int:
+    if isinstance(fn, Jsonata.JFunction) and fn.signature is not None:
+        return fn.signature.get_min_number_of_args()
+    return 1
+
+
+def apply(fn, args, ctx, pos, cost=1):
+    """Call any JSONata function value with arguments in the compiled value model."""
+    if type(fn) is Lambda:
+        return fn.invoke(args, cost)
+    if type(fn) is Composed:
+        return fn.invoke(args, cost)
+    if isinstance(fn, Jsonata.JFunction) or isinstance(fn, Jsonata.JLambda):
+        from_lib = getattr(fn, "compiled_impl", None)
+        if from_lib is not None:
+            return from_lib(args, ctx, pos)
+        try:
+            ref = [to_reference(a) for a in args]
+            c = to_reference(ctx)
+            return from_reference(fn.call(c, fn.validate(ref, c)))
+        except JException as err:
+            if err.location < 0:
+                err.location = pos
+            raise
+    if Functions.is_regex(fn):
+        out = [Jsonata._regex_closure(fn.finditer(s)) for s in args if isinstance(s, str)]
+        return from_reference(out[0] if len(out) == 1 else out)
+    raise JException("T1006", pos)
