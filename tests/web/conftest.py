@@ -1,0 +1,131 @@
+"""Browser fixtures for the canvas tests: one headless Debian Chromium per session, a page per test.
+
+Every test gets a folder under test-results/ for its screenshots; the page's final state is saved there too.
+"""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import urllib.request
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, sync_playwright
+
+ROOT = Path(__file__).resolve().parents[2]
+RESULTS = ROOT / "test-results"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    executable = shutil.which("chromium")
+    assert executable, "Debian's chromium is needed for the browser tests (apt-get install chromium)"
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def out_dir(request) -> Path:
+    folder = RESULTS / re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    return folder
+
+
+@pytest.fixture
+def page(browser, out_dir):
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    pg = context.new_page()
+    pg.set_default_timeout(10_000)
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.page_errors = errors  # type: ignore[attr-defined]
+    yield pg
+    try:
+        pg.screenshot(path=str(out_dir / "final.png"))
+    finally:
+        context.close()
+    assert not errors, f"uncaught errors in the page: {errors}"
+
+
+@pytest.fixture
+def base_url(request) -> str:
+    """The embedded Crossdock the lead's tests/conftest.py starts (API, worker, sandbox systems)."""
+    return request.getfixturevalue("live_server").rstrip("/")
+
+
+class Api:
+    """Arranges test data through the HTTP API the page itself uses."""
+
+    def __init__(self, base: str):
+        self.base = base
+
+    def call(self, method: str, path: str, body=None, headers: dict | None = None):
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(f"{self.base}/api/v1{path}", data=data, method=method,
+                                     headers={"Content-Type": "application/json", **(headers or {})})
+        with urllib.request.urlopen(req, timeout=10) as res:
+            raw = res.read()
+            return json.loads(raw) if raw else None
+
+    def create_flow(self, doc: dict) -> dict:
+        return self.call("POST", "/flows", doc)
+
+
+@pytest.fixture
+def api(base_url) -> Api:
+    return Api(base_url)
+
+
+class Canvas:
+    """The editor page as a test sees it: opening flows, reading the test hook, wiring handles."""
+
+    def __init__(self, page: Page, base_url: str, out_dir: Path):
+        self.page, self.base_url, self.out_dir = page, base_url, out_dir
+
+    def open(self, flow_id: str) -> None:
+        self.page.goto(f"{self.base_url}/flows/{flow_id}")
+        self.wait_ready()
+
+    def wait_ready(self) -> None:
+        self.page.wait_for_function("window.__crossdock && window.__crossdock.ready")
+
+    def flow(self) -> dict:
+        return self.page.evaluate("window.__crossdock.getFlow()")
+
+    def problems(self) -> list[dict]:
+        return self.page.evaluate("window.__crossdock.getProblems()")
+
+    def selection(self) -> list[str]:
+        return self.page.evaluate("window.__crossdock.getSelection()")
+
+    def node(self, node_id: str):
+        return self.page.locator(f".react-flow__node[data-id='{node_id}']")
+
+    def shot(self, name: str) -> None:
+        self.page.screenshot(path=str(self.out_dir / f"{name}.png"))
+
+    def wire(self, source: str, source_port: str, target: str, target_port: str = "in") -> None:
+        """Drags from an output handle to an input handle in small mouse steps, as a person would."""
+        s = self.node(source).locator(f".react-flow__handle.source[data-handleid='{source_port}']").bounding_box()
+        t = self.node(target).locator(f".react-flow__handle.target[data-handleid='{target_port}']").bounding_box()
+        self.page.mouse.move(s["x"] + s["width"] / 2, s["y"] + s["height"] / 2)
+        self.page.mouse.down()
+        self.page.mouse.move(s["x"] + 30, s["y"] + 10, steps=3)
+        self.page.mouse.move(t["x"] + t["width"] / 2, t["y"] + t["height"] / 2, steps=6)
+        self.page.mouse.up()
+
+    def type_expression(self, path: str, text: str) -> None:
+        self.page.click(f"[data-testid='editor-{path}'] .cm-content")
+        self.page.keyboard.press("Control+A")
+        self.page.keyboard.type(text)
+
+
+@pytest.fixture
+def canvas(page, base_url, out_dir) -> Canvas:
+    return Canvas(page, base_url, out_dir)
