@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import tempfile
 import time
@@ -35,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
         return run_file(args.file, args.input)
     if command == "sandbox":
         from sandbox.serve import serve
-        serve(settings.host, settings.sandbox_port)
+        serve(settings.host, settings.sandbox_port, sandbox_database(settings))
         return 0
     if command == "worker":
         from runtime.core import Runtime
@@ -54,11 +55,15 @@ def build(settings: Settings, embedded: bool):
     rt = Runtime(settings)
     if embedded:
         from sandbox.serve import start_in_thread
-        start_in_thread(settings.host, settings.sandbox_port)
+        start_in_thread(settings.host, settings.sandbox_port, sandbox_database(settings))
         rt.start_workers()
         if settings.load_samples:
             samples.install(rt, sandbox_url=f"http://{settings.host}:{settings.sandbox_port}")
     return rt, create_app(rt)
+
+
+def sandbox_database(settings: Settings) -> str:
+    return "sqlite:///" + os.path.join(os.path.abspath(settings.data_dir), "sandbox.sqlite")
 
 
 def serve_web(settings: Settings, embedded: bool) -> None:

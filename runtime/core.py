@@ -81,6 +81,7 @@ class Runtime:
         self.queue.work(burst=burst)
 
     def close(self) -> None:
+        jobs.unbind(self)
         self._stop.set()
         self.queue.stop()
         self.engine.dispose()

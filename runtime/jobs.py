@@ -14,23 +14,28 @@ from sqlalchemy import or_, select, update
 from runtime.context import DatabaseLedger, StepContext
 from runtime.executor import Outcome, execute
 from runtime.models import DeadLetter, Payload, Run, Step, utcnow
+from runtime.queue import current_queue_name
 from runtime.states import RunStatus, advance
 
 log = logging.getLogger(__name__)
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
-_runtime = None  # the process's Runtime, bound by run.py or the embedded start (runtime.core.bind)
+_runtimes: dict[str, object] = {}  # queue name -> the Runtime whose workers consume it, in this process
 
 
 def bind(runtime) -> None:
-    global _runtime
-    _runtime = runtime
+    _runtimes[runtime.queue.name] = runtime
+
+
+def unbind(runtime) -> None:
+    _runtimes.pop(runtime.queue.name, None)
 
 
 def execute_run(run_id: int) -> str:
-    """RQ job entry point."""
-    if _runtime is None:
-        raise RuntimeError("no runtime bound in this process (runtime.jobs.bind)")
-    return run_claimed(_runtime, run_id)
+    """RQ job entry point: executes with the Runtime that owns the queue the job came from."""
+    rt = _runtimes.get(current_queue_name() or "")
+    if rt is None:
+        raise RuntimeError("no runtime bound for this queue in this process (runtime.jobs.bind)")
+    return run_claimed(rt, run_id)
 
 
 def run_claimed(rt, run_id: int) -> str:
@@ -121,7 +126,7 @@ def _store(rt, row: Run, outcome: Outcome) -> str:
             s.execute(DeadLetter.__table__.insert(), [
                 {"workspace": row.workspace, "run_id": row.id, "flow_id": row.flow_id, "version": row.version,
                  "status": "open", "created_at": now, **dl} for dl in outcome.dead_letters])
-        values = {"status": status.value, "lease_until": None, "worker": None}
+        values = {"status": status.value, "lease_until": None}  # `worker` stays: who executed it
         if status == RunStatus.QUEUED:
             values.update(checkpoint=outcome.checkpoint, not_before=now + dt.timedelta(seconds=outcome.retry_in_s))
         else:

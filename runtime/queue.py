@@ -9,10 +9,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+import time
 import uuid
 
 import redis
-from rq import Queue, SimpleWorker
+from rq import Queue, SimpleWorker, get_current_job
 from rq.scheduler import RQScheduler
 from rq.timeouts import TimerDeathPenalty
 
@@ -30,6 +31,12 @@ class _ThreadWorker(SimpleWorker):
         pass
 
 
+def current_queue_name() -> str | None:
+    """The queue of the job this thread is executing (RQ keeps it per worker thread)."""
+    job = get_current_job()
+    return job.origin if job else None
+
+
 class JobQueue:
     def __init__(self, redis_url: str = "", name: str = "crossdock"):
         if redis_url:
@@ -39,7 +46,9 @@ class JobQueue:
 
             self.connection = fakeredis.FakeRedis()
         self.embedded = not redis_url
-        self.queue = Queue(name, connection=self.connection)
+        # an in-memory queue gets a name of its own, so several runtimes in one process never mix jobs
+        self.name = f"{name}-{uuid.uuid4().hex[:8]}" if self.embedded else name
+        self.queue = Queue(self.name, connection=self.connection)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._workers: list[SimpleWorker] = []
@@ -82,8 +91,12 @@ class JobQueue:
 
     def _schedule(self) -> None:
         scheduler = RQScheduler([self.queue], connection=self.connection)
+        locked_at = 0.0
         while not self._stop.is_set():
             try:
+                if time.monotonic() - locked_at > 10:  # the lock lives interval + 60 s: refresh well before
+                    scheduler.acquire_locks()
+                    locked_at = time.monotonic()
                 scheduler.enqueue_scheduled_jobs()
             except Exception:
                 log.exception("embedded scheduler failed; continuing")

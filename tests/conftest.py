@@ -1,0 +1,220 @@
+"""Shared fixtures: backends (embedded SQLite + in-process queue, and the machine's real PostgreSQL +
+Redis when reachable), a Runtime per test, the Flask client, a local HTTP server, a live Crossdock.
+
+Service-backed tests run whenever PostgreSQL and Redis answer (CROSSDOCK_TEST_DATABASE_URL,
+CROSSDOCK_TEST_REDIS_URL override the defaults); CI sets CROSSDOCK_REQUIRE_SERVICES=1 so that a run
+without them fails instead of quietly passing on the embedded backend alone.
+"""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from runtime.settings import Settings
+
+PG_URL = os.environ.get("CROSSDOCK_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("CROSSDOCK_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+REQUIRE_SERVICES = os.environ.get("CROSSDOCK_REQUIRE_SERVICES") == "1"
+RUN_ID = uuid.uuid4().hex[:8]
+_service_tests_run = []
+
+
+def _reachable(url_host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((url_host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def _services_up() -> bool:
+    return _reachable("127.0.0.1", 5432) and _reachable("127.0.0.1", 6379)
+
+
+SERVICES = _services_up() or REQUIRE_SERVICES
+BACKENDS = ["embedded", "services"] if SERVICES else ["embedded"]
+
+
+@pytest.fixture(scope="session")
+def pg_schema():
+    """A fresh PostgreSQL schema for this test run, dropped at the end."""
+    from sqlalchemy import create_engine
+
+    schema = f"cd_test_{RUN_ID}"
+    engine = create_engine(PG_URL)
+    with engine.begin() as c:
+        c.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    yield schema
+    with engine.begin() as c:
+        c.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def redis_db():
+    """Redis db 15 (or CROSSDOCK_TEST_REDIS_URL), flushed before and after the run."""
+    import redis
+
+    r = redis.Redis.from_url(REDIS_URL)
+    r.flushdb()
+    yield REDIS_URL
+    r.flushdb()
+
+
+def _settings(backend: str, tmp_path, request, **extra) -> Settings:
+    if backend == "embedded":
+        return Settings(data_dir=str(tmp_path / "data"), load_samples=False, **extra)
+    _service_tests_run.append(request.node.nodeid)
+    return Settings(database_url=PG_URL, database_schema=request.getfixturevalue("pg_schema"),
+                    redis_url=request.getfixturevalue("redis_db"), queue_name=f"q-{uuid.uuid4().hex[:10]}",
+                    data_dir=str(tmp_path / "data"), load_samples=False, **extra)
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request):
+    return request.param
+
+
+@pytest.fixture
+def settings(backend, tmp_path, request) -> Settings:
+    return _settings(backend, tmp_path, request)
+
+
+@pytest.fixture
+def make_settings(backend, tmp_path, request):
+    return lambda **extra: _settings(backend, tmp_path, request, **extra)
+
+
+@pytest.fixture
+def workspace(settings) -> str:
+    """A workspace of this test's own, so tests sharing the session's PostgreSQL schema never collide."""
+    return f"ws{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+def rt(settings, workspace):
+    """A Runtime whose runs execute on worker threads in this process (embedded queue, or real Redis)."""
+    from runtime.core import Runtime
+
+    runtime = Runtime(settings)
+    runtime.ensure_workspace(workspace)
+    if settings.embedded_queue:
+        runtime.start_workers()
+    else:
+        _start_redis_worker_threads(runtime)
+    yield runtime
+    runtime.close()
+
+
+def _start_redis_worker_threads(runtime) -> None:
+    from runtime import jobs
+
+    jobs.bind(runtime)
+    runtime.queue.start_threads(2)
+
+
+@pytest.fixture
+def client(rt, workspace):
+    from web.app import create_app
+
+    app = create_app(rt)
+    c = app.test_client()
+    c.environ_base["HTTP_X_CROSSDOCK_WORKSPACE"] = workspace
+    return c
+
+
+class Recorder:
+    """A local HTTP server whose answers a test scripts: a list of (status, body, headers), the last repeating."""
+
+    def __init__(self):
+        self.requests: list[dict] = []
+        self.script: list[tuple[int, object, dict]] = [(200, {"ok": True}, {})]
+        recorder = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _answer(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b""
+                recorder.requests.append({"method": self.command, "path": self.path, "headers": dict(self.headers),
+                                          "body": json.loads(raw) if raw else None})
+                n = len(recorder.requests) - 1
+                status, body, headers = recorder.script[min(n, len(recorder.script) - 1)]
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _answer
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def http_target():
+    r = Recorder()
+    yield r
+    r.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    """A whole embedded Crossdock on ephemeral ports: API, canvas, worker threads, sandbox, sample flows."""
+    from werkzeug.serving import make_server
+
+    from designer import samples
+    from runtime.core import Runtime
+    from sandbox.serve import start_in_thread
+    from web.app import create_app
+
+    data = tmp_path_factory.mktemp("live")
+    sandbox = start_in_thread("127.0.0.1", 0, f"sqlite:///{data}/sandbox.sqlite")
+    runtime = Runtime(Settings(data_dir=str(data), load_samples=True))
+    runtime.start_workers()
+    samples.install(runtime, sandbox_url=f"http://127.0.0.1:{sandbox.server_port}")
+    server = make_server("127.0.0.1", 0, create_app(runtime), threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    base_obj = LiveServer(base, f"http://127.0.0.1:{sandbox.server_port}", runtime)
+    yield base_obj
+    server.shutdown()
+    sandbox.shutdown()
+    runtime.close()
+
+
+class LiveServer(str):
+    """The base URL (a str), with the sandbox URL and the runtime beside it."""
+
+    def __new__(cls, url: str, sandbox_url: str, runtime):
+        obj = super().__new__(cls, url)
+        obj.sandbox_url = sandbox_url
+        obj.runtime = runtime
+        return obj
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    terminalreporter.write_line(f"service-backed tests (PostgreSQL + Redis) run: {len(_service_tests_run)}")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if REQUIRE_SERVICES and not _service_tests_run and exitstatus == 0:
+        session.exitstatus = 1  # CI promised real services; a run without them must not pass
