@@ -109,7 +109,7 @@ def get_item(no):
     with store.transaction(rest.engine()) as conn:
         row = conn.execute(select(store.erp_items).where(store.erp_items.c.no == no)).mappings().first()
         if row is None:
-            raise Problem(404, "item_not_found", f"The Item does not exist. Identification fields and values: No.='{no}'")
+            raise Problem(404, "item_not_found", erp_orders.missing_item(no))
         return rest.with_etag(_item_json(row), row["version"])
 
 
@@ -117,7 +117,7 @@ def get_item(no):
 def get_availability(no):
     with store.transaction(rest.engine()) as conn:
         if conn.execute(select(store.erp_items.c.no).where(store.erp_items.c.no == no)).first() is None:
-            raise Problem(404, "item_not_found", f"The Item does not exist. Identification fields and values: No.='{no}'")
+            raise Problem(404, "item_not_found", erp_orders.missing_item(no))
         return jsonify(_availability(conn, no))
 
 

@@ -44,11 +44,14 @@ def parse_date(value, name: str) -> str | None:
     raise Problem(422, "invalid_field", f"'{name}' must be a date (YYYY-MM-DD).", name)
 
 
+def missing_item(item_no: str) -> str:
+    return f"The Item does not exist. Identification fields and values: No.='{item_no}'"
+
+
 def item_row(conn: Connection, item_no: str, field_name: str = "itemNo"):
     row = conn.execute(select(store.erp_items).where(store.erp_items.c.no == item_no)).mappings().first()
     if row is None:
-        raise Problem(422, "item_not_found", f"The Item does not exist. Identification fields and values: No.='{item_no}'",
-                      field_name)
+        raise Problem(422, "item_not_found", missing_item(item_no), field_name)
     return row
 
 
@@ -89,17 +92,17 @@ def build_lines(conn: Connection, data: dict) -> list[dict]:
     lines = []
     for index, raw in enumerate(rest.items(data, "lines")):
         where = f"lines[{index}]"
-        item = item_row(conn, rest.text(raw, "itemNo"), where + ".itemNo")
-        uom = (rest.text(raw, "unitOfMeasureCode", required=False) or item["base_uom"]).upper()
+        item = item_row(conn, rest.text(raw, "itemNo", at=where), where + ".itemNo")
+        uom = (rest.text(raw, "unitOfMeasureCode", required=False, at=where) or item["base_uom"]).upper()
         factor = qty_per(item, uom, where + ".unitOfMeasureCode")
-        quantity = rest.integer(raw, "quantity", minimum=1)
-        price = rest.number(raw, "unitPrice", required=False)
-        discount = rest.number(raw, "lineDiscountPercent", required=False, default=0.0)
+        quantity = rest.integer(raw, "quantity", minimum=1, at=where)
+        price = rest.number(raw, "unitPrice", required=False, at=where)
+        discount = rest.number(raw, "lineDiscountPercent", required=False, default=0.0, at=where)
         if discount > 100:
             raise Problem(422, "invalid_field", "'lineDiscountPercent' must be at most 100.", where)
         price = round(item["unit_price"] * factor, 2) if price is None else price
         lines.append({
-            "lineNo": rest.integer(raw, "lineNo", required=False, minimum=1) or (index + 1) * 10000,
+            "lineNo": rest.integer(raw, "lineNo", required=False, minimum=1, at=where) or (index + 1) * 10000,
             "sourceLineNo": raw.get("sourceLineNo"), "itemNo": item["no"], "description": item["description"],
             "quantity": quantity, "unitOfMeasureCode": uom, "qtyPerUnitOfMeasure": factor, "unitPrice": price,
             "lineDiscountPercent": discount, "lineAmount": net(quantity, price, discount),
@@ -157,8 +160,8 @@ def ship(conn: Connection, doc: dict, data: dict, shipment_no: str) -> list[dict
     for index, raw in enumerate(rest.items(data, "lines")):
         where = f"lines[{index}]"
         line = _find_line(doc, raw, where)
-        quantity = rest.integer(raw, "quantity", minimum=1)
-        uom = (rest.text(raw, "unitOfMeasureCode", required=False) or line["unitOfMeasureCode"]).upper()
+        quantity = rest.integer(raw, "quantity", minimum=1, at=where)
+        uom = (rest.text(raw, "unitOfMeasureCode", required=False, at=where) or line["unitOfMeasureCode"]).upper()
         if uom != line["unitOfMeasureCode"]:
             base = quantity * qty_per(item_row(conn, line["itemNo"]), uom, where + ".unitOfMeasureCode")
             if base % line["qtyPerUnitOfMeasure"]:
@@ -166,8 +169,9 @@ def ship(conn: Connection, doc: dict, data: dict, shipment_no: str) -> list[dict
                               f"{line['unitOfMeasureCode']} for line {line['lineNo']}.", where)
             quantity = base // line["qtyPerUnitOfMeasure"]
         if line["quantityShipped"] + quantity > line["quantity"]:
-            raise Problem(422, "over_shipment", f"Line {line['lineNo']}: only "
-                          f"{line['quantity'] - line['quantityShipped']} {line['unitOfMeasureCode']} left to ship.", where)
+            left = line["quantity"] - line["quantityShipped"]
+            raise Problem(422, "over_shipment", f"Line {line['lineNo']}: only {left} {line['unitOfMeasureCode']} "
+                          "left to ship.", where)
         factor = line["qtyPerUnitOfMeasure"]
         unreserved = max(0, line["quantityReserved"] - line["quantityShipped"])
         change_stock(conn, line["itemNo"], LOCATION, reserved=-min(quantity, unreserved) * factor)
@@ -181,11 +185,11 @@ def ship(conn: Connection, doc: dict, data: dict, shipment_no: str) -> list[dict
 
 
 def _find_line(doc: dict, raw: dict, where: str) -> dict:
-    line_no = rest.integer(raw, "lineNo", required=False)
+    line_no = rest.integer(raw, "lineNo", required=False, at=where)
     if line_no is not None:
         match = [l for l in doc["lines"] if l["lineNo"] == line_no]
     else:
-        item_no = rest.text(raw, "itemNo", required=True)
+        item_no = rest.text(raw, "itemNo", required=True, at=where)
         candidates = [l for l in doc["lines"] if l["itemNo"] == item_no]
         match = [l for l in candidates if l["quantityShipped"] < l["quantity"]] or candidates
     if not match:

@@ -104,7 +104,8 @@ def _upsert(conn, data: dict):
                           "or has shipped lines and can no longer be changed.", "externalDocumentNo")
         erp_orders.unreserve(conn, old["lines"])
     no = existing["no"] if existing is not None else _number(conn, "order")
-    doc = {"no": no, "externalDocumentNo": external_no, "customerNo": customer_row["no"], "customerName": customer_row["name"],
+    doc = {"no": no, "externalDocumentNo": external_no, "customerNo": customer_row["no"],
+           "customerName": customer_row["name"],
            "orderDate": erp_orders.parse_date(data.get("orderDate"), "orderDate") or now.date().isoformat(),
            "requestedDeliveryDate": erp_orders.parse_date(data.get("requestedDeliveryDate"), "requestedDeliveryDate"),
            "currencyCode": rest.text(data, "currencyCode", required=False, default="USD"),
@@ -228,23 +229,24 @@ def post_credit_memo():
         memo_no = _number(conn, "credit_memo")
         lines = []
         for index, raw in enumerate(rest.items(data, "lines")):
-            item = erp_orders.item_row(conn, rest.text(raw, "itemNo"), f"lines[{index}].itemNo")
-            uom = (rest.text(raw, "unitOfMeasureCode", required=False) or item["base_uom"]).upper()
+            where = f"lines[{index}]"
+            item = erp_orders.item_row(conn, rest.text(raw, "itemNo", at=where), f"lines[{index}].itemNo")
+            uom = (rest.text(raw, "unitOfMeasureCode", required=False, at=where) or item["base_uom"]).upper()
             factor = erp_orders.qty_per(item, uom, f"lines[{index}].unitOfMeasureCode")
-            quantity = rest.integer(raw, "quantity", minimum=1)
-            price = rest.number(raw, "unitPrice", required=False)
+            quantity = rest.integer(raw, "quantity", minimum=1, at=where)
+            price = rest.number(raw, "unitPrice", required=False, at=where)
             price = round(item["unit_price"] * factor, 2) if price is None else price
-            disposition = (rest.text(raw, "disposition", required=False) or "RESTOCK").upper()
+            disposition = (rest.text(raw, "disposition", required=False, at=where) or "RESTOCK").upper()
             if disposition not in ("RESTOCK", "SCRAP"):
                 raise Problem(422, "invalid_field", "'disposition' must be RESTOCK or SCRAP.",
                               f"lines[{index}].disposition")
-            location = rest.text(raw, "locationCode", required=False, default=LOCATION)
+            location = rest.text(raw, "locationCode", required=False, default=LOCATION, at=where)
             if disposition == "RESTOCK":
                 erp_orders.post_ledger(conn, item["no"], location, "Sales Return", quantity * factor, memo_no)
             lines.append({"lineNo": (index + 1) * 10000, "itemNo": item["no"], "quantity": quantity,
                           "unitOfMeasureCode": uom, "unitPrice": price, "lineAmount": round(quantity * price, 2),
                           "disposition": disposition, "locationCode": location,
-                          "returnReasonCode": rest.text(raw, "returnReasonCode", required=False)})
+                          "returnReasonCode": rest.text(raw, "returnReasonCode", required=False, at=where)})
         amount = round(sum(l["lineAmount"] for l in lines), 2)
         memo = {"no": memo_no, "externalDocumentNo": external_no, "customerNo": customer_row["no"],
                 "appliesToInvoiceNo": rest.text(data, "appliesToInvoiceNo", required=False),

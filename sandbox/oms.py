@@ -97,11 +97,12 @@ def create_order():
     with store.transaction(rest.engine()) as conn:
         lines = []
         for index, raw in enumerate(rest.items(data, "line_items")):
-            sku = rest.text(raw, "sku")
+            where = f"line_items[{index}]"
+            sku = rest.text(raw, "sku", at=where)
             product = conn.execute(select(store.oms_products.c.doc).where(store.oms_products.c.sku == sku)).scalar()
             if product is None:
                 raise Problem(422, "invalid_sku", f"sku {sku} does not match a product.", f"line_items[{index}].sku")
-            quantity = rest.integer(raw, "quantity", minimum=1)
+            quantity = rest.integer(raw, "quantity", minimum=1, at=where)
             price = raw.get("price", product["price"])
             try:
                 price = f"{float(price):.2f}"
@@ -205,8 +206,8 @@ def cancel_order(order_id):
 
 
 def _line(doc: dict, raw: dict, where: str) -> dict:
-    line_id = rest.integer(raw, "id", required=False)
-    sku = None if line_id is not None else rest.text(raw, "sku")
+    line_id = rest.integer(raw, "id", required=False, at=where)
+    sku = None if line_id is not None else rest.text(raw, "sku", at=where)
     for line in doc["line_items"]:
         if line["id"] == line_id or line["sku"] == sku:
             return line
@@ -226,7 +227,7 @@ def create_fulfillment(order_id):
         for index, raw in enumerate(rest.items(data, "line_items")):
             where = f"line_items[{index}]"
             line = _line(doc, raw, where)
-            quantity = rest.integer(raw, "quantity", minimum=1)
+            quantity = rest.integer(raw, "quantity", minimum=1, at=where)
             if quantity > line["fulfillable_quantity"]:
                 raise Problem(422, "over_fulfilled", f"only {line['fulfillable_quantity']} of {line['sku']} can be "
                               "fulfilled.", where + ".quantity")
@@ -256,13 +257,13 @@ def create_return(order_id):
         for index, raw in enumerate(rest.items(data, "line_items")):
             where = f"line_items[{index}]"
             line = _line(doc, raw, where)
-            quantity = rest.integer(raw, "quantity", minimum=1)
+            quantity = rest.integer(raw, "quantity", minimum=1, at=where)
             returned = sum(l["quantity"] for r in doc["returns"] for l in r["line_items"] if l["id"] == line["id"])
             if returned + quantity > line["fulfilled_quantity"]:
                 raise Problem(422, "over_returned", f"only {line['fulfilled_quantity'] - returned} of {line['sku']} "
                               "can be returned.", where + ".quantity")
             lines.append({"id": line["id"], "sku": line["sku"], "quantity": quantity,
-                          "return_reason": rest.text(raw, "return_reason", required=False, default="other")})
+                          "return_reason": rest.text(raw, "return_reason", required=False, default="other", at=where)})
         number = store.next_number(conn, "oms.return", 1001)
         rma = {"id": number, "name": f"RMA-{number}", "status": "requested", "order_id": row["id"],
                "order_name": row["name"], "created_at": clock.stamp(conn, SYSTEM), "line_items": lines}
@@ -301,7 +302,8 @@ def list_customers():
 
 
 def _level_json(r) -> dict:
-    return {"sku": r["sku"], "location_id": r["location_id"], "available": r["available"], "updated_at": r["updated_at"]}
+    return {"sku": r["sku"], "location_id": r["location_id"], "available": r["available"],
+            "updated_at": r["updated_at"]}
 
 
 @bp.get("/api/inventory_levels")

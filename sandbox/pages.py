@@ -22,11 +22,13 @@ PAGE = """<!doctype html>
  table { border-collapse: collapse; width: 100%; } th, td { text-align: left; padding: .25rem .5rem; }
  th { background: #eef1f6; } tr:nth-child(even) td { background: #f8f9fb; } .muted { color: #6b7385; }
 </style></head><body>
-<nav><a href="/">Sandbox</a>{% for key, label in titles.items() %}<a href="/{{ key }}/">{{ label }}</a>{% endfor %}</nav>
+<nav><a href="/">Sandbox</a>
+{% for key, label in titles.items() %}<a href="/{{ key }}/">{{ label }}</a>{% endfor %}</nav>
 <h1>{{ title }}</h1>
 {% if now %}<p class="muted">Clock: {{ now }} · refreshes every 3 s · API under /{{ system }}/api/</p>{% endif %}
 {% for section in sections %}
- <h2>{{ section.title }} <span class="muted">({{ section.rows|length }}{% if section.rows|length >= limit %}+{% endif %})</span></h2>
+ <h2>{{ section.title }}
+ <span class="muted">({{ section.rows|length }}{% if section.rows|length >= limit %}+{% endif %})</span></h2>
  {% if section.rows %}<table><tr>{% for h in section.headers %}<th>{{ h }}</th>{% endfor %}</tr>
  {% for row in section.rows %}<tr>{% for v in row %}<td>{{ '' if v is none else v }}</td>{% endfor %}</tr>{% endfor %}
  </table>{% else %}<p class="muted">None yet.</p>{% endif %}
@@ -118,7 +120,8 @@ def _wms(conn) -> list[dict]:
                  lambda r: (r["wave_id"], r["wave_date"], r["cutoff_at"], r["status"]))),
         _section("Shipments", ["id", "order number", "parcels", "complete", "shipped"],
                  _rows(conn, t.wms_shipments, t.wms_shipments.c.id.desc(), lambda r: (
-                     r["id"], r["order_number"], len(r["doc"]["parcels"]), r["doc"]["orderComplete"], r["shipped_at"]))),
+                     r["id"], r["order_number"], len(r["doc"]["parcels"]), r["doc"]["orderComplete"],
+                     r["shipped_at"]))),
         _section("Receipts", ["id", "receipt number", "lines", "received"],
                  _rows(conn, t.wms_receipts, t.wms_receipts.c.id.desc(), lambda r: (
                      r["id"], r["receipt_number"], ", ".join(f"{l['itemId']} x{l['receivedQty']} {l['condition']}"

@@ -35,8 +35,14 @@ def body() -> dict:
     return data
 
 
-def text(obj: dict, name: str, required: bool = True, default: str | None = None) -> str | None:
+def _path(at: str, name: str) -> str:
+    return f"{at}.{name}" if at else name
+
+
+def text(obj: dict, name: str, required: bool = True, default: str | None = None, at: str = "") -> str | None:
+    """A string field; `at` is where `obj` sits in the body (lines[2]), so errors name the full path."""
     value = obj.get(name)
+    name = _path(at, name)
     if value is None or value == "":
         if required:
             raise Problem(422, "missing_field", f"'{name}' is required.", name)
@@ -47,8 +53,9 @@ def text(obj: dict, name: str, required: bool = True, default: str | None = None
 
 
 def integer(obj: dict, name: str, required: bool = True, minimum: int | None = None,
-            default: int | None = None) -> int | None:
+            default: int | None = None, at: str = "") -> int | None:
     value = obj.get(name)
+    name = _path(at, name)
     if value is None:
         if required:
             raise Problem(422, "missing_field", f"'{name}' is required.", name)
@@ -62,8 +69,9 @@ def integer(obj: dict, name: str, required: bool = True, minimum: int | None = N
     return value
 
 
-def number(obj: dict, name: str, required: bool = True, default: float | None = None) -> float | None:
+def number(obj: dict, name: str, required: bool = True, default: float | None = None, at: str = "") -> float | None:
     value = obj.get(name)
+    name = _path(at, name)
     if value is None:
         if required:
             raise Problem(422, "missing_field", f"'{name}' is required.", name)

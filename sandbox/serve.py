@@ -9,7 +9,8 @@ from sandbox.app import create_app
 
 
 def start_in_thread(host: str = "127.0.0.1", port: int = 5001, database_url: str | None = None) -> BaseWSGIServer:
-    """Serve in a daemon thread; `server.server_port` is the bound port (pass 0 for any), `server.shutdown()` stops it."""
+    """Serve in a daemon thread. `server.server_port` is the bound port (pass 0 for any free one);
+    `server.shutdown()` stops it."""
     server = make_server(host, port, create_app(database_url), threaded=True)
     threading.Thread(target=server.serve_forever, name="sandbox-http", daemon=True).start()
     return server

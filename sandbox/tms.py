@@ -54,7 +54,8 @@ def list_carriers():
 def _packages(data: dict) -> list[float]:
     weights = []
     for index, raw in enumerate(rest.items(data, "packages")):
-        weight = rest.number(raw, "weightKg")
+        where = f"packages[{index}]"
+        weight = rest.number(raw, "weightKg", at=where)
         if weight <= 0:
             raise Problem(422, "invalid_field", "'weightKg' must be above 0.", f"packages[{index}].weightKg")
         weights.append(weight)
@@ -84,6 +85,10 @@ def rate(carrier: dict, service: dict, weights: list[float], zone: int) -> float
     return round(charge * (1 + 0.08 * (zone - 1)), 2)
 
 
+def _arrival(now, service: dict) -> str:
+    return (now + timedelta(days=service["transitDays"])).date().isoformat()
+
+
 @bp.post("/api/rate-quotes")
 def quote():
     data = rest.body()
@@ -104,7 +109,7 @@ def quote():
                     rates.append({"rateId": f"{quote_id}-{len(rates) + 1}", "carrierCode": carrier["scac"],
                                   "serviceCode": service["serviceCode"], "serviceName": service["name"],
                                   "transitDays": service["transitDays"], "totalCharge": charge, "currency": "USD",
-                                  "estimatedDelivery": (now + timedelta(days=service["transitDays"])).date().isoformat()})
+                                  "estimatedDelivery": _arrival(now, service)})
         rates.sort(key=lambda r: (r["totalCharge"], r["rateId"]))
         doc = {"quoteId": quote_id, "zone": zone, "totalWeightKg": round(sum(weights), 3),
                "expiresAt": (now + timedelta(minutes=30)).isoformat(timespec="seconds").replace("+00:00", "Z"),
@@ -180,7 +185,7 @@ def book():
         doc = {"serviceCode": service["serviceCode"], "serviceName": service["name"], "totalCharge": charge,
                "currency": "USD", "shipFrom": data.get("shipFrom"), "shipTo": data.get("shipTo"),
                "packages": [{"packageNo": i + 1, "weightKg": w} for i, w in enumerate(weights)],
-               "estimatedDelivery": (now + timedelta(days=service["transitDays"])).date().isoformat()}
+               "estimatedDelivery": _arrival(now, service)}
         conn.execute(store.tms_shipments.insert().values(
             id=shipment_id, reference=reference, tracking_number=tracking, carrier_code=carrier["scac"],
             status="BOOKED", doc=doc, version=1, created_at=clock.stamp(conn, SYSTEM)))
@@ -237,11 +242,12 @@ def add_event(shipment_id):
             raise Problem(409, "shipment_closed", f"Shipment {shipment_id} is {row['status']}.")
         occurred = rest.text(data, "occurredAt", required=False)
         try:
-            occurred = clock.parse(occurred).isoformat().replace("+00:00", "Z") if occurred else clock.stamp(conn, SYSTEM)
+            occurred = clock.parse(occurred).isoformat().replace("+00:00", "Z") if occurred else None
         except ValueError:
             raise Problem(422, "invalid_field", "'occurredAt' must be an ISO 8601 time.", "occurredAt") from None
         status, description = EVENTS[code]
-        return _set_status(conn, row, status, code, description, rest.text(data, "location", required=False), occurred)
+        return _set_status(conn, row, status, code, description, rest.text(data, "location", required=False),
+                           occurred or clock.stamp(conn, SYSTEM))
 
 
 def _set_status(conn, row, status, code, description, location, occurred_at):

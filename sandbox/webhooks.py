@@ -44,8 +44,9 @@ def signature(secret: str, body: bytes) -> str:
 class Dispatcher:
     """One sender thread per app, started on first use; retries wait in a heap so they never block others."""
 
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, retry_delays_s: tuple[float, ...] = RETRY_DELAYS_S):
         self.engine = engine
+        self.retry_delays_s = retry_delays_s
         self._inbox: queue.Queue[int] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -116,10 +117,10 @@ class Dispatcher:
             error = f"{type(exc).__name__}: {exc}"[:500]
         attempts = row["attempts"] + 1
         done = error is None
-        gave_up = not done and attempts > len(RETRY_DELAYS_S)
+        gave_up = not done and attempts > len(self.retry_delays_s)
         with store.transaction(self.engine) as conn:
             conn.execute(update(deliveries).where(deliveries.c.id == delivery_id).values(
                 attempts=attempts, response_status=status, last_error=error,
                 status="delivered" if done else ("failed" if gave_up else "pending"),
                 delivered_at=clock.stamp(conn, "oms") if done else None))
-        return None if done or gave_up else RETRY_DELAYS_S[attempts - 1]
+        return None if done or gave_up else self.retry_delays_s[attempts - 1]

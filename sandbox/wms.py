@@ -120,14 +120,15 @@ def create_shipping_order():
         lines = []
         for index, raw in enumerate(rest.items(data, "lines")):
             where = f"lines[{index}]"
-            uom = (rest.text(raw, "uom", required=False) or "EA").upper()
+            uom = (rest.text(raw, "uom", required=False, at=where) or "EA").upper()
             if uom != "EA":
                 raise Problem(422, "invalid_uom", "The WMS handles eaches only: send 'uom': 'EA'.", where + ".uom")
-            item = stock(conn, rest.text(raw, "itemId"), warehouse["warehouse_id"], status=422)
-            ordered = rest.integer(raw, "orderedQty", minimum=1)
+            item = stock(conn, rest.text(raw, "itemId", at=where), warehouse["warehouse_id"], status=422)
+            ordered = rest.integer(raw, "orderedQty", minimum=1, at=where)
             allocated = max(0, min(ordered, item["on_hand"] - item["allocated"]))
             move(conn, item["item_id"], warehouse["warehouse_id"], 0, allocated, "ALLOCATE", number)
-            lines.append({"lineNumber": rest.integer(raw, "lineNumber", required=False, minimum=1) or index + 1,
+            number = rest.integer(raw, "lineNumber", required=False, minimum=1, at=where)
+            lines.append({"lineNumber": number or index + 1,
                           "itemId": item["item_id"], "orderedQty": ordered, "allocatedQty": allocated,
                           "pickedQty": None, "shortPickedQty": 0, "shippedQty": 0, "uom": "EA"})
         ship_to = data.get("shipTo") or {}
@@ -196,9 +197,10 @@ def pick_confirm(order_id):
         doc = dict(row["doc"])
         picks = {}
         for index, raw in enumerate(rest.items(data, "lines", required=False)):
-            line = _line(doc, raw, f"lines[{index}]")
-            picks[line["lineNumber"]] = (rest.integer(raw, "pickedQty", minimum=0),
-                                         rest.text(raw, "shortReason", required=False, default="NOT_FOUND"))
+            where = f"lines[{index}]"
+            line = _line(doc, raw, where)
+            picks[line["lineNumber"]] = (rest.integer(raw, "pickedQty", minimum=0, at=where),
+                                         rest.text(raw, "shortReason", required=False, default="NOT_FOUND", at=where))
         for line in doc["lines"]:
             picked, reason = picks.get(line["lineNumber"], (line["allocatedQty"], None))
             if picked > line["allocatedQty"]:
@@ -227,16 +229,17 @@ def ship_confirm(order_id):
             for index, raw in enumerate(rest.items(raw_parcel, "lines")):
                 where = f"parcels[{p_index}].lines[{index}]"
                 line = _line(doc, raw, where)
-                quantity = rest.integer(raw, "qty", minimum=1)
+                quantity = rest.integer(raw, "qty", minimum=1, at=where)
                 if line["shippedQty"] + quantity > _shippable(line):
                     raise Problem(422, "over_ship", f"Line {line['lineNumber']}: only "
                                   f"{_shippable(line) - line['shippedQty']} can ship.", where + ".qty")
                 line["shippedQty"] += quantity
                 move(conn, line["itemId"], row["warehouse_id"], -quantity, -quantity, "SHIP", shipment_id)
                 contents.append({"lineNumber": line["lineNumber"], "itemId": line["itemId"], "qty": quantity})
+            at = f"parcels[{p_index}]"
             parcels.append({"parcelId": f"{shipment_id}-{p_index + 1}",
-                            "trackingNumber": rest.text(raw_parcel, "trackingNumber", required=False),
-                            "weightKg": rest.number(raw_parcel, "weightKg", required=False), "lines": contents})
+                            "trackingNumber": rest.text(raw_parcel, "trackingNumber", required=False, at=at),
+                            "weightKg": rest.number(raw_parcel, "weightKg", required=False, at=at), "lines": contents})
         complete = all(l["shippedQty"] == _shippable(l) for l in doc["lines"])
         shipment = {"shipmentId": shipment_id, "shippingOrderId": order_id, "orderNumber": row["order_number"],
                     "carrierCode": rest.text(data, "carrierCode", required=False) or doc.get("carrierCode"),
@@ -277,8 +280,8 @@ def _shippable(line: dict) -> int:
 
 
 def _line(doc: dict, raw: dict, where: str) -> dict:
-    number = rest.integer(raw, "lineNumber", required=False)
-    item_id = None if number is not None else rest.text(raw, "itemId")
+    number = rest.integer(raw, "lineNumber", required=False, at=where)
+    item_id = None if number is not None else rest.text(raw, "itemId", at=where)
     for line in doc["lines"]:
         if line["lineNumber"] == number or (item_id is not None and line["itemId"] == item_id):
             return line

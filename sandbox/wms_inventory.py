@@ -31,8 +31,9 @@ def page_response(conn, query, shape):
 
 
 def stock(conn, item_id: str, warehouse_id: str, status: int = 404):
-    row = conn.execute(select(store.wms_inventory).where(
-        store.wms_inventory.c.item_id == item_id, store.wms_inventory.c.warehouse_id == warehouse_id)).mappings().first()
+    inventory = store.wms_inventory
+    row = conn.execute(select(inventory).where(
+        inventory.c.item_id == item_id, inventory.c.warehouse_id == warehouse_id)).mappings().first()
     if row is None:
         raise Problem(status, "item_not_found", f"Item {item_id} is not set up in warehouse {warehouse_id}.", "itemId")
     return row
@@ -137,9 +138,11 @@ def create_expected_receipt():
             raise Problem(409, "duplicate_receipt", f"Receipt {number} already exists as {existing}.", "receiptNumber")
         lines = []
         for index, raw in enumerate(rest.items(data, "lines")):
-            item_id = stock(conn, rest.text(raw, "itemId"), warehouse_id, status=422)["item_id"]
-            lines.append({"lineNumber": rest.integer(raw, "lineNumber", required=False, minimum=1) or index + 1,
-                          "itemId": item_id, "expectedQty": rest.integer(raw, "expectedQty", minimum=1),
+            where = f"lines[{index}]"
+            item_id = stock(conn, rest.text(raw, "itemId", at=where), warehouse_id, status=422)["item_id"]
+            number = rest.integer(raw, "lineNumber", required=False, minimum=1, at=where)
+            lines.append({"lineNumber": number or index + 1,
+                          "itemId": item_id, "expectedQty": rest.integer(raw, "expectedQty", minimum=1, at=where),
                           "receivedQty": 0})
         receipt_id = f"ER{store.next_number(conn, 'wms.expected_receipt', 1):06d}"
         doc = {"receiptType": rest.text(data, "receiptType", required=False, default="RMA"),
@@ -183,8 +186,8 @@ def receive(receipt_id):
         for index, raw in enumerate(rest.items(data, "lines")):
             where = f"lines[{index}]"
             line = _receipt_line(doc, raw, where)
-            quantity = rest.integer(raw, "receivedQty", minimum=1)
-            condition = (rest.text(raw, "condition") or "").lower()
+            quantity = rest.integer(raw, "receivedQty", minimum=1, at=where)
+            condition = (rest.text(raw, "condition", at=where) or "").lower()
             if condition not in CONDITIONS:
                 raise Problem(422, "invalid_condition", "'condition' must be restock or scrap.", where + ".condition")
             if line["receivedQty"] + quantity > line["expectedQty"]:
@@ -209,8 +212,8 @@ def receive(receipt_id):
 
 
 def _receipt_line(doc: dict, raw: dict, where: str) -> dict:
-    number = rest.integer(raw, "lineNumber", required=False)
-    item_id = None if number is not None else rest.text(raw, "itemId")
+    number = rest.integer(raw, "lineNumber", required=False, at=where)
+    item_id = None if number is not None else rest.text(raw, "itemId", at=where)
     for line in doc["lines"]:
         if line["lineNumber"] == number or (item_id and line["itemId"] == item_id
                                             and line["receivedQty"] < line["expectedQty"]):
