@@ -145,8 +145,10 @@ def _edge_problems(doc: dict, resolved: dict[str, NodeSpec | None]) -> tuple[lis
         eid, src, tgt = edge["id"], edge["source"], edge["target"]
         dangling = [end for end in ("source", "target") if edge[end] not in nodes]
         for end in dangling:
+            # name the end that does exist, so the canvas can mark the node the loose edge hangs on
+            other = edge["target" if end == "source" else "source"]
             problems.append(Problem("dangling_edge", f"Edge {eid!r} {end} {edge[end]!r} is not a node of this flow.",
-                                    edge=eid, field=end))
+                                    node=other if other in nodes else None, edge=eid, field=end))
         if dangling:
             continue
         wiring = (src, edge["source_port"], tgt, edge["target_port"])

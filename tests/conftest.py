@@ -8,10 +8,7 @@ without them fails instead of quietly passing on the embedded backend alone.
 from __future__ import annotations
 
 import json
-import os
-import socket
 import threading
-import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -19,27 +16,10 @@ import pytest
 
 from runtime.settings import Settings
 
-PG_URL = os.environ.get("CROSSDOCK_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-REDIS_URL = os.environ.get("CROSSDOCK_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-REQUIRE_SERVICES = os.environ.get("CROSSDOCK_REQUIRE_SERVICES") == "1"
+from support import services
+from support.services import BACKENDS, PG_URL, REDIS_URL
+
 RUN_ID = uuid.uuid4().hex[:8]
-_service_tests_run = []
-
-
-def _reachable(url_host: str, port: int) -> bool:
-    try:
-        with socket.create_connection((url_host, port), timeout=0.5):
-            return True
-    except OSError:
-        return False
-
-
-def _services_up() -> bool:
-    return _reachable("127.0.0.1", 5432) and _reachable("127.0.0.1", 6379)
-
-
-SERVICES = _services_up() or REQUIRE_SERVICES
-BACKENDS = ["embedded", "services"] if SERVICES else ["embedded"]
 
 
 @pytest.fixture(scope="session")
@@ -71,7 +51,7 @@ def redis_db():
 def _settings(backend: str, tmp_path, request, **extra) -> Settings:
     if backend == "embedded":
         return Settings(data_dir=str(tmp_path / "data"), load_samples=False, **extra)
-    _service_tests_run.append(request.node.nodeid)
+    services.count(request)
     return Settings(database_url=PG_URL, database_schema=request.getfixturevalue("pg_schema"),
                     redis_url=request.getfixturevalue("redis_db"), queue_name=f"q-{uuid.uuid4().hex[:10]}",
                     data_dir=str(tmp_path / "data"), load_samples=False, **extra)
@@ -212,9 +192,9 @@ class LiveServer(str):
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    terminalreporter.write_line(f"service-backed tests (PostgreSQL + Redis) run: {len(_service_tests_run)}")
+    terminalreporter.write_line(f"service-backed tests (PostgreSQL + Redis) run: {len(services.ran)}")
 
 
 def pytest_sessionfinish(session, exitstatus):
-    if REQUIRE_SERVICES and not _service_tests_run and exitstatus == 0:
+    if services.REQUIRE_SERVICES and not services.ran and exitstatus == 0:
         session.exitstatus = 1  # CI promised real services; a run without them must not pass

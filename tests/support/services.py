@@ -1,0 +1,28 @@
+"""Which backends this test run uses, and the count of tests that ran on the real services.
+
+Kept out of conftest.py so that every test module sees one copy of the counter."""
+from __future__ import annotations
+
+import os
+import socket
+
+PG_URL = os.environ.get("CROSSDOCK_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("CROSSDOCK_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+REQUIRE_SERVICES = os.environ.get("CROSSDOCK_REQUIRE_SERVICES") == "1"
+ran: list[str] = []
+
+
+def _reachable(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+SERVICES = REQUIRE_SERVICES or (_reachable("127.0.0.1", 5432) and _reachable("127.0.0.1", 6379))
+BACKENDS = ["embedded", "services"] if SERVICES else ["embedded"]
+
+
+def count(request) -> None:
+    ran.append(request.node.nodeid)

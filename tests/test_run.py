@@ -1,0 +1,184 @@
+"""run.py as a user runs it: validate and run a flow file; production mode with `web` and two
+`worker` processes on PostgreSQL + Redis; nothing lost while every worker is stopped."""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+import requests
+
+from support import services
+from support import wait_for
+from support.flowdocs import edge, http_sink, order
+from support.services import BACKENDS, PG_URL
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def cli(*args, timeout=120):
+    return subprocess.run([sys.executable, "run.py", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def test_validate_prints_every_problem_with_its_node_and_exits_1(tmp_path):
+    doc = {"schema": "crossdock.flow/1", "id": "broken",
+           "nodes": [{"id": "start", "type": "event.manual"},
+                     {"id": "bad_map", "type": "transform.map", "config": {"expression": "order.(lines"}},
+                     {"id": "loop_a", "type": "transform.map", "config": {"expression": "$"}},
+                     {"id": "loop_b", "type": "transform.map", "config": {"expression": "$"}}],
+           "edges": [edge(1, "start", "bad_map"), edge(2, "bad_map", "ghost"), edge(3, "start", "loop_a"),
+                     edge(4, "loop_a", "loop_b"), edge(5, "loop_b", "loop_a")]}
+    path = tmp_path / "broken.json"
+    path.write_text(json.dumps(doc))
+    result = cli("validate", str(path))
+    assert result.returncode == 1
+    out = result.stdout
+    assert "dangling_edge" in out and "node bad_map" in out.split("dangling_edge")[1].splitlines()[0]
+    assert "cycle" in out and "loop_a" in out.split("cycle")[1].splitlines()[0]
+    line = [ln for ln in out.splitlines() if "expression_invalid" in ln][0]
+    assert "node bad_map" in line and "column" in line
+
+
+def test_validate_a_valid_flow_exits_0():
+    result = cli("validate", "flows/samples/order-sync.json")
+    assert result.returncode == 0, result.stdout
+    assert "valid" in result.stdout
+
+
+def test_run_executes_a_flow_file_once(tmp_path, http_target):
+    path = tmp_path / "flow.json"
+    path.write_text(json.dumps(http_sink("once", http_target.url)))
+    result = cli("run", str(path), "--input", json.dumps(order("C-1", 2, 2)))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "sink" in result.stdout and '"status": "succeeded"' in result.stdout
+    assert http_target.requests[0]["body"] == {"ref": "C-1", "qty": 4}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def production(request, tmp_path):
+    """Environment and process launcher for `run.py web` / `run.py worker` on PostgreSQL + Redis."""
+    schema = request.getfixturevalue("pg_schema")
+    services.count(request)
+    env = {**os.environ, "CROSSDOCK_DATABASE_URL": PG_URL, "CROSSDOCK_DATABASE_SCHEMA": schema,
+           "CROSSDOCK_REDIS_URL": request.getfixturevalue("redis_db"), "CROSSDOCK_QUEUE": f"q-{uuid.uuid4().hex[:8]}",
+           "CROSSDOCK_PORT": str(_free_port()), "CROSSDOCK_DATA_DIR": str(tmp_path)}
+    procs = []
+
+    def start(*args):
+        log = open(tmp_path / f"{args[0]}-{len(procs)}.log", "w")
+        p = subprocess.Popen([sys.executable, "run.py", *args], cwd=ROOT, env=env, stdout=log, stderr=log)
+        procs.append(p)
+        return p
+
+    def stop(p):
+        p.terminate()
+        p.wait(timeout=20)
+
+    start.env, start.stop = env, stop
+    start.base = f"http://127.0.0.1:{env['CROSSDOCK_PORT']}"
+    yield start
+    for p in procs:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
+def _wait_up(base):
+    def up():
+        try:
+            return requests.get(base + "/api/v1/node-types", timeout=1).ok
+        except requests.ConnectionError:
+            return False
+    wait_for(up, 30, 0.2)
+
+
+def _deploy(base, doc):
+    assert requests.post(base + "/api/v1/flows", json=doc).status_code == 201
+    assert requests.post(f"{base}/api/v1/flows/{doc['id']}/deploy").status_code == 201
+
+
+def _status(base, run_id):
+    return requests.get(f"{base}/api/v1/runs/{run_id}").json()["run"]["status"]
+
+
+@pytest.mark.skipif("services" not in BACKENDS, reason="needs the machine's PostgreSQL and Redis")
+def test_web_and_two_workers_share_the_runs(production, http_target):
+    from runtime.core import Runtime
+    from runtime.models import Run
+    from runtime.settings import from_env
+    from sqlalchemy import select
+
+    production("web")
+    _wait_up(production.base)
+    _deploy(production.base, http_sink("prod", http_target.url))
+    production("worker")
+    production("worker")
+    ids = [requests.post(production.base + "/hooks/default/orders", json=order(f"P-{i}")).json()["run_id"]
+           for i in range(60)]
+    wait_for(lambda: all(_status(production.base, i) == "succeeded" for i in ids), 60, 0.3)
+    rt = Runtime(from_env(production.env))
+    with rt.sessions() as s:
+        workers = set(s.scalars(select(Run.worker).where(Run.id.in_(ids))))
+    rt.close()
+    assert len(workers) == 2, workers  # both worker processes executed runs
+    assert len(http_target.requests) == 60
+
+
+@pytest.mark.skipif("services" not in BACKENDS, reason="needs the machine's PostgreSQL and Redis")
+def test_webhook_while_every_worker_is_stopped_waits_queued(production, http_target):
+    production("web")
+    _wait_up(production.base)
+    _deploy(production.base, http_sink("nolose", http_target.url, path="nolose"))
+    worker = production("worker")
+    time.sleep(1.0)
+    production.stop(worker)  # every worker stopped
+    r = requests.post(production.base + "/hooks/default/nolose", json=order("Q-1"))
+    assert r.status_code == 202
+    run_id = r.json()["run_id"]
+    time.sleep(1.5)
+    assert _status(production.base, run_id) == "queued" and not http_target.requests
+    production("worker")
+    wait_for(lambda: _status(production.base, run_id) == "succeeded", 30, 0.2)
+
+
+def test_embedded_restart_finishes_runs_left_queued(tmp_path, http_target):
+    """The in-process queue forgets everything on exit: the database is the truth and requeues."""
+    from runtime import intake
+    from runtime.core import Runtime
+    from runtime.settings import Settings
+    from web.app import create_app
+
+    settings = Settings(data_dir=str(tmp_path), load_samples=False)
+    first = Runtime(settings)  # web only: no workers started
+    client = create_app(first).test_client()
+    client.post("/api/v1/flows", json=http_sink("restart", http_target.url))
+    client.post("/api/v1/flows/restart/deploy")
+    run_id = client.post("/hooks/default/orders", json=order("E-1")).json["run_id"]
+    first.close()  # the process "exits" with the run still queued
+    second = Runtime(settings)
+    second.start_workers()
+    try:
+        wait_for(lambda: intake_status(second, run_id) == "succeeded", 20)
+    finally:
+        second.close()
+    assert http_target.requests[0]["body"]["ref"] == "E-1"
+    assert intake is not None
+
+
+def intake_status(rt, run_id):
+    from runtime.models import Run
+
+    with rt.sessions() as s:
+        return s.get(Run, run_id).status
