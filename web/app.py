@@ -5,7 +5,7 @@ from flask import Flask
 
 from designer import flows_api, palette_api, runs_api
 from runtime.core import Runtime
-from web import errors, hooks
+from web import canvas, errors, hooks
 
 
 def create_app(runtime: Runtime) -> Flask:
@@ -19,4 +19,5 @@ def create_app(runtime: Runtime) -> Flask:
     app.register_blueprint(flows_api.bp)
     app.register_blueprint(runs_api.bp)
     app.register_blueprint(hooks.bp)
+    app.register_blueprint(canvas.bp)
     return app
