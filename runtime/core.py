@@ -1,17 +1,18 @@
 """The Runtime: one per process, wiring settings, database, queue, plan cache and live events.
 
-run.py builds it; the web layer and the workers use it. Maintenance (expired leases, lost jobs)
+run.py builds it; the web layer and the workers use it. Maintenance (expired leases, lost jobs, retention)
 runs on a thread in every process that executes runs.
 """
 from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from sqlalchemy import select
 
-from runtime import db, jobs
-from runtime.executor import Publisher
+from runtime import db, events as live, jobs, retention
+from runtime.events import Publisher
 from runtime.models import FlowVersion, Workspace
 from runtime.plan import Plan, PlanCache, PlanError, compile
 from runtime.queue import JobQueue
@@ -20,6 +21,7 @@ from runtime.settings import Settings
 log = logging.getLogger(__name__)
 MAINTENANCE_EVERY_S = 15.0
 LOST_JOB_AFTER_S = 120.0
+PRUNE_EVERY_S = 600.0
 
 
 class Runtime:
@@ -31,9 +33,10 @@ class Runtime:
         self.sessions = db.sessions(self.engine)
         self.queue = JobQueue(settings.redis_url, settings.queue_name)
         self.plans = PlanCache()
-        self.events = events or Publisher()
+        self.events = events or live.for_settings(settings)
         self._stop = threading.Event()
         self._maintenance: threading.Thread | None = None
+        self._next_prune = 0.0
         self.ensure_workspace("default", "Default workspace")
 
     def ensure_workspace(self, workspace_id: str, name: str | None = None) -> None:
@@ -70,6 +73,9 @@ class Runtime:
                 jobs.release_expired_leases(self)
                 if self.queue.pending() == 0:  # idle queue yet runs waiting: their jobs were lost
                     jobs.requeue_waiting(self, LOST_JOB_AFTER_S)
+                if time.monotonic() >= self._next_prune:
+                    self._next_prune = time.monotonic() + PRUNE_EVERY_S
+                    retention.prune(self)
             except Exception:
                 log.exception("maintenance pass failed; will try again")
 

@@ -10,6 +10,7 @@ from typing import Any, Callable
 
 from nodes.base import TECHNICAL, NodeError
 from runtime.context import StepContext
+from runtime.events import Publisher
 from runtime.models import utcnow
 from runtime.plan import Plan
 
@@ -23,13 +24,6 @@ class Outcome:
     dead_letters: list[dict] = field(default_factory=list)
     checkpoint: dict | None = None
     retry_in_s: float = 0.0
-
-
-class Publisher:
-    """Where live events go (DESIGN.md section 6); the default drops them."""
-
-    def publish(self, event: str, data: dict) -> None:
-        pass
 
 
 def execute(plan: Plan, run: dict, ctx: StepContext, events: Publisher | None = None,

@@ -22,6 +22,8 @@ class Settings:
     sandbox_port: int = 5001
     load_samples: bool = True
     default_retry: dict = field(default_factory=lambda: {"max_attempts": 3, "backoff_s": 1.0})
+    retention_days: float = 30.0  # finished runs older than this are pruned, with their steps
+    retention_max_runs: int = 100_000  # finished runs kept per workspace, newest first
 
     @property
     def embedded_queue(self) -> bool:
@@ -40,4 +42,6 @@ def from_env(env: dict | None = None) -> Settings:
         port=int(env.get("CROSSDOCK_PORT", "8080")),
         data_dir=env.get("CROSSDOCK_DATA_DIR", "data"),
         sandbox_port=int(env.get("CROSSDOCK_SANDBOX_PORT", "5001")),
+        retention_days=float(env.get("CROSSDOCK_RETENTION_DAYS", "30")),
+        retention_max_runs=int(env.get("CROSSDOCK_RETENTION_MAX_RUNS", "100000")),
     )

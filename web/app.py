@@ -5,7 +5,7 @@ from flask import Flask
 
 from designer import flows_api, palette_api, runs_api
 from runtime.core import Runtime
-from web import canvas, errors, hooks
+from web import canvas, errors, hooks, live
 
 
 def create_app(runtime: Runtime) -> Flask:
@@ -19,5 +19,6 @@ def create_app(runtime: Runtime) -> Flask:
     app.register_blueprint(flows_api.bp)
     app.register_blueprint(runs_api.bp)
     app.register_blueprint(hooks.bp)
+    live.register(app, runtime)
     app.register_blueprint(canvas.bp)
     return app

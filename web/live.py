@@ -1,0 +1,63 @@
+"""The Socket.IO relay of the runtime's live events (docs/api.md, "Live events"). A client names its
+workspace when it connects and hears only that workspace's rooms; it may narrow to flow rooms.
+
+Production: the server listens on the Redis channel every runtime process publishes to, so events
+from any worker reach every web process. Embedded: the runtime's LocalRelay calls this server directly.
+"""
+from __future__ import annotations
+
+from flask import Flask, request
+from flask_socketio import ConnectionRefusedError, SocketIO, join_room, leave_room
+
+from runtime import events
+from runtime.models import Workspace
+
+
+def register(app: Flask, runtime) -> SocketIO:
+    settings = runtime.settings
+    sio = SocketIO(app, async_mode="threading", message_queue=settings.redis_url or None,
+                   channel=events.channel(settings), json=events.LenientJson)
+    members: dict[str, str] = {}  # socket id -> its workspace
+
+    def known(ws) -> bool:
+        if not isinstance(ws, str) or not ws:
+            return False
+        with runtime.sessions() as s:
+            return s.get(Workspace, ws) is not None
+
+    @sio.on("connect")
+    def connect(auth=None):
+        auth = auth if isinstance(auth, dict) else {}
+        ws = auth.get("workspace") or request.args.get("workspace")
+        if not known(ws):
+            raise ConnectionRefusedError({"code": "unknown_workspace", "message": f"no workspace {ws!r}"})
+        members[request.sid] = ws
+        flow_id = auth.get("flow_id") or request.args.get("flow_id")
+        # a monitor page for one flow need not receive the whole workspace's traffic
+        join_room(events.flow_room(ws, flow_id) if flow_id else events.workspace_room(ws))
+
+    @sio.on("disconnect")
+    def disconnect(*_reason):
+        members.pop(request.sid, None)
+
+    @sio.on("join")
+    def join(args=None):
+        room = _room(members.get(request.sid), args)
+        join_room(room)
+        return {"joined": room}
+
+    @sio.on("leave")
+    def leave(args=None):
+        room = _room(members.get(request.sid), args)
+        leave_room(room)
+        return {"left": room}
+
+    if isinstance(runtime.events, events.LocalRelay):
+        runtime.events.attach(lambda event, data, to: sio.emit(event, data, to=to))
+    return sio
+
+
+def _room(ws: str | None, args) -> str:
+    """`{"flow_id": id}` names a flow room of the client's workspace; anything else its workspace room."""
+    flow_id = args.get("flow_id") if isinstance(args, dict) else None
+    return events.flow_room(ws, str(flow_id)) if flow_id else events.workspace_room(ws)
