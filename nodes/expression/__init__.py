@@ -1,21 +1,34 @@
 """JSONata for the whole product: compile once, evaluate with a budget, errors with code and position.
 
 Every JSONata evaluation in Crossdock goes through `compile`; nothing else imports the `jsonata`
-library. `Expression.engine` says which engine evaluates it (shown in the inspector).
+library. Expressions are compiled to Python closures (nodes/expression/compiler) when they stay inside
+the compiled subset, else evaluated by jsonata-python; `Expression.engine` says which ("compiled" or
+"interpreter"), and the inspector shows it.
 """
 from __future__ import annotations
 
 from flows.problem import Problem
 
+from nodes.expression.compiler import CompiledExpression, Unsupported, compile_compiled
 from nodes.expression.errors import ExpressionError
-from nodes.expression.interpreter import Expression, compile_interpreted
+from nodes.expression.interpreter import Expression as InterpretedExpression
+from nodes.expression.interpreter import compile_interpreted
 
-__all__ = ["Expression", "ExpressionError", "compile", "check"]
+Expression = CompiledExpression | InterpretedExpression
+
+__all__ = ["CompiledExpression", "Expression", "ExpressionError", "InterpretedExpression", "compile",
+           "check"]
 
 
 def compile(source: str) -> Expression:
     """Compile `source`; raises ExpressionError (code, message, position, line, column)."""
-    return compile_interpreted(source)
+    try:
+        return compile_compiled(source)
+    except Unsupported:
+        return compile_interpreted(source)
+    except ExpressionError:
+        # invalid JSONata: the interpreter's compile gives the authoritative error
+        return compile_interpreted(source)
 
 
 def check(source: str) -> Problem | None:
