@@ -44,9 +44,12 @@ def _unwrap(data: dict, key: str) -> dict:
 def _page(conn, table, key: str, shape, *filters):
     """Shopify-like paging: ?limit= with an opaque page_info cursor in the Link header; since_id also works."""
     limit, since_id = rest.query_int("limit", 50, 1, 250), rest.query_int("since_id", 0, 0, 10**15)
+    cursor = request.args.get("page_info", "")
     try:
-        offset = int(base64.urlsafe_b64decode(request.args.get("page_info", "") + "==").decode() or 0)
-    except ValueError:
+        if not cursor.replace("-", "").replace("_", "").isalnum() and cursor:
+            raise ValueError(cursor)
+        offset = int(base64.urlsafe_b64decode(cursor + "==").decode() or 0)
+    except (ValueError, UnicodeDecodeError):
         raise Problem(400, "invalid_page_info", "page_info is not a cursor this API returned.", "page_info") from None
     query = select(table).where(*filters).order_by(*table.primary_key.columns)
     if since_id and "id" in table.c:

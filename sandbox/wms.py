@@ -123,12 +123,12 @@ def create_shipping_order():
             uom = (rest.text(raw, "uom", required=False, at=where) or "EA").upper()
             if uom != "EA":
                 raise Problem(422, "invalid_uom", "The WMS handles eaches only: send 'uom': 'EA'.", where + ".uom")
-            item = stock(conn, rest.text(raw, "itemId", at=where), warehouse["warehouse_id"], status=422)
+            item = stock(conn, rest.text(raw, "itemId", at=where), warehouse["warehouse_id"], 422, where + ".itemId")
             ordered = rest.integer(raw, "orderedQty", minimum=1, at=where)
             allocated = max(0, min(ordered, item["on_hand"] - item["allocated"]))
             move(conn, item["item_id"], warehouse["warehouse_id"], 0, allocated, "ALLOCATE", number)
-            number = rest.integer(raw, "lineNumber", required=False, minimum=1, at=where)
-            lines.append({"lineNumber": number or index + 1,
+            line_number = rest.integer(raw, "lineNumber", required=False, minimum=1, at=where)
+            lines.append({"lineNumber": line_number or index + 1,
                           "itemId": item["item_id"], "orderedQty": ordered, "allocatedQty": allocated,
                           "pickedQty": None, "shortPickedQty": 0, "shippedQty": 0, "uom": "EA"})
         ship_to = data.get("shipTo") or {}

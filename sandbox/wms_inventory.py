@@ -30,12 +30,13 @@ def page_response(conn, query, shape):
                     "totalCount": page.total, "totalPages": -(-page.total // size)})
 
 
-def stock(conn, item_id: str, warehouse_id: str, status: int = 404):
+def stock(conn, item_id: str, warehouse_id: str, status: int = 404, field_name: str = "itemId"):
     inventory = store.wms_inventory
     row = conn.execute(select(inventory).where(
         inventory.c.item_id == item_id, inventory.c.warehouse_id == warehouse_id)).mappings().first()
     if row is None:
-        raise Problem(status, "item_not_found", f"Item {item_id} is not set up in warehouse {warehouse_id}.", "itemId")
+        raise Problem(status, "item_not_found", f"Item {item_id} is not set up in warehouse {warehouse_id}.",
+                      field_name)
     return row
 
 
@@ -139,9 +140,9 @@ def create_expected_receipt():
         lines = []
         for index, raw in enumerate(rest.items(data, "lines")):
             where = f"lines[{index}]"
-            item_id = stock(conn, rest.text(raw, "itemId", at=where), warehouse_id, status=422)["item_id"]
-            number = rest.integer(raw, "lineNumber", required=False, minimum=1, at=where)
-            lines.append({"lineNumber": number or index + 1,
+            item_id = stock(conn, rest.text(raw, "itemId", at=where), warehouse_id, 422, where + ".itemId")["item_id"]
+            line_number = rest.integer(raw, "lineNumber", required=False, minimum=1, at=where)
+            lines.append({"lineNumber": line_number or index + 1,
                           "itemId": item_id, "expectedQty": rest.integer(raw, "expectedQty", minimum=1, at=where),
                           "receivedQty": 0})
         receipt_id = f"ER{store.next_number(conn, 'wms.expected_receipt', 1):06d}"

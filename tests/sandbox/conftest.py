@@ -24,7 +24,7 @@ def sbx(sandbox_app):
     return sandbox_app.test_client()
 
 
-def eventually(check, timeout_s: float = 10.0, interval_s: float = 0.02):
+def _eventually(check, timeout_s: float = 10.0, interval_s: float = 0.02):
     """Poll until `check()` returns something truthy; fail with its last value. Not a timing assertion."""
     deadline = time.monotonic() + timeout_s
     while True:
@@ -58,7 +58,7 @@ class Receiver:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
 
     def close(self):
         self.server.shutdown()
@@ -66,7 +66,24 @@ class Receiver:
 
 
 @pytest.fixture
-def receiver():
-    r = Receiver()
-    yield r
-    r.close()
+def eventually():
+    return _eventually
+
+
+@pytest.fixture
+def make_receiver():
+    """Receivers answering `fail_first` 500s first; all are closed after the test."""
+    made = []
+
+    def make(fail_first: int = 0) -> Receiver:
+        made.append(Receiver(fail_first))
+        return made[-1]
+
+    yield make
+    for r in made:
+        r.close()
+
+
+@pytest.fixture
+def receiver(make_receiver):
+    return make_receiver()
