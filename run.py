@@ -67,13 +67,12 @@ def sandbox_database(settings: Settings) -> str:
 
 
 def serve_web(settings: Settings, embedded: bool) -> None:
-    from werkzeug.serving import run_simple
-
     _rt, app = build(settings, embedded)
     print(f"Crossdock on http://{settings.host}:{settings.port}/  (sandbox systems on "
           f"http://{settings.host}:{settings.sandbox_port}/)" if embedded else
           f"Crossdock web on http://{settings.host}:{settings.port}/", flush=True)
-    run_simple(settings.host, settings.port, app, threaded=True, use_reloader=False)
+    app.extensions["socketio"].run(app, settings.host, settings.port, use_reloader=False,
+                                   allow_unsafe_werkzeug=True)  # Werkzeug carries the WebSockets; see wsgi()
 
 
 def wsgi():

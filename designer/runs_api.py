@@ -1,15 +1,19 @@
 """HTTP API for runs: start by hand, list, inspect, replay; and the dead-letter list (docs/api.md)."""
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import Blueprint, request
 
 from designer.errors import ApiError
 from designer.requests import body, int_arg, runtime, workspace
-from runtime import history, intake
+from runtime import history, intake, replay
 from runtime.plan import PlanError
 
 bp = Blueprint("runs_api", __name__, url_prefix="/api/v1")
 STATUSES = {"queued", "running", "succeeded", "failed", "dead_lettered", "canceled"}
+REPLAY_STATUS = {"not_found": 404, "not_finished": 409, "not_deployed": 409, "no_step_input": 422,
+                 "unknown_node": 422}
 
 
 @bp.post("/flows/<flow_id>/runs")
@@ -37,7 +41,7 @@ def list_runs():
         raise ApiError(400, "invalid_argument", f"status is one of {sorted(STATUSES)}", [{"field": "status"}])
     runs, cursor = history.list_runs(runtime(), workspace(), flow_id=request.args.get("flow_id"), status=status,
                                      key=request.args.get("key"), limit=int_arg("limit", 50),
-                                     before=int_arg("before"))
+                                     before=int_arg("before"), since=_time_arg("since"), until=_time_arg("until"))
     return {"runs": runs, "next": cursor}
 
 
@@ -47,6 +51,30 @@ def get_run(run_id: int):
     if run is None:
         raise ApiError(404, "not_found", f"no run {run_id}")
     return {"run": run}
+
+
+@bp.post("/runs/<int:run_id>/replay")
+def replay_run(run_id: int):
+    args = body(required=False) or {}
+    if not isinstance(args, dict):
+        raise ApiError(400, "invalid_argument", 'the body is {"version": "original"|"current", "from_node"?, "input"?}')
+    from_node = args.get("from_node")
+    if from_node is not None and not isinstance(from_node, str):
+        raise ApiError(400, "invalid_argument", "from_node must be a node id", [{"field": "from_node"}])
+    rt, ws = runtime(), workspace()
+    try:
+        run = replay.start(rt, ws, run_id, version=args.get("version", "original"), from_node=from_node,
+                            message=args["input"] if "input" in args else replay.ORIGINAL_INPUT)
+    except replay.ReplayError as err:
+        status = REPLAY_STATUS.get(err.code, 400)
+        raise ApiError(status, err.code, err.message, [{"field": err.field}] if err.field else None) from None
+    except PlanError as err:
+        raise ApiError(409, "not_runnable", str(err)) from None
+    return {"run": history.get_run(rt, ws, run.id)}, 202
+
+
+REPLAY_STATUS = {"not_found": 404, "not_finished": 409, "not_deployed": 409, "no_step_input": 422,
+                 "unknown_node": 422}
 
 
 @bp.get("/runs/<int:run_id>/steps/<int:seq>/<kind>")
@@ -61,3 +89,16 @@ def list_dead_letters():
     return {"dead_letters": history.list_dead_letters(runtime(), workspace(), status=request.args.get("status", "open"),
                                                       flow_id=request.args.get("flow_id"),
                                                       limit=int_arg("limit", 50))}
+
+
+def _time_arg(name: str) -> dt.datetime | None:
+    """An ISO 8601 time argument as naive UTC (a time without zone is taken as UTC)."""
+    raw = request.args.get(name)
+    if not raw:
+        return None
+    try:
+        value = dt.datetime.fromisoformat(raw.replace("Z", "+00:00").replace(" ", "+"))
+    except ValueError:
+        raise ApiError(400, "invalid_argument", f"{name} must be an ISO 8601 time, e.g. 2026-11-26T18:00:00Z",
+                       [{"field": name}]) from None
+    return value.astimezone(dt.timezone.utc).replace(tzinfo=None) if value.tzinfo else value

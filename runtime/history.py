@@ -1,6 +1,8 @@
 """Reading the run store: run lists (filtered, paginated by id cursor), run detail with steps, dead letters."""
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import select
 
 from runtime.deployments import iso
@@ -28,7 +30,9 @@ def step_dict(st: Step) -> dict:
 
 
 def list_runs(rt, workspace: str, *, flow_id: str | None = None, status: str | None = None, key: str | None = None,
-              limit: int = 50, before: int | None = None) -> tuple[list[dict], int | None]:
+              limit: int = 50, before: int | None = None, since: dt.datetime | None = None,
+              until: dt.datetime | None = None) -> tuple[list[dict], int | None]:
+    """Newest first; `since`/`until` bound the creation time (naive UTC, `until` exclusive)."""
     limit = max(1, min(int(limit), MAX_PAGE))
     q = select(Run).where(Run.workspace == workspace)
     if flow_id:
@@ -39,6 +43,10 @@ def list_runs(rt, workspace: str, *, flow_id: str | None = None, status: str | N
         q = q.where(Run.business_key == key)
     if before:
         q = q.where(Run.id < before)
+    if since:
+        q = q.where(Run.created_at >= since)
+    if until:
+        q = q.where(Run.created_at < until)
     with rt.sessions() as s:
         rows = list(s.scalars(q.order_by(Run.id.desc()).limit(limit + 1)))
     more = len(rows) > limit

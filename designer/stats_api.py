@@ -1,0 +1,22 @@
+"""HTTP API for a deployed flow's monitor figures over a sliding window (docs/api.md)."""
+from __future__ import annotations
+
+from flask import Blueprint
+
+from designer import drafts
+from designer.errors import ApiError
+from designer.requests import int_arg, runtime, workspace
+from runtime import stats
+
+bp = Blueprint("stats_api", __name__, url_prefix="/api/v1")
+
+
+@bp.get("/flows/<flow_id>/stats")
+def flow_stats(flow_id: str):
+    rt, ws = runtime(), workspace()
+    drafts.get(rt, ws, flow_id)  # 404 for a flow this workspace does not have
+    window_s = int_arg("window_s", 300)
+    if not 1 <= window_s <= stats.MAX_WINDOW_S:
+        raise ApiError(400, "invalid_argument", f"window_s is between 1 and {stats.MAX_WINDOW_S}",
+                       [{"field": "window_s"}])
+    return stats.flow_stats(rt, ws, flow_id, window_s)
