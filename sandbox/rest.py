@@ -8,6 +8,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urljoin
 
 from flask import current_app, jsonify, request
 from sqlalchemy import func, select
@@ -142,7 +143,7 @@ def with_etag(payload: dict, version: int, status: int = 200, location: str | No
     response.status_code = status
     response.headers["ETag"] = etag(version)
     if location:
-        response.headers["Location"] = location
+        response.headers["Location"] = urljoin(request.host_url, location)  # absolute, as clients expect
     return response
 
 

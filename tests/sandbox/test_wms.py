@@ -69,15 +69,17 @@ def test_short_pick_then_partial_then_final_shipment(sbx):
     assert sbx.get(f"{ORDERS}/{order['id']}").json["data"]["statusCode"] == 40
     stock = sbx.get("/wms/api/inventory/HW-20620-C").json["data"]
     assert (stock["onHandQty"], stock["allocatedQty"]) == (40_000 - 240, 0)
-    assert [s["shipmentId"] for s in sbx.get(f"/wms/api/shipments?orderNumber=SO101001").json["data"]] == [
+    assert [s["shipmentId"] for s in sbx.get("/wms/api/shipments?orderNumber=SO101001").json["data"]] == [
         "SHP0000001", "SHP0000002"]
-    again = sbx.post(f"{ORDERS}/{order['id']}/ship-confirm", json={"parcels": [{"lines": [{"lineNumber": 1, "qty": 1}]}]})
+    one_more = {"parcels": [{"lines": [{"lineNumber": 1, "qty": 1}]}]}
+    again = sbx.post(f"{ORDERS}/{order['id']}/ship-confirm", json=one_more)
     assert again.status_code == 409
 
 
 def test_shipping_more_than_allocated_or_picked_is_refused(sbx):
     order = create(sbx, lines=[{"itemId": "HW-20620-C", "orderedQty": 10}])
-    over = sbx.post(f"{ORDERS}/{order['id']}/ship-confirm", json={"parcels": [{"lines": [{"lineNumber": 1, "qty": 11}]}]})
+    eleven = {"parcels": [{"lines": [{"lineNumber": 1, "qty": 11}]}]}
+    over = sbx.post(f"{ORDERS}/{order['id']}/ship-confirm", json=eleven)
     assert over.status_code == 422 and over.json["messages"][0]["field"] == "parcels[0].lines[0].qty"
     assert sbx.post(f"{ORDERS}/{order['id']}/pick-confirm", json={"lines": [{"lineNumber": 1, "pickedQty": 11}]}
                     ).status_code == 422
