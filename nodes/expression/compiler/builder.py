@@ -6,7 +6,8 @@ the singleton/keep-array rule), with the choice of code made here instead of on 
 from __future__ import annotations
 
 from nodes.expression.compiler import operators
-from nodes.expression.compiler.library import BUILTINS, UNSUPPORTED, Clock, now_iso
+from nodes.expression.compiler.library import (BUILTINS, UNSUPPORTED, Clock, build_builtin_call,
+                                               now_iso)
 from nodes.expression.compiler.paths import (build_filter, build_group, build_path, build_sort,
                                              descendants, wildcard)
 from nodes.expression.compiler.runtime import Frame, Lambda, TailCall, apply, is_function
@@ -16,7 +17,7 @@ from nodes.expression.compiler.values import UNDEF, Arr, JList, Seq, boolize, ma
 from jsonata.jexception import JException
 
 # node types whose value can be a sequence and so needs the singleton rule applied
-_SEQUENCE_TYPES = {"path", "function", "apply", "wildcard", "descendant"}
+_SEQUENCE_TYPES = {"wildcard", "descendant"}  # calls and paths apply the rule themselves
 
 
 class Builder:
@@ -26,6 +27,7 @@ class Builder:
         self.bound = set()
         _collect_bound(ast, self.bound)
         self.static_builtins = set()
+        self.raw_result = False  # set for the node being built when its call result must stay unmangled
         self.nesting = 0  # AST depth inside the current lambda body: what a call there costs in depth
 
     def build(self, node):
@@ -36,12 +38,17 @@ class Builder:
             self.nesting -= 1
 
     def _build(self, node):
+        keep = bool(node.keep_array)
+        has_group = node.type != "path" and getattr(node, "group", None) is not None
+        # predicates, group-by and keep-array see a call's result before the singleton rule
+        self.raw_result = bool(node.predicate or has_group or keep)
         core = self._core(node)
         preds = [build_filter(p.expr, self.build) for p in (node.predicate or ())]
         group = None
-        if node.type != "path" and getattr(node, "group", None) is not None:
+        if has_group:
             group = build_group(node.group.lhs_object, node.group.position, self.build)
-        keep = bool(node.keep_array)
+        if node.type == "path":
+            return core  # paths apply the singleton rule and their group-by themselves
         if not preds and group is None:
             if node.type in _SEQUENCE_TYPES or keep:
                 if keep:
@@ -116,7 +123,17 @@ class Builder:
         builtin = BUILTINS.get(name)
         if builtin is not None:
             self.static_builtins.add(name)
-        return lambda x, env: env.lookup(name, builtin if builtin is not None else UNDEF)
+        missing = builtin if builtin is not None else UNDEF
+
+        def variable(x, env):
+            f = env
+            while f is not None:
+                v = f.vars
+                if name in v:
+                    return v[name]
+                f = f.parent
+            return missing
+        return variable
 
     # operators
 
@@ -226,22 +243,14 @@ class Builder:
         return self.build(proc), args, node.position
 
     def _function(self, node, applied_to=None):
+        raw, self.raw_result = self.raw_result, False
         proc, args, pos = self._call_parts(node)
         name = node.procedure.value
         if proc is None:
             self.static_builtins.add(name)
             if name in ("now", "millis"):
                 return _clock_call(name, args, pos)
-            impl = BUILTINS[name].compiled_impl
-
-            if applied_to is None:
-                def builtin_call(x, env):
-                    return impl([a(x, env) for a in args], x, pos)
-                return builtin_call
-
-            def builtin_apply(x, env):
-                return impl([applied_to(x, env)] + [a(x, env) for a in args], x, pos)
-            return builtin_apply
+            return build_builtin_call(BUILTINS[name], args, applied_to, pos, raw)
 
         cost = self.nesting  # the interpreter counts every nested evaluation towards its depth
         is_path = node.procedure.type == "path"
@@ -257,7 +266,10 @@ class Builder:
             if applied_to is not None:
                 values.insert(0, applied_to(x, env))
             try:
-                return apply(fn, values, x, pos, cost)
+                r = apply(fn, values, x, pos, cost)
+                if not raw and isinstance(r, JList) and r.sequence:
+                    return mangle(r)
+                return r
             except JException as err:
                 if err.location < 0:
                     err.location = pos
@@ -265,8 +277,10 @@ class Builder:
         return call
 
     def _apply(self, node):
+        raw = self.raw_result
         lhs = self.build(node.lhs)
         if node.rhs.type == "function":
+            self.raw_result = raw
             return self._function(node.rhs, applied_to=lhs)
         rhs = self.build(node.rhs)
         pos = node.position
@@ -280,7 +294,8 @@ class Builder:
                 raise JException("T2006", pos, fn)
             if left_fn:
                 return Composed(left, fn)
-            return apply(fn, [left], UNDEF, pos)
+            r = apply(fn, [left], UNDEF, pos)
+            return r if raw else mangle(r)
         return chain
 
     def _partial(self, node):

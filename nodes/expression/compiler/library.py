@@ -18,7 +18,7 @@ from jsonata.jexception import JException
 
 from nodes.expression.compiler.runtime import Lambda, apply, arity
 from nodes.expression.compiler.values import (UNDEF, JList, Seq, boolize, from_reference,
-                                               lookup, to_reference)
+                                               lookup, mangle, to_reference)
 
 # compiled expressions refuse these (fall back to the interpreter): they need the interpreter itself
 UNSUPPORTED = {"eval", "clone"}
@@ -321,8 +321,60 @@ def _builtins() -> dict:
 BUILTINS = _builtins()
 
 
-def call_builtin(b: Builtin, args, ctx, pos):
-    return b.compiled_impl(args, ctx, pos)
+def build_builtin_call(b: Builtin, args, applied_to, pos, raw=False):
+    """The closure for `$name(args)` (or `value ~> $name(args)`) with a built-in the expression never rebinds."""
+    fast, reference = b.fast, b.reference
+    if applied_to is not None:
+        args = [applied_to] + list(args)
+    if raw:
+        def raw_call(x, env):
+            values = [a(x, env) for a in args]
+            r = fast(values, x) if fast is not None else _DELEGATE
+            return reference(values, x, pos) if r is _DELEGATE else r
+        return raw_call
+    if fast is None:
+        def call(x, env):
+            r = reference([a(x, env) for a in args], x, pos)
+            if isinstance(r, JList) and r.sequence:
+                return mangle(r)
+            return r
+        return call
+
+    def finish(values, x, r):
+        if r is _DELEGATE:
+            r = reference(values, x, pos)
+        if isinstance(r, JList) and r.sequence:
+            return mangle(r)
+        return r
+
+    if len(args) == 1:
+        a0 = args[0]
+
+        def call1(x, env):
+            values = [a0(x, env)]
+            r = fast(values, x)
+            if r is _DELEGATE or isinstance(r, JList):
+                return finish(values, x, r)
+            return r
+        return call1
+    if len(args) == 2:
+        a0, a1 = args
+
+        def call2(x, env):
+            values = [a0(x, env), a1(x, env)]
+            r = fast(values, x)
+            if r is _DELEGATE or isinstance(r, JList):
+                return finish(values, x, r)
+            return r
+        return call2
+
+    def call(x, env):
+        values = [a(x, env) for a in args]
+        r = fast(values, x)
+        if r is _DELEGATE or isinstance(r, JList):
+            return finish(values, x, r)
+        return r
+    return call
 
 
 __all__ = ["BUILTINS", "Builtin", "Clock", "UNSUPPORTED", "apply", "now_iso"]

@@ -102,8 +102,19 @@ def build_group(pairs, pos, build):
     """An object constructor `{k: v}` (or group-by `path{k: v}`) applied to its input."""
     built = [(build(k), build(v)) for k, v in pairs]
     single = [(k, v, i) for i, (k, v) in enumerate(built)]
+    literal_keys = [k.value for k, _ in pairs if k.type == "string"]
+    constant = len(literal_keys) == len(pairs) and len(set(literal_keys)) == len(pairs)
+    fields = [(key, vf) for key, (_, vf) in zip(literal_keys, built)] if constant else None
 
     def group(inp, env):
+        if fields is not None and not isinstance(inp, list):
+            # literal, distinct keys on one context item: the shape of nearly every mapping
+            result = {}
+            for key, vf in fields:
+                v = vf(inp, env)
+                if v is not UNDEF:
+                    result[key] = v
+            return result
         if not isinstance(inp, list):
             # the common case: one context item; values are evaluated against it
             result = {}
@@ -189,22 +200,10 @@ def build_path(node, build):
     if node.tuple or any(s.tuple or s.focus or s.index or s.ancestor for s in steps):
         raise Unsupported("focus and index binding (@, #)")
     first_is_variable = steps[0].type == "variable"
-    compiled = []
     last = len(steps) - 1
-    for i, step in enumerate(steps):
-        if step.type == "sort":
-            sort = build_sort(step, build)
-            stages = [build_filter(s.expr, build) for s in (step.stages or ())]
-            compiled.append(("sort", sort, stages))
-        elif i == 0 and step.consarray:
-            compiled.append(("cons", build(step), ()))
-        else:
-            stages = [build_filter(s.expr, build) for s in (step.stages or ())]
-            if step.type == "name" and not step.predicate and not step.group and not step.keep_array:
-                compiled.append(("name", step.value, stages))
-            else:
-                compiled.append(("step", build(step), stages))
+    compiled = [_build_step(step, i == 0, i == last, build) for i, step in enumerate(steps)]
     keep_singleton = node.keep_singleton_array
+    keep_array = bool(node.keep_array)
     group = build_group(node.group.lhs_object, node.group.position, build) if node.group else None
 
     def path(x, env):
@@ -213,33 +212,8 @@ def build_path(node, build):
         else:
             seq = Seq((x,))
         result = UNDEF
-        for i, (kind, fn, stages) in enumerate(compiled):
-            if kind == "cons":
-                result = fn(seq, env)
-            elif kind == "sort":
-                result = fn(seq, env)
-                for stage in stages:
-                    result = stage(result, env)
-            else:
-                gathered = []
-                for item in seq:
-                    res = lookup(item, fn) if kind == "name" else fn(item, env)
-                    if kind == "name":
-                        res = mangle(res)
-                    for stage in stages:
-                        res = stage(res, env)
-                    if res is not UNDEF:
-                        gathered.append(res)
-                if i == last and len(gathered) == 1 and isinstance(gathered[0], list) \
-                        and not is_seq(gathered[0]):
-                    result = gathered[0]
-                else:
-                    result = Seq()
-                    for res in gathered:
-                        if not isinstance(res, list) or (isinstance(res, JList) and res.cons):
-                            result.append(res)
-                        else:
-                            result.extend(res)
+        for step in compiled:
+            result = step(seq, env)
             if result is UNDEF or not result:
                 break
             seq = result
@@ -252,6 +226,90 @@ def build_path(node, build):
                 result = Seq((result,))
             result.keep_singleton = True
         if group is not None:
-            result = group(result if result is not UNDEF else Seq(), env)
+            return group(result if result is not UNDEF else Seq(), env)
+        return mangle(result, keep_array)
+
+    chain = _name_chain(node, build)
+    if chain is None or keep_singleton or keep_array or group is not None:
+        return path
+    start, keys = chain
+
+    def name_chain(x, env):
+        # plain member access on objects, the common case; anything else takes the full path rules
+        v = x if start is None else start(x, env)
+        for key in keys:
+            if type(v) is not dict:
+                return path(x, env)
+            v = v.get(key, UNDEF)
+        if isinstance(v, JList):
+            return path(x, env)
+        return v
+    return name_chain
+
+
+def _plain(step) -> bool:
+    return not (step.predicate or step.stages or step.group or step.keep_array or step.consarray)
+
+
+def _name_chain(node, build):
+    """(first-step closure or None, member names) when the path is `a.b.c` or `$v.b.c`, else None."""
+    steps = node.steps
+    if not all(_plain(s) for s in steps):
+        return None
+    first = steps[0]
+    if first.type == "variable" and first.value not in ("",) and len(steps) > 1:
+        rest = steps[1:]
+        start = build(first)
+    elif first.type == "name":
+        rest = steps
+        start = None
+    else:
+        return None
+    if not all(s.type == "name" for s in rest):
+        return None
+    return start, [s.value for s in rest]
+
+
+def _build_step(step, first, last, build):
+    """One step as a function of (input sequence, env) -> result sequence."""
+    stages = [build_filter(s.expr, build) for s in (step.stages or ())]
+    if step.type == "sort":
+        sort = build_sort(step, build)
+
+        def sort_step(seq, env):
+            result = sort(seq, env)
+            for stage in stages:
+                result = stage(result, env)
+            return result
+        return sort_step
+    if first and step.consarray:
+        cons = build(step)
+        return lambda seq, env: cons(seq, env)
+    if step.type == "name" and _plain(step) and not stages:
+        key = step.value
+
+        def value(item, env):
+            if type(item) is dict:
+                return item.get(key, UNDEF)
+            return mangle(lookup(item, key))
+    else:
+        value = build(step)
+
+    def map_step(seq, env):
+        gathered = []
+        for item in seq:
+            res = value(item, env)
+            for stage in stages:
+                res = stage(res, env)
+            if res is not UNDEF:
+                gathered.append(res)
+        if last and len(gathered) == 1 and isinstance(gathered[0], list) and not is_seq(gathered[0]):
+            return gathered[0]
+        result = Seq()
+        for res in gathered:
+            if not isinstance(res, list) or (isinstance(res, JList) and res.cons):
+                result.append(res)
+            else:
+                result.extend(res)
         return result
-    return path
+    return map_step
