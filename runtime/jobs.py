@@ -9,7 +9,8 @@ import os
 import socket
 import time
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy.orm import aliased
 
 from runtime.context import DatabaseLedger, StepContext
 from runtime.executor import Outcome, execute
@@ -47,14 +48,14 @@ def run_claimed(rt, run_id: int) -> str:
 
     def heartbeat() -> None:
         if time.monotonic() > lease_deadline[0]:
-            with rt.sessions.begin() as s:
-                s.execute(update(Run).where(Run.id == run_id).values(
+            with rt.engine.begin() as conn:
+                conn.execute(update(Run).where(Run.id == run_id).values(
                     lease_until=utcnow() + dt.timedelta(seconds=rt.settings.lease_s)))
             lease_deadline[0] = time.monotonic() + rt.settings.lease_s / 2
 
     def on_respond(status, body, headers) -> None:
-        with rt.sessions.begin() as s:
-            s.execute(update(Run).where(Run.id == run_id).values(
+        with rt.engine.begin() as conn:
+            conn.execute(update(Run).where(Run.id == run_id).values(
                 reply={"status": int(status), "body": body, "headers": dict(headers or {})}))
 
     ctx = StepContext(workspace=row.workspace, flow_id=row.flow_id, flow_version=row.version, run_id=row.id,
@@ -73,39 +74,51 @@ def run_claimed(rt, run_id: int) -> str:
 
 
 def _claim(rt, run_id: int):
-    """The run row, now ours; or a string saying why this job does nothing."""
+    """The run row, now ours; or a string saying why this job does nothing.
+
+    One UPDATE claims it, and only when it is queued, due, and no earlier run with the same
+    sequence key is still open; the reasons are read only when the claim did not happen."""
     now = utcnow()
-    with rt.sessions() as s:
-        row = s.get(Run, run_id)
-        if row is None:
-            return "missing"
-        if row.status != RunStatus.QUEUED.value:
-            return f"skip:{row.status}"  # a duplicate job; another worker has or had it
-        if row.not_before and row.not_before > now:
-            rt.queue.enqueue_run(run_id, (row.not_before - now).total_seconds())
-            return "early"
-        if row.sequence_key and s.scalar(select(Run.id).where(
-                Run.workspace == row.workspace, Run.flow_id == row.flow_id, Run.sequence_key == row.sequence_key,
-                Run.id < run_id, Run.status.in_([RunStatus.QUEUED.value, RunStatus.RUNNING.value])).limit(1)):
-            rt.queue.enqueue_run(run_id, 0.2)  # an earlier message with the same key goes first
-            return "waiting"
     advance(RunStatus.QUEUED, RunStatus.RUNNING)
-    with rt.sessions.begin() as s:
-        claimed = s.execute(update(Run).where(Run.id == run_id, Run.status == RunStatus.QUEUED.value).values(
-            status=RunStatus.RUNNING.value, worker=WORKER_ID, attempt=Run.attempt + 1,
-            lease_until=now + dt.timedelta(seconds=rt.settings.lease_s),
-            started_at=Run.started_at if row.started_at else now)).rowcount
-    if not claimed:
-        return "lost-race"
-    with rt.sessions() as s:
-        return s.get(Run, run_id)
+    earlier = aliased(Run)
+    open_states = [RunStatus.QUEUED.value, RunStatus.RUNNING.value]
+    stmt = (update(Run).where(
+        Run.id == run_id, Run.status == RunStatus.QUEUED.value,
+        or_(Run.not_before.is_(None), Run.not_before <= now),
+        ~exists().where(earlier.workspace == Run.workspace, earlier.flow_id == Run.flow_id,
+                        earlier.sequence_key == Run.sequence_key, earlier.id < Run.id,
+                        earlier.status.in_(open_states)))
+        .values(status=RunStatus.RUNNING.value, worker=WORKER_ID, attempt=Run.attempt + 1,
+                lease_until=now + dt.timedelta(seconds=rt.settings.lease_s),
+                started_at=func.coalesce(Run.started_at, now))
+        .returning(*CLAIM_COLUMNS))
+    with rt.engine.begin() as conn:
+        row = conn.execute(stmt).first()
+    if row is not None:
+        return row
+    with rt.engine.connect() as conn:
+        status, not_before = conn.execute(select(Run.status, Run.not_before).where(Run.id == run_id)).first() or (
+            None, None)
+    if status is None:
+        return "missing"
+    if status != RunStatus.QUEUED.value:
+        return f"skip:{status}"  # a duplicate job; another worker has or had it
+    if not_before and not_before > now:
+        rt.queue.enqueue_run(run_id, (not_before - now).total_seconds())
+        return "early"
+    rt.queue.enqueue_run(run_id, 0.2)  # an earlier message with the same key goes first
+    return "waiting"
+
+
+CLAIM_COLUMNS = (Run.id, Run.workspace, Run.flow_id, Run.version, Run.business_key, Run.replay_of, Run.input,
+                 Run.checkpoint, Run.trigger_node, Run.start_node)
 
 
 def _store(rt, row: Run, outcome: Outcome) -> str:
     limit = rt.settings.step_payload_limit
     new = {"retry": RunStatus.QUEUED, "failed": RunStatus.FAILED, "succeeded": RunStatus.SUCCEEDED}[outcome.status]
     now = utcnow()
-    with rt.sessions.begin() as s:
+    with rt.engine.begin() as s:
         current = s.scalar(select(Run.status).where(Run.id == row.id))
         status = advance(current, new)
         steps, payloads = [], []

@@ -19,7 +19,6 @@ from runtime.settings import Settings
 from support import services
 from support.services import BACKENDS, PG_URL, REDIS_URL
 
-RUN_ID = uuid.uuid4().hex[:8]
 
 
 @pytest.fixture(scope="session")
@@ -27,7 +26,7 @@ def pg_schema():
     """A fresh PostgreSQL schema for this test run, dropped at the end."""
     from sqlalchemy import create_engine
 
-    schema = f"cd_test_{RUN_ID}"
+    schema = f"cd_test_{services.RUN_ID}"
     engine = create_engine(PG_URL)
     with engine.begin() as c:
         c.exec_driver_sql(f"CREATE SCHEMA {schema}")
@@ -39,13 +38,14 @@ def pg_schema():
 
 @pytest.fixture(scope="session")
 def redis_db():
-    """Redis db 15 (or CROSSDOCK_TEST_REDIS_URL), flushed before and after the run."""
+    """Redis db 15 (or CROSSDOCK_TEST_REDIS_URL). Never flushed, since other test runs may share it:
+    every test gets queue names of its own, and this run's queue keys are deleted at the end."""
     import redis
 
-    r = redis.Redis.from_url(REDIS_URL)
-    r.flushdb()
     yield REDIS_URL
-    r.flushdb()
+    r = redis.Redis.from_url(REDIS_URL)
+    for key in r.scan_iter(f"*{services.QUEUE_PREFIX}*"):
+        r.delete(key)
 
 
 def _settings(backend: str, tmp_path, request, **extra) -> Settings:
@@ -53,7 +53,7 @@ def _settings(backend: str, tmp_path, request, **extra) -> Settings:
         return Settings(data_dir=str(tmp_path / "data"), load_samples=False, **extra)
     services.count(request)
     return Settings(database_url=PG_URL, database_schema=request.getfixturevalue("pg_schema"),
-                    redis_url=request.getfixturevalue("redis_db"), queue_name=f"q-{uuid.uuid4().hex[:10]}",
+                    redis_url=request.getfixturevalue("redis_db"), queue_name=services.queue_name(),
                     data_dir=str(tmp_path / "data"), load_samples=False, **extra)
 
 

@@ -8,7 +8,6 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 
 import pytest
 import requests
@@ -72,7 +71,7 @@ def production(request, tmp_path):
     schema = request.getfixturevalue("pg_schema")
     services.count(request)
     env = {**os.environ, "CROSSDOCK_DATABASE_URL": PG_URL, "CROSSDOCK_DATABASE_SCHEMA": schema,
-           "CROSSDOCK_REDIS_URL": request.getfixturevalue("redis_db"), "CROSSDOCK_QUEUE": f"q-{uuid.uuid4().hex[:8]}",
+           "CROSSDOCK_REDIS_URL": request.getfixturevalue("redis_db"), "CROSSDOCK_QUEUE": services.queue_name(),
            "CROSSDOCK_PORT": str(_free_port()), "CROSSDOCK_DATA_DIR": str(tmp_path)}
     procs = []
 

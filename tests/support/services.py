@@ -5,11 +5,18 @@ from __future__ import annotations
 
 import os
 import socket
+import uuid
 
 PG_URL = os.environ.get("CROSSDOCK_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("CROSSDOCK_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 REQUIRE_SERVICES = os.environ.get("CROSSDOCK_REQUIRE_SERVICES") == "1"
 ran: list[str] = []
+RUN_ID = uuid.uuid4().hex[:8]
+QUEUE_PREFIX = f"q{RUN_ID}"  # every Redis key of this test run contains it
+
+
+def queue_name() -> str:
+    return f"{QUEUE_PREFIX}-{uuid.uuid4().hex[:8]}"
 
 
 def _reachable(host: str, port: int) -> bool:
