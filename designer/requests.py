@@ -29,7 +29,10 @@ def body(required: bool = True) -> Any:
         if required:
             raise ApiError(400, "invalid_json", "the request needs a JSON body")
         return None
-    data = request.get_json(force=True, silent=True)
+    try:
+        data = request.get_json(force=True, silent=True)
+    except RecursionError:  # silent=True covers ValueError only; a hostile nesting depth is bad JSON too
+        raise ApiError(400, "invalid_json", "the request body is nested too deeply") from None
     if data is None and request.get_data(cache=True).strip() != b"null":
         raise ApiError(400, "invalid_json", "the request body is not valid JSON")
     return data
