@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
 
 from designer.errors import ApiError
 from flows import document, graph
@@ -17,7 +18,27 @@ from runtime.models import Flow, WebhookRoute, utcnow
 
 
 def check(doc: Any) -> list[Problem]:
-    return graph.validate(doc, catalog.specs(), expression.check)
+    return graph.validate(doc, catalog.specs(), expression.check) + _shared_webhook_routes(doc)
+
+
+def _shared_webhook_routes(doc: Any) -> list[Problem]:
+    """Two webhook triggers of one flow on one method and path: a deploy could route only one of them."""
+    nodes = doc.get("nodes") if isinstance(doc, dict) else None
+    seen: dict[tuple[str, str], str | None] = {}
+    problems = []
+    for node in nodes if isinstance(nodes, list) else []:
+        if not isinstance(node, dict) or node.get("type") != "event.webhook" or node.get("disabled"):
+            continue
+        config = node.get("config")
+        if not isinstance(config, dict) or not isinstance(config.get("path"), str):
+            continue
+        node_id = node.get("id") if isinstance(node.get("id"), str) else None
+        route = (str(config.get("method", "POST")).upper(), config["path"].strip("/"))
+        if route in seen:
+            problems.append(Problem("webhook_duplicate", f"{route[0]} /{route[1]} is the path of node "
+                                                         f"{seen[route]!r} too", node=node_id, field="path"))
+        seen.setdefault(route, node_id)
+    return problems
 
 
 def load_or_400(doc: Any) -> dict:
@@ -54,12 +75,20 @@ def get(rt, workspace: str, flow_id: str) -> Flow:
 def create(rt, workspace: str, doc: Any) -> Flow:
     doc = load_or_400(doc)
     now = utcnow()
-    with rt.sessions.begin() as s:
-        if s.get(Flow, (workspace, doc["id"])) is not None:
-            raise ApiError(409, "conflict", f"a flow with id {doc['id']!r} exists already", [{"field": "id"}])
-        f = Flow(workspace=workspace, id=doc["id"], name=doc["name"], description=doc.get("description", ""),
-                 document=doc, revision=1, created_at=now, updated_at=now)
-        s.add(f)
+    exists = ApiError(409, "conflict", f"a flow with id {doc['id']!r} exists already", [{"field": "id"}])
+    try:
+        with rt.sessions.begin() as s:
+            if s.get(Flow, (workspace, doc["id"])) is not None:
+                raise exists
+            f = Flow(workspace=workspace, id=doc["id"], name=doc["name"], description=doc.get("description", ""),
+                     document=doc, revision=1, created_at=now, updated_at=now)
+            s.add(f)
+    except IntegrityError:
+        # two creates raced past the check (PostgreSQL reads committed rows only): the key decides
+        with rt.sessions() as s:
+            if s.get(Flow, (workspace, doc["id"])) is None:
+                raise
+        raise exists from None
     return f
 
 
