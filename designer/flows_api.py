@@ -52,7 +52,7 @@ def deploy_flow(flow_id: str):
     rt, ws = runtime(), workspace()
     args = body(required=False) or {}
     version = args.get("version") if isinstance(args, dict) else None
-    if version is not None and not isinstance(version, int):
+    if version is not None and (isinstance(version, bool) or not isinstance(version, int)):  # JSON true is no version
         raise ApiError(400, "invalid_argument", "version must be an integer", [{"field": "version"}])
     f = drafts.get(rt, ws, flow_id)
     doc = None
