@@ -62,6 +62,22 @@ def list_sales_orders():
         return odata_page(conn, query, _order_json)
 
 
+@bp.get("/api/backorder-lines")
+def list_backorder_lines():
+    """Open order lines that stock could not cover, oldest order first: what a buyer would expedite."""
+    orders = store.erp_sales_orders
+    query = select(orders.c.doc).where(orders.c.status.in_(erp_orders.OPEN_STATUSES)).order_by(orders.c.no)
+    item = request.args.get("itemNo")
+    with store.transaction(rest.engine()) as conn:
+        lines = [{"documentNo": doc["no"], "externalDocumentNo": doc["externalDocumentNo"],
+                  "customerNo": doc["customerNo"], "status": doc["status"], "lineNo": line["lineNo"],
+                  "itemNo": line["itemNo"], "unitOfMeasureCode": line["unitOfMeasureCode"],
+                  "quantityBackordered": line["quantityBackordered"]}
+                 for doc in conn.execute(query).scalars() for line in doc["lines"]
+                 if line["quantityBackordered"] > 0 and item in (None, line["itemNo"])]
+    return jsonify({"@odata.count": len(lines), "value": lines})
+
+
 @bp.get("/api/sales-orders/<no>")
 def get_sales_order(no):
     with store.transaction(rest.engine()) as conn:

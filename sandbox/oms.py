@@ -278,7 +278,7 @@ def create_return(order_id):
 
 @bp.post("/api/orders/<int:order_id>/refunds")
 def create_refund(order_id):
-    data = _unwrap(request.get_json(silent=True) or {}, "refund")
+    data = _unwrap(rest.body() if request.content_length else {}, "refund")
     with store.transaction(rest.engine()) as conn:
         row = _order(conn, order_id)
         _move(row, "refunded")

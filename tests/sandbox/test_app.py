@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from sandbox.app import create_app
 
@@ -44,3 +46,49 @@ def test_garbage_bodies_are_4xx_never_500(shared, path, payload):
 def test_oversized_bodies_are_413(sbx):
     r = sbx.post("/erp/api/sales-orders", data="x" * (3 * 1024 * 1024), content_type="application/json")
     assert r.status_code == 413 and r.json["error"]["code"] == "request_entity_too_large"
+
+
+WRITES = [("POST", "/erp/api/sales-orders"), ("POST", "/erp/api/sales-orders/SO101001/shipments"),
+          ("POST", "/erp/api/sales-orders/SO101001/release"), ("POST", "/erp/api/sales-credit-memos"),
+          ("POST", "/erp/api/item-journal"), ("PATCH", "/erp/api/customers/C-10442"),
+          ("POST", "/wms/api/shipping-orders"), ("POST", "/wms/api/shipping-orders/WO100001/pick-confirm"),
+          ("POST", "/wms/api/shipping-orders/WO100001/ship-confirm"), ("PATCH", "/wms/api/shipping-orders/WO100001"),
+          ("POST", "/wms/api/expected-receipts"), ("POST", "/wms/api/expected-receipts/ER000001/receive"),
+          ("POST", "/wms/api/inventory-adjustments"), ("POST", "/oms/api/orders"),
+          ("PATCH", "/oms/api/orders/5001001"), ("POST", "/oms/api/orders/5001001/fulfillments"),
+          ("POST", "/oms/api/orders/5001001/returns"), ("POST", "/oms/api/orders/5001001/refunds"),
+          ("POST", "/oms/api/inventory_levels/set"), ("POST", "/tms/api/rate-quotes"), ("POST", "/tms/api/shipments"),
+          ("POST", "/tms/api/shipments/TS0000001/events"), ("POST", "/wms/api/_clock")]
+FIELDS = ["externalDocumentNo", "customerNo", "lines", "itemNo", "quantity", "unitOfMeasureCode", "unitPrice",
+          "lineNo", "orderDate", "shipTo", "disposition", "entryType", "creditLimit", "orderNumber", "itemId",
+          "orderedQty", "lineNumber", "pickedQty", "parcels", "qty", "receivedQty", "condition", "qtyChange",
+          "order", "line_items", "sku", "status", "available", "packages", "weightKg", "carrierCode", "serviceCode",
+          "rateId", "code", "occurredAt", "now", "SO_HEADER", "LINES"]
+SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-10**20, 10**20), st.floats(allow_nan=True),
+                    st.sampled_from(["", "HW-20620-C", "hw-20620-c", "C-10442", "CS", "restock", "released", "PU",
+                                     "UPSN", "GND", "2026-11-26", "14:00"]), st.text(max_size=8))
+VALUES = st.recursive(SCALARS, lambda inner: st.one_of(
+    st.lists(inner, max_size=3), st.dictionaries(st.sampled_from(FIELDS), inner, max_size=4)), max_leaves=12)
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory):
+    client = create_app(f"sqlite:///{tmp_path_factory.mktemp('fuzz')}/s.sqlite").test_client()
+    client.post("/erp/api/sales-orders", json={"externalDocumentNo": "A", "customerNo": "C-10442",
+                                               "lines": [{"itemNo": "HW-20620-C", "quantity": 1}]})
+    client.post("/wms/api/shipping-orders", json={"orderNumber": "A", "lines": [{"itemId": "HW-20620-C",
+                                                                                 "orderedQty": 5}]})
+    client.post("/wms/api/expected-receipts", json={"receiptNumber": "R", "lines": [{"itemId": "HW-20620-C",
+                                                                                    "expectedQty": 5}]})
+    client.post("/oms/api/orders", json={"line_items": [{"sku": "hw-20620-c", "quantity": 2}]})
+    client.post("/tms/api/shipments", json={"reference": "R", "carrierCode": "UPSN", "serviceCode": "GND",
+                                            "packages": [{"weightKg": 1}]})
+    return client
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(endpoint=st.sampled_from(WRITES), body=st.dictionaries(st.sampled_from(FIELDS), VALUES, max_size=6))
+def test_no_body_makes_a_write_endpoint_fail_with_5xx(seeded, endpoint, body):
+    method, path = endpoint
+    r = seeded.open(path, method=method, json=body)
+    assert r.status_code < 500, (method, path, body, r.get_json())

@@ -69,6 +69,11 @@ def test_a_short_sku_is_reserved_in_whole_units_and_the_rest_backordered(sbx):
     assert (full["quantityReserved"], full["quantityBackordered"]) == (5, 0)
     assert sbx.get(ORDERS + "?status=Released").json["value"][0]["no"] == so["no"]
     assert available(sbx, "HW-61610-C") == 0
+    backorders = sbx.get("/erp/api/backorder-lines").json["value"]
+    assert [(b["documentNo"], b["itemNo"], b["quantityBackordered"], b["unitOfMeasureCode"]) for b in backorders] == [
+        (so["no"], "HW-61610-C", 1, "CS")]
+    sbx.post(f"{ORDERS}/{so['no']}/cancel")
+    assert sbx.get("/erp/api/backorder-lines?itemNo=HW-61610-C").json["value"] == []
 
 
 def test_an_order_over_the_credit_limit_is_held_until_overridden(sbx):
