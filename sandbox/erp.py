@@ -74,9 +74,11 @@ def patch_customer(no):
         if "balance" in data:
             values["balance"] = rest.number(data, "balance")
         if "blocked" in data:
-            if not isinstance(data["blocked"], bool):
-                raise Problem(422, "invalid_field", "'blocked' must be true or false.", "blocked")
-            values["blocked"] = data["blocked"]
+            # Business Central spells it "All" or " "; a boolean is accepted too.
+            blocked = {"All": True, " ": False, "": False}.get(data["blocked"], data["blocked"])
+            if not isinstance(blocked, bool):
+                raise Problem(422, "invalid_field", "'blocked' must be \"All\", \" \", true or false.", "blocked")
+            values["blocked"] = blocked
         conn.execute(update(store.erp_customers).where(store.erp_customers.c.no == no).values(**values))
         row = customer(conn, no)
         return rest.with_etag(_customer_json(row), row["version"])

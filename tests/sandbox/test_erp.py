@@ -44,6 +44,8 @@ def test_patching_a_customer_with_a_stale_etag_is_refused(sbx):
     stale = sbx.patch("/erp/api/customers/C-10518", json={"blocked": False}, headers={"If-Match": etag})
     assert stale.status_code == 412 and stale.json["error"]["code"] == "precondition_failed"
     assert sbx.patch("/erp/api/customers/C-10518", json={"blocked": "no"}).status_code == 422
+    assert sbx.patch("/erp/api/customers/C-10518", json={"blocked": " "}).json["blocked"] == " "
+    assert sbx.patch("/erp/api/customers/C-10518", json={"blocked": "All"}).json["blocked"] == "All"
     blocked = sbx.post("/erp/api/sales-orders", json={"externalDocumentNo": "X", "customerNo": "C-10518",
                                                       "lines": [{"itemNo": "HW-20620-C", "quantity": 1}]})
     assert blocked.status_code == 422 and blocked.json["error"]["code"] == "customer_blocked"
