@@ -23,7 +23,6 @@ def _number(conn, kind: str) -> str:
     return f"{prefix}{store.next_number(conn, 'erp.' + kind, start)}"
 
 
-
 def _order_json(row) -> dict:
     doc = row["doc"]
     shipped = sum(l["quantityShipped"] for l in doc["lines"])
