@@ -96,10 +96,24 @@ def _round(args, ctx):
     n = len(args)
     if n in (1, 2) and _num(args[0]):
         if n == 1:
-            return Functions.round(args[0], None)
+            return float(round(args[0]))
         if type(args[1]) is int:
-            return Functions.round(args[0], args[1])
+            return round_half_even(args[0], args[1])
     return _DELEGATE
+
+
+def round_half_even(x, places: int) -> float:
+    """The reference's float(round(Decimal(str(x)), places)), without Decimal unless x's shortest
+    decimal form ends exactly on a tie: elsewhere the binary and decimal forms round alike."""
+    if type(x) is int or places < 0:
+        return Functions.round(x, places)
+    text = repr(x)
+    if "e" in text or "n" in text:
+        return Functions.round(x, places)
+    fraction = text.partition(".")[2]
+    if len(fraction) == places + 1 and fraction[-1] == "5":
+        return Functions.round(x, places)
+    return round(x, places)
 
 
 def _substring(args, ctx):

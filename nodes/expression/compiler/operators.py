@@ -50,6 +50,8 @@ def build_binary(node, build):
     maker = _BINARY.get(op)
     if maker is None:
         raise JException("S0201", pos, op)
+    if maker is _equality and node.rhs.type == "string" and not node.rhs.predicate:
+        return _equality(op, lhs, rhs, pos, node.rhs.value)  # `type = "pct"`: a string test
     return maker(op, lhs, rhs, pos)
 
 
@@ -83,8 +85,25 @@ def _arith(op, lhs, rhs, pos):
             v = ab[0] + ab[1]
         return number_result(v)
 
+    def sub(x, env):
+        l, r = lhs(x, env), rhs(x, env)
+        tl, tr = type(l), type(r)
+        if (tl is int or tl is float) and (tr is int or tr is float):
+            return number_result(float(l) - float(r))
+        return other_values(l, r)
+
+    def div(x, env):
+        l, r = lhs(x, env), rhs(x, env)
+        tl, tr = type(l), type(r)
+        if (tl is int or tl is float) and (tr is int or tr is float) and r:
+            return number_result(float(l) / float(r))
+        return other_values(l, r)
+
     def other(x, env):
-        ab = _numbers(op, lhs(x, env), rhs(x, env), pos)
+        return other_values(lhs(x, env), rhs(x, env))
+
+    def other_values(l, r):
+        ab = _numbers(op, l, r, pos)
         if ab is None:
             return UNDEF
         a, b = ab
@@ -110,21 +129,16 @@ def _arith(op, lhs, rhs, pos):
             return number_result(float(l) * float(r))
         return other_values(l, r)
 
-    def other_values(l, r):
-        ab = _numbers(op, l, r, pos)
-        if ab is None:
-            return UNDEF
-        return number_result(ab[0] * ab[1])
-
-    if op == "+":
-        return add
-    if op == "*":
-        return mul
-    return other
+    return {"+": add, "*": mul, "-": sub, "/": div}.get(op, other)
 
 
-def _equality(op, lhs, rhs, pos):
+def _equality(op, lhs, rhs, pos, literal=None):
     negate = op == "!="
+    if literal is not None:
+        def equal_literal(x, env):
+            v = lhs(x, env)
+            return (type(v) is str and v == literal) != negate if v is not UNDEF else False
+        return equal_literal
 
     def equal(x, env):
         l, r = lhs(x, env), rhs(x, env)

@@ -233,6 +233,27 @@ def build_path(node, build):
     if chain is None or keep_singleton or keep_array or group is not None:
         return path
     start, keys = chain
+    if len(keys) == 1 and start is not None:
+        key = keys[0]
+
+        def member(x, env):
+            v = start(x, env)
+            if type(v) is dict:
+                r = v.get(key, UNDEF)
+                if not isinstance(r, JList):
+                    return r
+            return path(x, env)
+        return member
+    if len(keys) == 1:
+        key = keys[0]
+
+        def field(x, env):
+            if type(x) is dict:
+                r = x.get(key, UNDEF)
+                if not isinstance(r, JList):
+                    return r
+            return path(x, env)
+        return field
 
     def name_chain(x, env):
         # plain member access on objects, the common case; anything else takes the full path rules
@@ -296,6 +317,21 @@ def _build_step(step, first, last, build):
         value = build(step)
 
     def map_step(seq, env):
+        if len(seq) == 1:
+            # one input item, the usual case inside a mapping: no gathering needed
+            res = value(seq[0], env)
+            for stage in stages:
+                res = stage(res, env)
+            if res is UNDEF:
+                return UNDEF
+            if not isinstance(res, list):
+                return Seq((res,))
+            if isinstance(res, JList):
+                if res.cons:
+                    return Seq((res,))
+                if res.sequence:
+                    return Seq(res)
+            return res if last else Seq(res)
         gathered = []
         for item in seq:
             res = value(item, env)
