@@ -22,8 +22,12 @@ REDIS_URL = os.environ.get("CROSSDOCK_BENCH_REDIS_URL", "redis://127.0.0.1:6379/
 SINK = r"""
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import socket
 class H(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    def setup(self):
+        super().setup()  # no Nagle: headers and body go out at once, as a real server's do
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     def do_POST(self):
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
         body = b'{"ok":true}'

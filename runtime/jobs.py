@@ -9,7 +9,7 @@ import os
 import socket
 import time
 
-from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy import bindparam, exists, func, or_, select, update
 from sqlalchemy.orm import aliased
 
 from runtime.context import DatabaseLedger, StepContext
@@ -66,11 +66,31 @@ def run_claimed(rt, run_id: int) -> str:
     rt.events.publish("run.started", _event(row, "running"))
     outcome = execute(plan, run, ctx, rt.events, heartbeat)
     status = _store(rt, row, outcome)
+    if status == "lost-lease":
+        return status
     if outcome.status == "retry":
         rt.queue.enqueue_run(row.id, outcome.retry_in_s)
     else:
         rt.events.publish("run.finished", {**_event(row, status), "error": outcome.error})
     return status
+
+
+def _claim_statement():
+    """Built once, so SQLAlchemy's statement cache serves every claim (an alias per call defeated it)."""
+    earlier = aliased(Run)
+    return (update(Run).where(
+        Run.id == bindparam("run_id"), Run.status == RunStatus.QUEUED.value,
+        or_(Run.not_before.is_(None), Run.not_before <= bindparam("now")),
+        ~exists().where(earlier.workspace == Run.workspace, earlier.flow_id == Run.flow_id,
+                        earlier.sequence_key == Run.sequence_key, earlier.id < Run.id,
+                        earlier.status.in_([RunStatus.QUEUED.value, RunStatus.RUNNING.value])))
+        .values(status=RunStatus.RUNNING.value, worker=bindparam("worker"), attempt=Run.attempt + 1,
+                lease_until=bindparam("lease_until"), started_at=func.coalesce(Run.started_at, bindparam("now")))
+        .returning(Run.id, Run.workspace, Run.flow_id, Run.version, Run.business_key, Run.replay_of, Run.input,
+                   Run.checkpoint, Run.trigger_node, Run.start_node, Run.attempt))
+
+
+CLAIM = _claim_statement()
 
 
 def _claim(rt, run_id: int):
@@ -80,20 +100,9 @@ def _claim(rt, run_id: int):
     sequence key is still open; the reasons are read only when the claim did not happen."""
     now = utcnow()
     advance(RunStatus.QUEUED, RunStatus.RUNNING)
-    earlier = aliased(Run)
-    open_states = [RunStatus.QUEUED.value, RunStatus.RUNNING.value]
-    stmt = (update(Run).where(
-        Run.id == run_id, Run.status == RunStatus.QUEUED.value,
-        or_(Run.not_before.is_(None), Run.not_before <= now),
-        ~exists().where(earlier.workspace == Run.workspace, earlier.flow_id == Run.flow_id,
-                        earlier.sequence_key == Run.sequence_key, earlier.id < Run.id,
-                        earlier.status.in_(open_states)))
-        .values(status=RunStatus.RUNNING.value, worker=WORKER_ID, attempt=Run.attempt + 1,
-                lease_until=now + dt.timedelta(seconds=rt.settings.lease_s),
-                started_at=func.coalesce(Run.started_at, now))
-        .returning(*CLAIM_COLUMNS))
     with rt.engine.begin() as conn:
-        row = conn.execute(stmt).first()
+        row = conn.execute(CLAIM, {"run_id": run_id, "now": now, "worker": WORKER_ID,
+                                   "lease_until": now + dt.timedelta(seconds=rt.settings.lease_s)}).first()
     if row is not None:
         return row
     with rt.engine.connect() as conn:
@@ -110,17 +119,25 @@ def _claim(rt, run_id: int):
     return "waiting"
 
 
-CLAIM_COLUMNS = (Run.id, Run.workspace, Run.flow_id, Run.version, Run.business_key, Run.replay_of, Run.input,
-                 Run.checkpoint, Run.trigger_node, Run.start_node)
-
-
 def _store(rt, row: Run, outcome: Outcome) -> str:
     limit = rt.settings.step_payload_limit
     new = {"retry": RunStatus.QUEUED, "failed": RunStatus.FAILED, "succeeded": RunStatus.SUCCEEDED}[outcome.status]
     now = utcnow()
+    status = advance(RunStatus.RUNNING, new)
+    values = {"status": status.value, "lease_until": None}  # `worker` stays: who executed it
+    if status == RunStatus.QUEUED:
+        values.update(checkpoint=outcome.checkpoint, not_before=now + dt.timedelta(seconds=outcome.retry_in_s))
+    else:
+        values.update(checkpoint=None, finished_at=now, output=_fit(outcome.output, limit * 8)[0],
+                      error=outcome.error, not_before=None)
     with rt.engine.begin() as s:
-        current = s.scalar(select(Run.status).where(Run.id == row.id))
-        status = advance(current, new)
+        # fenced by the claim's attempt number: if our lease expired and another worker took the run
+        # over, nothing of this execution is stored (the other one's result counts)
+        fenced = s.execute(update(Run).where(Run.id == row.id, Run.status == RunStatus.RUNNING.value,
+                                             Run.attempt == row.attempt).values(**values)).rowcount
+        if not fenced:
+            s.rollback()
+            return "lost-lease"
         steps, payloads = [], []
         for st in outcome.steps:
             st = dict(st)
@@ -139,13 +156,6 @@ def _store(rt, row: Run, outcome: Outcome) -> str:
             s.execute(DeadLetter.__table__.insert(), [
                 {"workspace": row.workspace, "run_id": row.id, "flow_id": row.flow_id, "version": row.version,
                  "status": "open", "created_at": now, **dl} for dl in outcome.dead_letters])
-        values = {"status": status.value, "lease_until": None}  # `worker` stays: who executed it
-        if status == RunStatus.QUEUED:
-            values.update(checkpoint=outcome.checkpoint, not_before=now + dt.timedelta(seconds=outcome.retry_in_s))
-        else:
-            values.update(checkpoint=None, finished_at=now, output=_fit(outcome.output, limit * 8)[0],
-                          error=outcome.error, not_before=None)
-        s.execute(update(Run).where(Run.id == row.id).values(**values))
     return status.value
 
 
