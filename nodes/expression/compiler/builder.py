@@ -8,8 +8,9 @@ from __future__ import annotations
 from nodes.expression.compiler import operators
 from nodes.expression.compiler.library import (BUILTINS, UNSUPPORTED, Clock, build_builtin_call,
                                                now_iso)
-from nodes.expression.compiler.paths import (build_filter, build_group, build_path, build_sort,
-                                             descendants, wildcard)
+from nodes.expression.compiler.objects import build_group
+from nodes.expression.compiler.paths import build_path, descendants, wildcard
+from nodes.expression.compiler.selection import build_filter
 from nodes.expression.compiler.runtime import Frame, Lambda, TailCall, apply, is_function
 from nodes.expression.compiler.syntax import Unsupported
 from nodes.expression.compiler.values import UNDEF, Arr, JList, Seq, boolize, mangle

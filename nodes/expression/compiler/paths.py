@@ -1,161 +1,17 @@
-"""Closures for location paths: steps, predicates and filters, order-by, group-by, wildcards.
+"""Closures for location paths: steps, member chains, wildcards and descendants.
 
-Mirrors jsonata-python's evaluate_path / evaluate_step / evaluate_filter / evaluate_group_expression
-with the per-node dispatch resolved once at compile time.
+Mirrors jsonata-python's evaluate_path / evaluate_step with the per-node dispatch resolved once at
+compile time, plus a short road for the commonest path, a chain of members on objects (`a.b.c`).
 """
 from __future__ import annotations
 
-import functools
 
-from jsonata.jexception import JException
-
+from nodes.expression.compiler.objects import build_group
+from nodes.expression.compiler.selection import build_filter, build_sort
 from nodes.expression.compiler.syntax import Unsupported
-from nodes.expression.compiler.values import (UNDEF, Arr, JList, Seq, append, boolize, flatten,
-                                               is_number, is_seq, lookup, mangle)
-
-
-def build_filter(pred_node, build):
-    """A predicate `[...]` as a function of (value, env) -> Seq, like evaluate_filter."""
-    if pred_node.type == "number":
-        index = int(pred_node.value)
-
-        def by_index(v, env):
-            out = Seq()
-            if v is UNDEF:
-                return out
-            if not isinstance(v, list):
-                v = (v,)
-            i = index + len(v) if index < 0 else index
-            if 0 <= i < len(v):
-                item = v[i]
-                if isinstance(item, list):
-                    return item
-                out.append(item)
-            return out
-        return by_index
-
-    pred = build(pred_node)
-
-    def by_predicate(v, env):
-        out = Seq()
-        if v is UNDEF:
-            return out
-        if not isinstance(v, list):
-            v = (v,)
-        n = len(v)
-        for index, item in enumerate(v):
-            r = pred(item, env)
-            if is_number(r):
-                r = (r,)
-            if isinstance(r, (list, tuple)) and r and all(is_number(x) for x in r):
-                for ires in r:
-                    ii = int(ires)
-                    if ii < 0:
-                        ii += n
-                    if ii == index:
-                        out.append(item)
-            elif isinstance(r, list) and not r:
-                # an empty array of numbers selects nothing, as the reference's all() on [] does
-                continue
-            elif boolize(r):
-                out.append(item)
-        return out
-    return by_predicate
-
-
-def build_sort(node, build):
-    """`^(term, >term)`: a stable sort by the terms, errors as the reference comparator raises them."""
-    terms = [(build(t.expression), t.descending) for t in node.terms]
-    pos = node.position
-
-    def compare(a, b, env):
-        for term, descending in terms:
-            aa = term(a, env)
-            bb = term(b, env)
-            if aa is UNDEF:
-                if bb is UNDEF:
-                    continue
-                return 1
-            if bb is UNDEF:
-                return -1
-            na, nb = is_number(aa), is_number(bb)
-            if not (na or type(aa) is str) or not (nb or type(bb) is str):
-                raise JException("T2008", pos, aa, bb)
-            if na != nb:
-                raise JException("T2007", pos, aa, bb)
-            if aa == bb:
-                continue
-            comp = -1 if aa < bb else 1
-            return -comp if descending else comp
-        return 0
-
-    def sort(v, env):
-        if v is UNDEF:
-            return UNDEF
-        if len(v) <= 1:
-            return v
-        return Arr(sorted(v, key=functools.cmp_to_key(lambda a, b: compare(a, b, env))))
-    return sort
-
-
-def build_group(pairs, pos, build):
-    """An object constructor `{k: v}` (or group-by `path{k: v}`) applied to its input."""
-    built = [(build(k), build(v)) for k, v in pairs]
-    single = [(k, v, i) for i, (k, v) in enumerate(built)]
-    literal_keys = [k.value for k, _ in pairs if k.type == "string"]
-    constant = len(literal_keys) == len(pairs) and len(set(literal_keys)) == len(pairs)
-    fields = [(key, vf) for key, (_, vf) in zip(literal_keys, built)] if constant else None
-
-    def group(inp, env):
-        if fields is not None and not isinstance(inp, list):
-            # literal, distinct keys on one context item: the shape of nearly every mapping
-            result = {}
-            for key, vf in fields:
-                v = vf(inp, env)
-                if v is not UNDEF:
-                    result[key] = v
-            return result
-        if not isinstance(inp, list):
-            # the common case: one context item; values are evaluated against it
-            result = {}
-            owner = {}
-            for kf, vf, i in single:
-                key = kf(inp, env)
-                if key is UNDEF:
-                    continue
-                if type(key) is not str:
-                    raise JException("T1003", pos, key)
-                if key in owner:
-                    if owner[key] != i:
-                        raise JException("D1009", pos, key)
-                    continue
-                owner[key] = i
-                result[key] = vf
-            for key, vf in result.items():
-                result[key] = vf(inp, env)
-            return {k: v for k, v in result.items() if v is not UNDEF}
-        items = inp if inp else [UNDEF]
-        groups = {}
-        for item in items:
-            for kf, vf, i in single:
-                key = kf(item, env)
-                if key is UNDEF:
-                    continue
-                if type(key) is not str:
-                    raise JException("T1003", pos, key)
-                if key in groups:
-                    if groups[key][1] != i:
-                        raise JException("D1009", pos, key)
-                    groups[key][0] = append(groups[key][0], item)
-                else:
-                    groups[key] = [item, i]
-        result = {}
-        for key, (data, i) in groups.items():
-            r = built[i][1](data, env)
-            if r is not UNDEF:
-                result[key] = r
-        return result
-    return group
+from nodes.expression.compiler.tuples import build_tuple_path
+from nodes.expression.compiler.values import (UNDEF, Arr, JList, Seq, append, flatten, is_seq,
+                                               lookup, mangle)
 
 
 def wildcard(v, env=None):
@@ -197,8 +53,10 @@ def _descend(v, out):
 def build_path(node, build):
     """A location path: each step maps over the previous step's sequence, flattening as it goes."""
     steps = node.steps
-    if node.tuple or any(s.tuple or s.focus or s.index or s.ancestor for s in steps):
-        raise Unsupported("focus and index binding (@, #)")
+    if node.tuple or any(s.ancestor for s in steps):
+        raise Unsupported("the parent operator %")
+    if any(s.tuple for s in steps):
+        return build_tuple_path(node, build, _build_step)
     first_is_variable = steps[0].type == "variable"
     last = len(steps) - 1
     compiled = [_build_step(step, i == 0, i == last, build) for i, step in enumerate(steps)]
