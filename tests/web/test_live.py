@@ -1,0 +1,215 @@
+"""Live events reach Socket.IO clients of the run's workspace, in order, and no one else. On the
+services backend the web server and the worker are separate processes (`run.py web`, `run.py worker`)
+and events travel through Redis; on the embedded backend they go in-process."""
+from __future__ import annotations
+
+import os
+import pathlib
+import socket
+import subprocess
+import sys
+import threading
+import uuid
+
+import pytest
+import redis
+import requests
+import socketio
+from sqlalchemy import select
+
+from support import wait_for
+from support.flowdocs import http_sink, order
+
+from runtime import events
+from runtime.models import Run
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+class Crossdock:
+    def __init__(self, url: str, rt, worker: subprocess.Popen | None = None):
+        self.url, self.rt, self.worker = url, rt, worker
+
+    def api(self, method: str, path: str, workspace: str, **kw):
+        return requests.request(method, self.url + path, headers={"X-Crossdock-Workspace": workspace}, timeout=30,
+                                **kw)
+
+
+@pytest.fixture
+def crossdock(backend, settings, tmp_path, request):
+    if backend == "embedded":
+        yield from _in_process(request.getfixturevalue("rt"))
+    else:
+        yield from _processes(settings, tmp_path)
+
+
+def _in_process(rt):
+    from werkzeug.serving import make_server
+
+    from web.app import create_app
+
+    server = make_server("127.0.0.1", 0, create_app(rt), threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield Crossdock(f"http://127.0.0.1:{server.server_port}", rt)
+    server.shutdown()
+
+
+def _processes(settings, tmp_path):
+    """`run.py web` and `run.py worker` on the test's PostgreSQL schema, Redis and queue."""
+    from runtime.core import Runtime
+
+    rt = Runtime(settings)  # migrates the schema before the processes start; executes nothing itself
+    port = _free_port()
+    env = {**os.environ, "CROSSDOCK_DATABASE_URL": settings.database_url,
+           "CROSSDOCK_DATABASE_SCHEMA": settings.database_schema, "CROSSDOCK_REDIS_URL": settings.redis_url,
+           "CROSSDOCK_QUEUE": settings.queue_name, "CROSSDOCK_HOST": "127.0.0.1", "CROSSDOCK_PORT": str(port),
+           "CROSSDOCK_DATA_DIR": str(tmp_path / "data"), "PYTHONUNBUFFERED": "1"}
+    procs = {name: subprocess.Popen([sys.executable, "run.py", name], cwd=ROOT, env=env,
+                                    stdout=open(tmp_path / f"{name}.log", "wb"), stderr=subprocess.STDOUT)
+             for name in ("web", "worker")}
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(lambda: _answers(url) or _exited(procs), timeout=60)
+        assert not _exited(procs), _logs(tmp_path)
+        yield Crossdock(url, rt, procs["worker"])
+    finally:
+        for p in procs.values():
+            p.terminate()
+        for p in procs.values():
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        print(_logs(tmp_path))
+        rt.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _answers(url: str) -> bool:
+    try:
+        return requests.get(url + "/api/v1/node-types", timeout=2).status_code == 200
+    except requests.ConnectionError:
+        return False
+
+
+def _exited(procs) -> bool:
+    return any(p.poll() is not None for p in procs.values())
+
+
+def _logs(tmp_path) -> str:
+    return "\n".join(f"--- {f.name}\n{f.read_text(errors='replace')[-3000:]}" for f in tmp_path.glob("*.log"))
+
+
+class Listener:
+    """A python-socketio client recording every event it receives."""
+
+    def __init__(self, url: str, **auth):
+        self.seen: list[tuple[str, dict]] = []
+        self.client = socketio.Client(reconnection=False)
+        self.client.on("*", lambda event, data: self.seen.append((event, data)))
+        self.client.connect(url, auth=auth, wait_timeout=10)
+
+    @staticmethod
+    def close(*listeners: "Listener") -> None:
+        """Disconnect side by side: websocket-client waits up to 3 s for each close handshake."""
+        threads = [threading.Thread(target=x.client.disconnect) for x in listeners]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+
+    def of_run(self, run_id: int) -> list[tuple[str, str | None]]:
+        return [(e, d.get("node_id")) for e, d in self.seen if d.get("run_id") == run_id]
+
+
+def relay_ready(cd: Crossdock) -> None:
+    """Redis pub/sub keeps nothing: wait until the web server listens on the channel before publishing."""
+    if cd.rt.settings.redis_url:
+        r = redis.Redis.from_url(cd.rt.settings.redis_url)
+        wait_for(lambda: r.pubsub_numsub(events.channel(cd.rt.settings))[0][1] >= 1)
+
+
+def deploy_and_post(cd: Crossdock, workspace: str, url: str, number: str) -> int:
+    assert cd.api("POST", "/api/v1/flows", workspace, json=http_sink("f-live", url)).status_code == 201
+    assert cd.api("POST", "/api/v1/flows/f-live/deploy", workspace).status_code == 201
+    r = cd.api("POST", f"/hooks/{workspace}/orders", workspace, json=order(number))
+    assert r.status_code == 202, r.text
+    return r.json()["run_id"]
+
+
+EXPECTED = [("run.queued", None), ("run.started", None),
+            *[x for n in ("hook", "map", "sink") for x in (("step.started", n), ("step.succeeded", n))],
+            ("run.finished", None)]
+
+
+def test_clients_receive_their_workspace_events_in_order(crossdock, workspace, http_target):
+    other = f"ws{uuid.uuid4().hex[:10]}"
+    crossdock.rt.ensure_workspace(workspace)
+    crossdock.rt.ensure_workspace(other)
+    mine = Listener(crossdock.url, workspace=workspace)
+    flow_only = Listener(crossdock.url, workspace=workspace, flow_id="f-live")
+    elsewhere = Listener(crossdock.url, workspace=other)
+    relay_ready(crossdock)
+    try:
+        run_id = deploy_and_post(crossdock, workspace, http_target.url, "L-1")
+        wait_for(lambda: ("run.finished", None) in mine.of_run(run_id), timeout=30)
+        assert mine.of_run(run_id) == EXPECTED
+        wait_for(lambda: ("run.finished", None) in flow_only.of_run(run_id))
+        assert flow_only.of_run(run_id) == EXPECTED
+        assert {d["workspace"] for _, d in mine.seen} == {workspace}
+        if crossdock.worker is not None:  # executed by the separate worker process, not by the web server
+            with crossdock.rt.sessions() as s:
+                worker = s.scalar(select(Run.worker).where(Run.id == run_id))
+            assert worker.endswith(f":{crossdock.worker.pid}")
+        # the other workspace's client hears its own run, and heard nothing of the first one before it
+        theirs = deploy_and_post(crossdock, other, http_target.url, "L-2")
+        wait_for(lambda: ("run.finished", None) in elsewhere.of_run(theirs), timeout=30)
+        assert {d["run_id"] for _, d in elsewhere.seen} == {theirs}
+        assert elsewhere.of_run(theirs) == EXPECTED
+        assert theirs not in {d["run_id"] for _, d in mine.seen}
+    finally:
+        Listener.close(mine, flow_only, elsewhere)
+
+
+@pytest.fixture
+def embedded(tmp_path):
+    """Room handling is the same on both backends: one in-process Crossdock is enough for it."""
+    from runtime.core import Runtime
+    from runtime.settings import Settings
+
+    rt = Runtime(Settings(data_dir=str(tmp_path / "data"), load_samples=False))
+    rt.start_workers()
+    yield from _in_process(rt)
+    rt.close()
+
+
+def test_join_and_leave_flow_rooms(embedded, http_target):
+    narrow = Listener(embedded.url, workspace="default", flow_id="another-flow")
+    wide = Listener(embedded.url, workspace="default")
+    try:
+        first = deploy_and_post(embedded, "default", http_target.url, "J-1")
+        # events leave the server in one sequence: once `wide` has the last one, `narrow` was passed over
+        wait_for(lambda: ("run.finished", None) in wide.of_run(first))
+        assert narrow.client.call("join", {"flow_id": "f-live"}, timeout=10) == {"joined": "flow:default:f-live"}
+        second = embedded.api("POST", "/hooks/default/orders", "default", json=order("J-2")).json()["run_id"]
+        wait_for(lambda: ("run.finished", None) in narrow.of_run(second))
+        assert narrow.of_run(second) == EXPECTED and narrow.of_run(first) == []
+        assert narrow.client.call("leave", {"flow_id": "f-live"}, timeout=10) == {"left": "flow:default:f-live"}
+        assert narrow.client.call("leave", {}, timeout=10) == {"left": "ws:default"}
+    finally:
+        Listener.close(narrow, wide)
+
+
+def test_a_client_naming_no_known_workspace_is_refused(embedded):
+    client = socketio.Client(reconnection=False)
+    for auth in ({"workspace": "no-such-workspace"}, {}):
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            client.connect(embedded.url, auth=auth, transports=["polling"], wait_timeout=10)
+    client.connect(embedded.url + "?workspace=default", transports=["polling"], wait_timeout=10)
+    assert client.connected
+    client.disconnect()
