@@ -65,9 +65,12 @@ def test_older_type_version_registered_beside_the_current_one(flow, specs):
 
 @pytest.mark.parametrize("end", ["source", "target"])
 def test_dangling_edge(flow, specs, end):
+    other = "target" if end == "source" else "source"
+    existing = flow["edges"][1][other]
     flow["edges"][1][end] = "ghost"
     problems = validate(flow, specs)
-    assert ("dangling_edge", None, "e2", end, ERROR) in summary(problems)
+    # the problem names the node the loose edge still hangs on, so the canvas can mark it
+    assert ("dangling_edge", existing, "e2", end, ERROR) in summary(problems)
     assert "ghost" in problems[0].message
 
 
