@@ -82,11 +82,13 @@ def compile(doc: dict, workspace: str, flow_id: str, version: int, default_retry
         try:
             module = catalog.get(n["type"], n.get("type_version", 1))
             config = catalog.load_config(module.SPEC, n.get("config"))
-        except Exception as err:  # KeyError for unknown types, ValidationError for bad config
+            prepare = getattr(module, "prepare", None)
+            prepared = prepare(config, _PrepareEnv(params)) if prepare else config
+        except Exception as err:  # KeyError for unknown types, ValidationError for bad config, NodeError from prepare
             raise PlanError(f"node {n['id']}: {err}") from None
-        prepare = getattr(module, "prepare", None)
-        prepared = prepare(config, _PrepareEnv(params)) if prepare else config
-        retry = {**flow_retry, **(config.get("retry") or {})} if isinstance(config, dict) else flow_retry
+        # what the node itself says (its schema's filled-in defaults must not shadow the flow's settings)
+        own = (n.get("config") or {}).get("retry")
+        retry = {**flow_retry, **(own if isinstance(own, dict) else {})}
         nodes[n["id"]] = PlannedNode(
             id=n["id"], type=n["type"], module=module, prepared=prepared,
             retry=RetryPolicy(int(retry.get("max_attempts", 3)), float(retry.get("backoff_s", 1.0))),
