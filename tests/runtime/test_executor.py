@@ -1,0 +1,222 @@
+"""Executing one run of a plan with scripted nodes: fan-out, several emits, the error port, dead letters,
+crashing nodes, retries deferred into a checkpoint and resumed, filters, and the events of each step."""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from nodes.base import TECHNICAL, NodeError
+from runtime.executor import execute
+from runtime.plan import Plan, PlannedNode, RetryPolicy, compile
+
+
+class Ctx:
+    """The step context the executor hands to nodes; records which (node, attempt) each call saw."""
+
+    workspace, flow_id, flow_version, run_id, params = "ws", "f", 1, "7", {}
+
+    def __init__(self):
+        self.node_id, self.attempt, self.calls = "", 1, []
+
+    def at(self, node_id, attempt):
+        self.node_id, self.attempt = node_id, attempt
+        self.calls.append((node_id, attempt))
+        return self
+
+
+class Events:
+    def __init__(self):
+        self.seen = []
+
+    def publish(self, event, data):
+        self.seen.append((event, data))
+
+
+def module(run, trigger=False):
+    return SimpleNamespace(SPEC=SimpleNamespace(trigger=trigger), run=run)
+
+
+def passing(message, ctx):
+    yield "out", message
+
+
+def make_plan(nodes: dict, wires: dict, retry=RetryPolicy(3, 0.5)) -> Plan:
+    """nodes: id -> run function (the first is the trigger); wires: (id, port) -> [target ids]."""
+    planned = {}
+    for i, (node_id, run) in enumerate(nodes.items()):
+        planned[node_id] = PlannedNode(
+            id=node_id, type=f"test.{node_id}", module=module(lambda _p, m, c, run=run: run(m, c), trigger=i == 0),
+            prepared=None, retry=retry, error_wired=bool(wires.get((node_id, "error"))))
+    return Plan("ws", "f", 1, {}, {}, planned, {k: [(t, "in") for t in v] for k, v in wires.items()})
+
+
+def run_row(message=None, **extra):
+    return {"id": 7, "input": message, "checkpoint": None, "trigger_node": None, "start_node": None, **extra}
+
+
+def test_a_message_fans_out_to_every_wired_target():
+    got = []
+    plan = make_plan({"src": passing, "a": lambda m, c: got.append(("a", m)) or passing(m, c),
+                      "b": lambda m, c: got.append(("b", m)) or passing(m, c)},
+                     {("src", "out"): ["a", "b"]})
+    out = execute(plan, run_row({"n": 1}), Ctx())
+    assert out.status == "succeeded"
+    assert got == [("a", {"n": 1}), ("b", {"n": 1})]
+    assert [s["node_id"] for s in out.steps] == ["src", "a", "b"]
+    assert [s["seq"] for s in out.steps] == [1, 2, 3]
+    assert out.output == [{"n": 1}, {"n": 1}]  # both ends of the flow
+
+
+def test_several_emits_each_travel_on():
+    def split(message, ctx):
+        for item in message["items"]:
+            yield "out", item
+        yield "count", len(message["items"])
+
+    plan = make_plan({"split": split, "each": lambda m, c: passing({"seen": m}, c)}, {("split", "out"): ["each"]})
+    out = execute(plan, run_row({"items": [1, 2, 3]}), Ctx())
+    first = out.steps[0]
+    assert first["port"] == "out,count" and first["output"] == [1, 2, 3, 3]
+    assert [s["input"] for s in out.steps[1:]] == [1, 2, 3]
+    assert out.output == [3, {"seen": 1}, {"seen": 2}, {"seen": 3}]  # unwired `count` is a sink too
+
+
+def unknown_sku(message, ctx):
+    raise NodeError("unknown_sku", "SKU-9 is not an item", field="lines[0].sku", details={"sku": "SKU-9"})
+    yield  # a generator, like real nodes
+
+
+def test_a_node_error_goes_to_the_wired_error_port():
+    handled = []
+    plan = make_plan({"src": passing, "erp": unknown_sku, "fix": lambda m, c: handled.append(m) or passing(m, c)},
+                     {("src", "out"): ["erp"], ("erp", "error"): ["fix"]})
+    out = execute(plan, run_row({"sku": "SKU-9"}), Ctx())
+    assert out.status == "succeeded" and out.dead_letters == [] and out.error is None
+    failed = out.steps[1]
+    assert failed["status"] == "failed" and failed["port"] == "error"
+    assert failed["error"] == {"code": "unknown_sku", "message": "SKU-9 is not an item", "class": "business",
+                               "retryable": False, "field": "lines[0].sku", "details": {"sku": "SKU-9"}}
+    assert handled == [{"error": failed["error"], "node": "erp", "input": {"sku": "SKU-9"}}]
+    assert out.steps[2]["status"] == "succeeded"
+
+
+def test_an_unwired_error_is_a_dead_letter_and_fails_the_run():
+    plan = make_plan({"src": passing, "erp": unknown_sku}, {("src", "out"): ["erp"]})
+    out = execute(plan, run_row({"sku": "SKU-9"}), Ctx())
+    assert out.status == "failed"
+    assert out.error["node"] == "erp" and out.error["code"] == "unknown_sku"
+    assert out.dead_letters == [{"node_id": "erp", "error_class": "business", "code": "unknown_sku",
+                                 "message": "SKU-9 is not an item", "payload": {"sku": "SKU-9"}}]
+    assert out.steps[1].get("port") is None
+
+
+def test_an_unexpected_exception_becomes_node_crashed_and_never_escapes():
+    def buggy(message, ctx):
+        return iter([("out", 1 / 0)])
+
+    plan = make_plan({"src": passing, "bug": buggy}, {("src", "out"): ["bug"]})
+    out = execute(plan, run_row({}), Ctx())
+    assert out.status == "failed"
+    error = out.steps[1]["error"]
+    assert error["code"] == "node_crashed" and error["class"] == TECHNICAL
+    assert error["message"] == "ZeroDivisionError: division by zero"
+    assert out.dead_letters[0]["code"] == "node_crashed"
+
+
+def test_a_crash_midway_through_a_generator_keeps_nothing_of_its_emits():
+    def half(message, ctx):
+        yield "out", "first"
+        raise KeyError("lines")
+
+    got = []
+    plan = make_plan({"src": half, "next": lambda m, c: got.append(m) or passing(m, c)}, {("src", "out"): ["next"]})
+    out = execute(plan, run_row(), Ctx())
+    assert out.status == "failed" and got == []
+    assert out.steps[0]["error"]["message"] == "KeyError: 'lines'"
+
+
+def flaky(failures: int, retry_after_s=None):
+    calls = {"n": 0}
+
+    def run(message, ctx):
+        calls["n"] += 1
+        if calls["n"] <= failures:
+            raise NodeError("http_5xx", "503 from ERP", error_class=TECHNICAL, retryable=True,
+                            retry_after_s=retry_after_s)
+        yield "out", {"posted": message}
+
+    return run
+
+
+def test_a_retryable_failure_defers_into_a_checkpoint_that_resumes_only_that_item():
+    ctx = Ctx()
+    plan = make_plan({"src": passing, "wms": passing, "erp": flaky(1)}, {("src", "out"): ["wms", "erp"]})
+    first = execute(plan, run_row({"n": 1}), ctx)
+    assert first.status == "retry" and first.retry_in_s == 0.5
+    assert first.steps[2]["error"]["retry_in_s"] == 0.5
+    assert first.checkpoint == {"pending": [{"node": "erp", "message": {"n": 1}, "attempt": 2}], "seq": 3,
+                                "sinks": [{"n": 1}], "failed": False, "error": None}
+    ctx.calls.clear()
+    resumed = execute(plan, run_row({"n": 1}, checkpoint=first.checkpoint), ctx)
+    assert ctx.calls == [("erp", 2)]  # neither the trigger nor the wms branch runs again
+    assert resumed.status == "succeeded"
+    assert [(s["seq"], s["node_id"], s["attempt"]) for s in resumed.steps] == [(4, "erp", 2)]
+    assert resumed.output == [{"n": 1}, {"posted": {"n": 1}}]  # the earlier sink is kept
+
+
+def test_retry_after_lengthens_the_delay_and_exhausted_retries_dead_letter():
+    plan = make_plan({"src": passing, "erp": flaky(5, retry_after_s=7)}, {("src", "out"): ["erp"]},
+                     retry=RetryPolicy(2, 0.5))
+    first = execute(plan, run_row({"n": 1}), Ctx())
+    assert first.retry_in_s == 7
+    last = execute(plan, run_row({"n": 1}, checkpoint=first.checkpoint), Ctx())
+    assert last.status == "failed" and last.dead_letters[0]["code"] == "http_5xx"
+    assert "retry_in_s" not in last.steps[0]["error"]
+
+
+def test_a_branch_that_failed_before_the_retry_still_fails_the_run():
+    plan = make_plan({"src": passing, "bad": unknown_sku, "erp": flaky(1)}, {("src", "out"): ["bad", "erp"]})
+    first = execute(plan, run_row({"n": 1}), Ctx())
+    assert first.status == "retry" and first.checkpoint["failed"] is True
+    resumed = execute(plan, run_row({"n": 1}, checkpoint=first.checkpoint), Ctx())
+    assert resumed.status == "failed" and resumed.error["code"] == "unknown_sku"
+    assert resumed.dead_letters == []  # stored with the first execution already
+
+
+def test_a_filter_drops_what_does_not_match():
+    doc = {"schema": "crossdock.flow/1", "id": "f", "name": "f",
+           "nodes": [{"id": "start", "type": "event.manual"},
+                     {"id": "open", "type": "branch.filter", "config": {"when": "status = 'open'"}},
+                     {"id": "map", "type": "transform.map", "config": {"expression": "{'ref': ref}"}}],
+           "edges": [{"id": "e1", "source": "start", "source_port": "out", "target": "open", "target_port": "in"},
+                     {"id": "e2", "source": "open", "source_port": "out", "target": "map", "target_port": "in"}]}
+    plan = compile(doc, "ws", "f", 1, {"max_attempts": 3, "backoff_s": 1.0})
+    dropped = execute(plan, run_row({"status": "closed", "ref": "A"}), Ctx())
+    assert dropped.status == "succeeded" and dropped.output is None
+    assert [s["node_id"] for s in dropped.steps] == ["start", "open"]
+    assert dropped.steps[1]["port"] is None and dropped.steps[1]["output"] is None
+    kept = execute(plan, run_row({"status": "open", "ref": "B"}), Ctx())
+    assert kept.output == {"ref": "B"} and [s["node_id"] for s in kept.steps] == ["start", "open", "map"]
+
+
+def test_steps_publish_started_then_their_outcome_in_order():
+    events, beats = Events(), []
+    plan = make_plan({"src": passing, "erp": unknown_sku}, {("src", "out"): ["erp"]})
+    execute(plan, run_row({}), Ctx(), events, heartbeat=lambda: beats.append(1))
+    assert [(e, d["node_id"], d["seq"]) for e, d in events.seen] == [
+        ("step.started", "src", 1), ("step.succeeded", "src", 1), ("step.started", "erp", 2), ("step.failed", "erp", 2)]
+    assert all(d["workspace"] == "ws" and d["flow_id"] == "f" and d["run_id"] == 7 for _, d in events.seen)
+    assert events.seen[1][1]["port"] == "out" and events.seen[3][1]["error"]["code"] == "unknown_sku"
+    assert len(beats) == 2
+
+
+def test_the_run_starts_at_its_start_node_or_trigger_node():
+    plan = make_plan({"a": passing, "b": passing, "c": passing}, {("a", "out"): ["b"], ("b", "out"): ["c"]})
+    assert [s["node_id"] for s in execute(plan, run_row(1), Ctx()).steps] == ["a", "b", "c"]
+    assert [s["node_id"] for s in execute(plan, run_row(1, trigger_node="b"), Ctx()).steps] == ["b", "c"]
+    assert [s["node_id"] for s in execute(plan, run_row(1, trigger_node="a", start_node="c"), Ctx()).steps] == ["c"]
+
+
+def test_a_message_for_a_node_not_in_the_plan_stops_there():
+    plan = make_plan({"a": passing}, {("a", "out"): ["gone"]})
+    out = execute(plan, run_row(1), Ctx())
+    assert out.status == "succeeded" and [s["node_id"] for s in out.steps] == ["a"] and out.output is None
