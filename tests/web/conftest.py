@@ -20,7 +20,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 
 
 @pytest.fixture(scope="session")
-def browser():
+def chromium():
     executable = shutil.which("chromium")
     assert executable, "Debian's chromium is needed for the browser tests (apt-get install chromium)"
     with sync_playwright() as p:
@@ -38,8 +38,8 @@ def out_dir(request) -> Path:
 
 
 @pytest.fixture
-def page(browser, out_dir):
-    context = browser.new_context(viewport={"width": 1440, "height": 900})
+def page(chromium, out_dir):
+    context = chromium.new_context(viewport={"width": 1440, "height": 900})
     pg = context.new_page()
     pg.set_default_timeout(10_000)
     errors: list[str] = []
@@ -54,7 +54,7 @@ def page(browser, out_dir):
 
 
 @pytest.fixture
-def base_url(request) -> str:
+def canvas_url(request) -> str:
     """The embedded Crossdock the lead's tests/conftest.py starts (API, worker, sandbox systems)."""
     return request.getfixturevalue("live_server").rstrip("/")
 
@@ -78,8 +78,8 @@ class Api:
 
 
 @pytest.fixture
-def api(base_url) -> Api:
-    return Api(base_url)
+def canvas_api(canvas_url) -> Api:
+    return Api(canvas_url)
 
 
 class Canvas:
@@ -127,5 +127,5 @@ class Canvas:
 
 
 @pytest.fixture
-def canvas(page, base_url, out_dir) -> Canvas:
-    return Canvas(page, base_url, out_dir)
+def canvas(page, canvas_url, out_dir) -> Canvas:
+    return Canvas(page, canvas_url, out_dir)

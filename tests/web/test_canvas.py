@@ -10,9 +10,9 @@ ORDER = {"order": {"number": "SO-1001", "lines": [{"sku": "A-1", "qty": 3, "pric
 MAPPING = "{ 'number': order.number, 'total': $sum(order.lines.(qty * price)) }"
 
 
-def test_build_save_deploy_and_run_a_flow_from_the_palette(canvas, page, base_url):
+def test_build_save_deploy_and_run_a_flow_from_the_palette(canvas, page, canvas_url):
     name = f"Order release {time.time_ns()}"
-    page.goto(base_url + "/")
+    page.goto(canvas_url + "/")
     page.fill("[data-testid=new-flow-name]", name)
     page.click("[data-testid=create-flow]")
     canvas.wait_ready()

@@ -39,10 +39,22 @@ async function call<T>(method: string, path: string, body?: unknown, headers: Re
   return payload as T;
 }
 
+// A flow requested while the app script starts, handed to the first getFlow for it (saves a round trip on open).
+const prefetched = new Map<string, Promise<FlowRecord>>();
+
 export const api = {
+  prefetchFlow: (id: string) => {
+    const p = call<FlowRecord>("GET", `/flows/${encodeURIComponent(id)}`);
+    p.catch(() => undefined);
+    prefetched.set(id, p);
+  },
   nodeTypes: () => call<{ node_types: NodeType[] }>("GET", "/node-types").then((r) => r.node_types),
   listFlows: () => call<{ flows: FlowSummary[] }>("GET", "/flows").then((r) => r.flows),
-  getFlow: (id: string) => call<FlowRecord>("GET", `/flows/${encodeURIComponent(id)}`),
+  getFlow: (id: string) => {
+    const early = prefetched.get(id);
+    prefetched.delete(id);
+    return early || call<FlowRecord>("GET", `/flows/${encodeURIComponent(id)}`);
+  },
   createFlow: (doc: FlowDoc) => call<FlowRecord>("POST", "/flows", doc),
   saveFlow: (doc: FlowDoc, revision: number | null) =>
     call<FlowRecord>("PUT", `/flows/${encodeURIComponent(doc.id)}`, doc, revision === null ? {} : { "If-Match": `"${revision}"` }),

@@ -36,6 +36,9 @@ function App() {
   return r.page === "editor" ? <Editor key={r.id} flowId={r.id} nodeTypes={types} navigate={navigate} /> : <FlowList navigate={navigate} />;
 }
 
+const first = route(location.pathname);
+if (first.page === "editor") api.prefetchFlow(first.id);
+
 createRoot(document.getElementById("root")!).render(
   <StrictMode>
     <App />

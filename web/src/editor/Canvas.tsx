@@ -3,8 +3,10 @@ import { useCallback, useMemo, useRef, useState, type DragEvent } from "react";
 import {
   Background,
   BackgroundVariant,
+  ControlButton,
   Controls,
   MiniMap,
+  Position,
   ReactFlow,
   type Connection,
   type Edge,
@@ -47,6 +49,60 @@ const CATEGORY_COLOR: Record<string, string> = {
   unknown: "#9ca3af",
 };
 
+// Flows larger than this open at a readable zoom on their top-left corner instead of fitting everything,
+// so only the nodes in view are drawn (a 1,000-node flow fitted whole would draw every node at once).
+const LARGE_FLOW = 150;
+const NODE_WIDTH = 200;
+
+/** Size and handle positions of a node not drawn yet, from the node CSS; replaced by measurement once drawn. */
+function estimate(n: FlowNode, spec: NodeType | undefined) {
+  const outputs = outputPorts(spec, n.config);
+  const labelled = outputs.length > 1;
+  const top = 48 + (Object.keys(n.config || {}).length ? 17 : 0) + (n.notes ? 24 : 0);
+  const height = top + (labelled ? 10 + outputs.length * 17 : 8);
+  const handles = [
+    ...(spec?.inputs || []).map((p, i) => ({ id: p.name, type: "target" as const, position: Position.Left, x: -5, y: 17 + i * 16, width: 10, height: 10 })),
+    ...outputs.map((p, i) => ({
+      id: p.name,
+      type: "source" as const,
+      position: Position.Right,
+      x: NODE_WIDTH - 5,
+      y: labelled ? top + 4 + i * 17 + 3 : 17,
+      width: 10,
+      height: 10,
+    })),
+  ];
+  return { initialWidth: NODE_WIDTH, initialHeight: height, handles };
+}
+
+/**
+ * Fits the whole document into view from its positions and known or estimated sizes. React Flow's own
+ * fitView waits until every node has been measured, which never happens for nodes out of view.
+ */
+export function fitDocument(rf: ReactFlowInstance<CanvasNode, Edge>, doc: FlowDoc, duration = 200) {
+  if (!doc.nodes.length) return;
+  let [x0, y0, x1, y1] = [Infinity, Infinity, -Infinity, -Infinity];
+  for (const n of doc.nodes) {
+    const m = rf.getInternalNode(n.id)?.measured;
+    const w = m?.width || NODE_WIDTH;
+    const h = m?.height || 90;
+    x0 = Math.min(x0, n.position.x);
+    y0 = Math.min(y0, n.position.y);
+    x1 = Math.max(x1, n.position.x + w);
+    y1 = Math.max(y1, n.position.y + h);
+  }
+  const pad = 40;
+  rf.fitBounds({ x: x0 - pad, y: y0 - pad, width: x1 - x0 + 2 * pad, height: y1 - y0 + 2 * pad }, { padding: 0.05, duration });
+}
+
+/** The viewport a large flow opens with: its top-left corner at a readable zoom. */
+function cornerViewport(doc: FlowDoc) {
+  const zoom = 0.8;
+  const minX = Math.min(...doc.nodes.map((n) => n.position.x));
+  const minY = Math.min(...doc.nodes.map((n) => n.position.y));
+  return { x: Math.round(40 - minX * zoom), y: Math.round(40 - minY * zoom), zoom };
+}
+
 interface Cached<T, R> {
   src: T;
   key: string;
@@ -63,7 +119,8 @@ export function Canvas(props: Props) {
   const rfRef = useRef<ReactFlowInstance<CanvasNode, Edge> | null>(null);
   const readyFired = useRef(false);
   // Fit once when opening a flow that has nodes and no saved viewport; never re-fit while the user builds.
-  const initialFit = useRef(doc.nodes.length > 0 && !doc.viewport);
+  const initialFit = useRef(doc.nodes.length > 0 && doc.nodes.length <= LARGE_FLOW && !doc.viewport);
+  const initialViewport = useRef(doc.viewport || (doc.nodes.length > LARGE_FLOW ? cornerViewport(doc) : undefined));
 
   // Rebuild only the React Flow nodes whose document node or decorations changed, so 1,000 nodes stay cheap.
   const nodes = useMemo(() => {
@@ -91,6 +148,7 @@ export function Canvas(props: Props) {
       const data: NodeData = { node: n, spec, problems, step, unwired };
       const rf: CanvasNode = { id: n.id, type: rendererFor(spec), position: n.position, data, selected: sel };
       if (m) rf.measured = m;
+      else Object.assign(rf, estimate(n, spec));
       next.set(n.id, { src: n, key, out: rf });
       return rf;
     });
@@ -129,6 +187,12 @@ export function Canvas(props: Props) {
     return out;
   }, [doc.edges, selection.edges, problemsByEdge]);
 
+  const fireReady = useCallback(() => {
+    if (readyFired.current) return;
+    readyFired.current = true;
+    requestAnimationFrame(() => props.onReady());
+  }, [props]);
+
   const onNodesChange = useCallback(
     (changes: NodeChange<CanvasNode>[]) => {
       const moves = new Map<string, { x: number; y: number }>();
@@ -157,14 +221,11 @@ export function Canvas(props: Props) {
       }
       if (sized) {
         setMeasureTick((t) => t + 1);
-        if (!readyFired.current && measured.current.size >= doc.nodes.length) {
-          readyFired.current = true;
-          requestAnimationFrame(() => props.onReady());
-        }
+        fireReady();
       }
       if (selectNodes) onSelect({ nodes: selectNodes, edges: selection.edges });
     },
-    [apply, onSelect, selection, doc.nodes.length, props],
+    [apply, onSelect, selection, fireReady],
   );
 
   const onEdgesChange = useCallback(
@@ -238,16 +299,17 @@ export function Canvas(props: Props) {
         onInit={(rf) => {
           rfRef.current = rf;
           props.onInit(rf);
-          if (doc.nodes.length === 0 && !readyFired.current) {
-            readyFired.current = true;
-            props.onReady();
-          }
+          // nothing drawn (an empty flow, or no node in view) means nothing to measure
+          requestAnimationFrame(() => {
+            if (!document.querySelector(".react-flow__node")) fireReady();
+          });
         }}
         deleteKeyCode={null}
         selectionKeyCode="Shift"
         multiSelectionKeyCode={["Meta", "Control", "Shift"]}
         fitView={initialFit.current}
-        defaultViewport={doc.viewport}
+        defaultViewport={initialViewport.current}
+        onlyRenderVisibleElements
         fitViewOptions={{ padding: 0.15, maxZoom: 1.1 }}
         minZoom={0.05}
         maxZoom={2}
@@ -258,7 +320,13 @@ export function Canvas(props: Props) {
         elevateNodesOnSelect={false}
       >
         <Background variant={BackgroundVariant.Dots} gap={16} size={1} color="#cbd5e1" />
-        <Controls showInteractive={false} position="bottom-left" />
+        <Controls showInteractive={false} showFitView={false} position="bottom-left">
+          <ControlButton onClick={() => rfRef.current && fitDocument(rfRef.current, doc)} title="Fit view" aria-label="Fit view" data-testid="fit-view">
+            <svg viewBox="0 0 16 16" width="12" height="12" fill="none" stroke="currentColor" strokeWidth="1.8">
+              <path d="M1.5 5.5v-4h4M10.5 1.5h4v4M14.5 10.5v4h-4M5.5 14.5h-4v-4" />
+            </svg>
+          </ControlButton>
+        </Controls>
         <MiniMap pannable zoomable nodeColor={nodeColor} nodeStrokeWidth={0} position="bottom-right" ariaLabel="Minimap" />
       </ReactFlow>
     </div>

@@ -3,7 +3,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { ReactFlowProvider, type Edge, type ReactFlowInstance } from "@xyflow/react";
 import { api, ApiError } from "../api";
 import type { FlowDoc, NodeType, Problem, Run, Step } from "../types";
-import { Canvas, type Selection } from "./Canvas";
+import { Canvas, fitDocument, type Selection } from "./Canvas";
 import { addNode, copySelection, paste, pruneEdges, removeElements, type Clip } from "./document";
 import { useHistory } from "./history";
 import { Inspector } from "./Inspector";
@@ -23,7 +23,7 @@ interface Notice {
 
 declare global {
   interface Window {
-    __crossdock?: { ready: boolean; getFlow: () => FlowDoc | null; getProblems: () => Problem[]; getSelection: () => string[] };
+    __crossdock?: { ready: boolean; readyAt?: number; getFlow: () => FlowDoc | null; getProblems: () => Problem[]; getSelection: () => string[] };
   }
 }
 
@@ -93,6 +93,7 @@ export function Editor({ flowId, nodeTypes, navigate }: { flowId: string; nodeTy
   useEffect(() => {
     window.__crossdock = {
       ready: ready.current,
+      readyAt: window.__crossdock?.readyAt,
       getFlow: () => hist.docRef.current.present,
       getProblems: () => problemsRef.current,
       getSelection: () => [...selectionRef.current.nodes],
@@ -311,8 +312,8 @@ export function Editor({ flowId, nodeTypes, navigate }: { flowId: string; nodeTy
         return n?.measured?.width ? { width: n.measured.width, height: n.measured.height || 80 } : undefined;
       }),
     );
-    setTimeout(() => rf.current?.fitView({ padding: 0.15, maxZoom: 1.1, duration: 200 }), 50);
-  }, [apply]);
+    setTimeout(() => rf.current && fitDocument(rf.current, hist.docRef.current.present!), 50);
+  }, [apply, hist.docRef]);
 
   const pickProblem = useCallback(
     (p: Problem) => {
@@ -441,7 +442,7 @@ export function Editor({ flowId, nodeTypes, navigate }: { flowId: string; nodeTy
               onInit={(inst) => (rf.current = inst)}
               onReady={() => {
                 ready.current = true;
-                if (window.__crossdock) window.__crossdock.ready = true;
+                if (window.__crossdock) Object.assign(window.__crossdock, { ready: true, readyAt: performance.now() });
               }}
             />
           </ReactFlowProvider>

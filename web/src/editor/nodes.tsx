@@ -1,5 +1,5 @@
 // One renderer per node category; each draws its handles from the SPEC's named ports (STYLE.md rules 1, 2, 13).
-import { memo, useEffect, type ReactNode } from "react";
+import { memo, useEffect, useRef, type ReactNode } from "react";
 import { Handle, Position, useUpdateNodeInternals, type Node, type NodeProps } from "@xyflow/react";
 import type { FlowNode, NodeType, Port, Problem, Step } from "../types";
 import { outputPorts } from "./document";
@@ -50,7 +50,14 @@ function str(v: unknown): string {
 function Ports({ id, inputs, outputs, unwired }: { id: string; inputs: Port[]; outputs: Port[]; unwired?: string[] }) {
   const update = useUpdateNodeInternals();
   const key = inputs.map((p) => p.name).join(",") + "|" + outputs.map((p) => p.name).join(",");
-  useEffect(() => update(id), [id, key, update]);
+  const drawn = useRef(key);
+  useEffect(() => {
+    // React Flow measures handles on mount; only a later change of ports (a rule added) needs a re-measure
+    if (drawn.current !== key) {
+      drawn.current = key;
+      update(id);
+    }
+  }, [id, key, update]);
   const labelled = outputs.length > 1;
   const flagged = new Set(unwired || []);
   return (
@@ -91,7 +98,7 @@ function Frame({ data, selected, category, summary }: { data: NodeData; selected
   const outputs = outputPorts(spec, node.config);
   const cls = ["cd-node", `cat-${category}`, selected ? "selected" : "", errors ? "has-error" : warnings ? "has-warning" : ""];
   return (
-    <div className={cls.join(" ")} data-node-id={node.id} data-status={step?.status || ""}>
+    <div className={cls.filter(Boolean).join(" ")} data-node-id={node.id} data-status={step?.status || ""}>
       <div className="cd-node-head">
         <CategoryIcon category={category} />
         <span className="cd-node-name" title={node.name || node.id}>
