@@ -1,0 +1,96 @@
+"""The database layer: migrations create every table the models declare and are safe to run again, on
+SQLite and PostgreSQL; SQLite's WAL + BEGIN IMMEDIATE keeps concurrent read-modify-write transactions whole."""
+from __future__ import annotations
+
+import threading
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, insert, inspect, select, text, update
+
+from runtime import db
+from runtime.models import Base, Run, Workspace
+from support import services
+
+
+@pytest.fixture
+def engine(backend, tmp_path, request):
+    """An empty database of this test's own: a new SQLite file, or a new PostgreSQL schema."""
+    if backend == "embedded":
+        eng = db.make_engine(db.default_sqlite_url(str(tmp_path / "nested" / "data")))
+        yield eng
+        eng.dispose()
+        return
+    services.count(request)
+    schema = f"cd_test_{services.RUN_ID}_db{uuid.uuid4().hex[:6]}"
+    admin = create_engine(services.PG_URL)
+    with admin.begin() as c:
+        c.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    eng = db.make_engine(services.PG_URL, schema)
+    yield eng
+    eng.dispose()
+    with admin.begin() as c:
+        c.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+    admin.dispose()
+
+
+def test_migrate_creates_every_table_and_column_of_the_models(engine):
+    db.migrate(engine)
+    found = inspect(engine)
+    assert set(Base.metadata.tables) <= set(found.get_table_names())
+    for name, table in Base.metadata.tables.items():
+        assert {c.name for c in table.columns} == {c["name"] for c in found.get_columns(name)}, name
+    ledger = found.get_unique_constraints("ledger")
+    assert any(set(u["column_names"]) == {"workspace", "scope", "key"} for u in ledger)
+
+
+def test_migrating_twice_changes_nothing(engine):
+    db.migrate(engine)
+    with engine.connect() as c:
+        head = c.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    with engine.begin() as c:
+        c.execute(insert(Workspace).values(id="w1", name="kept"))
+    db.migrate(engine)
+    with engine.connect() as c:
+        assert c.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == head
+        assert c.execute(select(Workspace.name).where(Workspace.id == "w1")).scalar() == "kept"
+    assert len(head) == 1
+
+
+def test_sqlite_engine_is_in_wal_mode_with_foreign_keys(tmp_path):
+    engine = db.make_engine(db.default_sqlite_url(str(tmp_path / "a" / "b")))
+    assert (tmp_path / "a" / "b").is_dir()  # created on first use
+    with engine.connect() as c:
+        assert c.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert c.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    engine.dispose()
+
+
+def test_sqlite_read_modify_write_from_threads_loses_no_update(tmp_path):
+    engine = db.make_engine(db.default_sqlite_url(str(tmp_path)))
+    db.migrate(engine)
+    with engine.begin() as c:
+        run_id = c.execute(insert(Run).values(workspace="w", flow_id="f", version=1, status="queued",
+                                              trigger="manual", attempt=0)).inserted_primary_key[0]
+    threads, per_thread, barrier = 4, 10, threading.Barrier(4)
+
+    def bump():
+        barrier.wait()
+        for _ in range(per_thread):
+            with engine.begin() as c:  # BEGIN IMMEDIATE: the read below already holds the write lock
+                n = c.execute(select(Run.attempt).where(Run.id == run_id)).scalar()
+                c.execute(update(Run).where(Run.id == run_id).values(attempt=n + 1))
+
+    workers = [threading.Thread(target=bump) for _ in range(threads)]
+    for t in workers:
+        t.start()
+    for t in workers:
+        t.join()
+    with engine.connect() as c:
+        assert c.execute(select(Run.attempt).where(Run.id == run_id)).scalar() == threads * per_thread
+    engine.dispose()
+
+
+def test_default_sqlite_url_is_absolute(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert db.default_sqlite_url("data") == f"sqlite:///{tmp_path}/data/crossdock.sqlite"
