@@ -20,7 +20,7 @@ P95_SAMPLE = 20_000  # p95 is taken over the newest steps of the window, counts 
 
 def flow_stats(rt, workspace: str, flow_id: str, window_s: float = 300, now: dt.datetime | None = None) -> dict:
     now = now or utcnow()
-    window_s = min(max(float(window_s), 1.0), MAX_WINDOW_S)
+    window_s = min(max(window_s, 1), MAX_WINDOW_S)
     since = now - dt.timedelta(seconds=window_s)
     in_window = (Run.workspace == workspace, Run.flow_id == flow_id, Step.started_at >= since,
                  Step.started_at <= now)
