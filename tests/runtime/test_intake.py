@@ -1,0 +1,159 @@
+"""Starting runs: the run row is committed before its job is enqueued, so a queue outage loses nothing;
+manual runs take the manual node's sample; sync replies are awaited; on both backends."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select, update
+
+from runtime import deployments, intake, jobs
+from runtime.models import Flow, Run
+from support import wait_for
+
+
+@pytest.fixture
+def store(settings, workspace):
+    from runtime.core import Runtime
+
+    runtime = Runtime(settings)  # no workers unless a test starts them
+    runtime.ensure_workspace(workspace)
+    yield runtime
+    runtime.close()
+
+
+def deploy(store, workspace, flow_id="f", *, sample=None, settings=None, respond=False) -> int:
+    last = ({"id": "reply", "type": "control.respond", "config": {"status": 201, "body": "{'got': ref}"}} if respond
+            else {"id": "map", "type": "transform.map", "config": {"expression": "{'ref': ref}"}})
+    doc = {"schema": "crossdock.flow/1", "id": flow_id, "name": flow_id, "settings": settings or {},
+           "nodes": [{"id": "hook", "type": "event.webhook", "config": {"path": f"{flow_id}-in"}},
+                     {"id": "start", "type": "event.manual", "config": {"sample": sample}}, last],
+           "edges": [{"id": "e1", "source": "start", "source_port": "out", "target": last["id"], "target_port": "in"},
+                     {"id": "e2", "source": "hook", "source_port": "out", "target": last["id"], "target_port": "in"}]}
+    with store.sessions.begin() as s:
+        s.add(Flow(workspace=workspace, id=flow_id, name=flow_id, document=doc))
+    return deployments.deploy(store, workspace, flow_id, doc)
+
+
+def stored(store, run_id) -> Run | None:
+    with store.sessions() as s:  # a session of its own: sees only what was committed
+        return s.get(Run, run_id)
+
+
+def queued_ids(store) -> list[int]:
+    return [job.args[0] for job in store.queue.queue.jobs]
+
+
+def test_the_run_is_committed_before_its_job_is_enqueued(store, workspace, monkeypatch):
+    deploy(store, workspace)
+    seen = []
+    monkeypatch.setattr(store.queue, "enqueue_run", lambda run_id, delay_s=0.0: seen.append(stored(store, run_id)))
+    run = intake.start(store, workspace, "f", 1, {"ref": "A"}, trigger="webhook", trigger_node="hook")
+    [row] = seen
+    assert row is not None and row.id == run.id and row.status == "queued" and row.input == {"ref": "A"}
+
+
+def test_a_queue_outage_loses_no_run_and_requeue_picks_it_up(store, workspace, monkeypatch):
+    deploy(store, workspace)
+
+    def down(run_id, delay_s=0.0):
+        raise ConnectionError("redis is down")
+
+    with monkeypatch.context() as m:
+        m.setattr(store.queue, "enqueue_run", down)
+        run = intake.start(store, workspace, "f", 1, {"ref": "B"}, trigger="webhook", trigger_node="hook")
+    row = stored(store, run.id)
+    assert (row.status, row.attempt, row.trigger, row.trigger_node, row.version) == ("queued", 0, "webhook", "hook", 1)
+    assert run.id not in queued_ids(store)
+    assert jobs.requeue_waiting(store) >= 1  # what maintenance does once the queue answers again
+    assert run.id in queued_ids(store)
+    jobs.bind(store)
+    store.queue.start_threads(1)
+    assert wait_for(lambda: stored(store, run.id).status == "succeeded")
+    assert stored(store, run.id).output == {"ref": "B"}
+
+
+def test_requeue_leaves_runs_that_wait_for_a_later_retry(store, workspace, monkeypatch):
+    deploy(store, workspace)
+    monkeypatch.setattr(store.queue, "enqueue_run", lambda run_id, delay_s=0.0: None)
+    run = intake.start(store, workspace, "f", 1, {"ref": "C"}, trigger="manual")
+    with store.sessions.begin() as s:
+        s.execute(update(Run).where(Run.id == run.id).values(not_before=run.created_at.replace(year=2999)))
+    jobs.requeue_waiting(store)
+    assert run.id not in queued_ids(store)
+
+
+def test_start_computes_business_and_sequence_keys(store, workspace):
+    deploy(store, workspace, settings={"business_key": "ref", "sequence_key": "customer"})
+    run = intake.start(store, workspace, "f", 1, {"ref": "PO-1", "customer": "C-9"}, trigger="manual")
+    row = stored(store, run.id)
+    assert (row.business_key, row.sequence_key) == ("PO-1", "C-9")
+    assert run.id in queued_ids(store)
+
+
+def test_start_manual_uses_the_manual_nodes_sample(store, workspace):
+    deploy(store, workspace, sample={"ref": "SAMPLE"})
+    run = intake.start_manual(store, workspace, "f")
+    assert (run.input, run.trigger, run.trigger_node, run.version) == ({"ref": "SAMPLE"}, "manual", "start", 1)
+    assert intake.start_manual(store, workspace, "f", {"ref": "given"}).input == {"ref": "given"}
+    assert jobs.run_claimed(store, run.id) == "succeeded"
+    assert stored(store, run.id).output == {"ref": "SAMPLE"}
+
+
+def test_start_manual_of_an_older_version_and_of_flows_that_cannot_run(store, workspace):
+    deploy(store, workspace, sample=1)
+    doc = deployments.document(store, workspace, "f", 1)
+    doc["nodes"][1]["config"]["sample"] = 2
+    deployments.deploy(store, workspace, "f", doc)
+    assert intake.start_manual(store, workspace, "f").input == 2
+    assert intake.start_manual(store, workspace, "f", version=1).input == 1
+    with pytest.raises(intake.NotFound) as missing:
+        intake.start_manual(store, workspace, "nope")
+    assert missing.value.code == "not_found"
+    deployments.undeploy(store, workspace, "f")
+    with pytest.raises(intake.NotFound) as undeployed:
+        intake.start_manual(store, workspace, "f")
+    assert undeployed.value.code == "not_deployed"
+
+
+def test_find_route_names_what_is_missing(store, workspace):
+    deploy(store, workspace)
+    assert intake.find_route(store, workspace, "/f-in/", "post").node_id == "hook"
+    with pytest.raises(intake.NotFound) as caught:
+        intake.find_route(store, workspace, "f-in", "GET")
+    assert caught.value.code == "no_webhook" and f"GET /hooks/{workspace}/f-in" in caught.value.message
+
+
+def test_wait_reply_returns_the_stored_reply(store, workspace):
+    deploy(store, workspace, respond=True)
+    run = intake.start(store, workspace, "f", 1, {"ref": "R-1"}, trigger="webhook", trigger_node="hook")
+    assert jobs.run_claimed(store, run.id) == "succeeded"
+    assert intake.wait_reply(store, run.id, 5) == {"status": 201, "body": {"got": "R-1"}, "headers": {}}
+
+
+def test_wait_reply_sees_a_reply_that_arrives_while_it_waits(store, workspace, monkeypatch):
+    deploy(store, workspace)
+    run = intake.start(store, workspace, "f", 1, {"ref": "R-2"}, trigger="webhook")
+    polls = []
+
+    def reply_arrives(_delay):  # the worker answers between two polls
+        polls.append(1)
+        with store.sessions.begin() as s:
+            s.execute(update(Run).where(Run.id == run.id).values(reply={"status": 200, "body": 1, "headers": {}}))
+
+    monkeypatch.setattr(intake.time, "sleep", reply_arrives)
+    assert intake.wait_reply(store, run.id, 30) == {"status": 200, "body": 1, "headers": {}}
+    assert polls == [1]
+
+
+def test_wait_reply_is_none_on_timeout_and_at_once_for_a_run_finished_without_reply(store, workspace,
+                                                                                     monkeypatch):
+    deploy(store, workspace)
+    waiting = intake.start(store, workspace, "f", 1, {"ref": "R-3"}, trigger="webhook")
+    assert intake.wait_reply(store, waiting.id, 0.05) is None
+    done = intake.start(store, workspace, "f", 1, {"ref": "R-4"}, trigger="webhook", trigger_node="hook")
+    assert jobs.run_claimed(store, done.id) == "succeeded"
+    sleeps = []
+    monkeypatch.setattr(intake.time, "sleep", sleeps.append)
+    assert intake.wait_reply(store, done.id, 30) is None
+    assert sleeps == []  # a finished run is not polled again
+    with store.sessions() as s:
+        assert s.scalar(select(Run.reply).where(Run.id == done.id)) is None
