@@ -58,5 +58,5 @@ def _lazy_chunks() -> set[str]:
     """Chunks that built scripts load on demand (code splitting)."""
     names = set()
     for js in (BUILD / "assets").glob("*.js"):
-        names |= {f"assets/{m}" for m in re.findall(r'([\w.-]+\.(?:js|css))"', js.read_text())}
+        names |= {f"assets/{m}" for m in re.findall(r"([\w.-]+\.(?:js|css))[\"'`]", js.read_text())}
     return names

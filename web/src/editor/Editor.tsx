@@ -7,7 +7,6 @@ import { Canvas, fitDocument, type Selection } from "./Canvas";
 import { addNode, copySelection, paste, pruneEdges, removeElements, type Clip } from "./document";
 import { useHistory } from "./history";
 import { Inspector } from "./Inspector";
-import { tidy } from "./layout";
 import type { CanvasNode } from "./nodes";
 import { Palette } from "./Palette";
 import { ProblemsPanel } from "./ProblemsPanel";
@@ -305,7 +304,8 @@ export function Editor({ flowId, nodeTypes, navigate }: { flowId: string; nodeTy
     pasteClip(copySelection(current, selectionRef.current.nodes));
   }, [pasteClip, hist.docRef]);
 
-  const tidyUp = useCallback(() => {
+  const tidyUp = useCallback(async () => {
+    const { tidy } = await import("./layout"); // dagre loads on first use
     apply((d) =>
       tidy(d, (id) => {
         const n = rf.current?.getInternalNode(id);

@@ -1,8 +1,9 @@
 // The right-hand inspector: the selected node's name, notes and config form, its problems and last run.
-import { useMemo, useState } from "react";
+import { lazy, Suspense, useMemo, useState } from "react";
 import type { FlowDoc, FlowNode, NodeType, Problem, Step } from "../types";
 import { CategoryIcon } from "./nodes";
-import { ExpressionField } from "./Preview";
+// CodeMirror loads with the first expression field, not with the canvas.
+const ExpressionField = lazy(() => import("./Preview").then((m) => ({ default: m.ExpressionField })));
 import { normalise, ObjectFields, type FormContext } from "./SchemaForm";
 import type { Change } from "./history";
 
@@ -42,20 +43,22 @@ export function Inspector(props: Props) {
       renderExpression: (path, value, onChange, label) => {
         const vp = problems.find((p) => p.field === path && (p.position != null || p.code.includes("expression")));
         return (
-          <ExpressionField
-            key={`${nodeId}:${path}`}
-            label={label}
-            path={path}
-            expression={value}
-            onChange={onChange}
-            sample={props.samples.get(nodeId) ?? (triggerSample(doc) !== undefined ? JSON.stringify(triggerSample(doc), null, 2) : "")}
-            setSample={(t) => props.setSample(nodeId, t)}
-            lastRunInput={step?.input}
-            triggerSample={triggerSample(doc)}
-            params={undefined}
-            validationError={vp ? { message: vp.message, position: vp.position } : null}
-            open={spec.type === "transform.map"}
-          />
+          <Suspense key={`${nodeId}:${path}`} fallback={<pre className="json-view">{value}</pre>}>
+            <ExpressionField
+              key={`${nodeId}:${path}`}
+              label={label}
+              path={path}
+              expression={value}
+              onChange={onChange}
+              sample={props.samples.get(nodeId) ?? (triggerSample(doc) != null ? JSON.stringify(triggerSample(doc), null, 2) : "")}
+              setSample={(t) => props.setSample(nodeId, t)}
+              lastRunInput={step?.input}
+              triggerSample={triggerSample(doc)}
+              params={undefined}
+              validationError={vp ? { message: vp.message, position: vp.position } : null}
+              open={spec.type === "transform.map"}
+            />
+          </Suspense>
         );
       },
     };

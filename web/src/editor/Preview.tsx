@@ -78,12 +78,12 @@ export function ExpressionField(props: Props) {
             <div className="preview-head">
               <span>Sample input</span>
               <span className="spacer" />
-              {props.lastRunInput !== undefined && (
+              {props.lastRunInput != null && (
                 <button type="button" className="btn-ghost small" onClick={() => props.setSample(JSON.stringify(props.lastRunInput, null, 2))}>
                   From last run
                 </button>
               )}
-              {props.triggerSample !== undefined && (
+              {props.triggerSample != null && (
                 <button type="button" className="btn-ghost small" onClick={() => props.setSample(JSON.stringify(props.triggerSample, null, 2))}>
                   Trigger sample
                 </button>
