@@ -1,0 +1,70 @@
+"""Settings from the environment: each documented variable is read, anything unset keeps its default."""
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from runtime.settings import Settings, from_env
+
+ENV = {
+    "CROSSDOCK_DATABASE_URL": ("database_url", "postgresql+psycopg://cd@db/cd", "postgresql+psycopg://cd@db/cd"),
+    "CROSSDOCK_DATABASE_SCHEMA": ("database_schema", "tenant_a", "tenant_a"),
+    "CROSSDOCK_REDIS_URL": ("redis_url", "redis://redis:6379/2", "redis://redis:6379/2"),
+    "CROSSDOCK_QUEUE": ("queue_name", "orders", "orders"),
+    "CROSSDOCK_SECRET_KEY": ("secret_key", "s3cret", "s3cret"),
+    "CROSSDOCK_HOST": ("host", "0.0.0.0", "0.0.0.0"),
+    "CROSSDOCK_PORT": ("port", "9090", 9090),
+    "CROSSDOCK_DATA_DIR": ("data_dir", "/var/lib/crossdock", "/var/lib/crossdock"),
+    "CROSSDOCK_SANDBOX_PORT": ("sandbox_port", "6001", 6001),
+    "CROSSDOCK_RETENTION_DAYS": ("retention_days", "7.5", 7.5),
+    "CROSSDOCK_RETENTION_MAX_RUNS": ("retention_max_runs", "500", 500),
+}
+
+
+@pytest.mark.parametrize("variable", sorted(ENV))
+def test_each_variable_sets_its_field_alone(variable):
+    field, raw, value = ENV[variable]
+    settings = from_env({variable: raw})
+    assert getattr(settings, field) == value
+    assert dataclasses.replace(settings, **{field: getattr(Settings(), field)}) == Settings()
+
+
+def test_all_variables_together():
+    settings = from_env({name: raw for name, (_, raw, _) in ENV.items()})
+    assert {field: getattr(settings, field) for field, _, _ in ENV.values()} == {f: v for f, _, v in ENV.values()}
+    assert not settings.embedded_queue
+
+
+def test_defaults_run_everything_embedded():
+    settings = from_env({})
+    assert settings == Settings()
+    assert settings.database_url == "" and settings.embedded_queue
+    assert (settings.host, settings.port, settings.data_dir, settings.queue_name) == ("127.0.0.1", 8080, "data",
+                                                                                     "crossdock")
+    assert settings.database_schema is None
+    assert settings.default_retry == {"max_attempts": 3, "backoff_s": 1.0}
+    assert (settings.retention_days, settings.retention_max_runs) == (30.0, 100_000)
+
+
+def test_an_empty_schema_means_none():
+    assert from_env({"CROSSDOCK_DATABASE_SCHEMA": ""}).database_schema is None
+
+
+def test_other_variables_are_ignored_and_os_environ_is_the_default(monkeypatch):
+    assert from_env({"PORT": "1", "CROSSDOCK_UNKNOWN": "x"}) == Settings()
+    monkeypatch.setenv("CROSSDOCK_PORT", "7001")
+    assert from_env().port == 7001
+
+
+def test_a_malformed_number_is_refused():
+    with pytest.raises(ValueError):
+        from_env({"CROSSDOCK_PORT": "eighty"})
+
+
+def test_settings_are_frozen_and_retry_defaults_are_not_shared():
+    a, b = Settings(), Settings()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        a.port = 1
+    a.default_retry["max_attempts"] = 9
+    assert b.default_retry["max_attempts"] == 3
