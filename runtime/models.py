@@ -1,5 +1,6 @@
 """The stored tables: workspaces, flow drafts and versions, webhook routes, runs, steps, dead letters,
-the idempotency ledger. Every row belongs to a workspace so tenancy needs no schema rewrite later."""
+the idempotency ledger, connections, lookup tables and imported templates. Every row belongs to a
+workspace so tenancy needs no schema rewrite later."""
 from __future__ import annotations
 
 import datetime as dt
@@ -157,3 +158,39 @@ class LedgerEntry(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
     __table_args__ = (UniqueConstraint("workspace", "scope", "key", name="uq_ledger_key"),)
+
+
+class SystemConnection(Base):
+    """A named connection of a workspace to one system (base URL, auth); secrets are Fernet-encrypted."""
+    __tablename__ = "connections"
+    workspace: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    system: Mapped[str] = mapped_column(String(20), default="http")  # erp | oms | wms | tms | http
+    base_url: Mapped[str] = mapped_column(String(500))
+    auth_type: Mapped[str] = mapped_column(String(20), default="none")
+    settings: Mapped[dict] = mapped_column(JSON, default=dict)  # non-secret: username, header name
+    secret: Mapped[str | None] = mapped_column(Text, nullable=True)  # Fernet token of the secrets' JSON
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class LookupEntry(Base):
+    """One row of a cross-reference table (OMS SKU -> ERP item, carrier codes, units of measure)."""
+    __tablename__ = "lookup_entries"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    workspace: Mapped[str] = mapped_column(String(64))
+    table: Mapped[str] = mapped_column(String(100))
+    key: Mapped[str] = mapped_column(String(400))
+    value: Mapped[object] = mapped_column(JSON, nullable=True)
+
+    __table_args__ = (UniqueConstraint("workspace", "table", "key", name="uq_lookup_key"),)
+
+
+class InstalledTemplate(Base):
+    """A template bundle imported into a workspace, listed in the gallery beside the bundled ones."""
+    __tablename__ = "templates"
+    workspace: Mapped[str] = mapped_column(String(64), primary_key=True)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    bundle: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

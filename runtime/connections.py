@@ -1,0 +1,107 @@
+"""Named connections of a workspace to its systems (base URL and credentials), referenced by name from
+connector nodes. Secrets are encrypted with a Fernet key derived from the installation's secret key."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken
+from sqlalchemy import delete, select
+
+from runtime.models import SystemConnection, utcnow
+
+SYSTEMS = ("erp", "oms", "wms", "tms", "http")
+AUTH_TYPES = ("none", "basic", "bearer", "api_key")
+SECRET_FIELDS = ("password", "token", "key")
+PLAIN_FIELDS = ("username", "header")
+NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+
+
+class ConnectionError_(ValueError):
+    """A connection that cannot be stored: names the field."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field, self.message = field, message
+
+
+def fernet(secret_key: str) -> Fernet:
+    # Fernet wants 32 url-safe base64 bytes; any secret key string is stretched to that by SHA-256
+    return Fernet(base64.urlsafe_b64encode(hashlib.sha256(secret_key.encode("utf-8")).digest()))
+
+
+def save(rt, workspace: str, name: str, data: dict) -> dict:
+    """Create or replace a connection; secrets left out keep their stored value (the UI never sees them)."""
+    if not isinstance(name, str) or not NAME.match(name):
+        raise ConnectionError_("name", "a name is 1-100 letters, digits, '_', '.' or '-'")
+    if not isinstance(data, dict):
+        raise ConnectionError_("", "a connection is a JSON object")
+    system = data.get("system", "http")
+    base_url = data.get("base_url")
+    auth = data.get("auth") or {}
+    if system not in SYSTEMS:
+        raise ConnectionError_("system", f"system is one of {list(SYSTEMS)}")
+    if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
+        raise ConnectionError_("base_url", "base_url must be an http(s) URL")
+    if not isinstance(auth, dict) or auth.get("type", "none") not in AUTH_TYPES:
+        raise ConnectionError_("auth.type", f"auth.type is one of {list(AUTH_TYPES)}")
+    box = fernet(rt.settings.secret_key)
+    with rt.sessions.begin() as s:
+        row = s.get(SystemConnection, (workspace, name))
+        secrets = _decrypt(box, row.secret) if row is not None and row.secret else {}
+        secrets.update({k: str(auth[k]) for k in SECRET_FIELDS if auth.get(k) is not None})
+        values = dict(system=system, base_url=base_url.rstrip("/"), auth_type=auth.get("type", "none"),
+                      settings={k: str(auth[k]) for k in PLAIN_FIELDS if auth.get(k) is not None},
+                      secret=box.encrypt(json.dumps(secrets).encode()).decode() if secrets else None,
+                      updated_at=utcnow())
+        if row is None:
+            s.add(SystemConnection(workspace=workspace, name=name, **values))
+        else:
+            for k, v in values.items():
+                setattr(row, k, v)
+    return describe(get_row(rt, workspace, name))
+
+
+def get_row(rt, workspace: str, name: str) -> SystemConnection | None:
+    with rt.sessions() as s:
+        return s.get(SystemConnection, (workspace, name))
+
+
+def resolve(rt, workspace: str, name: str) -> dict[str, Any]:
+    """The connection with secrets decrypted, for a running step; KeyError when there is none."""
+    row = get_row(rt, workspace, name)
+    if row is None:
+        raise KeyError(f"no connection named {name!r} in workspace {workspace!r}")
+    secrets = _decrypt(fernet(rt.settings.secret_key), row.secret) if row.secret else {}
+    return {"name": row.name, "system": row.system, "base_url": row.base_url,
+            "auth": {"type": row.auth_type, **(row.settings or {}), **secrets}}
+
+
+def describe(row: SystemConnection) -> dict:
+    """What the API shows: never a secret, only which ones are set."""
+    return {"name": row.name, "system": row.system, "base_url": row.base_url,
+            "auth": {"type": row.auth_type, **(row.settings or {})}, "secret_set": bool(row.secret)}
+
+
+def list_all(rt, workspace: str) -> list[dict]:
+    with rt.sessions() as s:
+        rows = s.scalars(select(SystemConnection).where(SystemConnection.workspace == workspace)
+                         .order_by(SystemConnection.name)).all()
+    return [describe(r) for r in rows]
+
+
+def remove(rt, workspace: str, name: str) -> bool:
+    with rt.sessions.begin() as s:
+        return bool(s.execute(delete(SystemConnection).where(SystemConnection.workspace == workspace,
+                                                             SystemConnection.name == name)).rowcount)
+
+
+def _decrypt(box: Fernet, token: str) -> dict:
+    try:
+        return json.loads(box.decrypt(token.encode()))
+    except InvalidToken:
+        # the secret key changed: the stored secrets cannot be read; they must be entered again
+        raise KeyError("the connection's secrets were encrypted with another secret key; enter them again") from None

@@ -1,0 +1,128 @@
+"""Cross-reference tables per workspace (OMS SKU -> ERP item, carrier codes, units of measure): what
+`transform.lookup` reads through the step context, edited in the UI or imported from CSV."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from typing import Any
+
+from sqlalchemy import delete, func, select
+
+from runtime.models import LookupEntry
+
+TABLE = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+MAX_KEY = 400
+
+
+class LookupError_(ValueError):
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field, self.message = field, message
+
+
+def check_table(table: str) -> None:
+    if not isinstance(table, str) or not TABLE.match(table):
+        raise LookupError_("table", "a table name is 1-100 letters, digits, '_', '.' or '-'")
+
+
+def get(rt, workspace: str, table: str, key: str) -> Any:
+    """The value for `key`, or None when the table has no such row."""
+    with rt.sessions() as s:
+        return s.scalar(select(LookupEntry.value).where(LookupEntry.workspace == workspace,
+                                                        LookupEntry.table == table, LookupEntry.key == key))
+
+
+def rows(rt, workspace: str, table: str) -> dict[str, Any]:
+    with rt.sessions() as s:
+        found = s.execute(select(LookupEntry.key, LookupEntry.value).where(
+            LookupEntry.workspace == workspace, LookupEntry.table == table).order_by(LookupEntry.key)).all()
+    return {k: v for k, v in found}
+
+
+def tables(rt, workspace: str) -> list[dict]:
+    with rt.sessions() as s:
+        found = s.execute(select(LookupEntry.table, func.count()).where(LookupEntry.workspace == workspace)
+                          .group_by(LookupEntry.table).order_by(LookupEntry.table)).all()
+    return [{"table": t, "rows": n} for t, n in found]
+
+
+def replace(rt, workspace: str, table: str, entries: dict[str, Any]) -> int:
+    """Make the table exactly `entries` (key -> value), in one transaction."""
+    check_table(table)
+    if not isinstance(entries, dict):
+        raise LookupError_("rows", "rows is an object of key -> value")
+    for key in entries:
+        if not isinstance(key, str) or not key or len(key) > MAX_KEY:
+            raise LookupError_("rows", f"keys are 1-{MAX_KEY} characters")
+    with rt.sessions.begin() as s:
+        s.execute(delete(LookupEntry).where(LookupEntry.workspace == workspace, LookupEntry.table == table))
+        s.add_all([LookupEntry(workspace=workspace, table=table, key=k, value=v) for k, v in entries.items()])
+    return len(entries)
+
+
+def put(rt, workspace: str, table: str, key: str, value: Any) -> None:
+    check_table(table)
+    if not isinstance(key, str) or not key or len(key) > MAX_KEY:
+        raise LookupError_("key", f"a key is 1-{MAX_KEY} characters")
+    with rt.sessions.begin() as s:
+        row = s.scalar(select(LookupEntry).where(LookupEntry.workspace == workspace, LookupEntry.table == table,
+                                                 LookupEntry.key == key))
+        if row is None:
+            s.add(LookupEntry(workspace=workspace, table=table, key=key, value=value))
+        else:
+            row.value = value
+
+
+def remove(rt, workspace: str, table: str, key: str | None = None) -> int:
+    with rt.sessions.begin() as s:
+        q = delete(LookupEntry).where(LookupEntry.workspace == workspace, LookupEntry.table == table)
+        if key is not None:
+            q = q.where(LookupEntry.key == key)
+        return s.execute(q).rowcount
+
+
+def parse_csv(text: str) -> dict[str, Any]:
+    """Rows from CSV with a header: the first column is the key; with two columns the value is the
+    second cell, with more it is an object of the other columns. Blank lines are skipped."""
+    reader = csv.reader(io.StringIO(text))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise LookupError_("csv", "the CSV is empty; it needs a header row") from None
+    header = [h.strip() for h in header]
+    if len(header) < 2 or not all(header):
+        raise LookupError_("csv", "the header needs a key column and at least one value column, all named")
+    entries: dict[str, Any] = {}
+    for number, row in enumerate(reader, start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(header):
+            raise LookupError_("csv", f"line {number} has {len(row)} cells; the header has {len(header)}")
+        key = row[0].strip()
+        if not key:
+            raise LookupError_("csv", f"line {number} has no key")
+        if key in entries:
+            raise LookupError_("csv", f"line {number}: key {key!r} appears twice")
+        cells = [c.strip() for c in row[1:]]
+        entries[key] = cells[0] if len(cells) == 1 else dict(zip(header[1:], cells))
+    return entries
+
+
+def to_csv(entries: dict[str, Any]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    objects = [v for v in entries.values() if isinstance(v, dict)]
+    columns = list(dict.fromkeys(k for v in objects for k in v)) if objects else ["value"]
+    writer.writerow(["key", *columns])
+    for key, value in entries.items():
+        if isinstance(value, dict):
+            writer.writerow([key, *(_cell(value.get(c)) for c in columns)])
+        else:
+            writer.writerow([key, _cell(value)])
+    return out.getvalue()
+
+
+def _cell(value: Any) -> str:
+    return "" if value is None else value if isinstance(value, str) else json.dumps(value)
