@@ -65,6 +65,9 @@ class Context(Protocol):
     def connection(self, name: str) -> Mapping[str, Any]:
         """A named connection of the workspace (base URL, credentials), secrets decrypted."""
 
+    def lookup(self, table: str, key: str) -> Any:
+        """The value for `key` in the workspace's cross-reference `table`, or None when there is none."""
+
     def log(self, message: str) -> None: ...
 
 

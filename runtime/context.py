@@ -43,7 +43,8 @@ class StepContext:
     def __init__(self, *, workspace: str, flow_id: str, flow_version: int, run_id: int, params: Mapping[str, Any],
                  ledger: DatabaseLedger, business_key: str | None, root_run_id: int,
                  on_respond: Callable[[int, Any, Mapping[str, str] | None], None],
-                 connections: Callable[[str], Mapping[str, Any]] | None = None):
+                 connections: Callable[[str], Mapping[str, Any]] | None = None,
+                 lookups: Callable[[str, str], Any] | None = None):
         self.workspace = workspace
         self.flow_id = flow_id
         self.flow_version = flow_version
@@ -56,6 +57,8 @@ class StepContext:
         self._root_run_id = root_run_id
         self._on_respond = on_respond
         self._connections = connections
+        self._lookups = lookups
+        self._cache: dict[tuple, Any] = {}  # per run: a table row or connection read once
 
     def at(self, node_id: str, attempt: int) -> "StepContext":
         self.node_id, self.attempt = node_id, attempt
@@ -73,7 +76,16 @@ class StepContext:
     def connection(self, name: str) -> Mapping[str, Any]:
         if self._connections is None:
             raise KeyError(f"no connection named {name!r}")
-        return self._connections(name)
+        if ("connection", name) not in self._cache:
+            self._cache[("connection", name)] = self._connections(name)
+        return self._cache[("connection", name)]
+
+    def lookup(self, table: str, key: str) -> Any:
+        if self._lookups is None:
+            return None
+        if ("lookup", table, key) not in self._cache:
+            self._cache[("lookup", table, key)] = self._lookups(table, key)
+        return self._cache[("lookup", table, key)]
 
     def log(self, message: str) -> None:
         log.info("%s run %s node %s: %s", self.flow_id, self.run_id, self.node_id, message)

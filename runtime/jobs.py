@@ -12,6 +12,7 @@ import time
 from sqlalchemy import bindparam, exists, func, or_, select, update
 from sqlalchemy.orm import aliased
 
+from runtime import connections, lookups
 from runtime.context import DatabaseLedger, StepContext
 from runtime.executor import Outcome, execute
 from runtime.models import DeadLetter, Payload, Run, Step, utcnow
@@ -60,7 +61,9 @@ def run_claimed(rt, run_id: int) -> str:
 
     ctx = StepContext(workspace=row.workspace, flow_id=row.flow_id, flow_version=row.version, run_id=row.id,
                       params=plan.params, ledger=DatabaseLedger(rt.sessions, row.workspace),
-                      business_key=row.business_key, root_run_id=row.replay_of or row.id, on_respond=on_respond)
+                      business_key=row.business_key, root_run_id=row.replay_of or row.id, on_respond=on_respond,
+                      connections=lambda name: connections.resolve(rt, row.workspace, name),
+                      lookups=lambda table, key: lookups.get(rt, row.workspace, table, key))
     run = {"id": row.id, "input": row.input, "checkpoint": row.checkpoint, "trigger_node": row.trigger_node,
            "start_node": row.start_node if not row.checkpoint else None}
     rt.events.publish("run.started", _event(row, "running"))
