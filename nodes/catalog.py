@@ -12,10 +12,18 @@ from flows.spec import NodeSpec, Port
 from nodes import (
     branch_choice,
     branch_filter,
+    connector_erp,
     connector_http,
+    connector_oms,
+    connector_tms,
+    connector_wms,
+    control_dead_letter,
+    control_dedupe,
     control_respond,
     event_manual,
     event_webhook,
+    transform_conform,
+    transform_lookup,
     transform_map,
 )
 from nodes.config_schema import json_schema
@@ -25,9 +33,17 @@ TYPES: dict[str, ModuleType] = {
     "event.webhook": event_webhook,
     "event.manual": event_manual,
     "connector.http": connector_http,
+    "connector.erp": connector_erp,
+    "connector.oms": connector_oms,
+    "connector.wms": connector_wms,
+    "connector.tms": connector_tms,
     "transform.map": transform_map,
+    "transform.conform": transform_conform,
+    "transform.lookup": transform_lookup,
     "branch.choice": branch_choice,
     "branch.filter": branch_filter,
+    "control.dedupe": control_dedupe,
+    "control.dead_letter": control_dead_letter,
     "control.respond": control_respond,
 }
 

@@ -138,22 +138,29 @@ def run(prepared: Prepared, message: Any, ctx: Context) -> Emit:
         kwargs["json"] = evaluate_field(prepared.body, message, ctx, "body")
     elif prepared.method not in ("GET", "DELETE"):
         kwargs["json"] = message
+    yield "out", send(prepared.session(), prepared.method, url, headers=headers, timeout_s=prepared.timeout_s,
+                      ok_statuses=prepared.ok_statuses, **kwargs)
+
+
+def send(session: requests.Session, method: str, url: str, *, headers: dict[str, str], timeout_s: float,
+         ok_statuses: frozenset[int] | None = None, **kwargs: Any) -> Any:
+    """Make the request and return its parsed answer; failures become NodeErrors classified as technical
+    (retryable: timeout, connection, 5xx, 429) or business. System connectors share this."""
     try:
-        response = prepared.session().request(prepared.method, url, headers=headers, timeout=prepared.timeout_s,
-                                              **kwargs)
+        response = session.request(method, url, headers=headers, timeout=timeout_s, **kwargs)
     except requests.Timeout as err:
-        raise NodeError("timeout", f"{prepared.method} {url}: no answer within {prepared.timeout_s} s",
+        raise NodeError("timeout", f"{method} {url}: no answer within {timeout_s} s",
                         error_class=TECHNICAL, retryable=True, details={"url": url, "reason": str(err)}) from None
     except requests.exceptions.InvalidHeader as err:  # e.g. a line break filled in from the message
-        raise NodeError("invalid_request", f"{prepared.method} {url}: {err}", field="headers") from None
+        raise NodeError("invalid_request", f"{method} {url}: {err}", field="headers") from None
     except (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema,
             requests.exceptions.MissingSchema) as err:
-        raise NodeError("invalid_request", f"{prepared.method} {url}: {err}", field="url") from None
+        raise NodeError("invalid_request", f"{method} {url}: {err}", field="url") from None
     except requests.RequestException as err:
-        raise NodeError("connection_error", f"{prepared.method} {url}: {err}", error_class=TECHNICAL,
+        raise NodeError("connection_error", f"{method} {url}: {err}", error_class=TECHNICAL,
                         retryable=True, details={"url": url, "reason": str(err)}) from None
-    _check(prepared, response)
-    yield "out", _parsed(response)
+    _check(method, ok_statuses, response)
+    return _parsed(response)
 
 
 def _fill(render: Any, field_name: str) -> str:
@@ -168,7 +175,11 @@ def _credentials(prepared: Prepared, ctx: Context, message: Any) -> dict[str, st
     def value(name: str) -> str:
         return _fill(lambda: prepared.credentials[name].render(ctx.params, message), f"auth.{name}")
 
-    kind = prepared.auth_type
+    return auth_headers(prepared.auth_type, prepared.auth_header, value)
+
+
+def auth_headers(kind: str, header: str, value: Any) -> dict[str, str]:
+    """The headers of an auth type; `value(name)` gives a credential (username, password, token, key)."""
     if kind == "basic":
         # RFC 7617: UTF-8 is the charset servers announce and expect
         pair = f"{value('username')}:{value('password')}".encode("utf-8")
@@ -176,16 +187,16 @@ def _credentials(prepared: Prepared, ctx: Context, message: Any) -> dict[str, st
     if kind == "bearer":
         return {"Authorization": f"Bearer {value('token')}"}
     if kind == "api_key":
-        return {prepared.auth_header: value("key")}
+        return {header: value("key")}
     return {}
 
 
-def _check(prepared: Prepared, response: requests.Response) -> None:
+def _check(method: str, ok_statuses: frozenset[int] | None, response: requests.Response) -> None:
     status = response.status_code
-    ok = status in prepared.ok_statuses if prepared.ok_statuses else 200 <= status < 300
+    ok = status in ok_statuses if ok_statuses else 200 <= status < 300
     if ok:
         return
-    where = f"{prepared.method} {response.url}"
+    where = f"{method} {response.url}"
     details = {"status": status, "body": response.text[:EXCERPT]}
     if status == 429:
         retry_after = _retry_after(response.headers.get("Retry-After"))

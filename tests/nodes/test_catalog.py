@@ -14,6 +14,14 @@ CONTRACT = {  # DESIGN.md section 4: ports other parts rely on
     "branch.filter": (["in"], ["out", "error"]),
     "connector.http": (["in"], ["out", "error"]),
     "control.respond": (["in"], []),
+    "connector.erp": (["in"], ["out", "error"]),
+    "connector.oms": (["in"], ["out", "error"]),
+    "connector.wms": (["in"], ["out", "error"]),
+    "connector.tms": (["in"], ["out", "error"]),
+    "transform.conform": (["in"], ["out", "rejected"]),
+    "transform.lookup": (["in"], ["out", "not_found"]),
+    "control.dedupe": (["in"], ["out", "duplicate"]),
+    "control.dead_letter": (["in"], []),
 }
 
 

@@ -96,6 +96,18 @@ GOOD = {
         {"url": "http://h/x", "auth": {"type": "api_key", "key": "k", "header": "X-Key"}},
     ],
     "control.respond": [{}, {"status": 201, "body": "{'id': $run.id}"}],
+    "connector.erp": [{"connection": "erp", "operation": "upsert_sales_order"},
+                      {"connection": "erp", "operation": "get_availability", "each": "lines", "into": "availability",
+                       "path": "items/{{$.item_no}}/availability", "timeout_s": 5}],
+    "connector.oms": [{"connection": "oms", "operation": "update_order", "body": "{'order': {'status': 'on_hold'}}"}],
+    "connector.wms": [{"connection": "wms", "operation": "create_shipping_order", "into": "wms"}],
+    "connector.tms": [{"connection": "tms", "operation": "track"}],
+    "transform.conform": [{"record": "order"}],
+    "transform.lookup": [{"table": "sku_xref", "items": "lines", "key": "sku", "target": "item_no",
+                          "business_class": "unknown_sku"},
+                         {"table": "uom", "key": "unit", "missing": "default", "default": "EA"}],
+    "control.dedupe": [{"key": "number"}, {"key": "number", "scope": "orders"}],
+    "control.dead_letter": [{}, {"business_class": "'credit_hold'", "message": "'over the credit limit'"}],
 }
 # Each is rejected by marshmallow and by the JSON Schema the browser validates with.
 BAD = {
@@ -109,6 +121,15 @@ BAD = {
                        {"url": "http://h", "retry": {"max_attempts": 0}}, {"url": "http://h", "auth": {"type": "oauth"}},
                        {"url": "http://h", "headers": {"Bad Header": "x"}}, {"url": "http://h", "ok_statuses": [99]}],
     "control.respond": [{"status": 700}, {"body": 5}],
+    "connector.erp": [{}, {"connection": "erp", "operation": "drop_table"}, {"operation": "upsert_sales_order"},
+                      {"connection": "erp", "operation": "upsert_sales_order", "into": "1x"}],
+    "connector.oms": [{"connection": "a b", "operation": "get_order"}],
+    "connector.wms": [{"connection": "wms", "operation": "get_inventory", "timeout_s": 0}],
+    "connector.tms": [{"connection": "tms"}],
+    "transform.conform": [{}, {"record": "invoice"}],
+    "transform.lookup": [{"key": "sku"}, {"table": "t", "key": "a b"}, {"table": "t", "key": "sku", "missing": "x"}],
+    "control.dedupe": [{}, {"key": "", "scope": "x"}],
+    "control.dead_letter": [{"business_class": 5}],
 }
 
 

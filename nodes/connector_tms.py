@@ -1,0 +1,33 @@
+"""connector.tms: the transportation profile: carriers, rate quotes, booking shipments, tracking,
+on a named connection."""
+from __future__ import annotations
+
+from typing import Any
+
+from flows.spec import NodeSpec, Port
+from nodes import system_profile
+from nodes.base import Context, Emit, PrepareEnv
+from nodes.system_profile import Operation
+
+OPERATIONS = (
+    Operation("list_carriers", "Carriers and their services", "GET", "carriers", result="items"),
+    Operation("rate_quote", "Rates for packages between two postal codes", "POST", "rate-quotes"),
+    Operation("book_shipment", "Book a shipment (returns the tracking number)", "POST", "shipments"),
+    Operation("track", "Tracking events of a tracking number", "GET", "tracking/{{$.tracking_number}}"),
+)
+Config = system_profile.config_schema(OPERATIONS, "TMS")
+
+SPEC = NodeSpec(
+    type="connector.tms", version=1, category="connector", title="TMS",
+    description="Calls an operation of the transportation management system on a workspace connection.",
+    inputs=(Port("in"),), outputs=(Port("out", "Answer"), Port("error", "Request failed")), config=Config,
+    expressions=("body", "each"), icon="truck", tags=("tms", "system"),
+)
+
+
+def prepare(config: dict, env: PrepareEnv) -> system_profile.Prepared:
+    return system_profile.prepare(OPERATIONS, config, env)
+
+
+def run(prepared: system_profile.Prepared, message: Any, ctx: Context) -> Emit:
+    return system_profile.run(prepared, message, ctx)
