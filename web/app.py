@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from designer import flows_api, palette_api, runs_api, stats_api
+from designer import connections_api, flows_api, lookups_api, palette_api, runs_api, stats_api, templates_api
 from runtime.core import Runtime
 from web import canvas, errors, hooks, live
 
@@ -19,6 +19,9 @@ def create_app(runtime: Runtime) -> Flask:
     app.register_blueprint(flows_api.bp)
     app.register_blueprint(runs_api.bp)
     app.register_blueprint(stats_api.bp)
+    app.register_blueprint(templates_api.bp)
+    app.register_blueprint(connections_api.bp)
+    app.register_blueprint(lookups_api.bp)
     app.register_blueprint(hooks.bp)
     live.register(app, runtime)
     app.register_blueprint(canvas.bp)

@@ -1,0 +1,38 @@
+"""HTTP API of a workspace's connections to its systems; secrets go in and never come out."""
+from __future__ import annotations
+
+from flask import Blueprint
+
+from designer.errors import ApiError
+from designer.requests import body, runtime, workspace
+from runtime import connections
+
+bp = Blueprint("connections_api", __name__, url_prefix="/api/v1/connections")
+
+
+@bp.get("")
+def list_connections():
+    return {"connections": connections.list_all(runtime(), workspace())}
+
+
+@bp.get("/<name>")
+def get_connection(name: str):
+    row = connections.get_row(runtime(), workspace(), name)
+    if row is None:
+        raise ApiError(404, "not_found", f"no connection {name!r}")
+    return connections.describe(row)
+
+
+@bp.put("/<name>")
+def save_connection(name: str):
+    try:
+        return connections.save(runtime(), workspace(), name, body())
+    except connections.ConnectionError_ as err:
+        raise ApiError(400, "invalid_connection", err.message, [{"field": err.field}]) from None
+
+
+@bp.delete("/<name>")
+def delete_connection(name: str):
+    if not connections.remove(runtime(), workspace(), name):
+        raise ApiError(404, "not_found", f"no connection {name!r}")
+    return "", 204

@@ -1,0 +1,197 @@
+"""Templates (accelerators): the bundled four and those imported per workspace; install one with
+parameter values, and export an installed flow as one JSON bundle (flow, params, samples, lookup
+tables, connection names without secrets)."""
+from __future__ import annotations
+
+import copy
+import json
+import pathlib
+from typing import Any
+
+import requests
+from marshmallow import ValidationError
+from sqlalchemy import select
+
+from designer import drafts
+from designer.errors import ApiError
+from flows.document import ParamSchema
+from flows.problem import errors
+from runtime import connections, deployments, lookups
+from runtime.models import InstalledTemplate
+
+SCHEMA = "crossdock.template/1"
+TEMPLATES_DIR = pathlib.Path(__file__).resolve().parent.parent / "flows" / "templates"
+BUNDLED = ("order-release.json", "inventory-sync.json", "shipment-confirmation.json", "returns.json")  # listed
+SANDBOX_SYSTEMS = ("erp", "oms", "wms", "tms")
+# OMS topics the bundled flows listen to, and the webhook path of each (event.webhook config)
+OMS_SUBSCRIPTIONS = (("orders/create", "oms/orders"), ("returns/create", "oms/returns"))
+
+
+def bundled() -> list[dict]:
+    return [json.loads((TEMPLATES_DIR / name).read_text(encoding="utf-8")) for name in BUNDLED]
+
+
+def summary(bundle: dict, source: str) -> dict:
+    """What the gallery lists: description, parameter definitions, what the template needs."""
+    flow = bundle["flow"]
+    return {"id": bundle["id"], "name": bundle.get("name") or flow.get("name"),
+            "description": bundle.get("description") or flow.get("description", ""), "source": source,
+            "flow_id": flow["id"], "params": flow.get("params") or {},
+            "connections": bundle.get("connections") or [], "lookups": sorted(bundle.get("lookups") or {}),
+            "samples": sorted(bundle.get("samples") or {})}
+
+
+def list_templates(rt, workspace: str) -> list[dict]:
+    out = [summary(b, "bundled") for b in bundled()]
+    with rt.sessions() as s:
+        rows = s.scalars(select(InstalledTemplate).where(InstalledTemplate.workspace == workspace)
+                         .order_by(InstalledTemplate.name)).all()
+    return out + [summary(r.bundle, "imported") for r in rows]
+
+
+def get(rt, workspace: str, template_id: str) -> dict:
+    with rt.sessions() as s:
+        row = s.get(InstalledTemplate, (workspace, template_id))
+    if row is not None:
+        return row.bundle
+    for b in bundled():
+        if b["id"] == template_id:
+            return b
+    raise ApiError(404, "not_found", f"no template {template_id!r}")
+
+
+def export(rt, workspace: str, flow_id: str) -> dict:
+    """The flow draft as a template bundle; lookup tables and connections are those its nodes name."""
+    doc = copy.deepcopy(drafts.get(rt, workspace, flow_id).document)
+    samples = doc.pop("samples", None) or {}
+    tables = sorted({n["config"]["table"] for n in doc.get("nodes", [])
+                     if n.get("type") == "transform.lookup" and isinstance(n.get("config", {}).get("table"), str)})
+    names = sorted({(n["config"]["connection"], n["type"].split(".", 1)[1]) for n in doc.get("nodes", [])
+                    if n.get("type", "").startswith("connector.") and isinstance(n.get("config", {}).get("connection"), str)})
+    return {"schema": SCHEMA, "id": doc["id"], "name": doc.get("name", doc["id"]),
+            "description": doc.get("description", ""), "flow": doc, "samples": samples,
+            "lookups": {t: lookups.rows(rt, workspace, t) for t in tables},
+            "connections": [{"name": name, "system": system} for name, system in names]}
+
+
+def check_bundle(bundle: Any) -> dict:
+    if not isinstance(bundle, dict) or bundle.get("schema") != SCHEMA:
+        raise ApiError(400, "invalid_template", f"a template bundle is a JSON object with schema {SCHEMA!r}",
+                       [{"field": "schema"}])
+    if not isinstance(bundle.get("flow"), dict) or not isinstance(bundle.get("id"), str):
+        raise ApiError(400, "invalid_template", "the bundle needs an id and a flow", [{"field": "flow"}])
+    for key in ("samples", "lookups"):
+        if not isinstance(bundle.get(key, {}), dict):
+            raise ApiError(400, "invalid_template", f"{key} must be an object", [{"field": key}])
+    tables = bundle.get("lookups") or {}
+    if not all(isinstance(rows, dict) for rows in tables.values()):
+        raise ApiError(400, "invalid_template", "each lookup table is an object of key -> value",
+                       [{"field": "lookups"}])
+    drafts.load_or_400(bundle["flow"])
+    return bundle
+
+
+def install(rt, workspace: str, bundle: dict, params: dict | None = None, *, flow_id: str | None = None,
+            connection_values: dict | None = None, deploy: bool = True) -> dict:
+    """Create the template's flow in the workspace with `params` as its parameter values, add its lookup
+    tables (tables the workspace has already are kept: they may hold the customer's edits), store any
+    connection values given, and deploy when the flow validates."""
+    bundle = check_bundle(bundle)
+    doc = copy.deepcopy(bundle["flow"])
+    doc["params"] = _with_values(doc.get("params") or {}, params or {})
+    if flow_id:
+        doc["id"] = flow_id
+    if bundle.get("samples"):
+        doc["samples"] = bundle["samples"]
+    for name, value in (connection_values or {}).items():
+        try:
+            connections.save(rt, workspace, name, value)
+        except connections.ConnectionError_ as err:
+            raise ApiError(400, "invalid_connection", f"connection {name}: {err.message}",
+                           [{"field": f"connections.{name}.{err.field}"}]) from None
+    drafts.create(rt, workspace, doc)
+    existing = {t["table"] for t in lookups.tables(rt, workspace)}
+    added = []
+    for table, rows in (bundle.get("lookups") or {}).items():
+        if table not in existing and rows:
+            lookups.replace(rt, workspace, table, rows)
+            added.append(table)
+    missing = [c["name"] for c in bundle.get("connections") or []
+               if connections.get_row(rt, workspace, c["name"]) is None]
+    problems = drafts.check(doc)
+    version = None
+    if deploy and not errors(problems):
+        try:
+            version = deployments.deploy(rt, workspace, doc["id"], drafts.load_or_400(doc))
+        except deployments.DeployConflict as err:
+            raise ApiError(409, "webhook_taken", str(err), [p.to_dict() for p in err.problems]) from None
+    return {"flow_id": doc["id"], "deployed_version": version, "params": {k: v.get("default") for k, v in
+                                                                         doc["params"].items()},
+            "lookups_added": added, "missing_connections": missing,
+            "problems": [p.to_dict() for p in problems]}
+
+
+def import_bundle(rt, workspace: str, bundle: Any, params: dict | None = None, **kwargs: Any) -> dict:
+    """Keep the bundle in the workspace's gallery and install it."""
+    bundle = check_bundle(bundle)
+    result = install(rt, workspace, bundle, params, **kwargs)
+    with rt.sessions.begin() as s:
+        row = s.get(InstalledTemplate, (workspace, bundle["id"]))
+        if row is None:
+            s.add(InstalledTemplate(workspace=workspace, id=bundle["id"], name=str(bundle.get("name") or bundle["id"]),
+                                    description=str(bundle.get("description") or ""), bundle=bundle))
+        else:
+            row.bundle = bundle
+    return result
+
+
+def install_bundled(rt, workspace: str, sandbox_url: str, hook_base: str | None = None) -> list[str]:
+    """The embedded start: connections to the bundled sandbox systems and the four templates, deployed.
+    With `hook_base` (where this Crossdock answers), the OMS is subscribed to the flows' webhooks."""
+    base = sandbox_url.rstrip("/")
+    for system in SANDBOX_SYSTEMS:
+        if connections.get_row(rt, workspace, system) is None:
+            connections.save(rt, workspace, system, {"system": system, "base_url": f"{base}/{system}/api"})
+    installed = []
+    for bundle in bundled():
+        try:
+            install(rt, workspace, bundle)
+        except ApiError as err:
+            if err.code == "conflict":
+                continue  # present already, maybe edited: leave it alone
+            raise
+        installed.append(bundle["flow"]["id"])
+    if hook_base:
+        subscribe_oms(base, f"{hook_base.rstrip('/')}/hooks/{workspace}")
+    return installed
+
+
+def subscribe_oms(sandbox_url: str, hooks_url: str) -> None:
+    for topic, path in OMS_SUBSCRIPTIONS:
+        r = requests.post(f"{sandbox_url}/oms/api/webhook-subscriptions",
+                          json={"webhook": {"topic": topic, "address": f"{hooks_url}/{path}"}}, timeout=10)
+        if r.status_code not in (201, 422):  # 422: subscribed already
+            r.raise_for_status()
+
+
+def _with_values(definitions: dict, values: dict) -> dict:
+    """Param definitions whose defaults are the given values, each checked against its type."""
+    if not isinstance(values, dict):
+        raise ApiError(400, "invalid_argument", "params must be an object", [{"field": "params"}])
+    unknown = sorted(set(values) - set(definitions))
+    if unknown:
+        raise ApiError(400, "unknown_param", f"the template has no parameter {unknown[0]!r}",
+                       [{"field": f"params.{k}"} for k in unknown])
+    out = {}
+    for name, definition in definitions.items():
+        if name in values:
+            definition = {**definition, "default": values[name]}
+        try:  # the schema checks that the default (now the value) has the parameter's type
+            definition = ParamSchema().load(definition)
+        except ValidationError as err:
+            raise ApiError(400, "invalid_param", f"parameter {name}: {err.messages}",
+                           [{"field": f"params.{name}"}]) from None
+        if definition.get("required") and definition.get("default") is None:
+            raise ApiError(400, "missing_param", f"parameter {name} needs a value", [{"field": f"params.{name}"}])
+        out[name] = definition
+    return out

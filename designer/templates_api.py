@@ -1,0 +1,51 @@
+"""HTTP API of templates: the gallery list (bundled and imported), one bundle, import with parameter
+values, and the export of a flow as a bundle."""
+from __future__ import annotations
+
+from flask import Blueprint
+
+from designer import templates
+from designer.errors import ApiError
+from designer.requests import body, runtime, workspace
+
+bp = Blueprint("templates_api", __name__, url_prefix="/api/v1")
+
+
+@bp.get("/templates")
+def list_templates():
+    return {"templates": templates.list_templates(runtime(), workspace())}
+
+
+@bp.get("/templates/<template_id>")
+def get_template(template_id: str):
+    return templates.get(runtime(), workspace(), template_id)
+
+
+@bp.post("/templates/import")
+def import_template():
+    """Body: {"bundle": {...}} or {"template": "<id>"} (a gallery template), with optional "params",
+    "flow_id" (install under another id) and "connections" (name -> base_url and auth)."""
+    rt, ws = runtime(), workspace()
+    args = body()
+    if not isinstance(args, dict):
+        raise ApiError(400, "invalid_argument", "the body is a JSON object", [{"field": "bundle"}])
+    flow_id = args.get("flow_id")
+    if flow_id is not None and not isinstance(flow_id, str):
+        raise ApiError(400, "invalid_argument", "flow_id must be a string", [{"field": "flow_id"}])
+    conns = args.get("connections") or {}
+    if not isinstance(conns, dict):
+        raise ApiError(400, "invalid_argument", "connections must be an object", [{"field": "connections"}])
+    options = {"flow_id": flow_id, "connection_values": conns}
+    if "bundle" in args:
+        result = templates.import_bundle(rt, ws, args["bundle"], args.get("params"), **options)
+    elif isinstance(args.get("template"), str):
+        result = templates.install(rt, ws, templates.get(rt, ws, args["template"]), args.get("params"), **options)
+    else:
+        raise ApiError(400, "invalid_argument", "give a bundle or the id of a template", [{"field": "bundle"}])
+    return result, 201
+
+
+@bp.get("/flows/<flow_id>/export")
+def export_flow(flow_id: str):
+    bundle = templates.export(runtime(), workspace(), flow_id)
+    return bundle, 200, {"Content-Disposition": f'attachment; filename="{flow_id}.template.json"'}
