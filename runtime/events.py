@@ -18,7 +18,6 @@ import socketio
 from runtime.settings import Settings
 
 log = logging.getLogger(__name__)
-EVENTS = ("run.queued", "run.started", "step.started", "step.succeeded", "step.failed", "run.finished")
 Emit = Callable[[str, dict, list], None]  # (event, data, rooms)
 
 
