@@ -63,7 +63,7 @@ export const api = {
   deploy: (id: string) => call<{ flow_id: string; version: number }>("POST", `/flows/${encodeURIComponent(id)}/deploy`, {}),
   startRun: (id: string, input?: unknown) =>
     call<{ run: Run }>("POST", `/flows/${encodeURIComponent(id)}/runs`, input === undefined ? {} : { input }).then((r) => r.run),
-  getRun: (id: string) => call<{ run: Run }>("GET", `/runs/${encodeURIComponent(id)}`).then((r) => r.run),
+  getRun: (id: string | number) => call<{ run: Run }>("GET", `/runs/${encodeURIComponent(String(id))}`).then((r) => r.run),
   lastRun: (flowId: string) =>
     call<{ runs: Run[] }>("GET", `/runs?flow_id=${encodeURIComponent(flowId)}&limit=1`).then((r) => r.runs[0] || null),
   previewMap: (expression: string, input: unknown, params?: Record<string, unknown>) =>

@@ -109,7 +109,7 @@ export interface FlowRecord {
 }
 
 export interface Step {
-  id: string;
+  id: string | number;
   node_id: string;
   node_type: string;
   status: "running" | "succeeded" | "failed" | "skipped";
@@ -123,7 +123,7 @@ export interface Step {
 }
 
 export interface Run {
-  id: string;
+  id: string | number;
   flow_id: string;
   version: number;
   status: "queued" | "running" | "succeeded" | "failed" | "dead_lettered" | "canceled";

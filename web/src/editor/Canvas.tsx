@@ -8,6 +8,7 @@ import {
   MiniMap,
   Position,
   ReactFlow,
+  getViewportForBounds,
   type Connection,
   type Edge,
   type EdgeChange,
@@ -91,8 +92,11 @@ export function fitDocument(rf: ReactFlowInstance<CanvasNode, Edge>, doc: FlowDo
     x1 = Math.max(x1, n.position.x + w);
     y1 = Math.max(y1, n.position.y + h);
   }
+  const pane = document.querySelector(".react-flow")?.getBoundingClientRect();
+  if (!pane) return;
   const pad = 40;
-  rf.fitBounds({ x: x0 - pad, y: y0 - pad, width: x1 - x0 + 2 * pad, height: y1 - y0 + 2 * pad }, { padding: 0.05, duration });
+  const bounds = { x: x0 - pad, y: y0 - pad, width: x1 - x0 + 2 * pad, height: y1 - y0 + 2 * pad };
+  rf.setViewport(getViewportForBounds(bounds, pane.width, pane.height, 0.05, 1.1, 0.04), { duration });
 }
 
 /** The viewport a large flow opens with: its top-left corner at a readable zoom. */
@@ -299,6 +303,7 @@ export function Canvas(props: Props) {
         onInit={(rf) => {
           rfRef.current = rf;
           props.onInit(rf);
+          if (initialFit.current) fitDocument(rf, doc, 0);
           // nothing drawn (an empty flow, or no node in view) means nothing to measure
           requestAnimationFrame(() => {
             if (!document.querySelector(".react-flow__node")) fireReady();
@@ -307,10 +312,8 @@ export function Canvas(props: Props) {
         deleteKeyCode={null}
         selectionKeyCode="Shift"
         multiSelectionKeyCode={["Meta", "Control", "Shift"]}
-        fitView={initialFit.current}
         defaultViewport={initialViewport.current}
         onlyRenderVisibleElements
-        fitViewOptions={{ padding: 0.15, maxZoom: 1.1 }}
         minZoom={0.05}
         maxZoom={2}
         snapToGrid

@@ -217,10 +217,17 @@ export function Editor({ flowId, nodeTypes, navigate }: { flowId: string; nodeTy
       flash({ kind: "error", text: "Deploy the flow before running it." });
       return;
     }
+    // A flow without a manual trigger (a webhook flow) replays the input of its last run as the sample.
+    const hasManual = current.nodes.some((n) => n.type === "event.manual");
+    const input = hasManual ? undefined : run?.input;
+    if (!hasManual && input === undefined) {
+      flash({ kind: "error", text: "This flow has no manual trigger and no earlier run to take a sample from." });
+      return;
+    }
     setRunning(true);
     setRun(null);
     try {
-      let r = await api.startRun(current.id);
+      let r = await api.startRun(current.id, input);
       const until = Date.now() + 60_000;
       while (!TERMINAL.has(r.status) && Date.now() < until) {
         await new Promise((res) => setTimeout(res, 300));
@@ -234,7 +241,7 @@ export function Editor({ flowId, nodeTypes, navigate }: { flowId: string; nodeTy
     } finally {
       setRunning(false);
     }
-  }, [deployed, flash, hist.docRef]);
+  }, [deployed, flash, hist.docRef, run]);
 
   const selectOnly = useCallback((nodes: string[], edges: string[] = []) => setSelection({ nodes: new Set(nodes), edges: new Set(edges) }), []);
 
