@@ -40,9 +40,14 @@ class Runtime:
         self.ensure_workspace("default", "Default workspace")
 
     def ensure_workspace(self, workspace_id: str, name: str | None = None) -> None:
-        with self.sessions.begin() as s:
-            if s.get(Workspace, workspace_id) is None:
-                s.add(Workspace(id=workspace_id, name=name or workspace_id))
+        try:
+            with self.sessions.begin() as s:
+                if s.get(Workspace, workspace_id) is None:
+                    s.add(Workspace(id=workspace_id, name=name or workspace_id))
+        except Exception:  # PostgreSQL: another process starting at the same time inserted it first
+            with self.sessions() as s:
+                if s.get(Workspace, workspace_id) is None:
+                    raise
 
     def plan_for(self, workspace: str, flow_id: str, version: int) -> Plan:
         def build() -> Plan:
