@@ -49,7 +49,10 @@ def _message():
     if not raw:
         return dict(request.args) or None
     if request.is_json or raw[:1] in (b"{", b"["):
-        data = request.get_json(force=True, silent=True)
+        try:
+            data = request.get_json(force=True, silent=True)
+        except RecursionError:  # silent=True covers ValueError only
+            data = None
         if data is None:
             raise ApiError(400, "invalid_json", "the webhook body is not valid JSON")
         return data
