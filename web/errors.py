@@ -24,7 +24,9 @@ def register(app: Flask) -> None:
         message = err.description or code
         if err.code == 413:
             message = f"the body is larger than the limit of {app.config['MAX_CONTENT_LENGTH']} bytes"
-        return {"error": {"code": code, "message": message}}, err.code
+        # keep what the status needs besides the body (Allow on a 405, Retry-After on a 429)
+        headers = [(k, v) for k, v in err.get_headers() if k.lower() != "content-type"]
+        return {"error": {"code": code, "message": message}}, err.code, headers
 
     @app.errorhandler(Exception)
     def _bug(err: Exception):
