@@ -9,7 +9,17 @@ import pytest
 from designer import drafts
 from designer.errors import ApiError
 from runtime import deployments, intake
+from runtime.core import Runtime
 from support.flowdocs import edge, http_sink
+
+
+@pytest.fixture
+def store(settings, workspace):
+    """A Runtime without worker threads (no run executes here; stopping workers on Redis costs a second)."""
+    runtime = Runtime(settings)
+    runtime.ensure_workspace(workspace)
+    yield runtime
+    runtime.close()
 
 
 def doc(flow_id="d", **extra) -> dict:
@@ -36,78 +46,78 @@ def race(n: int, action) -> list:
     return results
 
 
-def test_create_stores_the_normalised_document_at_revision_1(rt, workspace):
-    f = drafts.create(rt, workspace, doc(description="to the ERP"))
+def test_create_stores_the_normalised_document_at_revision_1(store, workspace):
+    f = drafts.create(store, workspace, doc(description="to the ERP"))
     assert (f.id, f.revision, f.name, f.description, f.deployed_version) == ("d", 1, "d", "to the ERP", None)
-    stored = drafts.get(rt, workspace, "d").document
+    stored = drafts.get(store, workspace, "d").document
     assert stored["nodes"][0]["type_version"] == 1 and stored["params"] == {} and stored["settings"] == {}
     assert list(stored) == ["schema", "id", "name", "description", "params", "settings", "nodes", "edges"]
 
 
-def test_create_refuses_a_malformed_document_and_an_existing_id(rt, workspace):
+def test_create_refuses_a_malformed_document_and_an_existing_id(store, workspace):
     with pytest.raises(ApiError) as err:
-        drafts.create(rt, workspace, {"schema": "crossdock.flow/1", "id": "has space"})
+        drafts.create(store, workspace, {"schema": "crossdock.flow/1", "id": "has space"})
     assert err.value.status == 400 and err.value.details[0]["field"] == "id"
-    drafts.create(rt, workspace, doc())
+    drafts.create(store, workspace, doc())
     with pytest.raises(ApiError) as err:
-        drafts.create(rt, workspace, doc())
+        drafts.create(store, workspace, doc())
     assert (err.value.status, err.value.code) == (409, "conflict")
 
 
-def test_racing_creates_of_one_id_leave_one_flow_and_409s(rt, workspace):
-    results = race(5, lambda i: drafts.create(rt, workspace, doc(name=f"writer {i}")).name)
+def test_racing_creates_of_one_id_leave_one_flow_and_409s(store, workspace):
+    results = race(5, lambda i: drafts.create(store, workspace, doc(name=f"writer {i}")).name)
     winners = [r for r in results if r != "conflict"]
     assert len(winners) == 1 and results.count("conflict") == 4
-    assert drafts.get(rt, workspace, "d").name == winners[0]
+    assert drafts.get(store, workspace, "d").name == winners[0]
 
 
-def test_save_bumps_the_revision_and_checks_if_match(rt, workspace):
-    drafts.create(rt, workspace, doc())
-    assert drafts.save(rt, workspace, "d", doc(name="two"), if_match=1).revision == 2
-    assert drafts.save(rt, workspace, "d", doc(name="three"), if_match=None).revision == 3
+def test_save_bumps_the_revision_and_checks_if_match(store, workspace):
+    drafts.create(store, workspace, doc())
+    assert drafts.save(store, workspace, "d", doc(name="two"), if_match=1).revision == 2
+    assert drafts.save(store, workspace, "d", doc(name="three"), if_match=None).revision == 3
     with pytest.raises(ApiError) as err:
-        drafts.save(rt, workspace, "d", doc(name="stale"), if_match=2)
+        drafts.save(store, workspace, "d", doc(name="stale"), if_match=2)
     assert (err.value.status, err.value.code) == (409, "conflict")
-    f = drafts.get(rt, workspace, "d")
+    f = drafts.get(store, workspace, "d")
     assert (f.revision, f.name) == (3, "three")
     with pytest.raises(ApiError) as err:
-        drafts.save(rt, workspace, "ghost", doc("ghost"), if_match=None)
+        drafts.save(store, workspace, "ghost", doc("ghost"), if_match=None)
     assert err.value.status == 404
 
 
-def test_racing_saves_of_one_revision_let_exactly_one_win(rt, workspace):
-    drafts.create(rt, workspace, doc())
-    results = race(6, lambda i: drafts.save(rt, workspace, "d", doc(name=f"writer {i}"), if_match=1).name)
+def test_racing_saves_of_one_revision_let_exactly_one_win(store, workspace):
+    drafts.create(store, workspace, doc())
+    results = race(6, lambda i: drafts.save(store, workspace, "d", doc(name=f"writer {i}"), if_match=1).name)
     winners = [r for r in results if r != "conflict"]
     assert len(winners) == 1 and results.count("conflict") == 5
-    f = drafts.get(rt, workspace, "d")
+    f = drafts.get(store, workspace, "d")
     assert (f.revision, f.name) == (2, winners[0])
 
 
-def test_remove_drops_draft_and_routes_but_keeps_versions_for_old_runs(rt, workspace):
-    f = drafts.create(rt, workspace, doc())
-    version = deployments.deploy(rt, workspace, "d", f.document)
-    drafts.remove(rt, workspace, "d")
+def test_remove_drops_draft_and_routes_but_keeps_versions_for_old_runs(store, workspace):
+    f = drafts.create(store, workspace, doc())
+    version = deployments.deploy(store, workspace, "d", f.document)
+    drafts.remove(store, workspace, "d")
     with pytest.raises(ApiError):
-        drafts.get(rt, workspace, "d")
+        drafts.get(store, workspace, "d")
     with pytest.raises(intake.NotFound):
-        intake.find_route(rt, workspace, "orders", "POST")
-    assert deployments.document(rt, workspace, "d", version)["id"] == "d"
+        intake.find_route(store, workspace, "orders", "POST")
+    assert deployments.document(store, workspace, "d", version)["id"] == "d"
     with pytest.raises(ApiError) as err:
-        drafts.remove(rt, workspace, "d")
+        drafts.remove(store, workspace, "d")
     assert err.value.status == 404
 
 
-def test_drafts_are_per_workspace(rt, workspace):
-    rt.ensure_workspace(workspace + "-b")
-    drafts.create(rt, workspace, doc(name="Zeta"))
-    drafts.create(rt, workspace, doc("a", name="Alpha"))
-    drafts.create(rt, workspace + "-b", doc())
-    assert [f["id"] for f in drafts.list_flows(rt, workspace)] == ["a", "d"]
-    assert [f["id"] for f in drafts.list_flows(rt, workspace + "-b")] == ["d"]
+def test_drafts_are_per_workspace(store, workspace):
+    store.ensure_workspace(workspace + "-b")
+    drafts.create(store, workspace, doc(name="Zeta"))
+    drafts.create(store, workspace, doc("a", name="Alpha"))
+    drafts.create(store, workspace + "-b", doc())
+    assert [f["id"] for f in drafts.list_flows(store, workspace)] == ["a", "d"]
+    assert [f["id"] for f in drafts.list_flows(store, workspace + "-b")] == ["d"]
 
 
-def test_check_names_the_second_webhook_on_a_shared_route(rt):
+def test_check_names_the_second_webhook_on_a_shared_route(store):
     d = doc()
     d["nodes"] += [{"id": "again", "type": "event.webhook", "config": {"path": "orders/", "method": "post"}},
                    {"id": "off", "type": "event.webhook", "disabled": True, "config": {"path": "orders"}}]
@@ -117,7 +127,7 @@ def test_check_names_the_second_webhook_on_a_shared_route(rt):
     assert "hook" in shared[0].message
 
 
-def test_check_never_raises_on_garbage(rt):
+def test_check_never_raises_on_garbage(store):
     for garbage in (None, [], "x", {"nodes": [None, 1, {"type": "event.webhook", "config": []}]},
                     {"nodes": [{"type": "event.webhook", "config": {"path": 5}}]}, {"nodes": "x"}):
         assert isinstance(drafts.check(garbage), list)

@@ -3,17 +3,33 @@ errors (code, position, line, column) and its time budget."""
 from __future__ import annotations
 
 import jsonschema
+import pytest
+
+from nodes import catalog
+from runtime.core import Runtime
+from runtime.settings import Settings
+from web.app import create_app
 
 PREVIEW = "/api/v1/preview/map"
-TYPES = ["event.webhook", "event.manual", "connector.http", "transform.map", "branch.choice", "branch.filter",
-         "control.respond"]
+FIRST_SEVEN = ["event.webhook", "event.manual", "connector.http", "transform.map", "branch.choice",
+               "branch.filter", "control.respond"]
 
 
-def test_node_types_lists_the_seven_types_in_palette_order_with_json_schema_configs(client):
-    r = client.get("/api/v1/node-types")
+@pytest.fixture
+def api(tmp_path):
+    """The palette and the preview read no database and start no run: the embedded backend alone will do."""
+    runtime = Runtime(Settings(data_dir=str(tmp_path), load_samples=False))
+    yield create_app(runtime).test_client()
+    runtime.close()
+
+
+def test_node_types_lists_every_type_in_palette_order_with_json_schema_configs(api):
+    r = api.get("/api/v1/node-types")
     assert r.status_code == 200
     types = r.json["node_types"]
-    assert [t["type"] for t in types] == TYPES
+    assert [t["type"] for t in types] == list(catalog.TYPES)
+    listed = [t["type"] for t in types]
+    assert [t for t in listed if t in FIRST_SEVEN] == FIRST_SEVEN  # the first seven, in their palette order
     for t in types:
         assert set(t) == {"type", "version", "category", "title", "description", "icon", "inputs", "outputs",
                           "dynamic_outputs", "expressions", "config_schema"}, t["type"]
@@ -29,38 +45,38 @@ def test_node_types_lists_the_seven_types_in_palette_order_with_json_schema_conf
     assert by_type["transform.map"]["config_schema"]["required"] == ["expression"]
 
 
-def test_a_config_schema_accepts_what_deploy_accepts_and_rejects_what_validate_rejects(client):
-    webhook = next(t for t in client.get("/api/v1/node-types").json["node_types"] if t["type"] == "event.webhook")
+def test_a_config_schema_accepts_what_deploy_accepts_and_rejects_what_validate_rejects(api):
+    webhook = next(t for t in api.get("/api/v1/node-types").json["node_types"] if t["type"] == "event.webhook")
     schema = jsonschema.Draft202012Validator(webhook["config_schema"])
     assert schema.is_valid({"path": "orders", "respond": "sync", "timeout_s": 5})
     assert not schema.is_valid({"respond": "sync"})  # path is required
     assert not schema.is_valid({"path": "orders", "respond": "later"})
     bad = {"schema": "crossdock.flow/1", "id": "w", "nodes": [
         {"id": "hook", "type": "event.webhook", "config": {"path": "orders", "respond": "later"}}]}
-    problems = client.post("/api/v1/flows/validate", json=bad).json["problems"]
+    problems = api.post("/api/v1/flows/validate", json=bad).json["problems"]
     assert ("hook", "respond") in [(p.get("node"), p.get("field")) for p in problems]
 
 
-def test_preview_returns_the_output_and_the_engine(client):
-    r = client.post(PREVIEW, json={"expression": "{'ref': order.number, 'qty': $sum(order.lines.qty)}",
+def test_preview_returns_the_output_and_the_engine(api):
+    r = api.post(PREVIEW, json={"expression": "{'ref': order.number, 'qty': $sum(order.lines.qty)}",
                                    "input": {"order": {"number": "A-1", "lines": [{"qty": 2}, {"qty": 3}]}}})
     assert r.status_code == 200
     assert r.json["output"] == {"ref": "A-1", "qty": 5}
     assert r.json["engine"] in ("compiled", "interpreter")
 
 
-def test_preview_binds_params_and_takes_a_missing_input_as_null(client):
-    r = client.post(PREVIEW, json={"expression": "$erp & '/orders/' & id", "input": {"id": "7"},
+def test_preview_binds_params_and_takes_a_missing_input_as_null(api):
+    r = api.post(PREVIEW, json={"expression": "$erp & '/orders/' & id", "input": {"id": "7"},
                                    "params": {"erp": "http://erp"}})
     assert r.status_code == 200 and r.json["output"] == "http://erp/orders/7"
-    r = client.post(PREVIEW, json={"expression": "'constant'"})
+    r = api.post(PREVIEW, json={"expression": "'constant'"})
     assert r.status_code == 200 and r.json["output"] == "constant"
-    r = client.post(PREVIEW, json={"expression": "missing.path", "input": {}})
+    r = api.post(PREVIEW, json={"expression": "missing.path", "input": {}})
     assert r.status_code == 200 and r.json["output"] is None
 
 
-def test_a_bad_expression_is_422_mapping_error_with_code_and_position(client):
-    r = client.post(PREVIEW, json={"expression": "{\n  'a': x +\n}", "input": {}})
+def test_a_bad_expression_is_422_mapping_error_with_code_and_position(api):
+    r = api.post(PREVIEW, json={"expression": "{\n  'a': x +\n}", "input": {}})
     assert r.status_code == 422
     err = r.json["error"]
     assert err["code"] == "mapping_error"
@@ -71,24 +87,24 @@ def test_a_bad_expression_is_422_mapping_error_with_code_and_position(client):
     assert detail["message"] == err["message"]
 
 
-def test_an_evaluation_error_is_422_with_the_jsonata_code(client):
-    r = client.post(PREVIEW, json={"expression": "a + 1", "input": {"a": "text"}})
+def test_an_evaluation_error_is_422_with_the_jsonata_code(api):
+    r = api.post(PREVIEW, json={"expression": "a + 1", "input": {"a": "text"}})
     assert r.status_code == 422
     assert r.json["error"]["details"][0]["code"] == "T2001"
 
 
-def test_a_runaway_expression_ends_with_an_error(client):
-    r = client.post(PREVIEW, json={"expression": "($f := function($x){$f($x+1)}; $f(1))", "input": {}})
+def test_a_runaway_expression_ends_with_an_error(api):
+    r = api.post(PREVIEW, json={"expression": "($f := function($x){$f($x+1)}; $f(1))", "input": {}})
     assert r.status_code == 422
     detail = r.json["error"]["details"][0]
     assert detail["field"] == "expression" and detail["code"] in ("U1001", "U1002")  # time or depth budget
 
 
-def test_preview_refuses_a_malformed_request_with_400(client):
+def test_preview_refuses_a_malformed_request_with_400(api):
     for body, field in (({"input": {}}, "expression"), ({"expression": 5}, "expression"), ([1], "expression"),
                         ({"expression": "a", "params": [1]}, "params")):
-        r = client.post(PREVIEW, json=body)
+        r = api.post(PREVIEW, json=body)
         assert r.status_code == 400, body
         assert r.json["error"]["code"] == "invalid_argument" and r.json["error"]["details"] == [{"field": field}]
-    r = client.post(PREVIEW, data="{'expression'", content_type="application/json")
+    r = api.post(PREVIEW, data="{'expression'", content_type="application/json")
     assert r.status_code == 400 and r.json["error"]["code"] == "invalid_json"

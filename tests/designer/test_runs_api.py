@@ -6,6 +6,9 @@ import pytest
 
 from support import wait_for
 from support.flowdocs import edge
+from runtime import jobs
+from runtime.core import Runtime
+from web.app import create_app
 
 RUN_KEYS = {"id", "flow_id", "version", "status", "business_key", "input", "output", "error", "attempt",
             "created_at", "started_at", "finished_at", "duration_ms", "trigger"}
@@ -47,10 +50,6 @@ def finished(client, run_id) -> dict:
 @pytest.fixture
 def small_payload_client(make_settings, workspace):
     """A client on a runtime that keeps at most 300 bytes of a step's payload in its row."""
-    from runtime import jobs
-    from runtime.core import Runtime
-    from web.app import create_app
-
     settings = make_settings(step_payload_limit=300)
     runtime = Runtime(settings)
     runtime.ensure_workspace(workspace)

@@ -1,0 +1,102 @@
+"""web.errors: every error leaves as JSON with a code (ours, Flask's 404/405/413, and bugs as a logged 500),
+never as an HTML page or a traceback. The web layer is the same on both backends, so these tests use the
+embedded one only, on a runtime with a 1 KiB body limit."""
+from __future__ import annotations
+
+import logging
+
+import pytest
+from werkzeug.exceptions import TooManyRequests, abort
+
+from designer import drafts
+from runtime.core import Runtime
+from runtime.settings import Settings
+from web.app import create_app
+
+LIMIT = 1024
+
+
+@pytest.fixture
+def runtime(tmp_path):
+    rt = Runtime(Settings(data_dir=str(tmp_path), load_samples=False, max_body_bytes=LIMIT))
+    yield rt
+    rt.close()
+
+
+@pytest.fixture
+def app(runtime):
+    return create_app(runtime)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def assert_json_error(r, status: int, code: str) -> dict:
+    assert r.status_code == status
+    assert r.mimetype == "application/json"
+    assert b"<html" not in r.data.lower() and b"Traceback" not in r.data
+    assert set(r.json) == {"error"} and r.json["error"]["code"] == code and r.json["error"]["message"]
+    return r.json["error"]
+
+
+def test_an_unknown_url_is_a_json_404(client):
+    for url in ("/nowhere", "/api/v1/nowhere", "/api/v1/runs/not-a-number", "/static/app/missing.js"):
+        assert_json_error(client.get(url), 404, "not_found")
+
+
+def test_a_wrong_method_is_a_json_405_that_names_the_allowed_ones(client):
+    r = client.delete("/api/v1/node-types")
+    assert_json_error(r, 405, "method_not_allowed")
+    assert set(r.headers["Allow"].split(", ")) >= {"GET"}
+    r = client.patch("/api/v1/flows")
+    assert_json_error(r, 405, "method_not_allowed")
+    assert set(r.headers["Allow"].split(", ")) >= {"GET", "POST"}
+
+
+def test_a_body_over_the_limit_is_a_json_413(client):
+    big = {"schema": "crossdock.flow/1", "id": "big", "description": "x" * LIMIT}
+    for method, url in (("post", "/api/v1/flows"), ("put", "/api/v1/flows/big"),
+                        ("post", "/api/v1/flows/validate"), ("post", "/api/v1/preview/map")):
+        err = assert_json_error(getattr(client, method)(url, json=big), 413, "payload_too_large")
+        assert str(LIMIT) in err["message"]
+    assert client.get("/api/v1/flows").json["flows"] == []
+    small = {"schema": "crossdock.flow/1", "id": "small", "description": "x" * (LIMIT - 100)}
+    assert client.post("/api/v1/flows", json=small).status_code == 201
+
+
+def test_api_errors_carry_details_only_when_there_are_some(client):
+    err = assert_json_error(client.post("/api/v1/flows", data="{", content_type="application/json"), 400,
+                            "invalid_json")
+    assert "details" not in err
+    err = assert_json_error(client.post("/api/v1/flows", json={"id": "x"}), 400, "invalid_document")
+    assert err["details"] and all(d["code"] == "invalid_document" for d in err["details"])
+
+
+def test_a_bug_is_a_logged_json_500_without_its_text(client, monkeypatch, caplog):
+    def broken(*args, **kwargs):
+        raise KeyError("secret internal detail")
+
+    monkeypatch.setattr(drafts, "list_flows", broken)
+    with caplog.at_level(logging.ERROR, logger="web.errors"):
+        r = client.get("/api/v1/flows")
+    err = assert_json_error(r, 500, "internal_error")
+    assert b"secret internal detail" not in r.data and "logged" in err["message"]
+    [record] = [rec for rec in caplog.records if rec.name == "web.errors"]
+    assert "GET /api/v1/flows" in record.getMessage() and record.exc_info[0] is KeyError
+
+
+def test_http_errors_raised_anywhere_keep_their_status_code_and_headers(app):
+    def limited():
+        raise TooManyRequests(retry_after=7)
+
+    app.add_url_rule("/test/limited", view_func=limited)
+    app.add_url_rule("/test/teapot", "teapot", lambda: abort(418))
+    app.add_url_rule("/test/bad", "bad", lambda: abort(400, description="the widget is upside down"))
+    client = app.test_client()
+    r = client.get("/test/limited")
+    assert_json_error(r, 429, "rate_limited")
+    assert r.headers["Retry-After"] == "7"
+    assert_json_error(client.get("/test/teapot"), 418, "http_error")
+    assert assert_json_error(client.get("/test/bad"), 400, "bad_request")["message"] == "the widget is upside down"

@@ -1,0 +1,164 @@
+"""Webhook intake: 202 with the run id, sync replies from control.respond, 504 when the flow takes longer
+than timeout_s, 502 when the run fails, bodies that are not JSON, and requests refused before any run."""
+from __future__ import annotations
+
+import pytest
+
+from support import wait_for
+from support.flowdocs import edge, http_sink, order
+from runtime.core import Runtime
+from web.app import create_app
+
+
+def deploy(client, doc) -> None:
+    assert client.post("/api/v1/flows", json=doc).status_code == 201
+    r = client.post(f"/api/v1/flows/{doc['id']}/deploy")
+    assert r.status_code == 201, r.json
+
+
+def finished(client, run_id) -> dict:
+    def done():
+        run = client.get(f"/api/v1/runs/{run_id}").json["run"]
+        return run if run["status"] in ("succeeded", "failed") else None
+    return wait_for(done)
+
+
+def replying(flow_id: str, path: str, *, status: int = 200, body: str | None = None, **hook) -> dict:
+    """webhook (sync) -> map -> control.respond."""
+    respond = {"status": status}
+    if body:
+        respond["body"] = body
+    return {"schema": "crossdock.flow/1", "id": flow_id,
+            "nodes": [{"id": "hook", "type": "event.webhook", "config": {"path": path, "respond": "sync", **hook}},
+                      {"id": "map", "type": "transform.map", "config": {"expression": "{'ref': order.number}"}},
+                      {"id": "reply", "type": "control.respond", "config": respond}],
+            "edges": [edge(1, "hook", "map"), edge(2, "map", "reply")]}
+
+
+def runs(client) -> list[dict]:
+    return client.get("/api/v1/runs").json["runs"]
+
+
+def test_an_async_webhook_answers_202_and_the_run_carries_the_body(client, workspace, http_target):
+    deploy(client, http_sink("f", http_target.url))
+    r = client.post(f"/hooks/{workspace}/orders", json=order("A-1", 2))
+    assert r.status_code == 202
+    run_id = r.json["run_id"]
+    assert r.json == {"run_id": run_id, "status": "queued", "run_url": f"/api/v1/runs/{run_id}"}
+    run = finished(client, run_id)
+    assert (run["trigger"], run["status"], run["input"]) == ("webhook", "succeeded", order("A-1", 2))
+    assert run["steps"][0]["node_id"] == "hook"
+    assert http_target.requests[0]["body"] == {"ref": "A-1", "qty": 2}
+
+
+def test_a_body_that_is_not_json_is_taken_as_text(client, workspace):
+    deploy(client, {"schema": "crossdock.flow/1", "id": "edi",
+                    "nodes": [{"id": "hook", "type": "event.webhook", "config": {"path": "edi"}},
+                              {"id": "map", "type": "transform.map", "config": {"expression": "$split(body, '~')"}}],
+                    "edges": [edge(1, "hook", "map")]})
+    text = "ISA*00*~GS*PO~ST*850*0001~"
+    r = client.post(f"/hooks/{workspace}/edi", data=text, content_type="application/edi-x12")
+    assert r.status_code == 202
+    run = finished(client, r.json["run_id"])
+    assert run["input"] == {"body": text, "content_type": "application/edi-x12"}
+    assert run["output"] == ["ISA*00*", "GS*PO", "ST*850*0001", ""]
+    r = client.post(f"/hooks/{workspace}/edi", data="sku;qty\nA;1\n".encode(), content_type="text/csv")
+    assert finished(client, r.json["run_id"])["input"]["body"] == "sku;qty\nA;1\n"
+
+
+def test_a_get_webhook_takes_the_query_as_the_message(client, workspace):
+    deploy(client, {"schema": "crossdock.flow/1", "id": "ping",
+                    "nodes": [{"id": "hook", "type": "event.webhook", "config": {"path": "ping", "method": "GET"}},
+                              {"id": "map", "type": "transform.map", "config": {"expression": "{'got': id}"}}],
+                    "edges": [edge(1, "hook", "map")]})
+    r = client.get(f"/hooks/{workspace}/ping?id=42")
+    assert r.status_code == 202
+    assert finished(client, r.json["run_id"])["output"] == {"got": "42"}
+    r = client.post(f"/hooks/{workspace}/ping", json={})  # the route is GET only
+    assert r.status_code == 404 and r.json["error"]["code"] == "no_webhook"
+
+
+def test_requests_without_a_route_are_404_no_webhook(client, workspace, http_target):
+    deploy(client, http_sink("f", http_target.url))
+    for path in (f"/hooks/{workspace}/nothing-here", "/hooks/no-such-workspace/orders", f"/hooks/{workspace}/orders/x"):
+        r = client.post(path, json={})
+        assert r.status_code == 404, path
+        assert r.json["error"]["code"] == "no_webhook" and r.json["error"]["details"] == [{"field": "path"}]
+    assert client.put(f"/hooks/{workspace}/orders", json={}).status_code == 404
+    assert runs(client) == []
+
+
+def test_malformed_json_is_400_and_starts_no_run(client, workspace, http_target):
+    deploy(client, http_sink("f", http_target.url))
+    for data, content_type in (("{not json", "application/json"), ('{"a": }', "text/plain"),
+                               ("[" * 100_000, "application/json"), (b"\xff\xfe", "application/json")):
+        r = client.post(f"/hooks/{workspace}/orders", data=data, content_type=content_type)
+        assert r.status_code == 400, (data[:10], r.json)
+        assert r.json["error"]["code"] == "invalid_json"
+    assert runs(client) == []
+
+
+def test_a_sync_webhook_answers_with_the_reply_of_control_respond(client, workspace):
+    deploy(client, replying("s", "quote", status=201, body="{'accepted': ref}"))
+    r = client.post(f"/hooks/{workspace}/quote", json=order("Q-9"))
+    assert r.status_code == 201
+    assert r.is_json and r.json == {"accepted": "Q-9"}
+    run = finished(client, int(r.headers["X-Crossdock-Run"]))
+    assert run["status"] == "succeeded" and [s["node_id"] for s in run["steps"]] == ["hook", "map", "reply"]
+
+
+def test_a_sync_webhook_without_a_reply_answers_with_the_output(client, workspace, http_target):
+    http_target.script = [(200, {"erp_id": 77}, {})]
+    deploy(client, http_sink("s", http_target.url, respond="sync"))
+    r = client.post(f"/hooks/{workspace}/orders", json=order("S-1"))
+    assert r.status_code == 200
+    assert r.json["status"] == "succeeded" and r.json["output"] == {"erp_id": 77}
+    assert finished(client, r.json["run_id"])["output"] == {"erp_id": 77}
+
+
+def test_a_sync_webhook_answers_504_when_the_flow_takes_longer_than_its_timeout(client, workspace, http_target):
+    http_target.script = [(503, {"busy": True}, {})]  # the ERP is down: the step waits 30 s before a retry
+    doc = http_sink("slow", http_target.url, respond="sync", retry={"max_attempts": 3, "backoff_s": 30})
+    doc["nodes"][0]["config"]["timeout_s"] = 1
+    deploy(client, doc)
+    r = client.post(f"/hooks/{workspace}/orders", json=order("T-1"))
+    assert r.status_code == 504
+    err = r.json["error"]
+    assert err["code"] == "timeout" and "goes on" in err["message"]
+    run = client.get(f"/api/v1/runs/{err['details'][0]['run_id']}").json["run"]
+    assert run["status"] in ("queued", "running")  # the run goes on and retries later; it is not failed
+    wait_for(lambda: http_target.requests)
+    assert len(http_target.requests) == 1  # the retry waits out its backoff
+
+
+def test_a_sync_webhook_answers_502_when_the_run_fails(client, workspace, http_target):
+    http_target.script = [(422, {"error": "unknown item"}, {})]  # a business error: final at once
+    deploy(client, http_sink("bad", http_target.url, respond="sync"))
+    r = client.post(f"/hooks/{workspace}/orders", json=order("F-1"))
+    assert r.status_code == 502
+    err = r.json["error"]
+    assert err["code"] == "run_failed"
+    [detail] = err["details"]
+    assert detail["node"] == "sink"
+    assert client.get(f"/api/v1/runs/{detail['run_id']}").json["run"]["status"] == "failed"
+
+
+@pytest.fixture
+def small_body_client(make_settings, workspace):
+    """A client on a runtime that takes bodies of at most 1 KiB (no workers: no run executes here)."""
+    runtime = Runtime(make_settings(max_body_bytes=1024))
+    runtime.ensure_workspace(workspace)
+    c = create_app(runtime).test_client()
+    c.environ_base["HTTP_X_CROSSDOCK_WORKSPACE"] = workspace
+    yield c
+    runtime.close()
+
+
+def test_a_body_over_the_limit_is_413_and_starts_no_run(small_body_client, workspace):
+    client = small_body_client
+    deploy(client, http_sink("f", "http://127.0.0.1:9/x"))
+    r = client.post(f"/hooks/{workspace}/orders", json={"blob": "x" * 2000})
+    assert r.status_code == 413
+    assert r.json["error"]["code"] == "payload_too_large" and "1024" in r.json["error"]["message"]
+    assert client.post(f"/hooks/{workspace}/orders", json=order("small")).status_code == 202
+    assert len(runs(client)) == 1
