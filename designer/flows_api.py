@@ -8,6 +8,7 @@ from designer.errors import ApiError
 from designer.requests import body, runtime, workspace
 from flows.problem import errors
 from runtime import deployments
+from runtime.models import utcnow
 
 bp = Blueprint("flows_api", __name__, url_prefix="/api/v1/flows")
 
@@ -68,7 +69,7 @@ def deploy_flow(flow_id: str):
         raise ApiError(409, "webhook_taken", str(err), [p.to_dict() for p in err.problems]) from None
     except LookupError:
         raise ApiError(404, "not_found", f"flow {flow_id!r} has no version {version}", [{"field": "version"}]) from None
-    return {"flow_id": flow_id, "version": deployed}, 201
+    return {"flow_id": flow_id, "version": deployed, "deployed_at": deployments.iso(utcnow())}, 201
 
 
 @bp.post("/<flow_id>/undeploy")
@@ -96,7 +97,7 @@ def get_version(flow_id: str, version: int):
 
 def _if_match() -> int | None:
     raw = request.headers.get("If-Match")
-    if not raw:
+    if not raw or raw.strip() == "*":  # "*": whatever revision is current (RFC 9110)
         return None
     try:
         return int(raw.strip().strip('W/').strip('"'))
