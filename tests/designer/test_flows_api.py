@@ -212,6 +212,12 @@ def test_put_without_if_match_saves_over_the_current_revision(api):
     assert [f["name"] for f in api.get(FLOWS).json["flows"]] == ["two"]
 
 
+def test_put_with_if_match_star_saves_over_any_revision(api):
+    create(api, hook_map("p"))
+    r = api.put(f"{FLOWS}/p", json={**hook_map("p"), "name": "any"}, headers={"If-Match": "*"})
+    assert r.status_code == 200 and r.json["revision"] == 2
+
+
 def test_put_refuses_an_if_match_that_is_not_a_revision(api):
     create(api, hook_map("p"))
     r = api.put(f"{FLOWS}/p", json=hook_map("p"), headers={"If-Match": '"abc"'})
@@ -328,7 +334,8 @@ def test_deploy_numbers_versions_and_a_rollback_switches_the_webhook(client, wor
     create(client, doc)
     r = deploy(client, "ver")
     assert r.status_code == 201
-    assert set(r.json) >= {"flow_id", "version"} and r.json["flow_id"] == "ver" and r.json["version"] == 1
+    assert set(r.json) == {"flow_id", "version", "deployed_at"} and r.json["deployed_at"].endswith("Z")
+    assert (r.json["flow_id"], r.json["version"]) == ("ver", 1)
     assert hook_output(client, workspace, "orders", {"n": 1})["output"] == {"v": 1, "n": 1}
 
     doc["nodes"][1]["config"]["expression"] = "{'v': 2, 'n': n}"
@@ -347,6 +354,29 @@ def test_deploy_numbers_versions_and_a_rollback_switches_the_webhook(client, wor
     assert client.get(f"{FLOWS}/ver").json["deployed_version"] == 1
     old = client.get(f"{FLOWS}/ver/versions/1").json
     assert old["version"] == 1 and old["flow"]["nodes"][1]["config"]["expression"] == "{'v': 1, 'n': n}"
+
+
+def test_concurrent_deploys_each_get_their_own_version_number(api):
+    create(api, hook_map("many"))
+    app = api.application
+    headers = {"X-Crossdock-Workspace": api.environ_base["HTTP_X_CROSSDOCK_WORKSPACE"]}
+    answers: list = []
+    gate = threading.Barrier(4)
+
+    def one():
+        c = app.test_client()
+        gate.wait()
+        r = c.post(f"{FLOWS}/many/deploy", json={}, headers=headers)
+        answers.append((r.status_code, r.json.get("version")))
+
+    threads = [threading.Thread(target=one) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(answers) == [(201, 1), (201, 2), (201, 3), (201, 4)]
+    assert api.get(f"{FLOWS}/many").json["deployed_version"] == 4  # deploys are serialised: the last one wins
+    assert [v["version"] for v in api.get(f"{FLOWS}/many/versions").json["versions"]] == [4, 3, 2, 1]
 
 
 def test_rollback_does_not_need_a_valid_draft(api):
