@@ -62,12 +62,18 @@ def config_schema(operations: tuple[Operation, ...], system: str) -> type[Schema
 class Prepared:
     connection: str
     operation: Operation
-    path: template.Template
+    path: str  # template source; joined to each connection's base URL, so placeholders are encoded as path parts
     body: Expression | None
     each: Expression | None
     into: str | None
     timeout_s: float
     _local: threading.local = field(default_factory=threading.local, repr=False)
+    _urls: dict = field(default_factory=dict, repr=False)  # base URL -> parsed URL template
+
+    def url(self, base_url: str) -> template.Template:
+        if base_url not in self._urls:
+            self._urls[base_url] = template.parse(base_url.rstrip("/") + "/" + self.path.lstrip("/"))
+        return self._urls[base_url]
 
     def session(self) -> requests.Session:
         if not hasattr(self._local, "session"):  # one per worker thread, kept for keep-alive
@@ -78,10 +84,15 @@ class Prepared:
 def prepare(operations: tuple[Operation, ...], config: dict, env: PrepareEnv) -> Prepared:
     op = next(o for o in operations if o.name == config["operation"])
     body = config.get("body") or op.body
-    return Prepared(connection=config["connection"], operation=op, path=template.parse(config.get("path") or op.path),
+    return Prepared(connection=config["connection"], operation=op, path=_checked_path(config.get("path") or op.path),
                     body=compile_field(body, "body") if body else None,
                     each=compile_field(config["each"], "each") if config.get("each") else None,
                     into=config.get("into"), timeout_s=config["timeout_s"])
+
+
+def _checked_path(source: str) -> str:
+    template.parse(source)  # a malformed placeholder fails at deploy, not on the first message
+    return source
 
 
 def run(prepared: Prepared, message: Any, ctx: Context) -> Emit:
@@ -109,7 +120,7 @@ def _connection(prepared: Prepared, ctx: Context) -> dict:
 def _call(prepared: Prepared, conn: dict, message: Any, ctx: Context, key: str) -> Any:
     op = prepared.operation
     try:
-        url = conn["base_url"].rstrip("/") + "/" + prepared.path.render_url(ctx.params, message).lstrip("/")
+        url = prepared.url(conn["base_url"]).render_url(ctx.params, message)
     except template.TemplateError as err:
         raise NodeError("template_error", f"path: {err.message}", field="path",
                         details={"position": err.position}) from None
