@@ -7,7 +7,7 @@ from flask import Blueprint, request
 
 from designer.errors import ApiError
 from designer.requests import body, int_arg, runtime, workspace
-from runtime import history, intake, replay
+from runtime import deployments, history, intake, replay
 from runtime.plan import PlanError
 
 bp = Blueprint("runs_api", __name__, url_prefix="/api/v1")
@@ -22,9 +22,11 @@ def start_run(flow_id: str):
     if not isinstance(args, dict):
         raise ApiError(400, "invalid_argument", 'the body is {"input": ..., "version": n}')
     version = args.get("version")
-    if version is not None and not isinstance(version, int):
+    if version is not None and (isinstance(version, bool) or not isinstance(version, int)):  # JSON true is no version
         raise ApiError(400, "invalid_argument", "version must be an integer", [{"field": "version"}])
     rt, ws = runtime(), workspace()
+    if version is not None and deployments.document(rt, ws, flow_id, version) is None:
+        raise ApiError(404, "not_found", f"flow {flow_id!r} has no version {version}", [{"field": "version"}])
     try:
         run = intake.start_manual(rt, ws, flow_id, args.get("input"), version)
     except intake.NotFound as err:
@@ -81,7 +83,12 @@ REPLAY_STATUS = {"not_found": 404, "not_finished": 409, "not_deployed": 409, "no
 def get_step_payload(run_id: int, seq: int, kind: str):
     if kind not in ("input", "output"):
         raise ApiError(404, "not_found", "a step has an input and an output")
-    return {"data": history.step_payload(runtime(), workspace(), run_id, seq, kind)}
+    rt, ws = runtime(), workspace()
+    step = next((st for st in (history.get_run(rt, ws, run_id) or {}).get("steps", []) if st["seq"] == seq), None)
+    if step is None:
+        raise ApiError(404, "not_found", f"run {run_id} has no step {seq}")
+    whole = history.step_payload(rt, ws, run_id, seq, kind)  # kept aside only when the row's copy was cut
+    return {"data": step[kind] if whole is None else whole}
 
 
 @bp.get("/dead-letters")
