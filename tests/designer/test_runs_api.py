@@ -96,8 +96,11 @@ def test_a_manual_run_is_refused_when_it_cannot_start(client):
     for body in ([1], "input", 5):
         r = client.post("/api/v1/flows/m/runs", json=body)
         assert r.status_code == 400 and r.json["error"]["code"] == "invalid_argument"
-    r = client.post("/api/v1/flows/m/runs", json={"version": "1"})
-    assert r.status_code == 400 and r.json["error"]["details"] == [{"field": "version"}]
+    for version in ("1", True, 1.0):
+        r = client.post("/api/v1/flows/m/runs", json={"version": version})
+        assert r.status_code == 400 and r.json["error"]["details"] == [{"field": "version"}], version
+    r = client.post("/api/v1/flows/m/runs", json={"version": 9})
+    assert r.status_code == 404 and r.json["error"]["details"] == [{"field": "version"}]
     assert client.get("/api/v1/runs").json["runs"] == []
 
 
@@ -112,6 +115,12 @@ def test_run_detail_shows_each_step_with_its_input_and_output(client):
         ("start", "event.manual", "succeeded", "out"), ("map", "transform.map", "succeeded", "out")]
     assert steps[0]["input"] == steps[0]["output"] == steps[1]["input"] == {"lines": [{"qty": 2}, {"qty": 3}]}
     assert steps[1]["output"] == {"total": 5} and not any(s["truncated"] for s in steps)
+    # a payload that was not cut is served from the row
+    r = client.get(f"/api/v1/runs/{run['id']}/steps/{steps[1]['seq']}/output")
+    assert r.status_code == 200 and r.json == {"data": {"total": 5}}
+    for missing in (f"/api/v1/runs/{run['id']}/steps/99/output", f"/api/v1/runs/{run['id'] + 1000}/steps/1/input"):
+        r = client.get(missing)
+        assert r.status_code == 404 and r.json["error"]["code"] == "not_found", missing
 
 
 def test_a_failed_run_shows_the_error_and_leaves_a_dead_letter(client):
