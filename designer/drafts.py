@@ -61,7 +61,9 @@ def detail(f: Flow) -> dict:
 
 def list_flows(rt, workspace: str) -> list[dict]:
     with rt.sessions() as s:
-        return [summary(f) for f in s.scalars(select(Flow).where(Flow.workspace == workspace).order_by(Flow.name))]
+        flows = [summary(f) for f in s.scalars(select(Flow).where(Flow.workspace == workspace))]
+    # sorted here, not by the database, whose collation would put "Zed" before "alpha" on SQLite and C locales
+    return sorted(flows, key=lambda f: (f["name"].casefold(), f["id"]))
 
 
 def get(rt, workspace: str, flow_id: str) -> Flow:
