@@ -108,6 +108,13 @@ def test_remove_drops_draft_and_routes_but_keeps_versions_for_old_runs(store, wo
     assert err.value.status == 404
 
 
+def test_the_flow_list_is_sorted_by_name_whatever_the_case_then_by_id(store, workspace):
+    for flow_id, name in (("z", "zed"), ("b2", "beta"), ("a", "Alpha"), ("b1", "beta"), ("y", "Yak")):
+        drafts.create(store, workspace, doc(flow_id, name=name))
+    assert [(f["name"], f["id"]) for f in drafts.list_flows(store, workspace)] == [
+        ("Alpha", "a"), ("beta", "b1"), ("beta", "b2"), ("Yak", "y"), ("zed", "z")]
+
+
 def test_drafts_are_per_workspace(store, workspace):
     store.ensure_workspace(workspace + "-b")
     drafts.create(store, workspace, doc(name="Zeta"))
