@@ -99,3 +99,10 @@ def test_build_save_deploy_and_run_a_flow_from_the_palette(canvas, page, canvas_
     page.click("[data-testid=tab-run]")
     assert json.loads(page.inner_text("[data-testid=step-output]")) == {"number": "SO-1001", "total": 1350}
     canvas.shot("run-succeeded")
+
+    # The preview can take its sample from the step input of that run.
+    page.get_by_role("button", name="Configure").click()
+    page.fill("[data-testid=sample-input]", "{}")
+    page.get_by_role("button", name="From last run").click()
+    assert json.loads(page.input_value("[data-testid=sample-input]")) == ORDER
+    expect(page.locator("[data-testid=preview-output]")).to_have_text(json.dumps({"number": "SO-1001", "total": 1350}, indent=2))

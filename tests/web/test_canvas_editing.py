@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 
 from playwright.sync_api import expect
@@ -99,6 +100,7 @@ def test_drag_moves_a_node_as_one_undo_step_and_tidy_up_lays_out_left_to_right(c
     assert {n["id"]: n["position"] for n in canvas.flow()["nodes"]}["shape"] == {"x": 300, "y": 80}
 
     page.click("[data-testid=tidy]")
+    page.wait_for_function("(() => { const n = window.__crossdock.getFlow().nodes; return n[2].position.x > n[1].position.x; })()")
     pos = {n["id"]: n["position"] for n in canvas.flow()["nodes"]}
     assert pos["start"]["x"] < pos["shape"]["x"] < pos["keep"]["x"]
     assert abs(pos["start"]["y"] - pos["keep"]["y"]) < 40  # one row, in wiring order
@@ -111,11 +113,13 @@ def test_inspector_builds_its_form_from_the_config_schema(canvas, page, canvas_a
     canvas_api.create_flow(doc(flow_id, [
         node("start", "event.manual", 40, config={"sample": {"n": 1}}),
         node("call", "connector.http", 300, config={"url": "http://127.0.0.1:9/x"}),
-    ], [edge("e1", "start", "call")]))
+        node("shape", "transform.map", 560, config={"expression": "$"}),
+    ], [edge("e1", "start", "call"), edge("e2", "call", "shape")]))
     canvas.open(flow_id)
     canvas.node("call").click()
     form = page.locator("[data-testid=config-form]")
 
+    expect(form.locator("[data-testid='field-headers']")).to_be_visible()  # a free-form object: JSON
     form.locator("[data-testid='field-method']").select_option(label="PUT")
     form.locator("[data-testid='field-timeout_s']").fill("12")
     form.locator("[data-testid='field-auth.type']").select_option(label="bearer")
@@ -135,6 +139,13 @@ def test_inspector_builds_its_form_from_the_config_schema(canvas, page, canvas_a
     page.click(".react-flow__pane", position={"x": 600, "y": 500})
     page.keyboard.press("Control+z")  # undo works for inspector edits too, one step per field
     assert {n["id"]: n for n in canvas.flow()["nodes"]}["call"]["notes"] == ""
+
+    # booleans are checkboxes, showing the schema default until set
+    canvas.node("shape").click()
+    allow_empty = page.locator("[data-testid=config-form] [data-testid='field-allow_empty']")
+    expect(allow_empty).to_be_checked()
+    allow_empty.uncheck()
+    assert {n["id"]: n for n in canvas.flow()["nodes"]}["shape"]["config"] == {"expression": "$", "allow_empty": False}
 
 
 def test_flow_list_duplicate_export_import_delete(canvas, page, canvas_api, canvas_url, out_dir):
@@ -171,3 +182,54 @@ def test_flow_list_duplicate_export_import_delete(canvas, page, canvas_api, canv
     assert page.url.endswith(f"/flows/{flow_id}-2")
     assert ids(canvas.flow()) == ["start", "shape", "keep"]
     canvas.shot("imported")
+
+
+def test_an_edge_problem_is_marked_on_the_edge_and_reconnecting_fixes_it(canvas, page, canvas_api):
+    flow_id = f"edges-{time.time_ns()}"
+    flow = three_step_flow(flow_id)
+    flow["edges"][1]["source_port"] = "nope"  # shape has no such output
+    canvas_api.create_flow(flow)
+    canvas.open(flow_id)
+
+    bad = page.locator(".react-flow__edge[data-id='e2']")
+    expect(bad).to_have_class(re.compile(r"\bedge-problem\b"))
+    expect(bad).to_contain_text("no port “nope”")
+    problem = page.locator("[data-testid=problems] li[data-edge=e2][data-code=unknown_port]")
+    problem.click()
+    expect(bad).to_have_class(re.compile(r"\bselected\b"))
+    canvas.shot("edge-problem")
+
+    # Drag the edge's source end from the bad port onto shape's real "out" port.
+    end = page.locator(".react-flow__edge[data-id='e2'] .react-flow__edgeupdater-source").bounding_box()
+    out = canvas.node("shape").locator(".react-flow__handle.source[data-handleid='out']").bounding_box()
+    page.mouse.move(end["x"] + end["width"] / 2, end["y"] + end["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(end["x"] + 20, end["y"] + 30, steps=4)
+    page.mouse.move(out["x"] + out["width"] / 2, out["y"] + out["height"] / 2, steps=6)
+    page.mouse.up()
+    assert [(e["id"], e["source"], e["source_port"]) for e in canvas.flow()["edges"]] == [("e1", "start", "out"), ("e2", "shape", "out")]
+    expect(problem).to_have_count(0)
+    expect(bad).not_to_have_class(re.compile(r"\bedge-problem\b"))
+
+    # Dropping an edge end on empty canvas removes the edge.
+    end = page.locator(".react-flow__edge[data-id='e2'] .react-flow__edgeupdater-target").bounding_box()
+    page.mouse.move(end["x"] + end["width"] / 2, end["y"] + end["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(end["x"] + 30, end["y"] + 150, steps=8)
+    page.mouse.up()
+    assert [e["id"] for e in canvas.flow()["edges"]] == ["e1"]
+
+
+def test_zoom_controls_and_minimap(canvas, page, canvas_api):
+    flow_id = f"zoom-{time.time_ns()}"
+    canvas_api.create_flow(three_step_flow(flow_id))
+    canvas.open(flow_id)
+    zoom = "new DOMMatrix(getComputedStyle(document.querySelector('.react-flow__viewport')).transform).a"
+    before = page.evaluate(zoom)
+    page.click(".react-flow__controls-zoomin")
+    page.wait_for_timeout(400)
+    assert page.evaluate(zoom) > before
+    page.click("[data-testid=fit-view]")
+    page.wait_for_timeout(400)
+    assert abs(page.evaluate(zoom) - before) < 0.01  # the flow opened fitted
+    expect(page.locator(".react-flow__minimap .react-flow__minimap-node")).to_have_count(3)

@@ -165,10 +165,20 @@ export function Canvas(props: Props) {
   const edges = useMemo(() => {
     const cache = edgeCache.current;
     const next = new Map<string, Cached<FlowEdge, Edge>>();
+    const byId = new Map(doc.nodes.map((n) => [n.id, n]));
+    const hasPort = (nodeId: string, port: string, side: "in" | "out") => {
+      const n = byId.get(nodeId);
+      const spec = n && specs.get(n.type);
+      if (!n || !spec) return true; // unknown type: leave it to React Flow and the problem list
+      return side === "in" ? spec.inputs.some((p) => p.name === port) : outputPorts(spec, n.config).some((p) => p.name === port);
+    };
     const out = doc.edges.map((e) => {
       const problems = problemsByEdge.get(e.id);
       const sel = selection.edges.has(e.id);
-      const key = `${sel}|${problems ? problems.length : 0}`;
+      // An edge naming a port its node does not have is still drawn (from the node's first port) so it can be seen and fixed.
+      const srcOk = hasPort(e.source, e.source_port, "out");
+      const tgtOk = hasPort(e.target, e.target_port, "in");
+      const key = `${sel}|${problems ? problems.map((p) => p.message).join("¦") : ""}|${srcOk}|${tgtOk}`;
       const hit = cache.get(e.id);
       if (hit && hit.src === e && hit.key === key) {
         next.set(e.id, hit);
@@ -177,19 +187,23 @@ export function Canvas(props: Props) {
       const rf: Edge = {
         id: e.id,
         source: e.source,
-        sourceHandle: e.source_port,
+        sourceHandle: srcOk ? e.source_port : null,
         target: e.target,
-        targetHandle: e.target_port,
+        targetHandle: tgtOk ? e.target_port : null,
         selected: sel,
-        className: [problems ? "edge-problem" : "", e.source_port === "error" ? "edge-error-port" : ""].join(" "),
+        className: [problems || !srcOk || !tgtOk ? "edge-problem" : "", e.source_port === "error" ? "edge-error-port" : ""].filter(Boolean).join(" "),
         data: { problems },
       };
+      if (!srcOk || !tgtOk) {
+        rf.label = `no port “${!srcOk ? e.source_port : e.target_port}”`;
+        rf.labelStyle = { fill: "#b91c1c", fontSize: 11 };
+      }
       next.set(e.id, { src: e, key, out: rf });
       return rf;
     });
     edgeCache.current = next;
     return out;
-  }, [doc.edges, selection.edges, problemsByEdge]);
+  }, [doc.edges, doc.nodes, specs, selection.edges, problemsByEdge]);
 
   const fireReady = useCallback(() => {
     if (readyFired.current) return;
