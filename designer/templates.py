@@ -98,7 +98,7 @@ def install(rt, workspace: str, bundle: dict, params: dict | None = None, *, flo
     connection values given, and deploy when the flow validates."""
     bundle = check_bundle(bundle)
     doc = copy.deepcopy(bundle["flow"])
-    doc["params"] = _with_values(doc.get("params") or {}, params or {})
+    doc["params"] = _with_values(doc.get("params") or {}, {} if params is None else params)
     if flow_id:
         doc["id"] = flow_id
     if bundle.get("samples"):
