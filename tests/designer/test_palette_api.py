@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import jsonschema
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from nodes import catalog
 from runtime.core import Runtime
@@ -108,3 +111,36 @@ def test_preview_refuses_a_malformed_request_with_400(api):
         assert r.json["error"]["code"] == "invalid_argument" and r.json["error"]["details"] == [{"field": field}]
     r = api.post(PREVIEW, data="{'expression'", content_type="application/json")
     assert r.status_code == 400 and r.json["error"]["code"] == "invalid_json"
+
+
+def test_a_result_that_json_cannot_carry_is_422_not_a_500(api):
+    for expression, code in (("function($x){$x}", "U1000"), ("$sum", "U1000"), ("/ab+c/", "U1000"),
+                             ("{'match': /x/}", "U1000"), ("1/0", "D1001"), ("0/0", "D1001")):
+        r = api.post(PREVIEW, json={"expression": expression, "input": {}})
+        assert r.status_code == 422, (expression, r.status_code)
+        assert r.json["error"]["code"] == "mapping_error"
+        assert r.json["error"]["details"][0]["code"] == code, expression
+
+
+def test_a_deeply_nested_input_previews_or_fails_cleanly(api):
+    for depth in (50, 500, 900):
+        raw = '{"expression": "$", "input": ' + '{"a":' * depth + "1" + "}" * depth + "}"
+        r = api.post(PREVIEW, data=raw, content_type="application/json")
+        assert r.status_code in (200, 400, 422), depth
+        assert r.is_json
+
+
+TOKENS = ["a", "b", ".", "[", "]", "{", "}", "(", ")", ",", ":", "'x'", "1", "-2.5", "$", "$$", "$sum(", "$map(",
+          "$string(", "$x", ":=", ";", "function($v){", "+", "-", "*", "/", "%", "&", "=", "!=", "<", "and", "or",
+          "in", "?", "~>", "..", "#$i", "@$o", "^(", "true", "null", "$keys(", "$lookup(", "$merge(", "$reduce(",
+          "$sort(", "$split(", "$join(", "$substring(", "$number(", "$round(", "**", "|", "/re/", "$zip(", "$now()"]
+
+
+@hypothesis_settings(max_examples=300, deadline=None, derandomize=True,
+                     suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(tokens=st.lists(st.sampled_from(TOKENS), min_size=1, max_size=9),
+       data=st.sampled_from([None, {}, [], "s", 3, {"a": 1, "b": [1, 2, {"c": "x"}]}, {"a": [{"b": 1}, {"b": "s"}]}]))
+def test_random_expressions_never_give_a_500(api, tokens, data):
+    r = api.post(PREVIEW, json={"expression": " ".join(tokens), "input": data})
+    assert r.status_code in (200, 422), (" ".join(tokens), r.status_code)
+    assert r.is_json
