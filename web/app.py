@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from flask import Flask
 
-from designer import connections_api, flows_api, lookups_api, palette_api, runs_api, stats_api, templates_api
+from designer import (connections_api, flows_api, lookups_api, palette_api, records_api, runs_api, stats_api,
+                      templates_api)
 from runtime.core import Runtime
 from web import canvas, errors, hooks, live
 
@@ -22,6 +23,7 @@ def create_app(runtime: Runtime) -> Flask:
     app.register_blueprint(templates_api.bp)
     app.register_blueprint(connections_api.bp)
     app.register_blueprint(lookups_api.bp)
+    app.register_blueprint(records_api.bp)
     app.register_blueprint(hooks.bp)
     live.register(app, runtime)
     app.register_blueprint(canvas.bp)

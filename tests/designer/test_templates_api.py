@@ -107,3 +107,11 @@ def test_lookup_tables_are_edited_row_by_row_replaced_and_imported_from_csv(api)
     assert bad.status_code == 400 and bad.json["error"]["code"] == "invalid_lookup"
     assert api.put("/api/v1/lookups/bad%20name", json={"rows": {}}).status_code == 400
     assert api.post("/api/v1/lookups/t/import", data=b"\xff\xfe", content_type="text/csv").status_code == 400
+
+
+def test_canonical_records_are_served_as_json_schema_for_the_inspector(api):
+    records = api.get("/api/v1/records").json["records"]
+    assert [r["$id"] for r in records][:2] == ["crossdock.order/1", "crossdock.inventory_level/1"]
+    order = api.get("/api/v1/records/order").json
+    assert order["properties"]["ship_to"]["x-business-class"] == "missing_ship_to"
+    assert api.get("/api/v1/records/invoice").status_code == 404

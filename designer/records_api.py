@@ -1,0 +1,21 @@
+"""HTTP API of the canonical records as JSON Schema, for the inspector (ports and conform show them)."""
+from __future__ import annotations
+
+from flask import Blueprint
+
+from designer.errors import ApiError
+from flows import canonical
+
+bp = Blueprint("records_api", __name__, url_prefix="/api/v1/records")
+
+
+@bp.get("")
+def list_records():
+    return {"records": [canonical.describe(name) for name in canonical.RECORDS]}
+
+
+@bp.get("/<name>")
+def get_record(name: str):
+    if name not in canonical.RECORDS:
+        raise ApiError(404, "not_found", f"no canonical record {name!r}")
+    return canonical.describe(name)
