@@ -221,13 +221,19 @@ class Builder:
     def _tail_call(self, call):
         proc, args, pos = self._call_parts(call)
         if proc is None:
-            return self._function(call)
+            name = call.procedure.value
+            builtin = BUILTINS.get(name)
+            if builtin is None or not any(p.context for p in builtin.signature._params):
+                return self._function(call)
+            # a built-in that may read its context gets the caller's, as JSONata's trampoline gives it
+            self.static_builtins.add(name)
+            return lambda x, env: TailCall(builtin, [a(x, env) for a in args], pos)
 
         def tail(x, env):
             fn = proc(x, env)
             if fn is UNDEF:
                 raise JException("T1006", pos)
-            return TailCall(fn, [a(x, env) for a in args], x, pos)
+            return TailCall(fn, [a(x, env) for a in args], pos)
         return tail
 
     def _call_parts(self, node):

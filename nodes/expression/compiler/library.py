@@ -65,6 +65,13 @@ class Builtin(Jsonata.JFunction):
 _DELEGATE = object()  # a fast path's answer for "not my case, ask the reference"
 
 
+def _whole(r):
+    """Numbers returned by library functions: integral values become int, as the reference's _call does."""
+    if type(r) is float and r.is_integer():
+        return int(r)
+    return r
+
+
 def _num(v) -> bool:
     t = type(v)
     return (t is int or t is float) and v == v
@@ -76,9 +83,9 @@ def _sum(args, ctx):
         if a is UNDEF:
             return UNDEF
         if isinstance(a, list) and all(_num(x) for x in a):
-            return sum(a)
+            return _whole(sum(a))
         if _num(a):
-            return a
+            return _whole(a)
     return _DELEGATE
 
 
@@ -96,9 +103,9 @@ def _round(args, ctx):
     n = len(args)
     if n in (1, 2) and _num(args[0]):
         if n == 1:
-            return float(round(args[0]))
+            return _whole(float(round(args[0])))
         if type(args[1]) is int:
-            return round_half_even(args[0], args[1])
+            return _whole(round_half_even(args[0], args[1]))
     return _DELEGATE
 
 
@@ -227,7 +234,7 @@ def _number(args, ctx):
             v = float(s)
             if v in (math.inf, -math.inf):
                 raise JException("D3030", -1, s)
-            return v
+            return _whole(v)
         if s[:2] in ("0x", "0B", "0O"):
             return _DELEGATE
         raise JException("D3030", -1, s)
@@ -247,6 +254,8 @@ def _map(args, ctx):
         arr, fn = args
         if arr is UNDEF:
             return UNDEF
+        if arr is None or isinstance(arr, dict):
+            return _DELEGATE  # the reference's signature coercion decides
         if not isinstance(arr, list):
             arr = [arr]
         n = arity(fn)
@@ -264,6 +273,8 @@ def _filter(args, ctx):
         arr, fn = args
         if arr is UNDEF:
             return UNDEF
+        if arr is None or isinstance(arr, dict):
+            return _DELEGATE  # the reference's signature coercion decides
         if not isinstance(arr, list):
             arr = [arr]
         n = arity(fn)
@@ -277,6 +288,8 @@ def _reduce(args, ctx):
         init = args[2] if len(args) == 3 else UNDEF
         if arr is UNDEF:
             return UNDEF
+        if arr is None or isinstance(arr, dict):
+            return _DELEGATE  # the reference's signature coercion decides
         if not isinstance(arr, list):
             arr = [arr]
         n = arity(fn)

@@ -202,7 +202,8 @@ def _includes(op, lhs, rhs, pos):
         if l is UNDEF or r is UNDEF:
             return False
         items = r if isinstance(r, list) else (r,)
-        return any(deep_equal(item, l) for item in items)
+        # Python equality, as the reference compares (so `1 in [true]` holds there too)
+        return any(item == l for item in items)
     return includes
 
 

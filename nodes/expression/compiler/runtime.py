@@ -59,12 +59,11 @@ class Frame:
 
 class TailCall:
     """A call in tail position, returned to the calling lambda's loop instead of growing the stack."""
-    __slots__ = ("fn", "args", "ctx", "pos")
+    __slots__ = ("fn", "args", "pos")
 
-    def __init__(self, fn, args, ctx, pos):
+    def __init__(self, fn, args, pos):
         self.fn = fn
         self.args = args
-        self.ctx = ctx
         self.pos = pos
 
 
@@ -108,7 +107,9 @@ class Lambda(Jsonata.JFunction):
             v[p] = args[i] if i < n else UNDEF
         return frame
 
-    def invoke(self, args, cost=1):
+    def invoke(self, args, cost=1, caller=UNDEF):
+        """Call with `args`; `caller` is the calling context, which JSONata hands to a built-in
+        called in tail position (a higher-order function calls with no context)."""
         st = self.env.state
         st.depth += cost
         try:
@@ -122,13 +123,13 @@ class Lambda(Jsonata.JFunction):
                 if type(fn) is Lambda:
                     r = fn.body(fn.ctx, fn.frame_for(r.args))
                 else:
-                    r = apply(fn, r.args, r.ctx, r.pos)
+                    r = apply(fn, r.args, caller, r.pos)
             return r
         finally:
             st.depth -= cost
 
     def call(self, input, args):
-        return to_reference(self.invoke([from_reference(a) for a in (args or ())]))
+        return to_reference(self.invoke([from_reference(a) for a in (args or ())], 1, from_reference(input)))
 
 
 class Composed(Jsonata.JFunction):
@@ -143,11 +144,11 @@ class Composed(Jsonata.JFunction):
     def arity(self) -> int:
         return 1
 
-    def invoke(self, args, cost=1):
+    def invoke(self, args, cost=1, caller=UNDEF):
         return apply(self.second, [apply(self.first, args, UNDEF, -1)], UNDEF, -1)
 
     def call(self, input, args):
-        return to_reference(self.invoke([from_reference(a) for a in (args or ())]))
+        return to_reference(self.invoke([from_reference(a) for a in (args or ())], 1, from_reference(input)))
 
 
 def is_function(v) -> bool:
@@ -163,7 +164,7 @@ def arity(fn) -> int:
 def apply(fn, args, ctx, pos, cost=1):
     """Call any JSONata function value with arguments in the compiled value model."""
     if type(fn) is Lambda:
-        return fn.invoke(args, cost)
+        return fn.invoke(args, cost, ctx)
     if type(fn) is Composed:
         return fn.invoke(args, cost)
     if isinstance(fn, Jsonata.JFunction) or isinstance(fn, Jsonata.JLambda):

@@ -170,6 +170,11 @@ def to_reference(v):
         return None
     if v is None:
         return NULL_VALUE
+    if type(v) is Arr and None in v:
+        # nulls the expression put into an array are null, not "undefined", to the reference library
+        out = Arr(NULL_VALUE if x is None else x for x in v)
+        out.cons = v.cons
+        return out
     return v
 
 
