@@ -119,7 +119,10 @@ def test_inspector_builds_its_form_from_the_config_schema(canvas, page, canvas_a
     canvas.node("call").click()
     form = page.locator("[data-testid=config-form]")
 
-    expect(form.locator("[data-testid='field-headers']")).to_be_visible()  # a free-form object: JSON
+    headers = form.locator("[data-testid='field-headers']")  # a string map: rows of name and value
+    headers.get_by_role("button", name="+ Add").click()
+    headers.locator(".kv-row input").nth(0).fill("X-Source")
+    headers.locator(".kv-row input").nth(1).fill("crossdock")
     form.locator("[data-testid='field-method']").select_option(label="PUT")
     form.locator("[data-testid='field-timeout_s']").fill("12")
     form.locator("[data-testid='field-auth.type']").select_option(label="bearer")
@@ -129,6 +132,7 @@ def test_inspector_builds_its_form_from_the_config_schema(canvas, page, canvas_a
     config = {n["id"]: n for n in canvas.flow()["nodes"]}["call"]["config"]
     assert config["method"] == "PUT" and config["timeout_s"] == 12
     assert config["auth"]["type"] == "bearer" and config["auth"]["token"] == "s3cret"
+    assert config["headers"] == {"X-Source": "crossdock"}
     expect(page.locator("[data-testid=inspector]")).not_to_contain_text("s3cret")
 
     page.fill("[data-testid=node-notes]", "Pushes the order to the ERP")

@@ -59,6 +59,8 @@ export function Editor({ flowId, nodeTypes, navigate }: { flowId: string; nodeTy
   const rf = useRef<ReactFlowInstance<CanvasNode, Edge> | null>(null);
   const pasteCount = useRef(0);
   const ready = useRef(false);
+  const validation = useRef(0); // ticket of the newest validate call; older answers are dropped
+  const validatedJson = useRef(""); // the document the problems shown belong to
 
   const load = useCallback(async () => {
     try {
@@ -66,6 +68,7 @@ export function Editor({ flowId, nodeTypes, navigate }: { flowId: string; nodeTy
       hist.reset(rec.flow);
       setRevision(rec.revision);
       setSavedJson(JSON.stringify(rec.flow));
+      validatedJson.current = JSON.stringify(rec.flow);
       setDeployed(rec.deployed_version);
       setProblems(rec.problems || []);
       setConflict(false);
@@ -115,15 +118,18 @@ export function Editor({ flowId, nodeTypes, navigate }: { flowId: string; nodeTy
   }, [dirty]);
 
   // Validate as you edit, debounced; a stale answer never overwrites a newer one.
-  const validation = useRef(0);
   useEffect(() => {
-    if (!doc || docJson === savedJson) return;
+    if (!doc || docJson === validatedJson.current) return;
     const ticket = ++validation.current;
     setChecking(true);
     const timer = setTimeout(() => {
       api
         .validate(doc)
-        .then((r) => ticket === validation.current && setProblems(r.problems))
+        .then((r) => {
+          if (ticket !== validation.current) return;
+          validatedJson.current = docJson;
+          setProblems(r.problems);
+        })
         .catch(() => undefined)
         .finally(() => ticket === validation.current && setChecking(false));
     }, 350);
@@ -165,7 +171,12 @@ export function Editor({ flowId, nodeTypes, navigate }: { flowId: string; nodeTy
         setRevision(rec.revision);
         setSavedJson(JSON.stringify(current));
         setConflict(false);
-        if (rec.problems) setProblems(rec.problems);
+        if (rec.problems) {
+          validation.current++;
+          setChecking(false);
+          validatedJson.current = JSON.stringify(current);
+          setProblems(rec.problems);
+        }
         flash({ kind: "ok", text: `Saved (revision ${rec.revision}).` });
         return true;
       } catch (e) {

@@ -25,6 +25,13 @@ function patchNode(doc: FlowDoc, id: string, patch: Partial<FlowNode>): FlowDoc 
   return { ...doc, nodes: doc.nodes.map((n) => (n.id === id ? { ...n, ...patch } : n)) };
 }
 
+function withSetting(settings: Record<string, unknown> | undefined, key: string, value: string): Record<string, unknown> {
+  const next = { ...(settings || {}) };
+  if (value) next[key] = value;
+  else delete next[key];
+  return next;
+}
+
 function triggerSample(doc: FlowDoc): unknown {
   const manual = doc.nodes.find((n) => n.type === "event.manual");
   return manual?.config?.sample;
@@ -87,6 +94,24 @@ export function Inspector(props: Props) {
               <span className="field-label">Description</span>
               <textarea rows={3} value={doc.description || ""} onChange={(e) => apply((d) => ({ ...d, description: e.target.value }), { key: "flow:description" })} />
             </label>
+            {(["business_key", "sequence_key"] as const).map((key) => (
+              <label className="field" key={key}>
+                <span className="field-label">{key === "business_key" ? "Business key" : "Sequence key"}</span>
+                <input
+                  type="text"
+                  className="mono"
+                  placeholder="e.g. order.number"
+                  data-testid={`flow-${key}`}
+                  value={String((doc.settings as Record<string, unknown> | undefined)?.[key] ?? "")}
+                  onChange={(e) => apply((d) => ({ ...d, settings: withSetting(d.settings, key, e.target.value) }), { key: `flow:${key}` })}
+                />
+                <span className="hint">
+                  {key === "business_key"
+                    ? "Message path shown and searched in run history (PO 4711)."
+                    : "Runs with the same value execute in arrival order; others in parallel."}
+                </span>
+              </label>
+            ))}
             <div className="field">
               <span className="field-label">Flow id</span>
               <code className="mono">{doc.id}</code>

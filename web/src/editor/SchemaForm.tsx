@@ -77,6 +77,43 @@ function JsonField({ value, onChange, testId }: { value: unknown; onChange: (v: 
   );
 }
 
+/** A string-to-string map (HTTP headers): rows of name and value; rows with an empty name are kept only while typing. */
+function KeyValueField({ value, onChange, testId, secretNames }: { value: Record<string, unknown>; onChange: (v: Record<string, string> | undefined) => void; testId: string; secretNames: boolean }) {
+  const [rows, setRows] = useState<[string, string][]>(() => Object.entries(value || {}).map(([k, v]) => [k, String(v)]));
+  useEffect(() => {
+    const current = Object.fromEntries(rows.filter(([k]) => k));
+    if (JSON.stringify(current) !== JSON.stringify(value || {})) setRows(Object.entries(value || {}).map(([k, v]) => [k, String(v)]));
+    // only outside changes (undo) replace the rows being edited
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [value]);
+  const commit = (next: [string, string][]) => {
+    setRows(next);
+    const obj = Object.fromEntries(next.filter(([k]) => k));
+    onChange(Object.keys(obj).length ? obj : {});
+  };
+  return (
+    <div className="kv" data-testid={testId}>
+      {rows.map(([k, v], i) => (
+        <div className="kv-row" key={i}>
+          <input type="text" placeholder="name" value={k} onChange={(e) => commit(rows.map((r, j) => (j === i ? [e.target.value, r[1]] : r)))} />
+          <input
+            type={secretNames && SECRET_NAME.test(k) ? "password" : "text"}
+            placeholder="value"
+            value={v}
+            onChange={(e) => commit(rows.map((r, j) => (j === i ? [r[0], e.target.value] : r)))}
+          />
+          <button type="button" className="btn-ghost small danger" title="Remove" onClick={() => commit(rows.filter((_, j) => j !== i))}>
+            ✕
+          </button>
+        </div>
+      ))}
+      <button type="button" className="btn small" onClick={() => setRows([...rows, ["", ""]])}>
+        + Add
+      </button>
+    </div>
+  );
+}
+
 function SecretField({ value, onChange, testId }: { value: string; onChange: (v: string) => void; testId: string }) {
   const [shown, setShown] = useState(false);
   return (
@@ -153,6 +190,15 @@ function Field({ name, path, schema, value, required, onChange, ctx }: FieldProp
         <legend>{text}</legend>
         <ObjectFields schema={s} value={(value as Record<string, unknown>) || {}} path={path} onChange={onChange} ctx={ctx} />
       </fieldset>
+    );
+  } else if (k === "object" && !s.properties && typeof s.additionalProperties === "object" && kind(resolve(s.additionalProperties, ctx.root)) === "string") {
+    // several inputs: a div, not a label (a label would name every control inside it after itself)
+    return (
+      <div className="field">
+        <span className="field-label">{text}</span>
+        <KeyValueField value={(value as Record<string, unknown>) || {}} onChange={onChange} testId={testId} secretNames />
+        {s.description && <span className="hint">{s.description}</span>}
+      </div>
     );
   } else if (k === "array" && s.items) {
     return <ListField name={name} path={path} schema={s} value={Array.isArray(value) ? value : []} onChange={onChange} ctx={ctx} />;
