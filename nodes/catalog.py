@@ -21,6 +21,7 @@ from nodes import (
     control_dedupe,
     control_respond,
     event_manual,
+    event_schedule,
     event_webhook,
     transform_conform,
     transform_lookup,
@@ -32,6 +33,7 @@ from nodes.config_schema import json_schema
 TYPES: dict[str, ModuleType] = {
     "event.webhook": event_webhook,
     "event.manual": event_manual,
+    "event.schedule": event_schedule,
     "connector.http": connector_http,
     "connector.erp": connector_erp,
     "connector.oms": connector_oms,

@@ -11,7 +11,7 @@ import time
 
 from sqlalchemy import select
 
-from runtime import db, events as live, jobs, retention
+from runtime import db, events as live, jobs, retention, schedules
 from runtime.events import Publisher
 from runtime.models import FlowVersion, Workspace
 from runtime.plan import Plan, PlanCache, PlanError, compile
@@ -76,6 +76,7 @@ class Runtime:
         while not self._stop.wait(MAINTENANCE_EVERY_S):
             try:
                 jobs.release_expired_leases(self)
+                schedules.fire_due(self)
                 if self.queue.pending() == 0:  # idle queue yet runs waiting: their jobs were lost
                     jobs.requeue_waiting(self, LOST_JOB_AFTER_S)
                 if time.monotonic() >= self._next_prune:

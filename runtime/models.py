@@ -194,3 +194,16 @@ class InstalledTemplate(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     bundle: Mapped[dict] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ScheduleFire(Base):
+    """One fired tick of an event.schedule trigger; the unique key lets one process win it."""
+    __tablename__ = "schedule_fires"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    workspace: Mapped[str] = mapped_column(String(64))
+    flow_id: Mapped[str] = mapped_column(String(64))
+    node_id: Mapped[str] = mapped_column(String(64))
+    due_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    fired_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("workspace", "flow_id", "node_id", "due_at", name="uq_schedule_fire"),)

@@ -22,6 +22,7 @@ CONTRACT = {  # DESIGN.md section 4: ports other parts rely on
     "transform.lookup": (["in"], ["out", "not_found"]),
     "control.dedupe": (["in"], ["out", "duplicate"]),
     "control.dead_letter": (["in"], []),
+    "event.schedule": ([], ["out"]),
 }
 
 
