@@ -27,7 +27,7 @@ def get_connection(name: str):
 def save_connection(name: str):
     try:
         return connections.save(runtime(), workspace(), name, body())
-    except connections.ConnectionError_ as err:
+    except connections.InvalidConnection as err:
         raise ApiError(400, "invalid_connection", err.message, [{"field": err.field}]) from None
 
 

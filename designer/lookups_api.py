@@ -13,7 +13,7 @@ bp = Blueprint("lookups_api", __name__, url_prefix="/api/v1/lookups")
 def _checked(call):
     try:
         return call()
-    except lookups.LookupError_ as err:
+    except lookups.InvalidLookup as err:
         raise ApiError(400, "invalid_lookup", err.message, [{"field": err.field}]) from None
 
 

@@ -106,7 +106,7 @@ def install(rt, workspace: str, bundle: dict, params: dict | None = None, *, flo
     for name, value in (connection_values or {}).items():
         try:
             connections.save(rt, workspace, name, value)
-        except connections.ConnectionError_ as err:
+        except connections.InvalidConnection as err:
             raise ApiError(400, "invalid_connection", f"connection {name}: {err.message}",
                            [{"field": f"connections.{name}.{err.field}"}]) from None
     drafts.create(rt, workspace, doc)

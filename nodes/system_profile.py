@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import requests
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 from nodes import connector_http, template
 from nodes.base import Context, Emit, NodeError, PrepareEnv, compile_field, evaluate_field
@@ -24,11 +24,15 @@ class Operation:
     result: str | None = None  # the answer's envelope key to unwrap: "order", "data", "value"
 
 
+def _template_ok(value: str) -> None:
+    try:
+        template.parse(value)
+    except template.TemplateError as err:
+        raise ValidationError(err.message) from None
+
+
 def config_schema(operations: tuple[Operation, ...], system: str) -> type[Schema]:
     """The config of a system connector: which connection, which operation, and optional overrides."""
-
-    def _template(value: str) -> None:
-        connector_http._template(value)
 
     class Config(Schema):
         connection = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_.-]{1,100}$"),
@@ -37,7 +41,7 @@ def config_schema(operations: tuple[Operation, ...], system: str) -> type[Schema
         operation = fields.String(required=True, validate=validate.OneOf([o.name for o in operations]),
                                   metadata={"title": "Operation", "description": "; ".join(
                                       f"{o.name}: {o.title}" for o in operations)})
-        path = fields.String(load_default=None, allow_none=True, validate=_template, metadata={
+        path = fields.String(load_default=None, allow_none=True, validate=_template_ok, metadata={
             "title": "Path", "format": "template", "description": "Override of the operation's path, e.g. "
             "orders/{{$.source_id}}"})
         body = fields.String(load_default=None, allow_none=True, metadata={

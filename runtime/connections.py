@@ -20,7 +20,7 @@ PLAIN_FIELDS = ("username", "header")
 NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 
 
-class ConnectionError_(ValueError):
+class InvalidConnection(ValueError):
     """A connection that cannot be stored: names the field."""
 
     def __init__(self, field: str, message: str):
@@ -36,18 +36,18 @@ def fernet(secret_key: str) -> Fernet:
 def save(rt, workspace: str, name: str, data: dict) -> dict:
     """Create or replace a connection; secrets left out keep their stored value (the UI never sees them)."""
     if not isinstance(name, str) or not NAME.match(name):
-        raise ConnectionError_("name", "a name is 1-100 letters, digits, '_', '.' or '-'")
+        raise InvalidConnection("name", "a name is 1-100 letters, digits, '_', '.' or '-'")
     if not isinstance(data, dict):
-        raise ConnectionError_("", "a connection is a JSON object")
+        raise InvalidConnection("", "a connection is a JSON object")
     system = data.get("system", "http")
     base_url = data.get("base_url")
     auth = data.get("auth") or {}
     if system not in SYSTEMS:
-        raise ConnectionError_("system", f"system is one of {list(SYSTEMS)}")
+        raise InvalidConnection("system", f"system is one of {list(SYSTEMS)}")
     if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
-        raise ConnectionError_("base_url", "base_url must be an http(s) URL")
+        raise InvalidConnection("base_url", "base_url must be an http(s) URL")
     if not isinstance(auth, dict) or auth.get("type", "none") not in AUTH_TYPES:
-        raise ConnectionError_("auth.type", f"auth.type is one of {list(AUTH_TYPES)}")
+        raise InvalidConnection("auth.type", f"auth.type is one of {list(AUTH_TYPES)}")
     box = fernet(rt.settings.secret_key)
     with rt.sessions.begin() as s:
         row = s.get(SystemConnection, (workspace, name))

@@ -16,7 +16,7 @@ TABLE = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 MAX_KEY = 400
 
 
-class LookupError_(ValueError):
+class InvalidLookup(ValueError):
     def __init__(self, field: str, message: str):
         super().__init__(message)
         self.field, self.message = field, message
@@ -24,7 +24,7 @@ class LookupError_(ValueError):
 
 def check_table(table: str) -> None:
     if not isinstance(table, str) or not TABLE.match(table):
-        raise LookupError_("table", "a table name is 1-100 letters, digits, '_', '.' or '-'")
+        raise InvalidLookup("table", "a table name is 1-100 letters, digits, '_', '.' or '-'")
 
 
 def get(rt, workspace: str, table: str, key: str) -> Any:
@@ -52,10 +52,10 @@ def replace(rt, workspace: str, table: str, entries: dict[str, Any]) -> int:
     """Make the table exactly `entries` (key -> value), in one transaction."""
     check_table(table)
     if not isinstance(entries, dict):
-        raise LookupError_("rows", "rows is an object of key -> value")
+        raise InvalidLookup("rows", "rows is an object of key -> value")
     for key in entries:
         if not isinstance(key, str) or not key or len(key) > MAX_KEY:
-            raise LookupError_("rows", f"keys are 1-{MAX_KEY} characters")
+            raise InvalidLookup("rows", f"keys are 1-{MAX_KEY} characters")
     with rt.sessions.begin() as s:
         s.execute(delete(LookupEntry).where(LookupEntry.workspace == workspace, LookupEntry.table == table))
         s.add_all([LookupEntry(workspace=workspace, table=table, key=k, value=v) for k, v in entries.items()])
@@ -65,7 +65,7 @@ def replace(rt, workspace: str, table: str, entries: dict[str, Any]) -> int:
 def put(rt, workspace: str, table: str, key: str, value: Any) -> None:
     check_table(table)
     if not isinstance(key, str) or not key or len(key) > MAX_KEY:
-        raise LookupError_("key", f"a key is 1-{MAX_KEY} characters")
+        raise InvalidLookup("key", f"a key is 1-{MAX_KEY} characters")
     with rt.sessions.begin() as s:
         row = s.scalar(select(LookupEntry).where(LookupEntry.workspace == workspace, LookupEntry.table == table,
                                                  LookupEntry.key == key))
@@ -90,21 +90,21 @@ def parse_csv(text: str) -> dict[str, Any]:
     try:
         header = next(reader)
     except StopIteration:
-        raise LookupError_("csv", "the CSV is empty; it needs a header row") from None
+        raise InvalidLookup("csv", "the CSV is empty; it needs a header row") from None
     header = [h.strip() for h in header]
     if len(header) < 2 or not all(header):
-        raise LookupError_("csv", "the header needs a key column and at least one value column, all named")
+        raise InvalidLookup("csv", "the header needs a key column and at least one value column, all named")
     entries: dict[str, Any] = {}
     for number, row in enumerate(reader, start=2):
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != len(header):
-            raise LookupError_("csv", f"line {number} has {len(row)} cells; the header has {len(header)}")
+            raise InvalidLookup("csv", f"line {number} has {len(row)} cells; the header has {len(header)}")
         key = row[0].strip()
         if not key:
-            raise LookupError_("csv", f"line {number} has no key")
+            raise InvalidLookup("csv", f"line {number} has no key")
         if key in entries:
-            raise LookupError_("csv", f"line {number}: key {key!r} appears twice")
+            raise InvalidLookup("csv", f"line {number}: key {key!r} appears twice")
         cells = [c.strip() for c in row[1:]]
         entries[key] = cells[0] if len(cells) == 1 else dict(zip(header[1:], cells))
     return entries

@@ -42,7 +42,7 @@ def test_an_edit_without_the_secret_keeps_it_and_workspaces_are_apart(rt, worksp
     ("erp", {"base_url": "http://x", "auth": {"type": "oauth"}}, "auth.type"),
 ])
 def test_a_bad_connection_names_its_field(rt, workspace, name, data, field):
-    with pytest.raises(connections.ConnectionError_) as err:
+    with pytest.raises(connections.InvalidConnection) as err:
         connections.save(rt, workspace, name, data)
     assert err.value.field == field
 

@@ -32,7 +32,7 @@ def test_csv_with_two_columns_gives_text_values_with_more_gives_objects():
     ("k,v\n,1\n", "no key"),
 ])
 def test_bad_csv_says_which_line(text, message):
-    with pytest.raises(lookups.LookupError_, match=message):
+    with pytest.raises(lookups.InvalidLookup, match=message):
         lookups.parse_csv(text)
 
 
