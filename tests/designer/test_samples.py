@@ -4,34 +4,46 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from designer import drafts, samples
 from runtime import deployments
+from runtime.core import Runtime
 from support import wait_for
 
 
-def test_install_creates_and_deploys_the_sample_once(rt, workspace, http_target):
-    assert samples.install(rt, workspace, sandbox_url=http_target.url + "/") == ["order-sync"]
-    flow = drafts.get(rt, workspace, "order-sync")
+@pytest.fixture
+def store(settings, workspace):
+    """A Runtime without worker threads, for the tests that execute no run."""
+    runtime = Runtime(settings)
+    runtime.ensure_workspace(workspace)
+    yield runtime
+    runtime.close()
+
+
+def test_install_creates_and_deploys_the_sample_once(store, workspace, http_target):
+    assert samples.install(store, workspace, sandbox_url=http_target.url + "/") == ["order-sync"]
+    flow = drafts.get(store, workspace, "order-sync")
     assert (flow.revision, flow.deployed_version) == (1, 1)
     assert flow.document["params"]["erp_url"]["default"] == http_target.url + "/erp"
-    assert [v["version"] for v in deployments.versions(rt, workspace, "order-sync")] == [1]
+    assert [v["version"] for v in deployments.versions(store, workspace, "order-sync")] == [1]
     # a second start installs nothing and deploys nothing
-    assert samples.install(rt, workspace, sandbox_url=http_target.url) == []
-    assert [v["version"] for v in deployments.versions(rt, workspace, "order-sync")] == [1]
-    assert drafts.get(rt, workspace, "order-sync").revision == 1
+    assert samples.install(store, workspace, sandbox_url=http_target.url) == []
+    assert [v["version"] for v in deployments.versions(store, workspace, "order-sync")] == [1]
+    assert drafts.get(store, workspace, "order-sync").revision == 1
 
 
-def test_install_leaves_an_edited_sample_alone_and_brings_back_a_deleted_one(rt, workspace, http_target):
-    samples.install(rt, workspace, sandbox_url=http_target.url)
-    edited = drafts.get(rt, workspace, "order-sync").document
+def test_install_leaves_an_edited_sample_alone_and_brings_back_a_deleted_one(store, workspace, http_target):
+    samples.install(store, workspace, sandbox_url=http_target.url)
+    edited = drafts.get(store, workspace, "order-sync").document
     edited["name"] = "Our order sync"
-    drafts.save(rt, workspace, "order-sync", edited, if_match=1)
-    assert samples.install(rt, workspace, sandbox_url=http_target.url) == []
-    assert drafts.get(rt, workspace, "order-sync").name == "Our order sync"
-    drafts.remove(rt, workspace, "order-sync")
-    assert samples.install(rt, workspace, sandbox_url=http_target.url) == ["order-sync"]
+    drafts.save(store, workspace, "order-sync", edited, if_match=1)
+    assert samples.install(store, workspace, sandbox_url=http_target.url) == []
+    assert drafts.get(store, workspace, "order-sync").name == "Our order sync"
+    drafts.remove(store, workspace, "order-sync")
+    assert samples.install(store, workspace, sandbox_url=http_target.url) == ["order-sync"]
     # versions outlive the draft (old runs stay readable), so the reinstall deploys the next number
-    assert drafts.get(rt, workspace, "order-sync").deployed_version == 2
+    assert drafts.get(store, workspace, "order-sync").deployed_version == 2
 
 
 def test_the_installed_sample_takes_an_order_on_its_webhook(client, rt, workspace, http_target):
