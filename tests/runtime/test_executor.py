@@ -173,6 +173,15 @@ def test_retry_after_lengthens_the_delay_and_exhausted_retries_dead_letter():
     assert "retry_in_s" not in last.steps[0]["error"]
 
 
+def test_exhausted_retries_go_to_a_wired_error_port():
+    handled = []
+    plan = make_plan({"src": passing, "erp": flaky(5), "log": lambda m, c: handled.append(m) or passing(m, c)},
+                     {("src", "out"): ["erp"], ("erp", "error"): ["log"]}, retry=RetryPolicy(1, 0.5))
+    out = execute(plan, run_row({"n": 1}), Ctx())
+    assert out.status == "succeeded" and out.dead_letters == []
+    assert [(h["node"], h["error"]["code"], h["input"]) for h in handled] == [("erp", "http_5xx", {"n": 1})]
+
+
 def test_a_branch_that_failed_before_the_retry_still_fails_the_run():
     plan = make_plan({"src": passing, "bad": unknown_sku, "erp": flaky(1)}, {("src", "out"): ["bad", "erp"]})
     first = execute(plan, run_row({"n": 1}), Ctx())
