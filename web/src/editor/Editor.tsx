@@ -4,16 +4,18 @@ import { ReactFlowProvider, type Edge, type ReactFlowInstance } from "@xyflow/re
 import { api, ApiError } from "../api";
 import type { FlowDoc, NodeType, Problem, Run, Step } from "../types";
 import { Canvas, fitDocument, type Selection } from "./Canvas";
-import { addNode, copySelection, paste, pruneEdges, removeElements, type Clip } from "./document";
+import { addNode, pruneEdges, removeElements } from "./document";
 import { useHistory } from "./history";
 import { Inspector } from "./Inspector";
 import type { CanvasNode } from "./nodes";
+import { useClipboard } from "./clipboard";
 import { Palette } from "./Palette";
+import { useShortcuts } from "./shortcuts";
+import { Toolbar } from "./Toolbar";
 import { ProblemsPanel } from "./ProblemsPanel";
 
 const TERMINAL = new Set(["succeeded", "failed", "dead_lettered", "canceled"]);
 const EMPTY: Selection = { nodes: new Set(), edges: new Set() };
-const CLIP_KEY = "crossdock.clipboard";
 
 interface Notice {
   kind: "info" | "ok" | "error";
@@ -30,12 +32,6 @@ function stepsByNode(run: Run | null): Map<string, Step> {
   const m = new Map<string, Step>();
   for (const s of run?.steps || []) m.set(s.node_id, s);
   return m;
-}
-
-function isTyping(target: EventTarget | null): boolean {
-  const el = target as HTMLElement | null;
-  if (!el) return false;
-  return el.tagName === "INPUT" || el.tagName === "TEXTAREA" || el.tagName === "SELECT" || el.isContentEditable || !!el.closest?.(".cm-editor");
 }
 
 export function Editor({ flowId, nodeTypes, navigate }: { flowId: string; nodeTypes: NodeType[]; navigate: (path: string) => void }) {
@@ -57,7 +53,6 @@ export function Editor({ flowId, nodeTypes, navigate }: { flowId: string; nodeTy
   const [problemsCollapsed, setProblemsCollapsed] = useState(false);
   const [samples, setSamples] = useState(new Map<string, string>());
   const rf = useRef<ReactFlowInstance<CanvasNode, Edge> | null>(null);
-  const pasteCount = useRef(0);
   const ready = useRef(false);
   const validation = useRef(0); // ticket of the newest validate call; older answers are dropped
   const validatedJson = useRef(""); // the document the problems shown belong to
@@ -283,44 +278,13 @@ export function Editor({ flowId, nodeTypes, navigate }: { flowId: string; nodeTy
     setSelection(EMPTY);
   }, [apply]);
 
-  const copy = useCallback(() => {
-    const current = hist.docRef.current.present;
-    if (!current || !selectionRef.current.nodes.size) return;
-    const clip = copySelection(current, selectionRef.current.nodes);
-    localStorage.setItem(CLIP_KEY, JSON.stringify(clip));
-    pasteCount.current = 0;
-    flash({ kind: "info", text: `Copied ${clip.nodes.length} node${clip.nodes.length === 1 ? "" : "s"}.` });
-  }, [flash, hist.docRef]);
-
-  const pasteClip = useCallback(
-    (clip: Clip | null) => {
-      if (!clip || !clip.nodes.length) return;
-      pasteCount.current += 1;
-      let ids: string[] = [];
-      apply((d) => {
-        const [next, newIds] = paste(d, clip, 40 * pasteCount.current);
-        ids = newIds;
-        return next;
-      });
-      setTimeout(() => selectOnly(ids), 0);
-    },
-    [apply, selectOnly],
-  );
-
-  const pasteFromClipboard = useCallback(() => {
-    try {
-      pasteClip(JSON.parse(localStorage.getItem(CLIP_KEY) || "null"));
-    } catch {
-      /* a clipboard from an older build is ignored */
-    }
-  }, [pasteClip]);
-
-  const duplicate = useCallback(() => {
-    const current = hist.docRef.current.present;
-    if (!current || !selectionRef.current.nodes.size) return;
-    pasteCount.current = 0;
-    pasteClip(copySelection(current, selectionRef.current.nodes));
-  }, [pasteClip, hist.docRef]);
+  const clipboard = useClipboard({
+    getDoc: () => hist.docRef.current.present,
+    getSelected: () => selectionRef.current.nodes,
+    apply,
+    select: selectOnly,
+    notify: (text) => flash({ kind: "info", text }),
+  });
 
   const tidyUp = useCallback(async () => {
     const { tidy } = await import("./layout"); // dagre loads on first use
@@ -348,45 +312,17 @@ export function Editor({ flowId, nodeTypes, navigate }: { flowId: string; nodeTy
     [selectOnly],
   );
 
-  // Keyboard shortcuts; typing in a field keeps its own keys (except Ctrl+S).
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
-      const mod = e.ctrlKey || e.metaKey;
-      const key = e.key.toLowerCase();
-      if (mod && key === "s") {
-        e.preventDefault();
-        save();
-        return;
-      }
-      if (isTyping(e.target)) return;
-      if (key === "delete" || key === "backspace") {
-        e.preventDefault();
-        deleteSelection();
-      } else if (mod && key === "z" && !e.shiftKey) {
-        e.preventDefault();
-        hist.undo();
-      } else if (mod && (key === "y" || (key === "z" && e.shiftKey))) {
-        e.preventDefault();
-        hist.redo();
-      } else if (mod && key === "c") {
-        copy();
-      } else if (mod && key === "v") {
-        e.preventDefault();
-        pasteFromClipboard();
-      } else if (mod && key === "d") {
-        e.preventDefault();
-        duplicate();
-      } else if (mod && key === "a") {
-        e.preventDefault();
-        const current = hist.docRef.current.present;
-        if (current) selectOnly(current.nodes.map((n) => n.id));
-      } else if (key === "escape") {
-        setSelection(EMPTY);
-      }
-    };
-    window.addEventListener("keydown", onKey);
-    return () => window.removeEventListener("keydown", onKey);
-  }, [save, deleteSelection, copy, pasteFromClipboard, duplicate, selectOnly, hist]);
+  useShortcuts({
+    save: () => save(),
+    remove: deleteSelection,
+    undo: hist.undo,
+    redo: hist.redo,
+    copy: clipboard.copy,
+    paste: clipboard.paste,
+    duplicate: clipboard.duplicate,
+    selectAll: () => selectOnly(hist.docRef.current.present?.nodes.map((n) => n.id) || []),
+    clear: () => setSelection(EMPTY),
+  });
 
   if (loadError) {
     return (
@@ -403,34 +339,26 @@ export function Editor({ flowId, nodeTypes, navigate }: { flowId: string; nodeTy
 
   return (
     <div className="editor">
-      <header className="toolbar">
-        <button
-          className="btn-ghost"
-          data-testid="back"
-          onClick={() => {
-            if (!dirty || confirm("Discard unsaved changes to this flow?")) navigate("/flows");
-          }}
-        >
-          ← Flows
-        </button>
-        <span className="flow-title" title={doc.id} data-testid="flow-title">{doc.name}</span>
-        <span className={`save-state${dirty ? " dirty" : ""}`} data-testid="save-state">
-          {dirty ? "Unsaved changes" : `Saved · rev ${revision}`}
-        </span>
-        {deployed != null && <span className="pill deployed" data-testid="deployed">deployed v{deployed}</span>}
-        <span className="spacer" />
-        <button className="btn-ghost" onClick={hist.undo} disabled={!hist.canUndo} title="Undo (Ctrl+Z)" data-testid="undo">↶</button>
-        <button className="btn-ghost" onClick={hist.redo} disabled={!hist.canRedo} title="Redo (Ctrl+Y)" data-testid="redo">↷</button>
-        <button className="btn-ghost" onClick={tidyUp} title="Auto-layout the flow" data-testid="tidy">Tidy up</button>
-        <span className="sep" />
-        <button className="btn" onClick={() => save()} disabled={busy !== null} title="Save draft (Ctrl+S)" data-testid="save">Save</button>
-        <button className="btn" onClick={deploy} disabled={busy !== null} data-testid="deploy" title={errorCount ? "Fix the errors listed under Problems first" : "Deploy this draft as a new version"}>
-          Deploy
-        </button>
-        <button className="btn primary" onClick={runSample} disabled={running || busy !== null} data-testid="run">
-          {running ? "Running…" : "▶ Run with sample"}
-        </button>
-      </header>
+      <Toolbar
+        doc={doc}
+        dirty={dirty}
+        revision={revision}
+        deployed={deployed}
+        errorCount={errorCount}
+        busy={busy !== null}
+        running={running}
+        canUndo={hist.canUndo}
+        canRedo={hist.canRedo}
+        onBack={() => {
+          if (!dirty || confirm("Discard unsaved changes to this flow?")) navigate("/flows");
+        }}
+        onUndo={hist.undo}
+        onRedo={hist.redo}
+        onTidy={tidyUp}
+        onSave={() => save()}
+        onDeploy={deploy}
+        onRun={runSample}
+      />
       {conflict && (
         <div className="banner error" data-testid="conflict">
           Someone else saved a newer draft of this flow after you opened it. Your changes are not saved.
@@ -477,7 +405,7 @@ export function Editor({ flowId, nodeTypes, navigate }: { flowId: string; nodeTy
           setSample={(id, text) => setSamples((m) => new Map(m).set(id, text))}
           apply={applyPruned}
           onDeleteSelection={deleteSelection}
-          onDuplicateSelection={duplicate}
+          onDuplicateSelection={clipboard.duplicate}
         />
       </div>
     </div>

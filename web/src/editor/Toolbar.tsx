@@ -1,0 +1,60 @@
+// The editor's top bar: where the draft stands (saved, deployed) and the commands that change that.
+import type { FlowDoc } from "../types";
+
+interface Props {
+  doc: FlowDoc;
+  dirty: boolean;
+  revision: number | null;
+  deployed: number | null;
+  errorCount: number;
+  busy: boolean;
+  running: boolean;
+  canUndo: boolean;
+  canRedo: boolean;
+  onBack: () => void;
+  onUndo: () => void;
+  onRedo: () => void;
+  onTidy: () => void;
+  onSave: () => void;
+  onDeploy: () => void;
+  onRun: () => void;
+}
+
+export function Toolbar(p: Props) {
+  return (
+    <header className="toolbar">
+      <button className="btn-ghost" data-testid="back" onClick={p.onBack}>
+        ← Flows
+      </button>
+      <span className="flow-title" title={p.doc.id} data-testid="flow-title">
+        {p.doc.name}
+      </span>
+      <span className={`save-state${p.dirty ? " dirty" : ""}`} data-testid="save-state">
+        {p.dirty ? "Unsaved changes" : `Saved · rev ${p.revision}`}
+      </span>
+      {p.deployed != null && (
+        <span className="pill deployed" data-testid="deployed">
+          deployed v{p.deployed}
+        </span>
+      )}
+      <span className="spacer" />
+      <button className="btn-ghost" onClick={p.onUndo} disabled={!p.canUndo} title="Undo (Ctrl+Z)" data-testid="undo">↶</button>
+      <button className="btn-ghost" onClick={p.onRedo} disabled={!p.canRedo} title="Redo (Ctrl+Y)" data-testid="redo">↷</button>
+      <button className="btn-ghost" onClick={p.onTidy} title="Auto-layout the flow" data-testid="tidy">Tidy up</button>
+      <span className="sep" />
+      <button className="btn" onClick={p.onSave} disabled={p.busy} title="Save draft (Ctrl+S)" data-testid="save">Save</button>
+      <button
+        className="btn"
+        onClick={p.onDeploy}
+        disabled={p.busy}
+        data-testid="deploy"
+        title={p.errorCount ? "Fix the errors listed under Problems first" : "Deploy this draft as a new version"}
+      >
+        Deploy
+      </button>
+      <button className="btn primary" onClick={p.onRun} disabled={p.running || p.busy} data-testid="run">
+        {p.running ? "Running…" : "▶ Run with sample"}
+      </button>
+    </header>
+  );
+}
