@@ -224,7 +224,7 @@ def test_an_edge_problem_is_marked_on_the_edge_and_reconnecting_fixes_it(canvas,
     assert [e["id"] for e in canvas.flow()["edges"]] == ["e1"]
 
 
-def test_zoom_controls_and_minimap(canvas, page, canvas_api):
+def test_zoom_controls_minimap_and_palette_search(canvas, page, canvas_api):
     flow_id = f"zoom-{time.time_ns()}"
     canvas_api.create_flow(three_step_flow(flow_id))
     canvas.open(flow_id)
@@ -237,3 +237,8 @@ def test_zoom_controls_and_minimap(canvas, page, canvas_api):
     page.wait_for_timeout(400)
     assert abs(page.evaluate(zoom) - before) < 0.01  # the flow opened fitted
     expect(page.locator(".react-flow__minimap .react-flow__minimap-node")).to_have_count(3)
+
+    # the palette filters as you type
+    page.fill("[data-testid=palette-search]", "choi")
+    expect(page.locator(".palette-item")).to_have_count(1)
+    expect(page.locator(".palette-item")).to_have_attribute("data-type", "branch.choice")
