@@ -43,7 +43,10 @@ def _shared_webhook_routes(doc: Any) -> list[Problem]:
 
 def load_or_400(doc: Any) -> dict:
     loaded, problems = document.load(doc)
-    if loaded is None:
+    if loaded is not None:  # name and description are text columns too, and PostgreSQL text refuses NUL
+        problems = [Problem(document.INVALID, "Must not contain NUL characters.", field=k)
+                    for k in ("name", "description") if "\x00" in loaded.get(k, "")]
+    if loaded is None or problems:
         raise ApiError(400, "invalid_document", "the flow document is not valid", [p.to_dict() for p in problems])
     return loaded
 

@@ -5,12 +5,13 @@ from flask import Blueprint, request
 
 from designer import drafts
 from designer.errors import ApiError
-from designer.requests import body, runtime, workspace
+from designer.requests import body, refuse_nul, runtime, workspace
 from flows.problem import errors
 from runtime import deployments
 from runtime.models import utcnow
 
 bp = Blueprint("flows_api", __name__, url_prefix="/api/v1/flows")
+bp.before_request(refuse_nul)
 
 
 @bp.get("")

@@ -23,6 +23,15 @@ def workspace() -> str:
     return ws
 
 
+def refuse_nul() -> None:
+    """Before each request: PostgreSQL text cannot hold NUL, so a NUL in the path, the query or the workspace
+    header is a 400 here rather than a 500 from the database (SQLite would take it: the backends would differ)."""
+    args = request.args.items(multi=True)
+    if "\x00" in request.path or "\x00" in request.headers.get(WORKSPACE_HEADER, "") or any(
+            "\x00" in k or "\x00" in v for k, v in args):
+        raise ApiError(400, "invalid_argument", "the request holds a NUL character")
+
+
 def body(required: bool = True) -> Any:
     """The JSON body; 400 `invalid_json` when it is not JSON (web's handler turns Flask's errors into ours)."""
     if not request.get_data(cache=True):
