@@ -121,6 +121,22 @@ def test_create_refuses_a_malformed_document_with_400_and_json_paths(api):
     assert api.get(f"{FLOWS}/bad").status_code == 404
 
 
+def test_nul_characters_are_refused_where_the_database_keeps_text(api):
+    """PostgreSQL text refuses NUL; SQLite takes it: both backends must answer the same 400."""
+    for field in ("name", "description"):
+        r = api.post(FLOWS, json={**hook_map("nul"), field: "a\x00b"})
+        assert r.status_code == 400, field
+        assert [d["field"] for d in r.json["error"]["details"]] == [field]
+    doc = hook_map("nul")
+    doc["nodes"][0]["notes"] = "inside the document's JSON a \x00 is fine"
+    assert create(api, doc)["flow"]["nodes"][0]["notes"].endswith("\x00 is fine")
+    r = api.put(f"{FLOWS}/nul", json={**hook_map("nul"), "name": "\x00"})
+    assert r.status_code == 400 and api.get(f"{FLOWS}/nul").json["revision"] == 1
+    for url in (f"{FLOWS}/nu%00l", f"{FLOWS}?x=%00", "/api/v1/runs?key=PO%001", "/api/v1/runs?flow_id=%00"):
+        r = api.get(url)
+        assert r.status_code == 400 and r.json["error"]["code"] == "invalid_argument", url
+
+
 def test_schema_errors_inside_nodes_name_the_node_and_the_path(api):
     doc = hook_map("bad")
     doc["nodes"][1]["type"] = 7

@@ -85,6 +85,8 @@ def test_requests_without_a_route_are_404_no_webhook(client, workspace, http_tar
         assert r.status_code == 404, path
         assert r.json["error"]["code"] == "no_webhook" and r.json["error"]["details"] == [{"field": "path"}]
     assert client.put(f"/hooks/{workspace}/orders", json={}).status_code == 404
+    r = client.post(f"/hooks/{workspace}/ord%00ers", json={})  # PostgreSQL text cannot hold a NUL
+    assert r.status_code == 400 and r.json["error"]["code"] == "invalid_argument"
     assert runs(client) == []
 
 
