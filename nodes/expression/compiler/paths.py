@@ -59,10 +59,16 @@ def build_path(node, build):
         return build_tuple_path(node, build, _build_step)
     first_is_variable = steps[0].type == "variable"
     last = len(steps) - 1
-    compiled = [_build_step(step, i == 0, i == last, build) for i, step in enumerate(steps)]
     keep_singleton = node.keep_singleton_array
     keep_array = bool(node.keep_array)
-    group = build_group(node.group.lhs_object, node.group.position, build) if node.group else None
+    linear = None
+    if not (keep_singleton or keep_array or node.group or steps[0].consarray
+            or any(step.type == "sort" for step in steps)):
+        linear = _build_linear_path(node, build)
+        compiled = group = None
+    else:
+        compiled = [_build_step(step, i == 0, i == last, build) for i, step in enumerate(steps)]
+        group = build_group(node.group.lhs_object, node.group.position, build) if node.group else None
 
     def path(x, env):
         if isinstance(x, list) and not first_is_variable:
@@ -87,6 +93,8 @@ def build_path(node, build):
             return group(result if result is not UNDEF else Seq(), env)
         return mangle(result, keep_array)
 
+    if linear is not None:
+        path = linear
     chain = _name_chain(node, build)
     if chain is None or keep_singleton or keep_array or group is not None:
         return path
@@ -149,10 +157,37 @@ def _name_chain(node, build):
     return start, [s.value for s in rest]
 
 
-def _build_step(step, first, last, build):
-    """One step as a function of (input sequence, env) -> result sequence."""
+def _item_function(step, build):
+    """What one step does to one input item, its filters included (None for sort steps)."""
     stages = [build_filter(s.expr, build) for s in (step.stages or ())]
+    if step.type == "name" and _plain(step):
+        key = step.value
+
+        def member(item, env):
+            if type(item) is dict:
+                return item.get(key, UNDEF)
+            return mangle(lookup(item, key))
+        value = member
+    else:
+        value = build(step)
+    if not stages:
+        return value
+    if len(stages) == 1:
+        stage = stages[0]
+        return lambda item, env: stage(value(item, env), env)
+
+    def filtered(item, env):
+        res = value(item, env)
+        for f in stages:
+            res = f(res, env)
+        return res
+    return filtered
+
+
+def _build_step(step, first, last, build, one=None):
+    """One step as a function of (input sequence, env) -> result sequence."""
     if step.type == "sort":
+        stages = [build_filter(s.expr, build) for s in (step.stages or ())]
         sort = build_sort(step, build)
 
         def sort_step(seq, env):
@@ -164,37 +199,12 @@ def _build_step(step, first, last, build):
     if first and step.consarray:
         cons = build(step)
         return lambda seq, env: cons(seq, env)
-    if step.type == "name" and _plain(step) and not stages:
-        key = step.value
-
-        def value(item, env):
-            if type(item) is dict:
-                return item.get(key, UNDEF)
-            return mangle(lookup(item, key))
-    else:
-        value = build(step)
+    one = one or _item_function(step, build)
 
     def map_step(seq, env):
-        if len(seq) == 1:
-            # one input item, the usual case inside a mapping: no gathering needed
-            res = value(seq[0], env)
-            for stage in stages:
-                res = stage(res, env)
-            if res is UNDEF:
-                return UNDEF
-            if not isinstance(res, list):
-                return Seq((res,))
-            if isinstance(res, JList):
-                if res.cons:
-                    return Seq((res,))
-                if res.sequence:
-                    return Seq(res)
-            return res if last else Seq(res)
         gathered = []
         for item in seq:
-            res = value(item, env)
-            for stage in stages:
-                res = stage(res, env)
+            res = one(item, env)
             if res is not UNDEF:
                 gathered.append(res)
         if last and len(gathered) == 1 and isinstance(gathered[0], list) and not is_seq(gathered[0]):
@@ -207,3 +217,45 @@ def _build_step(step, first, last, build):
                 result.extend(res)
         return result
     return map_step
+
+
+def _build_linear_path(node, build):
+    """The path rules specialised for a single context item: while each step yields one value, no
+    sequence is built; the first list switches to the sequence rules for the remaining steps."""
+    steps = node.steps
+    last = len(steps) - 1
+    ones = [_item_function(step, build) for step in steps]
+    manys = [_build_step(step, False, i == last, build, ones[i]) for i, step in enumerate(steps)]
+    plan = list(zip(ones, manys, [i == last for i in range(len(steps))]))
+    first_is_variable = steps[0].type == "variable"
+
+    def linear(x, env):
+        if isinstance(x, list) and not first_is_variable:
+            cur, single = x, False
+        else:
+            cur, single = x, True
+        for one, many, is_last in plan:
+            if single:
+                r = one(cur, env)
+                if r is UNDEF:
+                    return UNDEF
+                if isinstance(r, list):
+                    if isinstance(r, JList) and r.cons:
+                        cur = r  # an array built in the path stays one item
+                        continue
+                    if is_last and not (isinstance(r, JList) and r.sequence):
+                        return r
+                    if not r:
+                        return UNDEF
+                    single = False
+                cur = r
+            else:
+                cur = many(cur, env)
+                if cur is UNDEF or not cur:
+                    return UNDEF if cur is UNDEF or isinstance(cur, JList) and cur.sequence else cur
+        if single:
+            return cur
+        return mangle(cur)
+    return linear
+
+
