@@ -9,6 +9,8 @@ import {
   Position,
   ReactFlow,
   getViewportForBounds,
+  useStore,
+  type ReactFlowState,
   type Connection,
   type Edge,
   type EdgeChange,
@@ -113,7 +115,11 @@ interface Cached<T, R> {
   out: R;
 }
 
+// Below this zoom node text is too small to read: it is not painted (the layout stays, so edges do not move).
+const farSelector = (s: ReactFlowState) => s.transform[2] < 0.45;
+
 export function Canvas(props: Props) {
+  const far = useStore(farSelector);
   const { doc, specs, selection, problemsByNode, problemsByEdge, steps, apply, onSelect } = props;
   const measured = useRef(new Map<string, { width: number; height: number }>());
   const [measureTick, setMeasureTick] = useState(0);
@@ -299,7 +305,7 @@ export function Canvas(props: Props) {
   const nodeColor = useCallback((n: CanvasNode) => CATEGORY_COLOR[n.type || "unknown"] || "#9ca3af", []);
 
   return (
-    <div className="canvas" onDragOver={onDragOver} onDrop={onDrop} data-testid="canvas">
+    <div className={far ? "canvas far" : "canvas"} onDragOver={onDragOver} onDrop={onDrop} data-testid="canvas">
       <ReactFlow<CanvasNode, Edge>
         nodes={nodes}
         edges={edges}
