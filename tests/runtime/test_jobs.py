@@ -91,7 +91,7 @@ def test_expired_lease_is_taken_over(rt, client, workspace, http_target):
     with rt.sessions.begin() as s:
         s.execute(update(Run).where(Run.id == run.id).values(
             status="running", worker="dead-host:1", lease_until=utcnow() - dt.timedelta(seconds=1)))
-    assert jobs.release_expired_leases(rt) == 1
+    assert jobs.release_expired_leases(rt) >= 1  # the PostgreSQL schema is shared by the whole test run
     assert jobs.run_claimed(rt, run.id) == "succeeded"
     detail = history.get_run(rt, workspace, run.id)
     assert detail["attempt"] == 1 and detail["status"] == "succeeded"
