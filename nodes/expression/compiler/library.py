@@ -278,7 +278,11 @@ def _filter(args, ctx):
         if not isinstance(arr, list):
             arr = [arr]
         n = arity(fn)
-        return Seq(v for i, v in enumerate(arr) if boolize(fn.invoke(_hof_args(fn, n, v, i, arr))))
+        out = Seq()
+        for i, v in enumerate(arr):
+            if boolize(fn.invoke(_hof_args(fn, n, v, i, arr))):
+                out.append(v)
+        return out
     return _DELEGATE
 
 

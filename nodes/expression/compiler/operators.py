@@ -142,6 +142,9 @@ def _equality(op, lhs, rhs, pos, literal=None):
 
     def equal(x, env):
         l, r = lhs(x, env), rhs(x, env)
+        t = type(l)
+        if t is type(r) and (t is str or t is int or t is float):
+            return (l == r) != negate
         if l is UNDEF or r is UNDEF:
             return False
         return deep_equal(l, r) != negate

@@ -42,8 +42,8 @@ class Frame:
     """A scope of JSONata variables ($x := ...); blocks and lambda calls open one."""
     __slots__ = ("vars", "parent", "state")
 
-    def __init__(self, parent, state):
-        self.vars = {}
+    def __init__(self, parent, state, variables=None):
+        self.vars = {} if variables is None else variables
         self.parent = parent
         self.state = state
 
@@ -97,6 +97,8 @@ class Lambda(Jsonata.JFunction):
         return len(self.params)
 
     def frame_for(self, args):
+        if self.lambda_signature is None and len(args) == len(self.params):
+            return Frame(self.env, self.env.state, dict(zip(self.params, args)))
         if self.lambda_signature is not None:
             ref = self.lambda_signature.validate([to_reference(a) for a in args], to_reference(self.ctx))
             args = [from_reference(a) for a in ref]
