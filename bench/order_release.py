@@ -71,7 +71,8 @@ def once(mode: str, orders: int) -> dict:
     try:
         base, env = procs.crossdock(mode, workers=2)
         sandbox = f"http://127.0.0.1:{env['CROSSDOCK_SANDBOX_PORT']}"
-        if mode == "redis":
+        if mode == "redis":  # the web process has no sandbox of its own: start one beside it
+            os.makedirs(env["CROSSDOCK_DATA_DIR"], exist_ok=True)
             procs.start([sys.executable, "run.py", "sandbox"], env)
         harness.wait_http(sandbox + "/oms/api/products")
         install(base, sandbox)

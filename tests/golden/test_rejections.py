@@ -46,8 +46,11 @@ def test_an_order_with_a_negative_quantity_is_rejected_by_conform(crossdock, sys
 
 
 @pytest.mark.parametrize("payload", [[], "text", {"id": None}, {"line_items": "x"}, {"id": 1, "line_items": [None]}])
-def test_garbage_never_crashes_a_step_it_becomes_an_exception(crossdock, payload):
-    run = crossdock.run("oms/orders", payload)
+def test_garbage_never_crashes_a_step_it_becomes_an_exception_of_its_business_class(crossdock, payload):
+    run = crossdock.run("oms/orders", payload)  # no OMS order to tell: the exception says so
     assert run.status == "failed"
     [exception] = crossdock.dead_letters(run.id)
-    assert exception.code != "node_crashed" and exception.error_class == "business"
+    assert exception.error_class == "business" and exception.node_id == "reject_exception"
+    assert exception.code in ("invalid_record", "missing_order_number", "unknown_customer", "missing_ship_to",
+                              "invalid_lines")
+    assert "the OMS could not be told" in exception.message
