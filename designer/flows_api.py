@@ -5,7 +5,7 @@ from flask import Blueprint, request
 
 from designer import drafts
 from designer.errors import ApiError
-from designer.requests import body, refuse_nul, runtime, workspace
+from designer.requests import MAX_ID, body, refuse_nul, runtime, workspace
 from flows.problem import errors
 from runtime import deployments
 from runtime.models import utcnow
@@ -57,6 +57,8 @@ def deploy_flow(flow_id: str):
     if version is not None and (isinstance(version, bool) or not isinstance(version, int)):  # JSON true is no version
         raise ApiError(400, "invalid_argument", "version must be an integer", [{"field": "version"}])
     f = drafts.get(rt, ws, flow_id)
+    if version is not None and not 1 <= version <= MAX_ID:
+        raise ApiError(404, "not_found", f"flow {flow_id!r} has no version {version}", [{"field": "version"}])
     doc = None
     if version is None:  # roll-forward from the draft: refuse while it has errors
         doc = f.document
@@ -88,7 +90,7 @@ def list_versions(flow_id: str):
     return {"versions": deployments.versions(rt, ws, flow_id)}
 
 
-@bp.get("/<flow_id>/versions/<int:version>")
+@bp.get("/<flow_id>/versions/<int(max=2147483647):version>")
 def get_version(flow_id: str, version: int):
     doc = deployments.document(runtime(), workspace(), flow_id, version)
     if doc is None:

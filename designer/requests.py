@@ -9,6 +9,7 @@ from designer.errors import ApiError
 from runtime.models import Workspace
 
 WORKSPACE_HEADER = "X-Crossdock-Workspace"
+MAX_ID = 2**31 - 1  # run ids and version numbers are INTEGER columns: PostgreSQL fails on larger ones (a 500)
 
 
 def runtime():
@@ -47,11 +48,17 @@ def body(required: bool = True) -> Any:
     return data
 
 
-def int_arg(name: str, default: int | None = None) -> int | None:
+def int_arg(name: str, default: int | None = None, *, minimum: int | None = None,
+            maximum: int | None = None) -> int | None:
     raw = request.args.get(name)
     if raw in (None, ""):
         return default
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         raise ApiError(400, "invalid_argument", f"{name} must be an integer", [{"field": name}]) from None
+    if minimum is not None and value < minimum:
+        raise ApiError(400, "invalid_argument", f"{name} must be at least {minimum}", [{"field": name}])
+    if maximum is not None and value > maximum:
+        raise ApiError(400, "invalid_argument", f"{name} must be at most {maximum}", [{"field": name}])
+    return value

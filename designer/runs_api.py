@@ -6,7 +6,7 @@ import datetime as dt
 from flask import Blueprint, request
 
 from designer.errors import ApiError
-from designer.requests import body, int_arg, refuse_nul, runtime, workspace
+from designer.requests import MAX_ID, body, int_arg, refuse_nul, runtime, workspace
 from runtime import deployments, history, intake, replay
 from runtime.plan import PlanError
 
@@ -26,7 +26,8 @@ def start_run(flow_id: str):
     if version is not None and (isinstance(version, bool) or not isinstance(version, int)):  # JSON true is no version
         raise ApiError(400, "invalid_argument", "version must be an integer", [{"field": "version"}])
     rt, ws = runtime(), workspace()
-    if version is not None and deployments.document(rt, ws, flow_id, version) is None:
+    if version is not None and (not 1 <= version <= MAX_ID
+                                or deployments.document(rt, ws, flow_id, version) is None):
         raise ApiError(404, "not_found", f"flow {flow_id!r} has no version {version}", [{"field": "version"}])
     try:
         run = intake.start_manual(rt, ws, flow_id, args.get("input"), version)
@@ -43,12 +44,13 @@ def list_runs():
     if status and not set(status.split(",")) <= STATUSES:
         raise ApiError(400, "invalid_argument", f"status is one of {sorted(STATUSES)}", [{"field": "status"}])
     runs, cursor = history.list_runs(runtime(), workspace(), flow_id=request.args.get("flow_id"), status=status,
-                                     key=request.args.get("key"), limit=int_arg("limit", 50),
-                                     before=int_arg("before"), since=_time_arg("since"), until=_time_arg("until"))
+                                     key=request.args.get("key"), limit=int_arg("limit", 50, minimum=1),
+                                     before=int_arg("before", minimum=1, maximum=MAX_ID), since=_time_arg("since"),
+                                     until=_time_arg("until"))
     return {"runs": runs, "next": cursor}
 
 
-@bp.get("/runs/<int:run_id>")
+@bp.get("/runs/<int(max=2147483647):run_id>")
 def get_run(run_id: int):
     run = history.get_run(runtime(), workspace(), run_id)
     if run is None:
@@ -56,7 +58,7 @@ def get_run(run_id: int):
     return {"run": run}
 
 
-@bp.post("/runs/<int:run_id>/replay")
+@bp.post("/runs/<int(max=2147483647):run_id>/replay")
 def replay_run(run_id: int):
     args = body(required=False) or {}
     if not isinstance(args, dict):
@@ -80,7 +82,7 @@ REPLAY_STATUS = {"not_found": 404, "not_finished": 409, "not_deployed": 409, "no
                  "unknown_node": 422}
 
 
-@bp.get("/runs/<int:run_id>/steps/<int:seq>/<kind>")
+@bp.get("/runs/<int(max=2147483647):run_id>/steps/<int(max=2147483647):seq>/<kind>")
 def get_step_payload(run_id: int, seq: int, kind: str):
     if kind not in ("input", "output"):
         raise ApiError(404, "not_found", "a step has an input and an output")
@@ -96,7 +98,7 @@ def get_step_payload(run_id: int, seq: int, kind: str):
 def list_dead_letters():
     return {"dead_letters": history.list_dead_letters(runtime(), workspace(), status=request.args.get("status", "open"),
                                                       flow_id=request.args.get("flow_id"),
-                                                      limit=int_arg("limit", 50))}
+                                                      limit=int_arg("limit", 50, minimum=1))}
 
 
 def _time_arg(name: str) -> dt.datetime | None:
