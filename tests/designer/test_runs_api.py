@@ -174,10 +174,27 @@ def test_run_list_filters_by_flow_status_and_business_key(client):
 
 
 def test_run_list_refuses_bad_arguments(client):
-    for query, field in (("status=done", "status"), ("limit=many", "limit"), ("before=x", "before")):
+    for query, field in (("status=done", "status"), ("limit=many", "limit"), ("before=x", "before"),
+                         ("limit=0", "limit"), ("before=-5", "before"), ("before=99999999999", "before")):
         r = client.get(f"/api/v1/runs?{query}")
         assert r.status_code == 400, query
         assert r.json["error"]["code"] == "invalid_argument" and r.json["error"]["details"] == [{"field": field}]
+    r = client.get("/api/v1/dead-letters?limit=-1")
+    assert r.status_code == 400 and r.json["error"]["details"] == [{"field": "limit"}]
+
+
+def test_ids_beyond_the_database_integer_range_are_404(client):
+    """Run ids and versions are INTEGER columns: PostgreSQL fails on larger numbers; SQLite does not."""
+    deploy(client, manual_map("m", "$", sample={}))
+    huge = 2**31
+    for url in (f"/api/v1/runs/{huge}", f"/api/v1/runs/{huge}/steps/1/input", f"/api/v1/runs/1/steps/{huge}/input",
+                f"/api/v1/flows/m/versions/{huge}"):
+        r = client.get(url)
+        assert r.status_code == 404 and r.json["error"]["code"] == "not_found", url
+    for url in ("/api/v1/flows/m/runs", "/api/v1/flows/m/deploy"):
+        r = client.post(url, json={"version": huge})
+        assert r.status_code == 404 and r.json["error"]["details"] == [{"field": "version"}], url
+    assert client.get("/api/v1/runs").json["runs"] == []
 
 
 def test_cursor_pages_have_no_duplicates_or_gaps_while_new_runs_arrive(client):
