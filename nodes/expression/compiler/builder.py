@@ -5,17 +5,19 @@ the singleton/keep-array rule), with the choice of code made here instead of on 
 """
 from __future__ import annotations
 
+from jsonata.functions import Functions
+from jsonata.jexception import JException
+from jsonata.parser import Parser
+
 from nodes.expression.compiler import operators
-from nodes.expression.compiler.library import (BUILTINS, UNSUPPORTED, Clock, build_builtin_call,
-                                               now_iso)
+from nodes.expression.compiler.dates import build_clock_call
+from nodes.expression.compiler.library import BUILTINS, UNSUPPORTED, build_builtin_call
 from nodes.expression.compiler.objects import build_group
 from nodes.expression.compiler.paths import build_path, descendants, wildcard
+from nodes.expression.compiler.runtime import Composed, Frame, Lambda, TailCall, apply, is_function
 from nodes.expression.compiler.selection import build_filter
-from nodes.expression.compiler.runtime import Frame, Lambda, TailCall, apply, is_function
 from nodes.expression.compiler.syntax import Unsupported
-from nodes.expression.compiler.values import UNDEF, Arr, JList, Seq, boolize, mangle
-
-from jsonata.jexception import JException
+from nodes.expression.compiler.values import UNDEF, Arr, JList, boolize, lookup, mangle
 
 # node types whose value can be a sequence and so needs the singleton rule applied
 _SEQUENCE_TYPES = {"wildcard", "descendant"}  # calls and paths apply the rule themselves
@@ -96,7 +98,6 @@ class Builder:
         return lambda x, env: v
 
     def _name(self, node):
-        from nodes.expression.compiler.values import lookup
         key = node.value
         return lambda x, env: lookup(x, key)
 
@@ -256,7 +257,7 @@ class Builder:
         if proc is None:
             self.static_builtins.add(name)
             if name in ("now", "millis"):
-                return _clock_call(name, args, pos)
+                return build_clock_call(name, args)
             return build_builtin_call(BUILTINS[name], args, applied_to, pos, raw)
 
         cost = self.nesting  # the interpreter counts every nested evaluation towards its depth
@@ -291,7 +292,6 @@ class Builder:
             return self._function(node.rhs, applied_to=lhs)
         rhs = self.build(node.rhs)
         pos = node.position
-        from nodes.expression.compiler.runtime import Composed
 
         def chain(x, env):
             left = lhs(x, env)
@@ -316,34 +316,11 @@ class Builder:
 
 
 def _is_regex(v):
-    from jsonata.functions import Functions
     return v is not UNDEF and Functions.is_regex(v)
-
-
-def _clock_call(name, args, pos):
-    from nodes.expression.compiler.library import BUILTINS as _B  # noqa: F401
-    from jsonata.functions import Functions
-    from nodes.expression.compiler.values import from_reference, to_reference
-
-    def clock(x, env):
-        state = env.state
-        if state.clock is None:
-            state.clock = Clock()
-        millis = state.clock.read()
-        if name == "millis":
-            return millis
-        values = [a(x, env) for a in args]
-        if not values:
-            return now_iso(millis)
-        picture = to_reference(values[0])
-        zone = to_reference(values[1]) if len(values) > 1 else None
-        return from_reference(Functions.datetime_from_millis(millis, picture, zone))
-    return clock
 
 
 def _collect_bound(node, out, seen=None):
     """Names the expression binds itself ($x := ..., lambda parameters); calls to those are dynamic."""
-    from jsonata.parser import Parser
     seen = set() if seen is None else seen
     if not isinstance(node, Parser.Symbol) or id(node) in seen:
         return

@@ -7,17 +7,16 @@ validation and implementation, so error codes stay the reference's.
 """
 from __future__ import annotations
 
-import datetime
 import math
 import re
-import time
 
 from jsonata import Jsonata
 from jsonata.functions import Functions
 from jsonata.jexception import JException
 
+from nodes.expression.compiler.dates import from_millis
 from nodes.expression.compiler.runtime import Lambda, apply, arity
-from nodes.expression.compiler.values import (UNDEF, JList, Seq, boolize, from_reference,
+from nodes.expression.compiler.values import (DELEGATE, UNDEF, JList, Seq, boolize, from_reference,
                                                lookup, mangle, to_reference)
 
 # compiled expressions refuse these (fall back to the interpreter): they need the interpreter itself
@@ -62,7 +61,7 @@ class Builtin(Jsonata.JFunction):
         return self.reference(args, ctx, pos)
 
 
-_DELEGATE = object()  # a fast path's answer for "not my case, ask the reference"
+_DELEGATE = DELEGATE
 
 
 def _whole(r):
@@ -315,29 +314,11 @@ def _reduce(args, ctx):
     return _DELEGATE
 
 
-class Clock:
-    """$now() and $millis(): one instant per evaluation, as JSONata specifies."""
-    __slots__ = ("millis",)
-
-    def __init__(self):
-        self.millis = None
-
-    def read(self) -> int:
-        if self.millis is None:
-            self.millis = int(time.time() * 1000)
-        return self.millis
-
-
-def now_iso(millis: int) -> str:
-    dt = datetime.datetime.fromtimestamp(millis / 1000, datetime.timezone.utc)
-    return dt.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 _FAST = {
     "sum": _sum, "count": _count, "round": _round, "substring": _substring,
     "uppercase": _upper, "lowercase": _lower, "lookup": _lookup, "join": _join, "split": _split,
     "string": _string, "exists": _exists, "boolean": _boolean, "not": _not,
-    "number": _number, "map": _map, "filter": _filter, "reduce": _reduce,
+    "number": _number, "map": _map, "fromMillis": from_millis, "filter": _filter, "reduce": _reduce,
 }
 
 
@@ -408,4 +389,4 @@ def build_builtin_call(b: Builtin, args, applied_to, pos, raw=False):
     return call
 
 
-__all__ = ["BUILTINS", "Builtin", "Clock", "UNSUPPORTED", "apply", "now_iso"]
+__all__ = ["BUILTINS", "Builtin", "UNSUPPORTED", "apply", "build_builtin_call"]

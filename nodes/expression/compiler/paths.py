@@ -93,11 +93,10 @@ def build_path(node, build):
             return group(result if result is not UNDEF else Seq(), env)
         return mangle(result, keep_array)
 
-    if linear is not None:
-        path = linear
+    general = linear if linear is not None else path
     chain = _name_chain(node, build)
     if chain is None or keep_singleton or keep_array or group is not None:
-        return path
+        return general
     start, keys = chain
     if len(keys) == 1 and start is not None:
         key = keys[0]
@@ -108,7 +107,7 @@ def build_path(node, build):
                 r = v.get(key, UNDEF)
                 if not isinstance(r, JList):
                     return r
-            return path(x, env)
+            return general(x, env)
         return member
     if len(keys) == 1:
         key = keys[0]
@@ -118,7 +117,7 @@ def build_path(node, build):
                 r = x.get(key, UNDEF)
                 if not isinstance(r, JList):
                     return r
-            return path(x, env)
+            return general(x, env)
         return field
 
     def name_chain(x, env):
@@ -126,10 +125,10 @@ def build_path(node, build):
         v = x if start is None else start(x, env)
         for key in keys:
             if type(v) is not dict:
-                return path(x, env)
+                return general(x, env)
             v = v.get(key, UNDEF)
         if isinstance(v, JList):
-            return path(x, env)
+            return general(x, env)
         return v
     return name_chain
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import copy
 import threading
 
-from jsonata import Jsonata  # noqa: F401  (loads the package in the order it needs)
 from jsonata.jexception import JException
 from jsonata.parser import Parser
 from jsonata.tokenizer import Tokenizer

@@ -26,6 +26,7 @@ class _Undefined:
 
 
 UNDEF = _Undefined()
+DELEGATE = object()  # a library fast path's answer for "not a plain case: ask the reference"
 
 
 class Seq(JList):

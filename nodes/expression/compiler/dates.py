@@ -1,0 +1,78 @@
+"""Date and time functions of compiled expressions: one clock per evaluation ($now, $millis) and a
+$fromMillis that analyses each picture string once instead of on every call."""
+from __future__ import annotations
+
+import datetime
+import functools
+import time
+
+from jsonata.datetimeutils import DateTimeUtils
+from jsonata.functions import Functions
+
+from nodes.expression.compiler.values import DELEGATE as _DELEGATE
+from nodes.expression.compiler.values import UNDEF, from_reference, to_reference
+
+
+class Clock:
+    """$now() and $millis(): one instant per evaluation, as JSONata specifies."""
+    __slots__ = ("millis",)
+
+    def __init__(self):
+        self.millis = None
+
+    def read(self) -> int:
+        if self.millis is None:
+            self.millis = int(time.time() * 1000)
+        return self.millis
+
+
+def now_iso(millis: int) -> str:
+    dt = datetime.datetime.fromtimestamp(millis / 1000, datetime.timezone.utc)
+    return dt.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def build_clock_call(name, args):
+    """`$now(picture?, timezone?)` or `$millis()`, reading the evaluation's clock."""
+    def clock(x, env):
+        state = env.state
+        if state.clock is None:
+            state.clock = Clock()
+        millis = state.clock.read()
+        if name == "millis":
+            return millis
+        values = [a(x, env) for a in args]
+        if not values:
+            return now_iso(millis)
+        picture = to_reference(values[0])
+        zone = to_reference(values[1]) if len(values) > 1 else None
+        return from_reference(Functions.datetime_from_millis(millis, picture, zone))
+    return clock
+
+
+@functools.lru_cache(maxsize=256)
+def _picture(picture: str):
+    return DateTimeUtils._analyse_datetime_picture(picture)
+
+
+def from_millis(args, ctx):
+    """$fromMillis(number, picture?, timezone?) for plain arguments; the reference's formatting."""
+    n = len(args)
+    millis = args[0] if n else UNDEF
+    if millis is UNDEF and n in (1, 2, 3):
+        return UNDEF
+    if type(millis) not in (int, float) or millis != millis or n > 3:
+        return _DELEGATE
+    picture = args[1] if n > 1 else UNDEF
+    zone = args[2] if n > 2 else UNDEF
+    if picture is UNDEF or zone is not UNDEF or type(picture) is not str:
+        return _DELEGATE
+    try:
+        spec = _picture(picture)
+        date = datetime.datetime.fromtimestamp(int(millis) / 1000.0, datetime.timezone.utc)
+        return "".join(part.value if part.type == "literal" else
+                       DateTimeUtils._format_component(date, part, 0, 0) for part in spec.parts)
+    except Exception:
+        return _DELEGATE  # the reference raises its own error for this
+
+
+__all__ = ["Clock", "build_clock_call", "from_millis", "now_iso"]
