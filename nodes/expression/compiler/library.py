@@ -314,6 +314,67 @@ def _reduce(args, ctx):
     return _DELEGATE
 
 
+def _upper1(s):
+    return s.upper() if type(s) is str else (UNDEF if s is UNDEF else DELEGATE)
+
+
+def _lower1(s):
+    return s.casefold() if type(s) is str else (UNDEF if s is UNDEF else DELEGATE)
+
+
+def _round2(v, places):
+    if _num(v) and type(places) is int:
+        return _whole(round_half_even(v, places))
+    return DELEGATE
+
+
+def _lookup2(obj, key):
+    return lookup(obj, key) if type(key) is str else DELEGATE
+
+
+def _substring3(s, start, length):
+    if type(s) is str and _num(start) and _num(length):
+        return Functions.substring(s, start, length)
+    return DELEGATE
+
+
+# the hottest calls of mappings, taking their arguments positionally: (name, argument count) -> fast path
+_POSITIONAL = {("uppercase", 1): _upper1, ("lowercase", 1): _lower1, ("round", 2): _round2,
+               ("lookup", 2): _lookup2, ("substring", 3): _substring3}
+
+
+def _positional_call(fast, args, reference, finish):
+    if len(args) == 1:
+        a0 = args[0]
+
+        def call1(x, env):
+            v = a0(x, env)
+            r = fast(v)
+            if r is DELEGATE or isinstance(r, JList):
+                return finish([v], x, r)
+            return r
+        return call1
+    if len(args) == 2:
+        a0, a1 = args
+
+        def call2(x, env):
+            v, w = a0(x, env), a1(x, env)
+            r = fast(v, w)
+            if r is DELEGATE or isinstance(r, JList):
+                return finish([v, w], x, r)
+            return r
+        return call2
+    a0, a1, a2 = args
+
+    def call3(x, env):
+        v, w, u = a0(x, env), a1(x, env), a2(x, env)
+        r = fast(v, w, u)
+        if r is DELEGATE or isinstance(r, JList):
+            return finish([v, w, u], x, r)
+        return r
+    return call3
+
+
 _FAST = {
     "sum": _sum, "count": _count, "round": _round, "substring": _substring,
     "uppercase": _upper, "lowercase": _lower, "lookup": _lookup, "join": _join, "split": _split,
@@ -359,6 +420,9 @@ def build_builtin_call(b: Builtin, args, applied_to, pos, raw=False):
             return mangle(r)
         return r
 
+    positional = _POSITIONAL.get((b.function_name, len(args)))
+    if positional is not None:
+        return _positional_call(positional, args, reference, finish)
     if len(args) == 1:
         a0 = args[0]
 

@@ -6,6 +6,7 @@ compile time, plus a short road for the commonest path, a chain of members on ob
 from __future__ import annotations
 
 
+from nodes.expression.compiler.library import BUILTINS
 from nodes.expression.compiler.objects import build_group
 from nodes.expression.compiler.selection import build_filter, build_sort
 from nodes.expression.compiler.syntax import Unsupported
@@ -98,6 +99,26 @@ def build_path(node, build):
     if chain is None or keep_singleton or keep_array or group is not None:
         return general
     start, keys = chain
+    if len(keys) == 1 and steps[0].type == "variable" and steps[0].value != "$":
+        key, name, missing = keys[0], steps[0].value, _variable_default(steps[0].value)
+
+        def variable_member(x, env):
+            # `$v.key`: the variable's scope walk and the member access in one closure
+            f = env
+            while f is not None:
+                scope = f.vars
+                if name in scope:
+                    v = scope[name]
+                    break
+                f = f.parent
+            else:
+                v = missing
+            if type(v) is dict:
+                r = v.get(key, UNDEF)
+                if not isinstance(r, JList):
+                    return r
+            return general(x, env)
+        return variable_member
     if len(keys) == 1 and start is not None:
         key = keys[0]
 
@@ -131,6 +152,11 @@ def build_path(node, build):
             return general(x, env)
         return v
     return name_chain
+
+
+def _variable_default(name):
+    """What an unbound `$name` evaluates to: the built-in function of that name, else undefined."""
+    return BUILTINS.get(name, UNDEF)
 
 
 def _plain(step) -> bool:
