@@ -187,6 +187,17 @@ class Builder:
 
     def _block(self, node):
         exprs = [self.build(e) for e in node.expressions]
+        if not any(_binds_here(e) for e in node.expressions):
+            # nothing is bound in this scope, so a frame of its own could never be seen
+            if len(exprs) == 1:
+                return exprs[0]
+
+            def scopeless(x, env):
+                r = UNDEF
+                for e in exprs:
+                    r = e(x, env)
+                return r
+            return scopeless
 
         def block(x, env):
             frame = Frame(env, env.state)
@@ -317,6 +328,24 @@ class Builder:
 
 def _is_regex(v):
     return v is not UNDEF and Functions.is_regex(v)
+
+
+def _binds_here(node) -> bool:
+    """Whether evaluating `node` may bind a variable in the enclosing scope (blocks and lambdas open
+    their own scopes, so what happens inside them does not count)."""
+    if not isinstance(node, Parser.Symbol):
+        return False
+    if node.type == "bind":
+        return True
+    if node.type in ("block", "lambda"):
+        return False
+    for attr in ("lhs", "rhs", "expression", "condition", "then", "_else", "procedure", "group", "expr"):
+        if _binds_here(getattr(node, attr, None)):
+            return True
+    for attr in ("expressions", "arguments", "steps", "predicate", "stages", "terms"):
+        if any(_binds_here(child) for child in getattr(node, attr, None) or ()):
+            return True
+    return any(_binds_here(child) for pair in getattr(node, "lhs_object", None) or () for child in pair)
 
 
 def _collect_bound(node, out, seen=None):
