@@ -42,7 +42,12 @@ export function Editor({ flowId, nodeTypes, navigate }: { flowId: string; nodeTy
   const [revision, setRevision] = useState<number | null>(null);
   const [savedJson, setSavedJson] = useState("");
   const [deployed, setDeployed] = useState<number | null>(null);
-  const [selection, setSelection] = useState<Selection>(EMPTY);
+  const [selection, setSelectionState] = useState<Selection>(EMPTY);
+  const selectionRef = useRef(selection); // current at once, for commands that follow each other quickly
+  const setSelection = useCallback((next: Selection) => {
+    selectionRef.current = next;
+    setSelectionState(next);
+  }, []);
   const [problems, setProblems] = useState<Problem[]>([]);
   const [checking, setChecking] = useState(false);
   const [run, setRun] = useState<Run | null>(null);
@@ -98,8 +103,6 @@ export function Editor({ flowId, nodeTypes, navigate }: { flowId: string; nodeTy
   });
   const problemsRef = useRef(problems);
   problemsRef.current = problems;
-  const selectionRef = useRef(selection);
-  selectionRef.current = selection;
 
   useEffect(() => {
     const guard = (e: BeforeUnloadEvent) => {
@@ -249,7 +252,10 @@ export function Editor({ flowId, nodeTypes, navigate }: { flowId: string; nodeTy
     }
   }, [deployed, flash, hist.docRef, run]);
 
-  const selectOnly = useCallback((nodes: string[], edges: string[] = []) => setSelection({ nodes: new Set(nodes), edges: new Set(edges) }), []);
+  const selectOnly = useCallback(
+    (nodes: string[], edges: string[] = []) => setSelection({ nodes: new Set(nodes), edges: new Set(edges) }),
+    [setSelection],
+  );
 
   const addType = useCallback(
     (type: string, position?: { x: number; y: number }) => {
@@ -260,15 +266,13 @@ export function Editor({ flowId, nodeTypes, navigate }: { flowId: string; nodeTy
         const box = document.querySelector(".canvas")!.getBoundingClientRect();
         pos = rf.current.screenToFlowPosition({ x: box.left + box.width / 2 - 90, y: box.top + box.height / 2 - 30 });
       }
-      let id = "";
-      apply((d) => {
-        const [next, newId] = addNode(d, spec, pos || { x: 0, y: 0 });
-        id = newId;
-        return next;
-      });
-      setTimeout(() => id && selectOnly([id]), 0);
+      const current = hist.docRef.current.present;
+      if (!current) return;
+      const [next, id] = addNode(current, spec, pos || { x: 0, y: 0 });
+      apply(() => next);
+      selectOnly([id]);
     },
-    [specs, apply, selectOnly],
+    [specs, apply, selectOnly, hist.docRef],
   );
 
   const deleteSelection = useCallback(() => {
@@ -276,7 +280,7 @@ export function Editor({ flowId, nodeTypes, navigate }: { flowId: string; nodeTy
     if (!sel.nodes.size && !sel.edges.size) return;
     apply((d) => removeElements(d, sel.nodes, sel.edges));
     setSelection(EMPTY);
-  }, [apply]);
+  }, [apply, setSelection]);
 
   const clipboard = useClipboard({
     getDoc: () => hist.docRef.current.present,

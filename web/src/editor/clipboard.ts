@@ -23,14 +23,12 @@ export function useClipboard(deps: Deps) {
 
   const insert = useCallback((clip: Clip | null) => {
     if (!clip || !Array.isArray(clip.nodes) || !clip.nodes.length) return;
+    const doc = ref.current.getDoc();
+    if (!doc) return;
     pastes.current += 1;
-    let ids: string[] = [];
-    ref.current.apply((d) => {
-      const [next, newIds] = paste(d, clip, OFFSET * pastes.current);
-      ids = newIds;
-      return next;
-    });
-    setTimeout(() => ref.current.select(ids), 0);
+    const [next, ids] = paste(doc, clip, OFFSET * pastes.current);
+    ref.current.apply(() => next);
+    ref.current.select(ids); // same render as the paste
   }, []);
 
   const copy = useCallback(() => {

@@ -1,4 +1,6 @@
 // Undo/redo as snapshots of the immutable flow document (React Flow has no undo of its own).
+// The state lives in a ref and changes synchronously, so two quick commands never work on a stale document;
+// a counter re-renders the editor after each change.
 import { useCallback, useRef, useState } from "react";
 import type { FlowDoc } from "../types";
 
@@ -21,45 +23,50 @@ interface State {
   lastAt: number;
 }
 
-export function useHistory() {
-  const [state, setState] = useState<State>({ past: [], present: null, future: [], base: null, lastKey: null, lastAt: 0 });
-  const ref = useRef(state);
-  ref.current = state;
+const EMPTY: State = { past: [], present: null, future: [], base: null, lastKey: null, lastAt: 0 };
 
-  const apply = useCallback((fn: (doc: FlowDoc) => FlowDoc, change: Change = {}) => {
-    setState((s) => {
-      if (!s.present) return s;
+export function useHistory() {
+  const ref = useRef<State>(EMPTY);
+  const [, setVersion] = useState(0);
+  const set = useCallback((next: State) => {
+    if (next === ref.current) return;
+    ref.current = next;
+    setVersion((v) => v + 1);
+  }, []);
+
+  const apply = useCallback(
+    (fn: (doc: FlowDoc) => FlowDoc, change: Change = {}) => {
+      const s = ref.current;
+      if (!s.present) return;
       const next = fn(s.present);
-      if (next === s.present) return s;
-      if (change.mode === "transient") return { ...s, present: next, base: s.base || s.present };
+      if (next === s.present) return;
+      if (change.mode === "transient") return set({ ...s, present: next, base: s.base || s.present });
       const now = Date.now();
       const before = s.base || s.present;
       const merge = change.key && change.key === s.lastKey && now - s.lastAt < COALESCE_MS && !s.base;
       const past = merge ? s.past : [...s.past, before].slice(-LIMIT);
-      return { past, present: next, future: [], base: null, lastKey: change.key || null, lastAt: now };
-    });
-  }, []);
+      set({ past, present: next, future: [], base: null, lastKey: change.key || null, lastAt: now });
+    },
+    [set],
+  );
 
-  const reset = useCallback((doc: FlowDoc) => {
-    setState({ past: [], present: doc, future: [], base: null, lastKey: null, lastAt: 0 });
-  }, []);
+  const reset = useCallback((doc: FlowDoc) => set({ ...EMPTY, present: doc }), [set]);
 
   const undo = useCallback(() => {
-    setState((s) => {
-      if (!s.present || !s.past.length) return s;
-      const prev = s.past[s.past.length - 1];
-      return { past: s.past.slice(0, -1), present: prev, future: [s.base || s.present, ...s.future], base: null, lastKey: null, lastAt: 0 };
-    });
-  }, []);
+    const s = ref.current;
+    if (!s.present || !s.past.length) return;
+    const prev = s.past[s.past.length - 1];
+    set({ past: s.past.slice(0, -1), present: prev, future: [s.base || s.present, ...s.future], base: null, lastKey: null, lastAt: 0 });
+  }, [set]);
 
   const redo = useCallback(() => {
-    setState((s) => {
-      if (!s.present || !s.future.length) return s;
-      const [next, ...rest] = s.future;
-      return { past: [...s.past, s.present], present: next, future: rest, base: null, lastKey: null, lastAt: 0 };
-    });
-  }, []);
+    const s = ref.current;
+    if (!s.present || !s.future.length) return;
+    const [next, ...rest] = s.future;
+    set({ past: [...s.past, s.present], present: next, future: rest, base: null, lastKey: null, lastAt: 0 });
+  }, [set]);
 
+  const state = ref.current;
   return {
     doc: state.present,
     docRef: ref,
