@@ -117,3 +117,18 @@ def test_leaving_with_unsaved_changes_asks_first(canvas, page, canvas_api):
     page.once("dialog", lambda d: d.accept())
     page.click("[data-testid=back]")
     expect(page).to_have_url(f"{canvas.base_url}/flows")
+
+    # Closing or reloading the tab with unsaved changes asks the browser to confirm as well.
+    canvas.open(flow_id)
+    canvas.node("start").click()
+    page.fill("[data-testid=node-name]", "Changed again")
+    kinds = []
+    page.once("dialog", lambda d: (kinds.append(d.type), d.dismiss()))
+    page.close(run_before_unload=True)
+    for _ in range(40):
+        if kinds:
+            break
+        page.wait_for_timeout(50)
+    assert kinds == ["beforeunload"]
+    assert not page.is_closed()  # dismissing the prompt keeps the editor open
+
