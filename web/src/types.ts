@@ -11,6 +11,7 @@ export interface FlowNode {
   type_version: number;
   name?: string;
   notes?: string;
+  disabled?: boolean;
   config: Record<string, unknown>;
   position: Position;
 }

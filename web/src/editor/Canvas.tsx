@@ -165,7 +165,6 @@ export function Canvas(props: Props) {
     nodeCache.current = next;
     return out;
     // measureTick: re-read measured sizes after React Flow reports them
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [doc.nodes, doc.edges, specs, selection.nodes, problemsByNode, steps, measureTick]);
 
   const edges = useMemo(() => {

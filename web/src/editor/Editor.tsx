@@ -81,7 +81,6 @@ export function Editor({ flowId, nodeTypes, navigate }: { flowId: string; nodeTy
       setLoadError(e instanceof ApiError && e.status === 404 ? `There is no flow “${flowId}”.` : String((e as Error).message || e));
     }
     // hist.reset is stable
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [flowId]);
 
   useEffect(() => {
@@ -133,7 +132,6 @@ export function Editor({ flowId, nodeTypes, navigate }: { flowId: string; nodeTy
     }, 350);
     return () => clearTimeout(timer);
     // docJson stands for doc
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [docJson]);
 
   const problemsByNode = useMemo(() => {

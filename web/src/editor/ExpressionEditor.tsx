@@ -51,7 +51,6 @@ export function ExpressionEditor({ value, onChange, error, placeholder, testId, 
     view.current = v;
     return () => v.destroy();
     // the editor is created once; later value changes are pushed in below
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
 
   useEffect(() => {

@@ -51,7 +51,6 @@ function JsonField({ value, onChange, testId }: { value: unknown; onChange: (v: 
     }
     if (JSON.stringify(current) !== JSON.stringify(value)) setText(value === undefined ? "" : JSON.stringify(value, null, 2));
     // only outside changes (undo, another field) should replace the text being typed
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [value]);
   return (
     <>
@@ -84,7 +83,6 @@ function KeyValueField({ value, onChange, testId, secretNames }: { value: Record
     const current = Object.fromEntries(rows.filter(([k]) => k));
     if (JSON.stringify(current) !== JSON.stringify(value || {})) setRows(Object.entries(value || {}).map(([k, v]) => [k, String(v)]));
     // only outside changes (undo) replace the rows being edited
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [value]);
   const commit = (next: [string, string][]) => {
     setRows(next);

@@ -96,7 +96,7 @@ function Frame({ data, selected, category, summary }: { data: NodeData; selected
   const errors = problems?.filter((p) => p.severity === "error").length || 0;
   const warnings = (problems?.length || 0) - errors;
   const outputs = outputPorts(spec, node.config);
-  const cls = ["cd-node", `cat-${category}`, selected ? "selected" : "", errors ? "has-error" : warnings ? "has-warning" : ""];
+  const cls = ["cd-node", `cat-${category}`, selected ? "selected" : "", errors ? "has-error" : warnings ? "has-warning" : "", node.disabled ? "disabled" : ""];
   return (
     <div className={cls.filter(Boolean).join(" ")} data-node-id={node.id} data-status={step?.status || ""}>
       <div className="cd-node-head">
@@ -119,6 +119,7 @@ function Frame({ data, selected, category, summary }: { data: NodeData; selected
           </span>
         )}
       </div>
+      {node.disabled && <div className="cd-node-disabled">disabled</div>}
       <div className="cd-node-type">{spec ? (node.name && node.name !== spec.title ? `${spec.title} · ${spec.type}` : spec.type) : `unknown type ${node.type}`}</div>
       {summary && <div className="cd-node-summary">{summary}</div>}
       {node.notes && <div className="cd-node-notes">{clip(node.notes, 90)}</div>}
