@@ -1,7 +1,8 @@
 """Closures for JSONata's operators: arithmetic, comparison, equality, boolean, concatenation, range, in.
 
 Type errors carry the reference's codes (T2001, T2002, T2009, T2010, ...); where jsonata-python leaks a
-Python error or differs from the suite (division by zero, `%` on fractions), the suite's answer wins.
+Python error (division by zero) the compiler raises a JSONata error instead (D1001), and `%` keeps the
+fraction as the suite does.
 """
 from __future__ import annotations
 
@@ -113,12 +114,13 @@ def _arith(op, lhs, rhs, pos):
             v = a * b
         elif op == "/":
             if b == 0:
-                # JS yields Infinity here; it fails later, where a number is required
-                return math.copysign(math.inf, a) if a else math.nan
+                # JS yields Infinity and fails later, where a number is needed; a mapping output
+                # cannot carry Infinity, so fail here, as the interpreter does (with a JSONata code)
+                raise JException("D1001", pos, math.copysign(math.inf, a) if a else math.nan)
             v = a / b
         else:
             if b == 0:
-                return math.nan
+                raise JException("D1001", pos, math.nan)
             v = math.fmod(a, b)
         return number_result(v)
 

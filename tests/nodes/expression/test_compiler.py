@@ -127,6 +127,18 @@ def test_concurrent_evaluations_do_not_share_state():
     assert not failures
 
 
+def test_division_by_zero_is_a_jsonata_error():
+    # the interpreter leaks ZeroDivisionError (U1000); JSONata-JS would carry Infinity into the output
+    with pytest.raises(ExpressionError) as err:
+        expression.compile("{'x': a / 0}").evaluate({"a": 1})
+    assert err.value.code == "D1001"
+
+
+def test_remainder_keeps_the_fraction_as_javascript_does():
+    # deliberate difference: jsonata-python truncates (5.5 % 2 = 1)
+    assert expression.compile("a % 2").evaluate({"a": 5.5}) == 1.5
+
+
 def test_suite_fixes_where_the_reference_is_wrong():
     assert expression.compile("$string(big_id)").evaluate({"big_id": 5890840712243076}) == "5890840712243076"
     assert expression.compile("-5 ?: 99").evaluate(None) == -5
