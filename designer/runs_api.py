@@ -78,10 +78,6 @@ def replay_run(run_id: int):
     return {"run": history.get_run(rt, ws, run.id)}, 202
 
 
-REPLAY_STATUS = {"not_found": 404, "not_finished": 409, "not_deployed": 409, "no_step_input": 422,
-                 "unknown_node": 422}
-
-
 @bp.get("/runs/<int(max=2147483647):run_id>/steps/<int(max=2147483647):seq>/<kind>")
 def get_step_payload(run_id: int, seq: int, kind: str):
     if kind not in ("input", "output"):

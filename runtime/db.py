@@ -33,8 +33,22 @@ def make_engine(url: str, schema: str | None = None) -> Engine:
 
 
 def _to_json(value) -> str:
-    # messages may carry values JSON has no type for (dates from a SQL source): keep them as text
-    return json.dumps(value, default=str, ensure_ascii=False)
+    # messages may carry values JSON has no type for (dates from a SQL source): keep them as text;
+    # PostgreSQL refuses NaN and Infinity, which JSONata arithmetic can produce: store them as text too
+    try:
+        return json.dumps(value, default=str, ensure_ascii=False, allow_nan=False)
+    except ValueError:
+        return json.dumps(_finite(value), default=str, ensure_ascii=False)
+
+
+def _finite(value):
+    if isinstance(value, float) and value != value or value in (float("inf"), float("-inf")):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
 
 
 def _make_sqlite_safe(engine: Engine) -> None:

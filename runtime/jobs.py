@@ -16,6 +16,7 @@ from runtime import connections, lookups
 from runtime.context import DatabaseLedger, StepContext
 from runtime.executor import Outcome, execute
 from runtime.models import DeadLetter, Payload, Run, Step, utcnow
+from runtime.plan import PlanError
 from runtime.queue import current_queue_name
 from runtime.states import RunStatus, advance
 
@@ -44,6 +45,26 @@ def run_claimed(rt, run_id: int) -> str:
     row = _claim(rt, run_id)
     if isinstance(row, str):
         return row
+    try:
+        return _execute_claimed(rt, row)
+    except Exception as err:
+        # a run that cannot be planned or stored must end failed, not stay `running` and come back
+        # after every lease expiry to fail the same way for ever
+        log.exception("run %s could not be executed", row.id)
+        error = {"code": "not_runnable" if isinstance(err, PlanError) else "internal_error", "class": "technical",
+                 "message": f"{type(err).__name__}: {err}"[:2000], "retryable": False}
+        with rt.engine.begin() as conn:
+            done = conn.execute(update(Run).where(Run.id == row.id, Run.status == RunStatus.RUNNING.value,
+                                                  Run.attempt == row.attempt).values(
+                status=advance(RunStatus.RUNNING, RunStatus.FAILED).value, lease_until=None, checkpoint=None,
+                finished_at=utcnow(), error=error)).rowcount
+        if done:
+            rt.events.publish("run.finished", {**_event(row, "failed"), "error": error})
+        return "failed" if done else "lost-lease"
+
+
+def _execute_claimed(rt, row) -> str:
+    run_id = row.id
     plan = rt.plan_for(row.workspace, row.flow_id, row.version)
     lease_deadline = [time.monotonic() + rt.settings.lease_s / 2]
 
@@ -158,8 +179,14 @@ def _store(rt, row: Run, outcome: Outcome) -> str:
         if outcome.dead_letters:
             s.execute(DeadLetter.__table__.insert(), [
                 {"workspace": row.workspace, "run_id": row.id, "flow_id": row.flow_id, "version": row.version,
-                 "status": "open", "created_at": now, **dl} for dl in outcome.dead_letters])
+                 "status": "open", "created_at": now, **dl, "code": _text(dl["code"], 64),
+                 "message": _text(dl["message"], 4000)} for dl in outcome.dead_letters])
     return status.value
+
+
+def _text(value, limit: int) -> str:
+    """A text column's value: PostgreSQL text cannot hold NUL, and codes have a length."""
+    return str(value).replace("\x00", "")[:limit]
 
 
 STEP_DEFAULTS = {"port": None, "output": None, "error": None, "truncated": False, "finished_at": None,

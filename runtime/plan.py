@@ -117,7 +117,7 @@ def evaluate_key(expr: Expression | None, message: Any) -> str | None:
         return None
     if value is None or isinstance(value, (dict, list)):
         return None
-    return str(value)[:200]
+    return str(value).replace("\x00", "")[:200]  # PostgreSQL text cannot hold NUL
 
 
 class PlanCache:

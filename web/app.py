@@ -14,6 +14,7 @@ def create_app(runtime: Runtime) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = runtime.settings.max_body_bytes
     app.config["SECRET_KEY"] = runtime.settings.secret_key
     app.json.sort_keys = False
+    app.url_map.merge_slashes = False  # a double slash is a 404 in JSON, not an HTML redirect
     app.extensions["crossdock.runtime"] = runtime
     errors.register(app)
     app.register_blueprint(palette_api.bp)

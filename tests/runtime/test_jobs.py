@@ -130,3 +130,42 @@ def test_dead_letters_are_stored_per_workspace(rt, client, workspace, http_targe
         rows = s.scalars(select(DeadLetter).where(DeadLetter.flow_id == "f-ws")).all()
     assert {d.workspace for d in rows} == {workspace}
     assert deployments.versions(rt, workspace, "f-ws")[0]["deployed"] is True
+
+
+def test_a_run_that_cannot_be_planned_ends_failed_instead_of_running_for_ever(rt, workspace):
+    from runtime.models import Flow, FlowVersion
+
+    broken = {"schema": "crossdock.flow/1", "id": "gone", "name": "gone",
+              "nodes": [{"id": "m", "type": "event.manual"}, {"id": "x", "type": "retired.type"}],
+              "edges": [{"id": "e1", "source": "m", "source_port": "out", "target": "x", "target_port": "in"}]}
+    with rt.sessions.begin() as s:  # a version whose node type this installation no longer has
+        s.add(Flow(workspace=workspace, id="gone", name="gone", description="", document=broken, revision=1,
+                   deployed_version=1))
+        s.add(FlowVersion(workspace=workspace, flow_id="gone", version=1, document=broken))
+    with rt.sessions.begin() as s:
+        run = Run(workspace=workspace, flow_id="gone", version=1, status="queued", trigger="manual", input={},
+                  attempt=0)
+        s.add(run)
+    assert jobs.run_claimed(rt, run.id) == "failed"
+    detail = history.get_run(rt, workspace, run.id)
+    assert detail["status"] == "failed" and detail["error"]["code"] == "not_runnable"
+
+
+def test_non_finite_numbers_in_a_message_are_stored(client, workspace):
+    doc = {"schema": "crossdock.flow/1", "id": "inf", "name": "inf",
+           "nodes": [{"id": "hook", "type": "event.webhook", "config": {"path": "inf"}},
+                     {"id": "map", "type": "transform.map", "config": {"expression": "{'ratio': a / b}"}}],
+           "edges": [{"id": "e1", "source": "hook", "source_port": "out", "target": "map", "target_port": "in"}]}
+    deploy(client, doc)
+    run = finished(client, client.post(f"/hooks/{workspace}/inf", json={"a": 1, "b": 0}).json["run_id"])
+    assert run["status"] in ("succeeded", "failed")  # stored either way: never stuck `running`
+
+
+def test_a_business_key_with_nul_is_stored_without_it(client, workspace, http_target):
+    doc = http_sink("f-nul", http_target.url, sequence_key="order.number")
+    doc["settings"]["business_key"] = "order.number"
+    deploy(client, doc)
+    r = client.post(f"/hooks/{workspace}/orders", json=order("N\u00001"))
+    assert r.status_code == 202
+    run = finished(client, r.json["run_id"])
+    assert run["business_key"] == "N1" and run["status"] == "succeeded"
