@@ -4,7 +4,7 @@ import { ReactFlowProvider, type Edge, type ReactFlowInstance } from "@xyflow/re
 import { api, ApiError } from "../api";
 import type { FlowDoc, NodeType, Problem, Run, Step } from "../types";
 import { Canvas, fitDocument, type Selection } from "./Canvas";
-import { addNode, pruneEdges, removeElements } from "./document";
+import { addNode, locateProblem, pruneEdges, removeElements } from "./document";
 import { useHistory } from "./history";
 import { Inspector } from "./Inspector";
 import type { CanvasNode } from "./nodes";
@@ -134,16 +134,17 @@ export function Editor({ flowId, nodeTypes, navigate }: { flowId: string; nodeTy
     // docJson stands for doc
   }, [docJson]);
 
+  const located = useMemo(() => (doc ? problems.map((p) => locateProblem(p, doc)) : problems), [problems, doc]);
   const problemsByNode = useMemo(() => {
     const m = new Map<string, Problem[]>();
-    for (const p of problems) if (p.node) m.set(p.node, [...(m.get(p.node) || []), p]);
+    for (const p of located) if (p.node) m.set(p.node, [...(m.get(p.node) || []), p]);
     return m;
-  }, [problems]);
+  }, [located]);
   const problemsByEdge = useMemo(() => {
     const m = new Map<string, Problem[]>();
-    for (const p of problems) if (p.edge) m.set(p.edge, [...(m.get(p.edge) || []), p]);
+    for (const p of located) if (p.edge) m.set(p.edge, [...(m.get(p.edge) || []), p]);
     return m;
-  }, [problems]);
+  }, [located]);
   const steps = useMemo(() => stepsByNode(run), [run]);
 
   const applyPruned = useCallback<typeof apply>((fn, change) => apply((d) => pruneEdges(fn(d), specs), change), [apply, specs]);
@@ -394,7 +395,7 @@ export function Editor({ flowId, nodeTypes, navigate }: { flowId: string; nodeTy
               }}
             />
           </ReactFlowProvider>
-          <ProblemsPanel doc={doc} problems={problems} checking={checking} onPick={pickProblem} collapsed={problemsCollapsed} onToggle={() => setProblemsCollapsed(!problemsCollapsed)} />
+          <ProblemsPanel doc={doc} problems={located} checking={checking} onPick={pickProblem} collapsed={problemsCollapsed} onToggle={() => setProblemsCollapsed(!problemsCollapsed)} />
         </div>
         <Inspector
           doc={doc}

@@ -1,6 +1,16 @@
 // The editor's top bar: where the draft stands (saved, deployed) and the commands that change that.
 import type { FlowDoc } from "../types";
 
+const SHORTCUTS = [
+  "Delete / Backspace: delete the selection",
+  "Ctrl+C, Ctrl+V: copy, paste (also into another flow)",
+  "Ctrl+D: duplicate",
+  "Ctrl+A: select all; Shift+drag: select an area; Ctrl+click: add to the selection",
+  "Ctrl+Z, Ctrl+Y: undo, redo",
+  "Ctrl+S: save",
+  "Esc: clear the selection",
+].join("\n");
+
 interface Props {
   doc: FlowDoc;
   dirty: boolean;
@@ -41,6 +51,9 @@ export function Toolbar(p: Props) {
       <button className="btn-ghost" onClick={p.onUndo} disabled={!p.canUndo} title="Undo (Ctrl+Z)" data-testid="undo">↶</button>
       <button className="btn-ghost" onClick={p.onRedo} disabled={!p.canRedo} title="Redo (Ctrl+Y)" data-testid="redo">↷</button>
       <button className="btn-ghost" onClick={p.onTidy} title="Auto-layout the flow" data-testid="tidy">Tidy up</button>
+      <span className="shortcuts-hint" tabIndex={0} title={SHORTCUTS}>
+        ⌨
+      </span>
       <span className="sep" />
       <button className="btn" onClick={p.onSave} disabled={p.busy} title="Save draft (Ctrl+S)" data-testid="save">Save</button>
       <button

@@ -1,5 +1,5 @@
 // Pure operations on the flow document: the canvas keeps only this document and derives everything else.
-import type { FlowDoc, FlowEdge, FlowNode, NodeType, Port } from "../types";
+import type { FlowDoc, FlowEdge, FlowNode, NodeType, Port, Problem } from "../types";
 
 export function uniqueId(base: string, taken: Set<string>): string {
   const stem = base.replace(/[^a-zA-Z0-9_-]+/g, "_").replace(/^_+|_+$/g, "") || "node";
@@ -151,4 +151,14 @@ export function slug(text: string): string {
       .replace(/^-+|-+$/g, "")
       .slice(0, 40) || "flow"
   );
+}
+
+/** A schema problem names a path ("nodes[2].config"); give it the node or edge id there so the canvas can mark it. */
+export function locateProblem(p: Problem, doc: FlowDoc): Problem {
+  if (p.node || p.edge || !p.field) return p;
+  const m = /^(nodes|edges)\[(\d+)\]/.exec(p.field);
+  if (!m) return p;
+  const item = (m[1] === "nodes" ? doc.nodes : doc.edges)[Number(m[2])];
+  if (!item?.id) return p;
+  return m[1] === "nodes" ? { ...p, node: item.id } : { ...p, edge: item.id };
 }
