@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from nodes.expression.compiler.library import BUILTINS
 from nodes.expression.compiler.objects import build_group
+from nodes.expression.compiler.runtime import CLOCK_EVERY
 from nodes.expression.compiler.selection import build_filter, build_sort
 from nodes.expression.compiler.syntax import Unsupported
 from nodes.expression.compiler.tuples import build_tuple_path
@@ -228,7 +229,9 @@ def _build_step(step, first, last, build, one=None):
 
     def map_step(seq, env):
         gathered = []
-        for item in seq:
+        for n, item in enumerate(seq):
+            if not n & CLOCK_EVERY:
+                env.state.check_time()  # long sequences need no lambda to run out of time
             res = one(item, env)
             if res is not UNDEF:
                 gathered.append(res)

@@ -14,6 +14,7 @@ from jsonata.jexception import JException
 from nodes.expression.compiler.values import UNDEF, from_reference, to_reference
 
 TICK_MASK = 255  # look at the clock every 256 ticks: time.monotonic() costs more than the work between
+CLOCK_EVERY = 1023  # loops over sequences look at the clock every 1,024 items
 
 
 class State:

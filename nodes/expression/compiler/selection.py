@@ -9,6 +9,7 @@ import functools
 from jsonata.jexception import JException
 
 from nodes.expression.compiler.objects import tuple_frame
+from nodes.expression.compiler.runtime import CLOCK_EVERY
 from nodes.expression.compiler.values import UNDEF, Arr, JList, Seq, boolize, is_number
 
 
@@ -47,6 +48,8 @@ def build_filter(pred_node, build):
             v = (v,)
         n = len(v)
         for index, item in enumerate(v):
+            if not index & CLOCK_EVERY:
+                env.state.check_time()
             if tuples:
                 r = pred(item["@"], tuple_frame(env, item))
             else:

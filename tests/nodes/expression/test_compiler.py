@@ -73,6 +73,14 @@ def test_a_runaway_loop_stops_at_the_time_budget():
     assert err.value.code == "U1001"
 
 
+def test_a_long_sequence_stops_at_the_time_budget_without_any_lambda():
+    expr = expression.compile("[1..5000000].($ * 2)[$ > 3]")
+    assert expr.engine == "compiled"
+    with pytest.raises(ExpressionError) as err:
+        expr.evaluate(None, timeout_ms=50)
+    assert err.value.code == "U1001"
+
+
 def test_deep_recursion_stops_at_the_depth_limit():
     expr = expression.compile("($f := function($x){1 + $f($x)}; $f(1))")
     with pytest.raises(ExpressionError) as err:
