@@ -9,16 +9,10 @@ import threading
 import redis
 
 from support import wait_for
+from support.api import deploy
 from support.flowdocs import http_sink, order
 
 from runtime import events
-
-
-def deploy(client, doc) -> int:
-    assert client.post("/api/v1/flows", json=doc).status_code == 201
-    r = client.post(f"/api/v1/flows/{doc['id']}/deploy")
-    assert r.status_code == 201, r.json
-    return r.json["version"]
 
 
 def subscribed(url: str, channel: str):

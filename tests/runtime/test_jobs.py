@@ -6,24 +6,10 @@ import datetime as dt
 
 from sqlalchemy import select, update
 
-from support import wait_for
+from support.api import deploy, finished
 from support.flowdocs import http_sink, order
 from runtime import deployments, history, intake, jobs
 from runtime.models import DeadLetter, Run, utcnow
-
-
-def deploy(client, doc) -> int:
-    assert client.post("/api/v1/flows", json=doc).status_code == 201
-    r = client.post(f"/api/v1/flows/{doc['id']}/deploy")
-    assert r.status_code == 201, r.json
-    return r.json["version"]
-
-
-def finished(client, run_id, timeout=20):
-    def done():
-        run = client.get(f"/api/v1/runs/{run_id}").json["run"]
-        return run if run["status"] in ("succeeded", "failed") else None
-    return wait_for(done, timeout)
 
 
 def test_webhook_run_records_every_step(client, workspace, http_target):
