@@ -151,11 +151,6 @@ export function Inspector(props: Props) {
             <span className="field-label">Notes</span>
             <textarea rows={2} value={node.notes || ""} data-testid="node-notes" placeholder="What this step is for, who owns it…" onChange={(e) => apply((d) => patchNode(d, node.id, { notes: e.target.value }), { key: `notes:${node.id}` })} />
           </label>
-          <label className="field field-check">
-            <input type="checkbox" checked={!!node.disabled} data-testid="node-disabled" onChange={(e) => apply((d) => patchNode(d, node.id, { disabled: e.target.checked || undefined }))} />
-            <span className="field-label">Disabled</span>
-            <span className="hint check-hint">Messages stop here; nodes after it are reached only through other routes.</span>
-          </label>
           {problems.length > 0 && (
             <ul className="insp-problems">
               {problems.map((p, i) => (
@@ -178,6 +173,11 @@ export function Inspector(props: Props) {
           ) : (
             <p className="field-error">This node type is not in the catalogue; its config cannot be edited.</p>
           )}
+          <label className="field field-check">
+            <input type="checkbox" checked={!!node.disabled} data-testid="node-disabled" onChange={(e) => apply((d) => patchNode(d, node.id, { disabled: e.target.checked || undefined }))} />
+            <span className="field-label">Disabled</span>
+            <span className="hint check-hint">Messages stop here; nodes after it are reached only through other routes.</span>
+          </label>
         </div>
       ) : (
         <div className="insp-body" data-testid="run-output">
