@@ -43,9 +43,10 @@ def generated_flow(rng: random.Random) -> dict:
             if c == 0:
                 node = {"id": nid, "type": "event.manual", "config": {"sample": {"order": {"number": f"SO-{r}"}}}}
             elif (c + r) % 3:
-                node = {"id": nid, "type": "transform.map", "config": {"expression": "{ 'order': order }"}}
+                # every expression differs, as in a real flow: a cache by source text would not hide the cost
+                node = {"id": nid, "type": "transform.map", "config": {"expression": f"{{ 'order': order, 'step': {c * rows + r} }}"}}
             else:
-                node = {"id": nid, "type": "branch.filter", "config": {"when": "order.number != ''"}}
+                node = {"id": nid, "type": "branch.filter", "config": {"when": f"order.number != 'X-{c * rows + r}'"}}
             node.update(type_version=1, name=f"Step {c}.{r}", position={"x": c * 260, "y": r * 130})
             nodes.append(node)
     def add(src: str, dst: str) -> None:
