@@ -15,7 +15,7 @@ from jsonata.functions import Functions
 from jsonata.jexception import JException
 
 from nodes.expression.compiler.dates import from_millis
-from nodes.expression.compiler.runtime import Lambda, apply, arity
+from nodes.expression.compiler.runtime import Lambda, Repetition, apply, arity
 from nodes.expression.compiler.values import (DELEGATE, UNDEF, JList, Seq, boolize, from_reference,
                                                lookup, mangle, to_reference)
 
@@ -259,10 +259,12 @@ def _map(args, ctx):
             arr = [arr]
         n = arity(fn)
         out = Seq()
-        for i, v in enumerate(arr):
-            r = fn.invoke(_hof_args(fn, n, v, i, arr))
-            if r is not UNDEF:
-                out.append(r)
+        call = fn.repeated()
+        with Repetition(fn):
+            for i, v in enumerate(arr):
+                r = call(_hof_args(fn, n, v, i, arr))
+                if r is not UNDEF:
+                    out.append(r)
         return out
     return _DELEGATE
 
@@ -278,9 +280,11 @@ def _filter(args, ctx):
             arr = [arr]
         n = arity(fn)
         out = Seq()
-        for i, v in enumerate(arr):
-            if boolize(fn.invoke(_hof_args(fn, n, v, i, arr))):
-                out.append(v)
+        call = fn.repeated()
+        with Repetition(fn):
+            for i, v in enumerate(arr):
+                if boolize(call(_hof_args(fn, n, v, i, arr))):
+                    out.append(v)
         return out
     return _DELEGATE
 

@@ -134,6 +134,51 @@ class Lambda(Jsonata.JFunction):
     def call(self, input, args):
         return to_reference(self.invoke([from_reference(a) for a in (args or ())], 1, from_reference(input)))
 
+    def repeated(self):
+        """A caller for higher-order functions, which call one lambda once per item: the depth is
+        theirs to count (once), the frame is built directly when there is no signature to check."""
+        if self.lambda_signature is not None:
+            return self.invoke
+        body, env, ctx, params, st = self.body, self.env, self.ctx, self.params, self.env.state
+        width = len(params)
+
+        def call(args):
+            st.ticks += 1
+            if not st.ticks & TICK_MASK:
+                st.check_time()
+            if len(args) == width:
+                scope = dict(zip(params, args))
+            else:
+                scope = {p: args[i] if i < len(args) else UNDEF for i, p in enumerate(params)}
+            r = body(ctx, Frame(env, st, scope))
+            while type(r) is TailCall:
+                st.tick()
+                fn = r.fn
+                if type(fn) is Lambda:
+                    r = fn.body(fn.ctx, fn.frame_for(r.args))
+                else:
+                    r = apply(fn, r.args, UNDEF, r.pos)
+            return r
+        return call
+
+
+class Repetition:
+    """The depth a higher-order function's calls take: one level for the whole loop."""
+    __slots__ = ("state",)
+
+    def __init__(self, fn):
+        self.state = fn.env.state
+
+    def __enter__(self):
+        st = self.state
+        st.depth += 1
+        if st.depth >= st.max_depth:
+            st.depth -= 1
+            raise JException("D1011", -1)
+
+    def __exit__(self, *exc):
+        self.state.depth -= 1
+
 
 class Composed(Jsonata.JFunction):
     """f ~> g where both are functions: a function of one argument."""
