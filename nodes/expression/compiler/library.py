@@ -15,8 +15,8 @@ from jsonata.functions import Functions
 from jsonata.jexception import JException
 
 from nodes.expression.compiler.dates import from_millis
-from nodes.expression.compiler.runtime import Lambda, Repetition, apply, arity
-from nodes.expression.compiler.values import (DELEGATE, UNDEF, JList, Seq, boolize, from_reference,
+from nodes.expression.compiler.higher_order import hof_filter, hof_map, hof_reduce
+from nodes.expression.compiler.values import (DELEGATE, UNDEF, JList, boolize, from_reference,
                                                lookup, mangle, to_reference)
 
 # compiled expressions refuse these (fall back to the interpreter): they need the interpreter itself
@@ -240,84 +240,6 @@ def _number(args, ctx):
     return _DELEGATE
 
 
-def _hof_args(fn, n, value, index, whole):
-    if n == 1:
-        return [value]
-    if n == 2:
-        return [value, index]
-    return [value, index, whole]
-
-
-def _map(args, ctx):
-    if len(args) == 2 and type(args[1]) is Lambda:
-        arr, fn = args
-        if arr is UNDEF:
-            return UNDEF
-        if arr is None or isinstance(arr, dict):
-            return _DELEGATE  # the reference's signature coercion decides
-        if not isinstance(arr, list):
-            arr = [arr]
-        n = arity(fn)
-        out = Seq()
-        call = fn.repeated()
-        with Repetition(fn):
-            for i, v in enumerate(arr):
-                r = call(_hof_args(fn, n, v, i, arr))
-                if r is not UNDEF:
-                    out.append(r)
-        return out
-    return _DELEGATE
-
-
-def _filter(args, ctx):
-    if len(args) == 2 and type(args[1]) is Lambda:
-        arr, fn = args
-        if arr is UNDEF:
-            return UNDEF
-        if arr is None or isinstance(arr, dict):
-            return _DELEGATE  # the reference's signature coercion decides
-        if not isinstance(arr, list):
-            arr = [arr]
-        n = arity(fn)
-        out = Seq()
-        call = fn.repeated()
-        with Repetition(fn):
-            for i, v in enumerate(arr):
-                if boolize(call(_hof_args(fn, n, v, i, arr))):
-                    out.append(v)
-        return out
-    return _DELEGATE
-
-
-def _reduce(args, ctx):
-    if len(args) in (2, 3) and type(args[1]) is Lambda:
-        arr, fn = args[0], args[1]
-        init = args[2] if len(args) == 3 else UNDEF
-        if arr is UNDEF:
-            return UNDEF
-        if arr is None or isinstance(arr, dict):
-            return _DELEGATE  # the reference's signature coercion decides
-        if not isinstance(arr, list):
-            arr = [arr]
-        n = arity(fn)
-        if n < 2:
-            raise JException("D3050", 1)
-        if init is UNDEF and arr:
-            result, i = arr[0], 1
-        else:
-            result, i = init, 0
-        while i < len(arr):
-            call = [result, arr[i]]
-            if n >= 3:
-                call.append(i)
-            if n >= 4:
-                call.append(arr)
-            result = fn.invoke(call)
-            i += 1
-        return result
-    return _DELEGATE
-
-
 def _upper1(s):
     return s.upper() if type(s) is str else (UNDEF if s is UNDEF else DELEGATE)
 
@@ -383,7 +305,8 @@ _FAST = {
     "sum": _sum, "count": _count, "round": _round, "substring": _substring,
     "uppercase": _upper, "lowercase": _lower, "lookup": _lookup, "join": _join, "split": _split,
     "string": _string, "exists": _exists, "boolean": _boolean, "not": _not,
-    "number": _number, "map": _map, "fromMillis": from_millis, "filter": _filter, "reduce": _reduce,
+    "number": _number, "fromMillis": from_millis,
+    "map": hof_map, "filter": hof_filter, "reduce": hof_reduce,
 }
 
 
@@ -457,4 +380,4 @@ def build_builtin_call(b: Builtin, args, applied_to, pos, raw=False):
     return call
 
 
-__all__ = ["BUILTINS", "Builtin", "UNSUPPORTED", "apply", "build_builtin_call"]
+__all__ = ["BUILTINS", "Builtin", "UNSUPPORTED", "build_builtin_call"]
