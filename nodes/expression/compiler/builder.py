@@ -17,6 +17,7 @@ from nodes.expression.compiler.paths import build_path, descendants, wildcard
 from nodes.expression.compiler.runtime import Composed, Frame, Lambda, TailCall, apply, is_function
 from nodes.expression.compiler.selection import build_filter
 from nodes.expression.compiler.syntax import Unsupported
+from nodes.expression.compiler.transform import build_transform
 from nodes.expression.compiler.values import UNDEF, Arr, JList, boolize, lookup, mangle
 
 # node types whose value can be a sequence and so needs the singleton rule applied
@@ -320,7 +321,7 @@ class Builder:
         raise Unsupported("partial application")
 
     def _transform(self, node):
-        raise Unsupported("transform expressions")
+        return build_transform(node, self.build)
 
     def _parent(self, node):
         raise Unsupported("the parent operator %")

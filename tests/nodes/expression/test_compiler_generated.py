@@ -85,6 +85,7 @@ def _compound(inner):
         st.builds(lambda p, a: f"{p}[{a}]", paths, inner),
         st.builds(lambda p, a: f"{p}.({a})", paths, inner),
         st.builds(lambda a, b: f"{a} ~> $append({b})", inner, inner),
+        st.builds(lambda p, a: f'$ ~> |{p}|{{"t": {a}}}, ["v"]|', paths, inner),
     )
 
 

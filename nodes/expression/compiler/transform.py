@@ -1,0 +1,72 @@
+"""The transform operator `| pattern | update, delete |`: a function that returns a modified copy.
+
+Mirrors jsonata-python's Transformer: clone the input (through JSON, as the reference does), then for
+every match of the pattern merge in the update object and drop the deleted keys.
+"""
+from __future__ import annotations
+
+from jsonata import Jsonata
+from jsonata.functions import Functions
+from jsonata.jexception import JException
+from jsonata.signature import Signature
+
+from nodes.expression.compiler.values import UNDEF, from_reference, to_reference
+
+_SIGNATURE = "<(oa):o>"
+
+
+class Transformer(Jsonata.JFunction):
+    """The function value of `| pattern | update, delete |`, bound to the scope it was made in."""
+
+    def __init__(self, pattern, update, delete, env, update_pos, delete_pos):
+        self.function = None
+        self.function_name = None
+        self.signature = Signature(_SIGNATURE, "transform")
+        self.pattern, self.update, self.delete = pattern, update, delete
+        self.env = env
+        self.update_pos, self.delete_pos = update_pos, delete_pos
+
+    def call(self, input, args):
+        return to_reference(self.compiled_impl([from_reference(a) for a in args], UNDEF, -1))
+
+    def compiled_impl(self, args, ctx, pos):
+        try:
+            ref = self.signature.validate([to_reference(a) for a in args], to_reference(ctx))
+        except JException as err:
+            if err.location < 0:
+                err.location = pos
+            raise
+        obj = from_reference(ref[0]) if ref else UNDEF
+        if obj is UNDEF:
+            return UNDEF
+        result = from_reference(Functions.function_clone(to_reference(obj)))
+        env = self.env
+        matches = self.pattern(result, env)
+        if matches is UNDEF:
+            return result
+        for match in matches if isinstance(matches, list) else (matches,):
+            update = self.update(match, env)
+            if update is not UNDEF:
+                if not isinstance(update, dict):
+                    raise JException("T2011", self.update_pos, update)
+                for key in update:
+                    match[key] = update[key]
+            if self.delete is not None:
+                deletions = self.delete(match, env)
+                if deletions is not UNDEF:
+                    names = deletions if isinstance(deletions, list) else [deletions]
+                    if not all(isinstance(n, str) for n in names):
+                        raise JException("T2012", self.delete_pos, deletions)
+                    for name in names:
+                        if isinstance(match, dict):
+                            match.pop(name, None)
+        return result
+
+
+def build_transform(node, build):
+    pattern = build(node.pattern)
+    update = build(node.update)
+    delete = build(node.delete) if node.delete is not None else None
+    update_pos = node.update.position
+    delete_pos = node.delete.position if node.delete is not None else -1
+    return lambda x, env: Transformer(pattern, update, delete, env, update_pos, delete_pos)
