@@ -13,6 +13,7 @@ from nodes.expression.compiler import operators
 from nodes.expression.compiler.dates import build_clock_call
 from nodes.expression.compiler.library import BUILTINS, UNSUPPORTED, build_builtin_call
 from nodes.expression.compiler.objects import build_group
+from nodes.expression.compiler.partial import build_partial
 from nodes.expression.compiler.paths import build_path, descendants, wildcard
 from nodes.expression.compiler.runtime import Composed, Frame, Lambda, TailCall, apply, is_function
 from nodes.expression.compiler.selection import build_filter
@@ -251,8 +252,6 @@ class Builder:
 
     def _call_parts(self, node):
         """(procedure closure or None for a static built-in, argument closures, position)."""
-        if node.type == "partial":
-            raise Unsupported("partial application")
         args = [self.build(a) for a in node.arguments]
         proc = node.procedure
         if proc.type == "variable" and proc.value not in self.bound:
@@ -318,7 +317,7 @@ class Builder:
         return chain
 
     def _partial(self, node):
-        raise Unsupported("partial application")
+        return build_partial(node, self.build)
 
     def _transform(self, node):
         return build_transform(node, self.build)

@@ -86,6 +86,8 @@ def _compound(inner):
         st.builds(lambda p, a: f"{p}.({a})", paths, inner),
         st.builds(lambda a, b: f"{a} ~> $append({b})", inner, inner),
         st.builds(lambda p, a: f'$ ~> |{p}|{{"t": {a}}}, ["v"]|', paths, inner),
+        st.builds(lambda a, b: f"$substring(?, {b})({a})", inner, st.integers(-2, 2)),
+        st.builds(lambda a, b: f"(function($p, $q){{[$p, $q]}})(?, {b})({a})", inner, inner),
     )
 
 
