@@ -238,7 +238,17 @@ def test_zoom_controls_minimap_and_palette_search(canvas, page, canvas_api):
     assert abs(page.evaluate(zoom) - before) < 0.01  # the flow opened fitted
     expect(page.locator(".react-flow__minimap .react-flow__minimap-node")).to_have_count(3)
 
+    # double-click opens a node for editing, as in Node-RED
+    canvas.node("shape").dblclick()
+    expect(page.locator("[data-testid=node-name]")).to_be_focused()
+    expect(page.locator("[data-testid=node-name]")).to_have_value("shape")
+
     # the palette filters as you type
     page.fill("[data-testid=palette-search]", "choi")
     expect(page.locator(".palette-item")).to_have_count(1)
     expect(page.locator(".palette-item")).to_have_attribute("data-type", "branch.choice")
+    page.locator(".palette-item").focus()
+    page.keyboard.press("Enter")  # the palette works from the keyboard too
+    assert [n["type"] for n in canvas.flow()["nodes"]][-1] == "branch.choice"
+    assert canvas.selection() == [canvas.flow()["nodes"][-1]["id"]]
+

@@ -319,6 +319,11 @@ export function Canvas(props: Props) {
           if (reconnecting.current && !reconnecting.current.done) apply((d) => removeElements(d, new Set(), new Set([edge.id])));
           reconnecting.current = null;
         }}
+        onNodeDoubleClick={(_, n) => {
+          // as in Node-RED: double-click opens the node for editing (its name field in the inspector)
+          onSelect({ nodes: new Set([n.id]), edges: new Set() });
+          requestAnimationFrame(() => document.querySelector<HTMLInputElement>("[data-testid=node-name]")?.select());
+        }}
         onInit={(rf) => {
           rfRef.current = rf;
           props.onInit(rf);

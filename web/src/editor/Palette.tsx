@@ -28,12 +28,21 @@ export function Palette({ types, onAdd }: { types: NodeType[]; onAdd: (type: str
                 className={`palette-item cat-${cat}`}
                 draggable
                 data-type={t.type}
-                title={`${t.description}\n\nDrag onto the canvas, or double-click to add.`}
+                title={`${t.description}\n\nDrag onto the canvas, or double-click (Enter) to add.`}
                 onDragStart={(e) => {
                   e.dataTransfer.setData(DRAG_MIME, t.type);
                   e.dataTransfer.effectAllowed = "copy";
                 }}
                 onDoubleClick={() => onAdd(t.type)}
+                tabIndex={0}
+                role="button"
+                aria-label={`Add ${t.title}`}
+                onKeyDown={(e) => {
+                  if (e.key === "Enter" || e.key === " ") {
+                    e.preventDefault();
+                    onAdd(t.type);
+                  }
+                }}
               >
                 <CategoryIcon category={cat} />
                 <span className="palette-text">
