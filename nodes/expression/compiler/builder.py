@@ -11,7 +11,8 @@ from jsonata.parser import Parser
 
 from nodes.expression.compiler import operators
 from nodes.expression.compiler.dates import build_clock_call
-from nodes.expression.compiler.library import BUILTINS, UNSUPPORTED, build_builtin_call
+from nodes.expression.compiler.dynamic import build_eval_call
+from nodes.expression.compiler.library import BUILTINS, build_builtin_call
 from nodes.expression.compiler.objects import build_group
 from nodes.expression.compiler.partial import build_partial
 from nodes.expression.compiler.paths import build_path, descendants, wildcard
@@ -120,10 +121,9 @@ class Builder:
                     return x[0]
                 return x
             return context
-        if name in ("now", "millis") and name not in self.bound:
+        if name in ("now", "millis", "eval") and name not in self.bound:
+            # these read the evaluation itself (its clock, its scope): compiled only where called
             raise Unsupported(f"${name} as a value")
-        if name in UNSUPPORTED:
-            raise Unsupported(f"${name}")
         builtin = BUILTINS.get(name)
         if builtin is not None:
             self.static_builtins.add(name)
@@ -255,8 +255,6 @@ class Builder:
         args = [self.build(a) for a in node.arguments]
         proc = node.procedure
         if proc.type == "variable" and proc.value not in self.bound:
-            if proc.value in UNSUPPORTED:
-                raise Unsupported(f"${proc.value}()")
             if proc.value in BUILTINS or proc.value in ("now", "millis"):
                 return None, args, node.position
         return self.build(proc), args, node.position
@@ -269,6 +267,8 @@ class Builder:
             self.static_builtins.add(name)
             if name in ("now", "millis"):
                 return build_clock_call(name, args)
+            if name == "eval":
+                return build_eval_call(BUILTINS[name], args, pos, lambda ast: Builder(ast).build(ast))
             return build_builtin_call(BUILTINS[name], args, applied_to, pos, raw)
 
         cost = self.nesting  # the interpreter counts every nested evaluation towards its depth

@@ -19,8 +19,6 @@ from nodes.expression.compiler.higher_order import hof_filter, hof_map, hof_redu
 from nodes.expression.compiler.values import (DELEGATE, UNDEF, JList, boolize, from_reference,
                                                lookup, mangle, to_reference)
 
-# compiled expressions refuse these (fall back to the interpreter): they need the interpreter itself
-UNSUPPORTED = {"eval", "clone"}
 _SAFE_INT = 2 ** 53
 
 
@@ -380,4 +378,4 @@ def build_builtin_call(b: Builtin, args, applied_to, pos, raw=False):
     return call
 
 
-__all__ = ["BUILTINS", "Builtin", "UNSUPPORTED", "build_builtin_call"]
+__all__ = ["BUILTINS", "Builtin", "build_builtin_call"]

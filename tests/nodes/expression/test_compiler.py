@@ -42,11 +42,21 @@ def test_bench_mappings_compile_fully_and_match_the_interpreter(mapping, documen
 
 
 def test_expressions_outside_the_subset_fall_back_to_the_interpreter():
-    for source in ('$eval("1 + 1")', "Account.Order.Product.%.OrderID"):
-        expr = expression.compile(source)
-        assert expr.engine == "interpreter", source
-        assert expr.source == source
-    assert expression.compile('$eval("1 + 1")').evaluate(None) == 2
+    source = "a.b.%.c"  # the parent operator
+    expr = expression.compile(source)
+    assert (expr.engine, expr.source) == ("interpreter", source)
+    assert expr.evaluate({"a": {"b": {"x": 1}, "c": 7}}) == 7
+
+
+def test_eval_compiles_its_text_and_sees_the_callers_variables():
+    expr = expression.compile('($rate := 2; $eval("$rate * a"))')
+    assert expr.engine == "compiled"
+    assert expr.evaluate({"a": 21}) == 42
+    # text outside the compiled subset is handed to the interpreter, variables included
+    assert expression.compile('($k := 1; $eval("a.b.%.c + $k"))').evaluate({"a": {"b": {"x": 1}, "c": 7}}) == 8
+    with pytest.raises(ExpressionError) as err:
+        expression.compile('$eval("[1, #2]")').evaluate(None)
+    assert err.value.code == "D3120"
 
 
 def test_invalid_jsonata_reports_code_and_position():
