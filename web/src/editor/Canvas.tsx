@@ -109,6 +109,9 @@ function cornerViewport(doc: FlowDoc) {
   return { x: Math.round(40 - minX * zoom), y: Math.round(40 - minY * zoom), zoom };
 }
 
+// Output port names per document node object (immutable, so the answer never goes stale).
+const outNames = new WeakMap<FlowNode, Set<string>>();
+
 interface Cached<T, R> {
   src: T;
   key: string;
@@ -125,6 +128,7 @@ export function Canvas(props: Props) {
   const [measureTick, setMeasureTick] = useState(0);
   const nodeCache = useRef(new Map<string, Cached<FlowNode, CanvasNode>>());
   const edgeCache = useRef(new Map<string, Cached<FlowEdge, Edge>>());
+  const edgeList = useRef<Edge[]>([]);
   const reconnecting = useRef<{ edge: string; done: boolean } | null>(null);
   const rfRef = useRef<ReactFlowInstance<CanvasNode, Edge> | null>(null);
   const readyFired = useRef(false);
@@ -175,7 +179,10 @@ export function Canvas(props: Props) {
       const n = byId.get(nodeId);
       const spec = n && specs.get(n.type);
       if (!n || !spec) return true; // unknown type: leave it to React Flow and the problem list
-      return side === "in" ? spec.inputs.some((p) => p.name === port) : outputPorts(spec, n.config).some((p) => p.name === port);
+      if (side === "in") return spec.inputs.some((p) => p.name === port);
+      let outs = outNames.get(n);
+      if (!outs) outNames.set(n, (outs = new Set(outputPorts(spec, n.config).map((p) => p.name))));
+      return outs.has(port);
     };
     const out = doc.edges.map((e) => {
       const problems = problemsByEdge.get(e.id);
@@ -207,6 +214,10 @@ export function Canvas(props: Props) {
       return rf;
     });
     edgeCache.current = next;
+    // Moving a node changes no edge: keep the same array so React Flow does not re-index 1,200 connections per frame.
+    const prev = edgeList.current;
+    if (prev.length === out.length && out.every((e, i) => e === prev[i])) return prev;
+    edgeList.current = out;
     return out;
   }, [doc.edges, doc.nodes, specs, selection.edges, problemsByEdge]);
 
