@@ -323,7 +323,8 @@ class Builder:
         return build_transform(node, self.build)
 
     def _parent(self, node):
-        raise Unsupported("the parent operator %")
+        label = node.slot.label  # bound by the tuple step the parser marked as this `%`'s ancestor
+        return lambda x, env: env.lookup(label)
 
 
 def _is_regex(v):

@@ -10,7 +10,6 @@ from nodes.expression.compiler.library import BUILTINS
 from nodes.expression.compiler.objects import build_group
 from nodes.expression.compiler.runtime import CLOCK_EVERY
 from nodes.expression.compiler.selection import build_filter, build_sort
-from nodes.expression.compiler.syntax import Unsupported
 from nodes.expression.compiler.tuples import build_tuple_path
 from nodes.expression.compiler.values import (UNDEF, Arr, JList, Seq, append, flatten, is_seq,
                                                lookup, mangle)
@@ -55,9 +54,7 @@ def _descend(v, out):
 def build_path(node, build):
     """A location path: each step maps over the previous step's sequence, flattening as it goes."""
     steps = node.steps
-    if node.tuple or any(s.ancestor for s in steps):
-        raise Unsupported("the parent operator %")
-    if any(s.tuple for s in steps):
+    if node.tuple or any(s.tuple for s in steps):
         return build_tuple_path(node, build, _build_step)
     first_is_variable = steps[0].type == "variable"
     last = len(steps) - 1

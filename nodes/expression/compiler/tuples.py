@@ -1,4 +1,5 @@
-"""Paths that bind the focus or index (`items@$i`, `items#$n`): evaluated as a stream of binding tuples.
+"""Paths that bind the focus, index or parent (`items@$i`, `items#$n`, `%`): evaluated as a stream
+of binding tuples.
 
 Mirrors jsonata-python's evaluate_tuple_step / evaluate_stages: each tuple holds the context item
 under "@" plus the variables bound so far, and later steps see those variables.
@@ -38,6 +39,7 @@ def _build_stages(step, build):
 def _build_tuple_step(step, build):
     stages = _build_stages(step, build)
     focus, index = step.focus, step.index
+    ancestor = step.ancestor.label if step.ancestor is not None else None
     if step.type == "sort":
         sort = build_sort(step, build)
 
@@ -71,6 +73,8 @@ def _build_tuple_step(step, build):
                         t["@"] = item
                     if index is not None:
                         t[index] = n
+                    if ancestor is not None:
+                        t[ancestor] = binding["@"]  # what `%` reads in later steps
                 result.append(t)
         return stages(result, env)
     return tuple_step
@@ -90,6 +94,7 @@ def build_tuple_path(node, build, map_step):
         else:
             plan.append(("step", map_step(step, i == 0, i == len(steps) - 1, build), step.focus))
     first_is_variable = steps[0].type == "variable"
+    carries_ancestry = bool(node.tuple)
     keep_singleton = node.keep_singleton_array
     keep_array = bool(node.keep_array)
     group = build_group(node.group.lhs_object, node.group.position, build) if node.group else None
@@ -110,7 +115,8 @@ def build_tuple_path(node, build, map_step):
             if focus is None and not streaming:
                 seq = result
         if streaming:
-            result = Seq(b["@"] for b in bindings)
+            # a path inside a parent-seeking step hands its whole binding stream on
+            result = bindings if carries_ancestry else Seq(b["@"] for b in bindings)
         if keep_singleton:
             if result is UNDEF:
                 result = Seq()

@@ -42,7 +42,7 @@ paths = st.one_of(
     st.builds(lambda f: f"items.{f}", st.sampled_from(ITEM_NAMES)),
     st.sampled_from(["o.x.y", "o.list", "items[0]", "items[-1].w", "items.w", "items[k > 1].v",
                      "items[v = 'q'].k", "$", "$$.a", "items^(k).v", "items^(>k, v).k", "items#$p[$p < 2].v",
-                     "items@$i.($i.k)", "o.list[0]", "items.w[1]", "$.items[]", "items[w].k", "*.x", "**.y"]),
+                     "items@$i.($i.k)", "items.w.%.v", "o.x.y.%.%.list", "o.list[0]", "items.w[1]", "$.items[]", "items[w].k", "*.x", "**.y"]),
 )
 literals = scalars.map(_literal)
 # `a ?? b` and `a ?: b` use `a` twice; jsonata-python processes it twice, which doubles its predicates
