@@ -18,7 +18,7 @@ import {
   type ReactFlowInstance,
 } from "@xyflow/react";
 import type { FlowDoc, FlowEdge, FlowNode, NodeType, Problem, Step } from "../types";
-import { connect, moveNodes, outputPorts, reconnect, removeElements } from "./document";
+import { connect, moveNodes, outputNames, outputPorts, reconnect, removeElements } from "./document";
 import type { Change } from "./history";
 import { nodeTypes, rendererFor, type CanvasNode, type NodeData } from "./nodes";
 
@@ -109,9 +109,6 @@ function cornerViewport(doc: FlowDoc) {
   return { x: Math.round(40 - minX * zoom), y: Math.round(40 - minY * zoom), zoom };
 }
 
-// Output port names per document node object (immutable, so the answer never goes stale).
-const outNames = new WeakMap<FlowNode, Set<string>>();
-
 interface Cached<T, R> {
   src: T;
   key: string;
@@ -180,9 +177,7 @@ export function Canvas(props: Props) {
       const spec = n && specs.get(n.type);
       if (!n || !spec) return true; // unknown type: leave it to React Flow and the problem list
       if (side === "in") return spec.inputs.some((p) => p.name === port);
-      let outs = outNames.get(n);
-      if (!outs) outNames.set(n, (outs = new Set(outputPorts(spec, n.config).map((p) => p.name))));
-      return outs.has(port);
+      return outputNames(spec, n).has(port);
     };
     const out = doc.edges.map((e) => {
       const problems = problemsByEdge.get(e.id);

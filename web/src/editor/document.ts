@@ -30,6 +30,15 @@ export function outputPorts(spec: NodeType | undefined, config: Record<string, u
   return [...dynamic, ...statics];
 }
 
+// Output port names per document node object: nodes are immutable, so the answer never goes stale.
+const outputCache = new WeakMap<FlowNode, Set<string>>();
+
+export function outputNames(spec: NodeType, node: FlowNode): Set<string> {
+  let names = outputCache.get(node);
+  if (!names) outputCache.set(node, (names = new Set(outputPorts(spec, node.config).map((p) => p.name))));
+  return names;
+}
+
 export function defaultConfig(spec: NodeType): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, prop] of Object.entries(spec.config_schema?.properties || {})) {
@@ -107,7 +116,7 @@ export function pruneEdges(doc: FlowDoc, specs: Map<string, NodeType>): FlowDoc 
     const node = byId.get(e.source);
     const spec = node && specs.get(node.type);
     if (!node || !spec) return true;
-    return outputPorts(spec, node.config).some((p) => p.name === e.source_port);
+    return outputNames(spec, node).has(e.source_port);
   });
   return edges.length === doc.edges.length ? doc : { ...doc, edges };
 }
