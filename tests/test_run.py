@@ -12,7 +12,7 @@ import time
 import pytest
 import requests
 
-from support import services
+from support import processes, services
 from support import wait_for
 from support.flowdocs import edge, http_sink, order
 from support.services import BACKENDS, PG_URL
@@ -76,22 +76,17 @@ def production(request, tmp_path):
     procs = []
 
     def start(*args):
-        log = open(tmp_path / f"{args[0]}-{len(procs)}.log", "w")
-        p = subprocess.Popen([sys.executable, "run.py", *args], cwd=ROOT, env=env, stdout=log, stderr=log)
+        p = processes.start(list(args), env, tmp_path / f"{args[0]}-{len(procs)}.log")
         procs.append(p)
         return p
 
-    def stop(p):
-        p.terminate()
-        p.wait(timeout=20)
+    stop = processes.stop
 
     start.env, start.stop = env, stop
     start.base = f"http://127.0.0.1:{env['CROSSDOCK_PORT']}"
     yield start
     for p in procs:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
+        processes.stop(p)
 
 
 def _wait_up(base):

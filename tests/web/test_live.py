@@ -4,10 +4,8 @@ and events travel through Redis; on the embedded backend they go in-process."""
 from __future__ import annotations
 
 import os
-import pathlib
 import socket
 import subprocess
-import sys
 import threading
 import uuid
 
@@ -17,13 +15,12 @@ import requests
 import socketio
 from sqlalchemy import select
 
-from support import wait_for
+from support import processes, wait_for
 from support.flowdocs import http_sink, order
 
 from runtime import events
 from runtime.models import Run
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
 class Crossdock:
@@ -64,9 +61,7 @@ def _processes(settings, tmp_path):
            "CROSSDOCK_DATABASE_SCHEMA": settings.database_schema, "CROSSDOCK_REDIS_URL": settings.redis_url,
            "CROSSDOCK_QUEUE": settings.queue_name, "CROSSDOCK_HOST": "127.0.0.1", "CROSSDOCK_PORT": str(port),
            "CROSSDOCK_DATA_DIR": str(tmp_path / "data"), "PYTHONUNBUFFERED": "1"}
-    procs = {name: subprocess.Popen([sys.executable, "run.py", name], cwd=ROOT, env=env,
-                                    stdout=open(tmp_path / f"{name}.log", "wb"), stderr=subprocess.STDOUT)
-             for name in ("web", "worker")}
+    procs = {name: processes.start([name], env, tmp_path / f"{name}.log") for name in ("web", "worker")}
     url = f"http://127.0.0.1:{port}"
     try:
         wait_for(lambda: _answers(url) or _exited(procs), timeout=60)
@@ -74,12 +69,7 @@ def _processes(settings, tmp_path):
         yield Crossdock(url, rt, procs["worker"])
     finally:
         for p in procs.values():
-            p.terminate()
-        for p in procs.values():
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+            processes.stop(p, 10)
         print(_logs(tmp_path))
         rt.close()
 

@@ -1,0 +1,36 @@
+"""Crossdock processes started by tests (`run.py web`, `run.py worker`), each in its own process group,
+so that stopping one also stops what it forked (an RQ worker's scheduler) and nothing outlives the test."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def start(args: list[str], env: dict, log_path) -> subprocess.Popen:
+    log = open(log_path, "wb")
+    return subprocess.Popen([sys.executable, "run.py", *args], cwd=ROOT, env=env, stdout=log,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def stop(p: subprocess.Popen, timeout: float = 15) -> None:
+    """SIGTERM (RQ's warm shutdown), then SIGKILL to the whole group if it lingers."""
+    if p.poll() is None:
+        _signal(p, signal.SIGTERM)
+        try:
+            p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            pass
+    _signal(p, signal.SIGKILL)  # children left behind in the group, if any
+    if p.poll() is None:
+        p.wait()
+
+
+def _signal(p: subprocess.Popen, sig) -> None:
+    try:
+        os.killpg(p.pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
