@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def build(settings: Settings, embedded: bool):
     """The runtime and the Flask app; in embedded mode also workers, sandbox systems and samples."""
-    from designer import samples
+    from designer import samples, templates
     from runtime.core import Runtime
     from web.app import create_app
 
@@ -58,7 +58,10 @@ def build(settings: Settings, embedded: bool):
         start_in_thread(settings.host, settings.sandbox_port, sandbox_database(settings))
         rt.start_workers()
         if settings.load_samples:
-            samples.install(rt, sandbox_url=f"http://{settings.host}:{settings.sandbox_port}")
+            sandbox_url = f"http://{settings.host}:{settings.sandbox_port}"
+            samples.install(rt, sandbox_url=sandbox_url)
+            # the four accelerators, connected to the sandbox systems; the OMS calls their webhooks
+            templates.install_bundled(rt, "default", sandbox_url, hook_base=f"http://{settings.host}:{settings.port}")
     return rt, create_app(rt)
 
 
