@@ -7,6 +7,8 @@ the compiled subset, else evaluated by jsonata-python; `Expression.engine` says 
 """
 from __future__ import annotations
 
+import functools
+
 from flows.problem import Problem
 
 from nodes.expression.compiler import CompiledExpression, Unsupported, compile_compiled
@@ -31,8 +33,12 @@ def compile(source: str) -> Expression:
         return compile_interpreted(source)
 
 
+@functools.lru_cache(maxsize=16384)
 def check(source: str) -> Problem | None:
-    """The problem with `source`, or None when it compiles. For flows.graph's validate()."""
+    """The problem with `source`, or None when it compiles. For flows.graph's validate().
+
+    Cached by text: the canvas validates the whole document on every edit, and a large flow holds
+    hundreds of expressions of which one changed."""
     try:
         compile(source)
     except ExpressionError as err:

@@ -166,7 +166,7 @@ def test_dump_orders_keys_whatever_the_input_order(sample_flow):
     assert list(scrambled) != list(sample_flow)
     out = dump(scrambled)
     assert json.dumps(out) == json.dumps(dump(sample_flow))
-    assert list(out) == ["schema", "id", "name", "description", "params", "settings", "nodes", "edges", "viewport"]
+    assert list(out) == ["schema", "id", "name", "description", "params", "settings", "nodes", "edges"]
     assert list(out["nodes"][0]) == ["id", "type", "type_version", "name", "notes", "position", "config"]
     assert list(out["edges"][0]) == ["id", "source", "source_port", "target", "target_port"]
     assert list(out["settings"]) == ["sequence_key", "business_key", "retry"]
