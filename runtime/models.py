@@ -94,6 +94,8 @@ class Run(Base):
         Index("ix_runs_status", "status", "not_before"),
         Index("ix_runs_key", "workspace", "business_key"),
         Index("ix_runs_sequence", "workspace", "flow_id", "sequence_key", "id"),
+        Index("ix_runs_flow_created", "workspace", "flow_id", "created_at"),
+        Index("ix_runs_created", "workspace", "created_at"),
     )
 
 
@@ -115,7 +117,7 @@ class Step(Base):
     error: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     truncated: Mapped[bool] = mapped_column(Boolean, default=False)
 
-    __table_args__ = (Index("ix_steps_run", "run_id", "seq"),)
+    __table_args__ = (Index("ix_steps_run", "run_id", "seq"), Index("ix_steps_started", "started_at"))
 
 
 class Payload(Base):
