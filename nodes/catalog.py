@@ -27,7 +27,7 @@ from nodes import (
     transform_lookup,
     transform_map,
 )
-from nodes.config_schema import json_schema
+from flows.jsonschema import json_schema
 
 # The current version of each node type, in palette order.
 TYPES: dict[str, ModuleType] = {

@@ -7,7 +7,7 @@ from typing import Any
 import marshmallow
 
 from flows.canonical import inventory, order, returns, shipment, warehouse_event
-from flows.canonical.export import json_schema
+from flows.jsonschema import json_schema
 
 # Record type name -> schema class; each class carries VERSION (its schema version).
 RECORDS: dict[str, type[marshmallow.Schema]] = {

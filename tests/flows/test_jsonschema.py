@@ -4,7 +4,7 @@ import pytest
 from marshmallow import Schema, fields, validate
 
 from nodes import catalog
-from nodes.config_schema import DIALECT, json_schema
+from flows.jsonschema import DIALECT, json_schema
 
 
 class Inner(Schema):

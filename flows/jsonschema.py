@@ -1,7 +1,6 @@
-"""A node's marshmallow config schema as JSON Schema (a draft 2020-12 subset), for the palette and the inspector.
-
-The marshmallow class stays the one source of truth; the browser builds its form from this translation.
-"""
+"""Marshmallow schemas as JSON Schema (a draft 2020-12 subset): node configs for the palette and the
+inspector form, canonical records for the inspector's field lists. The marshmallow class stays the one
+source of truth; the browser reads this translation."""
 from __future__ import annotations
 
 from typing import Any
@@ -73,6 +72,8 @@ def _field(field: fields.Field) -> dict:
     for key in _METADATA:
         if key in field.metadata:
             out[key] = field.metadata[key]
+    if "class" in field.metadata:  # the business class a canonical field's failure reports
+        out["x-business-class"] = field.metadata["class"]
     for validator in field.validators:
         out.update(_constraint(validator, out.get("type")))
     if field.allow_none and "type" in out:
