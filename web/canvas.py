@@ -1,6 +1,7 @@
 """The browser canvas: serves the built single-page app (web/static/app, built from web/src by Vite).
 
-The SPA routes `/`, `/flows` and `/flows/<id>` all return the same index.html; the app reads the path.
+The SPA routes (`/`, `/flows`, `/flows/<id>`, `/monitor/<id>`, `/runs`, `/runs/<id>`, `/templates`) all
+return the same index.html; the app reads the path.
 """
 from __future__ import annotations
 
@@ -33,4 +34,24 @@ def flow_list():
 
 @bp.get("/flows/<flow_id>")
 def editor(flow_id: str):
+    return _index()
+
+
+@bp.get("/monitor/<flow_id>")
+def monitor(flow_id: str):
+    return _index()
+
+
+@bp.get("/runs")
+def run_list():
+    return _index()
+
+
+@bp.get("/runs/<run_id>")
+def run_inspector(run_id: str):
+    return _index()
+
+
+@bp.get("/templates")
+def templates():
     return _index()

@@ -1,5 +1,5 @@
 // The one module that talks to the server (docs/api.md); everything else calls these functions.
-import type { FlowDoc, FlowRecord, FlowSummary, NodeType, Problem, Run } from "./types";
+import type { FlowDoc, FlowRecord, FlowStats, FlowSummary, ImportResult, NodeType, Problem, Run, TemplateSummary } from "./types";
 
 export class ApiError extends Error {
   constructor(
@@ -14,7 +14,7 @@ export class ApiError extends Error {
 
 const WORKSPACE_HEADER = "X-Crossdock-Workspace";
 
-function workspace(): string {
+export function workspace(): string {
   return new URLSearchParams(location.search).get("workspace") || "default";
 }
 
@@ -68,4 +68,29 @@ export const api = {
     call<{ runs: Run[] }>("GET", `/runs?flow_id=${encodeURIComponent(flowId)}&limit=1`).then((r) => r.runs[0] || null),
   previewMap: (expression: string, input: unknown, params?: Record<string, unknown>) =>
     call<{ output: unknown; engine: string }>("POST", "/preview/map", { expression, input, params }),
+  flowStats: (id: string, windowS = 300) => call<FlowStats>("GET", `/flows/${encodeURIComponent(id)}/stats?window_s=${windowS}`),
+  getVersion: (id: string, version: number) =>
+    call<{ flow: FlowDoc; version: number }>("GET", `/flows/${encodeURIComponent(id)}/versions/${version}`).then((r) => r.flow),
+  listRuns: (filter: RunFilter) => {
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries(filter)) if (v !== undefined && v !== null && v !== "") q.set(k, String(v));
+    return call<{ runs: Run[]; next: string | null }>("GET", `/runs?${q}`);
+  },
+  stepPayload: (runId: string | number, seq: number, kind: "input" | "output") =>
+    call<{ data: unknown }>("GET", `/runs/${encodeURIComponent(String(runId))}/steps/${seq}/${kind}`).then((r) => r.data),
+  replay: (runId: string | number, body: { version: "original" | "current"; from_node?: string; input?: unknown }) =>
+    call<{ run: Run }>("POST", `/runs/${encodeURIComponent(String(runId))}/replay`, body).then((r) => r.run),
+  templates: () => call<{ templates: TemplateSummary[] }>("GET", "/templates").then((r) => r.templates),
+  importTemplate: (body: { template: string; params?: Record<string, unknown>; flow_id?: string }) =>
+    call<ImportResult>("POST", "/templates/import", body),
 };
+
+export interface RunFilter {
+  flow_id?: string;
+  status?: string;
+  key?: string;
+  since?: string;
+  until?: string;
+  limit?: number;
+  before?: string | null;
+}

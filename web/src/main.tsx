@@ -6,11 +6,20 @@ import "./styles.css";
 import { api } from "./api";
 import { Editor } from "./editor/Editor";
 import { FlowList } from "./pages/FlowList";
+import { Monitor } from "./pages/Monitor";
+import { RunInspector } from "./pages/RunInspector";
+import { RunList } from "./pages/RunList";
+import { Templates } from "./pages/Templates";
 import type { NodeType } from "./types";
 
-function route(path: string): { page: "list" } | { page: "editor"; id: string } {
-  const m = path.match(/^\/flows\/([^/]+)\/?$/);
-  return m ? { page: "editor", id: decodeURIComponent(m[1]) } : { page: "list" };
+type Route = { page: "list" | "runs" | "templates" } | { page: "editor" | "monitor" | "run"; id: string };
+
+function route(path: string): Route {
+  const m = path.match(/^\/(flows|monitor|runs)\/([^/]+)\/?$/);
+  if (m) return { page: m[1] === "flows" ? "editor" : m[1] === "monitor" ? "monitor" : "run", id: decodeURIComponent(m[2]) };
+  if (/^\/runs\/?$/.test(path)) return { page: "runs" };
+  if (/^\/templates\/?$/.test(path)) return { page: "templates" };
+  return { page: "list" };
 }
 
 function App() {
@@ -26,14 +35,33 @@ function App() {
   }, []);
 
   const navigate = useCallback((to: string) => {
-    history.pushState(null, "", to + location.search);
-    setPath(to);
+    // the workspace travels in the query string; a target with its own query keeps it too
+    const ws = new URLSearchParams(location.search).get("workspace");
+    const [p, q] = to.split("?");
+    const query = new URLSearchParams(q || "");
+    if (ws) query.set("workspace", ws);
+    const qs = query.toString();
+    history.pushState(null, "", p + (qs ? `?${qs}` : ""));
+    setPath(p);
   }, []);
 
   if (error) return <div className="page-message">{error}</div>;
   if (!types) return <div className="page-message">Loading…</div>;
   const r = route(path);
-  return r.page === "editor" ? <Editor key={r.id} flowId={r.id} nodeTypes={types} navigate={navigate} /> : <FlowList navigate={navigate} />;
+  switch (r.page) {
+    case "editor":
+      return <Editor key={r.id} flowId={r.id} nodeTypes={types} navigate={navigate} />;
+    case "monitor":
+      return <Monitor key={r.id} flowId={r.id} nodeTypes={types} navigate={navigate} />;
+    case "run":
+      return <RunInspector key={r.id} runId={r.id} nodeTypes={types} navigate={navigate} />;
+    case "runs":
+      return <RunList key={location.search} navigate={navigate} />;
+    case "templates":
+      return <Templates navigate={navigate} />;
+    default:
+      return <FlowList navigate={navigate} />;
+  }
 }
 
 const first = route(location.pathname);

@@ -111,6 +111,9 @@ export interface FlowRecord {
 
 export interface Step {
   id: string | number;
+  seq?: number;
+  started_at?: string | null;
+  finished_at?: string | null;
   node_id: string;
   node_type: string;
   status: "running" | "succeeded" | "failed" | "skipped";
@@ -132,7 +135,61 @@ export interface Run {
   output: unknown;
   error: unknown;
   duration_ms: number | null;
+  business_key?: string | null;
+  attempt?: number;
+  created_at?: string;
+  started_at?: string | null;
+  finished_at?: string | null;
+  trigger?: "webhook" | "manual" | "replay";
+  replay_of?: string | number | null;
+  start_node?: string | null;
   steps?: Step[];
+}
+
+export interface NodeStats {
+  in: number;
+  out: number;
+  failed: number;
+  avg_ms: number | null;
+  p95_ms: number | null;
+}
+
+export interface FlowStats {
+  flow_id: string;
+  window_s: number;
+  since: string;
+  until: string;
+  runs: Record<string, number>;
+  nodes: Record<string, NodeStats>;
+  edges: { source: string; source_port: string; messages: number }[];
+}
+
+export interface TemplateParam {
+  type?: string;
+  default?: unknown;
+  description?: string;
+  required?: boolean;
+}
+
+export interface TemplateSummary {
+  id: string;
+  name: string;
+  description: string;
+  source: "bundled" | "imported";
+  flow_id: string;
+  params: Record<string, TemplateParam>;
+  connections: { name: string; system: string }[];
+  lookups: string[];
+  samples: string[];
+}
+
+export interface ImportResult {
+  flow_id: string;
+  deployed_version: number | null;
+  params: Record<string, unknown>;
+  lookups_added: string[];
+  missing_connections: string[];
+  problems: Problem[];
 }
 
 export const FLOW_SCHEMA = "crossdock.flow/1";

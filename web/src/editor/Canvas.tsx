@@ -20,7 +20,7 @@ import {
 import type { FlowDoc, FlowEdge, FlowNode, NodeType, Problem, Step } from "../types";
 import { connect, moveNodes, outputNames, outputPorts, reconnect, removeElements } from "./document";
 import type { Change } from "./history";
-import { nodeTypes, rendererFor, type CanvasNode, type NodeData } from "./nodes";
+import { monitorKey, nodeTypes, rendererFor, type CanvasNode, type NodeData, type NodeMonitor } from "./nodes";
 
 export const DRAG_MIME = "application/x-crossdock-node-type";
 
@@ -41,6 +41,14 @@ interface Props {
   onDropType: (type: string, position: { x: number; y: number }) => void;
   onInit: (rf: ReactFlowInstance<CanvasNode, Edge>) => void;
   onReady: () => void;
+  /** Monitor and run pages: nothing can be moved, wired or dropped; nodes can still be selected. */
+  readOnly?: boolean;
+  /** Monitor mode: live figures per node, drawn over the document (never stored in it). */
+  monitor?: Map<string, NodeMonitor>;
+  /** Monitor mode: a label per edge (messages passed). */
+  edgeLabels?: Map<string, string>;
+  /** Draw the minimap (default true). */
+  minimap?: boolean;
 }
 
 const CATEGORY_COLOR: Record<string, string> = {
@@ -120,7 +128,7 @@ const farSelector = (s: ReactFlowState) => s.transform[2] < 0.45;
 
 export function Canvas(props: Props) {
   const far = useStore(farSelector);
-  const { doc, specs, selection, problemsByNode, problemsByEdge, steps, apply, onSelect } = props;
+  const { doc, specs, selection, problemsByNode, problemsByEdge, steps, apply, onSelect, readOnly, monitor, edgeLabels } = props;
   const measured = useRef(new Map<string, { width: number; height: number }>());
   const [measureTick, setMeasureTick] = useState(0);
   const nodeCache = useRef(new Map<string, Cached<FlowNode, CanvasNode>>());
@@ -148,15 +156,16 @@ export function Canvas(props: Props) {
             .filter((name) => name !== "error" && !wired.get(n.id)?.has(name))
         : undefined;
       const step = steps.get(n.id);
+      const mon = monitor?.get(n.id);
       const m = measured.current.get(n.id);
       const sel = selection.nodes.has(n.id);
-      const key = `${sel}|${problems ? problems.map((p) => p.severity + p.message).join("¦") : ""}|${step ? step.status : ""}|${unwired ? unwired.join(",") : ""}|${spec ? 1 : 0}|${m ? m.width + "x" + m.height : ""}`;
+      const key = `${mon ? monitorKey(mon) : ""}|${sel}|${problems ? problems.map((p) => p.severity + p.message).join("¦") : ""}|${step ? step.status : ""}|${unwired ? unwired.join(",") : ""}|${spec ? 1 : 0}|${m ? m.width + "x" + m.height : ""}`;
       const hit = cache.get(n.id);
       if (hit && hit.src === n && hit.key === key) {
         next.set(n.id, hit);
         return hit.out;
       }
-      const data: NodeData = { node: n, spec, problems, step, unwired };
+      const data: NodeData = { node: n, spec, problems, step, unwired, monitor: mon };
       const rf: CanvasNode = { id: n.id, type: rendererFor(spec), position: n.position, data, selected: sel };
       if (m) rf.measured = m;
       else Object.assign(rf, estimate(n, spec));
@@ -166,7 +175,7 @@ export function Canvas(props: Props) {
     nodeCache.current = next;
     return out;
     // measureTick: re-read measured sizes after React Flow reports them
-  }, [doc.nodes, doc.edges, specs, selection.nodes, problemsByNode, steps, measureTick]);
+  }, [doc.nodes, doc.edges, specs, selection.nodes, problemsByNode, steps, monitor, measureTick]);
 
   const edges = useMemo(() => {
     const cache = edgeCache.current;
@@ -185,7 +194,8 @@ export function Canvas(props: Props) {
       // An edge naming a port its node does not have is still drawn (from the node's first port) so it can be seen and fixed.
       const srcOk = hasPort(e.source, e.source_port, "out");
       const tgtOk = hasPort(e.target, e.target_port, "in");
-      const key = `${sel}|${problems ? problems.map((p) => p.message).join("¦") : ""}|${srcOk}|${tgtOk}`;
+      const count = edgeLabels?.get(e.id);
+      const key = `${count ?? ""}|${sel}|${problems ? problems.map((p) => p.message).join("¦") : ""}|${srcOk}|${tgtOk}`;
       const hit = cache.get(e.id);
       if (hit && hit.src === e && hit.key === key) {
         next.set(e.id, hit);
@@ -201,6 +211,12 @@ export function Canvas(props: Props) {
         className: [problems || !srcOk || !tgtOk ? "edge-problem" : "", e.source_port === "error" ? "edge-error-port" : ""].filter(Boolean).join(" "),
         data: { problems },
       };
+      if (count !== undefined) {
+        rf.label = count;
+        rf.className = `${rf.className} edge-count`.trim();
+        rf.labelBgPadding = [5, 2];
+        rf.labelBgBorderRadius = 8;
+      }
       if (!srcOk || !tgtOk) {
         rf.label = `no port “${!srcOk ? e.source_port : e.target_port}”`;
         rf.labelStyle = { fill: "#b91c1c", fontSize: 11 };
@@ -214,7 +230,7 @@ export function Canvas(props: Props) {
     if (prev.length === out.length && out.every((e, i) => e === prev[i])) return prev;
     edgeList.current = out;
     return out;
-  }, [doc.edges, doc.nodes, specs, selection.edges, problemsByEdge]);
+  }, [doc.edges, doc.nodes, specs, selection.edges, problemsByEdge, edgeLabels]);
 
   const fireReady = useCallback(() => {
     if (readyFired.current) return;
@@ -310,7 +326,7 @@ export function Canvas(props: Props) {
   const nodeColor = useCallback((n: CanvasNode) => CATEGORY_COLOR[n.type || "unknown"] || "#9ca3af", []);
 
   return (
-    <div className={far ? "canvas far" : "canvas"} onDragOver={onDragOver} onDrop={onDrop} data-testid="canvas">
+    <div className={`canvas${far ? " far" : ""}${readOnly ? " read-only" : ""}`} onDragOver={readOnly ? undefined : onDragOver} onDrop={readOnly ? undefined : onDrop} data-testid="canvas">
       <ReactFlow<CanvasNode, Edge>
         nodes={nodes}
         edges={edges}
@@ -325,7 +341,11 @@ export function Canvas(props: Props) {
           if (reconnecting.current && !reconnecting.current.done) apply((d) => removeElements(d, new Set(), new Set([edge.id])));
           reconnecting.current = null;
         }}
+        nodesDraggable={!readOnly}
+        nodesConnectable={!readOnly}
+        edgesReconnectable={!readOnly}
         onNodeDoubleClick={(_, n) => {
+          if (readOnly) return;
           // as in Node-RED: double-click opens the node for editing (its name field in the inspector)
           onSelect({ nodes: new Set([n.id]), edges: new Set() });
           requestAnimationFrame(() => document.querySelector<HTMLInputElement>("[data-testid=node-name]")?.select());
@@ -360,7 +380,7 @@ export function Canvas(props: Props) {
             </svg>
           </ControlButton>
         </Controls>
-        <MiniMap pannable zoomable nodeColor={nodeColor} nodeStrokeWidth={0} position="bottom-right" ariaLabel="Minimap" />
+        {props.minimap !== false && <MiniMap pannable zoomable nodeColor={nodeColor} nodeStrokeWidth={0} position="bottom-right" ariaLabel="Minimap" />}
       </ReactFlow>
     </div>
   );

@@ -361,6 +361,9 @@ export function Editor({ flowId, nodeTypes, navigate }: { flowId: string; nodeTy
         onSave={() => save()}
         onDeploy={deploy}
         onRun={runSample}
+        onMonitor={() => {
+          if (!dirty || confirm("Leave the editor? Unsaved changes to this flow are lost.")) navigate(`/monitor/${encodeURIComponent(doc.id)}`);
+        }}
       />
       {conflict && (
         <div className="banner error" data-testid="conflict">

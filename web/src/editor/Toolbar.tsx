@@ -28,6 +28,7 @@ interface Props {
   onSave: () => void;
   onDeploy: () => void;
   onRun: () => void;
+  onMonitor: () => void;
 }
 
 export function Toolbar(p: Props) {
@@ -48,6 +49,10 @@ export function Toolbar(p: Props) {
         </span>
       )}
       <span className="spacer" />
+      <button className="btn-ghost" onClick={p.onMonitor} disabled={p.deployed == null} title={p.deployed == null ? "Deploy the flow to monitor it" : "Live counts, timings and errors of the deployed version"} data-testid="monitor">
+        Monitor
+      </button>
+      <span className="sep" />
       <button className="btn-ghost" onClick={p.onUndo} disabled={!p.canUndo} title="Undo (Ctrl+Z)" data-testid="undo">↶</button>
       <button className="btn-ghost" onClick={p.onRedo} disabled={!p.canRedo} title="Redo (Ctrl+Y)" data-testid="redo">↷</button>
       <button className="btn-ghost" onClick={p.onTidy} title="Auto-layout the flow" data-testid="tidy">Tidy up</button>

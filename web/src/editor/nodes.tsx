@@ -11,6 +11,40 @@ export interface NodeData extends Record<string, unknown> {
   step: Step | undefined;
   /** Output ports a validation problem says lead nowhere (unwired_route). */
   unwired: string[] | undefined;
+  /** Monitor mode only: live figures over the sliding window. */
+  monitor?: NodeMonitor;
+}
+
+/** What monitor mode draws on a node: attempts in, succeeded out, failed, timings, steps running now. */
+export interface NodeMonitor {
+  in: number;
+  out: number;
+  failed: number;
+  avg_ms: number | null;
+  p95_ms: number | null;
+  running: number;
+  /** The newest attempt failed (the node is drawn red until one succeeds). */
+  lastFailed: boolean;
+}
+
+export function monitorKey(m: NodeMonitor): string {
+  return `${m.in},${m.out},${m.failed},${m.avg_ms},${m.p95_ms},${m.running},${m.lastFailed}`;
+}
+
+function ms(v: number | null): string {
+  if (v == null) return "–";
+  return v >= 1000 ? `${(v / 1000).toFixed(1)} s` : `${v < 10 ? v.toFixed(1) : Math.round(v)} ms`;
+}
+
+function MonitorStrip({ m }: { m: NodeMonitor }) {
+  return (
+    <div className="cd-monitor" data-testid="monitor-strip" data-in={m.in} data-out={m.out} data-failed={m.failed}>
+      <span title="Attempts started in the window"><b data-testid="mon-in">{m.in}</b> in</span>
+      <span title="Attempts succeeded"><b data-testid="mon-out">{m.out}</b> out</span>
+      <span className={m.failed ? "mon-bad" : ""} title="Attempts failed"><b data-testid="mon-failed">{m.failed}</b> failed</span>
+      <span className="mon-time" title="Average and 95th percentile step time">{ms(m.avg_ms)} · p95 {ms(m.p95_ms)}</span>
+    </div>
+  );
 }
 
 export type CanvasNode = Node<NodeData>;
@@ -92,13 +126,13 @@ function Ports({ id, inputs, outputs, unwired }: { id: string; inputs: Port[]; o
 }
 
 function Frame({ data, selected, category, summary }: { data: NodeData; selected?: boolean; category: string; summary: ReactNode }) {
-  const { node, spec, problems, step } = data;
+  const { node, spec, problems, step, monitor } = data;
   const errors = problems?.filter((p) => p.severity === "error").length || 0;
   const warnings = (problems?.length || 0) - errors;
   const outputs = outputPorts(spec, node.config);
-  const cls = ["cd-node", `cat-${category}`, selected ? "selected" : "", errors ? "has-error" : warnings ? "has-warning" : "", node.disabled ? "disabled" : ""];
+  const cls = ["cd-node", `cat-${category}`, selected ? "selected" : "", errors ? "has-error" : warnings ? "has-warning" : "", node.disabled ? "disabled" : "", monitor ? "monitored" : "", monitor?.lastFailed ? "mon-failing" : "", monitor?.running ? "mon-running" : ""];
   return (
-    <div className={cls.filter(Boolean).join(" ")} data-node-id={node.id} data-status={step?.status || ""}>
+    <div className={cls.filter(Boolean).join(" ")} data-node-id={node.id} data-status={step?.status || ""} data-monitor={monitor ? (monitor.lastFailed ? "failing" : monitor.running ? "running" : "ok") : undefined}>
       <div className="cd-node-head">
         <CategoryIcon category={category} />
         <span className="cd-node-name" title={node.name || node.id}>
@@ -123,6 +157,7 @@ function Frame({ data, selected, category, summary }: { data: NodeData; selected
       <div className="cd-node-type">{spec ? (node.name && node.name !== spec.title ? `${spec.title} · ${spec.type}` : spec.type) : `unknown type ${node.type}`}</div>
       {summary && <div className="cd-node-summary">{summary}</div>}
       {node.notes && <div className="cd-node-notes">{clip(node.notes, 90)}</div>}
+      {monitor && <MonitorStrip m={monitor} />}
       <Ports id={node.id} inputs={spec?.inputs || []} outputs={outputs} unwired={data.unwired} />
     </div>
   );

@@ -3,6 +3,7 @@ import { useCallback, useEffect, useRef, useState } from "react";
 import { api, ApiError } from "../api";
 import { slug } from "../editor/document";
 import { FLOW_SCHEMA, type FlowDoc, type FlowSummary } from "../types";
+import { AppNav } from "./AppNav";
 
 function when(iso: string): string {
   const d = new Date(iso);
@@ -94,13 +95,10 @@ export function FlowList({ navigate }: { navigate: (path: string) => void }) {
 
   return (
     <div className="flow-list-page">
-      <header className="toolbar">
-        <span className="brand">Crossdock</span>
-        <span className="flow-title">Flows</span>
-        <span className="spacer" />
+      <AppNav current="/flows" navigate={navigate} title={<span className="flow-title">Flows</span>}>
         <input ref={fileInput} type="file" accept="application/json,.json" hidden data-testid="import-file" onChange={(e) => e.target.files?.[0] && importFile(e.target.files[0])} />
         <button className="btn" onClick={() => fileInput.current?.click()}>Import…</button>
-      </header>
+      </AppNav>
       <main className="flow-list">
         <form
           className="create-row"
@@ -149,6 +147,9 @@ export function FlowList({ navigate }: { navigate: (path: string) => void }) {
                   <td>{f.deployed_version != null ? <span className="pill deployed">v{f.deployed_version}</span> : <span className="hint">draft</span>}</td>
                   <td className="hint">{when(f.updated_at)}</td>
                   <td className="actions">
+                    {f.deployed_version != null && (
+                      <button className="btn-ghost small" onClick={() => navigate(`/monitor/${encodeURIComponent(f.id)}`)} data-testid="monitor-link">Monitor</button>
+                    )}
                     <button className="btn-ghost small" onClick={() => duplicate(f)}>Duplicate</button>
                     <button className="btn-ghost small" onClick={() => exportFlow(f)}>Export</button>
                     <button className="btn-ghost small danger" onClick={() => remove(f)}>Delete</button>

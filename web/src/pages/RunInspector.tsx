@@ -1,0 +1,329 @@
+// The run inspector: the run drawn on the flow version it ran on, each step's input and output side by side,
+// errors, attempts and a timing waterfall; replay the run, or re-run from a step with edited input.
+import { useCallback, useEffect, useMemo, useState } from "react";
+import { ReactFlowProvider } from "@xyflow/react";
+import { api, ApiError } from "../api";
+import { Canvas, type Selection } from "../editor/Canvas";
+import type { FlowDoc, NodeType, Run, Step } from "../types";
+import { AppNav, Link } from "./AppNav";
+import { JsonTree } from "./JsonTree";
+import { StatusPill, duration, when } from "./RunList";
+
+const TERMINAL = new Set(["succeeded", "failed", "dead_lettered", "canceled"]);
+const NO_PROBLEMS = new Map();
+
+interface StepError {
+  code?: string;
+  class?: string;
+  message?: string;
+  retryable?: boolean;
+}
+
+function errorOf(v: unknown): StepError | null {
+  if (!v) return null;
+  if (typeof v === "string") return { message: v };
+  return v as StepError;
+}
+
+export function RunInspector({ runId, nodeTypes, navigate }: { runId: string; nodeTypes: NodeType[]; navigate: (path: string) => void }) {
+  const specs = useMemo(() => new Map(nodeTypes.map((t) => [t.type, t])), [nodeTypes]);
+  const [run, setRun] = useState<Run | null>(null);
+  const [doc, setDoc] = useState<FlowDoc | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [notice, setNotice] = useState<{ kind: "ok" | "error"; text: string } | null>(null);
+  const [selectedStep, setSelectedStep] = useState<number | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const load = useCallback(async () => {
+    try {
+      const r = await api.getRun(runId);
+      setRun(r);
+      return r;
+    } catch (e) {
+      setError(e instanceof ApiError && e.status === 404 ? `There is no run #${runId}.` : (e as Error).message);
+      return null;
+    }
+  }, [runId]);
+
+  useEffect(() => {
+    let stop = false;
+    let timer = 0;
+    (async () => {
+      let r = await load();
+      if (!r) return;
+      api.getVersion(r.flow_id, r.version).then(setDoc, (e) => setError(`The flow version this run ran on is gone: ${(e as Error).message}`));
+      // follow a run still going until it ends
+      while (!stop && r && !TERMINAL.has(r.status)) {
+        await new Promise((res) => (timer = window.setTimeout(res, 400)));
+        if (!stop) r = await load();
+      }
+    })();
+    return () => {
+      stop = true;
+      clearTimeout(timer);
+    };
+  }, [load]);
+
+  const steps = run?.steps || [];
+  // the step a node shows: its last attempt in this run
+  const byNode = useMemo(() => {
+    const m = new Map<string, Step>();
+    for (const s of steps) m.set(s.node_id, s);
+    return m;
+  }, [steps]);
+
+  // select the failed step by default, else the last one
+  useEffect(() => {
+    if (selectedStep !== null || !steps.length) return;
+    const failed = [...steps].reverse().find((s) => s.status === "failed");
+    setSelectedStep(steps.indexOf(failed || steps[steps.length - 1]));
+  }, [steps, selectedStep]);
+
+  const step = selectedStep !== null ? steps[selectedStep] : undefined;
+  const selection: Selection = useMemo(() => ({ nodes: new Set(step ? [step.node_id] : []), edges: new Set() }), [step]);
+
+  const replay = async (body: { version: "original" | "current"; from_node?: string; input?: unknown }) => {
+    if (!run) return;
+    setBusy(true);
+    try {
+      const r = await api.replay(run.id, body);
+      navigate(`/runs/${r.id}`);
+    } catch (e) {
+      const details = e instanceof ApiError && e.details.length ? `: ${e.details.map((d) => d.message).join("; ")}` : "";
+      setNotice({ kind: "error", text: `Replay refused: ${(e as Error).message}${details}` });
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  if (error) {
+    return (
+      <div className="flow-list-page">
+        <AppNav current="/runs" navigate={navigate} />
+        <div className="page-message" data-testid="run-error-page">{error}</div>
+      </div>
+    );
+  }
+  if (!run) return <div className="page-message">Loading run…</div>;
+  const runError = errorOf(run.error);
+
+  return (
+    <div className="editor run-page" data-testid="run-inspector" data-run-status={run.status}>
+      <AppNav
+        current="/runs"
+        navigate={navigate}
+        title={
+          <>
+            <span className="flow-title" data-testid="run-title">Run #{String(run.id)}</span>
+            <StatusPill status={run.status} />
+            <span className="hint">
+              <Link to={`/monitor/${encodeURIComponent(run.flow_id)}`} navigate={navigate}>{doc?.name || run.flow_id}</Link> · v{run.version}
+              {run.business_key && <> · key <code>{run.business_key}</code></>}
+              {" · "}{run.trigger}
+              {run.replay_of != null && (
+                <>
+                  {" of "}
+                  <Link to={`/runs/${run.replay_of}`} navigate={navigate} testId="replay-of">#{String(run.replay_of)}</Link>
+                </>
+              )}
+              {run.start_node && <> from <code>{run.start_node}</code></>}
+              {" · "}{duration(run.duration_ms)}
+            </span>
+          </>
+        }
+      >
+        <button className="btn" disabled={busy || !TERMINAL.has(run.status)} onClick={() => replay({ version: "original" })} data-testid="replay-original" title="Run the original input again on the version this run ran on">
+          Replay on v{run.version}
+        </button>
+        <button className="btn primary" disabled={busy || !TERMINAL.has(run.status)} onClick={() => replay({ version: "current" })} data-testid="replay-current" title="Run the original input again on the deployed version">
+          Replay on current
+        </button>
+      </AppNav>
+      {notice && (
+        <div className={`toast ${notice.kind}`} data-testid="notice" onClick={() => setNotice(null)}>
+          {notice.text}
+        </div>
+      )}
+      {runError && (
+        <div className="banner error" data-testid="run-error">
+          <b>{runError.class || runError.code || "error"}</b> {runError.message}
+          {(runError as { node?: string }).node && <span> at <code>{(runError as { node?: string }).node}</code></span>}
+        </div>
+      )}
+      <div className="run-layout">
+        <div className="run-top">
+          <div className="run-canvas">
+            {doc ? (
+              <ReactFlowProvider>
+                <Canvas
+                  doc={doc}
+                  specs={specs}
+                  selection={selection}
+                  problemsByNode={NO_PROBLEMS}
+                  problemsByEdge={NO_PROBLEMS}
+                  steps={byNode}
+                  apply={() => undefined}
+                  onSelect={(sel) => {
+                    const id = [...sel.nodes][0];
+                    if (!id) return;
+                    let i = -1;
+                    steps.forEach((s, j) => s.node_id === id && (i = j));
+                    if (i >= 0) setSelectedStep(i);
+                  }}
+                  onDropType={() => undefined}
+                  onInit={() => undefined}
+                  onReady={() => undefined}
+                  readOnly
+                  minimap={false}
+                />
+              </ReactFlowProvider>
+            ) : (
+              <div className="page-message">Loading flow version…</div>
+            )}
+          </div>
+          <Waterfall run={run} steps={steps} selected={selectedStep} onSelect={setSelectedStep} />
+        </div>
+        {step ? (
+          <StepDetail key={`${run.id}:${selectedStep}`} run={run} step={step} busy={busy} onRerun={(version, input) => replay({ version, from_node: step.node_id, input })} />
+        ) : (
+          <div className="step-detail hint pad">{TERMINAL.has(run.status) ? "This run has no steps." : "Waiting for the first step…"}</div>
+        )}
+      </div>
+    </div>
+  );
+}
+
+function Waterfall({ run, steps, selected, onSelect }: { run: Run; steps: Step[]; selected: number | null; onSelect: (i: number) => void }) {
+  const t0 = Date.parse(run.started_at || run.created_at || "") || (steps[0]?.started_at ? Date.parse(steps[0].started_at) : 0);
+  const ends = steps.map((s) => (s.finished_at ? Date.parse(s.finished_at) : s.started_at ? Date.parse(s.started_at) + (s.duration_ms || 0) : t0));
+  const span = Math.max(1, ...ends.map((e) => e - t0), run.duration_ms || 0);
+  return (
+    <div className="waterfall" data-testid="waterfall">
+      <div className="waterfall-head">
+        <span>Steps</span>
+        <span className="spacer" />
+        <span className="hint">{duration(span)} total</span>
+      </div>
+      <ol>
+        {steps.map((s, i) => {
+          const start = s.started_at ? Date.parse(s.started_at) - t0 : 0;
+          const len = s.duration_ms ?? Math.max(0, ends[i] - t0 - start);
+          return (
+            <li key={String(s.id)} className={i === selected ? "active" : ""} onClick={() => onSelect(i)} data-testid="step-row" data-node-id={s.node_id} data-status={s.status}>
+              <span className={`dot st-${s.status}`} />
+              <span className="wf-name" title={s.node_type}>{s.node_id}</span>
+              {s.attempt > 1 && <span className="tag">try {s.attempt}</span>}
+              <span className="wf-track">
+                <span className={`wf-bar st-${s.status}`} style={{ left: `${(100 * Math.max(0, start)) / span}%`, width: `max(2px, ${(100 * len) / span}%)` }} />
+              </span>
+              <span className="wf-ms">{duration(s.duration_ms)}</span>
+            </li>
+          );
+        })}
+      </ol>
+    </div>
+  );
+}
+
+function StepDetail({ run, step, busy, onRerun }: { run: Run; step: Step; busy: boolean; onRerun: (version: "original" | "current", input: unknown) => void }) {
+  const [input, setInput] = useState<unknown>(step.input);
+  const [output, setOutput] = useState<unknown>(step.output);
+  const [editing, setEditing] = useState(false);
+  const [text, setText] = useState("");
+  const [parseError, setParseError] = useState<string | null>(null);
+  const [version, setVersion] = useState<"original" | "current">("current");
+  const err = errorOf(step.error);
+
+  const loadWhole = async () => {
+    if (step.seq == null) return;
+    setInput(await api.stepPayload(run.id, step.seq, "input"));
+    setOutput(await api.stepPayload(run.id, step.seq, "output"));
+  };
+
+  return (
+    <div className="step-detail" data-testid="step-detail" data-node-id={step.node_id}>
+      <div className="step-head">
+        <span className={`dot st-${step.status}`} />
+        <b data-testid="step-node">{step.node_id}</b>
+        <code className="hint">{step.node_type}</code>
+        <StatusPill status={step.status} />
+        <span className="hint">
+          attempt {step.attempt} · {duration(step.duration_ms)}
+          {step.started_at && ` · started ${when(step.started_at, true)}`}
+          {step.port && ` · emitted on ${step.port}`}
+        </span>
+        <span className="spacer" />
+        {step.truncated && (
+          <button className="btn small" onClick={loadWhole} data-testid="load-whole">Load whole payloads</button>
+        )}
+        <button className="btn small" disabled={busy || !TERMINAL.has(run.status)} data-testid="edit-rerun" onClick={() => {
+          setText(JSON.stringify(input ?? null, null, 2));
+          setParseError(null);
+          setEditing(true);
+        }}>
+          Re-run from this step…
+        </button>
+      </div>
+      {err && (
+        <div className="step-error" data-testid="step-error">
+          <span className="err-class" data-testid="step-error-class">{err.class || err.code || "error"}</span>
+          {err.code && err.class && <code>{err.code}</code>}
+          <span data-testid="step-error-message">{err.message}</span>
+          {err.retryable && <span className="tag">retryable</span>}
+        </div>
+      )}
+      {editing ? (
+        <div className="rerun" data-testid="rerun-editor">
+          <div className="step-io">
+            <section className="json-pane">
+              <div className="json-pane-head"><span>Input for {step.node_id} (JSON)</span></div>
+              <textarea className="json-input" rows={12} value={text} onChange={(e) => setText(e.target.value)} data-testid="rerun-input" spellCheck={false} />
+              {parseError && <div className="field-error" data-testid="rerun-parse-error">{parseError}</div>}
+            </section>
+            <section className="json-pane rerun-side">
+              <p>
+                A new run starts at <code>{step.node_id}</code> with this input, linked to run #{String(run.id)}, keeping its business key.
+              </p>
+              <label className="field">
+                <span className="field-label">Flow version</span>
+                <select value={version} onChange={(e) => setVersion(e.target.value as "original" | "current")} data-testid="rerun-version">
+                  <option value="current">current deployed version</option>
+                  <option value="original">v{run.version}, the one this run ran on</option>
+                </select>
+              </label>
+              <div className="row">
+                <button
+                  className="btn primary"
+                  disabled={busy}
+                  data-testid="rerun-submit"
+                  onClick={() => {
+                    let parsed: unknown;
+                    try {
+                      parsed = JSON.parse(text);
+                    } catch (e) {
+                      setParseError(`Not JSON: ${(e as Error).message}`);
+                      return;
+                    }
+                    onRerun(version, parsed);
+                  }}
+                >
+                  Re-run from {step.node_id}
+                </button>
+                <button className="btn-ghost" onClick={() => setEditing(false)}>Cancel</button>
+              </div>
+            </section>
+          </div>
+        </div>
+      ) : (
+        <div className="step-io">
+          <JsonTree title="Input" value={input} testId="step-input" />
+          {output == null && err && (err as { details?: unknown }).details !== undefined ? (
+            <JsonTree title="Output: none · error details" value={(err as { details?: unknown }).details} testId="step-output-pane" />
+          ) : (
+            <JsonTree title="Output" value={output ?? undefined} testId="step-output-pane" />
+          )}
+        </div>
+      )}
+    </div>
+  );
+}
