@@ -20,6 +20,7 @@ export class MonitorState {
   private finished = new Map<string, number>();
   private open = new Map<string, string>(); // "run:seq" -> node id, steps running now
   private lastFailed = new Map<string, boolean>();
+  private openRuns = new Map<string, string>(); // run id -> queued | running, runs seen live and not finished
   eventsSeen = 0;
 
   setBaseline(stats: FlowStats) {
@@ -37,7 +38,10 @@ export class MonitorState {
     this.eventsSeen += batch.length;
     for (const e of batch) {
       const key = `${e.run_id}:${e.seq}`;
-      if (e.event === "run.finished") this.finished.set(String(e.run_id), e.ts);
+      if (e.event === "run.finished") {
+        this.finished.set(String(e.run_id), e.ts);
+        this.openRuns.delete(String(e.run_id));
+      } else if (e.event === "run.queued" || e.event === "run.started") this.openRuns.set(String(e.run_id), e.event === "run.queued" ? "queued" : "running");
       else if (e.event === "step.started" && e.node_id) this.open.set(key, e.node_id);
       else if ((e.event === "step.succeeded" || e.event === "step.failed") && e.node_id) {
         this.open.delete(key);
@@ -123,6 +127,11 @@ export class MonitorState {
   runs(): Record<string, number> {
     const counts: Record<string, number> = { ...(this.base?.runs || {}) };
     for (const e of this.events) if (e.event === "run.finished" && e.status) counts[e.status] = (counts[e.status] || 0) + 1;
+    if (this.eventsSeen) {
+      // queued and running are "now", not "in the window": the runs seen starting live and not finished yet
+      counts.queued = counts.running = 0;
+      for (const st of this.openRuns.values()) counts[st]++;
+    }
     return counts;
   }
 }
