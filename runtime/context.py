@@ -19,9 +19,10 @@ class DatabaseLedger:
     """Idempotent consumer on a unique (workspace, scope, key) row, committed at once so that a
     concurrent or later run sees the claim even if this run fails afterwards."""
 
-    def __init__(self, sessions: sessionmaker[Session], workspace: str):
+    def __init__(self, sessions: sessionmaker[Session], workspace: str, lineage: frozenset[int] = frozenset()):
         self._sessions = sessions
         self._workspace = workspace
+        self._lineage = lineage  # the runs this one replays: their claims are its own
 
     def claim(self, scope: str, key: str, run_id: str) -> str | None:
         with self._sessions() as s:
@@ -34,8 +35,8 @@ class DatabaseLedger:
         with self._sessions() as s:
             owner = s.scalar(select(LedgerEntry.run_id).where(
                 LedgerEntry.workspace == self._workspace, LedgerEntry.scope == scope, LedgerEntry.key == key))
-        if owner == int(run_id):
-            return None  # our own claim, seen again on a retry of this run
+        if owner == int(run_id) or owner in self._lineage:
+            return None  # our own claim, seen again on a retry, or the claim of the run an operator replays
         return str(owner)
 
 

@@ -80,9 +80,11 @@ def _execute_claimed(rt, row) -> str:
             conn.execute(update(Run).where(Run.id == run_id).values(
                 reply={"status": int(status), "body": body, "headers": dict(headers or {})}))
 
+    lineage = _lineage(rt, row.replay_of)
     ctx = StepContext(workspace=row.workspace, flow_id=row.flow_id, flow_version=row.version, run_id=row.id,
-                      params=plan.params, ledger=DatabaseLedger(rt.sessions, row.workspace),
-                      business_key=row.business_key, root_run_id=row.replay_of or row.id, on_respond=on_respond,
+                      params=plan.params, ledger=DatabaseLedger(rt.sessions, row.workspace, frozenset(lineage)),
+                      business_key=row.business_key, root_run_id=lineage[-1] if lineage else row.id,
+                      on_respond=on_respond,
                       connections=lambda name: connections.resolve(rt, row.workspace, name),
                       lookups=lambda table, key: lookups.get(rt, row.workspace, table, key))
     run = {"id": row.id, "input": row.input, "checkpoint": row.checkpoint, "trigger_node": row.trigger_node,
@@ -97,6 +99,17 @@ def _execute_claimed(rt, row) -> str:
     else:
         rt.events.publish("run.finished", {**_event(row, status), "error": outcome.error})
     return status
+
+
+def _lineage(rt, replay_of: int | None, limit: int = 50) -> list[int]:
+    """The runs a replay descends from, nearest first, the first original last: a replay of a replay
+    keeps the original's idempotency keys and ledger claims."""
+    chain: list[int] = []
+    with rt.engine.connect() as conn:
+        while replay_of is not None and replay_of not in chain and len(chain) < limit:
+            chain.append(replay_of)
+            replay_of = conn.execute(select(Run.replay_of).where(Run.id == replay_of)).scalar()
+    return chain
 
 
 def _claim_statement():

@@ -3,7 +3,7 @@ the recorded or an edited input; every replay is a new run linked to the origina
 from __future__ import annotations
 
 from support.api import deploy, finished
-from support.flowdocs import http_sink, order
+from support.flowdocs import edge, http_sink, order
 
 from runtime import intake
 
@@ -76,3 +76,24 @@ def test_replay_refusals(rt, client, workspace, http_target):
     other = client.post(f"/api/v1/runs/{original['id']}/replay", json={},
                         headers={"X-Crossdock-Workspace": "default"})
     assert other.status_code == 404  # another workspace's run is not there
+
+
+def test_replays_pass_the_originals_dedupe_and_keep_its_idempotency_key(client, workspace, http_target):
+    """An operator replaying a failed order must not be stopped as a duplicate of that same order,
+    and the target must see the same idempotency key from the original and every replay of it."""
+    http_target.script = [(422, {"error": "unknown item"}, {}), (200, {"ok": True}, {})]
+    doc = http_sink("f-rd", http_target.url)
+    doc["nodes"].insert(1, {"id": "dedupe", "type": "control.dedupe", "config": {"key": "order.number"}})
+    doc["edges"] = [edge(1, "hook", "dedupe"), edge(2, "dedupe", "map"), edge(3, "map", "sink")]
+    deploy(client, doc)
+    original = finished(client, client.post(f"/hooks/{workspace}/orders", json=order("RD-1")).json["run_id"])
+    assert original["status"] == "failed"
+    again = finished(client, client.post(f"/hooks/{workspace}/orders", json=order("RD-1")).json["run_id"])
+    assert [s["port"] for s in again["steps"] if s["node_id"] == "dedupe"] == ["duplicate"]  # a real duplicate
+    replay = finished(client, client.post(f"/api/v1/runs/{original['id']}/replay", json={}).json["run"]["id"])
+    assert [s["port"] for s in replay["steps"] if s["node_id"] == "dedupe"] == ["out"]
+    assert replay["status"] == "succeeded"
+    second = finished(client, client.post(f"/api/v1/runs/{replay['id']}/replay", json={}).json["run"]["id"])
+    assert second["status"] == "succeeded"
+    keys = {r["headers"]["Idempotency-Key"] for r in http_target.requests}
+    assert len(keys) == 1 and len(http_target.requests) == 3
