@@ -21,6 +21,8 @@ def main(argv: list[str] | None = None) -> int:
     w = sub.add_parser("worker", help="an RQ worker executing runs (production)")
     w.add_argument("--burst", action="store_true", help="exit when the queue is empty")
     sub.add_parser("sandbox", help="the simulated OMS, ERP, WMS and TMS on CROSSDOCK_SANDBOX_PORT")
+    sub.add_parser("rotate-secrets", help="re-encrypt stored credentials with CROSSDOCK_SECRET_KEY "
+                                          "(the old key listed in CROSSDOCK_SECRET_KEY_PREVIOUS)")
     v = sub.add_parser("validate", help="check a flow file; exit 1 if it has problems")
     v.add_argument("file")
     r = sub.add_parser("run", help="execute a flow file once, locally, and print its steps and output")
@@ -37,6 +39,11 @@ def main(argv: list[str] | None = None) -> int:
     if command == "sandbox":
         from sandbox.serve import serve
         serve(settings.host, settings.sandbox_port, sandbox_database(settings))
+        return 0
+    if command == "rotate-secrets":
+        from runtime import connections
+        from runtime.core import Runtime
+        print(f"re-encrypted the secrets of {connections.rotate(Runtime(settings))} connection(s)")
         return 0
     if command == "worker":
         from runtime.core import Runtime

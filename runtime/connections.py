@@ -1,5 +1,7 @@
 """Named connections of a workspace to its systems (base URL and credentials), referenced by name from
-connector nodes. Secrets are encrypted with a Fernet key derived from the installation's secret key."""
+connector nodes. Secrets are encrypted with a Fernet key derived from the installation's secret key;
+keys named in `previous_secret_keys` still decrypt, so changing the key breaks no stored credential
+(`run.py rotate-secrets` then re-encrypts everything with the new one)."""
 from __future__ import annotations
 
 import base64
@@ -8,7 +10,7 @@ import json
 import re
 from typing import Any
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy import delete, select
 
 from runtime.models import SystemConnection, utcnow
@@ -33,6 +35,25 @@ def fernet(secret_key: str) -> Fernet:
     return Fernet(base64.urlsafe_b64encode(hashlib.sha256(secret_key.encode("utf-8")).digest()))
 
 
+def keyring(settings) -> MultiFernet:
+    """Encrypts with the current key; decrypts with it or any previous one."""
+    return MultiFernet([fernet(k) for k in (settings.secret_key, *settings.previous_secret_keys)])
+
+
+def rotate(rt) -> int:
+    """Re-encrypt every stored secret with the current key; the count of connections rewritten."""
+    box = keyring(rt.settings)
+    with rt.sessions.begin() as s:
+        rows = s.scalars(select(SystemConnection).where(SystemConnection.secret.is_not(None))).all()
+        for row in rows:
+            try:
+                row.secret = box.rotate(row.secret.encode()).decode()
+            except InvalidToken:
+                raise KeyError(f"connection {row.workspace}/{row.name} was encrypted with a key that is neither "
+                               "the current nor a previous one") from None
+    return len(rows)
+
+
 def save(rt, workspace: str, name: str, data: dict) -> dict:
     """Create or replace a connection; secrets left out keep their stored value (the UI never sees them)."""
     if not isinstance(name, str) or not NAME.match(name):
@@ -48,7 +69,7 @@ def save(rt, workspace: str, name: str, data: dict) -> dict:
         raise InvalidConnection("base_url", "base_url must be an http(s) URL")
     if not isinstance(auth, dict) or auth.get("type", "none") not in AUTH_TYPES:
         raise InvalidConnection("auth.type", f"auth.type is one of {list(AUTH_TYPES)}")
-    box = fernet(rt.settings.secret_key)
+    box = keyring(rt.settings)
     with rt.sessions.begin() as s:
         row = s.get(SystemConnection, (workspace, name))
         secrets = _decrypt(box, row.secret) if row is not None and row.secret else {}
@@ -75,7 +96,7 @@ def resolve(rt, workspace: str, name: str) -> dict[str, Any]:
     row = get_row(rt, workspace, name)
     if row is None:
         raise KeyError(f"no connection named {name!r} in workspace {workspace!r}")
-    secrets = _decrypt(fernet(rt.settings.secret_key), row.secret) if row.secret else {}
+    secrets = _decrypt(keyring(rt.settings), row.secret) if row.secret else {}
     return {"name": row.name, "system": row.system, "base_url": row.base_url,
             "auth": {"type": row.auth_type, **(row.settings or {}), **secrets}}
 
@@ -99,9 +120,10 @@ def remove(rt, workspace: str, name: str) -> bool:
                                                              SystemConnection.name == name)).rowcount)
 
 
-def _decrypt(box: Fernet, token: str) -> dict:
+def _decrypt(box: MultiFernet, token: str) -> dict:
     try:
         return json.loads(box.decrypt(token.encode()))
     except InvalidToken:
-        # the secret key changed: the stored secrets cannot be read; they must be entered again
-        raise KeyError("the connection's secrets were encrypted with another secret key; enter them again") from None
+        # encrypted with a key that is neither current nor listed as previous
+        raise KeyError("the connection's secrets were encrypted with another secret key: list it in "
+                       "CROSSDOCK_SECRET_KEY_PREVIOUS, or enter the secrets again") from None

@@ -12,6 +12,7 @@ class Settings:
     redis_url: str = ""  # empty: embedded in-process queue (fakeredis + worker threads)
     queue_name: str = "crossdock"
     secret_key: str = "dev-only-secret"
+    previous_secret_keys: tuple[str, ...] = ()  # still decrypt stored secrets after a key change
     host: str = "127.0.0.1"
     port: int = 8080
     data_dir: str = "data"
@@ -38,6 +39,7 @@ def from_env(env: dict | None = None) -> Settings:
         redis_url=env.get("CROSSDOCK_REDIS_URL", ""),
         queue_name=env.get("CROSSDOCK_QUEUE", "crossdock"),
         secret_key=env.get("CROSSDOCK_SECRET_KEY", "dev-only-secret"),
+        previous_secret_keys=tuple(k for k in env.get("CROSSDOCK_SECRET_KEY_PREVIOUS", "").split(",") if k),
         host=env.get("CROSSDOCK_HOST", "127.0.0.1"),
         port=int(env.get("CROSSDOCK_PORT", "8080")),
         data_dir=env.get("CROSSDOCK_DATA_DIR", "data"),

@@ -51,5 +51,16 @@ def test_secrets_encrypted_under_another_secret_key_cannot_be_read(rt, workspace
     connections.save(rt, workspace, "wms", {"system": "wms", "base_url": "http://w", "auth": {"type": "api_key",
                                                                                             "key": "k"}})
     rt.settings = dataclasses.replace(rt.settings, secret_key="rotated")
-    with pytest.raises(KeyError, match="enter them again"):
+    with pytest.raises(KeyError, match="CROSSDOCK_SECRET_KEY_PREVIOUS"):
         connections.resolve(rt, workspace, "wms")
+
+
+def test_a_changed_secret_key_keeps_credentials_readable_through_the_previous_key(rt, workspace):
+    connections.save(rt, workspace, "tms", {"system": "tms", "base_url": "http://t", "auth": {"type": "bearer",
+                                                                                            "token": "tok"}})
+    old = rt.settings.secret_key
+    rt.settings = dataclasses.replace(rt.settings, secret_key="new-key", previous_secret_keys=(old,))
+    assert connections.resolve(rt, workspace, "tms")["auth"]["token"] == "tok"
+    assert connections.rotate(rt) >= 1
+    rt.settings = dataclasses.replace(rt.settings, previous_secret_keys=())  # the old key retired
+    assert connections.resolve(rt, workspace, "tms")["auth"]["token"] == "tok"

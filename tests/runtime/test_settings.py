@@ -68,3 +68,8 @@ def test_settings_are_frozen_and_retry_defaults_are_not_shared():
         a.port = 1
     a.default_retry["max_attempts"] = 9
     assert b.default_retry["max_attempts"] == 3
+
+
+def test_previous_secret_keys_are_a_comma_separated_list():
+    assert from_env({"CROSSDOCK_SECRET_KEY_PREVIOUS": "a,b"}).previous_secret_keys == ("a", "b")
+    assert from_env({}).previous_secret_keys == ()
