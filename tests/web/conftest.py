@@ -129,3 +129,76 @@ class Canvas:
 @pytest.fixture
 def canvas(page, canvas_url, out_dir) -> Canvas:
     return Canvas(page, canvas_url, out_dir)
+
+
+class OrderTarget:
+    """The system an HTTP sink posts orders to, run by the test: 500 for an order whose ref starts with BAD,
+    200 otherwise; keeps every body it received."""
+
+    def __init__(self):
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.received: list = []
+        target = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"null")
+                target.received.append(body)
+                bad = isinstance(body, dict) and str(body.get("ref", "")).startswith("BAD")
+                data = json.dumps({"error": "ERP rejected the order"} if bad else {"accepted": True}).encode()
+                self.send_response(500 if bad else 200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/orders"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def order_target():
+    t = OrderTarget()
+    yield t
+    t.close()
+
+
+def _order_flow(flow_id: str, path: str, url: str, ref: str = "order.number") -> dict:
+    """webhook -> map (ref, qty) -> connector.http posting to url, without retries; business key order.number."""
+    def node(id, type, x, config):
+        return {"id": id, "type": type, "type_version": 1, "config": config, "position": {"x": x, "y": 120}}
+    return {"schema": "crossdock.flow/1", "id": flow_id, "name": "Orders to ERP", "settings": {"business_key": "order.number"},
+            "nodes": [node("intake", "event.webhook", 40, {"path": path}),
+                      node("shape", "transform.map", 330, {"expression": f"{{ 'ref': {ref}, 'qty': $sum(order.lines.qty) }}"}),
+                      node("erp", "connector.http", 620, {"url": url, "method": "POST", "retry": {"max_attempts": 1, "backoff_s": 0}})],
+            "edges": [{"id": "e1", "source": "intake", "source_port": "out", "target": "shape", "target_port": "in"},
+                      {"id": "e2", "source": "shape", "source_port": "out", "target": "erp", "target_port": "in"}]}
+
+
+def _post_order(base: str, path: str, number: str) -> int:
+    """Posts an order to the flow's webhook; the run id."""
+    body = {"order": {"number": number, "lines": [{"sku": "SKU-1", "qty": 2}, {"sku": "SKU-2", "qty": 1}]}}
+    req = urllib.request.Request(f"{base}/hooks/default/{path}", data=json.dumps(body).encode(), method="POST",
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as res:
+        return json.loads(res.read())["run_id"]
+
+
+@pytest.fixture
+def order_flow():
+    return _order_flow
+
+
+@pytest.fixture
+def post_order():
+    return _post_order

@@ -4,82 +4,20 @@ a re-run from that step succeeds."""
 from __future__ import annotations
 
 import json
-import threading
+import re
 import time
-import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import pytest
 from playwright.sync_api import expect
-
-
-class Target:
-    """The system the sink posts to: 500 for an order whose ref starts with BAD, 200 otherwise."""
-
-    def __init__(self):
-        self.received: list[dict] = []
-        target = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"null")
-                target.received.append(body)
-                bad = isinstance(body, dict) and str(body.get("ref", "")).startswith("BAD")
-                data = json.dumps({"error": "ERP down for this order"} if bad else {"accepted": True}).encode()
-                self.send_response(500 if bad else 200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/orders"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def target():
-    t = Target()
-    yield t
-    t.close()
-
-
-def flow(flow_id: str, path: str, url: str) -> dict:
-    node = lambda id, type, x, config: {"id": id, "type": type, "type_version": 1, "config": config,  # noqa: E731
-                                        "position": {"x": x, "y": 120}}
-    return {"schema": "crossdock.flow/1", "id": flow_id, "name": "Orders to ERP (monitored)", "nodes": [
-        node("intake", "event.webhook", 40, {"path": path}),
-        node("shape", "transform.map", 330, {"expression": "{ 'ref': order.number, 'qty': $sum(order.lines.qty) }"}),
-        node("erp", "connector.http", 620, {"url": url, "method": "POST", "retry": {"max_attempts": 1, "backoff_s": 0}}),
-    ], "edges": [
-        {"id": "e1", "source": "intake", "source_port": "out", "target": "shape", "target_port": "in"},
-        {"id": "e2", "source": "shape", "source_port": "out", "target": "erp", "target_port": "in"},
-    ]}
-
-
-def post(base: str, path: str, number: str) -> int:
-    body = {"order": {"number": number, "lines": [{"sku": "SKU-1", "qty": 2}, {"sku": "SKU-2", "qty": 1}]}}
-    req = urllib.request.Request(f"{base}/hooks/default/{path}", data=json.dumps(body).encode(), method="POST",
-                                 headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=10) as res:
-        return json.loads(res.read())["run_id"]
 
 
 def figure(page, node_id: str, name: str) -> int:
     return int(page.get_attribute(f".react-flow__node[data-id='{node_id}'] [data-testid=monitor-strip]", f"data-{name}"))
 
 
-def test_monitor_counts_rise_a_failing_sink_turns_red_and_a_rerun_from_the_step_succeeds(page, canvas_api, canvas_url, target, out_dir):
+def test_monitor_counts_rise_a_failing_sink_turns_red_and_a_rerun_from_the_step_succeeds(page, canvas_api, canvas_url, order_target, order_flow, post_order, out_dir):
     stamp = time.time_ns()
     flow_id, path = f"monitored-{stamp}", f"monitored{stamp}"
-    canvas_api.create_flow(flow(flow_id, path, target.url))
+    canvas_api.create_flow(order_flow(flow_id, path, order_target.url))
     canvas_api.call("POST", f"/flows/{flow_id}/deploy", {})
 
     page.goto(f"{canvas_url}/monitor/{flow_id}")
@@ -89,7 +27,7 @@ def test_monitor_counts_rise_a_failing_sink_turns_red_and_a_rerun_from_the_step_
     page.screenshot(path=str(out_dir / "1-monitor-idle.png"))
 
     for i in range(3):
-        post(canvas_url, path, f"PO-{stamp}-{i}")
+        post_order(canvas_url, path, f"PO-{stamp}-{i}")
     erp = page.locator(".react-flow__node[data-id='erp'] .cd-node")
     expect(page.locator(".react-flow__node[data-id='erp'] [data-testid=monitor-strip]")).to_have_attribute("data-out", "3")
     assert figure(page, "shape", "in") == 3 and figure(page, "shape", "out") == 3 and figure(page, "intake", "out") == 3
@@ -98,9 +36,9 @@ def test_monitor_counts_rise_a_failing_sink_turns_red_and_a_rerun_from_the_step_
     page.screenshot(path=str(out_dir / "2-counters-rose.png"))
 
     bad = f"BAD-{stamp}"
-    failed_run = post(canvas_url, path, bad)
+    failed_run = post_order(canvas_url, path, bad)
     expect(erp).to_have_attribute("data-monitor", "failing")
-    expect(erp).to_have_class(__import__("re").compile(r"\bmon-failing\b"))
+    expect(erp).to_have_class(re.compile(r"\bmon-failing\b"))
     assert page.evaluate("getComputedStyle(document.querySelector(\".react-flow__node[data-id='erp'] .cd-node\")).borderTopColor") == "rgb(220, 38, 38)"
     assert figure(page, "erp", "failed") == 1 and figure(page, "erp", "in") == 4 and figure(page, "shape", "out") == 4
     page.screenshot(path=str(out_dir / "3-sink-failing.png"))
@@ -134,7 +72,7 @@ def test_monitor_counts_rise_a_failing_sink_turns_red_and_a_rerun_from_the_step_
     expect(page.locator("[data-testid=run-inspector]")).to_have_attribute("data-run-status", "succeeded")
     expect(page.locator("[data-testid=step-row]")).to_have_count(1)  # it started at the sink
     expect(page.locator("[data-testid=step-row]")).to_have_attribute("data-status", "succeeded")
-    assert target.received[-1] == {"ref": fixed, "qty": 3}
+    assert order_target.received[-1] == {"ref": fixed, "qty": 3}
     rerun = canvas_api.call("GET", f"/runs?flow_id={flow_id}&limit=1")["runs"][0]
     assert rerun["replay_of"] == failed_run and rerun["start_node"] == "erp" and rerun["trigger"] == "replay"
     page.screenshot(path=str(out_dir / "6-rerun-succeeded.png"))

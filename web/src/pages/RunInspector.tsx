@@ -117,7 +117,7 @@ export function RunInspector({ runId, nodeTypes, navigate }: { runId: string; no
             <span className="flow-title" data-testid="run-title">Run #{String(run.id)}</span>
             <StatusPill status={run.status} />
             <span className="hint">
-              <Link to={`/monitor/${encodeURIComponent(run.flow_id)}`} navigate={navigate}>{doc?.name || run.flow_id}</Link> · v{run.version}
+              <Link to={`/monitor/${encodeURIComponent(run.flow_id)}`} navigate={navigate}>{doc?.name || run.flow_id}</Link> · <span data-testid="run-page-version">v{run.version}</span>
               {run.business_key && <> · key <code>{run.business_key}</code></>}
               {" · "}{run.trigger}
               {run.replay_of != null && (
@@ -277,7 +277,10 @@ function StepDetail({ run, step, busy, onRerun }: { run: Run; step: Step; busy: 
           <div className="step-io">
             <section className="json-pane">
               <div className="json-pane-head"><span>Input for {step.node_id} (JSON)</span></div>
-              <textarea className="json-input" rows={12} value={text} onChange={(e) => setText(e.target.value)} data-testid="rerun-input" spellCheck={false} />
+              <textarea className="json-input" rows={12} value={text} onChange={(e) => {
+                setText(e.target.value);
+                setParseError(null);
+              }} data-testid="rerun-input" spellCheck={false} />
               {parseError && <div className="field-error" data-testid="rerun-parse-error">{parseError}</div>}
             </section>
             <section className="json-pane rerun-side">

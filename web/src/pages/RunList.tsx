@@ -7,7 +7,7 @@ import type { FlowSummary, Run } from "../types";
 import { AppNav, Link } from "./AppNav";
 
 const STATUSES = ["queued", "running", "succeeded", "failed", "dead_lettered", "canceled"];
-const PAGE = 25;
+const PAGE = 25; // rows per page; ?limit= in the address overrides it (1 to 200)
 
 export function when(iso: string, short = false): string {
   const d = new Date(iso);
@@ -55,6 +55,7 @@ export function RunList({ navigate }: { navigate: (path: string) => void }) {
   const [error, setError] = useState<string | null>(null);
   const [fresh, setFresh] = useState(0);
   const loading = useRef(false);
+  const pageSize = Math.min(200, Math.max(1, Number(initial.get("limit")) || PAGE));
 
   useEffect(() => {
     api.listFlows().then(setFlows, () => undefined);
@@ -67,10 +68,10 @@ export function RunList({ navigate }: { navigate: (path: string) => void }) {
       key: f.key.trim() || undefined,
       since: toIso(f.since),
       until: toIso(f.until),
-      limit: PAGE,
+      limit: pageSize,
       before,
     }),
-    [],
+    [pageSize],
   );
 
   const load = useCallback(
