@@ -6,6 +6,7 @@ import "./styles.css";
 import { api } from "./api";
 import { Editor } from "./editor/Editor";
 import { FlowList } from "./pages/FlowList";
+import { hrefFor } from "./pages/AppNav";
 import { Monitor } from "./pages/Monitor";
 import { RunInspector } from "./pages/RunInspector";
 import { RunList } from "./pages/RunList";
@@ -36,13 +37,8 @@ function App() {
 
   const navigate = useCallback((to: string) => {
     // the workspace travels in the query string; a target with its own query keeps it too
-    const ws = new URLSearchParams(location.search).get("workspace");
-    const [p, q] = to.split("?");
-    const query = new URLSearchParams(q || "");
-    if (ws) query.set("workspace", ws);
-    const qs = query.toString();
-    history.pushState(null, "", p + (qs ? `?${qs}` : ""));
-    setPath(p);
+    history.pushState(null, "", hrefFor(to));
+    setPath(to.split("?")[0]);
   }, []);
 
   if (error) return <div className="page-message">{error}</div>;

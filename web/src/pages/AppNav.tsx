@@ -7,10 +7,20 @@ const LINKS: [string, string][] = [
   ["/templates", "Templates"],
 ];
 
+/** An app path with the workspace of the current address kept in its query string. */
+export function hrefFor(to: string): string {
+  const ws = new URLSearchParams(location.search).get("workspace");
+  if (!ws) return to;
+  const [path, q] = to.split("?");
+  const query = new URLSearchParams(q || "");
+  query.set("workspace", ws);
+  return `${path}?${query}`;
+}
+
 export function Link({ to, navigate, children, className, testId }: { to: string; navigate: (path: string) => void; children: ReactNode; className?: string; testId?: string }) {
   return (
     <a
-      href={to + location.search}
+      href={hrefFor(to)}
       className={className}
       data-testid={testId}
       onClick={(e) => {
