@@ -20,7 +20,10 @@ def test_monitor_counts_rise_a_failing_sink_turns_red_and_a_rerun_from_the_step_
     canvas_api.create_flow(order_flow(flow_id, path, order_target.url))
     canvas_api.call("POST", f"/flows/{flow_id}/deploy", {})
 
-    page.goto(f"{canvas_url}/monitor/{flow_id}")
+    page.goto(f"{canvas_url}/flows/{flow_id}")  # monitor mode is one click from the editor
+    page.wait_for_function("window.__crossdock && window.__crossdock.ready")
+    page.click("[data-testid=monitor]")
+    page.wait_for_url(f"**/monitor/{flow_id}")
     page.wait_for_function("window.__crossdockMonitor && window.__crossdockMonitor.ready")
     expect(page.locator("[data-testid=live-state]")).to_have_attribute("data-connected", "true")
     expect(page.locator(".react-flow__node[data-id='erp'] [data-testid=monitor-strip]")).to_have_attribute("data-in", "0")
