@@ -110,6 +110,21 @@ def client(rt, workspace):
     return c
 
 
+@pytest.fixture
+def api(settings, workspace):
+    """A client like conftest's `client` on a runtime without worker threads, for tests that execute no run:
+    stopping worker threads on Redis costs about a second per test."""
+    from runtime.core import Runtime
+    from web.app import create_app
+
+    runtime = Runtime(settings)
+    runtime.ensure_workspace(workspace)
+    c = create_app(runtime).test_client()
+    c.environ_base["HTTP_X_CROSSDOCK_WORKSPACE"] = workspace
+    yield c
+    runtime.close()
+
+
 class Recorder:
     """A local HTTP server whose answers a test scripts: a list of (status, body, headers), the last repeating."""
 

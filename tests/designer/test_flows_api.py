@@ -6,15 +6,12 @@ import copy
 import json
 import threading
 
-import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from support import wait_for
 from support.flowdocs import edge, http_sink
-from runtime.core import Runtime
-from web.app import create_app
 
 FLOWS = "/api/v1/flows"
 
@@ -44,18 +41,6 @@ def hook_output(client, workspace, path, message):
     run_id = r.json["run_id"]
     return wait_for(lambda: (lambda run: run if run["status"] in ("succeeded", "failed") else None)(
         client.get(f"/api/v1/runs/{run_id}").json["run"]))
-
-
-@pytest.fixture
-def api(settings, workspace):
-    """A client like conftest's `client` on a runtime without worker threads, for tests that execute no run:
-    stopping worker threads on Redis costs about a second per test."""
-    runtime = Runtime(settings)
-    runtime.ensure_workspace(workspace)
-    c = create_app(runtime).test_client()
-    c.environ_base["HTTP_X_CROSSDOCK_WORKSPACE"] = workspace
-    yield c
-    runtime.close()
 
 
 # --- create, read, list, delete ---------------------------------------------------------------------------

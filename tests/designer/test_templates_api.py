@@ -4,21 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from runtime.core import Runtime
-from web.app import create_app
 
 BUNDLED = ["order-release", "inventory-sync", "shipment-confirmation", "returns"]
-
-
-@pytest.fixture
-def api(settings, workspace):
-    """No worker threads: nothing here executes a run."""
-    runtime = Runtime(settings)
-    runtime.ensure_workspace(workspace)
-    c = create_app(runtime).test_client()
-    c.environ_base["HTTP_X_CROSSDOCK_WORKSPACE"] = workspace
-    yield c
-    runtime.close()
 
 
 def test_the_gallery_lists_the_bundled_templates_with_descriptions_and_parameter_definitions(api):

@@ -4,25 +4,12 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from support.flowdocs import http_sink
+
 from runtime.core import Runtime
 from web.app import create_app
 
 FLOW = http_sink("wired", "http://127.0.0.1:9/erp")
-
-
-@pytest.fixture
-def api(settings, workspace):
-    """A client like conftest's `client` on a runtime without worker threads, for tests that execute no run:
-    stopping worker threads on Redis costs about a second per test."""
-    runtime = Runtime(settings)
-    runtime.ensure_workspace(workspace)
-    c = create_app(runtime).test_client()
-    c.environ_base["HTTP_X_CROSSDOCK_WORKSPACE"] = workspace
-    yield c
-    runtime.close()
 
 
 def test_the_app_carries_the_runtime_and_its_body_limit(make_settings):
