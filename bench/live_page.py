@@ -137,7 +137,9 @@ def main() -> int:
     elapsed = args.seconds + 1
     print(f"monitor page /monitor/{FLOW_ID}: {args.rate} events/s for {args.seconds:g} s, embedded relay, headless Chromium")
     print(f"sent {sent} in {took:.2f} s; received by the page {b['events']} ({100 * b['events'] / sent:.1f}%); "
-          f"node erp shows in={b['erp']['in']} out={b['erp']['out']}")
+          f"node erp shows in={b['erp']['in']} out={b['erp']['out']}"
+          + (" (these events have no stored steps: the /stats baseline the page reloads every 30 s resets the"
+             " figures to what is stored)" if args.seconds >= 30 else ""))
     print(f"monitor re-renders: {b['renders']} in {elapsed:g} s ({b['renders'] / elapsed:.1f}/s)")
     print(f"long tasks (> 50 ms): {len(longtasks)}, total {sum(longtasks):.0f} ms, longest {max(longtasks, default=0):.0f} ms")
     if frames:
