@@ -133,19 +133,23 @@ def canvas(page, canvas_url, out_dir) -> Canvas:
 
 class OrderTarget:
     """The system an HTTP sink posts orders to, run by the test: 500 for an order whose ref starts with BAD,
-    200 otherwise; keeps every body it received."""
+    200 otherwise; an order whose ref starts with HOLD is answered once the test sets `release`. Keeps every
+    body it received."""
 
     def __init__(self):
         import threading
         from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
         self.received: list = []
+        self.release = threading.Event()
         target = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"null")
                 target.received.append(body)
+                if isinstance(body, dict) and str(body.get("ref", "")).startswith("HOLD"):
+                    target.release.wait(10)
                 bad = isinstance(body, dict) and str(body.get("ref", "")).startswith("BAD")
                 data = json.dumps({"error": "ERP rejected the order"} if bad else {"accepted": True}).encode()
                 self.send_response(500 if bad else 200)
@@ -162,6 +166,7 @@ class OrderTarget:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def close(self):
+        self.release.set()
         self.server.shutdown()
         self.server.server_close()
 

@@ -79,3 +79,33 @@ def test_monitor_counts_rise_a_failing_sink_turns_red_and_a_rerun_from_the_step_
     rerun = canvas_api.call("GET", f"/runs?flow_id={flow_id}&limit=1")["runs"][0]
     assert rerun["replay_of"] == failed_run and rerun["start_node"] == "erp" and rerun["trigger"] == "replay"
     page.screenshot(path=str(out_dir / "6-rerun-succeeded.png"))
+
+
+def test_a_step_in_flight_pulses_and_its_time_counts_when_it_ends(page, canvas_api, canvas_url, order_target, order_flow, post_order, out_dir):
+    stamp = time.time_ns()
+    flow_id, path = f"pulsing-{stamp}", f"pulsing{stamp}"
+    canvas_api.create_flow(order_flow(flow_id, path, order_target.url))
+    canvas_api.call("POST", f"/flows/{flow_id}/deploy", {})
+    page.goto(f"{canvas_url}/monitor/{flow_id}")
+    page.wait_for_function("window.__crossdockMonitor && window.__crossdockMonitor.ready")
+    expect(page.locator("[data-testid=live-state]")).to_have_attribute("data-connected", "true")
+
+    post_order(canvas_url, path, f"HOLD-{stamp}")  # the target answers when the test says so
+    erp = page.locator(".react-flow__node[data-id='erp'] .cd-node")
+    expect(erp).to_have_attribute("data-monitor", "running")
+    expect(erp).to_have_class(re.compile(r"\bmon-running\b"))
+    assert figure(page, "erp", "in") == 1 and figure(page, "erp", "out") == 0
+    expect(page.locator("[data-testid=runs-running]")).to_contain_text("1")
+    page.screenshot(path=str(out_dir / "1-in-flight.png"))
+
+    order_target.release.set()
+    expect(erp).to_have_attribute("data-monitor", "ok")
+    assert figure(page, "erp", "out") == 1
+    expect(page.locator("[data-testid=runs-succeeded]")).to_contain_text("1")
+    expect(page.locator("[data-testid=runs-running]")).to_contain_text("0")
+    # the figures of the selected node, in the side panel
+    page.locator(".react-flow__node[data-id='erp']").click()
+    figures = page.locator("[data-testid=node-figures]")
+    expect(figures).to_contain_text("Succeeded1")
+    assert "–" not in figures.locator("tr", has_text="p95").inner_text()
+    page.screenshot(path=str(out_dir / "2-ended.png"))

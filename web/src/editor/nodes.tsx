@@ -42,7 +42,7 @@ function MonitorStrip({ m }: { m: NodeMonitor }) {
       <span title="Attempts started in the window"><b data-testid="mon-in">{m.in}</b> in</span>
       <span title="Attempts succeeded"><b data-testid="mon-out">{m.out}</b> out</span>
       <span className={m.failed ? "mon-bad" : ""} title="Attempts failed"><b data-testid="mon-failed">{m.failed}</b> failed</span>
-      <span className="mon-time" title="Average and 95th percentile step time">{ms(m.avg_ms)} · p95 {ms(m.p95_ms)}</span>
+      <span className="mon-time" title="Average and 95th percentile step time">avg {ms(m.avg_ms)} · p95 {ms(m.p95_ms)}</span>
     </div>
   );
 }
