@@ -68,6 +68,14 @@ def test_preview_returns_the_output_and_the_engine(api):
     assert r.json["engine"] in ("compiled", "interpreter")
 
 
+def test_preview_names_the_engine_that_evaluated_the_mapping(api):
+    compiled = api.post("/api/v1/preview/map", json={"expression": "{'n': order.number}", "input": {"order": {"number": 1}}})
+    assert compiled.json == {"output": {"n": 1}, "engine": "compiled"}
+    # $millis used as a value (not called) is outside the compiled subset: the interpreter evaluates it
+    fallback = api.post("/api/v1/preview/map", json={"expression": "($f := $millis; $f() > 0)", "input": {}})
+    assert fallback.json == {"output": True, "engine": "interpreter"}
+
+
 def test_preview_binds_params_and_takes_a_missing_input_as_null(api):
     r = api.post(PREVIEW, json={"expression": "$erp & '/orders/' & id", "input": {"id": "7"},
                                    "params": {"erp": "http://erp"}})

@@ -53,6 +53,7 @@ def test_build_save_deploy_and_run_a_flow_from_the_palette(canvas, page, canvas_
     canvas.shot("mapping-error")
     page.keyboard.type("}")
     expect(page.locator("[data-testid=preview-output]")).to_have_text(json.dumps({"number": "SO-1001", "total": 1350}, indent=2))
+    expect(page.locator("[data-testid=preview-engine]")).to_have_text("compiled")  # the inspector names the engine
     expect(page.locator("[data-testid='editor-expression'] .cm-lintRange-error")).to_have_count(0)
     canvas.shot("mapping-preview")
 

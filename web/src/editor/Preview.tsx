@@ -24,7 +24,7 @@ function pretty(v: unknown): string {
 export function ExpressionField(props: Props) {
   const { expression, sample, params } = props;
   const [open, setOpen] = useState(props.open);
-  const [result, setResult] = useState<{ output?: unknown; error?: ExprError; sampleError?: string; busy?: boolean }>({});
+  const [result, setResult] = useState<{ output?: unknown; engine?: string; error?: ExprError; sampleError?: string; busy?: boolean }>({});
 
   useEffect(() => {
     if (!open) return;
@@ -44,7 +44,7 @@ export function ExpressionField(props: Props) {
     const timer = setTimeout(() => {
       api
         .previewMap(expression, input, params)
-        .then((r) => !stale && setResult({ output: r.output }))
+        .then((r) => !stale && setResult({ output: r.output, engine: r.engine }))
         .catch((e) => {
           if (stale) return;
           if (e instanceof ApiError) {
@@ -96,6 +96,18 @@ export function ExpressionField(props: Props) {
             <div className="preview-head">
               <span>Output</span>
               {result.busy && <span className="hint">updating…</span>}
+              <span className="spacer" />
+              {result.engine && !result.error && (
+                <span
+                  className={`tag engine-${result.engine}`}
+                  data-testid="preview-engine"
+                  title={result.engine === "compiled"
+                    ? "Compiled to Python: the fast path used by deployed flows"
+                    : "Evaluated by the JSONata interpreter (the expression uses a feature outside the compiled subset)"}
+                >
+                  {result.engine === "compiled" ? "compiled" : "interpreter"}
+                </span>
+              )}
             </div>
             <pre className={`preview-out${result.error ? " stale" : ""}`} data-testid="preview-output">
               {result.error ? "—" : pretty(result.output)}
