@@ -17,15 +17,19 @@ def _hof_args(fn, n, value, index, whole):
     return [value, index, whole]
 
 
+def _items(arr):
+    """The array a higher-order function walks: UNDEF stays UNDEF, null and objects go to the
+    reference (its signature coercion decides), a single value is a one-item array."""
+    if arr is UNDEF or arr is None or isinstance(arr, dict):
+        return UNDEF if arr is UNDEF else _DELEGATE
+    return arr if isinstance(arr, list) else [arr]
+
+
 def hof_map(args, ctx):
     if len(args) == 2 and type(args[1]) is Lambda:
-        arr, fn = args
-        if arr is UNDEF:
-            return UNDEF
-        if arr is None or isinstance(arr, dict):
-            return _DELEGATE  # the reference's signature coercion decides
-        if not isinstance(arr, list):
-            arr = [arr]
+        arr, fn = _items(args[0]), args[1]
+        if arr is UNDEF or arr is _DELEGATE:
+            return arr
         n = arity(fn)
         out = Seq()
         call = fn.repeated()
@@ -40,13 +44,9 @@ def hof_map(args, ctx):
 
 def hof_filter(args, ctx):
     if len(args) == 2 and type(args[1]) is Lambda:
-        arr, fn = args
-        if arr is UNDEF:
-            return UNDEF
-        if arr is None or isinstance(arr, dict):
-            return _DELEGATE  # the reference's signature coercion decides
-        if not isinstance(arr, list):
-            arr = [arr]
+        arr, fn = _items(args[0]), args[1]
+        if arr is UNDEF or arr is _DELEGATE:
+            return arr
         n = arity(fn)
         out = Seq()
         call = fn.repeated()
@@ -60,14 +60,10 @@ def hof_filter(args, ctx):
 
 def hof_reduce(args, ctx):
     if len(args) in (2, 3) and type(args[1]) is Lambda:
-        arr, fn = args[0], args[1]
+        arr, fn = _items(args[0]), args[1]
         init = args[2] if len(args) == 3 else UNDEF
-        if arr is UNDEF:
-            return UNDEF
-        if arr is None or isinstance(arr, dict):
-            return _DELEGATE  # the reference's signature coercion decides
-        if not isinstance(arr, list):
-            arr = [arr]
+        if arr is UNDEF or arr is _DELEGATE:
+            return arr
         n = arity(fn)
         if n < 2:
             raise JException("D3050", 1)

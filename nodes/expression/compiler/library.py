@@ -130,24 +130,21 @@ def _substring(args, ctx):
     return _DELEGATE
 
 
-def _upper(args, ctx):
-    if len(args) == 1:
-        s = args[0]
-        if type(s) is str:
-            return s.upper()
-        if s is UNDEF:
-            return UNDEF
-    return _DELEGATE
+def _case(convert):
+    """$uppercase / $lowercase: strings converted here, UNDEF kept, anything else to the reference."""
+    def fast(args, ctx):
+        if len(args) == 1:
+            s = args[0]
+            if type(s) is str:
+                return convert(s)
+            if s is UNDEF:
+                return UNDEF
+        return _DELEGATE
+    return fast
 
 
-def _lower(args, ctx):
-    if len(args) == 1:
-        s = args[0]
-        if type(s) is str:
-            return s.casefold()
-        if s is UNDEF:
-            return UNDEF
-    return _DELEGATE
+_upper = _case(str.upper)
+_lower = _case(str.casefold)
 
 
 def _lookup(args, ctx):

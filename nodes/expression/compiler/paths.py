@@ -11,8 +11,8 @@ from nodes.expression.compiler.objects import build_group
 from nodes.expression.compiler.runtime import CLOCK_EVERY
 from nodes.expression.compiler.selection import build_filter, build_sort
 from nodes.expression.compiler.tuples import build_tuple_path
-from nodes.expression.compiler.values import (UNDEF, Arr, JList, Seq, append, flatten, is_seq,
-                                               lookup, mangle)
+from nodes.expression.compiler.values import (UNDEF, JList, Seq, append, flatten, is_seq,
+                                               kept_singleton, lookup, mangle)
 
 
 def wildcard(v, env=None):
@@ -81,13 +81,7 @@ def build_path(node, build):
                 break
             seq = result
         if keep_singleton:
-            if result is UNDEF:
-                result = Seq()
-            elif not isinstance(result, JList):
-                result = Arr(result) if isinstance(result, list) else Seq((result,))
-            if result.cons and not result.sequence:
-                result = Seq((result,))
-            result.keep_singleton = True
+            result = kept_singleton(result)
         if group is not None:
             return group(result if result is not UNDEF else Seq(), env)
         return mangle(result, keep_array)

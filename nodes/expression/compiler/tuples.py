@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from nodes.expression.compiler.objects import build_group, tuple_frame
 from nodes.expression.compiler.selection import build_filter, build_sort
-from nodes.expression.compiler.values import UNDEF, Arr, JList, Seq, mangle
+from nodes.expression.compiler.values import UNDEF, JList, Seq, kept_singleton, mangle
 
 
 def _stream(items=()):
@@ -118,13 +118,7 @@ def build_tuple_path(node, build, map_step):
             # a path inside a parent-seeking step hands its whole binding stream on
             result = bindings if carries_ancestry else Seq(b["@"] for b in bindings)
         if keep_singleton:
-            if result is UNDEF:
-                result = Seq()
-            elif not isinstance(result, JList):
-                result = Arr(result) if isinstance(result, list) else Seq((result,))
-            if result.cons and not result.sequence:
-                result = Seq((result,))
-            result.keep_singleton = True
+            result = kept_singleton(result)
         if group is not None:
             source = bindings if streaming else result
             return group(source if source is not UNDEF else Seq(), env)

@@ -192,3 +192,15 @@ def from_reference(v):
 def to_output(v):
     """The final result: undefined becomes None (the interpreter returns None for both)."""
     return None if v is UNDEF else v
+
+
+def kept_singleton(result):
+    """A path result under `[]` (keep-array): always a sequence, flagged so it is never unwrapped."""
+    if result is UNDEF:
+        result = Seq()
+    elif not isinstance(result, JList):
+        result = Arr(result) if isinstance(result, list) else Seq((result,))
+    if result.cons and not result.sequence:
+        result = Seq((result,))
+    result.keep_singleton = True
+    return result
