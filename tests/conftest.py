@@ -8,13 +8,21 @@ without them fails instead of quietly passing on the embedded backend alone.
 from __future__ import annotations
 
 import json
+import os
 import threading
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import hypothesis
 import pytest
 
 from runtime.settings import Settings
+
+# CI runs the same generated examples every time, so main never goes red by the luck of a draw;
+# a developer's run explores new ones (and a failure found there becomes a fixed test case).
+hypothesis.settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    hypothesis.settings.load_profile("ci")
 
 from support import services
 from support.services import BACKENDS, PG_URL, REDIS_URL

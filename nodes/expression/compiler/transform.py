@@ -11,6 +11,7 @@ from jsonata.jexception import JException
 from jsonata.signature import Signature
 
 from nodes.expression.compiler.values import UNDEF, from_reference, to_reference
+from nodes.expression.errors import ExpressionError
 
 _SIGNATURE = "<(oa):o>"
 
@@ -49,6 +50,11 @@ class Transformer(Jsonata.JFunction):
             if update is not UNDEF:
                 if not isinstance(update, dict):
                     raise JException("T2011", self.update_pos, update)
+                if _contains(update, match):
+                    # the update puts the matched object inside itself: the copy would be circular,
+                    # which no JSON can carry (the interpreter fails on it as too deeply nested)
+                    raise ExpressionError("U1002", "the update puts the matched object inside itself; the "
+                                                   "result would be circular", position=self.update_pos)
                 for key in update:
                     match[key] = update[key]
             if self.delete is not None:
@@ -61,6 +67,19 @@ class Transformer(Jsonata.JFunction):
                         if isinstance(match, dict):
                             match.pop(name, None)
         return result
+
+
+def _contains(value, target) -> bool:
+    """Whether `target` (by identity) is `value` or sits anywhere inside it."""
+    stack, seen = [value], set()
+    while stack:
+        v = stack.pop()
+        if v is target:
+            return True
+        if isinstance(v, (dict, list)) and id(v) not in seen:
+            seen.add(id(v))
+            stack.extend(v.values() if isinstance(v, dict) else v)
+    return False
 
 
 def build_transform(node, build):

@@ -184,3 +184,11 @@ def test_suite_fixes_where_the_reference_is_wrong():
     with pytest.raises(ExpressionError) as err:
         expression.compile('$number("12 pcs")').evaluate(None)
     assert err.value.code == "D3030"
+
+
+def test_a_transform_that_nests_the_matched_object_in_itself_is_an_error_not_a_circular_result():
+    from nodes.expression.compiler import compile_compiled
+
+    with pytest.raises(ExpressionError) as err:
+        compile_compiled('$ ~> |items[0]|{"t": $}|').evaluate({"items": [{"k": 0}]})
+    assert err.value.code == "U1002"  # what the interpreter reports for the same expression
