@@ -120,14 +120,7 @@ class Lambda(Jsonata.JFunction):
                 raise JException("D1011", -1)
             st.tick()
             r = self.body(self.ctx, self.frame_for(args))
-            while type(r) is TailCall:
-                st.tick()
-                fn = r.fn
-                if type(fn) is Lambda:
-                    r = fn.body(fn.ctx, fn.frame_for(r.args))
-                else:
-                    r = apply(fn, r.args, caller, r.pos)
-            return r
+            return _bounce(r, st, caller) if type(r) is TailCall else r
         finally:
             st.depth -= cost
 
@@ -151,15 +144,20 @@ class Lambda(Jsonata.JFunction):
             else:
                 scope = {p: args[i] if i < len(args) else UNDEF for i, p in enumerate(params)}
             r = body(ctx, Frame(env, st, scope))
-            while type(r) is TailCall:
-                st.tick()
-                fn = r.fn
-                if type(fn) is Lambda:
-                    r = fn.body(fn.ctx, fn.frame_for(r.args))
-                else:
-                    r = apply(fn, r.args, UNDEF, r.pos)
-            return r
+            return _bounce(r, st, UNDEF) if type(r) is TailCall else r
         return call
+
+
+def _bounce(r, st, caller):
+    """Run tail calls in a loop (constant depth) until a value comes back."""
+    while type(r) is TailCall:
+        st.tick()
+        fn = r.fn
+        if type(fn) is Lambda:
+            r = fn.body(fn.ctx, fn.frame_for(r.args))
+        else:
+            r = apply(fn, r.args, caller, r.pos)
+    return r
 
 
 class Repetition:
