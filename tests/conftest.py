@@ -119,18 +119,25 @@ def client(rt, workspace):
 
 
 @pytest.fixture
-def api(settings, workspace):
-    """A client like conftest's `client` on a runtime without worker threads, for tests that execute no run:
-    stopping worker threads on Redis costs about a second per test."""
+def store(settings, workspace):
+    """A Runtime without worker threads, for tests that execute no run: stopping worker threads on
+    Redis costs about a second per test."""
     from runtime.core import Runtime
-    from web.app import create_app
 
     runtime = Runtime(settings)
     runtime.ensure_workspace(workspace)
-    c = create_app(runtime).test_client()
-    c.environ_base["HTTP_X_CROSSDOCK_WORKSPACE"] = workspace
-    yield c
+    yield runtime
     runtime.close()
+
+
+@pytest.fixture
+def api(store, workspace):
+    """A client like `client`, on the worker-less `store`."""
+    from web.app import create_app
+
+    c = create_app(store).test_client()
+    c.environ_base["HTTP_X_CROSSDOCK_WORKSPACE"] = workspace
+    return c
 
 
 class Recorder:

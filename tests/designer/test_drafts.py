@@ -9,17 +9,7 @@ import pytest
 from designer import drafts
 from designer.errors import ApiError
 from runtime import deployments, intake
-from runtime.core import Runtime
 from support.flowdocs import edge, http_sink
-
-
-@pytest.fixture
-def store(settings, workspace):
-    """A Runtime without worker threads (no run executes here; stopping workers on Redis costs a second)."""
-    runtime = Runtime(settings)
-    runtime.ensure_workspace(workspace)
-    yield runtime
-    runtime.close()
 
 
 def doc(flow_id="d", **extra) -> dict:

@@ -4,21 +4,10 @@ from __future__ import annotations
 
 import json
 
-import pytest
+from support import wait_for
 
 from designer import drafts, samples
 from runtime import deployments
-from runtime.core import Runtime
-from support import wait_for
-
-
-@pytest.fixture
-def store(settings, workspace):
-    """A Runtime without worker threads, for the tests that execute no run."""
-    runtime = Runtime(settings)
-    runtime.ensure_workspace(workspace)
-    yield runtime
-    runtime.close()
 
 
 def test_install_creates_and_deploys_the_sample_once(store, workspace, http_target):

@@ -56,16 +56,6 @@ def test_respond_hands_the_reply_to_the_runtime_and_connections_are_optional():
         ctx.connection("erp")
 
 
-@pytest.fixture
-def store(settings, workspace):
-    from runtime.core import Runtime
-
-    runtime = Runtime(settings)  # no workers: these tests only touch the database
-    runtime.ensure_workspace(workspace)
-    yield runtime
-    runtime.close()
-
-
 def test_ledger_first_claim_wins(store, workspace):
     ledger = DatabaseLedger(store.sessions, workspace)
     assert ledger.claim("dedupe:orders", "PO-1", "1") is None

@@ -12,16 +12,6 @@ from runtime.deployments import DeployConflict
 from runtime.models import Flow, WebhookRoute
 
 
-@pytest.fixture
-def store(settings, workspace):
-    from runtime.core import Runtime
-
-    runtime = Runtime(settings)  # no workers: deploying only writes rows
-    runtime.ensure_workspace(workspace)
-    yield runtime
-    runtime.close()
-
-
 def doc(flow_id, *hooks) -> dict:
     """A flow with a webhook node per (path, method)."""
     nodes = [{"id": f"hook{i}", "type": "event.webhook", "config": {"path": p, "method": m, "respond": "sync",

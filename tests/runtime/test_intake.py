@@ -10,16 +10,6 @@ from runtime.models import Flow, Run
 from support import wait_for
 
 
-@pytest.fixture
-def store(settings, workspace):
-    from runtime.core import Runtime
-
-    runtime = Runtime(settings)  # no workers unless a test starts them
-    runtime.ensure_workspace(workspace)
-    yield runtime
-    runtime.close()
-
-
 def deploy(store, workspace, flow_id="f", *, sample=None, settings=None, respond=False) -> int:
     last = ({"id": "reply", "type": "control.respond", "config": {"status": 201, "body": "{'got': ref}"}} if respond
             else {"id": "map", "type": "transform.map", "config": {"expression": "{'ref': ref}"}})
