@@ -80,6 +80,8 @@ class Run(Base):
     reply: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # answer for a sync webhook
     checkpoint: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # pending work while waiting to retry
     attempt: Mapped[int] = mapped_column(Integer, default=0)  # times a worker claimed it
+    # times its lease expired and another worker took it over; at the poison limit it ends `failed`
+    takeovers: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     worker: Mapped[str | None] = mapped_column(String(200), nullable=True)
     lease_until: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     not_before: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
