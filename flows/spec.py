@@ -16,6 +16,10 @@ class Port:
     name: str
     label: str = ""
     record: str | None = None  # canonical record type carried, e.g. "order"; None = any JSON
+    # True when a message on this port has already left the flow (a connector's answer from the target
+    # system), so leaving the port unwired ends it by design. Every other output port except `error`
+    # must be wired or ended with control.discard (flows.graph reports it; the runtime fails `unrouted`).
+    optional: bool = False
 
 
 @dataclass(frozen=True)
