@@ -29,8 +29,8 @@ Config = system_profile.config_schema(OPERATIONS, "ERP")
 SPEC = NodeSpec(
     type="connector.erp", version=1, category="connector", title="ERP",
     description="Calls an operation of the ERP on a workspace connection; 5xx, 429 and timeouts are retried.",
-    inputs=(Port("in"),), outputs=(Port("out", "Answer"), Port("error", "Request failed")), config=Config,
-    expressions=("body", "each"), icon="building", tags=("erp", "system"),
+    inputs=(Port("in"),), outputs=(Port("out", "Answer", optional=True), Port("error", "Request failed")),
+    config=Config, expressions=("body", "each"), icon="building", tags=("erp", "system"),
 )
 
 

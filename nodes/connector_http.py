@@ -89,8 +89,8 @@ class Config(Schema):
 SPEC = NodeSpec(
     type="connector.http", version=1, category="connector", title="HTTP request",
     description="Calls a REST API; 5xx, 429, timeouts and connection errors are retried.",
-    inputs=(Port("in"),), outputs=(Port("out", "Response"), Port("error", "Request failed")), config=Config,
-    expressions=("body",), icon="globe", tags=("http", "rest"),
+    inputs=(Port("in"),), outputs=(Port("out", "Response", optional=True), Port("error", "Request failed")),
+    config=Config, expressions=("body",), icon="globe", tags=("http", "rest"),
 )
 
 

@@ -26,8 +26,8 @@ Config = system_profile.config_schema(OPERATIONS, "OMS")
 SPEC = NodeSpec(
     type="connector.oms", version=1, category="connector", title="OMS",
     description="Calls an operation of the order-management system on a workspace connection.",
-    inputs=(Port("in"),), outputs=(Port("out", "Answer"), Port("error", "Request failed")), config=Config,
-    expressions=("body", "each"), icon="shopping-cart", tags=("oms", "system"),
+    inputs=(Port("in"),), outputs=(Port("out", "Answer", optional=True), Port("error", "Request failed")),
+    config=Config, expressions=("body", "each"), icon="shopping-cart", tags=("oms", "system"),
 )
 
 

@@ -20,8 +20,8 @@ Config = system_profile.config_schema(OPERATIONS, "TMS")
 SPEC = NodeSpec(
     type="connector.tms", version=1, category="connector", title="TMS",
     description="Calls an operation of the transportation management system on a workspace connection.",
-    inputs=(Port("in"),), outputs=(Port("out", "Answer"), Port("error", "Request failed")), config=Config,
-    expressions=("body", "each"), icon="truck", tags=("tms", "system"),
+    inputs=(Port("in"),), outputs=(Port("out", "Answer", optional=True), Port("error", "Request failed")),
+    config=Config, expressions=("body", "each"), icon="truck", tags=("tms", "system"),
 )
 
 

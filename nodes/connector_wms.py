@@ -26,8 +26,8 @@ Config = system_profile.config_schema(OPERATIONS, "WMS")
 SPEC = NodeSpec(
     type="connector.wms", version=1, category="connector", title="WMS",
     description="Calls an operation of the warehouse management system on a workspace connection.",
-    inputs=(Port("in"),), outputs=(Port("out", "Answer"), Port("error", "Request failed")), config=Config,
-    expressions=("body", "each"), icon="warehouse", tags=("wms", "system"),
+    inputs=(Port("in"),), outputs=(Port("out", "Answer", optional=True), Port("error", "Request failed")),
+    config=Config, expressions=("body", "each"), icon="warehouse", tags=("wms", "system"),
 )
 
 
