@@ -5,10 +5,15 @@ It lives in `flows` because it is part of the document model; `nodes` fills one 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, Mapping
 
 import marshmallow
 
 CATEGORIES = ("event", "connector", "transform", "branch", "control")
+# What a config value can name outside the node (flows/references.py checks each against the workspace):
+# a connection, a lookup table, a canonical record, a webhook path, or a text template whose {{name}}
+# placeholders are flow params.
+REFERENCE_KINDS = ("connection", "lookup", "record", "webhook", "template")
 
 
 @dataclass(frozen=True)
@@ -20,6 +25,14 @@ class Port:
     # system), so leaving the port unwired ends it by design. Every other output port except `error`
     # must be wired or ended with control.discard (flows.graph reports it; the runtime fails `unrouted`).
     optional: bool = False
+
+
+@dataclass(frozen=True)
+class Reference:
+    kind: str  # one of REFERENCE_KINDS
+    # (config field, values) under which a missing target is harmless, e.g. a lookup that keeps unknown
+    # keys as they are: its absence is then a warning, not an error
+    lenient_when: tuple[str, tuple[Any, ...]] | None = None
 
 
 @dataclass(frozen=True)
@@ -36,6 +49,11 @@ class NodeSpec:
     expressions: tuple[str, ...] = ()
     # Config path whose values add output ports, e.g. "rules[].port" for branch.choice.
     dynamic_outputs: str | None = None
+    # Config paths that name something outside the node, e.g. {"connection": Reference("connection")};
+    # "headers.*" is every value of the headers object, "rules[].when" every item of a list.
+    references: Mapping[str, Reference] = field(default_factory=dict, hash=False)
+    # The config field whose preview runs the node itself (prepare + run): its output is the node's output.
+    preview: str | None = None
     icon: str = ""
     tags: tuple[str, ...] = field(default_factory=tuple)
 

@@ -16,7 +16,7 @@ from typing import Any
 import requests
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from flows.spec import NodeSpec, Port
+from flows.spec import NodeSpec, Port, Reference
 from nodes import template
 from nodes.base import TECHNICAL, Context, Emit, NodeError, PrepareEnv, compile_field, evaluate_field
 from nodes.expression import Expression
@@ -91,6 +91,8 @@ SPEC = NodeSpec(
     description="Calls a REST API; 5xx, 429, timeouts and connection errors are retried.",
     inputs=(Port("in"),), outputs=(Port("out", "Response", optional=True), Port("error", "Request failed")),
     config=Config, expressions=("body",), icon="globe", tags=("http", "rest"),
+    references={path: Reference("template") for path in ("url", "headers.*", "auth.username", "auth.password",
+                                                          "auth.token", "auth.key")},
 )
 
 

@@ -27,7 +27,8 @@ SPEC = NodeSpec(
     type="connector.oms", version=1, category="connector", title="OMS",
     description="Calls an operation of the order-management system on a workspace connection.",
     inputs=(Port("in"),), outputs=(Port("out", "Answer", optional=True), Port("error", "Request failed")),
-    config=Config, expressions=("body", "each"), icon="shopping-cart", tags=("oms", "system"),
+    config=Config, expressions=("body", "each"), references=system_profile.REFERENCES,
+    icon="shopping-cart", tags=("oms", "system"),
 )
 
 

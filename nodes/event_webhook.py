@@ -8,7 +8,7 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
-from flows.spec import NodeSpec, Port
+from flows.spec import NodeSpec, Port, Reference
 from nodes.base import Context, Emit
 
 METHODS = ("POST", "PUT", "PATCH", "GET")
@@ -35,7 +35,7 @@ SPEC = NodeSpec(
     type="event.webhook", version=1, category="event", title="Webhook",
     description="Starts a run for each HTTP request to the flow's hook path.",
     inputs=(), outputs=(Port("out", "Request body"),), config=Config, icon="webhook",
-    tags=("trigger", "http"),
+    tags=("trigger", "http"), references={"path": Reference("webhook")},
 )
 
 

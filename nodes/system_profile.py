@@ -9,9 +9,15 @@ from typing import Any
 import requests
 from marshmallow import Schema, ValidationError, fields, validate
 
+from flows.spec import Reference
 from nodes import connector_http, template
 from nodes.base import Context, Emit, NodeError, PrepareEnv, compile_field, evaluate_field
 from nodes.expression import Expression
+
+
+# What a system connector's config names outside the node: the workspace connection, and a path template
+# whose {{name}} placeholders are flow params.
+REFERENCES = {"connection": Reference("connection"), "path": Reference("template")}
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from typing import Any
 from marshmallow import Schema, fields, validate
 
 from flows import canonical
-from flows.spec import NodeSpec, Port
+from flows.spec import NodeSpec, Port, Reference
 from nodes.base import Context, Emit
 
 
@@ -22,7 +22,7 @@ SPEC = NodeSpec(
     type="transform.conform", version=1, category="transform", title="Conform",
     description="Checks each message against a canonical record; rejects go out with the failing field paths.",
     inputs=(Port("in"),), outputs=(Port("out", "Conforms"), Port("rejected", "Rejected")), config=Config,
-    icon="check-square", tags=("validate", "canonical"),
+    icon="check-square", tags=("validate", "canonical"), references={"record": Reference("record")},
 )
 
 

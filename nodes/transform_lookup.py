@@ -7,7 +7,7 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
-from flows.spec import NodeSpec, Port
+from flows.spec import NodeSpec, Port, Reference
 from nodes.base import Context, Emit
 from nodes.transform_conform import rejection
 
@@ -40,6 +40,8 @@ SPEC = NodeSpec(
     description="Replaces or adds values from a cross-reference table; unknown keys go to not_found.",
     inputs=(Port("in"),), outputs=(Port("out", "Enriched"), Port("not_found", "Unknown key")), config=Config,
     icon="table", tags=("enrich", "xref"),
+    # an absent table and an empty one are the same to the store: harmless when unknown keys are kept or defaulted
+    references={"table": Reference("lookup", lenient_when=("missing", ("keep", "default")))},
 )
 
 

@@ -30,7 +30,7 @@ SPEC = NodeSpec(
     type="transform.map", version=1, category="transform", title="Map",
     description="Transforms each message with a JSONata expression.",
     inputs=(Port("in"),), outputs=(Port("out"), Port("error", "Mapping failed")), config=Config,
-    expressions=("expression",), icon="map", tags=("jsonata", "mapping"),
+    expressions=("expression",), preview="expression", icon="map", tags=("jsonata", "mapping"),
 )
 
 

@@ -1,0 +1,60 @@
+"""The `$name` variables an expression reads but does not bind itself: what the flow must supply as params
+(or `$run`). flows/references.py checks them against the flow's declared params."""
+from __future__ import annotations
+
+import functools
+
+from jsonata import Jsonata
+from jsonata.parser import Parser
+
+from nodes.expression.compiler.syntax import parse
+
+# the JSONata function library ($sum, $map, ...): names a call may use without any binding
+BUILTINS = frozenset(Jsonata.static_frame.bindings)
+# "$" alone is the context, "$$" the root input: neither is a variable the flow supplies
+_CONTEXT = frozenset(("", "$"))
+
+
+@functools.lru_cache(maxsize=4096)
+def free_variables(source: str) -> frozenset[str]:
+    """Names read as `$name` and bound nowhere in `source`; empty for an expression that does not parse
+    (its syntax error is flows.graph's to report). A name bound anywhere in the expression (`$x := ...`,
+    a lambda parameter, `@$x`, `#$i`) counts as bound everywhere: no false alarms, at the price of
+    missing a use outside the binding's scope."""
+    try:
+        ast = parse(source)
+    except Exception:  # noqa: BLE001 - any parse failure means "not checked here"
+        return frozenset()
+    used: set[str] = set()
+    bound: set[str] = set()
+    _walk(ast, used, bound, set())
+    return frozenset(used - bound - BUILTINS - _CONTEXT)
+
+
+def _walk(node, used: set[str], bound: set[str], seen: set[int]) -> None:
+    stack = [node]
+    while stack:  # iterative: a deeply nested expression must not exhaust the Python stack here
+        node = stack.pop()
+        if not isinstance(node, Parser.Symbol) or id(node) in seen:
+            continue
+        seen.add(id(node))
+        if node.type == "variable" and isinstance(node.value, str):
+            used.add(node.value)
+        if node.type == "bind" and isinstance(getattr(node.lhs, "value", None), str):
+            bound.add(node.lhs.value)
+        if node.type == "lambda":
+            bound.update(a.value for a in node.arguments or () if isinstance(getattr(a, "value", None), str))
+        for attr in ("focus", "index"):  # path steps binding @$x and #$i
+            if isinstance(getattr(node, attr, None), str):
+                bound.add(getattr(node, attr))
+        for key, value in vars(node).items():
+            if key.startswith("_"):  # the parser instance and evaluation caches, not the tree
+                continue
+            if isinstance(value, Parser.Symbol):
+                stack.append(value)
+            elif isinstance(value, (list, tuple)):
+                for item in value:
+                    if isinstance(item, (list, tuple)):
+                        stack.extend(item)
+                    else:
+                        stack.append(item)
