@@ -19,6 +19,7 @@ from nodes import (
     connector_wms,
     control_dead_letter,
     control_dedupe,
+    control_discard,
     control_respond,
     event_manual,
     event_schedule,
@@ -47,6 +48,7 @@ TYPES: dict[str, ModuleType] = {
     "control.dedupe": control_dedupe,
     "control.dead_letter": control_dead_letter,
     "control.respond": control_respond,
+    "control.discard": control_discard,
 }
 
 # Older versions still executed for flows deployed with them; none yet.
@@ -95,4 +97,4 @@ def load_config(spec: NodeSpec, config: dict | None) -> dict:
 
 
 def _port(port: Port) -> dict[str, Any]:
-    return {"name": port.name, "label": port.label, "record": port.record}
+    return {"name": port.name, "label": port.label, "record": port.record, "optional": port.optional}

@@ -22,6 +22,7 @@ CONTRACT = {  # DESIGN.md section 4: ports other parts rely on
     "transform.lookup": (["in"], ["out", "not_found"]),
     "control.dedupe": (["in"], ["out", "duplicate"]),
     "control.dead_letter": (["in"], []),
+    "control.discard": (["in"], []),
     "event.schedule": ([], ["out"]),
 }
 
@@ -34,6 +35,13 @@ def test_catalogue_lists_the_contract_types_with_their_ports():
         assert isinstance(spec, NodeSpec) and spec.type == type_ and spec.category in CATEGORIES
         assert type_.startswith(spec.category + ".")
         assert ([p.name for p in spec.inputs], [p.name for p in spec.outputs]) == (inputs, outputs)
+
+
+def test_only_a_connector_answer_is_an_optional_port():
+    # its message already reached the target system; every other port must be wired or discarded
+    optional = {(t, p.name) for t, spec in catalog.specs().items() for p in spec.outputs if p.optional}
+    assert optional == {(t, "out") for t in CONTRACT if t.startswith("connector.")}
+    assert catalog.describe(catalog.specs()["connector.erp"])["outputs"][0]["optional"] is True
 
 
 def test_every_module_has_a_run_function_and_prepare_where_it_compiles_jsonata():
@@ -55,8 +63,8 @@ def test_describe_gives_the_palette_shape_of_the_api_contract():
     d = catalog.describe(catalog.specs()["branch.choice"])
     assert list(d) == ["type", "version", "category", "title", "description", "icon", "inputs", "outputs",
                        "dynamic_outputs", "expressions", "config_schema"]
-    assert d["inputs"] == [{"name": "in", "label": "", "record": None}]
-    assert d["outputs"][0] == {"name": "otherwise", "label": "No rule matched", "record": None}
+    assert d["inputs"] == [{"name": "in", "label": "", "record": None, "optional": False}]
+    assert d["outputs"][0] == {"name": "otherwise", "label": "No rule matched", "record": None, "optional": False}
     assert d["dynamic_outputs"] == "rules[].port" and d["expressions"] == ["rules[].when"]
     assert d["config_schema"]["required"] == ["rules"]
     assert catalog.describe(catalog.specs()["transform.map"])["dynamic_outputs"] is None
