@@ -5,7 +5,7 @@ erp_sales. Lists page with OData's $top/$skip and @odata.nextLink; records carry
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, request, url_for
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from sandbox import admin, erp_orders, rest, store
 from sandbox.rest import Problem
@@ -84,9 +84,17 @@ def patch_customer(no):
         return rest.with_etag(_customer_json(row), row["version"])
 
 
+def _items():
+    """Items with their inventory over all locations in the base unit, as Business Central's items API has it."""
+    stock = store.erp_item_stock
+    inventory = (select(func.coalesce(func.sum(stock.c.inventory), 0)).where(stock.c.item_no == store.erp_items.c.no)
+                 .scalar_subquery())
+    return select(store.erp_items, inventory.label("inventory"))
+
+
 def _item_json(row) -> dict:
     return {"number": row["no"], "displayName": row["description"], "baseUnitOfMeasureCode": row["base_uom"],
-            "unitPrice": row["unit_price"], "netWeight": row["weight_kg"],
+            "unitPrice": row["unit_price"], "netWeight": row["weight_kg"], "inventory": row["inventory"],
             "itemUnitsOfMeasure": [{"code": code, "qtyPerUnitOfMeasure": qty} for code, qty in row["uoms"].items()],
             "@odata.etag": f'W/"{row["version"]}"'}
 
@@ -103,13 +111,13 @@ def _availability(conn, no: str) -> dict:
 @bp.get("/api/items")
 def list_items():
     with store.transaction(rest.engine()) as conn:
-        return odata_page(conn, select(store.erp_items).order_by(store.erp_items.c.no), _item_json)
+        return odata_page(conn, _items().order_by(store.erp_items.c.no), _item_json)
 
 
 @bp.get("/api/items/<no>")
 def get_item(no):
     with store.transaction(rest.engine()) as conn:
-        row = conn.execute(select(store.erp_items).where(store.erp_items.c.no == no)).mappings().first()
+        row = conn.execute(_items().where(store.erp_items.c.no == no)).mappings().first()
         if row is None:
             raise Problem(404, "item_not_found", erp_orders.missing_item(no))
         return rest.with_etag(_item_json(row), row["version"])
@@ -129,9 +137,13 @@ ENTRY_TYPES = {"positiveadjmt": "Positive Adjmt.", "negativeadjmt": "Negative Ad
 
 @bp.post("/api/item-journal")
 def post_item_journal():
-    """Post one item journal line: an adjustment, or a physical count that posts the difference."""
+    """Post one item journal line: an adjustment, or a physical count that posts the difference; an
+    Idempotency-Key posts it once."""
     data = rest.body()
     with store.transaction(rest.engine()) as conn:
+        replayed = rest.replay(conn, SYSTEM, data)
+        if replayed is not None:
+            return replayed
         item = erp_orders.item_row(conn, rest.text(data, "itemNo"))
         entry_type = ENTRY_TYPES.get((rest.text(data, "entryType") or "").replace(".", "").replace(" ", "").lower())
         if entry_type is None:
@@ -147,8 +159,12 @@ def post_item_journal():
                           f"are in inventory at {location}.", "quantity")
         document_no = rest.text(data, "documentNo", required=False, default="")
         erp_orders.post_ledger(conn, item["no"], location, entry_type, delta, document_no)
-        return jsonify({"itemNo": item["no"], "locationCode": location, "entryType": entry_type, "quantity": delta,
-                        "documentNo": document_no, "availability": _availability(conn, item["no"])}), 201
+        response = jsonify({"itemNo": item["no"], "locationCode": location, "entryType": entry_type,
+                            "quantity": delta, "documentNo": document_no,
+                            "availability": _availability(conn, item["no"])})
+        response.status_code = 201
+        rest.remember(conn, SYSTEM, data, response)
+        return response
 
 
 @bp.get("/api/item-ledger-entries")

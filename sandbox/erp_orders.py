@@ -22,7 +22,8 @@ def from_header_shape(data: dict) -> dict:
         raise Problem(422, "invalid_field", "SO_HEADER and SHIP_TO must be objects and LINES a list.", "SO_HEADER")
     lines = [{"lineNo": l.get("LINE_NO"), "itemNo": l.get("ITEM"), "quantity": l.get("QTY"),
               "unitOfMeasureCode": l.get("UOM"), "unitPrice": l.get("UNIT_PRICE"),
-              "lineDiscountPercent": l.get("DISC_PCT"), "sourceLineNo": l.get("SRC_LINE")}
+              "lineDiscountPercent": l.get("DISC_PCT"), "lineDiscountAmount": l.get("DISC_AMT"),
+              "sourceLineNo": l.get("SRC_LINE")}
              if isinstance(l, dict) else l for l in data["LINES"]]
     return {"externalDocumentNo": header.get("EXT_REF"), "customerNo": header.get("CUST_NO"),
             "orderDate": header.get("ORDER_DATE"), "requestedDeliveryDate": header.get("REQ_DATE"),
@@ -97,23 +98,49 @@ def build_lines(conn: Connection, data: dict) -> list[dict]:
         factor = qty_per(item, uom, where + ".unitOfMeasureCode")
         quantity = rest.integer(raw, "quantity", minimum=1, at=where)
         price = rest.number(raw, "unitPrice", required=False, at=where)
-        discount = rest.number(raw, "lineDiscountPercent", required=False, default=0.0, at=where)
-        if discount > 100:
-            raise Problem(422, "invalid_field", "'lineDiscountPercent' must be at most 100.", where)
         price = round(item["unit_price"] * factor, 2) if price is None else price
+        percent, amount, line_amount = _discount(raw, quantity, price, where)
         lines.append({
             "lineNo": rest.integer(raw, "lineNo", required=False, minimum=1, at=where) or (index + 1) * 10000,
             "sourceLineNo": raw.get("sourceLineNo"), "itemNo": item["no"], "description": item["description"],
             "quantity": quantity, "unitOfMeasureCode": uom, "qtyPerUnitOfMeasure": factor, "unitPrice": price,
-            "lineDiscountPercent": discount, "lineAmount": net(quantity, price, discount),
+            "lineDiscountPercent": percent, "lineDiscountAmount": amount, "lineAmount": line_amount,
             "quantityReserved": 0, "quantityBackordered": 0, "quantityShipped": 0, "quantityInvoiced": 0})
     if len({l["lineNo"] for l in lines}) != len(lines):
         raise Problem(422, "duplicate_line", "Line numbers must be unique.", "lines")
     return lines
 
 
+def _discount(raw: dict, quantity: int, price: float, where: str) -> tuple[float, float, float]:
+    """(percent, amount, line amount) as Business Central keeps them: the line discount amount is the whole
+    line's discount in currency and, when sent, wins over the percentage, which is then derived from it."""
+    percent = rest.number(raw, "lineDiscountPercent", required=False, default=0.0, at=where)
+    if percent > 100:
+        raise Problem(422, "invalid_field", "'lineDiscountPercent' must be at most 100.", where)
+    amount = rest.number(raw, "lineDiscountAmount", required=False, at=where)
+    gross = round(quantity * price, 2)
+    if amount is None:
+        line_amount = net(quantity, price, percent)
+        return percent, round(gross - line_amount, 2), line_amount
+    if amount > gross:
+        raise Problem(422, "invalid_field", f"'lineDiscountAmount' {amount} is more than the line's {gross}.",
+                      where + ".lineDiscountAmount")
+    return (round(amount / gross * 100, 5) if gross else 0.0), round(amount, 2), round(gross - amount, 2)
+
+
 def net(quantity: int, price: float, discount: float) -> float:
     return round(quantity * price * (1 - discount / 100), 2)
+
+
+def line_net(line: dict, quantity: int) -> float:
+    """What the first `quantity` units of a line are worth: all of them are its line amount; fewer carry their
+    share of the line discount amount (lines stored before discount amounts existed use the percentage).
+    Cumulative, so that partial invoices add up to the line amount to the cent."""
+    if quantity == line["quantity"]:
+        return line["lineAmount"]
+    if line.get("lineDiscountAmount") is None:
+        return net(quantity, line["unitPrice"], line["lineDiscountPercent"])
+    return round(quantity * line["unitPrice"] - line["lineDiscountAmount"] * quantity / line["quantity"], 2)
 
 
 def reserve(conn: Connection, lines: list[dict]) -> None:
@@ -134,8 +161,7 @@ def unreserve(conn: Connection, lines: list[dict]) -> None:
 
 
 def outstanding(doc: dict) -> float:
-    return round(sum(net(l["quantity"] - l["quantityInvoiced"], l["unitPrice"], l["lineDiscountPercent"])
-                     for l in doc["lines"]), 2)
+    return round(sum(l["lineAmount"] - line_net(l, l["quantityInvoiced"]) for l in doc["lines"]), 2)
 
 
 def credit_exceeded(conn: Connection, customer, order_no: str, amount: float) -> bool:
@@ -203,11 +229,14 @@ def invoice_lines(doc: dict) -> list[dict]:
     for line in doc["lines"]:
         quantity = line["quantityShipped"] - line["quantityInvoiced"]
         if quantity > 0:
+            amount = round(line_net(line, line["quantityInvoiced"] + quantity)
+                           - line_net(line, line["quantityInvoiced"]), 2)
             line["quantityInvoiced"] += quantity
             lines.append({"lineNo": line["lineNo"], "itemNo": line["itemNo"], "description": line["description"],
                           "quantity": quantity, "unitOfMeasureCode": line["unitOfMeasureCode"],
                           "unitPrice": line["unitPrice"], "lineDiscountPercent": line["lineDiscountPercent"],
-                          "lineAmount": net(quantity, line["unitPrice"], line["lineDiscountPercent"])})
+                          "lineDiscountAmount": round(quantity * line["unitPrice"] - amount, 2),
+                          "lineAmount": amount})
     if all(l["quantityInvoiced"] == l["quantity"] for l in doc["lines"]):
         doc["status"] = "Closed"
     return lines

@@ -1,5 +1,6 @@
-"""The simulated ERP's sales documents at /erp/api: sales orders (upsert by externalDocumentNo, Idempotency-Key,
-credit holds, backorders), and the posted sales shipments, invoices (shipped quantities only) and credit memos.
+"""The simulated ERP's sales documents at /erp/api: sales orders (upsert by externalDocumentNo, credit holds,
+backorders, line discounts as percentage or amount), and the posted sales shipments, invoices (shipped quantities
+only) and credit memos. Every write honours an Idempotency-Key (the same key and body replay the first answer).
 """
 from __future__ import annotations
 
@@ -148,6 +149,9 @@ def release_sales_order(no):
     """Release an Open order (credit check), or a held one with {"overrideCreditHold": true}."""
     data = request.get_json(silent=True) or {}
     with store.transaction(rest.engine()) as conn:
+        replayed = rest.replay(conn, SYSTEM, data)
+        if replayed is not None:
+            return replayed
         row = _order(conn, no)
         rest.check_if_match(row["version"])
         doc = dict(row["doc"])
@@ -157,12 +161,17 @@ def release_sales_order(no):
             doc["creditOverride"] = True
         erp_orders.decide_status(conn, customer(conn, row["customer_no"]), doc)
         row = _save_order(conn, row, doc)
-        return rest.with_etag(_order_json(row), row["version"])
+        response = rest.with_etag(_order_json(row), row["version"])
+        rest.remember(conn, SYSTEM, data, response)
+        return response
 
 
 @bp.post("/api/sales-orders/<no>/cancel")
 def cancel_sales_order(no):
     with store.transaction(rest.engine()) as conn:
+        replayed = rest.replay(conn, SYSTEM, None)
+        if replayed is not None:
+            return replayed
         row = _order(conn, no)
         rest.check_if_match(row["version"])
         doc = dict(row["doc"])
@@ -173,7 +182,9 @@ def cancel_sales_order(no):
             line["quantityReserved"] = line["quantityBackordered"] = 0
         doc["status"], doc["holdReason"] = "Cancelled", None
         row = _save_order(conn, row, doc)
-        return rest.with_etag(_order_json(row), row["version"])
+        response = rest.with_etag(_order_json(row), row["version"])
+        rest.remember(conn, SYSTEM, None, response)
+        return response
 
 
 @bp.post("/api/sales-orders/<no>/shipments")

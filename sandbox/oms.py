@@ -1,6 +1,7 @@
-"""The simulated OMS (Shopify/Manhattan-like) at /oms/api: orders with lowercase SKUs and their own statuses,
-fulfillments, returns and refunds, inventory levels, and webhooks on order created, updated, cancelled and
-return created. Lists page with limit + since_id and a Link header; changes take If-Match against `version`.
+"""The simulated OMS (Shopify/Manhattan-like) at /oms/api: orders with lowercase SKUs, line discounts and their
+own statuses, fulfillments, returns and refunds, inventory levels, and webhooks on order created, updated,
+cancelled and return created. Lists page with limit + since_id and a Link header; changes take If-Match against
+`version`; every POST that creates something honours an Idempotency-Key (same key and body: the first answer).
 """
 from __future__ import annotations
 
@@ -91,13 +92,27 @@ def _save(conn, row, doc: dict, status: str, topics: tuple[str, ...]) -> tuple:
 
 def _respond(row, ids: list[int], status: int = 200):
     _send(ids)
+    return _answer(row, status)
+
+
+def _answer(row, status: int = 200):
     return rest.with_etag({"order": _order_json(row)}, row["version"], status=status)
+
+
+def _keyed(conn, data, row, status: int):
+    """The answer of a write that honours an Idempotency-Key, stored under it in the write's transaction."""
+    response = _answer(row, status)
+    rest.remember(conn, SYSTEM, data, response)
+    return response
 
 
 @bp.post("/api/orders")
 def create_order():
     data = _unwrap(rest.body(), "order")
     with store.transaction(rest.engine()) as conn:
+        replayed = rest.replay(conn, SYSTEM, data)
+        if replayed is not None:
+            return replayed
         lines = []
         for index, raw in enumerate(rest.items(data, "line_items")):
             where = f"line_items[{index}]"
@@ -111,8 +126,11 @@ def create_order():
                 price = f"{float(price):.2f}"
             except (TypeError, ValueError):
                 raise Problem(422, "invalid_field", "price must be a number.", f"line_items[{index}].price") from None
+            allocations = _discounts(raw, quantity, float(price), where)
             lines.append({"id": index + 1, "sku": sku, "title": product["title"], "quantity": quantity,
-                          "price": price, "fulfilled_quantity": 0, "fulfillable_quantity": quantity})
+                          "price": price, "discount_allocations": allocations,
+                          "total_discount": _money(sum(float(a["amount"]) for a in allocations)),
+                          "fulfilled_quantity": 0, "fulfillable_quantity": quantity})
         customer = None
         if data.get("customer") is not None:
             customer_id = rest.integer(_unwrap(data, "customer"), "id")
@@ -135,13 +153,52 @@ def create_order():
                "financial_status": rest.text(data, "financial_status", required=False, default="paid"),
                "fulfillment_status": None, "note": rest.text(data, "note", required=False),
                "tags": rest.text(data, "tags", required=False, default=""), "line_items": lines,
-               "total_price": f"{sum(float(l['price']) * l['quantity'] for l in lines):.2f}",
+               **_totals(lines),
                "fulfillments": [], "returns": [], "refunds": [], "cancelled_at": None, "cancel_reason": None}
         conn.execute(store.oms_orders.insert().values(id=order_id, name=name, status="created", doc=doc, version=1,
                                                       created_at=stamp, updated_at=stamp))
         row = _order(conn, order_id)
         ids = webhooks.record(conn, "orders/create", _order_json(row))
-    return _respond(row, ids, status=201)
+        response = _keyed(conn, data, row, 201)
+    _send(ids)
+    return response
+
+
+def _money(value: float) -> str:
+    return f"{round(value + 0.0, 2):.2f}"
+
+
+def _discounts(raw: dict, quantity: int, price: float, where: str) -> list[dict]:
+    """A line's discounts, each with the amount it takes off the line: `percentage` of the line's price, or
+    `fixed_amount` off each unit (Shopify's value types); both may apply to one line."""
+    discounts = raw.get("discounts") or []
+    if not isinstance(discounts, list) or not all(isinstance(d, dict) for d in discounts):
+        raise Problem(422, "invalid_field", "discounts must be a list of objects.", where + ".discounts")
+    allocations = []
+    for index, discount in enumerate(discounts):
+        at = f"{where}.discounts[{index}]"
+        kind = discount.get("value_type")
+        try:
+            value = float(discount.get("value"))
+        except (TypeError, ValueError):
+            raise Problem(422, "invalid_field", "value must be a number.", at + ".value") from None
+        if kind not in ("percentage", "fixed_amount") or not 0 <= value <= (100 if kind == "percentage" else price):
+            raise Problem(422, "invalid_field", "value_type must be percentage (0-100) or fixed_amount (at most "
+                          "the price).", at)
+        amount = quantity * price * value / 100 if kind == "percentage" else quantity * value
+        allocations.append({"value_type": kind, "value": f"{value:g}", "amount": _money(amount),
+                            "title": str(discount.get("title") or "")})
+    if sum(float(a["amount"]) for a in allocations) > quantity * price + 0.005:
+        raise Problem(422, "invalid_field", "the discounts are more than the line's price.", where + ".discounts")
+    return allocations
+
+
+def _totals(lines: list[dict]) -> dict:
+    """The order's money, in the OMS's own strings: line items, discounts, and what the customer pays."""
+    gross = sum(float(l["price"]) * l["quantity"] for l in lines)
+    discounts = sum(float(l["total_discount"]) for l in lines)
+    return {"total_line_items_price": _money(gross), "total_discounts": _money(discounts),
+            "subtotal_price": _money(gross - discounts), "total_price": _money(gross - discounts)}
 
 
 @bp.get("/api/orders")
@@ -198,6 +255,9 @@ def cancel_order(order_id):
     data = request.get_json(silent=True)
     reason = data.get("reason", "other") if isinstance(data, dict) else "other"
     with store.transaction(rest.engine()) as conn:
+        replayed = rest.replay(conn, SYSTEM, data)
+        if replayed is not None:
+            return replayed
         row = _order(conn, order_id)
         rest.check_if_match(row["version"])
         _move(row, "cancelled")
@@ -205,7 +265,9 @@ def cancel_order(order_id):
             raise Problem(409, "already_cancelled", "The order is already cancelled.")
         doc = dict(row["doc"], cancelled_at=clock.stamp(conn, SYSTEM), cancel_reason=str(reason))
         row, ids = _save(conn, row, doc, "cancelled", ("orders/updated", "orders/cancelled"))
-    return _respond(row, ids)
+        response = _keyed(conn, data, row, 200)
+    _send(ids)
+    return response
 
 
 def _line(doc: dict, raw: dict, where: str) -> dict:
@@ -222,6 +284,9 @@ def create_fulfillment(order_id):
     """Record shipped quantities; the order becomes partially_shipped or shipped."""
     data = _unwrap(rest.body(), "fulfillment")
     with store.transaction(rest.engine()) as conn:
+        replayed = rest.replay(conn, SYSTEM, data)
+        if replayed is not None:
+            return replayed
         row = _order(conn, order_id)
         if row["status"] not in ("released", "partially_shipped"):
             raise Problem(409, "invalid_transition", f"An order that is {row['status']} cannot be fulfilled.")
@@ -244,7 +309,9 @@ def create_fulfillment(order_id):
             "tracking_company": rest.text(data, "tracking_company", required=False),
             "tracking_number": rest.text(data, "tracking_number", required=False), "line_items": shipped}]
         row, ids = _save(conn, row, doc, "shipped" if complete else "partially_shipped", ("orders/updated",))
-    return _respond(row, ids, status=201)
+        response = _keyed(conn, data, row, 201)
+    _send(ids)
+    return response
 
 
 @bp.post("/api/orders/<int:order_id>/returns")
@@ -252,6 +319,9 @@ def create_return(order_id):
     """Request a return of fulfilled items; subscribers get returns/create with the return and the order."""
     data = _unwrap(rest.body(), "return")
     with store.transaction(rest.engine()) as conn:
+        replayed = rest.replay(conn, SYSTEM, data)
+        if replayed is not None:
+            return replayed
         row = _order(conn, order_id)
         if row["status"] not in ("shipped", "partially_shipped", "return_requested"):
             raise Problem(409, "invalid_transition", f"An order that is {row['status']} has nothing to return.")
@@ -273,13 +343,18 @@ def create_return(order_id):
         doc["returns"] = doc["returns"] + [rma]
         row, ids = _save(conn, row, doc, "return_requested", ("orders/updated",))
         ids += webhooks.record(conn, "returns/create", {**rma, "order": _order_json(row)})
-    return _respond(row, ids, status=201)
+        response = _keyed(conn, data, row, 201)
+    _send(ids)
+    return response
 
 
 @bp.post("/api/orders/<int:order_id>/refunds")
 def create_refund(order_id):
     data = _unwrap(rest.body() if request.content_length else {}, "refund")
     with store.transaction(rest.engine()) as conn:
+        replayed = rest.replay(conn, SYSTEM, data)
+        if replayed is not None:
+            return replayed
         row = _order(conn, order_id)
         _move(row, "refunded")
         doc = dict(row["doc"], financial_status="refunded")
@@ -287,7 +362,9 @@ def create_refund(order_id):
                                             "note": rest.text(data, "note", required=False),
                                             "amount": rest.number(data, "amount", required=False)}]
         row, ids = _save(conn, row, doc, "refunded", ("orders/updated",))
-    return _respond(row, ids, status=201)
+        response = _keyed(conn, data, row, 201)
+    _send(ids)
+    return response
 
 
 # Catalogue, customers, inventory levels
@@ -323,6 +400,9 @@ def change_inventory_level(action):
     data = rest.body()
     levels = store.oms_inventory_levels
     with store.transaction(rest.engine()) as conn:
+        replayed = rest.replay(conn, SYSTEM, data) if action == "adjust" else None  # a set is idempotent by nature
+        if replayed is not None:
+            return replayed
         sku = rest.text(data, "sku")
         location_id = rest.integer(data, "location_id", required=False, default=OMS_LOCATION_ID)
         row = conn.execute(select(levels).where(levels.c.sku == sku, levels.c.location_id == location_id)
@@ -337,7 +417,10 @@ def change_inventory_level(action):
             available=available, updated_at=clock.stamp(conn, SYSTEM)))
         row = conn.execute(select(levels).where(levels.c.sku == sku, levels.c.location_id == location_id)
                            ).mappings().first()
-        return jsonify({"inventory_level": _level_json(row)})
+        response = jsonify({"inventory_level": _level_json(row)})
+        if action == "adjust":
+            rest.remember(conn, SYSTEM, data, response)
+        return response
 
 
 # Webhook subscriptions and their deliveries
@@ -356,13 +439,19 @@ def subscribe():
         raise Problem(422, "invalid_address", "address must be an http(s) URL.", "address")
     subs = store.oms_webhook_subscriptions
     with store.transaction(rest.engine()) as conn:
+        replayed = rest.replay(conn, SYSTEM, data)
+        if replayed is not None:
+            return replayed
         if conn.execute(select(subs.c.id).where(subs.c.topic == topic, subs.c.address == address)).first():
             raise Problem(422, "taken", "address for this topic has already been taken", "address")
         sub_id = conn.execute(subs.insert().values(
             topic=topic, address=address, secret=rest.text(data, "secret", required=False, default="sandbox-secret"),
             created_at=clock.stamp(conn, SYSTEM))).inserted_primary_key[0]
         row = conn.execute(select(subs).where(subs.c.id == sub_id)).mappings().first()
-        return jsonify({"webhook": _subscription_json(row)}), 201
+        response = jsonify({"webhook": _subscription_json(row)})
+        response.status_code = 201
+        rest.remember(conn, SYSTEM, data, response)
+        return response
 
 
 @bp.get("/api/webhook-subscriptions")
