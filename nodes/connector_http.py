@@ -148,6 +148,13 @@ def send(session: requests.Session, method: str, url: str, *, headers: dict[str,
          ok_statuses: frozenset[int] | None = None, **kwargs: Any) -> Any:
     """Make the request and return its parsed answer; failures become NodeErrors classified as technical
     (retryable: timeout, connection, 5xx, 429) or business. System connectors share this."""
+    return parsed(request(session, method, url, headers=headers, timeout_s=timeout_s, ok_statuses=ok_statuses,
+                          **kwargs))
+
+
+def request(session: requests.Session, method: str, url: str, *, headers: dict[str, str], timeout_s: float,
+            ok_statuses: frozenset[int] | None = None, **kwargs: Any) -> requests.Response:
+    """`send`, but the accepted response itself, for callers that read its headers (Idempotent-Replayed)."""
     try:
         response = session.request(method, url, headers=headers, timeout=timeout_s, **kwargs)
     except requests.Timeout as err:
@@ -162,7 +169,7 @@ def send(session: requests.Session, method: str, url: str, *, headers: dict[str,
         raise NodeError("connection_error", f"{method} {url}: {err}", error_class=TECHNICAL,
                         retryable=True, details={"url": url, "reason": str(err)}) from None
     _check(method, ok_statuses, response)
-    return _parsed(response)
+    return response
 
 
 def _fill(render: Any, field_name: str) -> str:
@@ -229,7 +236,7 @@ def _retry_after(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-def _parsed(response: requests.Response) -> Any:
+def parsed(response: requests.Response) -> Any:
     if "json" in response.headers.get("Content-Type", "").lower() and response.content:
         try:
             return response.json()

@@ -1,5 +1,6 @@
 """connector.oms: the order-management profile (Shopify-like): orders and their status, fulfillments,
-refunds, inventory levels and webhook subscriptions, on a named connection."""
+refunds, inventory levels and webhook subscriptions, on a named connection. Creations honour an Idempotency-Key;
+status changes and inventory sets are idempotent by nature."""
 from __future__ import annotations
 
 from typing import Any
@@ -12,14 +13,16 @@ from nodes.system_profile import Operation
 OPERATIONS = (
     Operation("get_order", "Read an order", "GET", "orders/{{$.source_id}}", result="order"),
     Operation("update_order", "Change an order's status, note or tags", "PATCH", "orders/{{$.source_id}}",
-              result="order"),
+              result="order", repeat="natural"),
     Operation("create_fulfillment", "Record shipped lines with carrier and tracking", "POST",
-              "orders/{{$.source_id}}/fulfillments", result="order"),
-    Operation("create_refund", "Refund an order", "POST", "orders/{{$.source_id}}/refunds", result="order"),
+              "orders/{{$.source_id}}/fulfillments", result="order", repeat="key"),
+    Operation("create_refund", "Refund an order", "POST", "orders/{{$.source_id}}/refunds", result="order",
+              repeat="key"),
     Operation("set_inventory", "Set the available quantity of a SKU", "POST", "inventory_levels/set",
-              result="inventory_level"),
+              result="inventory_level", repeat="natural"),
     Operation("list_inventory", "Inventory levels", "GET", "inventory_levels?limit=250", result="inventory_levels"),
-    Operation("subscribe_webhook", "Subscribe a URL to a topic", "POST", "webhook-subscriptions", result="webhook"),
+    Operation("subscribe_webhook", "Subscribe a URL to a topic", "POST", "webhook-subscriptions", result="webhook",
+              repeat="key"),
 )
 Config = system_profile.config_schema(OPERATIONS, "OMS")
 

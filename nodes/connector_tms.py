@@ -1,5 +1,6 @@
 """connector.tms: the transportation profile: carriers, rate quotes, booking shipments, tracking,
-on a named connection."""
+on a named connection. Bookings are looked up by reference before they are sent (the TMS does not honour
+Idempotency-Keys); a quote books nothing."""
 from __future__ import annotations
 
 from typing import Any
@@ -11,8 +12,9 @@ from nodes.system_profile import Operation
 
 OPERATIONS = (
     Operation("list_carriers", "Carriers and their services", "GET", "carriers", result="items"),
-    Operation("rate_quote", "Rates for packages between two postal codes", "POST", "rate-quotes"),
-    Operation("book_shipment", "Book a shipment (returns the tracking number)", "POST", "shipments"),
+    Operation("rate_quote", "Rates for packages between two postal codes", "POST", "rate-quotes", repeat="natural"),
+    Operation("book_shipment", "Book a shipment (returns the tracking number)", "POST", "shipments",
+              repeat="lookup", existing=("shipments?reference={{$.reference}}", "items")),
     Operation("track", "Tracking events of a tracking number", "GET", "tracking/{{$.tracking_number}}"),
 )
 Config = system_profile.config_schema(OPERATIONS, "TMS")

@@ -1,5 +1,6 @@
 """connector.wms: the warehouse profile (Manhattan-like, eaches): shipping orders, inventory, expected
-receipts (returns), on a named connection."""
+receipts (returns), on a named connection. The WMS does not honour Idempotency-Keys: a create first looks the
+document up by its number and is not sent again when it is there."""
 from __future__ import annotations
 
 from typing import Any
@@ -11,13 +12,15 @@ from nodes.system_profile import Operation
 
 OPERATIONS = (
     Operation("create_shipping_order", "Send a shipping order (allocated, waved by cutoff)", "POST",
-              "shipping-orders", result="data"),
+              "shipping-orders", result="data", repeat="lookup",
+              existing=("shipping-orders?orderNumber={{$.orderNumber}}", "data")),
     Operation("find_shipping_order", "Find a shipping order by order number", "GET",
               "shipping-orders?orderNumber={{$.order_number}}", result="data"),
     Operation("get_inventory", "Stock of one item", "GET", "inventory/{{$.item_no}}", result="data"),
     Operation("list_inventory", "Stock of every item", "GET", "inventory?pageSize=500", result="data"),
     Operation("create_expected_receipt", "Announce a return (expected receipt)", "POST", "expected-receipts",
-              result="data"),
+              result="data", repeat="lookup",
+              existing=("expected-receipts?receiptNumber={{$.receiptNumber}}", "data")),
     Operation("find_expected_receipt", "Find an expected receipt by number", "GET",
               "expected-receipts?receiptNumber={{$.rma}}", result="data"),
 )

@@ -1,5 +1,11 @@
 """What the system connectors (connector.erp, .oms, .wms, .tms) share: a profile of named operations
-(method, path, default body) sent through connector.http's request logic to a named connection."""
+(method, path, default body) sent through connector.http's request logic to a named connection.
+
+Every write is effectively once: it carries an Idempotency-Key derived from the business document (the run's
+business key, never the delivery), and each operation says how a repeat is recognised: the system replays the
+first answer for the same key (`key`), or does not honour keys and the connector reads the target's state before
+writing (`lookup`), or repeating it changes nothing (`natural`: a set, a status). A write found already done is
+not sent again; the message says so (`already_done`: "already done by run N", from the effect ledger)."""
 from __future__ import annotations
 
 import threading
@@ -20,6 +26,10 @@ from nodes.expression import Expression
 REFERENCES = {"connection": Reference("connection"), "path": Reference("template")}
 
 
+REPEATS = ("key", "lookup", "natural")
+NOTE = "already_done"  # the message field that says a write was found already done, and by which run
+
+
 @dataclass(frozen=True)
 class Operation:
     name: str  # "upsert_sales_order"
@@ -28,6 +38,14 @@ class Operation:
     path: str  # template after the connection's base URL; {{$.field}} from the message
     body: str | None = None  # default JSONata body; None: the message itself (not sent with GET)
     result: str | None = None  # the answer's envelope key to unwrap: "order", "data", "value"
+    repeat: str | None = None  # writes: how a repeat is recognised, one of REPEATS
+    existing: tuple[str, str | None] | None = None  # `lookup`: (path over the request body, list envelope key)
+
+    def __post_init__(self):
+        if self.method != "GET" and self.repeat not in REPEATS:
+            raise ValueError(f"{self.name}: a write must say how a repeat is recognised ({', '.join(REPEATS)})")
+        if (self.repeat == "lookup") != (self.existing is not None):
+            raise ValueError(f"{self.name}: `existing` goes with repeat='lookup', and only with it")
 
 
 def _template_ok(value: str) -> None:
@@ -78,12 +96,13 @@ class Prepared:
     into: str | None
     timeout_s: float
     _local: threading.local = field(default_factory=threading.local, repr=False)
-    _urls: dict = field(default_factory=dict, repr=False)  # base URL -> parsed URL template
+    _urls: dict = field(default_factory=dict, repr=False)  # (base URL, path) -> parsed URL template
 
-    def url(self, base_url: str) -> template.Template:
-        if base_url not in self._urls:
-            self._urls[base_url] = template.parse(base_url.rstrip("/") + "/" + self.path.lstrip("/"))
-        return self._urls[base_url]
+    def url(self, base_url: str, path: str | None = None) -> template.Template:
+        path = self.path if path is None else path
+        if (base_url, path) not in self._urls:
+            self._urls[(base_url, path)] = template.parse(base_url.rstrip("/") + "/" + path.lstrip("/"))
+        return self._urls[(base_url, path)]
 
     def session(self) -> requests.Session:
         if not hasattr(self._local, "session"):  # one per worker thread, kept for keep-alive
@@ -108,14 +127,22 @@ def _checked_path(source: str) -> str:
 def run(prepared: Prepared, message: Any, ctx: Context) -> Emit:
     conn = _connection(prepared, ctx)
     if prepared.each is None:
-        answer = _call(prepared, conn, message, ctx, ctx.idempotency_key())
+        answer, note = _call(prepared, conn, message, ctx, ctx.idempotency_key())
     else:
         items = evaluate_field(prepared.each, message, ctx, "each")
         items = [] if items is None else items if isinstance(items, list) else [items]
-        answer = [_call(prepared, conn, item, ctx, f"{ctx.idempotency_key()}-{i}") for i, item in enumerate(items)]
+        calls = [_call(prepared, conn, item, ctx, f"{ctx.idempotency_key()}-{i}") for i, item in enumerate(items)]
+        answer = [a for a, _ in calls]
+        notes = [n for _, n in calls if n]
+        note = (notes[0] if len(notes) == len(calls) else f"{len(notes)} of {len(calls)} {notes[0]}") if notes else None
+    if note:
+        ctx.log(note)
     if prepared.into:
         base = message if isinstance(message, dict) else {"message": message}
-        yield "out", {**base, prepared.into: answer}
+        base = {k: v for k, v in base.items() if k != NOTE}  # an earlier step's note is not this step's
+        yield "out", {**base, prepared.into: answer, **({NOTE: note} if note else {})}
+    elif note and isinstance(answer, dict):
+        yield "out", {**answer, NOTE: note}
     else:
         yield "out", answer
 
@@ -127,25 +154,79 @@ def _connection(prepared: Prepared, ctx: Context) -> dict:
         raise NodeError("unknown_connection", str(err.args[0] if err.args else err), field="connection") from None
 
 
-def _call(prepared: Prepared, conn: dict, message: Any, ctx: Context, key: str) -> Any:
+def _call(prepared: Prepared, conn: dict, message: Any, ctx: Context, key: str) -> tuple[Any, str | None]:
+    """One request: (its answer, a note when the write was found already done)."""
     op = prepared.operation
-    try:
-        url = prepared.url(conn["base_url"]).render_url(ctx.params, message)
-    except template.TemplateError as err:
-        raise NodeError("template_error", f"path: {err.message}", field="path",
-                        details={"position": err.position}) from None
+    url = _url(prepared, conn, None, message, ctx)
     auth = conn.get("auth") or {}
     headers = {"Accept": "application/json"}
     headers.update(connector_http.auth_headers(auth.get("type", "none"), auth.get("header") or "X-API-Key",
                                                lambda name: str(auth.get(name, ""))))
-    kwargs: dict[str, Any] = {}
-    if op.method != "GET":
-        headers["Idempotency-Key"] = key
-        body = evaluate_field(prepared.body, message, ctx, "body") if prepared.body is not None else message
-        if body is not None:
-            kwargs["json"] = body
-    answer = connector_http.send(prepared.session(), op.method, url, headers=headers, timeout_s=prepared.timeout_s,
-                                 **kwargs)
-    if op.result and isinstance(answer, dict) and op.result in answer:
-        return answer[op.result]
+    if op.method == "GET":
+        return _unwrap(op.result, _send(prepared, "GET", url, headers)), None
+    headers["Idempotency-Key"] = key
+    body = evaluate_field(prepared.body, message, ctx, "body") if prepared.body is not None else message
+    kwargs = {"json": body} if body is not None else {}
+    if op.repeat == "lookup":
+        found = _existing(prepared, conn, body, ctx, headers)  # the target's state, before writing
+        if found is not None:
+            return found, _done(ctx, key, "found in the target before writing")
+        try:
+            response = connector_http.request(prepared.session(), op.method, url, headers=headers,
+                                              timeout_s=prepared.timeout_s, **kwargs)
+        except NodeError as err:
+            # a concurrent or earlier write the lookup could not see yet: the target refuses the duplicate
+            found = _existing(prepared, conn, body, ctx, headers) if _status(err) == 409 else None
+            if found is None:
+                raise
+            return found, _done(ctx, key, "the target refused a duplicate")
+        replayed = False
+    else:
+        response = connector_http.request(prepared.session(), op.method, url, headers=headers,
+                                          timeout_s=prepared.timeout_s, **kwargs)
+        replayed = response.headers.get("Idempotent-Replayed", "").lower() == "true"
+    answer = _unwrap(op.result, connector_http.parsed(response))
+    if op.repeat == "natural":
+        return answer, None
+    note = _done(ctx, key, "the target replayed its first answer to this Idempotency-Key")
+    return answer, note if replayed else None
+
+
+def _url(prepared: Prepared, conn: dict, path: str | None, data: Any, ctx: Context) -> str:
+    try:
+        return prepared.url(conn["base_url"], path).render_url(ctx.params, data)
+    except template.TemplateError as err:
+        raise NodeError("template_error", f"path: {err.message}", field="path",
+                        details={"position": err.position}) from None
+
+
+def _send(prepared: Prepared, method: str, url: str, headers: dict) -> Any:
+    return connector_http.send(prepared.session(), method, url, headers=headers, timeout_s=prepared.timeout_s)
+
+
+def _unwrap(key: str | None, answer: Any) -> Any:
+    if key and isinstance(answer, dict) and key in answer:
+        return answer[key]
     return answer
+
+
+def _existing(prepared: Prepared, conn: dict, body: Any, ctx: Context, headers: dict) -> Any:
+    """What the write would create, read from the target (the first match of the operation's lookup over the
+    request body), or None when it is not there."""
+    path, envelope = prepared.operation.existing
+    found = _unwrap(envelope, _send(prepared, "GET", _url(prepared, conn, path, body, ctx),
+                                    {k: v for k, v in headers.items() if k != "Idempotency-Key"}))
+    if isinstance(found, list):
+        return found[0] if found else None
+    return found or None
+
+
+def _status(err: NodeError) -> int | None:
+    return err.details.get("status") if isinstance(err.details, dict) else None
+
+
+def _done(ctx: Context, key: str, how: str) -> str:
+    """Record in the effect ledger that this write is done; the note names the run that did it first."""
+    owner = ctx.ledger.claim(f"effect:{ctx.flow_id}:{ctx.node_id}", key, ctx.run_id)
+    by = f"run {owner}" if owner is not None else "an earlier attempt of this run"
+    return f"already done by {by} ({how})"
