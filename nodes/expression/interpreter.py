@@ -1,10 +1,12 @@
 """The reference engine: jsonata-python, guarded as ../shared/LIBRARIES.md prescribes.
 
 Compiled once without guards; each evaluation gets a fresh child frame with its own time and depth
-budget (Timebox) and always receives bindings, which keeps evaluations thread-safe.
+budget (Timebox) and always receives bindings, which keeps evaluations thread-safe. Output and regex
+budgets: nodes/expression/budget.py, natives.py, patterns.py.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import threading
 from typing import Any, Mapping
@@ -13,10 +15,12 @@ from jsonata import Jsonata
 from jsonata.jexception import JException
 from jsonata.timebox import Timebox
 
+from nodes.expression import budget as budgets
+from nodes.expression import natives  # noqa: F401  (guards the library's built-ins before any evaluation)
+from nodes.expression.budget import Budget, Meter, NotJson
 from nodes.expression.errors import ExpressionError
+from nodes.expression.patterns import compile_pattern
 
-TIMEOUT_MS = 5000
-MAX_DEPTH = 300
 _compile_lock = threading.Lock()  # the parser is shared module state in jsonata-python
 
 
@@ -28,6 +32,30 @@ def _millis() -> int:
     return int(datetime.datetime.now(datetime.timezone.utc).timestamp() * 1000)
 
 
+class _Guarded(Jsonata):
+    """jsonata-python with the two operators that can allocate without bound held to the output budget."""
+
+    def evaluate_range_expression(self, lhs, rhs):
+        if type(lhs) is int and type(rhs) is int:
+            budgets.current().check_items(rhs - lhs + 1, "the range")
+        return super().evaluate_range_expression(lhs, rhs)
+
+    def evaluate_string_concat(self, lhs, rhs):
+        result = super().evaluate_string_concat(lhs, rhs)
+        budgets.current().check_chars(len(result), "the string built by `&`")
+        return result
+
+
+def limits(budget: Budget | None, timeout_ms: int | None, max_depth: int | None) -> Budget:
+    """The budget of one evaluation: the given one (else the process default), with the overrides."""
+    b = budget or budgets.default()
+    if timeout_ms is not None and timeout_ms != b.time_ms:
+        b = dataclasses.replace(b, time_ms=timeout_ms)
+    if max_depth is not None and max_depth != b.depth:
+        b = dataclasses.replace(b, depth=max_depth)
+    return b
+
+
 class Expression:
     engine = "interpreter"
 
@@ -35,24 +63,55 @@ class Expression:
         self.source = source
         self._compiled = compiled
 
-    def evaluate(self, data: Any, bindings: Mapping[str, Any] | None = None, *,
-                 timeout_ms: int = TIMEOUT_MS, max_depth: int = MAX_DEPTH) -> Any:
+    def evaluate(self, data: Any, bindings: Mapping[str, Any] | None = None, *, budget: Budget | None = None,
+                 timeout_ms: int | None = None, max_depth: int | None = None) -> Any:
         expr = self._compiled
+        meter = Meter(limits(budget, timeout_ms, max_depth))
+        token = budgets.start(meter)
         try:
             frame = expr.create_frame(expr.environment)
-            Timebox(frame, timeout_ms, max_depth)
+            Timebox(frame, meter.budget.time_ms, meter.budget.depth)
             # $now()/$millis() of the library can be stale by up to 500 ms; bind fresh clocks
             frame.bind("now", Jsonata.JLambda(lambda *a: _now()))
             frame.bind("millis", Jsonata.JLambda(lambda *a: _millis()))
             for name, value in (bindings or {}).items():
                 frame.bind(name, value)
-            return expr.evaluate(data, frame)
-        except JException as err:
-            raise _translate(err, self.source) from None
-        except RecursionError:
-            raise ExpressionError("U1002", "expression nested too deeply", self.source) from None
-        except Exception as err:  # jsonata-python leaks ValueError, KeyError, ZeroDivisionError, ...
-            raise ExpressionError("U1000", f"{type(err).__name__}: {err}", self.source) from None
+            result = expr.evaluate(data, frame)
+            if meter.breach is None:
+                budgets.check_output(result, meter)
+        except Exception as err:
+            raise failure(err, self.source, meter) from None
+        finally:
+            budgets.stop(token)
+        if meter.breach is not None:
+            raise failure(meter.breach, self.source, meter)
+        return result
+
+
+def failure(err: BaseException, source: str, meter: Meter) -> ExpressionError:
+    """The ExpressionError for whatever ended an evaluation, in either engine. A recorded budget breach
+    wins over what came out (jsonata-python may have rewrapped it as "Unexpected")."""
+    if isinstance(err, ExpressionError):
+        return err
+    if meter.breach is not None:
+        return ExpressionError(meter.breach.error, meter.breach.message, source)
+    if isinstance(err, RecursionError):
+        return _breach(meter.too_deep(), source)
+    if isinstance(err, NotJson):
+        return ExpressionError("result_not_json", str(err), source)
+    if isinstance(err, JException):
+        code = getattr(err, "error", None) or "U1000"
+        if code in ("D1012", "U1001"):
+            return _breach(meter.time_out(), source)
+        if code in ("D1011", "U1002"):
+            return _breach(meter.too_deep(), source)
+        return _translate(err, source)
+    # jsonata-python leaks ValueError, KeyError, ZeroDivisionError, ...
+    return ExpressionError("U1000", f"{type(err).__name__}: {err}", source)
+
+
+def _breach(err, source: str) -> ExpressionError:
+    return ExpressionError(err.error, err.message, source)
 
 
 def compile_interpreted(source: str) -> Expression:
@@ -60,7 +119,7 @@ def compile_interpreted(source: str) -> Expression:
         raise ExpressionError("S0000", "expression is empty", source or "")
     try:
         with _compile_lock:
-            return Expression(source, Jsonata(source))
+            return Expression(source, _Guarded(source, compile_pattern))
     except JException as err:
         raise _translate(err, source) from None
     except Exception as err:
@@ -68,10 +127,4 @@ def compile_interpreted(source: str) -> Expression:
 
 
 def _translate(err: JException, source: str) -> ExpressionError:
-    code = getattr(err, "error", None) or "U1000"
-    message = str(err)
-    if code == "U1001" or "timeout" in message.lower():
-        code = "U1001"
-    if "stack" in message.lower() and "depth" in message.lower():
-        code = "U1002"
-    return ExpressionError(code, message, source, getattr(err, "location", None))
+    return ExpressionError(getattr(err, "error", None) or "U1000", str(err), source, getattr(err, "location", None))

@@ -14,8 +14,10 @@ from nodes.expression.compiler.builder import Builder
 from nodes.expression.compiler.runtime import Frame, State
 from nodes.expression.compiler.syntax import Unsupported, parse
 from nodes.expression.compiler.values import UNDEF, Seq, to_output
+from nodes.expression import budget as budgets
+from nodes.expression.budget import Budget, Meter
 from nodes.expression.errors import ExpressionError
-from nodes.expression.interpreter import MAX_DEPTH, TIMEOUT_MS, _translate, compile_interpreted
+from nodes.expression.interpreter import _translate, compile_interpreted, failure, limits
 
 __all__ = ["CompiledExpression", "Unsupported", "compile_compiled"]
 
@@ -29,15 +31,16 @@ class CompiledExpression:
         self._static = frozenset(static_builtins)
         self._interpreted = None
 
-    def evaluate(self, data: Any, bindings: Mapping[str, Any] | None = None, *,
-                 timeout_ms: int = TIMEOUT_MS, max_depth: int = MAX_DEPTH) -> Any:
+    def evaluate(self, data: Any, bindings: Mapping[str, Any] | None = None, *, budget: Budget | None = None,
+                 timeout_ms: int | None = None, max_depth: int | None = None) -> Any:
         if bindings and not self._static.isdisjoint(bindings):
             # a binding shadows a built-in the compiled code calls directly: let the interpreter decide
             if self._interpreted is None:
                 self._interpreted = compile_interpreted(self.source)
-            return self._interpreted.evaluate(data, bindings, timeout_ms=timeout_ms, max_depth=max_depth)
-        state = State(timeout_ms, max_depth)
-        root = Frame(None, state)
+            return self._interpreted.evaluate(data, bindings, budget=budget, timeout_ms=timeout_ms,
+                                              max_depth=max_depth)
+        meter = Meter(limits(budget, timeout_ms, max_depth))
+        root = Frame(None, State(meter))
         root.vars["$"] = UNDEF if data is None else data
         for name, value in (bindings or {}).items():
             root.vars[name] = UNDEF if value is None else value
@@ -49,16 +52,18 @@ class CompiledExpression:
             context.outer_wrapper = True
         else:
             context = data
+        token = budgets.start(meter)
         try:
-            return to_output(self._fn(context, root))
-        except JException as err:
-            raise _translate(err, self.source) from None
-        except RecursionError:
-            raise ExpressionError("U1002", "expression nested too deeply", self.source) from None
-        except ExpressionError:
-            raise
+            result = to_output(self._fn(context, root))
+            if meter.breach is None:
+                budgets.check_output(result, meter)
         except Exception as err:
-            raise ExpressionError("U1000", f"{type(err).__name__}: {err}", self.source) from None
+            raise failure(err, self.source, meter) from None
+        finally:
+            budgets.stop(token)
+        if meter.breach is not None:
+            raise failure(meter.breach, self.source, meter)
+        return result
 
 
 def compile_compiled(source: str) -> CompiledExpression:

@@ -2,7 +2,11 @@
 the caller's scope (its variables visible), as jsonata-python's function_eval does."""
 from __future__ import annotations
 
+import dataclasses
+
 from jsonata.jexception import JException
+
+from nodes.expression.budget import BudgetExceeded
 
 from nodes.expression.compiler.syntax import Unsupported, parse
 from nodes.expression.compiler.values import UNDEF, Seq, to_output, to_reference
@@ -33,7 +37,7 @@ def build_eval_call(builtin, args, pos, build_source):
         try:
             return fn(context, env)
         except JException as err:
-            if err.error in ("D1011", "D1012"):
+            if err.error in ("D1011", "D1012") or isinstance(err, BudgetExceeded):
                 raise  # the guards of the whole evaluation, not an error of the evaluated text
             raise JException("D3121", pos, str(err)) from None
         except Exception as err:
@@ -51,4 +55,6 @@ def _interpreted(source, context, env):
     bindings = {}
     for scope in reversed(scopes):
         bindings.update({k: to_output(v) for k, v in scope.items() if k != "$"})
-    return compile_interpreted(source).evaluate(to_output(context), bindings)
+    meter = env.state.meter  # the text runs on what is left of the caller's budget
+    left = dataclasses.replace(meter.budget, time_ms=max(int(meter.remaining_s() * 1000), 1))
+    return compile_interpreted(source).evaluate(to_output(context), bindings, budget=left)

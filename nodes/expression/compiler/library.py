@@ -14,6 +14,7 @@ from jsonata import Jsonata
 from jsonata.functions import Functions
 from jsonata.jexception import JException
 
+from nodes.expression import budget, natives  # noqa: F401  (natives: guarded built-ins)
 from nodes.expression.compiler.dates import from_millis
 from nodes.expression.compiler.higher_order import hof_filter, hof_map, hof_reduce
 from nodes.expression.compiler.values import (DELEGATE, UNDEF, JList, boolize, from_reference,
@@ -157,10 +158,19 @@ def _join(args, ctx):
     n = len(args)
     if n in (1, 2) and isinstance(args[0], list) and all(type(s) is str for s in args[0]):
         if n == 1:
+            _join_budget(args[0], "")
             return "".join(args[0])
         if type(args[1]) is str:
+            _join_budget(args[0], args[1])
             return args[1].join(args[0])
     return _DELEGATE
+
+
+def _join_budget(strs, separator):
+    n = sum(map(len, strs)) + len(separator) * max(len(strs) - 1, 0)
+    meter = budget.current()
+    if n > meter.budget.output_bytes:
+        meter.check_chars(n, "$join's result")
 
 
 def _split(args, ctx):
@@ -182,8 +192,10 @@ def _string(args, ctx):
             raise JException("D3001", -1, a)
         if a is UNDEF:
             return UNDEF
-        if isinstance(a, (list, dict)) and not _finite(a):
-            raise JException("D1001", -1, a)
+        if isinstance(a, (list, dict)):
+            budget.check_size(a, budget.current(), "$string's result")
+            if not _finite(a):
+                raise JException("D1001", -1, a)
     return _DELEGATE
 
 

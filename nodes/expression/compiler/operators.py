@@ -11,6 +11,7 @@ import math
 from jsonata.functions import Functions
 from jsonata.jexception import JException
 
+from nodes.expression import budget
 from nodes.expression.compiler.values import (UNDEF, Arr, boolize, deep_equal, from_reference,
                                                is_number, number_result, to_reference)
 
@@ -24,6 +25,8 @@ def stringify(v) -> str:
         return v
     if t is int and -_SAFE_INT < v < _SAFE_INT:
         return str(v)
+    if isinstance(v, (list, dict)):
+        budget.check_size(v, budget.current(), "the string built by `&`")
     return from_reference(Functions.string(to_reference(v), None))
 
 
@@ -179,7 +182,10 @@ def _comparison(op, lhs, rhs, pos):
 def _concat(op, lhs, rhs, pos):
     def concat(x, env):
         l, r = lhs(x, env), rhs(x, env)
-        return (stringify(l) if l is not UNDEF else "") + (stringify(r) if r is not UNDEF else "")
+        s = (stringify(l) if l is not UNDEF else "") + (stringify(r) if r is not UNDEF else "")
+        if len(s) > env.state.max_chars:
+            env.state.meter.check_chars(len(s), "the string built by `&`")
+        return s
     return concat
 
 
@@ -195,8 +201,8 @@ def _range(op, lhs, rhs, pos):
         l, r = int(l), int(r)
         if l > r:
             return UNDEF
-        if r - l + 1 > 1e7:
-            raise JException("D2014", pos, r - l + 1)
+        if r - l + 1 > env.state.max_items:
+            env.state.meter.check_items(r - l + 1, "the range")
         return Arr(range(l, r + 1))
     return rng
 

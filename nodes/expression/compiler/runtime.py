@@ -18,13 +18,18 @@ CLOCK_EVERY = 1023  # loops over sequences look at the clock every 1,024 items
 
 
 class State:
-    """One evaluation's budget: deadline and depth limit."""
-    __slots__ = ("deadline", "timeout_ms", "max_depth", "depth", "ticks", "clock")
+    """One evaluation's budget as the compiled closures check it: deadline, depth, output caps."""
+    __slots__ = ("meter", "deadline", "timeout_ms", "max_depth", "max_chars", "max_items", "depth", "ticks",
+                 "clock")
 
-    def __init__(self, timeout_ms: int, max_depth: int):
-        self.timeout_ms = timeout_ms
-        self.deadline = time.monotonic() + timeout_ms / 1000.0
-        self.max_depth = max_depth
+    def __init__(self, meter):
+        b = meter.budget
+        self.meter = meter
+        self.timeout_ms = b.time_ms
+        self.deadline = meter.deadline
+        self.max_depth = b.depth
+        self.max_chars = b.output_bytes
+        self.max_items = b.items
         self.depth = 0
         self.ticks = 0
         self.clock = None  # $now()/$millis(): read once per evaluation

@@ -13,6 +13,8 @@ from jsonata.jexception import JException
 from jsonata.parser import Parser
 from jsonata.tokenizer import Tokenizer
 
+from nodes.expression.patterns import compile_pattern
+
 _lock = threading.Lock()
 
 
@@ -25,7 +27,7 @@ def parse(source: str):
     with _lock:
         parser = Parser()
         parser.source = source
-        parser.lexer = Tokenizer(source)
+        parser.lexer = Tokenizer(source, compile_pattern)
         parser.advance()
         raw = parser.expression(0)
         if parser.node.id != "(end)":

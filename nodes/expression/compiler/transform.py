@@ -53,7 +53,7 @@ class Transformer(Jsonata.JFunction):
                 if _contains(update, match):
                     # the update puts the matched object inside itself: the copy would be circular,
                     # which no JSON can carry (the interpreter fails on it as too deeply nested)
-                    raise ExpressionError("U1002", "the update puts the matched object inside itself; the "
+                    raise ExpressionError("budget_depth", "the update puts the matched object inside itself; the "
                                                    "result would be circular", position=self.update_pos)
                 for key in update:
                     match[key] = update[key]

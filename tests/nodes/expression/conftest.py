@@ -83,8 +83,8 @@ def outcome(compile_fn, case: Case):
 
 
 def _code(code: str) -> str:
-    # both engines report a runaway evaluation (depth or time) as the suite's U1001
-    return "U1001" if code in ("U1001", "U1002", "D1011", "D1012") else code
+    # both engines report a runaway evaluation (depth or time budget) as the suite's U1001
+    return "U1001" if code in ("budget_time", "budget_depth", "U1001", "U1002", "D1011", "D1012") else code
 
 
 def canonical(v):

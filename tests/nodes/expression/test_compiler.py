@@ -86,22 +86,22 @@ def test_a_runaway_loop_stops_at_the_time_budget():
     assert expr.engine == "compiled"
     with pytest.raises(ExpressionError) as err:
         expr.evaluate(None, timeout_ms=100)
-    assert err.value.code == "U1001"
+    assert err.value.code == "budget_time"
 
 
 def test_a_long_sequence_stops_at_the_time_budget_without_any_lambda():
-    expr = expression.compile("[1..5000000].($ * 2)[$ > 3]")
+    expr = expression.compile("[1..1000000].($ * 2)[$ > 3]")
     assert expr.engine == "compiled"
     with pytest.raises(ExpressionError) as err:
         expr.evaluate(None, timeout_ms=50)
-    assert err.value.code == "U1001"
+    assert err.value.code == "budget_time"
 
 
 def test_deep_recursion_stops_at_the_depth_limit():
     expr = expression.compile("($f := function($x){1 + $f($x)}; $f(1))")
     with pytest.raises(ExpressionError) as err:
         expr.evaluate(None, max_depth=50)
-    assert err.value.code == "D1011"
+    assert err.value.code == "budget_depth"
     # the limit counts per evaluation: a shallow call right after still works
     assert expression.compile("($f := function($n){$n = 0 ? 0 : 1 + $f($n - 1)}; $f(10))").evaluate(
         None, max_depth=50) == 10
@@ -191,4 +191,4 @@ def test_a_transform_that_nests_the_matched_object_in_itself_is_an_error_not_a_c
 
     with pytest.raises(ExpressionError) as err:
         compile_compiled('$ ~> |items[0]|{"t": $}|').evaluate({"items": [{"k": 0}]})
-    assert err.value.code == "U1002"  # what the interpreter reports for the same expression
+    assert err.value.code == "budget_depth"  # what the interpreter reports for the same expression

@@ -1,0 +1,92 @@
+"""JSONata regex literals: RE2 (linear time) first, the `regex` module within the time budget for the
+few constructs RE2 refuses (lookaround, backreferences).
+
+Python's `re` backtracks while holding the GIL: `/(a+)+$/` on 40 "a"s and a "b" froze every thread of
+the process. RE2 matches in time linear in the input and releases the GIL; `regex` takes a timeout on
+every call and releases the GIL while it matches, so a hostile lookahead costs its own evaluation its
+time budget and nothing else. jsonata-python takes `compile_pattern` as its `regex_engine`; both
+engines' regex literals come from its parser. Where this differs from JavaScript: docs/expressions.md.
+"""
+from __future__ import annotations
+
+import re
+
+import re2
+import regex
+from jsonata.regex_engine import RegexFlags
+
+from nodes.expression import budget
+
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False  # a refused pattern is normal (it goes to `regex`), not worth a log line
+
+# JavaScript's \uXXXX (RE2 spells it \x{XXXX}); an escaped backslash before it is not an escape
+_JS_UNICODE_ESCAPE = re.compile(r"(?<!\\)((?:\\\\)*)\\u([0-9a-fA-F]{4})")
+
+
+class BoundedPattern:
+    """A `regex` pattern behind the interface jsonata-python calls (search, finditer, sub, split, match),
+    each call bounded by the remaining time of the evaluation that runs it."""
+    __slots__ = ("_compiled", "pattern", "groups")
+
+    def __init__(self, compiled):
+        self._compiled = compiled
+        self.pattern = compiled.pattern
+        self.groups = compiled.groups
+
+    def search(self, string, *args):
+        return _bounded(self._compiled.search, string, *args)
+
+    def match(self, string, *args):
+        return _bounded(self._compiled.match, string, *args)
+
+    def fullmatch(self, string, *args):
+        return _bounded(self._compiled.fullmatch, string, *args)
+
+    def finditer(self, string, *args):
+        meter = budget.current()
+        try:
+            yield from self._compiled.finditer(string, *args, timeout=meter.remaining_s(), concurrent=True)
+        except TimeoutError:
+            raise meter.time_out() from None
+
+    def sub(self, repl, string, count=0):
+        return _bounded(self._compiled.sub, repl, string, count)
+
+    def split(self, string, maxsplit=0):
+        return _bounded(self._compiled.split, string, maxsplit)
+
+    def __deepcopy__(self, memo):
+        return self  # immutable
+
+    def __repr__(self) -> str:
+        return f"/{self.pattern}/"
+
+
+def _bounded(method, *args):
+    meter = budget.current()
+    try:
+        return method(*args, timeout=meter.remaining_s(), concurrent=True)
+    except TimeoutError:
+        raise meter.time_out() from None
+
+
+def compile_pattern(pattern: str, flags: RegexFlags):
+    """jsonata-python's RegexEngine, with JSONata's `i` and `m` flags."""
+    inline = ("i" if flags.case_insensitive else "") + ("m" if flags.multiline else "")
+    linear = _JS_UNICODE_ESCAPE.sub(r"\1\\x{\2}", pattern)
+    try:
+        return re2.compile(f"(?{inline}){linear}" if inline else linear, _RE2_OPTIONS)
+    except re2.error:
+        pass
+    f = regex.V0
+    if flags.case_insensitive:
+        f |= regex.IGNORECASE
+    if flags.multiline:
+        f |= regex.MULTILINE
+    return BoundedPattern(regex.compile(pattern, f))
+
+
+def engine_of(pattern) -> str:
+    """"re2" or "regex": which engine matches a compiled literal (for tests and the docs' table)."""
+    return "regex" if isinstance(pattern, BoundedPattern) else "re2"
