@@ -5,6 +5,7 @@ from typing import Any
 
 from flask import current_app, request
 
+from designer import bodies
 from designer.errors import ApiError
 from runtime.models import Workspace
 
@@ -34,18 +35,16 @@ def refuse_nul() -> None:
 
 
 def body(required: bool = True) -> Any:
-    """The JSON body; 400 `invalid_json` when it is not JSON (web's handler turns Flask's errors into ours)."""
-    if not request.get_data(cache=True):
+    """The JSON body, read strictly (designer.bodies); 415 when it declares a type other than JSON."""
+    raw = request.get_data(cache=True)
+    if not raw:
         if required:
             raise ApiError(400, "invalid_json", "the request needs a JSON body")
         return None
-    try:
-        data = request.get_json(force=True, silent=True)
-    except RecursionError:  # silent=True covers ValueError only; a hostile nesting depth is bad JSON too
-        raise ApiError(400, "invalid_json", "the request body is nested too deeply") from None
-    if data is None and request.get_data(cache=True).strip() != b"null":
-        raise ApiError(400, "invalid_json", "the request body is not valid JSON")
-    return data
+    if request.mimetype and not bodies.is_json(request.mimetype):
+        raise ApiError(415, "unsupported_media_type", f"the body must be JSON (Content-Type: application/json), "
+                                                      f"not {request.mimetype}", [{"field": "Content-Type"}])
+    return bodies.parse_json(raw, request.mimetype_params.get("charset"))
 
 
 def int_arg(name: str, default: int | None = None, *, minimum: int | None = None,

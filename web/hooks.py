@@ -6,6 +6,7 @@ import json
 
 from flask import Blueprint, current_app, request
 
+from designer import bodies
 from designer.errors import ApiError
 from designer.requests import refuse_nul
 from runtime import intake
@@ -46,16 +47,12 @@ def receive(workspace: str, path: str):
 
 
 def _message():
-    """JSON bodies as they are; any other body as text, so EDI or CSV posts are not refused."""
+    """JSON bodies as they are; any other body as text, so EDI or CSV posts are not refused. Both are read
+    strictly (designer.bodies): NaN, 1e999, a lone surrogate or bytes that are not text are a 400."""
     raw = request.get_data(cache=True)
     if not raw:
         return dict(request.args) or None
+    charset = request.mimetype_params.get("charset")
     if request.is_json or raw[:1] in (b"{", b"["):
-        try:
-            data = request.get_json(force=True, silent=True)
-        except RecursionError:  # silent=True covers ValueError only
-            data = None
-        if data is None:
-            raise ApiError(400, "invalid_json", "the webhook body is not valid JSON")
-        return data
-    return {"body": raw.decode("utf-8", "replace"), "content_type": request.content_type}
+        return bodies.parse_json(raw, charset)
+    return {"body": bodies.text(raw, charset), "content_type": request.content_type}

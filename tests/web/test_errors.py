@@ -100,3 +100,18 @@ def test_http_errors_raised_anywhere_keep_their_status_code_and_headers(app):
     assert r.headers["Retry-After"] == "7"
     assert_json_error(client.get("/test/teapot"), 418, "http_error")
     assert assert_json_error(client.get("/test/bad"), 400, "bad_request")["message"] == "the widget is upside down"
+
+
+def test_a_body_declared_as_anything_but_json_is_a_json_415(client):
+    doc = '{"schema": "crossdock.flow/1", "id": "typed"}'
+    for content_type in ("text/plain", "application/x-www-form-urlencoded", "application/xml", "multipart/form-data"):
+        for method, url in (("post", "/api/v1/flows"), ("post", "/api/v1/flows/validate"),
+                            ("put", "/api/v1/connections/erp"), ("put", "/api/v1/lookups/t"),
+                            ("post", "/api/v1/templates/import"), ("post", "/api/v1/preview/map")):
+            r = getattr(client, method)(url, data=doc, content_type=content_type)
+            err = assert_json_error(r, 415, "unsupported_media_type")
+            assert err["details"] == [{"field": "Content-Type"}] and "application/json" in err["message"]
+    assert client.get("/api/v1/flows").json["flows"] == []
+    for content_type in ("application/json", "application/json; charset=utf-8", "application/vnd.crossdock+json", None):
+        r = client.post("/api/v1/flows/validate", data=doc, content_type=content_type)
+        assert r.status_code == 200, content_type  # a body without a declared type is read as JSON

@@ -35,6 +35,12 @@ def replying(flow_id: str, path: str, *, status: int = 200, body: str | None = N
             "edges": [edge(1, "hook", "map"), edge(2, "map", "reply")]}
 
 
+def discard(i: int, after: str) -> tuple[dict, dict]:
+    """A node that ends the flow on purpose after `after`, and its edge."""
+    return ({"id": "end", "type": "control.discard", "config": {"reason": "the test reads the run"}},
+            edge(i, after, "end"))
+
+
 def runs(client) -> list[dict]:
     return client.get("/api/v1/runs").json["runs"]
 
@@ -52,10 +58,12 @@ def test_an_async_webhook_answers_202_and_the_run_carries_the_body(client, works
 
 
 def test_a_body_that_is_not_json_is_taken_as_text(client, workspace):
+    end, end_edge = discard(2, "map")
     deploy(client, {"schema": "crossdock.flow/1", "id": "edi",
                     "nodes": [{"id": "hook", "type": "event.webhook", "config": {"path": "edi"}},
-                              {"id": "map", "type": "transform.map", "config": {"expression": "$split(body, '~')"}}],
-                    "edges": [edge(1, "hook", "map")]})
+                              {"id": "map", "type": "transform.map", "config": {"expression": "$split(body, '~')"}},
+                              end],
+                    "edges": [edge(1, "hook", "map"), end_edge]})
     text = "ISA*00*~GS*PO~ST*850*0001~"
     r = client.post(f"/hooks/{workspace}/edi", data=text, content_type="application/edi-x12")
     assert r.status_code == 202
@@ -67,10 +75,11 @@ def test_a_body_that_is_not_json_is_taken_as_text(client, workspace):
 
 
 def test_a_get_webhook_takes_the_query_as_the_message(client, workspace):
+    end, end_edge = discard(2, "map")
     deploy(client, {"schema": "crossdock.flow/1", "id": "ping",
                     "nodes": [{"id": "hook", "type": "event.webhook", "config": {"path": "ping", "method": "GET"}},
-                              {"id": "map", "type": "transform.map", "config": {"expression": "{'got': id}"}}],
-                    "edges": [edge(1, "hook", "map")]})
+                              {"id": "map", "type": "transform.map", "config": {"expression": "{'got': id}"}}, end],
+                    "edges": [edge(1, "hook", "map"), end_edge]})
     r = client.get(f"/hooks/{workspace}/ping?id=42")
     assert r.status_code == 202
     assert finished(client, r.json["run_id"])["output"] == {"got": "42"}
@@ -98,6 +107,39 @@ def test_malformed_json_is_400_and_starts_no_run(client, workspace, http_target)
         assert r.status_code == 400, (data[:10], r.json)
         assert r.json["error"]["code"] == "invalid_json"
     assert runs(client) == []
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "text/plain"])
+def test_what_json_cannot_carry_faithfully_is_400_and_starts_no_run(client, workspace, http_target, content_type):
+    """NaN and infinities were stored as the strings "nan" and "inf"; a lone surrogate was a 500."""
+    deploy(client, http_sink("f", http_target.url))
+    for raw in (b'{"a": NaN}', b'{"a": Infinity}', b'{"a": -Infinity}', b'{"a": 1e999}', b'{"a": -2e308}',
+                b'{"k\\udfff": 1}', b'{"order": {"number": "\\ud800"}}', b'[' * 101 + b']' * 101):
+        r = client.post(f"/hooks/{workspace}/orders", data=raw, content_type=content_type)
+        assert r.status_code == 400, (raw, r.json)
+        assert r.json["error"]["code"] == "invalid_json" and r.json["error"]["message"]
+    assert runs(client) == []
+    r = client.post(f"/hooks/{workspace}/orders", data=b'{"order": {"number": "\\ud83d\\ude00", "lines": []}, "n": 1e308}',
+                    content_type=content_type)  # a surrogate pair is one character; 1e308 is a number
+    assert r.status_code == 202
+    assert finished(client, r.json["run_id"])["input"] == {"order": {"number": "\U0001F600", "lines": []}, "n": 1e308}
+
+
+def test_a_text_body_is_decoded_by_its_charset_and_refused_when_it_is_not_text(client, workspace):
+    end, end_edge = discard(1, "hook")
+    deploy(client, {"schema": "crossdock.flow/1", "id": "edi",
+                    "nodes": [{"id": "hook", "type": "event.webhook", "config": {"path": "edi"}}, end],
+                    "edges": [end_edge]})
+    for raw, content_type, code in ((b"caf\xe9", "text/plain", "invalid_encoding"),  # Latin-1, declared as UTF-8
+                                    (b"\xed\xbf\xbf", "text/csv; charset=utf-8", "invalid_encoding"),
+                                    (b"\x89PNG\r\n\x1a\n\x00\x00", "application/octet-stream", "invalid_encoding"),
+                                    (b"ISA*00*~", "application/edi-x12; charset=no-such", "unsupported_media_type")):
+        r = client.post(f"/hooks/{workspace}/edi", data=raw, content_type=content_type)
+        assert r.status_code in (400, 415) and r.json["error"]["code"] == code, (raw, r.json)
+    assert runs(client) == []
+    r = client.post(f"/hooks/{workspace}/edi", data="café".encode("latin-1"), content_type="text/plain; charset=ISO-8859-1")
+    assert r.status_code == 202
+    assert finished(client, r.json["run_id"])["input"]["body"] == "café"
 
 
 def test_a_sync_webhook_answers_with_the_reply_of_control_respond(client, workspace):
