@@ -4,21 +4,30 @@ A draft may have graph problems (the canvas shows them); it must always be a wel
 """
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
+from designer import references
 from designer.errors import ApiError
 from flows import document, graph
-from flows.problem import Problem
+from flows.problem import WARNING, Problem
 from nodes import catalog, expression
 from runtime.deployments import iso
 from runtime.models import Flow, WebhookRoute, utcnow
 
 
-def check(doc: Any) -> list[Problem]:
-    return graph.validate(doc, catalog.specs(), expression.check) + _shared_webhook_routes(doc)
+def check(doc: Any, workspace: references.Workspace | None = None, *, draft: bool = False) -> list[Problem]:
+    """Graph and config problems, then what the flow names that does not resolve: params and records always,
+    connections, lookup tables and webhook paths against `workspace` when given. Errors block deploy; on a
+    `draft` the references are warnings, since a draft may be saved before its connection exists."""
+    problems = graph.validate(doc, catalog.specs(), expression.check) + _shared_webhook_routes(doc)
+    unresolved = references.check(doc, workspace, problems)
+    if draft:
+        unresolved = [dataclasses.replace(p, severity=WARNING) for p in unresolved]
+    return problems + unresolved
 
 
 def _shared_webhook_routes(doc: Any) -> list[Problem]:
@@ -57,9 +66,10 @@ def summary(f: Flow) -> dict:
             "node_count": len((f.document or {}).get("nodes", []))}
 
 
-def detail(f: Flow) -> dict:
+def detail(f: Flow, workspace: references.Workspace | None = None) -> dict:
     return {"flow": f.document, "revision": f.revision, "updated_at": iso(f.updated_at),
-            "deployed_version": f.deployed_version, "problems": [p.to_dict() for p in check(f.document)]}
+            "deployed_version": f.deployed_version,
+            "problems": [p.to_dict() for p in check(f.document, workspace, draft=True)]}
 
 
 def list_flows(rt, workspace: str) -> list[dict]:

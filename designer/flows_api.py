@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, request
 
-from designer import drafts
+from designer import drafts, references
 from designer.errors import ApiError
 from designer.requests import MAX_ID, body, refuse_nul, runtime, workspace
 from flows.problem import errors
@@ -21,26 +21,33 @@ def list_flows():
 
 @bp.post("")
 def create_flow():
-    f = drafts.create(runtime(), workspace(), body())
-    return drafts.detail(f), 201, {"ETag": f'"{f.revision}"'}
+    rt, ws = runtime(), workspace()
+    f = drafts.create(rt, ws, body())
+    return drafts.detail(f, references.workspace_of(rt, ws)), 201, {"ETag": f'"{f.revision}"'}
 
 
 @bp.post("/validate")
 def validate_flow():
-    problems = drafts.check(body())
+    """Would this document deploy here? References are checked against the caller's workspace; with
+    ?draft=true they are warnings, as on a saved draft (the editor checks as you type)."""
+    rt, ws = runtime(), workspace()
+    draft = request.args.get("draft", "").lower() in ("1", "true", "yes")
+    problems = drafts.check(body(), references.workspace_of(rt, ws), draft=draft)
     return {"valid": not errors(problems), "problems": [p.to_dict() for p in problems]}
 
 
 @bp.get("/<flow_id>")
 def get_flow(flow_id: str):
-    f = drafts.get(runtime(), workspace(), flow_id)
-    return drafts.detail(f), 200, {"ETag": f'"{f.revision}"'}
+    rt, ws = runtime(), workspace()
+    f = drafts.get(rt, ws, flow_id)
+    return drafts.detail(f, references.workspace_of(rt, ws)), 200, {"ETag": f'"{f.revision}"'}
 
 
 @bp.put("/<flow_id>")
 def save_flow(flow_id: str):
-    f = drafts.save(runtime(), workspace(), flow_id, body(), _if_match())
-    return drafts.detail(f), 200, {"ETag": f'"{f.revision}"'}
+    rt, ws = runtime(), workspace()
+    f = drafts.save(rt, ws, flow_id, body(), _if_match())
+    return drafts.detail(f, references.workspace_of(rt, ws)), 200, {"ETag": f'"{f.revision}"'}
 
 
 @bp.delete("/<flow_id>")
@@ -62,10 +69,11 @@ def deploy_flow(flow_id: str):
     doc = None
     if version is None:  # roll-forward from the draft: refuse while it has errors
         doc = f.document
-        problems = errors(drafts.check(doc))
-        if problems:
-            raise ApiError(422, "validation_failed", f"the flow has {len(problems)} problem(s); fix them to deploy",
-                           [p.to_dict() for p in problems])
+        _refuse_problems(errors(drafts.check(doc, references.workspace_of(rt, ws))))
+    else:  # a rollback passed its graph checks once; what it names must still be there
+        old = deployments.document(rt, ws, flow_id, version)
+        if old is not None:
+            _refuse_problems(errors(references.check(old, references.workspace_of(rt, ws))))
     try:
         deployed = deployments.deploy(rt, ws, flow_id, doc, version)
     except deployments.DeployConflict as err:
@@ -96,6 +104,14 @@ def get_version(flow_id: str, version: int):
     if doc is None:
         raise ApiError(404, "not_found", f"flow {flow_id!r} has no version {version}")
     return {"flow": doc, "version": version}
+
+
+def _refuse_problems(problems: list) -> None:
+    # a webhook path another flow took is decided by deployments.deploy under its lock: 409 webhook_taken
+    problems = [p for p in problems if p.code != "webhook_taken"]
+    if problems:
+        raise ApiError(422, "validation_failed", f"the flow has {len(problems)} problem(s); fix them to deploy",
+                       [p.to_dict() for p in problems])
 
 
 def _if_match() -> int | None:

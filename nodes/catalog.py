@@ -87,6 +87,8 @@ def describe(spec: NodeSpec) -> dict[str, Any]:
         "outputs": [_port(p) for p in spec.outputs],
         "dynamic_outputs": spec.dynamic_outputs,
         "expressions": list(spec.expressions),
+        "references": {path: ref.kind for path, ref in spec.references.items()},  # the inspector offers choices
+        "preview": spec.preview,
         "config_schema": json_schema(spec.config),
     }
 

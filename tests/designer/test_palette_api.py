@@ -35,9 +35,9 @@ def test_node_types_lists_every_type_in_palette_order_with_json_schema_configs(a
     assert [t for t in listed if t in FIRST_SEVEN] == FIRST_SEVEN  # the first seven, in their palette order
     for t in types:
         assert set(t) == {"type", "version", "category", "title", "description", "icon", "inputs", "outputs",
-                          "dynamic_outputs", "expressions", "config_schema"}, t["type"]
+                          "dynamic_outputs", "expressions", "references", "preview", "config_schema"}, t["type"]
         assert t["version"] == 1 and t["category"] == t["type"].split(".")[0]
-        assert all(set(p) == {"name", "label", "record"} for p in t["inputs"] + t["outputs"])
+        assert all(set(p) == {"name", "label", "record", "optional"} for p in t["inputs"] + t["outputs"])
         jsonschema.Draft202012Validator.check_schema(t["config_schema"])  # a usable JSON Schema
         assert t["config_schema"]["type"] == "object"
     by_type = {t["type"]: t for t in types}
@@ -46,6 +46,11 @@ def test_node_types_lists_every_type_in_palette_order_with_json_schema_configs(a
     assert by_type["branch.choice"]["dynamic_outputs"] == "rules[].port"
     assert by_type["transform.map"]["expressions"] == ["expression"]
     assert by_type["transform.map"]["config_schema"]["required"] == ["expression"]
+    assert by_type["transform.map"]["preview"] == "expression" and by_type["branch.filter"]["preview"] is None
+    # what a config names outside the node, so the inspector can offer the workspace's connections and tables
+    assert by_type["connector.erp"]["references"] == {"connection": "connection", "path": "template"}
+    assert by_type["transform.lookup"]["references"] == {"table": "lookup"}
+    assert by_type["event.webhook"]["references"] == {"path": "webhook"}
 
 
 def test_a_config_schema_accepts_what_deploy_accepts_and_rejects_what_validate_rejects(api):
