@@ -5,12 +5,12 @@ import json
 
 from flask import Blueprint
 
+from designer import drafts, preview
 from designer.errors import ApiError
-from designer.requests import body
-from nodes import catalog, expression
+from designer.requests import body, runtime, workspace
+from nodes import catalog
 
 bp = Blueprint("palette_api", __name__, url_prefix="/api/v1")
-PREVIEW_TIMEOUT_MS = 2000
 
 
 @bp.get("/node-types")
@@ -20,6 +20,8 @@ def node_types():
 
 @bp.post("/preview/map")
 def preview_map():
+    """{"expression", "input"} plus the node it stands for: "flow_id" (the saved draft) or "flow" (the
+    document the editor holds), "node" and optionally "field"; "params" override the flow's values."""
     args = body()
     if not isinstance(args, dict) or not isinstance(args.get("expression"), str):
         raise ApiError(400, "invalid_argument", 'the body is {"expression": "...", "input": ...}',
@@ -27,13 +29,21 @@ def preview_map():
     params = args.get("params") or {}
     if not isinstance(params, dict):
         raise ApiError(400, "invalid_argument", "params must be an object", [{"field": "params"}])
-    try:
-        expr = expression.compile(args["expression"])
-        output = expr.evaluate(args.get("input"), params, timeout_ms=PREVIEW_TIMEOUT_MS)
-    except expression.ExpressionError as err:
-        raise ApiError(422, "mapping_error", err.message, [{"field": "expression", **err.to_dict()}]) from None
-    _check_json(output)
-    return {"output": output, "engine": expr.engine}
+    for key in ("flow_id", "node", "field"):
+        if args.get(key) is not None and not isinstance(args[key], str):
+            raise ApiError(400, "invalid_argument", f"{key} must be a string", [{"field": key}])
+    doc = args.get("flow")
+    if doc is not None and not isinstance(doc, dict):
+        raise ApiError(400, "invalid_argument", "flow must be a flow document", [{"field": "flow"}])
+    ws = workspace()
+    if doc is None and args.get("flow_id") is not None:
+        doc = drafts.get(runtime(), ws, args["flow_id"]).document
+    if args.get("node") is not None and doc is None:
+        raise ApiError(400, "invalid_argument", "a node needs its flow: flow_id or flow", [{"field": "flow_id"}])
+    result = preview.preview(ws, args["expression"], args.get("input"), doc, args.get("node"), args.get("field"),
+                             params)
+    _check_json(result["output"])
+    return result
 
 
 def _check_json(output) -> None:
