@@ -4,6 +4,8 @@ plus the pure wiring look-ups the runtime plans with. The only module that impor
 from __future__ import annotations
 
 import dataclasses
+import functools
+import json
 from typing import Any, Callable, Mapping
 
 import networkx as nx
@@ -88,25 +90,56 @@ def _node_problems(node: dict, specs: Mapping[str, NodeSpec], spec: NodeSpec | N
                         node=nid)]
     # a disabled node may be half configured; say so, but do not block deploy
     severity = WARNING if node.get("disabled") else ERROR
+    try:
+        key = _Config(json.dumps(node["config"], ensure_ascii=False), node["config"])
+    except (TypeError, ValueError):  # not JSON (a caller's own objects): checked, not remembered
+        found = _config_problems.__wrapped__(spec.config, spec.expressions, check_expression, node["config"])
+    else:
+        found = _config_problems(spec.config, spec.expressions, check_expression, key)
+    return [dataclasses.replace(p, node=nid, severity=severity) for p in found]
+
+
+class _Config:
+    """A node's config as a cache key: equal when its JSON text is equal."""
+    __slots__ = ("text", "value")
+
+    def __init__(self, text: str, value: dict):
+        self.text, self.value = text, value
+
+    def __hash__(self) -> int:
+        return hash(self.text)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Config) and self.text == other.text
+
+
+@functools.lru_cache(maxsize=65536)
+def _config_problems(schema: type, expressions: tuple[str, ...], check_expression: ExpressionCheck | None,
+                     key: Any) -> tuple[Problem, ...]:
+    config = key.value if isinstance(key, _Config) else key
     problems = []
     try:
-        spec.config().load(node["config"])
+        _schema(schema).load(config)
     except ValidationError as err:
-        for path, msg in document.error_paths(err.messages, spec.config()):
+        for path, msg in document.error_paths(err.messages, _schema(schema)):
             code = "config_missing" if msg == REQUIRED_MESSAGE else "config_invalid"
-            problems.append(Problem(code, msg, node=nid, field=path or None, severity=severity))
+            problems.append(Problem(code, msg, field=path or None))
     except Exception as exc:  # a node schema's own bug must not hide the rest of the flow's problems
-        problems.append(Problem("config_invalid", f"The config could not be checked ({type(exc).__name__}).",
-                                node=nid, severity=severity))
+        problems.append(Problem("config_invalid", f"The config could not be checked ({type(exc).__name__})."))
     if check_expression is not None:
-        for path in spec.expressions:
-            for where, source in _values_at(node["config"], path):
+        for path in expressions:
+            for where, source in _values_at(config, path):
                 if not isinstance(source, str) or not source.strip():
                     continue  # absent or empty optional value; a required one is the config schema's to report
                 found = _check(check_expression, source)
                 if found is not None:
-                    problems.append(dataclasses.replace(found, node=nid, field=where, severity=severity))
-    return problems
+                    problems.append(dataclasses.replace(found, field=where))
+    return tuple(problems)
+
+
+@functools.lru_cache(maxsize=None)
+def _schema(schema: type) -> Any:
+    return schema()  # one instance per node type: building a marshmallow schema costs more than loading one
 
 
 def _check(check_expression: ExpressionCheck, source: str) -> Problem | None:
@@ -175,14 +208,14 @@ def _edge_problems(doc: dict, resolved: dict[str, NodeSpec | None]) -> tuple[lis
 
 
 def _reach_problems(doc: dict, resolved: dict[str, NodeSpec | None], graph: nx.DiGraph) -> list[Problem]:
+    disabled = {n["id"] for n in doc["nodes"] if n.get("disabled")}
     starts = [n["id"] for n in doc["nodes"] if resolved[n["id"]] is not None and resolved[n["id"]].trigger]
-    enabled = [n for n in starts if not _disabled(doc, n)]
+    enabled = [n for n in starts if n not in disabled]
     if not enabled:
         why = "all its triggers are disabled" if starts else "add an event node such as event.webhook"
         return [Problem("no_trigger", f"The flow has no trigger: {why}.")]
     reached = _reachable(graph, starts)
-    live = graph.subgraph(n["id"] for n in doc["nodes"] if not n.get("disabled"))
-    live_reached = _reachable(live, enabled)
+    live_reached = _reachable(graph, enabled, disabled)
     problems = []
     for node in doc["nodes"]:
         nid = node["id"]
@@ -196,15 +229,19 @@ def _reach_problems(doc: dict, resolved: dict[str, NodeSpec | None], graph: nx.D
     return problems
 
 
-def _reachable(graph: nx.DiGraph, starts: list[str]) -> set[str]:
+def _reachable(graph: nx.DiGraph, starts: list[str], avoiding: set[str] | frozenset = frozenset()) -> set[str]:
+    """`starts` and every node reached from them without passing through `avoiding`: one walk for all
+    starts, since a walk per trigger is quadratic in a flow of many triggers."""
     found = set(starts)
-    for start in starts:
-        found |= nx.descendants(graph, start)
+    todo = list(found)
+    while todo:
+        for child in graph.successors(todo.pop()):
+            if child not in found and child not in avoiding:
+                found.add(child)
+                todo.append(child)
     return found
 
 
-def _disabled(doc: dict, nid: str) -> bool:
-    return any(n["id"] == nid and n.get("disabled") for n in doc["nodes"])
 
 
 def _cycle_problems(doc: dict, graph: nx.DiGraph) -> list[Problem]:

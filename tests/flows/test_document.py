@@ -244,3 +244,70 @@ def test_load_never_raises_when_parts_of_a_valid_flow_are_replaced(data):
     doc, problems = load(copy.deepcopy(flow))
     assert (doc is None) == bool(problems)
     assert all(p.code == "invalid_document" for p in problems)
+
+
+# The quick path reads well-formed nodes and edges without marshmallow; whatever it reads must come out
+# exactly as the schema alone would give it, and whatever it doubts goes to the schema.
+def _schema_only(doc, monkeypatch):
+    with monkeypatch.context() as m:
+        m.setattr(document, "_quick_list", lambda *args: None)
+        return load(doc)
+
+
+def _bundled_flows():
+    root = pathlib.Path(__file__).resolve().parents[2] / "flows"
+    found = {p.name: json.loads(p.read_text()) for p in (root / "samples").glob("*.json")}
+    found.update({p.name: json.loads(p.read_text())["flow"] for p in (root / "templates").glob("*.json")})
+    return {name: doc for name, doc in sorted(found.items()) if doc.get("schema") == "crossdock.flow/1"}
+
+
+@pytest.mark.parametrize("name", list(_bundled_flows()))
+def test_quick_path_loads_every_bundled_flow_as_the_schema_does(name, monkeypatch):
+    flow = _bundled_flows()[name]
+    assert load(copy.deepcopy(flow)) == _schema_only(copy.deepcopy(flow), monkeypatch)
+    assert load(copy.deepcopy(flow))[1] == []
+
+
+TRICKY = [None, True, False, 0, 1, -1, 1.5, math.nan, math.inf, "", "a", "a\n", "a b", "x" * 64, "x" * 65,
+          "y" * 100, "y" * 101, "z" * 200, "z" * 201, [], ["a"], {}, {"x": 1, "y": 2}, {"x": 1}, {"x": True, "y": 0},
+          {"x": 1, "y": 2, "z": 3}, {"a": [1, {"b": None}]}, {1: "a"}, ("a",)]
+NODE_KEYS = ["id", "type", "type_version", "name", "notes", "config", "position", "disabled", "colour"]
+EDGE_KEYS = ["id", "source", "source_port", "target", "target_port", "weight"]
+
+
+@pytest.mark.parametrize("kind,keys", [("nodes", NODE_KEYS), ("edges", EDGE_KEYS)])
+def test_quick_path_and_schema_agree_on_every_tricky_value_of_every_key(kind, keys, monkeypatch):
+    base = json.loads((SAMPLES / "order-sync.json").read_text())
+    for key in keys:
+        for value in [DELETE, *TRICKY]:
+            flow = copy.deepcopy(base)
+            if value is DELETE:
+                flow[kind][1].pop(key, None)
+            else:
+                flow[kind][1][key] = value
+            assert load(copy.deepcopy(flow)) == _schema_only(copy.deepcopy(flow), monkeypatch), (key, value)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.data())
+def test_quick_path_and_schema_agree_on_changed_nodes_and_edges(data):
+    flow = json.loads((SAMPLES / "order-sync.json").read_text())
+    for _ in range(data.draw(st.integers(1, 3))):
+        kind, keys = data.draw(st.sampled_from([("nodes", NODE_KEYS), ("edges", EDGE_KEYS)]))
+        item = data.draw(st.sampled_from(flow[kind]))
+        key = data.draw(st.sampled_from(keys))
+        if data.draw(st.booleans()) and key in item:
+            del item[key]
+        else:
+            item[key] = data.draw(st.sampled_from(TRICKY) | json_values)
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(document, "_quick_list", lambda *args: None)
+        expected = load(copy.deepcopy(flow))
+    assert load(copy.deepcopy(flow)) == expected
+
+
+def test_loaded_config_shares_no_nested_value_with_the_input(flow):
+    flow["nodes"][1]["config"]["deep"] = {"list": [{"k": 1}]}
+    doc, _ = load(flow)
+    doc["nodes"][1]["config"]["deep"]["list"][0]["k"] = 2
+    assert flow["nodes"][1]["config"]["deep"]["list"][0]["k"] == 1

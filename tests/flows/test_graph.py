@@ -364,3 +364,75 @@ def test_problems_serialise_to_json(sample_flow, specs, check):
     sample_flow["nodes"][1]["config"]["expression"] = "(("
     sample_flow["edges"][0]["target_port"] = "x"
     assert json.loads(json.dumps([p.to_dict() for p in validate(sample_flow, specs, check)]))
+
+
+# Big flows: checked configs are remembered by content, and reachability is one walk for all triggers.
+# What validate answers must not depend on what it remembers.
+from flows import graph as graph_module  # noqa: E402
+
+
+def test_a_remembered_check_gives_the_same_problems_as_a_fresh_one(sample_flow, flow, specs, check):
+    flow["nodes"][1]["config"]["expression"] = "order(("
+    flow["nodes"][2]["config"] = {"url": 5}
+    for doc in (sample_flow, flow):
+        graph_module._config_problems.cache_clear()
+        fresh = validate(doc, specs, check)
+        assert validate(doc, specs, check) == fresh
+        assert validate(copy.deepcopy(doc), specs, check) == fresh
+
+
+def test_an_unchanged_flow_is_not_checked_again_and_an_edit_rechecks_only_its_node(flow, specs):
+    seen = []
+
+    def recording(source):
+        seen.append(source)
+        return None
+
+    flow["nodes"].append(node("map2", "transform.map", {"expression": "order.lines"}))
+    flow["edges"].append(edge("e3", "map", "map2"))
+    validate(flow, specs, recording)
+    assert sorted(seen) == ["order", "order.lines"]
+    seen.clear()
+    validate(flow, specs, recording)
+    assert seen == []
+    flow["nodes"][1]["config"]["expression"] = "order.number"
+    validate(flow, specs, recording)
+    assert seen == ["order.number"]
+
+
+def test_configs_equal_in_python_but_not_in_json_are_checked_apart(flow, specs):
+    # 1 == 1.0 == True in Python; a schema may accept one and refuse another
+    results = []
+    for value in (1, 1.0, True):
+        flow["nodes"][2]["config"] = {"url": "http://x/y", "timeout_s": value}
+        results.append([p for p in summary(validate(flow, specs)) if p[0].startswith("config")])
+    assert results[0] == results[1] == []
+    assert results[2] == [("config_invalid", "out", None, "timeout_s", ERROR)]
+
+
+def test_a_config_that_is_not_json_is_still_checked(flow, specs, check):
+    flow["nodes"][1]["config"] = {"expression": "order((", "extra": {1, 2}}
+    problems = summary(validate(flow, specs, check))
+    assert ("expression_invalid", "map", None, "expression", ERROR) in problems
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 12).flatmap(lambda n: st.tuples(
+    st.just(n), st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), max_size=3 * n),
+    st.sets(st.integers(0, n - 1), min_size=1, max_size=3), st.sets(st.integers(0, n - 1), max_size=4))))
+def test_one_walk_reaches_what_a_walk_per_trigger_reaches(case):
+    import networkx as nx
+    n, wires, starts, avoided = case
+    g = nx.DiGraph()
+    g.add_nodes_from(range(n))
+    g.add_edges_from(wires)
+    starts = sorted(starts)
+    expected = set(starts)
+    for s in starts:
+        expected |= nx.descendants(g, s)
+    assert graph_module._reachable(g, starts) == expected
+    live = g.subgraph(set(g) - avoided)
+    expected_live = set(s for s in starts if s not in avoided)
+    for s in expected_live.copy():
+        expected_live |= nx.descendants(live, s)
+    assert graph_module._reachable(g, [s for s in starts if s not in avoided], avoided) == expected_live
