@@ -25,6 +25,8 @@ def main(argv: list[str] | None = None) -> int:
                                           "(the old key listed in CROSSDOCK_SECRET_KEY_PREVIOUS)")
     v = sub.add_parser("validate", help="check a flow file; exit 1 if it has problems")
     v.add_argument("file")
+    v.add_argument("--workspace", help="also check its connections, lookup tables and webhook paths against this "
+                                       "workspace of the configured database (CROSSDOCK_DATABASE_URL)")
     r = sub.add_parser("run", help="execute a flow file once, locally, and print its steps and output")
     r.add_argument("file")
     r.add_argument("--input", default="null", help="the input message as JSON (or @file.json)")
@@ -33,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = from_env()
     command = args.command or "embedded"
     if command == "validate":
-        return validate_file(args.file)
+        return validate_file(args.file, args.workspace, settings)
     if command == "run":
         return run_file(args.file, args.input)
     if command == "sandbox":
@@ -90,20 +92,39 @@ def wsgi():
     return build(from_env(), embedded=False)[1]
 
 
-def validate_file(path: str) -> int:
-    from designer import drafts
+def validate_file(path: str, workspace: str | None = None, settings: Settings | None = None) -> int:
+    """Print the flow's problems; with `workspace`, what it names is checked against that workspace's
+    connections, lookup tables and deployed webhooks in the configured database."""
+    from designer import drafts, references
 
     try:
         doc = json.loads(open(path, encoding="utf-8").read())
     except (OSError, ValueError) as err:
         print(f"{path}: cannot read the flow: {err}", file=sys.stderr)
         return 2
-    problems = drafts.check(doc)
+    against = None
+    if workspace is not None:
+        from runtime.core import Runtime
+        from runtime.models import Workspace
+
+        rt = Runtime(settings or from_env())
+        try:
+            with rt.sessions() as s:
+                if s.get(Workspace, workspace) is None:
+                    print(f"{path}: no workspace {workspace!r} in the configured database", file=sys.stderr)
+                    return 2
+            against = references.workspace_of(rt, workspace)
+        finally:
+            rt.close()
+    problems = drafts.check(doc, against)
     for p in problems:
         where = ", ".join(f"{k} {v}" for k, v in (("node", p.node), ("edge", p.edge), ("field", p.field)) if v)
         print(f"{path}: {p.severity}: {p.code}: {p.message}" + (f" [{where}]" if where else ""))
     if not problems:
         print(f"{path}: valid")
+    if against is None:
+        print(f"{path}: connections, lookup tables and webhook paths were not checked (no workspace given: "
+              f"--workspace NAME checks them against the configured database)")
     return 1 if any(p.severity == "error" for p in problems) else 0
 
 

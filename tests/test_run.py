@@ -50,6 +50,44 @@ def test_validate_a_valid_flow_exits_0():
     assert "valid" in result.stdout
 
 
+def test_validate_checks_references_against_a_workspace_only_when_told_which(tmp_path, store, settings, workspace):
+    """The issue's typo: `erpp` passed validate. With --workspace the configured database is read (both backends)."""
+    from runtime import connections
+
+    connections.save(store, workspace, "erp", {"system": "erp", "base_url": "http://127.0.0.1:9/erp"})
+    doc = {"schema": "crossdock.flow/1", "id": "typo",
+           "nodes": [{"id": "hook", "type": "event.webhook", "config": {"path": "typo"}},
+                     {"id": "to_erp", "type": "connector.erp",
+                      "config": {"connection": "erpp", "operation": "upsert_sales_order"}}],
+           "edges": [edge(1, "hook", "to_erp")]}
+    path = tmp_path / "typo.json"
+    path.write_text(json.dumps(doc))
+    env = {"CROSSDOCK_DATA_DIR": settings.data_dir}
+    if settings.database_url:
+        env.update(CROSSDOCK_DATABASE_URL=settings.database_url, CROSSDOCK_DATABASE_SCHEMA=settings.database_schema)
+
+    unchecked = cli_env(env, "validate", str(path))
+    assert unchecked.returncode == 0, unchecked.stdout + unchecked.stderr
+    assert "connections, lookup tables and webhook paths were not checked" in unchecked.stdout
+
+    checked = cli_env(env, "validate", str(path), "--workspace", workspace)
+    assert checked.returncode == 1, checked.stdout + checked.stderr
+    [line] = [ln for ln in checked.stdout.splitlines() if "unknown_connection" in ln]
+    assert "no connection 'erpp' in this workspace" in line and "[node to_erp, field connection]" in line
+    assert "not checked" not in checked.stdout
+
+    doc["nodes"][1]["config"]["connection"] = "erp"
+    path.write_text(json.dumps(doc))
+    assert cli_env(env, "validate", str(path), "--workspace", workspace).returncode == 0
+    missing = cli_env(env, "validate", str(path), "--workspace", "no-such-workspace")
+    assert missing.returncode == 2 and "no workspace 'no-such-workspace'" in missing.stderr
+
+
+def cli_env(env: dict, *args, timeout=120):
+    return subprocess.run([sys.executable, "run.py", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=timeout, env={**os.environ, **env})
+
+
 def test_run_executes_a_flow_file_once(tmp_path, http_target):
     path = tmp_path / "flow.json"
     path.write_text(json.dumps(http_sink("once", http_target.url)))
