@@ -3,18 +3,20 @@ parameter values, and export an installed flow as one JSON bundle (flow, params,
 tables, connection names without secrets)."""
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import pathlib
-from typing import Any
+from typing import Any, Iterator
 
 import requests
 from marshmallow import ValidationError
 from sqlalchemy import select
+from sqlalchemy.orm import sessionmaker
 
 from designer import drafts
 from designer.errors import ApiError
-from flows.document import ParamSchema
+from flows.document import ID_PATTERN, ParamSchema
 from flows.problem import errors
 from runtime import connections, deployments, lookups
 from runtime.models import InstalledTemplate
@@ -49,7 +51,9 @@ def list_templates(rt, workspace: str) -> list[dict]:
     return out + [summary(r.bundle, "imported") for r in rows]
 
 
-def get(rt, workspace: str, template_id: str) -> dict:
+def get(rt, workspace: str, template_id: Any) -> dict:
+    if not isinstance(template_id, str) or not ID_PATTERN.match(template_id):
+        raise ApiError(404, "not_found", f"no template {template_id!r}")
     with rt.sessions() as s:
         row = s.get(InstalledTemplate, (workspace, template_id))
     if row is not None:
@@ -75,56 +79,84 @@ def export(rt, workspace: str, flow_id: str) -> dict:
 
 
 def check_bundle(bundle: Any) -> dict:
+    """The whole bundle, checked before anything is written: 400 `invalid_template` naming the field."""
+    def refuse(field: str, message: str):
+        raise ApiError(400, "invalid_template", message, [{"field": field}])
+
     if not isinstance(bundle, dict) or bundle.get("schema") != SCHEMA:
-        raise ApiError(400, "invalid_template", f"a template bundle is a JSON object with schema {SCHEMA!r}",
-                       [{"field": "schema"}])
+        refuse("schema", f"a template bundle is a JSON object with schema {SCHEMA!r}")
     if not isinstance(bundle.get("flow"), dict) or not isinstance(bundle.get("id"), str):
-        raise ApiError(400, "invalid_template", "the bundle needs an id and a flow", [{"field": "flow"}])
+        refuse("flow", "the bundle needs an id and a flow")
+    if not ID_PATTERN.match(bundle["id"]):
+        refuse("id", "a template id is 1-64 letters, digits, '_', '.' or '-'")
+    for key in ("name", "description"):  # text columns of the gallery: PostgreSQL text refuses NUL
+        if bundle.get(key) is not None and (not isinstance(bundle[key], str) or "\x00" in bundle[key]):
+            refuse(key, f"{key} is text without NUL characters")
     for key in ("samples", "lookups"):
         if not isinstance(bundle.get(key, {}), dict):
-            raise ApiError(400, "invalid_template", f"{key} must be an object", [{"field": key}])
-    tables = bundle.get("lookups") or {}
-    if not all(isinstance(rows, dict) for rows in tables.values()):
-        raise ApiError(400, "invalid_template", "each lookup table is an object of key -> value",
-                       [{"field": "lookups"}])
+            refuse(key, f"{key} must be an object")
+    for table, rows in (bundle.get("lookups") or {}).items():
+        if not isinstance(table, str) or not lookups.TABLE.match(table):
+            refuse(f"lookups.{table}", "a lookup table name is 1-100 letters, digits, '_', '.' or '-'")
+        if not isinstance(rows, dict):
+            refuse(f"lookups.{table}", "each lookup table is an object of key -> value")
+        if not all(0 < len(key) <= lookups.MAX_KEY and "\x00" not in key for key in rows):
+            refuse(f"lookups.{table}", f"lookup keys are 1-{lookups.MAX_KEY} characters, without NUL")
+    needed = bundle.get("connections", [])
+    if not isinstance(needed, list):
+        refuse("connections", "connections is a list of {name, system}")
+    for i, c in enumerate(needed):
+        if not isinstance(c, dict) or not isinstance(c.get("name"), str) or not connections.NAME.match(c["name"]):
+            refuse(f"connections[{i}]", "each connection is {name, system} with a name of 1-100 letters, digits, "
+                                        "'_', '.' or '-'")
+        if c.get("system", "http") not in connections.SYSTEMS:
+            refuse(f"connections[{i}].system", f"system is one of {list(connections.SYSTEMS)}")
     drafts.load_or_400(bundle["flow"])
     return bundle
 
 
 def install(rt, workspace: str, bundle: dict, params: dict | None = None, *, flow_id: str | None = None,
-            connection_values: dict | None = None, deploy: bool = True) -> dict:
+            connection_values: dict | None = None, deploy: bool = True, keep: bool = False) -> dict:
     """Create the template's flow in the workspace with `params` as its parameter values, add its lookup
     tables (tables the workspace has already are kept: they may hold the customer's edits), store any
-    connection values given, and deploy when the flow validates."""
+    connection values given, deploy when the flow validates, and with `keep` list the bundle in the
+    workspace's gallery. The bundle is checked whole first and written in one transaction: an install
+    refused at any point (a flow or webhook path taken, a bad connection value) changes nothing."""
     bundle = check_bundle(bundle)
     doc = copy.deepcopy(bundle["flow"])
     doc["params"] = _with_values(doc.get("params") or {}, {} if params is None else params)
-    if flow_id:
+    if flow_id is not None:
         doc["id"] = flow_id
     if bundle.get("samples"):
         doc["samples"] = bundle["samples"]
-    for name, value in (connection_values or {}).items():
-        try:
-            connections.save(rt, workspace, name, value)
-        except connections.InvalidConnection as err:
-            raise ApiError(400, "invalid_connection", f"connection {name}: {err.message}",
-                           [{"field": f"connections.{name}.{err.field}"}]) from None
-    drafts.create(rt, workspace, doc)
-    existing = {t["table"] for t in lookups.tables(rt, workspace)}
-    added = []
-    for table, rows in (bundle.get("lookups") or {}).items():
-        if table not in existing and rows:
-            lookups.replace(rt, workspace, table, rows)
-            added.append(table)
-    missing = [c["name"] for c in bundle.get("connections") or []
-               if connections.get_row(rt, workspace, c["name"]) is None]
-    problems = drafts.check(doc)
-    version = None
-    if deploy and not errors(problems):
-        try:
-            version = deployments.deploy(rt, workspace, doc["id"], drafts.load_or_400(doc))
-        except deployments.DeployConflict as err:
-            raise ApiError(409, "webhook_taken", str(err), [p.to_dict() for p in err.problems]) from None
+    doc = drafts.load_or_400(doc)
+    if not isinstance(connection_values, (dict, type(None))):
+        raise ApiError(400, "invalid_argument", "connections must be an object", [{"field": "connections"}])
+    with _one_transaction(rt) as tx:
+        for name, value in (connection_values or {}).items():
+            try:
+                connections.save(tx, workspace, name, value)
+            except connections.InvalidConnection as err:
+                raise ApiError(400, "invalid_connection", f"connection {name}: {err.message}",
+                               [{"field": f"connections.{name}.{err.field}".rstrip(".")}]) from None
+        drafts.create(tx, workspace, doc)
+        existing = {t["table"] for t in lookups.tables(tx, workspace)}
+        added = []
+        for table, rows in (bundle.get("lookups") or {}).items():
+            if table not in existing and rows:
+                lookups.replace(tx, workspace, table, rows)
+                added.append(table)
+        missing = [c["name"] for c in bundle.get("connections") or []
+                   if connections.get_row(tx, workspace, c["name"]) is None]
+        problems = drafts.check(doc)
+        version = None
+        if deploy and not errors(problems):
+            try:
+                version = deployments.deploy(tx, workspace, doc["id"], doc)
+            except deployments.DeployConflict as err:
+                raise ApiError(409, "webhook_taken", str(err), [p.to_dict() for p in err.problems]) from None
+        if keep:
+            _keep(tx, workspace, bundle)
     return {"flow_id": doc["id"], "deployed_version": version, "params": {k: v.get("default") for k, v in
                                                                          doc["params"].items()},
             "lookups_added": added, "missing_connections": missing,
@@ -132,17 +164,35 @@ def install(rt, workspace: str, bundle: dict, params: dict | None = None, *, flo
 
 
 def import_bundle(rt, workspace: str, bundle: Any, params: dict | None = None, **kwargs: Any) -> dict:
-    """Keep the bundle in the workspace's gallery and install it."""
-    bundle = check_bundle(bundle)
-    result = install(rt, workspace, bundle, params, **kwargs)
+    """Keep the bundle in the workspace's gallery and install it, both or neither."""
+    return install(rt, workspace, bundle, params, keep=True, **kwargs)
+
+
+def _keep(rt, workspace: str, bundle: dict) -> None:
     with rt.sessions.begin() as s:
         row = s.get(InstalledTemplate, (workspace, bundle["id"]))
         if row is None:
-            s.add(InstalledTemplate(workspace=workspace, id=bundle["id"], name=str(bundle.get("name") or bundle["id"]),
-                                    description=str(bundle.get("description") or ""), bundle=bundle))
+            s.add(InstalledTemplate(workspace=workspace, id=bundle["id"], name=bundle.get("name") or bundle["id"],
+                                    description=bundle.get("description") or "", bundle=bundle))
         else:
             row.bundle = bundle
-    return result
+
+
+@contextlib.contextmanager
+def _one_transaction(rt) -> Iterator[Any]:
+    """The runtime as the writes of one install see it: every session they open (drafts, lookups,
+    connections, deployments each open their own) joins one database transaction, committed when the block
+    ends and rolled back whole when it raises (SQLAlchemy's "join a session into an external transaction")."""
+    with rt.engine.begin() as conn:
+        yield _Joined(rt, sessionmaker(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False))
+
+
+class _Joined:
+    def __init__(self, rt, sessions: sessionmaker):
+        self._rt, self.sessions = rt, sessions
+
+    def __getattr__(self, name: str) -> Any:  # settings and the rest: the runtime's own
+        return getattr(self._rt, name)
 
 
 def install_bundled(rt, workspace: str, sandbox_url: str, hook_base: str | None = None) -> list[str]:

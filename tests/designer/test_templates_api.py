@@ -2,7 +2,12 @@
 export, and the errors a client gets for bad input (always JSON, never a 500)."""
 from __future__ import annotations
 
+import copy
+
 import pytest
+from sqlalchemy import select
+
+from runtime.models import Base
 
 
 BUNDLED = ["order-release", "inventory-sync", "shipment-confirmation", "returns"]
@@ -48,6 +53,106 @@ def test_use_template_installs_and_deploys_with_the_parameter_values_and_reports
 def test_bad_imports_are_json_errors(api, body, status, code):
     r = api.post("/api/v1/templates/import", json=body)
     assert (r.status_code, r.json["error"]["code"]) == (status, code)
+
+
+def snapshot(rt, workspace: str) -> dict:
+    """Every row of the workspace in every table that has one: what a refused import must leave as it was."""
+    out = {}
+    with rt.sessions() as s:
+        for mapper in Base.registry.mappers:
+            table = mapper.local_table
+            if "workspace" in table.c:
+                rows = s.execute(select(table).where(table.c.workspace == workspace)
+                                 .order_by(*table.primary_key.columns)).all()
+                out[table.name] = [tuple(r) for r in rows]
+    return out
+
+
+def _returns_bundle(api) -> dict:
+    return copy.deepcopy(api.get("/api/v1/templates/returns").json)
+
+
+def _with(bundle: dict, path: tuple, value) -> dict:
+    bundle = copy.deepcopy(bundle)
+    here = bundle
+    for key in path[:-1]:
+        here = here[key]
+    here[path[-1]] = value
+    return bundle
+
+
+BAD_BUNDLES = {  # each refused whole: (change to the returns bundle, field named in the error)
+    "lookup table ../../etc": (("lookups", "../../etc"), {"a": "b"}, "lookups.../../etc"),
+    "lookup table that is a list": (("lookups", "sku_xref"), [1, 2], "lookups.sku_xref"),
+    "lookup key that is empty": (("lookups", "extra"), {"": "x"}, "lookups.extra"),
+    "connections that are not objects": (("connections",), ["x", 1], "connections[0]"),
+    "a connection named ../x": (("connections",), [{"name": "../x", "system": "erp"}], "connections[0]"),
+    "a connection of no known system": (("connections",), [{"name": "erp", "system": "sap"}], "connections[0].system"),
+    "connections that are an object": (("connections",), {"erp": "erp"}, "connections"),
+    "an id that is a path": (("id",), "../../etc", "id"),
+    "a name that is not text": (("name",), {"x": 1}, "name"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_BUNDLES))
+def test_a_bundle_with_any_bad_part_is_refused_before_anything_is_written(api, store, workspace, case):
+    """The flow used to be created before the lookups were checked: a retry then got 409."""
+    path, value, field = BAD_BUNDLES[case]
+    good = _returns_bundle(api)
+    before = snapshot(store, workspace)
+    r = api.post("/api/v1/templates/import", json={"bundle": _with(good, path, value)})
+    assert (r.status_code, r.json["error"]["code"]) == (400, "invalid_template"), r.json
+    assert r.json["error"]["details"] == [{"field": field}]
+    assert snapshot(store, workspace) == before
+    assert api.post("/api/v1/templates/import", json={"bundle": good}).status_code == 201
+
+
+@pytest.mark.parametrize("case", ["webhook_taken", "conflict", "invalid_connection", "invalid_param",
+                                  "invalid_document"])
+def test_a_refused_import_changes_nothing(api, store, workspace, case):
+    """An import refused with 409 used to have stored its connection values already (a base URL overwritten)."""
+    api.put("/api/v1/connections/erp", json={"system": "erp", "base_url": "http://erp.before",
+                                             "auth": {"type": "bearer", "token": "OLD"}})
+    assert api.post("/api/v1/templates/import", json={"template": "returns"}).status_code == 201
+    api.put("/api/v1/lookups/sku_xref/rows/hw-custom", json={"value": "HW-CUSTOM"})
+    bundle = _with(_returns_bundle(api), ("lookups", "fresh_table"), {"k": "v"})
+    args = {"bundle": bundle, "flow_id": "returns-2",
+            "connections": {"erp": {"system": "erp", "base_url": "http://erp.after", "auth": {"type": "none"}},
+                            "wms": {"system": "wms", "base_url": "http://wms.after"}}}
+    if case == "conflict":
+        args.pop("flow_id")  # the flow returns exists
+    elif case == "invalid_connection":
+        args["connections"]["zzz"] = {"system": "erp", "base_url": "ftp://nope"}  # written last, refused
+        args["flow_id"], args["bundle"] = "returns-3", _with(bundle, ("flow", "nodes"), [])
+    elif case == "invalid_param":
+        args["params"] = {"nope": 1}
+    elif case == "invalid_document":
+        args["flow_id"] = "../returns"
+    before = snapshot(store, workspace)
+    r = api.post("/api/v1/templates/import", json=args)
+    assert r.json["error"]["code"] in (case, "unknown_param"), r.json
+    assert r.status_code == (409 if case in ("webhook_taken", "conflict") else 400)
+    assert snapshot(store, workspace) == before
+    erp = api.get("/api/v1/connections/erp").json
+    assert erp["base_url"] == "http://erp.before" and erp["secret_set"] is True
+    assert api.get("/api/v1/connections/wms").status_code == 404
+    assert api.get("/api/v1/lookups/fresh_table").json["rows"] == {}
+    assert [t["id"] for t in api.get("/api/v1/templates").json["templates"] if t["source"] == "imported"] == []
+
+
+def test_an_accepted_import_writes_flow_lookups_connections_and_gallery_entry_together(api, store, workspace):
+    bundle = _with(_with(_returns_bundle(api), ("id",), "returns-custom"), ("lookups", "fresh_table"), {"k": "v"})
+    r = api.post("/api/v1/templates/import", json={
+        "bundle": bundle, "connections": {"erp": {"system": "erp", "base_url": "http://erp.example"}}})
+    assert r.status_code == 201, r.json
+    assert r.json["deployed_version"] == 1 and r.json["missing_connections"] == ["oms", "wms"]
+    assert sorted(r.json["lookups_added"]) == ["fresh_table", "sku_xref"]
+    assert api.get("/api/v1/connections/erp").json["base_url"] == "http://erp.example"
+    assert api.get("/api/v1/lookups/fresh_table").json["rows"] == {"k": "v"}
+    assert api.get("/api/v1/flows/returns").json["deployed_version"] == 1
+    assert api.get("/api/v1/templates/returns-custom").json["id"] == "returns-custom"
+    rows = snapshot(store, workspace)
+    assert len(rows["templates"]) == 1 and len(rows["webhook_routes"]) == 2 and len(rows["flow_versions"]) == 1
 
 
 def test_export_bundles_flow_samples_lookups_and_connection_names_without_secrets(api):
