@@ -64,7 +64,7 @@ def preview(workspace: str, source: str, data: Any, doc: dict | None = None, nod
     field = field or spec.preview or (spec.expressions[0] if spec.expressions else None)
     if field is None or re.sub(r"\[\d+\]", "[]", field) not in spec.expressions:
         raise ApiError(400, "invalid_argument", f"{spec.type} has no expression field {field!r}", [{"field": "field"}])
-    values = {**param_values(doc), **(params or {})}
+    values = {**_param_values(doc), **(params or {})}
     ctx = PreviewContext(workspace, doc.get("id"), node.get("id"), values)
     try:
         expr = compile_field(source, field, "mapping_error")
@@ -75,6 +75,14 @@ def preview(workspace: str, source: str, data: Any, doc: dict | None = None, nod
     except NodeError as err:
         raise _mapping_error(err, field) from None
     return {"output": output, "engine": expr.engine}
+
+
+def _param_values(doc: dict) -> dict:
+    """The values a run binds (runtime.plan.param_values), from a document the editor may hold half-edited."""
+    declared = doc.get("params")
+    if not isinstance(declared, dict):
+        return {}
+    return param_values({"params": {k: v if isinstance(v, dict) else {} for k, v in declared.items()}})
 
 
 def _node(doc: dict, node_id: str) -> dict:

@@ -77,12 +77,22 @@ def test_a_bad_node_reference_is_a_4xx_naming_the_argument(api):
               [{"field": "field"}]),
              ({"node": "canonical"}, 400, "invalid_argument", [{"field": "flow_id"}]),
              ({"flow_id": 5}, 400, "invalid_argument", [{"field": "flow_id"}]),
-             ({"flow": [1]}, 400, "invalid_argument", [{"field": "flow"}]))
+             ({"flow": [1]}, 400, "invalid_argument", [{"field": "flow"}]),
+             ({"flow": {"params": [1], "nodes": "x"}, "node": "a"}, 400, "invalid_argument", [{"field": "node"}]))
     for extra, status, code, details in cases:
         r = api.post(PREVIEW, json={"expression": "1", **extra})
         assert (r.status_code, r.json["error"]["code"]) == (status, code), extra
         if details is not None:
             assert r.json["error"]["details"] == details, extra
+
+
+def test_a_half_edited_document_still_previews(api):
+    """The editor sends what it holds: the flow id, its params and the one node, possibly half typed."""
+    node = {"id": "m", "type": "transform.map", "config": {"expression": "x"}}
+    for params, expected in (([1], None), ({"p": "text"}, None), ({"p": {"default": 3}}, 3), (None, None)):
+        r = api.post(PREVIEW, json={"flow": {"id": "f", "params": params, "nodes": [node]}, "node": "m",
+                                    "expression": "$p"})
+        assert (r.status_code, r.json["output"]) == (200, expected), params
 
 
 def test_preview_and_a_deployed_run_give_the_same_output(client, workspace):
