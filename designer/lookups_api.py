@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
+from designer import bodies
 from designer.errors import ApiError
 from designer.requests import body, runtime, workspace
 from runtime import lookups
@@ -43,6 +44,9 @@ def replace_table(table: str):
 def import_csv(table: str):
     """CSV as the request body (text/csv) or as the `file` of a form; replaces the table."""
     upload = request.files.get("file")
+    if upload is None and (request.mimetype.startswith("multipart/") or bodies.is_json(request.mimetype)):
+        raise ApiError(415, "unsupported_media_type", "send the CSV as the body (text/csv) or as the form's file",
+                       [{"field": "Content-Type"}])
     raw = upload.read() if upload is not None else request.get_data()
     try:
         text = raw.decode("utf-8-sig")

@@ -26,8 +26,9 @@ def workspace() -> str:
 
 
 def refuse_nul() -> None:
-    """Before each request: PostgreSQL text cannot hold NUL, so a NUL in the path, the query or the workspace
-    header is a 400 here rather than a 500 from the database (SQLite would take it: the backends would differ)."""
+    """Before each request (web.app registers it for all): PostgreSQL text cannot hold NUL, so a NUL in the
+    path, the query or the workspace header is a 400 here rather than a 500 from the database (SQLite would
+    take it: the backends would differ)."""
     args = request.args.items(multi=True)
     if "\x00" in request.path or "\x00" in request.headers.get(WORKSPACE_HEADER, "") or any(
             "\x00" in k or "\x00" in v for k, v in args):

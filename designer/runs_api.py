@@ -6,12 +6,11 @@ import datetime as dt
 from flask import Blueprint, request
 
 from designer.errors import ApiError
-from designer.requests import MAX_ID, body, int_arg, refuse_nul, runtime, workspace
+from designer.requests import MAX_ID, body, int_arg, runtime, workspace
 from runtime import deployments, history, intake, replay
 from runtime.plan import PlanError
 
 bp = Blueprint("runs_api", __name__, url_prefix="/api/v1")
-bp.before_request(refuse_nul)
 STATUSES = {"queued", "running", "succeeded", "failed", "dead_lettered", "canceled"}
 REPLAY_STATUS = {"not_found": 404, "not_finished": 409, "not_deployed": 409, "no_step_input": 422,
                  "unknown_node": 422}

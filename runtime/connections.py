@@ -65,8 +65,8 @@ def save(rt, workspace: str, name: str, data: dict) -> dict:
     auth = data.get("auth") or {}
     if system not in SYSTEMS:
         raise InvalidConnection("system", f"system is one of {list(SYSTEMS)}")
-    if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
-        raise InvalidConnection("base_url", "base_url must be an http(s) URL")
+    if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")) or "\x00" in base_url:
+        raise InvalidConnection("base_url", "base_url must be an http(s) URL")  # NUL: PostgreSQL text refuses it
     if not isinstance(auth, dict) or auth.get("type", "none") not in AUTH_TYPES:
         raise InvalidConnection("auth.type", f"auth.type is one of {list(AUTH_TYPES)}")
     box = keyring(rt.settings)

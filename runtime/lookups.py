@@ -27,6 +27,10 @@ def check_table(table: str) -> None:
         raise InvalidLookup("table", "a table name is 1-100 letters, digits, '_', '.' or '-'")
 
 
+def _is_key(key: Any) -> bool:
+    return isinstance(key, str) and 0 < len(key) <= MAX_KEY and "\x00" not in key  # PostgreSQL text refuses NUL
+
+
 def get(rt, workspace: str, table: str, key: str) -> Any:
     """The value for `key`, or None when the table has no such row."""
     with rt.sessions() as s:
@@ -54,8 +58,8 @@ def replace(rt, workspace: str, table: str, entries: dict[str, Any]) -> int:
     if not isinstance(entries, dict):
         raise InvalidLookup("rows", "rows is an object of key -> value")
     for key in entries:
-        if not isinstance(key, str) or not key or len(key) > MAX_KEY:
-            raise InvalidLookup("rows", f"keys are 1-{MAX_KEY} characters")
+        if not _is_key(key):
+            raise InvalidLookup("rows", f"keys are 1-{MAX_KEY} characters, without NUL")
     with rt.sessions.begin() as s:
         s.execute(delete(LookupEntry).where(LookupEntry.workspace == workspace, LookupEntry.table == table))
         s.add_all([LookupEntry(workspace=workspace, table=table, key=k, value=v) for k, v in entries.items()])
@@ -64,8 +68,8 @@ def replace(rt, workspace: str, table: str, entries: dict[str, Any]) -> int:
 
 def put(rt, workspace: str, table: str, key: str, value: Any) -> None:
     check_table(table)
-    if not isinstance(key, str) or not key or len(key) > MAX_KEY:
-        raise InvalidLookup("key", f"a key is 1-{MAX_KEY} characters")
+    if not _is_key(key):
+        raise InvalidLookup("key", f"a key is 1-{MAX_KEY} characters, without NUL")
     with rt.sessions.begin() as s:
         row = s.scalar(select(LookupEntry).where(LookupEntry.workspace == workspace, LookupEntry.table == table,
                                                  LookupEntry.key == key))

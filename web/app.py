@@ -5,6 +5,7 @@ from flask import Flask
 
 from designer import (connections_api, flows_api, lookups_api, palette_api, records_api, runs_api, stats_api,
                       templates_api)
+from designer.requests import refuse_nul
 from runtime.core import Runtime
 from web import canvas, errors, hooks, live
 
@@ -17,6 +18,7 @@ def create_app(runtime: Runtime) -> Flask:
     app.url_map.merge_slashes = False  # a double slash is a 404 in JSON, not an HTML redirect
     app.extensions["crossdock.runtime"] = runtime
     errors.register(app)
+    app.before_request(refuse_nul)  # every endpoint: PostgreSQL text cannot hold the NUL of a path or query
     app.register_blueprint(palette_api.bp)
     app.register_blueprint(flows_api.bp)
     app.register_blueprint(runs_api.bp)

@@ -8,13 +8,11 @@ from flask import Blueprint, current_app, request
 
 from designer import bodies
 from designer.errors import ApiError
-from designer.requests import refuse_nul
 from runtime import intake
 from runtime.models import Run
 from runtime.plan import PlanError
 
 bp = Blueprint("hooks", __name__)
-bp.before_request(refuse_nul)
 
 
 @bp.route("/hooks/<workspace>/<path:path>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])

@@ -201,6 +201,24 @@ def test_lookup_tables_are_edited_row_by_row_replaced_and_imported_from_csv(api)
     assert api.post("/api/v1/lookups/t/import", data=b"\xff\xfe", content_type="text/csv").status_code == 400
 
 
+def test_nul_where_the_database_keeps_text_is_a_400_on_both_backends(api):
+    """PostgreSQL text refuses NUL (a 500 there); SQLite takes it: both must answer the same 400."""
+    r = api.put("/api/v1/connections/erp", json={"system": "erp", "base_url": "http://erp\x00.example"})
+    assert (r.status_code, r.json["error"]["details"]) == (400, [{"field": "base_url"}])
+    assert api.put("/api/v1/lookups/t", json={"rows": {"a\x00": 1}}).json["error"]["code"] == "invalid_lookup"
+    r = api.post("/api/v1/lookups/t/import", data="key,value\na\x00,1\n", content_type="text/csv")
+    assert (r.status_code, r.json["error"]["code"]) == (400, "invalid_lookup")
+    for url in ("/api/v1/connections/a%00", "/api/v1/lookups/a%00", "/api/v1/templates/a%00",
+                "/api/v1/flows/a%00/export", "/api/v1/lookups/t?format=%00"):
+        r = api.get(url)
+        assert (r.status_code, r.json["error"]["code"]) == (400, "invalid_argument"), url
+    assert api.put("/api/v1/lookups/t/rows/a%00", json={"value": 1}).status_code == 400
+    assert api.post("/api/v1/templates/import", json={"template": "a\x00"}).status_code == 404
+    assert api.get("/api/v1/connections").json["connections"] == [] and api.get("/api/v1/lookups").json["tables"] == []
+    r = api.post("/api/v1/lookups/t/import", json={"key": "value"})  # the CSV import takes CSV
+    assert (r.status_code, r.json["error"]["code"]) == (415, "unsupported_media_type")
+
+
 def test_canonical_records_are_served_as_json_schema_for_the_inspector(api):
     records = api.get("/api/v1/records").json["records"]
     assert [r["$id"] for r in records][:2] == ["crossdock.order/1", "crossdock.inventory_level/1"]
