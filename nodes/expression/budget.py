@@ -15,6 +15,9 @@ import time
 from dataclasses import dataclass
 
 from jsonata.jexception import JException
+from jsonata.utils import Utils
+
+_NULL = Utils.NULL_VALUE  # the interpreter's JSON null inside its results
 
 
 @dataclass(frozen=True)
@@ -171,7 +174,7 @@ def _json_size(value, limit: int, strict: bool) -> int:
 def _scalar_size(v, strict: bool) -> int:
     if isinstance(v, str):
         return len(v) + 2
-    if v is None or isinstance(v, int):
+    if v is None or v is _NULL or isinstance(v, int):
         return 5
     if isinstance(v, float):
         if strict and (v != v or v in (math.inf, -math.inf)):

@@ -1,7 +1,7 @@
 """The reference engine: jsonata-python, guarded as ../shared/LIBRARIES.md prescribes.
 
 Compiled once without guards; each evaluation gets a fresh child frame with its own time and depth
-budget (Timebox) and always receives bindings, which keeps evaluations thread-safe. Output and regex
+checks (as the library's Timebox) and always receives bindings, which keeps evaluations thread-safe. Output and regex
 budgets: nodes/expression/budget.py, natives.py, patterns.py.
 """
 from __future__ import annotations
@@ -9,11 +9,12 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import threading
+import time
 from typing import Any, Mapping
 
 from jsonata import Jsonata
 from jsonata.jexception import JException
-from jsonata.timebox import Timebox
+from jsonata.utils import Utils
 
 from nodes.expression import budget as budgets
 from nodes.expression import natives  # noqa: F401  (guards the library's built-ins before any evaluation)
@@ -70,7 +71,7 @@ class Expression:
         token = budgets.start(meter)
         try:
             frame = expr.create_frame(expr.environment)
-            Timebox(frame, meter.budget.time_ms, meter.budget.depth)
+            _watch(frame, meter)
             # $now()/$millis() of the library can be stale by up to 500 ms; bind fresh clocks
             frame.bind("now", Jsonata.JLambda(lambda *a: _now()))
             frame.bind("millis", Jsonata.JLambda(lambda *a: _millis()))
@@ -79,6 +80,8 @@ class Expression:
             result = expr.evaluate(data, frame)
             if meter.breach is None:
                 budgets.check_output(result, meter)
+                # after the check, which bounds it: the library's own pass is recursive and unbounded
+                result = Utils.convert_nulls(result)
         except Exception as err:
             raise failure(err, self.source, meter) from None
         finally:
@@ -86,6 +89,34 @@ class Expression:
         if meter.breach is not None:
             raise failure(meter.breach, self.source, meter)
         return result
+
+
+def _watch(frame, meter: Meter) -> None:
+    """Time and depth checks at every step of the evaluation, as jsonata-python's Timebox does, but
+    recording the breach on the meter: $eval reports a breach inside its text as its own D3121."""
+    depth = 0
+    max_depth, deadline, clock = meter.budget.depth, meter.deadline, time.monotonic
+
+    def entry(exp, input, env):
+        nonlocal depth
+        if env.is_parallel_call:
+            return
+        depth += 1
+        if depth > max_depth:
+            raise meter.too_deep()
+        if clock() > deadline:
+            raise meter.time_out()
+
+    def exit(exp, input, env, res):
+        nonlocal depth
+        if env.is_parallel_call:
+            return
+        depth -= 1
+        if clock() > deadline:
+            raise meter.time_out()
+
+    frame.set_evaluate_entry_callback(entry)
+    frame.set_evaluate_exit_callback(exit)
 
 
 def failure(err: BaseException, source: str, meter: Meter) -> ExpressionError:
@@ -119,7 +150,9 @@ def compile_interpreted(source: str) -> Expression:
         raise ExpressionError("S0000", "expression is empty", source or "")
     try:
         with _compile_lock:
-            return Expression(source, _Guarded(source, compile_pattern))
+            compiled = _Guarded(source, compile_pattern)
+            compiled.set_output_convert_nulls(False)  # done after the output check (see evaluate)
+            return Expression(source, compiled)
     except JException as err:
         raise _translate(err, source) from None
     except Exception as err:

@@ -84,7 +84,10 @@ def compile_pattern(pattern: str, flags: RegexFlags):
         f |= regex.IGNORECASE
     if flags.multiline:
         f |= regex.MULTILINE
-    return BoundedPattern(regex.compile(pattern, f))
+    try:
+        return BoundedPattern(regex.compile(pattern, f))
+    except regex.error as err:
+        raise ValueError(f"invalid regular expression /{pattern}/: {err}") from None
 
 
 def engine_of(pattern) -> str:
