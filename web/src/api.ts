@@ -59,15 +59,18 @@ export const api = {
   saveFlow: (doc: FlowDoc, revision: number | null) =>
     call<FlowRecord>("PUT", `/flows/${encodeURIComponent(doc.id)}`, doc, revision === null ? {} : { "If-Match": `"${revision}"` }),
   deleteFlow: (id: string) => call<void>("DELETE", `/flows/${encodeURIComponent(id)}`),
-  validate: (doc: FlowDoc) => call<{ valid: boolean; problems: Problem[] }>("POST", "/flows/validate", doc),
+  // as a saved draft is checked: what it names that the workspace lacks is a warning until deploy
+  validate: (doc: FlowDoc) => call<{ valid: boolean; problems: Problem[] }>("POST", "/flows/validate?draft=true", doc),
   deploy: (id: string) => call<{ flow_id: string; version: number }>("POST", `/flows/${encodeURIComponent(id)}/deploy`, {}),
   startRun: (id: string, input?: unknown) =>
     call<{ run: Run }>("POST", `/flows/${encodeURIComponent(id)}/runs`, input === undefined ? {} : { input }).then((r) => r.run),
   getRun: (id: string | number) => call<{ run: Run }>("GET", `/runs/${encodeURIComponent(String(id))}`).then((r) => r.run),
   lastRun: (flowId: string) =>
     call<{ runs: Run[] }>("GET", `/runs?flow_id=${encodeURIComponent(flowId)}&limit=1`).then((r) => r.runs[0] || null),
-  previewMap: (expression: string, input: unknown, params?: Record<string, unknown>) =>
-    call<{ output: unknown; engine: string }>("POST", "/preview/map", { expression, input, params }),
+  previewMap: (expression: string, input: unknown, target: PreviewTarget = {}) =>
+    call<{ output: unknown; engine: string }>("POST", "/preview/map", { expression, input, ...target }),
+  connections: () => call<{ connections: { name: string; system: string }[] }>("GET", "/connections").then((r) => r.connections),
+  lookupTables: () => call<{ tables: { table: string; rows: number }[] }>("GET", "/lookups").then((r) => r.tables),
   flowStats: (id: string, windowS = 300) => call<FlowStats>("GET", `/flows/${encodeURIComponent(id)}/stats?window_s=${windowS}`),
   getVersion: (id: string, version: number) =>
     call<{ flow: FlowDoc; version: number }>("GET", `/flows/${encodeURIComponent(id)}/versions/${version}`).then((r) => r.flow),
@@ -84,6 +87,13 @@ export const api = {
   importTemplate: (body: { template: string; params?: Record<string, unknown>; flow_id?: string }) =>
     call<ImportResult>("POST", "/templates/import", body),
 };
+
+/** The node a preview stands for: the flow (its id, params and that node, as the editor holds them) and the field. */
+export interface PreviewTarget {
+  flow?: { id: string; params?: Record<string, unknown>; nodes: unknown[] };
+  node?: string;
+  field?: string;
+}
 
 export interface RunFilter {
   flow_id?: string;

@@ -76,6 +76,10 @@ export interface NodeType {
   outputs: Port[];
   dynamic_outputs: string | null;
   expressions: string[];
+  /** Config paths naming something outside the node: "connection", "lookup", "record", "webhook" or "template". */
+  references?: Record<string, string>;
+  /** The config field whose preview runs the node itself (transform.map: "expression"). */
+  preview?: string | null;
   config_schema: JsonSchema;
 }
 

@@ -13,6 +13,7 @@ import { Palette } from "./Palette";
 import { useShortcuts } from "./shortcuts";
 import { Toolbar } from "./Toolbar";
 import { ProblemsPanel } from "./ProblemsPanel";
+import { useWorkspaceChoices } from "./workspaceChoices";
 
 const TERMINAL = new Set(["succeeded", "failed", "dead_lettered", "canceled"]);
 const EMPTY: Selection = { nodes: new Set(), edges: new Set() };
@@ -57,6 +58,7 @@ export function Editor({ flowId, nodeTypes, navigate }: { flowId: string; nodeTy
   const [conflict, setConflict] = useState(false);
   const [problemsCollapsed, setProblemsCollapsed] = useState(false);
   const [samples, setSamples] = useState(new Map<string, string>());
+  const choices = useWorkspaceChoices();
   const rf = useRef<ReactFlowInstance<CanvasNode, Edge> | null>(null);
   const ready = useRef(false);
   const validation = useRef(0); // ticket of the newest validate call; older answers are dropped
@@ -412,6 +414,7 @@ export function Editor({ flowId, nodeTypes, navigate }: { flowId: string; nodeTy
           apply={applyPruned}
           onDeleteSelection={deleteSelection}
           onDuplicateSelection={clipboard.duplicate}
+          choices={choices}
         />
       </div>
     </div>

@@ -6,6 +6,7 @@ import { CategoryIcon } from "./nodes";
 const ExpressionField = lazy(() => import("./Preview").then((m) => ({ default: m.ExpressionField })));
 import { normalise, ObjectFields, type FormContext } from "./SchemaForm";
 import type { Change } from "./history";
+import type { Choices } from "./workspaceChoices";
 
 interface Props {
   doc: FlowDoc;
@@ -19,6 +20,8 @@ interface Props {
   apply: (fn: (doc: FlowDoc) => FlowDoc, change?: Change) => void;
   onDeleteSelection: () => void;
   onDuplicateSelection: () => void;
+  /** The workspace's connections and lookup tables, offered by fields that name one. */
+  choices: Choices;
 }
 
 function patchNode(doc: FlowDoc, id: string, patch: Partial<FlowNode>): FlowDoc {
@@ -44,9 +47,13 @@ export function Inspector(props: Props) {
   const ctx: FormContext | null = useMemo(() => {
     if (!node || !spec) return null;
     const nodeId = node.id;
+    // the preview stands for this node of this flow: the server binds the flow's params and a run-shaped $run
+    const flow = { id: doc.id, params: doc.params, nodes: [node] };
     return {
       root: spec.config_schema,
       expressions: new Set(spec.expressions.map(normalise)),
+      references: spec.references,
+      choices: props.choices,
       renderExpression: (path, value, onChange, label) => {
         const vp = problems.find((p) => p.field === path && (p.position != null || p.code.includes("expression")));
         return (
@@ -61,7 +68,7 @@ export function Inspector(props: Props) {
               setSample={(t) => props.setSample(nodeId, t)}
               lastRunInput={step?.input}
               triggerSample={triggerSample(doc)}
-              params={undefined}
+              target={{ flow, node: nodeId, field: path }}
               validationError={vp ? { message: vp.message, position: vp.position } : null}
               open={spec.type === "transform.map"}
             />

@@ -1,6 +1,6 @@
 // A JSONata field with a sample input and a live preview of its output (POST /api/v1/preview/map).
 import { useEffect, useState } from "react";
-import { api, ApiError } from "../api";
+import { api, ApiError, type PreviewTarget } from "../api";
 import { ExpressionEditor, type ExprError } from "./ExpressionEditor";
 
 interface Props {
@@ -12,7 +12,8 @@ interface Props {
   setSample: (text: string) => void;
   lastRunInput: unknown;
   triggerSample: unknown;
-  params?: Record<string, unknown>;
+  /** The node and flow the expression belongs to: previewed with the flow's params, as a run evaluates it. */
+  target?: PreviewTarget;
   validationError: ExprError | null;
   open: boolean;
 }
@@ -22,7 +23,8 @@ function pretty(v: unknown): string {
 }
 
 export function ExpressionField(props: Props) {
-  const { expression, sample, params } = props;
+  const { expression, sample } = props;
+  const target = JSON.stringify(props.target || {}); // by value: a new object each render must not re-preview
   const [open, setOpen] = useState(props.open);
   const [result, setResult] = useState<{ output?: unknown; engine?: string; error?: ExprError; sampleError?: string; busy?: boolean }>({});
 
@@ -43,7 +45,7 @@ export function ExpressionField(props: Props) {
     setResult((r) => ({ ...r, busy: true }));
     const timer = setTimeout(() => {
       api
-        .previewMap(expression, input, params)
+        .previewMap(expression, input, JSON.parse(target) as PreviewTarget)
         .then((r) => !stale && setResult({ output: r.output, engine: r.engine }))
         .catch((e) => {
           if (stale) return;
@@ -57,7 +59,7 @@ export function ExpressionField(props: Props) {
       stale = true;
       clearTimeout(timer);
     };
-  }, [expression, sample, params, open]);
+  }, [expression, sample, target, open]);
 
   const error = result.error || props.validationError;
   return (

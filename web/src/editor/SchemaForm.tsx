@@ -7,7 +7,13 @@ export interface FormContext {
   /** Normalised config paths holding JSONata, e.g. "expression", "rules[].when". */
   expressions: Set<string>;
   renderExpression: (path: string, value: string, onChange: (v: string) => void, label: string) => ReactNode;
+  /** Normalised config path -> what it names outside the node (SPEC references), e.g. "connection". */
+  references?: Record<string, string>;
+  /** What the workspace has, by reference kind; a kind without a list stays a text field. */
+  choices?: Record<string, string[] | null>;
 }
+
+const NOUNS: Record<string, string> = { connection: "connection", lookup: "lookup table" };
 
 const SECRET_NAME = /(password|secret|token|api_key|apikey|private_key)/i;
 
@@ -112,6 +118,34 @@ function KeyValueField({ value, onChange, testId, secretNames }: { value: Record
   );
 }
 
+/** A name of something the workspace has (a connection, a lookup table): picked from what exists; a name that
+ * is not there stays selected, marked missing, so a typo in an imported flow is seen and fixed here. */
+function ReferenceField({ kind, value, names, required, onChange, testId }: { kind: string; value: string; names: string[]; required: boolean; onChange: (v: string | undefined) => void; testId: string }) {
+  const noun = NOUNS[kind] || kind;
+  const missing = value !== "" && !names.includes(value);
+  return (
+    <>
+      <select value={value} data-testid={testId} className={missing ? "missing" : undefined} onChange={(e) => onChange(e.target.value === "" && !required ? undefined : e.target.value)}>
+        {(value === "" || !required) && <option value="">{`(choose a ${noun})`}</option>}
+        {missing && <option value={value}>{`${value} (missing)`}</option>}
+        {names.map((n) => (
+          <option key={n} value={n}>
+            {n}
+          </option>
+        ))}
+      </select>
+      {missing && (
+        <div className="field-warn" data-testid={`${testId}-missing`}>
+          {`No ${noun} “${value}” in this workspace`}
+          {kind === "lookup" ? " (or it has no rows)" : ""}
+          {names.length ? `: pick one of ${names.join(", ")}.` : "."}
+        </div>
+      )}
+      {!names.length && !missing && <span className="hint">{`This workspace has no ${noun}s yet.`}</span>}
+    </>
+  );
+}
+
 function SecretField({ value, onChange, testId }: { value: string; onChange: (v: string) => void; testId: string }) {
   const [shown, setShown] = useState(false);
   return (
@@ -175,6 +209,9 @@ function Field({ name, path, schema, value, required, onChange, ctx }: FieldProp
         onChange={(e) => onChange(e.target.value === "" ? undefined : k === "integer" ? parseInt(e.target.value, 10) : parseFloat(e.target.value))}
       />
     );
+  } else if (k === "string" && ctx.choices?.[ctx.references?.[normalise(path)] ?? ""]) {
+    const refKind = ctx.references![normalise(path)];
+    control = <ReferenceField kind={refKind} value={typeof value === "string" ? value : ""} names={ctx.choices![refKind]!} required={required} onChange={onChange} testId={testId} />;
   } else if (k === "string") {
     const secret = s.format === "password" || s.format === "secret" || s.writeOnly || SECRET_NAME.test(name);
     control = secret ? (
