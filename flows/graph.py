@@ -113,6 +113,9 @@ class _Config:
         return isinstance(other, _Config) and self.text == other.text
 
 
+# Checked configs by content: the canvas validates the whole flow on every edit and save, and a node's
+# problems depend on nothing but its config, its type's schema and the expression check. A 50,000-node
+# flow re-checks the one node that changed instead of 50,000 schema loads and expression compiles.
 @functools.lru_cache(maxsize=65536)
 def _config_problems(schema: type, expressions: tuple[str, ...], check_expression: ExpressionCheck | None,
                      key: Any) -> tuple[Problem, ...]:

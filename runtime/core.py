@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from runtime import db, events as live, jobs, retention, schedules
 from runtime.events import Publisher
-from runtime.models import FlowVersion, Workspace
-from runtime.plan import Plan, PlanCache, PlanError, compile
+from runtime.models import Flow, FlowVersion, Workspace
+from runtime.plan import Plan, PlanCache, PlanError, RunKeys, compile
 from runtime.queue import JobQueue
 from runtime.settings import Settings
 
@@ -36,6 +36,8 @@ class Runtime:
         self.events = events or live.for_settings(settings)
         self._stop = threading.Event()
         self._maintenance: threading.Thread | None = None
+        self._warming: threading.Thread | None = None
+        self._unplannable: set[tuple] = set()
         self._next_prune = 0.0
         self.ensure_workspace("default", "Default workspace")
 
@@ -59,12 +61,53 @@ class Runtime:
 
         return self.plans.get((workspace, flow_id, version), build)
 
+    def keys_for(self, workspace: str, flow_id: str, version: int) -> RunKeys:
+        """A version's run keys without its plan: webhook intake stores a run with these and never
+        compiles a plan (30 s for a 30,000-node flow) inside the request."""
+        def settings() -> dict | None:
+            with self.sessions() as s:
+                row = s.execute(select(FlowVersion.document["settings"]).where(
+                    FlowVersion.workspace == workspace, FlowVersion.flow_id == flow_id,
+                    FlowVersion.version == version)).first()
+            if row is None:
+                raise PlanError(f"flow {flow_id} has no version {version}")
+            return row[0]
+
+        return self.plans.keys((workspace, flow_id, version), settings)
+
+    def warm_plans(self) -> None:
+        """Plan every deployed version this process has not planned, one after the other on a background
+        thread, so that the first run of each does not wait for it (worker start, then each maintenance pass)."""
+        if self._warming is not None and self._warming.is_alive():
+            return
+
+        def run() -> None:
+            try:
+                with self.sessions() as s:
+                    deployed = s.execute(select(Flow.workspace, Flow.id, Flow.deployed_version).where(
+                        Flow.deployed_version.is_not(None))).all()
+                for key in deployed:
+                    if self._stop.is_set():
+                        return
+                    if self.plans.cached(tuple(key)) is None and tuple(key) not in self._unplannable:
+                        try:
+                            self.plan_for(*key)
+                        except PlanError:  # its runs fail `not_runnable` with the reason; say it once
+                            self._unplannable.add(tuple(key))
+                            log.warning("version %s of flow %s cannot be planned", key[2], key[1], exc_info=True)
+            except Exception:  # closing, or the database away: the next pass, or the first run, plans it
+                log.info("planning deployed versions in advance stopped", exc_info=True)
+
+        self._warming = threading.Thread(target=run, name="crossdock-plan-warming", daemon=True)
+        self._warming.start()
+
     def start_workers(self) -> None:
         """Embedded mode: execute runs on threads of this process; pick up what a previous process left."""
         jobs.bind(self)
         self.queue.start_threads(self.settings.embedded_workers)
         jobs.release_expired_leases(self)
         jobs.requeue_waiting(self)
+        self.warm_plans()
         self.start_maintenance()
 
     def start_maintenance(self) -> None:
@@ -77,6 +120,7 @@ class Runtime:
             try:
                 jobs.release_expired_leases(self)
                 schedules.fire_due(self)
+                self.warm_plans()  # versions deployed since: planned here before their first run arrives
                 if self.queue.pending() == 0:  # idle queue yet runs waiting: their jobs were lost
                     jobs.requeue_waiting(self, LOST_JOB_AFTER_S)
                 if time.monotonic() >= self._next_prune:
@@ -89,6 +133,7 @@ class Runtime:
         """Production worker process (run.py worker)."""
         jobs.bind(self)
         jobs.release_expired_leases(self)
+        self.warm_plans()
         self.start_maintenance()
         self.queue.work(burst=burst)
 

@@ -8,6 +8,7 @@ from sqlalchemy import delete, func, select, update
 
 from flows.problem import Problem
 from runtime.models import Flow, FlowVersion, WebhookRoute
+from runtime.plan import compile
 
 
 class DeployConflict(Exception):
@@ -46,6 +47,9 @@ def deploy(rt, workspace: str, flow_id: str, document: dict | None = None, versi
             s.add(WebhookRoute(workspace=workspace, flow_id=flow_id, version=version, **r))
         s.execute(update(Flow).where(Flow.workspace == workspace, Flow.id == flow_id).values(
             deployed_version=version))
+    # planned now, in the background, so neither the answer to this deploy nor the first webhook waits for it
+    rt.plans.warm((workspace, flow_id, version),
+                  lambda: compile(document, workspace, flow_id, version, rt.settings.default_retry))
     return version
 
 

@@ -28,11 +28,11 @@ def find_route(rt, workspace: str, path: str, method: str) -> WebhookRoute:
 
 def start(rt, workspace: str, flow_id: str, version: int, message: Any, *, trigger: str,
           trigger_node: str | None = None, replay_of: int | None = None, start_node: str | None = None) -> Run:
-    plan = rt.plan_for(workspace, flow_id, version)
+    keys = rt.keys_for(workspace, flow_id, version)  # never the plan: a big flow's takes seconds to build
     run = Run(workspace=workspace, flow_id=flow_id, version=version, status=RunStatus.QUEUED.value,
               trigger=trigger, trigger_node=trigger_node, input=message, attempt=0, replay_of=replay_of,
-              start_node=start_node, business_key=evaluate_key(plan.business_key, message),
-              sequence_key=evaluate_key(plan.sequence_key, message))
+              start_node=start_node, business_key=evaluate_key(keys.business_key, message),
+              sequence_key=evaluate_key(keys.sequence_key, message))
     with rt.sessions.begin() as s:
         s.add(run)
     rt.events.publish("run.queued", {"workspace": workspace, "flow_id": flow_id, "run_id": run.id,

@@ -2,6 +2,7 @@
 once), the wiring by named port and each node's retry policy. Plans are cached per version."""
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -12,6 +13,8 @@ from flows import document, graph
 from nodes import catalog
 from nodes.expression import Expression, ExpressionError
 from nodes.expression import compile as compile_expression
+
+log = logging.getLogger(__name__)
 
 
 class PlanError(Exception):
@@ -93,9 +96,24 @@ def compile(doc: dict, workspace: str, flow_id: str, version: int, default_retry
             id=n["id"], type=n["type"], module=module, prepared=prepared,
             retry=RetryPolicy(int(retry.get("max_attempts", 3)), float(retry.get("backoff_s", 1.0))),
             error_wired=bool(wires.get((n["id"], "error"))))
+    keys = run_keys(settings)
     return Plan(workspace, flow_id, version, loaded, params, nodes, wires,
-                business_key=_key(settings.get("business_key") or settings.get("sequence_key")),
-                sequence_key=_key(settings.get("sequence_key")))
+                business_key=keys.business_key, sequence_key=keys.sequence_key)
+
+
+@dataclass(frozen=True)
+class RunKeys:
+    """What intake needs of a version to store a run: its business and sequence key expressions."""
+    business_key: Expression | None
+    sequence_key: Expression | None
+
+
+def run_keys(settings: dict | None) -> RunKeys:
+    """The key expressions of a flow's settings: a few microseconds where compiling the plan takes
+    seconds for a big flow, so a webhook can be stored before any worker has planned its version."""
+    settings = settings if isinstance(settings, dict) else {}
+    return RunKeys(business_key=_key(settings.get("business_key") or settings.get("sequence_key")),
+                   sequence_key=_key(settings.get("sequence_key")))
 
 
 def _key(source: str | None) -> Expression | None:
@@ -121,22 +139,89 @@ def evaluate_key(expr: Expression | None, message: Any) -> str | None:
 
 
 class PlanCache:
-    """Compiled plans by (workspace, flow, version): versions are immutable, so entries never go stale."""
+    """Compiled plans by (workspace, flow, version): versions are immutable, so entries never go stale.
+
+    Built once per process: a second caller of a plan being built waits for it instead of compiling it
+    again. `warm` builds in the background (at deploy, at worker start), so no request has to."""
 
     def __init__(self, size: int = 256):
         self._plans: OrderedDict[tuple, Plan] = OrderedDict()
+        self._keys: OrderedDict[tuple, RunKeys] = OrderedDict()
+        self._building: dict[tuple, threading.Event] = {}
         self._size = size
         self._lock = threading.Lock()
 
     def get(self, key: tuple, build) -> Plan:
+        while True:
+            plan, event, mine = self._claim(key)
+            if plan is not None:
+                return plan
+            if mine:
+                return self._build(key, build, event)
+            event.wait()  # another caller builds it; then look again: built, or failed and ours to try
+
+    def cached(self, key: tuple) -> Plan | None:
+        with self._lock:
+            return self._plans.get(key)
+
+    def warm(self, key: tuple, build) -> threading.Thread | None:
+        """Build the plan of `key` on a background thread, unless it is built or being built; from this
+        call on, a caller of `get` waits for that build instead of starting its own."""
+        with self._lock:
+            if key in self._plans or key in self._building:
+                return None
+            done = self._building[key] = threading.Event()
+
+        def run() -> None:
+            try:
+                self._build(key, build, done)
+            except Exception:  # the run that needs it fails `not_runnable` with the reason
+                log.warning("could not plan %s in advance", key, exc_info=True)
+
+        thread = threading.Thread(target=run, name=f"crossdock-plan-{key}", daemon=True)
+        thread.start()
+        return thread
+
+    def _claim(self, key: tuple) -> tuple[Plan | None, threading.Event | None, bool]:
+        """The cached plan; or the build to wait for; or, when nobody builds it, the caller's turn (mine)."""
         with self._lock:
             plan = self._plans.get(key)
             if plan is not None:
                 self._plans.move_to_end(key)
-                return plan
-        plan = build()
+                return plan, None, False
+            pending = self._building.get(key)
+            if pending is not None:
+                return None, pending, False
+            done = self._building[key] = threading.Event()
+            return None, done, True
+
+    def _build(self, key: tuple, build, done: threading.Event) -> Plan:
+        try:
+            plan = build()
+            with self._lock:
+                self._plans[key] = plan
+                while len(self._plans) > self._size:
+                    self._plans.popitem(last=False)
+            return plan
+        finally:
+            with self._lock:
+                self._building.pop(key, None)
+            done.set()
+
+    def keys(self, key: tuple, settings) -> RunKeys:
+        """The run keys of `key`: from its plan when this process has one, else from `settings()`
+        (the version's settings, read on demand), compiled once."""
         with self._lock:
-            self._plans[key] = plan
-            while len(self._plans) > self._size:
-                self._plans.popitem(last=False)
-        return plan
+            plan = self._plans.get(key)
+            if plan is not None:
+                return RunKeys(plan.business_key, plan.sequence_key)
+            found = self._keys.get(key)
+            if found is not None:
+                self._keys.move_to_end(key)
+                return found
+        found = run_keys(settings())
+        with self._lock:
+            self._keys[key] = found
+            while len(self._keys) > self._size:
+                self._keys.popitem(last=False)
+        return found

@@ -127,3 +127,70 @@ def test_concurrent_deploys_get_distinct_numbers(store, workspace):
     assert sorted(got) == [1, 2, 3, 4]
     newest = deployments.versions(store, workspace, "f")[0]
     assert (newest["version"], newest["deployed"]) == (4, True)
+
+
+def plannable(flow_id, path) -> dict:
+    """A webhook into a mapping ending on purpose: a version a worker can plan and run."""
+    return {"schema": "crossdock.flow/1", "id": flow_id, "name": flow_id, "settings": {"business_key": "po"},
+            "nodes": [{"id": "hook", "type": "event.webhook", "config": {"path": path}},
+                      {"id": "map", "type": "transform.map", "config": {"expression": "{'po': po}"}},
+                      {"id": "done", "type": "control.discard", "config": {"reason": "a test"}}],
+            "edges": [{"id": "e1", "source": "hook", "source_port": "out", "target": "map", "target_port": "in"},
+                      {"id": "e2", "source": "map", "source_port": "out", "target": "done", "target_port": "in"}]}
+
+
+@pytest.fixture
+def compiled(monkeypatch):
+    """Every plan compilation of this test: (version, the thread that compiled it)."""
+    from runtime import core, plan
+
+    seen, real = [], plan.compile
+
+    def counting(doc, workspace, flow_id, version, default_retry):
+        seen.append((version, threading.current_thread()))
+        return real(doc, workspace, flow_id, version, default_retry)
+
+    monkeypatch.setattr(deployments, "compile", counting)
+    monkeypatch.setattr(core, "compile", counting)
+    return seen
+
+
+def test_deploy_plans_the_version_once_in_the_background(store, workspace, compiled):
+    draft(store, workspace, "f")
+    version = deployments.deploy(store, workspace, "f", plannable("f", "planned"))
+    plan = store.plan_for(workspace, "f", version)  # waits for the deploy's build, or finds it done
+    assert plan.version == version and list(plan.nodes) == ["hook", "map", "done"]
+    assert [v for v, _ in compiled] == [version]
+    assert compiled[0][1] is not threading.current_thread()
+
+
+def test_a_webhook_into_a_freshly_deployed_flow_builds_no_plan_in_the_request(store, workspace, api, compiled):
+    from runtime.core import Runtime
+    from runtime.models import Run
+    from web.app import create_app
+
+    assert api.post("/api/v1/flows", json=plannable("f", "fresh")).status_code == 201
+    assert api.post("/api/v1/flows/f/deploy", json={}).status_code == 201
+    answer = api.post(f"/hooks/{workspace}/fresh", json={"po": "4711"})
+    assert answer.status_code == 202
+    assert all(thread is not threading.current_thread() for _, thread in compiled)  # the deploy's build only
+    # another web process on the same database, which has planned nothing (production: web restarted)
+    other = Runtime(store.settings)
+    try:
+        client = create_app(other).test_client()
+        answer = client.post(f"/hooks/{workspace}/fresh", json={"po": "4712"})
+        assert answer.status_code == 202 and other.plans.cached((workspace, "f", 1)) is None
+        with other.sessions() as s:
+            assert s.get(Run, answer.json["run_id"]).business_key == "4712"  # the keys, read from the settings
+    finally:
+        other.close()
+    assert all(thread is not threading.current_thread() for _, thread in compiled)
+
+
+def test_a_missing_version_is_refused_at_intake_without_planning(store, workspace, compiled):
+    from runtime.plan import PlanError
+
+    draft(store, workspace, "f")
+    with pytest.raises(PlanError, match="no version 7"):
+        intake.start(store, workspace, "f", 7, {}, trigger="webhook")
+    assert compiled == []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from runtime.plan import PlanCache, PlanError, RetryPolicy, compile, evaluate_key, param_values
+from runtime.plan import PlanCache, PlanError, RetryPolicy, RunKeys, compile, evaluate_key, param_values, run_keys
 
 DEFAULT = {"max_attempts": 3, "backoff_s": 1.0}
 
@@ -176,3 +176,82 @@ def test_a_failed_build_is_not_cached():
     with pytest.raises(PlanError):
         cache.get("k", broken)
     assert cache.get("k", lambda: "ok") == "ok"
+
+
+def test_concurrent_callers_of_one_plan_build_it_once():
+    import threading
+
+    cache, built, gate = PlanCache(), [], threading.Event()
+
+    def build():
+        built.append(1)
+        gate.wait(5)
+        return object()
+
+    got = []
+    threads = [threading.Thread(target=lambda: got.append(cache.get("k", build))) for _ in range(4)]
+    for t in threads:
+        t.start()
+    gate.set()
+    for t in threads:
+        t.join(5)
+    assert built == [1] and len(got) == 4 and all(g is got[0] for g in got)
+
+
+def test_warm_builds_in_the_background_and_a_caller_waits_for_that_build():
+    import threading
+
+    cache, built, gate = PlanCache(), [], threading.Event()
+
+    def build():
+        built.append("warm")
+        gate.wait(5)
+        return "plan"
+
+    thread = cache.warm("k", build)
+    assert cache.warm("k", build) is None  # being built: not twice
+    got = []
+    caller = threading.Thread(target=lambda: got.append(cache.get("k", lambda: built.append("caller") or "other")))
+    caller.start()
+    gate.set()
+    caller.join(5)
+    thread.join(5)
+    assert got == ["plan"] and built == ["warm"] and cache.cached("k") == "plan"
+    assert cache.warm("k", build) is None  # built: nothing to do
+
+
+def test_a_failed_warm_leaves_the_plan_to_its_first_caller():
+    cache = PlanCache()
+
+    def broken():
+        raise PlanError("gone")
+
+    cache.warm("k", broken).join(5)
+    assert cache.cached("k") is None
+    assert cache.get("k", lambda: "ok") == "ok"
+
+
+def test_run_keys_come_from_the_settings_alone_and_agree_with_the_plan():
+    settings = {"business_key": "po", "sequence_key": "order.number"}
+    keys = run_keys(settings)
+    plan = compile(flow(HOOK, settings=settings), "ws", "f", 1, DEFAULT)
+    message = {"po": 4711, "order": {"number": "A-1"}}
+    assert evaluate_key(keys.business_key, message) == evaluate_key(plan.business_key, message) == "4711"
+    assert evaluate_key(keys.sequence_key, message) == evaluate_key(plan.sequence_key, message) == "A-1"
+    assert evaluate_key(run_keys({"sequence_key": "n"}).business_key, {"n": 2}) == "2"  # falls back, as plans do
+    assert run_keys(None) == run_keys({}) == RunKeys(None, None)
+    with pytest.raises(PlanError, match="settings key 'order.\\('"):
+        run_keys({"business_key": "order.("})
+
+
+def test_keys_read_the_settings_once_and_prefer_a_plan_this_process_has():
+    cache, reads = PlanCache(), []
+
+    def settings():
+        reads.append(1)
+        return {"business_key": "po"}
+
+    first = cache.keys("k", settings)
+    assert cache.keys("k", settings) is first and reads == [1]
+    plan = cache.get("p", lambda: compile(flow(HOOK, settings={"business_key": "ref"}), "ws", "f", 1, DEFAULT))
+    assert cache.keys("p", settings).business_key is plan.business_key and reads == [1]
