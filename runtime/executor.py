@@ -3,6 +3,7 @@ a step. Retryable failures are deferred with backoff (the run waits `queued` and
 checkpoint); exhausted or business failures go to the `error` port if wired, else to dead letters."""
 from __future__ import annotations
 
+import json
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -27,8 +28,12 @@ class Outcome:
 
 
 def execute(plan: Plan, run: dict, ctx: StepContext, events: Publisher | None = None,
-            heartbeat: Callable[[], None] | None = None) -> Outcome:
-    """`run` holds id, input, checkpoint, trigger_node and start_node of the run row."""
+            heartbeat: Callable[[], None] | None = None, stop: Callable[[], bool] | None = None,
+            payload_max: int | None = None) -> Outcome:
+    """`run` holds id, input, checkpoint, trigger_node and start_node of the run row. `stop` is asked
+    after each step: when it says yes the rest of the run is handed back in the checkpoint. A step
+    whose input or output JSON is over `payload_max` bytes fails with `payload_too_large`; each
+    message is serialised once, and its text rides on the step (`texts`) for the store to reuse."""
     events = events or Publisher()
     checkpoint = run.get("checkpoint") or {}
     if checkpoint.get("pending"):
@@ -55,8 +60,14 @@ def execute(plan: Plan, run: dict, ctx: StepContext, events: Publisher | None = 
         events.publish("step.started", {**base, "node_id": node.id, "seq": seq, "attempt": attempt,
                                         "status": "running"})
         t0 = time.perf_counter()
+        item.setdefault("text", payload_text(item["message"]))
+        step["texts"] = {"input": item["text"]}
         try:
+            _check_size(item["text"], payload_max, "input")
             emits = list(node.module.run(node.prepared, item["message"], ctx.at(node.id, attempt)))
+            texts = [item["text"] if m is item["message"] else payload_text(m) for _, m in emits]
+            for text in texts:
+                _check_size(text, payload_max, "output")
             error = None
         except NodeError as err:
             error = err
@@ -69,12 +80,14 @@ def execute(plan: Plan, run: dict, ctx: StepContext, events: Publisher | None = 
             ports = [p for p, _ in emits]
             step["port"] = ",".join(dict.fromkeys(ports)) or None
             step["output"] = emits[0][1] if len(emits) == 1 else [m for _, m in emits] if emits else None
-            for port, message in emits:
+            if len(emits) == 1:
+                step["texts"]["output"] = texts[0]
+            for (port, message), text in zip(emits, texts):
                 targets = plan.targets(node.id, port)
                 if not targets:
                     sinks.append(message)
                 for target, _in_port in targets:
-                    pending.append({"node": target, "message": message, "attempt": 1})
+                    pending.append({"node": target, "message": message, "attempt": 1, "text": text})
         else:
             step["status"] = "failed"
             step["error"] = error.to_dict()
@@ -88,8 +101,10 @@ def execute(plan: Plan, run: dict, ctx: StepContext, events: Publisher | None = 
                 for target, _in_port in plan.targets(node.id, "error"):
                     pending.append({"node": target, "message": failure, "attempt": 1})
             else:
+                payload = item["message"] if (error.details or {}).get("kind") != "input" else {
+                    "_truncated": True, "bytes": error.details["bytes"], "preview": item["text"][:2000]}
                 out.dead_letters.append({"node_id": node.id, "error_class": error.error_class, "code": error.code,
-                                         "message": error.message, "payload": item["message"]})
+                                         "message": error.message, "payload": payload})
                 if out.error is None:
                     out.error = {**error.to_dict(), "node": node.id}
         out.steps.append(step)
@@ -98,17 +113,33 @@ def execute(plan: Plan, run: dict, ctx: StepContext, events: Publisher | None = 
                                                   "duration_ms": step["duration_ms"], "error": step.get("error")})
         if heartbeat:
             heartbeat()
+        if pending and stop is not None and stop():
+            deferred = [(0.0, i) for i in pending] + deferred  # handed back: another worker goes on at once
+            break
 
     out.output = sinks[0] if len(sinks) == 1 else (sinks or None)
     if deferred:
         out.status = "retry"
         out.retry_in_s = min(d for d, _ in deferred)
-        out.checkpoint = {"pending": [i for _, i in deferred], "seq": seq, "sinks": sinks,
+        out.checkpoint = {"pending": [{k: v for k, v in i.items() if k != "text"} for _, i in deferred],
+                          "seq": seq, "sinks": sinks,
                           "failed": bool(out.dead_letters), "error": out.error}
     elif out.dead_letters or checkpoint.get("failed"):
         out.status = "failed"
         out.error = out.error or checkpoint.get("error")
     return out
+
+
+def payload_text(message: Any) -> str:
+    """A message's JSON as stored (values JSON has no type for become text), measured and kept once."""
+    return json.dumps(message, default=str, ensure_ascii=False)
+
+
+def _check_size(text: str, limit: int | None, kind: str) -> None:
+    if limit is not None and len(text) > limit and (size := len(text.encode())) > limit:
+        raise NodeError("payload_too_large", f"the step's {kind} is {size:,} bytes of JSON, over the limit of "
+                        f"{limit:,} (CROSSDOCK_STEP_PAYLOAD_MAX); it is not stored", error_class=TECHNICAL,
+                        details={"kind": kind, "bytes": size, "limit": limit})
 
 
 def _first_trigger(plan: Plan) -> str | None:

@@ -3,7 +3,6 @@ transaction, schedule a retry or finish it. Jobs take ids, never live objects (S
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import os
 import socket
@@ -14,7 +13,7 @@ from sqlalchemy.orm import aliased
 
 from runtime import connections, lookups
 from runtime.context import DatabaseLedger, StepContext
-from runtime.executor import Outcome, execute
+from runtime.executor import Outcome, execute, payload_text
 from runtime.models import DeadLetter, Payload, Run, Step, utcnow
 from runtime.plan import PlanError
 from runtime.queue import current_queue_name
@@ -23,6 +22,7 @@ from runtime.states import RunStatus, advance
 log = logging.getLogger(__name__)
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
 _runtimes: dict[str, object] = {}  # queue name -> the Runtime whose workers consume it, in this process
+_in_flight: dict[int, tuple[object, int]] = {}  # run id -> (Runtime, claim attempt) executing in this process
 
 
 def bind(runtime) -> None:
@@ -45,6 +45,7 @@ def run_claimed(rt, run_id: int) -> str:
     row = _claim(rt, run_id)
     if isinstance(row, str):
         return row
+    _in_flight[row.id] = (rt, row.attempt)
     try:
         return _execute_claimed(rt, row)
     except Exception as err:
@@ -61,6 +62,8 @@ def run_claimed(rt, run_id: int) -> str:
         if done:
             rt.events.publish("run.finished", {**_event(row, "failed"), "error": error})
         return "failed" if done else "lost-lease"
+    finally:
+        _in_flight.pop(row.id, None)
 
 
 def _execute_claimed(rt, row) -> str:
@@ -90,7 +93,8 @@ def _execute_claimed(rt, row) -> str:
     run = {"id": row.id, "input": row.input, "checkpoint": row.checkpoint, "trigger_node": row.trigger_node,
            "start_node": row.start_node if not row.checkpoint else None}
     rt.events.publish("run.started", _event(row, "running"))
-    outcome = execute(plan, run, ctx, rt.events, heartbeat)
+    outcome = execute(plan, run, ctx, rt.events, heartbeat, stop=rt.queue.stopping.is_set,
+                      payload_max=rt.settings.step_payload_max)
     status = _store(rt, row, outcome)
     if status == "lost-lease":
         return status
@@ -178,12 +182,15 @@ def _store(rt, row: Run, outcome: Outcome) -> str:
         steps, payloads = [], []
         for st in outcome.steps:
             st = dict(st)
+            texts = st.pop("texts", None) or {}
             for kind in ("input", "output"):
                 whole = st.get(kind)
-                st[kind], cut = _fit(whole, limit)
+                st[kind], cut = _fit(whole, limit, texts.get(kind))
                 if cut:
                     st["truncated"] = True
-                    payloads.append({"run_id": row.id, "step_seq": st["seq"], "kind": kind, "data": whole})
+                    # over the step payload maximum, the step failed with payload_too_large: keep no copy
+                    if len(texts.get(kind) or "") <= rt.settings.step_payload_max:
+                        payloads.append({"run_id": row.id, "step_seq": st["seq"], "kind": kind, "data": whole})
             steps.append({**STEP_DEFAULTS, "run_id": row.id, **st})
         if steps:
             s.execute(Step.__table__.insert(), steps)
@@ -206,11 +213,12 @@ STEP_DEFAULTS = {"port": None, "output": None, "error": None, "truncated": False
                  "duration_ms": None}  # one insert of many rows needs the same keys in each
 
 
-def _fit(value, limit: int):
-    """The value if its JSON fits in `limit` bytes, else a preview and True (whole copy kept aside)."""
+def _fit(value, limit: int, text: str | None = None):
+    """The value if its JSON fits in `limit` bytes, else a preview and True (whole copy kept aside).
+    `text` is the JSON the executor already made of it, if any."""
     if value is None or isinstance(value, (int, float, bool)):
         return value, False
-    text = json.dumps(value, default=str, ensure_ascii=False)
+    text = payload_text(value) if text is None else text
     if len(text) <= limit:
         return value, False
     return {"_truncated": True, "bytes": len(text), "preview": text[:2000]}, True
@@ -222,25 +230,71 @@ def _event(row: Run, status: str) -> dict:
 
 
 def release_expired_leases(rt) -> int:
-    """Runs whose worker died mid-run go back to the queue (another worker resumes or retries them)."""
+    """Runs whose worker died mid-run go back to the queue (another worker resumes or retries them),
+    unless their lease has now expired `poison_takeovers` times: such a run kills or freezes every
+    worker that takes it, so it ends `failed` with `poison` (and a dead letter) and is never claimed again."""
+    return _take_back(rt, Run.lease_until < utcnow())
+
+
+def hand_back_in_flight() -> int:
+    """The runs this process is executing go back to the queue now, counted as a takeover (a worker
+    whose step outlived its shutdown grace calls this just before it exits)."""
+    return sum(_take_back(rt, Run.id == run_id, Run.attempt == attempt)
+               for run_id, (rt, attempt) in list(_in_flight.items()))
+
+
+def _take_back(rt, *where) -> int:
     now = utcnow()
-    advance(RunStatus.RUNNING, RunStatus.QUEUED)
-    with rt.sessions.begin() as s:
-        ids = list(s.scalars(select(Run.id).where(Run.status == RunStatus.RUNNING.value, Run.lease_until < now)))
-        if ids:
-            s.execute(update(Run).where(Run.id.in_(ids), Run.status == RunStatus.RUNNING.value,
-                                        Run.lease_until < now).values(status=RunStatus.QUEUED.value, worker=None,
-                                                                      lease_until=None))
+    limit = rt.settings.poison_takeovers
+    error = {"code": "poison", "class": "technical", "retryable": False,
+             "message": f"its worker stopped {limit} times before it finished (killed, frozen or out of time): "
+                        "ended so that it stops no more workers; never claimed again"}
+    running = (Run.status == RunStatus.RUNNING.value, *where)
+    with rt.engine.begin() as conn:
+        poisoned = conn.execute(update(Run).where(*running, Run.takeovers >= limit - 1).values(
+            status=advance(RunStatus.RUNNING, RunStatus.FAILED).value, takeovers=Run.takeovers + 1,
+            lease_until=None, checkpoint=None, finished_at=now, error=error).returning(
+            Run.id, Run.workspace, Run.flow_id, Run.version, Run.business_key, Run.trigger_node, Run.input)).all()
+        if poisoned:
+            conn.execute(DeadLetter.__table__.insert(), [
+                {"workspace": r.workspace, "run_id": r.id, "flow_id": r.flow_id, "version": r.version,
+                 "node_id": r.trigger_node or "", "error_class": "technical", "code": "poison",
+                 "message": error["message"], "payload": r.input, "status": "open", "created_at": now}
+                for r in poisoned])
+        ids = list(conn.execute(update(Run).where(*running).values(
+            status=advance(RunStatus.RUNNING, RunStatus.QUEUED).value, worker=None, lease_until=None,
+            takeovers=Run.takeovers + 1).returning(Run.id)).scalars())
+    for r in poisoned:
+        log.error("run %s of %s ended as poison after %s takeovers", r.id, r.flow_id, limit)
+        rt.events.publish("run.finished", {**_event(r, "failed"), "error": error})
     rt.queue.enqueue_runs(ids)
-    return len(ids)
+    return len(ids) + len(poisoned)
 
 
 def requeue_waiting(rt, older_than_s: float = 0.0) -> int:
-    """Enqueue again runs waiting `queued` whose job may be lost (embedded restart, Redis flush)."""
-    cutoff = utcnow() - dt.timedelta(seconds=older_than_s)
-    with rt.sessions() as s:
-        ids = list(s.scalars(select(Run.id).where(
-            Run.status == RunStatus.QUEUED.value, Run.created_at <= cutoff,
-            or_(Run.not_before.is_(None), Run.not_before <= cutoff)).order_by(Run.id)))
+    """Enqueue again every run waiting `queued` and due (an embedded restart: the in-memory queue is gone)."""
+    ids = _due_queued(rt, older_than_s)
     rt.queue.enqueue_runs(ids)
     return len(ids)
+
+
+def requeue_lost(rt) -> int:
+    """Enqueue again the due `queued` runs that have no job in the queue (Redis was down when they were
+    accepted, or restarted without its data, or a worker died between taking the job and claiming the run)."""
+    ids = _due_queued(rt, rt.settings.lost_job_after_s)
+    if not ids:
+        return 0
+    held = rt.queue.held_run_ids()
+    lost = [i for i in ids if i not in held]
+    if lost:
+        log.warning("%d queued run(s) had no job in the queue; enqueued again: %s", len(lost), lost[:20])
+        rt.queue.enqueue_runs(lost)
+    return len(lost)
+
+
+def _due_queued(rt, older_than_s: float) -> list[int]:
+    cutoff = utcnow() - dt.timedelta(seconds=older_than_s)
+    with rt.sessions() as s:
+        return list(s.scalars(select(Run.id).where(
+            Run.status == RunStatus.QUEUED.value, Run.created_at <= cutoff,
+            or_(Run.not_before.is_(None), Run.not_before <= cutoff)).order_by(Run.id)))

@@ -3,19 +3,23 @@
 Production: real Redis and `SimpleWorker`s (no fork per job) in `python run.py worker` processes.
 Embedded: the same RQ code path on fakeredis with worker and scheduler threads in this process; its
 state dies with the process, so the database stays the source of truth (recovery requeues).
+Job ids name their run (`run-<id>-<nonce>`), so recovery can tell which queued runs have no job left.
 """
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import threading
 import time
 import uuid
 
 import redis
 from rq import Queue, SimpleWorker, get_current_job
+from rq.registry import ScheduledJobRegistry, StartedJobRegistry
 from rq.scheduler import RQScheduler
 from rq.timeouts import TimerDeathPenalty
+from rq.worker import WorkerStatus
 
 JOB = "runtime.jobs.execute_run"
 JOB_TIMEOUT_S = 600
@@ -29,6 +33,40 @@ class _ThreadWorker(SimpleWorker):
 
     def _install_signal_handlers(self):
         pass
+
+
+class _GracefulWorker(SimpleWorker):
+    """`run.py worker`: SIGTERM sets `stopping`, so the run in flight ends its current step and hands the
+    rest back (runtime.jobs); a step still running after `grace_s` makes the worker call `overdue`
+    (which hands the run back) and exit."""
+
+    def __init__(self, *args, stopping: threading.Event, grace_s: float, overdue, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._stopping, self._grace_s, self._overdue = stopping, grace_s, overdue
+
+    def request_stop(self, signum, frame):
+        self._stopping.set()
+        if self.get_state() == WorkerStatus.BUSY:
+            threading.Thread(target=self._deadline, name="crossdock-shutdown-grace", daemon=True).start()
+        super().request_stop(signum, frame)
+
+    def _deadline(self) -> None:
+        time.sleep(self._grace_s)
+        log.warning("worker %s: the step in flight outlived the %.0f s shutdown grace; handing its run back",
+                    self.name, self._grace_s)
+        try:
+            self._overdue()
+        finally:
+            os._exit(1)  # the main thread is stuck inside the step: nothing else would end the process
+
+
+def _job_id(run_id: int) -> str:
+    return f"run-{run_id}-{uuid.uuid4().hex[:12]}"
+
+
+def _run_id(job_id: bytes | str) -> int | None:
+    parts = (job_id.decode() if isinstance(job_id, bytes) else job_id).split("-")
+    return int(parts[1]) if len(parts) == 3 and parts[0] == "run" and parts[1].isdigit() else None
 
 
 def current_queue_name() -> str | None:
@@ -50,11 +88,12 @@ class JobQueue:
         self.name = f"{name}-{uuid.uuid4().hex[:8]}" if self.embedded else name
         self.queue = Queue(self.name, connection=self.connection)
         self._stop = threading.Event()
+        self.stopping = threading.Event()  # set when this worker process was asked to shut down
         self._threads: list[threading.Thread] = []
         self._workers: list[SimpleWorker] = []
 
     def enqueue_run(self, run_id: int, delay_s: float = 0.0) -> None:
-        opts = dict(job_timeout=JOB_TIMEOUT_S, result_ttl=0, failure_ttl=3600)
+        opts = dict(job_timeout=JOB_TIMEOUT_S, result_ttl=0, failure_ttl=3600, job_id=_job_id(run_id))
         if delay_s > 0:
             self.queue.enqueue_in(dt.timedelta(seconds=delay_s), JOB, run_id, **opts)
         else:
@@ -63,10 +102,18 @@ class JobQueue:
     def enqueue_runs(self, run_ids: list[int]) -> None:
         if run_ids:
             self.queue.enqueue_many([Queue.prepare_data(JOB, (rid,), timeout=JOB_TIMEOUT_S, result_ttl=0,
-                                                        failure_ttl=3600) for rid in run_ids])
+                                                        failure_ttl=3600, job_id=_job_id(rid)) for rid in run_ids])
 
     def pending(self) -> int:
         return self.queue.count
+
+    def held_run_ids(self) -> set[int]:
+        """Runs that have a job waiting, scheduled, being handed to a worker or executing."""
+        conn = self.connection
+        ids = [*conn.lrange(self.queue.key, 0, -1), *conn.lrange(self.queue.intermediate_queue_key, 0, -1),
+               *ScheduledJobRegistry(queue=self.queue).get_job_ids(cleanup=False),
+               *StartedJobRegistry(queue=self.queue).get_job_ids(cleanup=False)]
+        return {rid for rid in map(_run_id, ids) if rid is not None}
 
     # -- workers -------------------------------------------------------------------------------
     def start_threads(self, workers: int = 2) -> None:
@@ -107,7 +154,10 @@ class JobQueue:
         for t in self._threads:
             t.join(timeout=5)
 
-    def work(self, name: str | None = None, burst: bool = False) -> None:
-        """Production: block in an RQ SimpleWorker with its scheduler (run.py worker)."""
-        worker = SimpleWorker([self.queue], connection=self.connection, name=name)
+    def work(self, name: str | None = None, burst: bool = False, grace_s: float = 30.0, overdue=lambda: None) -> None:
+        """Production: block in an RQ SimpleWorker with its scheduler (run.py worker). On SIGTERM the
+        run in flight is handed back after its current step; `overdue` runs when that step takes longer
+        than `grace_s`, just before the process exits."""
+        worker = _GracefulWorker([self.queue], connection=self.connection, name=name, stopping=self.stopping,
+                                 grace_s=grace_s, overdue=overdue)
         worker.work(burst=burst, with_scheduler=True, logging_level="INFO")

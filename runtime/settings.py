@@ -18,7 +18,12 @@ class Settings:
     data_dir: str = "data"
     max_body_bytes: int = 5 * 1024 * 1024
     step_payload_limit: int = 32 * 1024  # bytes of JSON kept in a step row; whole payload kept aside
+    step_payload_max: int = 1024 * 1024  # bytes of JSON a step may take or give; over it: payload_too_large
     lease_s: float = 60.0  # a running run's claim; expired leases are taken over by another worker
+    poison_takeovers: int = 3  # the lease expiring this many times ends the run `failed` with `poison`
+    shutdown_grace_s: float = 30.0  # SIGTERM: how long the step in flight may take before its run is handed back
+    maintenance_s: float = 15.0  # between passes that release expired leases and requeue lost jobs
+    lost_job_after_s: float = 10.0  # a due `queued` run with no job in the queue this long is enqueued again
     embedded_workers: int = 2
     sandbox_port: int = 5001
     load_samples: bool = True
@@ -44,6 +49,11 @@ def from_env(env: dict | None = None) -> Settings:
         port=int(env.get("CROSSDOCK_PORT", "8080")),
         data_dir=env.get("CROSSDOCK_DATA_DIR", "data"),
         sandbox_port=int(env.get("CROSSDOCK_SANDBOX_PORT", "5001")),
+        step_payload_max=int(env.get("CROSSDOCK_STEP_PAYLOAD_MAX", str(1024 * 1024))),
+        lease_s=float(env.get("CROSSDOCK_LEASE_S", "60")),
+        poison_takeovers=int(env.get("CROSSDOCK_POISON_TAKEOVERS", "3")),
+        shutdown_grace_s=float(env.get("CROSSDOCK_SHUTDOWN_GRACE_S", "30")),
+        maintenance_s=float(env.get("CROSSDOCK_MAINTENANCE_S", "15")),
         retention_days=float(env.get("CROSSDOCK_RETENTION_DAYS", "30")),
         retention_max_runs=int(env.get("CROSSDOCK_RETENTION_MAX_RUNS", "100000")),
     )

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from sqlalchemy import select, update
 
 from support.api import deploy, finished
 from support.flowdocs import http_sink, order
 from runtime import deployments, history, intake, jobs
-from runtime.models import DeadLetter, Run, utcnow
+from runtime.models import DeadLetter, Flow, Payload, Run, utcnow
 
 
 def test_webhook_run_records_every_step(client, workspace, http_target):
@@ -155,3 +156,173 @@ def test_a_business_key_with_nul_is_stored_without_it(client, workspace, http_ta
     assert r.status_code == 202
     run = finished(client, r.json["run_id"])
     assert run["business_key"] == "N1" and run["status"] == "succeeded"
+
+
+# -- poison runs, payload limit, lost jobs: runs executed inline on a worker-less runtime -----------------
+
+@pytest.fixture
+def inline(make_settings, workspace):
+    """A worker-less Runtime with small limits; the test claims and executes runs itself."""
+    from runtime.core import Runtime
+
+    runtime = Runtime(make_settings(step_payload_limit=300, step_payload_max=2000, lost_job_after_s=0.0))
+    runtime.ensure_workspace(workspace)
+    yield runtime
+    runtime.close()
+
+
+def _deploy_inline(rt, workspace, doc) -> int:
+    with rt.sessions.begin() as s:
+        s.add(Flow(workspace=workspace, id=doc["id"], name=doc["id"], document=doc))
+    return deployments.deploy(rt, workspace, doc["id"], doc)
+
+
+def _map_to_sink(flow_id, expression, url) -> dict:
+    doc = http_sink(flow_id, url)
+    doc["nodes"][1]["config"]["expression"] = expression
+    return doc
+
+
+def _expire_lease(rt, run_id) -> None:
+    with rt.sessions.begin() as s:
+        s.execute(update(Run).where(Run.id == run_id).values(lease_until=utcnow() - dt.timedelta(seconds=1)))
+
+
+def test_a_run_whose_worker_dies_three_times_ends_poison_and_is_never_claimed_again(inline, workspace,
+                                                                                  http_target):
+    version = _deploy_inline(inline, workspace, http_sink("f-poison", http_target.url))
+    run = intake.start(inline, workspace, "f-poison", version, order("P-1"), trigger="webhook", trigger_node="hook")
+    for takeover in (1, 2):
+        assert not isinstance(jobs._claim(inline, run.id), str)  # a worker claims it ... and dies mid-run
+        _expire_lease(inline, run.id)
+        jobs.release_expired_leases(inline)
+        row = stored(inline, run.id)
+        assert (row.status, row.takeovers, row.lease_until, row.worker) == ("queued", takeover, None, None)
+    assert not isinstance(jobs._claim(inline, run.id), str)
+    _expire_lease(inline, run.id)
+    jobs.release_expired_leases(inline)  # the third expiry: it would only kill the next worker too
+    row = stored(inline, run.id)
+    assert (row.status, row.takeovers, row.attempt) == ("failed", 3, 3)
+    assert row.error["code"] == "poison" and row.finished_at is not None and row.lease_until is None
+    assert jobs.run_claimed(inline, run.id) == "skip:failed"  # a job still in the queue does nothing
+    assert stored(inline, run.id).attempt == 3 and not http_target.requests
+    with inline.sessions() as s:
+        [letter] = s.scalars(select(DeadLetter).where(DeadLetter.run_id == run.id)).all()
+    assert (letter.code, letter.node_id, letter.payload) == ("poison", "hook", order("P-1"))
+    failures, _next = history.list_runs(inline, workspace, status="failed")
+    assert run.id in [r["id"] for r in failures]
+
+
+def test_a_run_that_finishes_after_a_takeover_is_not_poison(inline, workspace, http_target):
+    version = _deploy_inline(inline, workspace, http_sink("f-survive", http_target.url))
+    run = intake.start(inline, workspace, "f-survive", version, order("P-2"), trigger="manual")
+    for _ in range(2):
+        jobs._claim(inline, run.id)
+        _expire_lease(inline, run.id)
+        jobs.release_expired_leases(inline)
+    assert jobs.run_claimed(inline, run.id) == "succeeded"
+    assert stored(inline, run.id).takeovers == 2 and len(http_target.requests) == 1
+
+
+def test_the_poison_limit_is_a_setting(make_settings, workspace, http_target):
+    from runtime.core import Runtime
+
+    rt = Runtime(make_settings(poison_takeovers=1))
+    try:
+        rt.ensure_workspace(workspace)
+        version = _deploy_inline(rt, workspace, http_sink("f-poison1", http_target.url))
+        run = intake.start(rt, workspace, "f-poison1", version, order("P-3"), trigger="manual")
+        jobs._claim(rt, run.id)
+        _expire_lease(rt, run.id)
+        jobs.release_expired_leases(rt)
+        assert (stored(rt, run.id).status, stored(rt, run.id).error["code"]) == ("failed", "poison")
+    finally:
+        rt.close()
+
+
+def test_a_step_output_over_the_limit_fails_the_step_and_is_not_stored(inline, workspace, http_target):
+    version = _deploy_inline(inline, workspace, _map_to_sink("f-big", "{'big': $pad('', 5000, 'x')}",
+                                                             http_target.url))
+    run = intake.start(inline, workspace, "f-big", version, order("B-1"), trigger="manual")
+    assert jobs.run_claimed(inline, run.id) == "failed"
+    detail = history.get_run(inline, workspace, run.id)
+    step = [s for s in detail["steps"] if s["node_id"] == "map"][0]
+    assert step["status"] == "failed" and step["output"] is None
+    assert step["error"]["code"] == "payload_too_large"
+    assert step["error"]["details"] == {"kind": "output", "bytes": len('{"big": ""}') + 5000, "limit": 2000}
+    assert detail["error"]["code"] == "payload_too_large" and not http_target.requests  # it went nowhere
+    with inline.sessions() as s:
+        assert not s.scalars(select(Payload).where(Payload.run_id == run.id)).all()
+
+
+def test_a_run_input_over_the_limit_fails_its_first_step_and_keeps_only_a_preview(inline, workspace, http_target):
+    version = _deploy_inline(inline, workspace, http_sink("f-bigin", http_target.url))
+    big = {"order": {"number": "B-2", "note": "y" * 5000, "lines": []}}
+    run = intake.start(inline, workspace, "f-bigin", version, big, trigger="webhook", trigger_node="hook")
+    assert jobs.run_claimed(inline, run.id) == "failed"
+    [step] = history.get_run(inline, workspace, run.id)["steps"]
+    assert step["node_id"] == "hook" and step["error"]["code"] == "payload_too_large"
+    assert step["error"]["details"]["kind"] == "input" and step["input"]["_truncated"] is True
+    with inline.sessions() as s:
+        assert not s.scalars(select(Payload).where(Payload.run_id == run.id)).all()
+        [letter] = s.scalars(select(DeadLetter).where(DeadLetter.run_id == run.id)).all()
+    assert letter.code == "payload_too_large" and letter.payload["_truncated"] is True
+    assert letter.payload["preview"].startswith('{"order"') and len(letter.payload["preview"]) == 2000
+
+
+def test_a_payload_between_the_row_limit_and_the_maximum_is_kept_whole_aside(inline, workspace, http_target):
+    version = _deploy_inline(inline, workspace, _map_to_sink("f-mid", "{'mid': $pad('', 1000, 'x')}",
+                                                             http_target.url))
+    run = intake.start(inline, workspace, "f-mid", version, order("M-1"), trigger="manual")
+    assert jobs.run_claimed(inline, run.id) == "succeeded"
+    step = [s for s in history.get_run(inline, workspace, run.id)["steps"] if s["node_id"] == "map"][0]
+    assert step["truncated"] and step["output"]["_truncated"] is True
+    with inline.sessions() as s:
+        whole = s.scalars(select(Payload.data).where(Payload.run_id == run.id, Payload.kind == "output")).all()
+    assert {"mid": "x" * 1000} in whole
+    assert http_target.requests[0]["body"] == {"mid": "x" * 1000}
+
+
+def test_a_run_accepted_while_the_queue_was_down_is_enqueued_by_the_lost_job_sweep(inline, workspace,
+                                                                                  http_target, monkeypatch, caplog):
+    version = _deploy_inline(inline, workspace, http_sink("f-lost", http_target.url))
+    kept = intake.start(inline, workspace, "f-lost", version, order("K-1"), trigger="manual")
+
+    def down(run_id, delay_s=0.0):
+        raise ConnectionError("Redis is down")
+
+    with monkeypatch.context() as m:
+        m.setattr(inline.queue, "enqueue_run", down)
+        lost = intake.start(inline, workspace, "f-lost", version, order("L-2"), trigger="webhook")
+    assert f"run {lost.id} accepted but not enqueued" in caplog.text
+    assert lost.id not in inline.queue.held_run_ids()
+    assert jobs.requeue_lost(inline) >= 1  # (on PostgreSQL other tests' runs share the table, not the queue)
+    assert {kept.id, lost.id} <= inline.queue.held_run_ids()
+    jobs.requeue_lost(inline)  # both have a job now: neither gets a second one
+    job_runs = [j.split("-")[1] for j in inline.queue.queue.get_job_ids()]
+    assert job_runs.count(str(kept.id)) == 1 and job_runs.count(str(lost.id)) == 1
+    assert jobs.run_claimed(inline, lost.id) == "succeeded"
+
+
+def test_a_run_handed_back_by_a_stopping_worker_keeps_its_steps_and_resumes_after_them(inline, workspace,
+                                                                                      http_target):
+    version = _deploy_inline(inline, workspace, http_sink("f-stop", http_target.url))
+    run = intake.start(inline, workspace, "f-stop", version, order("S-9", 2), trigger="webhook",
+                       trigger_node="hook")
+    inline.queue.stopping.set()  # what SIGTERM does to a worker process
+    try:
+        assert jobs.run_claimed(inline, run.id) == "queued"
+    finally:
+        inline.queue.stopping.clear()
+    row = stored(inline, run.id)
+    assert (row.status, row.lease_until, row.takeovers) == ("queued", None, 0)
+    assert [p["node"] for p in row.checkpoint["pending"]] == ["map"] and not http_target.requests
+    assert jobs.run_claimed(inline, run.id) == "succeeded"
+    detail = history.get_run(inline, workspace, run.id)
+    assert [s["node_id"] for s in detail["steps"]] == ["hook", "map", "sink"]
+    assert http_target.requests[0]["body"] == {"ref": "S-9", "qty": 2}
+
+
+def stored(rt, run_id) -> Run:
+    with rt.sessions() as s:
+        return s.get(Run, run_id)

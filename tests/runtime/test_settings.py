@@ -17,6 +17,11 @@ ENV = {
     "CROSSDOCK_PORT": ("port", "9090", 9090),
     "CROSSDOCK_DATA_DIR": ("data_dir", "/var/lib/crossdock", "/var/lib/crossdock"),
     "CROSSDOCK_SANDBOX_PORT": ("sandbox_port", "6001", 6001),
+    "CROSSDOCK_STEP_PAYLOAD_MAX": ("step_payload_max", "2048", 2048),
+    "CROSSDOCK_LEASE_S": ("lease_s", "12.5", 12.5),
+    "CROSSDOCK_POISON_TAKEOVERS": ("poison_takeovers", "5", 5),
+    "CROSSDOCK_SHUTDOWN_GRACE_S": ("shutdown_grace_s", "4", 4.0),
+    "CROSSDOCK_MAINTENANCE_S": ("maintenance_s", "2", 2.0),
     "CROSSDOCK_RETENTION_DAYS": ("retention_days", "7.5", 7.5),
     "CROSSDOCK_RETENTION_MAX_RUNS": ("retention_max_runs", "500", 500),
 }
