@@ -2,6 +2,9 @@
 and the systems' state asserted afterwards. One sandbox per module, reset to its seed before each test."""
 from __future__ import annotations
 
+import json
+import uuid
+
 import pytest
 import requests
 from sqlalchemy import select
@@ -13,21 +16,61 @@ from support import wait_for
 
 
 @pytest.fixture(scope="module")
-def sandbox(tmp_path_factory):
+def sandbox_db(tmp_path_factory) -> str:
+    return f"sqlite:///{tmp_path_factory.mktemp('sandbox')}/sandbox.sqlite"
+
+
+@pytest.fixture(scope="module")
+def sandbox(sandbox_db):
     from sandbox.serve import start_in_thread
 
-    data = tmp_path_factory.mktemp("sandbox")
-    server = start_in_thread("127.0.0.1", 0, f"sqlite:///{data}/sandbox.sqlite")
+    server = start_in_thread("127.0.0.1", 0, sandbox_db)
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
+
+
+# What differs between two runs of the same story without meaning anything: times and record versions
+# (an idempotent status change bumps a version); the idempotency keys a system remembers.
+VOLATILE = {"created_at", "updated_at", "posted_at", "shipped_at", "received_at", "occurred_at", "delivered_at",
+            "cancelled_at", "createdAt", "updatedAt", "receivedAt", "postedAt", "lastModifiedDateTime",
+            "version", "recordVersion", "@odata.etag"}
+NOT_STATE = {"sbx_idempotency_keys", "sbx_clocks"}
+
+
+def _stable(value):
+    if isinstance(value, dict):
+        return {k: _stable(v) for k, v in value.items() if k not in VOLATILE}
+    if isinstance(value, list):
+        return [_stable(v) for v in value]
+    return value
 
 
 class Systems:
     """The sandbox systems over HTTP, as the tests inspect and drive them."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, db: str):
         self.url = url
+        self.db = db
         self.http = requests.Session()
+
+    def reset(self) -> None:
+        self.post("/_reset")
+        self.clock("wms", "2026-11-26T10:00:00Z")  # before the 14:00 cutoff unless a test says otherwise
+
+    def state(self) -> dict:
+        """Every record of the four systems, read from their database, without times and versions."""
+        from sqlalchemy import create_engine
+
+        from sandbox import store
+
+        engine = create_engine(self.db)
+        try:
+            with engine.connect() as conn:
+                return {t.name: sorted((_stable(dict(r)) for r in conn.execute(select(t)).mappings()),
+                                       key=lambda r: json.dumps(r, sort_keys=True, default=str))
+                        for t in store.metadata.sorted_tables if t.name not in NOT_STATE}
+        finally:
+            engine.dispose()
 
     def call(self, method: str, path: str, **kwargs):
         r = self.http.request(method, self.url + path, timeout=10, **kwargs)
@@ -76,6 +119,13 @@ class Crossdock:
     def run(self, path: str, payload) -> Run:
         return self.finished(self.hook(path, payload))
 
+    def manual(self, flow_id: str, payload) -> Run:
+        """A run started by hand (API), finished."""
+        r = self.client.post(f"/api/v1/flows/{flow_id}/runs", json=payload,
+                             headers={"X-Crossdock-Workspace": self.workspace})
+        assert r.status_code == 202, r.get_data(as_text=True)
+        return self.finished(r.json["run"]["id"])
+
     def steps(self, run_id: int) -> list[Step]:
         with self.rt.sessions() as s:
             return list(s.scalars(select(Step).where(Step.run_id == run_id).order_by(Step.seq)))
@@ -89,10 +139,9 @@ class Crossdock:
 
 
 @pytest.fixture
-def systems(sandbox) -> Systems:
-    s = Systems(sandbox)
-    s.post("/_reset")
-    s.clock("wms", "2026-11-26T10:00:00Z")  # before the 14:00 cutoff unless a test says otherwise
+def systems(sandbox, sandbox_db) -> Systems:
+    s = Systems(sandbox, sandbox_db)
+    s.reset()
     return s
 
 
@@ -101,3 +150,17 @@ def crossdock(rt, client, workspace, systems) -> Crossdock:
     installed = templates.install_bundled(rt, workspace, systems.url)
     assert installed == ["order-release", "inventory-sync", "shipment-confirmation", "returns"]
     return Crossdock(rt, client, workspace)
+
+
+@pytest.fixture
+def fresh_start(rt, client, systems):
+    """Start again from nothing, within one test: the systems back to their seed, and a new workspace (its own
+    ledger) with the four templates installed."""
+    def start() -> Crossdock:
+        systems.reset()
+        workspace = f"ws{uuid.uuid4().hex[:10]}"
+        rt.ensure_workspace(workspace)
+        assert templates.install_bundled(rt, workspace, systems.url) == [
+            "order-release", "inventory-sync", "shipment-confirmation", "returns"]
+        return Crossdock(rt, client, workspace)
+    return start
