@@ -19,8 +19,6 @@ from runtime.queue import JobQueue
 from runtime.settings import Settings
 
 log = logging.getLogger(__name__)
-MAINTENANCE_EVERY_S = 15.0
-LOST_JOB_AFTER_S = 120.0
 PRUNE_EVERY_S = 600.0
 
 
@@ -116,13 +114,12 @@ class Runtime:
             self._maintenance.start()
 
     def _maintain(self) -> None:
-        while not self._stop.wait(MAINTENANCE_EVERY_S):
+        while not self._stop.wait(self.settings.maintenance_s):
             try:
                 jobs.release_expired_leases(self)
                 schedules.fire_due(self)
+                jobs.requeue_lost(self)  # accepted while Redis was down, or lost with a restart of it
                 self.warm_plans()  # versions deployed since: planned here before their first run arrives
-                if self.queue.pending() == 0:  # idle queue yet runs waiting: their jobs were lost
-                    jobs.requeue_waiting(self, LOST_JOB_AFTER_S)
                 if time.monotonic() >= self._next_prune:
                     self._next_prune = time.monotonic() + PRUNE_EVERY_S
                     retention.prune(self)
@@ -135,7 +132,7 @@ class Runtime:
         jobs.release_expired_leases(self)
         self.warm_plans()
         self.start_maintenance()
-        self.queue.work(burst=burst)
+        self.queue.work(burst=burst, grace_s=self.settings.shutdown_grace_s, overdue=jobs.hand_back_in_flight)
 
     def close(self) -> None:
         jobs.unbind(self)

@@ -2,6 +2,7 @@
 enqueued and before the caller gets an answer, so an accepted message is never lost."""
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
@@ -10,6 +11,8 @@ from sqlalchemy import select
 from runtime.models import Flow, Run, WebhookRoute
 from runtime.plan import evaluate_key
 from runtime.states import RunStatus
+
+log = logging.getLogger(__name__)
 
 
 class NotFound(LookupError):
@@ -39,8 +42,9 @@ def start(rt, workspace: str, flow_id: str, version: int, message: Any, *, trigg
                                      "version": version, "status": "queued", "business_key": run.business_key})
     try:
         rt.queue.enqueue_run(run.id)
-    except Exception:  # queue down: the run is stored `queued`; maintenance enqueues it again
-        pass
+    except Exception as err:  # queue down: the run is stored `queued`; maintenance (jobs.requeue_lost) enqueues it
+        log.warning("run %s accepted but not enqueued (%s: %s); it waits queued until the queue answers",
+                    run.id, type(err).__name__, err)
     return run
 
 
