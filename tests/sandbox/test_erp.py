@@ -70,3 +70,15 @@ def test_bad_paging_arguments_are_400_not_500(sbx):
     assert sbx.get("/erp/api/items?$top=0").status_code == 400
     assert sbx.get("/erp/api/items?$skip=-1").status_code == 400
     assert sbx.get("/erp/api/items?$skip=1000").json["value"] == []
+
+
+def test_item_journal_posts_once_per_idempotency_key_and_items_show_their_inventory(sbx):
+    line = {"itemNo": "HW-20620-C", "entryType": "Negative Adjmt.", "quantity": 147, "documentNo": "WMS-1"}
+    first = sbx.post("/erp/api/item-journal", json=line, headers={"Idempotency-Key": "count-1"})
+    again = sbx.post("/erp/api/item-journal", json=line, headers={"Idempotency-Key": "count-1"})
+    assert (first.status_code, again.status_code, again.headers.get("Idempotent-Replayed")) == (201, 201, "true")
+    entries = sbx.get("/erp/api/item-ledger-entries", query_string={"itemNo": "HW-20620-C"}).json["value"]
+    assert [e["quantity"] for e in entries if e["documentNo"] == "WMS-1"] == [-147]
+    assert sbx.get("/erp/api/items/HW-20620-C").json["inventory"] == 40000 - 147
+    listed = {i["number"]: i["inventory"] for i in sbx.get("/erp/api/items", query_string={"$top": 1000}).json["value"]}
+    assert listed["HW-20620-C"] == 40000 - 147 and listed["HW-61610-C"] == 48

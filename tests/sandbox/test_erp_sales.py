@@ -117,6 +117,9 @@ def test_the_flat_import_shape_is_accepted(sbx):
         "SO-2026-004512", "2026-12-03", "GROUND")
     assert so["shipTo"]["address2"] == "Dock 7"
     assert (so["lines"][0]["lineNo"], so["lines"][0]["quantityReserved"], so["lines"][0]["sourceLineNo"]) == (10, 5, 3)
+    body["SO_HEADER"]["EXT_REF"] = "SO-2026-004513"
+    body["LINES"][0].update(DISC_AMT=41.23, NET=758.32)  # 5 % and $0.25 off each unit
+    assert sbx.post(ORDERS, json=body).json["amount"] == 758.32
 
 
 @pytest.mark.parametrize("body, field", [
@@ -213,3 +216,44 @@ def test_a_scrapped_return_credits_without_restocking(sbx):
     assert sbx.post("/erp/api/sales-credit-memos", json=memo("RMA-2", "RESTOCK")).status_code == 409
     assert sbx.post("/erp/api/sales-credit-memos", json=memo("RMA-3", "BURN")).status_code == 422
     assert sbx.get("/erp/api/sales-credit-memos").json["@odata.count"] == 2
+
+
+def test_a_line_discount_amount_wins_over_the_percentage_and_the_percentage_follows_it(sbx):
+    lines = [{"itemNo": "HW-13687-B", "quantity": 5, "unitOfMeasureCode": "DZ", "unitPrice": 159.91,
+              "lineDiscountPercent": 5, "lineDiscountAmount": 41.23},  # 5 % and $0.25 off each of 5 dozen
+             {"itemNo": "HW-20620-C", "quantity": 10, "unitOfMeasureCode": "CS", "unitPrice": 62.34,
+              "lineDiscountPercent": 10}]
+    so = sbx.post(ORDERS, json=order(lines=lines)).json
+    both, percent = so["lines"]
+    assert (both["lineAmount"], both["lineDiscountAmount"], both["lineDiscountPercent"]) == (758.32, 41.23, 5.15665)
+    assert (percent["lineAmount"], percent["lineDiscountAmount"]) == (561.06, 62.34)
+    assert so["amount"] == 1319.38
+    too_much = order(ext="WEB-2", lines=[{"itemNo": "HW-20620-C", "quantity": 1, "unitPrice": 2.6,
+                                          "lineDiscountAmount": 2.61}])
+    r = sbx.post(ORDERS, json=too_much)
+    assert r.status_code == 422 and r.json["error"]["target"] == "lines[0].lineDiscountAmount"
+
+
+def test_partial_invoices_of_a_line_with_a_discount_amount_add_up_to_the_line_to_the_cent(sbx):
+    lines = [{"itemNo": "HW-20620-C", "quantity": 3, "unitPrice": 1.0, "lineDiscountAmount": 0.10}]
+    so = sbx.post(ORDERS, json=order(lines=lines)).json
+    assert so["amount"] == 2.9
+    invoiced = []
+    for n in range(3):
+        ship(sbx, so["no"], [{"itemNo": "HW-20620-C", "quantity": 1}], ext=f"SHP{n}")
+        invoiced.append(sbx.post(f"{ORDERS}/{so['no']}/invoice").json["totalAmountExcludingTax"])
+    assert invoiced == [0.97, 0.96, 0.97] and round(sum(invoiced), 2) == so["amount"]
+
+
+def test_every_erp_write_replays_its_idempotency_key(sbx):
+    so = sbx.post(ORDERS, json=order(release=False)).json
+    key = {"Idempotency-Key": "release-1"}
+    first = sbx.post(f"{ORDERS}/{so['no']}/release", json={}, headers=key)
+    again = sbx.post(f"{ORDERS}/{so['no']}/release", json={}, headers=key)
+    assert (first.status_code, again.status_code, again.headers.get("Idempotent-Replayed")) == (200, 200, "true")
+    assert again.json == first.json
+    key = {"Idempotency-Key": "cancel-1"}
+    first = sbx.post(f"{ORDERS}/{so['no']}/cancel", headers=key)
+    again = sbx.post(f"{ORDERS}/{so['no']}/cancel", headers=key)
+    assert first.json["status"] == "Cancelled" and again.json == first.json
+    assert sbx.post(f"{ORDERS}/{so['no']}/cancel").status_code == 409  # without the key it is a second cancel

@@ -127,3 +127,48 @@ def test_inventory_levels_set_and_adjust(sbx):
     assert sbx.post("/oms/api/inventory_levels/set", json={"sku": "HW-61610-C", "available": 1}).status_code == 422
     assert len(sbx.get("/oms/api/products?limit=250").json["products"]) == 25
     assert len(sbx.get("/oms/api/customers").json["customers"]) == 5
+
+
+def test_line_discounts_by_percentage_and_fixed_amount_per_unit_make_the_total(sbx):
+    order = create(sbx, line_items=[
+        {"sku": "hw-13687-b", "quantity": 60, "price": "13.33",
+         "discounts": [{"value_type": "percentage", "value": "5"}, {"value_type": "fixed_amount", "value": "0.25"}]},
+        {"sku": "hw-20620-c", "quantity": 3}])
+    discounted, plain = order["line_items"]
+    assert [a["amount"] for a in discounted["discount_allocations"]] == ["39.99", "15.00"]
+    assert (discounted["total_discount"], plain["total_discount"], plain["discount_allocations"]) == ("54.99", "0.00", [])
+    assert (order["total_line_items_price"], order["total_discounts"], order["total_price"]) == (
+        "807.60", "54.99", "752.61")
+
+
+@pytest.mark.parametrize("discount", [{"value_type": "percentage", "value": 101}, {"value_type": "coupon", "value": 1},
+                                      {"value_type": "fixed_amount", "value": "x"},
+                                      {"value_type": "fixed_amount", "value": 99}])
+def test_a_bad_discount_is_422_naming_it(sbx, discount):
+    r = sbx.post(ORDERS, json={"order": {"line_items": [{"sku": "hw-20620-c", "quantity": 1, "discounts": [discount]}]}})
+    assert r.status_code == 422 and "line_items[0].discounts[0]" in next(iter(r.json["errors"]))
+
+
+def test_creating_writes_replay_their_idempotency_key_and_a_set_is_simply_repeated(sbx):
+    key = {"Idempotency-Key": "order-1"}
+    body = {"order": {"line_items": [{"sku": "hw-20620-c", "quantity": 3}]}}
+    first, again = sbx.post(ORDERS, json=body, headers=key), sbx.post(ORDERS, json=body, headers=key)
+    assert (first.status_code, again.status_code, again.headers.get("Idempotent-Replayed")) == (201, 201, "true")
+    assert again.json == first.json and len(sbx.get(ORDERS).json["orders"]) == 1
+    order = first.json["order"]
+    patch(sbx, order, status="released")
+    url, key = f"{ORDERS}/{order['id']}/fulfillments", {"Idempotency-Key": "shipment-1"}
+    fulfil = {"fulfillment": {"line_items": [{"sku": "hw-20620-c", "quantity": 2}]}}
+    for _ in range(2):
+        shipped = sbx.post(url, json=fulfil, headers=key).json["order"]
+    assert len(shipped["fulfillments"]) == 1 and shipped["line_items"][0]["fulfilled_quantity"] == 2
+    other = sbx.post(url, json={"fulfillment": {"line_items": [{"sku": "hw-20620-c", "quantity": 1}]}}, headers=key)
+    assert other.status_code == 422  # one key, another request
+    adjust = {"sku": "hw-20620-c", "available_adjustment": -5}
+    levels = [sbx.post("/oms/api/inventory_levels/adjust", json=adjust, headers={"Idempotency-Key": "adj-1"})
+              .json["inventory_level"]["available"] for _ in range(2)]
+    assert levels[0] == levels[1]
+    level = {"sku": "hw-20620-c", "available": 7}
+    for _ in range(2):
+        r = sbx.post("/oms/api/inventory_levels/set", json=level, headers={"Idempotency-Key": "set-1"})
+        assert r.status_code == 200 and "Idempotent-Replayed" not in r.headers
