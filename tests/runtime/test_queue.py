@@ -1,14 +1,21 @@
 """The job queue: jobs run on worker threads of this process, delayed jobs wait for their time, and two
-queues in one process never see each other's jobs; on fakeredis and on a real Redis."""
+queues in one process never see each other's jobs; on fakeredis and on a real Redis. A `run.py worker`
+process told to stop (SIGTERM) finishes the step in flight and hands the rest of its run back."""
 from __future__ import annotations
 
+import os
+import signal
 import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from runtime import jobs
 from runtime.queue import JobQueue, current_queue_name
-from support import services, wait_for
+from support import processes, services, wait_for
+from support.flowdocs import http_sink, order
 
 
 class Recorder:
@@ -102,3 +109,147 @@ def test_embedded_queues_get_names_of_their_own():
 def test_a_job_for_a_queue_no_runtime_consumes_is_an_error():
     with pytest.raises(RuntimeError, match="no runtime bound"):
         jobs.execute_run(1)
+
+
+# -- SIGTERM on a real `run.py worker` process (PostgreSQL + Redis) ---------------------------------------
+
+class SlowEcho:
+    """An HTTP target that answers each request with its own body after `delays[n]` seconds (the last repeats)."""
+
+    def __init__(self, delays):
+        self.delays, self.hits = list(delays), []
+        echo = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                n = len(echo.hits)
+                echo.hits.append(time.monotonic())
+                time.sleep(echo.delays[min(n, len(echo.delays) - 1)])
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def production(request, tmp_path):
+    """`run.py worker` processes on PostgreSQL + Redis, and a Runtime of this test on the same queue."""
+    from runtime.core import Runtime
+    from runtime.settings import from_env
+
+    if "services" not in services.BACKENDS:
+        pytest.skip("needs the machine's PostgreSQL and Redis")
+    services.count(request)
+    env = {**os.environ, "CROSSDOCK_DATABASE_URL": services.PG_URL,
+           "CROSSDOCK_DATABASE_SCHEMA": request.getfixturevalue("pg_schema"),
+           "CROSSDOCK_REDIS_URL": request.getfixturevalue("redis_db"), "CROSSDOCK_QUEUE": services.queue_name(),
+           "CROSSDOCK_DATA_DIR": str(tmp_path)}
+    procs, runtimes = [], []
+
+    def worker(**extra):
+        p = processes.start(["worker"], {**env, **extra}, tmp_path / f"worker-{len(procs)}.log")
+        procs.append(p)
+        return p
+
+    def runtime():
+        rt = Runtime(from_env(env))
+        runtimes.append(rt)
+        return rt
+
+    worker.runtime, worker.log = runtime, lambda i: (tmp_path / f"worker-{i}.log").read_text(errors="replace")
+    yield worker
+    for p in procs:
+        processes.stop(p)
+    for rt in runtimes:
+        rt.close()
+
+
+def _slow_flow(slow_url, sink_url) -> dict:
+    """webhook -> slow (an HTTP call that takes its time) -> map -> sink, with an id and path of its own."""
+    name = f"f-sigterm-{uuid.uuid4().hex[:8]}"
+    doc = http_sink(name, sink_url, path=name)
+    doc["nodes"].append({"id": "slow", "type": "connector.http", "config": {"url": slow_url, "method": "POST"}})
+    for e in doc["edges"]:
+        if e["source"] == "hook":
+            e["target"] = "slow"
+    doc["edges"].append({"id": "e-slow", "source": "slow", "source_port": "out", "target": "map",
+                         "target_port": "in"})
+    return doc
+
+
+def _start_run(rt, doc):
+    from runtime import deployments, intake
+    from runtime.models import Flow
+
+    with rt.sessions.begin() as s:
+        s.add(Flow(workspace="default", id=doc["id"], name=doc["id"], document=doc))
+    version = deployments.deploy(rt, "default", doc["id"], doc)
+    return intake.start(rt, "default", doc["id"], version, order("T-1", 3), trigger="webhook", trigger_node="hook")
+
+
+def _row(rt, run_id):
+    from runtime.models import Run
+
+    with rt.sessions() as s:
+        return s.get(Run, run_id)
+
+
+def _steps(rt, run_id):
+    from runtime.models import Step
+
+    with rt.sessions() as s:
+        return [(st.node_id, st.status) for st in s.query(Step).filter(Step.run_id == run_id).order_by(Step.seq)]
+
+
+def test_sigterm_lets_the_step_in_flight_finish_and_hands_the_rest_of_the_run_back(production, http_target):
+    slow = SlowEcho([1.5, 0.0])
+    try:
+        rt = production.runtime()
+        worker = production(CROSSDOCK_SHUTDOWN_GRACE_S="20")
+        run = _start_run(rt, _slow_flow(slow.url, http_target.url))
+        wait_for(lambda: slow.hits, 30)  # the slow step is in flight
+        os.killpg(worker.pid, signal.SIGTERM)
+        assert worker.wait(15) == 0  # a warm shutdown, well before the lease (60 s) could expire
+        row = _row(rt, run.id)
+        assert (row.status, row.lease_until, row.takeovers) == ("queued", None, 0), production.log(0)
+        assert _steps(rt, run.id) == [("hook", "succeeded"), ("slow", "succeeded")]
+        assert [p["node"] for p in row.checkpoint["pending"]] == ["map"] and not http_target.requests
+        production()  # another worker goes on from the next step: the slow call is not made again
+        wait_for(lambda: _row(rt, run.id).status == "succeeded", 30)
+        assert len(slow.hits) == 1 and http_target.requests[0]["body"] == {"ref": "T-1", "qty": 3}
+        assert [n for n, _ in _steps(rt, run.id)] == ["hook", "slow", "map", "sink"]
+    finally:
+        slow.close()
+
+
+def test_a_step_that_outlives_the_shutdown_grace_hands_its_run_back_and_the_worker_exits(production,
+                                                                                        http_target):
+    slow = SlowEcho([8.0, 0.0])
+    try:
+        rt = production.runtime()
+        worker = production(CROSSDOCK_SHUTDOWN_GRACE_S="1")
+        run = _start_run(rt, _slow_flow(slow.url, http_target.url))
+        wait_for(lambda: slow.hits, 30)
+        os.killpg(worker.pid, signal.SIGTERM)
+        assert worker.wait(6) == 1  # gone after the grace, not after the 8 s step
+        row = _row(rt, run.id)
+        assert (row.status, row.lease_until, row.takeovers) == ("queued", None, 1), production.log(0)
+        assert "outlived the 1 s shutdown grace" in production.log(0)
+        production()
+        wait_for(lambda: _row(rt, run.id).status == "succeeded", 30)
+        assert len(slow.hits) == 2 and len(http_target.requests) == 1  # the cut step ran again, from the start
+    finally:
+        slow.close()
