@@ -1,0 +1,155 @@
+"""Issue 9, acceptance 2: a hostile expression fails within its budget, in the preview and in a deployed
+flow, while a second flow's runs keep succeeding and the web app keeps answering; on both backends.
+
+The workers are threads of this process, as in embedded mode, so a regex that held the GIL (Python's
+`re`) would stop the steady flow and the GETs too. A prober thread keeps starting the steady flow's runs
+and GETting the flow list during the whole hostile evaluation; the test asserts the hostile step failed
+naming its budget, that steady runs finished while it was being evaluated, and records the timings.
+"""
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from nodes.expression import budget
+from nodes.expression.budget import Budget
+from support import wait_for
+
+TIME_MS = 1000  # this module's time budget: the product's default is 2,000 ms
+SLACK_S = 4.0  # a loaded CI machine; a frozen process would never answer at all
+
+# (name, expression, input, the code it fails with; None: it answers, and what)
+HOSTILE = [
+    ("redos", '$replace($, /(a+)+$/, "")', "a" * 40 + "b", None),  # RE2: linear, answers at once
+    ("redos_lookahead", '$replace($, /^(?=a)(a|aa)+$/, "")', "a" * 60 + "b", "budget_time"),  # `regex`
+    ("range", "[1..9999999]", {}, "budget_output"),
+    ("pad", '$pad("", 100000000, "x")', {}, "budget_output"),
+    ("recursion", "($f := function($x){$f($x)}; $f(1))", {}, "budget_time"),
+    ("function", "function($x){$x}", {}, "result_not_json"),
+]
+
+
+@pytest.fixture
+def short_budget():
+    previous = budget.default()
+    budget.configure(Budget(time_ms=TIME_MS))
+    yield
+    budget.configure(previous)
+
+
+def flow(flow_id: str, expression: str) -> dict:
+    return {"schema": "crossdock.flow/1", "id": flow_id,
+            "nodes": [{"id": "start", "type": "event.manual", "config": {"sample": {}}},
+                      {"id": "map", "type": "transform.map", "config": {"expression": expression}},
+                      {"id": "done", "type": "control.discard", "config": {"reason": "the test reads the step"}}],
+            "edges": [{"id": "e1", "source": "start", "source_port": "out", "target": "map", "target_port": "in"},
+                      {"id": "e2", "source": "map", "source_port": "out", "target": "done", "target_port": "in"}]}
+
+
+def deploy(client, doc) -> None:
+    assert client.post("/api/v1/flows", json=doc).status_code == 201
+    r = client.post(f"/api/v1/flows/{doc['id']}/deploy")
+    assert r.status_code == 201, r.json
+
+
+def finished(client, run_id, timeout=30) -> dict:
+    def done():
+        run = client.get(f"/api/v1/runs/{run_id}").json["run"]
+        return run if run["status"] in ("succeeded", "failed") else None
+    return wait_for(done, timeout)
+
+
+class Prober(threading.Thread):
+    """Runs the steady flow one run after another and GETs the flow list, timing each, until stopped."""
+
+    def __init__(self, client):
+        super().__init__(daemon=True)
+        self.client = client
+        self.stop = threading.Event()
+        self.runs: list[tuple[float, float, str, object]] = []  # (started, finished, status, output)
+        self.gets: list[tuple[float, float, int]] = []
+        self.error: BaseException | None = None
+
+    def run(self):
+        n = 0
+        try:
+            while not self.stop.is_set():
+                n += 1
+                t = time.monotonic()
+                r = self.client.get("/api/v1/flows")
+                self.gets.append((t, time.monotonic(), r.status_code))
+                t = time.monotonic()
+                r = self.client.post("/api/v1/flows/steady/runs", json={"input": {"n": n}})
+                assert r.status_code == 202, r.json
+                run = finished(self.client, r.json["run"]["id"])
+                self.runs.append((t, time.monotonic(), run["status"], run["output"]))
+        except BaseException as err:  # noqa: BLE001 - reported by the test
+            self.error = err
+
+    def during(self, start: float, end: float) -> tuple[list, list]:
+        """Steady runs that finished inside [start, end]; GETs answered inside it."""
+        return ([r for r in self.runs if start <= r[1] <= end], [g for g in self.gets if start <= g[1] <= end])
+
+
+def steady_client(client):
+    c = client.application.test_client()
+    c.environ_base.update(client.environ_base)
+    return c
+
+
+@pytest.mark.parametrize("name,expression,data,code", HOSTILE, ids=[h[0] for h in HOSTILE])
+def test_a_hostile_expression_fails_within_its_budget_while_another_flow_keeps_running(
+        client, short_budget, name, expression, data, code):
+    deploy(client, flow("steady", "{'n': n, 'twice': n * 2}"))
+    deploy(client, flow("hostile", expression))
+    prober = Prober(steady_client(client))
+    prober.start()
+    wait_for(lambda: len(prober.runs) >= 1)  # the steady flow runs before anything hostile starts
+    try:
+        # the preview (POST /api/v1/preview/map), in the web app's request thread
+        t0 = time.monotonic()
+        r = client.post("/api/v1/preview/map", json={"expression": expression, "input": data})
+        preview_s = time.monotonic() - t0
+        if code is None:
+            assert r.status_code == 200 and r.json["output"] == data, r.json
+        else:
+            assert r.status_code == 422, r.json
+            assert r.json["error"]["details"][0]["code"] == code, r.json
+        # the deployed flow, on a worker thread
+        t1 = time.monotonic()
+        r = client.post("/api/v1/flows/hostile/runs", json={"input": data})
+        assert r.status_code == 202, r.json
+        run = finished(client, r.json["run"]["id"])
+        t2 = time.monotonic()
+        wait_for(lambda: any(s >= t2 for s, *_ in prober.runs))  # and the steady flow still runs after
+    finally:
+        prober.stop.set()
+        prober.join(30)
+    assert prober.error is None, prober.error
+
+    step = next(s for s in run["steps"] if s["node_id"] == "map")
+    if code is None:
+        assert run["status"] == "succeeded" and step["output"] == data
+    else:
+        assert run["status"] == "failed" and step["status"] == "failed"
+        assert code in step["error"]["message"], step["error"]  # the step's error names the budget
+    # within the budget (plus slack for a loaded machine): measured, printed, bounded
+    step_s = step["duration_ms"] / 1000
+    print(f"\n{name}: preview {preview_s:.2f} s, deployed step {step_s:.2f} s (run {t2 - t1:.2f} s); "
+          f"budget {TIME_MS / 1000:.1f} s")
+    assert preview_s < TIME_MS / 1000 + SLACK_S and step_s < TIME_MS / 1000 + SLACK_S
+
+    # the other flow kept succeeding, and the web app kept answering, meanwhile
+    assert prober.runs and all(status == "succeeded" for _, _, status, _ in prober.runs)
+    assert all(output == {"n": i + 1, "twice": 2 * (i + 1)} for i, (*_, output) in enumerate(prober.runs))
+    assert all(status == 200 for *_, status in prober.gets)
+    if code == "budget_time":  # the hostile evaluations lasted about a second each: runs finished inside
+        for start, end in ((t0, t0 + preview_s), (t1, t2)):
+            runs, gets = prober.during(start, end)
+            assert runs and gets, (name, start, end, prober.runs)
+    slowest_get = max(e - s for s, e, _ in prober.gets)
+    slowest_run = max(e - s for s, e, *_ in prober.runs)
+    print(f"{name}: {len(prober.runs)} steady runs, slowest {slowest_run:.2f} s; "
+          f"{len(prober.gets)} GETs, slowest {slowest_get:.2f} s")
