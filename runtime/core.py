@@ -11,6 +11,7 @@ import time
 
 from sqlalchemy import select
 
+from nodes.expression import budget
 from runtime import db, events as live, jobs, retention, schedules
 from runtime.events import Publisher
 from runtime.models import Flow, FlowVersion, Workspace
@@ -25,6 +26,8 @@ PRUNE_EVERY_S = 600.0
 class Runtime:
     def __init__(self, settings: Settings, events: Publisher | None = None):
         self.settings = settings
+        budget.configure(budget.Budget(time_ms=settings.expression_time_ms, depth=settings.expression_depth,
+                                       output_bytes=settings.expression_output_bytes, items=settings.expression_items))
         url = settings.database_url or db.default_sqlite_url(settings.data_dir)
         self.engine = db.make_engine(url, settings.database_schema)
         db.migrate(self.engine)

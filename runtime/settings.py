@@ -30,6 +30,11 @@ class Settings:
     default_retry: dict = field(default_factory=lambda: {"max_attempts": 3, "backoff_s": 1.0})
     retention_days: float = 30.0  # finished runs older than this are pruned, with their steps
     retention_max_runs: int = 100_000  # finished runs kept per workspace, newest first
+    # every JSONata evaluation (mappings, rules, preview, URL templates): nodes/expression/budget.py
+    expression_time_ms: int = 2000
+    expression_output_bytes: int = 1024 * 1024
+    expression_items: int = 1_000_000
+    expression_depth: int = 300
 
     @property
     def embedded_queue(self) -> bool:
@@ -56,4 +61,8 @@ def from_env(env: dict | None = None) -> Settings:
         maintenance_s=float(env.get("CROSSDOCK_MAINTENANCE_S", "15")),
         retention_days=float(env.get("CROSSDOCK_RETENTION_DAYS", "30")),
         retention_max_runs=int(env.get("CROSSDOCK_RETENTION_MAX_RUNS", "100000")),
+        expression_time_ms=int(env.get("CROSSDOCK_EXPRESSION_TIME_MS", "2000")),
+        expression_output_bytes=int(env.get("CROSSDOCK_EXPRESSION_OUTPUT_BYTES", str(1024 * 1024))),
+        expression_items=int(env.get("CROSSDOCK_EXPRESSION_ITEMS", "1000000")),
+        expression_depth=int(env.get("CROSSDOCK_EXPRESSION_DEPTH", "300")),
     )

@@ -24,6 +24,10 @@ ENV = {
     "CROSSDOCK_MAINTENANCE_S": ("maintenance_s", "2", 2.0),
     "CROSSDOCK_RETENTION_DAYS": ("retention_days", "7.5", 7.5),
     "CROSSDOCK_RETENTION_MAX_RUNS": ("retention_max_runs", "500", 500),
+    "CROSSDOCK_EXPRESSION_TIME_MS": ("expression_time_ms", "1500", 1500),
+    "CROSSDOCK_EXPRESSION_OUTPUT_BYTES": ("expression_output_bytes", "65536", 65536),
+    "CROSSDOCK_EXPRESSION_ITEMS": ("expression_items", "5000", 5000),
+    "CROSSDOCK_EXPRESSION_DEPTH": ("expression_depth", "120", 120),
 }
 
 
