@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping
 
@@ -18,7 +19,9 @@ from flows.spec import NodeSpec, Reference
 
 RESERVED = frozenset({"run"})  # bound by the runtime on every step (nodes.base.bindings)
 
-NameReader = Callable[[str], Iterable[str]]  # the names a text uses: $variables of JSONata, {{params}} of templates
+NameReader = Callable[[str], Iterable[str]]  # the {{params}} a text template uses
+# the $names a JSONata source reads and does not bind itself; it may leave out those in the given set (the params)
+VariableReader = Callable[[str, frozenset[str]], Iterable[str]]
 
 
 @dataclass(frozen=True)
@@ -33,7 +36,7 @@ class Workspace:
 
 
 def check(flow: Any, specs: Mapping[str, NodeSpec], workspace: Workspace | None = None, *,
-          variables: NameReader | None = None, placeholders: NameReader | None = None) -> list[Problem]:
+          variables: VariableReader | None = None, placeholders: NameReader | None = None) -> list[Problem]:
     """Every reference of `flow` that does not resolve. Params (via `variables` for JSONata and
     `placeholders` for text templates) and records need no workspace; connections, lookup tables and
     webhook paths are checked only against a `workspace` that lists them."""
@@ -41,17 +44,18 @@ def check(flow: Any, specs: Mapping[str, NodeSpec], workspace: Workspace | None 
         if not isinstance(flow, dict) or not isinstance(flow.get("nodes"), list):
             return []  # a malformed document is flows.graph's to report
         declared = flow.get("params")
-        params = set(declared if isinstance(declared, dict) else ()) | RESERVED
+        params = frozenset(declared if isinstance(declared, dict) else ()) | RESERVED
+        read = None if variables is None else functools.partial(_names, lambda source: variables(source, params))
         found: list[Problem] = []
         for node in flow["nodes"]:
             if not isinstance(node, dict) or not isinstance(node.get("id"), str):
                 continue
             spec = spec_for(specs, node.get("type"), node.get("type_version", 1))
             config = node.get("config") or {}
-            if spec is None or not isinstance(config, dict):
+            if spec is None or not isinstance(config, dict) or not (spec.references or spec.expressions):
                 continue
-            here = _node(flow.get("id"), node["id"], config, spec, params, workspace, variables, placeholders)
-            if node.get("disabled"):  # a disabled node runs nothing: say so, but do not block deploy
+            here = _node(flow.get("id"), node["id"], config, spec, params, workspace, read, placeholders)
+            if here and node.get("disabled"):  # a disabled node runs nothing: say so, but do not block deploy
                 here = [dataclasses.replace(p, severity=WARNING) for p in here]
             found += here
         return found
@@ -60,8 +64,9 @@ def check(flow: Any, specs: Mapping[str, NodeSpec], workspace: Workspace | None 
                                            f"{exc}).")]
 
 
-def _node(flow_id: Any, nid: str, config: dict, spec: NodeSpec, params: set[str], workspace: Workspace | None,
-          variables: NameReader | None, placeholders: NameReader | None) -> list[Problem]:
+def _node(flow_id: Any, nid: str, config: dict, spec: NodeSpec, params: frozenset[str],
+          workspace: Workspace | None, read: Callable[[str], set[str]] | None, placeholders: NameReader | None
+          ) -> list[Problem]:
     problems: list[Problem] = []
     for path, ref in spec.references.items():
         for where, value in values_at(config, path):
@@ -71,16 +76,18 @@ def _node(flow_id: Any, nid: str, config: dict, spec: NodeSpec, params: set[str]
             if problem is not None:
                 problems.append(Problem(problem[0], problem[1], node=nid, field=where,
                                         severity=_severity(ref, spec, config)))
-    if variables is not None:
+    if read is not None:
         for path in spec.expressions:
             for where, source in values_at(config, path):
-                if isinstance(source, str) and source.strip():
-                    problems += [Problem("unknown_param", _param_message(f"${name}", name, params), node=nid,
-                                         field=where) for name in sorted(_names(variables, source) - params)]
+                if not isinstance(source, str) or not source.strip():
+                    continue
+                for name in sorted(read(source) - params):
+                    problems.append(Problem("unknown_param", _param_message(f"${name}", name, params), node=nid,
+                                            field=where))
     return problems
 
 
-def _resolve(flow_id: Any, ref: Reference, value: str, config: dict, params: set[str],
+def _resolve(flow_id: Any, ref: Reference, value: str, config: dict, params: frozenset[str],
              workspace: Workspace | None, placeholders: NameReader | None) -> tuple[str, str] | None:
     """(code, message) when `value` names nothing, else None."""
     if ref.kind == "connection" and workspace is not None and workspace.connections is not None:
@@ -111,7 +118,7 @@ def _missing(what: str, value: str, have: Iterable[str], note: str = "", where: 
     return f"no {what} {value!r}{where}{note}{hint}"
 
 
-def _param_message(used: str, name: str, params: set[str]) -> str:
+def _param_message(used: str, name: str, params: frozenset[str]) -> str:
     declared = sorted(params - RESERVED)
     close = difflib.get_close_matches(name, declared, n=1)
     hint = f"; did you mean {close[0]!r}?" if close else f" (it has {', '.join(declared)})" if declared else ""
@@ -139,6 +146,8 @@ def _severity(ref: Reference, spec: NodeSpec, config: dict) -> str:
 def values_at(config: Any, path: str) -> list[tuple[str, Any]]:
     """Concrete (path, value) pairs for a spec path: "rules[].when" -> ("rules[0].when", ...), and
     "headers.*" -> ("headers.Authorization", ...) for every value of an object."""
+    if "." not in path and not path.endswith("[]"):  # the common case: a top-level field
+        return [(path, config[path])] if isinstance(config, dict) and path in config else []
     found: list[tuple[str, Any]] = [("", config)]
     for part in path.split("."):
         deeper = []

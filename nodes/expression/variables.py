@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 
 from jsonata import Jsonata
 from jsonata.parser import Parser
@@ -13,10 +14,21 @@ from nodes.expression.compiler.syntax import parse
 BUILTINS = frozenset(Jsonata.static_frame.bindings)
 # "$" alone is the context, "$$" the root input: neither is a variable the flow supplies
 _CONTEXT = frozenset(("", "$"))
+_DOLLAR_NAME = re.compile(r"\$([^\W\d]\w*)")  # every `$name` in the text, strings and comments included
 
 
-@functools.lru_cache(maxsize=4096)
-def free_variables(source: str) -> frozenset[str]:
+def free_variables(source: str, declared: frozenset[str] = frozenset()) -> frozenset[str]:
+    """The names `source` reads as `$name` and binds nowhere, other than built-ins and `declared`.
+
+    Parsing costs about as much as compiling, and most expressions read no `$name` beyond the library and
+    the flow's params: a scan of the text rules those out first, so only the rest are parsed."""
+    if not (set(_DOLLAR_NAME.findall(source)) - BUILTINS - declared):
+        return frozenset()
+    return _free(source) - declared
+
+
+@functools.lru_cache(maxsize=16384)
+def _free(source: str) -> frozenset[str]:
     """Names read as `$name` and bound nowhere in `source`; empty for an expression that does not parse
     (its syntax error is flows.graph's to report). A name bound anywhere in the expression (`$x := ...`,
     a lambda parameter, `@$x`, `#$i`) counts as bound everywhere: no false alarms, at the price of

@@ -61,9 +61,9 @@ WS = Workspace("acme", connections=frozenset({"erp", "oms"}), lookups=frozenset(
                webhooks={("POST", "orders"): "other-flow", ("POST", "mine"): "f"})
 
 
-def variables(source: str) -> set[str]:
+def variables(source: str, declared: frozenset[str]) -> set[str]:
     """Stand-in for nodes.expression.variables.free_variables: every $name that is not a call."""
-    return set(re.findall(r"\$([A-Za-z_]\w*)(?!\w*\()", source))
+    return set(re.findall(r"\$([A-Za-z_]\w*)(?!\w*\()", source)) - declared
 
 
 def placeholders(source: str) -> set[str]:
@@ -153,7 +153,7 @@ def test_malformed_documents_and_configs_give_no_problems_here_and_never_raise()
                      ("c", "transform.lookup", {"table": "t", "missing": 7}))):
         problems = check(doc, SPECS, WS, variables=variables, placeholders=placeholders)
         assert all(p.code in ("unknown_lookup",) for p in problems), problems
-    broken_reader = lambda source: 1 / 0  # noqa: E731 - a reader that fails is "not checked", not a crash
+    broken_reader = lambda *args: 1 / 0  # noqa: E731 - a reader that fails is "not checked", not a crash
     doc = flow(("to_erp", "connector.erp", {"connection": "erp", "body": "$x", "path": "{{y}}"}))
     assert check(doc, SPECS, WS, variables=broken_reader, placeholders=broken_reader) == []
 
