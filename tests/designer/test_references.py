@@ -64,8 +64,10 @@ def test_lookup_tables_params_and_records_are_checked(api):
     doc = erp_flow(connection="erp", table="sku_xreff")
     doc["nodes"][1]["config"]["missing"] = "reject"
     doc["nodes"][2]["config"]["body"] = "{'via': $ship_methd, 'run': $run.id}"
-    doc["nodes"].append({"id": "conform", "type": "transform.conform", "config": {"record": "order"}})
-    doc["edges"].append(edge(3, "to_erp", "conform"))
+    doc["nodes"] += [{"id": "conform", "type": "transform.conform", "config": {"record": "order"}},
+                     {"id": "end", "type": "control.discard", "config": {"reason": "the test reads problems only"}}]
+    doc["edges"] += [edge(3, "to_erp", "conform"), edge(4, "xref", "end", "not_found"), edge(5, "conform", "end"),
+                     edge(6, "conform", "end", "rejected")]
     problems = api.post(f"{FLOWS}/validate", json=doc).json["problems"]
     assert codes(problems) == [("unknown_lookup", "xref", "table", "error"),
                                ("unknown_param", "to_erp", "body", "error")]
