@@ -46,9 +46,14 @@ def test_truthiness_agrees_with_jsonata_itself(ctx, env):
         assert port == ("yes" if branch_choice.truthy(v) else "check"), v
 
 
-def test_a_function_result_is_false_as_in_jsonata(ctx, env):
-    p = prepared({"rules": [{"port": "a", "when": "function($x){$x}"}, {"port": "b", "when": "$sum"}]}, env)
-    assert list(branch_choice.run(p, {}, ctx)) == [("otherwise", {})]
+def test_a_rule_whose_result_is_a_function_fails_naming_the_rule(ctx, env):
+    # JSONata would cast it to false and route to otherwise; a result must be JSON (docs/expressions.md),
+    # and `$sum` for `$sum(x)` is a slip the flow's author wants to hear about
+    for when in ("function($x){$x}", "$sum"):
+        p = prepared({"rules": [{"port": "a", "when": when}]}, env)
+        with pytest.raises(NodeError) as err:
+            list(branch_choice.run(p, {}, ctx))
+        assert err.value.field == "rules[0].when" and err.value.details["code"] == "result_not_json"
 
 
 def test_failing_rule_names_its_index(ctx, env):
