@@ -44,7 +44,7 @@ def validate(flow: Any, specs: Mapping[str, NodeSpec], check_expression: Express
         problems += edge_problems
         problems += _reach_problems(doc, resolved, graph)
         problems += _cycle_problems(doc, graph)
-        problems += _route_problems(doc, resolved)
+        problems += _port_problems(doc, resolved)
         return problems
     except Exception as exc:  # the contract is "never raises"; a bug here must not hide the flow from the canvas
         return [Problem("validator_error", f"The flow could not be checked ({type(exc).__name__}: {exc}).")]
@@ -260,23 +260,45 @@ def _cycle_problems(doc: dict, graph: nx.DiGraph) -> list[Problem]:
     return sorted(problems, key=lambda p: order[p.node])
 
 
-def _route_problems(doc: dict, resolved: dict[str, NodeSpec | None]) -> list[Problem]:
-    """A router (a spec with config-defined ports, e.g. branch.choice) must route every outcome somewhere."""
-    wired = {(e["source"], e["source_port"]) for e in doc["edges"]}
+def _port_problems(doc: dict, resolved: dict[str, NodeSpec | None]) -> list[Problem]:
+    """Every output port that can carry a message is wired or explicitly ended (DESIGN.md section 5).
+    Ends by design: a node with no output ports (control.discard, control.respond), `error` (to the
+    dead-letter queue), a port the spec marks optional (a connector's answer: the message already left
+    the flow) and a port the config switches off (a choice that drops unmatched messages, a lookup that
+    keeps unknown keys). Any other unwired port would lose messages without a trace."""
+    nodes = {n["id"]: n for n in doc["nodes"]}
+    targets: dict[tuple[str, str], list[str]] = {}
+    for e in doc["edges"]:
+        if e["source"] in nodes and e["target"] in nodes:
+            targets.setdefault((e["source"], e["source_port"]), []).append(e["target"])
     problems = []
     for node in doc["nodes"]:
         spec = resolved[node["id"]]
-        if spec is None or not spec.dynamic_outputs or node.get("disabled"):
+        if spec is None:
             continue
-        dropping = node["config"].get("drop_unmatched") is True
-        for port in spec.output_names(node["config"]):
-            if port == "error" or (node["id"], port) in wired:
-                continue  # an unwired error port goes to the dead-letter queue, by design
-            advice = "its messages are dropped" if dropping else "connect it, or set drop_unmatched to drop them"
-            problems.append(Problem("unwired_route", f"Route {port!r} of {node['id']!r} leads nowhere: {advice}.",
-                                    node=node["id"], field=_route_field(spec, node["config"], port),
-                                    severity=WARNING if dropping else ERROR))
+        nid, config = node["id"], node["config"]
+        ended = {p.name for p in spec.outputs if p.optional or p.unused(config)}
+        for port in spec.output_names(config):
+            if port == "error" or port in ended:
+                continue
+            field = _route_field(spec, config, port) or port
+            wired = targets.get((nid, port))
+            where = f"Port {port!r} of {_label(node)}"
+            if wired and not node.get("disabled") and all(nodes[t].get("disabled") for t in wired):
+                names = ", ".join(dict.fromkeys(_label(nodes[t]) for t in wired))
+                problems.append(Problem("unwired_route", f"{where} leads only to disabled {names}: its messages "
+                                        "stop there.", node=nid, field=field, severity=WARNING))
+            elif not wired:
+                # a disabled node sends nothing yet; say so, but do not block deploy
+                problems.append(Problem("unwired_route", f"{where} leads nowhere: connect it to the next step, "
+                                        "or end it with a Discard node (control.discard) that says why.",
+                                        node=nid, field=field, severity=WARNING if node.get("disabled") else ERROR))
     return problems
+
+
+def _label(node: dict) -> str:
+    name = node.get("name") or node["id"]
+    return repr(name) if name == node["id"] else f"{name!r} ({node['id']})"
 
 
 def _route_field(spec: NodeSpec, config: dict, port: str) -> str | None:

@@ -25,6 +25,16 @@ class Port:
     # system), so leaving the port unwired ends it by design. Every other output port except `error`
     # must be wired or ended with control.discard (flows.graph reports it; the runtime fails `unrouted`).
     optional: bool = False
+    # (config field, values) under which the node never sends on this port, e.g. a lookup that keeps
+    # unknown keys ("missing", ("keep", "default")): the port then needs no edge. Absent field: it does.
+    unused_when: tuple[str, tuple[Any, ...]] | None = None
+
+    def unused(self, config: Any) -> bool:
+        if self.unused_when is None or not isinstance(config, dict):
+            return False
+        key, values = self.unused_when
+        # by type too: a config of 1 must not pass for True
+        return key in config and any(type(config[key]) is type(v) and config[key] == v for v in values)
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,9 @@ class Config(Schema):
 SPEC = NodeSpec(
     type="branch.choice", version=1, category="branch", title="Choice",
     description="Routes each message to the port of the first rule it matches, else to otherwise.",
-    inputs=(Port("in"),), outputs=(Port("otherwise", "No rule matched"), Port("error", "A rule failed")),
+    inputs=(Port("in"),),
+    outputs=(Port("otherwise", "No rule matched", unused_when=("drop_unmatched", (True,))),
+             Port("error", "A rule failed")),
     config=Config, expressions=("rules[].when",), dynamic_outputs="rules[].port", icon="split",
     tags=("router",),
 )

@@ -38,8 +38,9 @@ class Config(Schema):
 SPEC = NodeSpec(
     type="transform.lookup", version=1, category="transform", title="Lookup",
     description="Replaces or adds values from a cross-reference table; unknown keys go to not_found.",
-    inputs=(Port("in"),), outputs=(Port("out", "Enriched"), Port("not_found", "Unknown key")), config=Config,
-    icon="table", tags=("enrich", "xref"),
+    inputs=(Port("in"),),
+    outputs=(Port("out", "Enriched"), Port("not_found", "Unknown key", unused_when=("missing", ("keep", "default")))),
+    config=Config, icon="table", tags=("enrich", "xref"),
     # an absent table and an empty one are the same to the store: harmless when unknown keys are kept or defaulted
     references={"table": Reference("lookup", lenient_when=("missing", ("keep", "default")))},
 )

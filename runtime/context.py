@@ -61,6 +61,11 @@ class StepContext:
         self._lookups = lookups
         self._cache: dict[tuple, Any] = {}  # per run: a table row or connection read once
 
+    @property
+    def business_key(self) -> str | None:
+        """The run's business key (an order number), so failures can speak business."""
+        return self._business_key
+
     def at(self, node_id: str, attempt: int) -> "StepContext":
         self.node_id, self.attempt = node_id, attempt
         return self

@@ -13,7 +13,7 @@ from nodes.base import TECHNICAL, NodeError
 from runtime.context import StepContext
 from runtime.events import Publisher
 from runtime.models import utcnow
-from runtime.plan import Plan
+from runtime.plan import Plan, PlannedNode
 
 
 @dataclass
@@ -80,14 +80,21 @@ def execute(plan: Plan, run: dict, ctx: StepContext, events: Publisher | None = 
             ports = [p for p, _ in emits]
             step["port"] = ",".join(dict.fromkeys(ports)) or None
             step["output"] = emits[0][1] if len(emits) == 1 else [m for _, m in emits] if emits else None
+            unrouted: list[tuple[str, Any]] = []
+            if not emits and _ends_here(plan, node, None):
+                sinks.append(item["message"])
             if len(emits) == 1:
                 step["texts"]["output"] = texts[0]
             for (port, message), text in zip(emits, texts):
                 targets = plan.targets(node.id, port)
-                if not targets:
+                if not targets and _ends_here(plan, node, port):
                     sinks.append(message)
+                elif not targets:
+                    unrouted.append((port, message))
                 for target, _in_port in targets:
                     pending.append({"node": target, "message": message, "attempt": 1, "text": text})
+            if unrouted:
+                _fail_unrouted(plan, node, run, ctx.business_key, unrouted, step, out)
         else:
             step["status"] = "failed"
             step["error"] = error.to_dict()
@@ -140,6 +147,35 @@ def _check_size(text: str, limit: int | None, kind: str) -> None:
         raise NodeError("payload_too_large", f"the step's {kind} is {size:,} bytes of JSON, over the limit of "
                         f"{limit:,} (CROSSDOCK_STEP_PAYLOAD_MAX); it is not stored", error_class=TECHNICAL,
                         details={"kind": kind, "bytes": size, "limit": limit})
+
+
+def _ends_here(plan: Plan, node: PlannedNode, port: str | None) -> bool:
+    """Whether a message may end at `port` of `node` (None: at the node itself) without an edge: a node
+    with no output ports is an end (control.discard, control.respond); an optional port's message has
+    left the flow (a connector's answer); an edge to a disabled node stops it there, as the flow says."""
+    outputs = getattr(node.module.SPEC, "outputs", None)
+    if port is None:
+        return outputs == ()
+    if any(p.name == port and p.optional for p in outputs or ()):
+        return True
+    return any(e.get("source") == node.id and e.get("source_port") == port for e in plan.document.get("edges") or ())
+
+
+def _fail_unrouted(plan: Plan, node: PlannedNode, run: dict, business_key: str | None,
+                   unrouted: list[tuple[str, Any]], step: dict, out: Outcome) -> None:
+    """Messages on ports with no edge (a version deployed before validate refused that): the step and
+    the run fail `unrouted`, and each message becomes a dead letter, never a silent success."""
+    name = next((n.get("name") for n in plan.document.get("nodes") or () if n.get("id") == node.id), None)
+    subject = business_key or f"run {run['id']}"
+    ports = list(dict.fromkeys(port for port, _ in unrouted))
+    error = NodeError("unrouted", f"{subject} stopped at {name or node.id!r}: {', '.join(ports)}, not routed",
+                      field=ports[0], details={"node": node.id, "ports": ports})
+    step["status"], step["error"] = "failed", error.to_dict()
+    for _port, message in unrouted:
+        out.dead_letters.append({"node_id": node.id, "error_class": error.error_class, "code": error.code,
+                                 "message": error.message, "payload": message})
+    if out.error is None:
+        out.error = {**error.to_dict(), "node": node.id}
 
 
 def _first_trigger(plan: Plan) -> str | None:

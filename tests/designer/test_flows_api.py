@@ -11,7 +11,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from support import wait_for
-from support.flowdocs import edge, http_sink
+from support.flowdocs import done, edge, http_sink
 
 FLOWS = "/api/v1/flows"
 
@@ -20,8 +20,8 @@ def hook_map(flow_id: str, path: str = "orders", expression: str = "{'echo': $}"
     """webhook -> map: the run's output is the mapping's result, so a test sees which version ran."""
     return {"schema": "crossdock.flow/1", "id": flow_id, "name": f"Flow {flow_id}",
             "nodes": [{"id": "hook", "type": "event.webhook", "config": {"path": path, **hook}},
-                      {"id": "map", "type": "transform.map", "config": {"expression": expression}}],
-            "edges": [edge(1, "hook", "map")]}
+                      {"id": "map", "type": "transform.map", "config": {"expression": expression}}, done()],
+            "edges": [edge(1, "hook", "map"), edge(2, "map", "done")]}
 
 
 def create(client, doc) -> dict:
@@ -157,7 +157,7 @@ def test_list_gives_a_summary_per_flow_sorted_by_name(api):
     assert set(flows[1]) == {"id", "name", "description", "revision", "updated_at", "deployed_version",
                              "node_count"}
     assert flows[1]["description"] == "second" and flows[1]["deployed_version"] == 1
-    assert flows[1]["node_count"] == 2 and flows[0]["deployed_version"] is None
+    assert flows[1]["node_count"] == 3 and flows[0]["deployed_version"] is None
 
 
 def test_get_returns_the_draft_with_problems_and_etag(api):
@@ -307,13 +307,13 @@ def test_validate_a_body_that_is_not_an_object(api):
 def test_two_webhooks_of_one_flow_on_one_path_is_a_problem_and_cannot_deploy(api):
     doc = hook_map("twin")
     doc["nodes"].append({"id": "hook2", "type": "event.webhook", "config": {"path": "orders/"}})
-    doc["edges"].append(edge(2, "hook2", "map"))
+    doc["edges"].append(edge(3, "hook2", "map"))
     problems = api.post(f"{FLOWS}/validate", json=doc).json["problems"]
     assert [(p["code"], p.get("node"), p.get("field")) for p in problems] == [("webhook_duplicate", "hook2", "path")]
     create(api, doc)
     r = deploy(api, "twin")
     assert r.status_code == 422 and r.json["error"]["details"][0]["node"] == "hook2"
-    doc["nodes"][2]["config"]["method"] = "PUT"  # another method on the same path is another route
+    doc["nodes"][3]["config"]["method"] = "PUT"  # another method on the same path is another route
     assert api.post(f"{FLOWS}/validate", json=doc).json["valid"] is True
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from support import wait_for
-from support.flowdocs import edge
+from support.flowdocs import done, edge
 from runtime import jobs
 from runtime.core import Runtime
 from web.app import create_app
@@ -19,8 +19,8 @@ STEP_KEYS = {"id", "node_id", "node_type", "status", "attempt", "port", "started
 def manual_map(flow_id: str, expression: str, sample=None, business_key: str | None = None) -> dict:
     doc = {"schema": "crossdock.flow/1", "id": flow_id,
            "nodes": [{"id": "start", "type": "event.manual", "config": {"sample": sample}},
-                     {"id": "map", "type": "transform.map", "config": {"expression": expression}}],
-           "edges": [edge(1, "start", "map")]}
+                     {"id": "map", "type": "transform.map", "config": {"expression": expression}}, done()],
+           "edges": [edge(1, "start", "map"), edge(2, "map", "done")]}
     if business_key:
         doc["settings"] = {"business_key": business_key}
     return doc
@@ -112,7 +112,8 @@ def test_run_detail_shows_each_step_with_its_input_and_output(client):
     steps = run["steps"]
     assert all(set(s) >= STEP_KEYS for s in steps)
     assert [(s["node_id"], s["node_type"], s["status"], s["port"]) for s in steps] == [
-        ("start", "event.manual", "succeeded", "out"), ("map", "transform.map", "succeeded", "out")]
+        ("start", "event.manual", "succeeded", "out"), ("map", "transform.map", "succeeded", "out"),
+        ("done", "control.discard", "succeeded", None)]
     assert steps[0]["input"] == steps[0]["output"] == steps[1]["input"] == {"lines": [{"qty": 2}, {"qty": 3}]}
     assert steps[1]["output"] == {"total": 5} and not any(s["truncated"] for s in steps)
     # a payload that was not cut is served from the row
@@ -222,8 +223,8 @@ def test_large_step_payloads_are_cut_in_the_row_and_whole_on_request(small_paylo
     deploy(client, manual_map("big", "{'echo': blob, 'size': $length(blob)}", sample={"blob": blob}))
     run = finished(client, start(client, "big")["id"])
     assert run["status"] == "succeeded"
-    trigger, mapping = run["steps"]
-    assert trigger["truncated"] and mapping["truncated"]
+    trigger, mapping, end = run["steps"]
+    assert trigger["truncated"] and mapping["truncated"] and end["truncated"] and end["output"] is None
     cut = mapping["output"]
     assert cut["_truncated"] is True and cut["bytes"] > 2400 and len(cut["preview"]) <= 2000
     assert cut["preview"].startswith('{"echo": "00000,')

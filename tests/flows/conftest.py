@@ -67,6 +67,10 @@ class HttpConfig(Schema):
     retry = fields.Nested(Retry)
 
 
+class DiscardConfig(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=1))
+
+
 class RespondConfig(Schema):
     status = fields.Integer(strict=True, load_default=200)
     body = fields.String(allow_none=True)
@@ -87,11 +91,15 @@ def make_specs() -> dict[str, NodeSpec]:
         _spec("event.webhook", "event", WebhookConfig, (), OUT),
         _spec("event.manual", "event", ManualConfig, (), OUT),
         _spec("transform.map", "transform", MapConfig, IN, OUT + ERR, expressions=("expression",)),
-        _spec("branch.choice", "branch", ChoiceConfig, IN, (Port("otherwise"),) + ERR,
+        _spec("branch.choice", "branch", ChoiceConfig, IN,
+              (Port("otherwise", unused_when=("drop_unmatched", (True,))),) + ERR,
               expressions=("rules[].when",), dynamic_outputs="rules[].port"),
         _spec("branch.filter", "branch", FilterConfig, IN, OUT + ERR, expressions=("when",)),
-        _spec("connector.http", "connector", HttpConfig, IN, OUT + ERR, expressions=("body",)),
+        # a connector's answer has left the flow already: unwired, it ends by design
+        _spec("connector.http", "connector", HttpConfig, IN, (Port("out", optional=True),) + ERR,
+              expressions=("body",)),
         _spec("control.respond", "control", RespondConfig, IN, (), expressions=("body",)),
+        _spec("control.discard", "control", DiscardConfig, IN, ()),
     ]
     return {s.type: s for s in specs}
 

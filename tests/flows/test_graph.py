@@ -9,6 +9,7 @@ from marshmallow import Schema, fields
 
 from flows.graph import spec_for, successors, triggers, validate
 from flows.problem import ERROR, WARNING
+from flows.spec import Port
 
 
 
@@ -82,7 +83,8 @@ def test_duplicate_edge(flow, specs):
 def test_unknown_source_port(flow, specs):
     flow["edges"][1]["source_port"] = "done"
     problems = validate(flow, specs)
-    assert summary(problems) == [("unknown_port", None, "e2", "source_port", ERROR)]
+    assert summary(problems) == [("unknown_port", None, "e2", "source_port", ERROR),
+                                 ("unwired_route", "map", None, "out", ERROR)]  # so its `out` leads nowhere
     assert "out, error" in problems[0].message
 
 
@@ -134,7 +136,10 @@ def test_unreachable_node(flow, specs):
 
 def test_node_reached_only_through_a_disabled_node_is_a_warning(flow, specs):
     flow["nodes"][1]["disabled"] = True
-    assert summary(validate(flow, specs)) == [("unreachable_node", "out", None, None, WARNING)]
+    problems = validate(flow, specs)
+    assert summary(problems) == [("unreachable_node", "out", None, None, WARNING),
+                                 ("unwired_route", "in", None, "out", WARNING)]
+    assert problems[1].message == "Port 'out' of 'in' leads only to disabled 'map': its messages stop there."
 
 
 def test_a_second_trigger_reaches_its_own_nodes(flow, specs):
@@ -170,8 +175,9 @@ def test_choice_with_unwired_otherwise(sample_flow, specs):
     sample_flow["edges"] = [e for e in sample_flow["edges"] if e["id"] != "otherwise"]
     sample_flow["nodes"] = [n for n in sample_flow["nodes"] if n["id"] != "post_standard"]
     problems = validate(sample_flow, specs)
-    assert summary(problems) == [("unwired_route", "by_total", None, None, ERROR)]
-    assert "otherwise" in problems[0].message
+    assert summary(problems) == [("unwired_route", "by_total", None, "otherwise", ERROR)]
+    assert problems[0].message == ("Port 'otherwise' of 'Large order?' (by_total) leads nowhere: connect it to "
+                                   "the next step, or end it with a Discard node (control.discard) that says why.")
 
 
 def test_choice_with_an_unwired_rule_port(sample_flow, specs):
@@ -179,17 +185,79 @@ def test_choice_with_an_unwired_rule_port(sample_flow, specs):
     assert summary(validate(sample_flow, specs)) == [("unwired_route", "by_total", None, "rules[1].port", ERROR)]
 
 
-def test_choice_that_drops_unmatched_messages_only_warns(sample_flow, specs):
+def test_a_choice_that_drops_unmatched_messages_ends_them_by_its_own_rule(sample_flow, specs):
     sample_flow["edges"] = [e for e in sample_flow["edges"] if e["id"] != "otherwise"]
     sample_flow["nodes"] = [n for n in sample_flow["nodes"] if n["id"] != "post_standard"]
     sample_flow["nodes"][2]["config"]["drop_unmatched"] = True
-    assert summary(validate(sample_flow, specs)) == [("unwired_route", "by_total", None, None, WARNING)]
+    assert validate(sample_flow, specs) == []
+    sample_flow["nodes"][2]["config"]["drop_unmatched"] = 1  # only the real switch counts
+    assert summary(validate(sample_flow, specs))[-1] == ("unwired_route", "by_total", None, "otherwise", ERROR)
 
 
 def test_wired_error_port_is_fine(flow, specs):
     flow["nodes"].append(node("alert", "connector.http", {"url": "http://alerts/x"}))
     flow["edges"].append(edge("e3", "map", "alert", "error"))
     assert validate(flow, specs) == []
+
+
+# --- every port that can carry a message is wired or explicitly ended ---------------------------------------
+
+class LookupConfig(Schema):
+    table = fields.String(required=True)
+    missing = fields.String()
+
+
+def lookup_specs(specs):
+    """specs plus a lookup like nodes/transform_lookup.py: not_found is used unless unknown keys are kept."""
+    lookup = dataclasses.replace(specs["transform.map"], type="transform.lookup", expressions=(), config=LookupConfig,
+                                 outputs=(Port("out"), Port("not_found", unused_when=("missing", ("keep", "default")))))
+    return {**specs, "transform.lookup": lookup}
+
+
+def sku_flow(flow):
+    """webhook -> SKU cross-reference (out -> map -> http); its not_found port is not wired."""
+    flow["nodes"].insert(1, {**node("xref", "transform.lookup", {"table": "sku"}), "name": "SKU cross-reference"})
+    flow["edges"] = [edge("e1", "in", "xref"), edge("e2", "xref", "map"), edge("e3", "map", "out")]
+    return flow
+
+
+def test_an_unwired_port_is_an_error_naming_node_and_port(flow, specs):
+    problems = validate(sku_flow(flow), lookup_specs(specs))
+    assert summary(problems) == [("unwired_route", "xref", None, "not_found", ERROR)]
+    assert problems[0].message.startswith("Port 'not_found' of 'SKU cross-reference' (xref) leads nowhere")
+
+
+def test_a_discard_node_ends_a_port_explicitly(flow, specs):
+    flow = sku_flow(flow)
+    flow["nodes"].append(node("skip", "control.discard", {"reason": "unknown SKUs are fixed in the ERP"}))
+    flow["edges"].append(edge("e4", "xref", "skip", "not_found"))
+    assert validate(flow, lookup_specs(specs)) == []
+
+
+def test_a_port_the_config_switches_off_needs_no_edge(flow, specs):
+    flow = sku_flow(flow)
+    for missing in ("keep", "default"):
+        flow["nodes"][1]["config"]["missing"] = missing
+        assert validate(flow, lookup_specs(specs)) == []
+    flow["nodes"][1]["config"]["missing"] = "reject"
+    assert [p.field for p in validate(flow, lookup_specs(specs))] == ["not_found"]
+
+
+def test_the_last_map_of_a_flow_must_say_where_its_message_ends(flow, specs):
+    flow["nodes"][2] = node("out", "transform.map", {"expression": "$"})
+    assert summary(validate(flow, specs)) == [("unwired_route", "out", None, "out", ERROR)]
+
+
+def test_a_connectors_answer_and_error_may_stay_unwired_and_a_filter_drops_by_its_rule(flow, specs):
+    flow["nodes"].insert(1, node("open", "branch.filter", {"when": "status = 'open'"}))
+    flow["edges"] = [edge("e1", "in", "open"), edge("e2", "open", "map"), edge("e3", "map", "out")]
+    assert validate(flow, specs) == []  # http's `out` is optional, every `error` goes to dead letters
+
+
+def test_an_unwired_port_of_a_disabled_node_only_warns(flow, specs):
+    flow["nodes"].append({**node("later", "transform.map", {"expression": "$"}), "disabled": True})
+    flow["edges"].append(edge("e3", "map", "later"))
+    assert summary(validate(flow, specs)) == [("unwired_route", "later", None, "out", WARNING)]
 
 
 def test_missing_required_config(flow, specs):
@@ -221,7 +289,8 @@ def test_nested_config_problem_in_a_list(sample_flow, specs):
 def test_config_problem_of_a_disabled_node_is_a_warning(flow, specs):
     flow["nodes"].append({**node("draft", "transform.map", {}), "disabled": True})
     flow["edges"].append(edge("e3", "map", "draft"))
-    assert summary(validate(flow, specs)) == [("config_missing", "draft", None, "expression", WARNING)]
+    assert summary(validate(flow, specs)) == [("config_missing", "draft", None, "expression", WARNING),
+                                              ("unwired_route", "draft", None, "out", WARNING)]
 
 
 def test_a_config_schema_that_crashes_is_one_problem_on_its_node(flow, specs):

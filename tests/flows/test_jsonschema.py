@@ -108,6 +108,7 @@ GOOD = {
                          {"table": "uom", "key": "unit", "missing": "default", "default": "EA"}],
     "control.dedupe": [{"key": "number"}, {"key": "number", "scope": "orders"}],
     "control.dead_letter": [{}, {"business_class": "'credit_hold'", "message": "'over the credit limit'"}],
+    "control.discard": [{"reason": "duplicates were already sent to the ERP"}],
     "event.schedule": [{"cron": "0 2 * * *"}, {"cron": "*/15 6-18 * * 1-5", "input": {"full": True}}],
 }
 # Each is rejected by marshmallow and by the JSON Schema the browser validates with.
@@ -131,6 +132,7 @@ BAD = {
     "transform.lookup": [{"key": "sku"}, {"table": "t", "key": "a b"}, {"table": "t", "key": "sku", "missing": "x"}],
     "control.dedupe": [{}, {"key": "", "scope": "x"}],
     "control.dead_letter": [{"business_class": 5}],
+    "control.discard": [{}, {"reason": ""}, {"reason": 5}, {"reason": "x" * 501}],
     "event.schedule": [{}, {"cron": "every night"}, {"cron": "0 2 * * * *"}],
 }
 

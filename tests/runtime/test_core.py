@@ -14,6 +14,7 @@ from runtime.core import Runtime
 from runtime.models import Flow, Run, Workspace, utcnow
 from runtime.plan import PlanError
 from support import wait_for
+from support.flowdocs import done
 
 
 @pytest.fixture
@@ -33,8 +34,9 @@ def runtimes(settings):
 def deploy(rt, workspace, flow_id="f", expression="{'ref': ref}") -> int:
     doc = {"schema": "crossdock.flow/1", "id": flow_id, "name": flow_id,
            "nodes": [{"id": "start", "type": "event.manual"},
-                     {"id": "map", "type": "transform.map", "config": {"expression": expression}}],
-           "edges": [{"id": "e1", "source": "start", "source_port": "out", "target": "map", "target_port": "in"}]}
+                     {"id": "map", "type": "transform.map", "config": {"expression": expression}}, done()],
+           "edges": [{"id": "e1", "source": "start", "source_port": "out", "target": "map", "target_port": "in"},
+                     {"id": "e2", "source": "map", "source_port": "out", "target": "done", "target_port": "in"}]}
     with rt.sessions.begin() as s:
         if s.get(Flow, (workspace, flow_id)) is None:
             s.add(Flow(workspace=workspace, id=flow_id, name=flow_id, document=doc))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+from flows.spec import Port
 from nodes.base import TECHNICAL, NodeError
 from runtime.executor import execute
 from runtime.plan import Plan, PlannedNode, RetryPolicy, compile
@@ -14,13 +15,16 @@ class Ctx:
 
     workspace, flow_id, flow_version, run_id, params = "ws", "f", 1, "7", {}
 
-    def __init__(self):
-        self.node_id, self.attempt, self.calls = "", 1, []
+    def __init__(self, business_key=None):
+        self.node_id, self.attempt, self.calls, self.business_key = "", 1, [], business_key
 
     def at(self, node_id, attempt):
         self.node_id, self.attempt = node_id, attempt
         self.calls.append((node_id, attempt))
         return self
+
+    def log(self, message):
+        self.calls.append(("log", message))
 
 
 class Events:
@@ -31,22 +35,30 @@ class Events:
         self.seen.append((event, data))
 
 
-def module(run, trigger=False):
-    return SimpleNamespace(SPEC=SimpleNamespace(trigger=trigger), run=run)
+def module(run, trigger=False, outputs=(Port("out"), Port("count"), Port("error"))):
+    return SimpleNamespace(SPEC=SimpleNamespace(trigger=trigger, outputs=outputs), run=run)
 
 
 def passing(message, ctx):
     yield "out", message
 
 
-def make_plan(nodes: dict, wires: dict, retry=RetryPolicy(3, 0.5)) -> Plan:
-    """nodes: id -> run function (the first is the trigger); wires: (id, port) -> [target ids]."""
+def end(message, ctx):
+    """A node with no output ports (like control.discard): the message ends here, by design."""
+    yield from ()
+
+
+def make_plan(nodes: dict, wires: dict, retry=RetryPolicy(3, 0.5), connectors=(), document=None) -> Plan:
+    """nodes: id -> run function (the first is the trigger; `end` has no output ports); wires: (id, port) ->
+    [target ids]; connectors: ids whose `out` is optional, like a connector's answer."""
     planned = {}
     for i, (node_id, run) in enumerate(nodes.items()):
+        outputs = () if run is end else (Port("out", optional=node_id in connectors), Port("count"), Port("error"))
         planned[node_id] = PlannedNode(
-            id=node_id, type=f"test.{node_id}", module=module(lambda _p, m, c, run=run: run(m, c), trigger=i == 0),
+            id=node_id, type=f"test.{node_id}", module=module(lambda _p, m, c, run=run: run(m, c), trigger=i == 0,
+                                                              outputs=outputs),
             prepared=None, retry=retry, error_wired=bool(wires.get((node_id, "error"))))
-    return Plan("ws", "f", 1, {}, {}, planned, {k: [(t, "in") for t in v] for k, v in wires.items()})
+    return Plan("ws", "f", 1, document or {}, {}, planned, {k: [(t, "in") for t in v] for k, v in wires.items()})
 
 
 def run_row(message=None, **extra):
@@ -56,14 +68,14 @@ def run_row(message=None, **extra):
 def test_a_message_fans_out_to_every_wired_target():
     got = []
     plan = make_plan({"src": passing, "a": lambda m, c: got.append(("a", m)) or passing(m, c),
-                      "b": lambda m, c: got.append(("b", m)) or passing(m, c)},
-                     {("src", "out"): ["a", "b"]})
+                      "b": lambda m, c: got.append(("b", m)) or passing(m, c), "end": end},
+                     {("src", "out"): ["a", "b"], ("a", "out"): ["end"], ("b", "out"): ["end"]})
     out = execute(plan, run_row({"n": 1}), Ctx())
     assert out.status == "succeeded"
     assert got == [("a", {"n": 1}), ("b", {"n": 1})]
-    assert [s["node_id"] for s in out.steps] == ["src", "a", "b"]
-    assert [s["seq"] for s in out.steps] == [1, 2, 3]
-    assert out.output == [{"n": 1}, {"n": 1}]  # both ends of the flow
+    assert [s["node_id"] for s in out.steps] == ["src", "a", "b", "end", "end"]
+    assert [s["seq"] for s in out.steps] == [1, 2, 3, 4, 5]
+    assert out.output == [{"n": 1}, {"n": 1}]  # what reached the end, once per path
 
 
 def test_several_emits_each_travel_on():
@@ -72,12 +84,13 @@ def test_several_emits_each_travel_on():
             yield "out", item
         yield "count", len(message["items"])
 
-    plan = make_plan({"split": split, "each": lambda m, c: passing({"seen": m}, c)}, {("split", "out"): ["each"]})
+    plan = make_plan({"split": split, "each": lambda m, c: passing({"seen": m}, c), "end": end},
+                     {("split", "out"): ["each"], ("split", "count"): ["end"], ("each", "out"): ["end"]})
     out = execute(plan, run_row({"items": [1, 2, 3]}), Ctx())
     first = out.steps[0]
     assert first["port"] == "out,count" and first["output"] == [1, 2, 3, 3]
-    assert [s["input"] for s in out.steps[1:]] == [1, 2, 3]
-    assert out.output == [3, {"seen": 1}, {"seen": 2}, {"seen": 3}]  # unwired `count` is a sink too
+    assert [s["input"] for s in out.steps[1:4]] == [1, 2, 3]
+    assert out.output == [3, {"seen": 1}, {"seen": 2}, {"seen": 3}]  # in the order they reached the end
 
 
 def unknown_sku(message, ctx):
@@ -87,8 +100,8 @@ def unknown_sku(message, ctx):
 
 def test_a_node_error_goes_to_the_wired_error_port():
     handled = []
-    plan = make_plan({"src": passing, "erp": unknown_sku, "fix": lambda m, c: handled.append(m) or passing(m, c)},
-                     {("src", "out"): ["erp"], ("erp", "error"): ["fix"]})
+    plan = make_plan({"src": passing, "erp": unknown_sku, "fix": lambda m, c: handled.append(m) or passing(m, c),
+                      "end": end}, {("src", "out"): ["erp"], ("erp", "error"): ["fix"], ("fix", "out"): ["end"]})
     out = execute(plan, run_row({"sku": "SKU-9"}), Ctx())
     assert out.status == "succeeded" and out.dead_letters == [] and out.error is None
     failed = out.steps[1]
@@ -149,7 +162,8 @@ def flaky(failures: int, retry_after_s=None):
 
 def test_a_retryable_failure_defers_into_a_checkpoint_that_resumes_only_that_item():
     ctx = Ctx()
-    plan = make_plan({"src": passing, "wms": passing, "erp": flaky(1)}, {("src", "out"): ["wms", "erp"]})
+    plan = make_plan({"src": passing, "wms": passing, "erp": flaky(1)}, {("src", "out"): ["wms", "erp"]},
+                     connectors=("wms", "erp"))
     first = execute(plan, run_row({"n": 1}), ctx)
     assert first.status == "retry" and first.retry_in_s == 0.5
     assert first.steps[2]["error"]["retry_in_s"] == 0.5
@@ -175,15 +189,17 @@ def test_retry_after_lengthens_the_delay_and_exhausted_retries_dead_letter():
 
 def test_exhausted_retries_go_to_a_wired_error_port():
     handled = []
-    plan = make_plan({"src": passing, "erp": flaky(5), "log": lambda m, c: handled.append(m) or passing(m, c)},
-                     {("src", "out"): ["erp"], ("erp", "error"): ["log"]}, retry=RetryPolicy(1, 0.5))
+    plan = make_plan({"src": passing, "erp": flaky(5), "log": lambda m, c: handled.append(m) or passing(m, c),
+                      "end": end}, {("src", "out"): ["erp"], ("erp", "error"): ["log"], ("log", "out"): ["end"]},
+                     retry=RetryPolicy(1, 0.5))
     out = execute(plan, run_row({"n": 1}), Ctx())
     assert out.status == "succeeded" and out.dead_letters == []
     assert [(h["node"], h["error"]["code"], h["input"]) for h in handled] == [("erp", "http_5xx", {"n": 1})]
 
 
 def test_a_branch_that_failed_before_the_retry_still_fails_the_run():
-    plan = make_plan({"src": passing, "bad": unknown_sku, "erp": flaky(1)}, {("src", "out"): ["bad", "erp"]})
+    plan = make_plan({"src": passing, "bad": unknown_sku, "erp": flaky(1)}, {("src", "out"): ["bad", "erp"]},
+                     connectors=("erp",))
     first = execute(plan, run_row({"n": 1}), Ctx())
     assert first.status == "retry" and first.checkpoint["failed"] is True
     resumed = execute(plan, run_row({"n": 1}, checkpoint=first.checkpoint), Ctx())
@@ -195,16 +211,18 @@ def test_a_filter_drops_what_does_not_match():
     doc = {"schema": "crossdock.flow/1", "id": "f", "name": "f",
            "nodes": [{"id": "start", "type": "event.manual"},
                      {"id": "open", "type": "branch.filter", "config": {"when": "status = 'open'"}},
-                     {"id": "map", "type": "transform.map", "config": {"expression": "{'ref': ref}"}}],
+                     {"id": "map", "type": "transform.map", "config": {"expression": "{'ref': ref}"}},
+                     {"id": "done", "type": "control.discard", "config": {"reason": "the run's output"}}],
            "edges": [{"id": "e1", "source": "start", "source_port": "out", "target": "open", "target_port": "in"},
-                     {"id": "e2", "source": "open", "source_port": "out", "target": "map", "target_port": "in"}]}
+                     {"id": "e2", "source": "open", "source_port": "out", "target": "map", "target_port": "in"},
+                     {"id": "e3", "source": "map", "source_port": "out", "target": "done", "target_port": "in"}]}
     plan = compile(doc, "ws", "f", 1, {"max_attempts": 3, "backoff_s": 1.0})
     dropped = execute(plan, run_row({"status": "closed", "ref": "A"}), Ctx())
     assert dropped.status == "succeeded" and dropped.output is None
     assert [s["node_id"] for s in dropped.steps] == ["start", "open"]
     assert dropped.steps[1]["port"] is None and dropped.steps[1]["output"] is None
     kept = execute(plan, run_row({"status": "open", "ref": "B"}), Ctx())
-    assert kept.output == {"ref": "B"} and [s["node_id"] for s in kept.steps] == ["start", "open", "map"]
+    assert kept.output == {"ref": "B"} and [s["node_id"] for s in kept.steps] == ["start", "open", "map", "done"]
 
 
 def test_steps_publish_started_then_their_outcome_in_order():
@@ -219,7 +237,7 @@ def test_steps_publish_started_then_their_outcome_in_order():
 
 
 def test_the_run_starts_at_its_start_node_or_trigger_node():
-    plan = make_plan({"a": passing, "b": passing, "c": passing}, {("a", "out"): ["b"], ("b", "out"): ["c"]})
+    plan = make_plan({"a": passing, "b": passing, "c": end}, {("a", "out"): ["b"], ("b", "out"): ["c"]})
     assert [s["node_id"] for s in execute(plan, run_row(1), Ctx()).steps] == ["a", "b", "c"]
     assert [s["node_id"] for s in execute(plan, run_row(1, trigger_node="b"), Ctx()).steps] == ["b", "c"]
     assert [s["node_id"] for s in execute(plan, run_row(1, trigger_node="a", start_node="c"), Ctx()).steps] == ["c"]
@@ -229,3 +247,69 @@ def test_a_message_for_a_node_not_in_the_plan_stops_there():
     plan = make_plan({"a": passing}, {("a", "out"): ["gone"]})
     out = execute(plan, run_row(1), Ctx())
     assert out.status == "succeeded" and [s["node_id"] for s in out.steps] == ["a"] and out.output is None
+
+
+def not_found(message, ctx):
+    yield "not_found", {"rejection": {"field": "lines[0].sku"}, **message}
+
+
+XREF_DOC = {"nodes": [{"id": "src", "name": "OMS order"}, {"id": "xref", "name": "SKU cross-reference"}]}
+
+
+def test_a_message_on_a_port_with_no_edge_fails_the_run_unrouted_and_is_a_dead_letter():
+    # a version deployed before validate refused unwired ports: the message must not vanish
+    events = Events()
+    plan = make_plan({"src": passing, "xref": not_found, "end": end},
+                     {("src", "out"): ["xref"], ("xref", "out"): ["end"]}, document=XREF_DOC)
+    out = execute(plan, run_row({"sku": "X-9"}), Ctx(business_key="order 4711"), events)
+    text = "order 4711 stopped at 'SKU cross-reference': not_found, not routed"
+    assert out.status == "failed" and out.output is None
+    assert out.error == {"code": "unrouted", "message": text, "class": "business", "retryable": False,
+                         "field": "not_found", "details": {"node": "xref", "ports": ["not_found"]}, "node": "xref"}
+    step = out.steps[1]
+    assert (step["status"], step["port"], step["error"]["code"]) == ("failed", "not_found", "unrouted")
+    assert step["output"] == {"rejection": {"field": "lines[0].sku"}, "sku": "X-9"}  # kept for the trace
+    assert out.dead_letters == [{"node_id": "xref", "error_class": "business", "code": "unrouted", "message": text,
+                                 "payload": step["output"]}]
+    assert [e for e, d in events.seen if d["node_id"] == "xref"] == ["step.started", "step.failed"]
+
+
+def test_unrouted_without_a_business_key_or_a_node_name_names_the_run_and_the_node_id():
+    plan = make_plan({"src": passing, "xref": not_found}, {("src", "out"): ["xref"]})
+    out = execute(plan, run_row({}), Ctx())
+    assert out.error["message"] == "run 7 stopped at 'xref': not_found, not routed"
+
+
+def test_messages_on_wired_ports_of_the_same_step_still_travel():
+    def split(message, ctx):
+        yield "out", 1
+        yield "count", 1
+
+    plan = make_plan({"src": split, "end": end}, {("src", "out"): ["end"]})
+    out = execute(plan, run_row({}), Ctx())
+    assert [s["node_id"] for s in out.steps] == ["src", "end"] and out.output == 1
+    assert out.status == "failed" and out.error["field"] == "count"
+    assert [d["payload"] for d in out.dead_letters] == [1]
+
+
+def test_an_unwired_optional_port_ends_the_message_and_the_run_succeeds():
+    plan = make_plan({"src": passing, "erp": flaky(0)}, {("src", "out"): ["erp"]}, connectors=("erp",))
+    out = execute(plan, run_row({"n": 1}), Ctx())
+    assert out.status == "succeeded" and out.output == {"posted": {"n": 1}}
+
+
+def test_a_port_wired_only_to_a_disabled_node_stops_there_as_the_flow_says():
+    # graph.successors leaves out edges into disabled nodes; the document still has the edge
+    doc = {"edges": [{"id": "e1", "source": "src", "source_port": "out", "target": "off", "target_port": "in"}]}
+    plan = make_plan({"src": passing}, {}, document=doc)
+    out = execute(plan, run_row({"n": 1}), Ctx())
+    assert out.status == "succeeded" and out.output == {"n": 1}
+
+
+def test_an_unrouted_message_before_a_retry_still_fails_the_resumed_run():
+    plan = make_plan({"src": passing, "xref": not_found, "erp": flaky(1)}, {("src", "out"): ["xref", "erp"]},
+                     connectors=("erp",))
+    first = execute(plan, run_row({}), Ctx())
+    assert first.status == "retry" and first.checkpoint["failed"] is True
+    resumed = execute(plan, run_row({}, checkpoint=first.checkpoint), Ctx())
+    assert resumed.status == "failed" and resumed.error["code"] == "unrouted" and resumed.dead_letters == []

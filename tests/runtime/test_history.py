@@ -9,6 +9,7 @@ from sqlalchemy import update
 
 from runtime import deployments, history, intake, jobs
 from runtime.models import DeadLetter, Flow, Run, utcnow
+from support.flowdocs import done
 
 
 @pytest.fixture
@@ -25,8 +26,9 @@ def deploy(store, workspace, flow_id, expression="{'ref': ref}") -> int:
     doc = {"schema": "crossdock.flow/1", "id": flow_id, "name": flow_id, "settings": {"business_key": "ref"},
            "nodes": [{"id": "start", "type": "event.manual"},
                      {"id": "map", "type": "transform.map", "config": {"expression": expression,
-                                                                       "allow_empty": False}}],
-           "edges": [{"id": "e1", "source": "start", "source_port": "out", "target": "map", "target_port": "in"}]}
+                                                                       "allow_empty": False}}, done()],
+           "edges": [{"id": "e1", "source": "start", "source_port": "out", "target": "map", "target_port": "in"},
+                     {"id": "e2", "source": "map", "source_port": "out", "target": "done", "target_port": "in"}]}
     with store.sessions.begin() as s:
         s.add(Flow(workspace=workspace, id=flow_id, name=flow_id, document=doc))
     return deployments.deploy(store, workspace, flow_id, doc)
@@ -100,8 +102,9 @@ def test_run_detail_has_its_steps_and_truncated_payloads_are_kept_whole(store, w
     detail = history.get_run(store, workspace, run_id)
     assert detail["status"] == "succeeded" and detail["business_key"] == "BIG" and detail["trigger"] == "manual"
     assert detail["duration_ms"] is not None and detail["created_at"].endswith("Z")
-    start, mapped = detail["steps"]
+    start, mapped, end = detail["steps"]
     assert (start["seq"], start["node_id"], mapped["seq"], mapped["node_id"]) == (1, "start", 2, "map")
+    assert (end["seq"], end["node_id"], end["output"]) == (3, "done", None)
     assert start["truncated"] and start["input"]["_truncated"] is True and start["input"]["bytes"] > 500
     assert history.step_payload(store, workspace, run_id, 1, "input") == big
     assert history.step_payload(store, workspace, run_id, 2, "output") == big

@@ -8,6 +8,7 @@ from sqlalchemy import select, update
 from runtime import deployments, intake, jobs
 from runtime.models import Flow, Run
 from support import wait_for
+from support.flowdocs import done
 
 
 def deploy(store, workspace, flow_id="f", *, sample=None, settings=None, respond=False) -> int:
@@ -18,6 +19,9 @@ def deploy(store, workspace, flow_id="f", *, sample=None, settings=None, respond
                      {"id": "start", "type": "event.manual", "config": {"sample": sample}}, last],
            "edges": [{"id": "e1", "source": "start", "source_port": "out", "target": last["id"], "target_port": "in"},
                      {"id": "e2", "source": "hook", "source_port": "out", "target": last["id"], "target_port": "in"}]}
+    if not respond:  # a reply ends the flow; a mapping's output must be ended explicitly
+        doc["nodes"].append(done())
+        doc["edges"].append({"id": "e3", "source": "map", "source_port": "out", "target": "done", "target_port": "in"})
     with store.sessions.begin() as s:
         s.add(Flow(workspace=workspace, id=flow_id, name=flow_id, document=doc))
     return deployments.deploy(store, workspace, flow_id, doc)

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select, update
 
 from support.api import deploy, finished
-from support.flowdocs import http_sink, order
+from support.flowdocs import done, http_sink, order
 from runtime import deployments, history, intake, jobs
 from runtime.models import DeadLetter, Flow, Payload, Run, utcnow
 
@@ -141,8 +141,9 @@ def test_a_run_that_cannot_be_planned_ends_failed_instead_of_running_for_ever(rt
 def test_non_finite_numbers_in_a_message_are_stored(client, workspace):
     doc = {"schema": "crossdock.flow/1", "id": "inf", "name": "inf",
            "nodes": [{"id": "hook", "type": "event.webhook", "config": {"path": "inf"}},
-                     {"id": "map", "type": "transform.map", "config": {"expression": "{'ratio': a / b}"}}],
-           "edges": [{"id": "e1", "source": "hook", "source_port": "out", "target": "map", "target_port": "in"}]}
+                     {"id": "map", "type": "transform.map", "config": {"expression": "{'ratio': a / b}"}}, done()],
+           "edges": [{"id": "e1", "source": "hook", "source_port": "out", "target": "map", "target_port": "in"},
+                     {"id": "e2", "source": "map", "source_port": "out", "target": "done", "target_port": "in"}]}
     deploy(client, doc)
     run = finished(client, client.post(f"/hooks/{workspace}/inf", json={"a": 1, "b": 0}).json["run_id"])
     assert run["status"] in ("succeeded", "failed")  # stored either way: never stuck `running`

@@ -3,7 +3,7 @@ the recorded or an edited input; every replay is a new run linked to the origina
 from __future__ import annotations
 
 from support.api import deploy, finished
-from support.flowdocs import edge, http_sink, order
+from support.flowdocs import done, edge, http_sink, order
 
 from runtime import intake
 
@@ -84,7 +84,9 @@ def test_replays_pass_the_originals_dedupe_and_keep_its_idempotency_key(client, 
     http_target.script = [(422, {"error": "unknown item"}, {}), (200, {"ok": True}, {})]
     doc = http_sink("f-rd", http_target.url)
     doc["nodes"].insert(1, {"id": "dedupe", "type": "control.dedupe", "config": {"key": "order.number"}})
-    doc["edges"] = [edge(1, "hook", "dedupe"), edge(2, "dedupe", "map"), edge(3, "map", "sink")]
+    doc["nodes"].append(done("a duplicate order was already posted"))
+    doc["edges"] = [edge(1, "hook", "dedupe"), edge(2, "dedupe", "map"), edge(3, "map", "sink"),
+                    edge(4, "dedupe", "done", "duplicate")]
     deploy(client, doc)
     original = finished(client, client.post(f"/hooks/{workspace}/orders", json=order("RD-1")).json["run_id"])
     assert original["status"] == "failed"

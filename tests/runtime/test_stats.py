@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from support import wait_for
-from support.flowdocs import edge, order
+from support.flowdocs import done, edge, order
 
 from runtime import stats
 from runtime.models import utcnow
@@ -18,8 +18,10 @@ def flow(url: str) -> dict:
                       {"id": "map", "type": "transform.map", "config": {"expression": "{'ref': order.number}"}},
                       {"id": "sink", "type": "connector.http",
                        "config": {"url": url, "method": "POST", "retry": {"max_attempts": 1, "backoff_s": 0.1}}},
-                      {"id": "note", "type": "transform.map", "config": {"expression": "{'failed': node}"}}],
-            "edges": [edge(1, "hook", "map"), edge(2, "map", "sink"), edge(3, "sink", "note", "error")]}
+                      {"id": "note", "type": "transform.map", "config": {"expression": "{'failed': node}"}},
+                      done("noted")],
+            "edges": [edge(1, "hook", "map"), edge(2, "map", "sink"), edge(3, "sink", "note", "error"),
+                      edge(4, "note", "done")]}
 
 
 def run_three(client, workspace, http_target):
@@ -38,7 +40,7 @@ def test_counts_times_and_edges_over_the_window(client, workspace, http_target):
     s = r.json
     assert s["window_s"] == 300 and s["runs"] == {"succeeded": 3}
     counts = {n: (v["in"], v["out"], v["failed"]) for n, v in s["nodes"].items()}
-    assert counts == {"hook": (3, 3, 0), "map": (3, 3, 0), "sink": (3, 2, 1), "note": (1, 1, 0)}
+    assert counts == {"hook": (3, 3, 0), "map": (3, 3, 0), "sink": (3, 2, 1), "note": (1, 1, 0), "done": (1, 1, 0)}
     assert all(v["avg_ms"] >= 0 and v["p95_ms"] >= 0 for v in s["nodes"].values())
     assert s["edges"] == [{"source": "hook", "source_port": "out", "messages": 3},
                           {"source": "map", "source_port": "out", "messages": 3},

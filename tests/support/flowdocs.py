@@ -6,6 +6,11 @@ def edge(i, source, target, source_port="out"):
     return {"id": f"e{i}", "source": source, "source_port": source_port, "target": target, "target_port": "in"}
 
 
+def done(reason: str = "the run's output") -> dict:
+    """An explicit end (control.discard): every flow says where its messages stop (DESIGN.md section 5)."""
+    return {"id": "done", "type": "control.discard", "config": {"reason": reason}}
+
+
 def http_sink(flow_id: str, url: str, *, path: str = "orders", retry=None, respond: str = "async",
               sequence_key: str | None = None) -> dict:
     """webhook -> map -> connector.http posting to `url`."""

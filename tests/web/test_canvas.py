@@ -18,16 +18,17 @@ def test_build_save_deploy_and_run_a_flow_from_the_palette(canvas, page, canvas_
     canvas.wait_ready()
     flow_id = canvas.flow()["id"]
 
-    # Drag three node types (and a second map as the routes' target) from the palette onto the canvas.
+    # Drag node types (a second map as the routes' target, a discard to end the flow) from the palette.
     pane = page.locator(".react-flow__pane")
     origin = pane.bounding_box()
-    drops = [("event.manual", 100, 140), ("transform.map", 330, 140), ("branch.choice", 560, 140), ("transform.map", 740, 330)]
+    drops = [("event.manual", 100, 140), ("transform.map", 330, 140), ("branch.choice", 560, 140), ("transform.map", 560, 330),
+             ("control.discard", 560, 480)]
     for type_, x, y in drops:
         page.locator(f".palette-item[data-type='{type_}']").drag_to(pane, target_position={"x": x, "y": y})
     nodes = canvas.flow()["nodes"]
     assert [n["type"] for n in nodes] == [d[0] for d in drops]
     ids = [n["id"] for n in nodes]
-    assert ids == ["manual_1", "map_1", "choice_1", "map_2"]
+    assert ids == ["manual_1", "map_1", "choice_1", "map_2", "discard_1"]
     # A new flow opens at zoom 1 with the origin top-left; a node lands under the pointer (a drag threshold's worth of slack).
     vp = page.evaluate("(() => { const t = getComputedStyle(document.querySelector('.react-flow__viewport')).transform; return t; })()")
     assert vp in ("none", "matrix(1, 0, 0, 1, 0, 0)")
@@ -37,6 +38,7 @@ def test_build_save_deploy_and_run_a_flow_from_the_palette(canvas, page, canvas_
     expect(canvas.node("map_1").locator(".port-row[data-port=out] .port-label")).to_have_text("out")
     expect(canvas.node("map_1").locator(".port-row[data-port=error] .port-label")).to_have_text("error")
     expect(canvas.node("choice_1").locator(".react-flow__handle.source")).to_have_count(2)  # otherwise, error
+    expect(canvas.node("discard_1").locator(".react-flow__handle.source")).to_have_count(0)  # an end: no outputs
 
     canvas.wire("manual_1", "out", "map_1")
     canvas.wire("map_1", "out", "choice_1")
@@ -73,6 +75,11 @@ def test_build_save_deploy_and_run_a_flow_from_the_palette(canvas, page, canvas_
     canvas.wire("choice_1", "otherwise", "map_2")
     canvas.node("map_2").click()
     canvas.type_expression("expression", "$")
+    # the last mapping's output must end somewhere the flow says: an explicit discard, with its reason
+    expect(page.locator("[data-testid=problems] li[data-code=unwired_route][data-node=map_2]")).to_have_count(1)
+    canvas.wire("map_2", "out", "discard_1")
+    canvas.node("discard_1").click()
+    page.fill("[data-testid='field-reason']", "the run's output is the order")
     expect(page.locator("[data-testid=error-count]")).to_have_text("0 errors")
     expect(page.locator("[data-testid=problems] li[data-code=unwired_route]")).to_have_count(0)
     expect(canvas.node("choice_1").locator("[data-testid=problem-badge]")).to_have_count(0)

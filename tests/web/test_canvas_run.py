@@ -15,7 +15,10 @@ def test_a_webhook_flow_runs_again_with_the_input_of_its_last_run(canvas, page, 
         {"id": "intake", "type": "event.webhook", "type_version": 1, "config": {"path": path}, "position": {"x": 40, "y": 80}},
         {"id": "shape", "type": "transform.map", "type_version": 1, "config": {"expression": "{ 'po': po }"},
          "position": {"x": 320, "y": 80}},
-    ], "edges": [{"id": "e1", "source": "intake", "source_port": "out", "target": "shape", "target_port": "in"}]})
+        {"id": "done", "type": "control.discard", "type_version": 1, "config": {"reason": "the run's output"},
+         "position": {"x": 600, "y": 80}},
+    ], "edges": [{"id": "e1", "source": "intake", "source_port": "out", "target": "shape", "target_port": "in"},
+                 {"id": "e2", "source": "shape", "source_port": "out", "target": "done", "target_port": "in"}]})
 
     canvas.open(flow_id)
     page.click("[data-testid=run]")
