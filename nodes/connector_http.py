@@ -1,4 +1,6 @@
-"""connector.http: call a REST endpoint and pass its JSON answer on.
+"""connector.http: call a REST endpoint and pass its JSON answer on. A write carries an Idempotency-Key
+derived from the business document; when the target replays its first answer, the output says which run
+did the write (`already_done`).
 
 The node only classifies failures (technical and retryable, or business and final); the runtime owns
 the retry loop and backoff (`retry` config), so a worker never sleeps inside a step.
@@ -131,8 +133,9 @@ def run(prepared: Prepared, message: Any, ctx: Context) -> Emit:
     url = _fill(lambda: prepared.url.render_url(ctx.params, message), "url")
     headers = {"Accept": "application/json"}
     headers.update(_credentials(prepared, ctx, message))
-    if prepared.method != "GET":
-        headers["Idempotency-Key"] = ctx.idempotency_key()
+    key = ctx.idempotency_key() if prepared.method != "GET" else None
+    if key:
+        headers["Idempotency-Key"] = key
     headers.update({k: _fill(lambda t=t: t.render(ctx.params, message), f"headers.{k}")
                     for k, t in prepared.headers.items()})
     kwargs: dict[str, Any] = {}
@@ -140,8 +143,31 @@ def run(prepared: Prepared, message: Any, ctx: Context) -> Emit:
         kwargs["json"] = evaluate_field(prepared.body, message, ctx, "body")
     elif prepared.method not in ("GET", "DELETE"):
         kwargs["json"] = message
-    yield "out", send(prepared.session(), prepared.method, url, headers=headers, timeout_s=prepared.timeout_s,
-                      ok_statuses=prepared.ok_statuses, **kwargs)
+    response = request(prepared.session(), prepared.method, url, headers=headers, timeout_s=prepared.timeout_s,
+                       ok_statuses=prepared.ok_statuses, **kwargs)
+    answer = parsed(response)
+    if key:
+        note = record_effect(ctx, key, "the target replayed its first answer to this Idempotency-Key")
+        if replayed(response) and isinstance(answer, dict):
+            ctx.log(note)
+            answer = {**answer, NOTE: note}
+    yield "out", answer
+
+
+NOTE = "already_done"  # the output field that says a write was found already done, and by which run
+
+
+def replayed(response: requests.Response) -> bool:
+    """The target answered from its idempotency store: the write was done before (Stripe's header)."""
+    return response.headers.get("Idempotent-Replayed", "").lower() == "true"
+
+
+def record_effect(ctx: Context, key: str, how: str) -> str:
+    """Record in the effect ledger that the write under `key` is done; the note names the run that did it
+    first (a run's own retries and the runs it replays count as itself)."""
+    owner = ctx.ledger.claim(f"effect:{ctx.flow_id}:{ctx.node_id}", key, ctx.run_id)
+    by = f"run {owner}" if owner is not None else "an earlier attempt of this run"
+    return f"already done by {by} ({how})"
 
 
 def send(session: requests.Session, method: str, url: str, *, headers: dict[str, str], timeout_s: float,

@@ -27,7 +27,7 @@ REFERENCES = {"connection": Reference("connection"), "path": Reference("template
 
 
 REPEATS = ("key", "lookup", "natural")
-NOTE = "already_done"  # the message field that says a write was found already done, and by which run
+NOTE = connector_http.NOTE
 
 
 @dataclass(frozen=True)
@@ -170,7 +170,7 @@ def _call(prepared: Prepared, conn: dict, message: Any, ctx: Context, key: str) 
     if op.repeat == "lookup":
         found = _existing(prepared, conn, body, ctx, headers)  # the target's state, before writing
         if found is not None:
-            return found, _done(ctx, key, "found in the target before writing")
+            return found, connector_http.record_effect(ctx, key, "found in the target before writing")
         try:
             response = connector_http.request(prepared.session(), op.method, url, headers=headers,
                                               timeout_s=prepared.timeout_s, **kwargs)
@@ -179,16 +179,16 @@ def _call(prepared: Prepared, conn: dict, message: Any, ctx: Context, key: str) 
             found = _existing(prepared, conn, body, ctx, headers) if _status(err) == 409 else None
             if found is None:
                 raise
-            return found, _done(ctx, key, "the target refused a duplicate")
+            return found, connector_http.record_effect(ctx, key, "the target refused a duplicate")
         replayed = False
     else:
         response = connector_http.request(prepared.session(), op.method, url, headers=headers,
                                           timeout_s=prepared.timeout_s, **kwargs)
-        replayed = response.headers.get("Idempotent-Replayed", "").lower() == "true"
+        replayed = connector_http.replayed(response)
     answer = _unwrap(op.result, connector_http.parsed(response))
     if op.repeat == "natural":
         return answer, None
-    note = _done(ctx, key, "the target replayed its first answer to this Idempotency-Key")
+    note = connector_http.record_effect(ctx, key, "the target replayed its first answer to this Idempotency-Key")
     return answer, note if replayed else None
 
 
@@ -223,10 +223,3 @@ def _existing(prepared: Prepared, conn: dict, body: Any, ctx: Context, headers: 
 
 def _status(err: NodeError) -> int | None:
     return err.details.get("status") if isinstance(err.details, dict) else None
-
-
-def _done(ctx: Context, key: str, how: str) -> str:
-    """Record in the effect ledger that this write is done; the note names the run that did it first."""
-    owner = ctx.ledger.claim(f"effect:{ctx.flow_id}:{ctx.node_id}", key, ctx.run_id)
-    by = f"run {owner}" if owner is not None else "an earlier attempt of this run"
-    return f"already done by {by} ({how})"

@@ -69,6 +69,21 @@ def server():
     httpd.server_close()
 
 
+class MemoryLedger:
+    def __init__(self):
+        self.claims = {}
+
+    def claim(self, scope, key, run_id):
+        owner = self.claims.setdefault((scope, key), run_id)
+        return None if owner == run_id else owner
+
+
+@pytest.fixture(autouse=True)
+def ledger(ctx):
+    ctx.ledger = MemoryLedger()
+    return ctx.ledger
+
+
 def node(env, **config):
     return connector_http.prepare(catalog.load_config(connector_http.SPEC, config), env)
 
@@ -218,3 +233,41 @@ def test_one_session_per_thread(env):
 def test_prepared_node_does_not_show_secrets(env):
     p = node(env, url="http://h/x", auth={"type": "bearer", "token": "very-secret"})
     assert "very-secret" not in repr(p)
+
+
+class Replaying(BaseHTTPRequestHandler):
+    """Answers every POST like a system that honours Idempotency-Keys: the first time fresh, then replayed."""
+    seen: set = set()
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        key = self.headers.get("Idempotency-Key")
+        again = key in Replaying.seen
+        Replaying.seen.add(key)
+        data = json.dumps({"no": "SO101001"}).encode()
+        self.send_response(200 if again else 201)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        if again:
+            self.send_header("Idempotent-Replayed", "true")
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_write_the_target_replays_says_which_run_did_it(ctx, env, ledger):
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Replaying)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        prepared = node(env, url=f"http://127.0.0.1:{httpd.server_address[1]}/orders")
+        assert call(prepared, {"number": "A1"}, ctx) == [("out", {"no": "SO101001"})]
+        ctx.run_id = "run-2"
+        [(_, again)] = call(prepared, {"number": "A1"}, ctx)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert again == {"no": "SO101001", "already_done": "already done by run run-1 (the target replayed its first "
+                                                       "answer to this Idempotency-Key)"}
+    assert list(ledger.claims) == [("effect:order-release:node-1", "order-release:-:node-1")]
