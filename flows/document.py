@@ -388,12 +388,19 @@ def _ordered(obj: Any, kind: str) -> Any:
     return out
 
 
+_SCALARS = frozenset((str, int, float, bool, type(None)))
+
+
 def _sorted(value: Any) -> Any:
     """A copy of `value` with dict keys sorted; shares nothing mutable with it."""
     if isinstance(value, dict):
-        return {k: _sorted(value[k]) for k in sorted(value, key=str)}
+        return {k: v if type(v) in _SCALARS else _sorted(v) for k, v in sorted(value.items(), key=_by_key)}
     if isinstance(value, list):
-        return [_sorted(v) for v in value]
-    if value is None or type(value) in (str, int, float, bool):
+        return [v if type(v) in _SCALARS else _sorted(v) for v in value]
+    if type(value) in _SCALARS:
         return value
     return copy.deepcopy(value)
+
+
+def _by_key(item: tuple) -> str:
+    return str(item[0])

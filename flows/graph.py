@@ -90,21 +90,17 @@ def _node_problems(node: dict, specs: Mapping[str, NodeSpec], spec: NodeSpec | N
                         node=nid)]
     # a disabled node may be half configured; say so, but do not block deploy
     severity = WARNING if node.get("disabled") else ERROR
-    try:
-        key = _Config(json.dumps(node["config"], ensure_ascii=False), node["config"])
-    except (TypeError, ValueError):  # not JSON (a caller's own objects): checked, not remembered
-        found = _config_problems.__wrapped__(spec.config, spec.expressions, check_expression, node["config"])
-    else:
-        found = _config_problems(spec.config, spec.expressions, check_expression, key)
+    found = _config_problems(spec.config, spec.expressions, check_expression, _Config(node["config"]))
     return [dataclasses.replace(p, node=nid, severity=severity) for p in found]
 
 
 class _Config:
-    """A node's config as a cache key: equal when its JSON text is equal."""
+    """A node's config as a cache key: equal when its repr is, which for JSON values (what a document
+    holds) tells 1 from 1.0 from True and "1" from 1, as the schema does."""
     __slots__ = ("text", "value")
 
-    def __init__(self, text: str, value: dict):
-        self.text, self.value = text, value
+    def __init__(self, value: dict):
+        self.text, self.value = repr(value), value
 
     def __hash__(self) -> int:
         return hash(self.text)
@@ -119,7 +115,7 @@ class _Config:
 @functools.lru_cache(maxsize=65536)
 def _config_problems(schema: type, expressions: tuple[str, ...], check_expression: ExpressionCheck | None,
                      key: Any) -> tuple[Problem, ...]:
-    config = key.value if isinstance(key, _Config) else key
+    config = key.value
     problems = []
     try:
         _schema(schema).load(config)
@@ -177,6 +173,9 @@ def _edge_problems(doc: dict, resolved: dict[str, NodeSpec | None]) -> tuple[lis
     nodes = {n["id"]: n for n in doc["nodes"]}
     problems: list[Problem] = []
     seen: set[tuple[str, str, str, str]] = set()
+    wired: list[tuple[str, str]] = []
+    outputs_of: dict[str, list[str]] = {}  # a node's ports, once: a node may have many edges
+    inputs_of: dict[tuple[str, int], list[str]] = {}
     for edge in doc["edges"]:
         eid, src, tgt = edge["id"], edge["source"], edge["target"]
         dangling = [end for end in ("source", "target") if edge[end] not in nodes]
@@ -193,20 +192,25 @@ def _edge_problems(doc: dict, resolved: dict[str, NodeSpec | None]) -> tuple[lis
                                     f"to {tgt}.{wiring[3]}.", edge=eid))
             continue
         seen.add(wiring)
-        graph.add_edge(src, tgt)
+        wired.append((src, tgt))
         src_spec, tgt_spec = resolved[src], resolved[tgt]
         if src_spec is not None:
-            outputs = src_spec.output_names(nodes[src]["config"])
+            outputs = outputs_of.get(src)
+            if outputs is None:
+                outputs = outputs_of[src] = src_spec.output_names(nodes[src]["config"])
             if edge["source_port"] not in outputs:
                 problems.append(Problem("unknown_port", f"Node {src!r} has no output port {edge['source_port']!r} "
                                         f"(it has {', '.join(outputs) or 'none'}).", edge=eid, field="source_port"))
         if tgt_spec is not None and tgt_spec.trigger:
             problems.append(Problem("edge_into_trigger", f"Edge {eid!r} leads into trigger {tgt!r}; "
                                     "a trigger starts a flow and takes no input.", edge=eid, field="target"))
-        elif tgt_spec is not None and edge["target_port"] not in [p.name for p in tgt_spec.inputs]:
+        elif tgt_spec is not None and edge["target_port"] not in (
+                inputs_of.get((tgt_spec.type, tgt_spec.version))
+                or inputs_of.setdefault((tgt_spec.type, tgt_spec.version), [p.name for p in tgt_spec.inputs])):
             inputs = ", ".join(p.name for p in tgt_spec.inputs) or "none"
             problems.append(Problem("unknown_port", f"Node {tgt!r} has no input port {edge['target_port']!r} "
                                     f"(it has {inputs}).", edge=eid, field="target_port"))
+    graph.add_edges_from(wired)
     return problems, graph
 
 
@@ -248,6 +252,8 @@ def _reachable(graph: nx.DiGraph, starts: list[str], avoiding: set[str] | frozen
 
 
 def _cycle_problems(doc: dict, graph: nx.DiGraph) -> list[Problem]:
+    if nx.is_directed_acyclic_graph(graph):  # the usual case, and quicker to tell than the components
+        return []
     order = {n["id"]: i for i, n in enumerate(doc["nodes"])}
     problems = []
     for component in nx.strongly_connected_components(graph):
