@@ -44,6 +44,18 @@ def test_validate_prints_every_problem_with_its_node_and_exits_1(tmp_path):
     assert "node bad_map" in line and "column" in line
 
 
+def test_validate_names_the_node_and_port_a_message_would_vanish_at(tmp_path):
+    template = json.loads(open(os.path.join(ROOT, "flows", "templates", "order-release.json")).read())
+    doc = template["flow"]
+    doc["edges"] = [e for e in doc["edges"] if (e["source"], e["source_port"]) != ("sku_xref", "not_found")]
+    path = tmp_path / "unwired.json"
+    path.write_text(json.dumps(doc))
+    result = cli("validate", str(path))
+    assert result.returncode == 1
+    [line] = [ln for ln in result.stdout.splitlines() if "unwired_route" in ln]
+    assert "Port 'not_found' of 'OMS SKU to ERP item'" in line and line.endswith("[node sku_xref, field not_found]")
+
+
 def test_validate_a_valid_flow_exits_0():
     result = cli("validate", "flows/samples/order-sync.json")
     assert result.returncode == 0, result.stdout
