@@ -128,3 +128,41 @@ def test_check_never_raises_on_garbage(store):
     for garbage in (None, [], "x", {"nodes": [None, 1, {"type": "event.webhook", "config": []}]},
                     {"nodes": [{"type": "event.webhook", "config": {"path": 5}}]}, {"nodes": "x"}):
         assert isinstance(drafts.check(garbage), list)
+
+
+def test_save_answers_what_a_later_read_of_the_flow_gives(store, workspace):
+    drafts.create(store, workspace, doc())
+    deployments.deploy(store, workspace, "d", drafts.get(store, workspace, "d").document)
+    saved = drafts.detail(drafts.save(store, workspace, "d", doc(name="two", description="again"), if_match=1))
+    assert saved == drafts.detail(drafts.get(store, workspace, "d"))
+    assert (saved["revision"], saved["deployed_version"], saved["flow"]["name"]) == (2, 1, "two")
+
+
+def _bundled_flows() -> dict:
+    import json
+    import pathlib
+
+    root = pathlib.Path(__file__).resolve().parents[2] / "flows"
+    found = {p.stem: json.loads(p.read_text())["flow"] for p in sorted((root / "templates").glob("*.json"))}
+    found["order-sync"] = json.loads((root / "samples" / "order-sync.json").read_text())
+    return found
+
+
+@pytest.mark.parametrize("name", list(_bundled_flows()))
+def test_a_bundled_flow_checks_the_same_fresh_remembered_and_after_an_edit_is_undone(name):
+    import copy
+
+    from flows import graph
+
+    flow = _bundled_flows()[name]
+    graph._config_problems.cache_clear()
+    fresh = drafts.check(copy.deepcopy(flow))
+    assert drafts.check(copy.deepcopy(flow)) == fresh
+    edited = copy.deepcopy(flow)
+    mapping = next(n for n in edited["nodes"] if n["type"] == "transform.map")
+    mapping["config"]["expression"] = "order.(("
+    broken = drafts.check(edited)
+    assert [p for p in broken if p not in fresh and p.node == mapping["id"]]
+    graph._config_problems.cache_clear()
+    assert drafts.check(edited) == broken
+    assert drafts.check(copy.deepcopy(flow)) == fresh
