@@ -166,7 +166,7 @@ def record_effect(ctx: Context, key: str, how: str) -> str:
     """Record in the effect ledger that the write under `key` is done; the note names the run that did it
     first (a run's own retries and the runs it replays count as itself)."""
     owner = ctx.ledger.claim(f"effect:{ctx.flow_id}:{ctx.node_id}", key, ctx.run_id)
-    by = f"run {owner}" if owner is not None else "an earlier attempt of this run"
+    by = f"run {owner}" if owner is not None else "an earlier attempt of this run or of the run it replays"
     return f"already done by {by} ({how})"
 
 

@@ -160,8 +160,8 @@ def test_a_duplicate_the_system_refuses_is_recognised_by_reading_the_target_agai
     http_target.script = [(200, {"data": []}, {}), (409, {"success": False, "messages": []}, {}),
                           (200, {"data": [made]}, {})]
     [(_, out)] = run(connector_wms, config, {"rma": "RMA-1001"}, connected, env)
-    assert out == {**made, "already_done": "already done by an earlier attempt of this run (the target refused a "
-                                           "duplicate)"}
+    assert out == {**made, "already_done": "already done by an earlier attempt of this run or of the run it "
+                                           "replays (the target refused a duplicate)"}
     # a conflict with nothing to show for it is a real failure
     http_target.requests.clear()
     http_target.script = [(200, {"data": []}, {}), (409, {"success": False}, {}), (200, {"data": []}, {})]
