@@ -280,11 +280,12 @@ def requeue_waiting(rt, older_than_s: float = 0.0) -> int:
 
 def requeue_lost(rt) -> int:
     """Enqueue again the due `queued` runs that have no job in the queue (Redis was down when they were
-    accepted, or restarted without its data, or a worker died between taking the job and claiming the run)."""
+    accepted, or restarted without its data, a worker died between taking the job and claiming the run,
+    or the delayed job is overdue because no scheduler moves it). A duplicate job does nothing (the claim)."""
     ids = _due_queued(rt, rt.settings.lost_job_after_s)
     if not ids:
         return 0
-    held = rt.queue.held_run_ids()
+    held = rt.queue.held_run_ids(rt.settings.lost_job_after_s)
     lost = [i for i in ids if i not in held]
     if lost:
         log.warning("%d queued run(s) had no job in the queue; enqueued again: %s", len(lost), lost[:20])

@@ -16,7 +16,7 @@ import uuid
 
 import redis
 from rq import Queue, SimpleWorker, get_current_job
-from rq.registry import ScheduledJobRegistry, StartedJobRegistry
+from rq.registry import ScheduledJobRegistry
 from rq.scheduler import RQScheduler
 from rq.timeouts import TimerDeathPenalty
 from rq.worker import WorkerStatus
@@ -107,12 +107,13 @@ class JobQueue:
     def pending(self) -> int:
         return self.queue.count
 
-    def held_run_ids(self) -> set[int]:
-        """Runs that have a job waiting, scheduled, being handed to a worker or executing."""
+    def held_run_ids(self, overdue_s: float = 10.0) -> set[int]:
+        """Runs with a job waiting in the queue, or scheduled and not overdue by `overdue_s` (a scheduler
+        whose worker was killed may hold its lock for a minute: its jobs would wait that long). A job a
+        worker took but did not claim the run for (it died) is not counted: recovery gives that run a new one."""
         conn = self.connection
-        ids = [*conn.lrange(self.queue.key, 0, -1), *conn.lrange(self.queue.intermediate_queue_key, 0, -1),
-               *ScheduledJobRegistry(queue=self.queue).get_job_ids(cleanup=False),
-               *StartedJobRegistry(queue=self.queue).get_job_ids(cleanup=False)]
+        ids = [*conn.lrange(self.queue.key, 0, -1),
+               *conn.zrangebyscore(ScheduledJobRegistry(queue=self.queue).key, time.time() - overdue_s, "+inf")]
         return {rid for rid in map(_run_id, ids) if rid is not None}
 
     # -- workers -------------------------------------------------------------------------------

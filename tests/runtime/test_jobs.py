@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select, update
 
+from support import wait_for
 from support.api import deploy, finished
 from support.flowdocs import done, http_sink, order
 from runtime import deployments, history, intake, jobs
@@ -303,6 +304,18 @@ def test_a_run_accepted_while_the_queue_was_down_is_enqueued_by_the_lost_job_swe
     job_runs = [j.split("-")[1] for j in inline.queue.queue.get_job_ids()]
     assert job_runs.count(str(kept.id)) == 1 and job_runs.count(str(lost.id)) == 1
     assert jobs.run_claimed(inline, lost.id) == "succeeded"
+
+
+def test_a_delayed_job_that_no_scheduler_moves_is_replaced_once_overdue(inline, workspace, http_target):
+    """A worker SIGKILLed while it held the RQ scheduler lock leaves delayed jobs unmoved for a minute."""
+    version = _deploy_inline(inline, workspace, http_sink("f-overdue", http_target.url))
+    run = intake.start(inline, workspace, "f-overdue", version, order("O-1"), trigger="manual")
+    inline.queue.queue.empty()
+    inline.queue.enqueue_run(run.id, delay_s=2)  # as a retry or a sequence wait does; no scheduler runs here
+    assert run.id in inline.queue.held_run_ids(0.0)
+    wait_for(lambda: run.id not in inline.queue.held_run_ids(0.0), 5)  # due, and still not moved
+    assert jobs.requeue_lost(inline) >= 1 and run.id in inline.queue.held_run_ids(0.0)
+    assert jobs.run_claimed(inline, run.id) == "succeeded"
 
 
 def test_a_run_handed_back_by_a_stopping_worker_keeps_its_steps_and_resumes_after_them(inline, workspace,
