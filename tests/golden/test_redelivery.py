@@ -154,3 +154,28 @@ def test_the_reconciliation_reports_an_erp_that_drifted_from_the_warehouse(cross
     wms = systems.get("/wms/api/inventory/HW-33126-C")["data"]["onHandQty"]
     assert (drift["item_no"], drift["wms_on_hand"], drift["erp_inventory"]) == ("HW-33126-C", wms, wms - 147)
     assert run.output["drift"] == []  # the OMS follows the WMS, which did not move
+
+
+def test_a_run_executed_again_after_its_writes_writes_nothing_twice(crossdock, systems):
+    """What a worker that takes over a run does (every step runs again), replayed by an operator here."""
+    def again(run, writes: set[str]) -> None:
+        before = systems.state()
+        r = crossdock.client.post(f"/api/v1/runs/{run.id}/replay", json={})
+        assert r.status_code == 202, r.get_data(as_text=True)
+        replayed = crossdock.finished(r.json["run"]["id"])
+        assert replayed.status == "succeeded", replayed.error
+        notes = {s.node_id: s.output["already_done"] for s in crossdock.steps(replayed.id)
+                 if s.node_type.startswith("connector.") and isinstance(s.output, dict)
+                 and s.output.get("already_done")}
+        assert set(notes) == writes, notes
+        assert all("already done by an earlier attempt of this run or of the run it replays" in n
+                   for n in notes.values())
+        assert systems.state() == before
+
+    order = _order(systems, ("hw-20620-c", 20), ("hw-33126-c", 10))
+    again(crossdock.run("oms/orders", order), {"erp_order", "wms_order"})
+    [erp] = systems.erp_orders(str(order["id"]))
+    [wms] = systems.wms_orders(erp["no"])
+    shipment = systems.post(f"/wms/api/shipping-orders/{wms['id']}/ship-confirm", {"parcels": [
+        {"trackingNumber": "1Z0000000301", "lines": [{"lineNumber": 10000, "qty": 10}]}]})["data"]
+    again(crossdock.run("wms/shipments", shipment), {"erp_shipment", "erp_invoice", "oms_shipped"})
