@@ -166,3 +166,33 @@ def test_a_bundled_flow_checks_the_same_fresh_remembered_and_after_an_edit_is_un
     graph._config_problems.cache_clear()
     assert drafts.check(edited) == broken
     assert drafts.check(copy.deepcopy(flow)) == fresh
+
+
+def test_reading_a_revision_again_does_not_validate_it_again_but_checks_its_references(store, workspace,
+                                                                                        monkeypatch):
+    from flows import graph
+    from flows.references import Workspace
+
+    flow = {"schema": "crossdock.flow/1", "id": "d", "name": "d",
+            "nodes": [{"id": "hook", "type": "event.webhook", "config": {"path": "d"}},
+                      {"id": "to_erp", "type": "connector.erp", "config": {
+                          "connection": "erp", "operation": "upsert_sales_order", "body": "order.(("}}],
+            "edges": [edge(1, "hook", "to_erp")]}
+    drafts.create(store, workspace, flow)
+    validated, real = [], graph.validate
+    monkeypatch.setattr(graph, "validate", lambda *a: validated.append(1) or real(*a))
+
+    def problems(connections):
+        found = drafts.detail(drafts.get(store, workspace, "d"), Workspace(workspace, connections=connections))
+        return [(p["code"], p["node"], p.get("field")) for p in found["problems"]]
+
+    first = problems(frozenset())
+    assert ("expression_invalid", "to_erp", "body") in first and ("unknown_connection", "to_erp", "connection") in first
+    assert validated == [1]
+    assert problems(frozenset({"erp"})) == [p for p in first if p[0] != "unknown_connection"]
+    assert problems(frozenset()) == first
+    assert validated == [1]  # read twice more, validated no more; the references were checked each time
+    drafts.save(store, workspace, "d", {**flow, "name": "renamed"}, if_match=1)
+    assert problems(frozenset()) == first and validated == [1, 1]  # the new revision, once
+    problems(frozenset())
+    assert validated == [1, 1]
