@@ -42,6 +42,9 @@ class _Guarded(Jsonata):
         return super().evaluate_range_expression(lhs, rhs)
 
     def evaluate_string_concat(self, lhs, rhs):
+        for side in (lhs, rhs):
+            if isinstance(side, (list, dict)):  # printed as JSON by the library, before any check of ours
+                budgets.check_size(side, budgets.current(), "the string built by `&`")
         result = super().evaluate_string_concat(lhs, rhs)
         budgets.current().check_chars(len(result), "the string built by `&`")
         return result

@@ -70,9 +70,10 @@ def test_values_over_the_output_budget_fail_naming_it(engine, source):
     assert failure(engine, source).code == "budget_output"
 
 
-def test_shared_references_cannot_make_the_output_check_explode(engine):
-    # 2^40 leaves when printed, a few dozen objects in memory: the check stops at the budget
-    source = '$reduce([1..40], function($acc, $i){{"a": $acc, "b": $acc}}, {"leaf": 1})'
+@pytest.mark.parametrize("use", ["$x", '$x & ""', "$string($x)", '$join([$string($x)])'])
+def test_shared_references_cannot_make_the_output_check_explode(engine, use):
+    # 2^40 leaves when printed, a few dozen objects in memory: every check stops at the budget
+    source = '($x := $reduce([1..40], function($acc, $i){{"a": $acc, "b": $acc}}, {"leaf": 1}); %s)' % use
     started = time.monotonic()
     assert failure(engine, source).code == "budget_output"
     assert time.monotonic() - started < 5
