@@ -133,6 +133,7 @@ def _config_problems(schema: type, expressions: tuple[str, ...], check_expressio
                 found = _check(check_expression, source)
                 if found is not None:
                     problems.append(dataclasses.replace(found, field=where))
+    key.value = None  # the cache keeps this key: its text, not the document's config
     return tuple(problems)
 
 
