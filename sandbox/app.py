@@ -8,7 +8,7 @@ import logging
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from sandbox import admin, erp, erp_sales, oms, pages, store, tms, webhooks, wms, wms_inventory
+from sandbox import admin, erp, erp_sales, oms, oms_catalog, pages, store, tms, webhooks, wms, wms_inventory
 from sandbox.rest import Problem
 
 log = logging.getLogger(__name__)
@@ -38,6 +38,7 @@ def create_app(database_url: str | None = None) -> Flask:
     dispatcher.resume()
 
     app.register_blueprint(oms.bp, url_prefix="/oms")
+    app.register_blueprint(oms_catalog.bp, url_prefix="/oms")
     app.register_blueprint(erp.bp, url_prefix="/erp")
     app.register_blueprint(erp_sales.bp, url_prefix="/erp")
     app.register_blueprint(wms.bp, url_prefix="/wms")
