@@ -5,7 +5,7 @@ from flask import Blueprint, Response, request
 
 from designer import bodies
 from designer.errors import ApiError
-from designer.requests import body, runtime, workspace
+from designer.requests import body, raw_body, runtime, workspace
 from runtime import lookups
 
 bp = Blueprint("lookups_api", __name__, url_prefix="/api/v1/lookups")
@@ -47,7 +47,7 @@ def import_csv(table: str):
     if upload is None and (request.mimetype.startswith("multipart/") or bodies.is_json(request.mimetype)):
         raise ApiError(415, "unsupported_media_type", "send the CSV as the body (text/csv) or as the form's file",
                        [{"field": "Content-Type"}])
-    raw = upload.read() if upload is not None else request.get_data()
+    raw = upload.read() if upload is not None else raw_body()
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:

@@ -35,9 +35,18 @@ def refuse_nul() -> None:
         raise ApiError(400, "invalid_argument", "the request holds a NUL character")
 
 
+def raw_body() -> bytes:
+    """The body's bytes; 413 when it is larger than MAX_CONTENT_LENGTH, also when it streams in without a
+    Content-Length (chunked): Werkzeug stops reading such a body at the limit without saying it was cut."""
+    raw = request.get_data(cache=True)
+    if request.content_length is None and raw:
+        request.stream.read(1)  # past the limit: the limited stream raises RequestEntityTooLarge (413)
+    return raw
+
+
 def body(required: bool = True) -> Any:
     """The JSON body, read strictly (designer.bodies); 415 when it declares a type other than JSON."""
-    raw = request.get_data(cache=True)
+    raw = raw_body()
     if not raw:
         if required:
             raise ApiError(400, "invalid_json", "the request needs a JSON body")

@@ -90,7 +90,14 @@ def remove(rt, workspace: str, table: str, key: str | None = None) -> int:
 def parse_csv(text: str) -> dict[str, Any]:
     """Rows from CSV with a header: the first column is the key; with two columns the value is the
     second cell, with more it is an object of the other columns. Blank lines are skipped."""
-    reader = csv.reader(io.StringIO(text))
+    try:
+        return _parse_csv(text)
+    except csv.Error as err:  # a bare carriage return inside a field, a field past the size limit
+        raise InvalidLookup("csv", f"the CSV cannot be read: {err}") from None
+
+
+def _parse_csv(text: str) -> dict[str, Any]:
+    reader = csv.reader(io.StringIO(text, newline=""))  # the csv module's own line endings, \r alone included
     try:
         header = next(reader)
     except StopIteration:

@@ -8,6 +8,7 @@ from flask import Blueprint, current_app, request
 
 from designer import bodies
 from designer.errors import ApiError
+from designer.requests import raw_body
 from runtime import intake
 from runtime.models import Run
 from runtime.plan import PlanError
@@ -47,7 +48,7 @@ def receive(workspace: str, path: str):
 def _message():
     """JSON bodies as they are; any other body as text, so EDI or CSV posts are not refused. Both are read
     strictly (designer.bodies): NaN, 1e999, a lone surrogate or bytes that are not text are a 400."""
-    raw = request.get_data(cache=True)
+    raw = raw_body()
     if not raw:
         return dict(request.args) or None
     charset = request.mimetype_params.get("charset")

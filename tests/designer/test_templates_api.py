@@ -5,9 +5,8 @@ from __future__ import annotations
 import copy
 
 import pytest
-from sqlalchemy import select
 
-from runtime.models import Base
+from support.rows import snapshot
 
 
 BUNDLED = ["order-release", "inventory-sync", "shipment-confirmation", "returns"]
@@ -53,19 +52,6 @@ def test_use_template_installs_and_deploys_with_the_parameter_values_and_reports
 def test_bad_imports_are_json_errors(api, body, status, code):
     r = api.post("/api/v1/templates/import", json=body)
     assert (r.status_code, r.json["error"]["code"]) == (status, code)
-
-
-def snapshot(rt, workspace: str) -> dict:
-    """Every row of the workspace in every table that has one: what a refused import must leave as it was."""
-    out = {}
-    with rt.sessions() as s:
-        for mapper in Base.registry.mappers:
-            table = mapper.local_table
-            if "workspace" in table.c:
-                rows = s.execute(select(table).where(table.c.workspace == workspace)
-                                 .order_by(*table.primary_key.columns)).all()
-                out[table.name] = [tuple(r) for r in rows]
-    return out
 
 
 def _returns_bundle(api) -> dict:
@@ -217,6 +203,15 @@ def test_nul_where_the_database_keeps_text_is_a_400_on_both_backends(api):
     assert api.get("/api/v1/connections").json["connections"] == [] and api.get("/api/v1/lookups").json["tables"] == []
     r = api.post("/api/v1/lookups/t/import", json={"key": "value"})  # the CSV import takes CSV
     assert (r.status_code, r.json["error"]["code"]) == (415, "unsupported_media_type")
+
+
+def test_csv_the_csv_module_cannot_read_is_a_400_and_old_mac_line_endings_are_read(api):
+    """Found by tests/web/test_fuzz.py: a bare carriage return in a field was a 500."""
+    for csv in ("\r0", 'key,value\na,"' + "x" * 200_000 + '"\n'):
+        r = api.post("/api/v1/lookups/t/import", data=csv, content_type="text/csv")
+        assert (r.status_code, r.json["error"]["code"]) == (400, "invalid_lookup")
+    r = api.post("/api/v1/lookups/t/import", data="key,value\ra,1\rb,2\r", content_type="text/csv")
+    assert r.status_code == 201 and api.get("/api/v1/lookups/t").json["rows"] == {"a": "1", "b": "2"}
 
 
 def test_canonical_records_are_served_as_json_schema_for_the_inspector(api):
