@@ -243,7 +243,8 @@ def post_invoice(no):
 
 @bp.post("/api/sales-credit-memos")
 def post_credit_memo():
-    """Credit returned goods; RESTOCK lines go back into inventory, SCRAP lines only credit the customer."""
+    """Credit returned goods at the price invoiced (unitPrice and lineDiscountAmount, as the invoice line had them;
+    the item's price when none is sent); RESTOCK lines go back into inventory, SCRAP lines only credit."""
     data = rest.body()
     with store.transaction(rest.engine()) as conn:
         replayed = rest.replay(conn, SYSTEM, data)
@@ -266,11 +267,16 @@ def post_credit_memo():
             if disposition not in ("RESTOCK", "SCRAP"):
                 raise Problem(422, "invalid_field", "'disposition' must be RESTOCK or SCRAP.",
                               f"lines[{index}].disposition")
+            discount = rest.number(raw, "lineDiscountAmount", required=False, default=0.0, at=where)
+            if discount > round(quantity * price, 2):
+                raise Problem(422, "invalid_field", "'lineDiscountAmount' is more than the line's amount.",
+                              f"lines[{index}].lineDiscountAmount")
             location = rest.text(raw, "locationCode", required=False, default=LOCATION, at=where)
             if disposition == "RESTOCK":
                 erp_orders.post_ledger(conn, item["no"], location, "Sales Return", quantity * factor, memo_no)
             lines.append({"lineNo": (index + 1) * 10000, "itemNo": item["no"], "quantity": quantity,
-                          "unitOfMeasureCode": uom, "unitPrice": price, "lineAmount": round(quantity * price, 2),
+                          "unitOfMeasureCode": uom, "unitPrice": price, "lineDiscountAmount": round(discount, 2),
+                          "lineAmount": round(quantity * price - discount, 2),
                           "disposition": disposition, "locationCode": location,
                           "returnReasonCode": rest.text(raw, "returnReasonCode", required=False, at=where)})
         amount = round(sum(l["lineAmount"] for l in lines), 2)

@@ -62,3 +62,34 @@ def _order_sync(crossdock, systems, order: dict):
     [mapped] = [s.output for s in crossdock.steps(run.id) if s.node_id == "to_erp"]
     [erp] = systems.erp_orders(order["orderId"])
     return mapped, erp
+
+
+def test_a_return_credits_and_refunds_what_the_customer_paid_for_the_units_returned(crossdock, systems):
+    order = systems.post("/oms/api/orders", {"order": {"customer": {"id": ACME}, "line_items": [
+        {"sku": "hw-20620-c", "quantity": 4}, {"sku": "hw-13687-b", "quantity": 60, "price": "13.33",
+                                                "discounts": DISCOUNTS["both"]}]}})["order"]
+    assert crossdock.run("oms/orders", order).status == "succeeded"
+    [erp] = systems.erp_orders(str(order["id"]))
+    [wms] = systems.wms_orders(erp["no"])
+    shipment = systems.post(f"/wms/api/shipping-orders/{wms['id']}/ship-confirm", {"parcels": [
+        {"trackingNumber": "1Z0000000401", "lines": [{"lineNumber": 10000, "qty": 4}, {"lineNumber": 20000, "qty": 60}]}]}
+    )["data"]
+    assert crossdock.run("wms/shipments", shipment).status == "succeeded"
+    returned = systems.post(f"/oms/api/orders/{order['id']}/returns", {"return": {"line_items": [
+        {"sku": "hw-13687-b", "quantity": 5, "return_reason": "damaged"}]}})["order"]
+    rma = returned["returns"][-1]
+    assert crossdock.run("oms/returns", {**rma, "order": returned}).status == "succeeded"
+    [expected] = systems.get("/wms/api/expected-receipts", receiptNumber=rma["name"])["data"]
+    receipt = systems.post(f"/wms/api/expected-receipts/{expected['id']}/receive", {"lines": [
+        {"lineNumber": 1, "receivedQty": 5, "condition": "restock"}]})["data"]
+    run = crossdock.run("wms/receipts", receipt)
+    assert run.status == "succeeded", run.error
+
+    sold = order["line_items"][1]
+    paid = round(5 * float(sold["price"]) - float(sold["total_discount"]) * 5 / 60, 2)  # 66.65 - 4.58
+    [memo] = systems.get("/erp/api/sales-credit-memos", customerNo="C-10442")["value"]
+    [invoice] = systems.get("/erp/api/sales-invoices", orderNo=erp["no"])["value"]
+    [invoiced] = [l for l in invoice["lines"] if l["itemNo"] == "HW-13687-B"]
+    assert memo["totalAmountExcludingTax"] == paid == round(invoiced["lineAmount"] * 5 / 60, 2)
+    refund = systems.get(f"/oms/api/orders/{order['id']}")["order"]["refunds"][-1]
+    assert refund["amount"] == paid

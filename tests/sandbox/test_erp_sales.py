@@ -257,3 +257,13 @@ def test_every_erp_write_replays_its_idempotency_key(sbx):
     again = sbx.post(f"{ORDERS}/{so['no']}/cancel", headers=key)
     assert first.json["status"] == "Cancelled" and again.json == first.json
     assert sbx.post(f"{ORDERS}/{so['no']}/cancel").status_code == 409  # without the key it is a second cancel
+
+
+def test_a_credit_memo_credits_the_price_invoiced_with_its_discount(sbx):
+    body = {"externalDocumentNo": "RCV1", "customerNo": "C-10442", "lines": [
+        {"itemNo": "HW-13687-B", "quantity": 5, "unitPrice": 13.33, "lineDiscountAmount": 4.58}]}
+    r = sbx.post("/erp/api/sales-credit-memos", json=body)
+    assert r.status_code == 201 and r.json["totalAmountExcludingTax"] == 62.07
+    body["externalDocumentNo"], body["lines"][0]["lineDiscountAmount"] = "RCV2", 66.66
+    r = sbx.post("/erp/api/sales-credit-memos", json=body)
+    assert r.status_code == 422 and r.json["error"]["target"] == "lines[0].lineDiscountAmount"
