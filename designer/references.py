@@ -22,7 +22,7 @@ def workspace_of(rt, workspace: str) -> Workspace:
     with rt.sessions() as s:
         routes = {(r.method, r.path): r.flow_id for r in s.scalars(
             select(WebhookRoute).where(WebhookRoute.workspace == workspace))}
-    return Workspace(workspace, connections=frozenset(c["name"] for c in connections.list_all(rt, workspace)),
+    return Workspace(workspace, connections={c["name"]: c["system"] for c in connections.list_all(rt, workspace)},
                      lookups=frozenset(t["table"] for t in lookups.tables(rt, workspace)), webhooks=routes)
 
 

@@ -29,7 +29,8 @@ class Workspace:
     """What a workspace offers to reference. None for a kind means "not known here": that kind is not checked."""
 
     name: str
-    connections: frozenset[str] | None = None
+    # connection names; as a mapping, name -> its system ("erp"), so a node can be told it calls the wrong one
+    connections: Mapping[str, str | None] | frozenset[str] | None = field(default=None, hash=False)
     lookups: frozenset[str] | None = None  # tables with at least one row (the store keeps no empty tables)
     # (METHOD, path without slashes) -> id of the flow whose deployed version routes it
     webhooks: Mapping[tuple[str, str], str] | None = field(default=None, hash=False)
@@ -93,6 +94,10 @@ def _resolve(flow_id: Any, ref: Reference, value: str, config: dict, params: fro
     if ref.kind == "connection" and workspace is not None and workspace.connections is not None:
         if value not in workspace.connections:
             return "unknown_connection", _missing("connection", value, workspace.connections)
+        system = workspace.connections.get(value) if isinstance(workspace.connections, Mapping) else None
+        if ref.systems and system and system not in ref.systems:
+            return "connection_system", (f"connection {value!r} is for the {system.upper()}; this node calls "
+                                         f"the {ref.systems[0].upper()}")
     elif ref.kind == "lookup" and workspace is not None and workspace.lookups is not None:
         if value not in workspace.lookups:
             return "unknown_lookup", _missing("lookup table", value, workspace.lookups, " (or it has no rows)")

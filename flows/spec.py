@@ -43,6 +43,7 @@ class Reference:
     # (config field, values) under which a missing target is harmless, e.g. a lookup that keeps unknown
     # keys as they are: its absence is then a warning, not an error
     lenient_when: tuple[str, tuple[Any, ...]] | None = None
+    systems: tuple[str, ...] = ()  # the systems a named connection may be of, e.g. ("erp", "http"); () for any
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ SPEC = NodeSpec(
     type="connector.erp", version=1, category="connector", title="ERP",
     description="Calls an operation of the ERP on a workspace connection; 5xx, 429 and timeouts are retried.",
     inputs=(Port("in"),), outputs=(Port("out", "Answer", optional=True), Port("error", "Request failed")),
-    config=Config, expressions=("body", "each"), references=system_profile.REFERENCES,
+    config=Config, expressions=("body", "each"), references=system_profile.references("erp"),
     icon="building", tags=("erp", "system"),
 )
 

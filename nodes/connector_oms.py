@@ -30,7 +30,7 @@ SPEC = NodeSpec(
     type="connector.oms", version=1, category="connector", title="OMS",
     description="Calls an operation of the order-management system on a workspace connection.",
     inputs=(Port("in"),), outputs=(Port("out", "Answer", optional=True), Port("error", "Request failed")),
-    config=Config, expressions=("body", "each"), references=system_profile.REFERENCES,
+    config=Config, expressions=("body", "each"), references=system_profile.references("oms"),
     icon="shopping-cart", tags=("oms", "system"),
 )
 

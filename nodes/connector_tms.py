@@ -23,7 +23,7 @@ SPEC = NodeSpec(
     type="connector.tms", version=1, category="connector", title="TMS",
     description="Calls an operation of the transportation management system on a workspace connection.",
     inputs=(Port("in"),), outputs=(Port("out", "Answer", optional=True), Port("error", "Request failed")),
-    config=Config, expressions=("body", "each"), references=system_profile.REFERENCES,
+    config=Config, expressions=("body", "each"), references=system_profile.references("tms"),
     icon="truck", tags=("tms", "system"),
 )
 

@@ -30,7 +30,7 @@ SPEC = NodeSpec(
     type="connector.wms", version=1, category="connector", title="WMS",
     description="Calls an operation of the warehouse management system on a workspace connection.",
     inputs=(Port("in"),), outputs=(Port("out", "Answer", optional=True), Port("error", "Request failed")),
-    config=Config, expressions=("body", "each"), references=system_profile.REFERENCES,
+    config=Config, expressions=("body", "each"), references=system_profile.references("wms"),
     icon="warehouse", tags=("wms", "system"),
 )
 

@@ -21,9 +21,10 @@ from nodes.base import Context, Emit, NodeError, PrepareEnv, compile_field, eval
 from nodes.expression import Expression
 
 
-# What a system connector's config names outside the node: the workspace connection, and a path template
-# whose {{name}} placeholders are flow params.
-REFERENCES = {"connection": Reference("connection"), "path": Reference("template")}
+def references(system: str) -> dict[str, Reference]:
+    """What a system connector's config names outside the node: a workspace connection (of `system`, or a
+    generic http one), and a path template whose {{name}} placeholders are flow params."""
+    return {"connection": Reference("connection", systems=(system, "http")), "path": Reference("template")}
 
 
 REPEATS = ("key", "lookup", "natural")

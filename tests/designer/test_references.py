@@ -59,6 +59,16 @@ def test_a_connection_created_later_clears_the_problem(api):
     assert api.post(f"{FLOWS}/validate", json=erp_flow(connection="erp")).json == {"valid": True, "problems": []}
 
 
+def test_a_connection_of_another_system_is_refused_and_a_generic_http_one_is_taken(api):
+    setup(api)
+    api.put("/api/v1/connections/oms", json={"system": "oms", "base_url": "http://127.0.0.1:9/oms"})
+    api.put("/api/v1/connections/gateway", json={"system": "http", "base_url": "http://127.0.0.1:9/erp"})
+    problems = api.post(f"{FLOWS}/validate", json=erp_flow(connection="oms")).json["problems"]
+    assert codes(problems) == [("connection_system", "to_erp", "connection", "error")]
+    assert problems[0]["message"] == "connection 'oms' is for the OMS; this node calls the ERP"
+    assert api.post(f"{FLOWS}/validate", json=erp_flow(connection="gateway")).json["valid"] is True
+
+
 def test_lookup_tables_params_and_records_are_checked(api):
     setup(api)
     doc = erp_flow(connection="erp", table="sku_xreff")

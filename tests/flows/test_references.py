@@ -50,14 +50,14 @@ def _spec(type_, config, **kw) -> NodeSpec:
 SPECS = {s.type: s for s in (
     _spec("event.webhook", WebhookConfig, references={"path": Reference("webhook")}),
     _spec("connector.erp", ErpConfig, expressions=("body",),
-          references={"connection": Reference("connection"), "path": Reference("template")}),
+          references={"connection": Reference("connection", systems=("erp", "http")), "path": Reference("template")}),
     _spec("transform.lookup", LookupConfig,
           references={"table": Reference("lookup", lenient_when=("missing", ("keep", "default")))}),
     _spec("transform.conform", ConformConfig, references={"record": Reference("record")}),
     _spec("connector.http", HttpConfig, references={"url": Reference("template"), "headers.*": Reference("template")}),
     _spec("branch.choice", ChoiceConfig, expressions=("rules[].when",)),
 )}
-WS = Workspace("acme", connections=frozenset({"erp", "oms"}), lookups=frozenset({"sku_xref"}),
+WS = Workspace("acme", connections={"erp": "erp", "oms": "oms", "gateway": "http"}, lookups=frozenset({"sku_xref"}),
                webhooks={("POST", "orders"): "other-flow", ("POST", "mine"): "f"})
 
 
@@ -91,6 +91,17 @@ def test_a_connection_name_with_a_typo_is_an_error_naming_node_and_field_with_a_
         "unknown_connection", "to_erp", "connection", ERROR)
     assert problem.message == "no connection 'erpp' in this workspace; did you mean 'erp'?"
     assert found(flow(("to_erp", "connector.erp", {"connection": "erp"}))) == []
+
+
+def test_a_connection_of_another_system_is_an_error_and_a_generic_one_is_accepted():
+    doc = flow(("to_erp", "connector.erp", {"connection": "oms"}), ("via", "connector.erp", {"connection": "gateway"}))
+    [problem] = check(doc, SPECS, WS)
+    assert (problem.code, problem.node, problem.field, problem.severity) == (
+        "connection_system", "to_erp", "connection", ERROR)
+    assert problem.message == "connection 'oms' is for the OMS; this node calls the ERP"
+    for unknown_system in (Workspace("acme", connections={"oms": None}),
+                           Workspace("acme", connections=frozenset({"oms"}))):
+        assert check(flow(("to_erp", "connector.erp", {"connection": "oms"})), SPECS, unknown_system) == []
 
 
 def test_a_missing_lookup_table_is_an_error_unless_the_node_keeps_or_defaults_unknown_keys():
@@ -137,7 +148,7 @@ def test_kinds_the_workspace_does_not_list_are_not_checked():
     doc = flow(("to_erp", "connector.erp", {"connection": "erpp"}), ("xref", "transform.lookup", {"table": "nope"}),
                ("hook", "event.webhook", {"path": "orders"}))
     assert check(doc, SPECS, None) == []
-    assert check(doc, SPECS, Workspace("acme", connections=frozenset())) != []
+    assert check(doc, SPECS, Workspace("acme", connections={})) != []
     assert found(doc, Workspace("acme", lookups=frozenset({"nope"}))) == []
 
 
