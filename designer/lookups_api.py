@@ -25,6 +25,7 @@ def list_tables():
 
 @bp.get("/<table>")
 def get_table(table: str):
+    _checked(lambda: lookups.check_table(table))  # the name goes into a header: no line breaks, no quotes
     rows = lookups.rows(runtime(), workspace(), table)
     if request.args.get("format") == "csv":
         return Response(lookups.to_csv(rows), mimetype="text/csv",

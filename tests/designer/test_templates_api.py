@@ -199,6 +199,9 @@ def test_nul_where_the_database_keeps_text_is_a_400_on_both_backends(api):
         r = api.get(url)
         assert (r.status_code, r.json["error"]["code"]) == (400, "invalid_argument"), url
     assert api.put("/api/v1/lookups/t/rows/a%00", json={"value": 1}).status_code == 400
+    for name in ("%0D", "a%22b", "%C3%A9"):  # found by fuzzing: a line break in the CSV filename header was a 500
+        r = api.get(f"/api/v1/lookups/{name}?format=csv")
+        assert (r.status_code, r.json["error"]["code"]) == (400, "invalid_lookup"), name
     assert api.post("/api/v1/templates/import", json={"template": "a\x00"}).status_code == 404
     assert api.get("/api/v1/connections").json["connections"] == [] and api.get("/api/v1/lookups").json["tables"] == []
     r = api.post("/api/v1/lookups/t/import", json={"key": "value"})  # the CSV import takes CSV
