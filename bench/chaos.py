@@ -1,7 +1,7 @@
 """Proof under faults (issue 9): orders through the order-release template in production mode while
 workers are SIGKILLed and Redis restarts; then the sandboxes are reconciled.
 
-Usage: python bench/chaos.py [--orders 2000] [--kill-every 4] [--seed 9]
+Usage: python bench/chaos.py [--orders 2000] [--kill-every 6] [--rate 20] [--lease 10] [--seed 9]
 It starts its own redis-server (a free port from 6390 up, no persistence), `run.py sandbox`, `run.py web`
 and 2 `run.py worker` on a fresh PostgreSQL schema (CROSSDOCK_BENCH_DATABASE_URL), installs the template
 against the sandbox systems and creates the orders in the OMS. It then posts each order's orders/create
@@ -230,9 +230,9 @@ def reconcile(cluster: Cluster, orders: list[dict], kinds: dict, posts: list, an
             "not_accepted_valid": sum(1 for i, s in answers.items() if s != 202 and kinds[posts[i][0]] == "valid")}
 
 
-def run(orders: int = 2000, kill_every: float = 4.0, seed: int = 9, dup_rate: float = 0.05, bad_rate: float = 0.05,
+def run(orders: int = 2000, kill_every: float = 6.0, seed: int = 9, dup_rate: float = 0.05, bad_rate: float = 0.05,
         rate: float = 20.0, lease_s: float = 10.0, redis_down_s: float = 4.0, min_kills: int = 2,
-        drain_timeout: float = 900.0, out=print) -> dict:
+        drain_timeout: float = 1800.0, out=print) -> dict:
     """The whole exercise; returns the figures (lost, duplicated, stuck, kills, drain_s, ...)."""
     rng = random.Random(seed)
     logs = tempfile.mkdtemp(prefix="crossdock-chaos-")
@@ -252,9 +252,12 @@ def run(orders: int = 2000, kill_every: float = 4.0, seed: int = 9, dup_rate: fl
                 while_down[status] += 1
 
         def chaos() -> None:
-            while not stop.wait(rng.uniform(kill_every * 0.5, kill_every * 1.5)):
+            next_kill = time.monotonic() + rng.uniform(kill_every * 0.5, kill_every * 1.5)
+            while not stop.wait(0.5):
                 cluster.restart_dead_workers()
-                cluster.kill_worker(rng)
+                if time.monotonic() >= next_kill:
+                    cluster.kill_worker(rng)
+                    next_kill = time.monotonic() + rng.uniform(kill_every * 0.5, kill_every * 1.5)
 
         def redis_outage() -> None:  # once, a third of the way through the deliveries
             while answered[0] < len(posts) // 3 and not stop.wait(0.1):
@@ -309,7 +312,7 @@ def run(orders: int = 2000, kill_every: float = 4.0, seed: int = 9, dup_rate: fl
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--orders", type=int, default=2000)
-    ap.add_argument("--kill-every", type=float, default=4.0, help="seconds between worker SIGKILLs (on average)")
+    ap.add_argument("--kill-every", type=float, default=6.0, help="seconds between worker SIGKILLs (on average)")
     ap.add_argument("--seed", type=int, default=9)
     ap.add_argument("--rate", type=float, default=20.0, help="webhook deliveries per second")
     ap.add_argument("--lease", type=float, default=10.0, help="CROSSDOCK_LEASE_S of the workers")

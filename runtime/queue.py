@@ -159,6 +159,16 @@ class JobQueue:
         """Production: block in an RQ SimpleWorker with its scheduler (run.py worker). On SIGTERM the
         run in flight is handed back after its current step; `overdue` runs when that step takes longer
         than `grace_s`, just before the process exits."""
-        worker = _GracefulWorker([self.queue], connection=self.connection, name=name, stopping=self.stopping,
-                                 grace_s=grace_s, overdue=overdue)
-        worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
+        while True:
+            worker = _GracefulWorker([self.queue], connection=self.connection, name=name, stopping=self.stopping,
+                                     grace_s=grace_s, overdue=overdue)
+            try:
+                worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
+                return
+            except redis.exceptions.ConnectionError as err:
+                # RQ waits out an outage while idle but quits when Redis goes away around a job; the run
+                # itself is safe in the database (stored, or recovered by its lease), so start over
+                if self.stopping.is_set():
+                    raise
+                log.warning("worker lost Redis (%s); working again once it answers", err)
+                time.sleep(1.0)

@@ -32,7 +32,7 @@ def chaos(request, monkeypatch):
 
 
 def test_no_order_is_lost_or_doubled_and_no_run_stuck_while_workers_die_and_redis_restarts(chaos):
-    r = chaos.run(orders=200, kill_every=5.0, rate=25.0, lease_s=8.0, min_kills=2, drain_timeout=150.0,
+    r = chaos.run(orders=200, kill_every=10.0, rate=25.0, lease_s=6.0, min_kills=2, drain_timeout=150.0,
                   out=lambda line: print(line, file=sys.stderr))
     assert r["kills"] >= 2
     assert r["while_redis_down"].get(202, 0) >= 10  # webhooks kept answering while Redis was down
