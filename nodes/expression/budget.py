@@ -1,11 +1,8 @@
 """The budgets of one evaluation, the same in both engines: wall time, output size, recursion depth.
 
-`Budget` is the setting (process default set once by the Runtime, see `configure`); a `Meter` is one
-evaluation's account of it. The evaluation running on a thread publishes its meter (`current`), so the
-places that can build a huge value in one step or match a regex (range, `&`, $pad, $join, $string,
-$replace, $append, regex literals) check it whichever engine called them. A breach is recorded on the
-meter as well as raised: jsonata-python turns some exceptions into "Unexpected" on the way out, and the
-engines' boundary reports the recorded breach instead.
+`Budget` is the setting (the Runtime makes it the process default); a `Meter` is one evaluation's account,
+published to its thread (`current`) so that whatever can build a huge value or match a regex checks it,
+whichever engine called. A breach is recorded as well as raised: jsonata-python rewraps some errors.
 """
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """The reference engine: jsonata-python, guarded as ../shared/LIBRARIES.md prescribes.
 
-Compiled once without guards; each evaluation gets a fresh child frame with its own time and depth
-checks (as the library's Timebox) and always receives bindings, which keeps evaluations thread-safe. Output and regex
-budgets: nodes/expression/budget.py, natives.py, patterns.py.
+Compiled once without guards; each evaluation gets a fresh child frame with its own time and depth checks
+(as the library's Timebox) and always receives bindings, which keeps evaluations thread-safe. The output
+and regex budgets: budget.py, natives.py, patterns.py beside this module.
 """
 from __future__ import annotations
 
