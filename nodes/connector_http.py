@@ -142,7 +142,7 @@ def run(prepared: Prepared, message: Any, ctx: Context) -> Emit:
     if prepared.body is not None:
         kwargs["json"] = evaluate_field(prepared.body, message, ctx, "body")
     elif prepared.method not in ("GET", "DELETE"):
-        kwargs["json"] = message
+        kwargs["json"] = without_note(message)
     response = request(prepared.session(), prepared.method, url, headers=headers, timeout_s=prepared.timeout_s,
                        ok_statuses=prepared.ok_statuses, **kwargs)
     answer = parsed(response)
@@ -155,6 +155,14 @@ def run(prepared: Prepared, message: Any, ctx: Context) -> Emit:
 
 
 NOTE = "already_done"  # the output field that says a write was found already done, and by which run
+
+
+def without_note(message: Any) -> Any:
+    """The message as a request body: an earlier step's note is ours, not the target's (and a body that differs
+    between a delivery and its repeat would make the target refuse the reused Idempotency-Key)."""
+    if isinstance(message, dict) and NOTE in message:
+        return {k: v for k, v in message.items() if k != NOTE}
+    return message
 
 
 def replayed(response: requests.Response) -> bool:

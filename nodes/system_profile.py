@@ -166,7 +166,8 @@ def _call(prepared: Prepared, conn: dict, message: Any, ctx: Context, key: str) 
     if op.method == "GET":
         return _unwrap(op.result, _send(prepared, "GET", url, headers)), None
     headers["Idempotency-Key"] = key
-    body = evaluate_field(prepared.body, message, ctx, "body") if prepared.body is not None else message
+    body = (evaluate_field(prepared.body, message, ctx, "body") if prepared.body is not None
+            else connector_http.without_note(message))
     kwargs = {"json": body} if body is not None else {}
     if op.repeat == "lookup":
         found = _existing(prepared, conn, body, ctx, headers)  # the target's state, before writing

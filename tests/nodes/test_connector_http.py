@@ -271,3 +271,8 @@ def test_a_write_the_target_replays_says_which_run_did_it(ctx, env, ledger):
     assert again == {"no": "SO101001", "already_done": "already done by run run-1 (the target replayed its first "
                                                        "answer to this Idempotency-Key)"}
     assert list(ledger.claims) == [("effect:order-release:node-1", "order-release:-:node-1")]
+
+
+def test_the_message_as_body_leaves_an_earlier_steps_note_behind(server, ctx, env):
+    [(_, out)] = call(node(env, url=f"{server}/echo"), {"a": 1, "already_done": "already done by run 7"}, ctx)
+    assert out["body"] == {"a": 1}

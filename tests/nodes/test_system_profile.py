@@ -190,3 +190,10 @@ def test_each_notes_how_many_items_were_already_done(connected, env, http_target
     assert [(r["method"], r["path"]) for r in http_target.requests] == [
         ("GET", "/tms/api/shipments?reference=P1"), ("GET", "/tms/api/shipments?reference=P2"),
         ("POST", "/tms/api/shipments")]
+
+
+def test_a_message_sent_as_the_body_leaves_an_earlier_steps_note_behind(connected, env, http_target):
+    message = {"receiptNumber": "RMA-1", "already_done": "already done by run 7 (...)"}
+    http_target.script = [(200, {"data": []}, {}), (201, {"data": {"id": "ER1"}}, {})]
+    run(connector_wms, {"connection": "wms", "operation": "create_expected_receipt"}, message, connected, env)
+    assert http_target.requests[-1]["body"] == {"receiptNumber": "RMA-1"}
