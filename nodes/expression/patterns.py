@@ -1,5 +1,5 @@
 """JSONata regex literals: RE2 (linear time) first, the `regex` module within the time budget for the
-few constructs RE2 refuses (lookaround, backreferences).
+few patterns RE2 refuses (lookaround, backreferences) or would run slowly (very large programs).
 
 Python's `re` backtracks while holding the GIL: `/(a+)+$/` on 40 "a"s and a "b" froze every thread of
 the process. RE2 matches in time linear in the input and releases the GIL; `regex` takes a timeout on
@@ -19,6 +19,11 @@ from nodes.expression import budget
 
 _RE2_OPTIONS = re2.Options()
 _RE2_OPTIONS.log_errors = False  # a refused pattern is normal (it goes to `regex`), not worth a log line
+# RE2 is linear, but when its DFA cache (part of max_mem) overflows it falls back to a slow NFA:
+# /(a|b){1,1000}c/ on 1 MB of "a" took 97 s with the default 8 MB, 0.17 s with 32 MB. Past
+# PROGRAM_MAX instructions a pattern goes to `regex`, where the time budget holds.
+_RE2_OPTIONS.max_mem = 32 << 20
+PROGRAM_MAX = 5000
 
 # JavaScript's \uXXXX (RE2 spells it \x{XXXX}); an escaped backslash before it is not an escape
 _JS_UNICODE_ESCAPE = re.compile(r"(?<!\\)((?:\\\\)*)\\u([0-9a-fA-F]{4})")
@@ -76,7 +81,9 @@ def compile_pattern(pattern: str, flags: RegexFlags):
     inline = ("i" if flags.case_insensitive else "") + ("m" if flags.multiline else "")
     linear = _JS_UNICODE_ESCAPE.sub(r"\1\\x{\2}", pattern)
     try:
-        return re2.compile(f"(?{inline}){linear}" if inline else linear, _RE2_OPTIONS)
+        compiled = re2.compile(f"(?{inline}){linear}" if inline else linear, _RE2_OPTIONS)
+        if compiled.programsize <= PROGRAM_MAX:
+            return compiled
     except re2.error:
         pass
     f = regex.V0

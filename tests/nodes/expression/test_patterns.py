@@ -38,6 +38,15 @@ def test_which_engine_takes_a_pattern():
     assert engine_of(compile_pattern(r"\d+(?=px)", RegexFlags())) == "regex"  # lookahead
     assert engine_of(compile_pattern(r"(?<=\$)\d+", RegexFlags())) == "regex"  # lookbehind
     assert engine_of(compile_pattern(r"(\w)\1", RegexFlags())) == "regex"  # backreference
+    assert engine_of(compile_pattern(r"(a|b){1,1000}c", RegexFlags())) == "re2"
+    assert engine_of(compile_pattern(r"(a|b){1,2000}c", RegexFlags())) == "regex"  # over PROGRAM_MAX
+
+
+def test_a_large_counted_repetition_stays_fast_on_a_large_input(engine):
+    # with RE2's default memory its DFA overflowed and this took 97 s (no budget can stop RE2)
+    started = time.monotonic()
+    assert evaluate(engine, '$contains($pad("", 1000000, "a"), /(a|b){1,1000}c/)') is False
+    assert time.monotonic() - started < 5
 
 
 def test_lookaround_and_backreferences_work_as_in_javascript(engine):
