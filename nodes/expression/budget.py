@@ -71,6 +71,10 @@ class Meter:
             self.breach = err
         return err
 
+    def check_time(self) -> None:
+        if time.monotonic() > self.deadline:
+            raise self.time_out()
+
     def time_out(self) -> BudgetExceeded:
         return self.exceeded("time", f"the evaluation ran past its time budget of {self.budget.time_ms} ms")
 

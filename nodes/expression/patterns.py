@@ -29,6 +29,57 @@ PROGRAM_MAX = 5000
 _JS_UNICODE_ESCAPE = re.compile(r"(?<!\\)((?:\\\\)*)\\u([0-9a-fA-F]{4})")
 
 
+class LinearPattern:
+    """An RE2 pattern as jsonata-python calls it. Each match is linear, but a call can yield a match per
+    character of a long input ($match, $replace build a value per match in Python): the deadline is
+    checked every CHECK_EVERY matches."""
+    __slots__ = ("_compiled", "pattern", "groups")
+    CHECK_EVERY = 1024
+
+    def __init__(self, compiled):
+        self._compiled = compiled
+        self.pattern = compiled.pattern
+        self.groups = compiled.groups
+
+    def search(self, string, *args):
+        return self._compiled.search(string, *args)
+
+    def match(self, string, *args):
+        return self._compiled.match(string, *args)
+
+    def fullmatch(self, string, *args):
+        return self._compiled.fullmatch(string, *args)
+
+    def finditer(self, string, *args):
+        meter = budget.current()
+        for n, m in enumerate(self._compiled.finditer(string, *args), 1):
+            if not n % self.CHECK_EVERY:
+                meter.check_time()
+            yield m
+
+    def sub(self, repl, string, count=0):
+        if not callable(repl):
+            return self._compiled.sub(repl, string, count)
+        meter, calls = budget.current(), 0
+
+        def timed(m):
+            nonlocal calls
+            calls += 1
+            if not calls % self.CHECK_EVERY:
+                meter.check_time()
+            return repl(m)
+        return self._compiled.sub(timed, string, count)
+
+    def split(self, string, maxsplit=0):
+        return self._compiled.split(string, maxsplit)
+
+    def __deepcopy__(self, memo):
+        return self  # immutable
+
+    def __repr__(self) -> str:
+        return f"/{self.pattern}/"
+
+
 class BoundedPattern:
     """A `regex` pattern behind the interface jsonata-python calls (search, finditer, sub, split, match),
     each call bounded by the remaining time of the evaluation that runs it."""
@@ -83,7 +134,7 @@ def compile_pattern(pattern: str, flags: RegexFlags):
     try:
         compiled = re2.compile(f"(?{inline}){linear}" if inline else linear, _RE2_OPTIONS)
         if compiled.programsize <= PROGRAM_MAX:
-            return compiled
+            return LinearPattern(compiled)
     except re2.error:
         pass
     f = regex.V0

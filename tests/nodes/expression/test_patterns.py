@@ -77,6 +77,14 @@ def test_a_catastrophic_lookahead_fails_with_the_time_budget_while_other_threads
     assert answered >= 10  # `regex` releases the GIL while it matches; `re` answered 0 times here
 
 
+@pytest.mark.parametrize("source", ['$count($match($, /a/))', '$replace($, /a/, "b")',
+                                    '$replace($, /a/, function($m){"b"})'])
+def test_a_match_per_character_of_a_long_input_stops_at_the_time_budget(engine, source):
+    with pytest.raises(ExpressionError) as err:
+        evaluate(engine, source, "a" * 1_000_000, Budget(time_ms=50))
+    assert err.value.code == "budget_time"
+
+
 def test_flags_i_and_m(engine):
     assert evaluate(engine, '$contains("ÉCOLE", /école/i)') is True
     assert evaluate(engine, '$match("a\\nb", /^b$/m).match') == "b"
