@@ -102,11 +102,25 @@ class BoundedPattern:
     def finditer(self, string, *args):
         meter = budget.current()
         try:
-            yield from self._compiled.finditer(string, *args, timeout=meter.remaining_s(), concurrent=True)
+            matches = self._compiled.finditer(string, *args, timeout=meter.remaining_s(), concurrent=True)
+            for n, m in enumerate(matches, 1):
+                if not n % LinearPattern.CHECK_EVERY:
+                    meter.check_time()
+                yield m
         except TimeoutError:
             raise meter.time_out() from None
 
     def sub(self, repl, string, count=0):
+        if callable(repl):
+            meter, calls = budget.current(), 0
+
+            def timed(m):
+                nonlocal calls
+                calls += 1
+                if not calls % LinearPattern.CHECK_EVERY:
+                    meter.check_time()
+                return repl(m)
+            return _bounded(self._compiled.sub, timed, string, count)
         return _bounded(self._compiled.sub, repl, string, count)
 
     def split(self, string, maxsplit=0):

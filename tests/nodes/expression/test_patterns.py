@@ -78,7 +78,8 @@ def test_a_catastrophic_lookahead_fails_with_the_time_budget_while_other_threads
 
 
 @pytest.mark.parametrize("source", ['$count($match($, /a/))', '$replace($, /a/, "b")',
-                                    '$replace($, /a/, function($m){"b"})'])
+                                    '$replace($, /a/, function($m){"b"})',
+                                    '$count($match($, /a(?=a)/))', '$replace($, /a(?=a)/, "b")'])  # `regex`
 def test_a_match_per_character_of_a_long_input_stops_at_the_time_budget(engine, source):
     with pytest.raises(ExpressionError) as err:
         evaluate(engine, source, "a" * 1_000_000, Budget(time_ms=50))
