@@ -88,7 +88,7 @@ class Runtime:
                     deployed = s.execute(select(Flow.workspace, Flow.id, Flow.deployed_version).where(
                         Flow.deployed_version.is_not(None))).all()
                 for key in deployed:
-                    if self._stop.is_set():
+                    if self._stop.is_set() or self.plans.full():  # more versions than it holds: the runs decide
                         return
                     if self.plans.cached(tuple(key)) is None and tuple(key) not in self._unplannable:
                         try:

@@ -164,6 +164,10 @@ class PlanCache:
         with self._lock:
             return self._plans.get(key)
 
+    def full(self) -> bool:
+        with self._lock:
+            return len(self._plans) >= self._size
+
     def warm(self, key: tuple, build) -> threading.Thread | None:
         """Build the plan of `key` on a background thread, unless it is built or being built; from this
         call on, a caller of `get` waits for that build instead of starting its own."""

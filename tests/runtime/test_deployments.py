@@ -194,3 +194,18 @@ def test_a_missing_version_is_refused_at_intake_without_planning(store, workspac
     with pytest.raises(PlanError, match="no version 7"):
         intake.start(store, workspace, "f", 7, {}, trigger="webhook")
     assert compiled == []
+
+
+def test_a_process_that_starts_plans_the_deployed_versions_in_the_background(store, workspace, compiled):
+    from runtime.core import Runtime
+
+    draft(store, workspace, "f")
+    version = deployments.deploy(store, workspace, "f", plannable("f", "started"))
+    other = Runtime(store.settings)  # a worker process starting (run.py worker calls this before taking jobs)
+    try:
+        other.warm_plans()
+        other._warming.join(60)
+        assert other.plans.cached((workspace, "f", version)).version == version
+        assert any(thread is other._warming for _, thread in compiled)
+    finally:
+        other.close()

@@ -255,3 +255,11 @@ def test_keys_read_the_settings_once_and_prefer_a_plan_this_process_has():
     assert cache.keys("k", settings) is first and reads == [1]
     plan = cache.get("p", lambda: compile(flow(HOOK, settings={"business_key": "ref"}), "ws", "f", 1, DEFAULT))
     assert cache.keys("p", settings).business_key is plan.business_key and reads == [1]
+
+
+def test_the_cache_says_when_it_holds_as_many_plans_as_it_keeps():
+    cache = PlanCache(size=2)
+    cache.get(1, lambda: "a")
+    assert not cache.full()
+    cache.get(2, lambda: "b")
+    assert cache.full()
