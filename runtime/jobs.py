@@ -267,7 +267,10 @@ def _take_back(rt, *where) -> int:
     for r in poisoned:
         log.error("run %s of %s ended as poison after %s takeovers", r.id, r.flow_id, limit)
         rt.events.publish("run.finished", {**_event(r, "failed"), "error": error})
-    rt.queue.enqueue_runs(ids)
+    try:
+        rt.queue.enqueue_runs(ids)
+    except Exception as err:  # Redis down: they wait `queued`; requeue_lost enqueues them once it answers
+        log.warning("%d run(s) taken back but not enqueued (%s: %s)", len(ids), type(err).__name__, err)
     return len(ids) + len(poisoned)
 
 

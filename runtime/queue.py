@@ -160,9 +160,9 @@ class JobQueue:
         run in flight is handed back after its current step; `overdue` runs when that step takes longer
         than `grace_s`, just before the process exits."""
         while True:
-            worker = _GracefulWorker([self.queue], connection=self.connection, name=name, stopping=self.stopping,
-                                     grace_s=grace_s, overdue=overdue)
             try:
+                worker = _GracefulWorker([self.queue], connection=self.connection, name=name,
+                                         stopping=self.stopping, grace_s=grace_s, overdue=overdue)
                 worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
                 return
             except redis.exceptions.ConnectionError as err:

@@ -306,6 +306,25 @@ def test_a_run_accepted_while_the_queue_was_down_is_enqueued_by_the_lost_job_swe
     assert jobs.run_claimed(inline, lost.id) == "succeeded"
 
 
+def test_a_lease_released_while_redis_is_down_waits_queued_for_the_lost_job_sweep(inline, workspace, http_target,
+                                                                                monkeypatch):
+    version = _deploy_inline(inline, workspace, http_sink("f-down", http_target.url))
+    run = intake.start(inline, workspace, "f-down", version, order("D-9"), trigger="manual")
+    inline.queue.queue.empty()  # its job was taken (by a worker that then died)
+    jobs._claim(inline, run.id)
+    _expire_lease(inline, run.id)
+
+    def down(run_ids):
+        raise ConnectionError("Redis is down")
+
+    with monkeypatch.context() as m:
+        m.setattr(inline.queue, "enqueue_runs", down)
+        assert jobs.release_expired_leases(inline) >= 1  # no exception: a maintenance pass goes on
+    assert stored(inline, run.id).status == "queued" and run.id not in inline.queue.held_run_ids(0.0)
+    assert jobs.requeue_lost(inline) >= 1 and run.id in inline.queue.held_run_ids(0.0)
+    assert jobs.run_claimed(inline, run.id) == "succeeded"
+
+
 def test_a_delayed_job_that_no_scheduler_moves_is_replaced_once_overdue(inline, workspace, http_target):
     """A worker SIGKILLed while it held the RQ scheduler lock leaves delayed jobs unmoved for a minute."""
     version = _deploy_inline(inline, workspace, http_sink("f-overdue", http_target.url))
