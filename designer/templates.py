@@ -148,15 +148,15 @@ def install(rt, workspace: str, bundle: dict, params: dict | None = None, *, flo
                 added.append(table)
         missing = [c["name"] for c in bundle.get("connections") or []
                    if connections.get_row(tx, workspace, c["name"]) is None]
+        if keep:
+            _keep(tx, workspace, bundle)
         problems = drafts.check(doc)
         version = None
-        if deploy and not errors(problems):
+        if deploy and not errors(problems):  # last: deploy also plans the version in this process's cache
             try:
                 version = deployments.deploy(tx, workspace, doc["id"], doc)
             except deployments.DeployConflict as err:
                 raise ApiError(409, "webhook_taken", str(err), [p.to_dict() for p in err.problems]) from None
-        if keep:
-            _keep(tx, workspace, bundle)
     return {"flow_id": doc["id"], "deployed_version": version, "params": {k: v.get("default") for k, v in
                                                                          doc["params"].items()},
             "lookups_added": added, "missing_connections": missing,
@@ -169,13 +169,15 @@ def import_bundle(rt, workspace: str, bundle: Any, params: dict | None = None, *
 
 
 def _keep(rt, workspace: str, bundle: dict) -> None:
+    values = {"name": bundle.get("name") or bundle["id"], "description": bundle.get("description") or "",
+              "bundle": bundle}
     with rt.sessions.begin() as s:
         row = s.get(InstalledTemplate, (workspace, bundle["id"]))
         if row is None:
-            s.add(InstalledTemplate(workspace=workspace, id=bundle["id"], name=bundle.get("name") or bundle["id"],
-                                    description=bundle.get("description") or "", bundle=bundle))
+            s.add(InstalledTemplate(workspace=workspace, id=bundle["id"], **values))
         else:
-            row.bundle = bundle
+            for key, value in values.items():
+                setattr(row, key, value)
 
 
 @contextlib.contextmanager
