@@ -116,7 +116,9 @@ def main() -> None:
     parser.add_argument("--get-nodes", type=int, default=1_000)
     parser.add_argument("--webhook-nodes", type=int, default=30_000)
     parser.add_argument("--postgres", action="store_true", help=f"PostgreSQL at {PG_URL} (a schema of its own)")
+    parser.add_argument("--only", default="validate,save,get,webhook", help="which figures, comma-separated")
     args = parser.parse_args()
+    only = set(args.only.split(","))
     data = tempfile.mkdtemp(prefix="crossdock-bigflow-")
     schema = f"bigflow_{uuid.uuid4().hex[:8]}" if args.postgres else None
     if schema:
@@ -134,27 +136,34 @@ def main() -> None:
         print(f"bigflow: {len(big['nodes']):,} nodes, {len(big['edges']):,} edges, {size / 1e6:.1f} MB "
               f"({'PostgreSQL' if schema else 'SQLite'})", flush=True)
         times, cpu = [], []
-        for _ in range(args.runs):
+        for _ in range(args.runs if "validate" in only else 0):
             took, answer = call(client, timer, "POST", "/api/v1/flows/validate", big)
             assert answer["valid"], answer["problems"][:3]
             times.append(took)
             cpu.append(timer.cpu[-1])
-        report(f"validate {args.nodes:,} nodes", times, cpu)
+        if times:
+            report(f"validate {args.nodes:,} nodes", times, cpu)
 
-        call(client, timer, "POST", "/api/v1/flows", big, expect=201)
         times, cpu = [], []
-        for i in range(args.runs):  # each save moves one node, as an edit on the canvas would
+        if "save" in only:
+            call(client, timer, "POST", "/api/v1/flows", big, expect=201)
+        # each save moves one node, as an edit on the canvas would
+        for i in range(args.runs if "save" in only else 0):
             big["nodes"][i]["position"] = {"x": 5 * (i + 1), "y": 0}
             took, answer = call(client, timer, "PUT", f"/api/v1/flows/{big['id']}", big)
             assert not answer["problems"], answer["problems"][:3]
             times.append(took)
             cpu.append(timer.cpu[-1])
-        report(f"save {args.nodes:,} nodes", times, cpu)
+        if times:
+            report(f"save {args.nodes:,} nodes", times, cpu)
 
-        small = big_flow(args.get_nodes, "bench-small")
-        call(client, timer, "POST", "/api/v1/flows", small, expect=201)
-        times = [call(client, timer, "GET", f"/api/v1/flows/{small['id']}")[0] for _ in range(args.runs)]
-        report(f"GET of a {args.get_nodes:,}-node flow", times, timer.cpu[-args.runs:])
+        if "get" in only:
+            small = big_flow(args.get_nodes, "bench-small")
+            call(client, timer, "POST", "/api/v1/flows", small, expect=201)
+            times = [call(client, timer, "GET", f"/api/v1/flows/{small['id']}")[0] for _ in range(args.runs)]
+            report(f"GET of a {args.get_nodes:,}-node flow", times, timer.cpu[-args.runs:])
+        if "webhook" not in only:
+            return
 
         hook = big_flow(args.webhook_nodes, "bench-hook")
         call(client, timer, "POST", "/api/v1/flows", hook, expect=201)

@@ -33,6 +33,12 @@ def _own_problems(doc: Any) -> list[Problem]:
     return graph.validate(doc, catalog.specs(), expression.check) + _shared_webhook_routes(doc)
 
 
+def _load_checked(doc: Any) -> tuple[dict, list[Problem]]:
+    """The document to store, or 400; with its own problems, from the same single load."""
+    loaded, problems = graph.checked(doc, catalog.specs(), expression.check)
+    return _loaded_or_400(loaded, problems), problems + _shared_webhook_routes(loaded)
+
+
 def _with_references(problems: list[Problem], doc: Any, workspace: references.Workspace | None,
                      draft: bool) -> list[Problem]:
     unresolved = references.check(doc, workspace, problems)
@@ -51,19 +57,26 @@ class _Revisions:
         self._size, self._lock = size, threading.Lock()
 
     def problems(self, f: Flow) -> list[Problem]:
-        # created_at too: a flow deleted and created again starts at revision 1 once more
-        key = (f.workspace, f.id, f.revision, f.created_at, f.updated_at)
+        key = self._key(f)
         with self._lock:
             found = self._found.get(key)
             if found is not None:
                 self._found.move_to_end(key)
                 return list(found)
-        found = tuple(_own_problems(f.document))
+        found = _own_problems(f.document)
+        self.remember(f, found)
+        return found
+
+    def remember(self, f: Flow, problems: list[Problem]) -> None:
         with self._lock:
-            self._found[key] = found
+            self._found[self._key(f)] = tuple(problems)
             while len(self._found) > self._size:
                 self._found.popitem(last=False)
-        return list(found)
+
+    @staticmethod
+    def _key(f: Flow) -> tuple:
+        # created_at too: a flow deleted and created again starts at revision 1 once more
+        return f.workspace, f.id, f.revision, f.created_at, f.updated_at
 
 
 _revisions = _Revisions()
@@ -90,7 +103,11 @@ def _shared_webhook_routes(doc: Any) -> list[Problem]:
 
 
 def load_or_400(doc: Any) -> dict:
-    loaded, problems = document.load(doc)
+    return _loaded_or_400(*document.load(doc))
+
+
+def _loaded_or_400(loaded: dict | None, problems: list[Problem]) -> dict:
+    """`loaded`, or a 400 with the schema `problems` that kept it from loading."""
     if loaded is not None:  # name and description are text columns too, and PostgreSQL text refuses NUL
         problems = [Problem(document.INVALID, "Must not contain NUL characters.", field=k)
                     for k in ("name", "description") if "\x00" in loaded.get(k, "")]
@@ -128,7 +145,7 @@ def get(rt, workspace: str, flow_id: str) -> Flow:
 
 
 def create(rt, workspace: str, doc: Any) -> Flow:
-    doc = load_or_400(doc)
+    doc, problems = _load_checked(doc)
     now = utcnow()
     exists = ApiError(409, "conflict", f"a flow with id {doc['id']!r} exists already", [{"field": "id"}])
     try:
@@ -144,11 +161,12 @@ def create(rt, workspace: str, doc: Any) -> Flow:
             if s.get(Flow, (workspace, doc["id"])) is None:
                 raise
         raise exists from None
+    _revisions.remember(f, problems)
     return f
 
 
 def save(rt, workspace: str, flow_id: str, doc: Any, if_match: int | None) -> Flow:
-    doc = load_or_400(doc)
+    doc, problems = _load_checked(doc)
     if doc["id"] != flow_id:
         raise ApiError(400, "invalid_document", "the document id differs from the flow in the URL", [{"field": "id"}])
     with rt.sessions.begin() as s:
@@ -168,7 +186,9 @@ def save(rt, workspace: str, flow_id: str, doc: Any, if_match: int | None) -> Fl
         if not done:
             raise ApiError(409, "conflict", "the flow was saved by someone else; reload it before saving")
     # what was written, not read back: a 50,000-node document takes a second to read and parse again
-    return Flow(workspace=workspace, id=flow_id, deployed_version=deployed_version, created_at=created_at, **saved)
+    f = Flow(workspace=workspace, id=flow_id, deployed_version=deployed_version, created_at=created_at, **saved)
+    _revisions.remember(f, problems)
+    return f
 
 
 def remove(rt, workspace: str, flow_id: str) -> None:
