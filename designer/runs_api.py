@@ -103,7 +103,7 @@ def _time_arg(name: str) -> dt.datetime | None:
         return None
     try:
         value = dt.datetime.fromisoformat(raw.replace("Z", "+00:00").replace(" ", "+"))
-    except ValueError:
+        return value.astimezone(dt.timezone.utc).replace(tzinfo=None) if value.tzinfo else value
+    except (ValueError, OverflowError):  # OverflowError: year 9999 with a zone west of UTC, year 1 east of it
         raise ApiError(400, "invalid_argument", f"{name} must be an ISO 8601 time, e.g. 2026-11-26T18:00:00Z",
                        [{"field": name}]) from None
-    return value.astimezone(dt.timezone.utc).replace(tzinfo=None) if value.tzinfo else value

@@ -372,3 +372,33 @@ def _bare_big_int(value) -> bool:
     """Known, reported: SQLite gives a JSON column NUMERIC affinity, so an input that is a bare integer beyond
     64 bits comes back as a float (10**308 as 1e308); inside an object or a list it is kept exactly."""
     return isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 2**63
+
+
+# --- query strings and headers ---------------------------------------------------------------------------
+
+TIMES = st.builds(lambda y, zone: f"{y:04d}-12-31T23:59:59{zone}", st.integers(1, 9999),
+                  st.sampled_from(["", "Z", "+23:59", "-23:59", "+00:00", " 05:00"]))
+QUERY_VALUES = mostly(st.sampled_from(["", "1", "0", "-1", "50", "true", "csv", "failed,queued", "succeeded"])
+                      | st.integers(-10, 10**30).map(str) | TIMES, NAMES)
+QUERIES = st.dictionaries(st.sampled_from(["flow_id", "status", "key", "since", "until", "limit", "before", "format",
+                                           "window_s", "draft", "workspace"]) | NAMES, QUERY_VALUES, max_size=4)
+GET_URLS = st.sampled_from(["/api/v1/runs", "/api/v1/dead-letters", "/api/v1/flows/fz/stats", "/api/v1/lookups/sku_xref",
+                            "/api/v1/flows", "/api/v1/flows/fz", "/api/v1/flows/fz/versions", "/api/v1/templates",
+                            "/api/v1/templates/returns", "/api/v1/connections", "/api/v1/records/order",
+                            "/api/v1/node-types", "/api/v1/runs/1", "/api/v1/flows/fz/export", "/"])
+LATIN1 = st.text(st.characters(max_codepoint=255), max_size=30)
+
+
+@FUZZ
+@given(url=GET_URLS, query=QUERIES, workspace_header=st.none() | LATIN1, if_match=st.none() | LATIN1
+       | st.integers(-2, 10**30).map(lambda n: f'"{n}"'))
+def test_query_strings_and_headers_never_give_a_500(api, workspace, url, query, workspace_header, if_match):
+    _ensure_deployed(api, hook_to_discard("fz", "fz"))
+    headers = {} if workspace_header is None else {"X-Crossdock-Workspace": workspace_header}
+    qs = "&".join(f"{quote(k, safe='', errors='surrogatepass')}={quote(v, safe='', errors='surrogatepass')}"
+                  for k, v in query.items())
+    answered(api.get(f"{url}?{qs}", headers=headers))
+    answered(api.post(f"/api/v1/flows/validate?{qs}", json=hook_to_discard("fz", "fz"), headers=headers))
+    saved = api.put("/api/v1/flows/fz", json=hook_to_discard("fz", "fz"),
+                    headers={**headers, **({} if if_match is None else {"If-Match": if_match})})
+    event(f"save {answered(saved)}")
