@@ -253,3 +253,24 @@ def test_a_step_that_outlives_the_shutdown_grace_hands_its_run_back_and_the_work
         assert len(slow.hits) == 2 and len(http_target.requests) == 1  # the cut step ran again, from the start
     finally:
         slow.close()
+
+
+def test_a_run_that_freezes_every_worker_that_takes_it_ends_poison_after_three_takeovers(production, http_target):
+    """Three real workers; the run's step hangs each one (its lease is not renewed mid-step, so it expires)."""
+    slow = SlowEcho([20.0])
+    try:
+        rt = production.runtime()
+        fast = {"CROSSDOCK_LEASE_S": "1", "CROSSDOCK_MAINTENANCE_S": "0.5", "CROSSDOCK_SHUTDOWN_GRACE_S": "1"}
+        for _ in range(3):
+            production(**fast)
+        run = _start_run(rt, _slow_flow(slow.url, http_target.url))
+        wait_for(lambda: _row(rt, run.id).status == "failed", 60, 0.2)
+        row = _row(rt, run.id)
+        assert (row.error["code"], row.takeovers, row.attempt) == ("poison", 3, 3)
+        rt.queue.enqueue_run(run.id)  # a stale job for it, and a fresh worker to take that job
+        production()
+        wait_for(lambda: rt.queue.pending() == 0, 30, 0.2)
+        time.sleep(0.5)
+        assert len(slow.hits) == 3 and _row(rt, run.id).attempt == 3 and not http_target.requests
+    finally:
+        slow.close()
