@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from jsonata.jexception import JException
 
-from nodes.expression.compiler.runtime import Lambda, Repetition, arity
+from nodes.expression.compiler.runtime import TICK_MASK, Frame, Lambda, Repetition, TailCall, arity, bounce
 from nodes.expression.compiler.values import DELEGATE as _DELEGATE
 from nodes.expression.compiler.values import UNDEF, Seq, boolize
 
@@ -25,12 +25,42 @@ def _items(arr):
     return arr if isinstance(arr, list) else [arr]
 
 
+def _direct(fn, n, arr, keep):
+    """The loop of $map (keep=False: results) or $filter (keep=True: items the lambda accepts) for a
+    lambda of one or two parameters without a signature, called with as many arguments: each call's
+    scope is built in place, what `Lambda.repeated()` does per call without the call around it."""
+    body, env, ctx, st = fn.body, fn.env, fn.ctx, fn.env.state
+    first = fn.params[0]
+    second = fn.params[1] if n == 2 else None
+    out = Seq()
+    with Repetition(fn):
+        for i, v in enumerate(arr):
+            st.ticks += 1
+            if not st.ticks & TICK_MASK:
+                st.check_time()
+            r = body(ctx, Frame(env, st, {first: v} if second is None else {first: v, second: i}))
+            if type(r) is TailCall:
+                r = bounce(r, st, UNDEF)
+            if keep:
+                if boolize(r):
+                    out.append(v)
+            elif r is not UNDEF:
+                out.append(r)
+    return out
+
+
+def _is_direct(fn, n) -> bool:
+    return fn.lambda_signature is None and n in (1, 2) and len(fn.params) == n
+
+
 def hof_map(args, ctx):
     if len(args) == 2 and type(args[1]) is Lambda:
         arr, fn = _items(args[0]), args[1]
         if arr is UNDEF or arr is _DELEGATE:
             return arr
         n = arity(fn)
+        if _is_direct(fn, n):
+            return _direct(fn, n, arr, False)
         out = Seq()
         call = fn.repeated()
         with Repetition(fn):
@@ -48,6 +78,8 @@ def hof_filter(args, ctx):
         if arr is UNDEF or arr is _DELEGATE:
             return arr
         n = arity(fn)
+        if _is_direct(fn, n):
+            return _direct(fn, n, arr, True)
         out = Seq()
         call = fn.repeated()
         with Repetition(fn):

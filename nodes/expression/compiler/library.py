@@ -17,6 +17,7 @@ from jsonata.jexception import JException
 from nodes.expression import budget, natives  # noqa: F401  (natives: guarded built-ins)
 from nodes.expression.compiler.dates import from_millis
 from nodes.expression.compiler.higher_order import hof_filter, hof_map, hof_reduce
+from nodes.expression.compiler.shortcuts import SHORTCUTS, join_one
 from nodes.expression.compiler.values import (DELEGATE, UNDEF, JList, boolize, from_reference,
                                                lookup, mangle, to_reference)
 
@@ -163,7 +164,7 @@ def _join(args, ctx):
         if type(args[1]) is str:
             _join_budget(args[0], args[1])
             return args[1].join(args[0])
-    return _DELEGATE
+    return join_one(args, ctx)
 
 
 def _join_budget(strs, separator):
@@ -313,7 +314,7 @@ _FAST = {
     "uppercase": _upper, "lowercase": _lower, "lookup": _lookup, "join": _join, "split": _split,
     "string": _string, "exists": _exists, "boolean": _boolean, "not": _not,
     "number": _number, "fromMillis": from_millis,
-    "map": hof_map, "filter": hof_filter, "reduce": hof_reduce,
+    "map": hof_map, "filter": hof_filter, "reduce": hof_reduce, **SHORTCUTS,
 }
 
 

@@ -221,7 +221,7 @@ def _build_step(step, first, last, build, one=None):
     def map_step(seq, env):
         gathered = []
         for n, item in enumerate(seq):
-            if not n & CLOCK_EVERY:
+            if n & CLOCK_EVERY == CLOCK_EVERY:
                 env.state.check_time()  # long sequences need no lambda to run out of time
             res = one(item, env)
             if res is not UNDEF:

@@ -125,7 +125,7 @@ class Lambda(Jsonata.JFunction):
                 raise JException("D1011", -1)
             st.tick()
             r = self.body(self.ctx, self.frame_for(args))
-            return _bounce(r, st, caller) if type(r) is TailCall else r
+            return bounce(r, st, caller) if type(r) is TailCall else r
         finally:
             st.depth -= cost
 
@@ -149,11 +149,11 @@ class Lambda(Jsonata.JFunction):
             else:
                 scope = {p: args[i] if i < len(args) else UNDEF for i, p in enumerate(params)}
             r = body(ctx, Frame(env, st, scope))
-            return _bounce(r, st, UNDEF) if type(r) is TailCall else r
+            return bounce(r, st, UNDEF) if type(r) is TailCall else r
         return call
 
 
-def _bounce(r, st, caller):
+def bounce(r, st, caller):
     """Run tail calls in a loop (constant depth) until a value comes back."""
     while type(r) is TailCall:
         st.tick()

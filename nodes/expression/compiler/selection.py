@@ -69,7 +69,31 @@ def build_filter(pred_node, build):
             elif boolize(r):
                 out.append(item)
         return out
-    return by_predicate
+    if not _always_boolean(pred_node):
+        return by_predicate
+
+    def by_test(v, env):
+        # a comparison or boolean test gives True, False or undefined, never an index: no number checks
+        if v is UNDEF or not isinstance(v, list) or (isinstance(v, JList) and v.tuple_stream):
+            return by_predicate(v, env)
+        out = Seq()
+        state = env.state
+        for index, item in enumerate(v):
+            if index & CLOCK_EVERY == CLOCK_EVERY:
+                state.check_time()  # every 1,024 items: a short sequence costs no clock read
+            if pred(item, env) is True:
+                out.append(item)
+        return out
+    return by_test
+
+
+_TESTS = {"=", "!=", "<", "<=", ">", ">=", "and", "or", "in"}
+
+
+def _always_boolean(node) -> bool:
+    """Whether a predicate's value is always True, False or undefined (never a number or an array)."""
+    return (node.type == "binary" and node.value in _TESTS and not node.predicate
+            and not getattr(node, "group", None) and not node.keep_array)
 
 
 def build_sort(node, build):

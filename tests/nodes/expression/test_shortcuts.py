@@ -1,0 +1,55 @@
+"""The compiler's fast paths for plain-argument built-ins (compiler/shortcuts.py), its direct $map and
+$filter loop and its boolean predicates give the interpreter's result, and its error, case by case."""
+from __future__ import annotations
+
+import pytest
+
+from nodes.expression import ExpressionError
+from nodes.expression.compiler import compile_compiled
+from nodes.expression.interpreter import compile_interpreted
+
+DATA = {
+    "notes": [{"name": "Gift", "value": "yes"}, {"name": "Colour", "value": "green"}, {"name": "Gift", "value": "no"}],
+    "one": {"a": 1, "b": None},
+    "stamp": "2008-01-10T11:00:00-05:00",
+    "phone": "555 625-1199",
+    "lots": ["L1", "L2", "L1", "L3", "L2"],
+    "lines": [{"sku": "A", "qty": 2, "lot": "L1"}, {"sku": "B", "qty": 0, "lot": "L2"},
+              {"sku": "A", "qty": 3, "lot": "L2"}, {"sku": "C", "lot": "L9"}],
+}
+
+CASES = [
+    "$merge(notes.{name: value})", "$merge(one)", "$merge([])", "$merge(missing)", "$merge([one, {'a': 2}])",
+    "$toMillis(stamp)", '$toMillis("2026-11-25")', '$toMillis("2026-11-25T16:40:00Z")',
+    '$toMillis("2026-11-25T16:40:00.123")', '$toMillis("2026")', "$toMillis(missing)",
+    '$replace(phone, " ", "")', '$replace(phone, /[^0-9]/, "")', '$replace(phone, /([0-9]+)/, "<$1>")',
+    '$replace(phone, "5", "$$")', '$replace(missing, "5", "x")', '$replace(phone, /5/, "")',
+    '$join(lines[sku = "B"].lot, ",")', '$join("one")', '$join(lots, "-")',
+    '$trim("  a \t b\n ")', '$trim("   ")', '$trim("")', "$trim(missing)",
+    '$contains(phone, "625")', '$contains(phone, /6+2/)', '$contains(missing, "x")',
+    '$substringAfter(stamp, "T")', '$substringAfter(stamp, "#")', '$substringAfter(missing, "T")',
+    "$distinct(lots)", '$distinct("L1")', "$distinct(lines.qty)", "$distinct([])", "$distinct(missing)",
+    "$map(lines, function($l) {$l.sku})", "$map(lines, function($l, $i) {$i & $l.sku})",
+    "$map(lines, function($l, $i, $a) {$count($a)})", "$filter(lines, function($l) {$l.qty > 1})",
+    "$filter(lines, function($l, $i) {$i > 1}).sku", "$map(lots, function($v) {$v = 'L1' ? undefined : $v})",
+    "lines[qty > 1].sku", "lines[qty > 1 and sku = 'A'].lot", "lines[qty != 3].sku", "lines[sku in ['A', 'C']]",
+    "lines[qty = missing]", "lines[sku = $$.lines[0].sku].qty", "lots[$ = 'L2']",
+]
+
+
+@pytest.mark.parametrize("source", CASES)
+def test_compiled_fast_paths_match_the_interpreter(source):
+    assert compile_compiled(source).evaluate(DATA) == compile_interpreted(source).evaluate(DATA)
+
+
+@pytest.mark.parametrize("source", [
+    '$toMillis("not a date")', '$toMillis("")', '$merge([one, 1])', '$replace(phone, "", "x")',
+    '$join(["a", 1])', "$distinct(1) < 'a'", "lines[qty > 'x']",
+])
+def test_compiled_fast_paths_fail_as_the_interpreter_does(source):
+    codes = []
+    for engine in (compile_compiled, compile_interpreted):
+        with pytest.raises(ExpressionError) as err:
+            engine(source).evaluate(DATA)
+        codes.append(err.value.code)
+    assert codes[0] == codes[1]
