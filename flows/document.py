@@ -161,10 +161,10 @@ def load(doc: Any) -> tuple[dict | None, list[Problem]]:
         doc = migrate.upgrade(doc)
         if not isinstance(doc, dict):
             return None, [Problem(INVALID, "A flow document must be a JSON object.")]
-        problems = _duplicate_ids(doc)
         ids: set[str] = set()
         nodes, edges = _quick_list(doc, "nodes", _quick_node, ids), _quick_list(doc, "edges", _quick_edge, ids)
         quick = nodes is not None and edges is not None
+        problems = [] if quick else _duplicate_ids(doc)  # the quick path refuses a list with a repeated id
         try:
             # the schema reads what is left; with a node or edge the quick path doubts, it reads it all
             data = FlowSchema().load({k: v for k, v in doc.items() if k not in ("nodes", "edges")} if quick else doc)
@@ -194,11 +194,12 @@ def _quick_list(doc: dict, key: str, read, ids: set[str]) -> list | None:
     items = doc.get(key, [])
     if type(items) is not list:
         return None
-    out = []
+    out, seen = [], set()
     for item in items:
         done = read(item, ids) if type(item) is dict else None
-        if done is None:
+        if done is None or done["id"] in seen:
             return None
+        seen.add(done["id"])
         out.append(done)
     return out
 
