@@ -69,10 +69,35 @@ def from_millis(args, ctx):
     try:
         spec = _picture(picture)
         date = datetime.datetime.fromtimestamp(int(millis) / 1000.0, datetime.timezone.utc)
+        fields = _numeric_fields(picture)
+        if fields is not None:
+            return "".join(f if w == 0 else f"{getattr(date, f):0{w}d}" for f, w in fields)
         return "".join(part.value if part.type == "literal" else
                        DateTimeUtils._format_component(date, part, 0, 0) for part in spec.parts)
     except Exception:
         return _DELEGATE  # the reference raises its own error for this
+
+
+# zero-padded decimal markers, the pictures of nearly every mapping ([Y0001]-[M01]-[D01]T[H01]:...):
+# the reference formats these digit by digit, Python's format() gives the same text
+_NUMERIC = {("Y", "0001"): ("year", 4), ("M", "01"): ("month", 2), ("D", "01"): ("day", 2),
+            ("H", "01"): ("hour", 2), ("m", "01"): ("minute", 2), ("s", "01"): ("second", 2)}
+
+
+@functools.lru_cache(maxsize=256)
+def _numeric_fields(picture: str):
+    """[(literal text, 0) or (datetime attribute, width)] when every marker is a zero-padded number, else None."""
+    out = []
+    for part in _picture(picture).parts:
+        if part.type == "literal":
+            out.append((part.value, 0))
+            continue
+        field = _NUMERIC.get((part.component, part.presentation1))
+        if field is None or part.presentation2 is not None or part.ordinal or part.width is not None \
+                or part.names is not None:
+            return None
+        out.append(field)
+    return out
 
 
 __all__ = ["Clock", "build_clock_call", "from_millis", "now_iso"]

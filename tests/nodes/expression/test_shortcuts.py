@@ -53,3 +53,11 @@ def test_compiled_fast_paths_fail_as_the_interpreter_does(source):
             engine(source).evaluate(DATA)
         codes.append(err.value.code)
     assert codes[0] == codes[1]
+
+
+@pytest.mark.parametrize("millis", [0, 951782400000, -62135596800000 + 86400000, 253402300799999, 1764088800123.7])
+@pytest.mark.parametrize("picture", ["[Y0001]-[M01]-[D01]", "[Y0001]-[M01]-[D01]T[H01]:[m01]:[s01]Z",
+                                     "[D01].[M01].[Y0001] [H01]h", "[Y]-[M]-[D]", "[H01]:[m01]:[s01].[f001]"])
+def test_from_millis_with_a_numeric_picture_matches_the_interpreter(millis, picture):
+    source = f'$fromMillis({millis}, "{picture}")'
+    assert compile_compiled(source).evaluate(None) == compile_interpreted(source).evaluate(None)
