@@ -4,8 +4,10 @@
 
 Without files: the reference order-to-ERP mapping and every mapping of bench/mappings/ (MAPPINGS below),
 then a summary table. Prints evaluations per second (median of 5 one-second rounds) for each engine,
-both per wall-clock second and per CPU second of the measuring process; the ratios use CPU seconds,
-which a busy machine (other test runs) skews far less. Each engine's output is checked against the
+both per wall-clock second and per CPU second of the measuring process. The compiled engine's rounds
+alternate with JSONata-JS's (one warmed-up node process), and the ratio is the median over those
+pairs of rounds, per CPU second: a busy machine (other test runs) skews that far less than figures
+taken minutes apart. Each engine's output is checked against the
 others' (the compiled one against the interpreter and against JSONata-JS). --output first prints the
 compiled engine's result as JSON. The JavaScript figure needs node; the `jsonata` npm package is
 installed on first use into bench/.js (git-ignored), and the script runs without it.
@@ -40,38 +42,40 @@ MAPPINGS = [  # (expression, input) under bench/
 
 _JS_BENCH = r"""
 const fs = require('fs');
+const readline = require('readline');
 const jsonata = require(process.argv[1]);
 const expr = jsonata(fs.readFileSync(process.argv[2], 'utf8'));
 const data = JSON.parse(fs.readFileSync(process.argv[3], 'utf8'));
-const rounds = +process.argv[4], roundMs = +process.argv[5] * 1000;
-const median = (xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const roundMs = +process.argv[4] * 1000;
+async function round(ms) {
+  let n = 0; const t0 = performance.now(); const c0 = process.cpuUsage();
+  while (performance.now() - t0 < ms) { await expr.evaluate(data); n++; }
+  const c = process.cpuUsage(c0);
+  return (n / ((performance.now() - t0) / 1000)) + " " + (n / ((c.user + c.system) / 1e6));
+}
 (async () => {
   console.log(JSON.stringify((await expr.evaluate(data)) ?? null));
-  const wall = [], cpu = [];
-  for (let r = 0; r < rounds; r++) {
-    let n = 0; const t0 = performance.now(); const c0 = process.cpuUsage();
-    while (performance.now() - t0 < roundMs) { await expr.evaluate(data); n++; }
-    const c = process.cpuUsage(c0);
-    wall.push(n / ((performance.now() - t0) / 1000));
-    cpu.push(n / ((c.user + c.system) / 1e6));
-  }
-  console.log(median(wall) + " " + median(cpu));
+  await round(roundMs);  // warm-up: the JIT compiles the hot paths
+  const lines = readline.createInterface({ input: process.stdin });
+  for await (const _ of lines) console.log(await round(roundMs));
 })();
 """
 
 
+def one_round(evaluate, data) -> tuple[float, float]:
+    """Evaluations per wall second and per CPU second over one round, on the same parsed input."""
+    n = 0
+    t0, c0 = time.perf_counter(), time.process_time()
+    while time.perf_counter() - t0 < ROUND_S:
+        evaluate(data)
+        n += 1
+    return n / (time.perf_counter() - t0), n / max(time.process_time() - c0, 1e-9)
+
+
 def rate(evaluate, data) -> tuple[float, float]:
-    """Median evaluations per wall second and per CPU second, over the same parsed input."""
-    wall, cpu = [], []
-    for _ in range(ROUNDS):
-        n = 0
-        t0, c0 = time.perf_counter(), time.process_time()
-        while time.perf_counter() - t0 < ROUND_S:
-            evaluate(data)
-            n += 1
-        wall.append(n / (time.perf_counter() - t0))
-        cpu.append(n / max(time.process_time() - c0, 1e-9))
-    return statistics.median(wall), statistics.median(cpu)
+    """Median evaluations per wall second and per CPU second over ROUNDS rounds."""
+    rounds = [one_round(evaluate, data) for _ in range(ROUNDS)]
+    return statistics.median(r[0] for r in rounds), statistics.median(r[1] for r in rounds)
 
 
 def _comparable(result) -> str:
@@ -88,8 +92,32 @@ def _comparable(result) -> str:
     return json.dumps(blank(result), ensure_ascii=False)
 
 
-def js_rate(expr_file: Path, input_file: Path) -> tuple[float, float, object] | None:
-    """(evaluations per wall s, per CPU s, the result) from JSONata-JS, or None without node."""
+class JsSession:
+    """JSONata-JS in one node process, warmed up, running a round each time it is asked: the compiled
+    engine's rounds and its own alternate, so a neighbour's load on the shared machine falls on both."""
+
+    def __init__(self, expr_file: Path, input_file: Path):
+        self.proc = subprocess.Popen(["node", "-e", _JS_BENCH, str(_js_module()), str(expr_file),
+                                      str(input_file), str(ROUND_S)],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        first = self.proc.stdout.readline()
+        if not first:
+            raise RuntimeError(self.proc.stderr.read().strip()[:300])
+        self.result = json.loads(first)
+
+    def round(self) -> tuple[float, float]:
+        self.proc.stdin.write("round\n")
+        self.proc.stdin.flush()
+        wall, cpu = self.proc.stdout.readline().split()
+        return float(wall), float(cpu)
+
+    def close(self):
+        self.proc.stdin.close()
+        self.proc.wait(timeout=10)
+
+
+def _js_module() -> Path | None:
+    """The jsonata npm package, installed into bench/.js on first use; None without node or npm."""
     if not shutil.which("node"):
         return None
     module = JS_DIR / "node_modules" / "jsonata"
@@ -100,14 +128,19 @@ def js_rate(expr_file: Path, input_file: Path) -> tuple[float, float, object] | 
                                "--no-fund"], capture_output=True, text=True)
         if done.returncode != 0:
             return None
-    run = subprocess.run(["node", "-e", _JS_BENCH, str(module), str(expr_file), str(input_file),
-                          str(ROUNDS), str(ROUND_S)], capture_output=True, text=True)
-    if run.returncode != 0:
-        print(f"JSONata-JS failed: {run.stderr.strip()[:300]}", file=sys.stderr)
-        return None
-    result, figures = run.stdout.strip().rsplit("\n", 1)
-    wall, cpu = figures.split()
-    return float(wall), float(cpu), json.loads(result)
+    return module
+
+
+def interleaved(evaluate, data, js: JsSession) -> tuple[tuple[float, float], tuple[float, float], list[float]]:
+    """ROUNDS rounds each of the compiled engine and JSONata-JS, alternating: (median compiled rates,
+    median JS rates, the CPU-second ratio of each pair of rounds)."""
+    ours, theirs = [], []
+    for _ in range(ROUNDS):
+        ours.append(one_round(evaluate, data))
+        theirs.append(js.round())
+    ratios = [o[1] / t[1] for o, t in zip(ours, theirs)]
+    med = lambda rounds: (statistics.median(r[0] for r in rounds), statistics.median(r[1] for r in rounds))  # noqa: E731
+    return med(ours), med(theirs), ratios
 
 
 def measure(expr_file: Path, input_file: Path, output: bool = False) -> dict:
@@ -134,22 +167,35 @@ def measure(expr_file: Path, input_file: Path, output: bool = False) -> dict:
         summary["same_interpreter"] = same
         print(f"  compiled output identical to the interpreter's (CREATED_AT/$now aside): {'yes' if same else 'NO'}")
     figures = {"interpreter": rate(interpreted.evaluate, data)}
-    if compiled is not None:
-        figures["compiled"] = rate(compiled.evaluate, data)
-    js = js_rate(expr_file, input_file)
+    js = None
+    if _js_module() is not None:
+        try:
+            js = JsSession(expr_file, input_file)
+        except (RuntimeError, ValueError) as why:
+            print(f"JSONata-JS failed: {why}", file=sys.stderr)
+    ratios = None
     if js is not None:
-        figures["jsonata-js"] = js[:2]
-        same = _comparable(engine.evaluate(data)) == _comparable(js[2])
+        same = _comparable(engine.evaluate(data)) == _comparable(js.result)
         summary["same_js"] = same
         print(f"  {engine.engine} output identical to JSONata-JS's (CREATED_AT/$now aside): {'yes' if same else 'NO'}")
+        if compiled is not None:
+            figures["compiled"], figures["jsonata-js"], ratios = interleaved(compiled.evaluate, data, js)
+        else:
+            figures["jsonata-js"] = rate(lambda _: js.round(), None)
+        js.close()
+    elif compiled is not None:
+        figures["compiled"] = rate(compiled.evaluate, data)
     print(f"  {'':<12} {'per wall s':>12} {'per CPU s':>12}   (evaluations)")
     for name, (wall, cpu) in figures.items():
         print(f"  {name:<12} {wall:12,.0f} {cpu:12,.0f}")
     cpu = {name: value[1] for name, value in figures.items()}
     if "compiled" in cpu:
         print(f"  compiled / interpreter: {cpu['compiled'] / cpu['interpreter']:.1f}x")
-        if js is not None:
-            print(f"  compiled / jsonata-js:  {cpu['compiled'] / cpu['jsonata-js']:.1f}x")
+        if ratios:
+            print(f"  compiled / jsonata-js:  {statistics.median(ratios):.2f}x (median of the {len(ratios)} "
+                  f"alternating round pairs; range {min(ratios):.2f}-{max(ratios):.2f})")
+            summary["ratio"] = statistics.median(ratios)
+            summary["range"] = (min(ratios), max(ratios))
     if js is not None:
         print(f"  jsonata-js / interpreter: {cpu['jsonata-js'] / cpu['interpreter']:.1f}x")
     else:
@@ -169,13 +215,12 @@ def main(argv: list[str]) -> int:
         return 0
     rows = [(expr, measure(HERE / expr, HERE / data, output)) for expr, data in MAPPINGS]
     yes = {True: "yes", False: "NO", None: "-"}
-    print(f"\n{'mapping':<40} {'compiled/CPU s':>14} {'js/CPU s':>9} {'ratio':>6}  same as interp / js")
+    print(f"\n{'mapping':<32} {'compiled/CPU s':>14} {'js/CPU s':>9} {'ratio':>6} {'range':>10}  same as interp / js")
     for expr, row in rows:
-        js = row.get("jsonata-js")
-        comp = row.get("compiled")
-        ratio = f"{comp / js:.2f}x" if comp and js else "-"
-        print(f"{Path(expr).stem:<40} {comp or 0:14,.0f} {js or 0:9,.0f} {ratio:>6}  "
-              f"{yes[row['same_interpreter']]} / {yes[row['same_js']]}")
+        ratio = f"{row['ratio']:.2f}x" if "ratio" in row else "-"
+        spread = "{:.2f}-{:.2f}".format(*row["range"]) if "range" in row else "-"
+        print(f"{Path(expr).stem:<32} {row.get('compiled') or 0:14,.0f} {row.get('jsonata-js') or 0:9,.0f} "
+              f"{ratio:>6} {spread:>10}  {yes[row['same_interpreter']]} / {yes[row['same_js']]}")
     return 0
 
 

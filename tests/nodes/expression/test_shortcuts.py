@@ -61,3 +61,11 @@ def test_compiled_fast_paths_fail_as_the_interpreter_does(source):
 def test_from_millis_with_a_numeric_picture_matches_the_interpreter(millis, picture):
     source = f'$fromMillis({millis}, "{picture}")'
     assert compile_compiled(source).evaluate(None) == compile_interpreted(source).evaluate(None)
+
+
+@pytest.mark.parametrize("pattern", ["/[^0-9+]/", "/ /", "/6.5/", "/[a-c][0-9]/", "/[^0-9]+/", "/^5/", "/9$/",
+                                     "/\\\\d/", "/(5)/", "/5|6/", "/[[:digit:]]/", "/5/i"])
+@pytest.mark.parametrize("text", ["+1 555 625-1199", "a1b2c3\n9", "", "ü5é6"])
+def test_replace_with_a_regex_matches_the_interpreter(pattern, text):
+    source = f'$replace($, {pattern}, "")'
+    assert compile_compiled(source).evaluate(text) == compile_interpreted(source).evaluate(text)
