@@ -20,7 +20,7 @@ def register(app: Flask, runtime) -> SocketIO:
     members: dict[str, str] = {}  # socket id -> its workspace
 
     def known(ws) -> bool:
-        if not isinstance(ws, str) or not ws:
+        if not isinstance(ws, str) or not ws or "\x00" in ws:  # PostgreSQL text cannot hold NUL: refuse, not fail
             return False
         with runtime.sessions() as s:
             return s.get(Workspace, ws) is not None

@@ -3,6 +3,7 @@ services backend the web server and the worker are separate processes (`run.py w
 and events travel through Redis; on the embedded backend they go in-process."""
 from __future__ import annotations
 
+import dataclasses
 import os
 import socket
 import subprocess
@@ -19,7 +20,9 @@ from support import processes, wait_for
 from support.flowdocs import http_sink, order
 
 from runtime import events
+from runtime.core import Runtime
 from runtime.models import Run
+from web.app import create_app
 
 
 
@@ -203,3 +206,15 @@ def test_a_client_naming_no_known_workspace_is_refused(embedded):
     client.connect(embedded.url + "?workspace=default", transports=["polling"], wait_timeout=10)
     assert client.connected
     client.disconnect()
+
+
+def test_a_workspace_holding_a_nul_is_refused_on_both_backends(settings):
+    """PostgreSQL cannot compare text with a NUL in it: the lookup failed instead of refusing. (No Redis relay
+    here: Flask-SocketIO's test client refuses a message queue; the database is what matters.)"""
+    rt = Runtime(dataclasses.replace(settings, redis_url=""))
+    try:
+        app = create_app(rt)
+        assert not app.extensions["socketio"].test_client(app, auth={"workspace": "a\x00b"}).is_connected()
+        assert app.extensions["socketio"].test_client(app, auth={"workspace": "default"}).is_connected()
+    finally:
+        rt.close()
