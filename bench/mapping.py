@@ -3,12 +3,12 @@
     python bench/mapping.py [EXPRESSION_FILE INPUT_FILE] [--output]
 
 Without files: the reference order-to-ERP mapping and every mapping of bench/mappings/ (MAPPINGS below),
-then a summary table. Prints evaluations per second (median of 5 one-second rounds) for each engine,
-both per wall-clock second and per CPU second of the measuring process. The compiled engine's rounds
-alternate with JSONata-JS's (one warmed-up node process), and the ratio is the median over those
-pairs of rounds, per CPU second: a busy machine (other test runs) skews that far less than figures
-taken minutes apart. Each engine's output is checked against the
-others' (the compiled one against the interpreter and against JSONata-JS). --output first prints the
+then a summary table. Prints evaluations per second for each engine, both per wall-clock second and
+per CPU second of the measuring process. The compiled engine's rounds (15 x 0.3 s) alternate with
+JSONata-JS's (one warmed-up node process), and the ratio is the median over those pairs of rounds,
+per CPU second: a busy machine (other test runs) skews that far less than figures taken minutes
+apart. Each engine's output is checked against the others' (the compiled one against the
+interpreter and against JSONata-JS). --output first prints the
 compiled engine's result as JSON. The JavaScript figure needs node; the `jsonata` npm package is
 installed on first use into bench/.js (git-ignored), and the script runs without it.
 """
@@ -28,8 +28,10 @@ sys.path.insert(0, str(HERE.parent))  # run as a script from anywhere
 from nodes.expression.compiler import Unsupported, compile_compiled  # noqa: E402
 from nodes.expression.interpreter import compile_interpreted  # noqa: E402
 
-ROUNDS = 5
+ROUNDS = 5  # the interpreter's rounds (and the compiled engine's without node)
 ROUND_S = 1.0
+PAIRS = 15  # alternating rounds of the compiled engine and JSONata-JS: short, so both see the same load
+PAIR_S = 0.3
 JS_DIR = HERE / ".js"
 JSONATA_JS = "jsonata@2.2.2"
 MAPPINGS = [  # (expression, input) under bench/
@@ -62,11 +64,11 @@ async function round(ms) {
 """
 
 
-def one_round(evaluate, data) -> tuple[float, float]:
+def one_round(evaluate, data, seconds: float = ROUND_S) -> tuple[float, float]:
     """Evaluations per wall second and per CPU second over one round, on the same parsed input."""
     n = 0
     t0, c0 = time.perf_counter(), time.process_time()
-    while time.perf_counter() - t0 < ROUND_S:
+    while time.perf_counter() - t0 < seconds:
         evaluate(data)
         n += 1
     return n / (time.perf_counter() - t0), n / max(time.process_time() - c0, 1e-9)
@@ -98,7 +100,7 @@ class JsSession:
 
     def __init__(self, expr_file: Path, input_file: Path):
         self.proc = subprocess.Popen(["node", "-e", _JS_BENCH, str(_js_module()), str(expr_file),
-                                      str(input_file), str(ROUND_S)],
+                                      str(input_file), str(PAIR_S)],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         first = self.proc.stdout.readline()
         if not first:
@@ -132,11 +134,11 @@ def _js_module() -> Path | None:
 
 
 def interleaved(evaluate, data, js: JsSession) -> tuple[tuple[float, float], tuple[float, float], list[float]]:
-    """ROUNDS rounds each of the compiled engine and JSONata-JS, alternating: (median compiled rates,
+    """PAIRS rounds each of the compiled engine and JSONata-JS, alternating: (median compiled rates,
     median JS rates, the CPU-second ratio of each pair of rounds)."""
     ours, theirs = [], []
-    for _ in range(ROUNDS):
-        ours.append(one_round(evaluate, data))
+    for _ in range(PAIRS):
+        ours.append(one_round(evaluate, data, PAIR_S))
         theirs.append(js.round())
     ratios = [o[1] / t[1] for o, t in zip(ours, theirs)]
     med = lambda rounds: (statistics.median(r[0] for r in rounds), statistics.median(r[1] for r in rounds))  # noqa: E731
@@ -158,7 +160,8 @@ def measure(expr_file: Path, input_file: Path, output: bool = False) -> dict:
         engine = compiled or interpreted
         print(json.dumps(engine.evaluate(json.loads(text)), indent=2, ensure_ascii=False))
 
-    print(f"mapping: {expr_file.name} on {input_file.name} (median of {ROUNDS} x {ROUND_S:g} s)")
+    print(f"mapping: {expr_file.name} on {input_file.name} (interpreter: median of {ROUNDS} x {ROUND_S:g} s; "
+          f"compiled and JSONata-JS: median of {PAIRS} alternating pairs of {PAIR_S:g} s rounds)")
     data = json.loads(text)
     summary = {"same_interpreter": None, "same_js": None}
     engine = compiled or interpreted
@@ -181,7 +184,8 @@ def measure(expr_file: Path, input_file: Path, output: bool = False) -> dict:
         if compiled is not None:
             figures["compiled"], figures["jsonata-js"], ratios = interleaved(compiled.evaluate, data, js)
         else:
-            figures["jsonata-js"] = rate(lambda _: js.round(), None)
+            rounds = [js.round() for _ in range(PAIRS)]
+            figures["jsonata-js"] = (statistics.median(r[0] for r in rounds), statistics.median(r[1] for r in rounds))
         js.close()
     elif compiled is not None:
         figures["compiled"] = rate(compiled.evaluate, data)
