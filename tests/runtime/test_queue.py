@@ -266,11 +266,15 @@ def test_a_run_that_freezes_every_worker_that_takes_it_ends_poison_after_three_t
         run = _start_run(rt, _slow_flow(slow.url, http_target.url))
         wait_for(lambda: _row(rt, run.id).status == "failed", 60, 0.2)
         row = _row(rt, run.id)
-        assert (row.error["code"], row.takeovers, row.attempt) == ("poison", 3, 3)
+        # three lease expiries end it; on a loaded machine a worker whose call timed out may claim it
+        # again before a slower-starting worker does, so the claims (attempt) can exceed the takeovers
+        assert (row.error["code"], row.takeovers) == ("poison", 3) and row.attempt >= 3
+        hits = len(slow.hits)
         rt.queue.enqueue_run(run.id)  # a stale job for it, and a fresh worker to take that job
         production()
         wait_for(lambda: rt.queue.pending() == 0, 30, 0.2)
         time.sleep(0.5)
-        assert len(slow.hits) == 3 and _row(rt, run.id).attempt == 3 and not http_target.requests
+        assert _row(rt, run.id).attempt == row.attempt and len(slow.hits) == hits >= 3
+        assert not http_target.requests
     finally:
         slow.close()
