@@ -185,7 +185,7 @@ def _edge_problems(doc: dict, resolved: dict[str, NodeSpec | None]) -> tuple[lis
     succ: Wiring = {nid: {} for nid in nodes}
     problems: list[Problem] = []
     seen: set[tuple[str, str, str, str]] = set()
-    outputs_of: dict[str, list[str]] = {}  # a node's ports, once: a node may have many edges
+    outputs_of: dict[Any, list[str]] = {}
     inputs_of: dict[tuple[str, int], list[str]] = {}
     for edge in doc["edges"]:
         eid, src, tgt = edge["id"], edge["source"], edge["target"]
@@ -207,9 +207,11 @@ def _edge_problems(doc: dict, resolved: dict[str, NodeSpec | None]) -> tuple[lis
         succ[src][tgt] = None
         src_spec, tgt_spec = resolved[src], resolved[tgt]
         if src_spec is not None:
-            outputs = outputs_of.get(src)
+            # a type's ports, once; a node's own when its config adds some (branch.choice)
+            mine = src if src_spec.dynamic_outputs else (src_spec.type, src_spec.version)
+            outputs = outputs_of.get(mine)
             if outputs is None:
-                outputs = outputs_of[src] = src_spec.output_names(nodes[src]["config"])
+                outputs = outputs_of[mine] = src_spec.output_names(nodes[src]["config"])
             if edge["source_port"] not in outputs:
                 problems.append(Problem("unknown_port", f"Node {src!r} has no output port {edge['source_port']!r} "
                                         f"(it has {', '.join(outputs) or 'none'}).", edge=eid, field="source_port"))
