@@ -111,6 +111,28 @@ def build_path(node, build):
                     return r
             return general(x, env)
         return variable_member
+    if len(keys) > 1 and steps[0].type == "variable" and steps[0].value != "$":
+        name, missing = steps[0].value, _variable_default(steps[0].value)
+
+        def variable_chain(x, env):
+            # `$v.a.b`: the scope walk and the member chain in one closure
+            f = env
+            while f is not None:
+                scope = f.vars
+                if name in scope:
+                    v = scope[name]
+                    break
+                f = f.parent
+            else:
+                v = missing
+            for key in keys:
+                if type(v) is not dict:
+                    return general(x, env)
+                v = v.get(key, UNDEF)
+            if isinstance(v, JList):
+                return general(x, env)
+            return v
+        return variable_chain
     if len(keys) == 1 and start is not None:
         key = keys[0]
 

@@ -69,3 +69,32 @@ def test_from_millis_with_a_numeric_picture_matches_the_interpreter(millis, pict
 def test_replace_with_a_regex_matches_the_interpreter(pattern, text):
     source = f'$replace($, {pattern}, "")'
     assert compile_compiled(source).evaluate(text) == compile_interpreted(source).evaluate(text)
+
+
+@pytest.mark.parametrize("picture", ["[Y0001]-[M01]-[D01]", "[Y0001]-[M01]-[D01]T[H01]:[m01]:[s01]Z",
+                                     "[D01].[M01].[Y0001] [H01]h", "[H01]:[m01]"])
+@pytest.mark.parametrize("text", ["2026-11-25", "2024-02-29T23:59:58Z", "25.11.2026 16h", "2023-02-29", "16:40",
+                                  "2026-1-5", "0999-01-01", "2026-11-25x"])
+def test_to_millis_with_a_numeric_picture_matches_the_interpreter(picture, text):
+    assert outcome(compile_compiled, f'$toMillis($, "{picture}")', text) == \
+        outcome(compile_interpreted, f'$toMillis($, "{picture}")', text)
+
+
+@pytest.mark.parametrize("picture", ["#,##0.00", "0.00", "#,##0", "0", "#,##0.000", "#,##0.0#", "0.00%"])
+@pytest.mark.parametrize("value", [0, -0.0, 0.005, 1.005, 2.675, -2.675, -0.001, 1234567.891, 999.995, -999.995,
+                                   123, -123, 0.5, 2.5, -0.5, 1e16, None])
+def test_format_number_matches_the_interpreter(picture, value):
+    assert outcome(compile_compiled, f'$formatNumber($, "{picture}")', value) == \
+        outcome(compile_interpreted, f'$formatNumber($, "{picture}")', value)
+
+
+def outcome(engine, source, data):
+    try:
+        return engine(source).evaluate(data)
+    except ExpressionError as err:
+        return err.code
+
+
+def test_variable_member_chains_match_the_interpreter():
+    source = "($o := {'a': {'b': {'c': 1}, 'l': [{'c': 2}, {'c': 3}]}}; [$o.a.b.c, $o.a.l.c, $o.a.x.c, $missing.a.b])"
+    assert compile_compiled(source).evaluate(None) == compile_interpreted(source).evaluate(None)
