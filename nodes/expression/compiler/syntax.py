@@ -25,7 +25,7 @@ class Unsupported(Exception):
 def parse(source: str):
     """The processed AST of `source`; raises JException like the interpreter's compile does."""
     with _lock:
-        parser = Parser()
+        parser = _fresh_parser()
         parser.source = source
         parser.lexer = Tokenizer(source, compile_pattern)
         parser.advance()
@@ -39,6 +39,23 @@ def parse(source: str):
         if parser.errors:
             raise parser.errors[0]
         return ast
+
+
+_parser: Parser | None = None
+
+
+def _fresh_parser() -> Parser:
+    """One parser, reset for each parse (under the lock): building its symbol table was three quarters
+    of a parse, and a big flow's validate checks tens of thousands of expressions. Tokens are copies
+    of the table's symbols, so a parse leaves the table as it found it; the fields reset here are all
+    the per-parse state that Parser.__init__ sets."""
+    global _parser
+    if _parser is None:
+        _parser = Parser()
+    p = _parser
+    p.source, p.recover, p.node, p.lexer = None, False, None, None
+    p.errors, p.ancestor_label, p.ancestor_index, p.ancestry = [], 0, 0, []
+    return p
 
 
 _CHILD_ATTRS = ("lhs", "rhs", "expression", "condition", "then", "_else", "procedure", "body",
