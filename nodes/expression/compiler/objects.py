@@ -20,14 +20,6 @@ def build_group(pairs, pos, build):
     fields = [(key, vf) for key, (_, vf) in zip(literal_keys, built)] if constant else None
 
     def group(inp, env):
-        if fields is not None and not isinstance(inp, list):
-            # literal, distinct keys on one context item: the shape of nearly every mapping
-            result = {}
-            for key, vf in fields:
-                v = vf(inp, env)
-                if v is not UNDEF:
-                    result[key] = v
-            return result
         if not isinstance(inp, list):
             # the common case: one context item; values are evaluated against it
             result = {}
@@ -74,7 +66,28 @@ def build_group(pairs, pos, build):
             if r is not UNDEF:
                 result[key] = r
         return result
+    if fields is not None:
+        return _literal_object(fields, group)
     return group
+
+
+def _literal_object(fields, general):
+    """`{"a": x, "b": y}` with literal, distinct keys (the shape of nearly every mapping) as one
+    generated function: on one context item each value is computed and kept unless undefined, in key
+    order, with no loop or tuple unpacking per field; a sequence as input takes the general rules."""
+    lines = ["def literal_object(inp, env):",
+             "    if isinstance(inp, list):",
+             "        return general(inp, env)",
+             "    result = {}"]
+    scope = {"general": general, "UNDEF": UNDEF}
+    for i, (key, vf) in enumerate(fields):
+        scope[f"f{i}"] = vf
+        lines.append(f"    v = f{i}(inp, env)")
+        lines.append("    if v is not UNDEF:")
+        lines.append(f"        result[{key!r}] = v")
+    lines.append("    return result")
+    exec("\n".join(lines), scope)  # noqa: S102 (keys are written with repr, values are closures)
+    return scope["literal_object"]
 
 
 def tuple_frame(env, bindings):

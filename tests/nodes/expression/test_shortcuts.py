@@ -98,3 +98,11 @@ def outcome(engine, source, data):
 def test_variable_member_chains_match_the_interpreter():
     source = "($o := {'a': {'b': {'c': 1}, 'l': [{'c': 2}, {'c': 3}]}}; [$o.a.b.c, $o.a.l.c, $o.a.x.c, $missing.a.b])"
     assert compile_compiled(source).evaluate(None) == compile_interpreted(source).evaluate(None)
+
+
+@pytest.mark.parametrize("source", [
+    '{"a": one.a, "b": one.b, "c": missing, "it\'s \\"q\\"\\n": 1, "ü": lots[0]}',
+    'lines.{"sku": sku, "qty": qty}', 'lines{"all": $count($)}', '{"a": lines.qty}', '[{"x": 1}, {}]',
+])
+def test_literal_objects_match_the_interpreter(source):
+    assert compile_compiled(source).evaluate(DATA) == compile_interpreted(source).evaluate(DATA)
