@@ -239,6 +239,20 @@ def _build_step(step, first, last, build, one=None):
         cons = build(step)
         return lambda seq, env: cons(seq, env)
     one = one or _item_function(step, build)
+    if step.type == "name" and _plain(step):
+        key = step.value
+
+        def name_step(seq, env):
+            # `items.key`: the member read inline, no call per item
+            gathered = []
+            for n, item in enumerate(seq):
+                if n & CLOCK_EVERY == CLOCK_EVERY:
+                    env.state.check_time()
+                res = item.get(key, UNDEF) if type(item) is dict else mangle(lookup(item, key))
+                if res is not UNDEF:
+                    gathered.append(res)
+            return _gathered(gathered, last)
+        return name_step
 
     def map_step(seq, env):
         gathered = []
@@ -248,16 +262,22 @@ def _build_step(step, first, last, build, one=None):
             res = one(item, env)
             if res is not UNDEF:
                 gathered.append(res)
-        if last and len(gathered) == 1 and isinstance(gathered[0], list) and not is_seq(gathered[0]):
-            return gathered[0]
-        result = Seq()
-        for res in gathered:
-            if not isinstance(res, list) or (isinstance(res, JList) and res.cons):
-                result.append(res)
-            else:
-                result.extend(res)
-        return result
+        return _gathered(gathered, last)
     return map_step
+
+
+def _gathered(gathered, last):
+    """A step's results as its output sequence: arrays flattened one level (built arrays kept whole), a
+    single array from the last step returned as itself."""
+    if last and len(gathered) == 1 and isinstance(gathered[0], list) and not is_seq(gathered[0]):
+        return gathered[0]
+    result = Seq()
+    for res in gathered:
+        if not isinstance(res, list) or (isinstance(res, JList) and res.cons):
+            result.append(res)
+        else:
+            result.extend(res)
+    return result
 
 
 def _build_linear_path(node, build):
