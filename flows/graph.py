@@ -320,14 +320,16 @@ def _port_problems(doc: dict, resolved: dict[str, NodeSpec | None]) -> list[Prob
         for port in spec.output_names(config):
             if port == "error" or port in ended:
                 continue
-            field = _route_field(spec, config, port) or port
             wired = targets.get((nid, port))
+            if wired and (node.get("disabled") or not all(nodes[t].get("disabled") for t in wired)):
+                continue  # the common case: wired to a live node; name nothing for it
+            field = _route_field(spec, config, port) or port
             where = f"Port {port!r} of {_label(node)}"
-            if wired and not node.get("disabled") and all(nodes[t].get("disabled") for t in wired):
+            if wired:
                 names = ", ".join(dict.fromkeys(_label(nodes[t]) for t in wired))
                 problems.append(Problem("unwired_route", f"{where} leads only to disabled {names}: its messages "
                                         "stop there.", node=nid, field=field, severity=WARNING))
-            elif not wired:
+            else:
                 # a disabled node sends nothing yet; say so, but do not block deploy
                 problems.append(Problem("unwired_route", f"{where} leads nowhere: connect it to the next step, "
                                         "or end it with a Discard node (control.discard) that says why.",
