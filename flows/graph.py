@@ -134,7 +134,7 @@ def _config_problems(schema: type, expressions: tuple[str, ...], check_expressio
         problems.append(Problem("config_invalid", f"The config could not be checked ({type(exc).__name__})."))
     if check_expression is not None:
         for path in expressions:
-            for where, source in _values_at(config, path):
+            for where, source in values_at(config, path):
                 if not isinstance(source, str) or not source.strip():
                     continue  # absent or empty optional value; a required one is the config schema's to report
                 found = _check(check_expression, source)
@@ -156,15 +156,23 @@ def _check(check_expression: ExpressionCheck, source: str) -> Problem | None:
         return Problem("expression_invalid", f"The expression could not be checked ({type(exc).__name__}).")
 
 
-def _values_at(config: dict, path: str) -> list[tuple[str, Any]]:
-    """Concrete (path, value) pairs for a spec path such as "rules[].when" -> ("rules[0].when", ...)."""
+def values_at(config: Any, path: str) -> list[tuple[str, Any]]:
+    """Concrete (path, value) pairs for a spec path: "rules[].when" -> ("rules[0].when", ...), and
+    "headers.*" -> ("headers.Authorization", ...) for every value of an object."""
+    if "." not in path and not path.endswith("[]"):  # the common case: a top-level field
+        return [(path, config[path])] if isinstance(config, dict) and path in config else []
     found: list[tuple[str, Any]] = [("", config)]
     for part in path.split("."):
-        many = part.endswith("[]")
-        key = part[:-2] if many else part
         deeper = []
         for where, value in found:
-            if not isinstance(value, dict) or key not in value:
+            if not isinstance(value, dict):
+                continue
+            if part == "*":
+                deeper += [(f"{where}.{k}" if where else k, v) for k, v in value.items()]
+                continue
+            many = part.endswith("[]")
+            key = part[:-2] if many else part
+            if key not in value:
                 continue
             here = f"{where}.{key}" if where else key
             if not many:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping
 
 from flows import canonical
-from flows.graph import spec_for
+from flows.graph import spec_for, values_at
 from flows.problem import ERROR, WARNING, Problem
 from flows.spec import NodeSpec, Reference
 
@@ -146,30 +146,3 @@ def _severity(ref: Reference, spec: NodeSpec, config: dict) -> str:
     except Exception:  # noqa: BLE001 - an invalid config: judge by what it says
         loaded = config
     return WARNING if loaded.get(key) in values else ERROR
-
-
-def values_at(config: Any, path: str) -> list[tuple[str, Any]]:
-    """Concrete (path, value) pairs for a spec path: "rules[].when" -> ("rules[0].when", ...), and
-    "headers.*" -> ("headers.Authorization", ...) for every value of an object."""
-    if "." not in path and not path.endswith("[]"):  # the common case: a top-level field
-        return [(path, config[path])] if isinstance(config, dict) and path in config else []
-    found: list[tuple[str, Any]] = [("", config)]
-    for part in path.split("."):
-        deeper = []
-        for where, value in found:
-            if not isinstance(value, dict):
-                continue
-            if part == "*":
-                deeper += [(f"{where}.{k}" if where else k, v) for k, v in value.items()]
-                continue
-            many = part.endswith("[]")
-            key = part[:-2] if many else part
-            if key not in value:
-                continue
-            here = f"{where}.{key}" if where else key
-            if not many:
-                deeper.append((here, value[key]))
-            elif isinstance(value[key], list):
-                deeper += [(f"{here}[{i}]", item) for i, item in enumerate(value[key])]
-        found = deeper
-    return found
