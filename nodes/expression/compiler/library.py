@@ -81,7 +81,11 @@ def _sum(args, ctx):
         a = args[0]
         if a is UNDEF:
             return UNDEF
-        if isinstance(a, list) and all(_num(x) for x in a):
+        if isinstance(a, list):
+            for x in a:
+                t = type(x)
+                if not (t is int or t is float) or x != x:
+                    return _DELEGATE
             return _whole(sum(a))
         if _num(a):
             return _whole(a)

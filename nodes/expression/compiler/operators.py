@@ -87,13 +87,18 @@ def _arith(op, lhs, rhs, pos):
             if ab is None:
                 return UNDEF
             v = ab[0] + ab[1]
-        return number_result(v)
+        if v.is_integer():
+            return int(v)
+        return v if v - v == 0 else number_result(v)  # v - v is NaN for NaN and the infinities
 
     def sub(x, env):
         l, r = lhs(x, env), rhs(x, env)
         tl, tr = type(l), type(r)
         if (tl is int or tl is float) and (tr is int or tr is float):
-            return number_result(float(l) - float(r))
+            v = float(l) - float(r)
+            if v.is_integer():
+                return int(v)
+            return v if v - v == 0 else number_result(v)
         return other_values(l, r)
 
     def div(x, env):
@@ -131,7 +136,10 @@ def _arith(op, lhs, rhs, pos):
         l, r = lhs(x, env), rhs(x, env)
         tl, tr = type(l), type(r)
         if (tl is int or tl is float) and (tr is int or tr is float):
-            return number_result(float(l) * float(r))
+            v = float(l) * float(r)
+            if v.is_integer():
+                return int(v)
+            return v if v - v == 0 else number_result(v)
         return other_values(l, r)
 
     return {"+": add, "*": mul, "-": sub, "/": div}.get(op, other)
