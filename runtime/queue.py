@@ -107,6 +107,14 @@ class JobQueue:
     def pending(self) -> int:
         return self.queue.count
 
+    def waiting_run_ids(self) -> list[int]:
+        """The runs of the jobs waiting in the queue, in queue order (not the delayed ones)."""
+        return [rid for rid in map(_run_id, self.queue.get_job_ids()) if rid is not None]
+
+    def clear(self) -> None:
+        """Drop the jobs waiting in the queue, as a worker taking them and dying would (tests of recovery)."""
+        self.queue.empty()
+
     def held_run_ids(self, overdue_s: float = 10.0) -> set[int]:
         """Runs with a job waiting in the queue, or scheduled and not overdue by `overdue_s` (a scheduler
         whose worker was killed may hold its lock for a minute: its jobs would wait that long). A job a

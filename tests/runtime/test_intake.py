@@ -33,7 +33,7 @@ def stored(store, run_id) -> Run | None:
 
 
 def queued_ids(store) -> list[int]:
-    return [job.args[0] for job in store.queue.queue.jobs]
+    return store.queue.waiting_run_ids()
 
 
 def test_the_run_is_committed_before_its_job_is_enqueued(store, workspace, monkeypatch):

@@ -301,8 +301,8 @@ def test_a_run_accepted_while_the_queue_was_down_is_enqueued_by_the_lost_job_swe
     assert jobs.requeue_lost(inline) >= 1  # (on PostgreSQL other tests' runs share the table, not the queue)
     assert {kept.id, lost.id} <= inline.queue.held_run_ids()
     jobs.requeue_lost(inline)  # both have a job now: neither gets a second one
-    job_runs = [j.split("-")[1] for j in inline.queue.queue.get_job_ids()]
-    assert job_runs.count(str(kept.id)) == 1 and job_runs.count(str(lost.id)) == 1
+    job_runs = inline.queue.waiting_run_ids()
+    assert job_runs.count(kept.id) == 1 and job_runs.count(lost.id) == 1
     assert jobs.run_claimed(inline, lost.id) == "succeeded"
 
 
@@ -310,7 +310,7 @@ def test_a_lease_released_while_redis_is_down_waits_queued_for_the_lost_job_swee
                                                                                 monkeypatch):
     version = _deploy_inline(inline, workspace, http_sink("f-down", http_target.url))
     run = intake.start(inline, workspace, "f-down", version, order("D-9"), trigger="manual")
-    inline.queue.queue.empty()  # its job was taken (by a worker that then died)
+    inline.queue.clear()  # its job was taken (by a worker that then died)
     jobs._claim(inline, run.id)
     _expire_lease(inline, run.id)
 
@@ -329,7 +329,7 @@ def test_a_delayed_job_that_no_scheduler_moves_is_replaced_once_overdue(inline, 
     """A worker SIGKILLed while it held the RQ scheduler lock leaves delayed jobs unmoved for a minute."""
     version = _deploy_inline(inline, workspace, http_sink("f-overdue", http_target.url))
     run = intake.start(inline, workspace, "f-overdue", version, order("O-1"), trigger="manual")
-    inline.queue.queue.empty()
+    inline.queue.clear()
     inline.queue.enqueue_run(run.id, delay_s=2)  # as a retry or a sequence wait does; no scheduler runs here
     assert run.id in inline.queue.held_run_ids(0.0)
     wait_for(lambda: run.id not in inline.queue.held_run_ids(0.0), 5)  # due, and still not moved
