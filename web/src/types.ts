@@ -113,6 +113,13 @@ export interface FlowRecord {
   problems: Problem[];
 }
 
+// The statuses the runtime produces (runtime/states.py); the UI offers, colours and filters these and no others.
+export const RUN_STATUSES = ["queued", "running", "succeeded", "failed"] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+export type StepStatus = "running" | "succeeded" | "failed";
+/** A run in one of these never moves again (a replay makes a new run). */
+export const TERMINAL: ReadonlySet<string> = new Set<RunStatus>(["succeeded", "failed"]);
+
 export interface Step {
   id: string | number;
   seq?: number;
@@ -120,7 +127,7 @@ export interface Step {
   finished_at?: string | null;
   node_id: string;
   node_type: string;
-  status: "running" | "succeeded" | "failed" | "skipped";
+  status: StepStatus;
   attempt: number;
   port: string | null;
   duration_ms: number | null;
@@ -134,7 +141,7 @@ export interface Run {
   id: string | number;
   flow_id: string;
   version: number;
-  status: "queued" | "running" | "succeeded" | "failed" | "dead_lettered" | "canceled";
+  status: RunStatus;
   input: unknown;
   output: unknown;
   error: unknown;

@@ -2,7 +2,8 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { ReactFlowProvider, type Edge, type ReactFlowInstance } from "@xyflow/react";
 import { api, ApiError } from "../api";
-import type { FlowDoc, NodeType, Problem, Run, Step } from "../types";
+import { watchRun, type RunWatch } from "../runWatch";
+import { TERMINAL, type FlowDoc, type NodeType, type Problem, type Run, type Step } from "../types";
 import { Canvas, fitDocument, type Selection } from "./Canvas";
 import { addNode, locateProblem, pruneEdges, removeElements } from "./document";
 import { useHistory } from "./history";
@@ -15,7 +16,6 @@ import { Toolbar } from "./Toolbar";
 import { ProblemsPanel } from "./ProblemsPanel";
 import { useWorkspaceChoices } from "./workspaceChoices";
 
-const TERMINAL = new Set(["succeeded", "failed", "dead_lettered", "canceled"]);
 const EMPTY: Selection = { nodes: new Set(), edges: new Set() };
 
 interface Notice {
@@ -63,6 +63,8 @@ export function Editor({ flowId, nodeTypes, navigate }: { flowId: string; nodeTy
   const ready = useRef(false);
   const validation = useRef(0); // ticket of the newest validate call; older answers are dropped
   const validatedJson = useRef(""); // the document the problems shown belong to
+  const runWatch = useRef<RunWatch | null>(null); // the run the Run button started, until it finishes
+  useEffect(() => () => runWatch.current?.close(), []);
 
   const load = useCallback(async () => {
     try {
@@ -236,20 +238,28 @@ export function Editor({ flowId, nodeTypes, navigate }: { flowId: string; nodeTy
     }
     setRunning(true);
     setRun(null);
+    runWatch.current?.close();
+    // subscribed before the run starts, so even a run that ends before its POST returns is heard; the run is
+    // read once, when its run.finished event arrives (runWatch.ts has the safety net for a lost event)
+    const watch = watchRun({
+      flowId: current.id,
+      fetchOn: ["run.finished"],
+      onRun: (r) => {
+        if (!TERMINAL.has(r.status)) return;
+        setRun(r);
+        setRunning(false);
+        flash({ kind: r.status === "succeeded" ? "ok" : "error", text: `Run ${r.status}${r.duration_ms != null ? ` in ${r.duration_ms} ms` : ""}.` });
+      },
+    });
+    runWatch.current = watch;
+    await watch.ready();
     try {
-      let r = await api.startRun(current.id, input);
-      const until = Date.now() + 60_000;
-      while (!TERMINAL.has(r.status) && Date.now() < until) {
-        await new Promise((res) => setTimeout(res, 300));
-        r = await api.getRun(r.id);
-      }
-      if (!r.steps) r = await api.getRun(r.id);
-      setRun(r);
-      flash({ kind: r.status === "succeeded" ? "ok" : "error", text: `Run ${r.status}${r.duration_ms != null ? ` in ${r.duration_ms} ms` : ""}.` });
+      const r = await api.startRun(current.id, input);
+      watch.follow(r.id);
     } catch (e) {
-      flash({ kind: "error", text: `Run not started: ${(e as Error).message}` });
-    } finally {
+      watch.close();
       setRunning(false);
+      flash({ kind: "error", text: `Run not started: ${(e as Error).message}` });
     }
   }, [deployed, flash, hist.docRef, run]);
 

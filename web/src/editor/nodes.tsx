@@ -69,7 +69,7 @@ export function CategoryIcon({ category }: { category: string }) {
   );
 }
 
-const STATUS_MARK: Record<string, string> = { succeeded: "✓", failed: "✕", skipped: "–", running: "…" };
+const STATUS_MARK: Record<string, string> = { succeeded: "✓", failed: "✕", running: "…" };
 
 function clip(text: string, max = 60): string {
   const flat = text.replace(/\s+/g, " ").trim();

@@ -4,12 +4,13 @@ import { useCallback, useEffect, useMemo, useState } from "react";
 import { ReactFlowProvider } from "@xyflow/react";
 import { api, ApiError } from "../api";
 import { Canvas, type Selection } from "../editor/Canvas";
-import type { FlowDoc, NodeType, Run, Step } from "../types";
+import type { LiveEvent } from "../live";
+import { watchRun } from "../runWatch";
+import { TERMINAL, type FlowDoc, type NodeType, type Run, type Step } from "../types";
 import { AppNav, Link } from "./AppNav";
 import { JsonTree } from "./JsonTree";
 import { StatusPill, duration, when } from "./RunList";
 
-const TERMINAL = new Set(["succeeded", "failed", "dead_lettered", "canceled"]);
 const NO_PROBLEMS = new Map();
 
 interface StepError {
@@ -33,6 +34,7 @@ export function RunInspector({ runId, nodeTypes, navigate }: { runId: string; no
   const [notice, setNotice] = useState<{ kind: "ok" | "error"; text: string } | null>(null);
   const [selectedStep, setSelectedStep] = useState<number | null>(null);
   const [busy, setBusy] = useState(false);
+  const [live, setLive] = useState<LiveEvent | null>(null); // the newest step event of a run still going
 
   const load = useCallback(async () => {
     try {
@@ -47,20 +49,22 @@ export function RunInspector({ runId, nodeTypes, navigate }: { runId: string; no
 
   useEffect(() => {
     let stop = false;
-    let timer = 0;
+    let close = () => undefined as void;
+    setLive(null);
     (async () => {
-      let r = await load();
-      if (!r) return;
+      const r = await load();
+      if (!r || stop) return;
       api.getVersion(r.flow_id, r.version).then(setDoc, (e) => setError(`The flow version this run ran on is gone: ${(e as Error).message}`));
-      // follow a run still going until it ends
-      while (!stop && r && !TERMINAL.has(r.status)) {
-        await new Promise((res) => (timer = window.setTimeout(res, 400)));
-        if (!stop) r = await load();
-      }
+      if (TERMINAL.has(r.status)) return;
+      // a run still going is followed by its events (and read again once the socket is up, for what
+      // happened between the read above and the subscription) until it finishes
+      const watch = watchRun({ flowId: r.flow_id, onRun: setRun, onEvent: (e) => e.event.startsWith("step.") && setLive(e) });
+      watch.follow(r.id);
+      close = watch.close;
     })();
     return () => {
       stop = true;
-      clearTimeout(timer);
+      close();
     };
   }, [load]);
 
@@ -186,7 +190,11 @@ export function RunInspector({ runId, nodeTypes, navigate }: { runId: string; no
         {step ? (
           <StepDetail key={`${run.id}:${selectedStep}`} run={run} step={step} busy={busy} onRerun={(version, input) => replay({ version, from_node: step.node_id, input })} />
         ) : (
-          <div className="step-detail hint pad">{TERMINAL.has(run.status) ? "This run has no steps." : "Waiting for the first step…"}</div>
+          <div className="step-detail hint pad">{TERMINAL.has(run.status) ? "This run has no steps." : live ? (
+            <span data-testid="live-step" data-node-id={live.node_id} data-status={live.status}>
+              <code>{live.node_id}</code> {live.status}{live.attempt && live.attempt > 1 ? ` (try ${live.attempt})` : ""}…
+            </span>
+          ) : run.status === "queued" ? "Queued, waiting for a worker…" : "Waiting for the first step…"}</div>
         )}
       </div>
     </div>

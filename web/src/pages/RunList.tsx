@@ -3,10 +3,9 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { api, ApiError, type RunFilter } from "../api";
 import { subscribe } from "../live";
-import type { FlowSummary, Run } from "../types";
+import { RUN_STATUSES, type FlowSummary, type Run } from "../types";
 import { AppNav, Link } from "./AppNav";
 
-const STATUSES = ["queued", "running", "succeeded", "failed", "dead_lettered", "canceled"];
 const PAGE = 25; // rows per page; ?limit= in the address overrides it (1 to 200)
 
 export function when(iso: string, short = false): string {
@@ -18,7 +17,7 @@ export function when(iso: string, short = false): string {
 export function StatusPill({ status }: { status: string }) {
   return (
     <span className={`pill st-${status}`} data-testid="run-status">
-      {status.replace("_", " ")}
+      {status}
     </span>
   );
 }
@@ -152,8 +151,8 @@ export function RunList({ navigate }: { navigate: (path: string) => void }) {
             Status
             <select value={filters.status} onChange={(e) => choose({ ...filters, status: e.target.value })} data-testid="filter-status">
               <option value="">Any status</option>
-              {STATUSES.map((s) => (
-                <option key={s} value={s}>{s.replace("_", " ")}</option>
+              {RUN_STATUSES.map((s) => (
+                <option key={s} value={s}>{s}</option>
               ))}
             </select>
           </label>
