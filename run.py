@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 import tempfile
+import threading
 import time
 
 from runtime.settings import Settings, from_env
@@ -33,6 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = from_env()
+    if not settings.access_log:  # the sandbox systems serve with Werkzeug, which logs each request
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
     command = args.command or "embedded"
     if command == "validate":
         return validate_file(args.file, args.workspace, settings)
@@ -79,16 +82,70 @@ def sandbox_database(settings: Settings) -> str:
 
 
 def serve_web(settings: Settings, embedded: bool) -> None:
-    _rt, app = build(settings, embedded)
-    print(f"Crossdock on http://{settings.host}:{settings.port}/  (sandbox systems on "
-          f"http://{settings.host}:{settings.sandbox_port}/)" if embedded else
-          f"Crossdock web on http://{settings.host}:{settings.port}/", flush=True)
-    app.extensions["socketio"].run(app, settings.host, settings.port, use_reloader=False,
-                                   allow_unsafe_werkzeug=True)  # Werkzeug carries the WebSockets; see wsgi()
+    """gunicorn, programmatically: a master process and one gthread worker process, which builds the
+    runtime (and in embedded mode its worker threads, sandbox systems and samples) after the fork:
+    threads do not survive a fork. One worker process because live events (Socket.IO) keep per-process
+    state; a thread pool serves requests, kept-alive connections wait in the worker's poller without a
+    thread, and each WebSocket holds one thread while open (simple-websocket takes over gunicorn's socket).
+    No access log unless CROSSDOCK_ACCESS_LOG=1. SIGTERM: stop accepting, hang up live clients, finish
+    requests in flight (up to 5 s), close the runtime; SIGINT/Ctrl-C the same without waiting."""
+    from gunicorn.app.base import BaseApplication
+    from gunicorn.workers.gthread import ThreadWorker
+
+    # imported before the master listens (importing starts no thread): the port answers soon after it opens
+    import designer.templates  # noqa: F401
+    import web.app  # noqa: F401
+
+    class Worker(ThreadWorker):
+        # an open WebSocket holds its request thread (and so the worker's exit) until the client goes:
+        # on either signal hang up on every live client, which reconnects to the next server
+        def handle_exit(self, sig, frame):  # SIGTERM: graceful
+            super().handle_exit(sig, frame)
+            _hang_up(self.wsgi)
+
+        def handle_quit(self, sig, frame):  # SIGINT, SIGQUIT: at once
+            _hang_up(self.wsgi).join(1.0)
+            super().handle_quit(sig, frame)
+
+    class Server(BaseApplication):
+        runtime = None
+
+        def load_config(self):
+            options = {"bind": f"{settings.host}:{settings.port}", "workers": 1, "worker_class": Worker,
+                       "threads": settings.web_threads, "keepalive": 5, "graceful_timeout": 5,
+                       "timeout": 120,  # the worker's heartbeat; building the runtime comes before the first
+                       "accesslog": "-" if settings.access_log else None, "loglevel": "warning",
+                       "control_socket_disable": True,  # gunicornc's socket: one path per user, shared by servers
+                       "worker_exit": lambda _arbiter, _worker: self.runtime and self.runtime.close()}
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self):  # in the worker process
+            self.runtime, app = build(settings, embedded)
+            print(f"Crossdock on http://{settings.host}:{settings.port}/  (sandbox systems on "
+                  f"http://{settings.host}:{settings.sandbox_port}/)" if embedded else
+                  f"Crossdock web on http://{settings.host}:{settings.port}/", flush=True)
+            return app
+
+    Server().run()
+
+
+def _hang_up(app) -> threading.Thread:
+    """Disconnect every Socket.IO client, on a thread of its own (closing may wait on a socket)."""
+    def hang_up():
+        try:
+            app.extensions["socketio"].server.eio.disconnect()
+        except Exception:
+            logging.getLogger("crossdock.web").warning("hanging up on live clients failed", exc_info=True)
+
+    thread = threading.Thread(target=hang_up, name="crossdock-hang-up", daemon=True)
+    thread.start()
+    return thread
 
 
 def wsgi():
-    """For a WSGI server in production: `gunicorn -w 1 --threads 8 'run:wsgi()'`."""
+    """For a WSGI server of your own: `gunicorn -w 1 --threads 64 'run:wsgi()'` (one process: live
+    events are per process without sticky sessions). `run.py web` is this, already configured."""
     return build(from_env(), embedded=False)[1]
 
 

@@ -52,7 +52,7 @@ def wait_http(url: str, timeout: float = 60) -> None:
         try:
             if requests.get(url, timeout=1).status_code < 500:
                 return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # gunicorn listens while its worker starts
             pass
         time.sleep(0.2)
     raise RuntimeError(f"{url} did not come up")

@@ -15,6 +15,8 @@ class Settings:
     previous_secret_keys: tuple[str, ...] = ()  # still decrypt stored secrets after a key change
     host: str = "127.0.0.1"
     port: int = 8080
+    web_threads: int = 64  # the web server's request threads; each open WebSocket (a live page) holds one
+    access_log: bool = False  # a line per HTTP request on stdout
     data_dir: str = "data"
     max_body_bytes: int = 5 * 1024 * 1024
     step_payload_limit: int = 32 * 1024  # bytes of JSON kept in a step row; whole payload kept aside
@@ -52,6 +54,8 @@ def from_env(env: dict | None = None) -> Settings:
         previous_secret_keys=tuple(k for k in env.get("CROSSDOCK_SECRET_KEY_PREVIOUS", "").split(",") if k),
         host=env.get("CROSSDOCK_HOST", "127.0.0.1"),
         port=int(env.get("CROSSDOCK_PORT", "8080")),
+        web_threads=int(env.get("CROSSDOCK_WEB_THREADS", "64")),
+        access_log=env.get("CROSSDOCK_ACCESS_LOG", "") not in ("", "0", "false", "no"),
         data_dir=env.get("CROSSDOCK_DATA_DIR", "data"),
         sandbox_port=int(env.get("CROSSDOCK_SANDBOX_PORT", "5001")),
         step_payload_max=int(env.get("CROSSDOCK_STEP_PAYLOAD_MAX", str(1024 * 1024))),

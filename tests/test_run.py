@@ -143,7 +143,7 @@ def _wait_up(base):
     def up():
         try:
             return requests.get(base + "/api/v1/node-types", timeout=1).ok
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # the server listens while its worker starts
             return False
     wait_for(up, 30, 0.2)
 
@@ -159,6 +159,8 @@ def _status(base, run_id):
 
 @pytest.mark.skipif("services" not in BACKENDS, reason="needs the machine's PostgreSQL and Redis")
 def test_web_and_two_workers_share_the_runs(production, http_target):
+    import redis
+    from runtime import events
     from runtime.core import Runtime
     from runtime.models import Run
     from runtime.settings import from_env
@@ -169,9 +171,17 @@ def test_web_and_two_workers_share_the_runs(production, http_target):
     _deploy(production.base, http_sink("prod", http_target.url))
     production("worker")
     production("worker")
+    _assert_keeps_alive(production.base)
+    seen: list = []
+    client = _live_client(production.base, seen)  # events from the worker processes, through Redis
+    relay = redis.Redis.from_url(production.env["CROSSDOCK_REDIS_URL"])
+    channel = events.channel(from_env(production.env))
+    wait_for(lambda: relay.pubsub_numsub(channel)[0][1] >= 1)  # pub/sub keeps nothing: the web listens first
     ids = [requests.post(production.base + "/hooks/default/orders", json=order(f"P-{i}")).json()["run_id"]
            for i in range(60)]
     wait_for(lambda: all(_status(production.base, i) == "succeeded" for i in ids), 60, 0.3)
+    wait_for(lambda: {d.get("run_id") for e, d in seen if e == "run.finished"} >= set(ids), 10)
+    client.disconnect()
     rt = Runtime(from_env(production.env))
     with rt.sessions() as s:
         workers = set(s.scalars(select(Run.worker).where(Run.id.in_(ids))))
@@ -226,3 +236,56 @@ def intake_status(rt, run_id):
 
     with rt.sessions() as s:
         return s.get(Run, run_id).status
+
+
+def _live_client(base: str, seen: list):
+    """The monitor's live events as a page gets them, over a WebSocket from the first request on."""
+    import socketio
+
+    client = socketio.Client(reconnection=False)
+    client.on("*", lambda event, data: seen.append((event, data)))
+    client.connect(base, auth={"workspace": "default"}, transports=["websocket"], wait_timeout=10)
+    assert client.transport() == "websocket"
+    return client
+
+
+def _assert_keeps_alive(base: str) -> None:
+    """Three requests on one connection: the server neither closes it nor asks to."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    conn = http.client.HTTPConnection(urlsplit(base).hostname, urlsplit(base).port, timeout=10)
+    conn.connect()
+    first = conn.sock
+    for _ in range(3):
+        conn.request("GET", "/api/v1/node-types")
+        res = conn.getresponse()
+        res.read()
+        assert res.status == 200 and not res.will_close, res.headers
+    assert conn.sock is first  # http.client would have reconnected on a closed connection
+    conn.close()
+
+
+def test_embedded_server_keeps_connections_alive_carries_live_events_and_stops_cleanly(tmp_path, http_target):
+    """`python3 run.py` (gunicorn): keep-alive, a Socket.IO WebSocket hearing a run's events, and a SIGTERM
+    with that WebSocket open ends the server (exit 0) without being killed."""
+    env = {**os.environ, "CROSSDOCK_PORT": str(_free_port()), "CROSSDOCK_SANDBOX_PORT": str(_free_port()),
+           "CROSSDOCK_DATA_DIR": str(tmp_path)}
+    server = processes.start([], env, tmp_path / "embedded.log")
+    base = f"http://127.0.0.1:{env['CROSSDOCK_PORT']}"
+    try:
+        _wait_up(base)
+        _assert_keeps_alive(base)
+        seen: list = []
+        client = _live_client(base, seen)
+        gone = []
+        client.on("disconnect", lambda *_: gone.append(True))
+        _deploy(base, http_sink("live-ws", http_target.url, path="live-ws"))
+        run_id = requests.post(base + "/hooks/default/live-ws", json=order("W-1")).json()["run_id"]
+        wait_for(lambda: ("run.finished", run_id) in [(e, d.get("run_id")) for e, d in seen], 30)
+        assert ("run.queued", run_id) in [(e, d.get("run_id")) for e, d in seen]
+        processes.stop(server)
+        assert server.returncode == 0, (tmp_path / "embedded.log").read_text()  # not killed
+        wait_for(lambda: gone, 5)  # the server hung up on the live client rather than leaving it open
+    finally:
+        processes.stop(server)
