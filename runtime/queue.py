@@ -1,13 +1,19 @@
 """The job queue: the only module that imports rq. Jobs are `runtime.jobs.execute_run(run_id)`.
 
-Production: real Redis and `SimpleWorker`s (no fork per job) in `python run.py worker` processes.
-Embedded: the same RQ code path on fakeredis with worker and scheduler threads in this process; its
-state dies with the process, so the database stays the source of truth (recovery requeues).
-Job ids name their run (`run-<id>-<nonce>`), so recovery can tell which queued runs have no job left.
+Production: real Redis and RQ `SimpleWorker`s (no fork per job) in `python run.py worker` processes.
+Embedded: a queue in this process's memory served by worker threads, without RQ's bookkeeping around
+each job (fetching the job, a timer thread per job, registries: most of a worker thread's time when it
+ran on fakeredis). Its state dies with the process, so the database stays the source of truth
+(recovery requeues). RQ job ids name their run (`run-<id>-<nonce>`), so recovery can tell which queued
+runs have no job left; the embedded queue holds run ids themselves.
 """
 from __future__ import annotations
 
+import collections
 import datetime as dt
+import heapq
+import importlib
+import itertools
 import logging
 import os
 import threading
@@ -24,6 +30,7 @@ from rq.worker import WorkerStatus
 JOB = "runtime.jobs.execute_run"
 JOB_TIMEOUT_S = 600
 log = logging.getLogger(__name__)
+_thread = threading.local()  # .queue: the name of the embedded queue this worker thread serves
 
 
 class _ThreadWorker(SimpleWorker):
@@ -70,22 +77,138 @@ def _run_id(job_id: bytes | str) -> int | None:
 
 
 def current_queue_name() -> str | None:
-    """The queue of the job this thread is executing (RQ keeps it per worker thread)."""
+    """The queue of the job this thread is executing (an embedded worker thread serves one queue; RQ
+    keeps the job per worker thread)."""
+    name = getattr(_thread, "queue", None)
+    if name is not None:
+        return name
     job = get_current_job()
     return job.origin if job else None
 
 
 class JobQueue:
-    def __init__(self, redis_url: str = "", name: str = "crossdock"):
-        if redis_url:
-            self.connection = redis.Redis.from_url(redis_url)
-        else:
-            import fakeredis  # only the embedded mode needs it
+    """`JobQueue(redis_url, name)`: RQ on Redis when given a URL, else the embedded queue of this process.
+    Both answer the same calls: enqueue_run(s), pending, held_run_ids, waiting_run_ids, clear,
+    start_threads, stop, work, and carry `name`, `embedded` and `stopping`."""
 
-            self.connection = fakeredis.FakeRedis()
-        self.embedded = not redis_url
-        # an in-memory queue gets a name of its own, so several runtimes in one process never mix jobs
-        self.name = f"{name}-{uuid.uuid4().hex[:8]}" if self.embedded else name
+    embedded: bool
+    name: str
+
+    def __new__(cls, redis_url: str = "", name: str = "crossdock"):
+        if cls is JobQueue:
+            cls = RedisQueue if redis_url else LocalQueue
+        return super().__new__(cls)
+
+
+class LocalQueue(JobQueue):
+    """Run ids in memory: worker threads take them in order; delayed ones (retries, a run waiting for an
+    earlier one of its key) wait in a heap by due time, which the same threads serve."""
+
+    embedded = True
+
+    def __init__(self, redis_url: str = "", name: str = "crossdock"):
+        # a name of its own, so several runtimes in one process never mix jobs
+        self.name = f"{name}-{uuid.uuid4().hex[:8]}"
+        self.stopping = threading.Event()  # set when this process was asked to shut down
+        self._stop = threading.Event()
+        self._cond = threading.Condition()
+        self._ready: collections.deque[int] = collections.deque()
+        self._delayed: list[tuple[float, int, int]] = []  # (due, tie-breaker, run id); due on time.monotonic()
+        self._order = itertools.count()
+        self._threads: list[threading.Thread] = []
+
+    def enqueue_run(self, run_id: int, delay_s: float = 0.0) -> None:
+        with self._cond:
+            if delay_s > 0:
+                heapq.heappush(self._delayed, (time.monotonic() + delay_s, next(self._order), run_id))
+                self._cond.notify_all()  # a thread waiting for a later due time must wait less
+            else:
+                self._ready.append(run_id)
+                self._cond.notify()
+
+    def enqueue_runs(self, run_ids: list[int]) -> None:
+        with self._cond:
+            self._ready.extend(run_ids)
+            self._cond.notify(len(run_ids))
+
+    def pending(self) -> int:
+        with self._cond:
+            return len(self._ready)
+
+    def held_run_ids(self, overdue_s: float = 10.0) -> set[int]:
+        """Runs waiting in the queue, or delayed and not overdue by `overdue_s` (no worker thread took
+        them: all busy, or none started). A run a worker thread took is not counted."""
+        since = time.monotonic() - overdue_s
+        with self._cond:
+            return {*self._ready, *(rid for due, _, rid in self._delayed if due > since)}
+
+    def waiting_run_ids(self) -> list[int]:
+        with self._cond:
+            return list(self._ready)
+
+    def clear(self) -> None:
+        with self._cond:
+            self._ready.clear()
+
+    # -- workers -------------------------------------------------------------------------------
+    def start_threads(self, workers: int = 2) -> None:
+        job = _job()
+        for i in range(workers):
+            t = threading.Thread(target=self._work, args=(job, False), name=f"crossdock-worker-{i}", daemon=True)
+            t.start()
+            self._threads.append(t)
+
+    def work(self, name: str | None = None, burst: bool = False, grace_s: float = 30.0, overdue=lambda: None) -> None:
+        """Execute jobs on this thread until stopped (with `burst`: until none is waiting)."""
+        self._work(_job(), burst)
+
+    def stop(self) -> None:
+        self._stop.set()
+        with self._cond:
+            self._cond.notify_all()
+        for t in self._threads:
+            t.join(timeout=5)
+
+    def _work(self, job, burst: bool) -> None:
+        _thread.queue = self.name
+        try:
+            while (run_id := self._take(burst)) is not None:
+                try:
+                    job(run_id)
+                except Exception:  # a broken job must never kill the worker thread
+                    log.exception("job for run %s failed", run_id)
+        finally:
+            _thread.queue = None
+
+    def _take(self, burst: bool) -> int | None:
+        """The next run id: the oldest waiting, after moving the due delayed ones behind them; None once stopped."""
+        with self._cond:
+            while not self._stop.is_set():
+                now = time.monotonic()
+                while self._delayed and self._delayed[0][0] <= now:
+                    self._ready.append(heapq.heappop(self._delayed)[2])
+                if self._ready:
+                    return self._ready.popleft()
+                if burst:
+                    return None
+                self._cond.wait(self._delayed[0][0] - now if self._delayed else None)
+        return None
+
+
+def _job():
+    """The job function, found by its import path as RQ finds it (the queue does not import the runtime)."""
+    module, _, attr = JOB.rpartition(".")
+    return getattr(importlib.import_module(module), attr)
+
+
+class RedisQueue(JobQueue):
+    """RQ on Redis: `run.py worker` processes (work), or worker threads in this process (tests)."""
+
+    embedded = False
+
+    def __init__(self, redis_url: str = "", name: str = "crossdock"):
+        self.connection = redis.Redis.from_url(redis_url)
+        self.name = name
         self.queue = Queue(self.name, connection=self.connection)
         self._stop = threading.Event()
         self.stopping = threading.Event()  # set when this worker process was asked to shut down
@@ -126,9 +249,9 @@ class JobQueue:
 
     # -- workers -------------------------------------------------------------------------------
     def start_threads(self, workers: int = 2) -> None:
-        """Embedded mode: worker threads plus one scheduler thread for delayed (retry) jobs."""
+        """Worker threads plus one scheduler thread for delayed (retry) jobs."""
         for i in range(workers):
-            worker = _ThreadWorker([self.queue], connection=self.connection, name=f"embedded-{uuid.uuid4().hex[:8]}-{i}")
+            worker = _ThreadWorker([self.queue], connection=self.connection, name=f"thread-{uuid.uuid4().hex[:8]}-{i}")
             self._workers.append(worker)
             t = threading.Thread(target=self._work, args=(worker,), name=f"crossdock-worker-{i}", daemon=True)
             t.start()
@@ -141,8 +264,8 @@ class JobQueue:
         while not self._stop.is_set():
             try:
                 worker.work(burst=True, logging_level="WARNING")
-            except Exception:  # a broken job must never kill the embedded worker
-                log.exception("embedded worker loop failed; continuing")
+            except Exception:  # a broken job must never kill the worker thread
+                log.exception("worker thread loop failed; continuing")
             self._stop.wait(0.05)
 
     def _schedule(self) -> None:
@@ -155,7 +278,7 @@ class JobQueue:
                     locked_at = time.monotonic()
                 scheduler.enqueue_scheduled_jobs()
             except Exception:
-                log.exception("embedded scheduler failed; continuing")
+                log.exception("scheduler thread failed; continuing")
             self._stop.wait(0.2)
 
     def stop(self) -> None:

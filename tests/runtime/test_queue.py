@@ -1,5 +1,5 @@
 """The job queue: jobs run on worker threads of this process, delayed jobs wait for their time, and two
-queues in one process never see each other's jobs; on fakeredis and on a real Redis. A `run.py worker`
+queues in one process never see each other's jobs; in memory (embedded) and with RQ on a real Redis. A `run.py worker`
 process told to stop (SIGTERM) finishes the step in flight and hands the rest of its run back."""
 from __future__ import annotations
 
@@ -22,9 +22,10 @@ class Recorder:
     """Stands in for the Runtime a queue is bound to; jobs.run_claimed is patched to call it."""
 
     def __init__(self, queue: JobQueue, fail_on=()):
-        self.queue, self.fail_on, self.done = queue, set(fail_on), []
+        self.queue, self.fail_on, self.done, self.threads = queue, set(fail_on), [], set()
 
     def execute(self, run_id):
+        self.threads.add(threading.current_thread())
         self.done.append((run_id, current_queue_name(), threading.current_thread().name))
         if run_id in self.fail_on:
             raise RuntimeError(f"job {run_id} is broken")
@@ -104,6 +105,79 @@ def test_embedded_queues_get_names_of_their_own():
     a, b = JobQueue(name="crossdock"), JobQueue(name="crossdock")
     assert a.embedded and a.name.startswith("crossdock-") and a.name != b.name
     assert current_queue_name() is None  # not inside a job
+
+
+def test_held_run_ids_are_the_waiting_and_the_delayed_not_overdue(make_queue):
+    rec = make_queue()
+    rec.queue.enqueue_runs([1, 2])
+    rec.queue.enqueue_run(3, delay_s=60)
+    assert rec.queue.held_run_ids() == {1, 2, 3}
+    assert rec.queue.waiting_run_ids() == [1, 2] and rec.queue.pending() == 2
+    rec.queue.clear()  # as a worker that took the waiting jobs and died
+    assert rec.queue.held_run_ids() == {3} and rec.queue.pending() == 0
+
+
+def test_a_delayed_job_no_worker_takes_stops_being_held_once_overdue():
+    queue = JobQueue()  # no worker threads: nothing moves it
+    queue.enqueue_run(7, delay_s=0.05)
+    assert queue.held_run_ids(0.0) == {7}
+    wait_for(lambda: queue.held_run_ids(0.0) == set())
+    assert queue.held_run_ids(60.0) == {7}  # overdue by less than a minute: still held
+
+
+def test_embedded_delayed_jobs_run_in_due_order(make_queue, backend):
+    if backend != "embedded":
+        pytest.skip("RQ keeps due times in whole seconds")
+    rec = make_queue()
+    rec.queue.start_threads(2)
+    rec.queue.enqueue_run(1, delay_s=0.6)
+    rec.queue.enqueue_run(2, delay_s=0.05)  # due earlier than the one already waiting: wakes the threads
+    rec.queue.enqueue_run(3, delay_s=0.3)
+    wait_for(lambda: len(rec.done) == 3)
+    assert rec.ids() == [2, 3, 1]
+
+
+def test_many_concurrent_enqueues_lose_no_job_and_run_none_twice(make_queue, backend):
+    rec = make_queue()
+    rec.queue.start_threads(2)
+    per_thread = 250 if backend == "embedded" else 40
+    go = threading.Barrier(8)
+
+    def produce(t):
+        go.wait()
+        ids = [t * 1000 + i for i in range(per_thread)]
+        for i, rid in enumerate(ids[: per_thread // 2]):
+            rec.queue.enqueue_run(rid, delay_s=0.01 if backend == "embedded" and i % 10 == 0 else 0.0)
+        rec.queue.enqueue_runs(ids[per_thread // 2:])
+
+    producers = [threading.Thread(target=produce, args=(t,)) for t in range(8)]
+    for p in producers:
+        p.start()
+    for p in producers:
+        p.join()
+    expected = sorted(t * 1000 + i for t in range(8) for i in range(per_thread))
+    wait_for(lambda: len(rec.done) >= len(expected), 10)
+    assert sorted(rec.ids()) == expected
+    assert rec.queue.pending() == 0 and rec.queue.held_run_ids(0.0) == set()
+
+
+def test_stop_ends_the_worker_threads(make_queue):
+    rec = make_queue()
+    rec.queue.start_threads(2)
+    rec.queue.enqueue_runs([1, 2, 3, 4])
+    wait_for(lambda: len(rec.done) == 4)
+    rec.queue.stop()
+    assert rec.threads and not any(t.is_alive() for t in rec.threads)
+
+
+def test_embedded_work_in_burst_executes_what_waits_on_this_thread_and_returns(make_queue, backend):
+    if backend != "embedded":
+        pytest.skip("RQ's burst worker is run.py worker's")
+    rec = make_queue(fail_on={2})
+    rec.queue.enqueue_runs([1, 2, 3])
+    rec.queue.work(burst=True)
+    assert rec.ids() == [1, 2, 3] and {q for _, q, _ in rec.done} == {rec.queue.name}
+    assert rec.threads == {threading.current_thread()} and current_queue_name() is None
 
 
 def test_a_job_for_a_queue_no_runtime_consumes_is_an_error():
