@@ -9,9 +9,10 @@ from designer.errors import ApiError
 from designer.requests import MAX_ID, body, int_arg, runtime, workspace
 from runtime import deployments, history, intake, replay
 from runtime.plan import PlanError
+from runtime.states import RunStatus
 
 bp = Blueprint("runs_api", __name__, url_prefix="/api/v1")
-STATUSES = {"queued", "running", "succeeded", "failed", "dead_lettered", "canceled"}
+STATUSES = {s.value for s in RunStatus}  # what the runtime produces (runtime/states.py)
 REPLAY_STATUS = {"not_found": 404, "not_finished": 409, "not_deployed": 409, "no_step_input": 422,
                  "unknown_node": 422}
 

@@ -18,6 +18,7 @@ from runtime.models import Flow, FlowVersion, Workspace
 from runtime.plan import Plan, PlanCache, PlanError, RunKeys, compile
 from runtime.queue import JobQueue
 from runtime.settings import Settings
+from runtime.store.writer import Writer
 
 log = logging.getLogger(__name__)
 PRUNE_EVERY_S = 600.0
@@ -32,6 +33,7 @@ class Runtime:
         self.engine = db.make_engine(url, settings.database_schema)
         db.migrate(self.engine)
         self.sessions = db.sessions(self.engine)
+        self.writer = Writer(self.engine)  # group commit of the run store's writes (runtime/store)
         self.queue = JobQueue(settings.redis_url, settings.queue_name)
         self.plans = PlanCache()
         self.events = events or live.for_settings(settings)

@@ -32,9 +32,27 @@ def make_engine(url: str, schema: str | None = None) -> Engine:
                          json_serializer=_to_json)
 
 
+class JsonText:
+    """JSON text made already (the executor's `payload_text` of a message): a JSON column stores it as
+    it is instead of serialising the same value again. SQLite's JSON type and psycopg's JSON adapter both
+    call the engine's json_serializer (_to_json), which returns it verbatim."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def __repr__(self) -> str:
+        return f"JsonText({self.text[:60]!r})"
+
+
 def _to_json(value) -> str:
     # messages may carry values JSON has no type for (dates from a SQL source): keep them as text;
     # PostgreSQL refuses NaN and Infinity, which JSONata arithmetic can produce: store them as text too
+    if type(value) is JsonText:
+        if "NaN" not in value.text and "Infinity" not in value.text:
+            return value.text
+        value = json.loads(value.text)  # rare: made with NaN or Infinity, written as text below
     try:
         return json.dumps(value, default=str, ensure_ascii=False, allow_nan=False)
     except ValueError:

@@ -1,18 +1,28 @@
-"""Starting runs: webhook, manual and replay. A run is written to the database before it is
-enqueued and before the caller gets an answer, so an accepted message is never lost."""
+"""Starting runs of deployed flows: webhook routes, webhook/schedule/manual starts with the keys the
+flow computes. The run store (runtime/store/runs.py) writes each run before it is enqueued and before
+the caller gets an answer, so an accepted message is never lost."""
 from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy.engine import Row
 
 from runtime.models import Flow, Run, WebhookRoute
 from runtime.plan import evaluate_key
-from runtime.states import RunStatus
+from runtime.states import TERMINAL
+from runtime.store import reads, runs
+
+if TYPE_CHECKING:
+    from runtime.core import Runtime
 
 log = logging.getLogger(__name__)
+ROUTE = select(WebhookRoute.__table__).where(WebhookRoute.workspace == bindparam("workspace"),
+                                             WebhookRoute.path == bindparam("path"),
+                                             WebhookRoute.method == bindparam("method"))
+FINISHED = frozenset(s.value for s in TERMINAL)
 
 
 class NotFound(LookupError):
@@ -21,34 +31,26 @@ class NotFound(LookupError):
         self.code, self.message = code, message
 
 
-def find_route(rt, workspace: str, path: str, method: str) -> WebhookRoute:
-    with rt.sessions() as s:
-        route = s.get(WebhookRoute, (workspace, path.strip("/"), method.upper()))
+def find_route(rt: Runtime, workspace: str, path: str, method: str) -> Row:
+    """The deployed webhook route (flow_id, version, node_id, respond, timeout_s)."""
+    with rt.engine.connect() as conn:
+        route = conn.execute(ROUTE, {"workspace": workspace, "path": path.strip("/"),
+                                     "method": method.upper()}).first()
     if route is None:
         raise NotFound("no_webhook", f"no deployed flow listens on {method.upper()} /hooks/{workspace}/{path}")
     return route
 
 
-def start(rt, workspace: str, flow_id: str, version: int, message: Any, *, trigger: str,
-          trigger_node: str | None = None, replay_of: int | None = None, start_node: str | None = None) -> Run:
+def start(rt: Runtime, workspace: str, flow_id: str, version: int, message: Any, *, trigger: str,
+          trigger_node: str | None = None, input_text: str | None = None) -> Run:
+    """Store and enqueue a run of a deployed version, with the keys its flow settings compute."""
     keys = rt.keys_for(workspace, flow_id, version)  # never the plan: a big flow's takes seconds to build
-    run = Run(workspace=workspace, flow_id=flow_id, version=version, status=RunStatus.QUEUED.value,
-              trigger=trigger, trigger_node=trigger_node, input=message, attempt=0, replay_of=replay_of,
-              start_node=start_node, business_key=evaluate_key(keys.business_key, message),
-              sequence_key=evaluate_key(keys.sequence_key, message))
-    with rt.sessions.begin() as s:
-        s.add(run)
-    rt.events.publish("run.queued", {"workspace": workspace, "flow_id": flow_id, "run_id": run.id,
-                                     "version": version, "status": "queued", "business_key": run.business_key})
-    try:
-        rt.queue.enqueue_run(run.id)
-    except Exception as err:  # queue down: the run is stored `queued`; maintenance (jobs.requeue_lost) enqueues it
-        log.warning("run %s accepted but not enqueued (%s: %s); it waits queued until the queue answers",
-                    run.id, type(err).__name__, err)
-    return run
+    return runs.start(rt, workspace, flow_id, version, message, trigger=trigger, trigger_node=trigger_node,
+                      business_key=evaluate_key(keys.business_key, message),
+                      sequence_key=evaluate_key(keys.sequence_key, message), input_text=input_text)
 
 
-def start_manual(rt, workspace: str, flow_id: str, message: Any = None, version: int | None = None) -> Run:
+def start_manual(rt: Runtime, workspace: str, flow_id: str, message: Any = None, version: int | None = None) -> Run:
     with rt.sessions() as s:
         flow = s.get(Flow, (workspace, flow_id))
     if flow is None:
@@ -65,17 +67,17 @@ def start_manual(rt, workspace: str, flow_id: str, message: Any = None, version:
                  trigger_node=trigger.id if trigger else None)
 
 
-def wait_reply(rt, run_id: int, timeout_s: float) -> dict | None:
-    """The reply a `control.respond` step stored, or None when the run did not give one in time."""
+def wait_reply(rt: Runtime, run_id: int, timeout_s: float) -> dict | None:
+    """The reply a `control.respond` step stored, or None when the run did not give one in time.
+    Polls the stored run (the reply is stored with the run's end); web/hooks.py waits for the
+    `run.replied` / `run.finished` events instead (runtime/replies.py), so this goes once it does."""
     deadline = time.monotonic() + timeout_s
     delay = 0.01
     while True:
-        with rt.sessions() as s:
-            reply, status = s.execute(select(Run.reply, Run.status).where(Run.id == run_id)).one()
-        if reply is not None:
-            return reply
-        if status in (RunStatus.SUCCEEDED.value, RunStatus.FAILED.value, RunStatus.CANCELED.value,
-                      RunStatus.DEAD_LETTERED.value) or time.monotonic() >= deadline:
+        run = reads.run_row(rt, run_id)
+        if run.reply is not None:
+            return run.reply
+        if run.status in FINISHED or time.monotonic() >= deadline:
             return None
         time.sleep(delay)
         delay = min(delay * 1.5, 0.1)

@@ -7,13 +7,17 @@ on which the flow's key expressions would find nothing, and ordering per key mus
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from runtime.models import Flow, Payload, Run, Step
+from runtime.models import Flow, Run
 from runtime.plan import evaluate_key
 from runtime.states import TERMINAL, RunStatus
+from runtime.store import reads, runs
+
+if TYPE_CHECKING:
+    from runtime.core import Runtime
 
 VERSIONS = ("original", "current")
 ORIGINAL_INPUT = object()  # `message` default: what the original run (or step) received
@@ -25,22 +29,22 @@ class ReplayError(Exception):
         self.code, self.message, self.field = code, message, field
 
 
-def start(rt, workspace: str, run_id: int, *, version: str = "original", from_node: str | None = None,
-           message: Any = ORIGINAL_INPUT) -> Run:
+def start(rt: Runtime, workspace: str, run_id: int, *, version: str = "original", from_node: str | None = None,
+          message: Any = ORIGINAL_INPUT) -> Run:
     if version not in VERSIONS:
         raise ReplayError("invalid_argument", f"version is one of {list(VERSIONS)}", "version")
-    with rt.sessions() as s:
-        original = s.get(Run, run_id)
-        if original is None or original.workspace != workspace:
-            raise ReplayError("not_found", f"no run {run_id}")
-        if RunStatus(original.status) not in TERMINAL:
-            raise ReplayError("not_finished", f"run {run_id} is {original.status}; replay it once it has finished")
-        target = original.version
-        if version == "current":
+    original = reads.run_row(rt, run_id)
+    if original is None or original.workspace != workspace:
+        raise ReplayError("not_found", f"no run {run_id}")
+    if RunStatus(original.status) not in TERMINAL:
+        raise ReplayError("not_finished", f"run {run_id} is {original.status}; replay it once it has finished")
+    target = original.version
+    if version == "current":
+        with rt.sessions() as s:
             target = s.scalar(select(Flow.deployed_version).where(Flow.workspace == workspace,
                                                                   Flow.id == original.flow_id))
-            if not target:
-                raise ReplayError("not_deployed", f"flow {original.flow_id!r} is not deployed", "version")
+        if not target:
+            raise ReplayError("not_deployed", f"flow {original.flow_id!r} is not deployed", "version")
     plan = rt.plan_for(workspace, original.flow_id, target)
     if from_node and from_node not in plan.nodes:
         raise ReplayError("unknown_node", f"version {target} of flow {original.flow_id!r} has no node {from_node!r}",
@@ -52,36 +56,14 @@ def start(rt, workspace: str, run_id: int, *, version: str = "original", from_no
     else:
         keys = {"business_key": evaluate_key(plan.business_key, message),
                 "sequence_key": evaluate_key(plan.sequence_key, message)}
-    run = Run(workspace=workspace, flow_id=original.flow_id, version=target, status=RunStatus.QUEUED.value,
-              trigger="replay", trigger_node=original.trigger_node, input=message, attempt=0, replay_of=run_id,
-              start_node=from_node, **keys)
-    with rt.sessions.begin() as s:
-        s.add(run)
-    rt.events.publish("run.queued", {"workspace": workspace, "flow_id": run.flow_id, "run_id": run.id,
-                                     "version": target, "status": "queued", "business_key": run.business_key,
-                                     "replay_of": run_id})
-    try:
-        rt.queue.enqueue_run(run.id)
-    except Exception:  # queue down: the run is stored `queued`; maintenance enqueues it again
-        pass
-    return run
+    return runs.start(rt, workspace, original.flow_id, target, message, trigger="replay",
+                      trigger_node=original.trigger_node, replay_of=run_id, start_node=from_node, **keys)
 
 
-def _step_input(rt, run_id: int, node_id: str) -> Any:
+def _step_input(rt: Runtime, run_id: int, node_id: str) -> Any:
     """The input of the node's last attempt in the run, whole."""
-    with rt.sessions() as s:
-        return _whole_input(s, run_id, node_id)
-
-
-def _whole_input(s, run_id: int, node_id: str) -> Any:
-    step = s.scalar(select(Step).where(Step.run_id == run_id, Step.node_id == node_id).order_by(Step.seq.desc())
-                    .limit(1))
-    if step is None:
+    found, message = reads.step_input(rt, run_id, node_id)
+    if not found:
         raise ReplayError("no_step_input", f"run {run_id} never reached node {node_id!r}; give the input to use",
                           "input")
-    if step.truncated:
-        whole = s.scalar(select(Payload.data).where(Payload.run_id == run_id, Payload.step_seq == step.seq,
-                                                    Payload.kind == "input"))
-        if whole is not None:
-            return whole
-    return step.input
+    return message

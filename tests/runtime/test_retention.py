@@ -46,7 +46,7 @@ def left(rt, model, ids) -> set[int]:
 
 
 def test_old_finished_runs_go_with_their_steps_and_payloads(rt, workspace):
-    old = [add_run(rt, workspace, days_ago=40, status=st) for st in ("succeeded", "failed", "canceled")]
+    old = [add_run(rt, workspace, days_ago=40, status=st) for st in ("succeeded", "failed", "failed")]
     waiting = add_run(rt, workspace, days_ago=40, status="queued")
     recent = add_run(rt, workspace, days_ago=1)
     done = retention.prune(rt, now=NOW, batch=2)  # batches of two: the loop must go round

@@ -1,0 +1,113 @@
+"""Leases on runs: a worker claims a queued run (a lease in the database), keeps the lease while it
+executes, and a run whose lease expired is taken back to the queue (the worker died) or, after
+`poison_takeovers` expiries, ends `failed` with `poison` and a dead letter.
+
+Same-key order: a run is claimed only when no earlier run with its sequence key is open. A run that
+finds one does nothing more (its job ends); the earlier run hands over to it when it ends
+(runtime/store/ends.py), so nothing polls.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import socket
+from typing import TYPE_CHECKING
+
+from sqlalchemy import bindparam, exists, func, or_, select
+from sqlalchemy.engine import Row
+from sqlalchemy.orm import aliased
+
+from runtime.models import DeadLetter, Run, utcnow
+from runtime.states import OPEN, RunStatus
+from runtime.store.transitions import move
+
+if TYPE_CHECKING:
+    from runtime.core import Runtime
+
+WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
+OPEN_STATES = sorted(s.value for s in OPEN)
+CLAIMED = (Run.id, Run.workspace, Run.flow_id, Run.version, Run.business_key, Run.sequence_key, Run.replay_of,
+           Run.input, Run.checkpoint, Run.trigger_node, Run.start_node, Run.attempt, Run.reply)
+
+
+def blocked(run=Run):
+    """SQL: an earlier run with the same sequence key is still open (queued or running), so `run` waits."""
+    earlier = aliased(Run)
+    return exists().where(earlier.workspace == run.workspace, earlier.flow_id == run.flow_id,
+                          earlier.sequence_key == run.sequence_key, earlier.id < run.id,
+                          earlier.status.in_(OPEN_STATES))
+
+
+def _claim_statement():
+    """Built once, so SQLAlchemy's statement cache serves every claim (an alias per call defeated it)."""
+    return (move(RunStatus.RUNNING, Run.id == bindparam("run_id"),
+                 or_(Run.not_before.is_(None), Run.not_before <= bindparam("now")), ~blocked())
+            .values(worker=bindparam("worker"), attempt=Run.attempt + 1, lease_until=bindparam("lease_until"),
+                    started_at=func.coalesce(Run.started_at, bindparam("now")))
+            .returning(*CLAIMED))
+
+
+CLAIM = _claim_statement()
+WHY = select(Run.status, Run.not_before).where(Run.id == bindparam("run_id"))
+LEASE = (Run.__table__.update().where(Run.id == bindparam("run_id"), Run.attempt == bindparam("claimed"),
+                                      Run.status == RunStatus.RUNNING.value)
+         .values(lease_until=bindparam("until")))
+
+
+def claim(rt: Runtime, run_id: int) -> Row | str:
+    """The run row, now ours; or a string saying why this job does nothing: `missing`, `skip:<status>`
+    (a duplicate job: another worker has or had it), `early:<seconds>` (not due yet), `waiting` (an
+    earlier run with its key is open and will hand over to it). The reasons are read only when the one
+    UPDATE that claims did not."""
+    now = utcnow()
+    params = {"run_id": run_id, "now": now, "worker": WORKER_ID,
+              "lease_until": now + dt.timedelta(seconds=rt.settings.lease_s)}
+    row = rt.writer.write(lambda conn: conn.execute(CLAIM, params).first())
+    if row is not None:
+        return row
+    with rt.engine.connect() as conn:
+        status, not_before = conn.execute(WHY, {"run_id": run_id}).first() or (None, None)
+    if status is None:
+        return "missing"
+    if status != RunStatus.QUEUED.value:
+        return f"skip:{status}"
+    if not_before and not_before > now:
+        return f"early:{(not_before - now).total_seconds():.3f}"
+    return "waiting"
+
+
+def extend_lease(rt: Runtime, run_id: int, attempt: int) -> bool:
+    """Keep the claim of a run this worker still executes (a heartbeat between steps)."""
+    params = {"run_id": run_id, "claimed": attempt, "until": utcnow() + dt.timedelta(seconds=rt.settings.lease_s)}
+    return bool(rt.writer.write(lambda conn: conn.execute(LEASE, params).rowcount))
+
+
+def take_back(rt: Runtime, *where) -> tuple[list[int], list[Row]]:
+    """Running runs matching `where` go back to `queued`, counted as a takeover; those at the poison
+    limit end `failed` with `poison` and a dead letter instead. Returns (requeued ids, poisoned rows)."""
+    now = utcnow()
+    limit = rt.settings.poison_takeovers
+    error = poison_error(limit)
+
+    def work(conn):
+        poisoned = conn.execute(move(RunStatus.FAILED, *where, Run.takeovers >= limit - 1).values(
+            takeovers=Run.takeovers + 1, lease_until=None, checkpoint=None, finished_at=now, error=error).returning(
+            Run.id, Run.workspace, Run.flow_id, Run.version, Run.business_key, Run.sequence_key, Run.trigger_node,
+            Run.input)).all()
+        if poisoned:
+            conn.execute(DeadLetter.__table__.insert(), [
+                {"workspace": r.workspace, "run_id": r.id, "flow_id": r.flow_id, "version": r.version,
+                 "node_id": r.trigger_node or "", "error_class": "technical", "code": "poison",
+                 "message": error["message"], "payload": r.input, "status": "open", "created_at": now}
+                for r in poisoned])
+        ids = list(conn.execute(move(RunStatus.QUEUED, *where).values(
+            worker=None, lease_until=None, takeovers=Run.takeovers + 1).returning(Run.id)).scalars())
+        return ids, poisoned
+
+    return rt.writer.write(work)
+
+
+def poison_error(limit: int) -> dict:
+    return {"code": "poison", "class": "technical", "retryable": False,
+            "message": f"its worker stopped {limit} times before it finished (killed, frozen or out of time): "
+                       "ended so that it stops no more workers; never claimed again"}

@@ -1,0 +1,137 @@
+"""The end of an execution, written once: the run row (finished, or back to `queued` to wait for a
+retry, with its checkpoint), every step of the execution, whole payloads of truncated steps, dead
+letters and the sync reply, in one transaction shared with other runs ending at the same time.
+
+Step payloads are stored as the JSON text the executor already made of them (step["texts"]), not
+serialised again. The write is fenced by the claim's attempt number: if the lease expired and another
+worker took the run over, nothing of this execution is stored (the other one's result counts).
+
+A run that ends hands over to the next open run of its sequence key: that run's job ended when it
+found this one open, so it is enqueued now (after the commit).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.engine import Row
+
+from runtime.db import JsonText
+from runtime.executor import Outcome, payload_text
+from runtime.models import DeadLetter, Payload, Run, Step, utcnow
+from runtime.states import RunStatus
+from runtime.store import runs
+from runtime.store.transitions import move
+
+if TYPE_CHECKING:
+    from runtime.core import Runtime
+
+FENCE = (Run.id == bindparam("run_id"), Run.attempt == bindparam("claimed"))
+END = {status: move(status, *FENCE) for status in (RunStatus.QUEUED, RunStatus.SUCCEEDED, RunStatus.FAILED)}
+STEPS, PAYLOADS, LETTERS = Step.__table__.insert(), Payload.__table__.insert(), DeadLetter.__table__.insert()
+STEP_DEFAULTS = {"port": None, "output": None, "error": None, "truncated": False, "finished_at": None,
+                 "duration_ms": None}  # one insert of many rows needs the same keys in each
+NEXT_OF_KEY = (select(Run.id).where(Run.workspace == bindparam("workspace"), Run.flow_id == bindparam("flow_id"),
+                                    Run.sequence_key == bindparam("key"), Run.status == RunStatus.QUEUED.value)
+               .order_by(Run.id).limit(1))
+STATUS = {"retry": RunStatus.QUEUED, "failed": RunStatus.FAILED, "succeeded": RunStatus.SUCCEEDED}
+
+
+class Ended:
+    """What the end write stored: the run's status, and its output when it fits a live event."""
+    __slots__ = ("status", "output", "output_kept")
+
+    def __init__(self, status: str, output: Any = None, output_kept: bool = False):
+        self.status, self.output, self.output_kept = status, output, output_kept
+
+
+def finish(rt: Runtime, row: Row, outcome: Outcome, reply: dict | None = None) -> Ended | None:
+    """Store the outcome of the execution that claimed `row`; None when the lease was lost meanwhile."""
+    limit = rt.settings.step_payload_limit
+    status = STATUS[outcome.status]
+    now = utcnow()
+    params: dict[str, Any] = {"run_id": row.id, "claimed": row.attempt, "lease_until": None}  # `worker` stays
+    output, cut = None, False
+    if status == RunStatus.QUEUED:
+        params.update(checkpoint=outcome.checkpoint, not_before=now + dt.timedelta(seconds=outcome.retry_in_s))
+    else:
+        output, cut = fit(outcome.output, limit * 8)
+        params.update(checkpoint=None, finished_at=now, output=output, error=outcome.error, not_before=None)
+    if reply is not None:
+        params["reply"] = reply
+    steps, payloads = _step_rows(rt, row.id, outcome.steps)
+    letters = [{"workspace": row.workspace, "run_id": row.id, "flow_id": row.flow_id, "version": row.version,
+                "status": "open", "created_at": now, **dl, "code": clip(dl["code"], 64),
+                "message": clip(dl["message"], 4000)} for dl in outcome.dead_letters]
+    end = END[status]
+
+    def work(conn) -> bool:
+        if not conn.execute(end, params).rowcount:
+            return False
+        if steps:
+            conn.execute(STEPS, steps)
+        if payloads:
+            conn.execute(PAYLOADS, payloads)
+        if letters:
+            conn.execute(LETTERS, letters)
+        return True
+
+    if not rt.writer.write(work):
+        return None
+    return Ended(status.value, outcome.output if not cut else None, output_kept=not cut)
+
+
+def fail(rt: Runtime, row: Row, error: dict, reply: dict | None = None) -> bool:
+    """End a claimed run `failed` without steps (it could not be planned or stored)."""
+    params = {"run_id": row.id, "claimed": row.attempt, "lease_until": None, "checkpoint": None,
+              "finished_at": utcnow(), "error": error}
+    if reply is not None:
+        params["reply"] = reply
+    return bool(rt.writer.write(lambda conn: conn.execute(END[RunStatus.FAILED], params).rowcount))
+
+
+def hand_over(rt: Runtime, workspace: str, flow_id: str, sequence_key: str | None) -> int | None:
+    """Enqueue the next open run of an ended run's sequence key (it found the ended run open and waits)."""
+    if sequence_key is None:
+        return None
+    with rt.engine.connect() as conn:
+        nxt = conn.execute(NEXT_OF_KEY, {"workspace": workspace, "flow_id": flow_id, "key": sequence_key}).scalar()
+    if nxt is not None:
+        runs.enqueue(rt, nxt, why="handed over")
+    return nxt
+
+
+def _step_rows(rt: Runtime, run_id: int, steps: list[dict]) -> tuple[list[dict], list[dict]]:
+    limit, maximum = rt.settings.step_payload_limit, rt.settings.step_payload_max
+    rows, payloads = [], []
+    for st in steps:
+        st = dict(st)
+        texts = st.pop("texts", None) or {}
+        for kind in ("input", "output"):
+            whole = st.get(kind)
+            st[kind], cut = fit(whole, limit, texts.get(kind))
+            if cut:
+                st["truncated"] = True
+                # over the step payload maximum, the step failed with payload_too_large: keep no copy
+                if len(texts.get(kind) or "") <= maximum:
+                    payloads.append({"run_id": run_id, "step_seq": st["seq"], "kind": kind,
+                                     "data": JsonText(texts[kind]) if kind in texts else whole})
+        rows.append({**STEP_DEFAULTS, "run_id": run_id, **st})
+    return rows, payloads
+
+
+def fit(value, limit: int, text: str | None = None) -> tuple[Any, bool]:
+    """The value to store if its JSON fits in `limit` bytes (as the JSON text already made, when given),
+    else a preview and True (the caller keeps the whole copy aside). `text` is the executor's JSON of it."""
+    if value is None or isinstance(value, (int, float, bool)):
+        return value, False
+    text = payload_text(value) if text is None else text
+    if len(text) <= limit:
+        return JsonText(text), False
+    return {"_truncated": True, "bytes": len(text), "preview": text[:2000]}, True
+
+
+def clip(value, limit: int) -> str:
+    """A text column's value: PostgreSQL text cannot hold NUL, and codes have a length."""
+    return str(value).replace("\x00", "")[:limit]

@@ -1,0 +1,67 @@
+"""Creating runs: one place stores a new run and enqueues its job, for every trigger (webhook, manual,
+schedule, replay). The row is committed (group commit, runtime/store/writer.py) before the job is
+enqueued and before the caller answers, so an accepted message is never lost; a queue that does not
+take the job is logged, and the run waits `queued` until maintenance (runtime/jobs.py requeue_lost)
+finds it without a job and enqueues it again.
+"""
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from runtime.db import JsonText
+from runtime.models import Run, utcnow
+from runtime.states import RunStatus
+
+if TYPE_CHECKING:
+    from runtime.core import Runtime
+
+log = logging.getLogger(__name__)
+INSERT = Run.__table__.insert()
+
+
+def start(rt: Runtime, workspace: str, flow_id: str, version: int, message: Any, *, trigger: str,
+          trigger_node: str | None = None, business_key: str | None = None, sequence_key: str | None = None,
+          replay_of: int | None = None, start_node: str | None = None, input_text: str | None = None) -> Run:
+    """Store a new `queued` run, announce it (`run.queued`) and enqueue its job. `input_text`: the
+    message's JSON, when the caller has it, stored as it is."""
+    row = {"workspace": workspace, "flow_id": flow_id, "version": version, "status": RunStatus.QUEUED.value,
+           "trigger": trigger, "trigger_node": trigger_node, "business_key": business_key,
+           "sequence_key": sequence_key, "attempt": 0, "takeovers": 0, "replay_of": replay_of,
+           "start_node": start_node, "created_at": utcnow()}
+    stored = {**row, "input": message if input_text is None else JsonText(input_text)}
+    run_id = rt.writer.write(lambda conn: conn.execute(INSERT, stored).inserted_primary_key[0])
+    run = Run(id=run_id, input=message, **row)
+    event = {"workspace": workspace, "flow_id": flow_id, "run_id": run_id, "version": version, "status": "queued",
+             "business_key": business_key}
+    rt.events.publish("run.queued", {**event, "replay_of": replay_of} if replay_of is not None else event)
+    enqueue(rt, run_id)
+    return run
+
+
+def enqueue(rt: Runtime, run_id: int, delay_s: float = 0.0, why: str = "accepted") -> bool:
+    """Give a stored `queued` run a job; a queue error is logged, never raised: the run is safe in the
+    database and the lost-job sweep enqueues it once the queue answers."""
+    try:
+        rt.queue.enqueue_run(run_id, delay_s)
+        return True
+    except Exception as err:
+        _not_enqueued([run_id], why, err)
+        return False
+
+
+def enqueue_all(rt: Runtime, run_ids: list[int], why: str) -> bool:
+    """`enqueue` for several runs at once."""
+    if not run_ids:
+        return True
+    try:
+        rt.queue.enqueue_runs(run_ids)
+        return True
+    except Exception as err:
+        _not_enqueued(run_ids, why, err)
+        return False
+
+
+def _not_enqueued(run_ids: list[int], why: str, err: Exception) -> None:
+    log.warning("run %s %s but not enqueued (%s: %s); it waits queued until the queue answers",
+                ", ".join(map(str, run_ids[:20])), why, type(err).__name__, err)
