@@ -1,8 +1,12 @@
-"""The layers of DESIGN.md section 2: imports point down only, and `flows` stays free of IO libraries."""
+"""The layers of DESIGN.md section 2: imports point down only, and `flows` stays free of IO libraries; only the
+run store (runtime/store/) writes the run tables."""
 from __future__ import annotations
 
 import ast
 import pathlib
+import re
+
+import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 RANK = {"flows": 0, "nodes": 1, "runtime": 2, "designer": 3, "web": 4}
@@ -73,3 +77,75 @@ def test_the_checker_sees_a_violation(tmp_path):
     sample = tmp_path / "x.py"
     sample.write_text("from web.app import create_app\nimport rq\n")
     assert [n for _, n in imports(sample)] == ["web.app", "rq"]
+
+
+# -- only the run store writes runs, steps, payloads and dead letters -----------------------------------
+
+RUN_TABLES = {"Run": "runs", "Step": "steps", "Payload": "payloads", "DeadLetter": "dead_letters"}
+STORE = "runtime/store/"
+WRITES = {"insert", "update", "delete"}
+SQL_WRITE = re.compile(r"\b(insert\s+into|update|delete\s+from)\s+[\"`]?(" + "|".join(RUN_TABLES.values())
+                       + r")\b", re.IGNORECASE)
+
+
+def _names(node: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)} | {
+        n.value for n in ast.walk(node) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
+
+
+def run_table_writes(path: pathlib.Path) -> list[tuple[int, str]]:
+    """Where a module writes a run table: insert/update/delete of a run model or table (SQLAlchemy's
+    functions or a table's methods, also through an alias), a run model constructed (an ORM row to add),
+    or SQL text that writes one of the tables."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    aliases = set(RUN_TABLES) | set(RUN_TABLES.values())
+    for node in ast.walk(tree):  # x = aliased(Run) / t = Run.__table__ / t = table("runs"): x writes them too
+        if isinstance(node, ast.Assign) and _names(node.value) & aliases:
+            aliases |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+            if name in WRITES:
+                target = node.args[0] if node.args else (func.value if isinstance(func, ast.Attribute) else None)
+                if target is not None and _names(target) & aliases:
+                    found.append((node.lineno, f"{name}({ast.unparse(target)})"))
+            elif name in RUN_TABLES:
+                found.append((node.lineno, f"{name}(...) row"))
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and SQL_WRITE.search(node.value):
+            found.append((node.lineno, f"SQL {SQL_WRITE.search(node.value).group(0)!r}"))
+    return found
+
+
+def test_only_the_run_store_writes_runs_steps_payloads_and_dead_letters():
+    bad = []
+    for package, path in modules():
+        rel = str(path.relative_to(ROOT))
+        if rel.startswith(STORE) or rel.startswith("runtime/migrations/") or rel == "runtime/models.py":
+            continue
+        bad += [f"{rel}:{line} writes {what}" for line, what in run_table_writes(path)]
+    bad += [f"run.py:{line} writes {what}" for line, what in run_table_writes(ROOT / "run.py")]
+    assert not bad, "only runtime/store/ writes the run tables:\n" + "\n".join(bad)
+
+
+@pytest.mark.parametrize("source", [
+    "from sqlalchemy import update\nupdate(Run).where(Run.id == 1).values(status='x')\n",
+    "import sqlalchemy as sa\nsa.delete(Step)\n",
+    "conn.execute(Payload.__table__.insert(), rows)\n",
+    "earlier = aliased(Run)\nq = update(earlier)\n",
+    "s.add(DeadLetter(run_id=1))\n",
+    "conn.exec_driver_sql('UPDATE runs SET status = 1')\n",
+    "conn.execute(text('delete from \"steps\" where id = 1'))\n",
+])
+def test_the_run_table_check_sees_a_write(tmp_path, source):
+    sample = tmp_path / "x.py"
+    sample.write_text(source)
+    assert run_table_writes(sample)
+
+
+def test_the_run_table_check_passes_reads_and_other_tables(tmp_path):
+    sample = tmp_path / "x.py"
+    sample.write_text("select(Run.id).where(Run.status == 'queued')\nupdate(Flow).values(name='x')\n"
+                      "s.get(Run, 1)\nconn.execute(text('SELECT * FROM runs'))\n")
+    assert run_table_writes(sample) == []
