@@ -14,6 +14,7 @@ from runtime.context import StepContext
 from runtime.events import Publisher
 from runtime.models import utcnow
 from runtime.plan import Plan, PlannedNode
+from runtime.states import StepStatus
 
 
 @dataclass
@@ -56,7 +57,7 @@ def execute(plan: Plan, run: dict, ctx: StepContext, events: Publisher | None = 
         seq += 1
         attempt = item.get("attempt", 1)
         step = {"seq": seq, "node_id": node.id, "node_type": node.type, "attempt": attempt,
-                "input": item["message"], "started_at": utcnow(), "status": "running"}
+                "input": item["message"], "started_at": utcnow(), "status": StepStatus.RUNNING.value}
         events.publish("step.started", {**base, "node_id": node.id, "seq": seq, "attempt": attempt,
                                         "status": "running"})
         t0 = time.perf_counter()
@@ -76,7 +77,7 @@ def execute(plan: Plan, run: dict, ctx: StepContext, events: Publisher | None = 
         step["duration_ms"] = round((time.perf_counter() - t0) * 1000, 3)
         step["finished_at"] = utcnow()
         if error is None:
-            step["status"] = "succeeded"
+            step["status"] = StepStatus.SUCCEEDED.value
             ports = [p for p, _ in emits]
             step["port"] = ",".join(dict.fromkeys(ports)) or None
             step["output"] = emits[0][1] if len(emits) == 1 else [m for _, m in emits] if emits else None
@@ -96,7 +97,7 @@ def execute(plan: Plan, run: dict, ctx: StepContext, events: Publisher | None = 
             if unrouted:
                 _fail_unrouted(plan, node, run, ctx.business_key, unrouted, step, out)
         else:
-            step["status"] = "failed"
+            step["status"] = StepStatus.FAILED.value
             step["error"] = error.to_dict()
             if error.retryable and attempt < node.retry.max_attempts:
                 delay = node.retry.delay(attempt, error.retry_after_s)
@@ -170,7 +171,7 @@ def _fail_unrouted(plan: Plan, node: PlannedNode, run: dict, business_key: str |
     ports = list(dict.fromkeys(port for port, _ in unrouted))
     error = NodeError("unrouted", f"{subject} stopped at {name or node.id!r}: {', '.join(ports)}, not routed",
                       field=ports[0], details={"node": node.id, "ports": ports})
-    step["status"], step["error"] = "failed", error.to_dict()
+    step["status"], step["error"] = StepStatus.FAILED.value, error.to_dict()
     for _port, message in unrouted:
         out.dead_letters.append({"node_id": node.id, "error_class": error.error_class, "code": error.code,
                                  "message": error.message, "payload": message})
