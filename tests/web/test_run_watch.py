@@ -133,3 +133,43 @@ def test_the_run_inspector_turns_a_running_run_into_its_result_when_it_finishes(
     assert 3 <= traffic.reads(run_id) <= 2 + len(events), (traffic.gets, events)
     # the watch ended with the run: its socket is closed
     traffic.until(lambda: traffic.sockets and all(ws.is_closed() for ws in traffic.sockets))
+
+
+def test_a_lost_finished_event_is_made_good_when_the_socket_reconnects(page, canvas_api, canvas_url, order_target, order_flow, post_order):
+    """Events are delivered at most once: the page reads the run again on every (re)connect of its socket."""
+    stamp = time.time_ns()
+    flow_id, path = f"lossy-{stamp}", f"lossy{stamp}"
+    canvas_api.create_flow(order_flow(flow_id, path, order_target.url))
+    canvas_api.call("POST", f"/flows/{flow_id}/deploy", {})
+    run_id = post_order(canvas_url, path, f"HOLD-{stamp}")
+    wait_for(lambda: order_target.received)
+    traffic, sockets, dropped = Traffic(page), [], []
+
+    def relay(ws):  # between the page and the server, losing this run's run.finished
+        server = ws.connect_to_server()
+
+        def to_page(message):
+            m = re.match(r"^42\d*(\[.*\])$", message, re.S) if isinstance(message, str) else None
+            if m and json.loads(m.group(1))[0] == "run.finished" and json.loads(m.group(1))[1].get("run_id") == run_id:
+                dropped.append(message)
+                return
+            ws.send(message)
+        ws.on_message(lambda message: server.send(message))
+        server.on_message(to_page)
+        sockets.append(ws)
+
+    page.route_web_socket(re.compile(r"/socket\.io/"), relay)
+    page.goto(f"{canvas_url}/runs/{run_id}")
+    inspector = page.locator("[data-testid=run-inspector]")
+    expect(inspector).to_have_attribute("data-run-status", "running")
+    traffic.until(lambda: traffic.reads(run_id) >= 2)  # its first read, and one when its socket came up
+
+    order_target.release.set()
+    traffic.until(lambda: dropped)
+    wait_for(lambda: canvas_api.call("GET", f"/runs/{run_id}")["run"]["status"] == "succeeded")
+    assert inspector.get_attribute("data-run-status") == "running" and traffic.reads(run_id) == 2
+
+    sockets[-1].close()  # the connection drops; Socket.IO reconnects by itself and the page reads the run once
+    expect(inspector).to_have_attribute("data-run-status", "succeeded")
+    expect(page.locator("[data-testid=step-row]")).to_have_count(3)
+    assert len(sockets) == 2 and traffic.reads(run_id) == 3, traffic.gets
