@@ -48,3 +48,49 @@ def test_concurrent_requests_keep_numbers_unique_and_stock_exact(tmp_path):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_connections_are_kept_alive_and_an_unread_body_never_reaches_the_next_request(tmp_path):
+    """One connection carries many requests (Werkzeug's own handler closes each one); a body the app never
+    reads is consumed with its request, so the next request line is parsed as such."""
+    import http.client
+    import json
+
+    server = start_in_thread("127.0.0.1", 0, f"sqlite:///{tmp_path}/s.sqlite")
+    conn = http.client.HTTPConnection("127.0.0.1", server.server_port, timeout=10)
+    try:
+        conn.request("GET", "/erp/api/customers/C-10442")
+        first = conn.getresponse()
+        assert first.status == 200 and json.loads(first.read())["number"] == "C-10442"
+        sock = conn.sock
+        # cancel never reads its body: an order that does not exist fails before
+        conn.request("POST", "/erp/api/sales-orders/SO999/cancel", body=b'{"x": "' + b"y" * 5000 + b'"}',
+                     headers={"Content-Type": "application/json"})
+        missing = conn.getresponse()
+        assert missing.status == 404 and missing.getheader("Connection") != "close"
+        missing.read()
+        conn.request("GET", "/oms/api/products?limit=1")
+        after = conn.getresponse()
+        assert after.status == 200 and len(json.loads(after.read())["products"]) == 1
+        assert conn.sock is sock  # the same connection throughout
+    finally:
+        conn.close()
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_chunked_body_is_still_served(tmp_path):
+    server = start_in_thread("127.0.0.1", 0, f"sqlite:///{tmp_path}/s.sqlite")
+    http = requests.Session()
+    http.trust_env = False
+    body = iter([b'{"externalDocumentNo": "SO-C", "customerNo": "C-10442", ',
+                 b'"lines": [{"itemNo": "HW-20620-C", "quantity": 1}]}'])
+    try:
+        r = http.post(f"http://127.0.0.1:{server.server_port}/erp/api/sales-orders", data=body,
+                      headers={"Content-Type": "application/json"}, timeout=10)
+        assert r.status_code == 201 and r.json()["externalDocumentNo"] == "SO-C"
+        assert http.get(f"http://127.0.0.1:{server.server_port}/erp/api/sales-orders/{r.json()['no']}",
+                        timeout=10).status_code == 200
+    finally:
+        server.shutdown()
+        server.server_close()
