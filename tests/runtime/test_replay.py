@@ -99,3 +99,30 @@ def test_replays_pass_the_originals_dedupe_and_keep_its_idempotency_key(client, 
     assert second["status"] == "succeeded"
     keys = {r["headers"]["Idempotency-Key"] for r in http_target.requests}
     assert len(keys) == 1 and len(http_target.requests) == 3
+
+
+def test_a_replay_the_queue_refuses_is_logged_and_picked_up_by_recovery(rt, client, workspace, http_target,
+                                                                        monkeypatch, caplog):
+    import dataclasses
+
+    from runtime import jobs
+
+    original = failed_run(client, workspace, http_target, flow_id="f-rq")
+    refusals = []
+
+    def down_once(run_id, delay_s=0.0):
+        refusals.append(run_id)
+        raise ConnectionError("Redis is down")
+
+    with monkeypatch.context() as m:
+        m.setattr(rt.queue, "enqueue_run", down_once)
+        r = client.post(f"/api/v1/runs/{original['id']}/replay", json={})
+    assert r.status_code == 202  # stored: the queue's refusal is not the caller's problem
+    replay_id = r.json["run"]["id"]
+    assert refusals == [replay_id]
+    assert any(rec.levelname == "WARNING" and f"run {replay_id} accepted but not enqueued" in rec.getMessage()
+               for rec in caplog.records)
+    monkeypatch.setattr(rt, "settings", dataclasses.replace(rt.settings, lost_job_after_s=0.0))
+    assert jobs.requeue_lost(rt) >= 1  # what maintenance does
+    again = finished(client, replay_id)
+    assert again["status"] == "succeeded" and again["replay_of"] == original["id"]

@@ -1,0 +1,258 @@
+"""The run store's write path, on both backends: concurrent writes share one transaction and a failing
+one fails only its caller; a run is written once at intake, claimed, and written once at its end (the
+sync reply travels as an event and is stored with the end); step payloads are stored as the JSON text
+the executor made; same-key runs hand over to each other instead of polling."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import event, select
+
+from runtime import deployments, intake, jobs
+from runtime.store import ends, runs
+from runtime.db import JsonText
+from runtime.events import Publisher
+from runtime.models import Flow, Payload, Run
+from support import wait_for
+from support.api import deploy
+from support.flowdocs import done, edge, http_sink, order
+
+
+class Recorder(Publisher):
+    def __init__(self):
+        self.events: list[tuple[str, dict]] = []
+
+    def publish(self, event: str, data: dict) -> None:
+        self.events.append((event, data))
+
+
+@pytest.fixture
+def recorded(settings, workspace):
+    """A worker-less Runtime whose live events are recorded."""
+    from runtime.core import Runtime
+
+    runtime = Runtime(settings, events=Recorder())
+    runtime.ensure_workspace(workspace)
+    yield runtime
+    runtime.close()
+
+
+def _deploy(rt, workspace, doc) -> int:
+    with rt.sessions.begin() as s:
+        s.add(Flow(workspace=workspace, id=doc["id"], name=doc["id"], document=doc))
+    return deployments.deploy(rt, workspace, doc["id"], doc)
+
+
+def _held_writes(writer, n, works):
+    """Start a write that holds the writer until released, then `n` writes queued behind it."""
+    release, results = threading.Event(), {}
+
+    def first(conn):
+        release.wait(5)
+        return "first"
+
+    def call(i, work):
+        try:
+            results[i] = writer.write(work)
+        except Exception as err:  # what the caller sees
+            results[i] = err
+
+    threads = [threading.Thread(target=call, args=("first", first))]
+    threads[0].start()
+    wait_for(lambda: writer._busy, 5, 0.001)
+    threads += [threading.Thread(target=call, args=(i, w)) for i, w in enumerate(works)]
+    for t in threads[1:]:
+        t.start()
+    wait_for(lambda: len(writer._queued) == n, 5, 0.001)
+    release.set()
+    for t in threads:
+        t.join(5)
+    return results
+
+
+def _run(rt, workspace) -> int:
+    return runs.start(rt, workspace, "f", 1, {}, trigger="manual").id  # a row for payloads to belong to
+
+
+def _insert(run_id, i):
+    return lambda conn: conn.execute(Payload.__table__.insert().values(run_id=run_id, step_seq=i, kind="x",
+                                                                       data={"i": i})).inserted_primary_key[0]
+
+
+def test_concurrent_writes_share_one_transaction(recorded, workspace):
+    run_id = _run(recorded, workspace)
+    batches = recorded.writer.batches
+    results = _held_writes(recorded.writer, 5, [_insert(run_id, i) for i in range(5)])
+    assert results["first"] == "first" and all(isinstance(results[i], int) for i in range(5))
+    assert recorded.writer.batches == batches + 1  # the five queued writes: one transaction, one commit
+    with recorded.engine.connect() as conn:
+        rows = conn.execute(select(Payload.step_seq).where(Payload.id.in_([results[i] for i in range(5)]))).all()
+    assert sorted(r[0] for r in rows) == list(range(5))
+
+
+def test_a_failing_write_fails_only_its_caller(recorded, workspace):
+    run_id = _run(recorded, workspace)
+
+    def broken(conn):
+        conn.execute(Payload.__table__.insert().values(run_id=run_id, step_seq=99, kind="x", data=None))
+        raise ValueError("this write is wrong")
+
+    results = _held_writes(recorded.writer, 4, [_insert(run_id, 0), broken, _insert(run_id, 2), _insert(run_id, 3)])
+    assert isinstance(results[1], ValueError)
+    assert all(isinstance(results[i], int) for i in (0, 2, 3))
+    with recorded.engine.connect() as conn:
+        seqs = conn.execute(select(Payload.step_seq).where(Payload.run_id == run_id)).scalars().all()
+    assert sorted(seqs) == [0, 2, 3]  # the failing write's own insert was rolled back
+
+
+def test_json_text_is_stored_as_it_is_and_non_finite_numbers_as_text(recorded, workspace):
+    run_id = _run(recorded, workspace)
+    raw = '{"b":  1, "a": [true, null, "\u00e9"]}'  # spacing and order no serialiser would produce
+
+    def work(conn):
+        return [conn.execute(Payload.__table__.insert().values(run_id=run_id, step_seq=1, kind="t", data=JsonText(t)))
+                .inserted_primary_key[0] for t in (raw, '{"x": NaN, "y": -Infinity}')]
+
+    kept, odd = recorded.writer.write(work)
+    as_text = "CAST(data AS TEXT)" if recorded.engine.dialect.name == "sqlite" else "data::text"
+    with recorded.engine.connect() as conn:
+        assert conn.exec_driver_sql(f"SELECT {as_text} FROM payloads WHERE id = {kept}").scalar() == raw
+        assert conn.execute(select(Payload.data).where(Payload.id == odd)).scalar() == {"x": "nan", "y": "-inf"}
+
+
+def _respond_flow(flow_id="f-reply") -> dict:
+    return {"schema": "crossdock.flow/1", "id": flow_id, "name": flow_id,
+            "nodes": [{"id": "hook", "type": "event.webhook", "config": {"path": flow_id, "respond": "sync"}},
+                      {"id": "reply", "type": "control.respond", "config": {"status": 201, "body": "{'got': ref}"}}],
+            "edges": [edge(1, "hook", "reply")]}
+
+
+def test_a_run_is_written_at_intake_claimed_and_written_once_at_its_end(recorded, workspace):
+    version = _deploy(recorded, workspace, _respond_flow())
+    writes = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith(("INSERT INTO RUNS", "UPDATE RUNS")):
+            writes.append(statement.split()[0].upper())
+
+    event.listen(recorded.engine, "before_cursor_execute", seen)
+    try:
+        run = intake.start(recorded, workspace, "f-reply", version, {"ref": "R-1"}, trigger="webhook",
+                           trigger_node="hook")
+        assert writes == ["INSERT"]
+        assert jobs.run_claimed(recorded, run.id) == "succeeded"
+    finally:
+        event.remove(recorded.engine, "before_cursor_execute", seen)
+    assert writes == ["INSERT", "UPDATE", "UPDATE"]  # the claim and the end: the reply made no write of its own
+    names = [name for name, _ in recorded.events.events]
+    assert names.index("run.replied") < names.index("run.finished")
+    replied = dict(recorded.events.events)["run.replied"]
+    assert replied["reply"] == {"status": 201, "body": {"got": "R-1"}, "headers": {}}
+    assert (replied["run_id"], replied["status"], replied["flow_id"]) == (run.id, "running", "f-reply")
+    finished = dict(recorded.events.events)["run.finished"]
+    assert finished["status"] == "succeeded" and "output" in finished
+    with recorded.sessions() as s:
+        assert s.get(Run, run.id).reply == replied["reply"]  # stored with the end write
+
+
+def test_the_finished_event_carries_a_small_output_only(make_settings, workspace):
+    from runtime.core import Runtime
+
+    rt = Runtime(make_settings(step_payload_limit=100), events=Recorder())
+    try:
+        rt.ensure_workspace(workspace)
+        doc = {"schema": "crossdock.flow/1", "id": "f-out", "name": "f-out",
+               "nodes": [{"id": "start", "type": "event.manual"},
+                         {"id": "map", "type": "transform.map", "config": {"expression": "{'v': v}"}}, done()],
+               "edges": [edge(1, "start", "map"), edge(2, "map", "done")]}
+        version = _deploy(rt, workspace, doc)
+        small = intake.start(rt, workspace, "f-out", version, {"v": 1}, trigger="manual", trigger_node="start")
+        big = intake.start(rt, workspace, "f-out", version, {"v": "x" * 2000}, trigger="manual",
+                           trigger_node="start")
+        assert jobs.run_claimed(rt, small.id) == jobs.run_claimed(rt, big.id) == "succeeded"
+        ends = {d["run_id"]: d for name, d in rt.events.events if name == "run.finished"}
+        assert ends[small.id]["output"] == {"v": 1} and "output" not in ends[big.id]
+    finally:
+        rt.close()
+
+
+def test_same_key_runs_execute_in_arrival_order_across_two_workers_without_enqueue_loops(rt, client, workspace,
+                                                                                         http_target, monkeypatch):
+    """Real worker threads (2, embedded and Redis): a run that finds an earlier run of its key open does
+    nothing more; the earlier run hands over to it when it ends. So each run is enqueued at intake and at
+    most once more (its hand-over). The first run's end waits until the other worker found the second
+    run waiting, so the hand-over is exercised on every test run."""
+    version = deploy(client, http_sink("f-keys", http_target.url, sequence_key="order.number"))
+    enqueued: list[int] = []
+    enqueue_run, enqueue_runs = rt.queue.enqueue_run, rt.queue.enqueue_runs
+
+    def counted(run_id, delay_s=0.0):
+        enqueued.append(run_id)
+        enqueue_run(run_id, delay_s)
+
+    def counted_many(run_ids):
+        enqueued.extend(run_ids)
+        enqueue_runs(run_ids)
+
+    results: list[tuple[int, str]] = []
+    waited, first_end = threading.Event(), threading.Lock()
+    run_claimed, finish = jobs.run_claimed, ends.finish
+
+    def observed(rt_, run_id):
+        result = run_claimed(rt_, run_id)
+        results.append((run_id, result))
+        if result == "waiting":
+            waited.set()
+        return result
+
+    def held_finish(rt_, row, outcome, reply=None):
+        if first_end.acquire(blocking=False):  # the first run to end: only once another run waited on it
+            assert waited.wait(10)
+        return finish(rt_, row, outcome, reply)
+
+    monkeypatch.setattr(rt.queue, "enqueue_run", counted)
+    monkeypatch.setattr(rt.queue, "enqueue_runs", counted_many)
+    monkeypatch.setattr(jobs, "run_claimed", observed)
+    monkeypatch.setattr(ends, "finish", held_finish)
+    started = [intake.start(rt, workspace, "f-keys", version, order("K-1", qty), trigger="webhook",
+                            trigger_node="hook").id for qty in range(1, 9)]
+    wait_for(lambda: len(http_target.requests) == 8, 15)
+    assert [r["body"]["qty"] for r in http_target.requests] == list(range(1, 9))
+    wait_for(lambda: all(r.status == "succeeded" for r in _rows(rt, started)), 10)
+    assert [i for i, result in results if result == "succeeded"] == started
+    assert any(result == "waiting" for _, result in results)
+    assert all(enqueued.count(i) <= 2 for i in started), enqueued  # intake, and at most one hand-over
+    assert enqueued.count(started[0]) == 1 and len(enqueued) <= 2 * len(started) - 1
+
+
+def _rows(rt, ids):
+    with rt.sessions() as s:
+        return s.scalars(select(Run).where(Run.id.in_(ids))).all()
+
+
+def test_a_waiting_run_is_not_lost_nor_enqueued_by_recovery_while_its_predecessor_is_open(inline_rt, workspace,
+                                                                                           http_target):
+    version = _deploy(inline_rt, workspace, http_sink("f-wait", http_target.url, sequence_key="order.number"))
+    first = intake.start(inline_rt, workspace, "f-wait", version, order("W-1", 1), trigger="manual")
+    second = intake.start(inline_rt, workspace, "f-wait", version, order("W-1", 2), trigger="manual")
+    inline_rt.queue.clear()
+    assert jobs.run_claimed(inline_rt, second.id) == "waiting"  # its job ends; nothing is enqueued again
+    assert second.id not in inline_rt.queue.held_run_ids(0.0)
+    jobs.requeue_lost(inline_rt)  # recovery leaves it: its predecessor is open and will hand over
+    held = inline_rt.queue.held_run_ids(0.0)
+    assert first.id in held and second.id not in held
+    inline_rt.queue.clear()
+    assert jobs.run_claimed(inline_rt, first.id) == "succeeded"
+    assert second.id in inline_rt.queue.held_run_ids(0.0)  # handed over
+    assert jobs.run_claimed(inline_rt, second.id) == "succeeded"
+
+
+@pytest.fixture
+def inline_rt(make_settings, workspace):
+    from runtime.core import Runtime
+
+    runtime = Runtime(make_settings(lost_job_after_s=0.0))
+    runtime.ensure_workspace(workspace)
+    yield runtime
+    runtime.close()
