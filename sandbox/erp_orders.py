@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.engine import Connection
 
 from sandbox import clock, rest, store
@@ -166,11 +166,38 @@ def outstanding(doc: dict) -> float:
 
 def credit_exceeded(conn: Connection, customer, order_no: str, amount: float) -> bool:
     """Open balance plus released orders not yet invoiced plus this order, against the credit limit."""
-    others = conn.execute(select(store.erp_sales_orders.c.doc).where(
-        store.erp_sales_orders.c.customer_no == customer["no"], store.erp_sales_orders.c.status == "Released",
-        store.erp_sales_orders.c.no != order_no)).scalars().all()
-    exposure = customer["balance"] + sum(outstanding(doc) for doc in others) + amount
-    return exposure > customer["credit_limit"]
+    orders = store.erp_sales_orders
+    own = conn.execute(select(orders.c.doc).where(  # this order's stored state counts once, as `amount`
+        orders.c.no == order_no, orders.c.customer_no == customer["no"], orders.c.status == "Released")).scalar()
+    others = released_exposure(conn, customer["no"]) - (outstanding(own) if own is not None else 0.0)
+    return round(customer["balance"] + others + amount, 2) > customer["credit_limit"]
+
+
+def released_exposure(conn: Connection, customer_no: str) -> float:
+    """What the customer's released orders have outstanding: one row kept by record_exposure, computed from
+    the orders the first time a customer is asked about (a database from before the row existed)."""
+    exposure = store.erp_credit_exposure
+    value = conn.execute(select(exposure.c.released).where(exposure.c.customer_no == customer_no)).scalar()
+    if value is None:
+        orders = store.erp_sales_orders
+        docs = conn.execute(select(orders.c.doc).where(orders.c.customer_no == customer_no,
+                                                       orders.c.status == "Released")).scalars()
+        value = round(sum(outstanding(doc) for doc in docs), 2)
+        conn.execute(exposure.insert().values(customer_no=customer_no, released=value))
+    return value
+
+
+def record_exposure(conn: Connection, order_no: str, after: dict) -> None:
+    """Keep the released exposure in step with an order write; call it before the order row is written, with
+    the document about to be stored. The stored one is read afresh: callers' copies share its lines."""
+    orders, exposure = store.erp_sales_orders, store.erp_credit_exposure
+    before = conn.execute(select(orders.c.doc).where(orders.c.no == order_no,
+                                                     orders.c.status == "Released")).scalar()
+    for doc, sign in ((before, -1), (after, 1)):
+        if doc is not None and doc["status"] == "Released":
+            released_exposure(conn, doc["customerNo"])  # the row exists, computed from the orders as they stand
+            conn.execute(update(exposure).where(exposure.c.customer_no == doc["customerNo"]).values(
+                released=func.round(exposure.c.released + sign * outstanding(doc), 2)))
 
 
 def decide_status(conn: Connection, customer, doc: dict) -> None:

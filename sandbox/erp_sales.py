@@ -45,6 +45,7 @@ def _order(conn, no: str):
 
 def _save_order(conn, row, doc: dict, **columns):
     """Write the order's new state with its version bumped; returns the stored row."""
+    erp_orders.record_exposure(conn, row["no"], doc)
     conn.execute(update(store.erp_sales_orders).where(store.erp_sales_orders.c.no == row["no"]).values(
         doc=doc, status=doc["status"], version=row["version"] + 1, updated_at=clock.stamp(conn, SYSTEM), **columns))
     return _order(conn, row["no"])
@@ -135,6 +136,7 @@ def _upsert(conn, data: dict):
         erp_orders.decide_status(conn, customer_row, doc)
     stamp = clock.stamp(conn, SYSTEM)
     if existing is None:
+        erp_orders.record_exposure(conn, no, doc)
         conn.execute(orders.insert().values(no=no, external_document_no=external_no, customer_no=customer_row["no"],
                                             status=doc["status"], request_hash=fingerprint, doc=doc, version=1,
                                             created_at=stamp, updated_at=stamp))

@@ -50,6 +50,11 @@ erp_sales_orders = Table(
     Column("customer_no", String, nullable=False), Column("status", String, nullable=False),
     Column("request_hash", String, nullable=False), Column("doc", JSON, nullable=False),
     Column("version", Integer, nullable=False), Column("created_at", String), Column("updated_at", String))
+# What each customer's released orders have outstanding, kept as orders are written (erp_orders.record_exposure)
+# so that the credit check reads one row instead of every released order of the customer.
+erp_credit_exposure = Table(
+    "erp_credit_exposure", metadata, Column("customer_no", String, primary_key=True),
+    Column("released", Float, nullable=False))
 # Posted documents are immutable: sales shipments, sales invoices and sales credit memos.
 erp_posted_documents = Table(
     "erp_posted_documents", metadata, Column("no", String, primary_key=True),

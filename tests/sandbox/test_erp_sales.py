@@ -94,6 +94,46 @@ def test_the_credit_check_counts_other_released_orders(sbx):
     assert sbx.post(ORDERS, json=order("B", "C-10977", line)).json["status"] == "Hold"
 
 
+def priced(ext: str, amount: float, customer: str = "C-10977") -> dict:
+    return order(ext, customer, [{"itemNo": "HW-27737-C", "quantity": 1, "unitPrice": amount}])
+
+
+def test_the_credit_rule_releases_up_to_the_limit_and_holds_past_it(sbx):
+    # C-10977: limit 1,000, open balance 650: an order may add 350.00 and not a cent more
+    assert sbx.post(ORDERS, json=priced("OVER", 350.01)).json["status"] == "Hold"
+    assert sbx.post(ORDERS, json=priced("AT", 350.00)).json["status"] == "Released"
+    assert sbx.post(ORDERS, json=priced("NEXT", 0.01)).json["status"] == "Hold"
+
+
+def test_the_kept_exposure_follows_cancel_replace_invoice_and_credit(sbx, sandbox_app):
+    """The credit check reads a running total per customer: every change to a released order moves it."""
+    def status(ext):
+        return sbx.get(f"{ORDERS}?externalDocumentNo={ext}").json["value"][0]["status"]
+
+    a = sbx.post(ORDERS, json=priced("A", 300)).json
+    b = sbx.post(ORDERS, json=priced("B", 100)).json
+    assert (a["status"], b["status"]) == ("Released", "Hold")  # 650 + 300 + 100 > 1,000
+    sbx.post(f"{ORDERS}/{a['no']}/cancel")
+    assert sbx.post(f"{ORDERS}/{b['no']}/release", json={}).json["status"] == "Released"  # A's 300 is freed
+    assert sbx.post(ORDERS, json=priced("B", 340)).json["status"] == "Released"  # replaced: counts once, 990
+    assert sbx.post(ORDERS, json=priced("C", 20)).json["status"] == "Hold"  # 1,010
+    sbx.post(f"{ORDERS}/{b['no']}/shipments", json={"lines": [{"lineNo": 10000, "quantity": 1}]})
+    assert sbx.post(f"{ORDERS}/{b['no']}/invoice").status_code == 201  # outstanding moves into the balance
+    assert status("B") == "Closed"
+    c_no = sbx.get(f"{ORDERS}?externalDocumentNo=C").json["value"][0]["no"]
+    assert sbx.post(f"{ORDERS}/{c_no}/release", json={}).json["status"] == "Hold"  # still 990 + 20
+    memo = {"externalDocumentNo": "RMA-1", "customerNo": "C-10977",
+            "lines": [{"itemNo": "HW-27737-C", "quantity": 1, "unitPrice": 20, "disposition": "SCRAP"}]}
+    assert sbx.post("/erp/api/sales-credit-memos", json=memo).status_code == 201  # balance 970
+    assert sbx.post(f"{ORDERS}/{c_no}/release", json={}).json["status"] == "Released"  # 990
+
+    from sandbox import erp_orders, store
+    with store.transaction(sandbox_app.extensions["sandbox.engine"]) as conn:
+        kept = erp_orders.released_exposure(conn, "C-10977")
+        conn.execute(store.erp_credit_exposure.delete())  # a database from before the total was kept
+        assert erp_orders.released_exposure(conn, "C-10977") == kept == 20.0  # only C is released and open
+
+
 def test_raising_the_credit_limit_lets_a_released_order_through(sbx):
     customer = sbx.get("/erp/api/customers/C-10977")
     patched = sbx.patch("/erp/api/customers/C-10977", json={"creditLimit": 50_000},
