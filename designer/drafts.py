@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections import OrderedDict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
@@ -19,6 +19,9 @@ from flows.problem import WARNING, Problem
 from nodes import catalog, expression
 from runtime.deployments import iso
 from runtime.models import Flow, WebhookRoute, utcnow
+
+if TYPE_CHECKING:
+    from runtime.core import Runtime
 
 
 def check(doc: Any, workspace: references.Workspace | None = None, *, draft: bool = False) -> list[Problem]:
@@ -129,14 +132,14 @@ def detail(f: Flow, workspace: references.Workspace | None = None) -> dict:
                                                                draft=True)]}
 
 
-def list_flows(rt, workspace: str) -> list[dict]:
+def list_flows(rt: Runtime, workspace: str) -> list[dict]:
     with rt.sessions() as s:
         flows = [summary(f) for f in s.scalars(select(Flow).where(Flow.workspace == workspace))]
     # sorted here, not by the database, whose collation would put "Zed" before "alpha" on SQLite and C locales
     return sorted(flows, key=lambda f: (f["name"].casefold(), f["id"]))
 
 
-def get(rt, workspace: str, flow_id: str) -> Flow:
+def get(rt: Runtime, workspace: str, flow_id: str) -> Flow:
     with rt.sessions() as s:
         f = s.get(Flow, (workspace, flow_id))
     if f is None:
@@ -144,7 +147,7 @@ def get(rt, workspace: str, flow_id: str) -> Flow:
     return f
 
 
-def create(rt, workspace: str, doc: Any) -> Flow:
+def create(rt: Runtime, workspace: str, doc: Any) -> Flow:
     doc, problems = _load_checked(doc)
     now = utcnow()
     exists = ApiError(409, "conflict", f"a flow with id {doc['id']!r} exists already", [{"field": "id"}])
@@ -165,7 +168,7 @@ def create(rt, workspace: str, doc: Any) -> Flow:
     return f
 
 
-def save(rt, workspace: str, flow_id: str, doc: Any, if_match: int | None) -> Flow:
+def save(rt: Runtime, workspace: str, flow_id: str, doc: Any, if_match: int | None) -> Flow:
     doc, problems = _load_checked(doc)
     if doc["id"] != flow_id:
         raise ApiError(400, "invalid_document", "the document id differs from the flow in the URL", [{"field": "id"}])
@@ -191,7 +194,7 @@ def save(rt, workspace: str, flow_id: str, doc: Any, if_match: int | None) -> Fl
     return f
 
 
-def remove(rt, workspace: str, flow_id: str) -> None:
+def remove(rt: Runtime, workspace: str, flow_id: str) -> None:
     with rt.sessions.begin() as s:
         if s.get(Flow, (workspace, flow_id)) is None:
             raise ApiError(404, "not_found", f"no flow {flow_id!r}")

@@ -8,17 +8,22 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
 from runtime.deployments import iso
 from runtime.models import Run, Step, utcnow
 
+if TYPE_CHECKING:
+    from runtime.core import Runtime
+
 MAX_WINDOW_S = 7 * 24 * 3600
 P95_SAMPLE = 20_000  # p95 is taken over the newest steps of the window, counts over all of them
 
 
-def flow_stats(rt, workspace: str, flow_id: str, window_s: float = 300, now: dt.datetime | None = None) -> dict:
+def flow_stats(rt: Runtime, workspace: str, flow_id: str, window_s: float = 300,
+               now: dt.datetime | None = None) -> dict:
     now = now or utcnow()
     window_s = min(max(window_s, 1), MAX_WINDOW_S)
     since = now - dt.timedelta(seconds=window_s)
