@@ -4,6 +4,8 @@ its workspace and flow; the web layer relays rooms to browsers and never invents
 Embedded mode hands events to the in-process Socket.IO server (LocalRelay); production writes them to
 Redis (RedisRelay), where the web processes' Socket.IO servers, started with the same `message_queue`
 and channel, pick them up. Publishing never raises: a lost live event must not fail a run.
+`run.replied` and `run.finished` also go to the waiters of sync webhooks (`replies`, runtime/replies.py);
+`run.replied` goes only there, since its reply can hold customer data.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from typing import Callable
 
 import socketio
 
+from runtime.replies import RedisReplies, Waiters
 from runtime.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -22,10 +25,17 @@ Emit = Callable[[str, dict, list], None]  # (event, data, rooms)
 
 
 class Publisher:
-    """Where live events go; this one drops them (tests and one-off runs)."""
+    """Where live events go; this one drops them but for the replies waited for in this process (tests and
+    one-off runs)."""
+
+    def __init__(self):
+        self.replies: Waiters = Waiters()
 
     def publish(self, event: str, data: dict) -> None:
-        pass
+        self.replies.deliver(event, data)
+
+    def close(self) -> None:
+        self.replies.close()
 
 
 def workspace_room(workspace: str) -> str:
@@ -51,13 +61,24 @@ def channel(settings: Settings) -> str:
 
 
 class _Relay(Publisher):
-    """Stamps each event with its publish time (epoch ms, for end-to-end delay) and emits it to its rooms."""
+    """Stamps each event with its publish time (epoch ms, for end-to-end delay), hands replies and run
+    ends to their waiters, and emits each event but `run.replied` to its rooms."""
 
     def publish(self, event: str, data: dict) -> None:
+        data = {**data, "ts": round(time.time() * 1000, 3)}
         try:
-            self._emit(event, {**data, "ts": round(time.time() * 1000, 3)}, rooms(data))
+            self._reply(event, data)
+        except Exception:
+            log.warning("%s of run %s not handed to its waiters", event, data.get("run_id"), exc_info=True)
+        if event == "run.replied":
+            return
+        try:
+            self._emit(event, data, rooms(data))
         except Exception:
             log.warning("live event %s not published", event, exc_info=True)
+
+    def _reply(self, event: str, data: dict) -> None:
+        self.replies.deliver(event, data)
 
     def _emit(self, event: str, data: dict, to: list[str]) -> None:
         raise NotImplementedError
@@ -67,6 +88,7 @@ class LocalRelay(_Relay):
     """Embedded mode: the Socket.IO server of this process attaches its emit function."""
 
     def __init__(self):
+        super().__init__()
         self._sinks: list[Emit] = []
         self._lock = threading.Lock()
 
@@ -90,11 +112,16 @@ class LenientJson:
 
 
 class RedisRelay(_Relay):
-    """Production: a write-only Socket.IO client manager publishing on the Redis channel."""
+    """Production: a write-only Socket.IO client manager publishing on the Redis channel; replies and run
+    ends also go on a channel of their own, to the web process waiting for them (never in-process)."""
 
     def __init__(self, redis_url: str, channel_name: str):
         self.manager = socketio.RedisManager(redis_url, channel=channel_name, write_only=True, json=LenientJson,
                                              logger=log)
+        self.replies: RedisReplies = RedisReplies(redis_url, f"{channel_name}.replies")  # Socket.IO is not there
+
+    def _reply(self, event: str, data: dict) -> None:
+        self.replies.send(event, data)
 
     def _emit(self, event: str, data: dict, to: list[str]) -> None:
         self.manager.emit(event, data, namespace="/", room=to)

@@ -1,5 +1,6 @@
 """Webhook intake: `/hooks/<workspace>/<path>` stores the run, then answers 202 with its id, or waits
-for the flow's reply when the trigger says `respond: sync` (504 after its timeout; the run goes on)."""
+for the flow's reply when the trigger says `respond: sync` (runtime/replies.py: the run's events, not
+the database; 504 after its timeout, and the run goes on)."""
 from __future__ import annotations
 
 import json
@@ -9,8 +10,7 @@ from flask import Blueprint, current_app, request
 from designer import bodies
 from designer.errors import ApiError
 from designer.requests import raw_body
-from runtime import intake
-from runtime.models import Run
+from runtime import intake, replies
 from runtime.plan import PlanError
 
 bp = Blueprint("hooks", __name__)
@@ -21,28 +21,34 @@ def receive(workspace: str, path: str):
     rt = current_app.extensions["crossdock.runtime"]
     try:
         route = intake.find_route(rt, workspace, path, request.method)
-        run = intake.start(rt, workspace, route.flow_id, route.version, _message(), trigger="webhook",
-                           trigger_node=route.node_id)
+        if route.respond != "sync":
+            run = _start(rt, workspace, route)
+            return {"run_id": run.id, "status": "queued", "run_url": f"/api/v1/runs/{run.id}"}, 202
+        with rt.events.replies.expect() as ticket:  # before the run exists: its reply cannot come unheard
+            run = _start(rt, workspace, route)
+            answer = replies.answer(rt, ticket, run.id, route.timeout_s)
     except intake.NotFound as err:
         raise ApiError(404, err.code, err.message, [{"field": "path"}]) from None
     except PlanError as err:
         raise ApiError(409, "not_runnable", str(err)) from None
-    if route.respond != "sync":
-        return {"run_id": run.id, "status": "queued", "run_url": f"/api/v1/runs/{run.id}"}, 202
-    reply = intake.wait_reply(rt, run.id, route.timeout_s)
-    if reply is not None:
+    if answer.status == "replied":
+        reply = answer.reply
         return current_app.response_class(json.dumps(reply["body"]), status=reply["status"],
                                           headers={**reply.get("headers", {}), "X-Crossdock-Run": str(run.id)},
                                           mimetype="application/json")
-    with rt.sessions() as s:
-        finished = s.get(Run, run.id)
-    if finished.status == "failed":
-        raise ApiError(502, "run_failed", f"run {run.id} failed: {(finished.error or {}).get('message', '')}",
-                       [{"run_id": run.id, "node": (finished.error or {}).get("node")}])
-    if finished.status == "succeeded":
-        return {"run_id": run.id, "status": "succeeded", "output": finished.output}
+    if answer.status == "failed":
+        error = answer.error or {}
+        raise ApiError(502, "run_failed", f"run {run.id} failed: {error.get('message', '')}",
+                       [{"run_id": run.id, "node": error.get("node")}])
+    if answer.status == "succeeded":
+        return {"run_id": run.id, "status": "succeeded", "output": answer.output}
     raise ApiError(504, "timeout", f"no reply within {route.timeout_s:g} s; run {run.id} goes on",
                    [{"run_id": run.id}])
+
+
+def _start(rt, workspace: str, route):
+    return intake.start(rt, workspace, route.flow_id, route.version, _message(), trigger="webhook",
+                        trigger_node=route.node_id)
 
 
 def _message():

@@ -1,8 +1,14 @@
-"""Webhook intake: 202 with the run id, sync replies from control.respond, 504 when the flow takes longer
-than timeout_s, 502 when the run fails, bodies that are not JSON, and requests refused before any run."""
+"""Webhook intake: 202 with the run id, sync replies from control.respond (delivered by the run's events,
+the database not polled), 504 when the flow takes longer than timeout_s, 502 when the run fails, bodies
+that are not JSON, and requests refused before any run."""
 from __future__ import annotations
 
+import re
+import threading
+from contextlib import contextmanager
+
 import pytest
+from sqlalchemy import event
 
 from support import wait_for
 from support.flowdocs import edge, http_sink, order
@@ -142,6 +148,34 @@ def test_a_text_body_is_decoded_by_its_charset_and_refused_when_it_is_not_text(c
     assert finished(client, r.json["run_id"])["input"]["body"] == "café"
 
 
+@contextmanager
+def run_reads(rt):
+    """The SELECTs on the runs table this thread (the request's: the test client runs the app in it) issues."""
+    seen, me = [], threading.get_ident()
+    runs = re.compile(r'\bFROM\s+(?:"?\w+"?\.)?"?runs"?(?:\s|$)', re.I)
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if threading.get_ident() == me and statement.lstrip().upper().startswith("SELECT") and runs.search(statement):
+            seen.append(statement)
+
+    event.listen(rt.engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(rt.engine, "before_cursor_execute", record)
+
+
+def test_a_sync_reply_arrives_by_event_without_reading_the_run(rt, client, workspace):
+    deploy(client, replying("s", "quote", status=201, body="{'accepted': ref}"))
+    with run_reads(rt) as reads:
+        for n in range(3):
+            r = client.post(f"/hooks/{workspace}/quote", json=order(f"Q-{n}"))
+            assert (r.status_code, r.json) == (201, {"accepted": f"Q-{n}"})
+    # a loop polling the run reads it before the worker has run it, and again after; until jobs.py publishes
+    # run.replied, the reply is read once after the run.finished event
+    assert len(reads) <= 3
+
+
 def test_a_sync_webhook_answers_with_the_reply_of_control_respond(client, workspace):
     deploy(client, replying("s", "quote", status=201, body="{'accepted': ref}"))
     r = client.post(f"/hooks/{workspace}/quote", json=order("Q-9"))
@@ -160,13 +194,15 @@ def test_a_sync_webhook_without_a_reply_answers_with_the_output(client, workspac
     assert finished(client, r.json["run_id"])["output"] == {"erp_id": 77}
 
 
-def test_a_sync_webhook_answers_504_when_the_flow_takes_longer_than_its_timeout(client, workspace, http_target):
+def test_a_sync_webhook_answers_504_when_the_flow_takes_longer_than_its_timeout(rt, client, workspace, http_target):
     http_target.script = [(503, {"busy": True}, {})]  # the ERP is down: the step waits 30 s before a retry
     doc = http_sink("slow", http_target.url, respond="sync", retry={"max_attempts": 3, "backoff_s": 30})
     doc["nodes"][0]["config"]["timeout_s"] = 1
     deploy(client, doc)
-    r = client.post(f"/hooks/{workspace}/orders", json=order("T-1"))
+    with run_reads(rt) as reads:
+        r = client.post(f"/hooks/{workspace}/orders", json=order("T-1"))
     assert r.status_code == 504
+    assert len(reads) == 1  # one look at the run after the timeout (an event may have been missed), no polling
     err = r.json["error"]
     assert err["code"] == "timeout" and "goes on" in err["message"]
     run = client.get(f"/api/v1/runs/{err['details'][0]['run_id']}").json["run"]
@@ -175,11 +211,12 @@ def test_a_sync_webhook_answers_504_when_the_flow_takes_longer_than_its_timeout(
     assert len(http_target.requests) == 1  # the retry waits out its backoff
 
 
-def test_a_sync_webhook_answers_502_when_the_run_fails(client, workspace, http_target):
+def test_a_sync_webhook_answers_502_when_the_run_fails(rt, client, workspace, http_target):
     http_target.script = [(422, {"error": "unknown item"}, {})]  # a business error: final at once
     deploy(client, http_sink("bad", http_target.url, respond="sync"))
-    r = client.post(f"/hooks/{workspace}/orders", json=order("F-1"))
-    assert r.status_code == 502
+    with run_reads(rt) as reads:
+        r = client.post(f"/hooks/{workspace}/orders", json=order("F-1"))
+    assert r.status_code == 502 and reads == []  # the run.finished event carries the error
     err = r.json["error"]
     assert err["code"] == "run_failed"
     [detail] = err["details"]
