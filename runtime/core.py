@@ -33,6 +33,8 @@ class Runtime:
         self.engine = db.make_engine(url, settings.database_schema)
         db.migrate(self.engine)
         self.sessions = db.sessions(self.engine)
+        self.reader = db.reader(self.engine)  # reads only: no write lock on SQLite
+        self.read_sessions = db.sessions(self.reader)
         self.writer = Writer(self.engine)  # group commit of the run store's writes (runtime/store)
         self.queue = JobQueue(settings.redis_url, settings.queue_name)
         self.plans = PlanCache()
@@ -56,7 +58,7 @@ class Runtime:
 
     def plan_for(self, workspace: str, flow_id: str, version: int) -> Plan:
         def build() -> Plan:
-            with self.sessions() as s:
+            with self.read_sessions() as s:
                 row = s.get(FlowVersion, (workspace, flow_id, version))
             if row is None:
                 raise PlanError(f"flow {flow_id} has no version {version}")
@@ -68,7 +70,7 @@ class Runtime:
         """A version's run keys without its plan: webhook intake stores a run with these and never
         compiles a plan (30 s for a 30,000-node flow) inside the request."""
         def settings() -> dict | None:
-            with self.sessions() as s:
+            with self.read_sessions() as s:
                 row = s.execute(select(FlowVersion.document["settings"]).where(
                     FlowVersion.workspace == workspace, FlowVersion.flow_id == flow_id,
                     FlowVersion.version == version)).first()
@@ -86,7 +88,7 @@ class Runtime:
 
         def run() -> None:
             try:
-                with self.sessions() as s:
+                with self.read_sessions() as s:
                     deployed = s.execute(select(Flow.workspace, Flow.id, Flow.deployed_version).where(
                         Flow.deployed_version.is_not(None))).all()
                 for key in deployed:

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = pathlib.Path(__file__).with_name("migrations")
+READ_ONLY = "crossdock_read_only"  # an execution option: this connection only reads
 
 
 def make_engine(url: str, schema: str | None = None) -> Engine:
@@ -80,7 +81,15 @@ def _make_sqlite_safe(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # a read takes no lock (WAL: a snapshot); a write takes the write lock at BEGIN, so that two writers
+        # never find out at their first write that one of them must fail
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
+
+
+def reader(engine: Engine) -> Engine:
+    """The same engine (and pool) for connections that only read: on SQLite their transactions begin
+    deferred, so reads never wait for the write lock nor hold it. Never write through it."""
+    return engine.execution_options(**{READ_ONLY: True})
 
 
 def sessions(engine: Engine) -> sessionmaker[Session]:

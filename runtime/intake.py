@@ -33,7 +33,7 @@ class NotFound(LookupError):
 
 def find_route(rt: Runtime, workspace: str, path: str, method: str) -> Row:
     """The deployed webhook route (flow_id, version, node_id, respond, timeout_s)."""
-    with rt.engine.connect() as conn:
+    with rt.reader.connect() as conn:
         route = conn.execute(ROUTE, {"workspace": workspace, "path": path.strip("/"),
                                      "method": method.upper()}).first()
     if route is None:
@@ -51,7 +51,7 @@ def start(rt: Runtime, workspace: str, flow_id: str, version: int, message: Any,
 
 
 def start_manual(rt: Runtime, workspace: str, flow_id: str, message: Any = None, version: int | None = None) -> Run:
-    with rt.sessions() as s:
+    with rt.read_sessions() as s:
         flow = s.get(Flow, (workspace, flow_id))
     if flow is None:
         raise NotFound("not_found", f"no flow {flow_id!r}")

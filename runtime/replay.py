@@ -40,7 +40,7 @@ def start(rt: Runtime, workspace: str, run_id: int, *, version: str = "original"
         raise ReplayError("not_finished", f"run {run_id} is {original.status}; replay it once it has finished")
     target = original.version
     if version == "current":
-        with rt.sessions() as s:
+        with rt.read_sessions() as s:
             target = s.scalar(select(Flow.deployed_version).where(Flow.workspace == workspace,
                                                                   Flow.id == original.flow_id))
         if not target:

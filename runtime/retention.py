@@ -40,7 +40,7 @@ def prune(rt: Runtime, *, now: dt.datetime | None = None, days: float | None = N
     days = rt.settings.retention_days if days is None else days
     max_runs = rt.settings.retention_max_runs if max_runs is None else max_runs
     cutoff = (now or utcnow()) - dt.timedelta(days=days)
-    with rt.sessions() as s:
+    with rt.read_sessions() as s:
         workspaces = list(s.scalars(select(Workspace.id).order_by(Workspace.id)))
     done = Pruned()
     for ws in workspaces:

@@ -65,7 +65,7 @@ def claim(rt: Runtime, run_id: int) -> Row | str:
     row = rt.writer.write(lambda conn: conn.execute(CLAIM, params).first())
     if row is not None:
         return row
-    with rt.engine.connect() as conn:
+    with rt.reader.connect() as conn:
         status, not_before = conn.execute(WHY, {"run_id": run_id}).first() or (None, None)
     if status is None:
         return "missing"

@@ -95,7 +95,7 @@ def hand_over(rt: Runtime, workspace: str, flow_id: str, sequence_key: str | Non
     """Enqueue the next open run of an ended run's sequence key (it found the ended run open and waits)."""
     if sequence_key is None:
         return None
-    with rt.engine.connect() as conn:
+    with rt.reader.connect() as conn:
         nxt = conn.execute(NEXT_OF_KEY, {"workspace": workspace, "flow_id": flow_id, "key": sequence_key}).scalar()
     if nxt is not None:
         runs.enqueue(rt, nxt, why="handed over")

@@ -20,7 +20,7 @@ FINISHED = sorted(s.value for s in TERMINAL)  # queued and running runs are neve
 def prune_runs(rt: Runtime, workspace: str, cutoff: dt.datetime, max_runs: int, batch: int) -> int:
     """Finished runs of `workspace` created before `cutoff`, or beyond the newest `max_runs`."""
     finished = select(Run.id).where(Run.workspace == workspace, Run.status.in_(FINISHED))
-    with rt.engine.connect() as conn:
+    with rt.reader.connect() as conn:
         # the newest run past the count limit: it and every finished run before it go
         over = conn.execute(finished.order_by(Run.id.desc()).offset(max(0, max_runs)).limit(1)).scalar()
     q = finished.where(Run.created_at < cutoff) if over is None else finished.where(

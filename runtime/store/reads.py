@@ -55,7 +55,7 @@ def list_runs(rt: Runtime, workspace: str, *, flow_id: str | None = None, status
         q = q.where(Run.created_at >= since)
     if until:
         q = q.where(Run.created_at < until)
-    with rt.sessions() as s:
+    with rt.read_sessions() as s:
         rows = list(s.scalars(q.order_by(Run.id.desc()).limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]
@@ -63,7 +63,7 @@ def list_runs(rt: Runtime, workspace: str, *, flow_id: str | None = None, status
 
 
 def get_run(rt: Runtime, workspace: str, run_id: int) -> dict | None:
-    with rt.sessions() as s:
+    with rt.read_sessions() as s:
         run = s.get(Run, run_id)
         if run is None or run.workspace != workspace:
             return None
@@ -73,13 +73,13 @@ def get_run(rt: Runtime, workspace: str, run_id: int) -> dict | None:
 
 def run_row(rt: Runtime, run_id: int) -> Run | None:
     """The stored run as it is now (detached), e.g. the end of a run a sync webhook waited for."""
-    with rt.sessions() as s:
+    with rt.read_sessions() as s:
         return s.get(Run, run_id)
 
 
 def step_payload(rt: Runtime, workspace: str, run_id: int, seq: int, kind: str):
     """The whole input or output of a step whose row copy was truncated."""
-    with rt.sessions() as s:
+    with rt.read_sessions() as s:
         run = s.get(Run, run_id)
         if run is None or run.workspace != workspace:
             return None
@@ -89,7 +89,7 @@ def step_payload(rt: Runtime, workspace: str, run_id: int, seq: int, kind: str):
 
 def step_input(rt: Runtime, run_id: int, node_id: str) -> tuple[bool, Any]:
     """(found, the input of the node's last attempt in the run, whole)."""
-    with rt.sessions() as s:
+    with rt.read_sessions() as s:
         step = s.scalar(select(Step).where(Step.run_id == run_id, Step.node_id == node_id)
                         .order_by(Step.seq.desc()).limit(1))
         if step is None:
@@ -106,7 +106,7 @@ def lineage(rt: Runtime, replay_of: int | None, limit: int = 50) -> list[int]:
     """The runs a replay descends from, nearest first, the first original last: a replay of a replay
     keeps the original's idempotency keys and ledger claims."""
     chain: list[int] = []
-    with rt.engine.connect() as conn:
+    with rt.reader.connect() as conn:
         while replay_of is not None and replay_of not in chain and len(chain) < limit:
             chain.append(replay_of)
             replay_of = conn.execute(select(Run.replay_of).where(Run.id == replay_of)).scalar()
@@ -117,7 +117,7 @@ def due_queued(rt: Runtime, older_than_s: float) -> list[int]:
     """Runs waiting `queued`, due, created `older_than_s` ago or more, and free to run: a run behind an
     open earlier run of its sequence key is left out (that run hands over to it when it ends)."""
     cutoff = utcnow() - dt.timedelta(seconds=older_than_s)
-    with rt.engine.connect() as conn:
+    with rt.reader.connect() as conn:
         return list(conn.execute(select(Run.id).where(
             Run.status == RunStatus.QUEUED.value, Run.created_at <= cutoff,
             or_(Run.not_before.is_(None), Run.not_before <= cutoff), ~blocked()).order_by(Run.id)).scalars())
@@ -136,7 +136,7 @@ def list_dead_letters(rt: Runtime, workspace: str, *, status: str = "open", flow
         q = q.where(DeadLetter.status == status)
     if flow_id:
         q = q.where(DeadLetter.flow_id == flow_id)
-    with rt.sessions() as s:
+    with rt.read_sessions() as s:
         return [dead_letter_dict(d) for d in s.scalars(q.order_by(DeadLetter.id.desc()).limit(min(limit, MAX_PAGE)))]
 
 
