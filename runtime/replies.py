@@ -19,7 +19,7 @@ from typing import Any
 
 import redis
 
-from runtime.models import Run
+from runtime.store import reads
 
 log = logging.getLogger(__name__)
 EVENTS = frozenset({"run.replied", "run.finished"})
@@ -54,8 +54,7 @@ def answer(rt, ticket: Ticket, run_id: int, timeout_s: float) -> Answer:
 
 def stored_answer(rt, run_id: int) -> Answer:
     """The answer the stored run gives now: one read, after the wait."""
-    with rt.sessions() as s:
-        run = s.get(Run, run_id)
+    run = reads.run_row(rt, run_id)
     if run is None:  # pruned meanwhile, or never committed
         return Answer("waiting")
     if run.reply is not None:
