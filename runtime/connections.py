@@ -14,12 +14,18 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy import delete, select
 
 from runtime.models import SystemConnection, utcnow
+from runtime.readthrough import ReadThrough
 
 SYSTEMS = ("erp", "oms", "wms", "tms", "http")
 AUTH_TYPES = ("none", "basic", "bearer", "api_key")
 SECRET_FIELDS = ("password", "token", "key")
 PLAIN_FIELDS = ("username", "header")
 NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+# Resolved connections per process: a step needs its connection on every message, and reading the row and
+# decrypting its secrets each time cost more than the request itself. Saves here forget them at once; a save
+# in another process is seen within FRESH_S.
+FRESH_S = 2.0
+_resolved = ReadThrough(FRESH_S)
 
 
 class InvalidConnection(ValueError):
@@ -51,6 +57,7 @@ def rotate(rt) -> int:
             except InvalidToken:
                 raise KeyError(f"connection {row.workspace}/{row.name} was encrypted with a key that is neither "
                                "the current nor a previous one") from None
+    _resolved.forget()
     return len(rows)
 
 
@@ -83,6 +90,7 @@ def save(rt, workspace: str, name: str, data: dict) -> dict:
         else:
             for k, v in values.items():
                 setattr(row, k, v)
+    _resolved.forget()
     return describe(get_row(rt, workspace, name))
 
 
@@ -93,6 +101,12 @@ def get_row(rt, workspace: str, name: str) -> SystemConnection | None:
 
 def resolve(rt, workspace: str, name: str) -> dict[str, Any]:
     """The connection with secrets decrypted, for a running step; KeyError when there is none."""
+    found = _resolved.get((rt.engine.url, rt.settings.database_schema, workspace, name),
+                          lambda: _resolve(rt, workspace, name))
+    return {**found, "auth": dict(found["auth"])}  # the caller's own: the kept one is never handed out
+
+
+def _resolve(rt, workspace: str, name: str) -> dict[str, Any]:
     row = get_row(rt, workspace, name)
     if row is None:
         raise KeyError(f"no connection named {name!r} in workspace {workspace!r}")
@@ -116,8 +130,10 @@ def list_all(rt, workspace: str) -> list[dict]:
 
 def remove(rt, workspace: str, name: str) -> bool:
     with rt.sessions.begin() as s:
-        return bool(s.execute(delete(SystemConnection).where(SystemConnection.workspace == workspace,
-                                                             SystemConnection.name == name)).rowcount)
+        removed = bool(s.execute(delete(SystemConnection).where(SystemConnection.workspace == workspace,
+                                                                SystemConnection.name == name)).rowcount)
+    _resolved.forget()
+    return removed
 
 
 def _decrypt(box: MultiFernet, token: str) -> dict:

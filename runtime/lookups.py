@@ -2,6 +2,7 @@
 `transform.lookup` reads through the step context, edited in the UI or imported from CSV."""
 from __future__ import annotations
 
+import copy
 import csv
 import io
 import json
@@ -11,9 +12,14 @@ from typing import Any
 from sqlalchemy import delete, func, select
 
 from runtime.models import LookupEntry
+from runtime.readthrough import ReadThrough
 
 TABLE = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 MAX_KEY = 400
+# Rows read per process: transform.lookup reads one per item of every message. Writes here forget them at once;
+# a write in another process is seen within FRESH_S.
+FRESH_S = 2.0
+_rows = ReadThrough(FRESH_S)
 
 
 class InvalidLookup(ValueError):
@@ -33,6 +39,12 @@ def _is_key(key: Any) -> bool:
 
 def get(rt, workspace: str, table: str, key: str) -> Any:
     """The value for `key`, or None when the table has no such row."""
+    value = _rows.get((rt.engine.url, rt.settings.database_schema, workspace, table, key),
+                      lambda: _get(rt, workspace, table, key))
+    return copy.deepcopy(value) if isinstance(value, (dict, list)) else value  # the kept one is never handed out
+
+
+def _get(rt, workspace: str, table: str, key: str) -> Any:
     with rt.sessions() as s:
         return s.scalar(select(LookupEntry.value).where(LookupEntry.workspace == workspace,
                                                         LookupEntry.table == table, LookupEntry.key == key))
@@ -63,6 +75,7 @@ def replace(rt, workspace: str, table: str, entries: dict[str, Any]) -> int:
     with rt.sessions.begin() as s:
         s.execute(delete(LookupEntry).where(LookupEntry.workspace == workspace, LookupEntry.table == table))
         s.add_all([LookupEntry(workspace=workspace, table=table, key=k, value=v) for k, v in entries.items()])
+    _rows.forget()
     return len(entries)
 
 
@@ -77,6 +90,7 @@ def put(rt, workspace: str, table: str, key: str, value: Any) -> None:
             s.add(LookupEntry(workspace=workspace, table=table, key=key, value=value))
         else:
             row.value = value
+    _rows.forget()
 
 
 def remove(rt, workspace: str, table: str, key: str | None = None) -> int:
@@ -84,7 +98,9 @@ def remove(rt, workspace: str, table: str, key: str | None = None) -> int:
         q = delete(LookupEntry).where(LookupEntry.workspace == workspace, LookupEntry.table == table)
         if key is not None:
             q = q.where(LookupEntry.key == key)
-        return s.execute(q).rowcount
+        removed = s.execute(q).rowcount
+    _rows.forget()
+    return removed
 
 
 def parse_csv(text: str) -> dict[str, Any]:
