@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import datetime
 import email.utils
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,7 +18,7 @@ import requests
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from flows.spec import NodeSpec, Port, Reference
-from nodes import template
+from nodes import http_client, template
 from nodes.base import TECHNICAL, Context, Emit, NodeError, PrepareEnv, compile_field, evaluate_field
 from nodes.expression import Expression
 
@@ -109,13 +108,9 @@ class Prepared:
     body: Expression | None
     timeout_s: float
     ok_statuses: frozenset[int] | None
-    _local: threading.local = field(default_factory=threading.local, repr=False)
 
     def session(self) -> requests.Session:
-        # requests.Session is not documented as thread-safe: one per worker thread, reused for keep-alive
-        if not hasattr(self._local, "session"):
-            self._local.session = requests.Session()
-        return self._local.session
+        return http_client.session()  # one per thread, shared by every node, reused for keep-alive
 
 
 def prepare(config: dict, env: PrepareEnv) -> Prepared:
@@ -190,7 +185,8 @@ def request(session: requests.Session, method: str, url: str, *, headers: dict[s
             ok_statuses: frozenset[int] | None = None, **kwargs: Any) -> requests.Response:
     """`send`, but the accepted response itself, for callers that read its headers (Idempotent-Replayed)."""
     try:
-        response = session.request(method, url, headers=headers, timeout=timeout_s, **kwargs)
+        response = session.request(method, url, headers=headers, timeout=timeout_s, **http_client.environment(url),
+                                   **kwargs)
     except requests.Timeout as err:
         raise NodeError("timeout", f"{method} {url}: no answer within {timeout_s} s",
                         error_class=TECHNICAL, retryable=True, details={"url": url, "reason": str(err)}) from None

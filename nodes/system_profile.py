@@ -8,7 +8,6 @@ writing (`lookup`), or repeating it changes nothing (`natural`: a set, a status)
 not sent again; the message says so (`already_done`: "already done by run N", from the effect ledger)."""
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +15,7 @@ import requests
 from marshmallow import Schema, ValidationError, fields, validate
 
 from flows.spec import Reference
-from nodes import connector_http, template
+from nodes import connector_http, http_client, template
 from nodes.base import Context, Emit, NodeError, PrepareEnv, compile_field, evaluate_field
 from nodes.expression import Expression
 
@@ -96,7 +95,6 @@ class Prepared:
     each: Expression | None
     into: str | None
     timeout_s: float
-    _local: threading.local = field(default_factory=threading.local, repr=False)
     _urls: dict = field(default_factory=dict, repr=False)  # (base URL, path) -> parsed URL template
 
     def url(self, base_url: str, path: str | None = None) -> template.Template:
@@ -106,9 +104,7 @@ class Prepared:
         return self._urls[(base_url, path)]
 
     def session(self) -> requests.Session:
-        if not hasattr(self._local, "session"):  # one per worker thread, kept for keep-alive
-            self._local.session = requests.Session()
-        return self._local.session
+        return http_client.session()  # one per thread, shared by every node, kept for keep-alive
 
 
 def prepare(operations: tuple[Operation, ...], config: dict, env: PrepareEnv) -> Prepared:

@@ -31,9 +31,12 @@ class Handler(BaseHTTPRequestHandler):
     def _handle(self):
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
-        path, _, query = self.path.partition("?")
+        proxied = self.path.startswith("http://")  # a proxy's request line names the whole URL
+        path, _, query = ("/" + self.path.split("/", 3)[3] if proxied else self.path).partition("?")
+        if path == "/cookie":
+            return self._reply(200, {}, headers=[("Set-Cookie", "session=s1; Path=/")])
         if path.startswith("/echo"):
-            return self._reply(200, {"method": self.command, "path": path, "query": query,
+            return self._reply(200, {"method": self.command, "path": path, "query": query, "proxied": proxied,
                                      "headers": {k.lower(): v for k, v in self.headers.items()},
                                      "body": json.loads(raw) if raw else None})
         if path == "/text":
@@ -228,6 +231,54 @@ def test_one_session_per_thread(env):
     t.start()
     t.join()
     assert other[0] is not p.session()
+
+
+def test_every_node_of_a_thread_shares_its_session(env):
+    assert node(env, url="http://a/x").session() is node(env, url="http://b/y").session()
+
+
+def test_a_cookie_a_target_sets_does_not_travel_with_the_next_request(server, ctx, env):
+    call(node(env, method="GET", url=server + "/cookie"), {}, ctx)
+    [(_, answer)] = call(node(env, method="GET", url=server + "/echo"), {}, ctx)
+    assert "cookie" not in answer["headers"]
+
+
+@pytest.fixture
+def environ(monkeypatch):
+    """Proxy and netrc variables of the test's own; the client reads them again."""
+    from nodes import http_client
+
+    for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY",
+                 "no_proxy", "NETRC"):
+        monkeypatch.delenv(name, raising=False)
+    http_client.forget_environment()
+    yield monkeypatch
+    http_client.forget_environment()
+
+
+def test_a_proxy_from_the_environment_carries_the_request(server, ctx, env, environ):
+    environ.setenv("HTTP_PROXY", server)
+    [(_, answer)] = call(node(env, method="GET", url="http://erp.invalid/echo"), {}, ctx)
+    assert answer["proxied"] is True and answer["path"] == "/echo"
+
+
+def test_no_proxy_sends_the_request_direct(server, ctx, env, environ):
+    with socket.socket() as s:  # a port nothing listens on: the proxy must not be tried
+        s.bind(("127.0.0.1", 0))
+        dead = s.getsockname()[1]
+    environ.setenv("HTTP_PROXY", f"http://127.0.0.1:{dead}")
+    environ.setenv("NO_PROXY", "127.0.0.1")
+    [(_, answer)] = call(node(env, method="GET", url=server + "/echo"), {}, ctx)
+    assert answer["proxied"] is False
+
+
+def test_the_server_accounts_netrc_adds_no_credentials(server, ctx, env, environ, tmp_path):
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine 127.0.0.1 login someone password secret\n")
+    netrc.chmod(0o600)
+    environ.setenv("NETRC", str(netrc))
+    [(_, answer)] = call(node(env, method="GET", url=server + "/echo"), {}, ctx)
+    assert "authorization" not in answer["headers"]
 
 
 def test_prepared_node_does_not_show_secrets(env):
