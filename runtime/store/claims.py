@@ -4,7 +4,10 @@ executes, and a run whose lease expired is taken back to the queue (the worker d
 
 Same-key order: a run is claimed only when no earlier run with its sequence key is open. A run that
 finds one does nothing more (its job ends); the earlier run hands over to it when it ends
-(runtime/store/ends.py), so nothing polls.
+(runtime/store/ends.py), so nothing polls. A run waiting for a retry, or taken back after its worker
+died, is still open: the runs behind it keep waiting, and it hands over when it ends. Recovery
+(runtime/jobs.py requeue_lost) leaves waiting runs alone for the same reason, and enqueues them once
+nothing open is ahead of them (the process ended between its end write and its hand-over).
 """
 from __future__ import annotations
 
