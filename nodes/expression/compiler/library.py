@@ -252,6 +252,20 @@ def _number(args, ctx):
     return _DELEGATE
 
 
+def _number1(s):
+    """`$number(text)` positionally: JSON number syntax (D3030 otherwise); anything else the reference's."""
+    if type(s) is str:
+        if _NUMBER.fullmatch(s):
+            v = float(s)
+            if v in (math.inf, -math.inf):
+                raise JException("D3030", -1, s)
+            return int(v) if v.is_integer() else v
+        if s[:2] in ("0x", "0B", "0O"):
+            return DELEGATE
+        raise JException("D3030", -1, s)
+    return DELEGATE
+
+
 def _upper1(s):
     return s.upper() if type(s) is str else (UNDEF if s is UNDEF else DELEGATE)
 
@@ -277,7 +291,7 @@ def _substring3(s, start, length):
 
 
 # the hottest calls of mappings, taking their arguments positionally: (name, argument count) -> fast path
-_POSITIONAL = {("uppercase", 1): _upper1, ("lowercase", 1): _lower1, ("round", 2): _round2,
+_POSITIONAL = {("number", 1): _number1, ("uppercase", 1): _upper1, ("lowercase", 1): _lower1, ("round", 2): _round2,
                ("lookup", 2): _lookup2, ("substring", 3): _substring3}
 
 
