@@ -10,7 +10,7 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import event
 
-from support import wait_for
+from support import processes, services, wait_for
 from support.flowdocs import edge, http_sink, order
 from runtime.core import Runtime
 from web.app import create_app
@@ -172,6 +172,36 @@ def test_a_sync_reply_arrives_by_event_without_reading_the_run(rt, client, works
             r = client.post(f"/hooks/{workspace}/quote", json=order(f"Q-{n}"))
             assert (r.status_code, r.json) == (201, {"accepted": f"Q-{n}"})
     assert reads == []  # a loop polling the run would read it at least once per request
+
+
+def test_a_sync_reply_crosses_from_a_worker_process_by_event(request, tmp_path):
+    """Production: the web app here, a `run.py worker` process on the same PostgreSQL and Redis."""
+    import os
+
+    from runtime.settings import from_env
+
+    if "services" not in services.BACKENDS:
+        pytest.skip("needs the machine's PostgreSQL and Redis")
+    services.count(request)
+    env = {**os.environ, "CROSSDOCK_DATABASE_URL": services.PG_URL,
+           "CROSSDOCK_DATABASE_SCHEMA": request.getfixturevalue("pg_schema"),
+           "CROSSDOCK_REDIS_URL": request.getfixturevalue("redis_db"), "CROSSDOCK_QUEUE": services.queue_name(),
+           "CROSSDOCK_DATA_DIR": str(tmp_path)}
+    worker = processes.start(["worker"], env, tmp_path / "worker.log")  # starts while the web side does
+    web = None
+    try:
+        web = Runtime(from_env(env))
+        client = create_app(web).test_client()
+        flow = f"s-{services.queue_name()}"
+        deploy(client, replying(flow, flow, status=201, body="{'accepted': ref}"))
+        with run_reads(web) as reads:
+            r = client.post(f"/hooks/default/{flow}", json=order("X-1"))
+        assert (r.status_code, r.json) == (201, {"accepted": "X-1"}), (tmp_path / "worker.log").read_text()
+        assert reads == []
+    finally:
+        processes.stop(worker)
+        if web is not None:
+            web.close()
 
 
 def test_a_sync_webhook_answers_with_the_reply_of_control_respond(client, workspace):
