@@ -23,6 +23,7 @@ def ensure_seeded(conn: Connection, system: str) -> None:
 
 def reset(conn: Connection, system: str) -> None:
     store.clear(conn, system)
+    clock.remember(conn, system, None)  # the clock row is gone: real time again
     ensure_seeded(conn, system)
 
 
@@ -31,8 +32,7 @@ def add_routes(system_bp: Blueprint, system: str) -> None:
 
     def show_clock():
         with store.transaction(rest.engine()) as conn:
-            frozen = conn.execute(select(store.clocks.c.frozen_at).where(store.clocks.c.system == system)).scalar()
-            return jsonify({"now": clock.stamp(conn, system), "frozen": frozen is not None})
+            return jsonify({"now": clock.stamp(conn, system), "frozen": clock.frozen_at(conn, system) is not None})
 
     def set_clock():
         data = rest.body()
