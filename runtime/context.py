@@ -6,7 +6,7 @@ import hashlib
 import logging
 from typing import Any, Callable, Mapping
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -18,7 +18,13 @@ from runtime.models import LedgerEntry, utcnow
 # message was 7% of a loaded process's time. Turn the logger to DEBUG to follow messages in the process log.
 log = logging.getLogger("crossdock.flow")
 LEDGER = LedgerEntry.__table__
-_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+# built once, so that a claim neither builds nor hashes a statement (SQLAlchemy's cache key)
+_CLAIMS = {name: dialect.insert(LEDGER).values(
+    {c: bindparam(c) for c in ("workspace", "scope", "key", "run_id", "created_at")}
+).on_conflict_do_nothing().returning(LEDGER.c.run_id) for name, dialect in (("postgresql", postgresql),
+                                                                            ("sqlite", sqlite))}
+_OWNER = select(LEDGER.c.run_id).where(LEDGER.c.workspace == bindparam("workspace"),
+                                       LEDGER.c.scope == bindparam("scope"), LEDGER.c.key == bindparam("key"))
 
 
 class DatabaseLedger:
@@ -48,12 +54,10 @@ class DatabaseLedger:
 
     def _claim(self, conn: Connection, scope: str, key: str, run_id: int) -> int | None:
         """None when this call made the claim, else the run id that holds it."""
-        insert = _INSERTS[conn.dialect.name](LEDGER).values(workspace=self._workspace, scope=scope, key=key,
-                                                             run_id=run_id, created_at=utcnow())
-        if conn.execute(insert.on_conflict_do_nothing().returning(LEDGER.c.run_id)).first() is not None:
+        row = {"workspace": self._workspace, "scope": scope, "key": key}
+        if conn.execute(_CLAIMS[conn.dialect.name], {**row, "run_id": run_id, "created_at": utcnow()}).first():
             return None
-        return conn.execute(select(LEDGER.c.run_id).where(
-            LEDGER.c.workspace == self._workspace, LEDGER.c.scope == scope, LEDGER.c.key == key)).scalar()
+        return conn.execute(_OWNER, row).scalar()
 
 
 class StepContext:
