@@ -4,7 +4,6 @@ the caller gets an answer, so an accepted message is never lost."""
 from __future__ import annotations
 
 import logging
-import time
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, select
@@ -12,8 +11,7 @@ from sqlalchemy.engine import Row
 
 from runtime.models import Flow, Run, WebhookRoute
 from runtime.plan import evaluate_key
-from runtime.states import TERMINAL
-from runtime.store import reads, runs
+from runtime.store import runs
 
 if TYPE_CHECKING:
     from runtime.core import Runtime
@@ -22,7 +20,6 @@ log = logging.getLogger(__name__)
 ROUTE = select(WebhookRoute.__table__).where(WebhookRoute.workspace == bindparam("workspace"),
                                              WebhookRoute.path == bindparam("path"),
                                              WebhookRoute.method == bindparam("method"))
-FINISHED = frozenset(s.value for s in TERMINAL)
 
 
 class NotFound(LookupError):
@@ -65,19 +62,3 @@ def start_manual(rt: Runtime, workspace: str, flow_id: str, message: Any = None,
         message = trigger.prepared.get("sample")
     return start(rt, workspace, flow_id, version, message, trigger="manual",
                  trigger_node=trigger.id if trigger else None)
-
-
-def wait_reply(rt: Runtime, run_id: int, timeout_s: float) -> dict | None:
-    """The reply a `control.respond` step stored, or None when the run did not give one in time.
-    Polls the stored run (the reply is stored with the run's end); web/hooks.py waits for the
-    `run.replied` / `run.finished` events instead (runtime/replies.py), so this goes once it does."""
-    deadline = time.monotonic() + timeout_s
-    delay = 0.01
-    while True:
-        run = reads.run_row(rt, run_id)
-        if run.reply is not None:
-            return run.reply
-        if run.status in FINISHED or time.monotonic() >= deadline:
-            return None
-        time.sleep(delay)
-        delay = min(delay * 1.5, 0.1)

@@ -1,9 +1,10 @@
 """Starting runs: the run row is committed before its job is enqueued, so a queue outage loses nothing;
-manual runs take the manual node's sample; sync replies are awaited; on both backends."""
+manual runs take the manual node's sample; on both backends. (Sync replies travel as events: test_store.py,
+tests/runtime/test_replies*.)"""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from runtime import deployments, intake, jobs
 from runtime.models import Flow, Run
@@ -114,40 +115,3 @@ def test_find_route_names_what_is_missing(store, workspace):
     with pytest.raises(intake.NotFound) as caught:
         intake.find_route(store, workspace, "f-in", "GET")
     assert caught.value.code == "no_webhook" and f"GET /hooks/{workspace}/f-in" in caught.value.message
-
-
-def test_wait_reply_returns_the_stored_reply(store, workspace):
-    deploy(store, workspace, respond=True)
-    run = intake.start(store, workspace, "f", 1, {"ref": "R-1"}, trigger="webhook", trigger_node="hook")
-    assert jobs.run_claimed(store, run.id) == "succeeded"
-    assert intake.wait_reply(store, run.id, 5) == {"status": 201, "body": {"got": "R-1"}, "headers": {}}
-
-
-def test_wait_reply_sees_a_reply_that_arrives_while_it_waits(store, workspace, monkeypatch):
-    deploy(store, workspace)
-    run = intake.start(store, workspace, "f", 1, {"ref": "R-2"}, trigger="webhook")
-    polls = []
-
-    def reply_arrives(_delay):  # the worker answers between two polls
-        polls.append(1)
-        with store.sessions.begin() as s:
-            s.execute(update(Run).where(Run.id == run.id).values(reply={"status": 200, "body": 1, "headers": {}}))
-
-    monkeypatch.setattr(intake.time, "sleep", reply_arrives)
-    assert intake.wait_reply(store, run.id, 30) == {"status": 200, "body": 1, "headers": {}}
-    assert polls == [1]
-
-
-def test_wait_reply_is_none_on_timeout_and_at_once_for_a_run_finished_without_reply(store, workspace,
-                                                                                     monkeypatch):
-    deploy(store, workspace)
-    waiting = intake.start(store, workspace, "f", 1, {"ref": "R-3"}, trigger="webhook")
-    assert intake.wait_reply(store, waiting.id, 0.05) is None
-    done = intake.start(store, workspace, "f", 1, {"ref": "R-4"}, trigger="webhook", trigger_node="hook")
-    assert jobs.run_claimed(store, done.id) == "succeeded"
-    sleeps = []
-    monkeypatch.setattr(intake.time, "sleep", sleeps.append)
-    assert intake.wait_reply(store, done.id, 30) is None
-    assert sleeps == []  # a finished run is not polled again
-    with store.sessions() as s:
-        assert s.scalar(select(Run.reply).where(Run.id == done.id)) is None
