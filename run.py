@@ -101,10 +101,10 @@ def serve_web(settings: Settings, embedded: bool) -> None:
         # on either signal hang up on every live client, which reconnects to the next server
         def handle_exit(self, sig, frame):  # SIGTERM: graceful
             super().handle_exit(sig, frame)
-            _hang_up(self.wsgi)
+            _hang_up(getattr(self, "wsgi", None))  # none yet while the runtime is being built
 
         def handle_quit(self, sig, frame):  # SIGINT, SIGQUIT: at once
-            _hang_up(self.wsgi).join(1.0)
+            _hang_up(getattr(self, "wsgi", None)).join(1.0)
             super().handle_quit(sig, frame)
 
     class Server(BaseApplication):
@@ -134,7 +134,8 @@ def _hang_up(app) -> threading.Thread:
     """Disconnect every Socket.IO client, on a thread of its own (closing may wait on a socket)."""
     def hang_up():
         try:
-            app.extensions["socketio"].server.eio.disconnect()
+            if app is not None:
+                app.extensions["socketio"].server.eio.disconnect()
         except Exception:
             logging.getLogger("crossdock.web").warning("hanging up on live clients failed", exc_info=True)
 
