@@ -145,4 +145,5 @@ class Runtime:
         jobs.unbind(self)
         self._stop.set()
         self.queue.stop()
+        self.writer.close()
         self.engine.dispose()

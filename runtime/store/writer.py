@@ -51,6 +51,7 @@ class Writer:
         self._lock = threading.Lock()
         self._queued: list[_Write] = []
         self._busy = False  # a leader is writing; while it is not, nothing is queued
+        self._conn: Connection | None = None  # the leaders' connection: one leader at a time uses it
         self.batches = 0  # transactions committed for more than one write (figures for tests and benches)
 
     def write(self, work: Callable[[Connection], T]) -> T:
@@ -91,8 +92,7 @@ class Writer:
     def _run(self, batch: list[_Write]) -> None:
         if len(batch) > 1:
             try:
-                with self._engine.begin() as conn:
-                    results = [w.work(conn) for w in batch]
+                results = self._transaction(lambda conn: [w.work(conn) for w in batch])
             except Exception:
                 pass  # one of them (or the commit) failed: each goes again alone, below
             else:
@@ -102,7 +102,29 @@ class Writer:
                 return
         for w in batch:
             try:
-                with self._engine.begin() as conn:
-                    w.result = w.work(conn)
+                w.result = self._transaction(w.work)
             except Exception as err:
                 w.error = err
+
+    def _transaction(self, work: Callable[[Connection], T]) -> T:
+        """`work` in a transaction on the leaders' connection, kept between batches (no pool checkout per
+        write); a connection whose transaction failed is given back to the pool and a new one taken."""
+        if self._conn is None:
+            self._conn = self._engine.connect()
+        try:
+            with self._conn.begin():
+                return work(self._conn)
+        except BaseException:
+            conn, self._conn = self._conn, None
+            try:
+                conn.close()
+            except Exception:
+                pass  # already unusable: the pool discards it
+            raise
+
+    def close(self) -> None:
+        """Give the leaders' connection back (the Runtime closes; no write is in flight)."""
+        with self._lock:
+            conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.close()
