@@ -185,8 +185,7 @@ def request(session: requests.Session, method: str, url: str, *, headers: dict[s
             ok_statuses: frozenset[int] | None = None, **kwargs: Any) -> requests.Response:
     """`send`, but the accepted response itself, for callers that read its headers (Idempotent-Replayed)."""
     try:
-        response = session.request(method, url, headers=headers, timeout=timeout_s, **http_client.environment(url),
-                                   **kwargs)
+        response = http_client.send(session, method, url, headers=headers, timeout=timeout_s, **kwargs)
     except requests.Timeout as err:
         raise NodeError("timeout", f"{method} {url}: no answer within {timeout_s} s",
                         error_class=TECHNICAL, retryable=True, details={"url": url, "reason": str(err)}) from None

@@ -33,6 +33,8 @@ class Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length) if length else b""
         proxied = self.path.startswith("http://")  # a proxy's request line names the whole URL
         path, _, query = ("/" + self.path.split("/", 3)[3] if proxied else self.path).partition("?")
+        if path == "/moved":
+            return self._reply(307, {}, headers=[("Location", "/echo/moved")])
         if path == "/cookie":
             return self._reply(200, {}, headers=[("Set-Cookie", "session=s1; Path=/")])
         if path.startswith("/echo"):
@@ -231,6 +233,12 @@ def test_one_session_per_thread(env):
     t.start()
     t.join()
     assert other[0] is not p.session()
+
+
+def test_a_redirect_is_followed_with_its_method_and_body(server, ctx, env):
+    [(_, answer)] = call(node(env, url=server + "/moved"), {"n": 1}, ctx)
+    assert (answer["method"], answer["path"], answer["body"]) == ("POST", "/echo/moved", {"n": 1})
+    assert answer["headers"]["user-agent"].startswith("python-requests/")  # the session's own headers go too
 
 
 def test_every_node_of_a_thread_shares_its_session(env):
