@@ -180,7 +180,7 @@ def test_web_and_two_workers_share_the_runs(production, http_target):
     ids = [requests.post(production.base + "/hooks/default/orders", json=order(f"P-{i}")).json()["run_id"]
            for i in range(60)]
     wait_for(lambda: all(_status(production.base, i) == "succeeded" for i in ids), 60, 0.3)
-    wait_for(lambda: {d.get("run_id") for e, d in seen if e == "run.finished"} >= set(ids), 10)
+    wait_for(lambda: {d.get("run_id") for e, d in seen if e == "run.finished"} >= set(ids), 30)
     client.disconnect()
     rt = Runtime(from_env(production.env))
     with rt.sessions() as s:
