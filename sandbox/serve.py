@@ -1,4 +1,6 @@
-"""Running the sandbox: blocking for `python run.py sandbox`, or in a daemon thread for the embedded mode.
+"""Running the sandbox: blocking for `python run.py sandbox`, in a daemon thread, or in a child process of
+its own for the embedded mode (`start_in_process`: its own interpreter and GIL, so that the sandbox's work does
+not take turns with Crossdock's threads on one core; in threads, the two share one).
 
 Werkzeug's server answers every request with `Connection: close` (its handler cannot drain an unread body
 before the next request line), so each call from a connector cost a TCP connect, a DNS lookup and a thread
@@ -10,8 +12,13 @@ from __future__ import annotations
 
 import io
 import logging
+import os
+import pathlib
 import socket
+import subprocess
+import sys
 import threading
+import time
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
@@ -108,6 +115,52 @@ def start_in_thread(host: str = "127.0.0.1", port: int = 5001, database_url: str
     return server
 
 
+class SandboxProcess:
+    """The child process serving the sandbox: `server_port` and `shutdown()`, as a server in a thread has."""
+
+    def __init__(self, process: subprocess.Popen, port: int):
+        self.process, self.server_port = process, port
+
+    def shutdown(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def server_close(self) -> None:
+        pass
+
+
+def start_in_process(host: str = "127.0.0.1", port: int = 5001, database_url: str | None = None) -> SandboxProcess:
+    """Serve from a child process, answering once the port listens; the child ends when this process ends,
+    however it ends (it watches its parent)."""
+    root = pathlib.Path(__file__).resolve().parent.parent
+    process = subprocess.Popen([sys.executable, "-m", "sandbox.serve", host, str(port), database_url or "",
+                                str(os.getpid())], cwd=root, stdout=subprocess.PIPE, text=True)
+    ready = process.stdout.readline().split()
+    process.stdout.close()
+    if ready[:1] != ["listening"]:
+        process.kill()
+        process.wait()
+        raise RuntimeError(f"the sandbox process did not start on {host}:{port} (see its output above)")
+    return SandboxProcess(process, int(ready[1]))
+
+
+def _child(host: str, port: int, database_url: str | None, parent: int) -> None:
+    server = _server(host, port, database_url)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(0)  # the parent is gone (a kill included): so is the sandbox
+
+    threading.Thread(target=watch, name="sandbox-parent-watch", daemon=True).start()
+    print("listening", server.server_port, flush=True)
+    server.serve_forever()
+
+
 def serve(host: str = "127.0.0.1", port: int = 5001, database_url: str | None = None) -> None:
     server = _server(host, port, database_url)
     print(f"Sandbox systems on http://{host}:{server.server_port}/ (OMS, ERP, WMS, TMS)")
@@ -117,3 +170,7 @@ def serve(host: str = "127.0.0.1", port: int = 5001, database_url: str | None = 
         pass
     finally:
         server.server_close()
+
+
+if __name__ == "__main__":  # start_in_process's child: HOST PORT DATABASE_URL PARENT_PID
+    _child(sys.argv[1], int(sys.argv[2]), sys.argv[3] or None, int(sys.argv[4]))

@@ -1,6 +1,7 @@
 """Serving over real HTTP in a thread, as the embedded Crossdock does; concurrent writers lose nothing."""
 from __future__ import annotations
 
+import os
 from concurrent.futures import ThreadPoolExecutor
 
 import requests
@@ -94,3 +95,42 @@ def test_a_chunked_body_is_still_served(tmp_path):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_a_sandbox_process_serves_keeps_alive_and_ends_with_its_parent(tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    from sandbox.serve import start_in_process
+
+    sandbox = start_in_process("127.0.0.1", 0, f"sqlite:///{tmp_path}/s.sqlite")
+    http = requests.Session()
+    http.trust_env = False
+    try:
+        r = http.get(f"http://127.0.0.1:{sandbox.server_port}/erp/api/customers/C-10442", timeout=10)
+        assert r.status_code == 200 and r.headers.get("Connection") != "close"
+    finally:
+        sandbox.shutdown()
+    assert sandbox.process.poll() is not None
+
+    # a parent killed outright takes its sandbox with it
+    parent = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time; from sandbox.serve import start_in_process; "
+        f"s = start_in_process('127.0.0.1', 0, 'sqlite:///{tmp_path}/p.sqlite'); "
+        "print(s.process.pid, flush=True); time.sleep(60)")], stdout=subprocess.PIPE, text=True)
+    child = int(parent.stdout.readline())
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{child}/stat") as f:
+                if f.read().rsplit(")", 1)[1].split()[0] == "Z":
+                    break  # exited; whoever adopted it has not reaped it yet
+        except FileNotFoundError:
+            break
+        time.sleep(0.05)
+    else:
+        os.kill(child, 9)
+        raise AssertionError("the sandbox process outlived its parent")
