@@ -206,7 +206,7 @@ def reconcile(cluster: Cluster, orders: list[dict], kinds: dict, posts: list, an
         number += 1
     runs = cluster.runs()
     letters = cluster.dead_letter_runs()
-    exceptions = {r.business_key for r in runs if r.status in ("failed", "dead_lettered") or r.id in letters}
+    exceptions = {r.business_key for r in runs if r.status == "failed" or r.id in letters}
     refused = {posts[i][0] for i, status in answers.items() if 400 <= status < 500}
     lost, duplicated, leaked, why = [], [], [], Counter()
     for o in orders:
