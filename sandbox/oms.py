@@ -52,9 +52,9 @@ def _order(conn, order_id: int):
 
 
 def _save(conn, row, doc: dict, status: str, topics: tuple[str, ...]) -> tuple:
-    conn.execute(update(store.oms_orders).where(store.oms_orders.c.id == row["id"]).values(
-        doc=doc, status=status, version=row["version"] + 1, updated_at=clock.stamp(conn, SYSTEM)))
-    updated = _order(conn, row["id"])
+    values = dict(doc=doc, status=status, version=row["version"] + 1, updated_at=clock.stamp(conn, SYSTEM))
+    conn.execute(update(store.oms_orders).where(store.oms_orders.c.id == row["id"]).values(**values))
+    updated = {**row, **values}  # as stored, not read back
     payload = _order_json(updated)
     return updated, [i for topic in topics for i in webhooks.record(conn, topic, payload)]
 

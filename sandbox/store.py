@@ -8,8 +8,8 @@ from __future__ import annotations
 import os
 from contextlib import contextmanager
 
-from sqlalchemy import (JSON, Boolean, Column, Float, Integer, MetaData, String, Table, create_engine, event,
-                        select, update)
+from sqlalchemy import (JSON, Boolean, Column, Float, Integer, MetaData, String, Table, bindparam, create_engine,
+                        event, update)
 from sqlalchemy.engine import Connection, Engine
 
 DEFAULT_PATH = os.path.join("data", "sandbox.sqlite")
@@ -168,14 +168,17 @@ def transaction(engine: Engine):
         yield conn
 
 
+_NEXT = update(counters).where(counters.c.name == bindparam("series")).values(value=counters.c.value + 1).returning(
+    counters.c.value)  # built once: one statement per number
+
+
 def next_number(conn: Connection, name: str, start: int = 1) -> int:
     """The next value of a named document-number series; callers hold the transaction's write lock."""
-    current = conn.execute(select(counters.c.value).where(counters.c.name == name)).scalar()
-    if current is None:
+    value = conn.execute(_NEXT, {"series": name}).scalar()
+    if value is None:
         conn.execute(counters.insert().values(name=name, value=start))
         return start
-    conn.execute(update(counters).where(counters.c.name == name).values(value=current + 1))
-    return current + 1
+    return value
 
 
 def clear(conn: Connection, system: str) -> None:

@@ -96,9 +96,10 @@ def _order(conn, order_id: str):
 
 
 def _save(conn, row, doc: dict, status_code: int):
-    conn.execute(update(store.wms_shipping_orders).where(store.wms_shipping_orders.c.id == row["id"]).values(
-        doc=doc, status_code=status_code, version=row["version"] + 1, updated_at=clock.stamp(conn, SYSTEM)))
-    return _order(conn, row["id"])
+    """Write the order's new state; returns the row as stored (not read back)."""
+    values = dict(doc=doc, status_code=status_code, version=row["version"] + 1, updated_at=clock.stamp(conn, SYSTEM))
+    conn.execute(update(store.wms_shipping_orders).where(store.wms_shipping_orders.c.id == row["id"]).values(**values))
+    return {**row, **values}
 
 
 def _respond(row, status: int = 200):
@@ -140,11 +141,11 @@ def create_shipping_order():
                "serviceLevel": rest.text(data, "serviceLevel", required=False),
                "reference": rest.text(data, "reference", required=False), "lines": lines}
         status_code = 20 if all(l["allocatedQty"] == l["orderedQty"] for l in lines) else 25
-        conn.execute(store.wms_shipping_orders.insert().values(
-            id=order_id, order_number=number, warehouse_id=warehouse["warehouse_id"],
-            wave_id=_wave_for(conn, warehouse), status_code=status_code, doc=doc, version=1, created_at=stamp,
-            updated_at=stamp))
-        return rest.with_etag({"success": True, "data": _order_json(_order(conn, order_id))}, 1, status=201,
+        row = dict(id=order_id, order_number=number, warehouse_id=warehouse["warehouse_id"],
+                   wave_id=_wave_for(conn, warehouse), status_code=status_code, doc=doc, version=1, created_at=stamp,
+                   updated_at=stamp)
+        conn.execute(store.wms_shipping_orders.insert().values(**row))
+        return rest.with_etag({"success": True, "data": _order_json(row)}, 1, status=201,
                               location=url_for(".get_shipping_order", order_id=order_id))
 
 
