@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.engine import Connection
 
 from sandbox import clock, rest, store
@@ -65,21 +65,29 @@ def qty_per(item, uom: str, field_name: str = "unitOfMeasureCode") -> int:
     return factor
 
 
+_STOCK = store.erp_item_stock
+# built once: an order release reads and moves stock per line, and building a statement cost more than running it
+_STOCK_ROW = select(_STOCK).where(_STOCK.c.item_no == bindparam("item"), _STOCK.c.location_code == bindparam("location"))
+_MOVE_STOCK = update(_STOCK).where(
+    _STOCK.c.item_no == bindparam("item"), _STOCK.c.location_code == bindparam("location")).values(
+    inventory=_STOCK.c.inventory + bindparam("add_inventory"), reserved=_STOCK.c.reserved + bindparam("add_reserved"))
+
+
 def stock_row(conn: Connection, item_no: str, location: str = LOCATION):
-    row = conn.execute(select(store.erp_item_stock).where(
-        store.erp_item_stock.c.item_no == item_no, store.erp_item_stock.c.location_code == location)).mappings().first()
+    row = conn.execute(_STOCK_ROW, {"item": item_no, "location": location}).mappings().first()
     if row is None:
-        conn.execute(store.erp_item_stock.insert().values(item_no=item_no, location_code=location, inventory=0,
-                                                          reserved=0))
+        conn.execute(_STOCK.insert().values(item_no=item_no, location_code=location, inventory=0, reserved=0))
         return {"item_no": item_no, "location_code": location, "inventory": 0, "reserved": 0}
     return row
 
 
 def change_stock(conn: Connection, item_no: str, location: str, inventory: int = 0, reserved: int = 0) -> None:
-    stock_row(conn, item_no, location)
-    stock = store.erp_item_stock
-    conn.execute(update(stock).where(stock.c.item_no == item_no, stock.c.location_code == location).values(
-        inventory=stock.c.inventory + inventory, reserved=stock.c.reserved + reserved))
+    """Add to a location's inventory and reservations; a location without a row starts from zero."""
+    moved = conn.execute(_MOVE_STOCK, {"item": item_no, "location": location, "add_inventory": inventory,
+                                       "add_reserved": reserved}).rowcount
+    if not moved:
+        conn.execute(_STOCK.insert().values(item_no=item_no, location_code=location, inventory=inventory,
+                                            reserved=reserved))
 
 
 def post_ledger(conn: Connection, item_no: str, location: str, entry_type: str, quantity: int, document_no: str):

@@ -5,7 +5,7 @@ Also the WMS's response style ({"data": [...], "page", ...} and {"success": fals
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from sandbox import clock, rest, store
 from sandbox.rest import Problem
@@ -30,10 +30,12 @@ def page_response(conn, query, shape):
                     "totalCount": page.total, "totalPages": -(-page.total // size)})
 
 
+_STOCK = select(store.wms_inventory).where(store.wms_inventory.c.item_id == bindparam("item"),
+                                           store.wms_inventory.c.warehouse_id == bindparam("warehouse"))  # built once
+
+
 def stock(conn, item_id: str, warehouse_id: str, status: int = 404, field_name: str = "itemId"):
-    inventory = store.wms_inventory
-    row = conn.execute(select(inventory).where(
-        inventory.c.item_id == item_id, inventory.c.warehouse_id == warehouse_id)).mappings().first()
+    row = conn.execute(_STOCK, {"item": item_id, "warehouse": warehouse_id}).mappings().first()
     if row is None:
         raise Problem(status, "item_not_found", f"Item {item_id} is not set up in warehouse {warehouse_id}.",
                       field_name)
