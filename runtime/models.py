@@ -118,6 +118,10 @@ class Step(Base):
     output: Mapped[object] = mapped_column(JSON, nullable=True)
     error: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     truncated: Mapped[bool] = mapped_column(Boolean, default=False)
+    # the input/output is the same message as one stored before in this run: "run.input", "<seq>.input" or
+    # "<seq>.output"; the column above is then NULL (runtime/store/ends.py writes it, reads.py resolves it)
+    input_ref: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    output_ref: Mapped[str | None] = mapped_column(String(40), nullable=True)
 
     __table_args__ = (Index("ix_steps_run", "run_id", "seq"), Index("ix_steps_started", "started_at"))
 

@@ -3,8 +3,11 @@ retry, with its checkpoint), every step of the execution, whole payloads of trun
 letters and the sync reply, in one transaction shared with other runs ending at the same time.
 
 Step payloads are stored as the JSON text the executor already made of them (step["texts"]), not
-serialised again. The write is fenced by the claim's attempt number: if the lease expired and another
-worker took the run over, nothing of this execution is stored (the other one's result counts).
+serialised again, and each message once per run: a step whose input or output is a message already
+stored in full for this run (the run's input, an earlier step's input or output) keeps a reference to it
+(`input_ref`, `output_ref`; reads.py resolves them): most messages pass several nodes unchanged. The write
+is fenced by the claim's attempt number: if the lease expired and another worker took the run over,
+nothing of this execution is stored (the other one's result counts).
 
 A run that ends hands over to the next open run of its sequence key: that run's job ended when it
 found this one open, so it is enqueued now (after the commit).
@@ -31,7 +34,7 @@ FENCE = (Run.id == bindparam("run_id"), Run.attempt == bindparam("claimed"))
 END = {status: move(status, *FENCE) for status in (RunStatus.QUEUED, RunStatus.SUCCEEDED, RunStatus.FAILED)}
 STEPS, PAYLOADS, LETTERS = Step.__table__.insert(), Payload.__table__.insert(), DeadLetter.__table__.insert()
 STEP_DEFAULTS = {"port": None, "output": None, "error": None, "truncated": False, "finished_at": None,
-                 "duration_ms": None}  # one insert of many rows needs the same keys in each
+                 "duration_ms": None, "input_ref": None, "output_ref": None}  # executemany: same keys in each
 NEXT_OF_KEY = (select(Run.id).where(Run.workspace == bindparam("workspace"), Run.flow_id == bindparam("flow_id"),
                                     Run.sequence_key == bindparam("key"), Run.status == RunStatus.QUEUED.value)
                .order_by(Run.id).limit(1))
@@ -60,7 +63,7 @@ def finish(rt: Runtime, row: Row, outcome: Outcome, reply: dict | None = None) -
         params.update(checkpoint=None, finished_at=now, output=output, error=outcome.error, not_before=None)
     if reply is not None:
         params["reply"] = reply
-    steps, payloads = _step_rows(rt, row.id, outcome.steps)
+    steps, payloads = _step_rows(rt, row.id, outcome.steps, row.input)
     letters = [{"workspace": row.workspace, "run_id": row.id, "flow_id": row.flow_id, "version": row.version,
                 "status": "open", "created_at": now, **dl, "code": clip(dl["code"], 64),
                 "message": clip(dl["message"], 4000)} for dl in outcome.dead_letters]
@@ -102,21 +105,30 @@ def hand_over(rt: Runtime, workspace: str, flow_id: str, sequence_key: str | Non
     return nxt
 
 
-def _step_rows(rt: Runtime, run_id: int, steps: list[dict]) -> tuple[list[dict], list[dict]]:
+def _step_rows(rt: Runtime, run_id: int, steps: list[dict], run_input: Any = None) -> tuple[list[dict], list[dict]]:
     limit, maximum = rt.settings.step_payload_limit, rt.settings.step_payload_max
     rows, payloads = [], []
+    stored: dict[str, str] = {}  # the JSON text of each message stored in full for this run -> where it is
     for st in steps:
         st = dict(st)
         texts = st.pop("texts", None) or {}
         for kind in ("input", "output"):
-            whole = st.get(kind)
-            st[kind], cut = fit(whole, limit, texts.get(kind))
+            whole, text = st.get(kind), texts.get(kind)
+            if text is not None and len(text) <= limit and isinstance(whole, (dict, list, str)):
+                if kind == "input" and whole is run_input and text not in stored:
+                    stored[text] = "run.input"  # the run row holds it whole (intake)
+                ref = stored.get(text)
+                if ref is not None:
+                    st[kind], st[f"{kind}_ref"] = None, ref
+                    continue
+                stored[text] = f"{st['seq']}.{kind}"
+            st[kind], cut = fit(whole, limit, text)
             if cut:
                 st["truncated"] = True
                 # over the step payload maximum, the step failed with payload_too_large: keep no copy
-                if len(texts.get(kind) or "") <= maximum:
+                if len(text or "") <= maximum:
                     payloads.append({"run_id": run_id, "step_seq": st["seq"], "kind": kind,
-                                     "data": JsonText(texts[kind]) if kind in texts else whole})
+                                     "data": JsonText(text) if text is not None else whole})
         rows.append({**STEP_DEFAULTS, "run_id": run_id, **st})
     return rows, payloads
 

@@ -26,15 +26,23 @@ def run_dict(r: Run, steps: list[Step] | None = None) -> dict:
          "created_at": iso(r.created_at), "started_at": iso(r.started_at), "finished_at": iso(r.finished_at),
          "duration_ms": _ms(r.started_at, r.finished_at)}
     if steps is not None:
-        d["steps"] = [step_dict(st) for st in steps]
+        stored = {"run.input": r.input}
+        d["steps"] = [step_dict(st, stored) for st in steps]
     return d
 
 
-def step_dict(st: Step) -> dict:
+def step_dict(st: Step, stored: dict[str, Any] | None = None) -> dict:
+    """`stored`: the run's messages stored in full so far ("run.input", "<seq>.input", "<seq>.output"), to
+    resolve a step that refers to one of them (runtime/store/ends.py stores each message once per run)."""
+    stored = {} if stored is None else stored
+    values = {}
+    for kind, ref in (("input", st.input_ref), ("output", st.output_ref)):
+        values[kind] = stored.get(ref) if ref else getattr(st, kind)
+        stored[f"{st.seq}.{kind}"] = values[kind]
     return {"id": st.id, "seq": st.seq, "node_id": st.node_id, "node_type": st.node_type, "status": st.status,
             "attempt": st.attempt, "port": st.port, "started_at": iso(st.started_at),
-            "finished_at": iso(st.finished_at), "duration_ms": st.duration_ms, "input": st.input,
-            "output": st.output, "error": st.error, "truncated": st.truncated}
+            "finished_at": iso(st.finished_at), "duration_ms": st.duration_ms, "input": values["input"],
+            "output": values["output"], "error": st.error, "truncated": st.truncated}
 
 
 def list_runs(rt: Runtime, workspace: str, *, flow_id: str | None = None, status: str | None = None,
@@ -99,7 +107,16 @@ def step_input(rt: Runtime, run_id: int, node_id: str) -> tuple[bool, Any]:
                                                         Payload.kind == "input"))
             if whole is not None:
                 return True, whole
-        return True, step.input
+        return True, _referred(s, run_id, step.input_ref) if step.input_ref else step.input
+
+
+def _referred(s, run_id: int, ref: str) -> Any:
+    """The message a step refers to: the run's input, or a step's input or output stored in full."""
+    if ref == "run.input":
+        return s.scalar(select(Run.input).where(Run.id == run_id))
+    seq, kind = ref.split(".")
+    column = Step.input if kind == "input" else Step.output
+    return s.scalar(select(column).where(Step.run_id == run_id, Step.seq == int(seq)))
 
 
 def lineage(rt: Runtime, replay_of: int | None, limit: int = 50) -> list[int]:

@@ -9,12 +9,12 @@ import threading
 import pytest
 from sqlalchemy import event, select
 
-from runtime import deployments, intake, jobs
+from runtime import deployments, history, intake, jobs, replay
 from runtime.store import ends, runs
 from runtime.store.writer import Writer
 from runtime.db import JsonText
 from runtime.events import Publisher
-from runtime.models import Flow, Payload, Run
+from runtime.models import Flow, Payload, Run, Step
 from support import wait_for
 from support.api import deploy
 from support.flowdocs import done, edge, http_sink, order
@@ -263,3 +263,34 @@ def inline_rt(make_settings, workspace):
     runtime.ensure_workspace(workspace)
     yield runtime
     runtime.close()
+
+
+def test_each_message_is_stored_once_per_run_and_read_back_whole_in_every_step(recorded, workspace):
+    """webhook -> map -> choice -> map `$` -> discard: the order and the mapped document are each stored
+    once; the other five copies are references that the run detail and a replay from a step resolve."""
+    doc = {"schema": "crossdock.flow/1", "id": "f-refs", "name": "f-refs",
+           "nodes": [{"id": "hook", "type": "event.webhook", "config": {"path": "f-refs"}},
+                     {"id": "map", "type": "transform.map", "config": {"expression": "{'ref': order.number}"}},
+                     {"id": "route", "type": "branch.choice", "config": {"rules": [{"port": "x", "when": "ref = 'X'"}]}},
+                     {"id": "same", "type": "transform.map", "config": {"expression": "$"}}, done()],
+           "edges": [edge(1, "hook", "map"), edge(2, "map", "route"), edge(3, "route", "same", "otherwise"),
+                     edge(4, "route", "done", "x"), edge(5, "same", "done")]}
+    version = _deploy(recorded, workspace, doc)
+    message = order("R-7", 2, 3)
+    run = intake.start(recorded, workspace, "f-refs", version, message, trigger="webhook", trigger_node="hook")
+    assert jobs.run_claimed(recorded, run.id) == "succeeded"
+    with recorded.engine.connect() as conn:
+        rows = conn.execute(select(Step.seq, Step.input, Step.input_ref, Step.output, Step.output_ref)
+                            .where(Step.run_id == run.id).order_by(Step.seq)).all()
+    stored = [(r.seq, kind) for r in rows for kind, value in (("input", r.input), ("output", r.output))
+              if value is not None]
+    assert stored == [(2, "output")]  # the mapped document; the order itself is the run's input
+    assert [r.input_ref for r in rows] == ["run.input", "run.input", "2.output", "2.output", "2.output"]
+    assert [r.output_ref for r in rows] == ["run.input", None, "2.output", "2.output", None]
+    detail = history.get_run(recorded, workspace, run.id)
+    mapped = {"ref": "R-7"}
+    assert [(s["input"], s["output"]) for s in detail["steps"]] == [
+        (message, message), (message, mapped), (mapped, mapped), (mapped, mapped), (mapped, None)]
+    replayed = replay.start(recorded, workspace, run.id, from_node="same")
+    with recorded.sessions() as s:
+        assert s.get(Run, replayed.id).input == mapped  # the referred message, whole
