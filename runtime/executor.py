@@ -26,6 +26,7 @@ class Outcome:
     dead_letters: list[dict] = field(default_factory=list)
     checkpoint: dict | None = None
     retry_in_s: float = 0.0
+    output_text: str | None = None  # the JSON of `output` when the executor made it already (one sink)
 
 
 def execute(plan: Plan, run: dict, ctx: StepContext, events: Publisher | None = None,
@@ -46,6 +47,7 @@ def execute(plan: Plan, run: dict, ctx: StepContext, events: Publisher | None = 
         seq = 0
     out = Outcome(status="succeeded")
     sinks: list[Any] = list(checkpoint.get("sinks") or [])
+    sink_texts: list[str | None] = [None] * len(sinks)  # the JSON made of each, where the executor has it
     deferred: list[tuple[float, dict]] = []
     base = {"workspace": plan.workspace, "flow_id": plan.flow_id, "run_id": run["id"]}
 
@@ -61,7 +63,8 @@ def execute(plan: Plan, run: dict, ctx: StepContext, events: Publisher | None = 
         events.publish("step.started", {**base, "node_id": node.id, "seq": seq, "attempt": attempt,
                                         "status": "running"})
         t0 = time.perf_counter()
-        item.setdefault("text", payload_text(item["message"]))
+        if "text" not in item:  # a message passed on from the step before keeps the JSON made of it there
+            item["text"] = payload_text(item["message"])
         step["texts"] = {"input": item["text"]}
         try:
             _check_size(item["text"], payload_max, "input")
@@ -84,12 +87,14 @@ def execute(plan: Plan, run: dict, ctx: StepContext, events: Publisher | None = 
             unrouted: list[tuple[str, Any]] = []
             if not emits and _ends_here(plan, node, None):
                 sinks.append(item["message"])
+                sink_texts.append(item["text"])
             if len(emits) == 1:
                 step["texts"]["output"] = texts[0]
             for (port, message), text in zip(emits, texts):
                 targets = plan.targets(node.id, port)
                 if not targets and _ends_here(plan, node, port):
                     sinks.append(message)
+                    sink_texts.append(text)
                 elif not targets:
                     unrouted.append((port, message))
                 for target, _in_port in targets:
@@ -126,6 +131,7 @@ def execute(plan: Plan, run: dict, ctx: StepContext, events: Publisher | None = 
             break
 
     out.output = sinks[0] if len(sinks) == 1 else (sinks or None)
+    out.output_text = sink_texts[0] if len(sinks) == 1 else None
     if deferred:
         out.status = "retry"
         out.retry_in_s = min(d for d, _ in deferred)

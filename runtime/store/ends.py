@@ -59,7 +59,7 @@ def finish(rt: Runtime, row: Row, outcome: Outcome, reply: dict | None = None) -
     if status == RunStatus.QUEUED:
         params.update(checkpoint=outcome.checkpoint, not_before=now + dt.timedelta(seconds=outcome.retry_in_s))
     else:
-        output, cut = fit(outcome.output, limit * 8)
+        output, cut = fit(outcome.output, limit * 8, outcome.output_text)
         params.update(checkpoint=None, finished_at=now, output=output, error=outcome.error, not_before=None)
     if reply is not None:
         params["reply"] = reply
