@@ -66,8 +66,10 @@ def build(settings: Settings, embedded: bool):
 
     rt = Runtime(settings)
     if embedded:
-        from sandbox.serve import start_in_thread
-        start_in_thread(settings.host, settings.sandbox_port, sandbox_database(settings))
+        from sandbox.serve import start_in_process
+        # a process of its own (it ends with this one): the simulated systems stand for other machines, and
+        # in threads of this process they took turns with the runs on one interpreter lock
+        start_in_process(settings.host, settings.sandbox_port, sandbox_database(settings))
         rt.start_workers()
         if settings.load_samples:
             sandbox_url = f"http://{settings.host}:{settings.sandbox_port}"
