@@ -17,6 +17,7 @@ from designer.errors import ApiError
 from flows import document, graph
 from flows.problem import WARNING, Problem
 from nodes import catalog, expression
+from runtime import intake
 from runtime.deployments import iso
 from runtime.models import Flow, WebhookRoute, utcnow
 
@@ -201,5 +202,6 @@ def remove(rt: Runtime, workspace: str, flow_id: str) -> None:
         # versions stay: runs pinned to them remain readable; only routing and the draft go
         s.execute(delete(WebhookRoute).where(WebhookRoute.workspace == workspace, WebhookRoute.flow_id == flow_id))
         s.execute(delete(Flow).where(Flow.workspace == workspace, Flow.id == flow_id))
+    intake.forget_routes()  # the webhook routes this process keeps (runtime/intake.py)
 
 

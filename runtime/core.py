@@ -139,11 +139,16 @@ class Runtime:
         jobs.release_expired_leases(self)
         self.warm_plans()
         self.start_maintenance()
-        self.queue.work(burst=burst, grace_s=self.settings.shutdown_grace_s, overdue=jobs.hand_back_in_flight)
+        try:
+            self.queue.work(burst=burst, grace_s=self.settings.shutdown_grace_s, overdue=jobs.hand_back_in_flight)
+        finally:  # the process ends next: enqueues the batcher holds and events the outbox keeps go out now
+            self.queue.stop()
+            self.events.close()
 
     def close(self) -> None:
         jobs.unbind(self)
         self._stop.set()
         self.queue.stop()
+        self.events.close()  # ends the replies listener and the events outbox threads
         self.writer.close()
         self.engine.dispose()

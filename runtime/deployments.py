@@ -7,6 +7,7 @@ from __future__ import annotations
 from sqlalchemy import delete, func, select, update
 
 from flows.problem import Problem
+from runtime import intake
 from runtime.models import Flow, FlowVersion, WebhookRoute
 from runtime.plan import compile
 
@@ -47,6 +48,7 @@ def deploy(rt, workspace: str, flow_id: str, document: dict | None = None, versi
             s.add(WebhookRoute(workspace=workspace, flow_id=flow_id, version=version, **r))
         s.execute(update(Flow).where(Flow.workspace == workspace, Flow.id == flow_id).values(
             deployed_version=version))
+    intake.forget_routes()  # webhook routes this process keeps (other processes see them within 2 s)
     # planned now, in the background, so neither the answer to this deploy nor the first webhook waits for it
     rt.plans.warm((workspace, flow_id, version),
                   lambda: compile(document, workspace, flow_id, version, rt.settings.default_retry))
@@ -57,6 +59,7 @@ def undeploy(rt, workspace: str, flow_id: str) -> None:
     with rt.sessions.begin() as s:
         s.execute(delete(WebhookRoute).where(WebhookRoute.workspace == workspace, WebhookRoute.flow_id == flow_id))
         s.execute(update(Flow).where(Flow.workspace == workspace, Flow.id == flow_id).values(deployed_version=None))
+    intake.forget_routes()
 
 
 def versions(rt, workspace: str, flow_id: str) -> list[dict]:

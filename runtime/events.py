@@ -6,6 +6,10 @@ Redis (RedisRelay), where the web processes' Socket.IO servers, started with the
 and channel, pick them up. Publishing never raises: a lost live event must not fail a run.
 `run.replied` and `run.finished` also go to the waiters of sync webhooks (`replies`, runtime/replies.py);
 `run.replied` goes only there, since its reply can hold customer data.
+
+In production the events of a run (a dozen) are not one PUBLISH round trip each: they wait in an Outbox
+and go out in order, in one pipeline, when a reply or run end is published (at once: a sync webhook is
+waiting for it) or when the outbox's thread flushes, within FLUSH_S.
 """
 from __future__ import annotations
 
@@ -15,12 +19,16 @@ import threading
 import time
 from typing import Callable
 
+import redis
 import socketio
 
+from runtime import replies as reply_events
 from runtime.replies import RedisReplies, Waiters
 from runtime.settings import Settings
 
 log = logging.getLogger(__name__)
+FLUSH_S = 0.02  # the longest a live event waits in the outbox
+OUTBOX_MAX = 10_000  # messages kept while Redis does not answer; past it the oldest are dropped
 Emit = Callable[[str, dict, list], None]  # (event, data, rooms)
 
 
@@ -64,18 +72,25 @@ class _Relay(Publisher):
     """Stamps each event with its publish time (epoch ms, for end-to-end delay), hands replies and run
     ends to their waiters, and emits each event but `run.replied` to its rooms."""
 
+    reply_last = False  # hand an event to its waiters after emitting it (the outbox sends both at once)
+
     def publish(self, event: str, data: dict) -> None:
         data = {**data, "ts": round(time.time() * 1000, 3)}
+        if not self.reply_last:
+            self._replied(event, data)
+        if event != "run.replied":
+            try:
+                self._emit(event, data, rooms(data))
+            except Exception:
+                log.warning("live event %s not published", event, exc_info=True)
+        if self.reply_last:
+            self._replied(event, data)
+
+    def _replied(self, event: str, data: dict) -> None:
         try:
             self._reply(event, data)
         except Exception:
             log.warning("%s of run %s not handed to its waiters", event, data.get("run_id"), exc_info=True)
-        if event == "run.replied":
-            return
-        try:
-            self._emit(event, data, rooms(data))
-        except Exception:
-            log.warning("live event %s not published", event, exc_info=True)
 
     def _reply(self, event: str, data: dict) -> None:
         self.replies.deliver(event, data)
@@ -111,20 +126,100 @@ class LenientJson:
     loads = staticmethod(json.loads)
 
 
-class RedisRelay(_Relay):
-    """Production: a write-only Socket.IO client manager publishing on the Redis channel; replies and run
-    ends also go on a channel of their own, to the web process waiting for them (never in-process)."""
+class Outbox:
+    """Messages for Redis channels, published in the order they were put, by pipelines: `put` keeps one for
+    the outbox's thread (within FLUSH_S); `put(..., at_once=True)` publishes it and every message before it
+    now, on the caller's thread. A Redis error is logged and those messages are lost, never raised."""
 
-    def __init__(self, redis_url: str, channel_name: str):
-        self.manager = socketio.RedisManager(redis_url, channel=channel_name, write_only=True, json=LenientJson,
-                                             logger=log)
+    def __init__(self, redis_url: str, flush_s: float = FLUSH_S, max_kept: int = OUTBOX_MAX):
+        self.redis = redis.Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=5)
+        self.flush_s, self.max_kept = flush_s, max_kept
+        self._kept: list[tuple[str, str]] = []
+        self._lock = threading.Lock()  # guards _kept
+        self._sending = threading.Lock()  # one flush at a time, so messages leave in order
+        self._wake, self._closed = threading.Event(), threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def put(self, channel_name: str, text: str, at_once: bool = False) -> None:
+        with self._lock:
+            self._kept.append((channel_name, text))
+            if len(self._kept) > self.max_kept:
+                del self._kept[: len(self._kept) - self.max_kept]
+                log.warning("live events: Redis does not take them; dropped the oldest")
+            if self._thread is None and not at_once:  # started by the first buffered message, after any fork
+                self._thread = threading.Thread(target=self._run, name="crossdock-events-outbox", daemon=True)
+                self._thread.start()
+        if at_once:
+            self.flush()
+        else:
+            self._wake.set()
+
+    def flush(self) -> None:
+        with self._sending:
+            with self._lock:
+                batch, self._kept = self._kept, []
+            if not batch:
+                return
+            try:
+                pipe = self.redis.pipeline(transaction=False)
+                for channel_name, text in batch:
+                    pipe.publish(channel_name, text)
+                pipe.execute()
+            except Exception as err:
+                log.warning("%d live event(s) not published (%s: %s)", len(batch), type(err).__name__, err)
+
+    def close(self) -> None:
+        """Publish what is kept and end the thread."""
+        self._closed.set()
+        self._wake.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(5)
+        self.flush()
+        self.redis.close()
+
+    def _run(self) -> None:
+        while not self._closed.is_set():
+            self._wake.wait()
+            self._closed.wait(self.flush_s)  # gather what the run publishes meanwhile
+            self._wake.clear()
+            self.flush()
+
+
+class _OutboxManager(socketio.RedisManager):
+    """python-socketio's write-only Redis manager, publishing through the Outbox: its documented extension
+    point for a message queue of one's own is `_publish`."""
+
+    def __init__(self, outbox: Outbox, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.outbox = outbox
+
+    def _publish(self, data) -> None:
+        self.outbox.put(self.channel, self.json.dumps(data))
+
+
+class RedisRelay(_Relay):
+    """Production: a write-only Socket.IO client manager publishing on the Redis channel through the
+    outbox; replies and run ends also go on a channel of their own, to the web process waiting for them
+    (never in-process), at once and with every event before them."""
+
+    reply_last = True
+
+    def __init__(self, redis_url: str, channel_name: str, flush_s: float = FLUSH_S):
+        self.outbox = Outbox(redis_url, flush_s)
+        self.manager = _OutboxManager(self.outbox, redis_url, channel=channel_name, write_only=True,
+                                      json=LenientJson, logger=log)
         self.replies: RedisReplies = RedisReplies(redis_url, f"{channel_name}.replies")  # Socket.IO is not there
 
     def _reply(self, event: str, data: dict) -> None:
-        self.replies.send(event, data)
+        if event in reply_events.EVENTS:
+            self.outbox.put(self.replies.channel, reply_events.encode(event, data), at_once=True)
 
     def _emit(self, event: str, data: dict, to: list[str]) -> None:
         self.manager.emit(event, data, namespace="/", room=to)
+
+    def close(self) -> None:
+        self.outbox.close()
+        self.replies.close()
 
 
 def for_settings(settings: Settings) -> Publisher:

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Row
 
 from runtime.models import Flow, Run, WebhookRoute
 from runtime.plan import evaluate_key
+from runtime.readthrough import ReadThrough
 from runtime.store import runs
 
 if TYPE_CHECKING:
@@ -28,11 +29,28 @@ class NotFound(LookupError):
         self.code, self.message = code, message
 
 
+# Webhook routes per process: a query per request was a sixth of a loaded web process's samples. A deploy or
+# undeploy in this process forgets them at once (runtime/deployments.py calls forget_routes); one made in
+# another process (another web process) is seen here within ROUTES_FRESH_S, as is a missing route (a 404)
+# becoming a route. Rows are immutable tuples: callers cannot change the kept ones.
+ROUTES_FRESH_S = 2.0
+_routes = ReadThrough(ROUTES_FRESH_S)
+
+
+def forget_routes() -> None:
+    """Call once deploy/undeploy has written routes."""
+    _routes.forget()
+
+
 def find_route(rt: Runtime, workspace: str, path: str, method: str) -> Row:
     """The deployed webhook route (flow_id, version, node_id, respond, timeout_s)."""
-    with rt.reader.connect() as conn:
-        route = conn.execute(ROUTE, {"workspace": workspace, "path": path.strip("/"),
-                                     "method": method.upper()}).first()
+    path, method = path.strip("/"), method.upper()
+
+    def load() -> Row | None:
+        with rt.reader.connect() as conn:
+            return conn.execute(ROUTE, {"workspace": workspace, "path": path, "method": method}).first()
+
+    route = _routes.get((rt.engine.url, rt.settings.database_schema, workspace, path, method), load)
     if route is None:
         raise NotFound("no_webhook", f"no deployed flow listens on {method.upper()} /hooks/{workspace}/{path}")
     return route

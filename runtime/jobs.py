@@ -7,6 +7,7 @@ answers, and is stored with the end write; the run row is not written mid-run ex
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from typing import TYPE_CHECKING
 
@@ -26,6 +27,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 _runtimes: dict[str, Runtime] = {}  # queue name -> the Runtime whose workers consume it, in this process
 _in_flight: dict[int, tuple[Runtime, int]] = {}  # run id -> (Runtime, claim attempt) executing in this process
+# A batch job (several run ids, runtime/queue.py) gives the runs it has not started back to the queue as a new
+# job once it has run this long, so that one slow run never holds the others behind it
+BATCH_SLICE_S = 0.15
 
 
 def bind(runtime: Runtime) -> None:
@@ -38,10 +42,66 @@ def unbind(runtime: Runtime) -> None:
 
 def execute_run(run_id: int) -> str:
     """RQ job entry point: executes with the Runtime that owns the queue the job came from."""
+    return run_claimed(_bound(), run_id)
+
+
+def execute_runs(run_ids: list[int]) -> str:
+    """RQ job entry point for a batch: its runs one after the other. After BATCH_SLICE_S (checked between
+    runs, and by a timer while a slow run executes) or once the worker is stopping, the runs not started
+    go back to the queue as one new job and this one returns; a run that raises does not stop the rest."""
+    rt = _bound()
+    batch = _Batch(rt, list(run_ids))
+    timer = threading.Timer(BATCH_SLICE_S, batch.give_back, args=("time slice",))
+    timer.daemon = True
+    timer.start()
+    done: list[str] = []
+    try:
+        while (run_id := batch.next()) is not None:
+            try:
+                done.append(run_claimed(rt, run_id))
+            except Exception:  # as RQ would for a job of its own: logged, and the batch goes on
+                log.exception("job for run %s failed", run_id)
+                done.append("error")
+    finally:
+        timer.cancel()
+    return ",".join(done)
+
+
+class _Batch:
+    """The runs of a batch job not started yet; `give_back` hands them to the queue once (the timer's or
+    the job's thread, whichever comes first) and ends the batch after the run in flight."""
+
+    def __init__(self, rt: Runtime, run_ids: list[int]):
+        self.rt, self._ids, self._next, self._given = rt, run_ids, 0, False
+        self._lock = threading.Lock()
+        self.started = time.monotonic()
+
+    def next(self) -> int | None:
+        if self.rt.queue.stopping.is_set():
+            self.give_back("the worker is stopping")
+        elif self._next and time.monotonic() - self.started >= BATCH_SLICE_S:
+            self.give_back("time slice")
+        with self._lock:
+            if self._given or self._next >= len(self._ids):
+                return None
+            self._next += 1
+            return self._ids[self._next - 1]
+
+    def give_back(self, why: str) -> None:
+        with self._lock:
+            if self._given:
+                return
+            self._given = True
+            rest = self._ids[self._next:]
+        if rest:
+            runs.enqueue_all(self.rt, rest, why=f"not started in its batch ({why})")
+
+
+def _bound() -> Runtime:
     rt = _runtimes.get(current_queue_name() or "")
     if rt is None:
         raise RuntimeError("no runtime bound for this queue in this process (runtime.jobs.bind)")
-    return run_claimed(rt, run_id)
+    return rt
 
 
 def run_claimed(rt: Runtime, run_id: int) -> str:

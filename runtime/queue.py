@@ -4,8 +4,17 @@ Production: real Redis and RQ `SimpleWorker`s (no fork per job) in `python run.p
 Embedded: a queue in this process's memory served by worker threads, without RQ's bookkeeping around
 each job (fetching the job, a timer thread per job, registries: most of a worker thread's time when it
 ran on fakeredis). Its state dies with the process, so the database stays the source of truth
-(recovery requeues). RQ job ids name their run (`run-<id>-<nonce>`), so recovery can tell which queued
-runs have no job left; the embedded queue holds run ids themselves.
+(recovery requeues). RQ job ids name their runs (`run-<id>-<nonce>`, or `runs-<id>_<id>..-<nonce>` for a
+batch), so recovery can tell which queued runs have no job left; the embedded queue holds run ids themselves.
+
+Batches (production): RQ's work around one job (~3 ms: fetch, registries, a death-penalty timer, the
+execution record) was more than a whole run costs, so runs enqueued without delay go to a per-process
+batcher first, and its thread enqueues one job for the runs that came within a window (at most
+BATCH_MAX). Flushes are spaced by the window, not delayed by it: an idle process flushes at once, a busy
+one gathers what arrives meanwhile. A run accepted but not flushed yet is stored `queued`; if the flush
+fails (Redis down) or the process dies first, the lost-job sweep (runtime.jobs.requeue_lost) enqueues it
+again. The batch job (runtime.jobs.execute_runs) runs its ids one after the other and gives the rest back
+as a new job after a time slice. Delayed jobs (retries) stay one per run.
 """
 from __future__ import annotations
 
@@ -27,8 +36,13 @@ from rq.scheduler import RQScheduler
 from rq.timeouts import TimerDeathPenalty
 from rq.worker import WorkerStatus
 
+from runtime.batcher import Batcher
+
 JOB = "runtime.jobs.execute_run"
+BATCH_JOB = "runtime.jobs.execute_runs"
 JOB_TIMEOUT_S = 600
+BATCH_MAX = 32  # run ids per batch job; its id names them all (well below Redis's key limits)
+BATCH_WINDOW_S = 0.01  # at most one batch per window and process: ~100 jobs/s however many runs
 log = logging.getLogger(__name__)
 _thread = threading.local()  # .queue: the name of the embedded queue this worker thread serves
 
@@ -71,9 +85,23 @@ def _job_id(run_id: int) -> str:
     return f"run-{run_id}-{uuid.uuid4().hex[:12]}"
 
 
-def _run_id(job_id: bytes | str) -> int | None:
+def _batch_id(run_ids: list[int]) -> str:
+    """RQ allows letters, digits, `_` and `-` in a job id (rq.job.validate_job_id)."""
+    return f"runs-{'_'.join(map(str, run_ids))}-{uuid.uuid4().hex[:12]}"
+
+
+def _run_ids(job_id: bytes | str) -> list[int]:
+    """The runs a job id names: one (`run-7-<nonce>`), several (`runs-7_8_9-<nonce>`), or none (not ours)."""
     parts = (job_id.decode() if isinstance(job_id, bytes) else job_id).split("-")
-    return int(parts[1]) if len(parts) == 3 and parts[0] == "run" and parts[1].isdigit() else None
+    if len(parts) != 3:
+        return []
+    if parts[0] == "run" and parts[1].isdigit():
+        return [int(parts[1])]
+    if parts[0] == "runs":
+        ids = parts[1].split("_")
+        if all(i.isdigit() for i in ids):
+            return [int(i) for i in ids]
+    return []
 
 
 def current_queue_name() -> str | None:
@@ -94,7 +122,7 @@ class JobQueue:
     embedded: bool
     name: str
 
-    def __new__(cls, redis_url: str = "", name: str = "crossdock"):
+    def __new__(cls, redis_url: str = "", name: str = "crossdock", **options):
         if cls is JobQueue:
             cls = RedisQueue if redis_url else LocalQueue
         return super().__new__(cls)
@@ -201,12 +229,33 @@ def _job():
     return getattr(importlib.import_module(module), attr)
 
 
+def _opts(job_id: str) -> dict:
+    return dict(job_timeout=JOB_TIMEOUT_S, result_ttl=0, failure_ttl=3600, job_id=job_id)
+
+
+def _prepared(run_ids: list[int]):
+    """One run: runtime.jobs.execute_run(id); several: runtime.jobs.execute_runs(ids), named by all of them."""
+    if len(run_ids) == 1:
+        return Queue.prepare_data(JOB, (run_ids[0],), **_data_opts(_job_id(run_ids[0])))
+    return Queue.prepare_data(BATCH_JOB, (list(run_ids),), **_data_opts(_batch_id(run_ids)))
+
+
+def _data_opts(job_id: str) -> dict:
+    return dict(timeout=JOB_TIMEOUT_S, result_ttl=0, failure_ttl=3600, job_id=job_id)
+
+
+def _not_enqueued(run_ids: list[int], err: Exception) -> None:
+    log.warning("run %s accepted but not enqueued (%s: %s); it waits queued until the queue answers",
+                ", ".join(map(str, run_ids[:20])), type(err).__name__, err)
+
+
 class RedisQueue(JobQueue):
     """RQ on Redis: `run.py worker` processes (work), or worker threads in this process (tests)."""
 
     embedded = False
 
-    def __init__(self, redis_url: str = "", name: str = "crossdock"):
+    def __init__(self, redis_url: str = "", name: str = "crossdock", window_s: float = BATCH_WINDOW_S,
+                 batch_max: int = BATCH_MAX):
         self.connection = redis.Redis.from_url(redis_url)
         self.name = name
         self.queue = Queue(self.name, connection=self.connection)
@@ -214,38 +263,53 @@ class RedisQueue(JobQueue):
         self.stopping = threading.Event()  # set when this worker process was asked to shut down
         self._threads: list[threading.Thread] = []
         self._workers: list[SimpleWorker] = []
+        self.batch_max = batch_max
+        self._batcher = Batcher(self._enqueue_batch, _not_enqueued, window_s, batch_max)
 
     def enqueue_run(self, run_id: int, delay_s: float = 0.0) -> None:
-        opts = dict(job_timeout=JOB_TIMEOUT_S, result_ttl=0, failure_ttl=3600, job_id=_job_id(run_id))
+        """A delayed run gets a job of its own in RQ's schedule; one due now joins the next batch (its job
+        is in Redis within a window, a few ms)."""
         if delay_s > 0:
-            self.queue.enqueue_in(dt.timedelta(seconds=delay_s), JOB, run_id, **opts)
+            self.queue.enqueue_in(dt.timedelta(seconds=delay_s), JOB, run_id, **_opts(_job_id(run_id)))
         else:
-            self.queue.enqueue(JOB, run_id, **opts)
+            self._batcher.add(run_id)
 
     def enqueue_runs(self, run_ids: list[int]) -> None:
-        if run_ids:
-            self.queue.enqueue_many([Queue.prepare_data(JOB, (rid,), timeout=JOB_TIMEOUT_S, result_ttl=0,
-                                                        failure_ttl=3600, job_id=_job_id(rid)) for rid in run_ids])
+        """Jobs for these runs now (batches of at most batch_max), in one round trip; raises when Redis does."""
+        chunks = [run_ids[i:i + self.batch_max] for i in range(0, len(run_ids), self.batch_max)]
+        if chunks:
+            self.queue.enqueue_many([_prepared(chunk) for chunk in chunks])
+
+    def _enqueue_batch(self, run_ids: list[int]) -> None:
+        self.queue.enqueue_many([_prepared(run_ids)])
 
     def pending(self) -> int:
-        return self.queue.count
+        """Runs waiting for a worker: in the queue's jobs, or handed to the batcher."""
+        return len(self.waiting_run_ids())
 
     def waiting_run_ids(self) -> list[int]:
-        """The runs of the jobs waiting in the queue, in queue order (not the delayed ones)."""
-        return [rid for rid in map(_run_id, self.queue.get_job_ids()) if rid is not None]
+        """The runs of the jobs waiting in the queue, in queue order, then those the batcher holds (not the
+        delayed ones)."""
+        held = self._batcher.held()  # first: an id it hands on meanwhile is then in the queue
+        queued = [rid for job_id in self.queue.get_job_ids() for rid in _run_ids(job_id)]
+        return queued + [rid for rid in held if rid not in set(queued)]
 
     def clear(self) -> None:
         """Drop the jobs waiting in the queue, as a worker taking them and dying would (tests of recovery)."""
+        self._batcher.clear()
         self.queue.empty()
 
     def held_run_ids(self, overdue_s: float = 10.0) -> set[int]:
-        """Runs with a job waiting in the queue, or scheduled and not overdue by `overdue_s` (a scheduler
-        whose worker was killed may hold its lock for a minute: its jobs would wait that long). A job a
-        worker took but did not claim the run for (it died) is not counted: recovery gives that run a new one."""
+        """Runs with a job waiting in the queue or in the batcher, or scheduled and not overdue by
+        `overdue_s` (a scheduler whose worker was killed may hold its lock for a minute: its jobs would wait
+        that long). A job a worker took but did not claim the run for (it died) is not counted: recovery
+        gives that run a new one. Nor are the rest of a batch a worker is executing: a time slice bounds
+        how long they wait before they are a job in the queue again (runtime.jobs.execute_runs)."""
         conn = self.connection
+        held = set(self._batcher.held())
         ids = [*conn.lrange(self.queue.key, 0, -1),
                *conn.zrangebyscore(ScheduledJobRegistry(queue=self.queue).key, time.time() - overdue_s, "+inf")]
-        return {rid for rid in map(_run_id, ids) if rid is not None}
+        return held.union(*map(_run_ids, ids))
 
     # -- workers -------------------------------------------------------------------------------
     def start_threads(self, workers: int = 2) -> None:
@@ -282,6 +346,7 @@ class RedisQueue(JobQueue):
             self._stop.wait(0.2)
 
     def stop(self) -> None:
+        self._batcher.close()  # what was accepted meanwhile goes to Redis now
         self._stop.set()
         for t in self._threads:
             t.join(timeout=5)

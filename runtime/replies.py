@@ -19,11 +19,12 @@ from typing import Any
 
 import redis
 
+from runtime.states import TERMINAL
 from runtime.store import reads
 
 log = logging.getLogger(__name__)
 EVENTS = frozenset({"run.replied", "run.finished"})
-ENDED = frozenset({"succeeded", "failed", "canceled", "dead_lettered"})
+ENDED = frozenset(s.value for s in TERMINAL)
 EARLY_MAX = 4096  # events kept for tickets not bound yet: a few seconds of events under heavy load
 
 
@@ -163,8 +164,10 @@ class RedisReplies(Waiters):
         self._closed = threading.Event()
 
     def send(self, event: str, data: dict) -> None:
+        """Publish one of the two events now (the worker's RedisRelay sends them through its outbox instead,
+        with the live events before them)."""
         if event in EVENTS:
-            self._redis.publish(self.channel, json.dumps([event, data], default=str, ensure_ascii=False))
+            self._redis.publish(self.channel, encode(event, data))
 
     def expect(self) -> Ticket:
         if not self._listening:
@@ -191,6 +194,11 @@ class RedisReplies(Waiters):
                                            name="crossdock-replies", daemon=True)
             self.thread.start()
             self._listening = True
+
+
+def encode(event: str, data: dict) -> str:
+    """The message on the replies channel."""
+    return json.dumps([event, data], default=str, ensure_ascii=False)
 
 
 def _subscribe(conn: redis.Redis, channel: str):

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import threading
 
+import pytest
 import redis
 
 from support import wait_for
@@ -95,3 +96,38 @@ def test_values_json_lacks_travel_as_text(settings):
     relay.publish("step.succeeded", {"workspace": "a", "flow_id": "f", "run_id": 1,
                                      "at": dt.datetime(2026, 1, 2, 3, 4, 5)})
     assert wait_for(lambda: got)[0]["at"] == "2026-01-02 03:04:05"
+
+
+def test_a_relay_to_a_redis_that_does_not_answer_never_raises_and_closes():
+    down = events.RedisRelay("redis://127.0.0.1:1/0", "nowhere", flush_s=0.0)
+    for name in ("run.started", "step.started", "run.replied", "run.finished"):
+        down.publish(name, {"workspace": "a", "flow_id": "f", "run_id": 1, "status": "failed",
+                            "reply": {"status": 200, "body": None, "headers": {}}})
+    down.outbox.put("nowhere", "x")
+    down.outbox.flush()
+    down.close()
+
+
+def test_the_outbox_publishes_in_order_and_a_reply_at_once_with_the_events_before_it(settings):
+    if not settings.redis_url:
+        pytest.skip("embedded: no outbox (LocalRelay hands events over in-process)")
+    relay = events.RedisRelay(settings.redis_url, events.channel(settings), flush_s=60)  # a timer that never fires
+    live = subscribed(settings.redis_url, events.channel(settings))
+    waiters = subscribed(settings.redis_url, relay.replies.channel)
+    try:
+        event = {"workspace": "a", "flow_id": "f", "run_id": 1}
+        for i in range(50):
+            relay.publish("step.started", {**event, "node_id": f"n{i}"})
+        relay.publish("run.finished", {**event, "status": "succeeded"})  # goes at once, with all before it
+        got = [json.loads(live.get_message(timeout=5)["data"]) for _ in range(51)]
+        assert [m["event"] for m in got] == ["step.started"] * 50 + ["run.finished"]
+        assert [m["data"][0].get("node_id") for m in got[:50]] == [f"n{i}" for i in range(50)]
+        reply = waiters.get_message(timeout=5)
+        assert json.loads(reply["data"])[0] == "run.finished"
+        relay.publish("step.started", {**event, "node_id": "last"})
+        relay.close()  # what the outbox keeps goes out on close
+        assert json.loads(live.get_message(timeout=5)["data"])["data"][0]["node_id"] == "last"
+    finally:
+        relay.close()
+        live.close()
+        waiters.close()

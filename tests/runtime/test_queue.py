@@ -185,6 +185,149 @@ def test_a_job_for_a_queue_no_runtime_consumes_is_an_error():
         jobs.execute_run(1)
 
 
+# -- batches: one RQ job for several runs (production); runtime.jobs.execute_runs on both queues -----------
+
+class Gate(Recorder):
+    """A Recorder whose run `slow` waits for `release` (a slow step), and which can set the queue's
+    `stopping` when it executes run `stop_at` (SIGTERM arriving mid-batch)."""
+
+    def __init__(self, queue, slow=None, stop_at=None):
+        super().__init__(queue)
+        self.slow, self.stop_at, self.release, self.entered = slow, stop_at, threading.Event(), threading.Event()
+
+    def execute(self, run_id):
+        result = super().execute(run_id)
+        if run_id == self.stop_at:
+            self.queue.stopping.set()
+        if run_id == self.slow:
+            self.entered.set()
+            assert self.release.wait(10)
+        return result
+
+
+@pytest.fixture
+def make_gate(make_queue, monkeypatch):
+    """A Gate bound like make_queue's Recorders; execute_runs called directly finds it as its runtime."""
+    def make(**kwargs):
+        gate = Gate(make_queue().queue, **kwargs)
+        jobs.bind(gate)
+        monkeypatch.setattr(jobs, "current_queue_name", lambda: gate.queue.name)
+        return gate
+    return make
+
+
+def test_a_batch_executes_all_its_runs_in_order(make_gate):
+    gate = make_gate()
+    assert jobs.execute_runs([5, 6, 7]) == "succeeded,succeeded,succeeded"
+    assert gate.ids() == [5, 6, 7] and gate.queue.held_run_ids(0.0) == set()
+
+
+def test_a_batch_gives_the_runs_behind_a_slow_one_back_after_its_time_slice(make_gate, monkeypatch):
+    monkeypatch.setattr(jobs, "BATCH_SLICE_S", 0.05)
+    gate = make_gate(slow=1)
+    batch = threading.Thread(target=jobs.execute_runs, args=([1, 2, 3],))
+    batch.start()
+    assert gate.entered.wait(5)
+    gate.queue.start_threads(1)  # another worker: takes the rest while run 1 is still in its step
+    wait_for(lambda: sorted(gate.ids()) == [1, 2, 3], 10)
+    assert gate.ids()[0] == 1 and batch.is_alive()  # not held hostage behind run 1
+    gate.release.set()
+    batch.join(5)
+    assert not batch.is_alive() and sorted(gate.ids()) == [1, 2, 3]  # none twice
+
+
+def test_a_batch_whose_worker_is_stopping_gives_the_rest_back(make_gate):
+    gate = make_gate(stop_at=4)
+    assert jobs.execute_runs([4, 5, 6]) == "succeeded"
+    assert gate.ids() == [4]
+    assert wait_for(lambda: gate.queue.held_run_ids(0.0) == {5, 6})  # a job again, for another worker
+    assert jobs.execute_runs([8, 9]) == ""  # already stopping: nothing started, all given back
+    assert wait_for(lambda: gate.queue.held_run_ids(0.0) == {5, 6, 8, 9})
+
+
+def test_a_run_that_raises_does_not_end_its_batch(make_gate):
+    gate = make_gate()
+    gate.fail_on = {2}
+    assert jobs.execute_runs([1, 2, 3]) == "succeeded,error,succeeded"
+    assert gate.ids() == [1, 2, 3]
+
+
+def test_job_ids_name_the_runs_of_a_batch():
+    from rq.job import validate_job_id
+
+    from runtime.queue import BATCH_MAX, _batch_id, _job_id, _run_ids
+    many = list(range(10**9, 10**9 + BATCH_MAX))
+    for job_id, ids in ((_job_id(7), [7]), (_batch_id([7, 8, 9]), [7, 8, 9]), (_batch_id(many), many)):
+        validate_job_id(job_id)
+        assert _run_ids(job_id) == ids and _run_ids(job_id.encode()) == ids
+    assert _run_ids("other-job") == [] and _run_ids("runs-1_x-abc") == [] and _run_ids("run-1") == []
+
+
+def test_production_enqueues_gather_into_batch_jobs_that_recovery_sees(backend, request):
+    if backend != "services":
+        pytest.skip("the embedded queue keeps run ids in memory, without jobs")
+    from runtime.queue import RedisQueue
+    queue = RedisQueue(request.getfixturevalue("redis_db"), services.queue_name(), window_s=0.3)
+    try:
+        queue.enqueue_run(1)
+        wait_for(lambda: queue.queue.count == 1, 5)  # the queue was idle: at once
+        for run_id in range(2, 8):
+            queue.enqueue_run(run_id)
+        assert queue.held_run_ids(0.0) == set(range(1, 8))  # in Redis or still in the batcher: never lost
+        assert queue.waiting_run_ids() == list(range(1, 8)) and queue.pending() == 7
+        wait_for(lambda: queue.queue.count == 2)  # the rest within the window, together
+        assert [_ids(j) for j in queue.queue.get_job_ids()] == [[1], [2, 3, 4, 5, 6, 7]]
+        assert queue.held_run_ids(0.0) == set(range(1, 8))
+        queue.enqueue_runs(list(range(100, 140)))  # recovery's path: jobs at once, batches of at most BATCH_MAX
+        assert [len(_ids(j)) for j in queue.queue.get_job_ids()[2:]] == [32, 8]
+        queue.enqueue_run(200, delay_s=60)  # a retry: a job of its own in RQ's schedule
+        assert 200 in queue.held_run_ids(0.0) and 200 not in queue.waiting_run_ids()
+    finally:
+        queue.clear()
+        queue.stop()
+
+
+def _ids(job_id):
+    from runtime.queue import _run_ids
+    return _run_ids(job_id)
+
+
+def test_a_batch_redis_refuses_is_logged_and_its_runs_are_left_to_recovery(caplog):
+    from runtime.queue import RedisQueue
+    queue = RedisQueue("redis://127.0.0.1:1/0", "nowhere", window_s=0.0)  # nothing listens on port 1
+    queue.enqueue_run(11)  # does not raise: the run is stored, and the lost-job sweep will find it
+    wait_for(lambda: "11 accepted but not enqueued" in caplog.text)
+    assert queue._batcher.held() == []
+    queue.stop()
+
+
+def test_the_batcher_keeps_order_and_caps_batches():
+    from runtime.batcher import Batcher
+    flushed, errors, go, entered = [], [], threading.Event(), threading.Event()
+
+    def flush(ids):
+        entered.set()
+        go.wait(5)
+        flushed.append(ids)
+        if 13 in ids:
+            raise ConnectionError("down")
+
+    batcher = Batcher(flush, lambda ids, err: errors.append(ids), window_s=0.05, max_ids=4)
+    batcher.add(1)
+    assert entered.wait(5)  # the queue was idle: the first goes at once
+    for run_id in range(2, 14):
+        batcher.add(run_id)
+    assert batcher.held() == list(range(1, 14))  # the first is in flight (held by `go`), the rest wait
+    go.set()
+    wait_for(lambda: batcher.held() == [])
+    assert flushed == [[1], [2, 3, 4, 5], [6, 7, 8, 9], [10, 11, 12, 13]] and errors == [[10, 11, 12, 13]]
+    batcher.add(14)
+    batcher.close()  # flushes what waits
+    assert flushed[-1] == [14]
+    with pytest.raises(RuntimeError):
+        batcher.add(15)
+
+
 # -- SIGTERM on a real `run.py worker` process (PostgreSQL + Redis) ---------------------------------------
 
 class SlowEcho:

@@ -22,6 +22,7 @@ from support.flowdocs import done, edge, http_sink, order
 
 class Recorder(Publisher):
     def __init__(self):
+        super().__init__()
         self.events: list[tuple[str, dict]] = []
 
     def publish(self, event: str, data: dict) -> None:
