@@ -8,15 +8,18 @@ from __future__ import annotations
 import json
 import os
 import pathlib
+import time
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = pathlib.Path(__file__).with_name("migrations")
 READ_ONLY = "crossdock_read_only"  # an execution option: this connection only reads
+PING_IDLE_S = 1.0  # PostgreSQL: a pooled connection idle longer than this is pinged before use
+_IDLE_SINCE = "crossdock_idle_since"
 
 
 def make_engine(url: str, schema: str | None = None) -> Engine:
@@ -29,8 +32,33 @@ def make_engine(url: str, schema: str | None = None) -> Engine:
         _make_sqlite_safe(engine)
         return engine
     connect_args = {"options": f"-csearch_path={schema}"} if schema else {}
-    return create_engine(url, connect_args=connect_args, pool_size=10, max_overflow=20, pool_pre_ping=True,
-                         json_serializer=_to_json)
+    engine = create_engine(url, connect_args=connect_args, pool_size=10, max_overflow=20, json_serializer=_to_json)
+    _ping_when_idle(engine)
+    return engine
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """A connection idle in the pool longer than PING_IDLE_S is pinged when checked out, and replaced when the
+    database dropped it (PostgreSQL restarted): pool_pre_ping did that on every checkout, a round trip that
+    was a quarter of a loaded web process's samples. A connection used a moment ago is not pinged; if the
+    database dropped it meanwhile, the statement that finds out fails, SQLAlchemy discards every connection
+    of the pool made before, and the run store's writes run once more on a new one (store/writer.py)."""
+    @event.listens_for(engine, "connect")
+    def _on_connect(_dbapi_conn, record):
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_conn, record):
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_conn, record, _proxy):
+        if time.monotonic() - record.info.get(_IDLE_SINCE, 0.0) <= PING_IDLE_S:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except Exception as err:
+            raise exc.DisconnectionError(f"pooled connection dropped: {err}") from err  # the pool connects anew
 
 
 class JsonText:

@@ -14,6 +14,11 @@ leader halved a production worker's runs/s. There a write runs at once in a tran
 A write that fails fails only its caller: when a batch fails, each of its writes runs again alone in
 a transaction of its own. So a write is a function of the connection only (no other side effects:
 it may run twice), and it never calls the writer itself.
+
+A connection the database dropped (PostgreSQL restarted; runtime/db.py pings only connections idle for a
+while) fails the write that finds it before anything was committed: that write runs once more on a new
+connection (SQLAlchemy has already discarded the pool's old ones). A failure of the commit itself is not
+retried: it may have committed.
 """
 from __future__ import annotations
 
@@ -21,9 +26,14 @@ import threading
 from typing import Callable, TypeVar
 
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 
 T = TypeVar("T")
 MAX_BATCH = 256
+
+
+class _Dropped(Exception):
+    """The write's connection had been dropped by the database before it could commit."""
 
 
 class _Write:
@@ -57,8 +67,10 @@ class Writer:
     def write(self, work: Callable[[Connection], T]) -> T:
         """Run `work(connection)` in a transaction, committed when this returns (or raise its error)."""
         if not self.grouped:
-            with self._engine.begin() as conn:
-                return work(conn)
+            try:
+                return self._alone(work)
+            except _Dropped:
+                return self._alone(work)
         mine = _Write(work)
         with self._lock:
             self._queued.append(mine)
@@ -121,6 +133,22 @@ class Writer:
             except Exception:
                 pass  # already unusable: the pool discards it
             raise
+
+    def _alone(self, work: Callable[[Connection], T]) -> T:
+        with self._engine.connect() as conn:
+            tx = conn.begin()
+            try:
+                result = work(conn)
+            except DBAPIError as err:
+                if err.connection_invalidated:
+                    raise _Dropped() from err  # nothing was committed on the dropped connection
+                tx.rollback()
+                raise
+            except BaseException:
+                tx.rollback()
+                raise
+            tx.commit()
+            return result
 
     def close(self) -> None:
         """Give the leaders' connection back (the Runtime closes; no write is in flight)."""

@@ -94,3 +94,45 @@ def test_sqlite_read_modify_write_from_threads_loses_no_update(tmp_path):
 def test_default_sqlite_url_is_absolute(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert db.default_sqlite_url("data") == f"sqlite:///{tmp_path}/data/crossdock.sqlite"
+
+
+def _drop_connections_of(engine):
+    """What a PostgreSQL restart does to the pool: every connection it holds is closed by the server."""
+    with engine.connect() as c:
+        pids = {c.exec_driver_sql("SELECT pg_backend_pid()").scalar()}
+    admin = create_engine(services.PG_URL)
+    with admin.begin() as c:
+        for pid in pids:
+            c.exec_driver_sql(f"SELECT pg_terminate_backend({pid})")
+    admin.dispose()
+
+
+def test_a_pooled_connection_idle_for_a_while_is_pinged_and_replaced_when_dropped(engine, backend, monkeypatch):
+    if backend == "embedded":
+        pytest.skip("PostgreSQL's pool")
+    monkeypatch.setattr(db, "PING_IDLE_S", 0.0)  # every checkout finds its connection idle long enough
+    _drop_connections_of(engine)
+    with engine.connect() as c:  # the dropped one is found by the ping and replaced: no error
+        assert c.exec_driver_sql("SELECT 1").scalar() == 1
+
+
+def test_a_write_that_finds_its_connection_dropped_runs_once_more_on_a_new_one(engine, backend, monkeypatch):
+    if backend == "embedded":
+        pytest.skip("PostgreSQL's pool")
+    from runtime.store.writer import Writer
+    db.migrate(engine)
+    monkeypatch.setattr(db, "PING_IDLE_S", 3600.0)  # a connection used a moment ago: not pinged
+    writer = Writer(engine)
+    _drop_connections_of(engine)
+    calls = []
+
+    def work(conn):
+        calls.append(1)
+        conn.execute(insert(Workspace).values(id="w-dropped", name="w"))
+        return "stored"
+
+    assert writer.write(work) == "stored" and len(calls) == 2  # the first found the dropped connection
+    with engine.connect() as c:
+        assert c.scalar(select(Workspace.name).where(Workspace.id == "w-dropped")) == "w"
+    with pytest.raises(Exception):
+        writer.write(lambda conn: conn.execute(insert(Workspace).values(id="w-dropped", name="again")))

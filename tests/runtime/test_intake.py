@@ -115,3 +115,31 @@ def test_find_route_names_what_is_missing(store, workspace):
     with pytest.raises(intake.NotFound) as caught:
         intake.find_route(store, workspace, "f-in", "GET")
     assert caught.value.code == "no_webhook" and f"GET /hooks/{workspace}/f-in" in caught.value.message
+
+
+def test_webhook_routes_are_kept_per_process_forgotten_at_deploy_and_seen_from_elsewhere_within_the_bound(
+        store, workspace, monkeypatch):
+    from runtime.models import WebhookRoute
+    from runtime.readthrough import ReadThrough
+    now = [0.0]
+    monkeypatch.setattr(intake, "_routes", ReadThrough(intake.ROUTES_FRESH_S, clock=lambda: now[0]))
+    queries = []
+    real = store.reader.connect
+    monkeypatch.setattr(store, "reader", type("Counted", (), {"connect": lambda self: queries.append(1) or real()})())
+    with pytest.raises(intake.NotFound):
+        intake.find_route(store, workspace, "g-in", "POST")
+    deploy(store, workspace, "g")  # this process: forgotten at once, the 404 kept above included
+    assert intake.find_route(store, workspace, "/g-in/", "post").flow_id == "g"
+    assert intake.find_route(store, workspace, "g-in", "POST").version == 1
+    assert len(queries) == 2  # the second lookup was kept
+    with store.sessions.begin() as s:  # as another process's undeploy would: no forget here
+        s.query(WebhookRoute).filter_by(workspace=workspace, flow_id="g").delete()
+    assert intake.find_route(store, workspace, "g-in", "POST").flow_id == "g"  # within the bound: still kept
+    now[0] += intake.ROUTES_FRESH_S + 0.01
+    with pytest.raises(intake.NotFound):
+        intake.find_route(store, workspace, "g-in", "POST")
+    deployments.deploy(store, workspace, "g", version=1)
+    assert intake.find_route(store, workspace, "g-in", "POST").flow_id == "g"  # at once
+    deployments.undeploy(store, workspace, "g")
+    with pytest.raises(intake.NotFound):  # this process's undeploy: at once
+        intake.find_route(store, workspace, "g-in", "POST")
