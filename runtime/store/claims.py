@@ -33,6 +33,14 @@ CLAIMED = (Run.id, Run.workspace, Run.flow_id, Run.version, Run.business_key, Ru
            Run.input, Run.checkpoint, Run.trigger_node, Run.start_node, Run.attempt, Run.reply)
 
 
+def free(run=Run):
+    """SQL: `run` may run now as far as its sequence key goes: it has none, or no earlier run of its key is
+    open. Written as an OR so that a run without a key never evaluates the subquery: PostgreSQL turned a
+    bare NOT EXISTS into an anti-join that, for a NULL key, scanned every earlier run of the flow (7 ms a
+    claim with 6,500 runs, growing with the table; most of PostgreSQL's CPU per run)."""
+    return or_(run.sequence_key.is_(None), ~blocked(run))
+
+
 def blocked(run=Run):
     """SQL: an earlier run with the same sequence key is still open (queued or running), so `run` waits."""
     earlier = aliased(Run)
@@ -44,7 +52,7 @@ def blocked(run=Run):
 def _claim_statement():
     """Built once, so SQLAlchemy's statement cache serves every claim (an alias per call defeated it)."""
     return (move(RunStatus.RUNNING, Run.id == bindparam("run_id"),
-                 or_(Run.not_before.is_(None), Run.not_before <= bindparam("now")), ~blocked())
+                 or_(Run.not_before.is_(None), Run.not_before <= bindparam("now")), free())
             .values(worker=bindparam("worker"), attempt=Run.attempt + 1, lease_until=bindparam("lease_until"),
                     started_at=func.coalesce(Run.started_at, bindparam("now")))
             .returning(*CLAIMED))

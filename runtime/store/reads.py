@@ -11,7 +11,7 @@ from sqlalchemy import or_, select
 from runtime.deployments import iso
 from runtime.models import DeadLetter, Payload, Run, Step, utcnow
 from runtime.states import RunStatus
-from runtime.store.claims import blocked
+from runtime.store.claims import free
 
 if TYPE_CHECKING:
     from runtime.core import Runtime
@@ -137,7 +137,7 @@ def due_queued(rt: Runtime, older_than_s: float) -> list[int]:
     with rt.reader.connect() as conn:
         return list(conn.execute(select(Run.id).where(
             Run.status == RunStatus.QUEUED.value, Run.created_at <= cutoff,
-            or_(Run.not_before.is_(None), Run.not_before <= cutoff), ~blocked()).order_by(Run.id)).scalars())
+            or_(Run.not_before.is_(None), Run.not_before <= cutoff), free()).order_by(Run.id)).scalars())
 
 
 def dead_letter_dict(d: DeadLetter) -> dict:

@@ -295,3 +295,26 @@ def test_each_message_is_stored_once_per_run_and_read_back_whole_in_every_step(r
     replayed = replay.start(recorded, workspace, run.id, from_node="same")
     with recorded.sessions() as s:
         assert s.get(Run, replayed.id).input == mapped  # the referred message, whole
+
+
+def test_a_claim_of_a_run_without_a_sequence_key_never_looks_at_earlier_runs(recorded, workspace):
+    """The same-key check is skipped for a key-less run: as a bare NOT EXISTS, PostgreSQL scanned every
+    earlier run of the flow on each claim (growing with the table)."""
+    from sqlalchemy import insert
+    from runtime.store import claims
+    from runtime.models import utcnow
+    rows = [{"workspace": workspace, "flow_id": "f-scan", "version": 1, "status": "succeeded", "trigger": "manual",
+             "attempt": 1, "takeovers": 0, "created_at": utcnow()} for _ in range(300)]
+    with recorded.engine.begin() as conn:
+        conn.execute(insert(Run), rows)
+        last = conn.execute(insert(Run).values({**rows[0], "status": "queued", "attempt": 0}).returning(Run.id)).scalar()
+    clause = claims.free()
+    assert str(clause).count(" OR ") == 1 and "sequence_key IS NULL" in str(clause).split(" OR ")[0]
+    with recorded.reader.connect() as conn:  # the claim's condition holds for it: nothing open before it
+        assert conn.execute(select(Run.id).where(Run.id == last, clause)).scalar() == last
+    if recorded.engine.dialect.name == "postgresql":
+        with recorded.reader.connect() as conn:
+            plan = "\n".join(conn.exec_driver_sql(
+                "EXPLAIN ANALYZE " + str(select(Run.id).where(Run.id == last, clause).compile(
+                    recorded.engine, compile_kwargs={"literal_binds": True}))).scalars())
+        assert "Anti Join" not in plan and "Rows Removed" not in plan, plan
