@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 class Settings:
     database_url: str = ""  # empty: SQLite file under data_dir
     database_schema: str | None = None  # PostgreSQL schema (tests use a fresh one per run)
-    redis_url: str = ""  # empty: embedded in-process queue (fakeredis + worker threads)
+    redis_url: str = ""  # empty: embedded in-process queue (worker threads)
     queue_name: str = "crossdock"
     secret_key: str = "dev-only-secret"
     previous_secret_keys: tuple[str, ...] = ()  # still decrypt stored secrets after a key change
