@@ -107,18 +107,16 @@ def _drop_connections_of(engine):
     admin.dispose()
 
 
+@pytest.mark.parametrize("backend", services.ONLY_SERVICES, indirect=True)
 def test_a_pooled_connection_idle_for_a_while_is_pinged_and_replaced_when_dropped(engine, backend, monkeypatch):
-    if backend == "embedded":
-        pytest.skip("PostgreSQL's pool")
     monkeypatch.setattr(db, "PING_IDLE_S", 0.0)  # every checkout finds its connection idle long enough
     _drop_connections_of(engine)
     with engine.connect() as c:  # the dropped one is found by the ping and replaced: no error
         assert c.exec_driver_sql("SELECT 1").scalar() == 1
 
 
+@pytest.mark.parametrize("backend", services.ONLY_SERVICES, indirect=True)
 def test_a_write_that_finds_its_connection_dropped_runs_once_more_on_a_new_one(engine, backend, monkeypatch):
-    if backend == "embedded":
-        pytest.skip("PostgreSQL's pool")
     from runtime.store.writer import Writer
     db.migrate(engine)
     monkeypatch.setattr(db, "PING_IDLE_S", 3600.0)  # a connection used a moment ago: not pinged

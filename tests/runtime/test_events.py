@@ -9,7 +9,7 @@ import threading
 import pytest
 import redis
 
-from support import wait_for
+from support import services, wait_for
 from support.api import deploy
 from support.flowdocs import http_sink, order
 
@@ -108,9 +108,8 @@ def test_a_relay_to_a_redis_that_does_not_answer_never_raises_and_closes():
     down.close()
 
 
+@pytest.mark.parametrize("backend", services.ONLY_SERVICES, indirect=True)  # embedded has no outbox
 def test_the_outbox_publishes_in_order_and_a_reply_at_once_with_the_events_before_it(settings):
-    if not settings.redis_url:
-        pytest.skip("embedded: no outbox (LocalRelay hands events over in-process)")
     relay = events.RedisRelay(settings.redis_url, events.channel(settings), flush_s=60)  # a timer that never fires
     live = subscribed(settings.redis_url, events.channel(settings))
     waiters = subscribed(settings.redis_url, relay.replies.channel)

@@ -125,9 +125,8 @@ def test_a_delayed_job_no_worker_takes_stops_being_held_once_overdue():
     assert queue.held_run_ids(60.0) == {7}  # overdue by less than a minute: still held
 
 
-def test_embedded_delayed_jobs_run_in_due_order(make_queue, backend):
-    if backend != "embedded":
-        pytest.skip("RQ keeps due times in whole seconds")
+@pytest.mark.parametrize("backend", services.ONLY_EMBEDDED, indirect=True)
+def test_embedded_delayed_jobs_run_in_due_order(make_queue, backend):  # RQ keeps due times in whole seconds
     rec = make_queue()
     rec.queue.start_threads(2)
     rec.queue.enqueue_run(1, delay_s=0.6)
@@ -170,9 +169,8 @@ def test_stop_ends_the_worker_threads(make_queue):
     assert rec.threads and not any(t.is_alive() for t in rec.threads)
 
 
-def test_embedded_work_in_burst_executes_what_waits_on_this_thread_and_returns(make_queue, backend):
-    if backend != "embedded":
-        pytest.skip("RQ's burst worker is run.py worker's")
+@pytest.mark.parametrize("backend", services.ONLY_EMBEDDED, indirect=True)
+def test_embedded_work_in_burst_executes_what_waits_on_this_thread_and_returns(make_queue, backend):  # RQ's: run.py worker
     rec = make_queue(fail_on={2})
     rec.queue.enqueue_runs([1, 2, 3])
     rec.queue.work(burst=True)
@@ -263,9 +261,8 @@ def test_job_ids_name_the_runs_of_a_batch():
     assert _run_ids("other-job") == [] and _run_ids("runs-1_x-abc") == [] and _run_ids("run-1") == []
 
 
-def test_production_enqueues_gather_into_batch_jobs_that_recovery_sees(backend, request):
-    if backend != "services":
-        pytest.skip("the embedded queue keeps run ids in memory, without jobs")
+@pytest.mark.parametrize("backend", services.ONLY_SERVICES, indirect=True)
+def test_production_enqueues_gather_into_batch_jobs_that_recovery_sees(backend, request):  # embedded: no jobs
     from runtime.queue import RedisQueue
     queue = RedisQueue(request.getfixturevalue("redis_db"), services.queue_name(), window_s=0.3)
     try:
