@@ -1,4 +1,4 @@
-"""The stored tables: workspaces, flow drafts and versions, webhook routes, runs, steps, dead letters,
+"""The stored tables: workspaces (partners, users, keys, audit: runtime/identity_models.py), flow drafts and versions, webhook routes, runs, steps, dead letters,
 the idempotency ledger, connections, lookup tables and imported templates. Every row belongs to a
 workspace so tenancy needs no schema rewrite later."""
 from __future__ import annotations
@@ -20,10 +20,15 @@ class Base(DeclarativeBase):
 
 
 class Workspace(Base):
+    """A customer's workspace, owned by one partner (runtime/identity_models.py); `settings` holds its
+    policies, e.g. {"egress": {"allow": ["127.0.0.1:5001", "10.0.0.0/8"]}}."""
     __tablename__ = "workspaces"
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    partner_id: Mapped[str] = mapped_column(String(64), ForeignKey("partners.id"), default="default")
+    status: Mapped[str] = mapped_column(String(20), default="active")  # active | suspended
+    settings: Mapped[dict | None] = mapped_column(JSON, nullable=True)
 
 
 class Flow(Base):
@@ -215,3 +220,7 @@ class ScheduleFire(Base):
     fired_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
     __table_args__ = (UniqueConstraint("workspace", "flow_id", "node_id", "due_at", name="uq_schedule_fire"),)
+
+
+from runtime.identity_models import (ApiKey, AuditEntry, Membership, Partner, PublishedEndpoint,  # noqa: E402,F401
+                                     User)
