@@ -1,6 +1,36 @@
-// Placeholder until the admin pages land: routes /admin/<page> to its page component.
-export const ADMIN_LINKS: [string, string][] = [];
+// Routes /admin/<page> to its page, under the app header: the partner admin's workspaces, users, API
+// keys, audit log and brand. ADMIN_LINKS are the header links AppNav shows a partner admin.
+import type { ReactNode } from "react";
+import { AppNav } from "../pages/AppNav";
+import "./admin.css";
+import { ApiKeys } from "./ApiKeys";
+import { AuditLog } from "./AuditLog";
+import { Branding } from "./Branding";
+import { Users } from "./Users";
+import { Workspaces } from "./Workspaces";
 
-export function AdminPages({ page }: { page: string; navigate: (path: string) => void }) {
-  return <div className="page-message">No admin page {page}</div>;
+export const ADMIN_LINKS: [string, string][] = [
+  ["/admin/workspaces", "Workspaces"],
+  ["/admin/users", "Users"],
+  ["/admin/keys", "Keys"],
+  ["/admin/audit", "Audit"],
+  ["/admin/branding", "Branding"],
+];
+
+const PAGES: Record<string, { title: string; render: () => ReactNode }> = {
+  workspaces: { title: "Workspaces", render: () => <Workspaces /> },
+  users: { title: "Users", render: () => <Users /> },
+  keys: { title: "API keys", render: () => <ApiKeys /> },
+  audit: { title: "Audit log", render: () => <AuditLog /> },
+  branding: { title: "Branding", render: () => <Branding /> },
+};
+
+export function AdminPages({ page, navigate }: { page: string; navigate: (path: string) => void }) {
+  const p = PAGES[page];
+  return (
+    <div className="flow-list-page" data-testid={`admin-${page}`}>
+      <AppNav current={`/admin/${page}`} navigate={navigate} title={<span className="flow-title">{p ? p.title : "Admin"}</span>} />
+      <main className="flow-list wide">{p ? p.render() : <div className="page-message">No admin page {page}</div>}</main>
+    </div>
+  );
 }

@@ -1,0 +1,191 @@
+// The partner's brand: product name, logo (uploaded as a data URL), primary and accent colours and the
+// support contact, with a live preview; saved with PUT /api/v1/partner and shown on every page.
+import { useEffect, useState } from "react";
+import { adminApi, type Branding as BrandingDoc } from "./adminApi";
+
+const HEX = /^#[0-9a-fA-F]{6}$/;
+const MAX_LOGO = 256 * 1024; // a data URL travels with every page's branding call: keep logos small
+const DEFAULTS = { primary: "#2563eb", accent: "#7c3aed" };
+
+interface Form {
+  partnerName: string;
+  productName: string;
+  logo: string;
+  primary: string;
+  accent: string;
+  email: string;
+  url: string;
+}
+
+function toForm(name: string, b: BrandingDoc | null): Form {
+  return {
+    partnerName: name,
+    productName: b?.product_name || "",
+    logo: b?.logo_url || "",
+    primary: b?.colors?.primary || DEFAULTS.primary,
+    accent: b?.colors?.accent || DEFAULTS.accent,
+    email: b?.support?.email || "",
+    url: b?.support?.url || "",
+  };
+}
+
+function toBranding(f: Form): BrandingDoc {
+  return {
+    product_name: f.productName.trim(),
+    logo_url: f.logo || null,
+    colors: { primary: f.primary, accent: f.accent },
+    support: { email: f.email.trim(), url: f.url.trim() },
+  };
+}
+
+function ColorField({ label, value, onChange, testId }: { label: string; value: string; onChange: (v: string) => void; testId: string }) {
+  return (
+    <label className="field">
+      <span className="field-label">{label}</span>
+      <span className="row">
+        <input type="color" value={HEX.test(value) ? value : "#000000"} onChange={(e) => onChange(e.target.value)} className="admin-swatch" aria-label={`${label} picker`} />
+        <input type="text" value={value} onChange={(e) => onChange(e.target.value.trim())} className="mono admin-hex" data-testid={testId} />
+      </span>
+      {!HEX.test(value) && <span className="field-error">A colour as #rrggbb.</span>}
+    </label>
+  );
+}
+
+export function Branding() {
+  const [form, setForm] = useState<Form | null>(null);
+  const [saved, setSaved] = useState<string>("");
+  const [error, setError] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  useEffect(() => {
+    adminApi.partner().then(
+      (p) => {
+        const f = toForm(p.name, p.branding);
+        setForm(f);
+        setSaved(JSON.stringify(f));
+      },
+      (e) => setError((e as Error).message),
+    );
+  }, []);
+  if (!form) return error ? <div className="banner error" data-testid="admin-error">{error}</div> : <p className="hint">Loading…</p>;
+  const set = (patch: Partial<Form>) => {
+    setForm({ ...form, ...patch });
+    setNotice(null);
+  };
+  const dirty = JSON.stringify(form) !== saved;
+  const invalid = !HEX.test(form.primary) || !HEX.test(form.accent);
+
+  const upload = (file: File | undefined) => {
+    if (!file) return;
+    if (!file.type.startsWith("image/")) return setError("The logo must be an image (PNG, SVG, JPEG, WebP).");
+    if (file.size > MAX_LOGO) return setError(`The logo is ${Math.round(file.size / 1024)} KB; at most ${MAX_LOGO / 1024} KB.`);
+    const reader = new FileReader();
+    reader.onload = () => {
+      setError(null);
+      set({ logo: String(reader.result) });
+    };
+    reader.readAsDataURL(file);
+  };
+
+  const save = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      const p = await adminApi.savePartner({ name: form.partnerName.trim() || undefined, branding: toBranding(form) });
+      const f = p && p.branding !== undefined ? toForm(p.name, p.branding) : form;
+      setForm(f);
+      setSaved(JSON.stringify(f));
+      setNotice("Saved: every page shows the new brand.");
+      // the nav and the page title read the brand once per page load; tell them it changed
+      window.dispatchEvent(new CustomEvent("crossdock:branding", { detail: toBranding(f) }));
+    } catch (e) {
+      setError((e as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const product = form.productName.trim() || "Crossdock";
+  return (
+    <div className="admin-branding">
+      <form
+        className="admin-branding-form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (!invalid) save();
+        }}
+      >
+        <label className="field">
+          <span className="field-label">Partner name</span>
+          <input type="text" value={form.partnerName} onChange={(e) => set({ partnerName: e.target.value })} data-testid="brand-partner-name" />
+        </label>
+        <label className="field">
+          <span className="field-label">Product name</span>
+          <input type="text" value={form.productName} onChange={(e) => set({ productName: e.target.value })} placeholder="Crossdock" data-testid="brand-product" />
+          <span className="hint">Shown in the header, the login page and the browser tab, and in exported templates. Customers then see no “Crossdock”.</span>
+        </label>
+        <div className="field">
+          <span className="field-label">Logo</span>
+          <span className="row">
+            <input type="file" accept="image/png,image/svg+xml,image/jpeg,image/webp,image/gif" onChange={(e) => upload(e.target.files?.[0])} data-testid="brand-logo-file" />
+            {form.logo && <button className="btn small" type="button" onClick={() => set({ logo: "" })} data-testid="brand-logo-remove">Remove</button>}
+          </span>
+          <span className="hint">At most {MAX_LOGO / 1024} KB; shown about 24 px high.</span>
+        </div>
+        <div className="admin-colors">
+          <ColorField label="Primary colour" value={form.primary} onChange={(v) => set({ primary: v })} testId="brand-primary" />
+          <ColorField label="Accent colour" value={form.accent} onChange={(v) => set({ accent: v })} testId="brand-accent" />
+        </div>
+        <label className="field">
+          <span className="field-label">Support email</span>
+          <input type="email" value={form.email} onChange={(e) => set({ email: e.target.value })} placeholder="support@partner.example" data-testid="brand-support-email" />
+        </label>
+        <label className="field">
+          <span className="field-label">Support page</span>
+          <input type="url" value={form.url} onChange={(e) => set({ url: e.target.value })} placeholder="https://partner.example/support" data-testid="brand-support-url" />
+        </label>
+        {error && <div className="banner error" data-testid="admin-error">{error}</div>}
+        {notice && <div className="banner admin-ok" data-testid="brand-saved">{notice}</div>}
+        <footer className="row gap">
+          <button className="btn primary" type="submit" disabled={!dirty || invalid || busy} data-testid="brand-save">{busy ? "Saving…" : "Save"}</button>
+          <button className="btn" type="button" disabled={!dirty} onClick={() => setForm(JSON.parse(saved))}>Discard changes</button>
+        </footer>
+      </form>
+
+      <aside className="admin-preview" data-testid="brand-preview" aria-label="Preview">
+        <span className="field-label">Preview</span>
+        <div className="admin-preview-frame">
+          <header className="admin-preview-nav">
+            {form.logo && <img src={form.logo} alt="" className="admin-preview-logo" data-testid="brand-preview-logo" />}
+            <strong style={{ color: form.primary }} data-testid="brand-preview-name">{product}</strong>
+            <span className="admin-preview-link" style={{ borderBottomColor: form.primary }}>Flows</span>
+            <span className="admin-preview-link">Runs</span>
+            <span className="admin-preview-link">Templates</span>
+          </header>
+          <div className="admin-preview-body">
+            <h4>Orders to ERP</h4>
+            <p className="hint">
+              Deployed <span className="pill" style={{ color: form.accent, borderColor: form.accent }}>v3</span>
+            </p>
+            <span className="row">
+              <button type="button" className="btn" style={{ background: form.primary, borderColor: form.primary, color: "#fff" }}>Deploy</button>
+              <button type="button" className="btn" style={{ color: form.accent, borderColor: form.accent }}>Replay</button>
+            </span>
+          </div>
+          <footer className="admin-preview-foot hint">
+            Help: {form.email || "no support email"}
+            {form.url && <> · {form.url}</>}
+          </footer>
+        </div>
+        <div className="admin-preview-frame admin-preview-login">
+          {form.logo && <img src={form.logo} alt="" className="admin-preview-logo" />}
+          <strong style={{ color: form.primary }}>Log in to {product}</strong>
+          <span className="admin-preview-input" />
+          <span className="admin-preview-input" />
+          <button type="button" className="btn" style={{ background: form.primary, borderColor: form.primary, color: "#fff" }}>Log in</button>
+        </div>
+      </aside>
+    </div>
+  );
+}
