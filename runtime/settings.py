@@ -37,6 +37,9 @@ class Settings:
     expression_output_bytes: int = 1024 * 1024
     expression_items: int = 1_000_000
     expression_depth: int = 300
+    # login sessions (designer/access.py): the cookie is Secure unless this is off (plain-HTTP embedded default)
+    cookie_secure: bool = False
+    session_hours: float = 12.0  # a login lasts this long; a password change ends it sooner
 
     @property
     def embedded_queue(self) -> bool:
@@ -69,4 +72,6 @@ def from_env(env: dict | None = None) -> Settings:
         expression_output_bytes=int(env.get("CROSSDOCK_EXPRESSION_OUTPUT_BYTES", str(1024 * 1024))),
         expression_items=int(env.get("CROSSDOCK_EXPRESSION_ITEMS", "1000000")),
         expression_depth=int(env.get("CROSSDOCK_EXPRESSION_DEPTH", "300")),
+        cookie_secure=env.get("CROSSDOCK_COOKIE_SECURE", "") not in ("", "0", "false", "no"),
+        session_hours=float(env.get("CROSSDOCK_SESSION_HOURS", "12")),
     )
