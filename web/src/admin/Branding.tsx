@@ -51,7 +51,7 @@ function ColorField({ label, value, onChange, testId }: { label: string; value: 
   );
 }
 
-export function Branding() {
+export function Branding({ onSaved }: { onSaved: () => void }) {
   const [form, setForm] = useState<Form | null>(null);
   const [saved, setSaved] = useState<string>("");
   const [error, setError] = useState<string | null>(null);
@@ -97,8 +97,7 @@ export function Branding() {
       setForm(f);
       setSaved(JSON.stringify(f));
       setNotice("Saved: every page shows the new brand.");
-      // the nav and the page title read the brand once per page load; tell them it changed
-      window.dispatchEvent(new CustomEvent("crossdock:branding", { detail: toBranding(f) }));
+      onSaved();
     } catch (e) {
       setError((e as Error).message);
     } finally {
@@ -123,7 +122,7 @@ export function Branding() {
         <label className="field">
           <span className="field-label">Product name</span>
           <input type="text" value={form.productName} onChange={(e) => set({ productName: e.target.value })} placeholder="Crossdock" data-testid="brand-product" />
-          <span className="hint">Shown in the header, the login page and the browser tab, and in exported templates. Customers then see no “Crossdock”.</span>
+          <span className="hint">Shown instead of the built-in name in the header, on the sign-in page, in the browser tab and in exported templates.</span>
         </label>
         <div className="field">
           <span className="field-label">Logo</span>

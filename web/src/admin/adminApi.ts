@@ -1,6 +1,7 @@
 // The admin pages' calls to /api/v1 (workspaces, users, partner, keys, audit), typed after the issue 11
 // contract. Requests carry the session cookie, the session's CSRF token and the workspace of the address.
-import { ApiError, workspace } from "../api";
+import { session } from "../access";
+import { ApiError, loginHref, workspace } from "../api";
 import type { Problem, TemplateSummary } from "../types";
 
 export type Role = "consultant" | "mapper" | "operator" | "viewer";
@@ -64,9 +65,12 @@ export interface Partner {
 }
 
 let csrf: Promise<string> | null = null;
+let startedTokenFailed = false;
 
-/** The session's CSRF token: the one api.ts keeps when it exposes it, else asked of GET /session once. */
+/** The session's CSRF token: the one the app started with, else (after a csrf_failed) asked of GET /session. */
 function csrfToken(): Promise<string> {
+  const started = startedTokenFailed ? undefined : session()?.csrf_token;
+  if (!csrf && started) csrf = Promise.resolve(started);
   if (!csrf) {
     csrf = fetch("/api/v1/session", { credentials: "same-origin" })
       .then((r) => (r.ok ? r.json() : {}))
@@ -74,11 +78,6 @@ function csrfToken(): Promise<string> {
     csrf.catch(() => (csrf = null));
   }
   return csrf;
-}
-
-function toLogin(): void {
-  const next = location.pathname + location.search;
-  location.assign(`/login?next=${encodeURIComponent(next)}`);
 }
 
 async function request(method: string, path: string, body?: unknown, ws?: string): Promise<Response> {
@@ -90,7 +89,7 @@ async function request(method: string, path: string, body?: unknown, ws?: string
     headers["Content-Type"] = "application/json";
   }
   const res = await fetch(`/api/v1${path}`, init);
-  if (res.status === 401) toLogin();
+  if (res.status === 401) location.assign(loginHref());
   if (!res.ok) {
     let err: { code?: string; message?: string; details?: Problem[] } | undefined;
     try {
@@ -98,7 +97,11 @@ async function request(method: string, path: string, body?: unknown, ws?: string
     } catch {
       err = undefined;
     }
-    if (err?.code === "csrf_failed") csrf = null; // the session changed under us: ask again next time
+    if (err?.code === "csrf_failed") {
+      // the session changed under us (signed in again in another tab): ask for its token next time
+      csrf = null;
+      startedTokenFailed = true;
+    }
     throw new ApiError(res.status, err?.code || `http_${res.status}`, err?.message || res.statusText, err?.details || []);
   }
   return res;
