@@ -1,10 +1,10 @@
 // The API keys of the current workspace: list, create with scopes (the secret is shown once, with a copy
 // button, and never again: only its hash is stored), revoke.
 import { useEffect, useState } from "react";
-import { workspace } from "../api";
 import { when } from "../pages/RunList";
 import { adminApi, type ApiKey } from "./adminApi";
 import { Modal, SecretOnce } from "./Dialog";
+import { WorkspacePick } from "./WorkspacePick";
 
 export function ApiKeys() {
   const [keys, setKeys] = useState<ApiKey[] | null>(null);
@@ -23,9 +23,9 @@ export function ApiKeys() {
     <>
       <div className="create-row">
         <button className="btn primary" onClick={() => setCreating(true)} data-testid="key-create">New API key</button>
-        <span className="hint admin-intro">
-          Keys of workspace <code data-testid="key-workspace">{workspace()}</code>, for systems that call its webhooks and API.
-        </span>
+        <span className="hint admin-intro">Keys of workspace</span>
+        <WorkspacePick />
+        <span className="hint admin-intro">for the systems that call its webhooks and API.</span>
         <span className="spacer" />
         <label className="row hint">
           <input type="checkbox" checked={showRevoked} onChange={(e) => setShowRevoked(e.target.checked)} /> show revoked

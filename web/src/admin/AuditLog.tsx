@@ -4,6 +4,7 @@ import { useCallback, useEffect, useState } from "react";
 import { workspace } from "../api";
 import { when } from "../pages/RunList";
 import { adminApi, type AuditEntry } from "./adminApi";
+import { WorkspacePick } from "./WorkspacePick";
 
 const PAGE = 50;
 
@@ -71,6 +72,10 @@ export function AuditLog() {
         }}
       >
         <label>
+          Workspace
+          <WorkspacePick />
+        </label>
+        <label>
           Action
           <input type="search" value={filters.action} onChange={(e) => setFilters({ ...filters, action: e.target.value })} placeholder="e.g. flow.deploy" data-testid="audit-action" />
         </label>
@@ -80,9 +85,7 @@ export function AuditLog() {
         </label>
         <button className="btn" type="submit" data-testid="audit-filter">Filter</button>
         <span className="spacer" />
-        <span className="hint">
-          Workspace <code>{workspace()}</code> · export
-        </span>
+        <span className="hint">Export</span>
         <button className="btn" type="button" onClick={() => download("csv")} data-testid="audit-export-csv">CSV</button>
         <button className="btn" type="button" onClick={() => download("jsonl")} data-testid="audit-export-jsonl">JSONL</button>
       </form>
