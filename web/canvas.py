@@ -1,7 +1,8 @@
 """The browser canvas: serves the built single-page app (web/static/app, built from web/src by Vite).
 
-The SPA routes (`/`, `/flows`, `/flows/<id>`, `/monitor/<id>`, `/runs`, `/runs/<id>`, `/templates`) all
-return the same index.html; the app reads the path.
+The SPA routes (`/`, `/login`, `/flows`, `/flows/<id>`, `/monitor/<id>`, `/runs`, `/runs/<id>`, `/templates`,
+`/admin/<page>`) all return the same index.html, which holds no data; the app reads the path, and every API
+call it makes is authenticated (a page without a session goes to /login).
 """
 from __future__ import annotations
 
@@ -24,6 +25,11 @@ def _index():
 
 @bp.get("/")
 def home():
+    return _index()
+
+
+@bp.get("/login")
+def login():
     return _index()
 
 
@@ -54,4 +60,9 @@ def run_inspector(run_id: str):
 
 @bp.get("/templates")
 def templates():
+    return _index()
+
+
+@bp.get("/admin/<page>")
+def admin(page: str):
     return _index()

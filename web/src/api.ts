@@ -1,5 +1,7 @@
 // The one module that talks to the server (docs/api.md); everything else calls these functions.
-import type { FlowDoc, FlowRecord, FlowStats, FlowSummary, ImportResult, NodeType, Problem, Run, TemplateSummary } from "./types";
+// It holds what every call carries: the session's CSRF token and the workspace (the address's `?workspace=`,
+// else the signed-in user's default); a 401 from any call sends the browser to the login page.
+import type { Branding, FlowDoc, FlowRecord, FlowStats, FlowSummary, ImportResult, NodeType, Problem, Run, Session, SessionWorkspace, TemplateSummary } from "./types";
 
 export class ApiError extends Error {
   constructor(
@@ -13,16 +15,45 @@ export class ApiError extends Error {
 }
 
 const WORKSPACE_HEADER = "X-Crossdock-Workspace";
+const CSRF_HEADER = "X-Crossdock-CSRF";
 
-export function workspace(): string {
-  return new URLSearchParams(location.search).get("workspace") || "default";
+let csrfToken: string | null = null;
+let defaultWorkspace = "default";
+
+/** The workspace a user lands in: `default` when they may see it, else their first (as the server picks). */
+export function defaultWorkspaceOf(workspaces: SessionWorkspace[]): string {
+  if (!workspaces.length || workspaces.some((w) => w.id === "default")) return "default";
+  return workspaces[0].id;
 }
 
-async function call<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
-  const init: RequestInit = { method, headers: { [WORKSPACE_HEADER]: workspace(), ...headers } };
+function remember(s: Session): Session {
+  csrfToken = s.csrf_token;
+  defaultWorkspace = defaultWorkspaceOf(s.workspaces);
+  return s;
+}
+
+export function workspace(): string {
+  return new URLSearchParams(location.search).get("workspace") || defaultWorkspace;
+}
+
+/** The login page's address for coming back here afterwards. */
+export function loginHref(next = location.pathname + location.search): string {
+  return next && next !== "/" && !next.startsWith("/login") ? `/login?next=${encodeURIComponent(next)}` : "/login";
+}
+
+interface CallOptions {
+  headers?: Record<string, string>;
+  /** A 401 is the answer itself (the login form, the session probe), not a reason to leave the page. */
+  anonymous?: boolean;
+}
+
+async function call<T>(method: string, path: string, body?: unknown, opts: CallOptions = {}): Promise<T> {
+  const headers: Record<string, string> = { [WORKSPACE_HEADER]: workspace(), ...opts.headers };
+  if (method !== "GET" && method !== "HEAD" && csrfToken) headers[CSRF_HEADER] = csrfToken;
+  const init: RequestInit = { method, headers, credentials: "same-origin" };
   if (body !== undefined) {
     init.body = JSON.stringify(body);
-    (init.headers as Record<string, string>)["Content-Type"] = "application/json";
+    headers["Content-Type"] = "application/json";
   }
   const res = await fetch(`/api/v1${path}`, init);
   if (res.status === 204) return undefined as T;
@@ -34,9 +65,26 @@ async function call<T>(method: string, path: string, body?: unknown, headers: Re
   }
   if (!res.ok) {
     const err = (payload as { error?: { code?: string; message?: string; details?: Problem[] } })?.error;
+    if (res.status === 401 && !opts.anonymous) location.assign(loginHref());
     throw new ApiError(res.status, err?.code || `http_${res.status}`, err?.message || res.statusText, err?.details || []);
   }
   return payload as T;
+}
+
+/** Signing in and out (designer/session_api.py). */
+export const sessionApi = {
+  current: () => call<Session>("GET", "/session", undefined, { anonymous: true }).then(remember),
+  login: (email: string, password: string) => call<Session>("POST", "/session", { email, password }, { anonymous: true }).then(remember),
+  logout: () =>
+    call<void>("DELETE", "/session", undefined, { anonymous: true }).finally(() => {
+      csrfToken = null;
+    }),
+  changePassword: (current_password: string, new_password: string) => call<void>("POST", "/session/password", { current_password, new_password }),
+};
+
+/** The partner's brand: the signed-in user's partner, else `partner` (a login page link may name it). */
+export function getBranding(partner?: string | null): Promise<Branding> {
+  return call<Branding>("GET", `/branding${partner ? `?partner=${encodeURIComponent(partner)}` : ""}`, undefined, { anonymous: true });
 }
 
 // A flow requested while the app script starts, handed to the first getFlow for it (saves a round trip on open).
@@ -57,7 +105,7 @@ export const api = {
   },
   createFlow: (doc: FlowDoc) => call<FlowRecord>("POST", "/flows", doc),
   saveFlow: (doc: FlowDoc, revision: number | null) =>
-    call<FlowRecord>("PUT", `/flows/${encodeURIComponent(doc.id)}`, doc, revision === null ? {} : { "If-Match": `"${revision}"` }),
+    call<FlowRecord>("PUT", `/flows/${encodeURIComponent(doc.id)}`, doc, { headers: revision === null ? {} : { "If-Match": `"${revision}"` } }),
   deleteFlow: (id: string) => call<void>("DELETE", `/flows/${encodeURIComponent(id)}`),
   // as a saved draft is checked: what it names that the workspace lacks is a warning until deploy
   validate: (doc: FlowDoc) => call<{ valid: boolean; problems: Problem[] }>("POST", "/flows/validate?draft=true", doc),

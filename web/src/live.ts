@@ -1,5 +1,6 @@
 // The one module that holds the live connection (Socket.IO, docs/api.md "Live events"). Pages subscribe to
 // a workspace or to one flow and receive events in batches, at most a few times a second, never per event.
+// The handshake carries the session cookie: the server lets a socket join only the workspaces its user sees.
 import { io, type Socket } from "socket.io-client";
 import { workspace } from "./api";
 
@@ -45,7 +46,7 @@ export interface SubscribeOptions {
 export function subscribe(opts: SubscribeOptions): Subscription {
   const auth: Record<string, string> = { workspace: workspace() };
   if (opts.flowId) auth.flow_id = opts.flowId;
-  const socket: Socket = io({ path: "/socket.io", auth, transports: ["websocket", "polling"] });
+  const socket: Socket = io({ path: "/socket.io", auth, transports: ["websocket", "polling"], withCredentials: true });
   let buffer: LiveEvent[] = [];
   for (const name of EVENTS) {
     socket.on(name, (data: Omit<LiveEvent, "event">) => {

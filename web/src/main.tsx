@@ -1,9 +1,14 @@
-// Entry: loads the node catalogue once and routes between the flow list and the editor.
+// Entry: the login page for /login; every other page first needs the session (else: to the login page) and
+// the node catalogue, then the path picks the page. The partner's brand is applied before anything is drawn.
 import { StrictMode, useCallback, useEffect, useState } from "react";
 import { createRoot } from "react-dom/client";
 import "@xyflow/react/dist/base.css";
 import "./styles.css";
-import { api } from "./api";
+import { setSession } from "./access";
+import { AdminPages } from "./admin";
+import { api, ApiError, loginHref, sessionApi } from "./api";
+import { loadBrand } from "./brand";
+import { Login } from "./pages/Login";
 import { Editor } from "./editor/Editor";
 import { FlowList } from "./pages/FlowList";
 import { hrefFor } from "./pages/AppNav";
@@ -13,9 +18,11 @@ import { RunList } from "./pages/RunList";
 import { Templates } from "./pages/Templates";
 import type { NodeType } from "./types";
 
-type Route = { page: "list" | "runs" | "templates" } | { page: "editor" | "monitor" | "run"; id: string };
+type Route = { page: "list" | "runs" | "templates" } | { page: "editor" | "monitor" | "run" | "admin"; id: string };
 
 function route(path: string): Route {
+  const a = path.match(/^\/admin\/([a-z-]+)\/?$/);
+  if (a) return { page: "admin", id: a[1] };
   const m = path.match(/^\/(flows|monitor|runs)\/([^/]+)\/?$/);
   if (m) return { page: m[1] === "flows" ? "editor" : m[1] === "monitor" ? "monitor" : "run", id: decodeURIComponent(m[2]) };
   if (/^\/runs\/?$/.test(path)) return { page: "runs" };
@@ -55,16 +62,44 @@ function App() {
       return <RunList key={location.search} navigate={navigate} />;
     case "templates":
       return <Templates navigate={navigate} />;
+    case "admin":
+      return <AdminPages key={r.id} page={r.id} navigate={navigate} />;
     default:
       return <FlowList navigate={navigate} />;
   }
 }
 
-const first = route(location.pathname);
-if (first.page === "editor") api.prefetchFlow(first.id);
+async function start() {
+  const root = createRoot(document.getElementById("root")!);
+  if (/^\/login\/?$/.test(location.pathname)) {
+    await loadBrand(new URLSearchParams(location.search).get("partner"));
+    root.render(
+      <StrictMode>
+        <Login />
+      </StrictMode>,
+    );
+    return;
+  }
+  const branded = loadBrand(); // the signed-in user's partner: the cookie says who that is
+  try {
+    setSession(await sessionApi.current());
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) {
+      location.replace(loginHref());
+      return;
+    }
+    await branded;
+    root.render(<div className="page-message">Could not reach the server: {(e as Error).message}</div>);
+    return;
+  }
+  const first = route(location.pathname);
+  if (first.page === "editor") api.prefetchFlow(first.id);
+  await branded;
+  root.render(
+    <StrictMode>
+      <App />
+    </StrictMode>,
+  );
+}
 
-createRoot(document.getElementById("root")!).render(
-  <StrictMode>
-    <App />
-  </StrictMode>,
-);
+start();

@@ -204,3 +204,38 @@ export interface ImportResult {
 }
 
 export const FLOW_SCHEMA = "crossdock.flow/1";
+
+/** A workspace role (designer/access.py); "admin" stands for a partner admin in GET /api/v1/workspaces. */
+export type Role = "consultant" | "mapper" | "operator" | "viewer" | "admin";
+
+export interface SessionUser {
+  id: number | string;
+  email: string;
+  name: string;
+  partner_id: string;
+  partner_admin: boolean;
+  must_change_password: boolean;
+}
+
+export interface SessionWorkspace {
+  id: string;
+  name: string;
+  role: Role;
+  status: string;
+}
+
+/** POST/GET /api/v1/session. */
+export interface Session {
+  user: SessionUser;
+  csrf_token: string;
+  workspaces: SessionWorkspace[];
+}
+
+/** GET /api/v1/branding: the partner's brand, shown on every page. */
+export interface Branding {
+  product_name: string;
+  logo_url: string | null;
+  colors: { primary?: string | null; accent?: string | null };
+  support: { email?: string | null; url?: string | null };
+  white_label: boolean;
+}

@@ -1,6 +1,8 @@
 // The flow editor page: toolbar, palette, canvas, inspector and problems, wired to the server through api.ts.
+// How much can change follows the user's role (access.editMode): everything, mappings only, or nothing.
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { ReactFlowProvider, type Edge, type ReactFlowInstance } from "@xyflow/react";
+import { can, editMode, type EditMode } from "../access";
 import { api, ApiError } from "../api";
 import { watchRun, type RunWatch } from "../runWatch";
 import { TERMINAL, type FlowDoc, type NodeType, type Problem, type Run, type Step } from "../types";
@@ -25,7 +27,7 @@ interface Notice {
 
 declare global {
   interface Window {
-    __crossdock?: { ready: boolean; readyAt?: number; getFlow: () => FlowDoc | null; getProblems: () => Problem[]; getSelection: () => string[] };
+    __crossdock?: { ready: boolean; readyAt?: number; mode?: EditMode; getFlow: () => FlowDoc | null; getProblems: () => Problem[]; getSelection: () => string[] };
   }
 }
 
@@ -37,6 +39,8 @@ function stepsByNode(run: Run | null): Map<string, Step> {
 
 export function Editor({ flowId, nodeTypes, navigate }: { flowId: string; nodeTypes: NodeType[]; navigate: (path: string) => void }) {
   const specs = useMemo(() => new Map(nodeTypes.map((t) => [t.type, t])), [nodeTypes]);
+  const mode = useMemo(() => editMode(), []);
+  const building = mode === "build";
   const hist = useHistory();
   const { doc, apply } = hist;
   const [loadError, setLoadError] = useState<string | null>(null);
@@ -99,6 +103,7 @@ export function Editor({ flowId, nodeTypes, navigate }: { flowId: string; nodeTy
     window.__crossdock = {
       ready: ready.current,
       readyAt: window.__crossdock?.readyAt,
+      mode,
       getFlow: () => hist.docRef.current.present,
       getProblems: () => problemsRef.current,
       getSelection: () => [...selectionRef.current.nodes],
@@ -161,12 +166,13 @@ export function Editor({ flowId, nodeTypes, navigate }: { flowId: string; nodeTy
   const save = useCallback(
     async (overwrite = false): Promise<boolean> => {
       const current = hist.docRef.current.present;
-      if (!current) return false;
+      if (!current || mode === "view") return false;
       setBusy("save");
       try {
         let rev = revision;
         if (overwrite) rev = (await api.getFlow(current.id)).revision;
-        const vp = rf.current?.getViewport();
+        // a mapper saves the view as it was stored: the layout is part of the structure they do not change
+        const vp = building ? rf.current?.getViewport() : undefined;
         const viewport = vp ? { x: Math.round(vp.x), y: Math.round(vp.y), zoom: Math.round(vp.zoom * 1000) / 1000 } : current.viewport;
         const rec = await api.saveFlow(viewport ? { ...current, viewport } : current, rev);
         setRevision(rec.revision);
@@ -193,7 +199,7 @@ export function Editor({ flowId, nodeTypes, navigate }: { flowId: string; nodeTy
         setBusy(null);
       }
     },
-    [revision, flash, hist.docRef],
+    [revision, flash, hist.docRef, mode, building],
   );
 
   const deploy = useCallback(async () => {
@@ -271,7 +277,7 @@ export function Editor({ flowId, nodeTypes, navigate }: { flowId: string; nodeTy
   const addType = useCallback(
     (type: string, position?: { x: number; y: number }) => {
       const spec = specs.get(type);
-      if (!spec) return;
+      if (!spec || !building) return;
       let pos = position;
       if (!pos && rf.current) {
         const box = document.querySelector(".canvas")!.getBoundingClientRect();
@@ -283,15 +289,15 @@ export function Editor({ flowId, nodeTypes, navigate }: { flowId: string; nodeTy
       apply(() => next);
       selectOnly([id]);
     },
-    [specs, apply, selectOnly, hist.docRef],
+    [specs, apply, selectOnly, hist.docRef, building],
   );
 
   const deleteSelection = useCallback(() => {
     const sel = selectionRef.current;
-    if (!sel.nodes.size && !sel.edges.size) return;
+    if (!building || (!sel.nodes.size && !sel.edges.size)) return;
     apply((d) => removeElements(d, sel.nodes, sel.edges));
     setSelection(EMPTY);
-  }, [apply, setSelection]);
+  }, [apply, setSelection, building]);
 
   const clipboard = useClipboard({
     getDoc: () => hist.docRef.current.present,
@@ -327,14 +333,15 @@ export function Editor({ flowId, nodeTypes, navigate }: { flowId: string; nodeTy
     [selectOnly],
   );
 
+  const ignore = () => undefined;
   useShortcuts({
     save: () => save(),
     remove: deleteSelection,
-    undo: hist.undo,
-    redo: hist.redo,
+    undo: mode === "view" ? ignore : hist.undo,
+    redo: mode === "view" ? ignore : hist.redo,
     copy: clipboard.copy,
-    paste: clipboard.paste,
-    duplicate: clipboard.duplicate,
+    paste: building ? clipboard.paste : ignore,
+    duplicate: building ? clipboard.duplicate : ignore,
     selectAll: () => selectOnly(hist.docRef.current.present?.nodes.map((n) => n.id) || []),
     clear: () => setSelection(EMPTY),
   });
@@ -356,6 +363,8 @@ export function Editor({ flowId, nodeTypes, navigate }: { flowId: string; nodeTy
     <div className="editor">
       <Toolbar
         doc={doc}
+        mode={mode}
+        canRun={can("runs:write")}
         dirty={dirty}
         revision={revision}
         deployed={deployed}
@@ -384,13 +393,20 @@ export function Editor({ flowId, nodeTypes, navigate }: { flowId: string; nodeTy
           <button className="btn small danger" onClick={() => save(true)}>Overwrite with mine</button>
         </div>
       )}
+      {mode !== "build" && (
+        <div className="banner info" data-testid="mode-banner">
+          {mode === "mapping"
+            ? "You can change this flow's mappings, lookup fields and samples; its structure is read-only."
+            : "Read only: your role cannot change this flow."}
+        </div>
+      )}
       {notice && (
         <div className={`toast ${notice.kind}`} data-testid="notice" onClick={() => setNotice(null)}>
           {notice.text}
         </div>
       )}
       <div className="workspace">
-        <Palette types={nodeTypes} onAdd={(t) => addType(t)} />
+        {building && <Palette types={nodeTypes} onAdd={(t) => addType(t)} />}
         <div className="center">
           <ReactFlowProvider>
             <Canvas
@@ -404,6 +420,7 @@ export function Editor({ flowId, nodeTypes, navigate }: { flowId: string; nodeTy
               onSelect={setSelection}
               onDropType={addType}
               onInit={(inst) => (rf.current = inst)}
+              readOnly={!building}
               onReady={() => {
                 ready.current = true;
                 if (window.__crossdock) Object.assign(window.__crossdock, { ready: true, readyAt: performance.now() });
@@ -425,6 +442,7 @@ export function Editor({ flowId, nodeTypes, navigate }: { flowId: string; nodeTy
           onDeleteSelection={deleteSelection}
           onDuplicateSelection={clipboard.duplicate}
           choices={choices}
+          mode={mode}
         />
       </div>
     </div>

@@ -19,9 +19,11 @@ interface Props {
   placeholder?: string;
   testId?: string;
   minLines?: number;
+  /** Shown, selectable and copyable, but not changed (fixed when the editor is created). */
+  readOnly?: boolean;
 }
 
-export function ExpressionEditor({ value, onChange, error, placeholder, testId, minLines = 1 }: Props) {
+export function ExpressionEditor({ value, onChange, error, placeholder, testId, minLines = 1, readOnly = false }: Props) {
   const host = useRef<HTMLDivElement>(null);
   const view = useRef<EditorView | null>(null);
   const onChangeRef = useRef(onChange);
@@ -40,6 +42,8 @@ export function ExpressionEditor({ value, onChange, error, placeholder, testId, 
           jsonataLanguage,
           jsonataHighlight,
           EditorView.lineWrapping,
+          EditorState.readOnly.of(readOnly),
+          EditorView.editable.of(!readOnly),
           placeholderExt(placeholder || ""),
           EditorView.theme({ ".cm-content": { minHeight: `${minLines * 1.45}em` } }),
           EditorView.updateListener.of((u) => {

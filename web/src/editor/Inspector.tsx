@@ -1,5 +1,8 @@
 // The right-hand inspector: the selected node's name, notes and config form, its problems and last run.
+// In mapping mode only the fields flows/edit_scope.py lets a mapper change can be edited; in view mode none.
 import { lazy, Suspense, useMemo, useState } from "react";
+import { can, type EditMode } from "../access";
+import { mapperMayEdit } from "./editScope";
 import type { FlowDoc, FlowNode, NodeType, Problem, Step } from "../types";
 import { CategoryIcon } from "./nodes";
 // CodeMirror loads with the first expression field, not with the canvas.
@@ -22,6 +25,7 @@ interface Props {
   onDuplicateSelection: () => void;
   /** The workspace's connections and lookup tables, offered by fields that name one. */
   choices: Choices;
+  mode: EditMode;
 }
 
 function patchNode(doc: FlowDoc, id: string, patch: Partial<FlowNode>): FlowDoc {
@@ -41,7 +45,8 @@ function triggerSample(doc: FlowDoc): unknown {
 }
 
 export function Inspector(props: Props) {
-  const { doc, node, spec, problems, step, apply } = props;
+  const { doc, node, spec, problems, step, apply, mode } = props;
+  const building = mode === "build";
   const [tab, setTab] = useState<"config" | "run">("config");
 
   const ctx: FormContext | null = useMemo(() => {
@@ -49,12 +54,15 @@ export function Inspector(props: Props) {
     const nodeId = node.id;
     // the preview stands for this node of this flow: the server binds the flow's params and a run-shaped $run
     const flow = { id: doc.id, params: doc.params, nodes: [node] };
+    const nodeType = node.type;
+    const previews = can("mappings:write"); // POST /preview/map needs it
     return {
+      editable: (path: string) => building || (mode === "mapping" && mapperMayEdit(nodeType, path)),
       root: spec.config_schema,
       expressions: new Set(spec.expressions.map(normalise)),
       references: spec.references,
       choices: props.choices,
-      renderExpression: (path, value, onChange, label) => {
+      renderExpression: (path, value, onChange, label, readOnly) => {
         const vp = problems.find((p) => p.field === path && (p.position != null || p.code.includes("expression")));
         return (
           <Suspense key={`${nodeId}:${path}`} fallback={<pre className="json-view">{value}</pre>}>
@@ -70,13 +78,15 @@ export function Inspector(props: Props) {
               triggerSample={triggerSample(doc)}
               target={{ flow, node: nodeId, field: path }}
               validationError={vp ? { message: vp.message, position: vp.position } : null}
-              open={spec.type === "transform.map"}
+              open={previews && spec.type === "transform.map"}
+              readOnly={readOnly}
+              previews={previews}
             />
           </Suspense>
         );
       },
     };
-  }, [node, spec, problems, props, step, doc]);
+  }, [node, spec, problems, props, step, doc, building, mode]);
 
   if (!node) {
     return (
@@ -85,47 +95,53 @@ export function Inspector(props: Props) {
           <span className="insp-title">{props.selectedCount > 1 ? `${props.selectedCount} nodes selected` : "Flow"}</span>
         </div>
         {props.selectedCount > 1 ? (
-          <div className="insp-body">
-            <div className="row gap">
-              <button className="btn" onClick={props.onDuplicateSelection}>Duplicate</button>
-              <button className="btn danger" onClick={props.onDeleteSelection}>Delete</button>
+          building && (
+            <div className="insp-body">
+              <div className="row gap">
+                <button className="btn" onClick={props.onDuplicateSelection}>Duplicate</button>
+                <button className="btn danger" onClick={props.onDeleteSelection}>Delete</button>
+              </div>
             </div>
-          </div>
+          )
         ) : (
           <div className="insp-body">
-            <label className="field">
-              <span className="field-label">Flow name</span>
-              <input type="text" value={doc.name} data-testid="flow-name" onChange={(e) => apply((d) => ({ ...d, name: e.target.value }), { key: "flow:name" })} />
-            </label>
-            <label className="field">
-              <span className="field-label">Description</span>
-              <textarea rows={3} value={doc.description || ""} onChange={(e) => apply((d) => ({ ...d, description: e.target.value }), { key: "flow:description" })} />
-            </label>
-            {(["business_key", "sequence_key"] as const).map((key) => (
-              <label className="field" key={key}>
-                <span className="field-label">{key === "business_key" ? "Business key" : "Sequence key"}</span>
-                <input
-                  type="text"
-                  className="mono"
-                  placeholder="e.g. order.number"
-                  data-testid={`flow-${key}`}
-                  value={String((doc.settings as Record<string, unknown> | undefined)?.[key] ?? "")}
-                  onChange={(e) => apply((d) => ({ ...d, settings: withSetting(d.settings, key, e.target.value) }), { key: `flow:${key}` })}
-                />
-                <span className="hint">
-                  {key === "business_key"
-                    ? "Message path shown and searched in run history (PO 4711)."
-                    : "Runs with the same value execute in arrival order; others in parallel."}
-                </span>
+            <fieldset className="field-lock" disabled={!building}>
+              <label className="field">
+                <span className="field-label">Flow name</span>
+                <input type="text" value={doc.name} data-testid="flow-name" onChange={(e) => apply((d) => ({ ...d, name: e.target.value }), { key: "flow:name" })} />
               </label>
-            ))}
-            <div className="field">
-              <span className="field-label">Flow id</span>
-              <code className="mono">{doc.id}</code>
-            </div>
-            <p className="hint">
-              Drag node types from the palette, wire output ports to input ports, and select a node to configure it.
-            </p>
+              <label className="field">
+                <span className="field-label">Description</span>
+                <textarea rows={3} value={doc.description || ""} onChange={(e) => apply((d) => ({ ...d, description: e.target.value }), { key: "flow:description" })} />
+              </label>
+              {(["business_key", "sequence_key"] as const).map((key) => (
+                <label className="field" key={key}>
+                  <span className="field-label">{key === "business_key" ? "Business key" : "Sequence key"}</span>
+                  <input
+                    type="text"
+                    className="mono"
+                    placeholder="e.g. order.number"
+                    data-testid={`flow-${key}`}
+                    value={String((doc.settings as Record<string, unknown> | undefined)?.[key] ?? "")}
+                    onChange={(e) => apply((d) => ({ ...d, settings: withSetting(d.settings, key, e.target.value) }), { key: `flow:${key}` })}
+                  />
+                  <span className="hint">
+                    {key === "business_key"
+                      ? "Message path shown and searched in run history (PO 4711)."
+                      : "Runs with the same value execute in arrival order; others in parallel."}
+                  </span>
+                </label>
+              ))}
+              <div className="field">
+                <span className="field-label">Flow id</span>
+                <code className="mono">{doc.id}</code>
+              </div>
+              <p className="hint">
+                {building
+                  ? "Drag node types from the palette, wire output ports to input ports, and select a node to configure it."
+                  : "Select a node to see its configuration."}
+              </p>
+            </fieldset>
           </div>
         )}
       </aside>
@@ -150,14 +166,16 @@ export function Inspector(props: Props) {
       {tab === "config" ? (
         <div className="insp-body">
           {spec?.description && <p className="hint">{spec.description}</p>}
-          <label className="field">
-            <span className="field-label">Name</span>
-            <input type="text" value={node.name || ""} data-testid="node-name" onChange={(e) => apply((d) => patchNode(d, node.id, { name: e.target.value }), { key: `name:${node.id}` })} />
-          </label>
-          <label className="field">
-            <span className="field-label">Notes</span>
-            <textarea rows={2} value={node.notes || ""} data-testid="node-notes" placeholder="What this step is for, who owns it…" onChange={(e) => apply((d) => patchNode(d, node.id, { notes: e.target.value }), { key: `notes:${node.id}` })} />
-          </label>
+          <fieldset className="field-lock" disabled={!building}>
+            <label className="field">
+              <span className="field-label">Name</span>
+              <input type="text" value={node.name || ""} data-testid="node-name" onChange={(e) => apply((d) => patchNode(d, node.id, { name: e.target.value }), { key: `name:${node.id}` })} />
+            </label>
+            <label className="field">
+              <span className="field-label">Notes</span>
+              <textarea rows={2} value={node.notes || ""} data-testid="node-notes" placeholder="What this step is for, who owns it…" onChange={(e) => apply((d) => patchNode(d, node.id, { notes: e.target.value }), { key: `notes:${node.id}` })} />
+            </label>
+          </fieldset>
           {problems.length > 0 && (
             <ul className="insp-problems">
               {problems.map((p, i) => (
@@ -181,7 +199,7 @@ export function Inspector(props: Props) {
             <p className="field-error">This node type is not in the catalogue; its config cannot be edited.</p>
           )}
           <label className="field field-check">
-            <input type="checkbox" checked={!!node.disabled} data-testid="node-disabled" onChange={(e) => apply((d) => patchNode(d, node.id, { disabled: e.target.checked || undefined }))} />
+            <input type="checkbox" checked={!!node.disabled} disabled={!building} data-testid="node-disabled" onChange={(e) => apply((d) => patchNode(d, node.id, { disabled: e.target.checked || undefined }))} />
             <span className="field-label">Disabled</span>
             <span className="hint check-hint">Messages stop here; nodes after it are reached only through other routes.</span>
           </label>

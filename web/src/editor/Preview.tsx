@@ -16,6 +16,10 @@ interface Props {
   target?: PreviewTarget;
   validationError: ExprError | null;
   open: boolean;
+  /** The expression cannot be changed (the role's edit scope); it can still be read and previewed. */
+  readOnly?: boolean;
+  /** Whether the user may preview at all (POST /preview/map needs mappings:write). */
+  previews?: boolean;
 }
 
 function pretty(v: unknown): string {
@@ -67,12 +71,15 @@ export function ExpressionField(props: Props) {
       <div className="field-label row">
         <span>{props.label}</span>
         <span className="tag">JSONata</span>
+        {props.readOnly && <span className="tag" data-testid={`readonly-${props.path}`}>read only</span>}
         <span className="spacer" />
-        <button type="button" className="btn-ghost small" onClick={() => setOpen(!open)} data-testid={`toggle-preview-${props.path}`}>
-          {open ? "Hide preview" : "Preview"}
-        </button>
+        {props.previews !== false && (
+          <button type="button" className="btn-ghost small" onClick={() => setOpen(!open)} data-testid={`toggle-preview-${props.path}`}>
+            {open ? "Hide preview" : "Preview"}
+          </button>
+        )}
       </div>
-      <ExpressionEditor value={expression} onChange={props.onChange} error={error} testId={`editor-${props.path}`} minLines={open ? 3 : 1} />
+      <ExpressionEditor value={expression} onChange={props.onChange} error={error} testId={`editor-${props.path}`} minLines={open ? 3 : 1} readOnly={props.readOnly} />
       {error && <div className="field-error" data-testid="expr-error">{error.message}{error.position != null ? ` (at character ${error.position})` : ""}</div>}
       {open && (
         <div className="preview">

@@ -6,7 +6,9 @@ export interface FormContext {
   root: JsonSchema;
   /** Normalised config paths holding JSONata, e.g. "expression", "rules[].when". */
   expressions: Set<string>;
-  renderExpression: (path: string, value: string, onChange: (v: string) => void, label: string) => ReactNode;
+  renderExpression: (path: string, value: string, onChange: (v: string) => void, label: string, readOnly: boolean) => ReactNode;
+  /** Whether the field at a config path may be changed (the role's edit scope); every field when absent. */
+  editable?: (path: string) => boolean;
   /** Normalised config path -> what it names outside the node (SPEC references), e.g. "connection". */
   references?: Record<string, string>;
   /** What the workspace has, by reference kind; a kind without a list stays a text field. */
@@ -168,15 +170,30 @@ interface FieldProps {
   ctx: FormContext;
 }
 
-function Field({ name, path, schema, value, required, onChange, ctx }: FieldProps) {
+function Field(props: FieldProps) {
+  const { path, schema, value, ctx } = props;
+  const locked = ctx.editable ? !ctx.editable(path) : false;
+  if (kind(resolve(schema, ctx.root)) === "string" && ctx.expressions.has(normalise(path))) {
+    const text = label(props.name, resolve(schema, ctx.root));
+    return <div className="field field-expr">{ctx.renderExpression(path, typeof value === "string" ? value : "", (v) => props.onChange(v), text, locked)}</div>;
+  }
+  const field = <EditableField {...props} />;
+  // a disabled fieldset disables every control inside it, however deep (lists, key-value rows, buttons)
+  return locked ? (
+    <fieldset className="field-lock" disabled data-testid={`locked-${path}`}>
+      {field}
+    </fieldset>
+  ) : (
+    field
+  );
+}
+
+function EditableField({ name, path, schema, value, required, onChange, ctx }: FieldProps) {
   const s = resolve(schema, ctx.root);
   const k = kind(s);
   const text = label(name, s);
   const testId = `field-${path}`;
   let control: ReactNode;
-  if (k === "string" && ctx.expressions.has(normalise(path))) {
-    return <div className="field field-expr">{ctx.renderExpression(path, typeof value === "string" ? value : "", (v) => onChange(v), text)}</div>;
-  }
   if (k === "enum") {
     control = (
       <select value={value === undefined ? "" : JSON.stringify(value)} data-testid={testId} onChange={(e) => onChange(e.target.value === "" ? undefined : JSON.parse(e.target.value))}>

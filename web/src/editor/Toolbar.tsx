@@ -1,4 +1,6 @@
-// The editor's top bar: where the draft stands (saved, deployed) and the commands that change that.
+// The editor's top bar: where the draft stands (saved, deployed) and the commands that change that; a role
+// sees only the commands it may use (a mapper saves, a viewer only looks).
+import type { EditMode } from "../access";
 import type { FlowDoc } from "../types";
 
 const SHORTCUTS = [
@@ -13,6 +15,9 @@ const SHORTCUTS = [
 
 interface Props {
   doc: FlowDoc;
+  mode: EditMode;
+  /** Whether the user may start runs (runs:write). */
+  canRun: boolean;
   dirty: boolean;
   revision: number | null;
   deployed: number | null;
@@ -52,27 +57,41 @@ export function Toolbar(p: Props) {
       <button className="btn-ghost" onClick={p.onMonitor} disabled={p.deployed == null} title={p.deployed == null ? "Deploy the flow to monitor it" : "Live counts, timings and errors of the deployed version"} data-testid="monitor">
         Monitor
       </button>
+      {p.mode !== "view" && (
+        <>
+          <span className="sep" />
+          <button className="btn-ghost" onClick={p.onUndo} disabled={!p.canUndo} title="Undo (Ctrl+Z)" data-testid="undo">↶</button>
+          <button className="btn-ghost" onClick={p.onRedo} disabled={!p.canRedo} title="Redo (Ctrl+Y)" data-testid="redo">↷</button>
+        </>
+      )}
+      {p.mode === "build" && (
+        <>
+          <button className="btn-ghost" onClick={p.onTidy} title="Auto-layout the flow" data-testid="tidy">Tidy up</button>
+          <span className="shortcuts-hint" tabIndex={0} title={SHORTCUTS}>
+            ⌨
+          </span>
+        </>
+      )}
       <span className="sep" />
-      <button className="btn-ghost" onClick={p.onUndo} disabled={!p.canUndo} title="Undo (Ctrl+Z)" data-testid="undo">↶</button>
-      <button className="btn-ghost" onClick={p.onRedo} disabled={!p.canRedo} title="Redo (Ctrl+Y)" data-testid="redo">↷</button>
-      <button className="btn-ghost" onClick={p.onTidy} title="Auto-layout the flow" data-testid="tidy">Tidy up</button>
-      <span className="shortcuts-hint" tabIndex={0} title={SHORTCUTS}>
-        ⌨
-      </span>
-      <span className="sep" />
-      <button className="btn" onClick={p.onSave} disabled={p.busy} title="Save draft (Ctrl+S)" data-testid="save">Save</button>
-      <button
-        className="btn"
-        onClick={p.onDeploy}
-        disabled={p.busy}
-        data-testid="deploy"
-        title={p.errorCount ? "Fix the errors listed under Problems first" : "Deploy this draft as a new version"}
-      >
-        Deploy
-      </button>
-      <button className="btn primary" onClick={p.onRun} disabled={p.running || p.busy} data-testid="run">
-        {p.running ? "Running…" : "▶ Run with sample"}
-      </button>
+      {p.mode !== "view" && (
+        <button className="btn" onClick={p.onSave} disabled={p.busy} title="Save draft (Ctrl+S)" data-testid="save">Save</button>
+      )}
+      {p.mode === "build" && (
+        <button
+          className="btn"
+          onClick={p.onDeploy}
+          disabled={p.busy}
+          data-testid="deploy"
+          title={p.errorCount ? "Fix the errors listed under Problems first" : "Deploy this draft as a new version"}
+        >
+          Deploy
+        </button>
+      )}
+      {p.canRun && (
+        <button className="btn primary" onClick={p.onRun} disabled={p.running || p.busy} data-testid="run">
+          {p.running ? "Running…" : "▶ Run with sample"}
+        </button>
+      )}
     </header>
   );
 }

@@ -1,5 +1,10 @@
-// The app header shared by the pages: brand, the page links, and whatever the page puts on the right.
+// The app header shared by the pages: the partner's brand, the page links (admin pages for a partner admin),
+// whatever the page puts on the right, then the workspace switcher, the signed-in user and sign-out.
 import type { ReactNode } from "react";
+import { ADMIN_LINKS } from "../admin";
+import { can, isPartnerAdmin, session } from "../access";
+import { loginHref, sessionApi, workspace } from "../api";
+import { brand } from "../brand";
 
 const LINKS: [string, string][] = [
   ["/flows", "Flows"],
@@ -34,13 +39,104 @@ export function Link({ to, navigate, children, className, testId }: { to: string
   );
 }
 
+/** The pages of /admin the user may open: all for a partner admin, the audit log for a role that reads it. */
+export function adminLinks(): [string, string][] {
+  if (isPartnerAdmin()) return ADMIN_LINKS;
+  return can("audit:read") ? ADMIN_LINKS.filter(([to]) => to === "/admin/audit") : [];
+}
+
+/** The product's name and logo, as the partner brands them. */
+export function Brand() {
+  const b = brand();
+  return (
+    <span className="brand" data-testid="brand">
+      {b.logo_url && <img className="brand-logo" src={b.logo_url} alt="" data-testid="brand-logo" />}
+      {b.product_name && <span data-testid="brand-name">{b.product_name}</span>}
+    </span>
+  );
+}
+
+/** The partner's support contact, where there is one. */
+export function SupportContact() {
+  const { email, url } = brand().support || {};
+  if (!email && !url) return null;
+  return (
+    <span className="support" data-testid="support">
+      Support:{" "}
+      {url && (
+        <a href={url} target="_blank" rel="noreferrer">
+          {url.replace(/^https?:\/\//, "")}
+        </a>
+      )}
+      {url && email && " · "}
+      {email && <a href={`mailto:${email}`}>{email}</a>}
+    </span>
+  );
+}
+
+/** Switches the whole app to another of the user's workspaces (the address keeps it, so a reload stays there). */
+function WorkspaceSwitcher() {
+  const s = session();
+  if (!s) return null;
+  const ws = workspace();
+  const listed = s.workspaces.some((w) => w.id === ws);
+  return (
+    <select
+      className="workspace-switch"
+      value={ws}
+      title="Workspace"
+      data-testid="workspace-switch"
+      onChange={(e) => {
+        const q = new URLSearchParams(location.search);
+        q.set("workspace", e.target.value);
+        // a flow or run of one workspace is not in another: start from the flow list
+        location.assign(`/flows?${q}`);
+      }}
+    >
+      {!listed && <option value={ws}>{ws}</option>}
+      {s.workspaces.map((w) => (
+        <option key={w.id} value={w.id}>
+          {w.name || w.id}
+          {w.status === "suspended" ? " (suspended)" : ""}
+        </option>
+      ))}
+    </select>
+  );
+}
+
+function UserMenu() {
+  const s = session();
+  if (!s) return null;
+  const role = s.user.partner_admin ? "admin" : s.workspaces.find((w) => w.id === workspace())?.role;
+  return (
+    <span className="user-menu">
+      <span className="user" title={s.user.email} data-testid="current-user">
+        {s.user.name || s.user.email}
+      </span>
+      {role && (
+        <span className="pill" data-testid="current-role">
+          {role}
+        </span>
+      )}
+      <button
+        className="btn-ghost small"
+        data-testid="logout"
+        onClick={() => sessionApi.logout().finally(() => location.assign(loginHref("")))}
+      >
+        Sign out
+      </button>
+    </span>
+  );
+}
+
 export function AppNav({ current, navigate, title, children }: { current: string; navigate: (path: string) => void; title?: ReactNode; children?: ReactNode }) {
+  const admin = adminLinks();
   return (
     <header className="toolbar app-nav">
-      <span className="brand">Crossdock</span>
+      <Brand />
       <nav className="nav-links">
-        {LINKS.map(([to, label]) => (
-          <Link key={to} to={to} navigate={navigate} className={current === to ? "nav-link active" : "nav-link"} testId={`nav-${label.toLowerCase()}`}>
+        {[...LINKS, ...admin].map(([to, label]) => (
+          <Link key={to} to={to} navigate={navigate} className={current === to ? "nav-link active" : "nav-link"} testId={`nav-${label.toLowerCase().replace(/\s+/g, "-")}`}>
             {label}
           </Link>
         ))}
@@ -49,6 +145,10 @@ export function AppNav({ current, navigate, title, children }: { current: string
       {title}
       <span className="spacer" />
       {children}
+      <span className="sep" />
+      <WorkspaceSwitcher />
+      <UserMenu />
+      <SupportContact />
     </header>
   );
 }

@@ -1,8 +1,9 @@
-// The flow list: create, open, duplicate, delete, import a JSON file, export.
+// The flow list: create, open, duplicate, delete, import a JSON file, export (the changes for flows:write only).
 import { useCallback, useEffect, useRef, useState } from "react";
 import { api, ApiError } from "../api";
 import { slug } from "../editor/document";
 import { FLOW_SCHEMA, type FlowDoc, type FlowSummary } from "../types";
+import { can } from "../access";
 import { AppNav } from "./AppNav";
 
 function when(iso: string): string {
@@ -28,6 +29,7 @@ export function FlowList({ navigate }: { navigate: (path: string) => void }) {
   const [error, setError] = useState<string | null>(null);
   const [newName, setNewName] = useState("");
   const fileInput = useRef<HTMLInputElement>(null);
+  const writes = can("flows:write");
 
   const refresh = useCallback(() => {
     api
@@ -96,25 +98,31 @@ export function FlowList({ navigate }: { navigate: (path: string) => void }) {
   return (
     <div className="flow-list-page">
       <AppNav current="/flows" navigate={navigate} title={<span className="flow-title">Flows</span>}>
-        <input ref={fileInput} type="file" accept="application/json,.json" hidden data-testid="import-file" onChange={(e) => e.target.files?.[0] && importFile(e.target.files[0])} />
-        <button className="btn" onClick={() => fileInput.current?.click()}>Import…</button>
+        {writes && (
+          <>
+            <input ref={fileInput} type="file" accept="application/json,.json" hidden data-testid="import-file" onChange={(e) => e.target.files?.[0] && importFile(e.target.files[0])} />
+            <button className="btn" onClick={() => fileInput.current?.click()}>Import…</button>
+          </>
+        )}
       </AppNav>
       <main className="flow-list">
-        <form
-          className="create-row"
-          onSubmit={(e) => {
-            e.preventDefault();
-            create();
-          }}
-        >
-          <input type="text" placeholder="New flow name, e.g. Order release: OMS to ERP" value={newName} onChange={(e) => setNewName(e.target.value)} data-testid="new-flow-name" />
-          <button className="btn primary" type="submit" data-testid="create-flow">New flow</button>
-        </form>
+        {writes && (
+          <form
+            className="create-row"
+            onSubmit={(e) => {
+              e.preventDefault();
+              create();
+            }}
+          >
+            <input type="text" placeholder="New flow name, e.g. Order release: OMS to ERP" value={newName} onChange={(e) => setNewName(e.target.value)} data-testid="new-flow-name" />
+            <button className="btn primary" type="submit" data-testid="create-flow">New flow</button>
+          </form>
+        )}
         {error && <div className="banner error" data-testid="list-error">{error}</div>}
         {flows === null ? (
           <p className="hint">Loading…</p>
         ) : flows.length === 0 ? (
-          <p className="hint">No flows yet. Create one, or import a flow JSON file.</p>
+          <p className="hint">{writes ? "No flows yet. Create one, or import a flow JSON file." : "No flows in this workspace yet."}</p>
         ) : (
           <table className="grid" data-testid="flow-table">
             <thead>
@@ -150,9 +158,9 @@ export function FlowList({ navigate }: { navigate: (path: string) => void }) {
                     {f.deployed_version != null && (
                       <button className="btn-ghost small" onClick={() => navigate(`/monitor/${encodeURIComponent(f.id)}`)} data-testid="monitor-link">Monitor</button>
                     )}
-                    <button className="btn-ghost small" onClick={() => duplicate(f)}>Duplicate</button>
+                    {writes && <button className="btn-ghost small" onClick={() => duplicate(f)}>Duplicate</button>}
                     <button className="btn-ghost small" onClick={() => exportFlow(f)}>Export</button>
-                    <button className="btn-ghost small danger" onClick={() => remove(f)}>Delete</button>
+                    {writes && <button className="btn-ghost small danger" onClick={() => remove(f)} data-testid="delete-flow">Delete</button>}
                   </td>
                 </tr>
               ))}

@@ -6,6 +6,7 @@ import { Canvas, type Selection } from "../editor/Canvas";
 import type { NodeMonitor } from "../editor/nodes";
 import { subscribe, type LiveEvent } from "../live";
 import type { FlowDoc, NodeType, Run } from "../types";
+import { editMode } from "../access";
 import { AppNav, Link } from "./AppNav";
 import { MonitorState } from "./monitorState";
 import { StatusPill, when } from "./RunList";
@@ -158,7 +159,9 @@ export function Monitor({ flowId, nodeTypes, navigate }: { flowId: string; nodeT
           </select>
         </label>
         <Link to={`/runs?flow_id=${encodeURIComponent(flowId)}`} navigate={navigate} className="btn">All runs</Link>
-        <Link to={`/flows/${encodeURIComponent(flowId)}`} navigate={navigate} className="btn" testId="open-editor">Edit flow</Link>
+        <Link to={`/flows/${encodeURIComponent(flowId)}`} navigate={navigate} className="btn" testId="open-editor">
+          {editMode() === "view" ? "Open flow" : "Edit flow"}
+        </Link>
       </AppNav>
       {error ? (
         <div className="page-message" data-testid="monitor-error">{error}</div>

@@ -7,6 +7,7 @@ import { Canvas, type Selection } from "../editor/Canvas";
 import type { LiveEvent } from "../live";
 import { watchRun } from "../runWatch";
 import { TERMINAL, type FlowDoc, type NodeType, type Run, type Step } from "../types";
+import { can } from "../access";
 import { AppNav, Link } from "./AppNav";
 import { JsonTree } from "./JsonTree";
 import { StatusPill, duration, when } from "./RunList";
@@ -136,12 +137,16 @@ export function RunInspector({ runId, nodeTypes, navigate }: { runId: string; no
           </>
         }
       >
-        <button className="btn" disabled={busy || !TERMINAL.has(run.status)} onClick={() => replay({ version: "original" })} data-testid="replay-original" title="Run the original input again on the version this run ran on">
-          Replay on v{run.version}
-        </button>
-        <button className="btn primary" disabled={busy || !TERMINAL.has(run.status)} onClick={() => replay({ version: "current" })} data-testid="replay-current" title="Run the original input again on the deployed version">
-          Replay on current
-        </button>
+        {can("runs:write") && (
+          <>
+            <button className="btn" disabled={busy || !TERMINAL.has(run.status)} onClick={() => replay({ version: "original" })} data-testid="replay-original" title="Run the original input again on the version this run ran on">
+              Replay on v{run.version}
+            </button>
+            <button className="btn primary" disabled={busy || !TERMINAL.has(run.status)} onClick={() => replay({ version: "current" })} data-testid="replay-current" title="Run the original input again on the deployed version">
+              Replay on current
+            </button>
+          </>
+        )}
       </AppNav>
       {notice && (
         <div className={`toast ${notice.kind}`} data-testid="notice" onClick={() => setNotice(null)}>
@@ -264,13 +269,15 @@ function StepDetail({ run, step, busy, onRerun }: { run: Run; step: Step; busy: 
         {step.truncated && (
           <button className="btn small" onClick={loadWhole} data-testid="load-whole">Load whole payloads</button>
         )}
-        <button className="btn small" disabled={busy || !TERMINAL.has(run.status)} data-testid="edit-rerun" onClick={() => {
-          setText(JSON.stringify(input ?? null, null, 2));
-          setParseError(null);
-          setEditing(true);
-        }}>
-          Re-run from this step…
-        </button>
+        {can("runs:write") && (
+          <button className="btn small" disabled={busy || !TERMINAL.has(run.status)} data-testid="edit-rerun" onClick={() => {
+            setText(JSON.stringify(input ?? null, null, 2));
+            setParseError(null);
+            setEditing(true);
+          }}>
+            Re-run from this step…
+          </button>
+        )}
       </div>
       {err && (
         <div className="step-error" data-testid="step-error">

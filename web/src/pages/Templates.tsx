@@ -3,6 +3,7 @@
 import { useEffect, useState } from "react";
 import { api, ApiError } from "../api";
 import type { FlowSummary, ImportResult, TemplateParam, TemplateSummary } from "../types";
+import { can } from "../access";
 import { AppNav, Link } from "./AppNav";
 
 export function Templates({ navigate }: { navigate: (path: string) => void }) {
@@ -66,7 +67,9 @@ export function Templates({ navigate }: { navigate: (path: string) => void }) {
                       <span className="hint">Not installed</span>
                     )}
                     <span className="spacer" />
-                    <button className="btn primary" onClick={() => setUsing(t)} data-testid="use-template">Use template</button>
+                    {can("flows:write") && (
+                      <button className="btn primary" onClick={() => setUsing(t)} data-testid="use-template">Use template</button>
+                    )}
                   </footer>
                 </article>
               );
