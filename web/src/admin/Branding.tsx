@@ -4,8 +4,10 @@ import { useEffect, useState } from "react";
 import { adminApi, type Branding as BrandingDoc } from "./adminApi";
 
 const HEX = /^#[0-9a-fA-F]{6}$/;
-const MAX_LOGO = 256 * 1024; // a data URL travels with every page's branding call: keep logos small
-const DEFAULTS = { primary: "#2563eb", accent: "#7c3aed" };
+// the server takes a logo's data: URL up to 200 KB, and base64 makes a file a third larger
+const MAX_LOGO = 145 * 1024;
+// what the pickers show while no colour is chosen (the app's own blue; a violet accent)
+const UNSET = { primary: "#2563eb", accent: "#7c3aed" };
 
 interface Form {
   partnerName: string;
@@ -22,31 +24,32 @@ function toForm(name: string, b: BrandingDoc | null): Form {
     partnerName: name,
     productName: b?.product_name || "",
     logo: b?.logo_url || "",
-    primary: b?.colors?.primary || DEFAULTS.primary,
-    accent: b?.colors?.accent || DEFAULTS.accent,
+    primary: b?.colors?.primary || "",
+    accent: b?.colors?.accent || "",
     email: b?.support?.email || "",
     url: b?.support?.url || "",
   };
 }
 
+/** The brand as PUT /partner takes it: a field left empty is null, i.e. the built-in default. */
 function toBranding(f: Form): BrandingDoc {
   return {
-    product_name: f.productName.trim(),
+    product_name: f.productName.trim() || null,
     logo_url: f.logo || null,
-    colors: { primary: f.primary, accent: f.accent },
-    support: { email: f.email.trim(), url: f.url.trim() },
+    colors: { primary: f.primary || null, accent: f.accent || null },
+    support: { email: f.email.trim() || null, url: f.url.trim() || null },
   };
 }
 
-function ColorField({ label, value, onChange, testId }: { label: string; value: string; onChange: (v: string) => void; testId: string }) {
+function ColorField({ label, value, unset, onChange, testId }: { label: string; value: string; unset: string; onChange: (v: string) => void; testId: string }) {
   return (
     <label className="field">
       <span className="field-label">{label}</span>
       <span className="row">
-        <input type="color" value={HEX.test(value) ? value : "#000000"} onChange={(e) => onChange(e.target.value)} className="admin-swatch" aria-label={`${label} picker`} />
-        <input type="text" value={value} onChange={(e) => onChange(e.target.value.trim())} className="mono admin-hex" data-testid={testId} />
+        <input type="color" value={HEX.test(value) ? value : unset} onChange={(e) => onChange(e.target.value)} className="admin-swatch" aria-label={`${label} picker`} />
+        <input type="text" value={value} onChange={(e) => onChange(e.target.value.trim())} placeholder="default" className="mono admin-hex" data-testid={testId} />
       </span>
-      {!HEX.test(value) && <span className="field-error">A colour as #rrggbb.</span>}
+      {value !== "" && !HEX.test(value) && <span className="field-error">A colour as #rrggbb, or empty for the default.</span>}
     </label>
   );
 }
@@ -74,7 +77,9 @@ export function Branding({ onSaved }: { onSaved: () => void }) {
     setNotice(null);
   };
   const dirty = JSON.stringify(form) !== saved;
-  const invalid = !HEX.test(form.primary) || !HEX.test(form.accent);
+  const invalid = [form.primary, form.accent].some((c) => c !== "" && !HEX.test(c));
+  const primary = form.primary || UNSET.primary;
+  const accent = form.accent || UNSET.accent;
 
   const upload = (file: File | undefined) => {
     if (!file) return;
@@ -133,8 +138,8 @@ export function Branding({ onSaved }: { onSaved: () => void }) {
           <span className="hint">At most {MAX_LOGO / 1024} KB; shown about 24 px high.</span>
         </div>
         <div className="admin-colors">
-          <ColorField label="Primary colour" value={form.primary} onChange={(v) => set({ primary: v })} testId="brand-primary" />
-          <ColorField label="Accent colour" value={form.accent} onChange={(v) => set({ accent: v })} testId="brand-accent" />
+          <ColorField label="Primary colour" value={form.primary} unset={UNSET.primary} onChange={(v) => set({ primary: v })} testId="brand-primary" />
+          <ColorField label="Accent colour" value={form.accent} unset={UNSET.accent} onChange={(v) => set({ accent: v })} testId="brand-accent" />
         </div>
         <label className="field">
           <span className="field-label">Support email</span>
@@ -157,19 +162,19 @@ export function Branding({ onSaved }: { onSaved: () => void }) {
         <div className="admin-preview-frame">
           <header className="admin-preview-nav">
             {form.logo && <img src={form.logo} alt="" className="admin-preview-logo" data-testid="brand-preview-logo" />}
-            <strong style={{ color: form.primary }} data-testid="brand-preview-name">{product}</strong>
-            <span className="admin-preview-link" style={{ borderBottomColor: form.primary }}>Flows</span>
+            <strong style={{ color: primary }} data-testid="brand-preview-name">{product}</strong>
+            <span className="admin-preview-link" style={{ borderBottomColor: primary }}>Flows</span>
             <span className="admin-preview-link">Runs</span>
             <span className="admin-preview-link">Templates</span>
           </header>
           <div className="admin-preview-body">
             <h4>Orders to ERP</h4>
             <p className="hint">
-              Deployed <span className="pill" style={{ color: form.accent, borderColor: form.accent }}>v3</span>
+              Deployed <span className="pill" style={{ color: accent, borderColor: accent }}>v3</span>
             </p>
             <span className="row">
-              <button type="button" className="btn" style={{ background: form.primary, borderColor: form.primary, color: "#fff" }}>Deploy</button>
-              <button type="button" className="btn" style={{ color: form.accent, borderColor: form.accent }}>Replay</button>
+              <button type="button" className="btn" style={{ background: primary, borderColor: primary, color: "#fff" }}>Deploy</button>
+              <button type="button" className="btn" style={{ color: accent, borderColor: accent }}>Replay</button>
             </span>
           </div>
           <footer className="admin-preview-foot hint">
@@ -179,10 +184,10 @@ export function Branding({ onSaved }: { onSaved: () => void }) {
         </div>
         <div className="admin-preview-frame admin-preview-login">
           {form.logo && <img src={form.logo} alt="" className="admin-preview-logo" />}
-          <strong style={{ color: form.primary }}>Log in to {product}</strong>
+          <strong style={{ color: primary }}>Sign in to {product}</strong>
           <span className="admin-preview-input" />
           <span className="admin-preview-input" />
-          <button type="button" className="btn" style={{ background: form.primary, borderColor: form.primary, color: "#fff" }}>Log in</button>
+          <button type="button" className="btn" style={{ background: primary, borderColor: primary, color: "#fff" }}>Sign in</button>
         </div>
       </aside>
     </div>

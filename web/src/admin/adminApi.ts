@@ -50,11 +50,12 @@ export interface AuditEntry {
   summary: unknown;
 }
 
+/** A partner's brand as stored; null (or a missing field) is the built-in default. */
 export interface Branding {
-  product_name?: string;
+  product_name?: string | null;
   logo_url?: string | null;
-  colors?: { primary?: string; accent?: string };
-  support?: { email?: string; url?: string };
+  colors?: { primary?: string | null; accent?: string | null } | null;
+  support?: { email?: string | null; url?: string | null } | null;
 }
 
 export interface Partner {
