@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 
+from designer.access import requires
 from designer.errors import ApiError
 from designer.requests import body, runtime, workspace
 from runtime import connections
@@ -11,11 +12,13 @@ bp = Blueprint("connections_api", __name__, url_prefix="/api/v1/connections")
 
 
 @bp.get("")
+@requires("flows:read")
 def list_connections():
     return {"connections": connections.list_all(runtime(), workspace())}
 
 
 @bp.get("/<name>")
+@requires("flows:read")
 def get_connection(name: str):
     row = connections.get_row(runtime(), workspace(), name)
     if row is None:
@@ -24,6 +27,7 @@ def get_connection(name: str):
 
 
 @bp.put("/<name>")
+@requires("connections:write")
 def save_connection(name: str):
     try:
         return connections.save(runtime(), workspace(), name, body())
@@ -32,6 +36,7 @@ def save_connection(name: str):
 
 
 @bp.delete("/<name>")
+@requires("connections:write")
 def delete_connection(name: str):
     if not connections.remove(runtime(), workspace(), name):
         raise ApiError(404, "not_found", f"no connection {name!r}")

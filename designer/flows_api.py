@@ -1,11 +1,13 @@
 """HTTP API for flow drafts, validation, deployment and versions (docs/api.md)."""
 from __future__ import annotations
 
-from flask import Blueprint, request
+from flask import Blueprint, g, request
 
 from designer import drafts, references
+from designer.access import requires
 from designer.errors import ApiError
 from designer.requests import MAX_ID, body, refuse_nul, runtime, workspace
+from flows import edit_scope
 from flows.problem import errors
 from runtime import deployments
 from runtime.models import utcnow
@@ -15,11 +17,13 @@ bp.before_request(refuse_nul)
 
 
 @bp.get("")
+@requires("flows:read")
 def list_flows():
     return {"flows": drafts.list_flows(runtime(), workspace())}
 
 
 @bp.post("")
+@requires("flows:write")
 def create_flow():
     rt, ws = runtime(), workspace()
     f = drafts.create(rt, ws, body())
@@ -27,6 +31,7 @@ def create_flow():
 
 
 @bp.post("/validate")
+@requires("flows:read")
 def validate_flow():
     """Would this document deploy here? References are checked against the caller's workspace; with
     ?draft=true they are warnings, as on a saved draft (the editor checks as you type)."""
@@ -37,6 +42,7 @@ def validate_flow():
 
 
 @bp.get("/<flow_id>")
+@requires("flows:read")
 def get_flow(flow_id: str):
     rt, ws = runtime(), workspace()
     f = drafts.get(rt, ws, flow_id)
@@ -44,19 +50,29 @@ def get_flow(flow_id: str):
 
 
 @bp.put("/<flow_id>")
+@requires("flows:write", "mappings:write")
 def save_flow(flow_id: str):
+    """A mapper (mappings:write without flows:write) may save only mapping, lookup and sample edits."""
     rt, ws = runtime(), workspace()
-    f = drafts.save(rt, ws, flow_id, body(), _if_match())
+    doc = body()
+    if not g.principal.can(ws, "flows:write"):
+        problems = edit_scope.beyond_mapping(drafts.get(rt, ws, flow_id).document, doc)
+        if problems:
+            raise ApiError(403, "forbidden", "this role may change mappings, lookups and samples only",
+                           [{"permission": "flows:write", **p.to_dict()} for p in problems])
+    f = drafts.save(rt, ws, flow_id, doc, _if_match())
     return drafts.detail(f, references.workspace_of(rt, ws)), 200, {"ETag": f'"{f.revision}"'}
 
 
 @bp.delete("/<flow_id>")
+@requires("flows:write")
 def delete_flow(flow_id: str):
     drafts.remove(runtime(), workspace(), flow_id)
     return "", 204
 
 
 @bp.post("/<flow_id>/deploy")
+@requires("flows:write")
 def deploy_flow(flow_id: str):
     rt, ws = runtime(), workspace()
     args = body(required=False) or {}
@@ -84,6 +100,7 @@ def deploy_flow(flow_id: str):
 
 
 @bp.post("/<flow_id>/undeploy")
+@requires("flows:write")
 def undeploy_flow(flow_id: str):
     rt, ws = runtime(), workspace()
     drafts.get(rt, ws, flow_id)
@@ -92,6 +109,7 @@ def undeploy_flow(flow_id: str):
 
 
 @bp.get("/<flow_id>/versions")
+@requires("flows:read")
 def list_versions(flow_id: str):
     rt, ws = runtime(), workspace()
     drafts.get(rt, ws, flow_id)
@@ -99,6 +117,7 @@ def list_versions(flow_id: str):
 
 
 @bp.get("/<flow_id>/versions/<int(max=2147483647):version>")
+@requires("flows:read")
 def get_version(flow_id: str, version: int):
     doc = deployments.document(runtime(), workspace(), flow_id, version)
     if doc is None:

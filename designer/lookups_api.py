@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 
 from designer import bodies
+from designer.access import requires, takes_bodies
 from designer.errors import ApiError
 from designer.requests import body, raw_body, runtime, workspace
 from runtime import lookups
@@ -19,11 +20,13 @@ def _checked(call):
 
 
 @bp.get("")
+@requires("flows:read")
 def list_tables():
     return {"tables": lookups.tables(runtime(), workspace())}
 
 
 @bp.get("/<table>")
+@requires("flows:read")
 def get_table(table: str):
     _checked(lambda: lookups.check_table(table))  # the name goes into a header: no line breaks, no quotes
     rows = lookups.rows(runtime(), workspace(), table)
@@ -34,6 +37,7 @@ def get_table(table: str):
 
 
 @bp.put("/<table>")
+@requires("lookups:write")
 def replace_table(table: str):
     data = body()
     rows = data.get("rows") if isinstance(data, dict) else None
@@ -42,6 +46,8 @@ def replace_table(table: str):
 
 
 @bp.post("/<table>/import")
+@requires("lookups:write")
+@takes_bodies("text/csv", "multipart/form-data")
 def import_csv(table: str):
     """CSV as the request body (text/csv) or as the `file` of a form; replaces the table."""
     upload = request.files.get("file")
@@ -59,6 +65,7 @@ def import_csv(table: str):
 
 
 @bp.put("/<table>/rows/<path:key>")
+@requires("lookups:write")
 def put_row(table: str, key: str):
     data = body()
     if not isinstance(data, dict) or "value" not in data:
@@ -68,6 +75,7 @@ def put_row(table: str, key: str):
 
 
 @bp.delete("/<table>/rows/<path:key>")
+@requires("lookups:write")
 def delete_row(table: str, key: str):
     if not lookups.remove(runtime(), workspace(), table, key):
         raise ApiError(404, "not_found", f"table {table!r} has no key {key!r}")

@@ -6,6 +6,7 @@ import json
 from flask import Blueprint
 
 from designer import drafts, preview
+from designer.access import requires
 from designer.errors import ApiError
 from designer.requests import body, runtime, workspace
 from nodes import catalog
@@ -14,11 +15,13 @@ bp = Blueprint("palette_api", __name__, url_prefix="/api/v1")
 
 
 @bp.get("/node-types")
+@requires("flows:read")
 def node_types():
     return {"node_types": [catalog.describe(spec) for spec in catalog.specs().values()]}
 
 
 @bp.post("/preview/map")
+@requires("mappings:write")
 def preview_map():
     """{"expression", "input"} plus the node it stands for: "flow_id" (the saved draft) or "flow" (the
     document the editor holds), "node" and optionally "field"; "params" override the flow's values."""

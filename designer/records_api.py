@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 
+from designer.access import requires
 from designer.errors import ApiError
 from flows import canonical
 
@@ -10,11 +11,13 @@ bp = Blueprint("records_api", __name__, url_prefix="/api/v1/records")
 
 
 @bp.get("")
+@requires("flows:read")
 def list_records():
     return {"records": [canonical.describe(name) for name in canonical.RECORDS]}
 
 
 @bp.get("/<name>")
+@requires("flows:read")
 def get_record(name: str):
     if name not in canonical.RECORDS:
         raise ApiError(404, "not_found", f"no canonical record {name!r}")

@@ -1,13 +1,13 @@
-"""Reading what a request carries: the runtime, the workspace, a JSON body, integer arguments."""
+"""Reading what a request carries: the runtime, the workspace (resolved by designer.access), a JSON body,
+integer arguments."""
 from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, request
+from flask import current_app, g, request
 
 from designer import bodies
 from designer.errors import ApiError
-from runtime.models import Workspace
 
 WORKSPACE_HEADER = "X-Crossdock-Workspace"
 MAX_ID = 2**31 - 1  # run ids and version numbers are INTEGER columns: PostgreSQL fails on larger ones (a 500)
@@ -18,11 +18,8 @@ def runtime():
 
 
 def workspace() -> str:
-    ws = request.headers.get(WORKSPACE_HEADER, "default")
-    with runtime().sessions() as s:
-        if s.get(Workspace, ws) is None:
-            raise ApiError(404, "unknown_workspace", f"no workspace {ws!r}", [{"field": WORKSPACE_HEADER}])
-    return ws
+    """The workspace `designer.access.requires` resolved for this request (the caller sees it)."""
+    return g.workspace
 
 
 def refuse_nul() -> None:

@@ -5,6 +5,7 @@ import datetime as dt
 
 from flask import Blueprint, request
 
+from designer.access import requires
 from designer.errors import ApiError
 from designer.requests import MAX_ID, body, int_arg, runtime, workspace
 from runtime import deployments, history, intake, replay
@@ -18,6 +19,7 @@ REPLAY_STATUS = {"not_found": 404, "not_finished": 409, "not_deployed": 409, "no
 
 
 @bp.post("/flows/<flow_id>/runs")
+@requires("runs:write")
 def start_run(flow_id: str):
     args = body(required=False) or {}
     if not isinstance(args, dict):
@@ -39,6 +41,7 @@ def start_run(flow_id: str):
 
 
 @bp.get("/runs")
+@requires("runs:read")
 def list_runs():
     status = request.args.get("status")
     if status and not set(status.split(",")) <= STATUSES:
@@ -51,6 +54,7 @@ def list_runs():
 
 
 @bp.get("/runs/<int(max=2147483647):run_id>")
+@requires("runs:read")
 def get_run(run_id: int):
     run = history.get_run(runtime(), workspace(), run_id)
     if run is None:
@@ -59,6 +63,7 @@ def get_run(run_id: int):
 
 
 @bp.post("/runs/<int(max=2147483647):run_id>/replay")
+@requires("runs:write")
 def replay_run(run_id: int):
     args = body(required=False) or {}
     if not isinstance(args, dict):
@@ -79,6 +84,7 @@ def replay_run(run_id: int):
 
 
 @bp.get("/runs/<int(max=2147483647):run_id>/steps/<int(max=2147483647):seq>/<kind>")
+@requires("runs:read")
 def get_step_payload(run_id: int, seq: int, kind: str):
     if kind not in ("input", "output"):
         raise ApiError(404, "not_found", "a step has an input and an output")
@@ -91,6 +97,7 @@ def get_step_payload(run_id: int, seq: int, kind: str):
 
 
 @bp.get("/dead-letters")
+@requires("flows:read")
 def list_dead_letters():
     return {"dead_letters": history.list_dead_letters(runtime(), workspace(), status=request.args.get("status", "open"),
                                                       flow_id=request.args.get("flow_id"),

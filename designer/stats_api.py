@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint
 
 from designer import drafts
+from designer.access import requires
 from designer.errors import ApiError
 from designer.requests import int_arg, runtime, workspace
 from runtime import stats
@@ -12,6 +13,7 @@ bp = Blueprint("stats_api", __name__, url_prefix="/api/v1")
 
 
 @bp.get("/flows/<flow_id>/stats")
+@requires("flows:read")
 def flow_stats(flow_id: str):
     rt, ws = runtime(), workspace()
     drafts.get(rt, ws, flow_id)  # 404 for a flow this workspace does not have

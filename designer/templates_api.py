@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint
 
 from designer import templates
+from designer.access import requires
 from designer.errors import ApiError
 from designer.requests import body, runtime, workspace
 
@@ -12,16 +13,19 @@ bp = Blueprint("templates_api", __name__, url_prefix="/api/v1")
 
 
 @bp.get("/templates")
+@requires("flows:read")
 def list_templates():
     return {"templates": templates.list_templates(runtime(), workspace())}
 
 
 @bp.get("/templates/<template_id>")
+@requires("flows:read")
 def get_template(template_id: str):
     return templates.get(runtime(), workspace(), template_id)
 
 
 @bp.post("/templates/import")
+@requires("flows:write")
 def import_template():
     """Body: {"bundle": {...}} or {"template": "<id>"} (a gallery template), with optional "params",
     "flow_id" (install under another id) and "connections" (name -> base_url and auth)."""
@@ -46,6 +50,7 @@ def import_template():
 
 
 @bp.get("/flows/<flow_id>/export")
+@requires("flows:read")
 def export_flow(flow_id: str):
     bundle = templates.export(runtime(), workspace(), flow_id)
     return bundle, 200, {"Content-Disposition": f'attachment; filename="{flow_id}.template.json"'}

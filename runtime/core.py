@@ -12,7 +12,7 @@ import time
 from sqlalchemy import select
 
 from nodes.expression import budget
-from runtime import db, events as live, jobs, retention, schedules
+from runtime import accounts, db, events as live, jobs, retention, schedules
 from runtime.events import Publisher
 from runtime.models import Flow, FlowVersion, Workspace
 from runtime.plan import Plan, PlanCache, PlanError, RunKeys, compile
@@ -46,11 +46,13 @@ class Runtime:
         self._next_prune = 0.0
         self.ensure_workspace("default", "Default workspace")
 
-    def ensure_workspace(self, workspace_id: str, name: str | None = None) -> None:
+    def ensure_workspace(self, workspace_id: str, name: str | None = None, partner_id: str = "default") -> None:
+        """The workspace, made for `partner_id` if it does not exist (an existing one keeps its partner)."""
         try:
             with self.sessions.begin() as s:
                 if s.get(Workspace, workspace_id) is None:
-                    s.add(Workspace(id=workspace_id, name=name or workspace_id))
+                    s.add(Workspace(id=workspace_id, name=name or workspace_id, partner_id=partner_id))
+            accounts.forget()  # its partner's admins see it now
         except Exception:  # PostgreSQL: another process starting at the same time inserted it first
             with self.sessions() as s:
                 if s.get(Workspace, workspace_id) is None:

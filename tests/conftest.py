@@ -87,12 +87,25 @@ def workspace(settings) -> str:
 
 
 @pytest.fixture
-def rt(settings, workspace):
+def partner() -> str:
+    """A partner of this test's own: it owns the test's workspace, and `client`/`api` are its admin."""
+    return f"p{uuid.uuid4().hex[:10]}"
+
+
+def _own_workspace(runtime, workspace: str, partner: str) -> None:
+    from support import identity
+
+    identity.make_partner(runtime, partner)
+    runtime.ensure_workspace(workspace, partner_id=partner)
+
+
+@pytest.fixture
+def rt(settings, workspace, partner):
     """A Runtime whose runs execute on worker threads in this process (embedded queue, or real Redis)."""
     from runtime.core import Runtime
 
     runtime = Runtime(settings)
-    runtime.ensure_workspace(workspace)
+    _own_workspace(runtime, workspace, partner)
     if settings.embedded_queue:
         runtime.start_workers()
     else:
@@ -108,36 +121,55 @@ def _start_redis_worker_threads(runtime) -> None:
     runtime.queue.start_threads(2)
 
 
+def _runtime_of(request):
+    """The test's runtime: `rt` when the test uses it, else the worker-less `store`."""
+    return request.getfixturevalue("rt" if "rt" in request.fixturenames else "store")
+
+
 @pytest.fixture
-def client(rt, workspace):
+def admin_id(request, partner) -> int:
+    """The user id of the test partner's admin (the user `client` and `api` are logged in as)."""
+    from support import identity
+
+    return identity.make_user(_runtime_of(request), partner, "admin", email=f"admin@{partner}.test")
+
+
+@pytest.fixture
+def hook_key(request, workspace) -> str:
+    """The secret of a `hooks:write` key of the test's workspace; `client` and `api` send it to /hooks/."""
+    from support import identity
+
+    return identity.hook_key(_runtime_of(request), workspace)
+
+
+@pytest.fixture
+def client(rt, workspace, admin_id, hook_key):
+    """A Flask test client logged in as the admin of the partner owning the test's workspace, acting in it."""
+    from support import identity
     from web.app import create_app
 
-    app = create_app(rt)
-    c = app.test_client()
-    c.environ_base["HTTP_X_CROSSDOCK_WORKSPACE"] = workspace
-    return c
+    return identity.client_for(create_app(rt), admin_id, workspace, hook_key)
 
 
 @pytest.fixture
-def store(settings, workspace):
+def store(settings, workspace, partner):
     """A Runtime without worker threads, for tests that execute no run: stopping worker threads on
     Redis costs about a second per test."""
     from runtime.core import Runtime
 
     runtime = Runtime(settings)
-    runtime.ensure_workspace(workspace)
+    _own_workspace(runtime, workspace, partner)
     yield runtime
     runtime.close()
 
 
 @pytest.fixture
-def api(store, workspace):
+def api(store, workspace, admin_id, hook_key):
     """A client like `client`, on the worker-less `store`."""
+    from support import identity
     from web.app import create_app
 
-    c = create_app(store).test_client()
-    c.environ_base["HTTP_X_CROSSDOCK_WORKSPACE"] = workspace
-    return c
+    return identity.client_for(create_app(store), admin_id, workspace, hook_key)
 
 
 class Recorder:
@@ -196,15 +228,18 @@ def live_server(tmp_path_factory):
     from sandbox.serve import start_in_thread
     from web.app import create_app
 
+    from runtime import accounts
+
     data = tmp_path_factory.mktemp("live")
     sandbox = start_in_thread("127.0.0.1", 0, f"sqlite:///{data}/sandbox.sqlite")
     runtime = Runtime(Settings(data_dir=str(data), load_samples=True))
+    first = accounts.bootstrap(runtime)  # as run.py's first start: admin@localhost and the samples hook key
     runtime.start_workers()
     samples.install(runtime, sandbox_url=f"http://127.0.0.1:{sandbox.server_port}")
     server = make_server("127.0.0.1", 0, create_app(runtime), threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_port}"
-    base_obj = LiveServer(base, f"http://127.0.0.1:{sandbox.server_port}", runtime)
+    base_obj = LiveServer(base, f"http://127.0.0.1:{sandbox.server_port}", runtime, first)
     yield base_obj
     server.shutdown()
     sandbox.shutdown()
@@ -212,12 +247,14 @@ def live_server(tmp_path_factory):
 
 
 class LiveServer(str):
-    """The base URL (a str), with the sandbox URL and the runtime beside it."""
+    """The base URL (a str), with the sandbox URL, the runtime and the first start's admin login and hook
+    key (workspace `default`) beside it."""
 
-    def __new__(cls, url: str, sandbox_url: str, runtime):
+    def __new__(cls, url: str, sandbox_url: str, runtime, first):
         obj = super().__new__(cls, url)
         obj.sandbox_url = sandbox_url
         obj.runtime = runtime
+        obj.admin_email, obj.admin_password, obj.hook_key = first.email, first.password, first.hook_key
         return obj
 
 

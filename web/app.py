@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-from designer import (connections_api, flows_api, lookups_api, palette_api, records_api, runs_api, stats_api,
-                      templates_api)
+from designer import (access, connections_api, flows_api, lookups_api, palette_api, records_api, runs_api,
+                      session_api, stats_api, templates_api)
+from designer import partner_api, users_api, workspaces_api  # tenancy: workspaces, users, partner and brand
 from designer.requests import refuse_nul
 from runtime.core import Runtime
 from web import canvas, errors, hooks, live
@@ -19,6 +20,8 @@ def create_app(runtime: Runtime) -> Flask:
     app.extensions["crossdock.runtime"] = runtime
     errors.register(app)
     app.before_request(refuse_nul)  # every endpoint: PostgreSQL text cannot hold the NUL of a path or query
+    access.register(app)  # session cookie; cross-site requests refused before any /api/v1 view
+    app.register_blueprint(session_api.bp)
     app.register_blueprint(palette_api.bp)
     app.register_blueprint(flows_api.bp)
     app.register_blueprint(runs_api.bp)
@@ -27,6 +30,9 @@ def create_app(runtime: Runtime) -> Flask:
     app.register_blueprint(connections_api.bp)
     app.register_blueprint(lookups_api.bp)
     app.register_blueprint(records_api.bp)
+    app.register_blueprint(workspaces_api.bp)
+    app.register_blueprint(users_api.bp)
+    app.register_blueprint(partner_api.bp)
     app.register_blueprint(hooks.bp)
     live.register(app, runtime)
     app.register_blueprint(canvas.bp)
