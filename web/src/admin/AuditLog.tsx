@@ -1,6 +1,8 @@
-// The current workspace's audit log: who changed what and when, newest first, filtered by action and
-// actor, paged by the server's cursor (next_before), exported as CSV or JSON lines.
+// The audit log of the current workspace (or, for a partner admin, of every workspace of the partner): who
+// changed what and when, newest first, filtered by action and actor, paged by the server's cursor
+// (next_before), exported as CSV or JSON lines.
 import { useCallback, useEffect, useState } from "react";
+import { isPartnerAdmin } from "../access";
 import { workspace } from "../api";
 import { when } from "../pages/RunList";
 import { adminApi, type AuditEntry } from "./adminApi";
@@ -21,10 +23,11 @@ function describe(summary: unknown): string {
 interface Filters {
   action: string;
   actor: string;
+  scope: "workspace" | "partner";
 }
 
 export function AuditLog() {
-  const [filters, setFilters] = useState<Filters>({ action: "", actor: "" });
+  const [filters, setFilters] = useState<Filters>({ action: "", actor: "", scope: "workspace" });
   const [applied, setApplied] = useState<Filters>(filters);
   const [cursors, setCursors] = useState<(number | null)[]>([null]);
   const [entries, setEntries] = useState<AuditEntry[] | null>(null);
@@ -33,7 +36,7 @@ export function AuditLog() {
 
   const load = useCallback(async (f: Filters, before: number | null) => {
     try {
-      const r = await adminApi.audit({ limit: PAGE, before, action: f.action.trim(), actor: f.actor.trim() });
+      const r = await adminApi.audit({ limit: PAGE, before, action: f.action.trim(), actor: f.actor.trim(), scope: f.scope });
       setEntries(r.entries);
       setNext(r.next_before);
       setError(null);
@@ -47,11 +50,11 @@ export function AuditLog() {
 
   const download = async (format: "csv" | "jsonl") => {
     try {
-      const blob = await adminApi.auditExport(format, { action: applied.action.trim(), actor: applied.actor.trim() });
+      const blob = await adminApi.auditExport(format, { action: applied.action.trim(), actor: applied.actor.trim(), scope: applied.scope });
       const url = URL.createObjectURL(blob);
       const a = document.createElement("a");
       a.href = url;
-      a.download = `audit-${workspace()}.${format}`;
+      a.download = `audit-${applied.scope === "partner" ? "partner" : workspace()}.${format}`;
       document.body.appendChild(a);
       a.click();
       a.remove();
@@ -73,8 +76,26 @@ export function AuditLog() {
       >
         <label>
           Workspace
-          <WorkspacePick />
+          {applied.scope === "partner" ? <select disabled><option>every workspace</option></select> : <WorkspacePick />}
         </label>
+        {isPartnerAdmin() && (
+          <label className="admin-scope-check">
+            <span>
+              <input
+                type="checkbox"
+                checked={filters.scope === "partner"}
+                onChange={(e) => {
+                  const f: Filters = { ...filters, scope: e.target.checked ? "partner" : "workspace" };
+                  setFilters(f);
+                  setApplied(f);
+                  setCursors([null]);
+                }}
+                data-testid="audit-all-workspaces"
+              />{" "}
+              all workspaces
+            </span>
+          </label>
+        )}
         <label>
           Action
           <input type="search" value={filters.action} onChange={(e) => setFilters({ ...filters, action: e.target.value })} placeholder="e.g. flow.deploy" data-testid="audit-action" />
@@ -99,6 +120,7 @@ export function AuditLog() {
           <thead>
             <tr>
               <th>When</th>
+              {applied.scope === "partner" && <th>Workspace</th>}
               <th>Actor</th>
               <th>Action</th>
               <th>Target</th>
@@ -109,6 +131,7 @@ export function AuditLog() {
             {entries.map((e) => (
               <tr key={e.id} data-audit-id={e.id}>
                 <td className="hint admin-nowrap">{when(e.at)}</td>
+                {applied.scope === "partner" && <td><code>{e.workspace || "–"}</code></td>}
                 <td>{e.actor}</td>
                 <td><code data-testid="audit-entry-action">{e.action}</code></td>
                 <td><code>{e.target}</code></td>

@@ -4,13 +4,6 @@ import { useEffect, useState } from "react";
 import { adminApi, ROLES, type Membership, type Role, type User, type Workspace } from "./adminApi";
 import { Modal, SecretOnce, TypedConfirm } from "./Dialog";
 
-/** A password for a reset, made in the browser: 18 characters from an alphabet without look-alikes. */
-function newPassword(): string {
-  const alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789";
-  const bytes = crypto.getRandomValues(new Uint8Array(18));
-  return Array.from(bytes, (b) => alphabet[b % alphabet.length]).join("");
-}
-
 type Dialog = { kind: "create" } | { kind: "roles" | "delete"; user: User } | { kind: "password"; user: User; password: string };
 
 export function Users() {
@@ -37,11 +30,11 @@ export function Users() {
       setError((e as Error).message);
     }
   };
+  // the server makes the password (PATCH password: null), ends the user's sessions and returns it once
   const reset = (user: User) =>
     act(async () => {
-      const password = newPassword();
-      const r = await adminApi.updateUser(user.id, { password });
-      setDialog({ kind: "password", user, password: r?.password || password });
+      const r = await adminApi.updateUser(user.id, { password: null });
+      if (r.password) setDialog({ kind: "password", user, password: r.password });
     });
 
   return (
@@ -99,7 +92,7 @@ export function Users() {
       {dialog?.kind === "roles" && <RolesDialog user={dialog.user} workspaces={workspaces} onClose={close} />}
       {dialog?.kind === "password" && (
         <Modal title={`New password for ${dialog.user.email}`} onClose={close} testId="user-password-dialog">
-          <SecretOnce label="Password" secret={dialog.password} note="Give it to the user now: it is not shown again." />
+          <SecretOnce label="Password" secret={dialog.password} note="Give it to the user now: it is not shown again. They choose their own at the next sign-in." />
           <footer>
             <button className="btn primary" onClick={close}>Done</button>
           </footer>
@@ -188,7 +181,7 @@ function CreateUser({ workspaces, onClose }: { workspaces: Workspace[]; onClose:
           <p>
             User <code>{created.email}</code> created.
           </p>
-          {created.password && <SecretOnce label="One-time password" secret={created.password} note="Give it to the user now: it is not shown again." />}
+          {created.password && <SecretOnce label="One-time password" secret={created.password} note="Give it to the user now: it is not shown again. They choose their own at the next sign-in." />}
           <footer>
             <button className="btn primary" onClick={onClose} data-testid="user-created-done">Done</button>
           </footer>

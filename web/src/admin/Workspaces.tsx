@@ -6,7 +6,7 @@ import type { TemplateSummary } from "../types";
 import { adminApi, ApiError, type Workspace } from "./adminApi";
 import { Modal, TypedConfirm } from "./Dialog";
 
-const ID = /^[A-Za-z0-9_.-]{1,64}$/;
+const ID = /^[a-z0-9-]{2,64}$/; // runtime/tenancy.py WORKSPACE_ID
 
 /** A full page load into another workspace: the app's own links keep the current one. */
 function workspaceHref(path: string, ws: string): string {
@@ -117,7 +117,7 @@ function CreateDialog({ taken, onClose }: { taken: Set<string>; onClose: () => v
     const t = templates.find((x) => x.id === tid);
     setParams(Object.fromEntries(Object.entries(t?.params || {}).map(([k, d]) => [k, d.default == null ? "" : typeof d.default === "string" ? d.default : JSON.stringify(d.default)])));
   };
-  const idProblem = !id ? null : !ID.test(id) ? "1-64 letters, digits, '_', '.' or '-'." : taken.has(id) ? "A workspace with this id exists already." : null;
+  const idProblem = !id ? null : !ID.test(id) ? "2-64 lower-case letters, digits or '-'." : taken.has(id) ? "A workspace with this id exists already." : null;
 
   const submit = async () => {
     setBusy(true);
@@ -132,7 +132,8 @@ function CreateDialog({ taken, onClose }: { taken: Set<string>; onClose: () => v
       const r = await adminApi.createWorkspace({ id, name: name || id, ...(template ? { template, params: values } : {}) });
       setDone({ id: r.workspace.id, installed: r.installed || [] });
     } catch (e) {
-      setError(e instanceof ApiError && e.details.length ? `${e.message}: ${e.details.map((d) => d.message).join("; ")}` : (e as Error).message);
+      const more = e instanceof ApiError ? e.details.map((d) => d.message).filter(Boolean) : [];
+      setError(more.length ? `${(e as Error).message}: ${more.join("; ")}` : (e as Error).message);
     } finally {
       setBusy(false);
     }

@@ -44,6 +44,7 @@ export interface ApiKey {
 export interface AuditEntry {
   id: number;
   at: string;
+  workspace: string | null;
   actor: string;
   action: string;
   target: string;
@@ -127,7 +128,7 @@ export const adminApi = {
   users: () => call<{ users: User[] }>("GET", "/users").then((r) => r.users),
   createUser: (body: { email: string; name: string; password?: string; partner_admin?: boolean; memberships: Membership[] }) =>
     call<{ user: User; password?: string }>("POST", "/users", body),
-  updateUser: (userId: number, body: { name?: string; partner_admin?: boolean; memberships?: Membership[]; unlock?: true; password?: string }) =>
+  updateUser: (userId: number, body: { name?: string; partner_admin?: boolean; memberships?: Membership[]; unlock?: true; password?: string | null }) =>
     call<{ user: User; password?: string }>("PATCH", `/users/${userId}`, body),
   deleteUser: (userId: number) => call<void>("DELETE", `/users/${userId}`),
 
@@ -136,13 +137,13 @@ export const adminApi = {
   createKey: (body: { name: string; scopes: string[] }) => call<{ key: ApiKey; secret: string }>("POST", "/keys", body),
   revokeKey: (keyId: string) => call<void>("DELETE", `/keys/${id(keyId)}`),
 
-  audit: (q: { limit?: number; before?: number | null; action?: string; actor?: string }) => {
+  audit: (q: { limit?: number; before?: number | null; action?: string; actor?: string; scope?: "workspace" | "partner" }) => {
     const p = new URLSearchParams();
     for (const [k, v] of Object.entries(q)) if (v !== undefined && v !== null && v !== "") p.set(k, String(v));
     return call<{ entries: AuditEntry[]; next_before: number | null }>("GET", `/audit?${p}`);
   },
   /** The workspace's audit log as a file (the export needs the workspace header, so no plain link). */
-  auditExport: async (format: "csv" | "jsonl", q: { action?: string; actor?: string }): Promise<Blob> => {
+  auditExport: async (format: "csv" | "jsonl", q: { action?: string; actor?: string; scope?: "workspace" | "partner" }): Promise<Blob> => {
     const p = new URLSearchParams({ format });
     for (const [k, v] of Object.entries(q)) if (v) p.set(k, v);
     return (await request("GET", `/audit/export?${p}`)).blob();
