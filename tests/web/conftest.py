@@ -8,10 +8,13 @@ import json
 import re
 import shutil
 import urllib.request
+from http.cookies import SimpleCookie
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, sync_playwright
+
+from designer.access import CSRF_HEADER, KEY_HEADER, SESSION_COOKIE
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "test-results"
@@ -37,9 +40,27 @@ def out_dir(request) -> Path:
     return folder
 
 
+@pytest.fixture(scope="session")
+def live_login(live_server) -> dict:
+    """The live server's admin logged in once through the API for the whole run: the session cookie's
+    value and the CSRF token (argon2 makes a login cost ~170 ms; a login's cookie stays valid)."""
+    req = urllib.request.Request(f"{live_server}/api/v1/session", method="POST",
+                                 data=json.dumps({"email": live_server.admin_email,
+                                                  "password": live_server.admin_password}).encode(),
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as res:
+        cookie = SimpleCookie(res.headers["Set-Cookie"])[SESSION_COOKIE].value
+        return {"cookie": cookie, "csrf": json.loads(res.read())["csrf_token"]}
+
+
 @pytest.fixture
-def page(chromium, out_dir):
+def page(chromium, out_dir, request):
+    """A page whose browser context is logged in as the live server's admin (when the test uses it)."""
     context = chromium.new_context(viewport={"width": 1440, "height": 900})
+    if {"canvas_url", "canvas", "live_server", "canvas_api"} & set(request.fixturenames):
+        login = request.getfixturevalue("live_login")
+        context.add_cookies([{"name": SESSION_COOKIE, "value": login["cookie"],
+                              "url": request.getfixturevalue("live_server").rstrip("/")}])
     pg = context.new_page()
     pg.set_default_timeout(10_000)
     errors: list[str] = []
@@ -60,15 +81,16 @@ def canvas_url(request) -> str:
 
 
 class Api:
-    """Arranges test data through the HTTP API the page itself uses."""
+    """Arranges test data through the HTTP API the page itself uses, logged in as the page is."""
 
-    def __init__(self, base: str):
+    def __init__(self, base: str, login: dict):
         self.base = base
+        self.auth = {"Cookie": f"{SESSION_COOKIE}={login['cookie']}", CSRF_HEADER: login["csrf"]}
 
     def call(self, method: str, path: str, body=None, headers: dict | None = None):
         data = None if body is None else json.dumps(body).encode()
         req = urllib.request.Request(f"{self.base}/api/v1{path}", data=data, method=method,
-                                     headers={"Content-Type": "application/json", **(headers or {})})
+                                     headers={"Content-Type": "application/json", **self.auth, **(headers or {})})
         with urllib.request.urlopen(req, timeout=10) as res:
             raw = res.read()
             return json.loads(raw) if raw else None
@@ -78,8 +100,8 @@ class Api:
 
 
 @pytest.fixture
-def canvas_api(canvas_url) -> Api:
-    return Api(canvas_url)
+def canvas_api(canvas_url, live_login) -> Api:
+    return Api(canvas_url, live_login)
 
 
 class Canvas:
@@ -190,11 +212,11 @@ def _order_flow(flow_id: str, path: str, url: str, ref: str = "order.number") ->
                       {"id": "e2", "source": "shape", "source_port": "out", "target": "erp", "target_port": "in"}]}
 
 
-def _post_order(base: str, path: str, number: str) -> int:
-    """Posts an order to the flow's webhook; the run id."""
+def _post_order(base: str, path: str, number: str, key: str) -> int:
+    """Posts an order to the flow's webhook with the hook key; the run id."""
     body = {"order": {"number": number, "lines": [{"sku": "SKU-1", "qty": 2}, {"sku": "SKU-2", "qty": 1}]}}
     req = urllib.request.Request(f"{base}/hooks/default/{path}", data=json.dumps(body).encode(), method="POST",
-                                 headers={"Content-Type": "application/json"})
+                                 headers={"Content-Type": "application/json", KEY_HEADER: key})
     with urllib.request.urlopen(req, timeout=10) as res:
         return json.loads(res.read())["run_id"]
 
@@ -205,5 +227,6 @@ def order_flow():
 
 
 @pytest.fixture
-def post_order():
-    return _post_order
+def post_order(live_server):
+    """post_order(base, path, number) -> run id, sent with the live server's hook key."""
+    return lambda base, path, number: _post_order(base, path, number, live_server.hook_key)
