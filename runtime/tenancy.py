@@ -1,0 +1,349 @@
+"""Who owns what: a partner's customer workspaces (create, rename, suspend and activate, settings such as
+the egress allow-list, delete with every row they hold) and the partner's users with their role in each
+workspace. Every function takes the acting partner and treats another partner's workspace or user as
+absent, so that the API answers another tenant's ids with 404."""
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import TYPE_CHECKING, Any, Callable
+
+from sqlalchemy import delete, exists, func, select
+
+from runtime import accounts, connections, intake, keys, lookups
+from runtime.deployments import iso
+from runtime.identity_models import AuditEntry, Membership, Partner, User
+from runtime.models import Base, Payload, Run, Step, Workspace, utcnow
+
+if TYPE_CHECKING:
+    from runtime.core import Runtime
+
+WORKSPACE_ID = re.compile(r"[a-z0-9-]{2,64}\Z")
+STATUSES = ("active", "suspended")
+MAX_NAME = 200
+HOST_PORT = re.compile(r"(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?):(?P<port>\d{1,5})\Z")
+MAX_ALLOW = 100
+KEPT = ("audit_entries",)  # a deleted workspace's history stays readable by its partner
+
+
+class Refused(ValueError):
+    """A request tenancy turns down: `kind` is "invalid" (400), "not_found" (404) or "conflict" (409);
+    `code` the API's error code and `field` what it concerns."""
+
+    def __init__(self, kind: str, code: str, field: str, message: str):
+        super().__init__(message)
+        self.kind, self.code, self.field, self.message = kind, code, field, message
+
+
+# --- workspaces
+
+def describe(ws: Workspace, role: str | None = None) -> dict:
+    return {"id": ws.id, "name": ws.name, "status": ws.status, "partner_id": ws.partner_id, "role": role,
+            "created_at": iso(ws.created_at), "settings": ws.settings or {}}
+
+
+def list_workspaces(rt: Runtime, partner_id: str, roles: dict[str, str]) -> list[dict]:
+    """The workspaces in `roles` ({workspace: the caller's role}) that belong to the partner, by id."""
+    with rt.sessions() as s:
+        rows = s.scalars(select(Workspace).where(Workspace.partner_id == partner_id, Workspace.id.in_(list(roles)))
+                         .order_by(Workspace.id)).all()
+    return [describe(ws, roles[ws.id]) for ws in rows]
+
+
+def get(rt: Runtime, partner_id: str, workspace: str) -> Workspace:
+    with rt.sessions() as s:
+        ws = s.get(Workspace, workspace) if isinstance(workspace, str) else None
+    if ws is None or ws.partner_id != partner_id:
+        raise Refused("not_found", "not_found", "workspace", f"no workspace {workspace!r}")
+    return ws
+
+
+def create(rt: Runtime, partner_id: str, workspace: Any, name: Any = None,
+           setup: Callable[[str], list[str]] | None = None) -> tuple[dict, list[str]]:
+    """A new active workspace of the partner; `setup(workspace)` then fills it (the API installs a template)
+    and returns the flow ids it made. When setup raises, the workspace is deleted again and nothing stays."""
+    if not isinstance(workspace, str) or not WORKSPACE_ID.match(workspace):
+        raise Refused("invalid", "invalid_argument", "id", "a workspace id is 2-64 lower-case letters, digits or '-'")
+    name = _name(workspace if name is None else name)
+    with rt.sessions.begin() as s:
+        if s.get(Workspace, workspace) is not None:
+            raise Refused("conflict", "conflict", "id", f"the workspace id {workspace!r} is taken")
+        # the audit log keeps a deleted workspace's history under its id: a new workspace must not inherit it
+        if s.scalar(select(exists().where(AuditEntry.workspace == workspace))):
+            raise Refused("conflict", "conflict", "id", f"the workspace id {workspace!r} was used before")
+        s.add(Workspace(id=workspace, name=name, partner_id=partner_id, status="active", created_at=utcnow()))
+    accounts.forget()
+    installed: list[str] = []
+    if setup is not None:
+        try:
+            installed = setup(workspace)
+        except BaseException:
+            remove(rt, partner_id, workspace)
+            raise
+    return describe(get(rt, partner_id, workspace), accounts.ADMIN_ROLE), installed
+
+
+def update(rt: Runtime, partner_id: str, workspace: str, changes: Any) -> dict:
+    """Apply {"name"?, "status"?, "settings"?}; settings are replaced whole."""
+    if not isinstance(changes, dict):
+        raise Refused("invalid", "invalid_argument", "", "the body is a JSON object")
+    unknown = sorted(set(changes) - {"name", "status", "settings"})
+    if unknown:
+        raise Refused("invalid", "invalid_argument", unknown[0], f"a workspace has no field {unknown[0]!r}")
+    values = {}
+    if "name" in changes:
+        values["name"] = _name(changes["name"])
+    if "status" in changes:
+        if changes["status"] not in STATUSES:
+            raise Refused("invalid", "invalid_argument", "status", f"status is one of {list(STATUSES)}")
+        values["status"] = changes["status"]
+    if "settings" in changes:
+        values["settings"] = check_settings(changes["settings"])
+    with rt.sessions.begin() as s:
+        ws = s.get(Workspace, workspace)
+        if ws is None or ws.partner_id != partner_id:
+            raise Refused("not_found", "not_found", "workspace", f"no workspace {workspace!r}")
+        for key, value in values.items():
+            setattr(ws, key, value)
+    forget()
+    return describe(get(rt, partner_id, workspace), accounts.ADMIN_ROLE)
+
+
+def check_settings(settings: Any) -> dict | None:
+    """{"egress": {"allow": ["host:port" | "CIDR", ...]}}: what connectors of the workspace may reach
+    besides public addresses (runtime/egress.py reads it)."""
+    if settings is None:
+        return None
+    if not isinstance(settings, dict):
+        raise Refused("invalid", "invalid_settings", "settings", "settings is an object")
+    _only(settings, ("egress",), "settings")
+    egress = settings.get("egress")
+    if egress is None:
+        return {}
+    if not isinstance(egress, dict):
+        raise Refused("invalid", "invalid_settings", "settings.egress", 'egress is {"allow": [...]}')
+    _only(egress, ("allow",), "settings.egress")
+    allow = egress.get("allow") or []
+    if not isinstance(allow, list) or len(allow) > MAX_ALLOW:
+        raise Refused("invalid", "invalid_settings", "settings.egress.allow",
+                      f"allow is a list of at most {MAX_ALLOW} host:port or CIDR entries")
+    checked = []
+    for i, entry in enumerate(allow):
+        checked.append(_allow_entry(entry, f"settings.egress.allow[{i}]"))
+    return {"egress": {"allow": checked}}
+
+
+def _allow_entry(entry: Any, field: str) -> str:
+    if isinstance(entry, str) and "/" in entry:
+        try:
+            return str(ipaddress.ip_network(entry.strip(), strict=False))
+        except ValueError:
+            pass
+    elif isinstance(entry, str):
+        m = HOST_PORT.match(entry.strip())
+        if m and 1 <= int(m.group("port")) <= 65535:
+            host = m.group("host")
+            if host.startswith("["):
+                try:
+                    ipaddress.IPv6Address(host[1:-1])
+                except ValueError:
+                    m = None
+            if m:
+                return f"{host.lower()}:{int(m.group('port'))}"
+    raise Refused("invalid", "invalid_settings", field,
+                  f"{entry!r} is neither host:port (e.g. erp.internal:8443, [::1]:80) nor a CIDR (e.g. 10.0.0.0/8)")
+
+
+def remove(rt: Runtime, partner_id: str, workspace: str) -> None:
+    """Delete the workspace and every row it holds, in every table, in one transaction; the audit log stays.
+    Tables are found by their `workspace` column, so a table added later is not forgotten."""
+    with rt.sessions.begin() as s:
+        ws = s.get(Workspace, workspace, with_for_update=True)
+        if ws is None or ws.partner_id != partner_id:
+            raise Refused("not_found", "not_found", "workspace", f"no workspace {workspace!r}")
+        runs = select(Run.id).where(Run.workspace == workspace).scalar_subquery()
+        s.execute(delete(Step).where(Step.run_id.in_(runs)))
+        s.execute(delete(Payload).where(Payload.run_id.in_(runs)))
+        owned = [t for t in Base.metadata.sorted_tables if "workspace" in t.c and t.name not in KEPT]
+        for table in reversed(owned):  # those that refer to others first
+            s.execute(delete(table).where(table.c.workspace == workspace))
+        s.execute(delete(Workspace).where(Workspace.id == workspace))
+    forget()
+
+
+def forget() -> None:
+    """This process's caches of workspace state: webhook routes, key rows, identities and statuses,
+    connections and lookup rows. Other processes see a change within their caches' bounds (2-5 s)."""
+    intake.forget_routes()
+    keys.forget()
+    accounts.forget()
+    connections._resolved.forget()  # their modules have no forget() of their own yet
+    lookups._rows.forget()
+
+
+def _name(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_NAME or "\x00" in value:
+        raise Refused("invalid", "invalid_argument", "name", f"a name is 1-{MAX_NAME} characters")
+    return value.strip()
+
+
+def _only(value: dict, allowed: tuple[str, ...], field: str) -> None:
+    unknown = sorted(set(value) - set(allowed))
+    if unknown:
+        raise Refused("invalid", "invalid_settings", f"{field}.{unknown[0]}", f"{field} has no field {unknown[0]!r}")
+
+
+# --- users and their memberships
+
+def describe_user(user: User, memberships: list[tuple[str, str]]) -> dict:
+    return {"id": user.id, "email": user.email, "name": user.name, "partner_admin": user.partner_admin,
+            "locked": accounts.is_locked(user), "memberships": [{"workspace": w, "role": r} for w, r in memberships]}
+
+
+def list_users(rt: Runtime, partner_id: str) -> list[dict]:
+    with rt.sessions() as s:
+        users = s.scalars(select(User).where(User.partner_id == partner_id).order_by(User.email)).all()
+        rows = s.execute(select(Membership.user_id, Membership.workspace, Membership.role)
+                         .join(User, User.id == Membership.user_id).where(User.partner_id == partner_id)
+                         .order_by(Membership.workspace)).all()
+    held: dict[int, list] = {}
+    for user_id, ws, role in rows:
+        held.setdefault(user_id, []).append((ws, role))
+    return [describe_user(u, held.get(u.id, [])) for u in users]
+
+
+def get_user(rt: Runtime, partner_id: str, user_id: Any) -> dict:
+    found = [u for u in list_users(rt, partner_id) if u["id"] == user_id]
+    if not found:
+        raise Refused("not_found", "not_found", "user", f"no user {user_id!r}")
+    return found[0]
+
+
+def create_user(rt: Runtime, partner_id: str, data: Any) -> tuple[dict, str | None]:
+    """A user of the partner from {"email", "name", "password"?, "partner_admin"?, "memberships"?}; without a
+    password one is made, returned once, and must be changed at the first login."""
+    if not isinstance(data, dict):
+        raise Refused("invalid", "invalid_argument", "", "the body is a JSON object")
+    _fields(data, ("email", "name", "password", "partner_admin", "memberships"))
+    name = _user_name(data.get("name", ""))
+    admin = _flag(data.get("partner_admin", False), "partner_admin")
+    roles = check_memberships(rt, partner_id, data.get("memberships") or [])
+    made = data.get("password") is None
+    password = accounts.new_password() if made else data["password"]
+    try:
+        user_id = accounts.create_user(rt, partner_id, data.get("email"), password, name=name, partner_admin=admin,
+                                       memberships=roles, must_change_password=made)
+    except accounts.AccountProblem as err:
+        raise _refused(err) from None
+    return get_user(rt, partner_id, user_id), password if made else None
+
+
+def update_user(rt: Runtime, partner_id: str, user_id: int, changes: Any) -> tuple[dict, str | None]:
+    """Apply {"name"?, "partner_admin"?, "memberships"? (replaced whole), "unlock"?: true, "password"?}. A
+    password set here must be changed at the next login; null makes one and returns it once. No change
+    may leave the partner without an admin."""
+    if not isinstance(changes, dict):
+        raise Refused("invalid", "invalid_argument", "", "the body is a JSON object")
+    _fields(changes, ("name", "partner_admin", "memberships", "unlock", "password"))
+    values: dict[str, Any] = {}
+    if "name" in changes:
+        values["name"] = _user_name(changes["name"])
+    if "partner_admin" in changes:
+        values["partner_admin"] = _flag(changes["partner_admin"], "partner_admin")
+    roles = check_memberships(rt, partner_id, changes["memberships"]) if "memberships" in changes else None
+    password = None
+    if "password" in changes:
+        password = accounts.new_password() if changes["password"] is None else changes["password"]
+        try:
+            accounts.check_password(password)
+        except accounts.AccountProblem as err:
+            raise _refused(err) from None
+    if "unlock" in changes and changes["unlock"] is not True:
+        raise Refused("invalid", "invalid_argument", "unlock", "unlock is true or left out")
+    with rt.sessions.begin() as s:
+        s.get(Partner, partner_id, with_for_update=True)  # admin changes of one partner one at a time
+        user = s.get(User, user_id)
+        if user is None or user.partner_id != partner_id:
+            raise Refused("not_found", "not_found", "user", f"no user {user_id!r}")
+        if user.partner_admin and values.get("partner_admin") is False:
+            _keep_an_admin(s, partner_id, user_id)
+        for key, value in values.items():
+            setattr(user, key, value)
+        if changes.get("unlock"):
+            user.failed_logins, user.locked_until = 0, None
+        if roles is not None:
+            s.execute(delete(Membership).where(Membership.user_id == user_id))
+            s.add_all([Membership(user_id=user_id, workspace=ws, role=role) for ws, role in roles.items()])
+    if password is not None:  # ends the user's sessions (a new epoch)
+        accounts.set_password(rt, user_id, password, must_change=True)
+    accounts.forget()
+    return get_user(rt, partner_id, user_id), password if "password" in changes and changes["password"] is None else None
+
+
+def remove_user(rt: Runtime, partner_id: str, user_id: int) -> None:
+    with rt.sessions.begin() as s:
+        s.get(Partner, partner_id, with_for_update=True)
+        user = s.get(User, user_id)
+        if user is None or user.partner_id != partner_id:
+            raise Refused("not_found", "not_found", "user", f"no user {user_id!r}")
+        if user.partner_admin:
+            _keep_an_admin(s, partner_id, user_id)
+        s.execute(delete(Membership).where(Membership.user_id == user_id))
+        s.execute(delete(User).where(User.id == user_id))
+    accounts.forget()
+
+
+def check_memberships(rt: Runtime, partner_id: str, memberships: Any) -> dict[str, str]:
+    """[{"workspace", "role"}] as {workspace: role}; a workspace of another partner is no workspace (404)."""
+    if not isinstance(memberships, list):
+        raise Refused("invalid", "invalid_argument", "memberships", "memberships is a list of {workspace, role}")
+    out: dict[str, str] = {}
+    for i, m in enumerate(memberships):
+        if not isinstance(m, dict) or not isinstance(m.get("workspace"), str) or set(m) - {"workspace", "role"}:
+            raise Refused("invalid", "invalid_argument", f"memberships[{i}]", "each membership is {workspace, role}")
+        if m.get("role") not in accounts.ROLES:
+            raise Refused("invalid", "invalid_role", f"memberships[{i}].role", f"role is one of {list(accounts.ROLES)}")
+        if m["workspace"] in out:
+            raise Refused("invalid", "invalid_argument", f"memberships[{i}].workspace",
+                          f"workspace {m['workspace']!r} is named twice")
+        out[m["workspace"]] = m["role"]
+    if out:
+        with rt.sessions() as s:
+            mine = set(s.scalars(select(Workspace.id).where(Workspace.partner_id == partner_id,
+                                                            Workspace.id.in_(list(out)))))
+        for i, ws in enumerate(out):
+            if ws not in mine:
+                raise Refused("not_found", "not_found", f"memberships[{i}].workspace", f"no workspace {ws!r}")
+    return out
+
+
+def _keep_an_admin(s, partner_id: str, user_id: int) -> None:
+    others = s.scalar(select(func.count()).select_from(User).where(
+        User.partner_id == partner_id, User.partner_admin.is_(True), User.id != user_id))
+    if not others:
+        raise Refused("conflict", "last_admin", "partner_admin", "the partner's last admin stays an admin; make "
+                                                                 "another user admin first")
+
+
+def _refused(err: accounts.AccountProblem) -> Refused:
+    if err.code == "email_taken":
+        return Refused("conflict", "conflict", err.field, str(err))
+    return Refused("invalid", err.code, err.field, str(err))
+
+
+def _fields(data: dict, allowed: tuple[str, ...]) -> None:
+    unknown = sorted(set(data) - set(allowed))
+    if unknown:
+        raise Refused("invalid", "invalid_argument", unknown[0], f"no field {unknown[0]!r} here")
+
+
+def _user_name(value: Any) -> str:
+    if not isinstance(value, str) or len(value) > MAX_NAME or "\x00" in value:
+        raise Refused("invalid", "invalid_argument", "name", f"a name is text of at most {MAX_NAME} characters")
+    return value.strip()
+
+
+def _flag(value: Any, field: str) -> bool:
+    if not isinstance(value, bool):
+        raise Refused("invalid", "invalid_argument", field, f"{field} is true or false")
+    return value
