@@ -6,9 +6,11 @@ from flask import Flask
 from designer import (access, connections_api, flows_api, lookups_api, palette_api, records_api, runs_api,
                       session_api, stats_api, templates_api)
 from designer import partner_api, users_api, workspaces_api  # tenancy: workspaces, users, partner and brand
+from designer import openapi, published_api  # the /api/v1 OpenAPI document; publishing experience APIs
 from designer.requests import refuse_nul
 from runtime.core import Runtime
 from web import canvas, errors, hooks, live
+from web import ext_api
 
 
 def create_app(runtime: Runtime) -> Flask:
@@ -33,6 +35,9 @@ def create_app(runtime: Runtime) -> Flask:
     app.register_blueprint(workspaces_api.bp)
     app.register_blueprint(users_api.bp)
     app.register_blueprint(partner_api.bp)
+    app.register_blueprint(published_api.bp)
+    app.register_blueprint(openapi.bp)
+    app.register_blueprint(ext_api.bp)
     app.register_blueprint(hooks.bp)
     live.register(app, runtime)
     app.register_blueprint(canvas.bp)

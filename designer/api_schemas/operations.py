@@ -1,0 +1,136 @@
+"""The registry: each /api/v1 endpoint, keyed by (OpenAPI path, method), with its summary and the schemas
+of its request and replies. designer/openapi.py documents the endpoints the app routes from here; a test
+fails when a route has no entry. Path parameter names and types come from the app's rules, so a key's
+`{...}` names are only for reading."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from designer.api_schemas import flows, identity, published, runs, workspace_data as wd
+
+CSV = {"text/csv": {"schema": {"type": "string"}}}
+
+
+@dataclass(frozen=True)
+class Operation:
+    summary: str
+    tag: str
+    status: int = 200
+    reply: Any = None  # a schema class, {media type: media object}, or None for an empty body
+    body: Any = None  # a schema class or {media type: media object}
+    body_required: bool = True
+    query: Any = None  # a schema class whose fields are the query arguments
+    headers: dict = field(default_factory=dict)  # request headers besides the workspace's
+
+
+def key(path: str) -> str:
+    """`/api/v1/runs/{run_id}` and `/api/v1/runs/{id}` are the same route."""
+    return re.sub(r"\{[^}]*\}", "{}", path)
+
+
+IF_MATCH = {"If-Match": {"schema": {"type": "string"}, "description": 'the revision read, e.g. "3"; 409 if stale'}}
+O = Operation
+_OPS: dict[tuple[str, str], Operation] = {
+    # flows
+    ("/api/v1/flows", "GET"): O("List the workspace's flows", "flows", reply=flows.FlowList),
+    ("/api/v1/flows", "POST"): O("Create a flow draft", "flows", 201, flows.FlowDetail, flows.FlowDocument),
+    ("/api/v1/flows/validate", "POST"): O("Check a document as a deploy would", "flows", reply=flows.Validation,
+                                          body=flows.FlowDocument, query=flows.ValidateQuery),
+    ("/api/v1/flows/{flow_id}", "GET"): O("Read a flow draft", "flows", reply=flows.FlowDetail),
+    ("/api/v1/flows/{flow_id}", "PUT"): O("Save a flow draft", "flows", reply=flows.FlowDetail,
+                                          body=flows.FlowDocument, headers=IF_MATCH),
+    ("/api/v1/flows/{flow_id}", "DELETE"): O("Delete a flow", "flows", 204),
+    ("/api/v1/flows/{flow_id}/deploy", "POST"): O("Deploy the draft, or roll back to a version", "flows", 201,
+                                                  flows.Deployed, flows.DeployRequest, body_required=False),
+    ("/api/v1/flows/{flow_id}/undeploy", "POST"): O("Stop the flow's triggers", "flows", reply=flows.Undeployed),
+    ("/api/v1/flows/{flow_id}/versions", "GET"): O("List deployed versions", "flows", reply=flows.VersionList),
+    ("/api/v1/flows/{flow_id}/versions/{version}", "GET"): O("Read a deployed version", "flows",
+                                                             reply=flows.VersionDocument),
+    ("/api/v1/flows/{flow_id}/stats", "GET"): O("Monitor figures over a window", "flows", reply=flows.FlowStats,
+                                                query=flows.StatsQuery),
+    ("/api/v1/flows/{flow_id}/export", "GET"): O("Export the flow as a template bundle", "templates",
+                                                 reply=flows.Bundle),
+    ("/api/v1/flows/{flow_id}/publish", "POST"): O("Publish the deployed flow as an experience API", "published",
+                                                   201, published.PublishedEnvelope, published.PublishIn),
+    # runs
+    ("/api/v1/flows/{flow_id}/runs", "POST"): O("Start a run by hand", "runs", 202, runs.RunEnvelope,
+                                                runs.StartRun, body_required=False),
+    ("/api/v1/runs", "GET"): O("List runs", "runs", reply=runs.RunList, query=runs.RunQuery),
+    ("/api/v1/runs/{run_id}", "GET"): O("Read a run with its steps", "runs", reply=runs.RunEnvelope),
+    ("/api/v1/runs/{run_id}/replay", "POST"): O("Replay a run, whole or from a node", "runs", 202,
+                                                runs.RunEnvelope, runs.Replay, body_required=False),
+    ("/api/v1/runs/{run_id}/steps/{seq}/{kind}", "GET"): O("A step's whole input or output", "runs",
+                                                           reply=runs.StepPayload),
+    ("/api/v1/dead-letters", "GET"): O("List dead letters", "runs", reply=runs.DeadLetterList,
+                                       query=runs.DeadLetterQuery),
+    # catalogues and the mapping preview
+    ("/api/v1/node-types", "GET"): O("The palette: node types with their config schema", "catalog",
+                                     reply=wd.NodeTypeList),
+    ("/api/v1/preview/map", "POST"): O("Evaluate a mapping expression as a run would", "catalog",
+                                       reply=wd.Preview, body=wd.PreviewMap),
+    ("/api/v1/records", "GET"): O("Canonical records as JSON Schema", "catalog", reply=wd.RecordList),
+    ("/api/v1/records/{name}", "GET"): O("One canonical record as JSON Schema", "catalog", reply=wd.Record),
+    # templates
+    ("/api/v1/templates", "GET"): O("The template gallery", "templates", reply=wd.TemplateList),
+    ("/api/v1/templates/{template_id}", "GET"): O("A template bundle", "templates", reply=flows.Bundle),
+    ("/api/v1/templates/import", "POST"): O("Install a template or bundle", "templates", 201, wd.Installed,
+                                            wd.TemplateImport),
+    # connections
+    ("/api/v1/connections", "GET"): O("List connections (no secrets)", "connections", reply=wd.ConnectionList),
+    ("/api/v1/connections/{name}", "GET"): O("Read a connection (no secrets)", "connections", reply=wd.Connection),
+    ("/api/v1/connections/{name}", "PUT"): O("Create or change a connection", "connections", reply=wd.Connection,
+                                             body=wd.ConnectionIn),
+    ("/api/v1/connections/{name}", "DELETE"): O("Delete a connection", "connections", 204),
+    # lookups
+    ("/api/v1/lookups", "GET"): O("List lookup tables", "lookups", reply=wd.TableList),
+    ("/api/v1/lookups/{table}", "GET"): O("Read a lookup table (JSON or CSV)", "lookups", query=wd.TableQuery,
+                                          reply={"application/json": {"schema": wd.Table}, **CSV}),
+    ("/api/v1/lookups/{table}", "PUT"): O("Replace a lookup table", "lookups", reply=wd.TableCount, body=wd.TableIn),
+    ("/api/v1/lookups/{table}/import", "POST"): O(
+        "Replace a lookup table from CSV", "lookups", 201, wd.TableCount,
+        {**CSV, "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
+            "file": {"type": "string", "format": "binary"}}}}}),
+    ("/api/v1/lookups/{table}/rows/{key}", "PUT"): O("Set a row", "lookups", reply=wd.Row, body=wd.RowIn),
+    ("/api/v1/lookups/{table}/rows/{key}", "DELETE"): O("Delete a row", "lookups", 204),
+    # session
+    ("/api/v1/session", "POST"): O("Log in", "session", reply=identity.Session, body=identity.Login),
+    ("/api/v1/session", "GET"): O("The signed-in user", "session", reply=identity.Session),
+    ("/api/v1/session", "DELETE"): O("Log out", "session", 204),
+    ("/api/v1/session/password", "POST"): O("Change one's password", "session", 204, body=identity.PasswordChange),
+    ("/api/v1/branding", "GET"): O("The brand to show", "partner", reply=identity.Branding,
+                                   query=identity.BrandingQuery),
+    # tenancy
+    ("/api/v1/workspaces", "GET"): O("The caller's workspaces", "workspaces", reply=identity.WorkspaceList),
+    ("/api/v1/workspaces", "POST"): O("Create a customer workspace", "workspaces", 201, identity.WorkspaceCreated,
+                                      identity.WorkspaceIn),
+    ("/api/v1/workspaces/{id}", "PATCH"): O("Rename, suspend or configure a workspace", "workspaces",
+                                            reply=identity.WorkspaceEnvelope, body=identity.WorkspacePatch),
+    ("/api/v1/workspaces/{id}", "DELETE"): O("Delete a workspace and its data", "workspaces", 204),
+    ("/api/v1/users", "GET"): O("The partner's users", "users", reply=identity.UserList),
+    ("/api/v1/users", "POST"): O("Create a user", "users", 201, identity.UserCreated, identity.UserIn),
+    ("/api/v1/users/{id}", "PATCH"): O("Change a user", "users", reply=identity.UserCreated,
+                                       body=identity.UserPatch),
+    ("/api/v1/users/{id}", "DELETE"): O("Delete a user", "users", 204),
+    ("/api/v1/partner", "GET"): O("The caller's partner", "partner", reply=identity.Partner),
+    ("/api/v1/partner", "PUT"): O("Change the partner's name, brand or limits", "partner", reply=identity.Partner,
+                                  body=identity.PartnerIn),
+    # keys and audit
+    ("/api/v1/keys", "GET"): O("The workspace's API keys", "keys", reply=identity.KeyList),
+    ("/api/v1/keys", "POST"): O("Create an API key (its secret is shown once)", "keys", 201,
+                                identity.KeyCreated, identity.KeyIn),
+    ("/api/v1/keys/{id}", "DELETE"): O("Revoke an API key", "keys", 204),
+    ("/api/v1/keys/scopes", "GET"): O("The scopes a key may hold", "keys", reply=identity.Scopes),
+    ("/api/v1/audit", "GET"): O("The workspace's audit log, newest first", "audit", reply=identity.AuditPage,
+                                query=identity.AuditQuery),
+    ("/api/v1/audit/export", "GET"): O("The audit log as CSV or JSON lines", "audit", query=identity.AuditExportQuery,
+                                       reply={**CSV, "application/x-ndjson": {"schema": {"type": "string"}}}),
+    # experience APIs
+    ("/api/v1/published", "GET"): O("The workspace's published endpoints", "published",
+                                    reply=published.PublishedList),
+    ("/api/v1/published/{name}/{version}", "DELETE"): O("Unpublish an endpoint version", "published", 204),
+    ("/api/v1/openapi.json", "GET"): O("This document", "meta", reply={"application/json": {
+        "schema": {"type": "object"}}}),
+}
+OPERATIONS: dict[tuple[str, str], Operation] = {(key(path), method): op for (path, method), op in _OPS.items()}
