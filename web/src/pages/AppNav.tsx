@@ -56,10 +56,17 @@ export function Brand() {
   );
 }
 
-/** The partner's support contact, where there is one. */
-export function SupportContact() {
+/** The partner's support contact, where there is one; compact: one "Help" link naming both in its tooltip. */
+export function SupportContact({ compact = false }: { compact?: boolean }) {
   const { email, url } = brand().support || {};
   if (!email && !url) return null;
+  if (compact) {
+    return (
+      <a className="support" href={url || `mailto:${email}`} target={url ? "_blank" : undefined} rel="noreferrer" title={`Support: ${[email, url].filter(Boolean).join(" · ")}`} data-testid="support">
+        Help
+      </a>
+    );
+  }
   return (
     <span className="support" data-testid="support">
       Support:{" "}
@@ -148,7 +155,7 @@ export function AppNav({ current, navigate, title, children }: { current: string
       <span className="sep" />
       <WorkspaceSwitcher />
       <UserMenu />
-      <SupportContact />
+      <SupportContact compact />
     </header>
   );
 }

@@ -1,0 +1,131 @@
+"""The login page in a browser: the brand before and after signing in, a wrong password, the lockout, going
+back to the page asked for, signing out; a white-labelled partner's pages never say "Crossdock"."""
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+from playwright.sync_api import expect
+
+from runtime import partners, tenancy
+from support import identity
+
+WRONG = "not-the-password-1"
+
+
+@pytest.fixture
+def visitor(chromium, out_dir):
+    """A browser page with no session (its own cookie jar), failing the test on an uncaught page error."""
+    context = chromium.new_context(viewport={"width": 1440, "height": 900})
+    pg = context.new_page()
+    pg.set_default_timeout(10_000)
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    yield pg
+    try:
+        pg.screenshot(path=str(out_dir / "final.png"))
+    finally:
+        context.close()
+    assert not errors, f"uncaught errors in the page: {errors}"
+
+
+def sign_in(page, email: str, password: str) -> None:
+    page.fill("[data-testid=login-email]", email)
+    page.fill("[data-testid=login-password]", password)
+    page.click("[data-testid=login-submit]")
+
+
+def test_login_wrong_password_then_next_page_and_sign_out(visitor, live_server, out_dir):
+    base = live_server.rstrip("/")
+    user = identity.make_user(live_server.runtime, "default", "viewer", "default")
+    email = _email(live_server.runtime, user)
+
+    # an unauthenticated page goes to the login page, which remembers where it was going
+    visitor.goto(f"{base}/runs?status=failed")
+    expect(visitor).to_have_url(re.compile(r"/login\?next=%2Fruns%3Fstatus%3Dfailed$"))
+    expect(visitor.locator("[data-testid=brand-name]")).to_have_text("Crossdock")
+    expect(visitor).to_have_title(re.compile("Crossdock"))
+    visitor.screenshot(path=str(out_dir / "1-login.png"))
+
+    sign_in(visitor, email, WRONG)
+    expect(visitor.locator("[data-testid=login-error]")).to_have_text("Wrong email or password.")
+    assert "/login" in visitor.url
+    sign_in(visitor, "nobody@nowhere.test", WRONG)
+    expect(visitor.locator("[data-testid=login-error]")).to_have_text("Wrong email or password.")
+
+    sign_in(visitor, email, identity.PASSWORD)
+    expect(visitor).to_have_url(re.compile(r"/runs\?status=failed$"))
+    expect(visitor.locator("[data-testid=current-user]")).to_have_text(email)
+    expect(visitor.locator("[data-testid=current-role]")).to_have_text("viewer")
+    expect(visitor.locator("[data-testid=filter-status]")).to_have_value("failed")
+    visitor.screenshot(path=str(out_dir / "2-signed-in.png"))
+
+    visitor.click("[data-testid=logout]")
+    expect(visitor).to_have_url(re.compile(r"/login$"))
+    assert visitor.request.get(f"{base}/api/v1/session").status == 401  # the cookie no longer signs anyone in
+    visitor.goto(f"{base}/flows")
+    expect(visitor).to_have_url(re.compile(r"/login\?next=%2Fflows$"))
+
+
+def test_login_locks_the_account_after_five_failures(visitor, live_server):
+    base = live_server.rstrip("/")
+    email = _email(live_server.runtime, identity.make_user(live_server.runtime, "default", "viewer", "default"))
+    visitor.goto(f"{base}/login")
+    for _ in range(4):
+        sign_in(visitor, email, WRONG)
+        expect(visitor.locator("[data-testid=login-error]")).to_have_text("Wrong email or password.")
+        expect(visitor.locator("[data-testid=login-submit]")).to_be_enabled()
+    sign_in(visitor, email, WRONG)
+    expect(visitor.locator("[data-testid=login-error]")).to_contain_text("locked")
+    expect(visitor.locator("[data-testid=login-submit]")).to_be_enabled()
+    sign_in(visitor, email, identity.PASSWORD)  # even the right password, until the lock ends
+    expect(visitor.locator("[data-testid=login-error]")).to_contain_text("locked")
+    assert "/login" in visitor.url
+
+
+def test_a_white_labelled_partner_never_shows_crossdock(visitor, live_server, out_dir):
+    base, rt = live_server.rstrip("/"), live_server.runtime
+    partner = identity.make_partner(rt)
+    partners.update(rt, partner, {"branding": {
+        "product_name": "Acme Integrate", "colors": {"primary": "#b91c1c", "accent": "#f59e0b"},
+        "support": {"email": "help@acme.example", "url": "https://help.acme.example/integrate"},
+        "logo_url": "data:image/svg+xml;base64,PHN2ZyB4bWxucz0iaHR0cDovL3d3dy53My5vcmcvMjAwMC9zdmciIHZpZXdCb3g9IjAgMCAxNiAxNiI+"
+                    "PHJlY3Qgd2lkdGg9IjE2IiBoZWlnaHQ9IjE2IiBmaWxsPSIjYjkxYzFjIi8+PC9zdmc+"}})
+    ws = f"acme-{uuid.uuid4().hex[:8]}"
+    tenancy.create(rt, partner, ws, "Acme Foods")
+    admin = identity.make_user(rt, partner, "admin", email=f"admin@{partner}.test")
+
+    # the partner's own login link shows its brand before anyone signs in
+    visitor.goto(f"{base}/login?partner={partner}")
+    expect(visitor.locator("[data-testid=brand-name]")).to_have_text("Acme Integrate")
+    expect(visitor.locator("[data-testid=brand-logo]")).to_be_visible()
+    expect(visitor.locator("[data-testid=support]")).to_contain_text("help@acme.example")
+    _assert_unbranded(visitor)
+    visitor.screenshot(path=str(out_dir / "1-login.png"))
+    sign_in(visitor, _email(rt, admin), identity.PASSWORD)
+    expect(visitor.locator("[data-testid=current-user]")).to_be_visible()
+
+    for path in ("/flows", "/runs", "/templates", "/admin/workspaces", "/admin/users", "/admin/keys",
+                 "/admin/audit", "/admin/branding"):
+        visitor.goto(f"{base}{path}?workspace={ws}")
+        expect(visitor.locator("[data-testid=brand-name]")).to_have_text("Acme Integrate")
+        expect(visitor.locator("[data-testid=support]")).to_have_attribute("href", "https://help.acme.example/integrate")
+        expect(visitor.locator("[data-testid=support]")).to_have_attribute("title", re.compile("help@acme.example"))
+        visitor.wait_for_load_state("networkidle")
+        _assert_unbranded(visitor)
+        accent = visitor.evaluate("getComputedStyle(document.documentElement).getPropertyValue('--accent').trim()")
+        assert accent == "#b91c1c", path
+    visitor.screenshot(path=str(out_dir / "2-branded-pages.png"))
+
+
+def _assert_unbranded(page) -> None:
+    expect(page).to_have_title(re.compile("Acme Integrate"))
+    text = page.evaluate("document.body.innerText + ' ' + document.title")
+    assert "crossdock" not in text.lower(), f"{page.url} shows Crossdock: {text[:500]}"
+
+
+def _email(rt, user_id: int) -> str:
+    from runtime import accounts
+
+    return accounts.identity(rt, user_id).email
