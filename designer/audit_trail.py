@@ -156,6 +156,11 @@ def _connection_before(args: dict) -> dict[str, dict]:
             for ws, row in _rows_before(SystemConnection, SystemConnection.name, args.get("name", "")).items()}
 
 
+def _user_before(args: dict) -> str | None:
+    with runtime().read_sessions() as s:
+        return s.scalar(select(User.email).where(User.id == args.get("user_id")))
+
+
 def _flow_update(x: Exchange) -> dict:
     before = (x.before or {}).get(x.workspace)
     with runtime().read_sessions() as s:
@@ -325,9 +330,11 @@ ACTIONS: dict[tuple[str, str], Action | None] = {
         "fields": _names(x.body), "status": _get(x.body, "status")}, scope="target"),
     ("DELETE", "/api/v1/workspaces/<>"): Action("workspace.delete", summary=lambda x: None, scope="target"),
     ("POST", "/api/v1/users"): Action("user.create", _answer("user", "email"), _user_summary, scope="partner"),
-    ("PATCH", "/api/v1/users/<>"): Action("user.update", summary=_user_summary, scope="partner"),
-    ("DELETE", "/api/v1/users/<>"): Action("user.delete", summary=lambda x: None, scope="partner"),
-    ("PUT", "/api/v1/partner"): Action("partner.update", scope="partner"),
+    ("PATCH", "/api/v1/users/<>"): Action("user.update", _answer("user", "email"), _user_summary, scope="partner"),
+    ("DELETE", "/api/v1/users/<>"): Action("user.delete", lambda x: x.before, lambda x: None, _user_before,
+                                           scope="partner"),
+    ("PUT", "/api/v1/partner"): Action("partner.update", lambda x: getattr(g.get("principal"), "partner_id", None),
+                                       scope="partner"),
     ("POST", "/api/v1/keys"): Action("key.create", _answer("key", "id"), _summary_of(
         name=_answer("key", "name"), scopes=_answer("key", "scopes"))),
     ("DELETE", "/api/v1/keys/<>"): Action("key.revoke", summary=lambda x: None),
