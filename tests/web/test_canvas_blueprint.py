@@ -16,13 +16,19 @@ def client():
     return app.test_client()
 
 
-@pytest.mark.parametrize("path", ["/", "/flows", "/flows/order-release"])
+@pytest.mark.parametrize("path", ["/", "/flows", "/flows/order-release", "/login", "/admin/users", "/admin/branding"])
 def test_spa_routes_return_the_built_index(client, path):
     res = client.get(path)
     assert res.status_code == 200
     assert res.mimetype == "text/html"
     assert res.headers["Cache-Control"] == "no-cache"
     assert b'<div id="root"></div>' in res.data
+
+
+def test_the_index_names_no_product(client):
+    """The partner's brand names the product once the app runs; the page served before it names none, so a
+    white-labelled partner's customer never sees another name, not even in the tab while the app loads."""
+    assert b"crossdock" not in client.get("/login").data.lower().replace(b"/static/app/", b"")
 
 
 def test_assets_named_by_the_index_are_served(client):

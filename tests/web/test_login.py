@@ -94,6 +94,8 @@ def test_a_white_labelled_partner_never_shows_crossdock(visitor, live_server, ou
                     "PHJlY3Qgd2lkdGg9IjE2IiBoZWlnaHQ9IjE2IiBmaWxsPSIjYjkxYzFjIi8+PC9zdmc+"}})
     ws = f"acme-{uuid.uuid4().hex[:8]}"
     tenancy.create(rt, partner, ws, "Acme Foods")
+    other = f"acme-{uuid.uuid4().hex[:8]}"
+    tenancy.create(rt, partner, other, "Acme Drinks")
     admin = identity.make_user(rt, partner, "admin", email=f"admin@{partner}.test")
 
     # the partner's own login link shows its brand before anyone signs in
@@ -117,6 +119,15 @@ def test_a_white_labelled_partner_never_shows_crossdock(visitor, live_server, ou
         accent = visitor.evaluate("getComputedStyle(document.documentElement).getPropertyValue('--accent').trim()")
         assert accent == "#b91c1c", path
     visitor.screenshot(path=str(out_dir / "2-branded-pages.png"))
+
+    # the header's switcher lists the partner's workspaces and moves the app to the one picked
+    visitor.goto(f"{base}/runs?workspace={ws}")
+    names = {ws: "Acme Foods", other: "Acme Drinks"}
+    expect(visitor.locator("[data-testid=workspace-switch] option")).to_have_text([names[w] for w in sorted(names)])
+    visitor.select_option("[data-testid=workspace-switch]", other)
+    expect(visitor).to_have_url(re.compile(f"/flows\\?workspace={other}$"))
+    expect(visitor.locator("[data-testid=workspace-switch]")).to_have_value(other)
+    _assert_unbranded(visitor)
 
 
 def _assert_unbranded(page) -> None:

@@ -94,6 +94,10 @@ def test_operator_replays_a_failed_run(operator_page, live_server, out_dir):
     assert run["replay_of"] == failed and run["version"] == 2 and run["status"] == "succeeded"
     page.screenshot(path=str(out_dir / "2-replayed.png"))
 
+    # live events reach the operator's monitor: the socket's handshake carries the session cookie
+    page.goto(f"{base}/monitor/{flow_id}")
+    expect(page.locator("[data-testid=live-state]")).to_have_attribute("data-connected", "true")
+
     # flows are read-only to an operator: no create or delete in the list, nothing to save or deploy
     page.goto(f"{base}/flows")
     expect(page.locator(f"tr[data-flow-id='{flow_id}']")).to_be_visible()
