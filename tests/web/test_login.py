@@ -8,7 +8,7 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from runtime import partners, tenancy
+from runtime import accounts, partners, tenancy
 from support import identity
 
 WRONG = "not-the-password-1"
@@ -66,6 +66,25 @@ def test_login_wrong_password_then_next_page_and_sign_out(visitor, live_server, 
     assert visitor.request.get(f"{base}/api/v1/session").status == 401  # the cookie no longer signs anyone in
     visitor.goto(f"{base}/flows")
     expect(visitor).to_have_url(re.compile(r"/login\?next=%2Fflows$"))
+
+
+def test_a_first_password_is_changed_before_anything_else(visitor, live_server):
+    base, rt = live_server.rstrip("/"), live_server.runtime
+    user = identity.make_user(rt, "default", "consultant", "default")
+    accounts.set_password(rt, user, identity.PASSWORD, must_change=True)  # as an admin's new user gets it
+    email, chosen = _email(rt, user), "my-own-password-42"
+    visitor.goto(f"{base}/login?next=/templates")
+    sign_in(visitor, email, identity.PASSWORD)
+    expect(visitor.locator("[data-testid=change-password]")).to_be_visible()
+    visitor.goto(f"{base}/flows")  # no way around it: the app sends the user back
+    expect(visitor.locator("[data-testid=change-password]")).to_be_visible()
+    visitor.fill("[data-testid=current-password]", identity.PASSWORD)
+    visitor.fill("[data-testid=new-password]", chosen)
+    visitor.fill("[data-testid=new-password-again]", chosen)
+    visitor.click("[data-testid=change-password-submit]")
+    expect(visitor).to_have_url(re.compile(r"/flows$"))
+    expect(visitor.locator("[data-testid=current-role]")).to_have_text("consultant")
+    assert accounts.login(rt, email, chosen).outcome == "ok"
 
 
 def test_login_locks_the_account_after_five_failures(visitor, live_server):
@@ -137,6 +156,4 @@ def _assert_unbranded(page) -> None:
 
 
 def _email(rt, user_id: int) -> str:
-    from runtime import accounts
-
     return accounts.identity(rt, user_id).email

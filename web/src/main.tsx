@@ -4,7 +4,7 @@ import { StrictMode, useCallback, useEffect, useState } from "react";
 import { createRoot } from "react-dom/client";
 import "@xyflow/react/dist/base.css";
 import "./styles.css";
-import { setSession } from "./access";
+import { session, setSession } from "./access";
 import { AdminPages } from "./admin";
 import { api, ApiError, loginHref, sessionApi } from "./api";
 import { loadBrand } from "./brand";
@@ -82,7 +82,12 @@ async function start() {
   }
   const branded = loadBrand(); // the signed-in user's partner: the cookie says who that is
   try {
-    setSession(await sessionApi.current());
+    const s = await sessionApi.current();
+    if (s.user.must_change_password) {
+      location.replace(loginHref()); // the login page asks for a password of the user's own first
+      return;
+    }
+    setSession(s);
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) {
       location.replace(loginHref());
@@ -93,6 +98,17 @@ async function start() {
     return;
   }
   const first = route(location.pathname);
+  const s = session()!;
+  if (!s.user.partner_admin && !s.workspaces.length) {
+    await branded;
+    root.render(
+      <div className="page-message" data-testid="no-workspace">
+        <p>You are not a member of any workspace yet: ask your administrator to add you to one.</p>
+        <button className="btn" onClick={() => sessionApi.logout().finally(() => location.assign("/login"))}>Sign out</button>
+      </div>,
+    );
+    return;
+  }
   if (first.page === "editor") api.prefetchFlow(first.id);
   await branded;
   root.render(

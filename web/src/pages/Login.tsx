@@ -28,9 +28,9 @@ export function Login() {
 
   useEffect(() => {
     setTitle("Sign in");
-    // already signed in (another tab): nothing to do here
+    // already signed in (another tab): nothing to do here, unless the first password is still to be changed
     sessionApi.current().then(
-      (s) => !s.user.must_change_password && location.replace(nextPath()),
+      (s) => (s.user.must_change_password ? setMustChange(true) : location.replace(nextPath())),
       () => undefined,
     );
   }, []);
@@ -93,7 +93,9 @@ export function Login() {
   );
 }
 
-function ChangePassword({ current }: { current: string }) {
+/** The first password's change; `current` is the password just typed, asked for again when not known. */
+function ChangePassword({ current: typed }: { current: string }) {
+  const [current, setCurrent] = useState(typed);
   const [next, setNext] = useState("");
   const [again, setAgain] = useState("");
   const [error, setError] = useState<string | null>(null);
@@ -115,6 +117,12 @@ function ChangePassword({ current }: { current: string }) {
     <form onSubmit={submit} data-testid="change-password">
       <h1>Choose a new password</h1>
       <p className="hint">Your administrator gave you a first password; choose your own to continue.</p>
+      {!typed && (
+        <label className="field">
+          <span className="field-label">Current password</span>
+          <input type="password" autoComplete="current-password" required value={current} onChange={(e) => setCurrent(e.target.value)} data-testid="current-password" />
+        </label>
+      )}
       <label className="field">
         <span className="field-label">New password</span>
         <input type="password" autoComplete="new-password" required value={next} onChange={(e) => setNext(e.target.value)} data-testid="new-password" />
