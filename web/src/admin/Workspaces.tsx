@@ -1,6 +1,7 @@
 // Customer workspaces of the partner: list, create (optionally installing a template in the same step),
 // rename, suspend and activate, delete after typing the id, and the egress allow-list connectors may reach.
 import { useEffect, useState } from "react";
+import { workspace } from "../api";
 import { when } from "../pages/RunList";
 import type { TemplateSummary } from "../types";
 import { adminApi, ApiError, type Workspace } from "./adminApi";
@@ -82,7 +83,7 @@ export function Workspaces() {
           </tbody>
         </table>
       )}
-      {dialog?.kind === "create" && <CreateDialog taken={new Set((list || []).map((w) => w.id))} onClose={close} />}
+      {dialog?.kind === "create" && <CreateDialog taken={(list || []).map((w) => w.id)} onClose={close} />}
       {dialog?.kind === "rename" && <RenameDialog ws={dialog.ws} onClose={close} />}
       {dialog?.kind === "egress" && <EgressDialog ws={dialog.ws} onClose={close} />}
       {dialog?.kind === "delete" && (
@@ -98,10 +99,10 @@ export function Workspaces() {
   );
 }
 
-function CreateDialog({ taken, onClose }: { taken: Set<string>; onClose: () => void }) {
+function CreateDialog({ taken, onClose }: { taken: string[]; onClose: () => void }) {
   const [id, setId] = useState("");
   const [name, setName] = useState("");
-  const [templates, setTemplates] = useState<TemplateSummary[]>([]);
+  const [templates, setTemplates] = useState<TemplateSummary[] | null>(null);
   const [template, setTemplate] = useState("");
   const [params, setParams] = useState<Record<string, string>>({});
   const [error, setError] = useState<string | null>(null);
@@ -109,15 +110,19 @@ function CreateDialog({ taken, onClose }: { taken: Set<string>; onClose: () => v
   const [done, setDone] = useState<{ id: string; installed: string[] } | null>(null);
 
   useEffect(() => {
-    adminApi.templates().then(setTemplates, () => undefined);
-  }, []);
-  const chosen = templates.find((t) => t.id === template);
+    // the gallery is read in a workspace: this page's when the partner holds it, else any of theirs
+    const ws = taken.includes(workspace()) ? workspace() : taken[0];
+    if (ws) adminApi.templates(ws).then(setTemplates, () => setTemplates([]));
+    else setTemplates([]);
+    // keyed by the ids: the array itself is made anew at each draw
+  }, [taken.join(" ")]);
+  const chosen = templates?.find((t) => t.id === template);
   const pick = (tid: string) => {
     setTemplate(tid);
-    const t = templates.find((x) => x.id === tid);
+    const t = templates?.find((x) => x.id === tid);
     setParams(Object.fromEntries(Object.entries(t?.params || {}).map(([k, d]) => [k, d.default == null ? "" : typeof d.default === "string" ? d.default : JSON.stringify(d.default)])));
   };
-  const idProblem = !id ? null : !ID.test(id) ? "2-64 lower-case letters, digits or '-'." : taken.has(id) ? "A workspace with this id exists already." : null;
+  const idProblem = !id ? null : !ID.test(id) ? "2-64 lower-case letters, digits or '-'." : taken.includes(id) ? "A workspace with this id exists already." : null;
 
   const submit = async () => {
     setBusy(true);
@@ -145,7 +150,12 @@ function CreateDialog({ taken, onClose }: { taken: Set<string>; onClose: () => v
         <div data-testid="ws-created">
           <p>
             Workspace <code>{done.id}</code> created{done.installed.length ? ", with the flows " : "."}
-            {done.installed.map((f) => <code key={f} data-testid="ws-installed-flow">{f} </code>)}
+            {done.installed.map((f, i) => (
+              <span key={f}>
+                {i > 0 && ", "}
+                <code data-testid="ws-installed-flow">{f}</code>
+              </span>
+            ))}
           </p>
           <footer>
             <button className="btn" onClick={onClose}>Close</button>
@@ -172,11 +182,12 @@ function CreateDialog({ taken, onClose }: { taken: Set<string>; onClose: () => v
             <span className="field-label">Install a template</span>
             <select value={template} onChange={(e) => pick(e.target.value)} data-testid="ws-template">
               <option value="">None (empty workspace)</option>
-              {templates.map((t) => (
+              {(templates || []).map((t) => (
                 <option key={t.id} value={t.id}>{t.name}</option>
               ))}
             </select>
             {chosen && <span className="hint">{chosen.description}</span>}
+            {templates?.length === 0 && <span className="hint">No template gallery until the partner has a workspace: create this one, then install from its Templates page.</span>}
           </label>
           {chosen &&
             Object.entries(chosen.params).map(([k, d]) => (

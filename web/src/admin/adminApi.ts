@@ -123,7 +123,8 @@ export const adminApi = {
   updateWorkspace: (ws: string, body: { name?: string; status?: "active" | "suspended"; settings?: Record<string, unknown> }) =>
     call<{ workspace: Workspace } & Partial<Workspace>>("PATCH", `/workspaces/${id(ws)}`, body),
   deleteWorkspace: (ws: string) => call<void>("DELETE", `/workspaces/${id(ws)}`),
-  templates: () => call<{ templates: TemplateSummary[] }>("GET", "/templates").then((r) => r.templates),
+  /** The gallery as a workspace of the caller sees it (the bundled templates and that workspace's imports). */
+  templates: (ws?: string) => call<{ templates: TemplateSummary[] }>("GET", "/templates", undefined, ws).then((r) => r.templates),
 
   users: () => call<{ users: User[] }>("GET", "/users").then((r) => r.users),
   createUser: (body: { email: string; name: string; password?: string; partner_admin?: boolean; memberships: Membership[] }) =>
