@@ -107,6 +107,27 @@ def test_deploy_undeploy_and_delete_are_recorded(api):
     assert one(api, "flow.delete")["summary"] == {"name": "Flow f1"}
 
 
+def test_template_imports_publishing_and_a_keys_changes_are_recorded(api, store, workspace):
+    api.post(FLOWS, json=hook_map("f0"))
+    api.post(FLOWS, json=hook_map("f1"))
+    bundle = api.get(f"{FLOWS}/f0/export").json
+    r = api.post("/api/v1/templates/import", json={"bundle": bundle, "flow_id": "f2"})
+    assert r.status_code == 201, r.json
+    assert api.post(f"{FLOWS}/f1/deploy", json={}).status_code == 201
+    assert api.post(f"{FLOWS}/f1/publish", json={"name": "orders", "version": 1}).status_code == 201
+    assert api.delete("/api/v1/published/orders/1").status_code == 204
+    imported = one(api, "template.import")
+    assert imported["target"] == "f2" and imported["summary"]["template"] == bundle["id"]
+    assert one(api, "endpoint.publish")["summary"] == {"name": "orders", "version": 1}
+    assert one(api, "endpoint.unpublish")["target"] == "orders/1"
+    key = identity.hook_key(store, workspace, scopes=("flows:write", "audit:read"))
+    machine = identity.client_for(api.application, None, workspace)
+    machine.environ_base["HTTP_X_CROSSDOCK_KEY"] = key
+    assert machine.post(f"{FLOWS}/f1/undeploy").status_code == 200
+    actor = one(machine, "flow.undeploy")["actor"]
+    assert actor.startswith("key:k_") and key.startswith(f"cdk_{actor[4:]}_")
+
+
 def test_a_refused_change_and_a_read_record_nothing(api):
     assert api.post(f"{FLOWS}/nope/deploy", json={}).status_code == 404
     assert api.post(f"{FLOWS}/validate", json=hook_map("f1")).status_code == 200
