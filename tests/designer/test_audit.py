@@ -168,13 +168,15 @@ def test_logins_and_failed_logins_are_recorded_with_the_email(api, store, worksp
     anonymous = api.application.test_client()
     r = anonymous.post("/api/v1/session", json={"email": email.upper(), "password": "wrong password 1"})
     assert r.status_code == 401
-    assert anonymous.post("/api/v1/session", json={"email": email, "password": PASSWORD}).status_code == 200
+    r = anonymous.post("/api/v1/session", json={"email": email, "password": PASSWORD})
+    assert r.status_code == 200
+    assert anonymous.delete("/api/v1/session", headers={"X-Crossdock-CSRF": r.json["csrf_token"]}).status_code == 204
     stranger = anonymous.application.test_client()
     assert stranger.post("/api/v1/session", json={"email": "nobody@example.com", "password": "x"}).status_code == 401
     log = entries(api, scope="partner", action="session.")
     assert [(e["action"], e["actor"], e["target"]) for e in log] == [
-        ("session.login", email, email), ("session.login_failed", "anonymous", email)]
-    assert log[1]["summary"] == {"code": "invalid_credentials"} and log[1]["workspace"] is None
+        ("session.logout", email, ""), ("session.login", email, email), ("session.login_failed", "anonymous", email)]
+    assert log[2]["summary"] == {"code": "invalid_credentials"} and log[2]["workspace"] is None
     with store.read_sessions() as s:  # an unknown email belongs to no partner, but it is recorded
         row = s.scalars(select(AuditEntry).where(AuditEntry.target == "nobody@example.com")).one()
     assert row.action == "session.login_failed" and row.partner_id is None
@@ -210,6 +212,21 @@ def test_no_secret_reaches_the_audit_log(api, store, partner):
                                    "secrets_given": ["auth.password"]}
     changed = [e for e in rows if e["action"] == "flow.update"][0]["summary"]["nodes_changed"]
     assert changed == [{"id": "post", "name": "post", "type": "connector.http", "fields": ["config.auth"]}]
+
+
+def test_a_flow_saved_back_as_read_shows_only_what_the_editor_changed(api):
+    """The editor sends back what GET gave it (secrets masked once they are encrypted): the stored token is
+    kept, so the diff names only the mapping."""
+    doc = hook_map("f1")
+    doc["nodes"].insert(2, {"id": "post", "type": "connector.http", "config": {
+        "url": "https://tms.example.com/x", "auth": {"type": "bearer", "token": "tok-SECRET-0815"}}})
+    doc["edges"] = [edge(1, "hook", "map"), edge(2, "map", "post"), edge(3, "post", "done")]
+    assert api.post(FLOWS, json=doc).status_code == 201
+    shown = api.get(f"{FLOWS}/f1").json["flow"]
+    shown["nodes"][1]["config"]["expression"] = "{'changed': true}"
+    assert api.put(f"{FLOWS}/f1", json=shown).status_code == 200
+    assert one(api, "flow.update")["summary"]["nodes_changed"] == [
+        {"id": "map", "name": "map", "type": "transform.map", "fields": ["config.expression"]}]
 
 
 # --- reading and exporting ----------------------------------------------------------------------------------
