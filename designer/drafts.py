@@ -1,6 +1,7 @@
 """Flow drafts: create, read, save with optimistic concurrency (a revision number), delete, validate.
 
 A draft may have graph problems (the canvas shows them); it must always be a well-formed document.
+Inline secrets are stored encrypted and shown masked (runtime/secrets.py); a save sending the mask keeps them.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from designer.errors import ApiError
 from flows import document, graph
 from flows.problem import WARNING, Problem
 from nodes import catalog, expression
-from runtime import intake
+from runtime import intake, secrets
 from runtime.deployments import iso
 from runtime.models import Flow, WebhookRoute, utcnow
 
@@ -127,7 +128,7 @@ def summary(f: Flow) -> dict:
 
 
 def detail(f: Flow, workspace: references.Workspace | None = None) -> dict:
-    return {"flow": f.document, "revision": f.revision, "updated_at": iso(f.updated_at),
+    return {"flow": secrets.masked(f.document), "revision": f.revision, "updated_at": iso(f.updated_at),
             "deployed_version": f.deployed_version,
             "problems": [p.to_dict() for p in _with_references(_revisions.problems(f), f.document, workspace,
                                                                draft=True)]}
@@ -150,6 +151,9 @@ def get(rt: Runtime, workspace: str, flow_id: str) -> Flow:
 
 def create(rt: Runtime, workspace: str, doc: Any) -> Flow:
     doc, problems = _load_checked(doc)
+    doc, left_out = secrets.conceal(rt.settings, doc)
+    if left_out:  # a masked secret with nothing stored to keep: the node lacks it now
+        problems = _own_problems(doc)
     now = utcnow()
     exists = ApiError(409, "conflict", f"a flow with id {doc['id']!r} exists already", [{"field": "id"}])
     try:
@@ -173,15 +177,19 @@ def save(rt: Runtime, workspace: str, flow_id: str, doc: Any, if_match: int | No
     doc, problems = _load_checked(doc)
     if doc["id"] != flow_id:
         raise ApiError(400, "invalid_document", "the document id differs from the flow in the URL", [{"field": "id"}])
+    masked = secrets.sends_masked(doc)
     with rt.sessions.begin() as s:
-        row = s.execute(select(Flow.revision, Flow.deployed_version, Flow.created_at).where(
+        # the stored document only when a secret is sent back masked: it is read to keep that secret
+        row = s.execute(select(Flow.revision, Flow.deployed_version, Flow.created_at,
+                               *((Flow.document,) if masked else ())).where(
             Flow.workspace == workspace, Flow.id == flow_id)).first()
         if row is None:
             raise ApiError(404, "not_found", f"no flow {flow_id!r}")
-        current, deployed_version, created_at = row
+        current, deployed_version, created_at = row[:3]
         if if_match is not None and if_match != current:
             raise ApiError(409, "conflict", f"the flow was saved by someone else (revision {current}, yours "
                                             f"{if_match}); reload it before saving", [{"field": "revision"}])
+        doc, left_out = secrets.conceal(rt.settings, doc, row[3] if masked else None)
         # compare-and-set on the revision: two saves racing past the check cannot both win
         saved = dict(document=doc, name=doc["name"], description=doc.get("description", ""), revision=current + 1,
                      updated_at=utcnow())
@@ -189,6 +197,8 @@ def save(rt: Runtime, workspace: str, flow_id: str, doc: Any, if_match: int | No
                                             Flow.revision == current).values(**saved)).rowcount
         if not done:
             raise ApiError(409, "conflict", "the flow was saved by someone else; reload it before saving")
+    if left_out:  # a masked secret with nothing stored to keep: the node lacks it now
+        problems = _own_problems(doc)
     # what was written, not read back: a 50,000-node document takes a second to read and parse again
     f = Flow(workspace=workspace, id=flow_id, deployed_version=deployed_version, created_at=created_at, **saved)
     _revisions.remember(f, problems)

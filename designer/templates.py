@@ -1,6 +1,7 @@
 """Templates (accelerators): the bundled four and those imported per workspace; install one with
 parameter values, and export an installed flow as one JSON bundle (flow, params, samples, lookup
-tables, connection names without secrets)."""
+tables, connection names without secrets). Inline node secrets never leave in a bundle, nor stay in a kept one
+(runtime/secrets.py): whoever installs it enters them."""
 from __future__ import annotations
 
 import contextlib
@@ -18,7 +19,7 @@ from designer import drafts
 from designer.errors import ApiError
 from flows.document import ID_PATTERN, ParamSchema
 from flows.problem import errors
-from runtime import connections, deployments, lookups
+from runtime import connections, deployments, egress, lookups, secrets
 from runtime.models import InstalledTemplate
 
 SCHEMA = "crossdock.template/1"
@@ -66,7 +67,7 @@ def get(rt, workspace: str, template_id: Any) -> dict:
 
 def export(rt, workspace: str, flow_id: str) -> dict:
     """The flow draft as a template bundle; lookup tables and connections are those its nodes name."""
-    doc = copy.deepcopy(drafts.get(rt, workspace, flow_id).document)
+    doc = copy.deepcopy(secrets.dropped(drafts.get(rt, workspace, flow_id).document))
     samples = doc.pop("samples", None) or {}
     tables = sorted({n["config"]["table"] for n in doc.get("nodes", [])
                      if n.get("type") == "transform.lookup" and isinstance(n.get("config", {}).get("table"), str)})
@@ -139,7 +140,7 @@ def install(rt, workspace: str, bundle: dict, params: dict | None = None, *, flo
             except connections.InvalidConnection as err:
                 raise ApiError(400, "invalid_connection", f"connection {name}: {err.message}",
                                [{"field": f"connections.{name}.{err.field}".rstrip(".")}]) from None
-        drafts.create(tx, workspace, doc)
+        doc = drafts.create(tx, workspace, doc).document  # as stored: its secrets encrypted
         existing = {t["table"] for t in lookups.tables(tx, workspace)}
         added = []
         for table, rows in (bundle.get("lookups") or {}).items():
@@ -170,7 +171,7 @@ def import_bundle(rt, workspace: str, bundle: Any, params: dict | None = None, *
 
 def _keep(rt, workspace: str, bundle: dict) -> None:
     values = {"name": bundle.get("name") or bundle["id"], "description": bundle.get("description") or "",
-              "bundle": bundle}
+              "bundle": {**bundle, "flow": secrets.dropped(bundle["flow"])}}
     with rt.sessions.begin() as s:
         row = s.get(InstalledTemplate, (workspace, bundle["id"]))
         if row is None:
@@ -199,8 +200,10 @@ class _Joined:
 
 def install_bundled(rt, workspace: str, sandbox_url: str, hook_base: str | None = None) -> list[str]:
     """The embedded start: connections to the bundled sandbox systems and the four templates, deployed.
-    With `hook_base` (where this Crossdock answers), the OMS is subscribed to the flows' webhooks."""
+    With `hook_base` (where this Crossdock answers), the OMS is subscribed to the flows' webhooks. The
+    workspace's egress policy allows the sandbox (runtime/egress.py)."""
     base = sandbox_url.rstrip("/")
+    egress.allow_origin(rt, workspace, base)
     for system in SANDBOX_SYSTEMS:
         if connections.get_row(rt, workspace, system) is None:
             connections.save(rt, workspace, system, {"system": system, "base_url": f"{base}/{system}/api"})

@@ -4,16 +4,27 @@ It lives in `flows` because it is part of the document model; `nodes` fills one 
 """
 from __future__ import annotations
 
+import functools
+import re
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 import marshmallow
+from marshmallow import fields
 
 CATEGORIES = ("event", "connector", "transform", "branch", "control")
 # What a config value can name outside the node (flows/references.py checks each against the workspace):
 # a connection, a lookup table, a canonical record, a webhook path, or a text template whose {{name}}
 # placeholders are flow params.
 REFERENCE_KINDS = ("connection", "lookup", "record", "webhook", "template")
+# Secret config fields (credentials typed into a node): marked in the config schema, so that the runtime
+# encrypts them at rest and every API shows MASK instead (runtime/secrets.py). A field is secret when its
+# metadata has `"format": "secret"` (the inspector then shows a password input) or `"secret": True`; a Dict
+# field with `"secret": SECRET_BY_NAME` holds secrets under the keys that look like credentials (headers).
+SECRET_BY_NAME = "by_name"
+MASK = "********"  # a secret as the API shows it; sent back, it keeps the stored value
+CREDENTIAL_NAME = re.compile(r"auth|cookie|token|secret|passw|api-?key|apikey|private|credential|signature|session"
+                             r"|(^|[-_])key$", re.I)
 
 
 @dataclass(frozen=True)
@@ -82,3 +93,53 @@ class NodeSpec:
                 if isinstance(item, dict) and isinstance(item.get(sub), str) and item[sub] not in names:
                     names.append(item[sub])
         return names
+
+
+def secret_paths(schema: type[marshmallow.Schema] | marshmallow.Schema) -> tuple[tuple[str, ...], ...]:
+    """The secret fields of a config schema as paths: ("auth", "token"); "[]" steps into each list item,
+    "*" into each value of a Dict whose key looks like a credential (CREDENTIAL_NAME)."""
+    return _secret_paths(schema if isinstance(schema, type) else type(schema))
+
+
+@functools.lru_cache(maxsize=None)
+def _secret_paths(schema_class: type[marshmallow.Schema]) -> tuple[tuple[str, ...], ...]:
+    found: list[tuple[str, ...]] = []
+    for name, f in schema_class().fields.items():
+        found += [(f.data_key or name, *rest) for rest in _field_secrets(f)]
+    return tuple(found)
+
+
+def _field_secrets(f: fields.Field) -> list[tuple[str, ...]]:
+    if f.metadata.get("format") == "secret" or f.metadata.get("secret") is True:
+        return [()]
+    if isinstance(f, fields.Nested):
+        inner = _secret_paths(f.schema if isinstance(f.schema, type) else type(f.schema))
+        return [("[]", *p) for p in inner] if f.many else list(inner)
+    if isinstance(f, fields.List):
+        return [("[]", *p) for p in _field_secrets(f.inner)]
+    if isinstance(f, fields.Dict) and f.metadata.get("secret") == SECRET_BY_NAME:
+        return [("*",)]
+    return []
+
+
+def secret_values(spec: NodeSpec, config: Any) -> Iterator[tuple[str | int, ...]]:
+    """The path (keys and list indexes) of every secret value set in a node's config; null and empty values
+    are no secrets."""
+    for path in secret_paths(spec.config):
+        yield from _walk(config, path, ())
+
+
+def _walk(value: Any, path: tuple[str, ...], at: tuple[str | int, ...]) -> Iterator[tuple[str | int, ...]]:
+    step, rest = path[0], path[1:]
+    if step == "[]":
+        items = list(enumerate(value)) if isinstance(value, list) else []
+    elif step == "*":
+        items = [(k, v) for k, v in value.items() if isinstance(k, str) and CREDENTIAL_NAME.search(k)] \
+            if isinstance(value, dict) else []
+    else:
+        items = [(step, value[step])] if isinstance(value, dict) and step in value else []
+    for key, item in items:
+        if rest:
+            yield from _walk(item, rest, (*at, key))
+        elif item not in (None, ""):
+            yield (*at, key)

@@ -12,12 +12,12 @@ import datetime
 import email.utils
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import requests
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from flows.spec import NodeSpec, Port, Reference
+from flows.spec import SECRET_BY_NAME, NodeSpec, Port, Reference
 from nodes import http_client, template
 from nodes.base import TECHNICAL, Context, Emit, NodeError, PrepareEnv, compile_field, evaluate_field
 from nodes.expression import Expression
@@ -32,6 +32,15 @@ def _template(value: str) -> None:
         template.parse(value)
     except template.TemplateError as err:
         raise ValidationError(err.message) from None
+
+
+def _url_template(value: str) -> None:
+    try:
+        host = template.parse(value).host_placeholders()
+    except template.TemplateError as err:
+        raise ValidationError(err.message) from None
+    if host:
+        raise ValidationError(f"{host[0].name}: {template.HOST_PLACEHOLDER}")
 
 
 class Auth(Schema):
@@ -68,12 +77,12 @@ class Config(Schema):
     """The request and how to judge its answer."""
 
     method = fields.String(load_default="POST", validate=validate.OneOf(METHODS), metadata={"title": "Method"})
-    url = fields.String(required=True, validate=[validate.Length(min=1), _template], metadata={
+    url = fields.String(required=True, validate=[validate.Length(min=1), _url_template], metadata={
         "title": "URL", "format": "template",
         "description": "{{param}} from the flow params, {{$.order.number}} from the message"})
     headers = fields.Dict(keys=fields.String(validate=validate.Regexp(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")),
                           values=fields.String(validate=_template, metadata={"format": "template"}),
-                          load_default=dict, metadata={"title": "Headers"})
+                          load_default=dict, metadata={"title": "Headers", "secret": SECRET_BY_NAME})
     auth = fields.Nested(Auth, load_default=lambda: Auth().load({}), metadata={"title": "Authentication"})
     body = fields.String(load_default=None, allow_none=True, metadata={
         "title": "Body", "format": "jsonata",
@@ -108,9 +117,11 @@ class Prepared:
     body: Expression | None
     timeout_s: float
     ok_statuses: frozenset[int] | None
+    egress: Callable[[], http_client.Egress] | None = None  # the workspace's current policy (PrepareEnv.egress)
 
     def session(self) -> requests.Session:
-        return http_client.session()  # one per thread, shared by every node, reused for keep-alive
+        # one per thread and policy, shared by every node, reused for keep-alive
+        return http_client.session(self.egress() if self.egress else None)
 
 
 def prepare(config: dict, env: PrepareEnv) -> Prepared:
@@ -121,7 +132,8 @@ def prepare(config: dict, env: PrepareEnv) -> Prepared:
         credentials={k: template.parse(config["auth"][k]) for k in CREDENTIALS if config["auth"].get(k)},
         body=compile_field(config["body"], "body") if config.get("body") else None,
         timeout_s=config["timeout_s"],
-        ok_statuses=frozenset(config["ok_statuses"]) if config.get("ok_statuses") else None)
+        ok_statuses=frozenset(config["ok_statuses"]) if config.get("ok_statuses") else None,
+        egress=getattr(env, "egress", None))
 
 
 def run(prepared: Prepared, message: Any, ctx: Context) -> Emit:
@@ -189,6 +201,9 @@ def request(session: requests.Session, method: str, url: str, *, headers: dict[s
     except requests.Timeout as err:
         raise NodeError("timeout", f"{method} {url}: no answer within {timeout_s} s",
                         error_class=TECHNICAL, retryable=True, details={"url": url, "reason": str(err)}) from None
+    except http_client.EgressDenied as err:
+        raise NodeError("egress_denied", f"{method} {url}: {err.reason}", field="url",
+                        details={"url": url, "reason": err.reason}) from None
     except requests.exceptions.InvalidHeader as err:  # e.g. a line break filled in from the message
         raise NodeError("invalid_request", f"{method} {url}: {err}", field="headers") from None
     except (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema,
@@ -204,6 +219,9 @@ def request(session: requests.Session, method: str, url: str, *, headers: dict[s
 def _fill(render: Any, field_name: str) -> str:
     try:
         return render()
+    except template.HostFromMessage as err:
+        raise NodeError("egress_denied", f"{field_name}: {err.message}", field=field_name,
+                        details={"position": err.position}) from None
     except template.TemplateError as err:
         raise NodeError("template_error", f"{field_name}: {err.message}", field=field_name,
                         details={"position": err.position}) from None

@@ -96,6 +96,7 @@ class Prepared:
     into: str | None
     timeout_s: float
     _urls: dict = field(default_factory=dict, repr=False)  # (base URL, path) -> parsed URL template
+    egress: Any = None  # the workspace's current policy: () -> http_client.Egress (PrepareEnv.egress)
 
     def url(self, base_url: str, path: str | None = None) -> template.Template:
         path = self.path if path is None else path
@@ -104,7 +105,8 @@ class Prepared:
         return self._urls[(base_url, path)]
 
     def session(self) -> requests.Session:
-        return http_client.session()  # one per thread, shared by every node, kept for keep-alive
+        # one per thread and policy, shared by every node, kept for keep-alive
+        return http_client.session(self.egress() if self.egress else None)
 
 
 def prepare(operations: tuple[Operation, ...], config: dict, env: PrepareEnv) -> Prepared:
@@ -113,7 +115,7 @@ def prepare(operations: tuple[Operation, ...], config: dict, env: PrepareEnv) ->
     return Prepared(connection=config["connection"], operation=op, path=_checked_path(config.get("path") or op.path),
                     body=compile_field(body, "body") if body else None,
                     each=compile_field(config["each"], "each") if config.get("each") else None,
-                    into=config.get("into"), timeout_s=config["timeout_s"])
+                    into=config.get("into"), timeout_s=config["timeout_s"], egress=getattr(env, "egress", None))
 
 
 def _checked_path(source: str) -> str:
@@ -193,6 +195,9 @@ def _call(prepared: Prepared, conn: dict, message: Any, ctx: Context, key: str) 
 def _url(prepared: Prepared, conn: dict, path: str | None, data: Any, ctx: Context) -> str:
     try:
         return prepared.url(conn["base_url"], path).render_url(ctx.params, data)
+    except template.HostFromMessage as err:  # a base URL with a {{$...}} in its host
+        raise NodeError("egress_denied", f"connection {prepared.connection}: {err.message}", field="connection",
+                        details={"position": err.position}) from None
     except template.TemplateError as err:
         raise NodeError("template_error", f"path: {err.message}", field="path",
                         details={"position": err.position}) from None

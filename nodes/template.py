@@ -2,6 +2,9 @@
 
 Kept apart from JSONata on purpose: a URL is mostly literal text, and placeholders that land in the
 path or query are percent-encoded, so a message value like "A/B 1" cannot change which resource is hit.
+A message placeholder may fill the path and query only, never scheme, host or port (the message must not choose
+where a request goes: egress policy): `host_placeholders` finds them at save, `render_url` refuses them at run.
+A flow param may still give the base URL: params are constants of the deployed version, like literal text.
 """
 from __future__ import annotations
 
@@ -15,8 +18,9 @@ _PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}", re.S)
 _PARAM = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _FIELD = re.compile(r"^\$((?:\.[A-Za-z_][A-Za-z0-9_-]*|\[\d+\])*)$")
 _STEP = re.compile(r"\.([A-Za-z_][A-Za-z0-9_-]*)|\[(\d+)\]")
-# Up to here a URL is still choosing scheme and host: a placeholder there is a base URL, inserted as is.
-_PAST_AUTHORITY = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*[/?#]")
+# A URL is still choosing scheme, host and port until a "/", "?" or "#" after its "scheme://": a placeholder
+# there is a base URL (a param), inserted as is; past it, placeholders are percent-encoded.
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:/{0,2}")
 
 
 class TemplateError(ValueError):
@@ -24,6 +28,13 @@ class TemplateError(ValueError):
         super().__init__(message)
         self.message = message
         self.position = position
+
+
+class HostFromMessage(TemplateError):
+    """A message placeholder would fill the scheme, host or port of a URL: the connector's egress_denied."""
+
+
+HOST_PLACEHOLDER = "a placeholder from the message may fill the path and query only, never the scheme, host or port"
 
 
 @dataclass(frozen=True)
@@ -58,15 +69,34 @@ class Template:
 
     def render_url(self, params: Mapping[str, Any], message: Any) -> str:
         """Fill in a URL: placeholders in the path, query or fragment are percent-encoded as one
-        component each; a placeholder before the path (a base URL param) goes in as written."""
+        component each; a param before the path (a base URL) goes in as written, a message value there
+        raises HostFromMessage."""
         out = ""
         for part in self.parts:
             if isinstance(part, str):
                 out += part
                 continue
+            past = _past_authority(out)
+            if not past and part.source == "message":
+                raise HostFromMessage(HOST_PLACEHOLDER, part.position)
             text = _text(_value(part, params, message))
-            out += quote(text, safe="") if _PAST_AUTHORITY.match(out) else text
+            out += quote(text, safe="") if past else text
         return out
+
+    def host_placeholders(self) -> list[Placeholder]:
+        """The message placeholders of a URL template that may land before its path, judged from the literal
+        text alone (a param may hold a whole base URL, so it counts as no path): render_url refuses them."""
+        found, literal = [], ""
+        for part in self.parts:
+            if isinstance(part, str):
+                literal += part
+            elif part.source == "message" and not _past_authority(literal):
+                found.append(part)
+        return found
+
+
+def _past_authority(url: str) -> bool:
+    return any(c in _SCHEME.sub("", url, count=1) for c in "/?#")
 
 
 def parse(source: str) -> Template:

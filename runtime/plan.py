@@ -1,5 +1,6 @@
 """A deployed flow version compiled for execution: node modules, prepared configs (JSONata compiled
-once), the wiring by named port and each node's retry policy. Plans are cached per version."""
+once, inline secrets decrypted: runtime/secrets.py), the wiring by named port and each node's retry policy.
+Plans are cached per version."""
 from __future__ import annotations
 
 import logging
@@ -13,6 +14,8 @@ from flows import document, graph
 from nodes import catalog
 from nodes.expression import Expression, ExpressionError
 from nodes.expression import compile as compile_expression
+from runtime import egress as egress_policy
+from runtime import secrets
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +63,9 @@ class Plan:
 
 
 class _PrepareEnv:
-    def __init__(self, params: dict):
+    def __init__(self, params: dict, egress=None):
         self.params = params
+        self.egress = egress  # () -> the workspace's current egress policy (nodes/http_client.Egress), or None
 
 
 def param_values(doc: dict, overrides: dict | None = None) -> dict:
@@ -70,7 +74,16 @@ def param_values(doc: dict, overrides: dict | None = None) -> dict:
     return values
 
 
-def compile(doc: dict, workspace: str, flow_id: str, version: int, default_retry: dict) -> Plan:
+def compile_for(rt, doc: dict, workspace: str, flow_id: str, version: int) -> Plan:
+    """`compile` as the runtime `rt` plans: its retry default, its keys for the secrets, the workspace's egress."""
+    return compile(doc, workspace, flow_id, version, rt.settings.default_retry, settings=rt.settings,
+                   egress=egress_policy.provider(rt, workspace))
+
+
+def compile(doc: dict, workspace: str, flow_id: str, version: int, default_retry: dict, *, settings=None,
+            egress=None) -> Plan:
+    """The plan of a version; `settings` decrypt its inline secrets (without them a sealed secret is a
+    PlanError), `egress` gives connectors their workspace's policy (without it: public addresses only)."""
     loaded, problems = document.load(doc)
     if loaded is None:
         raise PlanError("; ".join(p.message for p in problems))
@@ -84,9 +97,9 @@ def compile(doc: dict, workspace: str, flow_id: str, version: int, default_retry
             continue
         try:
             module = catalog.get(n["type"], n.get("type_version", 1))
-            config = catalog.load_config(module.SPEC, n.get("config"))
+            config = catalog.load_config(module.SPEC, _revealed(settings, module.SPEC, n.get("config")))
             prepare = getattr(module, "prepare", None)
-            prepared = prepare(config, _PrepareEnv(params)) if prepare else config
+            prepared = prepare(config, _PrepareEnv(params, egress)) if prepare else config
         except Exception as err:  # KeyError for unknown types, ValidationError for bad config, NodeError from prepare
             raise PlanError(f"node {n['id']}: {err}") from None
         # what the node itself says (its schema's filled-in defaults must not shadow the flow's settings)
@@ -99,6 +112,14 @@ def compile(doc: dict, workspace: str, flow_id: str, version: int, default_retry
     keys = run_keys(settings)
     return Plan(workspace, flow_id, version, loaded, params, nodes, wires,
                 business_key=keys.business_key, sequence_key=keys.sequence_key)
+
+
+def _revealed(settings, spec, config):
+    if settings is not None:
+        return secrets.revealed_config(settings, spec, config)
+    if any(secrets.PREFIX in str(v) for v in (config or {}).values()):
+        raise PlanError("the flow has encrypted secrets and no key was given to decrypt them")
+    return config
 
 
 @dataclass(frozen=True)
