@@ -1,7 +1,9 @@
 """Named connections of a workspace to its systems (base URL and credentials), referenced by name from
 connector nodes. Secrets are encrypted with a Fernet key derived from the installation's secret key;
 keys named in `previous_secret_keys` still decrypt, so changing the key breaks no stored credential
-(`run.py rotate-secrets` then re-encrypts everything with the new one)."""
+(`run.py rotate-secrets` then re-encrypts everything with the new one). A connection re-pointed at another
+origin (scheme, host, port) or system loses its stored secrets unless the same save gives them again: a
+credential is never sent where it was not entered for."""
 from __future__ import annotations
 
 import base64
@@ -9,6 +11,7 @@ import hashlib
 import json
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy import delete, select
@@ -80,6 +83,8 @@ def save(rt, workspace: str, name: str, data: dict) -> dict:
     with rt.sessions.begin() as s:
         row = s.get(SystemConnection, (workspace, name))
         secrets = _decrypt(box, row.secret) if row is not None and row.secret else {}
+        if row is not None and (row.system != system or _origin(row.base_url) != _origin(base_url)):
+            secrets = {}  # re-pointed: the stored credentials were entered for another place
         secrets.update({k: str(auth[k]) for k in SECRET_FIELDS if auth.get(k) is not None})
         values = dict(system=system, base_url=base_url.rstrip("/"), auth_type=auth.get("type", "none"),
                       settings={k: str(auth[k]) for k in PLAIN_FIELDS if auth.get(k) is not None},
@@ -134,6 +139,16 @@ def remove(rt, workspace: str, name: str) -> bool:
                                                                 SystemConnection.name == name)).rowcount)
     _resolved.forget()
     return removed
+
+
+def _origin(url: str) -> tuple:
+    """(scheme, host, port) of a base URL; an unreadable one is its own origin."""
+    try:
+        parts = urlsplit(url)
+        return parts.scheme.lower(), (parts.hostname or "").rstrip("."), parts.port or {"https": 443}.get(
+            parts.scheme.lower(), 80)
+    except ValueError:
+        return (url,)
 
 
 def _decrypt(box: MultiFernet, token: str) -> dict:
