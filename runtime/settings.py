@@ -75,3 +75,22 @@ def from_env(env: dict | None = None) -> Settings:
         cookie_secure=env.get("CROSSDOCK_COOKIE_SECURE", "") not in ("", "0", "false", "no"),
         session_hours=float(env.get("CROSSDOCK_SESSION_HOURS", "12")),
     )
+
+
+DEV_SECRET_KEY = "dev-only-secret"  # the built-in key: fine on a laptop, public knowledge everywhere else
+
+
+class InsecureSettings(ValueError):
+    """Settings a production process must refuse to start with."""
+
+
+def check_production(settings: Settings) -> None:
+    """Refuse production (a database or Redis URL set: not the embedded one-command install) with the
+    built-in or an empty secret key: anyone who knows it decrypts every stored credential and inline secret."""
+    if not (settings.database_url or settings.redis_url) or settings.secret_key not in (DEV_SECRET_KEY, ""):
+        return
+    raise InsecureSettings(
+        "CROSSDOCK_SECRET_KEY is the built-in development key (or empty): anyone could decrypt this installation's "
+        "stored secrets. Set CROSSDOCK_SECRET_KEY to a long random value (python3 -c 'import secrets; "
+        "print(secrets.token_urlsafe(48))'); to keep reading secrets stored under the old key, put it in "
+        "CROSSDOCK_SECRET_KEY_PREVIOUS and run `python3 run.py rotate-secrets`.")
