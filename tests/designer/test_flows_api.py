@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from support import wait_for
+from support import identity, wait_for
 from support.flowdocs import done, edge, http_sink
 
 FLOWS = "/api/v1/flows"
@@ -81,7 +81,7 @@ def test_concurrent_creates_of_one_id_give_one_201_and_the_rest_409(api):
     start = threading.Barrier(6)
 
     def post():
-        c = app.test_client()
+        c = identity.twin(api)
         start.wait()
         statuses.append(c.post(FLOWS, json=hook_map("race"), headers={"X-Crossdock-Workspace": ws}).status_code)
 
@@ -255,7 +255,7 @@ def test_two_concurrent_saves_of_one_revision_exactly_one_wins(api):
     start = threading.Barrier(2)
 
     def save(name):
-        c = app.test_client()
+        c = identity.twin(api)
         start.wait()
         answers[name] = c.put(f"{FLOWS}/race", json={**hook_map("race"), "name": name},
                               headers={"If-Match": '"1"', "X-Crossdock-Workspace": ws}).status_code
@@ -365,7 +365,7 @@ def test_concurrent_deploys_each_get_their_own_version_number(api):
     gate = threading.Barrier(4)
 
     def one():
-        c = app.test_client()
+        c = identity.twin(api)
         gate.wait()
         r = c.post(f"{FLOWS}/many/deploy", json={}, headers=headers)
         answers.append((r.status_code, r.json.get("version")))
@@ -446,8 +446,8 @@ def test_rolling_back_to_a_version_whose_path_is_now_taken_is_409(api):
     assert api.get(f"{FLOWS}/a").json["deployed_version"] == 2
 
 
-def test_the_same_path_in_two_workspaces_is_no_clash(api, workspace):
-    api.application.extensions["crossdock.runtime"].ensure_workspace(f"{workspace}-b")
+def test_the_same_path_in_two_workspaces_is_no_clash(api, workspace, partner):
+    api.application.extensions["crossdock.runtime"].ensure_workspace(f"{workspace}-b", partner_id=partner)
     other = {"X-Crossdock-Workspace": f"{workspace}-b"}
     create(api, hook_map("a"))
     assert deploy(api, "a").status_code == 201

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from nodes import catalog
 from runtime.core import Runtime
 from runtime.settings import Settings
+from support import identity
 from web.app import create_app
 
 PREVIEW = "/api/v1/preview/map"
@@ -22,7 +23,7 @@ FIRST_SEVEN = ["event.webhook", "event.manual", "connector.http", "transform.map
 def api(tmp_path):
     """The palette and the preview read no database and start no run: the embedded backend alone will do."""
     runtime = Runtime(Settings(data_dir=str(tmp_path), load_samples=False))
-    yield create_app(runtime).test_client()
+    yield identity.client_for(create_app(runtime), identity.make_user(runtime, "default", "admin"), "default")
     runtime.close()
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from support import wait_for
+from support import identity, wait_for
 from support.flowdocs import done, edge
 from runtime import jobs
 from runtime.core import Runtime
@@ -48,19 +48,18 @@ def finished(client, run_id) -> dict:
 
 
 @pytest.fixture
-def small_payload_client(make_settings, workspace):
+def small_payload_client(make_settings, workspace, partner):
     """A client on a runtime that keeps at most 300 bytes of a step's payload in its row."""
     settings = make_settings(step_payload_limit=300)
     runtime = Runtime(settings)
-    runtime.ensure_workspace(workspace)
+    identity.make_partner(runtime, partner)
+    runtime.ensure_workspace(workspace, partner_id=partner)
     if settings.embedded_queue:
         runtime.start_workers()
     else:
         jobs.bind(runtime)
         runtime.queue.start_threads(1)
-    c = create_app(runtime).test_client()
-    c.environ_base["HTTP_X_CROSSDOCK_WORKSPACE"] = workspace
-    yield c
+    yield identity.client_for(create_app(runtime), identity.make_user(runtime, partner, "admin"), workspace)
     runtime.close()
 
 
@@ -136,13 +135,14 @@ def test_a_failed_run_shows_the_error_and_leaves_a_dead_letter(client):
     assert client.get("/api/v1/dead-letters?status=resolved").json["dead_letters"] == []
 
 
-def test_an_unknown_run_or_a_run_of_another_workspace_is_404(client, rt):
+def test_an_unknown_run_or_a_run_of_another_workspace_is_404(client, rt, workspace, partner):
     deploy(client, manual_map("m", "$", sample={}))
     run_id = start(client, "m")["id"]
-    rt.ensure_workspace("elsewhere")
-    r = client.get(f"/api/v1/runs/{run_id}", headers={"X-Crossdock-Workspace": "elsewhere"})
+    elsewhere = f"{workspace}-b"
+    rt.ensure_workspace(elsewhere, partner_id=partner)
+    r = client.get(f"/api/v1/runs/{run_id}", headers={"X-Crossdock-Workspace": elsewhere})
     assert r.status_code == 404 and r.json["error"]["code"] == "not_found"
-    assert client.get("/api/v1/runs", headers={"X-Crossdock-Workspace": "elsewhere"}).json["runs"] == []
+    assert client.get("/api/v1/runs", headers={"X-Crossdock-Workspace": elsewhere}).json["runs"] == []
     assert client.get(f"/api/v1/runs/{run_id + 10_000}").status_code == 404
     assert client.get(f"/api/v1/runs/{run_id}/steps/1/stdout").status_code == 404
 
