@@ -1,17 +1,20 @@
 """event.webhook: a flow's HTTP trigger. The web layer persists the request as a run; this node hands it on.
 
 `respond: sync` keeps the caller waiting (up to `timeout_s`) for the reply of a `control.respond` node.
+`auth` says how a caller proves it may start runs (web/hooks.py checks it before any run exists): an API key
+of the workspace with scope `hooks:write`, or an HMAC-SHA256 signature of the body with `hmac_secret`.
 """
 from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from flows.spec import NodeSpec, Port, Reference
 from nodes.base import Context, Emit
 
 METHODS = ("POST", "PUT", "PATCH", "GET")
+AUTH = ("key", "hmac")
 
 
 class Config(Schema):
@@ -29,6 +32,19 @@ class Config(Schema):
     timeout_s = fields.Integer(strict=True, load_default=30, validate=validate.Range(1, 300),
                                metadata={"title": "Timeout (s)",
                                          "description": "How long a sync caller waits before a 504"})
+    auth = fields.String(load_default="key", validate=validate.OneOf(AUTH),
+                         metadata={"title": "Authentication",
+                                   "description": "key: an API key with scope hooks:write in X-Crossdock-Key or "
+                                                  "Authorization: Bearer; hmac: X-Crossdock-Signature: "
+                                                  "sha256=<hex HMAC-SHA256 of the body with the HMAC secret>"})
+    hmac_secret = fields.String(validate=validate.Length(max=500),
+                                metadata={"title": "HMAC secret", "format": "secret",
+                                          "description": "Shared with the caller; use 32 random characters or more"})
+
+    @validates_schema
+    def _secret_for_hmac(self, data, **_):
+        if data.get("auth") == "hmac" and not data.get("hmac_secret"):
+            raise ValidationError("an HMAC-authenticated webhook needs its hmac_secret", "hmac_secret")
 
 
 SPEC = NodeSpec(

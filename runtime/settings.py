@@ -40,6 +40,9 @@ class Settings:
     # login sessions (designer/access.py): the cookie is Secure unless this is off (plain-HTTP embedded default)
     cookie_secure: bool = False
     session_hours: float = 12.0  # a login lasts this long; a password change ends it sooner
+    # rate limits per minute, per API key and per workspace (web/limits.py); a partner's `limits` override them
+    api_per_minute: int = 6_000
+    hooks_per_minute: int = 120_000  # webhook intake and experience APIs: well over what one process takes in
 
     @property
     def embedded_queue(self) -> bool:
@@ -74,6 +77,8 @@ def from_env(env: dict | None = None) -> Settings:
         expression_depth=int(env.get("CROSSDOCK_EXPRESSION_DEPTH", "300")),
         cookie_secure=env.get("CROSSDOCK_COOKIE_SECURE", "") not in ("", "0", "false", "no"),
         session_hours=float(env.get("CROSSDOCK_SESSION_HOURS", "12")),
+        api_per_minute=int(env.get("CROSSDOCK_API_PER_MINUTE", "6000")),
+        hooks_per_minute=int(env.get("CROSSDOCK_HOOKS_PER_MINUTE", "120000")),
     )
 
 

@@ -5,12 +5,15 @@ from flask import Flask
 
 from designer import (access, connections_api, flows_api, lookups_api, palette_api, records_api, runs_api,
                       session_api, stats_api, templates_api)
+from designer import keys_api
+from designer import audit_api, audit_trail  # the audit log: every change recorded, read and exported
 from designer import partner_api, users_api, workspaces_api  # tenancy: workspaces, users, partner and brand
 from designer import openapi, published_api  # the /api/v1 OpenAPI document; publishing experience APIs
 from designer.requests import refuse_nul
 from runtime.core import Runtime
 from web import canvas, errors, hooks, live
 from web import ext_api
+from web import limits
 
 
 def create_app(runtime: Runtime) -> Flask:
@@ -23,6 +26,7 @@ def create_app(runtime: Runtime) -> Flask:
     errors.register(app)
     app.before_request(refuse_nul)  # every endpoint: PostgreSQL text cannot hold the NUL of a path or query
     access.register(app)  # session cookie; cross-site requests refused before any /api/v1 view
+    audit_trail.register(app)  # every change through /api/v1 and every login goes to the audit log
     app.register_blueprint(session_api.bp)
     app.register_blueprint(palette_api.bp)
     app.register_blueprint(flows_api.bp)
@@ -38,6 +42,9 @@ def create_app(runtime: Runtime) -> Flask:
     app.register_blueprint(published_api.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(ext_api.bp)
+    app.register_blueprint(keys_api.bp)
+    app.register_blueprint(audit_api.bp)
+    limits.register(app, runtime)  # rate limits of API keys and workspaces: /hooks/, /api/v1, /api/ext/
     app.register_blueprint(hooks.bp)
     live.register(app, runtime)
     app.register_blueprint(canvas.bp)

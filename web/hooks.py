@@ -1,19 +1,32 @@
 """Webhook intake: `/hooks/<workspace>/<path>` stores the run, then answers 202 with its id, or waits
 for the flow's reply when the trigger says `respond: sync` (runtime/replies.py: the run's events, not
-the database; 504 after its timeout, and the run goes on)."""
+the database; 504 after its timeout, and the run goes on).
+
+Before any run exists the caller proves itself as its trigger's `auth` says (an API key of the workspace
+with `hooks:write`, or an HMAC signature of the body: 401 `unauthorized`), the workspace must be active
+(403 `workspace_suspended`) and within its rate limits (web/limits.py: 429). `admit_key` does the same for
+the published experience APIs (web/ext_api.py)."""
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
+import threading
 
 from flask import Blueprint, current_app, request
 
-from designer import bodies
+from designer import access, bodies
 from designer.errors import ApiError
 from designer.requests import raw_body
-from runtime import intake, replies
+from runtime import accounts, deployments, intake, replies
 from runtime.plan import PlanError
+from web import limits
 
 bp = Blueprint("hooks", __name__)
+SIGNATURE_HEADER = "X-Crossdock-Signature"
+# (auth, hmac_secret) of a version's trigger node: versions never change, so kept for the process's life
+_auth_kept: dict[tuple, tuple[str, str | None]] = {}
+_auth_lock = threading.Lock()
 
 
 @bp.route("/hooks/<workspace>/<path:path>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
@@ -21,14 +34,20 @@ def receive(workspace: str, path: str):
     rt = current_app.extensions["crossdock.runtime"]
     try:
         route = intake.find_route(rt, workspace, path, request.method)
+    except intake.NotFound as err:
+        raise ApiError(404, err.code, err.message, [{"field": "path"}]) from None
+    auth, secret = _trigger_auth(rt, workspace, route)
+    if auth == "hmac":
+        _admit_signed(rt, workspace, secret)
+    else:
+        admit_key(rt, workspace)
+    try:
         if route.respond != "sync":
             run = _start(rt, workspace, route)
             return {"run_id": run.id, "status": "queued", "run_url": f"/api/v1/runs/{run.id}"}, 202
         with rt.events.replies.expect() as ticket:  # before the run exists: its reply cannot come unheard
             run = _start(rt, workspace, route)
             answer = replies.answer(rt, ticket, run.id, route.timeout_s)
-    except intake.NotFound as err:
-        raise ApiError(404, err.code, err.message, [{"field": "path"}]) from None
     except PlanError as err:
         raise ApiError(409, "not_runnable", str(err)) from None
     if answer.status == "replied":
@@ -44,6 +63,56 @@ def receive(workspace: str, path: str):
         return {"run_id": run.id, "status": "succeeded", "output": answer.output}
     raise ApiError(504, "timeout", f"no reply within {route.timeout_s:g} s; run {run.id} goes on",
                    [{"run_id": run.id}])
+
+
+def admit_key(rt, workspace: str) -> access.Principal:
+    """The API key the request carries, if it holds `hooks:write` in `workspace`, charged to the limits."""
+    secret = access.presented_key()
+    who = access.principal_for_key(rt, secret) if secret else None
+    if who is None or not who.can(workspace, "hooks:write"):
+        raise ApiError(401, "unauthorized", "this endpoint needs an API key of the workspace with scope "
+                                            "hooks:write (X-Crossdock-Key or Authorization: Bearer)")
+    _refuse_suspended(workspace, who.statuses.get(workspace))
+    limits.charge("hooks", workspace, who.partner_id, who.key_id)
+    return who
+
+
+def _admit_signed(rt, workspace: str, secret: str | None) -> None:
+    """`X-Crossdock-Signature: sha256=<hex HMAC-SHA256 of the raw body>` made with the trigger's secret."""
+    given = request.headers.get(SIGNATURE_HEADER, "")
+    scheme, _, signature = given.partition("=")
+    expected = hmac.new(secret.encode(), raw_body(), hashlib.sha256).hexdigest() if secret else None
+    if expected is None or scheme.strip().lower() != "sha256" or not hmac.compare_digest(
+            signature.strip().lower().encode(), expected.encode()):
+        raise ApiError(401, "unauthorized", f"this endpoint needs {SIGNATURE_HEADER}: sha256=<hex HMAC-SHA256 of "
+                                            f"the body made with the webhook's secret>", [{"field": SIGNATURE_HEADER}])
+    state = accounts.workspace_state(rt, workspace)
+    _refuse_suspended(workspace, state[1] if state else None)
+    limits.charge("hooks", workspace, state[0] if state else None)
+
+
+def _refuse_suspended(workspace: str, status: str | None) -> None:
+    if status == "suspended":
+        raise ApiError(403, "workspace_suspended", f"workspace {workspace!r} is suspended; it starts no runs",
+                       [{"workspace": workspace}])
+
+
+def _trigger_auth(rt, workspace: str, route) -> tuple[str, str | None]:
+    """How the route's trigger node authenticates callers, read from its deployed version once."""
+    cache_key = (str(rt.engine.url), rt.settings.database_schema, workspace, route.flow_id, route.version,
+                 route.node_id)
+    found = _auth_kept.get(cache_key)
+    if found is None:
+        doc = deployments.document(rt, workspace, route.flow_id, route.version) or {}
+        node = next((n for n in doc.get("nodes", []) if n.get("id") == route.node_id), None) or {}
+        config = node.get("config") or {}
+        secret = config.get("hmac_secret")
+        found = (config.get("auth") or "key", secret if isinstance(secret, str) and secret else None)
+        with _auth_lock:
+            if len(_auth_kept) >= 10_000:  # a bound on memory, not a policy
+                _auth_kept.clear()
+            _auth_kept[cache_key] = found
+    return found
 
 
 def _start(rt, workspace: str, route):

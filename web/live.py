@@ -1,16 +1,20 @@
 """The Socket.IO relay of the runtime's live events (docs/api.md, "Live events"). A client names its
 workspace when it connects and hears only that workspace's rooms; it may narrow to flow rooms.
 
+Connecting authenticates like the API (designer/access.py): the session cookie the handshake carries (a
+page of the same origin sends it by itself), or an API key as `auth: {"key": ...}`; the named workspace
+must be one the caller sees, with `runs:read`, else the connection is refused as if it did not exist.
+
 Production: the server listens on the Redis channel every runtime process publishes to, so events
 from any worker reach every web process. Embedded: the runtime's LocalRelay calls this server directly.
 """
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask, request, session
 from flask_socketio import ConnectionRefusedError, SocketIO, join_room, leave_room
 
+from designer import access
 from runtime import events
-from runtime.models import Workspace
 
 
 def register(app: Flask, runtime) -> SocketIO:
@@ -19,17 +23,23 @@ def register(app: Flask, runtime) -> SocketIO:
                    channel=events.channel(settings), json=events.LenientJson)
     members: dict[str, str] = {}  # socket id -> its workspace
 
-    def known(ws) -> bool:
-        if not isinstance(ws, str) or not ws or "\x00" in ws:  # PostgreSQL text cannot hold NUL: refuse, not fail
-            return False
-        with runtime.sessions() as s:
-            return s.get(Workspace, ws) is not None
+    def caller(auth: dict) -> access.Principal | None:
+        key = auth.get("key")
+        if key is not None:
+            return access.principal_for_key(runtime, key) if isinstance(key, str) else None
+        if "uid" not in session:
+            return None
+        return access.principal_for_user(runtime, session.get("uid"), session.get("epoch"))
 
     @sio.on("connect")
     def connect(auth=None):
         auth = auth if isinstance(auth, dict) else {}
-        ws = auth.get("workspace") or request.args.get("workspace")
-        if not known(ws):
+        who = caller(auth)
+        if who is None:
+            raise ConnectionRefusedError({"code": "not_authenticated",
+                                          "message": "log in first, or connect with auth: {\"key\": ...}"})
+        ws = auth.get("workspace") or request.args.get("workspace") or who.default_workspace()
+        if not isinstance(ws, str) or not who.can(ws, "runs:read"):  # another tenant's: as if it did not exist
             raise ConnectionRefusedError({"code": "unknown_workspace", "message": f"no workspace {ws!r}"})
         members[request.sid] = ws
         flow_id = auth.get("flow_id") or request.args.get("flow_id")

@@ -10,13 +10,13 @@ from runtime.models import ApiKey
 from runtime.readthrough import ReadThrough
 
 
-def test_a_created_key_verifies_with_its_secret_only_and_only_its_hash_is_stored(store, workspace):
+def test_a_created_key_verifies_with_its_secret_only_and_only_its_hash_is_stored(store, workspace, partner):
     shown, secret = keys.create(store, workspace, "shop", ["hooks:write", "runs:read"], "admin@example.com")
     assert secret.startswith(f"cdk_{shown['id']}_") and len(secret) >= len("cdk_k_0123456789_") + 32
     assert shown["name"] == "shop" and shown["scopes"] == ["hooks:write", "runs:read"]
     assert shown["created_by"] == "admin@example.com" and shown["revoked_at"] is None
     info = keys.verify(store, secret)
-    assert info == keys.KeyInfo(shown["id"], workspace, "default", frozenset({"hooks:write", "runs:read"}))
+    assert info == keys.KeyInfo(shown["id"], workspace, partner, frozenset({"hooks:write", "runs:read"}))
     with store.sessions() as s:
         stored = s.scalar(select(ApiKey.key_hash).where(ApiKey.id == shown["id"]))
     assert secret not in stored and secret.split("_", 3)[-1] not in stored

@@ -1,6 +1,7 @@
 """Webhook intake: 202 with the run id, sync replies from control.respond (delivered by the run's events,
 the database not polled), 504 when the flow takes longer than timeout_s, 502 when the run fails, bodies
-that are not JSON, and requests refused before any run."""
+that are not JSON, and requests refused before any run: no key or a bad one, a bad HMAC signature, a
+suspended workspace."""
 from __future__ import annotations
 
 import re
@@ -10,9 +11,11 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import event
 
-from support import processes, services, wait_for
+from support import identity, processes, services, wait_for
 from support.flowdocs import edge, http_sink, order
+from runtime import accounts, keys
 from runtime.core import Runtime
+from runtime.models import Run, Workspace
 from web.app import create_app
 
 
@@ -191,7 +194,8 @@ def test_a_sync_reply_crosses_from_a_worker_process_by_event(request, tmp_path):
     web = None
     try:
         web = Runtime(from_env(env))
-        client = create_app(web).test_client()
+        admin = identity.make_user(web, "default", "admin")
+        client = identity.client_for(create_app(web), admin, "default", identity.hook_key(web, "default"))
         flow = f"s-{services.queue_name()}"
         deploy(client, replying(flow, flow, status=201, body="{'accepted': ref}"))
         with run_reads(web) as reads:
@@ -253,13 +257,13 @@ def test_a_sync_webhook_answers_502_when_the_run_fails(rt, client, workspace, ht
 
 
 @pytest.fixture
-def small_body_client(make_settings, workspace):
+def small_body_client(make_settings, workspace, partner):
     """A client on a runtime that takes bodies of at most 1 KiB (no workers: no run executes here)."""
     runtime = Runtime(make_settings(max_body_bytes=1024))
-    runtime.ensure_workspace(workspace)
-    c = create_app(runtime).test_client()
-    c.environ_base["HTTP_X_CROSSDOCK_WORKSPACE"] = workspace
-    yield c
+    identity.make_partner(runtime, partner)
+    runtime.ensure_workspace(workspace, partner_id=partner)
+    admin = identity.make_user(runtime, partner, "admin")
+    yield identity.client_for(create_app(runtime), admin, workspace, identity.hook_key(runtime, workspace))
     runtime.close()
 
 
@@ -271,3 +275,90 @@ def test_a_body_over_the_limit_is_413_and_starts_no_run(small_body_client, works
     assert r.json["error"]["code"] == "payload_too_large" and "1024" in r.json["error"]["message"]
     assert client.post(f"/hooks/{workspace}/orders", json=order("small")).status_code == 202
     assert len(runs(client)) == 1
+
+
+def keyless(client):
+    """The same app and login, sending no key to /hooks/ unless the request names one."""
+    other = identity.twin(client)
+    other.hook_key = None
+    return other
+
+
+def test_a_webhook_without_a_valid_key_of_its_workspace_is_401_and_starts_no_run(api, workspace, hook_key):
+    deploy(api, http_sink("f", "http://127.0.0.1:9/x"))
+    rt = api.application.extensions["crossdock.runtime"]
+    other_ws = workspace + "x"
+    rt.ensure_workspace(other_ws, partner_id=accounts.workspace_state(rt, workspace)[0])
+    revoked = identity.hook_key(rt, workspace)
+    keys.revoke(rt, workspace, keys.key_id_of(revoked))
+    refused = {"no key": {}, "a revoked key": {"X-Crossdock-Key": revoked},
+               "a key of another workspace": {"X-Crossdock-Key": identity.hook_key(rt, other_ws)},
+               "a key without hooks:write": {"X-Crossdock-Key": identity.hook_key(rt, workspace, ("runs:read",))},
+               "a wrong secret": {"X-Crossdock-Key": hook_key[:-2] + ("xy" if not hook_key.endswith("xy") else "zz")},
+               "not a key": {"Authorization": "Bearer nonsense"}, "basic auth": {"Authorization": "Basic " + hook_key}}
+    c = keyless(api)
+    for why, headers in refused.items():
+        r = c.post(f"/hooks/{workspace}/orders", json=order("K-1"), headers=headers)
+        assert r.status_code == 401, why
+        assert r.json["error"]["code"] == "unauthorized", why
+    assert runs(api) == []
+    assert c.post(f"/hooks/{workspace}/orders", json=order("K-2"),
+                  headers={"Authorization": f"Bearer {hook_key}"}).status_code == 202
+    assert c.post(f"/hooks/{workspace}/orders", json=order("K-3"),
+                  headers={"X-Crossdock-Key": hook_key}).status_code == 202
+    assert len(runs(api)) == 2
+
+
+def signed(secret: str, raw: bytes) -> str:
+    import hashlib
+    import hmac
+
+    return "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
+
+
+def test_an_hmac_webhook_takes_only_a_signature_of_the_body_made_with_its_secret(api, workspace, hook_key):
+    secret = "s3cret-shared-with-the-shop-0123456789"
+    doc = http_sink("f", "http://127.0.0.1:9/x")
+    doc["nodes"][0]["config"].update(auth="hmac", hmac_secret=secret)
+    deploy(api, doc)
+    raw = b'{"order": {"number": "H-1", "lines": []}}'
+    c = keyless(api)
+    for why, headers in {"no signature": {}, "an API key instead": {"X-Crossdock-Key": hook_key},
+                         "another secret": {"X-Crossdock-Signature": signed("another-secret-0123456789", raw)},
+                         "another body": {"X-Crossdock-Signature": signed(secret, raw + b" ")},
+                         "no scheme": {"X-Crossdock-Signature": signed(secret, raw)[len("sha256="):]},
+                         "another scheme": {"X-Crossdock-Signature": "sha1=" + signed(secret, raw)[len("sha256="):]},
+                         "not hex": {"X-Crossdock-Signature": "sha256=zz"}}.items():
+        r = c.post(f"/hooks/{workspace}/orders", data=raw, content_type="application/json", headers=headers)
+        assert (r.status_code, r.json["error"]["code"]) == (401, "unauthorized"), why
+    assert runs(api) == []
+    r = c.post(f"/hooks/{workspace}/orders", data=raw, content_type="application/json",
+               headers={"X-Crossdock-Signature": signed(secret, raw).upper().replace("SHA256=", "sha256=")})
+    assert r.status_code == 202
+    assert [x["id"] for x in runs(api)] == [r.json["run_id"]]
+
+
+def test_an_hmac_webhook_needs_its_secret_to_deploy(api):
+    doc = http_sink("f", "http://127.0.0.1:9/x")
+    doc["nodes"][0]["config"]["auth"] = "hmac"
+    assert api.post("/api/v1/flows", json=doc).status_code == 201
+    r = api.post("/api/v1/flows/f/deploy")
+    assert r.status_code == 422, r.json
+    assert any(d.get("field") == "hmac_secret" or "hmac_secret" in str(d) for d in r.json["error"]["details"])
+
+
+def test_a_suspended_workspace_is_403_and_starts_no_run(api, workspace, hook_key):
+    deploy(api, http_sink("f", "http://127.0.0.1:9/x"))
+    rt = api.application.extensions["crossdock.runtime"]
+    with rt.sessions.begin() as s:
+        s.get(Workspace, workspace).status = "suspended"
+    accounts.forget()  # what the workspaces API does after a change
+    r = api.post(f"/hooks/{workspace}/orders", json=order("S-1"))
+    assert (r.status_code, r.json["error"]["code"]) == (403, "workspace_suspended")
+    r = keyless(api).post(f"/hooks/{workspace}/orders", json=order("S-2"))
+    assert r.status_code == 401  # who may not call learns nothing of the workspace's state
+    with rt.sessions.begin() as s:
+        assert s.execute(Run.__table__.select().where(Run.workspace == workspace)).first() is None
+        s.get(Workspace, workspace).status = "active"
+    accounts.forget()
+    assert api.post(f"/hooks/{workspace}/orders", json=order("S-3")).status_code == 202

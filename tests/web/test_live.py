@@ -1,6 +1,7 @@
 """Live events reach Socket.IO clients of the run's workspace, in order, and no one else. On the
 services backend the web server and the worker are separate processes (`run.py web`, `run.py worker`)
-and events travel through Redis; on the embedded backend they go in-process."""
+and events travel through Redis; on the embedded backend they go in-process. Connecting authenticates
+like the API (session cookie or `auth: {"key": ...}`) and reaches only the workspaces the caller sees."""
 from __future__ import annotations
 
 import dataclasses
@@ -16,23 +17,34 @@ import requests
 import socketio
 from sqlalchemy import select
 
-from support import processes, wait_for
+from support import identity, processes, wait_for
 from support.flowdocs import http_sink, order
 
-from runtime import events
+from runtime import events, keys
 from runtime.core import Runtime
 from runtime.models import Run
+from runtime.settings import Settings
 from web.app import create_app
 
+
+
+SCOPES = ["flows:read", "flows:write", "runs:read", "hooks:write"]
 
 
 class Crossdock:
     def __init__(self, url: str, rt, worker: subprocess.Popen | None = None):
         self.url, self.rt, self.worker = url, rt, worker
+        self._keys: dict[str, str] = {}
+
+    def key(self, workspace: str) -> str:
+        """A key of `workspace` that deploys, posts to its webhooks and listens to its runs."""
+        if workspace not in self._keys:
+            self._keys[workspace] = keys.create(self.rt, workspace, "live test", SCOPES, "tests")[1]
+        return self._keys[workspace]
 
     def api(self, method: str, path: str, workspace: str, **kw):
-        return requests.request(method, self.url + path, headers={"X-Crossdock-Workspace": workspace}, timeout=30,
-                                **kw)
+        return requests.request(method, self.url + path, timeout=30, **kw,
+                                headers={"X-Crossdock-Workspace": workspace, "X-Crossdock-Key": self.key(workspace)})
 
 
 @pytest.fixture
@@ -85,7 +97,7 @@ def _free_port() -> int:
 
 def _answers(url: str) -> bool:
     try:
-        return requests.get(url + "/api/v1/node-types", timeout=2).status_code == 200
+        return requests.get(url + "/api/v1/node-types", timeout=2).status_code == 401  # it answers, as it should
     except requests.ConnectionError:
         return False
 
@@ -144,9 +156,9 @@ def test_clients_receive_their_workspace_events_in_order(crossdock, workspace, h
     other = f"ws{uuid.uuid4().hex[:10]}"
     crossdock.rt.ensure_workspace(workspace)
     crossdock.rt.ensure_workspace(other)
-    mine = Listener(crossdock.url, workspace=workspace)
-    flow_only = Listener(crossdock.url, workspace=workspace, flow_id="f-live")
-    elsewhere = Listener(crossdock.url, workspace=other)
+    mine = Listener(crossdock.url, workspace=workspace, key=crossdock.key(workspace))
+    flow_only = Listener(crossdock.url, workspace=workspace, flow_id="f-live", key=crossdock.key(workspace))
+    elsewhere = Listener(crossdock.url, workspace=other, key=crossdock.key(other))
     relay_ready(crossdock)
     try:
         run_id = deploy_and_post(crossdock, workspace, http_target.url, "L-1")
@@ -182,8 +194,8 @@ def embedded(tmp_path):
 
 
 def test_join_and_leave_flow_rooms(embedded, http_target):
-    narrow = Listener(embedded.url, workspace="default", flow_id="another-flow")
-    wide = Listener(embedded.url, workspace="default")
+    narrow = Listener(embedded.url, workspace="default", flow_id="another-flow", key=embedded.key("default"))
+    wide = Listener(embedded.url, workspace="default", key=embedded.key("default"))
     try:
         first = deploy_and_post(embedded, "default", http_target.url, "J-1")
         # events leave the server in one sequence: once `wide` has the last one, `narrow` was passed over
@@ -198,23 +210,76 @@ def test_join_and_leave_flow_rooms(embedded, http_target):
         Listener.close(narrow, wide)
 
 
-def test_a_client_naming_no_known_workspace_is_refused(embedded):
+@pytest.fixture
+def app_of(tmp_path):
+    """An app on an embedded runtime (Flask-SocketIO's test client refuses a message queue), with a
+    workspace of partner `default` (`default`) and one of another partner (`theirs`)."""
+    rt = Runtime(Settings(data_dir=str(tmp_path / "data"), load_samples=False))
+    identity.make_partner(rt, "other")
+    rt.ensure_workspace("theirs", partner_id="other")
+    rt.ensure_workspace("second")
+    yield create_app(rt)
+    rt.close()
+
+
+def connects(app, auth=None, flask_client=None, query_string=None) -> bool:
+    sio = app.extensions["socketio"]
+    client = sio.test_client(app, auth=auth, flask_test_client=flask_client, query_string=query_string)
+    try:
+        return client.is_connected()
+    finally:
+        if client.is_connected():
+            client.disconnect()
+
+
+def test_a_key_listens_to_its_own_workspace_only_and_needs_runs_read(app_of):
+    rt = app_of.extensions["crossdock.runtime"]
+    listener = identity.hook_key(rt, "default", ("runs:read",))
+    assert connects(app_of, {"workspace": "default", "key": listener})
+    assert connects(app_of, {"key": listener})  # a key's own workspace is its default
+    assert connects(app_of, {"key": listener}, query_string="workspace=default")
+    for ws in ("second", "theirs", "no-such-workspace", "a\x00b"):
+        assert not connects(app_of, {"workspace": ws, "key": listener}), ws
+    assert not connects(app_of, {"workspace": "default", "key": identity.hook_key(rt, "default")})  # hooks:write only
+    for bad in (listener[:-1] + "?", "nonsense", 42, {"k": 1}):
+        assert not connects(app_of, {"workspace": "default", "key": bad}), bad
+    keys.revoke(rt, "default", keys.key_id_of(listener))
+    assert not connects(app_of, {"workspace": "default", "key": listener})
+
+
+def test_a_session_cookie_listens_to_the_workspaces_its_user_sees(app_of):
+    rt = app_of.extensions["crossdock.runtime"]
+    admin = identity.client_for(app_of, identity.make_user(rt, "default", "admin"))
+    viewer = identity.client_for(app_of, identity.make_user(rt, "default", "viewer", "second"))
+    stranger = identity.client_for(app_of, identity.make_user(rt, "other", "admin"))
+    nobody = identity.client_for(app_of)
+    assert connects(app_of, {"workspace": "default"}, admin) and connects(app_of, {"workspace": "second"}, admin)
+    assert connects(app_of, {}, admin)  # the user's default workspace
+    assert not connects(app_of, {"workspace": "theirs"}, admin)
+    assert connects(app_of, {"workspace": "second"}, viewer) and not connects(app_of, {"workspace": "default"}, viewer)
+    assert connects(app_of, {"workspace": "theirs"}, stranger)
+    assert not connects(app_of, {"workspace": "default"}, stranger)
+    for auth in ({"workspace": "default"}, {}, {"workspace": "no-such-workspace"}):
+        assert not connects(app_of, auth, nobody)
+    assert not connects(app_of, {"workspace": "default"})
+
+
+def test_an_ended_session_no_longer_connects(app_of):
+    rt = app_of.extensions["crossdock.runtime"]
+    user = identity.make_user(rt, "default", "operator", "default")
+    c = identity.client_for(app_of, user, "default")
+    assert connects(app_of, {"workspace": "default"}, c)
+    from runtime import accounts
+
+    accounts.set_password(rt, user, "another-password-0123")  # ends every session of the user
+    assert not connects(app_of, {"workspace": "default"}, c)
+
+
+def test_a_client_of_the_server_authenticates_by_key(embedded):
     client = socketio.Client(reconnection=False)
-    for auth in ({"workspace": "no-such-workspace"}, {}):
-        with pytest.raises(socketio.exceptions.ConnectionError):
-            client.connect(embedded.url, auth=auth, transports=["polling"], wait_timeout=10)
-    client.connect(embedded.url + "?workspace=default", transports=["polling"], wait_timeout=10)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        client.connect(embedded.url, auth={"workspace": "default"}, transports=["polling"], wait_timeout=10)
+    client.connect(embedded.url + "?workspace=default", auth={"key": embedded.key("default")}, transports=["polling"],
+                   wait_timeout=10)
     assert client.connected
     client.disconnect()
-
-
-def test_a_workspace_holding_a_nul_is_refused_on_both_backends(settings):
-    """PostgreSQL cannot compare text with a NUL in it: the lookup failed instead of refusing. (No Redis relay
-    here: Flask-SocketIO's test client refuses a message queue; the database is what matters.)"""
-    rt = Runtime(dataclasses.replace(settings, redis_url=""))
-    try:
-        app = create_app(rt)
-        assert not app.extensions["socketio"].test_client(app, auth={"workspace": "a\x00b"}).is_connected()
-        assert app.extensions["socketio"].test_client(app, auth={"workspace": "default"}).is_connected()
-    finally:
-        rt.close()

@@ -1,0 +1,134 @@
+"""Rate limits per API key and per workspace, in Redis on the services backend (memory when embedded):
+429 `rate_limited` with Retry-After, the partner's limits over the installation's, nothing charged before
+a caller has authenticated."""
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from support import identity
+from support.flowdocs import http_sink, order
+from runtime.core import Runtime
+from runtime.identity_models import Partner
+from runtime.models import Run
+from web import limits
+from web.app import create_app
+
+
+def set_limits(rt, partner: str, **per_minute) -> None:
+    with rt.sessions.begin() as s:
+        s.get(Partner, partner).limits = per_minute
+    limits.forget()  # what the partner API does after a save
+
+
+def hook_runs(rt, workspace: str) -> int:
+    with rt.sessions() as s:
+        return len(s.execute(Run.__table__.select().where(Run.workspace == workspace)).all())
+
+
+@pytest.fixture
+def hooked(api, store, workspace, partner):
+    """The test workspace with a deployed webhook (its runs are stored, never executed: no workers)."""
+    assert api.post("/api/v1/flows", json=http_sink("f", "http://127.0.0.1:9/x")).status_code == 201
+    assert api.post("/api/v1/flows/f/deploy").status_code == 201
+    return api
+
+
+def test_over_the_partner_limit_a_key_gets_429_with_retry_after_and_no_run(hooked, store, workspace, partner, hook_key):
+    set_limits(store, partner, hooks_per_minute=3)
+    for n in range(3):
+        assert hooked.post(f"/hooks/{workspace}/orders", json=order(f"R-{n}")).status_code == 202
+    r = hooked.post(f"/hooks/{workspace}/orders", json=order("R-3"))
+    assert r.status_code == 429
+    assert r.json["error"]["code"] == "rate_limited" and "3" in r.json["error"]["message"]
+    assert 1 <= int(r.headers["Retry-After"]) <= 60
+    assert hook_runs(store, workspace) == 3
+    # the workspace's budget is spent too: another key of it waits as well
+    other = identity.twin(hooked)
+    other.hook_key = identity.hook_key(store, workspace)
+    assert other.post(f"/hooks/{workspace}/orders", json=order("R-4")).status_code == 429
+    assert hook_runs(store, workspace) == 3
+
+
+def test_requests_that_do_not_authenticate_spend_nothing(hooked, store, workspace, partner):
+    """Nobody can spend a tenant's budget by naming its workspace or its key id."""
+    set_limits(store, partner, hooks_per_minute=2)
+    stranger = identity.twin(hooked)
+    stranger.hook_key = None
+    for headers in ({}, {"X-Crossdock-Key": "cdk_k_0123456789_" + "a" * 43}):
+        for _ in range(5):
+            assert stranger.post(f"/hooks/{workspace}/orders", json=order("X"), headers=headers).status_code == 401
+    assert hooked.post(f"/hooks/{workspace}/orders", json=order("A")).status_code == 202
+    assert hooked.post(f"/hooks/{workspace}/orders", json=order("B")).status_code == 202
+    assert hooked.post(f"/hooks/{workspace}/orders", json=order("C")).status_code == 429
+
+
+def test_workspaces_have_budgets_of_their_own(hooked, store, workspace, partner):
+    set_limits(store, partner, hooks_per_minute=1)
+    second = workspace + "b"
+    store.ensure_workspace(second, partner_id=partner)
+    admin = identity.make_user(store, partner, "admin")
+    there = identity.client_for(hooked.application, admin, second, identity.hook_key(store, second))
+    assert there.post("/api/v1/flows", json=http_sink("f", "http://127.0.0.1:9/x")).status_code == 201
+    assert there.post("/api/v1/flows/f/deploy").status_code == 201
+    assert hooked.post(f"/hooks/{workspace}/orders", json=order("1")).status_code == 202
+    assert hooked.post(f"/hooks/{workspace}/orders", json=order("2")).status_code == 429
+    assert there.post(f"/hooks/{second}/orders", json=order("1")).status_code == 202
+
+
+def test_an_hmac_webhook_is_charged_to_its_workspace(hooked, store, workspace, partner):
+    import hashlib
+    import hmac
+
+    secret = "shared-secret-of-the-shop-0123456789"
+    doc = http_sink("signed", "http://127.0.0.1:9/x", path="signed")
+    doc["nodes"][0]["config"].update(auth="hmac", hmac_secret=secret)
+    assert hooked.post("/api/v1/flows", json=doc).status_code == 201
+    assert hooked.post("/api/v1/flows/signed/deploy").status_code == 201
+    set_limits(store, partner, hooks_per_minute=2)
+    raw = b'{"order": {"number": "S"}}'
+    sig = {"X-Crossdock-Signature": "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()}
+    answers = [hooked.post(f"/hooks/{workspace}/signed", data=raw, content_type="application/json",
+                           headers=sig).status_code for _ in range(3)]
+    assert answers == [202, 202, 429]
+    assert hooked.post(f"/hooks/{workspace}/orders", json=order("K")).status_code == 429  # one budget
+
+
+def test_api_keys_on_api_v1_are_limited_and_sessions_are_not(api, store, workspace, partner):
+    set_limits(store, partner, api_per_minute=2)
+    reader = identity.client_for(api.application, None, workspace)
+    reader.environ_base["HTTP_X_CROSSDOCK_KEY"] = identity.hook_key(store, workspace, ("flows:read",))
+    assert [reader.get("/api/v1/flows").status_code for _ in range(3)] == [200, 200, 429]
+    r = reader.get("/api/v1/flows")
+    assert r.json["error"]["code"] == "rate_limited" and int(r.headers["Retry-After"]) >= 1
+    assert [api.get("/api/v1/flows").status_code for _ in range(5)] == [200] * 5  # a person at a page
+
+
+def test_the_installation_default_applies_without_partner_limits(make_settings, workspace, partner):
+    rt = Runtime(dataclasses.replace(make_settings(), hooks_per_minute=2))
+    try:
+        identity.make_partner(rt, partner)
+        rt.ensure_workspace(workspace, partner_id=partner)
+        admin = identity.make_user(rt, partner, "admin")
+        c = identity.client_for(create_app(rt), admin, workspace, identity.hook_key(rt, workspace))
+        assert c.post("/api/v1/flows", json=http_sink("f", "http://127.0.0.1:9/x")).status_code == 201
+        assert c.post("/api/v1/flows/f/deploy").status_code == 201
+        assert [c.post(f"/hooks/{workspace}/orders", json=order(str(n))).status_code for n in range(3)] == [202, 202, 429]
+        assert limits.per_minute(rt, partner, "hooks") == 2 and limits.per_minute(rt, partner, "api") == 6000
+        set_limits(rt, partner, hooks_per_minute=50, api_per_minute=0)  # 0 is no figure: the default stays
+        assert limits.per_minute(rt, partner, "hooks") == 50 and limits.per_minute(rt, partner, "api") == 6000
+    finally:
+        rt.close()
+
+
+def test_windows_are_kept_in_redis_on_the_services_backend(hooked, settings, workspace):
+    """Every web process counts in the same windows: they live in Redis, not in the process."""
+    storage = hooked.application.extensions["crossdock.limiter"].limiter.storage
+    assert type(storage).__name__ == ("MemoryStorage" if settings.embedded_queue else "RedisStorage")
+    assert hooked.post(f"/hooks/{workspace}/orders", json=order("1")).status_code == 202
+    if not settings.embedded_queue:
+        import redis
+
+        found = redis.Redis.from_url(settings.redis_url).keys(f"*crossdock-limits:{settings.queue_name}/hooks/ws/{workspace}/*")
+        assert len(found) == 1

@@ -1,0 +1,114 @@
+"""Rate limits of API keys and workspaces: Flask-Limiter's fixed one-minute windows, kept in Redis when the
+installation has one (every web process counts in the same windows) and in memory otherwise.
+
+Two kinds: `hooks` (webhook intake and published experience APIs) and `api` (/api/v1). A request is charged
+after it has authenticated, to its API key and to its workspace, so nobody can spend another tenant's budget
+by naming it; an HMAC-signed webhook has no key and is charged to its workspace only. The figures per minute
+are the partner's `limits` over the installation's Settings, read through a short per-process cache.
+Over a limit: 429 `rate_limited` with Retry-After (seconds until the window ends).
+
+Flask-Limiter's own per-view decorators run before a view authenticates, so they could only count what a
+caller claims; `charge` uses the extension's strategy and storage directly, one INCR per window.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import time
+
+from flask import Flask, current_app, request
+from flask_limiter import Limiter
+from limits import RateLimitItemPerMinute
+from werkzeug.exceptions import TooManyRequests
+
+from designer import access
+from runtime import keys, partners
+from runtime.readthrough import ReadThrough
+
+log = logging.getLogger(__name__)
+KINDS = {"hooks": "hooks_per_minute", "api": "api_per_minute"}
+PARTNER_FRESH_S = 5.0  # a partner's new limits apply within this (at once in the process that saved them)
+_partner_limits = ReadThrough(PARTNER_FRESH_S)
+_items: dict[int, RateLimitItemPerMinute] = {}
+_last_outage_log = [0.0]
+
+
+def register(app: Flask, runtime) -> Limiter:
+    """The limiter of this app: Redis storage when Settings.redis_url, else memory."""
+    settings = runtime.settings
+    limiter = Limiter(key_func=lambda: request.path, storage_uri=settings.redis_url or "memory://",
+                      strategy="fixed-window", headers_enabled=False)
+    limiter.init_app(app)
+    app.extensions["crossdock.limiter"] = limiter
+    # installations (and test runs) sharing one Redis count apart: the queue name tells them apart already
+    app.extensions["crossdock.limits_prefix"] = f"crossdock-limits:{settings.queue_name}"
+    app.before_request(charge_api)
+    return limiter
+
+
+def charge(kind: str, workspace: str, partner_id: str | None, key_id: str | None = None) -> None:
+    """Count one request of `kind` against the key (if any) and the workspace; 429 when either is spent.
+    Call it once the caller has authenticated (web/hooks.py, web/ext_api.py, charge_api)."""
+    app = current_app
+    limiter: Limiter = app.extensions["crossdock.limiter"]
+    item = _item(per_minute(app.extensions["crossdock.runtime"], partner_id, kind))
+    prefix = app.extensions["crossdock.limits_prefix"]
+    buckets = ((prefix, kind, "key", key_id), (prefix, kind, "ws", workspace)) if key_id else (
+        (prefix, kind, "ws", workspace),)
+    try:
+        strategy = limiter.limiter
+        for bucket in buckets:
+            if not strategy.hit(item, *bucket):
+                reset = strategy.get_window_stats(item, *bucket).reset_time
+                retry = max(1, math.ceil(reset - time.time()))
+                over = "API key" if bucket[2] == "key" else "workspace"
+                raise TooManyRequests(description=f"this {over} may make {item.amount} {kind} requests a minute; "
+                                                  f"try again in {retry} s", retry_after=retry)
+    except TooManyRequests:
+        raise
+    except Exception:  # Redis away: the queue is too, and intake still stores the run; let it in
+        now = time.monotonic()
+        if now - _last_outage_log[0] > 60:
+            _last_outage_log[0] = now
+            log.warning("rate limits not counted: their storage does not answer", exc_info=True)
+
+
+def charge_api() -> None:
+    """before_request of /api/v1: a request with a valid API key is charged to the key and its workspace
+    (keys.verify is cached, and designer.access asks it again for nothing). Browser sessions are people
+    at a page and are not counted; a request with a bad key is left to the view (401)."""
+    if not request.path.startswith("/api/v1/"):
+        return
+    secret = access.presented_key()
+    if secret is None:
+        return
+    info = keys.verify(current_app.extensions["crossdock.runtime"], secret)
+    if info is not None:
+        charge("api", info.workspace, info.partner_id, info.id)
+
+
+def per_minute(rt, partner_id: str | None, kind: str) -> int:
+    """The partner's limit of `kind` per minute, else the installation's (Settings.<kind>_per_minute)."""
+    field = KINDS[kind]
+    default = getattr(rt.settings, field)
+    if not partner_id:
+        return default
+
+    def load() -> dict:
+        partner = partners.get(rt, partner_id)
+        return dict(partner.limits or {}) if partner is not None else {}
+
+    own = _partner_limits.get((str(rt.engine.url), rt.settings.database_schema, partner_id), load).get(field)
+    return own if isinstance(own, int) and not isinstance(own, bool) and own > 0 else default
+
+
+def forget() -> None:
+    """Call after a partner's limits changed: this process applies them at once."""
+    _partner_limits.forget()
+
+
+def _item(amount: int) -> RateLimitItemPerMinute:
+    item = _items.get(amount)
+    if item is None:
+        item = _items[amount] = RateLimitItemPerMinute(amount)
+    return item
