@@ -5,6 +5,7 @@ and counts). Recording happens in the request that made the change; a failure to
 never fails the change."""
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections import Counter
@@ -16,8 +17,10 @@ from flask import Flask, Response, g, request
 from sqlalchemy import select
 
 from designer.requests import WORKSPACE_HEADER, runtime
+from flows import graph
 from flows.edit_scope import MAPPING_FIELDS, SAMPLE_FIELDS
-from runtime import audit, connections
+from nodes import catalog
+from runtime import audit, connections, secrets
 from runtime.identity_models import User
 from runtime.models import Flow, SystemConnection
 
@@ -31,12 +34,20 @@ _PARAM = re.compile(r"<[^>]*>")
 
 @dataclass
 class Exchange:
-    """One finished request as the summaries read it."""
+    """One finished request as the summaries read it; the bodies are parsed only when a summary reads
+    them (a flow's document may be megabytes)."""
     args: dict[str, Any]  # the URL's variables
-    body: Any
-    answer: Any  # the response's JSON
+    response: Response
     workspace: str | None
     before: Any  # what Action.before read ahead of the change
+
+    @functools.cached_property
+    def body(self) -> Any:
+        return request.get_json(silent=True)
+
+    @functools.cached_property
+    def answer(self) -> Any:  # the response's JSON
+        return self.response.get_json(silent=True) if self.response.is_json else None
 
 
 @dataclass(frozen=True)
@@ -83,9 +94,7 @@ def _record(response: Response) -> None:
     if act is None and _rule() in ACTIONS:
         return  # a POST that changes nothing (validate, preview)
     act = act or Action((request.endpoint or "unknown")[:64])
-    x = Exchange(dict(request.view_args or {}), request.get_json(silent=True),
-                 response.get_json(silent=True) if response.is_json else None,
-                 g.get("workspace"), g.get("audit_before"))
+    x = Exchange(dict(request.view_args or {}), response, g.get("workspace"), g.get("audit_before"))
     principal = g.get("principal")
     actor = getattr(principal, "actor", None) or "anonymous"
     partner = getattr(principal, "partner_id", None)
@@ -169,7 +178,25 @@ def _flow_update(x: Exchange) -> dict:
     summary = {"revision": _get(x.answer, "revision")}
     if before is None or after is None:
         return {**summary, "diff": "unavailable"}
-    return {**summary, **flow_diff(before["document"], after)}
+    return {**summary, **flow_diff(_revealed(before["document"]), _revealed(after))}
+
+
+def _revealed(doc: Any) -> Any:
+    """The document with its inline secrets decrypted, for the comparison only (nothing of it is kept):
+    a secret is encrypted anew whenever a client sends it, so its ciphertext changes even when it did not."""
+    nodes = _dict(doc).get("nodes")
+    if not isinstance(nodes, list):
+        return doc
+    specs, settings, shown = catalog.specs(), runtime().settings, []
+    for node in nodes:
+        spec = graph.spec_for(specs, node.get("type"), node.get("type_version", 1)) if isinstance(node, dict) else None
+        if spec is not None and isinstance(node.get("config"), dict):
+            try:
+                node = {**node, "config": secrets.revealed_config(settings, spec, node["config"])}
+            except secrets.SecretError:  # sealed with a key no longer held: compared as stored
+                pass
+        shown.append(node)
+    return {**doc, "nodes": shown}
 
 
 def _connection_save(x: Exchange) -> dict:
