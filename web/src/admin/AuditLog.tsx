@@ -79,21 +79,21 @@ export function AuditLog() {
           {applied.scope === "partner" ? <select disabled><option>every workspace</option></select> : <WorkspacePick />}
         </label>
         {isPartnerAdmin() && (
-          <label className="admin-scope-check">
-            <span>
-              <input
-                type="checkbox"
-                checked={filters.scope === "partner"}
-                onChange={(e) => {
-                  const f: Filters = { ...filters, scope: e.target.checked ? "partner" : "workspace" };
-                  setFilters(f);
-                  setApplied(f);
-                  setCursors([null]);
-                }}
-                data-testid="audit-all-workspaces"
-              />{" "}
-              all workspaces
-            </span>
+          <label>
+            Of
+            <select
+              value={filters.scope}
+              onChange={(e) => {
+                const f: Filters = { ...filters, scope: e.target.value as Filters["scope"] };
+                setFilters(f);
+                setApplied(f);
+                setCursors([null]);
+              }}
+              data-testid="audit-scope"
+            >
+              <option value="workspace">this workspace</option>
+              <option value="partner">every workspace of the partner</option>
+            </select>
           </label>
         )}
         <label>
@@ -106,7 +106,7 @@ export function AuditLog() {
         </label>
         <button className="btn" type="submit" data-testid="audit-filter">Filter</button>
         <span className="spacer" />
-        <span className="hint">Export</span>
+        <span className="hint admin-intro">Export</span>
         <button className="btn" type="button" onClick={() => download("csv")} data-testid="audit-export-csv">CSV</button>
         <button className="btn" type="button" onClick={() => download("jsonl")} data-testid="audit-export-jsonl">JSONL</button>
       </form>
