@@ -10,7 +10,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from runtime import accounts
+from runtime import accounts, tenancy
 from support import identity
 
 SAMPLE = {"order": {"number": "PO-77", "lines": [{"sku": "A", "qty": 2}, {"sku": "B", "qty": 3}]}}
@@ -193,5 +193,39 @@ def test_viewer_sees_everything_read_only(chromium, admin, live_server, out_dir)
         expect(page.locator("[data-testid=readonly-expression]")).to_be_visible()
         expect(page.locator("[data-testid='editor-expression'] .cm-content")).to_have_attribute("contenteditable", "false")
         page.screenshot(path=str(out_dir / "viewer.png"))
+    finally:
+        context.close()
+
+
+def test_a_suspended_workspace_opens_read_only_even_to_its_admin(chromium, live_server, out_dir):
+    base, rt = live_server.rstrip("/"), live_server.runtime
+    partner = identity.make_partner(rt)
+    ws = f"susp-{uuid.uuid4().hex[:8]}"
+    tenancy.create(rt, partner, ws, "On hold")
+    email = f"admin@{partner}.test"
+    identity.make_user(rt, partner, "admin", email=email)
+    owner = Admin(base, email, identity.PASSWORD)
+    owner.headers["X-Crossdock-Workspace"] = ws
+    flow_id = f"held-{uuid.uuid4().hex[:8]}"
+    owner.call("POST", "/flows", mapping_flow(flow_id))
+    tenancy.update(rt, partner, ws, {"status": "suspended"})
+
+    context = chromium.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    try:
+        page.goto(f"{base}/login?next=/flows/{flow_id}%3Fworkspace%3D{ws}")
+        page.fill("[data-testid=login-email]", email)
+        page.fill("[data-testid=login-password]", identity.PASSWORD)
+        page.click("[data-testid=login-submit]")
+        page.wait_for_function("window.__crossdock && window.__crossdock.ready")
+        assert page.evaluate("window.__crossdock.mode") == "view"
+        expect(page.locator("[data-testid=mode-banner]")).to_contain_text("suspended")
+        for absent in ("palette", "save", "deploy", "run"):
+            expect(page.locator(f"[data-testid={absent}]")).to_have_count(0)
+        page.goto(f"{base}/flows?workspace={ws}")
+        expect(page.locator(f"tr[data-flow-id='{flow_id}']")).to_be_visible()
+        expect(page.locator("[data-testid=create-flow]")).to_have_count(0)
+        expect(page.locator("[data-testid=workspace-switch]")).to_contain_text("(suspended)")
+        page.screenshot(path=str(out_dir / "suspended.png"))
     finally:
         context.close()

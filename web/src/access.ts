@@ -38,7 +38,13 @@ export function roleIn(ws = workspace()): Role | null {
   return current.workspaces.find((w) => w.id === ws)?.role ?? null;
 }
 
+/** A suspended workspace takes no changes from anyone (the server answers 403 workspace_suspended). */
+export function suspended(ws = workspace()): boolean {
+  return current?.workspaces.find((w) => w.id === ws)?.status === "suspended";
+}
+
 export function can(permission: Permission, ws = workspace()): boolean {
+  if (!permission.endsWith(":read") && suspended(ws)) return false;
   const role = roleIn(ws);
   if (role === "admin") return true;
   return !!role && (GRANTS[role] || []).includes(permission);

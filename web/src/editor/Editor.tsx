@@ -2,7 +2,7 @@
 // How much can change follows the user's role (access.editMode): everything, mappings only, or nothing.
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { ReactFlowProvider, type Edge, type ReactFlowInstance } from "@xyflow/react";
-import { can, editMode, type EditMode } from "../access";
+import { can, editMode, suspended, type EditMode } from "../access";
 import { api, ApiError } from "../api";
 import { watchRun, type RunWatch } from "../runWatch";
 import { TERMINAL, type FlowDoc, type NodeType, type Problem, type Run, type Step } from "../types";
@@ -397,7 +397,9 @@ export function Editor({ flowId, nodeTypes, navigate }: { flowId: string; nodeTy
         <div className="banner info" data-testid="mode-banner">
           {mode === "mapping"
             ? "You can change this flow's mappings, lookup fields and samples; its structure is read-only."
-            : "Read only: your role cannot change this flow."}
+            : suspended()
+              ? "Read only: this workspace is suspended."
+              : "Read only: your role cannot change this flow."}
         </div>
       )}
       {notice && (
