@@ -225,8 +225,10 @@ def test_admin_pages_manage_users_keys_workspaces_and_read_the_audit_log(page, l
     dialog.locator("[data-testid=key-create-submit]").click()
     secret = dialog.locator("[data-testid=secret-value]").input_value()
     assert secret.startswith("cdk_")
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base)
     dialog.locator("[data-testid=secret-copy]").click()
     expect(dialog.locator("[data-testid=secret-copy]")).to_have_text("Copied")
+    assert page.evaluate("navigator.clipboard.readText()") == secret
     page.screenshot(path=str(out_dir / "2-key-created.png"))
     dialog.locator("[data-testid=key-created-done]").click()
     key_row = page.locator("[data-testid=key-table] tr", has_text="OMS webhooks")

@@ -23,11 +23,11 @@ export function ApiKeys() {
     <>
       <div className="create-row">
         <button className="btn primary" onClick={() => setCreating(true)} data-testid="key-create">New API key</button>
-        <span className="hint admin-intro">Keys of workspace</span>
+        <span className="hint admin-intro admin-nowrap">Keys of workspace</span>
         <WorkspacePick />
-        <span className="hint admin-intro">for the systems that call its webhooks and API.</span>
+        <span className="hint admin-intro">for the systems that call its webhooks and its API</span>
         <span className="spacer" />
-        <label className="row hint">
+        <label className="row hint admin-nowrap">
           <input type="checkbox" checked={showRevoked} onChange={(e) => setShowRevoked(e.target.checked)} /> show revoked
         </label>
       </div>

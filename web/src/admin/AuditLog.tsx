@@ -10,13 +10,20 @@ import { WorkspacePick } from "./WorkspacePick";
 
 const PAGE = 50;
 
+/** A value of a summary in a few words: a list item that is an object (a membership) as its values. */
+function words(v: unknown): string {
+  if (Array.isArray(v)) return v.map((x) => (x && typeof x === "object" && !Array.isArray(x) ? Object.values(x).join(": ") : words(x))).join(", ");
+  if (v && typeof v === "object") return JSON.stringify(v);
+  return String(v);
+}
+
 /** A summary as a line of `key: value` pairs (a flow edit's diff: nodes added, removed, changed ...). */
 function describe(summary: unknown): string {
   if (summary == null || summary === "") return "";
   if (typeof summary !== "object") return String(summary);
   return Object.entries(summary as Record<string, unknown>)
     .filter(([, v]) => v !== null && v !== undefined && !(Array.isArray(v) && v.length === 0))
-    .map(([k, v]) => `${k.replace(/_/g, " ")}: ${Array.isArray(v) ? v.join(", ") : typeof v === "object" ? JSON.stringify(v) : String(v)}`)
+    .map(([k, v]) => `${k.replace(/_/g, " ")}: ${words(v)}`)
     .join(" · ");
 }
 

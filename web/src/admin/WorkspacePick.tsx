@@ -14,6 +14,7 @@ export function WorkspacePick() {
         q.set("workspace", e.target.value);
         location.assign(`${location.pathname}?${q}`);
       }}
+      className="admin-ws-pick"
       data-testid="admin-workspace"
     >
       {!listed.some((w) => w.id === ws) && <option value={ws}>{ws}</option>}
