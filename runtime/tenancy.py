@@ -13,7 +13,8 @@ from sqlalchemy import delete, exists, func, select
 from runtime import accounts, connections, intake, keys, lookups
 from runtime.deployments import iso
 from runtime.identity_models import AuditEntry, Membership, Partner, User
-from runtime.models import Base, Payload, Run, Step, Workspace, utcnow
+from runtime.models import Base, Workspace, utcnow
+from runtime.store import removal
 
 if TYPE_CHECKING:
     from runtime.core import Runtime
@@ -161,10 +162,9 @@ def remove(rt: Runtime, partner_id: str, workspace: str) -> None:
         ws = s.get(Workspace, workspace, with_for_update=True)
         if ws is None or ws.partner_id != partner_id:
             raise Refused("not_found", "not_found", "workspace", f"no workspace {workspace!r}")
-        runs = select(Run.id).where(Run.workspace == workspace).scalar_subquery()
-        s.execute(delete(Step).where(Step.run_id.in_(runs)))
-        s.execute(delete(Payload).where(Payload.run_id.in_(runs)))
-        owned = [t for t in Base.metadata.sorted_tables if "workspace" in t.c and t.name not in KEPT]
+        removal.remove_workspace(s, workspace)  # only the run store writes the run tables
+        owned = [t for t in Base.metadata.sorted_tables
+                 if "workspace" in t.c and t.name not in KEPT and t.name not in removal.TABLES]
         for table in reversed(owned):  # those that refer to others first
             s.execute(delete(table).where(table.c.workspace == workspace))
         s.execute(delete(Workspace).where(Workspace.id == workspace))

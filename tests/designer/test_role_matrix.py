@@ -11,12 +11,11 @@ import itertools
 import json
 import re
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 from urllib.parse import quote
 
-import pytest
-
+from designer import access
 from runtime import accounts, connections, keys, lookups, tenancy
 from runtime.models import DeadLetter, Flow
 from support import identity, wait_for
@@ -321,7 +320,6 @@ def test_the_matrix_knows_every_permission_a_view_asks_for(client):
     """The matrix's table and the views' decorators name the same permission for each endpoint, so a view
     guarded differently from the contract shows up by name, not only as a wrong status."""
     app = client.application
-    from designer import access
     found = {}
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith("/api/v1"):

@@ -9,12 +9,11 @@ import uuid
 import pytest
 from sqlalchemy import func, select
 
-from runtime import accounts, audit, connections, keys, lookups
+from runtime import audit, connections, keys, lookups
 from runtime.identity_models import AuditEntry, Membership, PublishedEndpoint
-from runtime.models import (Base, DeadLetter, LedgerEntry, Payload, Run, ScheduleFire, Step, Workspace, utcnow)
+from runtime.models import Base, DeadLetter, LedgerEntry, Payload, Run, ScheduleFire, Step, Workspace, utcnow
 from support import identity
 from support.flowdocs import edge
-from web.app import create_app
 
 
 @pytest.fixture
