@@ -84,7 +84,8 @@ def verify(rt: Runtime, secret) -> KeyInfo | None:
     key_id = key_id_of(secret)
     if key_id is None:
         return None
-    cache_key = (rt.engine.url, rt.settings.database_schema, key_id)
+    settings = rt.settings  # which database: cheap to hash, unlike the engine's URL object
+    cache_key = (settings.database_url or settings.data_dir, settings.database_schema, key_id)
 
     def load():
         with rt.reader.connect() as conn:

@@ -8,7 +8,7 @@ are the partner's `limits` over the installation's Settings, read through a shor
 Over a limit: 429 `rate_limited` with Retry-After (seconds until the window ends).
 
 Flask-Limiter's own per-view decorators run before a view authenticates, so they could only count what a
-caller claims; `charge` uses the extension's strategy and storage directly, one INCR per window.
+caller claims; `charge` uses the extension's strategy and storage directly: on Redis one round trip a request.
 """
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ import time
 from flask import Flask, current_app, request
 from flask_limiter import Limiter
 from limits import RateLimitItemPerMinute
+from limits.storage import RedisStorage
+from redis.exceptions import NoScriptError
 from werkzeug.exceptions import TooManyRequests
 
 from designer import access
@@ -30,6 +32,7 @@ KINDS = {"hooks": "hooks_per_minute", "api": "api_per_minute"}
 PARTNER_FRESH_S = 5.0  # a partner's new limits apply within this (at once in the process that saved them)
 _partner_limits = ReadThrough(PARTNER_FRESH_S)
 _items: dict[int, RateLimitItemPerMinute] = {}
+_names: dict[tuple, str] = {}
 _last_outage_log = [0.0]
 
 
@@ -57,13 +60,13 @@ def charge(kind: str, workspace: str, partner_id: str | None, key_id: str | None
         (prefix, kind, "ws", workspace),)
     try:
         strategy = limiter.limiter
-        for bucket in buckets:
-            if not strategy.hit(item, *bucket):
-                reset = strategy.get_window_stats(item, *bucket).reset_time
-                retry = max(1, math.ceil(reset - time.time()))
-                over = "API key" if bucket[2] == "key" else "workspace"
-                raise TooManyRequests(description=f"this {over} may make {item.amount} {kind} requests a minute; "
-                                                  f"try again in {retry} s", retry_after=retry)
+        spent = _first_spent(strategy.storage, item, buckets)
+        if spent is not None:
+            reset = strategy.get_window_stats(item, *spent).reset_time
+            retry = max(1, math.ceil(reset - time.time()))
+            over = "API key" if spent[2] == "key" else "workspace"
+            raise TooManyRequests(description=f"this {over} may make {item.amount} {kind} requests a minute; "
+                                              f"try again in {retry} s", retry_after=retry)
     except TooManyRequests:
         raise
     except Exception:  # Redis away: the queue is too, and intake still stores the run; let it in
@@ -87,6 +90,27 @@ def charge_api() -> None:
         charge("api", info.workspace, info.partner_id, info.id)
 
 
+def _first_spent(storage, item: RateLimitItemPerMinute, buckets: tuple) -> tuple | None:
+    """Count one hit in each bucket (a fixed window: the hit that makes the count pass the amount is refused);
+    the first bucket that is over, or None. On Redis both counts go in one round trip, with the script
+    limits' own RedisStorage.incr runs."""
+    expiry = item.get_expiry()
+    names = [_name(item, bucket) for bucket in buckets]
+    counts = None
+    if isinstance(storage, RedisStorage):
+        script = storage.lua_incr_expire
+        pipe = storage.get_connection().pipeline(transaction=False)
+        for name in names:  # evalsha: a Script called on a pipeline asks SCRIPT EXISTS first, a round trip more
+            pipe.evalsha(script.sha, 1, storage.prefixed_key(name), expiry, 1)
+        try:
+            counts = pipe.execute()
+        except NoScriptError:  # Redis restarted since: incr below loads the script again
+            counts = None
+    if counts is None:
+        counts = [storage.incr(name, expiry) for name in names]
+    return next((bucket for bucket, count in zip(buckets, counts) if int(count) > item.amount), None)
+
+
 def per_minute(rt, partner_id: str | None, kind: str) -> int:
     """The partner's limit of `kind` per minute, else the installation's (Settings.<kind>_per_minute)."""
     field = KINDS[kind]
@@ -105,6 +129,16 @@ def per_minute(rt, partner_id: str | None, kind: str) -> int:
 def forget() -> None:
     """Call after a partner's limits changed: this process applies them at once."""
     _partner_limits.forget()
+
+
+def _name(item: RateLimitItemPerMinute, bucket: tuple) -> str:
+    """limits' storage key of a bucket, kept: building it (quoting each part) cost more than counting."""
+    found = _names.get((item.amount, bucket))
+    if found is None:
+        if len(_names) >= 20_000:  # a bound on memory, not a policy
+            _names.clear()
+        found = _names[(item.amount, bucket)] = item.key_for(*bucket)
+    return found
 
 
 def _item(amount: int) -> RateLimitItemPerMinute:
