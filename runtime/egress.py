@@ -85,7 +85,9 @@ def forget() -> None:
 
 
 def _load(rt, workspace: str) -> Egress:
-    with rt.sessions() as s:
+    # read_sessions: never the sessions of a caller's transaction (a template install), which a cached plan
+    # would otherwise keep calling after it ended
+    with rt.read_sessions() as s:
         row = s.get(Workspace, workspace)
         settings = row.settings if row is not None else None
     entries = []
