@@ -39,8 +39,12 @@ class Refused(ValueError):
 # --- workspaces
 
 def describe(ws: Workspace, role: str | None = None) -> dict:
-    return {"id": ws.id, "name": ws.name, "status": ws.status, "partner_id": ws.partner_id, "role": role,
-            "created_at": iso(ws.created_at), "settings": ws.settings or {}}
+    """The workspace as the API shows it; its settings (internal hosts it may reach) to partner admins only."""
+    out = {"id": ws.id, "name": ws.name, "status": ws.status, "partner_id": ws.partner_id, "role": role,
+           "created_at": iso(ws.created_at)}
+    if role == accounts.ADMIN_ROLE:
+        out["settings"] = ws.settings or {}
+    return out
 
 
 def list_workspaces(rt: Runtime, partner_id: str, roles: dict[str, str]) -> list[dict]:

@@ -59,9 +59,12 @@ def test_the_list_shows_the_partners_workspaces_with_the_callers_role(admin, str
 def test_a_member_lists_only_the_workspaces_they_belong_to(app, store, admin, partner, workspace):
     other = new_id()
     assert admin.post("/api/v1/workspaces", json={"id": other, "name": "Other"}).status_code == 201
+    assert admin.patch(f"/api/v1/workspaces/{workspace}", json={"settings": {"egress": {"allow": ["10.1.2.3:80"]}}}
+                       ).status_code == 200
     mapper = identity.login_as(app, "mapper", workspace)
     listed = mapper.get("/api/v1/workspaces").json["workspaces"]
     assert [(w["id"], w["role"]) for w in listed] == [(workspace, "mapper")]
+    assert "settings" not in listed[0] and "10.1.2.3" not in mapper.get("/api/v1/workspaces").get_data(as_text=True)
 
 
 def test_create_rename_and_list(admin, partner):
