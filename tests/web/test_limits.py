@@ -132,3 +132,16 @@ def test_windows_are_kept_in_redis_on_the_services_backend(hooked, settings, wor
 
         found = redis.Redis.from_url(settings.redis_url).keys(f"*crossdock-limits:{settings.queue_name}/hooks/ws/{workspace}/*")
         assert len(found) == 1
+
+
+def test_a_redis_that_lost_its_scripts_still_counts(hooked, store, settings, workspace, partner):
+    """After a Redis restart the counting script is gone: the request counts through limits' own incr,
+    which loads it again, and the next one is back to one round trip."""
+    set_limits(store, partner, hooks_per_minute=2)
+    storage = hooked.application.extensions["crossdock.limiter"].limiter.storage
+    if not settings.embedded_queue:
+        storage.lua_incr_expire.sha = "0" * 40  # a script Redis does not hold, as after a restart
+    answers = [hooked.post(f"/hooks/{workspace}/orders", json=order(str(n))).status_code for n in range(3)]
+    assert answers == [202, 202, 429]
+    if not settings.embedded_queue:
+        assert storage.lua_incr_expire.sha != "0" * 40  # loaded again by the fall-back
