@@ -61,6 +61,13 @@ def test_login_wrong_password_then_next_page_and_sign_out(visitor, live_server, 
     expect(visitor.locator("[data-testid=filter-status]")).to_have_value("failed")
     visitor.screenshot(path=str(out_dir / "2-signed-in.png"))
 
+    # a session that ends under an open page: its next call goes to the login page, which comes back here
+    visitor.context.clear_cookies()
+    visitor.click("[data-testid=filter-apply]")
+    expect(visitor).to_have_url(re.compile(r"/login\?next=%2Fruns%3Fstatus%3Dfailed$"))
+    sign_in(visitor, email, identity.PASSWORD)
+    expect(visitor).to_have_url(re.compile(r"/runs\?status=failed$"))
+
     visitor.click("[data-testid=logout]")
     expect(visitor).to_have_url(re.compile(r"/login$"))
     assert visitor.request.get(f"{base}/api/v1/session").status == 401  # the cookie no longer signs anyone in
@@ -146,6 +153,12 @@ def test_a_white_labelled_partner_never_shows_crossdock(visitor, live_server, ou
     visitor.select_option("[data-testid=workspace-switch]", other)
     expect(visitor).to_have_url(re.compile(f"/flows\\?workspace={other}$"))
     expect(visitor.locator("[data-testid=workspace-switch]")).to_have_value(other)
+    _assert_unbranded(visitor)
+
+    # signed out, the login page still wears the partner's brand
+    visitor.click("[data-testid=logout]")
+    expect(visitor).to_have_url(re.compile(f"/login\\?partner={partner}$"))
+    expect(visitor.locator("[data-testid=brand-name]")).to_have_text("Acme Integrate")
     _assert_unbranded(visitor)
 
 

@@ -19,6 +19,7 @@ const CSRF_HEADER = "X-Crossdock-CSRF";
 
 let csrfToken: string | null = null;
 let defaultWorkspace = "default";
+let partner: string | null = null; // the signed-in user's: the login page they come back to wears its brand
 
 /** The workspace a user lands in: `default` when they may see it, else their first (as the server picks). */
 export function defaultWorkspaceOf(workspaces: SessionWorkspace[]): string {
@@ -29,6 +30,7 @@ export function defaultWorkspaceOf(workspaces: SessionWorkspace[]): string {
 function remember(s: Session): Session {
   csrfToken = s.csrf_token;
   defaultWorkspace = defaultWorkspaceOf(s.workspaces);
+  partner = s.user.partner_id;
   return s;
 }
 
@@ -36,9 +38,13 @@ export function workspace(): string {
   return new URLSearchParams(location.search).get("workspace") || defaultWorkspace;
 }
 
-/** The login page's address for coming back here afterwards. */
+/** The login page's address for coming back here afterwards, under the brand of the partner last signed in. */
 export function loginHref(next = location.pathname + location.search): string {
-  return next && next !== "/" && !next.startsWith("/login") ? `/login?next=${encodeURIComponent(next)}` : "/login";
+  const q = new URLSearchParams();
+  if (next && next !== "/" && !next.startsWith("/login")) q.set("next", next);
+  if (partner && partner !== "default") q.set("partner", partner);
+  const query = q.toString();
+  return query ? `/login?${query}` : "/login";
 }
 
 interface CallOptions {
