@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from sqlalchemy import delete, exists, func, select
 
-from runtime import accounts, connections, intake, keys, lookups
+from runtime import accounts, connections, egress, intake, keys, lookups
 from runtime.deployments import iso
 from runtime.identity_models import AuditEntry, Membership, Partner, User
 from runtime.models import Base, Workspace, utcnow
@@ -122,13 +122,13 @@ def check_settings(settings: Any) -> dict | None:
     if not isinstance(settings, dict):
         raise Refused("invalid", "invalid_settings", "settings", "settings is an object")
     _only(settings, ("egress",), "settings")
-    egress = settings.get("egress")
-    if egress is None:
+    policy = settings.get("egress")
+    if policy is None:
         return {}
-    if not isinstance(egress, dict):
+    if not isinstance(policy, dict):
         raise Refused("invalid", "invalid_settings", "settings.egress", 'egress is {"allow": [...]}')
-    _only(egress, ("allow",), "settings.egress")
-    allow = egress.get("allow") or []
+    _only(policy, ("allow",), "settings.egress")
+    allow = policy.get("allow") or []
     if not isinstance(allow, list) or len(allow) > MAX_ALLOW:
         raise Refused("invalid", "invalid_settings", "settings.egress.allow",
                       f"allow is a list of at most {MAX_ALLOW} host:port or CIDR entries")
@@ -139,24 +139,37 @@ def check_settings(settings: Any) -> dict | None:
 
 
 def _allow_entry(entry: Any, field: str) -> str:
-    if isinstance(entry, str) and "/" in entry:
-        try:
-            return str(ipaddress.ip_network(entry.strip(), strict=False))
-        except ValueError:
-            pass
-    elif isinstance(entry, str):
-        m = HOST_PORT.match(entry.strip())
-        if m and 1 <= int(m.group("port")) <= 65535:
-            host = m.group("host")
-            if host.startswith("["):
-                try:
-                    ipaddress.IPv6Address(host[1:-1])
-                except ValueError:
-                    m = None
-            if m:
-                return f"{host.lower()}:{int(m.group('port'))}"
+    """One entry as stored: checked here and by the parser connectors use (runtime/egress.py), so the
+    policy saved is the policy enforced."""
+    if isinstance(entry, str) and not egress.problems({"egress": {"allow": [entry]}}):
+        checked = _checked_entry(entry.strip())
+        if checked is not None:
+            return checked
     raise Refused("invalid", "invalid_settings", field,
-                  f"{entry!r} is neither host:port (e.g. erp.internal:8443, [::1]:80) nor a CIDR (e.g. 10.0.0.0/8)")
+                  f"{entry!r} is neither host:port (e.g. erp.internal:8443, [::1]:80) nor an address range "
+                  "(e.g. 10.0.0.0/8, or one address)")
+
+
+def _checked_entry(entry: str) -> str | None:
+    if "/" in entry:
+        try:
+            return str(ipaddress.ip_network(entry, strict=False))
+        except ValueError:
+            return None
+    try:
+        return str(ipaddress.ip_address(entry))  # one address: a range of one, any port
+    except ValueError:
+        pass
+    m = HOST_PORT.match(entry)
+    if m is None or not 1 <= int(m.group("port")) <= 65535:
+        return None
+    host = m.group("host")
+    if host.startswith("["):
+        try:
+            host = f"[{ipaddress.IPv6Address(host[1:-1])}]"
+        except ValueError:
+            return None
+    return f"{host.lower()}:{int(m.group('port'))}"
 
 
 def remove(rt: Runtime, partner_id: str, workspace: str) -> None:
@@ -176,9 +189,10 @@ def remove(rt: Runtime, partner_id: str, workspace: str) -> None:
 
 
 def forget() -> None:
-    """This process's caches of workspace state: webhook routes, key rows, identities and statuses,
-    connections and lookup rows. Other processes see a change within their caches' bounds (2-5 s)."""
+    """This process's caches of workspace state: webhook routes, egress policies, key rows, identities
+    and statuses, connections and lookup rows. Other processes see a change within their caches' bounds (2-5 s)."""
     intake.forget_routes()
+    egress.forget()
     keys.forget()
     accounts.forget()
     connections._resolved.forget()  # their modules have no forget() of their own yet

@@ -9,7 +9,7 @@ import uuid
 import pytest
 from sqlalchemy import func, select
 
-from runtime import audit, connections, keys, lookups
+from runtime import audit, connections, egress, keys, lookups
 from runtime.identity_models import AuditEntry, Membership, PublishedEndpoint
 from runtime.models import Base, DeadLetter, LedgerEntry, Payload, Run, ScheduleFire, Step, Workspace, utcnow
 from support import identity
@@ -141,11 +141,22 @@ def test_a_template_imported_into_one_of_the_partners_workspaces_is_offered(admi
     assert r.status_code == 201 and r.json["installed"] == ["mine"]
 
 
-def test_egress_settings(admin, workspace):
-    allow = ["erp.internal:8443", "127.0.0.1:5001", "10.0.0.0/8", "[::1]:80", "fd00::/8", "192.168.1.7/32"]
+def test_egress_settings(admin, store, workspace):
+    assert egress.policy(store, workspace).denies("10.9.8.7", 80, ["10.9.8.7"])  # kept by this process now
+    allow = ["erp.internal:8443", "127.0.0.1:5001", "10.0.0.0/8", "[::1]:80", "fd00::/8", "192.168.1.7/32",
+             "172.16.0.9"]
     r = admin.patch(f"/api/v1/workspaces/{workspace}", json={"settings": {"egress": {"allow": allow}}})
     assert r.status_code == 200, r.json
     assert r.json["workspace"]["settings"] == {"egress": {"allow": allow}}
+    # the policy connectors obey changed at once in this process
+    assert egress.policy(store, workspace).denies("10.9.8.7", 80, ["10.9.8.7"]) is None
+    assert egress.policy(store, workspace).denies("erp.internal", 8443, ["192.168.5.5"]) is None
+    assert egress.policy(store, workspace).denies("erp.internal", 8444, ["192.168.5.5"])
+    r = admin.patch(f"/api/v1/workspaces/{workspace}", json={"settings": {"egress": {"allow": [
+        " 10.0.0.5/8", "[0::1]:80", "ERP.Internal:08443"]}}})
+    assert r.json["workspace"]["settings"]["egress"]["allow"] == ["10.0.0.0/8", "[::1]:80", "erp.internal:8443"]
+    assert admin.patch(f"/api/v1/workspaces/{workspace}", json={"settings": {"egress": {"allow": allow}}}
+                       ).status_code == 200
     listed = admin.get("/api/v1/workspaces").json["workspaces"][0]
     assert listed["settings"]["egress"]["allow"] == allow
 
