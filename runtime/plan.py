@@ -88,8 +88,8 @@ def compile(doc: dict, workspace: str, flow_id: str, version: int, default_retry
     if loaded is None:
         raise PlanError("; ".join(p.message for p in problems))
     params = param_values(loaded)
-    settings = loaded.get("settings") or {}
-    flow_retry = {**default_retry, **(settings.get("retry") or {})}
+    flow_settings = loaded.get("settings") or {}
+    flow_retry = {**default_retry, **(flow_settings.get("retry") or {})}
     wires = graph.successors(loaded)  # skips disabled nodes and duplicate edges
     nodes: dict[str, PlannedNode] = {}
     for n in loaded["nodes"]:
@@ -109,7 +109,7 @@ def compile(doc: dict, workspace: str, flow_id: str, version: int, default_retry
             id=n["id"], type=n["type"], module=module, prepared=prepared,
             retry=RetryPolicy(int(retry.get("max_attempts", 3)), float(retry.get("backoff_s", 1.0))),
             error_wired=bool(wires.get((n["id"], "error"))))
-    keys = run_keys(settings)
+    keys = run_keys(flow_settings)
     return Plan(workspace, flow_id, version, loaded, params, nodes, wires,
                 business_key=keys.business_key, sequence_key=keys.sequence_key)
 
