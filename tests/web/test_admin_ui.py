@@ -99,6 +99,7 @@ def test_partner_admin_creates_a_customer_installs_order_release_and_brands_ever
     row = page.locator(f"[data-testid=ws-table] tr[data-ws-id={ws}]")
     expect(row.locator("[data-testid=ws-name]")).to_have_text("Contoso Distribution")
     expect(row.locator("[data-testid=ws-status]")).to_have_text("active")
+    expect(page.locator(f"[data-testid=workspace-switch] option[value={ws}]")).to_have_text("Contoso Distribution")
 
     listed = session_get(page, base, "/workspaces", ws)["workspaces"]
     assert sorted((w["id"], w["partner_id"], w["status"]) for w in listed) == [(ws, partner, "active"), (first, partner, "active")]

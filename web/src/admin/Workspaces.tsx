@@ -14,7 +14,7 @@ function workspaceHref(path: string, ws: string): string {
   return `${path}?workspace=${encodeURIComponent(ws)}`;
 }
 
-export function Workspaces() {
+export function Workspaces({ onChanged }: { onChanged: () => void }) {
   const [list, setList] = useState<Workspace[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [dialog, setDialog] = useState<null | { kind: "create" } | { kind: "rename" | "egress" | "delete"; ws: Workspace }>(null);
@@ -27,6 +27,7 @@ export function Workspaces() {
   const setStatus = async (ws: Workspace, status: "active" | "suspended") => {
     try {
       await adminApi.updateWorkspace(ws.id, { status });
+      onChanged();
       await refresh();
     } catch (e) {
       setError((e as Error).message);
@@ -35,6 +36,7 @@ export function Workspaces() {
   const close = () => {
     setDialog(null);
     refresh();
+    onChanged(); // the header's workspace switcher lists them
   };
 
   return (
