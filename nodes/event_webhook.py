@@ -2,7 +2,8 @@
 
 `respond: sync` keeps the caller waiting (up to `timeout_s`) for the reply of a `control.respond` node.
 `auth` says how a caller proves it may start runs (web/hooks.py checks it before any run exists): an API key
-of the workspace with scope `hooks:write`, or an HMAC-SHA256 signature of the body with `hmac_secret`.
+of the workspace with scope `hooks:write`, or an HMAC-SHA256 signature of the body with `hmac_secret` in
+`signature_header` (senders such as GitHub or Shopify name their own header).
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from nodes.base import Context, Emit
 
 METHODS = ("POST", "PUT", "PATCH", "GET")
 AUTH = ("key", "hmac")
+SIGNATURE_HEADER = "X-Crossdock-Signature"
 
 
 class Config(Schema):
@@ -40,6 +42,12 @@ class Config(Schema):
     hmac_secret = fields.String(validate=validate.Length(max=500),
                                 metadata={"title": "HMAC secret", "format": "secret",
                                           "description": "Shared with the caller; use 32 random characters or more"})
+    signature_header = fields.String(load_default=SIGNATURE_HEADER,
+                                     validate=[validate.Regexp(r"^[A-Za-z0-9-]+$"), validate.Length(max=100)],
+                                     metadata={"title": "Signature header",
+                                               "description": "Where an hmac caller puts its signature: hex or "
+                                                              "base64, with or without sha256= (GitHub: "
+                                                              "X-Hub-Signature-256; Shopify: X-Shopify-Hmac-Sha256)"})
 
     @validates_schema
     def _secret_for_hmac(self, data, **_):

@@ -10,7 +10,20 @@ def load(config):
 
 def test_design_example_loads_with_defaults():
     assert load({"path": "orders", "respond": "async"}) == {
-        "path": "orders", "method": "POST", "respond": "async", "timeout_s": 30}
+        "path": "orders", "method": "POST", "respond": "async", "timeout_s": 30, "auth": "key",
+        "signature_header": "X-Crossdock-Signature"}
+
+
+def test_an_hmac_webhook_has_its_secret_and_a_header_of_its_sender():
+    config = load({"path": "orders", "auth": "hmac", "hmac_secret": "s" * 32, "signature_header": "X-Hub-Signature-256"})
+    assert (config["auth"], config["hmac_secret"], config["signature_header"]) == ("hmac", "s" * 32, "X-Hub-Signature-256")
+    with pytest.raises(marshmallow.ValidationError) as err:
+        load({"path": "orders", "auth": "hmac"})
+    assert "hmac_secret" in err.value.messages
+
+
+def test_the_secret_field_is_marked_secret():
+    assert event_webhook.Config().fields["hmac_secret"].metadata["format"] == "secret"
 
 
 def test_nested_paths_and_sync_reply_are_accepted():
@@ -28,6 +41,9 @@ def test_nested_paths_and_sync_reply_are_accepted():
     {"path": "orders", "timeout_s": 301},
     {"path": "orders", "timeout_s": "30"},
     {"path": "orders", "secret": "x"},
+    {"path": "orders", "auth": "none"},
+    {"path": "orders", "auth": "hmac", "hmac_secret": ""},
+    {"path": "orders", "signature_header": "X-Sig: 1"},
 ])
 def test_bad_config_is_rejected(config):
     with pytest.raises(marshmallow.ValidationError):
