@@ -146,6 +146,16 @@ def test_a_white_labelled_partner_never_shows_crossdock(visitor, live_server, ou
         assert accent == "#b91c1c", path
     visitor.screenshot(path=str(out_dir / "2-branded-pages.png"))
 
+    # the editor too: its own header wears the brand
+    csrf = visitor.request.get(f"{base}/api/v1/session").json()["csrf_token"]
+    flow = {"schema": "crossdock.flow/1", "id": "acme-orders", "name": "Orders", "nodes": [], "edges": []}
+    assert visitor.request.post(f"{base}/api/v1/flows", data=flow, headers={
+        "X-Crossdock-CSRF": csrf, "X-Crossdock-Workspace": ws}).status == 201
+    visitor.goto(f"{base}/flows/acme-orders?workspace={ws}")
+    visitor.wait_for_function("window.__crossdock && window.__crossdock.ready")
+    expect(visitor.locator("[data-testid=brand-name]")).to_have_text("Acme Integrate")
+    _assert_unbranded(visitor)
+
     # the header's switcher lists the partner's workspaces and moves the app to the one picked
     visitor.goto(f"{base}/runs?workspace={ws}")
     names = {ws: "Acme Foods", other: "Acme Drinks"}

@@ -1,6 +1,7 @@
 // The editor's top bar: where the draft stands (saved, deployed) and the commands that change that; a role
 // sees only the commands it may use (a mapper saves, a viewer only looks).
 import type { EditMode } from "../access";
+import { Brand } from "../pages/AppNav";
 import type { FlowDoc } from "../types";
 
 const SHORTCUTS = [
@@ -39,6 +40,7 @@ interface Props {
 export function Toolbar(p: Props) {
   return (
     <header className="toolbar">
+      <Brand />
       <button className="btn-ghost" data-testid="back" onClick={p.onBack}>
         ← Flows
       </button>
