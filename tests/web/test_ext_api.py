@@ -82,7 +82,8 @@ def test_a_request_record_is_checked_before_any_run(client, workspace):
     assert (r.status_code, r.json["error"]["code"]) == (422, "invalid_record")
     assert {"field": "lines[0].quantity", "code": "invalid_quantity"}.items() <= next(
         d for d in r.json["error"]["details"] if d["field"] == "lines[0].quantity").items()
-    r = client.post(f"/api/ext/{workspace}/v1/orders", data="number=1", content_type="application/x-www-form-urlencoded")
+    r = client.post(f"/api/ext/{workspace}/v1/orders", data="number=1",
+                    content_type="application/x-www-form-urlencoded")
     assert r.status_code == 415
     assert client.get("/api/v1/runs").json["runs"] == []
     assert client.post(f"/api/ext/{workspace}/v1/orders", json=ORDER).status_code == 202
@@ -161,3 +162,14 @@ def test_a_suspended_workspace_starts_no_run(client, store, workspace):
     assert client.patch(f"/api/v1/workspaces/{workspace}", json={"status": "suspended"}).status_code == 200
     r = client.post(f"/api/ext/{workspace}/v1/orders", json=ORDER)
     assert (r.status_code, r.json["error"]["code"]) == (403, "workspace_suspended")
+
+
+def test_calls_over_the_partners_limit_get_429_and_start_nothing(client, workspace):
+    deploy(client, hooked("intake", "orders-in"))
+    publish(client, "intake")
+    assert client.put("/api/v1/partner", json={"limits": {"hooks_per_minute": 2}}).status_code == 200
+    assert [client.post(f"/api/ext/{workspace}/v1/orders", json=ORDER).status_code for _ in range(2)] == [202, 202]
+    r = client.post(f"/api/ext/{workspace}/v1/orders", json=ORDER)
+    assert (r.status_code, r.json["error"]["code"]) == (429, "rate_limited")
+    assert 1 <= int(r.headers["Retry-After"]) <= 60
+    assert len(client.get("/api/v1/runs").json["runs"]) == 2
