@@ -8,9 +8,11 @@ with `hooks:write`, or an HMAC signature of the body: 401 `unauthorized`), the w
 the published experience APIs (web/ext_api.py)."""
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
+import logging
 import threading
 
 from flask import Blueprint, current_app, request
@@ -18,14 +20,15 @@ from flask import Blueprint, current_app, request
 from designer import access, bodies
 from designer.errors import ApiError
 from designer.requests import raw_body
-from runtime import accounts, deployments, intake, replies
+from nodes import event_webhook
+from runtime import accounts, deployments, intake, replies, secrets
 from runtime.plan import PlanError
 from web import limits
 
+log = logging.getLogger(__name__)
 bp = Blueprint("hooks", __name__)
-SIGNATURE_HEADER = "X-Crossdock-Signature"
-# (auth, hmac_secret) of a version's trigger node: versions never change, so kept for the process's life
-_auth_kept: dict[tuple, tuple[str, str | None]] = {}
+# (auth, hmac_secret, signature_header) of a version's trigger node: versions never change, so kept for the process's life
+_auth_kept: dict[tuple, tuple[str, str | None, str]] = {}
 _auth_lock = threading.Lock()
 
 
@@ -36,9 +39,9 @@ def receive(workspace: str, path: str):
         route = intake.find_route(rt, workspace, path, request.method)
     except intake.NotFound as err:
         raise ApiError(404, err.code, err.message, [{"field": "path"}]) from None
-    auth, secret = _trigger_auth(rt, workspace, route)
+    auth, secret, header = _trigger_auth(rt, workspace, route)
     if auth == "hmac":
-        _admit_signed(rt, workspace, secret)
+        _admit_signed(rt, workspace, secret, header)
     else:
         admit_key(rt, workspace)
     try:
@@ -77,18 +80,29 @@ def admit_key(rt, workspace: str) -> access.Principal:
     return who
 
 
-def _admit_signed(rt, workspace: str, secret: str | None) -> None:
-    """`X-Crossdock-Signature: sha256=<hex HMAC-SHA256 of the raw body>` made with the trigger's secret."""
-    given = request.headers.get(SIGNATURE_HEADER, "")
-    scheme, _, signature = given.partition("=")
-    expected = hmac.new(secret.encode(), raw_body(), hashlib.sha256).hexdigest() if secret else None
-    if expected is None or scheme.strip().lower() != "sha256" or not hmac.compare_digest(
-            signature.strip().lower().encode(), expected.encode()):
-        raise ApiError(401, "unauthorized", f"this endpoint needs {SIGNATURE_HEADER}: sha256=<hex HMAC-SHA256 of "
-                                            f"the body made with the webhook's secret>", [{"field": SIGNATURE_HEADER}])
+def _admit_signed(rt, workspace: str, secret: str | None, header: str) -> None:
+    """`<header>: sha256=<hex>` (or the digest alone, hex or base64, as senders differ): an HMAC-SHA256 of
+    the raw body made with the trigger's secret."""
+    given = _digest_of(request.headers.get(header, ""))
+    expected = hmac.new(secret.encode(), raw_body(), hashlib.sha256).digest() if secret else None
+    if expected is None or given is None or not hmac.compare_digest(given, expected):
+        raise ApiError(401, "unauthorized", f"this endpoint needs {header}: sha256=<hex HMAC-SHA256 of the body "
+                                            f"made with the webhook's secret>", [{"field": header}])
     state = accounts.workspace_state(rt, workspace)
     _refuse_suspended(workspace, state[1] if state else None)
     limits.charge("hooks", workspace, state[0] if state else None)
+
+
+def _digest_of(signature: str) -> bytes | None:
+    """The 32 bytes a signature header carries: `sha256=` then hex (GitHub, ours), or hex, or base64 (Shopify)."""
+    signature = signature.strip()
+    if signature[:7].lower() == "sha256=":
+        signature = signature[7:]
+    try:
+        digest = bytes.fromhex(signature) if len(signature) == 64 else base64.b64decode(signature, validate=True)
+    except ValueError:  # binascii.Error is one
+        return None
+    return digest if len(digest) == 32 else None
 
 
 def _refuse_suspended(workspace: str, status: str | None) -> None:
@@ -97,7 +111,7 @@ def _refuse_suspended(workspace: str, status: str | None) -> None:
                        [{"workspace": workspace}])
 
 
-def _trigger_auth(rt, workspace: str, route) -> tuple[str, str | None]:
+def _trigger_auth(rt, workspace: str, route) -> tuple[str, str | None, str]:
     """How the route's trigger node authenticates callers, read from its deployed version once."""
     cache_key = (str(rt.engine.url), rt.settings.database_schema, workspace, route.flow_id, route.version,
                  route.node_id)
@@ -107,7 +121,13 @@ def _trigger_auth(rt, workspace: str, route) -> tuple[str, str | None]:
         node = next((n for n in doc.get("nodes", []) if n.get("id") == route.node_id), None) or {}
         config = node.get("config") or {}
         secret = config.get("hmac_secret")
-        found = (config.get("auth") or "key", secret if isinstance(secret, str) and secret else None)
+        try:
+            secret = secrets.reveal(rt.settings, secret) if isinstance(secret, str) and secret else None
+        except secrets.SecretError:  # encrypted with a key this installation no longer has: nobody gets in
+            log.warning("the hmac_secret of webhook %s of flow %s cannot be decrypted", route.node_id, route.flow_id)
+            secret = None
+        found = (config.get("auth") or "key", secret,
+                 config.get("signature_header") or event_webhook.SIGNATURE_HEADER)
         with _auth_lock:
             if len(_auth_kept) >= 10_000:  # a bound on memory, not a policy
                 _auth_kept.clear()

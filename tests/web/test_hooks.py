@@ -4,6 +4,9 @@ that are not JSON, and requests refused before any run: no key or a bad one, a b
 suspended workspace."""
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import re
 import threading
 from contextlib import contextmanager
@@ -310,9 +313,6 @@ def test_a_webhook_without_a_valid_key_of_its_workspace_is_401_and_starts_no_run
 
 
 def signed(secret: str, raw: bytes) -> str:
-    import hashlib
-    import hmac
-
     return "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
 
 
@@ -322,20 +322,43 @@ def test_an_hmac_webhook_takes_only_a_signature_of_the_body_made_with_its_secret
     doc["nodes"][0]["config"].update(auth="hmac", hmac_secret=secret)
     deploy(api, doc)
     raw = b'{"order": {"number": "H-1", "lines": []}}'
+    good = signed(secret, raw)
     c = keyless(api)
     for why, headers in {"no signature": {}, "an API key instead": {"X-Crossdock-Key": hook_key},
                          "another secret": {"X-Crossdock-Signature": signed("another-secret-0123456789", raw)},
                          "another body": {"X-Crossdock-Signature": signed(secret, raw + b" ")},
-                         "no scheme": {"X-Crossdock-Signature": signed(secret, raw)[len("sha256="):]},
-                         "another scheme": {"X-Crossdock-Signature": "sha1=" + signed(secret, raw)[len("sha256="):]},
-                         "not hex": {"X-Crossdock-Signature": "sha256=zz"}}.items():
+                         "another scheme": {"X-Crossdock-Signature": "sha1=" + good[len("sha256="):]},
+                         "cut short": {"X-Crossdock-Signature": good[:-2]},
+                         "not hex": {"X-Crossdock-Signature": "sha256=" + "z" * 64},
+                         "in another header": {"X-Hub-Signature-256": good}}.items():
         r = c.post(f"/hooks/{workspace}/orders", data=raw, content_type="application/json", headers=headers)
         assert (r.status_code, r.json["error"]["code"]) == (401, "unauthorized"), why
     assert runs(api) == []
+    mac = hmac.new(secret.encode(), raw, hashlib.sha256).digest()
+    started = []
+    for form in (good, good.upper().replace("SHA256=", "sha256="), mac.hex(), base64.b64encode(mac).decode()):
+        r = c.post(f"/hooks/{workspace}/orders", data=raw, content_type="application/json",
+                   headers={"X-Crossdock-Signature": form})
+        assert r.status_code == 202, form
+        started.append(r.json["run_id"])
+    assert sorted(x["id"] for x in runs(api)) == sorted(started)
+
+
+def test_an_hmac_webhook_reads_the_signature_header_its_sender_uses(api, workspace):
+    """Shopify-style senders (the sandbox OMS among them) put a base64 digest in a header of their own."""
+    secret = "sandbox-secret"
+    doc = http_sink("f", "http://127.0.0.1:9/x")
+    doc["nodes"][0]["config"].update(auth="hmac", hmac_secret=secret, signature_header="X-Oms-Hmac-Sha256")
+    deploy(api, doc)
+    raw = b'{"order": {"number": "O-1", "lines": []}}'
+    digest = base64.b64encode(hmac.new(secret.encode(), raw, hashlib.sha256).digest()).decode()
+    c = keyless(api)
     r = c.post(f"/hooks/{workspace}/orders", data=raw, content_type="application/json",
-               headers={"X-Crossdock-Signature": signed(secret, raw).upper().replace("SHA256=", "sha256=")})
+               headers={"X-Crossdock-Signature": digest})
+    assert r.status_code == 401
+    r = c.post(f"/hooks/{workspace}/orders", data=raw, content_type="application/json",
+               headers={"X-Oms-Hmac-Sha256": digest})
     assert r.status_code == 202
-    assert [x["id"] for x in runs(api)] == [r.json["run_id"]]
 
 
 def test_an_hmac_webhook_needs_its_secret_to_deploy(api):
