@@ -128,6 +128,7 @@ def test_a_white_labelled_partner_never_shows_crossdock(visitor, live_server, ou
     visitor.goto(f"{base}/login?partner={partner}")
     expect(visitor.locator("[data-testid=brand-name]")).to_have_text("Acme Integrate")
     expect(visitor.locator("[data-testid=brand-logo]")).to_be_visible()
+    assert visitor.get_attribute("link[rel=icon]", "href").startswith("data:image/svg+xml;base64,PHN2Zy")
     expect(visitor.locator("[data-testid=support]")).to_contain_text("help@acme.example")
     _assert_unbranded(visitor)
     visitor.screenshot(path=str(out_dir / "1-login.png"))

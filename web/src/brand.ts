@@ -35,6 +35,8 @@ function apply(b: Branding) {
     root.setProperty("--brand-primary", primary);
   }
   if (accent && COLOR.test(accent)) root.setProperty("--brand-accent", accent);
+  const icon = document.querySelector<HTMLLinkElement>("link[rel=icon]");
+  if (icon && b.logo_url) icon.href = b.logo_url; // the tab shows the partner's logo too
   setTitle();
 }
 
