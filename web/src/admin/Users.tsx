@@ -1,6 +1,7 @@
 // The partner's users: their role in each workspace, locked accounts; create (the generated password is
 // shown once), change roles, unlock, reset the password, delete.
 import { useEffect, useState } from "react";
+import { session } from "../access";
 import { adminApi, ROLES, type Membership, type Role, type User, type Workspace } from "./adminApi";
 import { Modal, SecretOnce, TypedConfirm } from "./Dialog";
 
@@ -11,6 +12,7 @@ export function Users() {
   const [workspaces, setWorkspaces] = useState<Workspace[]>([]);
   const [error, setError] = useState<string | null>(null);
   const [dialog, setDialog] = useState<Dialog | null>(null);
+  const me = session()?.user.id; // no deleting oneself here: another admin does that
 
   const refresh = () => adminApi.users().then(setUsers, (e) => setError((e as Error).message));
   useEffect(() => {
@@ -60,7 +62,10 @@ export function Users() {
             {users.map((u) => (
               <tr key={u.id} data-user-email={u.email}>
                 <td>
-                  <div>{u.name || u.email}</div>
+                  <div>
+                    {u.name || u.email}
+                    {u.id === me && <span className="hint"> (you)</span>}
+                  </div>
                   <div className="hint">{u.email}</div>
                 </td>
                 <td data-testid="user-roles">
@@ -81,7 +86,9 @@ export function Users() {
                     </>
                   )}
                   <button className="btn small" onClick={() => reset(u)} data-testid="user-reset">Reset password</button>{" "}
-                  <button className="btn small danger" onClick={() => setDialog({ kind: "delete", user: u })} data-testid="user-delete">Delete</button>
+                  {u.id !== me && (
+                    <button className="btn small danger" onClick={() => setDialog({ kind: "delete", user: u })} data-testid="user-delete">Delete</button>
+                  )}
                 </td>
               </tr>
             ))}

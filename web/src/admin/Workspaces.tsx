@@ -93,7 +93,11 @@ export function Workspaces({ onChanged }: { onChanged: () => void }) {
           what="workspace"
           name={dialog.ws.id}
           consequence={`Every flow, version, run, connection, lookup table and API key of ${dialog.ws.name} is deleted. Its audit log stays.`}
-          onConfirm={() => adminApi.deleteWorkspace(dialog.ws.id)}
+          onConfirm={async () => {
+            await adminApi.deleteWorkspace(dialog.ws.id);
+            // the address named the workspace just deleted: continue in the user's default one
+            if (new URLSearchParams(location.search).get("workspace") === dialog.ws.id) history.replaceState(null, "", location.pathname);
+          }}
           onClose={close}
         />
       )}
