@@ -153,4 +153,7 @@ def test_the_handlers_answer_as_documented(api, doc):
     replies.check(api.get("/api/v1/keys"), "/api/v1/keys")
     replies.check(api.post("/api/v1/keys", json={"name": "erp", "scopes": ["runs:read"]}), "/api/v1/keys", "post")
     replies.check(api.get("/api/v1/published"), "/api/v1/published")
+    replies.check(api.post("/api/v1/flows/doc-flow/publish", json={"name": "orders", "version": 1}),
+                  "/api/v1/flows/{flow_id}/publish", "post")  # 422: a manual flow has no webhook to publish
+    replies.check(api.get("/api/v1/audit"), "/api/v1/audit")
     replies.check(api.delete("/api/v1/flows/doc-flow"), "/api/v1/flows/{flow_id}", "delete")
