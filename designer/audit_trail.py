@@ -218,11 +218,12 @@ def _connection_save(x: Exchange) -> dict:
 def flow_diff(old: dict, new: dict) -> dict:
     """What changed between two flow documents: nodes added, removed and changed (by id and name, with
     the names of the fields that changed), edges added and removed (by what they connect), and the flow's
-    own fields; `mapping_only` when every change is one a mapper may make (flows.edit_scope)."""
+    own fields; `mapping_only` when a mapping, lookup or sample changed and every other change is layout
+    (what a mapper may make: flows.edit_scope)."""
     old_nodes, new_nodes = _nodes(old), _nodes(new)
     added = [_ref(n) for nid, n in new_nodes.items() if nid not in old_nodes]
     removed = [_ref(n) for nid, n in old_nodes.items() if nid not in new_nodes]
-    changed, mapping_only = [], True
+    changed, mapping_only, mapped = [], True, False
     for nid, node in new_nodes.items():
         if nid in old_nodes:
             fields = _node_fields(old_nodes[nid], node)
@@ -230,6 +231,7 @@ def flow_diff(old: dict, new: dict) -> dict:
                 changed.append({**_ref(node), "fields": fields})
                 free = {f"config.{f}" for f in MAPPING_FIELDS.get(node.get("type"), frozenset()) | SAMPLE_FIELDS}
                 mapping_only &= all(f in free or f == "position" for f in fields)
+                mapped |= any(f in free for f in fields)
     old_edges, new_edges = _edges(old), _edges(new)
     edges_added = [_link(e) for e in (new_edges - old_edges).elements()]
     edges_removed = [_link(e) for e in (old_edges - new_edges).elements()]
@@ -247,7 +249,7 @@ def flow_diff(old: dict, new: dict) -> dict:
                 summary[key.replace("nodes_", "nodes_count_").replace("edges_", "edges_count_")] = len(items)
     if doc_fields:
         summary["fields_changed"] = doc_fields
-    summary["mapping_only"] = bool(changed) and mapping_only
+    summary["mapping_only"] = mapped and mapping_only
     return summary
 
 

@@ -4,6 +4,7 @@ read a page at a time and exported as CSV or JSON lines; the database refuses to
 entry. Each test runs on both backends."""
 from __future__ import annotations
 
+import copy
 import csv
 import io
 import json
@@ -16,6 +17,7 @@ from support import identity, wait_for
 from support.flowdocs import done, edge
 from support.identity import PASSWORD
 from web.app import create_app
+from designer import audit_trail
 from runtime import audit
 from runtime.identity_models import AuditEntry
 
@@ -94,6 +96,26 @@ def test_a_mapping_edit_names_the_nodes_whose_expressions_changed(api):
     assert summary["nodes_changed"] == [{"id": "map", "name": "map", "type": "transform.map",
                                          "fields": ["config.expression"]}]
     assert summary["mapping_only"] is True and set(summary) == {"revision", "nodes_changed", "mapping_only"}
+
+
+def test_a_diff_names_at_most_fifty_of_a_kind_and_counts_them_all():
+    many = {"nodes": [{"id": f"n{i}", "type": "transform.map", "config": {"expression": "1"}} for i in range(60)],
+            "edges": [edge(i, f"n{i}", f"n{i + 1}") for i in range(59)]}
+    diff = audit_trail.flow_diff({"nodes": [], "edges": []}, many)
+    assert len(diff["nodes_added"]) == audit_trail.MAX_LISTED and diff["nodes_count_added"] == 60
+    assert len(diff["edges_added"]) == audit_trail.MAX_LISTED and diff["edges_count_added"] == 59
+    assert diff["mapping_only"] is False
+
+
+def test_moving_a_node_is_layout_not_a_mapping_edit():
+    old = {"nodes": [{"id": "m", "type": "transform.map", "config": {"expression": "1"}, "position": {"x": 0, "y": 0}}]}
+    moved = copy.deepcopy(old)
+    moved["nodes"][0]["position"] = {"x": 40, "y": 0}
+    assert audit_trail.flow_diff(old, moved) == {
+        "nodes_changed": [{"id": "m", "name": "m", "type": "transform.map", "fields": ["position"]}],
+        "mapping_only": False}
+    moved["nodes"][0]["config"]["expression"] = "2"
+    assert audit_trail.flow_diff(old, moved)["mapping_only"] is True
 
 
 def test_deploy_undeploy_and_delete_are_recorded(api):
