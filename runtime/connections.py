@@ -49,11 +49,15 @@ def keyring(settings) -> MultiFernet:
     return MultiFernet([fernet(k) for k in (settings.secret_key, *settings.previous_secret_keys)])
 
 
-def rotate(rt) -> int:
-    """Re-encrypt every stored secret with the current key; the count of connections rewritten."""
+def rotate(rt, workspace: str | None = None) -> int:
+    """Re-encrypt every stored secret (of one workspace, when given) with the current key; the count of
+    connections rewritten."""
     box = keyring(rt.settings)
     with rt.sessions.begin() as s:
-        rows = s.scalars(select(SystemConnection).where(SystemConnection.secret.is_not(None))).all()
+        query = select(SystemConnection).where(SystemConnection.secret.is_not(None))
+        if workspace is not None:
+            query = query.where(SystemConnection.workspace == workspace)
+        rows = s.scalars(query).all()
         for row in rows:
             try:
                 row.secret = box.rotate(row.secret.encode()).decode()

@@ -84,14 +84,15 @@ def reveal(settings, value: Any) -> Any:
     return _open(keyring(settings), value)
 
 
-def rotate(rt) -> int:
-    """Re-encrypt every inline secret of every draft and version with the current key (and encrypt those
-    stored before encryption); the count of documents rewritten. run.py rotate-secrets calls it."""
+def rotate(rt, workspace: str | None = None) -> int:
+    """Re-encrypt every inline secret of every draft and version (of one workspace, when given) with the
+    current key, and encrypt those stored before encryption; the count of documents rewritten. run.py
+    rotate-secrets calls it."""
     box, changed = keyring(rt.settings), 0
     for model, key in ((Flow, (Flow.workspace, Flow.id)),
                        (FlowVersion, (FlowVersion.workspace, FlowVersion.flow_id, FlowVersion.version))):
         with rt.sessions() as s:
-            ids = s.execute(select(*key)).all()
+            ids = s.execute(select(*key).where(*(() if workspace is None else (model.workspace == workspace,)))).all()
         for start in range(0, len(ids), BATCH):
             with rt.sessions.begin() as s:
                 for ident in ids[start:start + BATCH]:
