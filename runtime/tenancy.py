@@ -9,6 +9,7 @@ import re
 from typing import TYPE_CHECKING, Any, Callable
 
 from sqlalchemy import delete, exists, func, select
+from sqlalchemy.exc import IntegrityError
 
 from runtime import accounts, connections, egress, intake, keys, lookups
 from runtime.deployments import iso
@@ -70,19 +71,23 @@ def create(rt: Runtime, partner_id: str, workspace: Any, name: Any = None,
     if not isinstance(workspace, str) or not WORKSPACE_ID.match(workspace):
         raise Refused("invalid", "invalid_argument", "id", "a workspace id is 2-64 lower-case letters, digits or '-'")
     name = _name(workspace if name is None else name)
-    with rt.sessions.begin() as s:
-        if s.get(Workspace, workspace) is not None:
-            raise Refused("conflict", "conflict", "id", f"the workspace id {workspace!r} is taken")
-        # the audit log keeps a deleted workspace's history under its id: a new workspace must not inherit it
-        if s.scalar(select(exists().where(AuditEntry.workspace == workspace))):
-            raise Refused("conflict", "conflict", "id", f"the workspace id {workspace!r} was used before")
-        s.add(Workspace(id=workspace, name=name, partner_id=partner_id, status="active", created_at=utcnow()))
+    taken = Refused("conflict", "conflict", "id", f"the workspace id {workspace!r} is taken")
+    try:
+        with rt.sessions.begin() as s:
+            if s.get(Workspace, workspace) is not None:
+                raise taken
+            # the audit log keeps a deleted workspace's history under its id: a new workspace must not inherit it
+            if s.scalar(select(exists().where(AuditEntry.workspace == workspace))):
+                raise Refused("conflict", "conflict", "id", f"the workspace id {workspace!r} was used before")
+            s.add(Workspace(id=workspace, name=name, partner_id=partner_id, status="active", created_at=utcnow()))
+    except IntegrityError:  # two creates raced past the check (PostgreSQL reads committed rows only)
+        raise taken from None
     accounts.forget()
     installed: list[str] = []
     if setup is not None:
         try:
             installed = setup(workspace)
-        except BaseException:
+        except Exception:
             remove(rt, partner_id, workspace)
             raise
     return describe(get(rt, partner_id, workspace), accounts.ADMIN_ROLE), installed
