@@ -212,8 +212,13 @@ class Recorder:
 
 
 @pytest.fixture
-def http_target():
+def http_target(request):
+    """A Recorder the test's workspace may reach (a loopback address: the egress policy would refuse it)."""
     r = Recorder()
+    if {"rt", "store"} & set(request.fixturenames):
+        from runtime import egress
+
+        egress.allow_origin(_runtime_of(request), request.getfixturevalue("workspace"), r.url)
     yield r
     r.close()
 

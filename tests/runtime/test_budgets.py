@@ -16,7 +16,7 @@ import pytest
 from nodes.expression import budget
 from runtime import jobs
 from runtime.core import Runtime
-from support import wait_for
+from support import identity, wait_for
 from web.app import create_app
 
 TIME_MS = 1000  # this module's time budget (setting expression_time_ms; the product's default is 2,000)
@@ -34,21 +34,20 @@ HOSTILE = [
 
 
 @pytest.fixture
-def client(make_settings, workspace):
+def client(make_settings, workspace, partner):
     """The web app on a runtime with two worker threads in this process and a 1 s expression budget."""
     previous = budget.default()
     settings = make_settings(expression_time_ms=TIME_MS)
     runtime = Runtime(settings)
     assert budget.default().time_ms == TIME_MS  # the setting is the budget of every evaluation
-    runtime.ensure_workspace(workspace)
+    identity.make_partner(runtime, partner)
+    runtime.ensure_workspace(workspace, partner_id=partner)
     if settings.embedded_queue:
         runtime.start_workers()
     else:
         jobs.bind(runtime)
         runtime.queue.start_threads(2)
-    c = create_app(runtime).test_client()
-    c.environ_base["HTTP_X_CROSSDOCK_WORKSPACE"] = workspace
-    yield c
+    yield identity.client_for(create_app(runtime), identity.make_user(runtime, partner, "admin"), workspace)
     runtime.close()
     budget.configure(previous)
 
@@ -111,9 +110,7 @@ class Prober(threading.Thread):
 
 
 def steady_client(client):
-    c = client.application.test_client()
-    c.environ_base.update(client.environ_base)
-    return c
+    return identity.twin(client)
 
 
 def test_hostile_expressions_fail_within_their_budget_while_another_flow_keeps_running(client):

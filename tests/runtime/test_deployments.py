@@ -164,7 +164,8 @@ def test_deploy_plans_the_version_once_in_the_background(store, workspace, compi
     assert compiled[0][1] is not threading.current_thread()
 
 
-def test_a_webhook_into_a_freshly_deployed_flow_builds_no_plan_in_the_request(store, workspace, api, compiled):
+def test_a_webhook_into_a_freshly_deployed_flow_builds_no_plan_in_the_request(store, workspace, api, hook_key,
+                                                                              compiled):
     from runtime.core import Runtime
     from runtime.models import Run
     from web.app import create_app
@@ -178,7 +179,7 @@ def test_a_webhook_into_a_freshly_deployed_flow_builds_no_plan_in_the_request(st
     other = Runtime(store.settings)
     try:
         client = create_app(other).test_client()
-        answer = client.post(f"/hooks/{workspace}/fresh", json={"po": "4712"})
+        answer = client.post(f"/hooks/{workspace}/fresh", json={"po": "4712"}, headers={"X-Crossdock-Key": hook_key})
         assert answer.status_code == 202 and other.plans.cached((workspace, "f", 1)) is None
         with other.sessions() as s:
             assert s.get(Run, answer.json["run_id"]).business_key == "4712"  # the keys, read from the settings
