@@ -27,7 +27,7 @@ def test_a_partner_admin_creates_a_key_that_works_and_revokes_it(api, workspace)
     assert caller.get("/api/v1/flows", headers={"X-Crossdock-Key": secret}).status_code == 200
     assert caller.post(f"/hooks/{workspace}/orders", json=order("K"), headers={"X-Crossdock-Key": secret}).status_code == 202
     assert caller.get("/api/v1/runs", headers={"X-Crossdock-Key": secret}).status_code == 403  # no runs:read
-    assert api.get("/api/v1/keys").json["keys"][-1]["last_used_at"] is not None
+    assert {k["id"]: k for k in api.get("/api/v1/keys").json["keys"]}[key["id"]]["last_used_at"] is not None
 
     assert api.delete(f"/api/v1/keys/{key['id']}").status_code == 204
     assert caller.get("/api/v1/flows", headers={"X-Crossdock-Key": secret}).status_code == 401
