@@ -2,7 +2,7 @@
 // asks to type the name of what is deleted, and a secret shown once with a copy button.
 import { useEffect, useState, type ReactNode } from "react";
 
-export function Modal({ title, onClose, children, testId, wide }: { title: ReactNode; onClose: () => void; children: ReactNode; testId?: string; wide?: boolean }) {
+export function Modal({ title, onClose, children, testId }: { title: ReactNode; onClose: () => void; children: ReactNode; testId?: string }) {
   useEffect(() => {
     const esc = (e: KeyboardEvent) => e.key === "Escape" && onClose();
     window.addEventListener("keydown", esc);
@@ -10,7 +10,7 @@ export function Modal({ title, onClose, children, testId, wide }: { title: React
   }, [onClose]);
   return (
     <div className="modal-backdrop" onMouseDown={(e) => e.target === e.currentTarget && onClose()}>
-      <div className={wide ? "modal admin-modal-wide" : "modal"} role="dialog" aria-modal="true" data-testid={testId}>
+      <div className="modal" role="dialog" aria-modal="true" data-testid={testId}>
         <header>
           <h3>{title}</h3>
           <button className="btn-ghost" onClick={onClose} aria-label="Close">✕</button>
