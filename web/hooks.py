@@ -112,27 +112,37 @@ def _refuse_suspended(workspace: str, status: str | None) -> None:
 
 
 def _trigger_auth(rt, workspace: str, route) -> tuple[str, str | None, str]:
-    """How the route's trigger node authenticates callers, read from its deployed version once."""
-    cache_key = (str(rt.engine.url), rt.settings.database_schema, workspace, route.flow_id, route.version,
-                 route.node_id)
+    """How the route's trigger node authenticates callers: from the version's plan when this process has
+    it (warmed at deploy), else read from the version once."""
+    settings = rt.settings  # which database: cheap to hash, unlike the engine's URL object
+    cache_key = (settings.database_url or settings.data_dir, settings.database_schema, workspace, route.flow_id,
+                 route.version, route.node_id)
     found = _auth_kept.get(cache_key)
     if found is None:
-        doc = deployments.document(rt, workspace, route.flow_id, route.version) or {}
-        node = next((n for n in doc.get("nodes", []) if n.get("id") == route.node_id), None) or {}
-        config = node.get("config") or {}
-        secret = config.get("hmac_secret")
-        try:
-            secret = secrets.reveal(rt.settings, secret) if isinstance(secret, str) and secret else None
-        except secrets.SecretError:  # encrypted with a key this installation no longer has: nobody gets in
-            log.warning("the hmac_secret of webhook %s of flow %s cannot be decrypted", route.node_id, route.flow_id)
-            secret = None
-        found = (config.get("auth") or "key", secret,
-                 config.get("signature_header") or event_webhook.SIGNATURE_HEADER)
+        found = _read_trigger_auth(rt, workspace, route)
         with _auth_lock:
             if len(_auth_kept) >= 10_000:  # a bound on memory, not a policy
                 _auth_kept.clear()
             _auth_kept[cache_key] = found
     return found
+
+
+def _read_trigger_auth(rt, workspace: str, route) -> tuple[str, str | None, str]:
+    plan = rt.plans.cached((workspace, route.flow_id, route.version))
+    planned = plan.nodes.get(route.node_id) if plan is not None else None
+    if planned is not None and isinstance(planned.prepared, dict):
+        config = planned.prepared  # its secrets decrypted by the plan
+    else:  # a big flow's document is read once here rather than planned inside the request
+        doc = deployments.document(rt, workspace, route.flow_id, route.version) or {}
+        node = next((n for n in doc.get("nodes", []) if n.get("id") == route.node_id), None) or {}
+        config = node.get("config") or {}
+    secret = config.get("hmac_secret")
+    try:
+        secret = secrets.reveal(rt.settings, secret) if isinstance(secret, str) and secret else None
+    except secrets.SecretError:  # encrypted with a key this installation no longer has: nobody gets in
+        log.warning("the hmac_secret of webhook %s of flow %s cannot be decrypted", route.node_id, route.flow_id)
+        secret = None
+    return (config.get("auth") or "key", secret, config.get("signature_header") or event_webhook.SIGNATURE_HEADER)
 
 
 def _start(rt, workspace: str, route):

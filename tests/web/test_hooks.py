@@ -385,3 +385,16 @@ def test_a_suspended_workspace_is_403_and_starts_no_run(api, workspace, hook_key
         s.get(Workspace, workspace).status = "active"
     accounts.forget()
     assert api.post(f"/hooks/{workspace}/orders", json=order("S-3")).status_code == 202
+
+
+def test_a_trigger_s_auth_comes_from_the_plan_when_the_process_has_it(api, workspace, monkeypatch):
+    """A webhook of a planned version never reads its document (a big flow's is megabytes)."""
+    from web import hooks
+
+    deploy(api, http_sink("f", "http://127.0.0.1:9/x"))
+    rt = api.application.extensions["crossdock.runtime"]
+    rt.plan_for(workspace, "f", 1)
+    monkeypatch.setattr(hooks, "_auth_kept", {})
+    monkeypatch.setattr(hooks.deployments, "document", lambda *a: pytest.fail("read the version's document"))
+    assert api.post(f"/hooks/{workspace}/orders", json=order("P-1")).status_code == 202
+    assert keyless(api).post(f"/hooks/{workspace}/orders", json=order("P-2")).status_code == 401
