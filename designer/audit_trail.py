@@ -121,8 +121,13 @@ def _record_refused_login(response: Response) -> None:
                  target=email, summary={"code": code or str(response.status_code)})
 
 
+def action_key(method: str, rule: str) -> tuple[str, str]:
+    """The key of ACTIONS: the method and the URL rule with its variables as <>."""
+    return method, _PARAM.sub("<>", rule)
+
+
 def _rule() -> tuple[str, str]:
-    return request.method, _PARAM.sub("<>", request.url_rule.rule if request.url_rule else request.path)
+    return action_key(request.method, request.url_rule.rule if request.url_rule else request.path)
 
 
 def _action() -> Action | None:

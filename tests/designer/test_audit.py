@@ -204,6 +204,17 @@ def test_logins_and_failed_logins_are_recorded_with_the_email(api, store, worksp
     assert row.action == "session.login_failed" and row.partner_id is None
 
 
+def test_a_locked_accounts_refused_logins_are_recorded_too(api, store, workspace, partner):
+    email = user(store, partner, "viewer", workspace)
+    anonymous = identity.client_for(api.application)
+    codes = [anonymous.post("/api/v1/session", json={"email": email, "password": "wrong password 1"}).status_code
+             for _ in range(6)]
+    assert codes == [401] * 4 + [423] * 2  # the fifth failure locks the account
+    log = entries(api, scope="partner", action="session.login_failed")
+    assert [e["summary"]["code"] for e in log] == ["account_locked"] * 2 + ["invalid_credentials"] * 4
+    assert {e["target"] for e in log} == {email}
+
+
 # --- secrets ------------------------------------------------------------------------------------------------
 
 def test_no_secret_reaches_the_audit_log(api, store, partner):
@@ -410,6 +421,6 @@ def test_every_change_endpoint_has_a_named_action(api):
     unnamed = [f"{method} {rule.rule} ({rule.endpoint})" for rule in api.application.url_map.iter_rules()
                if rule.rule.startswith("/api/v1/")
                for method in sorted(rule.methods & audit_trail.CHANGES)
-               if (method, audit_trail._PARAM.sub("<>", rule.rule)) not in audit_trail.ACTIONS]
+               if audit_trail.action_key(method, rule.rule) not in audit_trail.ACTIONS]
     assert not unnamed, "add these to designer/audit_trail.ACTIONS (None for one that changes nothing):\n" + \
         "\n".join(unnamed)
