@@ -12,7 +12,7 @@ from sqlalchemy import select
 from designer import templates
 from runtime.models import DeadLetter, Run, Step
 from runtime.states import TERMINAL, RunStatus
-from support import wait_for
+from support import identity, wait_for
 
 
 @pytest.fixture(scope="module")
@@ -103,9 +103,10 @@ class Crossdock:
 
     def __init__(self, rt, client, workspace: str):
         self.rt, self.client, self.workspace = rt, client, workspace
+        self.key = identity.hook_key(rt, workspace)  # what the OMS and WMS would send
 
     def hook(self, path: str, payload) -> int:
-        r = self.client.post(f"/hooks/{self.workspace}/{path}", json=payload)
+        r = self.client.post(f"/hooks/{self.workspace}/{path}", json=payload, headers={"X-Crossdock-Key": self.key})
         assert r.status_code == 202, r.get_data(as_text=True)
         return r.json["run_id"]
 
@@ -153,13 +154,13 @@ def crossdock(rt, client, workspace, systems) -> Crossdock:
 
 
 @pytest.fixture
-def fresh_start(rt, client, systems):
+def fresh_start(rt, client, systems, partner):
     """Start again from nothing, within one test: the systems back to their seed, and a new workspace (its own
-    ledger) with the four templates installed."""
+    ledger, of the test's partner) with the four templates installed."""
     def start() -> Crossdock:
         systems.reset()
         workspace = f"ws{uuid.uuid4().hex[:10]}"
-        rt.ensure_workspace(workspace)
+        rt.ensure_workspace(workspace, partner_id=partner)
         assert templates.install_bundled(rt, workspace, systems.url) == [
             "order-release", "inventory-sync", "shipment-confirmation", "returns"]
         return Crossdock(rt, client, workspace)

@@ -4,18 +4,20 @@ from __future__ import annotations
 import uuid
 
 from runtime import connections, lookups
+from support import identity
 
 ACME = 7001
 
 
 def test_export_then_import_into_a_second_workspace_with_other_params_gives_the_same_results(
-        crossdock, systems, rt, client):
+        crossdock, systems, rt, client, partner):
     bundle = crossdock.client.get("/api/v1/flows/order-release/export").json
     assert {c["name"] for c in bundle["connections"]} == {"erp", "oms", "wms"}
     assert "secret" not in str(bundle["connections"]) and bundle["lookups"]["sku_xref"]["hw-20620-c"] == "HW-20620-C"
 
     other = f"ws{uuid.uuid4().hex[:10]}"
-    rt.ensure_workspace(other)
+    rt.ensure_workspace(other, partner_id=partner)
+    keys = {crossdock.workspace: crossdock.key, other: identity.hook_key(rt, other)}
     headers = {"X-Crossdock-Workspace": other}
     sandbox_connections = {name: {"system": name, "base_url": f"{systems.url}/{name}/api"}
                            for name in ("erp", "oms", "wms")}
@@ -31,7 +33,7 @@ def test_export_then_import_into_a_second_workspace_with_other_params_gives_the_
     results = []
     for ws in (crossdock.workspace, other):
         order = systems.oms_order(ACME, ("hw-20620-c", 100), ("hw-61610-c", 30))
-        r = client.post(f"/hooks/{ws}/oms/orders", json=order)
+        r = client.post(f"/hooks/{ws}/oms/orders", json=order, headers={"X-Crossdock-Key": keys[ws]})
         assert r.status_code == 202
         run = crossdock.finished(r.json["run_id"])
         assert run.status == "succeeded", run.error
