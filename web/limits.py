@@ -29,7 +29,7 @@ from runtime.readthrough import ReadThrough
 
 log = logging.getLogger(__name__)
 KINDS = {"hooks": "hooks_per_minute", "api": "api_per_minute"}
-PARTNER_FRESH_S = 5.0  # a partner's new limits apply within this (at once in the process that saved them)
+PARTNER_FRESH_S = 5.0  # a partner's new limits apply within this, in every process
 _partner_limits = ReadThrough(PARTNER_FRESH_S)
 _items: dict[int, RateLimitItemPerMinute] = {}
 _names: dict[tuple, str] = {}
@@ -122,12 +122,14 @@ def per_minute(rt, partner_id: str | None, kind: str) -> int:
         partner = partners.get(rt, partner_id)
         return dict(partner.limits or {}) if partner is not None else {}
 
-    own = _partner_limits.get((str(rt.engine.url), rt.settings.database_schema, partner_id), load).get(field)
+    settings = rt.settings  # which database: cheap to hash, unlike the engine's URL object
+    own = _partner_limits.get((settings.database_url or settings.data_dir, settings.database_schema, partner_id),
+                              load).get(field)
     return own if isinstance(own, int) and not isinstance(own, bool) and own > 0 else default
 
 
 def forget() -> None:
-    """Call after a partner's limits changed: this process applies them at once."""
+    """Apply changed partner limits in this process at once (tests; the partner API leaves it to the bound)."""
     _partner_limits.forget()
 
 
