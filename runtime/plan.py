@@ -76,11 +76,15 @@ def param_values(doc: dict, overrides: dict | None = None) -> dict:
 
 def compile_for(rt, doc: dict, workspace: str, flow_id: str, version: int) -> Plan:
     """`compile` as the runtime `rt` plans: its retry default, its keys for the secrets, the workspace's egress."""
-    return compile(doc, workspace, flow_id, version, rt.settings.default_retry, settings=rt.settings,
-                   egress=egress_policy.provider(rt, workspace))
+    return compile(doc, workspace, flow_id, version, *runtime_args(rt, workspace))
 
 
-def compile(doc: dict, workspace: str, flow_id: str, version: int, default_retry: dict, *, settings=None,
+def runtime_args(rt, workspace: str) -> tuple:
+    """The last arguments of `compile` (default_retry, settings, egress) as the runtime `rt` gives them."""
+    return rt.settings.default_retry, rt.settings, egress_policy.provider(rt, workspace)
+
+
+def compile(doc: dict, workspace: str, flow_id: str, version: int, default_retry: dict, settings=None,
             egress=None) -> Plan:
     """The plan of a version; `settings` decrypt its inline secrets (without them a sealed secret is a
     PlanError), `egress` gives connectors their workspace's policy (without it: public addresses only)."""
