@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from support import identity
 from support.flowdocs import http_sink
 
 from runtime.core import Runtime
@@ -50,9 +51,12 @@ def test_an_unknown_workspace_is_404_unknown_workspace(api):
     assert api.get("/api/v1/flows/wired").json["revision"] == 1  # nothing reached the real one
 
 
-def test_without_the_header_requests_go_to_the_default_workspace(api, workspace):
+def test_without_the_header_requests_go_to_the_callers_default_workspace(api, store, workspace):
+    """`default` for a user who sees it, else their first workspace."""
     api.post("/api/v1/flows", json=FLOW)
-    anonymous = api.application.test_client()  # no X-Crossdock-Workspace header
-    assert "wired" not in [f["id"] for f in anonymous.get("/api/v1/flows").json["flows"]]
-    assert anonymous.get("/api/v1/flows/wired").status_code == 404
-    assert [f["id"] for f in api.get("/api/v1/flows").json["flows"]] == ["wired"]
+    default_admin = identity.client_for(api.application, identity.make_user(store, "default", "admin"))
+    assert "wired" not in [f["id"] for f in default_admin.get("/api/v1/flows").json["flows"]]
+    assert default_admin.get("/api/v1/flows/wired").status_code == 404
+    ours = identity.twin(api)
+    del ours.environ_base["HTTP_X_CROSSDOCK_WORKSPACE"]  # the test partner's only workspace is the test's
+    assert [f["id"] for f in ours.get("/api/v1/flows").json["flows"]] == ["wired"]

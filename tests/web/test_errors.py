@@ -12,6 +12,7 @@ from werkzeug.exceptions import TooManyRequests, abort
 from designer import drafts
 from runtime.core import Runtime
 from runtime.settings import Settings
+from support import identity
 from web.app import create_app
 
 LIMIT = 1024
@@ -30,8 +31,10 @@ def app(runtime):
 
 
 @pytest.fixture
-def client(app):
-    return app.test_client()
+def client(app, runtime):
+    """Logged in as the admin of partner `default`, acting in workspace `default`, with its hook key."""
+    return identity.client_for(app, identity.make_user(runtime, "default", "admin"), "default",
+                               identity.hook_key(runtime, "default"))
 
 
 def assert_json_error(r, status: int, code: str) -> dict:
