@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from runtime import accounts
 from runtime.identity_models import Partner
+from runtime.readthrough import ReadThrough
 
 if TYPE_CHECKING:
     from runtime.core import Runtime
@@ -25,6 +26,10 @@ URL = re.compile(r"https?://[^\s<>\"']+\Z")
 DATA_URL = re.compile(r"data:(?P<type>[a-z+/.-]+);base64,(?P<data>[A-Za-z0-9+/=]*)\Z")
 LIMITS = ("api_per_minute", "hooks_per_minute")
 MAX_LIMIT = 1_000_000
+# a partner's limits per process: every rate-limited request needs them; a save here is seen at once, one in
+# another process within LIMITS_FRESH_S
+LIMITS_FRESH_S = 5.0
+_limits = ReadThrough(LIMITS_FRESH_S)
 
 
 class InvalidPartner(ValueError):
@@ -66,7 +71,17 @@ def update(rt: Runtime, partner_id: str, changes: Any) -> dict:
         for key, value in values.items():
             setattr(partner, key, value)
     accounts.forget()
+    _limits.forget()
     return describe(get(rt, partner_id))
+
+
+def limits_of(rt: Runtime, partner_id: str) -> dict:
+    """The partner's own limits ({} for none, or an unknown partner), read through the per-process cache."""
+    def load() -> dict:
+        partner = get(rt, partner_id)
+        return dict(partner.limits or {}) if partner is not None else {}
+
+    return dict(_limits.get((str(rt.engine.url), rt.settings.database_schema, partner_id), load))
 
 
 def check_branding(branding: Any) -> dict | None:

@@ -6,6 +6,7 @@ import base64
 
 import pytest
 
+from runtime import partners
 from support import identity
 
 PNG = "data:image/png;base64," + base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\0" * 64).decode()
@@ -96,3 +97,10 @@ def test_each_partner_sees_its_own(api, store, partner):
     assert api.get("/api/v1/partner").json["id"] == partner
     assert "Theirs" not in api.get("/api/v1/partner").get_data(as_text=True)
     assert api.get("/api/v1/branding").json["product_name"] == "Crossdock"
+
+
+def test_new_limits_apply_at_once_in_the_process_that_saved_them(api, store, partner):
+    assert partners.limits_of(store, partner) == {}  # kept by this process now
+    assert api.put("/api/v1/partner", json={"limits": {"api_per_minute": 42}}).status_code == 200
+    assert partners.limits_of(store, partner) == {"api_per_minute": 42}
+    assert partners.limits_of(store, "no-such-partner") == {}
