@@ -19,7 +19,7 @@ from cryptography.fernet import InvalidToken, MultiFernet
 from sqlalchemy import select
 
 from flows.graph import spec_for
-from flows.spec import MASK, secret_values
+from flows.spec import MASK, secret_paths, secret_values
 from nodes import catalog
 from runtime.connections import keyring
 from runtime.models import Flow, FlowVersion
@@ -127,8 +127,10 @@ def _secrets(doc: Any) -> Iterator[tuple[dict, tuple]]:
     """(node, path in its config) of every secret value of a document."""
     nodes = doc.get("nodes") if isinstance(doc, dict) else None
     specs = catalog.specs()
+    types = _types_with_secrets(specs)
     for node in nodes if isinstance(nodes, list) else []:
-        if not isinstance(node, dict) or not isinstance(node.get("config"), dict):
+        # most nodes have no secret field: their type says so without a look at their config
+        if not isinstance(node, dict) or node.get("type") not in types or not isinstance(node.get("config"), dict):
             continue
         spec = spec_for(specs, node.get("type"), node.get("type_version", 1))
         if spec is not None:
@@ -136,14 +138,24 @@ def _secrets(doc: Any) -> Iterator[tuple[dict, tuple]]:
                 yield node, path
 
 
+_TYPES: dict[int, frozenset[str]] = {}
+
+
+def _types_with_secrets(specs: dict) -> frozenset[str]:
+    key = hash(tuple(specs))  # the catalog is fixed for the process; tests may register types
+    if key not in _TYPES:
+        _TYPES[key] = frozenset(spec.type for spec in specs.values() if secret_paths(spec.config))
+    return _TYPES[key]
+
+
 def _replaced(doc: Any, change) -> Any:
-    with_secrets = {id(node) for node, _ in _secrets(doc)}
-    if not with_secrets:
+    found = list(_secrets(doc))
+    if not found:
         return doc
-    out = {**doc, "nodes": [copy.deepcopy(n) if id(n) in with_secrets else n for n in doc["nodes"]]}
-    for node, path in list(_secrets(out)):
-        change(node["config"], path)
-    return out
+    copies = {id(node): copy.deepcopy(node) for node, _ in found}
+    for node, path in found:
+        change(copies[id(node)]["config"], path)
+    return {**doc, "nodes": [copies.get(id(n), n) for n in doc["nodes"]]}
 
 
 def _nodes(doc: Any) -> dict[Any, dict]:
