@@ -1,5 +1,6 @@
-"""The HTTP client of the connector nodes: one requests.Session per thread for the whole process, shared by
-every node, so that a worker keeps one pooled keep-alive connection per target instead of one per node.
+"""The HTTP client of the connector nodes: one requests.Session per thread (and egress policy) for the whole
+process, shared by every node, so that a worker keeps one pooled keep-alive connection per target instead of one
+per node.
 
 requests reads the proxy variables and ~/.netrc again on every request (its `trust_env`), which cost about a
 third of a call's CPU. Here the environment is read once per origin, as requests reads it: the proxies for the
