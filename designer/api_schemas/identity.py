@@ -195,13 +195,14 @@ class AuditFilter(Body):
 
 
 class AuditQuery(AuditFilter):
-    limit = fields.Integer(validate=validate.Range(min=1), metadata={"description": "default 100"})
+    limit = fields.Integer(validate=validate.Range(min=1, max=500), metadata={"description": "default 100"})
     before = fields.Integer(validate=validate.Range(min=1), metadata={"description": "the cursor next_before"})
 
 
 class AuditEntry(Reply):
     id = fields.Integer(required=True)
     at = time()
+    workspace = fields.String(allow_none=True)
     actor = fields.String()
     action = fields.String()
     target = fields.String()
