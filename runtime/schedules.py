@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from runtime import intake
-from runtime.models import Flow, FlowVersion, ScheduleFire, utcnow
+from runtime.models import Flow, FlowVersion, ScheduleFire, Workspace, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,8 @@ def fire_due(rt, now: dt.datetime | None = None) -> list[int]:
         deployed = s.execute(select(FlowVersion.workspace, FlowVersion.flow_id, FlowVersion.version,
                                     FlowVersion.document, FlowVersion.created_at).join(
             Flow, (Flow.workspace == FlowVersion.workspace) & (Flow.id == FlowVersion.flow_id)
-            & (Flow.deployed_version == FlowVersion.version))).all()
+            & (Flow.deployed_version == FlowVersion.version)).join(
+            Workspace, Workspace.id == FlowVersion.workspace).where(Workspace.status != "suspended")).all()
     started = []
     for workspace, flow_id, version, doc, deployed_at in deployed:
         for node in doc.get("nodes", []):

@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 
 from designer import drafts
 from runtime import deployments, schedules
-from runtime.models import FlowVersion, Run
+from runtime.models import FlowVersion, Run, Workspace
 
 DOC = {"schema": "crossdock.flow/1", "id": "nightly", "name": "nightly",
        "nodes": [{"id": "tick", "type": "event.schedule", "config": {"cron": "0 2 * * *", "input": {"full": True}}},
@@ -54,6 +54,18 @@ def test_an_undeployed_flow_does_not_fire(rt, workspace):
     deployments.undeploy(rt, workspace, "nightly")
     schedules.fire_due(rt, dt.datetime(2026, 11, 26, 2, 1))
     assert _runs(rt, workspace) == []
+
+
+def test_a_suspended_workspace_does_not_fire_until_it_is_active_again(rt, workspace):
+    _deploy(rt, workspace)
+    with rt.sessions.begin() as s:
+        s.execute(update(Workspace).where(Workspace.id == workspace).values(status="suspended"))
+    schedules.fire_due(rt, dt.datetime(2026, 11, 26, 2, 1))
+    assert _runs(rt, workspace) == []
+    with rt.sessions.begin() as s:
+        s.execute(update(Workspace).where(Workspace.id == workspace).values(status="active"))
+    schedules.fire_due(rt, dt.datetime(2026, 11, 26, 2, 2))
+    assert len(_runs(rt, workspace)) == 1
 
 
 def test_due_is_the_latest_time_at_or_before_now():
