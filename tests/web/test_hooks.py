@@ -192,7 +192,8 @@ def test_a_sync_reply_crosses_from_a_worker_process_by_event(request, tmp_path):
     env = {**os.environ, "CROSSDOCK_DATABASE_URL": services.PG_URL,
            "CROSSDOCK_DATABASE_SCHEMA": request.getfixturevalue("pg_schema"),
            "CROSSDOCK_REDIS_URL": request.getfixturevalue("redis_db"), "CROSSDOCK_QUEUE": services.queue_name(),
-           "CROSSDOCK_DATA_DIR": str(tmp_path)}
+           "CROSSDOCK_DATA_DIR": str(tmp_path),
+           "CROSSDOCK_SECRET_KEY": "test-hooks-production-key"}  # production refuses the built-in key
     worker = processes.start(["worker"], env, tmp_path / "worker.log")  # starts while the web side does
     web = None
     try:

@@ -75,7 +75,8 @@ def _processes(settings, tmp_path):
     env = {**os.environ, "CROSSDOCK_DATABASE_URL": settings.database_url,
            "CROSSDOCK_DATABASE_SCHEMA": settings.database_schema, "CROSSDOCK_REDIS_URL": settings.redis_url,
            "CROSSDOCK_QUEUE": settings.queue_name, "CROSSDOCK_HOST": "127.0.0.1", "CROSSDOCK_PORT": str(port),
-           "CROSSDOCK_DATA_DIR": str(tmp_path / "data"), "PYTHONUNBUFFERED": "1"}
+           "CROSSDOCK_DATA_DIR": str(tmp_path / "data"), "PYTHONUNBUFFERED": "1",
+           "CROSSDOCK_SECRET_KEY": "test-live-production-key"}  # production refuses the built-in key
     procs = {name: processes.start([name], env, tmp_path / f"{name}.log") for name in ("web", "worker")}
     url = f"http://127.0.0.1:{port}"
     try:
