@@ -27,7 +27,7 @@ from web import limits
 
 log = logging.getLogger(__name__)
 bp = Blueprint("hooks", __name__)
-# (auth, hmac_secret, signature_header) of a version's trigger node: versions never change, so kept for the process's life
+# (auth, hmac_secret, signature_header) of a version's trigger: versions never change, so kept for good
 _auth_kept: dict[tuple, tuple[str, str | None, str]] = {}
 _auth_lock = threading.Lock()
 

@@ -26,8 +26,9 @@ def test_a_created_key_verifies_with_its_secret_only_and_only_its_hash_is_stored
 
 
 def test_create_refuses_unknown_scopes_and_empty_names(store, workspace):
-    for name, scopes, field in (("x", ["flows:read", "root"], "scopes"), ("x", [], "scopes"), ("x", "hooks:write", "scopes"),
-                                ("x", ["keys:write"], "scopes"), ("x", ["users:write"], "scopes"), ("  ", ["runs:read"], "name"),
+    for name, scopes, field in (("x", ["flows:read", "root"], "scopes"), ("x", [], "scopes"),
+                                ("x", "hooks:write", "scopes"), ("x", ["keys:write"], "scopes"),
+                                ("x", ["users:write"], "scopes"), ("  ", ["runs:read"], "name"),
                                 (None, ["runs:read"], "name")):
         with pytest.raises(keys.KeyProblem) as err:
             keys.create(store, workspace, name, scopes, "a")

@@ -130,7 +130,8 @@ def test_windows_are_kept_in_redis_on_the_services_backend(hooked, settings, wor
     if not settings.embedded_queue:
         import redis
 
-        found = redis.Redis.from_url(settings.redis_url).keys(f"*crossdock-limits:{settings.queue_name}/hooks/ws/{workspace}/*")
+        pattern = f"*crossdock-limits:{settings.queue_name}/hooks/ws/{workspace}/*"
+        found = redis.Redis.from_url(settings.redis_url).keys(pattern)
         assert len(found) == 1
 
 
