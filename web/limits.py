@@ -4,7 +4,7 @@ installation has one (every web process counts in the same windows) and in memor
 Two kinds: `hooks` (webhook intake and published experience APIs) and `api` (/api/v1). A request is charged
 after it has authenticated, to its API key and to its workspace, so nobody can spend another tenant's budget
 by naming it; an HMAC-signed webhook has no key and is charged to its workspace only. The figures per minute
-are the partner's `limits` over the installation's Settings, read through a short per-process cache.
+are the partner's `limits` (runtime/partners.py keeps them per process) over the installation's Settings.
 Over a limit: 429 `rate_limited` with Retry-After (seconds until the window ends).
 
 Flask-Limiter's own per-view decorators run before a view authenticates, so they could only count what a
@@ -25,12 +25,9 @@ from werkzeug.exceptions import TooManyRequests
 
 from designer import access
 from runtime import keys, partners
-from runtime.readthrough import ReadThrough
 
 log = logging.getLogger(__name__)
 KINDS = {"hooks": "hooks_per_minute", "api": "api_per_minute"}
-PARTNER_FRESH_S = 5.0  # a partner's new limits apply within this, in every process
-_partner_limits = ReadThrough(PARTNER_FRESH_S)
 _items: dict[int, RateLimitItemPerMinute] = {}
 _names: dict[tuple, str] = {}
 _last_outage_log = [0.0]
@@ -112,25 +109,13 @@ def _first_spent(storage, item: RateLimitItemPerMinute, buckets: tuple) -> tuple
 
 
 def per_minute(rt, partner_id: str | None, kind: str) -> int:
-    """The partner's limit of `kind` per minute, else the installation's (Settings.<kind>_per_minute)."""
+    """The partner's limit of `kind` per minute, else the installation's (Settings.<kind>_per_minute).
+    runtime.partners keeps the figures per process: a save there applies here at once, elsewhere within
+    its LIMITS_FRESH_S."""
     field = KINDS[kind]
     default = getattr(rt.settings, field)
-    if not partner_id:
-        return default
-
-    def load() -> dict:
-        partner = partners.get(rt, partner_id)
-        return dict(partner.limits or {}) if partner is not None else {}
-
-    settings = rt.settings  # which database: cheap to hash, unlike the engine's URL object
-    own = _partner_limits.get((settings.database_url or settings.data_dir, settings.database_schema, partner_id),
-                              load).get(field)
+    own = partners.limits_of(rt, partner_id).get(field) if partner_id else None
     return own if isinstance(own, int) and not isinstance(own, bool) and own > 0 else default
-
-
-def forget() -> None:
-    """Apply changed partner limits in this process at once (tests; the partner API leaves it to the bound)."""
-    _partner_limits.forget()
 
 
 def _name(item: RateLimitItemPerMinute, bucket: tuple) -> str:
