@@ -15,7 +15,7 @@ from nodes.expression import budget
 from runtime import accounts, db, events as live, jobs, retention, schedules
 from runtime.events import Publisher
 from runtime.models import Flow, FlowVersion, Workspace
-from runtime.plan import Plan, PlanCache, PlanError, RunKeys, compile
+from runtime.plan import Plan, PlanCache, PlanError, RunKeys, compile_for
 from runtime.queue import JobQueue
 from runtime.settings import Settings
 from runtime.store.writer import Writer
@@ -64,7 +64,8 @@ class Runtime:
                 row = s.get(FlowVersion, (workspace, flow_id, version))
             if row is None:
                 raise PlanError(f"flow {flow_id} has no version {version}")
-            return compile(row.document, workspace, flow_id, version, self.settings.default_retry)
+            # with this runtime's keys (inline secrets) and the workspace's egress policy
+            return compile_for(self, row.document, workspace, flow_id, version)
 
         return self.plans.get((workspace, flow_id, version), build)
 
