@@ -14,6 +14,9 @@ import time
 from runtime.settings import Settings, from_env
 
 
+LOCAL_NETWORKS = ("127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "::1/128")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="run.py", description="Crossdock integration platform")
     sub = parser.add_subparsers(dest="command")
@@ -24,6 +27,12 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("sandbox", help="the simulated OMS, ERP, WMS and TMS on CROSSDOCK_SANDBOX_PORT")
     sub.add_parser("rotate-secrets", help="re-encrypt stored credentials with CROSSDOCK_SECRET_KEY "
                                           "(the old key listed in CROSSDOCK_SECRET_KEY_PREVIOUS)")
+    a = sub.add_parser("create-admin", help="create a partner admin (the partner too, if new); the password is read "
+                                            "from stdin with --password-stdin, else generated and printed once")
+    a.add_argument("--email", required=True)
+    a.add_argument("--partner", default="default", help="the partner's id (default: default)")
+    a.add_argument("--name", default="")
+    a.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
     v = sub.add_parser("validate", help="check a flow file; exit 1 if it has problems")
     v.add_argument("file")
     v.add_argument("--workspace", help="also check its connections, lookup tables and webhook paths against this "
@@ -50,12 +59,52 @@ def main(argv: list[str] | None = None) -> int:
         from runtime.core import Runtime
         print(f"re-encrypted the secrets of {connections.rotate(Runtime(settings))} connection(s)")
         return 0
+    if command == "create-admin":
+        return create_admin(settings, args.email, args.partner, args.name, args.password_stdin)
+    if command in ("web", "worker"):
+        from runtime.settings import InsecureSettings, check_production
+        try:
+            check_production(settings)
+        except InsecureSettings as err:
+            print(f"refusing to start: {err}", file=sys.stderr)
+            return 2
     if command == "worker":
         from runtime.core import Runtime
         Runtime(settings).work(burst=args.burst)
         return 0
     serve_web(settings, embedded=command == "embedded")
     return 0
+
+
+def create_admin(settings: Settings, email: str, partner: str, name: str, password_stdin: bool) -> int:
+    """A partner admin. A generated password is printed once and must be changed at the first login."""
+    from runtime import accounts
+    from runtime.core import Runtime
+
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
+    rt = Runtime(settings)
+    try:
+        _, password = accounts.create_admin(rt, email, partner_id=partner, name=name, password=password,
+                                            must_change_password=not password_stdin)
+    except accounts.AccountProblem as err:
+        print(f"cannot create the admin: {err}", file=sys.stderr)
+        return 2
+    finally:
+        rt.close()
+    print(f"created partner admin {accounts.normal_email(email)} of partner {partner!r}")
+    if not password_stdin:
+        print(f"one-time password (change it at the first login): {password}")
+    return 0
+
+
+def announce_first_start(first, settings: Settings) -> None:
+    """The embedded first start's admin login and sample hook key, printed once: only hashes are kept."""
+    rule = "-" * 78
+    print(f"{rule}\nFirst start: log in at http://{settings.host}:{settings.port}/login\n"
+          f"    email:    {first.email}\n    password: {first.password}\n"
+          f"Webhooks of workspace 'default' take this API key (header X-Crossdock-Key):\n"
+          f"    {first.hook_key}\n"
+          f"Both are shown this once; keep them (more users and keys: the admin pages).\n{rule}", flush=True)
 
 
 def build(settings: Settings, embedded: bool):
@@ -66,7 +115,11 @@ def build(settings: Settings, embedded: bool):
 
     rt = Runtime(settings)
     if embedded:
+        from runtime import accounts
         from sandbox.serve import start_in_process
+        first = accounts.bootstrap(rt)  # None after the first start
+        if first is not None:
+            announce_first_start(first, settings)
         # a process of its own (it ends with this one): the simulated systems stand for other machines, and
         # in threads of this process they took turns with the runs on one interpreter lock
         start_in_process(settings.host, settings.sandbox_port, sandbox_database(settings))
@@ -149,7 +202,11 @@ def _hang_up(app) -> threading.Thread:
 def wsgi():
     """For a WSGI server of your own: `gunicorn -w 1 --threads 64 'run:wsgi()'` (one process: live
     events are per process without sticky sessions). `run.py web` is this, already configured."""
-    return build(from_env(), embedded=False)[1]
+    from runtime.settings import check_production
+
+    settings = from_env()
+    check_production(settings)
+    return build(settings, embedded=False)[1]
 
 
 def validate_file(path: str, workspace: str | None = None, settings: Settings | None = None) -> int:
@@ -191,7 +248,7 @@ def validate_file(path: str, workspace: str | None = None, settings: Settings | 
 def run_file(path: str, raw_input: str) -> int:
     """Deploy the file into a throw-away embedded store and execute one run in this process."""
     from designer import drafts
-    from runtime import deployments, history, intake, jobs
+    from runtime import deployments, egress, history, intake, jobs
     from runtime.core import Runtime
 
     if validate_file(path) != 0:
@@ -200,6 +257,8 @@ def run_file(path: str, raw_input: str) -> int:
     message = json.loads(open(raw_input[1:], encoding="utf-8").read() if raw_input.startswith("@") else raw_input)
     with tempfile.TemporaryDirectory() as tmp:
         rt = Runtime(Settings(data_dir=tmp))
+        # the operator's own one-off run on their machine: no tenant to keep from its local and private hosts
+        egress.allow(rt, "default", *LOCAL_NETWORKS)
         drafts.create(rt, "default", doc)
         version = deployments.deploy(rt, "default", doc["id"], doc)
         run = intake.start(rt, "default", doc["id"], version, message, trigger="manual")

@@ -117,12 +117,25 @@ def _free_port() -> int:
 
 @pytest.fixture
 def production(request, tmp_path):
-    """Environment and process launcher for `run.py web` / `run.py worker` on PostgreSQL + Redis."""
+    """Environment and process launcher for `run.py web` / `run.py worker` on PostgreSQL + Redis, with an
+    API key of workspace `default` (every scope: `start.auth` are its headers) that may reach `http_target`."""
+    from runtime import egress, keys
+    from runtime.core import Runtime
+    from runtime.settings import from_env
+
     schema = request.getfixturevalue("pg_schema")
     services.count(request)
     env = {**os.environ, "CROSSDOCK_DATABASE_URL": PG_URL, "CROSSDOCK_DATABASE_SCHEMA": schema,
            "CROSSDOCK_REDIS_URL": request.getfixturevalue("redis_db"), "CROSSDOCK_QUEUE": services.queue_name(),
-           "CROSSDOCK_PORT": str(_free_port()), "CROSSDOCK_DATA_DIR": str(tmp_path)}
+           "CROSSDOCK_PORT": str(_free_port()), "CROSSDOCK_DATA_DIR": str(tmp_path),
+           "CROSSDOCK_SECRET_KEY": "test-run-production-key"}  # production refuses the built-in key
+    rt = Runtime(from_env(env))
+    try:
+        key = keys.create(rt, "default", "test_run", list(keys.SCOPES), "tests")[1]
+        if "http_target" in request.fixturenames:
+            egress.allow_origin(rt, "default", request.getfixturevalue("http_target").url)
+    finally:
+        rt.close()
     procs = []
 
     def start(*args):
@@ -132,7 +145,7 @@ def production(request, tmp_path):
 
     stop = processes.stop
 
-    start.env, start.stop = env, stop
+    start.env, start.stop, start.auth = env, stop, {"X-Crossdock-Key": key}
     start.base = f"http://127.0.0.1:{env['CROSSDOCK_PORT']}"
     yield start
     for p in procs:
@@ -142,19 +155,19 @@ def production(request, tmp_path):
 def _wait_up(base):
     def up():
         try:
-            return requests.get(base + "/api/v1/node-types", timeout=1).ok
+            return requests.get(base + "/api/v1/session", timeout=1).status_code == 401  # up, nobody logged in
         except (requests.ConnectionError, requests.Timeout):  # the server listens while its worker starts
             return False
     wait_for(up, 30, 0.2)
 
 
-def _deploy(base, doc):
-    assert requests.post(base + "/api/v1/flows", json=doc).status_code == 201
-    assert requests.post(f"{base}/api/v1/flows/{doc['id']}/deploy").status_code == 201
+def _deploy(base, doc, auth):
+    assert requests.post(base + "/api/v1/flows", json=doc, headers=auth).status_code == 201
+    assert requests.post(f"{base}/api/v1/flows/{doc['id']}/deploy", headers=auth).status_code == 201
 
 
-def _status(base, run_id):
-    return requests.get(f"{base}/api/v1/runs/{run_id}").json()["run"]["status"]
+def _status(base, run_id, auth):
+    return requests.get(f"{base}/api/v1/runs/{run_id}", headers=auth).json()["run"]["status"]
 
 
 @pytest.mark.skipif("services" not in BACKENDS, reason="needs the machine's PostgreSQL and Redis")
@@ -166,20 +179,21 @@ def test_web_and_two_workers_share_the_runs(production, http_target):
     from runtime.settings import from_env
     from sqlalchemy import select
 
+    auth = production.auth
     production("web")
     _wait_up(production.base)
-    _deploy(production.base, http_sink("prod", http_target.url))
+    _deploy(production.base, http_sink("prod", http_target.url), auth)
     production("worker")
     production("worker")
-    _assert_keeps_alive(production.base)
+    _assert_keeps_alive(production.base, auth)
     seen: list = []
-    client = _live_client(production.base, seen)  # events from the worker processes, through Redis
+    client = _live_client(production.base, seen, auth["X-Crossdock-Key"])  # events from the workers, through Redis
     relay = redis.Redis.from_url(production.env["CROSSDOCK_REDIS_URL"])
     channel = events.channel(from_env(production.env))
     wait_for(lambda: relay.pubsub_numsub(channel)[0][1] >= 1)  # pub/sub keeps nothing: the web listens first
-    ids = [requests.post(production.base + "/hooks/default/orders", json=order(f"P-{i}")).json()["run_id"]
+    ids = [requests.post(production.base + "/hooks/default/orders", json=order(f"P-{i}"), headers=auth).json()["run_id"]
            for i in range(60)]
-    wait_for(lambda: all(_status(production.base, i) == "succeeded" for i in ids), 60, 0.3)
+    wait_for(lambda: all(_status(production.base, i, auth) == "succeeded" for i in ids), 60, 0.3)
     wait_for(lambda: {d.get("run_id") for e, d in seen if e == "run.finished"} >= set(ids), 30)
     client.disconnect()
     rt = Runtime(from_env(production.env))
@@ -192,31 +206,43 @@ def test_web_and_two_workers_share_the_runs(production, http_target):
 
 @pytest.mark.skipif("services" not in BACKENDS, reason="needs the machine's PostgreSQL and Redis")
 def test_webhook_while_every_worker_is_stopped_waits_queued(production, http_target):
+    auth = production.auth
     production("web")
     _wait_up(production.base)
-    _deploy(production.base, http_sink("nolose", http_target.url, path="nolose"))
+    _deploy(production.base, http_sink("nolose", http_target.url, path="nolose"), auth)
     worker = production("worker")
     time.sleep(1.0)
     production.stop(worker)  # every worker stopped
-    r = requests.post(production.base + "/hooks/default/nolose", json=order("Q-1"))
+    r = requests.post(production.base + "/hooks/default/nolose", json=order("Q-1"), headers=auth)
     assert r.status_code == 202
     run_id = r.json()["run_id"]
     time.sleep(1.5)
-    assert _status(production.base, run_id) == "queued" and not http_target.requests
+    assert _status(production.base, run_id, auth) == "queued" and not http_target.requests
     production("worker")
-    wait_for(lambda: _status(production.base, run_id) == "succeeded", 30, 0.2)
+    wait_for(lambda: _status(production.base, run_id, auth) == "succeeded", 30, 0.2)
+
+
+@pytest.mark.skipif("services" not in BACKENDS, reason="needs the machine's PostgreSQL and Redis")
+def test_production_refuses_to_start_with_the_built_in_key(production):
+    env = {**production.env, "CROSSDOCK_SECRET_KEY": "dev-only-secret"}
+    for command in ("web", "worker"):
+        result = cli_env(env, command, timeout=60)
+        assert result.returncode == 2 and "CROSSDOCK_SECRET_KEY" in result.stderr, result.stderr
 
 
 def test_embedded_restart_finishes_runs_left_queued(tmp_path, http_target):
     """The in-process queue forgets everything on exit: the database is the truth and requeues."""
-    from runtime import intake
+    from runtime import egress, intake
     from runtime.core import Runtime
     from runtime.settings import Settings
+    from support import identity
     from web.app import create_app
 
     settings = Settings(data_dir=str(tmp_path), load_samples=False)
     first = Runtime(settings)  # web only: no workers started
-    client = create_app(first).test_client()
+    egress.allow_origin(first, "default", http_target.url)
+    client = identity.client_for(create_app(first), identity.make_user(first, "default", "admin"), "default",
+                                 identity.hook_key(first, "default"))
     client.post("/api/v1/flows", json=http_sink("restart", http_target.url))
     client.post("/api/v1/flows/restart/deploy")
     run_id = client.post("/hooks/default/orders", json=order("E-1")).json["run_id"]
@@ -238,18 +264,20 @@ def intake_status(rt, run_id):
         return s.get(Run, run_id).status
 
 
-def _live_client(base: str, seen: list):
-    """The monitor's live events as a page gets them, over a WebSocket from the first request on."""
+def _live_client(base: str, seen: list, key: str | None = None, headers: dict | None = None):
+    """The monitor's live events as a page gets them, over a WebSocket from the first request on; with an
+    API key, or with the headers (a session cookie) a browser sends."""
     import socketio
 
     client = socketio.Client(reconnection=False)
     client.on("*", lambda event, data: seen.append((event, data)))
-    client.connect(base, auth={"workspace": "default"}, transports=["websocket"], wait_timeout=10)
+    auth = {"workspace": "default", **({"key": key} if key else {})}
+    client.connect(base, auth=auth, headers=headers or {}, transports=["websocket"], wait_timeout=10)
     assert client.transport() == "websocket"
     return client
 
 
-def _assert_keeps_alive(base: str) -> None:
+def _assert_keeps_alive(base: str, auth: dict) -> None:
     """Three requests on one connection: the server neither closes it nor asks to."""
     import http.client
     from urllib.parse import urlsplit
@@ -258,7 +286,7 @@ def _assert_keeps_alive(base: str) -> None:
     conn.connect()
     first = conn.sock
     for _ in range(3):
-        conn.request("GET", "/api/v1/node-types")
+        conn.request("GET", "/api/v1/node-types", headers=auth)
         res = conn.getresponse()
         res.read()
         assert res.status == 200 and not res.will_close, res.headers
@@ -266,22 +294,44 @@ def _assert_keeps_alive(base: str) -> None:
     conn.close()
 
 
+def first_start(log: str) -> tuple[str, str, str]:
+    """The admin email, password and hook key the embedded first start printed."""
+    lines = [ln.strip() for ln in log.splitlines()]
+    email = next(ln.split()[-1] for ln in lines if ln.startswith("email:"))
+    password = next(ln.split()[-1] for ln in lines if ln.startswith("password:"))
+    key = next(ln for ln in lines if ln.startswith("cdk_"))
+    return email, password, key
+
+
 def test_embedded_server_keeps_connections_alive_carries_live_events_and_stops_cleanly(tmp_path, http_target):
-    """`python3 run.py` (gunicorn): keep-alive, a Socket.IO WebSocket hearing a run's events, and a SIGTERM
-    with that WebSocket open ends the server (exit 0) without being killed."""
+    """`python3 run.py` (gunicorn): the first start prints the admin's password and the hook key, which work;
+    keep-alive, a Socket.IO WebSocket hearing a run's events, and a SIGTERM with that WebSocket open ends the
+    server (exit 0) without being killed."""
     env = {**os.environ, "CROSSDOCK_PORT": str(_free_port()), "CROSSDOCK_SANDBOX_PORT": str(_free_port()),
            "CROSSDOCK_DATA_DIR": str(tmp_path)}
     server = processes.start([], env, tmp_path / "embedded.log")
     base = f"http://127.0.0.1:{env['CROSSDOCK_PORT']}"
     try:
         _wait_up(base)
-        _assert_keeps_alive(base)
+        email, password, key = wait_for(lambda: _printed(tmp_path / "embedded.log"), 30)
+        browser = requests.Session()
+        r = browser.post(base + "/api/v1/session", json={"email": email, "password": password})
+        assert r.status_code == 200 and email == "admin@localhost", r.text
+        browser.headers["X-Crossdock-CSRF"] = r.json()["csrf_token"]
+        r = browser.patch(base + "/api/v1/workspaces/default",
+                          json={"settings": {"egress": {"allow": [http_target.url.split("//")[1]]}}})
+        assert r.status_code == 200, r.text
+        cookie = {"Cookie": f"crossdock_session={browser.cookies['crossdock_session']}"}
+        _assert_keeps_alive(base, cookie)
         seen: list = []
-        client = _live_client(base, seen)
+        client = _live_client(base, seen, headers=cookie)  # the monitor page, logged in
         gone = []
         client.on("disconnect", lambda *_: gone.append(True))
-        _deploy(base, http_sink("live-ws", http_target.url, path="live-ws"))
-        run_id = requests.post(base + "/hooks/default/live-ws", json=order("W-1")).json()["run_id"]
+        assert browser.post(base + "/api/v1/flows", json=http_sink("live-ws", http_target.url, path="live-ws")).ok
+        assert browser.post(base + "/api/v1/flows/live-ws/deploy").status_code == 201
+        assert requests.post(base + "/hooks/default/live-ws", json=order("W-0")).status_code == 401  # no key
+        run_id = requests.post(base + "/hooks/default/live-ws", json=order("W-1"),
+                               headers={"X-Crossdock-Key": key}).json()["run_id"]
         wait_for(lambda: ("run.finished", run_id) in [(e, d.get("run_id")) for e, d in seen], 30)
         assert ("run.queued", run_id) in [(e, d.get("run_id")) for e, d in seen]
         processes.stop(server)
@@ -289,3 +339,37 @@ def test_embedded_server_keeps_connections_alive_carries_live_events_and_stops_c
         wait_for(lambda: gone, 5)  # the server hung up on the live client rather than leaving it open
     finally:
         processes.stop(server)
+
+
+def _printed(log_path):
+    try:
+        return first_start(log_path.read_text())
+    except StopIteration:
+        return None
+
+
+def test_create_admin_makes_a_partner_admin_who_logs_in(tmp_path):
+    env = {"CROSSDOCK_DATA_DIR": str(tmp_path)}
+    made = cli_env(env, "create-admin", "--email", "Boss@Acme.example", "--partner", "acme", "--name", "Boss")
+    assert made.returncode == 0, made.stderr
+    password = made.stdout.split("one-time password (change it at the first login): ")[1].split()[0]
+    given = subprocess.run([sys.executable, "run.py", "create-admin", "--email", "two@acme.example", "--partner",
+                            "acme", "--password-stdin"], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                           input="a-password-of-my-own\n", env={**os.environ, **env})
+    assert given.returncode == 0 and "password" not in given.stdout.replace("partner admin", ""), given.stdout
+    again = cli_env(env, "create-admin", "--email", "boss@acme.example")
+    assert again.returncode == 2 and "exists" in again.stderr
+
+    from runtime import accounts
+    from runtime.core import Runtime
+    from runtime.settings import Settings
+
+    rt = Runtime(Settings(data_dir=str(tmp_path), load_samples=False))
+    try:
+        boss, two = accounts.find(rt, "boss@acme.example"), accounts.find(rt, "two@acme.example")
+        assert (boss.partner_id, boss.partner_admin, boss.must_change_password, boss.name) == ("acme", True, True, "Boss")
+        assert (two.partner_id, two.partner_admin, two.must_change_password) == ("acme", True, False)
+        assert accounts.login(rt, "boss@acme.example", password).outcome == "ok"
+        assert accounts.login(rt, "two@acme.example", "a-password-of-my-own").outcome == "ok"
+    finally:
+        rt.close()
