@@ -9,7 +9,7 @@ from sqlalchemy import delete, func, select, update
 from flows.problem import Problem
 from runtime import intake
 from runtime.models import Flow, FlowVersion, WebhookRoute
-from runtime.plan import compile
+from runtime.plan import compile_for
 
 
 class DeployConflict(Exception):
@@ -50,8 +50,7 @@ def deploy(rt, workspace: str, flow_id: str, document: dict | None = None, versi
             deployed_version=version))
     intake.forget_routes()  # webhook routes this process keeps (other processes see them within 2 s)
     # planned now, in the background, so neither the answer to this deploy nor the first webhook waits for it
-    rt.plans.warm((workspace, flow_id, version),
-                  lambda: compile(document, workspace, flow_id, version, rt.settings.default_retry))
+    rt.plans.warm((workspace, flow_id, version), lambda: compile_for(rt, document, workspace, flow_id, version))
     return version
 
 

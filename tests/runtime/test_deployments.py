@@ -142,16 +142,15 @@ def plannable(flow_id, path) -> dict:
 @pytest.fixture
 def compiled(monkeypatch):
     """Every plan compilation of this test: (version, the thread that compiled it)."""
-    from runtime import core, plan
+    from runtime import plan
 
     seen, real = [], plan.compile
 
-    def counting(doc, workspace, flow_id, version, default_retry):
+    def counting(doc, workspace, flow_id, version, *args):
         seen.append((version, threading.current_thread()))
-        return real(doc, workspace, flow_id, version, default_retry)
+        return real(doc, workspace, flow_id, version, *args)
 
-    monkeypatch.setattr(deployments, "compile", counting)
-    monkeypatch.setattr(core, "compile", counting)
+    monkeypatch.setattr(plan, "compile", counting)  # every runtime path plans through plan.compile_for
     return seen
 
 
