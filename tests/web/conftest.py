@@ -194,8 +194,12 @@ class OrderTarget:
 
 
 @pytest.fixture
-def order_target():
+def order_target(live_server):
+    """An OrderTarget that workspace `default` of the live server may reach (it listens on loopback)."""
+    from runtime import egress
+
     t = OrderTarget()
+    egress.allow_origin(live_server.runtime, "default", t.url)
     yield t
     t.close()
 

@@ -8,7 +8,7 @@ import urllib.request
 from playwright.sync_api import expect
 
 
-def test_a_webhook_flow_runs_again_with_the_input_of_its_last_run(canvas, page, canvas_api, canvas_url):
+def test_a_webhook_flow_runs_again_with_the_input_of_its_last_run(canvas, page, canvas_api, canvas_url, live_server):
     stamp = time.time_ns()
     flow_id, path = f"hooked-{stamp}", f"hooked{stamp}"
     canvas_api.create_flow({"schema": "crossdock.flow/1", "id": flow_id, "name": "Hooked", "nodes": [
@@ -30,7 +30,8 @@ def test_a_webhook_flow_runs_again_with_the_input_of_its_last_run(canvas, page, 
     expect(page.locator("[data-testid=notice]")).to_contain_text("no manual trigger and no earlier run")
 
     req = urllib.request.Request(f"{canvas_url}/hooks/default/{path}", data=json.dumps({"po": "4711"}).encode(),
-                                 method="POST", headers={"Content-Type": "application/json"})
+                                 method="POST", headers={"Content-Type": "application/json",
+                                                         "X-Crossdock-Key": live_server.hook_key})
     with urllib.request.urlopen(req, timeout=10) as res:
         assert res.status == 202
     for _ in range(100):  # the webhook's run finishes on the embedded worker

@@ -15,10 +15,13 @@ from support import wait_for
 BUNDLED = ["order-release", "inventory-sync", "shipment-confirmation", "returns"]
 
 
-def call(url: str, method: str = "GET", body=None, workspace: str | None = None):
+def call(url: str, method: str = "GET", body=None, workspace: str | None = None, login: dict | None = None):
+    """A JSON call; with `login` (tests/web/conftest.py's live_login) as the logged-in admin."""
     headers = {"Content-Type": "application/json"}
     if workspace:
         headers["X-Crossdock-Workspace"] = workspace
+    if login:
+        headers.update({"Cookie": f"crossdock_session={login['cookie']}", "X-Crossdock-CSRF": login["csrf"]})
     req = urllib.request.Request(url, data=None if body is None else json.dumps(body).encode(), method=method,
                                  headers=headers)
     with urllib.request.urlopen(req, timeout=10) as res:
@@ -38,7 +41,7 @@ def fresh_workspace(live_server):
             call(f"{live_server.sandbox_url}/oms/api/webhook-subscriptions/{s['id']}", "DELETE")
 
 
-def test_use_template_asks_for_parameters_and_installs_the_flow(page, canvas_url, fresh_workspace, out_dir):
+def test_use_template_asks_for_parameters_and_installs_the_flow(page, canvas_url, fresh_workspace, out_dir, live_login):
     ws = fresh_workspace
     page.goto(f"{canvas_url}/templates?workspace={ws}")
     cards = page.locator("[data-testid=template-card]")
@@ -66,7 +69,7 @@ def test_use_template_asks_for_parameters_and_installs_the_flow(page, canvas_url
     expect(dialog.locator("[data-testid=installed-flow]")).to_have_text("stock-east")
     page.screenshot(path=str(out_dir / "3-installed.png"))
 
-    flow = call(f"{canvas_url}/api/v1/flows/stock-east", workspace=ws)["flow"]
+    flow = call(f"{canvas_url}/api/v1/flows/stock-east", workspace=ws, login=live_login)["flow"]
     assert flow["params"]["safety_stock"]["default"] == 5 and flow["params"]["erp_location"]["default"] == "EAST"
 
     # the new flow is in the workspace's flow list, and the gallery says where it is installed
@@ -89,11 +92,11 @@ def test_use_template_asks_for_parameters_and_installs_the_flow(page, canvas_url
     dialog.locator("[data-testid=param-invoice_on_ship]").select_option("false")
     dialog.locator("[data-testid=use-submit]").click()
     expect(dialog.locator("[data-testid=installed-flow]")).to_have_text("ship-confirm")
-    flow = call(f"{canvas_url}/api/v1/flows/ship-confirm", workspace=ws)["flow"]
+    flow = call(f"{canvas_url}/api/v1/flows/ship-confirm", workspace=ws, login=live_login)["flow"]
     assert flow["params"]["invoice_on_ship"]["default"] is False
 
 
-def test_first_start_templates_run_against_the_sandboxes_live(page, live_server, fresh_workspace, out_dir):
+def test_first_start_templates_run_against_the_sandboxes_live(page, live_server, fresh_workspace, out_dir, live_login):
     from designer import templates
 
     ws, base, sandbox = fresh_workspace, str(live_server), live_server.sandbox_url
@@ -103,13 +106,13 @@ def test_first_start_templates_run_against_the_sandboxes_live(page, live_server,
     expect(installed).to_have_count(4)
     for flow_id in BUNDLED:
         expect(page.locator(f"[data-template-id={flow_id}] [data-testid=template-installed]")).to_contain_text(flow_id)
-        assert call(f"{base}/api/v1/flows/{flow_id}", workspace=ws)["deployed_version"] == 1
+        assert call(f"{base}/api/v1/flows/{flow_id}", workspace=ws, login=live_login)["deployed_version"] == 1
     page.screenshot(path=str(out_dir / "1-gallery-installed.png"))
 
     page.locator("[data-template-id=order-release] [data-testid=template-installed] a", has_text="monitor").click()
     page.wait_for_function("window.__crossdockMonitor && window.__crossdockMonitor.ready")
     expect(page.locator("[data-testid=live-state]")).to_have_attribute("data-connected", "true")
-    doc = call(f"{base}/api/v1/flows/order-release", workspace=ws)["flow"]
+    doc = call(f"{base}/api/v1/flows/order-release", workspace=ws, login=live_login)["flow"]
     sinks = {n["type"]: n["id"] for n in doc["nodes"] if n["type"] in ("connector.erp", "connector.wms")}
     assert set(sinks) == {"connector.erp", "connector.wms"}
 
