@@ -133,12 +133,7 @@ def login(rt: Runtime, email, password) -> Login:
     if user.locked_until is not None and user.locked_until > now:
         return Login("locked")
     if not _verify(user.password_hash, password):
-        with rt.sessions.begin() as s:  # counted in the database: concurrent guesses all count
-            s.execute(update(User).where(User.id == user.id).values(failed_logins=User.failed_logins + 1))
-            failures = s.execute(select(User.failed_logins).where(User.id == user.id)).scalar_one()
-            if failures >= MAX_FAILURES:
-                s.execute(update(User).where(User.id == user.id).values(failed_logins=0, locked_until=now + LOCK_FOR))
-        return Login("locked" if failures >= MAX_FAILURES else "invalid")
+        return Login("locked" if _failed(rt, user.id) else "invalid")
     values = {"failed_logins": 0, "locked_until": None, "last_login_at": now}
     if hasher.check_needs_rehash(user.password_hash):
         values["password_hash"] = hasher.hash(password)
@@ -152,7 +147,10 @@ def change_password(rt: Runtime, user_id: int, current: str, new: str) -> bool:
     epoch in their cookies no longer matches); the caller gives the current session a new cookie."""
     with rt.sessions() as s:
         user = s.get(User, user_id)
-    if user is None or not isinstance(current, str) or not _verify(user.password_hash, current):
+    if user is None or is_locked(user) or not isinstance(current, str) or len(current) > MAX_PASSWORD:
+        return False
+    if not _verify(user.password_hash, current):  # guesses through a stolen session count like logins
+        _failed(rt, user_id)
         return False
     check_password(new)
     set_password(rt, user_id, new)
@@ -249,6 +247,17 @@ def bootstrap(rt: Runtime) -> Bootstrap | None:
         raise
     _, secret = keys.create(rt, "default", "samples", ["hooks:write"], "admin@localhost")
     return Bootstrap("admin@localhost", password, secret)
+
+
+def _failed(rt: Runtime, user_id: int) -> bool:
+    """Count a wrong password; True when it locked the account. Counted in the database, so that
+    concurrent guesses all count."""
+    with rt.sessions.begin() as s:
+        s.execute(update(User).where(User.id == user_id).values(failed_logins=User.failed_logins + 1))
+        failures = s.execute(select(User.failed_logins).where(User.id == user_id)).scalar_one()
+        if failures >= MAX_FAILURES:
+            s.execute(update(User).where(User.id == user_id).values(failed_logins=0, locked_until=utcnow() + LOCK_FOR))
+    return failures >= MAX_FAILURES
 
 
 def _verify(password_hash: str, password: str) -> bool:

@@ -186,3 +186,15 @@ def test_the_first_start_makes_the_admin_and_the_samples_hook_key_once(store):
             ids = s.execute(select(User.id).where(User.email == "admin@localhost")).scalars().all()
             s.execute(delete(Membership).where(Membership.user_id.in_(ids)))
             s.execute(delete(User).where(User.id.in_(ids)))
+
+
+def test_guessing_the_current_password_of_a_session_locks_the_account_too(user):
+    """A stolen session cannot try passwords without end through the password change."""
+    email, c = user
+    log_in(c, email)
+    for _ in range(5):
+        r = c.post(f"{SESSION}/password", json={"current_password": "a-wrong-guess", "new_password": "a-new-password-1"})
+        assert r.status_code == 403
+    r = c.post(f"{SESSION}/password", json={"current_password": identity.PASSWORD, "new_password": "a-new-password-1"})
+    assert r.status_code == 403  # locked: the right password changes nothing either
+    assert log_in(identity.client_for(c.application), email).status_code == 423
