@@ -82,3 +82,12 @@ def test_settings_are_frozen_and_retry_defaults_are_not_shared():
 def test_previous_secret_keys_are_a_comma_separated_list():
     assert from_env({"CROSSDOCK_SECRET_KEY_PREVIOUS": "a,b"}).previous_secret_keys == ("a", "b")
     assert from_env({}).previous_secret_keys == ()
+
+
+def test_the_session_cookie_is_secure_in_production_unless_told_otherwise():
+    assert from_env({}).cookie_secure is False  # embedded: plain HTTP on the user's machine
+    assert from_env({"CROSSDOCK_REDIS_URL": "redis://x"}).cookie_secure is True
+    assert from_env({"CROSSDOCK_DATABASE_URL": "postgresql://x"}).cookie_secure is True
+    assert from_env({"CROSSDOCK_REDIS_URL": "redis://x", "CROSSDOCK_COOKIE_SECURE": "0"}).cookie_secure is False
+    assert from_env({"CROSSDOCK_COOKIE_SECURE": "1"}).cookie_secure is True
+    assert from_env({"CROSSDOCK_SESSION_HOURS": "0.5"}).session_hours == 0.5
