@@ -84,7 +84,7 @@ def register(app: Flask) -> None:
     """Session cookie settings and the cross-site checks of every /api/v1 request."""
     settings = app.extensions["crossdock.runtime"].settings
     app.config.update(SESSION_COOKIE_NAME=SESSION_COOKIE, SESSION_COOKIE_HTTPONLY=True,
-                      SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_SECURE=settings.cookie_secure,
+                      SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_SECURE=settings.secure_cookies,
                       PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=settings.session_hours),
                       SESSION_REFRESH_EACH_REQUEST=False)  # a lifetime from login, and no Set-Cookie on every answer
     app.session_interface = _Sessions()

@@ -37,8 +37,9 @@ class Settings:
     expression_output_bytes: int = 1024 * 1024
     expression_items: int = 1_000_000
     expression_depth: int = 300
-    # login sessions (designer/access.py): the cookie is Secure unless this is off (from_env: on in production)
-    cookie_secure: bool = False
+    # login sessions (designer/access.py): the cookie is Secure when True; None: in production (a database or
+    # Redis URL set, served behind TLS), not in the embedded default (plain HTTP on the user's machine)
+    cookie_secure: bool | None = None
     session_hours: float = 12.0  # a login lasts this long; a password change ends it sooner
     # rate limits per minute, per API key and per workspace (web/limits.py); a partner's `limits` override them
     api_per_minute: int = 6_000
@@ -47,6 +48,10 @@ class Settings:
     @property
     def embedded_queue(self) -> bool:
         return not self.redis_url
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.cookie_secure if self.cookie_secure is not None else bool(self.database_url or self.redis_url)
 
 
 def from_env(env: dict | None = None) -> Settings:
@@ -75,9 +80,8 @@ def from_env(env: dict | None = None) -> Settings:
         expression_output_bytes=int(env.get("CROSSDOCK_EXPRESSION_OUTPUT_BYTES", str(1024 * 1024))),
         expression_items=int(env.get("CROSSDOCK_EXPRESSION_ITEMS", "1000000")),
         expression_depth=int(env.get("CROSSDOCK_EXPRESSION_DEPTH", "300")),
-        # Secure by default in production (a database or Redis URL set: served behind TLS); embedded: plain HTTP
-        cookie_secure=env.get("CROSSDOCK_COOKIE_SECURE", "1" if env.get("CROSSDOCK_DATABASE_URL") or env.get(
-            "CROSSDOCK_REDIS_URL") else "0").lower() not in ("", "0", "false", "no"),
+        cookie_secure=(None if "CROSSDOCK_COOKIE_SECURE" not in env
+                       else env["CROSSDOCK_COOKIE_SECURE"].lower() not in ("", "0", "false", "no")),
         session_hours=float(env.get("CROSSDOCK_SESSION_HOURS", "12")),
         api_per_minute=int(env.get("CROSSDOCK_API_PER_MINUTE", "6000")),
         hooks_per_minute=int(env.get("CROSSDOCK_HOOKS_PER_MINUTE", "120000")),

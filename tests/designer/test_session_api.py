@@ -34,7 +34,7 @@ def log_in(c, email, password=identity.PASSWORD):
     return r
 
 
-def test_logging_in_gives_a_cookie_the_user_and_their_workspaces(api, user, workspace):
+def test_logging_in_gives_a_cookie_the_user_and_their_workspaces(api, user, workspace, settings):
     email, c = user
     assert c.get("/api/v1/flows").status_code == 401
     r = log_in(c, email.upper())  # emails are matched without case
@@ -47,7 +47,8 @@ def test_logging_in_gives_a_cookie_the_user_and_their_workspaces(api, user, work
     assert len(r.json["csrf_token"]) >= 32
     cookie = r.headers["Set-Cookie"]
     assert cookie.startswith("crossdock_session=") and "HttpOnly" in cookie and "SameSite=Lax" in cookie
-    assert "Secure" not in cookie  # the embedded default serves plain HTTP
+    # the embedded default serves plain HTTP; production (PostgreSQL + Redis) is behind TLS
+    assert ("Secure" in cookie) == (settings.database_url != "") == settings.secure_cookies
     assert c.get(SESSION).json == r.json
     assert c.get("/api/v1/flows").status_code == 200
     assert c.post("/api/v1/flows/validate", json={}).status_code == 200

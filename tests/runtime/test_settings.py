@@ -85,9 +85,9 @@ def test_previous_secret_keys_are_a_comma_separated_list():
 
 
 def test_the_session_cookie_is_secure_in_production_unless_told_otherwise():
-    assert from_env({}).cookie_secure is False  # embedded: plain HTTP on the user's machine
-    assert from_env({"CROSSDOCK_REDIS_URL": "redis://x"}).cookie_secure is True
-    assert from_env({"CROSSDOCK_DATABASE_URL": "postgresql://x"}).cookie_secure is True
-    assert from_env({"CROSSDOCK_REDIS_URL": "redis://x", "CROSSDOCK_COOKIE_SECURE": "0"}).cookie_secure is False
-    assert from_env({"CROSSDOCK_COOKIE_SECURE": "1"}).cookie_secure is True
+    assert from_env({}).secure_cookies is False  # embedded: plain HTTP on the user's machine
+    assert from_env({"CROSSDOCK_REDIS_URL": "redis://x"}).secure_cookies is True
+    assert from_env({"CROSSDOCK_DATABASE_URL": "postgresql://x"}).secure_cookies is True
+    assert from_env({"CROSSDOCK_REDIS_URL": "redis://x", "CROSSDOCK_COOKIE_SECURE": "0"}).secure_cookies is False
+    assert from_env({"CROSSDOCK_COOKIE_SECURE": "1"}).secure_cookies is True
     assert from_env({"CROSSDOCK_SESSION_HOURS": "0.5"}).session_hours == 0.5
