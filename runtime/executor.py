@@ -32,7 +32,8 @@ class Outcome:
 def execute(plan: Plan, run: dict, ctx: StepContext, events: Publisher | None = None,
             heartbeat: Callable[[], None] | None = None, stop: Callable[[], bool] | None = None,
             payload_max: int | None = None) -> Outcome:
-    """`run` holds id, input, checkpoint, trigger_node and start_node of the run row. `stop` is asked
+    """`run` holds id, input, checkpoint, trigger_node and start_node of the run row (and input_text,
+    the input's stored JSON, when the caller has it). `stop` is asked
     after each step: when it says yes the rest of the run is handed back in the checkpoint. A step
     whose input or output JSON is over `payload_max` bytes fails with `payload_too_large`; each
     message is serialised once, and its text rides on the step (`texts`) for the store to reuse."""
@@ -44,6 +45,8 @@ def execute(plan: Plan, run: dict, ctx: StepContext, events: Publisher | None = 
     else:
         first = run.get("start_node") or run.get("trigger_node") or _first_trigger(plan)
         pending = deque([{"node": first, "message": run.get("input"), "attempt": 1}])
+        if run.get("input_text") is not None:  # the input's JSON as stored: not made again
+            pending[0]["text"] = run["input_text"]
         seq = 0
     out = Outcome(status="succeeded")
     sinks: list[Any] = list(checkpoint.get("sinks") or [])

@@ -160,8 +160,8 @@ def _execute_claimed(rt: Runtime, row: Row, reply: list[dict]) -> str:
                       on_respond=on_respond,
                       connections=lambda name: connections.resolve(rt, row.workspace, name),
                       lookups=lambda table, key: lookups.get(rt, row.workspace, table, key))
-    run = {"id": row.id, "input": row.input, "checkpoint": row.checkpoint, "trigger_node": row.trigger_node,
-           "start_node": row.start_node if not row.checkpoint else None}
+    run = {"id": row.id, "input": row.input, "input_text": row.input_text, "checkpoint": row.checkpoint,
+           "trigger_node": row.trigger_node, "start_node": row.start_node if not row.checkpoint else None}
     rt.events.publish("run.started", _event(row, "running"))
     outcome = execute(plan, run, ctx, rt.events, heartbeat, stop=rt.queue.stopping.is_set,
                       payload_max=rt.settings.step_payload_max)

@@ -16,21 +16,25 @@ import os
 import socket
 from typing import TYPE_CHECKING
 
-from sqlalchemy import bindparam, exists, func, or_, select
+from sqlalchemy import Text, bindparam, cast, exists, func, or_, select
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import aliased
 
 from runtime.models import DeadLetter, Run, utcnow
 from runtime.states import OPEN, RunStatus
-from runtime.store.transitions import move
+from runtime.store.statements import Prepared
+from runtime.store.transitions import move, status_in
 
 if TYPE_CHECKING:
     from runtime.core import Runtime
 
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
 OPEN_STATES = sorted(s.value for s in OPEN)
+# the input also as its stored JSON text: the executor keeps that text for the first step instead of
+# serialising the parsed message again
 CLAIMED = (Run.id, Run.workspace, Run.flow_id, Run.version, Run.business_key, Run.sequence_key, Run.replay_of,
-           Run.input, Run.checkpoint, Run.trigger_node, Run.start_node, Run.attempt, Run.reply)
+           Run.input, cast(Run.input, Text).label("input_text"), Run.checkpoint, Run.trigger_node, Run.start_node,
+           Run.attempt, Run.reply)
 
 
 def free(run=Run):
@@ -46,7 +50,7 @@ def blocked(run=Run):
     earlier = aliased(Run)
     return exists().where(earlier.workspace == run.workspace, earlier.flow_id == run.flow_id,
                           earlier.sequence_key == run.sequence_key, earlier.id < run.id,
-                          earlier.status.in_(OPEN_STATES))
+                          status_in(earlier.status, OPEN))
 
 
 def _claim_statement():
@@ -58,7 +62,7 @@ def _claim_statement():
             .returning(*CLAIMED))
 
 
-CLAIM = _claim_statement()
+CLAIM = Prepared(_claim_statement())
 WHY = select(Run.status, Run.not_before).where(Run.id == bindparam("run_id"))
 LEASE = (Run.__table__.update().where(Run.id == bindparam("run_id"), Run.attempt == bindparam("claimed"),
                                       Run.status == RunStatus.RUNNING.value)
@@ -73,7 +77,7 @@ def claim(rt: Runtime, run_id: int) -> Row | str:
     now = utcnow()
     params = {"run_id": run_id, "now": now, "worker": WORKER_ID,
               "lease_until": now + dt.timedelta(seconds=rt.settings.lease_s)}
-    row = rt.writer.write(lambda conn: conn.execute(CLAIM, params).first())
+    row = rt.writer.write(lambda conn: CLAIM.first(conn, params))
     if row is not None:
         return row
     with rt.reader.connect() as conn:

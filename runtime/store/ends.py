@@ -25,14 +25,16 @@ from runtime.executor import Outcome, payload_text
 from runtime.models import DeadLetter, Payload, Run, Step, utcnow
 from runtime.states import RunStatus
 from runtime.store import runs
+from runtime.store.statements import Prepared
 from runtime.store.transitions import move
 
 if TYPE_CHECKING:
     from runtime.core import Runtime
 
 FENCE = (Run.id == bindparam("run_id"), Run.attempt == bindparam("claimed"))
-END = {status: move(status, *FENCE) for status in (RunStatus.QUEUED, RunStatus.SUCCEEDED, RunStatus.FAILED)}
-STEPS, PAYLOADS, LETTERS = Step.__table__.insert(), Payload.__table__.insert(), DeadLetter.__table__.insert()
+END = {status: Prepared(move(status, *FENCE)) for status in (RunStatus.QUEUED, RunStatus.SUCCEEDED, RunStatus.FAILED)}
+STEPS = Prepared(Step.__table__.insert())
+PAYLOADS, LETTERS = Payload.__table__.insert(), DeadLetter.__table__.insert()
 STEP_DEFAULTS = {"port": None, "output": None, "error": None, "truncated": False, "finished_at": None,
                  "duration_ms": None, "input_ref": None, "output_ref": None}  # executemany: same keys in each
 NEXT_OF_KEY = (select(Run.id).where(Run.workspace == bindparam("workspace"), Run.flow_id == bindparam("flow_id"),
@@ -70,10 +72,10 @@ def finish(rt: Runtime, row: Row, outcome: Outcome, reply: dict | None = None) -
     end = END[status]
 
     def work(conn) -> bool:
-        if not conn.execute(end, params).rowcount:
+        if not end.rowcount(conn, params):
             return False
         if steps:
-            conn.execute(STEPS, steps)
+            STEPS.many(conn, steps)
         if payloads:
             conn.execute(PAYLOADS, payloads)
         if letters:
@@ -91,7 +93,7 @@ def fail(rt: Runtime, row: Row, error: dict, reply: dict | None = None) -> bool:
               "finished_at": utcnow(), "error": error}
     if reply is not None:
         params["reply"] = reply
-    return bool(rt.writer.write(lambda conn: conn.execute(END[RunStatus.FAILED], params).rowcount))
+    return bool(rt.writer.write(lambda conn: END[RunStatus.FAILED].rowcount(conn, params)))
 
 
 def hand_over(rt: Runtime, workspace: str, flow_id: str, sequence_key: str | None) -> int | None:

@@ -7,7 +7,9 @@ A move the table does not allow changes no row (rowcount 0), and a target no sta
 """
 from __future__ import annotations
 
-from sqlalchemy import Update, update
+from typing import Iterable
+
+from sqlalchemy import Update, literal_column, update
 
 from runtime.models import Run
 from runtime.states import RunStatus, sources
@@ -17,5 +19,11 @@ def move(target: str | RunStatus, *where) -> Update:
     """UPDATE runs SET status = target WHERE status IN (the states allowed to move to it) AND `where`.
     Add `.values(...)`, or give the other columns as parameters when executing."""
     new = RunStatus(target)
-    allowed = sorted(s.value for s in sources(new))
-    return update(Run).where(Run.status.in_(allowed), *where).values(status=new.value)
+    return update(Run).where(status_in(Run.status, sources(new)), *where).values(status=new.value)
+
+
+def status_in(column, states: Iterable[str | RunStatus]):
+    """SQL: `column IN ('queued', ...)` with the states written into the statement: a fixed list needs no
+    expanding parameter, which SQLAlchemy would rebuild the statement's text for on every execution."""
+    values = sorted(RunStatus(s).value for s in states)
+    return column.in_([literal_column(f"'{v}'") for v in values])

@@ -163,12 +163,16 @@ def test_a_business_key_with_nul_is_stored_without_it(client, workspace, http_ta
 # -- poison runs, payload limit, lost jobs: runs executed inline on a worker-less runtime -----------------
 
 @pytest.fixture
-def inline(make_settings, workspace):
+def inline(make_settings, workspace, request):
     """A worker-less Runtime with small limits; the test claims and executes runs itself."""
     from runtime.core import Runtime
 
     runtime = Runtime(make_settings(step_payload_limit=300, step_payload_max=2000, lost_job_after_s=0.0))
     runtime.ensure_workspace(workspace)
+    if "http_target" in request.fixturenames:  # a loopback Recorder, which the egress policy refuses unless allowed
+        from runtime import egress
+
+        egress.allow_origin(runtime, workspace, request.getfixturevalue("http_target").url)
     yield runtime
     runtime.close()
 

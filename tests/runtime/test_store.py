@@ -257,11 +257,15 @@ def test_a_waiting_run_is_not_lost_nor_enqueued_by_recovery_while_its_predecesso
 
 
 @pytest.fixture
-def inline_rt(make_settings, workspace):
+def inline_rt(make_settings, workspace, request):
     from runtime.core import Runtime
 
     runtime = Runtime(make_settings(lost_job_after_s=0.0))
     runtime.ensure_workspace(workspace)
+    if "http_target" in request.fixturenames:  # a loopback Recorder, which the egress policy refuses unless allowed
+        from runtime import egress
+
+        egress.allow_origin(runtime, workspace, request.getfixturevalue("http_target").url)
     yield runtime
     runtime.close()
 

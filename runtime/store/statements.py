@@ -1,0 +1,133 @@
+"""The run store's hot statements (the claim, the end write) compiled once and, on SQLite, executed on
+the DBAPI cursor of the writer's connection, with SQLAlchemy's own type processing of each parameter and
+result column. SQLAlchemy's work around each execution (cache key, parameter processing, result set-up,
+events) was about two thirds of a claim and an end write in the embedded process (bench/inproc.py).
+
+PostgreSQL keeps SQLAlchemy's execution: its errors there say whether the connection was dropped, which
+the writer's retry needs (store/writer.py), and a production worker waits on the server, not on this.
+"""
+from __future__ import annotations
+
+import threading
+from typing import Any, Iterable
+
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql import ClauseElement
+
+
+class Prepared:
+    """One statement; `first`, `rowcount` and `many` run it with parameters by bind name. An UPDATE or
+    INSERT sets the columns named in the parameters, as `Connection.execute` would."""
+
+    def __init__(self, statement: ClauseElement):
+        self.statement = statement
+        self._compiled: dict[tuple, _Compiled] = {}
+        self._lock = threading.Lock()
+
+    def first(self, conn: Connection, params: dict) -> Any:
+        """The first row returned (attribute access by column key), or None."""
+        if conn.dialect.name != "sqlite":
+            return conn.execute(self.statement, params).first()
+        c = self._for(conn, params)
+        cursor = conn.connection.cursor()
+        try:
+            _execute(conn, cursor, c.sql, c.values(params))
+            rows = cursor.fetchall()  # all of them: SQLite cannot commit while a statement is still open
+        finally:
+            cursor.close()
+        return c.row(rows[0]) if rows else None
+
+    def rowcount(self, conn: Connection, params: dict) -> int:
+        if conn.dialect.name != "sqlite":
+            return conn.execute(self.statement, params).rowcount
+        c = self._for(conn, params)
+        cursor = conn.connection.cursor()
+        try:
+            _execute(conn, cursor, c.sql, c.values(params))
+            return cursor.rowcount
+        finally:
+            cursor.close()
+
+    def many(self, conn: Connection, rows: list[dict]) -> None:
+        """executemany: every row has the same keys."""
+        if conn.dialect.name != "sqlite":
+            conn.execute(self.statement, rows)
+            return
+        c = self._for(conn, rows[0])
+        cursor = conn.connection.cursor()
+        try:
+            _execute(conn, cursor, c.sql, [c.values(r) for r in rows], many=True)
+        finally:
+            cursor.close()
+
+    def _for(self, conn: Connection, params: dict) -> "_Compiled":
+        key = tuple(params)
+        c = self._compiled.get(key)
+        if c is None:
+            with self._lock:
+                c = self._compiled.get(key) or _Compiled(self.statement, conn.dialect, key)
+                self._compiled[key] = c
+        return c
+
+
+def _execute(conn: Connection, cursor, sql: str, values: list, many: bool = False) -> None:
+    """Run on the cursor; listeners of the engine's before_cursor_execute event (statement counters in
+    tests, tracing) still see the statement, as they would through SQLAlchemy."""
+    listeners = conn.dispatch.before_cursor_execute
+    if listeners:
+        listeners(conn, cursor, sql, values, None, many)
+    (cursor.executemany if many else cursor.execute)(sql, values)
+
+
+class _Compiled:
+    """The SQL text for one set of parameter names, the order of its positional parameters, the bind
+    processor of each (JSON, dates) and the values the statement itself carries (`.values(status=...)`)."""
+
+    def __init__(self, statement: ClauseElement, dialect, keys: Iterable[str]):
+        compiled = statement.compile(dialect=dialect, column_keys=list(keys))
+        if "POSTCOMPILE" in compiled.string or not compiled.positional:
+            raise ValueError(f"not a positional statement without expanding parameters: {compiled.string[:200]}")
+        self.sql = compiled.string
+        binds = compiled.binds
+        self.order = []  # (name, processor, value when not given): the statement's own (`.values(status=...)`)
+        for name in compiled.positiontup:
+            bind = binds[name]
+            processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            self.order.append((name, processor, bind.effective_value))
+        columns = getattr(statement, "_returning", None) or ()
+        self.columns = [c.key for c in columns]
+        self.result = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns]
+        self.kind = _row_class(tuple(self.columns)) if self.columns else None
+
+    def values(self, params: dict) -> list:
+        out = []
+        for name, processor, default in self.order:
+            v = params[name] if name in params else default
+            out.append(processor(v) if processor is not None else v)
+        return out
+
+    def row(self, raw: tuple):
+        return self.kind(*(p(v) if p is not None else v for p, v in zip(self.result, raw)))
+
+
+_row_classes: dict[tuple, type] = {}
+
+
+def _row_class(columns: tuple) -> type:
+    """A small read-only row with attribute access by column key (what callers of Row used)."""
+    kind = _row_classes.get(columns)
+    if kind is None:
+        def __init__(self, *values):
+            for k, v in zip(columns, values):
+                object.__setattr__(self, k, v)
+
+        def __setattr__(self, k, v):
+            raise AttributeError("rows are read-only")
+
+        def __repr__(self):
+            return "Row(" + ", ".join(f"{k}={getattr(self, k)!r}" for k in columns) + ")"
+
+        kind = type("Row", (), {"__slots__": columns, "__init__": __init__, "__setattr__": __setattr__,
+                                "__repr__": __repr__, "_fields": columns})
+        _row_classes[columns] = kind
+    return kind
