@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import hashlib
+import hmac
 import json
 import pathlib
 from typing import Any, Iterator
@@ -28,6 +30,7 @@ BUNDLED = ("order-release.json", "inventory-sync.json", "shipment-confirmation.j
 SANDBOX_SYSTEMS = ("erp", "oms", "wms", "tms")
 # OMS topics the bundled flows listen to, and the webhook path of each (event.webhook config)
 OMS_SUBSCRIPTIONS = (("orders/create", "oms/orders"), ("returns/create", "oms/returns"))
+OMS_SIGNATURE_HEADER = "X-Oms-Hmac-Sha256"  # the sandbox OMS signs its deliveries as Shopify does
 
 
 def bundled() -> list[dict]:
@@ -208,7 +211,10 @@ def install_bundled(rt, workspace: str, sandbox_url: str, hook_base: str | None 
         if connections.get_row(rt, workspace, system) is None:
             connections.save(rt, workspace, system, {"system": system, "base_url": f"{base}/{system}/api"})
     installed = []
+    secret = oms_hook_secret(rt.settings, workspace) if hook_base else None
     for bundle in bundled():
+        if secret:  # the OMS cannot send an API key: the flows it calls check its signature instead
+            bundle = _signed_by_oms(bundle, secret)
         try:
             install(rt, workspace, bundle)
         except ApiError as err:
@@ -217,14 +223,31 @@ def install_bundled(rt, workspace: str, sandbox_url: str, hook_base: str | None 
             raise
         installed.append(bundle["flow"]["id"])
     if hook_base:
-        subscribe_oms(base, f"{hook_base.rstrip('/')}/hooks/{workspace}")
+        subscribe_oms(base, f"{hook_base.rstrip('/')}/hooks/{workspace}", secret)
     return installed
 
 
-def subscribe_oms(sandbox_url: str, hooks_url: str) -> None:
+def oms_hook_secret(settings, workspace: str) -> str:
+    """What the sandbox OMS signs its webhooks to `workspace` with: derived from the installation's key, so a
+    restart (which finds the flows and the subscriptions in place) agrees with what both kept."""
+    return hmac.new(settings.secret_key.encode(), f"sandbox-oms-webhooks:{workspace}".encode(),
+                    hashlib.sha256).hexdigest()
+
+
+def _signed_by_oms(bundle: dict, secret: str) -> dict:
+    paths = {path for _, path in OMS_SUBSCRIPTIONS}
+    bundle = copy.deepcopy(bundle)
+    for node in bundle["flow"]["nodes"]:
+        config = node.get("config") or {}
+        if node.get("type") == "event.webhook" and config.get("path") in paths:
+            config.update(auth="hmac", hmac_secret=secret, signature_header=OMS_SIGNATURE_HEADER)
+    return bundle
+
+
+def subscribe_oms(sandbox_url: str, hooks_url: str, secret: str | None = None) -> None:
     for topic, path in OMS_SUBSCRIPTIONS:
-        r = requests.post(f"{sandbox_url}/oms/api/webhook-subscriptions",
-                          json={"webhook": {"topic": topic, "address": f"{hooks_url}/{path}"}}, timeout=10)
+        hook = {"topic": topic, "address": f"{hooks_url}/{path}", **({"secret": secret} if secret else {})}
+        r = requests.post(f"{sandbox_url}/oms/api/webhook-subscriptions", json={"webhook": hook}, timeout=10)
         if r.status_code not in (201, 422):  # 422: subscribed already
             r.raise_for_status()
 

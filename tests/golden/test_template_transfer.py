@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import uuid
 
-from runtime import connections, lookups
+from runtime import connections, egress, lookups
 from support import identity
 
 ACME = 7001
@@ -17,6 +17,7 @@ def test_export_then_import_into_a_second_workspace_with_other_params_gives_the_
 
     other = f"ws{uuid.uuid4().hex[:10]}"
     rt.ensure_workspace(other, partner_id=partner)
+    egress.allow_origin(rt, other, systems.url)  # the sandbox systems listen on loopback: allowed by the workspace
     keys = {crossdock.workspace: crossdock.key, other: identity.hook_key(rt, other)}
     headers = {"X-Crossdock-Workspace": other}
     sandbox_connections = {name: {"system": name, "base_url": f"{systems.url}/{name}/api"}

@@ -6,6 +6,10 @@ from typing import Any
 
 import pytest
 
+from nodes.http_client import Egress
+
+LOCAL = Egress.parse(["127.0.0.0/8"])  # the tests' HTTP servers listen on 127.0.0.1
+
 
 @dataclass
 class FakeContext:
@@ -36,6 +40,7 @@ class FakeContext:
 @dataclass
 class FakeEnv:
     params: dict = field(default_factory=dict)
+    egress: Any = field(default=lambda: LOCAL)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import uuid
 import pytest
 from sqlalchemy import func, select, update
 
-from runtime import core, deployments, history, intake
+from runtime import core, deployments, history, intake, plan
 from runtime.core import Runtime
 from runtime.models import Flow, Run, Workspace, utcnow
 from runtime.plan import PlanError
@@ -88,10 +88,9 @@ def test_plan_for_compiles_a_version_once(runtimes, workspace, monkeypatch):
     rt = runtimes()
     rt.ensure_workspace(workspace)
     compiled = []
-    real = core.compile
+    real = plan.compile
     # the deploy starts planning its version in the background; plan_for waits for that build
-    monkeypatch.setattr(core, "compile", lambda *a: compiled.append(a[3]) or real(*a))
-    monkeypatch.setattr(deployments, "compile", lambda *a: compiled.append(a[3]) or real(*a))
+    monkeypatch.setattr(plan, "compile", lambda *a: compiled.append(a[3]) or real(*a))
     deploy(rt, workspace)
     deploy(rt, workspace, expression="{'v2': ref}")
     one = rt.plan_for(workspace, "f", 1)
