@@ -123,6 +123,8 @@ def lineage(rt: Runtime, replay_of: int | None, limit: int = 50) -> list[int]:
     """The runs a replay descends from, nearest first, the first original last: a replay of a replay
     keeps the original's idempotency keys and ledger claims."""
     chain: list[int] = []
+    if replay_of is None:  # most runs: no connection taken from the pool for nothing
+        return chain
     with rt.reader.connect() as conn:
         while replay_of is not None and replay_of not in chain and len(chain) < limit:
             chain.append(replay_of)
