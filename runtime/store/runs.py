@@ -12,12 +12,13 @@ from typing import TYPE_CHECKING, Any
 from runtime.db import JsonText
 from runtime.models import Run, utcnow
 from runtime.states import RunStatus
+from runtime.store.statements import Prepared
 
 if TYPE_CHECKING:
     from runtime.core import Runtime
 
 log = logging.getLogger(__name__)
-INSERT = Run.__table__.insert()
+INSERT = Prepared(Run.__table__.insert())
 
 
 def start(rt: Runtime, workspace: str, flow_id: str, version: int, message: Any, *, trigger: str,
@@ -30,7 +31,7 @@ def start(rt: Runtime, workspace: str, flow_id: str, version: int, message: Any,
            "sequence_key": sequence_key, "attempt": 0, "takeovers": 0, "replay_of": replay_of,
            "start_node": start_node, "created_at": utcnow()}
     stored = {**row, "input": message if input_text is None else JsonText(input_text)}
-    run_id = rt.writer.write(lambda conn: conn.execute(INSERT, stored).inserted_primary_key[0])
+    run_id = rt.writer.write(lambda conn: INSERT.insert(conn, stored))
     run = Run(id=run_id, input=message, **row)
     event = {"workspace": workspace, "flow_id": flow_id, "run_id": run_id, "version": version, "status": "queued",
              "business_key": business_key}

@@ -1,4 +1,4 @@
-"""The run store's hot statements (the claim, the end write) compiled once and, on SQLite, executed on
+"""The run store's hot statements (a new run, the claim, the end write) compiled once and, on SQLite, executed on
 the DBAPI cursor of the writer's connection, with SQLAlchemy's own type processing of each parameter and
 result column. SQLAlchemy's work around each execution (cache key, parameter processing, result set-up,
 events) was about two thirds of a claim and an end write in the embedded process (bench/inproc.py).
@@ -16,7 +16,7 @@ from sqlalchemy.sql import ClauseElement
 
 
 class Prepared:
-    """One statement; `first`, `rowcount` and `many` run it with parameters by bind name. An UPDATE or
+    """One statement; `first`, `rowcount`, `insert` and `many` run it with parameters by bind name. An UPDATE or
     INSERT sets the columns named in the parameters, as `Connection.execute` would."""
 
     def __init__(self, statement: ClauseElement):
@@ -45,6 +45,18 @@ class Prepared:
         try:
             _execute(conn, cursor, c.sql, c.values(params))
             return cursor.rowcount
+        finally:
+            cursor.close()
+
+    def insert(self, conn: Connection, params: dict) -> Any:
+        """An INSERT of one row; its new primary key."""
+        if conn.dialect.name != "sqlite":
+            return conn.execute(self.statement, params).inserted_primary_key[0]
+        c = self._for(conn, params)
+        cursor = conn.connection.cursor()
+        try:
+            _execute(conn, cursor, c.sql, c.values(params))
+            return cursor.lastrowid
         finally:
             cursor.close()
 
@@ -87,6 +99,8 @@ class _Compiled:
         compiled = statement.compile(dialect=dialect, column_keys=list(keys))
         if "POSTCOMPILE" in compiled.string or not compiled.positional:
             raise ValueError(f"not a positional statement without expanding parameters: {compiled.string[:200]}")
+        if compiled.insert_prefetch or compiled.update_prefetch:  # Python-side column defaults: give every column
+            raise ValueError(f"columns with Python defaults not given: {compiled.insert_prefetch or compiled.update_prefetch}")
         self.sql = compiled.string
         binds = compiled.binds
         self.order = []  # (name, processor, value when not given): the statement's own (`.values(status=...)`)
