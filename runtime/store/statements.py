@@ -82,6 +82,15 @@ class Prepared:
         return c
 
 
+def _of_none(processor):
+    if processor is None:
+        return None
+    try:
+        return processor(None)
+    except Exception:  # none of the run store's columns does: said when the statement is compiled, not per row
+        raise ValueError("a bind processor that refuses None") from None
+
+
 def _execute(conn: Connection, cursor, sql: str, values: list, many: bool = False) -> None:
     """Run on the cursor; listeners of the engine's before_cursor_execute event (statement counters in
     tests, tracing) still see the statement, as they would through SQLAlchemy."""
@@ -103,11 +112,13 @@ class _Compiled:
             raise ValueError(f"columns with Python defaults not given: {compiled.insert_prefetch or compiled.update_prefetch}")
         self.sql = compiled.string
         binds = compiled.binds
-        self.order = []  # (name, processor, value when not given): the statement's own (`.values(status=...)`)
+        # (name, processor, value when not given: the statement's own (`.values(status=...)`), what the
+        # processor makes of None: JSON's 'null', worked out once, as most steps' error and refs are None)
+        self.order = []
         for name in compiled.positiontup:
             bind = binds[name]
             processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
-            self.order.append((name, processor, bind.effective_value))
+            self.order.append((name, processor, bind.effective_value, _of_none(processor)))
         columns = getattr(statement, "_returning", None) or ()
         self.columns = [c.key for c in columns]
         self.result = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns]
@@ -115,9 +126,9 @@ class _Compiled:
 
     def values(self, params: dict) -> list:
         out = []
-        for name, processor, default in self.order:
+        for name, processor, default, none in self.order:
             v = params[name] if name in params else default
-            out.append(processor(v) if processor is not None else v)
+            out.append(none if v is None else processor(v) if processor is not None else v)
         return out
 
     def row(self, raw: tuple):
