@@ -55,9 +55,11 @@ def main(argv: list[str] | None = None) -> int:
         serve(settings.host, settings.sandbox_port, sandbox_database(settings))
         return 0
     if command == "rotate-secrets":
-        from runtime import connections
+        from runtime import connections, secrets
         from runtime.core import Runtime
-        print(f"re-encrypted the secrets of {connections.rotate(Runtime(settings))} connection(s)")
+        rt = Runtime(settings)
+        print(f"re-encrypted the secrets of {connections.rotate(rt)} connection(s) and "
+              f"{secrets.rotate(rt)} flow draft(s) and version(s)")
         return 0
     if command == "create-admin":
         return create_admin(settings, args.email, args.partner, args.name, args.password_stdin)

@@ -9,7 +9,7 @@ from designer.errors import ApiError
 from designer.requests import MAX_ID, body, refuse_nul, runtime, workspace
 from flows import edit_scope
 from flows.problem import errors
-from runtime import deployments
+from runtime import deployments, secrets
 from runtime.models import utcnow
 
 bp = Blueprint("flows_api", __name__, url_prefix="/api/v1/flows")
@@ -122,7 +122,7 @@ def get_version(flow_id: str, version: int):
     doc = deployments.document(runtime(), workspace(), flow_id, version)
     if doc is None:
         raise ApiError(404, "not_found", f"flow {flow_id!r} has no version {version}")
-    return {"flow": doc, "version": version}
+    return {"flow": secrets.masked(doc), "version": version}
 
 
 def _refuse_problems(problems: list) -> None:

@@ -22,6 +22,8 @@ def log_in():
     if not isinstance(args, dict) or not isinstance(args.get("email"), str) or not isinstance(args.get("password"), str):
         raise ApiError(400, "invalid_argument", 'the body is {"email": "...", "password": "..."}',
                        [{"field": "email"}])
+    if "\x00" in args["email"]:  # PostgreSQL text cannot hold NUL: the user lookup and the audit trail would fail
+        raise ApiError(400, "invalid_argument", "the email holds a NUL character", [{"field": "email"}])
     g.login_email = accounts.normal_email(args["email"])[:254]  # the audit trail names failed attempts by it
     rt = runtime()
     result = accounts.login(rt, args["email"], args["password"])

@@ -83,6 +83,10 @@ def test_wrong_passwords_and_unknown_emails_get_the_same_401(user):
     assert "Set-Cookie" not in r.headers
     for bad in ({"email": email}, {"email": email, "password": 5}, [], None):
         assert c.post(SESSION, json=bad).status_code == 400
+    # PostgreSQL text cannot hold NUL: a 400 naming the field, not a 500 from the lookup or the audit trail
+    r = c.post(SESSION, json={"email": "a\u0000@x.test", "password": "whatever-123"})
+    assert (r.status_code, r.json["error"]["code"], r.json["error"]["details"]) == (
+        400, "invalid_argument", [{"field": "email"}])
     assert c.get(SESSION).status_code == 401
 
 
