@@ -4,16 +4,12 @@ charges the rate limits), and `GET /api/ext/<workspace>/openapi.json` documents 
 with the canonical records as their bodies. Callers are systems with keys: no session, no cookie."""
 from __future__ import annotations
 
-import json
-
 from flask import Blueprint, current_app
 
 from designer import access, openapi, published_api
 from designer.errors import ApiError
 from designer.requests import body
 from flows import canonical
-from runtime import intake, replies
-from runtime.plan import PlanError
 from web import hooks, limits
 
 bp = Blueprint("ext_api", __name__, url_prefix="/api/ext")
@@ -36,7 +32,7 @@ def call(workspace: str, version: int, name: str):
         if problems:
             raise ApiError(422, "invalid_record", f"the body is not a valid {endpoint['request_record']}",
                            [{"field": p["field"], "code": p["class"], "message": p["message"]} for p in problems])
-    return _run(rt, workspace, route, message)
+    return hooks.run_route(rt, workspace, route, message)  # answered as the webhook answers
 
 
 @bp.get("/<workspace>/openapi.json")
@@ -50,30 +46,3 @@ def document(workspace: str):
     limits.charge("api", workspace, who.partner_id, who.key_id)
     return openapi.ext_document(workspace, published_api.listing(rt, workspace))
 
-
-def _run(rt, workspace: str, route, message):
-    """Start the run as the webhook does and answer as it does: 202 with the run, or the flow's reply
-    when its trigger says `respond: sync` (502 when the run failed, 504 after the trigger's timeout)."""
-    start = dict(trigger="webhook", trigger_node=route.node_id)
-    try:
-        if route.respond != "sync":
-            run = intake.start(rt, workspace, route.flow_id, route.version, message, **start)
-            return {"run_id": run.id, "status": "queued", "run_url": f"/api/v1/runs/{run.id}"}, 202
-        with rt.events.replies.expect() as ticket:  # before the run exists: its reply cannot come unheard
-            run = intake.start(rt, workspace, route.flow_id, route.version, message, **start)
-            answer = replies.answer(rt, ticket, run.id, route.timeout_s)
-    except PlanError as err:
-        raise ApiError(409, "not_runnable", str(err)) from None
-    if answer.status == "replied":
-        reply = answer.reply
-        return current_app.response_class(json.dumps(reply["body"]), status=reply["status"],
-                                          headers={**reply.get("headers", {}), "X-Crossdock-Run": str(run.id)},
-                                          mimetype="application/json")
-    if answer.status == "failed":
-        error = answer.error or {}
-        raise ApiError(502, "run_failed", f"run {run.id} failed: {error.get('message', '')}",
-                       [{"run_id": run.id, "node": error.get("node")}])
-    if answer.status == "succeeded":
-        return {"run_id": run.id, "status": "succeeded", "output": answer.output}
-    raise ApiError(504, "timeout", f"no reply within {route.timeout_s:g} s; run {run.id} goes on",
-                   [{"run_id": run.id}])

@@ -44,12 +44,20 @@ def receive(workspace: str, path: str):
         _admit_signed(rt, workspace, secret, header)
     else:
         admit_key(rt, workspace)
+    return run_route(rt, workspace, route, _message())
+
+
+def run_route(rt, workspace: str, route, message):
+    """Start the route's run and answer as a webhook does: 202 with the run, or the flow's reply when its
+    trigger says `respond: sync` (502 when the run failed, 504 after the trigger's timeout, and the run goes
+    on). The experience API (web/ext_api.py) answers through it too."""
+    start = dict(trigger="webhook", trigger_node=route.node_id)
     try:
         if route.respond != "sync":
-            run = _start(rt, workspace, route)
+            run = intake.start(rt, workspace, route.flow_id, route.version, message, **start)
             return {"run_id": run.id, "status": "queued", "run_url": f"/api/v1/runs/{run.id}"}, 202
         with rt.events.replies.expect() as ticket:  # before the run exists: its reply cannot come unheard
-            run = _start(rt, workspace, route)
+            run = intake.start(rt, workspace, route.flow_id, route.version, message, **start)
             answer = replies.answer(rt, ticket, run.id, route.timeout_s)
     except PlanError as err:
         raise ApiError(409, "not_runnable", str(err)) from None
@@ -143,11 +151,6 @@ def _read_trigger_auth(rt, workspace: str, route) -> tuple[str, str | None, str]
         log.warning("the hmac_secret of webhook %s of flow %s cannot be decrypted", route.node_id, route.flow_id)
         secret = None
     return (config.get("auth") or "key", secret, config.get("signature_header") or event_webhook.SIGNATURE_HEADER)
-
-
-def _start(rt, workspace: str, route):
-    return intake.start(rt, workspace, route.flow_id, route.version, _message(), trigger="webhook",
-                        trigger_node=route.node_id)
 
 
 def _message():
