@@ -2,12 +2,13 @@
 values, and the export of a flow as a bundle."""
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, g
 
 from designer import templates
 from designer.access import requires
 from designer.errors import ApiError
 from designer.requests import body, runtime, workspace
+from runtime import partners
 
 bp = Blueprint("templates_api", __name__, url_prefix="/api/v1")
 
@@ -53,4 +54,7 @@ def import_template():
 @requires("flows:read")
 def export_flow(flow_id: str):
     bundle = templates.export(runtime(), workspace(), flow_id)
+    # a partner's template goes out under the partner's brand (a white-labelled one never names Crossdock)
+    brand = partners.branding_for(runtime(), g.principal.partner_id)
+    bundle["publisher"] = {"name": brand["product_name"], "support": brand["support"]}
     return bundle, 200, {"Content-Disposition": f'attachment; filename="{flow_id}.template.json"'}

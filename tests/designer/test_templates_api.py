@@ -155,7 +155,19 @@ def test_export_bundles_flow_samples_lookups_and_connection_names_without_secret
     assert bundle["connections"] == [{"name": "erp", "system": "erp"}, {"name": "oms", "system": "oms"},
                                      {"name": "wms", "system": "wms"}]
     assert "TOPSECRET" not in r.get_data(as_text=True)
+    assert bundle["publisher"] == {"name": "Crossdock", "support": {"email": None, "url": None}}
     assert api.get("/api/v1/flows/nope/export").status_code == 404
+
+
+def test_an_export_goes_out_under_the_partners_brand(api):
+    brand = {"product_name": "NorthLink Connect", "support": {"email": "help@northlink.example", "url": None}}
+    assert api.put("/api/v1/partner", json={"branding": brand}).status_code == 200
+    api.post("/api/v1/templates/import", json={"template": "returns"})
+    r = api.get("/api/v1/flows/returns/export")
+    assert r.json["publisher"] == {"name": "NorthLink Connect",
+                                   "support": {"email": "help@northlink.example", "url": None}}
+    # what a customer reads of it names the partner's product (the schema id is a format name, not a brand)
+    assert "Crossdock" not in r.get_data(as_text=True)
 
 
 def test_connections_api_never_shows_a_secret(api):
