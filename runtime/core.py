@@ -39,6 +39,8 @@ class Runtime:
         self.queue = JobQueue(settings.redis_url, settings.queue_name)
         self.plans = PlanCache()
         self.events = events or live.for_settings(settings)
+        if hasattr(self.queue, "before_enqueue"):  # RQ: a run's queued event leaves before its job does
+            self.queue.before_enqueue = getattr(self.events, "flush", lambda: None)
         self._stop = threading.Event()
         self._maintenance: threading.Thread | None = None
         self._warming: threading.Thread | None = None

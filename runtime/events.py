@@ -42,6 +42,9 @@ class Publisher:
     def publish(self, event: str, data: dict) -> None:
         self.replies.deliver(event, data)
 
+    def flush(self) -> None:
+        """Send what is kept for sending (the Redis outbox); here nothing is kept."""
+
     def close(self) -> None:
         self.replies.close()
 
@@ -216,6 +219,9 @@ class RedisRelay(_Relay):
 
     def _emit(self, event: str, data: dict, to: list[str]) -> None:
         self.manager.emit(event, data, namespace="/", room=to)
+
+    def flush(self) -> None:
+        self.outbox.flush()
 
     def close(self) -> None:
         self.outbox.close()

@@ -28,6 +28,7 @@ import os
 import threading
 import time
 import uuid
+from typing import Callable
 
 import redis
 from rq import Queue, SimpleWorker, get_current_job
@@ -265,6 +266,9 @@ class RedisQueue(JobQueue):
         self._workers: list[SimpleWorker] = []
         self.batch_max = batch_max
         self._batcher = Batcher(self._enqueue_batch, _not_enqueued, window_s, batch_max)
+        # called before each job goes to Redis: the runtime sends its live events kept in the outbox, so a
+        # run's `run.queued` (published by this process) always leaves before a worker's `run.started`
+        self.before_enqueue: Callable[[], None] = lambda: None
 
     def enqueue_run(self, run_id: int, delay_s: float = 0.0) -> None:
         """A delayed run gets a job of its own in RQ's schedule; one due now joins the next batch (its job
@@ -278,9 +282,11 @@ class RedisQueue(JobQueue):
         """Jobs for these runs now (batches of at most batch_max), in one round trip; raises when Redis does."""
         chunks = [run_ids[i:i + self.batch_max] for i in range(0, len(run_ids), self.batch_max)]
         if chunks:
+            self.before_enqueue()
             self.queue.enqueue_many([_prepared(chunk) for chunk in chunks])
 
     def _enqueue_batch(self, run_ids: list[int]) -> None:
+        self.before_enqueue()
         self.queue.enqueue_many([_prepared(run_ids)])
 
     def pending(self) -> int:
