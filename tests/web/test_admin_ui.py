@@ -291,3 +291,31 @@ def test_admin_pages_manage_users_keys_workspaces_and_read_the_audit_log(page, l
     page.click("[data-testid=confirm-delete]")
     expect(row).to_have_count(0)
     assert first not in {w["id"] for w in session_get(page, base, "/workspaces", first)["workspaces"]}
+
+
+def test_a_new_partners_admin_without_a_workspace_starts_on_the_workspaces_page_and_creates_the_first(
+        page, live_server):
+    """`run.py create-admin --partner P` makes an admin of a partner with no customer yet: signing in lands on
+    the workspaces page (the other pages need a workspace), where the first customer is created."""
+    rt, base = live_server.runtime, live_server.rstrip("/")
+    partner = make_partner(rt)
+    email = f"founder-{uuid.uuid4().hex[:6]}@{partner}.test"
+    accounts.create_admin(rt, email, partner_id=partner, password=PASSWORD, must_change_password=False)
+    page.context.clear_cookies()
+    page.goto(f"{base}/login")
+    page.fill("[data-testid=login-email]", email)
+    page.fill("[data-testid=login-password]", PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/admin/workspaces"))
+    expect(page.locator("[data-testid=admin-workspaces]")).to_be_visible()
+    ws = f"first-{uuid.uuid4().hex[:6]}"
+    page.click("[data-testid=ws-create]")
+    page.fill("[data-testid=ws-id]", ws)
+    page.fill("[data-testid=ws-new-name]", "First Customer")
+    page.click("[data-testid=ws-create-submit]")
+    expect(page.locator("[data-testid=ws-created]")).to_contain_text(ws)
+    assert [w["id"] for w in session_get(page, base, "/workspaces", ws)["workspaces"]] == [ws]
+    page.click("[data-testid=ws-go]")  # into the new customer's flows: the pages that need a workspace work now
+    page.wait_for_url(re.compile(rf"/flows\?workspace={ws}"))
+    expect(page.locator("[data-testid=brand-name]").first).to_be_visible()
+    assert "Could not load" not in page.locator("body").inner_text()

@@ -48,9 +48,11 @@ function App() {
     setPath(to.split("?")[0]);
   }, []);
 
+  const r = route(path);
+  // the admin pages need no node catalogue: a new partner's admin has no workspace to read one from yet
+  if (r.page === "admin") return <AdminPages key={r.id} page={r.id} navigate={navigate} />;
   if (error) return <div className="page-message">{error}</div>;
   if (!types) return <div className="page-message">Loading…</div>;
-  const r = route(path);
   switch (r.page) {
     case "editor":
       return <Editor key={r.id} flowId={r.id} nodeTypes={types} navigate={navigate} />;
@@ -62,8 +64,6 @@ function App() {
       return <RunList key={location.search} navigate={navigate} />;
     case "templates":
       return <Templates navigate={navigate} />;
-    case "admin":
-      return <AdminPages key={r.id} page={r.id} navigate={navigate} />;
     default:
       return <FlowList navigate={navigate} />;
   }
@@ -108,6 +108,9 @@ async function start() {
       </div>,
     );
     return;
+  }
+  if (s.user.partner_admin && !s.workspaces.length && first.page !== "admin") {
+    history.replaceState(null, "", "/admin/workspaces"); // a new partner starts by creating its first customer
   }
   if (first.page === "editor") api.prefetchFlow(first.id);
   await branded;
