@@ -22,6 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from nodes import catalog  # noqa: E402
+from runtime import keys  # noqa: E402
 from runtime.core import Runtime  # noqa: E402
 from runtime.settings import Settings  # noqa: E402
 from web.app import create_app  # noqa: E402
@@ -88,10 +89,14 @@ class Timed:
 
 
 def web(settings: Settings):
+    """A web app on `settings`, and a test client sending an API key of workspace `default` with every scope."""
     rt = Runtime(settings)
     app = create_app(rt)
     app.wsgi_app = timer = Timed(app.wsgi_app)
-    return rt, app.test_client(), timer
+    client = app.test_client()
+    _record, secret = keys.create(rt, "default", "bench", list(keys.SCOPES), "bench")
+    client.environ_base["HTTP_X_CROSSDOCK_KEY"] = secret
+    return rt, client, timer
 
 
 def call(client, timer: Timed, method: str, path: str, doc: dict | None = None, expect: int = 200,

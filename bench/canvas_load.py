@@ -17,7 +17,9 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import harness  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 import logging  # noqa: E402
 
@@ -62,9 +64,9 @@ def generated_flow(rng: random.Random) -> dict:
     return {"schema": "crossdock.flow/1", "id": "bench-1000", "name": "Bench: 1,000 nodes", "nodes": nodes, "edges": edges}
 
 
-def post(base: str, path: str, body: dict) -> dict:
+def post(base: str, path: str, body: dict, headers: dict) -> dict:
     req = urllib.request.Request(base + path, data=json.dumps(body).encode(), method="POST",
-                                 headers={"Content-Type": "application/json"})
+                                 headers={"Content-Type": "application/json", **headers})
     with urllib.request.urlopen(req, timeout=60) as res:
         return json.loads(res.read())
 
@@ -73,6 +75,7 @@ def main() -> None:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     data = tempfile.mkdtemp(prefix="crossdock-bench-")
     runtime = Runtime(Settings(data_dir=data, load_samples=False))
+    email, password, key = harness.admin_and_key(runtime)
     app = create_app(runtime)
     if "canvas" not in app.blueprints:
         app.register_blueprint(canvas.bp)
@@ -81,13 +84,14 @@ def main() -> None:
     base = f"http://127.0.0.1:{server.server_port}"
     try:
         flow = generated_flow(random.Random(7))
-        post(base, "/api/v1/flows", flow)
+        post(base, "/api/v1/flows", flow, key)
         times, fits, gets, after = [], [], [], []
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
             for _ in range(RUNS):
                 context = browser.new_context(viewport={"width": 1440, "height": 900})
                 page = context.new_page()
+                harness.log_in(page, base, email, password)
                 page.goto(f"{base}/flows/{flow['id']}")
                 page.wait_for_function("window.__crossdock && window.__crossdock.ready", timeout=60_000)
                 held = page.evaluate("window.__crossdock.getFlow().nodes.length")

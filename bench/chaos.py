@@ -53,7 +53,8 @@ class Cluster:
                     "CROSSDOCK_REDIS_URL": f"redis://127.0.0.1:{self.redis_port}/0", "CROSSDOCK_QUEUE": "chaos",
                     "CROSSDOCK_PORT": str(port), "CROSSDOCK_SANDBOX_PORT": str(sandbox_port),
                     "CROSSDOCK_DATA_DIR": os.path.join(logs, "data"), "CROSSDOCK_LEASE_S": str(lease_s),
-                    "CROSSDOCK_MAINTENANCE_S": "2", "CROSSDOCK_SHUTDOWN_GRACE_S": "5"}
+                    "CROSSDOCK_MAINTENANCE_S": "2", "CROSSDOCK_SHUTDOWN_GRACE_S": "5",
+                    "CROSSDOCK_SECRET_KEY": harness.SECRET_KEY, **harness.LIMITS}
         self.engine = create_engine(harness.PG_URL)
         self.redis = self.sandbox_proc = self.web = None
         self.workers: list[subprocess.Popen] = []
@@ -66,8 +67,9 @@ class Cluster:
                                            "--save", "", "--appendonly", "no"])
         self.sandbox_proc = self._start("sandbox", [sys.executable, "run.py", "sandbox"])
         self.web = self._start("web", [sys.executable, "run.py", "web"])
-        harness.wait_http(self.base + "/api/v1/node-types")
+        harness.wait_http(self.base + "/api/v1/branding")
         harness.wait_http(self.sandbox + "/oms/api/products")
+        harness.grant(self.base, self.env)  # the API key every call sends; the sandbox joins the egress allow list
         self.workers = [self._start(f"worker{i}", [sys.executable, "run.py", "worker"]) for i in range(2)]
 
     def _start(self, name: str, args: list[str]) -> subprocess.Popen:
@@ -174,7 +176,8 @@ def deliver(base: str, posts: list, rate: float, on_answer) -> dict[int, int]:
             local.s = requests.Session()
         time.sleep(max(0.0, start + i / rate - time.monotonic()))
         order_id, body, hook_id = posts[i]
-        headers = {"Content-Type": "application/json", "X-Oms-Topic": "orders/create", "X-Oms-Webhook-Id": hook_id}
+        headers = {"Content-Type": "application/json", "X-Oms-Topic": "orders/create", "X-Oms-Webhook-Id": hook_id,
+                   **harness.headers(base)}
         for attempt in range(20):  # the web process itself never goes down here; a refused connection would be a bug
             try:
                 answers[i] = local.s.post(base + "/hooks/default/oms/orders", data=body, headers=headers,

@@ -22,6 +22,9 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import harness  # noqa: E402
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
@@ -59,9 +62,9 @@ def flow_doc() -> dict:
     return {"schema": "crossdock.flow/1", "id": FLOW_ID, "name": "Live load", "nodes": nodes, "edges": edges}
 
 
-def api(base: str, method: str, path: str, body=None):
+def api(base: str, method: str, path: str, body=None, headers: dict | None = None):
     req = urllib.request.Request(f"{base}/api/v1{path}", data=None if body is None else json.dumps(body).encode(),
-                                 method=method, headers={"Content-Type": "application/json"})
+                                 method=method, headers={"Content-Type": "application/json", **(headers or {})})
     with urllib.request.urlopen(req, timeout=10) as res:
         return json.loads(res.read() or b"null")
 
@@ -106,14 +109,16 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as pw:
         rt = Runtime(Settings(data_dir=tmp, load_samples=False))
+        email, password, key = harness.admin_and_key(rt)
         server = make_server("127.0.0.1", 0, create_app(rt), threaded=True)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         base = f"http://127.0.0.1:{server.server_port}"
         browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         try:
-            api(base, "POST", "/flows", flow_doc())
-            api(base, "POST", f"/flows/{FLOW_ID}/deploy", {})
+            api(base, "POST", "/flows", flow_doc(), key)
+            api(base, "POST", f"/flows/{FLOW_ID}/deploy", {}, key)
             page = browser.new_page(viewport={"width": 1440, "height": 900})
+            harness.log_in(page, base, email, password)
             page.goto(f"{base}/monitor/{FLOW_ID}")
             page.wait_for_function("window.__crossdockMonitor && window.__crossdockMonitor.ready", timeout=20_000)
             page.wait_for_selector("[data-testid=live-state][data-connected=true]", timeout=20_000)

@@ -49,10 +49,20 @@ def oms_orders(sandbox: str, count: int) -> list[dict]:
         return list(pool.map(create, range(count)))
 
 
+def oms_signer(env: dict):
+    """The signature the sandbox OMS puts on its deliveries: the flows the embedded start installs check it
+    instead of an API key (designer/templates.py), those imported through the API take the key."""
+    from designer.templates import OMS_SIGNATURE_HEADER, oms_hook_secret
+    from runtime.settings import from_env
+    from sandbox.webhooks import signature
+    secret = oms_hook_secret(from_env({**os.environ, **env}), "default")
+    return lambda body: {OMS_SIGNATURE_HEADER: signature(secret, body)}
+
+
 def install(base: str, sandbox: str) -> None:
     """Install the template, unless the embedded start did already (it installs the four accelerators); then
     unsubscribe the OMS from the flows' webhooks, so that each order gets exactly one run: the one posted here."""
-    r = requests.post(base + "/api/v1/templates/import", json={
+    r = requests.post(base + "/api/v1/templates/import", headers=harness.headers(base), json={
         "template": "order-release",
         "connections": {s: {"system": s, "base_url": f"{sandbox}/{s}/api"} for s in ("erp", "oms", "wms")}})
     installed = r.status_code == 201 and r.json()["deployed_version"] is not None
@@ -64,14 +74,14 @@ def install(base: str, sandbox: str) -> None:
 
 
 def _deployed(base: str, flow_id: str) -> bool:
-    r = requests.get(f"{base}/api/v1/flows/{flow_id}")
+    r = requests.get(f"{base}/api/v1/flows/{flow_id}", headers=harness.headers(base))
     return r.status_code == 200 and r.json().get("deployed_version") is not None
 
 
 def _connect(base: str, sandbox: str) -> None:
     """Point the workspace's connections at `sandbox` (a sandbox process of its own)."""
     for system in ("erp", "oms", "wms"):
-        r = requests.put(f"{base}/api/v1/connections/{system}",
+        r = requests.put(f"{base}/api/v1/connections/{system}", headers=harness.headers(base),
                          json={"system": system, "base_url": f"{sandbox}/{system}/api"})
         r.raise_for_status()
 
@@ -81,8 +91,8 @@ def wait_done(base: str, flow_id: str, timeout: float = 900) -> None:
     paging through every run twice a second cost the server more than a tenth of its time."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if not any(requests.get(base + "/api/v1/runs", params={"flow_id": flow_id, "status": status, "limit": 1}
-                                ).json()["runs"] for status in ("queued", "running")):
+        if not any(requests.get(base + "/api/v1/runs", params={"flow_id": flow_id, "status": status, "limit": 1},
+                                headers=harness.headers(base)).json()["runs"] for status in ("queued", "running")):
             return
         time.sleep(0.2)
     raise RuntimeError("runs did not finish in time")
@@ -116,7 +126,8 @@ def latencies(base: str, runs: list[dict]) -> list[float]:
     parse = lambda s: time.mktime(time.strptime(s[:19], "%Y-%m-%dT%H:%M:%S")) + float("0" + s[19:-1])  # noqa: E731
 
     def one(run: dict) -> float | None:
-        detail = _session().get(f"{base}/api/v1/runs/{run['id']}", timeout=30).json()["run"]
+        detail = _session().get(f"{base}/api/v1/runs/{run['id']}", headers=harness.headers(base),
+                                timeout=30).json()["run"]
         wms = [s for s in detail["steps"] if s["node_id"] == "wms_order" and s["status"] == "succeeded"]
         return (parse(wms[0]["finished_at"]) - parse(detail["created_at"])) * 1000 if wms else None
 
@@ -142,7 +153,7 @@ def once(mode: str, orders: int, sandbox_in: str = "thread") -> dict:
             _connect(base, sandbox)
         payloads = oms_orders(sandbox, orders)
         cpu_before, sandbox_before = cpu_seconds(crossdock), cpu_seconds(sandbox_pids)
-        harness.post_all(base + "/hooks/default/oms/orders", payloads)
+        harness.post_all(base + "/hooks/default/oms/orders", payloads, sign=oms_signer(env))
         wait_done(base, "order-release")
         cpu, sandbox_cpu = cpu_seconds(crossdock) - cpu_before, cpu_seconds(sandbox_pids) - sandbox_before
         runs = harness.wait_finished(base, "order-release", orders)

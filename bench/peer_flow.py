@@ -40,6 +40,7 @@ wrk.method = "POST"
 wrk.body = f:read("*a")
 f:close()
 wrk.headers["Content-Type"] = "application/json"
+wrk.headers["X-Crossdock-Key"] = assert(os.getenv("CROSSDOCK_KEY"), "CROSSDOCK_KEY: the hooks' API key")
 done = function(summary, latency, requests)
   io.write(string.format("JSON {\"requests\":%d,\"duration_s\":%.3f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"errors\":%d}\n",
     summary.requests, summary.duration / 1e6, latency:percentile(50) / 1000, latency:percentile(99) / 1000,
@@ -66,9 +67,9 @@ def twin(flow_id: str, respond: str) -> dict:
 
 
 def wrk(url: str, seconds: float, conc: int, script: str) -> dict:
+    env = {**os.environ, "ORDER_JSON": ORDER_FILE, "CROSSDOCK_KEY": harness.headers(url)["X-Crossdock-Key"]}
     out = subprocess.run(["wrk", "-t1", f"-c{conc}", f"-d{max(1, round(seconds))}s", "--timeout", "10s", "-s", script,
-                          url], capture_output=True, text=True, env={**os.environ, "ORDER_JSON": ORDER_FILE},
-                         check=True).stdout
+                          url], capture_output=True, text=True, env=env, check=True).stdout
     line = [ln for ln in out.splitlines() if ln.startswith("JSON ")][0]
     result = json.loads(line[5:])
     result["rps"] = result["requests"] / result["duration_s"]
@@ -119,7 +120,8 @@ def drain(base: str, flow_id: str, timeout: float = 900) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         page = requests.get(base + "/api/v1/runs", params={"flow_id": flow_id, "status": "queued,running",
-                                                                     "limit": 1}).json()
+                                                                     "limit": 1},
+                            headers=harness.headers(base)).json()
         if not page["runs"]:
             return
         time.sleep(0.25)
