@@ -58,6 +58,7 @@ class Principal:
     scopes: frozenset[str] = frozenset()
     statuses: Mapping[str, str] = field(default_factory=dict)
     by_cookie: bool = False
+    must_change_password: bool = False  # a one-time password: nothing but the password change until then
 
     def sees(self, workspace: str) -> bool:
         return workspace in self.roles
@@ -168,7 +169,8 @@ def principal_for_user(rt, user_id, epoch) -> Principal | None:
         return None
     return Principal("user", ident.partner_id, ident.email, user_id=ident.user_id, partner_admin=ident.partner_admin,
                      roles={ws: v[0] for ws, v in ident.workspaces.items()},
-                     statuses={ws: v[1] for ws, v in ident.workspaces.items()}, by_cookie=True)
+                     statuses={ws: v[1] for ws, v in ident.workspaces.items()}, by_cookie=True,
+                     must_change_password=ident.must_change_password)
 
 
 def _authenticate() -> Principal | None:
@@ -198,6 +200,16 @@ def signed_in() -> Principal:
     if found is None:
         raise ApiError(401, "not_authenticated", "log in first (POST /api/v1/session) or send an API key")
     return found
+
+
+def acting() -> Principal:
+    """The caller of a workspace or partner view: signed in, and past a one-time password (the session
+    answer, the password change and the workspace list stay open to it)."""
+    who = signed_in()
+    if who.must_change_password:
+        raise ApiError(403, "password_change_required", "the password is a one-time password: change it first "
+                                                         "(POST /api/v1/session/password)", [{"field": "password"}])
+    return who
 
 
 def resolve_workspace(who: Principal) -> str:
@@ -233,7 +245,7 @@ def requires(*permissions: str) -> Callable:
     def wrap(view):
         @functools.wraps(view)
         def guarded(*args, **kwargs):
-            who = signed_in()
+            who = acting()
             ws = resolve_workspace(who)
             check(who, ws, permissions)
             g.workspace = ws
@@ -248,7 +260,7 @@ def requires_partner_admin(view):
     change what users see, so the kept identities are forgotten after it."""
     @functools.wraps(view)
     def guarded(*args, **kwargs):
-        who = signed_in()
+        who = acting()
         if not (who.kind == "user" and who.partner_admin):
             raise ApiError(403, "forbidden", "this needs a partner admin", [{"permission": "partner_admin"}])
         try:

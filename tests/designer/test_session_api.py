@@ -203,3 +203,23 @@ def test_guessing_the_current_password_of_a_session_locks_the_account_too(user):
     r = c.post(f"{SESSION}/password", json={"current_password": identity.PASSWORD, "new_password": "a-new-password-1"})
     assert r.status_code == 403  # locked: the right password changes nothing either
     assert log_in(identity.client_for(c.application), email).status_code == 423
+
+
+def test_a_one_time_password_opens_nothing_but_the_password_change(api, workspace):
+    """A user made with a generated password (users API, create-admin) must choose their own before the
+    server serves them anything else: the browser's forced change is not the only guard."""
+    email = f"new-{workspace}@example.test"
+    made = api.post("/api/v1/users", json={"email": email, "memberships": [{"workspace": workspace,
+                                                                              "role": "consultant"}]})
+    assert made.status_code == 201, made.json
+    c = identity.client_for(api.application, workspace=workspace)
+    r = log_in(c, email, made.json["password"])
+    assert r.status_code == 200 and r.json["user"]["must_change_password"] is True
+    for method, path in (("GET", "/api/v1/flows"), ("POST", "/api/v1/flows/validate"), ("GET", "/api/v1/users")):
+        r = c.open(path, method=method, json={} if method == "POST" else None)
+        assert (r.status_code, r.json["error"]["code"]) == (403, "password_change_required"), (method, path)
+    assert c.get(SESSION).status_code == 200 and c.get("/api/v1/workspaces").status_code == 200
+    r = c.post(f"{SESSION}/password", json={"current_password": made.json["password"],
+                                            "new_password": "my-own-password-1"})
+    assert r.status_code == 204, r.json
+    assert c.get("/api/v1/flows").status_code == 200

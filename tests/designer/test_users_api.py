@@ -109,7 +109,7 @@ def test_a_membership_named_twice(api, workspace):
 def test_update_name_roles_and_admin_flag(api, store, workspace):
     other = f"o{uuid.uuid4().hex[:8]}"
     assert api.post("/api/v1/workspaces", json={"id": other, "name": "Other"}).status_code == 201
-    user = api.post(USERS, json={"email": email(), "name": "x",
+    user = api.post(USERS, json={"email": email(), "name": "x", "password": "chosen-password-1",  # not one-time
                                  "memberships": [{"workspace": workspace, "role": "viewer"}]}).json["user"]
     r = api.patch(f"{USERS}/{user['id']}", json={"name": "Olga Operator", "memberships": [
         {"workspace": other, "role": "operator"}, {"workspace": workspace, "role": "consultant"}]})
@@ -155,7 +155,8 @@ def test_the_last_admin_stays_an_admin(api, admin_id, partner):
     r = api.patch(f"{USERS}/{admin_id}", json={"partner_admin": False})
     assert r.status_code == 409 and r.json["error"]["code"] == "last_admin"
     assert api.delete(f"{USERS}/{admin_id}").status_code == 409
-    second = api.post(USERS, json={"email": email(), "name": "second", "partner_admin": True}).json["user"]
+    second = api.post(USERS, json={"email": email(), "name": "second", "partner_admin": True,
+                                   "password": "chosen-password-1"}).json["user"]
     assert api.patch(f"{USERS}/{admin_id}", json={"partner_admin": False}).status_code == 200
     # no longer an admin: this client may not manage users any more, the second admin may
     assert api.get(USERS).status_code == 403
