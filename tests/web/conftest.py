@@ -15,6 +15,7 @@ import pytest
 from playwright.sync_api import Page, sync_playwright
 
 from designer.access import CSRF_HEADER, KEY_HEADER, SESSION_COOKIE
+from support.browser import AdminSession, browser_page
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "test-results"
@@ -56,22 +57,19 @@ def live_login(live_server) -> dict:
 @pytest.fixture
 def page(chromium, out_dir, request):
     """A page whose browser context is logged in as the live server's admin (when the test uses it)."""
-    context = chromium.new_context(viewport={"width": 1440, "height": 900})
+    cookies = None
     if {"canvas_url", "canvas", "live_server", "canvas_api"} & set(request.fixturenames):
         login = request.getfixturevalue("live_login")
-        context.add_cookies([{"name": SESSION_COOKIE, "value": login["cookie"],
-                              "url": request.getfixturevalue("live_server").rstrip("/")}])
-    pg = context.new_page()
-    pg.set_default_timeout(10_000)
-    errors: list[str] = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    pg.page_errors = errors  # type: ignore[attr-defined]
-    yield pg
-    try:
-        pg.screenshot(path=str(out_dir / "final.png"))
-    finally:
-        context.close()
-    assert not errors, f"uncaught errors in the page: {errors}"
+        cookies = [{"name": SESSION_COOKIE, "value": login["cookie"],
+                    "url": request.getfixturevalue("live_server").rstrip("/")}]
+    with browser_page(chromium, out_dir, cookies) as pg:
+        yield pg
+
+
+@pytest.fixture
+def admin(live_server) -> AdminSession:
+    """The live server's admin, by the API."""
+    return AdminSession(live_server.rstrip("/"), live_server.admin_email, live_server.admin_password)
 
 
 @pytest.fixture

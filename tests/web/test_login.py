@@ -10,24 +10,16 @@ from playwright.sync_api import expect
 
 from runtime import accounts, partners, tenancy
 from support import identity
+from support.browser import browser_page
 
 WRONG = "not-the-password-1"
 
 
 @pytest.fixture
 def visitor(chromium, out_dir):
-    """A browser page with no session (its own cookie jar), failing the test on an uncaught page error."""
-    context = chromium.new_context(viewport={"width": 1440, "height": 900})
-    pg = context.new_page()
-    pg.set_default_timeout(10_000)
-    errors: list[str] = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    yield pg
-    try:
-        pg.screenshot(path=str(out_dir / "final.png"))
-    finally:
-        context.close()
-    assert not errors, f"uncaught errors in the page: {errors}"
+    """A browser page with no session (its own cookie jar)."""
+    with browser_page(chromium, out_dir) as pg:
+        yield pg
 
 
 def sign_in(page, email: str, password: str) -> None:

@@ -7,11 +7,11 @@ import re
 import uuid
 
 import pytest
-import requests
 from playwright.sync_api import expect
 
 from runtime import accounts, tenancy
 from support import identity
+from support.browser import AdminSession, browser_page
 
 SAMPLE = {"order": {"number": "PO-77", "lines": [{"sku": "A", "qty": 2}, {"sku": "B", "qty": 3}]}}
 
@@ -30,47 +30,17 @@ def mapping_flow(flow_id: str) -> dict:
                       {"id": "e2", "source": "shape", "source_port": "out", "target": "carrier", "target_port": "in"}]}
 
 
-class Admin(requests.Session):
-    """The live server's admin, through the API the page uses (session cookie plus CSRF header)."""
-
-    def __init__(self, base: str, email: str, password: str):
-        super().__init__()
-        self.base = base
-        r = self.post(f"{base}/api/v1/session", json={"email": email, "password": password}, timeout=10)
-        r.raise_for_status()
-        self.headers["X-Crossdock-CSRF"] = r.json()["csrf_token"]
-
-    def call(self, method: str, path: str, body=None):
-        r = self.request(method, f"{self.base}/api/v1{path}", json=body, timeout=10)
-        assert r.ok, (r.status_code, r.text)
-        return r.json() if r.content else None
-
-
-@pytest.fixture
-def admin(live_server) -> Admin:
-    return Admin(live_server.rstrip("/"), live_server.admin_email, live_server.admin_password)
-
-
 @pytest.fixture
 def mapper_page(chromium, live_server, out_dir):
     """A browser signed in, through the login page, as a new mapper of workspace `default`."""
     user = identity.make_user(live_server.runtime, "default", "mapper", "default")
-    context = chromium.new_context(viewport={"width": 1440, "height": 900})
-    pg = context.new_page()
-    pg.set_default_timeout(10_000)
-    errors: list[str] = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    pg.goto(f"{live_server.rstrip('/')}/login")
-    pg.fill("[data-testid=login-email]", accounts.identity(live_server.runtime, user).email)
-    pg.fill("[data-testid=login-password]", identity.PASSWORD)
-    pg.click("[data-testid=login-submit]")
-    expect(pg.locator("[data-testid=current-role]")).to_have_text("mapper")
-    yield pg
-    try:
-        pg.screenshot(path=str(out_dir / "final.png"))
-    finally:
-        context.close()
-    assert not errors, f"uncaught errors in the page: {errors}"
+    with browser_page(chromium, out_dir) as pg:
+        pg.goto(f"{live_server.rstrip('/')}/login")
+        pg.fill("[data-testid=login-email]", accounts.identity(live_server.runtime, user).email)
+        pg.fill("[data-testid=login-password]", identity.PASSWORD)
+        pg.click("[data-testid=login-submit]")
+        expect(pg.locator("[data-testid=current-role]")).to_have_text("mapper")
+        yield pg
 
 
 def flow_in_page(page) -> dict:
@@ -177,9 +147,7 @@ def test_viewer_sees_everything_read_only(chromium, admin, live_server, out_dir)
     flow_id = f"viewer-{uuid.uuid4().hex[:8]}"
     admin.call("POST", "/flows", mapping_flow(flow_id))
     user = identity.make_user(live_server.runtime, "default", "viewer", "default")
-    context = chromium.new_context(viewport={"width": 1440, "height": 900})
-    page = context.new_page()
-    try:
+    with browser_page(chromium, out_dir) as page:
         page.goto(f"{base}/login?next=/flows/{flow_id}")
         page.fill("[data-testid=login-email]", accounts.identity(live_server.runtime, user).email)
         page.fill("[data-testid=login-password]", identity.PASSWORD)
@@ -193,8 +161,6 @@ def test_viewer_sees_everything_read_only(chromium, admin, live_server, out_dir)
         expect(page.locator("[data-testid=readonly-expression]")).to_be_visible()
         expect(page.locator("[data-testid='editor-expression'] .cm-content")).to_have_attribute("contenteditable", "false")
         page.screenshot(path=str(out_dir / "viewer.png"))
-    finally:
-        context.close()
 
 
 def test_a_suspended_workspace_opens_read_only_even_to_its_admin(chromium, live_server, out_dir):
@@ -204,15 +170,13 @@ def test_a_suspended_workspace_opens_read_only_even_to_its_admin(chromium, live_
     tenancy.create(rt, partner, ws, "On hold")
     email = f"admin@{partner}.test"
     identity.make_user(rt, partner, "admin", email=email)
-    owner = Admin(base, email, identity.PASSWORD)
+    owner = AdminSession(base, email, identity.PASSWORD)
     owner.headers["X-Crossdock-Workspace"] = ws
     flow_id = f"held-{uuid.uuid4().hex[:8]}"
     owner.call("POST", "/flows", mapping_flow(flow_id))
     tenancy.update(rt, partner, ws, {"status": "suspended"})
 
-    context = chromium.new_context(viewport={"width": 1440, "height": 900})
-    page = context.new_page()
-    try:
+    with browser_page(chromium, out_dir) as page:
         page.goto(f"{base}/login?next=/flows/{flow_id}%3Fworkspace%3D{ws}")
         page.fill("[data-testid=login-email]", email)
         page.fill("[data-testid=login-password]", identity.PASSWORD)
@@ -227,5 +191,3 @@ def test_a_suspended_workspace_opens_read_only_even_to_its_admin(chromium, live_
         expect(page.locator("[data-testid=create-flow]")).to_have_count(0)
         expect(page.locator("[data-testid=workspace-switch]")).to_contain_text("(suspended)")
         page.screenshot(path=str(out_dir / "suspended.png"))
-    finally:
-        context.close()

@@ -6,27 +6,11 @@ import re
 import uuid
 
 import pytest
-import requests
 from playwright.sync_api import expect
 
 from runtime import accounts
 from support import identity, wait_for
-
-
-class Admin(requests.Session):
-    """The live server's admin, through the API the page uses (session cookie plus CSRF header)."""
-
-    def __init__(self, base: str, email: str, password: str):
-        super().__init__()
-        self.base = base
-        r = self.post(f"{base}/api/v1/session", json={"email": email, "password": password}, timeout=10)
-        r.raise_for_status()
-        self.headers["X-Crossdock-CSRF"] = r.json()["csrf_token"]
-
-    def call(self, method: str, path: str, body=None):
-        r = self.request(method, f"{self.base}/api/v1{path}", json=body, timeout=10)
-        assert r.ok, (r.status_code, r.text)
-        return r.json() if r.content else None
+from support.browser import AdminSession, browser_page
 
 
 def pickup_flow(flow_id: str) -> dict:
@@ -44,23 +28,14 @@ def pickup_flow(flow_id: str) -> dict:
 @pytest.fixture
 def operator_page(chromium, live_server, out_dir):
     user = identity.make_user(live_server.runtime, "default", "operator", "default")
-    context = chromium.new_context(viewport={"width": 1440, "height": 900})
-    pg = context.new_page()
-    pg.set_default_timeout(10_000)
-    errors: list[str] = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    pg.email = accounts.identity(live_server.runtime, user).email  # type: ignore[attr-defined]
-    yield pg
-    try:
-        pg.screenshot(path=str(out_dir / "final.png"))
-    finally:
-        context.close()
-    assert not errors, f"uncaught errors in the page: {errors}"
+    with browser_page(chromium, out_dir) as pg:
+        pg.email = accounts.identity(live_server.runtime, user).email  # type: ignore[attr-defined]
+        yield pg
 
 
 def test_operator_replays_a_failed_run(operator_page, live_server, out_dir):
     page, base = operator_page, live_server.rstrip("/")
-    admin = Admin(base, live_server.admin_email, live_server.admin_password)
+    admin = AdminSession(base, live_server.admin_email, live_server.admin_password)
     flow_id = f"pickups-{uuid.uuid4().hex[:8]}"
     admin.call("POST", "/flows", pickup_flow(flow_id))
     admin.call("POST", f"/flows/{flow_id}/deploy", {})

@@ -1,0 +1,48 @@
+"""Browser and API helpers of the browser tests: a page in a context of its own that fails its test on an
+uncaught page error, and a user's session through the API the pages use."""
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+import requests
+
+from designer.access import CSRF_HEADER
+
+
+@contextlib.contextmanager
+def browser_page(chromium, out_dir: Path, cookies: list | None = None):
+    """A page in a browser context of its own (its own cookie jar), failing the test on an uncaught page
+    error; its final state is saved as final.png."""
+    context = chromium.new_context(viewport={"width": 1440, "height": 900})
+    if cookies:
+        context.add_cookies(cookies)
+    pg = context.new_page()
+    pg.set_default_timeout(10_000)
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.page_errors = errors  # type: ignore[attr-defined]
+    try:
+        yield pg
+    finally:
+        try:
+            pg.screenshot(path=str(out_dir / "final.png"))
+        finally:
+            context.close()
+    assert not errors, f"uncaught errors in the page: {errors}"
+
+
+class AdminSession(requests.Session):
+    """A user through the API the page uses: logged in once (session cookie plus CSRF header)."""
+
+    def __init__(self, base: str, email: str, password: str):
+        super().__init__()
+        self.base = base
+        r = self.post(f"{base}/api/v1/session", json={"email": email, "password": password}, timeout=10)
+        r.raise_for_status()
+        self.headers[CSRF_HEADER] = r.json()["csrf_token"]
+
+    def call(self, method: str, path: str, body=None):
+        r = self.request(method, f"{self.base}/api/v1{path}", json=body, timeout=10)
+        assert r.ok, (r.status_code, r.text)
+        return r.json() if r.content else None
