@@ -7,7 +7,7 @@ from flask import Blueprint, g
 from designer.access import requires_partner_admin
 from designer.requests import MAX_ID, body, runtime
 from designer.workspaces_api import api_error
-from runtime import tenancy
+from runtime import members, tenancy
 
 bp = Blueprint("users_api", __name__, url_prefix="/api/v1/users")
 
@@ -21,25 +21,25 @@ def _refused(err: tenancy.Refused):
 @bp.get("")
 @requires_partner_admin
 def list_users():
-    return {"users": tenancy.list_users(runtime(), g.principal.partner_id)}
+    return {"users": members.list_users(runtime(), g.principal.partner_id)}
 
 
 @bp.post("")
 @requires_partner_admin
 def create_user():
-    user, password = tenancy.create_user(runtime(), g.principal.partner_id, body())
+    user, password = members.create_user(runtime(), g.principal.partner_id, body())
     return {"user": user, **({"password": password} if password else {})}, 201
 
 
 @bp.patch(f"/<int(max={MAX_ID}):user_id>")
 @requires_partner_admin
 def update_user(user_id: int):
-    user, password = tenancy.update_user(runtime(), g.principal.partner_id, user_id, body())
+    user, password = members.update_user(runtime(), g.principal.partner_id, user_id, body())
     return {"user": user, **({"password": password} if password else {})}
 
 
 @bp.delete(f"/<int(max={MAX_ID}):user_id>")
 @requires_partner_admin
 def delete_user(user_id: int):
-    tenancy.remove_user(runtime(), g.principal.partner_id, user_id)
+    members.remove_user(runtime(), g.principal.partner_id, user_id)
     return "", 204
