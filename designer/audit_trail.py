@@ -8,7 +8,6 @@ from __future__ import annotations
 import functools
 import logging
 import re
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +17,7 @@ from sqlalchemy import select
 
 from designer.requests import WORKSPACE_HEADER, runtime
 from flows import graph
-from flows.edit_scope import MAPPING_FIELDS, SAMPLE_FIELDS
+from flows.diff import MAX_LISTED, flow_diff, nodes_of  # noqa: F401 (MAX_LISTED: the summaries' cap, read by tests)
 from nodes import catalog
 from runtime import audit, connections, secrets
 from runtime.identity_models import User
@@ -28,7 +27,6 @@ log = logging.getLogger(__name__)
 API = "/api/v1/"
 CHANGES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 LOGIN_REFUSED = (401, 423)  # invalid_credentials, account_locked
-MAX_LISTED = 50  # a summary names at most this many nodes or edges of each kind, and counts the rest
 _PARAM = re.compile(r"<[^>]*>")
 
 
@@ -189,7 +187,7 @@ def _flow_update(x: Exchange) -> dict:
 def _revealed(doc: Any) -> Any:
     """The document with its inline secrets decrypted, for the comparison only (nothing of it is kept):
     a secret is encrypted anew whenever a client sends it, so its ciphertext changes even when it did not."""
-    nodes = _dict(doc).get("nodes")
+    nodes = doc.get("nodes") if isinstance(doc, dict) else None
     if not isinstance(nodes, list):
         return doc
     specs, settings, shown = catalog.specs(), runtime().settings, []
@@ -216,78 +214,6 @@ def _connection_save(x: Exchange) -> dict:
     given = sorted(f"auth.{k}" for k in connections.SECRET_FIELDS
                    if _get(auth, k) not in (None, "", "********"))
     return {"created": not old, "fields_changed": changed, "secrets_given": given}
-
-
-# --- a flow edit's diff -----------------------------------------------------------------------------------
-
-def flow_diff(old: dict, new: dict) -> dict:
-    """What changed between two flow documents: nodes added, removed and changed (by id and name, with
-    the names of the fields that changed), edges added and removed (by what they connect), and the flow's
-    own fields; `mapping_only` when a mapping, lookup or sample changed and every other change is layout
-    (what a mapper may make: flows.edit_scope)."""
-    old_nodes, new_nodes = _nodes(old), _nodes(new)
-    added = [_ref(n) for nid, n in new_nodes.items() if nid not in old_nodes]
-    removed = [_ref(n) for nid, n in old_nodes.items() if nid not in new_nodes]
-    changed, mapping_only, mapped = [], True, False
-    for nid, node in new_nodes.items():
-        if nid in old_nodes:
-            fields = _node_fields(old_nodes[nid], node)
-            if fields:
-                changed.append({**_ref(node), "fields": fields})
-                free = {f"config.{f}" for f in MAPPING_FIELDS.get(node.get("type"), frozenset()) | SAMPLE_FIELDS}
-                mapping_only &= all(f in free or f == "position" for f in fields)
-                mapped |= any(f in free for f in fields)
-    old_edges, new_edges = _edges(old), _edges(new)
-    edges_added = [_link(e) for e in (new_edges - old_edges).elements()]
-    edges_removed = [_link(e) for e in (old_edges - new_edges).elements()]
-    doc_fields = sorted(k for k in (_dict(old).keys() | _dict(new).keys()) - {"nodes", "edges"}
-                        if _dict(old).get(k) != _dict(new).get(k))
-    mapping_only &= not (added or removed or edges_added or edges_removed
-                         or set(doc_fields) - {"samples", "viewport"})
-    diff = {"nodes_added": added, "nodes_removed": removed, "nodes_changed": changed,
-            "edges_added": edges_added, "edges_removed": edges_removed}
-    summary = {}
-    for key, items in diff.items():
-        if items:
-            summary[key] = items[:MAX_LISTED]
-            if len(items) > MAX_LISTED:
-                summary[key.replace("nodes_", "nodes_count_").replace("edges_", "edges_count_")] = len(items)
-    if doc_fields:
-        summary["fields_changed"] = doc_fields
-    summary["mapping_only"] = mapped and mapping_only
-    return summary
-
-
-def _nodes(doc: Any) -> dict[str, dict]:
-    nodes = _dict(doc).get("nodes")
-    return {n["id"]: n for n in (nodes if isinstance(nodes, list) else [])
-            if isinstance(n, dict) and isinstance(n.get("id"), str)}
-
-
-def _ref(node: dict) -> dict:
-    return {"id": node["id"], "name": node.get("name") or node["id"], "type": node.get("type")}
-
-
-def _node_fields(old: dict, new: dict) -> list[str]:
-    fields = [k for k in sorted((old.keys() | new.keys()) - {"config"}) if old.get(k) != new.get(k)]
-    old_config, new_config = _dict(old.get("config")), _dict(new.get("config"))
-    fields += [f"config.{k}" for k in sorted(old_config.keys() | new_config.keys())
-               if old_config.get(k) != new_config.get(k)]
-    return fields
-
-
-def _edges(doc: Any) -> Counter:
-    edges = _dict(doc).get("edges")
-    return Counter(tuple(str(e.get(k)) for k in ("source", "source_port", "target", "target_port"))
-                   for e in (edges if isinstance(edges, list) else []) if isinstance(e, dict))
-
-
-def _link(link: tuple) -> str:
-    return f"{link[0]}.{link[1]} -> {link[2]}.{link[3]}"
-
-
-def _dict(value: Any) -> dict:
-    return value if isinstance(value, dict) else {}
 
 
 # --- the actions: (method, URL rule with its variables as <>) -> what is recorded ---------------------------
@@ -324,7 +250,7 @@ def _user_summary(x: Exchange) -> dict:
 
 ACTIONS: dict[tuple[str, str], Action | None] = {
     ("POST", "/api/v1/flows"): Action("flow.create", _answer("flow", "id"), _summary_of(
-        name=_answer("flow", "name"), nodes=lambda x: len(_nodes(_get(x.answer, "flow"))))),
+        name=_answer("flow", "name"), nodes=lambda x: len(nodes_of(_get(x.answer, "flow"))))),
     ("POST", "/api/v1/flows/validate"): None,
     ("PUT", "/api/v1/flows/<>"): Action("flow.update", summary=_flow_update, before=_flow_before),
     ("DELETE", "/api/v1/flows/<>"): Action("flow.delete", summary=lambda x: {
