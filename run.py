@@ -11,7 +11,7 @@ import tempfile
 import threading
 import time
 
-from runtime.settings import Settings, from_env
+from runtime.settings import Settings, from_env, installation_key
 
 
 LOCAL_NETWORKS = ("127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "::1/128")
@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--input", default="null", help="the input message as JSON (or @file.json)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    settings = from_env()
+    settings = installation_key(from_env())  # the embedded default's own key, not the built-in one
     if not settings.access_log:  # the sandbox systems serve with Werkzeug, which logs each request
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
     command = args.command or "embedded"
@@ -206,7 +206,7 @@ def wsgi():
     events are per process without sticky sessions). `run.py web` is this, already configured."""
     from runtime.settings import check_production
 
-    settings = from_env()
+    settings = installation_key(from_env())
     check_production(settings)
     return build(settings, embedded=False)[1]
 

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+import secrets
+from dataclasses import dataclass, field, replace
 
 
 @dataclass(frozen=True)
@@ -105,3 +106,29 @@ def check_production(settings: Settings) -> None:
         "stored secrets. Set CROSSDOCK_SECRET_KEY to a long random value (python3 -c 'import secrets; "
         "print(secrets.token_urlsafe(48))'); to keep reading secrets stored under the old key, put it in "
         "CROSSDOCK_SECRET_KEY_PREVIOUS and run `python3 run.py rotate-secrets`.")
+
+
+def installation_key(settings: Settings) -> Settings:
+    """The embedded default's own secret key instead of the built-in one: made at random on the first start
+    and kept in `<data_dir>/secret.key` (readable by its owner only), so no two installations share a key
+    that decrypts their secrets. Secrets stored under the built-in key before stay readable (it is listed as
+    a previous key; `run.py rotate-secrets` re-encrypts them). A set CROSSDOCK_SECRET_KEY, and production
+    (which refuses the built-in key), are left as they are."""
+    if settings.database_url or settings.redis_url or settings.secret_key != DEV_SECRET_KEY:
+        return settings
+    path = os.path.join(settings.data_dir, "secret.key")
+    os.makedirs(settings.data_dir, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(48))
+    with open(path, encoding="utf-8") as f:
+        key = f.read().strip()
+    if not key:
+        raise InsecureSettings(f"{path} is empty: delete it to make a new key, or set CROSSDOCK_SECRET_KEY")
+    return replace(settings, secret_key=key,
+                   previous_secret_keys=(*settings.previous_secret_keys, DEV_SECRET_KEY))
+

@@ -91,3 +91,36 @@ def test_the_session_cookie_is_secure_in_production_unless_told_otherwise():
     assert from_env({"CROSSDOCK_REDIS_URL": "redis://x", "CROSSDOCK_COOKIE_SECURE": "0"}).secure_cookies is False
     assert from_env({"CROSSDOCK_COOKIE_SECURE": "1"}).secure_cookies is True
     assert from_env({"CROSSDOCK_SESSION_HOURS": "0.5"}).session_hours == 0.5
+
+
+def test_the_embedded_default_makes_a_key_of_its_own_and_still_reads_what_the_built_in_one_sealed(tmp_path):
+    import os
+    import stat
+
+    from runtime import connections
+    from runtime.core import Runtime
+    from runtime.settings import DEV_SECRET_KEY, installation_key
+
+    data = str(tmp_path / "data")
+    old = Runtime(Settings(data_dir=data, load_samples=False))  # an installation from before: the built-in key
+    old.ensure_workspace("acme")
+    connections.save(old, "acme", "erp", {"system": "erp", "base_url": "http://erp.example",
+                                          "auth": {"type": "bearer", "token": "sealed-long-ago"}})
+    old.close()
+
+    mine = installation_key(Settings(data_dir=data, load_samples=False))
+    key_file = os.path.join(data, "secret.key")
+    assert mine.secret_key not in ("", DEV_SECRET_KEY) and len(mine.secret_key) >= 48
+    assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
+    assert installation_key(Settings(data_dir=data)).secret_key == mine.secret_key  # the same on every start
+    assert mine.previous_secret_keys == (DEV_SECRET_KEY,)
+    assert installation_key(Settings(data_dir=str(tmp_path / "other"))).secret_key != mine.secret_key
+    rt = Runtime(mine)
+    try:
+        assert connections.resolve(rt, "acme", "erp")["auth"]["token"] == "sealed-long-ago"
+    finally:
+        rt.close()
+    # a key the operator set, and production, are theirs: untouched
+    assert installation_key(Settings(data_dir=data, secret_key="chosen")).secret_key == "chosen"
+    production = Settings(data_dir=data, redis_url="redis://127.0.0.1:6379/15")
+    assert installation_key(production) is production
