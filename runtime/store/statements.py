@@ -9,7 +9,7 @@ the writer's retry needs (store/writer.py), and a production worker waits on the
 from __future__ import annotations
 
 import threading
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ClauseElement
@@ -29,36 +29,22 @@ class Prepared:
         if conn.dialect.name != "sqlite":
             return conn.execute(self.statement, params).first()
         c = self._for(conn, params)
-        cursor = conn.connection.cursor()
-        try:
-            _execute(conn, cursor, c.sql, c.values(params))
-            rows = cursor.fetchall()  # all of them: SQLite cannot commit while a statement is still open
-        finally:
-            cursor.close()
+        # all of them: SQLite cannot commit while a statement is still open
+        rows = _on_cursor(conn, c.sql, c.values(params), lambda cursor: cursor.fetchall())
         return c.row(rows[0]) if rows else None
 
     def rowcount(self, conn: Connection, params: dict) -> int:
         if conn.dialect.name != "sqlite":
             return conn.execute(self.statement, params).rowcount
         c = self._for(conn, params)
-        cursor = conn.connection.cursor()
-        try:
-            _execute(conn, cursor, c.sql, c.values(params))
-            return cursor.rowcount
-        finally:
-            cursor.close()
+        return _on_cursor(conn, c.sql, c.values(params), lambda cursor: cursor.rowcount)
 
     def insert(self, conn: Connection, params: dict) -> Any:
         """An INSERT of one row; its new primary key."""
         if conn.dialect.name != "sqlite":
             return conn.execute(self.statement, params).inserted_primary_key[0]
         c = self._for(conn, params)
-        cursor = conn.connection.cursor()
-        try:
-            _execute(conn, cursor, c.sql, c.values(params))
-            return cursor.lastrowid
-        finally:
-            cursor.close()
+        return _on_cursor(conn, c.sql, c.values(params), lambda cursor: cursor.lastrowid)
 
     def many(self, conn: Connection, rows: list[dict]) -> None:
         """executemany: every row has the same keys."""
@@ -66,11 +52,7 @@ class Prepared:
             conn.execute(self.statement, rows)
             return
         c = self._for(conn, rows[0])
-        cursor = conn.connection.cursor()
-        try:
-            _execute(conn, cursor, c.sql, [c.values(r) for r in rows], many=True)
-        finally:
-            cursor.close()
+        _on_cursor(conn, c.sql, [c.values(r) for r in rows], lambda cursor: None, many=True)
 
     def _for(self, conn: Connection, params: dict) -> "_Compiled":
         key = tuple(params)
@@ -91,13 +73,19 @@ def _of_none(processor):
         raise ValueError("a bind processor that refuses None") from None
 
 
-def _execute(conn: Connection, cursor, sql: str, values: list, many: bool = False) -> None:
-    """Run on the cursor; listeners of the engine's before_cursor_execute event (statement counters in
-    tests, tracing) still see the statement, as they would through SQLAlchemy."""
-    listeners = conn.dispatch.before_cursor_execute
-    if listeners:
-        listeners(conn, cursor, sql, values, None, many)
-    (cursor.executemany if many else cursor.execute)(sql, values)
+def _on_cursor(conn: Connection, sql: str, values: list, read: Callable[[Any], Any], many: bool = False) -> Any:
+    """Run on a DBAPI cursor of the connection and `read` the cursor before it closes. Listeners of the
+    engine's before_cursor_execute event (statement counters in tests, tracing) still see the statement, as
+    they would through SQLAlchemy."""
+    cursor = conn.connection.cursor()
+    try:
+        listeners = conn.dispatch.before_cursor_execute
+        if listeners:
+            listeners(conn, cursor, sql, values, None, many)
+        (cursor.executemany if many else cursor.execute)(sql, values)
+        return read(cursor)
+    finally:
+        cursor.close()
 
 
 class _Compiled:
