@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if command == "rotate-secrets":
         from runtime import connections, secrets
-        from runtime.core import Runtime
+        from runtime.wiring import Runtime
         rt = Runtime(settings)
         print(f"re-encrypted the secrets of {connections.rotate(rt)} connection(s) and "
               f"{secrets.rotate(rt)} flow draft(s) and version(s)")
@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"refusing to start: {err}", file=sys.stderr)
             return 2
     if command == "worker":
-        from runtime.core import Runtime
+        from runtime.wiring import Runtime
         Runtime(settings).work(burst=args.burst)
         return 0
     serve_web(settings, embedded=command == "embedded")
@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
 def create_admin(settings: Settings, email: str, partner: str, name: str, password_stdin: bool) -> int:
     """A partner admin. A generated password is printed once and must be changed at the first login."""
     from runtime import accounts
-    from runtime.core import Runtime
+    from runtime.wiring import Runtime
 
     password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
     rt = Runtime(settings)
@@ -112,7 +112,7 @@ def announce_first_start(first, settings: Settings) -> None:
 def build(settings: Settings, embedded: bool):
     """The runtime and the Flask app; in embedded mode also workers, sandbox systems and samples."""
     from designer import samples, templates
-    from runtime.core import Runtime
+    from runtime.wiring import Runtime
     from web.app import create_app
 
     rt = Runtime(settings)
@@ -223,7 +223,7 @@ def validate_file(path: str, workspace: str | None = None, settings: Settings | 
         return 2
     against = None
     if workspace is not None:
-        from runtime.core import Runtime
+        from runtime.wiring import Runtime
         from runtime.models import Workspace
 
         rt = Runtime(settings or from_env())
@@ -251,7 +251,7 @@ def run_file(path: str, raw_input: str) -> int:
     """Deploy the file into a throw-away embedded store and execute one run in this process."""
     from designer import drafts
     from runtime import deployments, egress, history, intake, jobs
-    from runtime.core import Runtime
+    from runtime.wiring import Runtime
 
     if validate_file(path) != 0:
         return 1

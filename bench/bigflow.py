@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from nodes import catalog  # noqa: E402
 from runtime import keys  # noqa: E402
-from runtime.core import Runtime  # noqa: E402
+from runtime.wiring import Runtime  # noqa: E402
 from runtime.settings import Settings  # noqa: E402
 from web.app import create_app  # noqa: E402
 

@@ -25,7 +25,7 @@ import logging  # noqa: E402
 
 from werkzeug.serving import make_server  # noqa: E402
 
-from runtime.core import Runtime  # noqa: E402
+from runtime.wiring import Runtime  # noqa: E402
 from runtime.settings import Settings  # noqa: E402
 from web import canvas  # noqa: E402
 from web.app import create_app  # noqa: E402

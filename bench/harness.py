@@ -74,7 +74,7 @@ def grant(base: str, env: dict, workspace: str = "default") -> str:
     if ROOT not in sys.path:
         sys.path.insert(0, ROOT)
     from runtime import egress, keys
-    from runtime.core import Runtime
+    from runtime.wiring import Runtime
     from runtime.settings import from_env
     rt = Runtime(from_env({**os.environ, **env}))
     try:

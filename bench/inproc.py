@@ -32,7 +32,7 @@ sys.path.insert(0, str(HERE.parent))  # run as a script from anywhere
 
 from runtime import deployments, intake, jobs  # noqa: E402
 from runtime.store import claims, ends, reads  # noqa: E402
-from runtime.core import Runtime  # noqa: E402
+from runtime.wiring import Runtime  # noqa: E402
 from runtime.models import Flow  # noqa: E402
 from runtime.settings import Settings  # noqa: E402
 
@@ -58,7 +58,7 @@ def twin() -> dict:
 
 def runtime(data_dir: str) -> Runtime:
     rt = Runtime(Settings(data_dir=data_dir, load_samples=False))
-    with rt.sessions.begin() as s:  # the draft, as tests/runtime/test_core.py makes it (no designer checks)
+    with rt.sessions.begin() as s:  # the draft, as tests/runtime/test_wiring.py makes it (no designer checks)
         s.add(Flow(workspace=WORKSPACE, id=FLOW_ID, name=FLOW_ID, document=twin()))
     version = deployments.deploy(rt, WORKSPACE, FLOW_ID, twin())
     rt.plan_for(WORKSPACE, FLOW_ID, version)  # planned before the first run, as a warmed process has it

@@ -29,7 +29,7 @@ import socketio  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
 from runtime import events  # noqa: E402
-from runtime.core import Runtime  # noqa: E402
+from runtime.wiring import Runtime  # noqa: E402
 from runtime.settings import Settings  # noqa: E402
 from web.app import create_app  # noqa: E402
 

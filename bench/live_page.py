@@ -29,7 +29,7 @@ import harness  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
-from runtime.core import Runtime  # noqa: E402
+from runtime.wiring import Runtime  # noqa: E402
 from runtime.settings import Settings  # noqa: E402
 from web.app import create_app  # noqa: E402
 

@@ -25,7 +25,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # run as a script from anywhere
 
-from nodes.expression.compiler import Unsupported, compile_compiled  # noqa: E402
+from nodes.expression.compiler import Unsupported, compile_closures  # noqa: E402
 from nodes.expression.interpreter import compile_interpreted  # noqa: E402
 
 ROUNDS = 5  # the interpreter's rounds (and the compiled engine's without node)
@@ -152,7 +152,7 @@ def measure(expr_file: Path, input_file: Path, output: bool = False) -> dict:
     text = input_file.read_text()
     interpreted = compile_interpreted(source)
     try:
-        compiled = compile_compiled(source)
+        compiled = compile_closures(source)
     except Unsupported as why:
         print(f"not compiled ({why}); the product evaluates this mapping with the interpreter")
         compiled = None

@@ -19,7 +19,7 @@ from flask.sessions import SecureCookieSessionInterface
 
 from designer import bodies
 from designer.errors import ApiError
-from designer.requests import WORKSPACE_HEADER, runtime
+from designer.request_context import WORKSPACE_HEADER, runtime
 from runtime import accounts, keys
 
 # the permission table of docs/api.md: what each workspace role may do

@@ -7,7 +7,7 @@ from flask import Blueprint, Response, g, request, stream_with_context
 
 from designer.access import requires
 from designer.errors import ApiError
-from designer.requests import MAX_ID, int_arg, runtime
+from designer.request_context import MAX_ID, int_arg, runtime
 from runtime import audit
 
 bp = Blueprint("audit_api", __name__, url_prefix="/api/v1/audit")

@@ -15,7 +15,7 @@ from typing import Any
 from flask import Flask, Response, g, request
 from sqlalchemy import select
 
-from designer.requests import WORKSPACE_HEADER, runtime
+from designer.request_context import WORKSPACE_HEADER, runtime
 from flows import graph
 from flows.diff import MAX_LISTED, flow_diff, nodes_of  # noqa: F401 (MAX_LISTED: the summaries' cap, read by tests)
 from nodes import catalog

@@ -5,7 +5,7 @@ from flask import Blueprint
 
 from designer.access import requires
 from designer.errors import ApiError
-from designer.requests import body, runtime, workspace
+from designer.request_context import body, runtime, workspace
 from runtime import connections
 
 bp = Blueprint("connections_api", __name__, url_prefix="/api/v1/connections")

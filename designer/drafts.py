@@ -23,7 +23,7 @@ from runtime.deployments import iso
 from runtime.models import Flow, WebhookRoute, utcnow
 
 if TYPE_CHECKING:
-    from runtime.core import Runtime
+    from runtime.wiring import Runtime
 
 
 def check(doc: Any, workspace: references.Workspace | None = None, *, draft: bool = False) -> list[Problem]:

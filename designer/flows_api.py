@@ -6,7 +6,7 @@ from flask import Blueprint, g, request
 from designer import drafts, references
 from designer.access import requires
 from designer.errors import ApiError
-from designer.requests import MAX_ID, body, refuse_nul, runtime, workspace
+from designer.request_context import MAX_ID, body, refuse_nul, runtime, workspace
 from flows import edit_scope
 from flows.problem import errors
 from runtime import deployments, secrets

@@ -6,7 +6,7 @@ from flask import Blueprint, g
 
 from designer.access import requires
 from designer.errors import ApiError
-from designer.requests import body, runtime, workspace
+from designer.request_context import body, runtime, workspace
 from runtime import keys
 
 bp = Blueprint("keys_api", __name__, url_prefix="/api/v1/keys")

@@ -6,7 +6,7 @@ from flask import Blueprint, Response, request
 from designer import bodies
 from designer.access import requires, takes_bodies
 from designer.errors import ApiError
-from designer.requests import body, raw_body, runtime, workspace
+from designer.request_context import body, raw_body, runtime, workspace
 from runtime import lookups
 
 bp = Blueprint("lookups_api", __name__, url_prefix="/api/v1/lookups")

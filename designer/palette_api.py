@@ -8,7 +8,7 @@ from flask import Blueprint
 from designer import drafts, preview
 from designer.access import requires
 from designer.errors import ApiError
-from designer.requests import body, runtime, workspace
+from designer.request_context import body, runtime, workspace
 from nodes import catalog
 
 bp = Blueprint("palette_api", __name__, url_prefix="/api/v1")

@@ -7,7 +7,7 @@ from flask import Blueprint, g, request
 from designer import access
 from designer.access import public, requires_partner_admin
 from designer.errors import ApiError
-from designer.requests import body, runtime
+from designer.request_context import body, runtime
 from runtime import partners
 
 bp = Blueprint("partner_api", __name__, url_prefix="/api/v1")

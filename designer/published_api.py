@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from designer import drafts
 from designer.access import requires
 from designer.errors import ApiError
-from designer.requests import MAX_ID, body, runtime, workspace
+from designer.request_context import MAX_ID, body, runtime, workspace
 from flows import canonical
 from runtime.deployments import iso
 from runtime.identity_models import PublishedEndpoint

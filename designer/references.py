@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from flows import references
 from flows.problem import Problem
-from nodes import catalog, template
+from nodes import catalog, url_template
 from nodes.expression.variables import free_variables
 from runtime import connections, lookups
 from runtime.models import WebhookRoute
@@ -36,4 +36,4 @@ def check(doc: Any, workspace: Workspace | None, known: Iterable[Problem] = ()) 
 
 
 def _placeholders(source: str) -> list[str]:
-    return template.parse(source).params
+    return url_template.parse(source).params

@@ -7,7 +7,7 @@ from flask import Blueprint, request
 
 from designer.access import requires
 from designer.errors import ApiError
-from designer.requests import MAX_ID, body, int_arg, runtime, workspace
+from designer.request_context import MAX_ID, body, int_arg, runtime, workspace
 from runtime import deployments, history, intake, replay
 from runtime.plan import PlanError
 from runtime.states import RunStatus

@@ -9,7 +9,7 @@ from flask import Blueprint, g, session
 from designer import access
 from designer.access import public, requires_login
 from designer.errors import ApiError
-from designer.requests import body, runtime
+from designer.request_context import body, runtime
 from runtime import accounts
 
 bp = Blueprint("session_api", __name__, url_prefix="/api/v1/session")

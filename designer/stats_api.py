@@ -6,7 +6,7 @@ from flask import Blueprint
 from designer import drafts
 from designer.access import requires
 from designer.errors import ApiError
-from designer.requests import int_arg, runtime, workspace
+from designer.request_context import int_arg, runtime, workspace
 from runtime import stats
 
 bp = Blueprint("stats_api", __name__, url_prefix="/api/v1")

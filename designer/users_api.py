@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, g
 
 from designer.access import requires_partner_admin
-from designer.requests import MAX_ID, body, runtime
+from designer.request_context import MAX_ID, body, runtime
 from designer.workspaces_api import api_error
 from runtime import members, tenancy
 

@@ -7,7 +7,7 @@ from flask import Blueprint, g
 from designer import templates
 from designer.access import requires_login, requires_partner_admin
 from designer.errors import ApiError
-from designer.requests import body, runtime
+from designer.request_context import body, runtime
 from runtime import tenancy
 
 bp = Blueprint("workspaces_api", __name__, url_prefix="/api/v1/workspaces")

@@ -18,7 +18,7 @@ import requests
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from flows.spec import SECRET_BY_NAME, NodeSpec, Port, Reference
-from nodes import http_client, template
+from nodes import http_client, url_template
 from nodes.base import TECHNICAL, Context, Emit, NodeError, PrepareEnv, compile_field, evaluate_field
 from nodes.expression import Expression
 
@@ -29,18 +29,18 @@ CREDENTIALS = ("username", "password", "token", "key")
 
 def _template(value: str) -> None:
     try:
-        template.parse(value)
-    except template.TemplateError as err:
+        url_template.parse(value)
+    except url_template.TemplateError as err:
         raise ValidationError(err.message) from None
 
 
 def _url_template(value: str) -> None:
     try:
-        host = template.parse(value).host_placeholders()
-    except template.TemplateError as err:
+        host = url_template.parse(value).host_placeholders()
+    except url_template.TemplateError as err:
         raise ValidationError(err.message) from None
     if host:
-        raise ValidationError(f"{host[0].name}: {template.HOST_PLACEHOLDER}")
+        raise ValidationError(f"{host[0].name}: {url_template.HOST_PLACEHOLDER}")
 
 
 class Auth(Schema):
@@ -109,11 +109,11 @@ SPEC = NodeSpec(
 @dataclass
 class Prepared:
     method: str
-    url: template.Template
-    headers: dict[str, template.Template]
+    url: url_template.Template
+    headers: dict[str, url_template.Template]
     auth_type: str
     auth_header: str
-    credentials: dict[str, template.Template] = field(repr=False)  # username, password, token, key: secrets
+    credentials: dict[str, url_template.Template] = field(repr=False)  # username, password, token, key: secrets
     body: Expression | None
     timeout_s: float
     ok_statuses: frozenset[int] | None
@@ -126,10 +126,10 @@ class Prepared:
 
 def prepare(config: dict, env: PrepareEnv) -> Prepared:
     return Prepared(
-        method=config["method"], url=template.parse(config["url"]),
-        headers={k: template.parse(v) for k, v in config["headers"].items()},
+        method=config["method"], url=url_template.parse(config["url"]),
+        headers={k: url_template.parse(v) for k, v in config["headers"].items()},
         auth_type=config["auth"]["type"], auth_header=config["auth"]["header"],
-        credentials={k: template.parse(config["auth"][k]) for k in CREDENTIALS if config["auth"].get(k)},
+        credentials={k: url_template.parse(config["auth"][k]) for k in CREDENTIALS if config["auth"].get(k)},
         body=compile_field(config["body"], "body") if config.get("body") else None,
         timeout_s=config["timeout_s"],
         ok_statuses=frozenset(config["ok_statuses"]) if config.get("ok_statuses") else None,
@@ -219,10 +219,10 @@ def request(session: requests.Session, method: str, url: str, *, headers: dict[s
 def _fill(render: Any, field_name: str) -> str:
     try:
         return render()
-    except template.HostFromMessage as err:
+    except url_template.HostFromMessage as err:
         raise NodeError("egress_denied", f"{field_name}: {err.message}", field=field_name,
                         details={"position": err.position}) from None
-    except template.TemplateError as err:
+    except url_template.TemplateError as err:
         raise NodeError("template_error", f"{field_name}: {err.message}", field=field_name,
                         details={"position": err.position}) from None
 

@@ -15,7 +15,7 @@ import requests
 from marshmallow import Schema, ValidationError, fields, validate
 
 from flows.spec import Reference
-from nodes import connector_http, http_client, template
+from nodes import connector_http, http_client, url_template
 from nodes.base import Context, Emit, NodeError, PrepareEnv, compile_field, evaluate_field
 from nodes.expression import Expression
 
@@ -50,8 +50,8 @@ class Operation:
 
 def _template_ok(value: str) -> None:
     try:
-        template.parse(value)
-    except template.TemplateError as err:
+        url_template.parse(value)
+    except url_template.TemplateError as err:
         raise ValidationError(err.message) from None
 
 
@@ -98,10 +98,10 @@ class Prepared:
     _urls: dict = field(default_factory=dict, repr=False)  # (base URL, path) -> parsed URL template
     egress: Any = None  # the workspace's current policy: () -> http_client.Egress (PrepareEnv.egress)
 
-    def url(self, base_url: str, path: str | None = None) -> template.Template:
+    def url(self, base_url: str, path: str | None = None) -> url_template.Template:
         path = self.path if path is None else path
         if (base_url, path) not in self._urls:
-            self._urls[(base_url, path)] = template.parse(base_url.rstrip("/") + "/" + path.lstrip("/"))
+            self._urls[(base_url, path)] = url_template.parse(base_url.rstrip("/") + "/" + path.lstrip("/"))
         return self._urls[(base_url, path)]
 
     def session(self) -> requests.Session:
@@ -119,7 +119,7 @@ def prepare(operations: tuple[Operation, ...], config: dict, env: PrepareEnv) ->
 
 
 def _checked_path(source: str) -> str:
-    template.parse(source)  # a malformed placeholder fails at deploy, not on the first message
+    url_template.parse(source)  # a malformed placeholder fails at deploy, not on the first message
     return source
 
 
@@ -195,10 +195,10 @@ def _call(prepared: Prepared, conn: dict, message: Any, ctx: Context, key: str) 
 def _url(prepared: Prepared, conn: dict, path: str | None, data: Any, ctx: Context) -> str:
     try:
         return prepared.url(conn["base_url"], path).render_url(ctx.params, data)
-    except template.HostFromMessage as err:  # a base URL with a {{$...}} in its host
+    except url_template.HostFromMessage as err:  # a base URL with a {{$...}} in its host
         raise NodeError("egress_denied", f"connection {prepared.connection}: {err.message}", field="connection",
                         details={"position": err.position}) from None
-    except template.TemplateError as err:
+    except url_template.TemplateError as err:
         raise NodeError("template_error", f"path: {err.message}", field="path",
                         details={"position": err.position}) from None
 

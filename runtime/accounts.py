@@ -23,7 +23,7 @@ from runtime.models import Workspace, utcnow
 from runtime.readthrough import ReadThrough
 
 if TYPE_CHECKING:
-    from runtime.core import Runtime
+    from runtime.wiring import Runtime
 
 MAX_FAILURES = 5  # failed logins in a row before the account locks
 LOCK_FOR = dt.timedelta(minutes=15)

@@ -16,7 +16,7 @@ from runtime.deployments import iso
 from runtime.identity_models import AuditEntry
 
 if TYPE_CHECKING:
-    from runtime.core import Runtime
+    from runtime.wiring import Runtime
 
 MAX_LIMIT = 500
 EXPORT_PAGE = 500

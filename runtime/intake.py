@@ -15,7 +15,7 @@ from runtime.readthrough import ReadThrough
 from runtime.store import runs
 
 if TYPE_CHECKING:
-    from runtime.core import Runtime
+    from runtime.wiring import Runtime
 
 log = logging.getLogger(__name__)
 ROUTE = select(WebhookRoute.__table__).where(WebhookRoute.workspace == bindparam("workspace"),

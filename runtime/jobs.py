@@ -22,7 +22,7 @@ from runtime.queue import current_queue_name
 from runtime.store import claims, ends, reads, runs
 
 if TYPE_CHECKING:
-    from runtime.core import Runtime
+    from runtime.wiring import Runtime
 
 log = logging.getLogger(__name__)
 _runtimes: dict[str, Runtime] = {}  # queue name -> the Runtime whose workers consume it, in this process

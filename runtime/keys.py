@@ -24,7 +24,7 @@ from runtime.models import ApiKey, Workspace, utcnow  # models imports identity_
 from runtime.readthrough import ReadThrough
 
 if TYPE_CHECKING:
-    from runtime.core import Runtime
+    from runtime.wiring import Runtime
 
 # The permissions a key may carry: a workspace's permissions (designer/access.py's table) plus `hooks:write`.
 # `keys:write` and the partner-level permissions stay with partner admins: a key never mints keys.

@@ -13,7 +13,7 @@ from runtime.models import Workspace
 from runtime.tenancy import MAX_NAME, Refused
 
 if TYPE_CHECKING:
-    from runtime.core import Runtime
+    from runtime.wiring import Runtime
 
 
 def describe_user(user: User, memberships: list[tuple[str, str]]) -> dict:

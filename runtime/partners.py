@@ -13,7 +13,7 @@ from runtime.identity_models import Partner
 from runtime.readthrough import ReadThrough
 
 if TYPE_CHECKING:
-    from runtime.core import Runtime
+    from runtime.wiring import Runtime
 
 DEFAULT_PRODUCT = "Crossdock"
 MAX_PRODUCT_NAME = 60

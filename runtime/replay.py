@@ -17,7 +17,7 @@ from runtime.states import TERMINAL, RunStatus
 from runtime.store import reads, runs
 
 if TYPE_CHECKING:
-    from runtime.core import Runtime
+    from runtime.wiring import Runtime
 
 VERSIONS = ("original", "current")
 ORIGINAL_INPUT = object()  # `message` default: what the original run (or step) received

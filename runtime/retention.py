@@ -19,7 +19,7 @@ from runtime.models import Workspace, utcnow
 from runtime.store import pruning
 
 if TYPE_CHECKING:
-    from runtime.core import Runtime
+    from runtime.wiring import Runtime
 
 log = logging.getLogger(__name__)
 BATCH = 500

@@ -16,7 +16,7 @@ from runtime.deployments import iso
 from runtime.models import Run, Step, utcnow
 
 if TYPE_CHECKING:
-    from runtime.core import Runtime
+    from runtime.wiring import Runtime
 
 MAX_WINDOW_S = 7 * 24 * 3600
 P95_SAMPLE = 20_000  # p95 is taken over the newest steps of the window, counts over all of them

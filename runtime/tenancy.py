@@ -18,7 +18,7 @@ from runtime.models import Base, Workspace, utcnow
 from runtime.store import removal
 
 if TYPE_CHECKING:
-    from runtime.core import Runtime
+    from runtime.wiring import Runtime
 
 WORKSPACE_ID = re.compile(r"[a-z0-9-]{2,64}\Z")
 STATUSES = ("active", "suspended")

@@ -102,7 +102,7 @@ def _own_workspace(runtime, workspace: str, partner: str) -> None:
 @pytest.fixture
 def rt(settings, workspace, partner):
     """A Runtime whose runs execute on worker threads in this process (embedded queue, or real Redis)."""
-    from runtime.core import Runtime
+    from runtime.wiring import Runtime
 
     runtime = Runtime(settings)
     _own_workspace(runtime, workspace, partner)
@@ -155,7 +155,7 @@ def client(rt, workspace, admin_id, hook_key):
 def store(settings, workspace, partner):
     """A Runtime without worker threads, for tests that execute no run: stopping worker threads on
     Redis costs about a second per test."""
-    from runtime.core import Runtime
+    from runtime.wiring import Runtime
 
     runtime = Runtime(settings)
     _own_workspace(runtime, workspace, partner)
@@ -229,7 +229,7 @@ def live_server(tmp_path_factory):
     from werkzeug.serving import make_server
 
     from designer import samples
-    from runtime.core import Runtime
+    from runtime.wiring import Runtime
     from sandbox.serve import start_in_thread
     from web.app import create_app
 

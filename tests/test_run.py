@@ -120,7 +120,7 @@ def production(request, tmp_path):
     """Environment and process launcher for `run.py web` / `run.py worker` on PostgreSQL + Redis, with an
     API key of workspace `default` (every scope: `start.auth` are its headers) that may reach `http_target`."""
     from runtime import egress, keys
-    from runtime.core import Runtime
+    from runtime.wiring import Runtime
     from runtime.settings import from_env
 
     schema = request.getfixturevalue("pg_schema")
@@ -174,7 +174,7 @@ def _status(base, run_id, auth):
 def test_web_and_two_workers_share_the_runs(production, http_target):
     import redis
     from runtime import events
-    from runtime.core import Runtime
+    from runtime.wiring import Runtime
     from runtime.models import Run
     from runtime.settings import from_env
     from sqlalchemy import select
@@ -233,7 +233,7 @@ def test_production_refuses_to_start_with_the_built_in_key(production):
 def test_embedded_restart_finishes_runs_left_queued(tmp_path, http_target):
     """The in-process queue forgets everything on exit: the database is the truth and requeues."""
     from runtime import egress, intake
-    from runtime.core import Runtime
+    from runtime.wiring import Runtime
     from runtime.settings import Settings
     from support import identity
     from web.app import create_app
@@ -361,7 +361,7 @@ def test_create_admin_makes_a_partner_admin_who_logs_in(tmp_path):
     assert again.returncode == 2 and "exists" in again.stderr
 
     from runtime import accounts
-    from runtime.core import Runtime
+    from runtime.wiring import Runtime
     from runtime.settings import Settings
 
     rt = Runtime(Settings(data_dir=str(tmp_path), load_samples=False))

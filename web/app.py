@@ -9,8 +9,8 @@ from designer import keys_api
 from designer import audit_api, audit_trail  # the audit log: every change recorded, read and exported
 from designer import partner_api, users_api, workspaces_api  # tenancy: workspaces, users, partner and brand
 from designer import openapi, published_api  # the /api/v1 OpenAPI document; publishing experience APIs
-from designer.requests import refuse_nul
-from runtime.core import Runtime
+from designer.request_context import refuse_nul
+from runtime.wiring import Runtime
 from web import canvas, errors, hooks, live
 from web import ext_api
 from web import limits

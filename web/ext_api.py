@@ -8,7 +8,7 @@ from flask import Blueprint, current_app
 
 from designer import access, openapi, published_api
 from designer.errors import ApiError
-from designer.requests import body
+from designer.request_context import body
 from flows import canonical
 from web import hooks, limits
 

@@ -19,7 +19,7 @@ from flask import Blueprint, current_app, request
 
 from designer import access, bodies
 from designer.errors import ApiError
-from designer.requests import raw_body
+from designer.request_context import raw_body
 from nodes import event_webhook
 from runtime import accounts, deployments, intake, replies, secrets
 from runtime.plan import PlanError

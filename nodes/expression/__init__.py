@@ -11,7 +11,7 @@ import functools
 
 from flows.problem import Problem
 
-from nodes.expression.compiler import CompiledExpression, Unsupported, compile_compiled
+from nodes.expression.compiler import CompiledExpression, Unsupported, compile_closures
 from nodes.expression.errors import ExpressionError
 from nodes.expression.interpreter import Expression as InterpretedExpression
 from nodes.expression.interpreter import compile_interpreted
@@ -25,7 +25,7 @@ __all__ = ["CompiledExpression", "Expression", "ExpressionError", "InterpretedEx
 def compile(source: str) -> Expression:
     """Compile `source`; raises ExpressionError (code, message, position, line, column)."""
     try:
-        return compile_compiled(source)
+        return compile_closures(source)
     except Unsupported:
         return compile_interpreted(source)
     except ExpressionError:

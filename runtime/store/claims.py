@@ -26,7 +26,7 @@ from runtime.store.statements import Prepared
 from runtime.store.transitions import move, status_in
 
 if TYPE_CHECKING:
-    from runtime.core import Runtime
+    from runtime.wiring import Runtime
 
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
 OPEN_STATES = sorted(s.value for s in OPEN)

@@ -29,7 +29,7 @@ from runtime.store.statements import Prepared
 from runtime.store.transitions import move
 
 if TYPE_CHECKING:
-    from runtime.core import Runtime
+    from runtime.wiring import Runtime
 
 FENCE = (Run.id == bindparam("run_id"), Run.attempt == bindparam("claimed"))
 END = {status: Prepared(move(status, *FENCE)) for status in (RunStatus.QUEUED, RunStatus.SUCCEEDED, RunStatus.FAILED)}

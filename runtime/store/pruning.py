@@ -12,7 +12,7 @@ from runtime.models import DeadLetter, Payload, Run, Step
 from runtime.states import TERMINAL
 
 if TYPE_CHECKING:
-    from runtime.core import Runtime
+    from runtime.wiring import Runtime
 
 FINISHED = sorted(s.value for s in TERMINAL)  # queued and running runs are never pruned
 

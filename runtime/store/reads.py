@@ -14,7 +14,7 @@ from runtime.states import RunStatus
 from runtime.store.claims import free
 
 if TYPE_CHECKING:
-    from runtime.core import Runtime
+    from runtime.wiring import Runtime
 
 MAX_PAGE = 200
 

@@ -15,7 +15,7 @@ from runtime.states import RunStatus
 from runtime.store.statements import Prepared
 
 if TYPE_CHECKING:
-    from runtime.core import Runtime
+    from runtime.wiring import Runtime
 
 log = logging.getLogger(__name__)
 INSERT = Prepared(Run.__table__.insert())

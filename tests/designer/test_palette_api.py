@@ -9,7 +9,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from nodes import catalog
-from runtime.core import Runtime
+from runtime.wiring import Runtime
 from runtime.settings import Settings
 from support import identity
 from web.app import create_app

@@ -7,7 +7,7 @@ import pytest
 from support import identity, wait_for
 from support.flowdocs import done, edge
 from runtime import jobs
-from runtime.core import Runtime
+from runtime.wiring import Runtime
 from web.app import create_app
 
 RUN_KEYS = {"id", "flow_id", "version", "status", "business_key", "input", "output", "error", "attempt",

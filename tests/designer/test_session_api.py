@@ -55,7 +55,7 @@ def test_logging_in_gives_a_cookie_the_user_and_their_workspaces(api, user, work
 
 
 def test_the_cookie_is_secure_when_the_settings_say_so(make_settings, workspace):
-    from runtime.core import Runtime
+    from runtime.wiring import Runtime
 
     rt = Runtime(make_settings(cookie_secure=True, session_hours=1))
     try:

@@ -11,7 +11,7 @@ import pytest
 from marshmallow import ValidationError
 
 from flows import graph
-from nodes import catalog, connector_erp, connector_http, expression, http_client, template
+from nodes import catalog, connector_erp, connector_http, expression, http_client, url_template
 from nodes.base import NodeError
 from nodes.http_client import Egress
 
@@ -91,10 +91,10 @@ def test_a_host_from_the_message_is_a_problem_at_save():
 
 def test_a_host_from_the_message_is_denied_at_run_time_even_when_that_host_is_allowed(ctx, http_target):
     p = prepared(http_target.url, origin(http_target.url))
-    p.url = template.parse("http://{{$.target}}/orders")  # a document that skipped validation
+    p.url = url_template.parse("http://{{$.target}}/orders")  # a document that skipped validation
     err = outcome(p, ctx, {"target": origin(http_target.url)})
     assert err.code == "egress_denied" and http_target.requests == []
-    p.url = template.parse("{{base}}{{$.port}}/orders")
+    p.url = url_template.parse("{{base}}{{$.port}}/orders")
     ctx.params = {**ctx.params, "base": "http://127.0.0.1:"}
     assert outcome(p, ctx, {"port": http_target.server.server_port}).code == "egress_denied"
 

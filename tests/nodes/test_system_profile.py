@@ -1,7 +1,7 @@
 """The system connectors (connector.erp/.oms/.wms/.tms) through their shared profile logic, against a local server."""
 import pytest
 
-from nodes import connector_erp, connector_oms, connector_tms, connector_wms, system_profile, template
+from nodes import connector_erp, connector_oms, connector_tms, connector_wms, system_profile, url_template
 from nodes.base import TECHNICAL, NodeError
 
 
@@ -111,7 +111,7 @@ def test_every_write_says_how_a_repeat_is_recognised_and_a_lookup_names_where_to
             assert op.repeat in system_profile.REPEATS, op.name
             assert (op.repeat == "lookup") == (op.existing is not None), op.name
             if op.existing:  # the lookup is a GET that the body can fill in
-                template.parse(op.existing[0])
+                url_template.parse(op.existing[0])
     with pytest.raises(ValueError):
         system_profile.Operation("book", "Book", "POST", "bookings")
 

@@ -15,7 +15,7 @@ import pytest
 
 from nodes.expression import budget
 from runtime import jobs
-from runtime.core import Runtime
+from runtime.wiring import Runtime
 from support import identity, wait_for
 from web.app import create_app
 

@@ -165,7 +165,7 @@ def test_deploy_plans_the_version_once_in_the_background(store, workspace, compi
 
 def test_a_webhook_into_a_freshly_deployed_flow_builds_no_plan_in_the_request(store, workspace, api, hook_key,
                                                                               compiled):
-    from runtime.core import Runtime
+    from runtime.wiring import Runtime
     from runtime.models import Run
     from web.app import create_app
 
@@ -197,7 +197,7 @@ def test_a_missing_version_is_refused_at_intake_without_planning(store, workspac
 
 
 def test_a_process_that_starts_plans_the_deployed_versions_in_the_background(store, workspace, compiled):
-    from runtime.core import Runtime
+    from runtime.wiring import Runtime
 
     draft(store, workspace, "f")
     version = deployments.deploy(store, workspace, "f", plannable("f", "started"))

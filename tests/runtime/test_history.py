@@ -14,7 +14,7 @@ from support.flowdocs import done
 
 @pytest.fixture
 def store(make_settings, workspace):
-    from runtime.core import Runtime
+    from runtime.wiring import Runtime
 
     runtime = Runtime(make_settings(step_payload_limit=200))
     runtime.ensure_workspace(workspace)

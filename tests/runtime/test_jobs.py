@@ -165,7 +165,7 @@ def test_a_business_key_with_nul_is_stored_without_it(client, workspace, http_ta
 @pytest.fixture
 def inline(make_settings, workspace, request):
     """A worker-less Runtime with small limits; the test claims and executes runs itself."""
-    from runtime.core import Runtime
+    from runtime.wiring import Runtime
 
     runtime = Runtime(make_settings(step_payload_limit=300, step_payload_max=2000, lost_job_after_s=0.0))
     runtime.ensure_workspace(workspace)
@@ -231,7 +231,7 @@ def test_a_run_that_finishes_after_a_takeover_is_not_poison(inline, workspace, h
 
 
 def test_the_poison_limit_is_a_setting(make_settings, workspace, http_target):
-    from runtime.core import Runtime
+    from runtime.wiring import Runtime
 
     rt = Runtime(make_settings(poison_takeovers=1))
     try:

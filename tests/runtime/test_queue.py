@@ -361,7 +361,7 @@ class SlowEcho:
 @pytest.fixture
 def production(request, tmp_path):
     """`run.py worker` processes on PostgreSQL + Redis, and a Runtime of this test on the same queue."""
-    from runtime.core import Runtime
+    from runtime.wiring import Runtime
     from runtime.settings import from_env
 
     if "services" not in services.BACKENDS:

@@ -98,7 +98,7 @@ def test_the_embedded_default_makes_a_key_of_its_own_and_still_reads_what_the_bu
     import stat
 
     from runtime import connections
-    from runtime.core import Runtime
+    from runtime.wiring import Runtime
     from runtime.settings import DEV_SECRET_KEY, installation_key
 
     data = str(tmp_path / "data")

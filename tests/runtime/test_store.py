@@ -32,7 +32,7 @@ class Recorder(Publisher):
 @pytest.fixture
 def recorded(settings, workspace):
     """A worker-less Runtime whose live events are recorded."""
-    from runtime.core import Runtime
+    from runtime.wiring import Runtime
 
     runtime = Runtime(settings, events=Recorder())
     runtime.ensure_workspace(workspace)
@@ -165,7 +165,7 @@ def test_a_run_is_written_at_intake_claimed_and_written_once_at_its_end(recorded
 
 
 def test_the_finished_event_carries_a_small_output_only(make_settings, workspace):
-    from runtime.core import Runtime
+    from runtime.wiring import Runtime
 
     rt = Runtime(make_settings(step_payload_limit=100), events=Recorder())
     try:
@@ -258,7 +258,7 @@ def test_a_waiting_run_is_not_lost_nor_enqueued_by_recovery_while_its_predecesso
 
 @pytest.fixture
 def inline_rt(make_settings, workspace, request):
-    from runtime.core import Runtime
+    from runtime.wiring import Runtime
 
     runtime = Runtime(make_settings(lost_job_after_s=0.0))
     runtime.ensure_workspace(workspace)

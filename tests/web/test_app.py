@@ -7,7 +7,7 @@ import json
 from support import identity
 from support.flowdocs import http_sink
 
-from runtime.core import Runtime
+from runtime.wiring import Runtime
 from web.app import create_app
 
 FLOW = http_sink("wired", "http://127.0.0.1:9/erp")

@@ -10,7 +10,7 @@ import pytest
 from werkzeug.exceptions import TooManyRequests, abort
 
 from designer import drafts
-from runtime.core import Runtime
+from runtime.wiring import Runtime
 from runtime.settings import Settings
 from support import identity
 from web.app import create_app

@@ -17,7 +17,7 @@ from sqlalchemy import event
 from support import identity, processes, services, wait_for
 from support.flowdocs import edge, http_sink, order
 from runtime import accounts, keys
-from runtime.core import Runtime
+from runtime.wiring import Runtime
 from runtime.models import Run, Workspace
 from web.app import create_app
 

@@ -10,7 +10,7 @@ import pytest
 from support import identity
 from support.flowdocs import http_sink, order
 from runtime import partners
-from runtime.core import Runtime
+from runtime.wiring import Runtime
 from runtime.models import Run
 from web import limits
 from web.app import create_app

@@ -21,7 +21,7 @@ from support import identity, processes, wait_for
 from support.flowdocs import http_sink, order
 
 from runtime import egress, events, keys
-from runtime.core import Runtime
+from runtime.wiring import Runtime
 from runtime.models import Run
 from runtime.settings import Settings
 from web.app import create_app
@@ -68,7 +68,7 @@ def _in_process(rt):
 
 def _processes(settings, tmp_path):
     """`run.py web` and `run.py worker` on the test's PostgreSQL schema, Redis and queue."""
-    from runtime.core import Runtime
+    from runtime.wiring import Runtime
 
     rt = Runtime(settings)  # migrates the schema before the processes start; executes nothing itself
     port = _free_port()
@@ -186,7 +186,7 @@ def test_clients_receive_their_workspace_events_in_order(crossdock, workspace, h
 @pytest.fixture
 def embedded(tmp_path):
     """Room handling is the same on both backends: one in-process Crossdock is enough for it."""
-    from runtime.core import Runtime
+    from runtime.wiring import Runtime
     from runtime.settings import Settings
 
     rt = Runtime(Settings(data_dir=str(tmp_path / "data"), load_samples=False))

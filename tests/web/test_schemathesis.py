@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, Phase, strategies as st
 from schemathesis.checks import not_a_server_error
 
 from designer.access import CSRF_HEADER, KEY_HEADER, SESSION_COOKIE
-from designer.requests import WORKSPACE_HEADER
+from designer.request_context import WORKSPACE_HEADER
 from support import identity
 from support.api import deploy
 from support.flowdocs import done, edge

@@ -19,7 +19,7 @@ from nodes.expression.budget import Budget, Meter
 from nodes.expression.errors import ExpressionError
 from nodes.expression.interpreter import _translate, compile_interpreted, failure, limits
 
-__all__ = ["CompiledExpression", "Unsupported", "compile_compiled"]
+__all__ = ["CompiledExpression", "Unsupported", "compile_closures"]
 
 
 class CompiledExpression:
@@ -66,7 +66,7 @@ class CompiledExpression:
         return result
 
 
-def compile_compiled(source: str) -> CompiledExpression:
+def compile_closures(source: str) -> CompiledExpression:
     """Compile `source`; raises ExpressionError for invalid JSONata, Unsupported outside the subset."""
     if not isinstance(source, str) or not source.strip():
         raise ExpressionError("S0000", "expression is empty", source or "")

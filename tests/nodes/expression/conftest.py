@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from nodes.expression import ExpressionError
-from nodes.expression.compiler import Unsupported, compile_compiled
+from nodes.expression.compiler import Unsupported, compile_closures
 from nodes.expression.interpreter import compile_interpreted
 
 SUITE = Path(__file__).parent / "jsonata-suite"
@@ -115,12 +115,12 @@ def expected_outcome(case: Case):
 def run_compiled(case: Case):
     """The compiled engine's outcome, or None when the compiler refuses the expression."""
     try:
-        compile_compiled(case.expr)
+        compile_closures(case.expr)
     except Unsupported as why:
         return None, str(why)
     except ExpressionError:
         pass  # a syntax error: the outcome below reports its code
-    return outcome(compile_compiled, case), None
+    return outcome(compile_closures, case), None
 
 
 def run_interpreted(case: Case):
@@ -162,7 +162,7 @@ def accepted_cases() -> list[Case]:
     TALLY.total = len(cases)
     for case in cases:
         try:
-            compile_compiled(case.expr)
+            compile_closures(case.expr)
         except Unsupported as why:
             TALLY.rejected[str(why)] = TALLY.rejected.get(str(why), 0) + 1
             continue

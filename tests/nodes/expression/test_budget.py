@@ -8,10 +8,10 @@ import pytest
 
 from nodes.expression import ExpressionError, budget
 from nodes.expression.budget import Budget
-from nodes.expression.compiler import compile_compiled
+from nodes.expression.compiler import compile_closures
 from nodes.expression.interpreter import compile_interpreted
 
-ENGINES = {"compiled": compile_compiled, "interpreter": compile_interpreted}
+ENGINES = {"compiled": compile_closures, "interpreter": compile_interpreted}
 SMALL = Budget(time_ms=300, depth=150, output_bytes=5_000, items=1_000)
 
 
@@ -94,7 +94,7 @@ def test_a_result_that_is_not_json_fails_instead_of_storing_a_python_repr(engine
 
 def test_nan_and_infinity_are_not_json_either(engine):
     assert failure(engine, "[$number('1e308') * 10]").code == "D1001"  # arithmetic: JSONata's own error
-    expected = "D1001" if engine is compile_compiled else "U1000"  # the interpreter leaks ZeroDivisionError
+    expected = "D1001" if engine is compile_closures else "U1000"  # the interpreter leaks ZeroDivisionError
     assert failure(engine, "{'x': 0/0}").code == expected
     for value in (float("nan"), float("inf"), -float("inf")):  # reaching the result from the input
         err = failure(engine, "{'copy': x}", {"x": value})
@@ -103,7 +103,7 @@ def test_nan_and_infinity_are_not_json_either(engine):
 
 def test_timeout_ms_and_max_depth_still_override_the_default():
     with pytest.raises(ExpressionError) as err:
-        compile_compiled("($f := function($x){$f($x)}; $f(1))").evaluate(None, timeout_ms=50)
+        compile_closures("($f := function($x){$f($x)}; $f(1))").evaluate(None, timeout_ms=50)
     assert err.value.code == "budget_time"
 
 
@@ -112,11 +112,11 @@ def test_configure_sets_the_process_default():
     try:
         budget.configure(Budget(items=10))
         with pytest.raises(ExpressionError) as err:
-            compile_compiled("[1..11]").evaluate(None)
+            compile_closures("[1..11]").evaluate(None)
         assert err.value.code == "budget_output"
     finally:
         budget.configure(previous)
-    assert compile_compiled("[1..11] ~> $count()").evaluate(None) == 11
+    assert compile_closures("[1..11] ~> $count()").evaluate(None) == 11
 
 
 def test_a_breach_inside_and_or_is_still_reported_as_the_budget():

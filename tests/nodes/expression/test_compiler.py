@@ -187,8 +187,8 @@ def test_suite_fixes_where_the_reference_is_wrong():
 
 
 def test_a_transform_that_nests_the_matched_object_in_itself_is_an_error_not_a_circular_result():
-    from nodes.expression.compiler import compile_compiled
+    from nodes.expression.compiler import compile_closures
 
     with pytest.raises(ExpressionError) as err:
-        compile_compiled('$ ~> |items[0]|{"t": $}|').evaluate({"items": [{"k": 0}]})
+        compile_closures('$ ~> |items[0]|{"t": $}|').evaluate({"items": [{"k": 0}]})
     assert err.value.code == "budget_depth"  # what the interpreter reports for the same expression

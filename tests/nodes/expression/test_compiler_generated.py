@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from nodes.expression import ExpressionError
-from nodes.expression.compiler import Unsupported, compile_compiled
+from nodes.expression.compiler import Unsupported, compile_closures
 from nodes.expression.interpreter import compile_interpreted
 
 NAMES = ["a", "b", "s", "t", "n", "items", "o", "missing"]
@@ -106,7 +106,7 @@ def _outcome(compile_fn, source, data):
 @given(expressions, documents)
 def test_compiled_equals_interpreted_on_generated_expressions(source, data):
     try:
-        compile_compiled(source)
+        compile_closures(source)
     except Unsupported:
         return  # the product evaluates it with the interpreter: nothing to compare
     except ExpressionError:
@@ -114,5 +114,5 @@ def test_compiled_equals_interpreted_on_generated_expressions(source, data):
     interpreted = _outcome(compile_interpreted, source, data)
     if interpreted in (("code", "U1000"), ("code", "Unexpected")):
         return  # jsonata-python crashed with a Python error: it defines no outcome to compare with
-    compiled = _outcome(compile_compiled, source, data)
+    compiled = _outcome(compile_closures, source, data)
     assert compiled == interpreted, f"{source!r} on {json.dumps(data)}"

@@ -10,11 +10,11 @@ from jsonata.regex_engine import RegexFlags
 
 from nodes.expression import ExpressionError
 from nodes.expression.budget import Budget
-from nodes.expression.compiler import compile_compiled
+from nodes.expression.compiler import compile_closures
 from nodes.expression.interpreter import compile_interpreted
 from nodes.expression.patterns import compile_pattern, engine_of
 
-ENGINES = {"compiled": compile_compiled, "interpreter": compile_interpreted}
+ENGINES = {"compiled": compile_closures, "interpreter": compile_interpreted}
 
 
 @pytest.fixture(params=sorted(ENGINES))

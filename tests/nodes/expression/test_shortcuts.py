@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from nodes.expression import ExpressionError
-from nodes.expression.compiler import compile_compiled
+from nodes.expression.compiler import compile_closures
 from nodes.expression.interpreter import compile_interpreted
 
 DATA = {
@@ -39,7 +39,7 @@ CASES = [
 
 @pytest.mark.parametrize("source", CASES)
 def test_compiled_fast_paths_match_the_interpreter(source):
-    assert compile_compiled(source).evaluate(DATA) == compile_interpreted(source).evaluate(DATA)
+    assert compile_closures(source).evaluate(DATA) == compile_interpreted(source).evaluate(DATA)
 
 
 @pytest.mark.parametrize("source", [
@@ -48,7 +48,7 @@ def test_compiled_fast_paths_match_the_interpreter(source):
 ])
 def test_compiled_fast_paths_fail_as_the_interpreter_does(source):
     codes = []
-    for engine in (compile_compiled, compile_interpreted):
+    for engine in (compile_closures, compile_interpreted):
         with pytest.raises(ExpressionError) as err:
             engine(source).evaluate(DATA)
         codes.append(err.value.code)
@@ -60,7 +60,7 @@ def test_compiled_fast_paths_fail_as_the_interpreter_does(source):
                                      "[D01].[M01].[Y0001] [H01]h", "[Y]-[M]-[D]", "[H01]:[m01]:[s01].[f001]"])
 def test_from_millis_with_a_numeric_picture_matches_the_interpreter(millis, picture):
     source = f'$fromMillis({millis}, "{picture}")'
-    assert compile_compiled(source).evaluate(None) == compile_interpreted(source).evaluate(None)
+    assert compile_closures(source).evaluate(None) == compile_interpreted(source).evaluate(None)
 
 
 @pytest.mark.parametrize("pattern", ["/[^0-9+]/", "/ /", "/6.5/", "/[a-c][0-9]/", "/[^0-9]+/", "/^5/", "/9$/",
@@ -68,7 +68,7 @@ def test_from_millis_with_a_numeric_picture_matches_the_interpreter(millis, pict
 @pytest.mark.parametrize("text", ["+1 555 625-1199", "a1b2c3\n9", "", "ü5é6"])
 def test_replace_with_a_regex_matches_the_interpreter(pattern, text):
     source = f'$replace($, {pattern}, "")'
-    assert compile_compiled(source).evaluate(text) == compile_interpreted(source).evaluate(text)
+    assert compile_closures(source).evaluate(text) == compile_interpreted(source).evaluate(text)
 
 
 @pytest.mark.parametrize("picture", ["[Y0001]-[M01]-[D01]", "[Y0001]-[M01]-[D01]T[H01]:[m01]:[s01]Z",
@@ -76,7 +76,7 @@ def test_replace_with_a_regex_matches_the_interpreter(pattern, text):
 @pytest.mark.parametrize("text", ["2026-11-25", "2024-02-29T23:59:58Z", "25.11.2026 16h", "2023-02-29", "16:40",
                                   "2026-1-5", "0999-01-01", "2026-11-25x"])
 def test_to_millis_with_a_numeric_picture_matches_the_interpreter(picture, text):
-    assert outcome(compile_compiled, f'$toMillis($, "{picture}")', text) == \
+    assert outcome(compile_closures, f'$toMillis($, "{picture}")', text) == \
         outcome(compile_interpreted, f'$toMillis($, "{picture}")', text)
 
 
@@ -84,7 +84,7 @@ def test_to_millis_with_a_numeric_picture_matches_the_interpreter(picture, text)
 @pytest.mark.parametrize("value", [0, -0.0, 0.005, 1.005, 2.675, -2.675, -0.001, 1234567.891, 999.995, -999.995,
                                    123, -123, 0.5, 2.5, -0.5, 1e16, None])
 def test_format_number_matches_the_interpreter(picture, value):
-    assert outcome(compile_compiled, f'$formatNumber($, "{picture}")', value) == \
+    assert outcome(compile_closures, f'$formatNumber($, "{picture}")', value) == \
         outcome(compile_interpreted, f'$formatNumber($, "{picture}")', value)
 
 
@@ -97,7 +97,7 @@ def outcome(engine, source, data):
 
 def test_variable_member_chains_match_the_interpreter():
     source = "($o := {'a': {'b': {'c': 1}, 'l': [{'c': 2}, {'c': 3}]}}; [$o.a.b.c, $o.a.l.c, $o.a.x.c, $missing.a.b])"
-    assert compile_compiled(source).evaluate(None) == compile_interpreted(source).evaluate(None)
+    assert compile_closures(source).evaluate(None) == compile_interpreted(source).evaluate(None)
 
 
 @pytest.mark.parametrize("source", [
@@ -105,4 +105,4 @@ def test_variable_member_chains_match_the_interpreter():
     'lines.{"sku": sku, "qty": qty}', 'lines{"all": $count($)}', '{"a": lines.qty}', '[{"x": 1}, {}]',
 ])
 def test_literal_objects_match_the_interpreter(source):
-    assert compile_compiled(source).evaluate(DATA) == compile_interpreted(source).evaluate(DATA)
+    assert compile_closures(source).evaluate(DATA) == compile_interpreted(source).evaluate(DATA)

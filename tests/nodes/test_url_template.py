@@ -1,6 +1,6 @@
 import pytest
 
-from nodes.template import TemplateError, parse
+from nodes.url_template import TemplateError, parse
 
 PARAMS = {"erp_url": "http://127.0.0.1:5001/erp", "host": "erp.local:8080", "tenant": "acme corp"}
 

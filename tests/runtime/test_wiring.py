@@ -9,8 +9,8 @@ import uuid
 import pytest
 from sqlalchemy import func, select, update
 
-from runtime import core, deployments, history, intake, plan
-from runtime.core import Runtime
+from runtime import wiring, deployments, history, intake, plan
+from runtime.wiring import Runtime
 from runtime.models import Flow, Run, Workspace, utcnow
 from runtime.plan import PlanError
 from support import wait_for
