@@ -78,6 +78,10 @@ class NodeSpec:
     preview: str | None = None
     icon: str = ""
     tags: tuple[str, ...] = field(default_factory=tuple)
+    # What the canvas shows under the node's title, from its config: "{{operation}}[ on {{connection}}]".
+    # {{a.b}} is the config value at that path, {{rules#}} the length of a list or object; a [...] section is
+    # left out when a placeholder in it is empty. The palette API serves it; web/src/editor/nodes.tsx renders it.
+    summary: str = ""
 
     @property
     def trigger(self) -> bool:

@@ -89,6 +89,7 @@ def describe(spec: NodeSpec) -> dict[str, Any]:
         "expressions": list(spec.expressions),
         "references": {path: ref.kind for path, ref in spec.references.items()},  # the inspector offers choices
         "preview": spec.preview,
+        "summary": spec.summary,  # the canvas renders it under the title (flows/spec.py)
         "config_schema": json_schema(spec.config),
     }
 

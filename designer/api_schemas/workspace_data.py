@@ -143,6 +143,7 @@ class NodeType(Reply):
     expressions = fields.List(fields.String())
     references = fields.Dict(keys=fields.String(), values=fields.String())
     preview = fields.String(allow_none=True)
+    summary = fields.String()
     config_schema = fields.Dict(metadata={"description": "JSON Schema of the node's config"})
 
 

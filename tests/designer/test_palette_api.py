@@ -36,7 +36,7 @@ def test_node_types_lists_every_type_in_palette_order_with_json_schema_configs(a
     assert [t for t in listed if t in FIRST_SEVEN] == FIRST_SEVEN  # the first seven, in their palette order
     for t in types:
         assert set(t) == {"type", "version", "category", "title", "description", "icon", "inputs", "outputs",
-                          "dynamic_outputs", "expressions", "references", "preview", "config_schema"}, t["type"]
+                          "dynamic_outputs", "expressions", "references", "preview", "summary", "config_schema"}, t["type"]
         assert t["version"] == 1 and t["category"] == t["type"].split(".")[0]
         assert all(set(p) == {"name", "label", "record", "optional"} for p in t["inputs"] + t["outputs"])
         jsonschema.Draft202012Validator.check_schema(t["config_schema"])  # a usable JSON Schema

@@ -62,7 +62,7 @@ def test_get_by_type_and_version():
 def test_describe_gives_the_palette_shape_of_the_api_contract():
     d = catalog.describe(catalog.specs()["branch.choice"])
     assert list(d) == ["type", "version", "category", "title", "description", "icon", "inputs", "outputs",
-                       "dynamic_outputs", "expressions", "references", "preview", "config_schema"]
+                       "dynamic_outputs", "expressions", "references", "preview", "summary", "config_schema"]
     assert d["inputs"] == [{"name": "in", "label": "", "record": None, "optional": False}]
     assert d["outputs"][0] == {"name": "otherwise", "label": "No rule matched", "record": None, "optional": False}
     assert d["dynamic_outputs"] == "rules[].port" and d["expressions"] == ["rules[].when"]
