@@ -2,6 +2,9 @@
 
 `npm --prefix web run build` writes a sha256 of the sources to web/static/app/source-hash.txt (web/scripts/
 source-hash.mjs); this test recomputes it the same way, so nobody needs Node.js to run or test Crossdock.
+The hash proves freshness, not origin: the build writes it, so a bundle edited by hand after a build passes
+here. CI proves origin: `.ci/run` rebuilds the bundle (`npm ci && npm run build` in web/) and fails when the
+result differs from the committed web/static/app.
 """
 from __future__ import annotations
 
