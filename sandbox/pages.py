@@ -1,10 +1,18 @@
 """Server-rendered pages showing each sandbox system's records, refreshing every few seconds, so a demo can
-watch a sync happen. Values go through Jinja's autoescaping; nothing here writes.
+watch a sync happen: a home page linking every system's page and API, one page per system, and a detail page
+per record with its fields and lines. Values go through Jinja's autoescaping; nothing here writes.
+
+Every system in store.SYSTEMS gets a page: its own sections below when it has them, else a table per store
+table; a record opens a detail page when DETAILS names its table.
 """
 from __future__ import annotations
 
-from flask import Blueprint, render_template_string
-from sqlalchemy import select
+import json
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from flask import Blueprint, current_app, render_template_string
+from sqlalchemy import JSON, Table, select
 
 from sandbox import clock, rest, store
 
@@ -12,6 +20,36 @@ bp = Blueprint("sandbox_pages", __name__)
 LIMIT = 50
 TITLES = {"oms": "OMS: web orders", "erp": "ERP: sales, items, credit", "wms": "WMS: warehouse DC1",
           "tms": "TMS: carriers and tracking"}
+
+
+@dataclass(frozen=True)
+class Detail:
+    """A record kind with a detail page at /<system>/<kind>/<key>: its table, key column and the list in `doc`
+    shown as its lines."""
+    table: Table
+    key: str
+    lines: str
+    title: str
+
+
+# system -> kind (as in its API's path) -> Detail
+DETAILS: dict[str, dict[str, Detail]] = {
+    "oms": {"orders": Detail(store.oms_orders, "id", "line_items", "Order")},
+    "erp": {"sales-orders": Detail(store.erp_sales_orders, "no", "lines", "Sales order")},
+    "wms": {"shipping-orders": Detail(store.wms_shipping_orders, "id", "lines", "Shipping order")},
+    "tms": {"shipments": Detail(store.tms_shipments, "id", "packages", "Shipment")},
+}
+
+
+_SYSTEMS = ", ".join(map(repr, store.SYSTEMS))  # werkzeug's any() converter takes Python literals
+_KINDS = ", ".join(map(repr, sorted({kind for kinds in DETAILS.values() for kind in kinds})))
+
+
+@dataclass(frozen=True)
+class Link:
+    text: object
+    href: str
+
 
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="3">
@@ -24,13 +62,17 @@ PAGE = """<!doctype html>
 </style></head><body>
 <nav><a href="/">Sandbox</a>
 {% for key, label in titles.items() %}<a href="/{{ key }}/">{{ label }}</a>{% endfor %}</nav>
+{% if back %}<p><a href="{{ back.href }}">&larr; {{ back.text }}</a></p>{% endif %}
 <h1>{{ title }}</h1>
+{% if message %}<p>{{ message }}</p>{% endif %}
 {% if now %}<p class="muted">Clock: {{ now }} · refreshes every 3 s · API under /{{ system }}/api/</p>{% endif %}
 {% for section in sections %}
  <h2>{{ section.title }}
  <span class="muted">({{ section.rows|length }}{% if section.rows|length >= limit %}+{% endif %})</span></h2>
  {% if section.rows %}<table><tr>{% for h in section.headers %}<th>{{ h }}</th>{% endfor %}</tr>
- {% for row in section.rows %}<tr>{% for v in row %}<td>{{ '' if v is none else v }}</td>{% endfor %}</tr>{% endfor %}
+ {% for row in section.rows %}<tr>{% for v in row %}<td>{% for v in (v if v is sequence and v is not string else [v]) %}
+ {%- if not loop.first %} · {% endif %}{% if v.href is defined %}<a href="{{ v.href }}">{{ v.text }}</a>
+ {%- else %}{{ '' if v is none else v }}{% endif %}{% endfor %}</td>{% endfor %}</tr>{% endfor %}
  </table>{% else %}<p class="muted">None yet.</p>{% endif %}
 {% endfor %}
 </body></html>"""
@@ -44,21 +86,93 @@ def _section(title: str, headers: list[str], rows: list) -> dict:
     return {"title": title, "headers": headers, "rows": rows}
 
 
+def _titles() -> dict[str, str]:
+    return {s: TITLES.get(s, s.upper()) for s in store.SYSTEMS}
+
+
+def _render(title: str, sections: list[dict], system: str | None = None, now: str | None = None,
+            back: Link | None = None, message: str | None = None, status: int = 200):
+    return render_template_string(PAGE, title=title, titles=_titles(), sections=sections, now=now, system=system,
+                                  limit=LIMIT, back=back, message=message), status
+
+
+def record(system: str, kind: str, text, key) -> Link | object:
+    """`text` linked to the record's detail page, or plain when the system has no such detail page."""
+    if kind not in DETAILS.get(system, {}):
+        return text
+    return Link(text, f"/{system}/{kind}/{quote(str(key), safe='')}")
+
+
 @bp.get("/")
 def index():
-    sections = [_section("Systems", ["system", "records", "API"], [
-        (TITLES[s], f"/{s}/", f"/{s}/api/") for s in store.SYSTEMS])]
-    return render_template_string(PAGE, title="Crossdock sandbox systems", titles=TITLES, sections=sections,
-                                  now=None, system=None, limit=LIMIT)
+    titles = _titles()
+    rows = [(Link(titles[s], f"/{s}/"), Link(f"/{s}/", f"/{s}/"), _api_links(s)) for s in store.SYSTEMS]
+    return _render("Crossdock sandbox systems", [_section("Systems", ["system", "records", "API"], rows)])
 
 
-@bp.get("/<any(oms, erp, wms, tms):system>/")
+def _api_links(system: str) -> list[Link]:
+    """The collections of a system's API: every GET route under /<system>/api/ without a variable."""
+    prefix = f"/{system}/api/"
+    paths = sorted({r.rule for r in current_app.url_map.iter_rules() if r.rule.startswith(prefix)
+                    and not r.arguments and "GET" in r.methods and not r.rule[len(prefix):].startswith("_")})
+    return [Link(path, path) for path in paths]
+
+
+@bp.get(f"/<any({_SYSTEMS}):system>/")
 def system_page(system):
     with store.transaction(rest.engine()) as conn:
-        sections = {"oms": _oms, "erp": _erp, "wms": _wms, "tms": _tms}[system](conn)
+        build = {"oms": _oms, "erp": _erp, "wms": _wms, "tms": _tms}.get(system)
+        sections = build(conn) if build else _tables(conn, system)
         now = clock.stamp(conn, system)
-    return render_template_string(PAGE, title=TITLES[system], titles=TITLES, sections=sections, now=now,
-                                  system=system, limit=LIMIT)
+    return _render(_titles()[system], sections, system, now)
+
+
+@bp.get(f"/<any({_SYSTEMS}):system>/<any({_KINDS}):kind>/<key>")
+def record_page(system, kind, key):
+    """One record's fields (columns, then the rest of its document) and its lines; read-only."""
+    detail = DETAILS.get(system, {}).get(kind)
+    row = _find(detail, key) if detail else None
+    back = Link(_titles()[system], f"/{system}/")
+    if row is None:
+        return _render("Not found", [], system, back=back, status=404,
+                       message=f"{_titles()[system]} has no {kind} record {key}.")
+    doc = row.get("doc") or {}
+    fields = [(c, _cell(v)) for c, v in row.items() if c not in ("doc", "request_hash")]
+    shown = {c.replace("_", "").lower() for c in row}  # customer_no shown: customerNo is the same field
+    fields += [(k, _cell(v)) for k, v in doc.items() if k != detail.lines and k.lower() not in shown]
+    lines = [line for line in doc.get(detail.lines) or [] if isinstance(line, dict)]
+    headers = list(dict.fromkeys(k for line in lines for k in line))
+    return _render(f"{detail.title} {row[detail.key]}", [
+        _section("Fields", ["field", "value"], fields),
+        _section(f"Lines ({detail.lines})", headers, [tuple(_cell(line.get(h)) for h in headers) for line in lines]),
+    ], system, back=back)
+
+
+def _find(detail: Detail, key: str) -> dict | None:
+    column = detail.table.c[detail.key]
+    try:
+        value = column.type.python_type(key)
+    except (TypeError, ValueError):
+        return None
+    with store.transaction(rest.engine()) as conn:
+        row = conn.execute(select(detail.table).where(column == value)).mappings().first()
+    return dict(row) if row else None
+
+
+def _cell(value):
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, (dict, list)) else value
+
+
+def _tables(conn, system: str) -> list[dict]:
+    """A system without sections of its own: each of its tables, newest first, JSON columns left out."""
+    sections = []
+    for table in store.tables_of(system):
+        shown = [c for c in table.columns if not isinstance(c.type, JSON)]
+        order = [c.desc() for c in table.primary_key.columns] or [shown[0]]
+        rows = conn.execute(select(*shown).order_by(*order).limit(LIMIT)).all()
+        title = table.name[len(system) + 1:].replace("_", " ").capitalize()
+        sections.append(_section(title, [c.name.replace("_", " ") for c in shown], [tuple(r) for r in rows]))
+    return sections
 
 
 def _oms(conn) -> list[dict]:
@@ -66,7 +180,7 @@ def _oms(conn) -> list[dict]:
     return [
         _section("Orders", ["name", "id", "status", "email", "lines", "total", "fulfillment", "version", "updated"],
                  _rows(conn, t.oms_orders, t.oms_orders.c.id.desc(), lambda r: (
-                     r["name"], r["id"], r["status"], r["doc"].get("email"), len(r["doc"]["line_items"]),
+                     record("oms", "orders", r["name"], r["id"]), r["id"], r["status"], r["doc"].get("email"), len(r["doc"]["line_items"]),
                      r["doc"]["total_price"], r["doc"].get("fulfillment_status"), r["version"], r["updated_at"]))),
         _section("Webhook deliveries", ["id", "topic", "address", "status", "attempts", "HTTP", "error"],
                  _rows(conn, t.oms_webhook_deliveries, t.oms_webhook_deliveries.c.id.desc(), lambda r: (
@@ -87,7 +201,7 @@ def _erp(conn) -> list[dict]:
         _section("Sales orders", ["no", "external doc", "customer", "status", "hold", "lines", "backordered",
                                   "shipped", "invoiced", "version", "modified"],
                  _rows(conn, t.erp_sales_orders, t.erp_sales_orders.c.no.desc(), lambda r: (
-                     r["no"], r["external_document_no"], r["customer_no"], r["status"], r["doc"].get("holdReason"),
+                     record("erp", "sales-orders", r["no"], r["no"]), r["external_document_no"], r["customer_no"], r["status"], r["doc"].get("holdReason"),
                      len(r["doc"]["lines"]), sum(l["quantityBackordered"] for l in r["doc"]["lines"]),
                      sum(l["quantityShipped"] for l in r["doc"]["lines"]),
                      sum(l["quantityInvoiced"] for l in r["doc"]["lines"]), r["version"], r["updated_at"]))),
@@ -113,7 +227,7 @@ def _wms(conn) -> list[dict]:
         _section("Shipping orders", ["id", "order number", "wave", "status", "ordered", "allocated", "shipped",
                                      "version"],
                  _rows(conn, t.wms_shipping_orders, t.wms_shipping_orders.c.id.desc(), lambda r: (
-                     r["id"], r["order_number"], r["wave_id"], r["status_code"],
+                     record("wms", "shipping-orders", r["id"], r["id"]), r["order_number"], r["wave_id"], r["status_code"],
                      sum(l["orderedQty"] for l in r["doc"]["lines"]), sum(l["allocatedQty"] for l in r["doc"]["lines"]),
                      sum(l["shippedQty"] for l in r["doc"]["lines"]), r["version"]))),
         _section("Waves", ["wave", "date", "cutoff", "status"], _rows(conn, t.wms_waves, t.wms_waves.c.wave_date.desc(),
@@ -141,7 +255,7 @@ def _tms(conn) -> list[dict]:
     return [
         _section("Shipments", ["id", "reference", "carrier", "service", "tracking", "status", "charge"],
                  _rows(conn, t.tms_shipments, t.tms_shipments.c.id.desc(), lambda r: (
-                     r["id"], r["reference"], r["carrier_code"], r["doc"]["serviceCode"], r["tracking_number"],
+                     record("tms", "shipments", r["id"], r["id"]), r["reference"], r["carrier_code"], r["doc"]["serviceCode"], r["tracking_number"],
                      r["status"], r["doc"]["totalCharge"]))),
         _section("Tracking events", ["sequence", "tracking", "code", "description", "location", "at"],
                  _rows(conn, t.tms_tracking_events, t.tms_tracking_events.c.sequence.desc(), lambda r: (
