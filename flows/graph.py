@@ -308,7 +308,7 @@ def _cycle_problems(doc: dict, succ: Wiring) -> list[Problem]:
 
 
 def _port_problems(doc: dict, resolved: dict[str, NodeSpec | None]) -> list[Problem]:
-    """Every output port that can carry a message is wired or explicitly ended (DESIGN.md section 5).
+    """Every output port that can carry a message is wired or explicitly ended (docs/architecture.md).
     Ends by design: a node with no output ports (control.discard, control.respond), `error` (to the
     dead-letter queue), a port the spec marks optional (a connector's answer: the message already left
     the flow) and a port the config switches off (a choice that drops unmatched messages, a lookup that

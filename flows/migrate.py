@@ -1,4 +1,4 @@
-"""Upgrades flow documents written under an older schema id to the current one (STYLE.md rule 12).
+"""Upgrades flow documents written under an older schema id to the current one (`document.load` calls it).
 
 Each step turns a document of one schema id into the next; `upgrade` chains them. Only the current
 schema exists so far, so the table is empty. Unknown ids pass through untouched for `document.load`

@@ -1,6 +1,6 @@
 """What a check found wrong with a flow document, named precisely enough for the canvas to mark it.
 
-Every check in `flows` returns a list of these instead of raising (STYLE.md rule 4).
+Every check in `flows` returns a list of these instead of raising, so the canvas can mark them all at once.
 """
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """control.dedupe: the idempotent consumer. The first message with a business key passes; later ones
-(a redelivered webhook, an order posted twice) go to `duplicate`, or are dropped when it is not wired."""
+(a redelivered webhook, an order posted twice) go to `duplicate`, which must be wired (or end in a control.discard)."""
 from __future__ import annotations
 
 from typing import Any

@@ -1,7 +1,7 @@
 """Database engine, sessions and schema migration, for SQLite (embedded) and PostgreSQL (production).
 
 SQLite gets WAL and BEGIN IMMEDIATE so that several threads and processes never lose an update
-(../shared/LIBRARIES.md); engines are created after any fork, per process.
+(pysqlite's defaults lost over half of them under 4 processes); engines are created after any fork, per process.
 """
 from __future__ import annotations
 

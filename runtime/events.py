@@ -1,4 +1,4 @@
-"""Live events (DESIGN.md section 6): where the runtime publishes them. Each event goes to the rooms of
+"""Live events (docs/api.md lists them): where the runtime publishes them. Each event goes to the rooms of
 its workspace and flow; the web layer relays rooms to browsers and never invents events of its own.
 
 Embedded mode hands events to the in-process Socket.IO server (LocalRelay); production writes them to

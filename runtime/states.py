@@ -1,4 +1,4 @@
-"""Run and step states: one enum each, one terminal set, one transition table (STYLE.md rule 7).
+"""Run and step states: one enum each, one terminal set, one transition table.
 
 The table is the single source of allowed run moves: runtime/store/transitions.py builds every status
 UPDATE from it (WHERE status IN the states allowed to move to the target), so a move the table does
@@ -18,7 +18,8 @@ class RunStatus(str, enum.Enum):
 
 
 class StepStatus(str, enum.Enum):
-    """A step row's status, as the executor records each node attempt."""
+    """A step row's status, as the executor records each node attempt. No "skipped": a duplicate that
+    control.dedupe finds is a succeeded step whose message goes on through its `duplicate` port."""
     RUNNING = "running"
     SUCCEEDED = "succeeded"
     FAILED = "failed"  # this attempt failed; a later step row records the retry

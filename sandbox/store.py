@@ -142,7 +142,7 @@ def tables_of(system: str) -> list[Table]:
 
 
 def make_engine(database_url: str | None) -> Engine:
-    """An engine whose transactions are safe under threaded requests (see LIBRARIES.md, SQLite)."""
+    """An engine whose transactions are safe under threaded requests: WAL and BEGIN IMMEDIATE."""
     if not database_url:
         os.makedirs(os.path.dirname(DEFAULT_PATH), exist_ok=True)
         database_url = "sqlite:///" + DEFAULT_PATH

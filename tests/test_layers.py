@@ -1,4 +1,4 @@
-"""The layers of DESIGN.md section 2: imports point down only, and `flows` stays free of IO libraries; only the
+"""The layers of docs/architecture.md: imports point down only, and `flows` stays free of IO libraries; only the
 run store (runtime/store/) writes the run tables."""
 from __future__ import annotations
 

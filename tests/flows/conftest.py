@@ -1,4 +1,4 @@
-"""Node specs mirroring DESIGN.md section 4's table, built here so flows/ is tested without nodes/."""
+"""Node specs mirroring the ports and config of nodes/, built here so flows/ is tested without nodes/."""
 from __future__ import annotations
 
 import json

@@ -77,7 +77,7 @@ def test_generated_schema_agrees_with_marshmallow_on_samples():
         assert not validator.is_valid(bad), bad
 
 
-# Examples from DESIGN.md section 4 and configs a consultant would write, per node type.
+# Configs a consultant would write, per node type.
 GOOD = {
     "event.webhook": [{"path": "orders", "respond": "async"}, {"path": "a/b-c_d", "method": "PUT", "timeout_s": 5}],
     "event.manual": [{}, {"sample": {"order": {"number": "PO-4711"}}}],

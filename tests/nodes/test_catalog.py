@@ -6,7 +6,7 @@ import pytest
 from flows.spec import CATEGORIES, NodeSpec
 from nodes import catalog
 
-CONTRACT = {  # DESIGN.md section 4: ports other parts rely on
+CONTRACT = {  # ports that templates, golden flows and the canvas rely on
     "event.webhook": ([], ["out"]),
     "event.manual": ([], ["out"]),
     "transform.map": (["in"], ["out", "error"]),

@@ -7,7 +7,7 @@ def edge(i, source, target, source_port="out"):
 
 
 def done(reason: str = "the run's output") -> dict:
-    """An explicit end (control.discard): every flow says where its messages stop (DESIGN.md section 5)."""
+    """An explicit end (control.discard): every flow says where its messages stop; validate refuses an unwired port."""
     return {"id": "done", "type": "control.discard", "config": {"reason": reason}}
 
 
