@@ -1,4 +1,4 @@
-"""The peer-bench flow (../shared/peer-bench: Node-RED's /order flow and Crossdock's twin) in both of
+"""The peer-bench flow (Node-RED's /order flow and Crossdock's twin, measured on the same machine) in both of
 Crossdock's modes, side by side in one run: embedded (`run.py`: SQLite, in-process queue) and production
 (`run.py web` + 2 `run.py worker`, PostgreSQL + Redis), the same load on each.
 

@@ -1,4 +1,4 @@
-"""The reference engine: jsonata-python, guarded as ../shared/LIBRARIES.md prescribes.
+"""The reference engine: jsonata-python, guarded by the budgets below (time, depth, output, regex).
 
 Compiled once without guards; each evaluation gets a fresh child frame with its own time and depth checks
 (as the library's Timebox) and always receives bindings, which keeps evaluations thread-safe. The output
