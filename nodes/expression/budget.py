@@ -11,10 +11,9 @@ import math
 import time
 from dataclasses import dataclass
 
-from jsonata.jexception import JException
-from jsonata.utils import Utils
+from jsonata import JException
 
-_NULL = Utils.NULL_VALUE  # the interpreter's JSON null inside its results
+from nodes.expression.jsonata_internals import NULL_VALUE as _NULL  # JSON null inside the interpreter's results
 
 
 @dataclass(frozen=True)

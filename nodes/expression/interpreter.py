@@ -12,14 +12,13 @@ import threading
 import time
 from typing import Any, Mapping
 
-from jsonata import Jsonata
-from jsonata.jexception import JException
-from jsonata.utils import Utils
+from jsonata import JException
 
 from nodes.expression import budget as budgets
 from nodes.expression import natives  # noqa: F401  (guards the library's built-ins before any evaluation)
 from nodes.expression.budget import Budget, Meter, NotJson
 from nodes.expression.errors import ExpressionError
+from nodes.expression.jsonata_internals import Evaluator, JLambda, convert_nulls
 from nodes.expression.patterns import compile_pattern
 
 _compile_lock = threading.Lock()  # the parser is shared module state in jsonata-python
@@ -33,21 +32,20 @@ def _millis() -> int:
     return int(datetime.datetime.now(datetime.timezone.utc).timestamp() * 1000)
 
 
-class _Guarded(Jsonata):
+class _Guarded(Evaluator):
     """jsonata-python with the two operators that can allocate without bound held to the output budget."""
 
-    def evaluate_range_expression(self, lhs, rhs):
+    def before_range(self, lhs, rhs):
         if type(lhs) is int and type(rhs) is int:
             budgets.current().check_items(rhs - lhs + 1, "the range")
-        return super().evaluate_range_expression(lhs, rhs)
 
-    def evaluate_string_concat(self, lhs, rhs):
+    def before_concat(self, lhs, rhs):
         for side in (lhs, rhs):
             if isinstance(side, (list, dict)):  # printed as JSON by the library, before any check of ours
                 budgets.check_size(side, budgets.current(), "the string built by `&`")
-        result = super().evaluate_string_concat(lhs, rhs)
+
+    def after_concat(self, result):
         budgets.current().check_chars(len(result), "the string built by `&`")
-        return result
 
 
 def limits(budget: Budget | None, timeout_ms: int | None, max_depth: int | None) -> Budget:
@@ -63,7 +61,7 @@ def limits(budget: Budget | None, timeout_ms: int | None, max_depth: int | None)
 class Expression:
     engine = "interpreter"
 
-    def __init__(self, source: str, compiled: Jsonata):
+    def __init__(self, source: str, compiled: Evaluator):
         self.source = source
         self._compiled = compiled
 
@@ -76,15 +74,15 @@ class Expression:
             frame = expr.create_frame(expr.environment)
             _watch(frame, meter)
             # $now()/$millis() of the library can be stale by up to 500 ms; bind fresh clocks
-            frame.bind("now", Jsonata.JLambda(lambda *a: _now()))
-            frame.bind("millis", Jsonata.JLambda(lambda *a: _millis()))
+            frame.bind("now", JLambda(lambda *a: _now()))
+            frame.bind("millis", JLambda(lambda *a: _millis()))
             for name, value in (bindings or {}).items():
                 frame.bind(name, value)
             result = expr.evaluate(data, frame)
             if meter.breach is None:
                 budgets.check_output(result, meter)
                 # after the check, which bounds it: the library's own pass is recursive and unbounded
-                result = Utils.convert_nulls(result)
+                result = convert_nulls(result)
         except Exception as err:
             raise failure(err, self.source, meter) from None
         finally:

@@ -1,17 +1,16 @@
 """The library functions that can build a value far larger than their input in one call ($pad, $join,
 $string, $replace, $append), held to the evaluation's output budget before they allocate.
 
-jsonata-python keeps its built-ins in one table (`Jsonata.static_frame`); both engines call the
-functions found there (the compiler wraps them as its built-ins), so guarding the table's entries
-once guards both. `install()` is idempotent and runs when this module is imported.
+jsonata-python keeps its built-ins in one table; both engines call the functions found there (the
+compiler wraps them as its built-ins), so guarding the table's entries once guards both (through
+jsonata_internals.replace_builtin_method). `install()` is idempotent and runs when this module is imported.
 """
 from __future__ import annotations
 
 import functools
 
-from jsonata import Jsonata
-
 from nodes.expression import budget
+from nodes.expression.jsonata_internals import replace_builtin_method
 
 
 def _pad(string, width, char=None):
@@ -32,7 +31,8 @@ def _string(arg, prettify=None):
         budget.check_size(arg, budget.current(), "$string's result")
 
 
-def _replace(string, pattern, replacement, limit=None):
+def replace_budget(string, pattern, replacement, limit=None):
+    """Checks the output budget for $replace(string, pattern, replacement, limit) before it runs."""
     if not isinstance(string, str) or not isinstance(replacement, str) or not replacement:
         return
     meter = budget.current()
@@ -54,7 +54,7 @@ def _append(arg1, arg2):
     budget.current().check_items(n, "$append's result")
 
 
-_CHECKS = {"pad": _pad, "join": _join, "string": _string, "replace": _replace, "append": _append}
+_CHECKS = {"pad": _pad, "join": _join, "string": _string, "replace": replace_budget, "append": _append}
 
 
 def _guarded(method, check):
@@ -68,9 +68,8 @@ def _guarded(method, check):
 
 def install() -> None:
     for name, check in _CHECKS.items():
-        native = Jsonata.static_frame.lookup(name)
-        if not getattr(native.method, "budget_guarded", False):
-            native.method = _guarded(native.method, check)
+        replace_builtin_method(name, lambda method, check=check: (
+            method if getattr(method, "budget_guarded", False) else _guarded(method, check)))
 
 
 install()

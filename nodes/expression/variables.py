@@ -5,13 +5,11 @@ from __future__ import annotations
 import functools
 import re
 
-from jsonata import Jsonata
-from jsonata.parser import Parser
-
-from nodes.expression.compiler.syntax import parse
+from nodes.expression.compiler.syntax import Node, parse
+from nodes.expression.jsonata_internals import CHILD_FIELDS, LIST_FIELDS, PAIR_FIELDS, builtin_names
 
 # the JSONata function library ($sum, $map, ...): names a call may use without any binding
-BUILTINS = frozenset(Jsonata.static_frame.bindings)
+BUILTINS = builtin_names()
 # "$" alone is the context, "$$" the root input: neither is a variable the flow supplies
 _CONTEXT = frozenset(("", "$"))
 _DOLLAR_NAME = re.compile(r"\$([^\W\d]\w*)")  # every `$name` in the text, strings and comments included
@@ -47,7 +45,7 @@ def _walk(node, used: set[str], bound: set[str], seen: set[int]) -> None:
     stack = [node]
     while stack:  # iterative: a deeply nested expression must not exhaust the Python stack here
         node = stack.pop()
-        if not isinstance(node, Parser.Symbol) or id(node) in seen:
+        if not isinstance(node, Node) or id(node) in seen:
             continue
         seen.add(id(node))
         if node.type == "variable" and isinstance(node.value, str):
@@ -59,14 +57,9 @@ def _walk(node, used: set[str], bound: set[str], seen: set[int]) -> None:
         for attr in ("focus", "index"):  # path steps binding @$x and #$i
             if isinstance(getattr(node, attr, None), str):
                 bound.add(getattr(node, attr))
-        for key, value in vars(node).items():
-            if key.startswith("_"):  # the parser instance and evaluation caches, not the tree
-                continue
-            if isinstance(value, Parser.Symbol):
-                stack.append(value)
-            elif isinstance(value, (list, tuple)):
-                for item in value:
-                    if isinstance(item, (list, tuple)):
-                        stack.extend(item)
-                    else:
-                        stack.append(item)
+        stack.extend(getattr(node, name) for name in CHILD_FIELDS)
+        for name in LIST_FIELDS:
+            stack.extend(getattr(node, name) or ())
+        for name in PAIR_FIELDS:
+            for pair in getattr(node, name) or ():
+                stack.extend(pair)

@@ -2,14 +2,14 @@
 faster than the interpreter (bench/mapping.py).
 
 jsonata-python stays the reference for what every expression means: its parser, its function library
-for the uncommon cases, and the interpreter for what the compiler refuses (`Unsupported`).
+for the uncommon cases, and the interpreter for what the compiler refuses (`Unsupported`). What the
+compiler uses of jsonata-python's internals goes through nodes/expression/jsonata_internals.py only.
 """
 from __future__ import annotations
 
 from typing import Any, Mapping
 
-from jsonata.jexception import JException
-
+from nodes.expression import fallback
 from nodes.expression.compiler.builder import Builder
 from nodes.expression.compiler.runtime import Frame, State
 from nodes.expression.compiler.syntax import Unsupported, parse
@@ -18,8 +18,14 @@ from nodes.expression import budget as budgets
 from nodes.expression.budget import Budget, Meter
 from nodes.expression.errors import ExpressionError
 from nodes.expression.interpreter import _translate, compile_interpreted, failure, limits
+from nodes.expression.jsonata_internals import JException
 
-__all__ = ["CompiledExpression", "Unsupported", "compile_closures"]
+__all__ = ["CompiledExpression", "CompilerError", "Unsupported", "compile_closures"]
+
+
+class CompilerError(Exception):
+    """The compiler failed on an expression inside its subset: a bug of ours, or a jsonata-python
+    internal that changed (test_jsonata_internals.py names which). Unlike `Unsupported`, never meant."""
 
 
 class CompiledExpression:
@@ -37,6 +43,8 @@ class CompiledExpression:
             # a binding shadows a built-in the compiled code calls directly: let the interpreter decide
             if self._interpreted is None:
                 self._interpreted = compile_interpreted(self.source)
+                fallback.record(fallback.SHADOWED_BUILTIN, self.source,
+                                "a binding shadows " + ", ".join(sorted(self._static.intersection(bindings))))
             return self._interpreted.evaluate(data, bindings, budget=budget, timeout_ms=timeout_ms,
                                               max_depth=max_depth)
         meter = Meter(limits(budget, timeout_ms, max_depth))
@@ -67,20 +75,23 @@ class CompiledExpression:
 
 
 def compile_closures(source: str) -> CompiledExpression:
-    """Compile `source`; raises ExpressionError for invalid JSONata, Unsupported outside the subset."""
+    """Compile `source`; raises ExpressionError for invalid JSONata, Unsupported outside the subset,
+    CompilerError when the compiler itself fails."""
     if not isinstance(source, str) or not source.strip():
         raise ExpressionError("S0000", "expression is empty", source or "")
     try:
         ast = parse(source)
     except JException as err:
         raise _translate(err, source) from None
-    except Exception as err:
+    except Exception as err:  # jsonata-python's parser leaks Python errors for some invalid expressions
         raise ExpressionError("S0000", f"{type(err).__name__}: {err}", source) from None
     builder = Builder(ast)
     try:
         fn = builder.build(ast)
-    except (Unsupported, JException):
+    except Unsupported:
         raise
-    except Exception as err:  # a construct the builder does not know: the interpreter takes it
-        raise Unsupported(f"not compiled: {type(err).__name__}: {err}") from err
+    except JException as err:
+        raise _translate(err, source) from None
+    except Exception as err:
+        raise CompilerError(f"{type(err).__name__}: {err}") from err
     return CompiledExpression(source, fn, builder.static_builtins)

@@ -5,10 +5,6 @@ the singleton/keep-array rule), with the choice of code made here instead of on 
 """
 from __future__ import annotations
 
-from jsonata.functions import Functions
-from jsonata.jexception import JException
-from jsonata.parser import Parser
-
 from nodes.expression.compiler import operators
 from nodes.expression.compiler.dates import build_clock_call
 from nodes.expression.compiler.dynamic import build_eval_call
@@ -18,9 +14,10 @@ from nodes.expression.compiler.partial import build_partial
 from nodes.expression.compiler.paths import build_path, descendants, wildcard
 from nodes.expression.compiler.runtime import Composed, Frame, Lambda, TailCall, apply, is_function
 from nodes.expression.compiler.selection import build_filter
-from nodes.expression.compiler.syntax import Unsupported
+from nodes.expression.compiler.syntax import Node, Unsupported
 from nodes.expression.compiler.transform import build_transform
 from nodes.expression.compiler.values import UNDEF, Arr, JList, boolize, lookup, mangle
+from nodes.expression.jsonata_internals import JException, is_regex, reads_context
 
 # node types whose value can be a sequence and so needs the singleton rule applied
 _SEQUENCE_TYPES = {"wildcard", "descendant"}  # calls and paths apply the rule themselves
@@ -177,7 +174,7 @@ class Builder:
     def _condition(self, node):
         cond = self.build(node.condition)
         then = self.build(node.then)
-        other = self.build(node._else) if node._else is not None else None
+        other = self.build(node.else_) if node.else_ is not None else None
 
         def condition(x, env):
             if boolize(cond(x, env)):
@@ -237,7 +234,7 @@ class Builder:
         if proc is None:
             name = call.procedure.value
             builtin = BUILTINS.get(name)
-            if builtin is None or not any(p.context for p in builtin.signature._params):
+            if builtin is None or not reads_context(builtin.signature):
                 return self._function(call)
             # a built-in that may read its context gets the caller's, as JSONata's trampoline gives it
             self.static_builtins.add(name)
@@ -328,19 +325,19 @@ class Builder:
 
 
 def _is_regex(v):
-    return v is not UNDEF and Functions.is_regex(v)
+    return v is not UNDEF and is_regex(v)
 
 
 def _binds_here(node) -> bool:
     """Whether evaluating `node` may bind a variable in the enclosing scope (blocks and lambdas open
     their own scopes, so what happens inside them does not count)."""
-    if not isinstance(node, Parser.Symbol):
+    if not isinstance(node, Node):
         return False
     if node.type == "bind":
         return True
     if node.type in ("block", "lambda"):
         return False
-    for attr in ("lhs", "rhs", "expression", "condition", "then", "_else", "procedure", "group", "expr"):
+    for attr in ("lhs", "rhs", "expression", "condition", "then", "else_", "procedure", "group", "expr"):
         if _binds_here(getattr(node, attr, None)):
             return True
     for attr in ("expressions", "arguments", "steps", "predicate", "stages", "terms"):
@@ -352,14 +349,14 @@ def _binds_here(node) -> bool:
 def _collect_bound(node, out, seen=None):
     """Names the expression binds itself ($x := ..., lambda parameters); calls to those are dynamic."""
     seen = set() if seen is None else seen
-    if not isinstance(node, Parser.Symbol) or id(node) in seen:
+    if not isinstance(node, Node) or id(node) in seen:
         return
     seen.add(id(node))
     if node.type == "bind" and node.lhs is not None:
         out.add(node.lhs.value)
     if node.type == "lambda" and node.arguments:
-        out.update(a.value for a in node.arguments if isinstance(a, Parser.Symbol))
-    for attr in ("lhs", "rhs", "expression", "condition", "then", "_else", "procedure", "body",
+        out.update(a.value for a in node.arguments if isinstance(a, Node))
+    for attr in ("lhs", "rhs", "expression", "condition", "then", "else_", "procedure", "body",
                  "pattern", "update", "delete", "group", "expr"):
         _collect_bound(getattr(node, attr, None), out, seen)
     for attr in ("expressions", "arguments", "steps", "predicate", "stages", "terms"):

@@ -7,11 +7,9 @@ import functools
 import re
 import time
 
-from jsonata.datetimeutils import DateTimeUtils
-from jsonata.functions import Functions
-
 from nodes.expression.compiler.values import DELEGATE as _DELEGATE
 from nodes.expression.compiler.values import UNDEF, from_reference, to_reference
+from nodes.expression.jsonata_internals import analyse_picture, datetime_from_millis, format_component
 
 
 class Clock:
@@ -46,13 +44,13 @@ def build_clock_call(name, args):
             return now_iso(millis)
         picture = to_reference(values[0])
         zone = to_reference(values[1]) if len(values) > 1 else None
-        return from_reference(Functions.datetime_from_millis(millis, picture, zone))
+        return from_reference(datetime_from_millis(millis, picture, zone))
     return clock
 
 
 @functools.lru_cache(maxsize=256)
 def _picture(picture: str):
-    return DateTimeUtils._analyse_datetime_picture(picture)
+    return analyse_picture(picture)
 
 
 def from_millis(args, ctx):
@@ -74,7 +72,7 @@ def from_millis(args, ctx):
         if fields is not None:
             return "".join(f if w == 0 else f"{getattr(date, f):0{w}d}" for f, w in fields)
         return "".join(part.value if part.type == "literal" else
-                       DateTimeUtils._format_component(date, part, 0, 0) for part in spec.parts)
+                       format_component(date, part) for part in spec)
     except Exception:
         return _DELEGATE  # the reference raises its own error for this
 
@@ -89,7 +87,7 @@ _NUMERIC = {("Y", "0001"): ("year", 4), ("M", "01"): ("month", 2), ("D", "01"): 
 def _numeric_fields(picture: str):
     """[(literal text, 0) or (datetime attribute, width)] when every marker is a zero-padded number, else None."""
     out = []
-    for part in _picture(picture).parts:
+    for part in _picture(picture):
         if part.type == "literal":
             out.append((part.value, 0))
             continue

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 
-from jsonata.jexception import JException
-
+from nodes.expression import fallback
 from nodes.expression.budget import BudgetExceeded
 
 from nodes.expression.compiler.syntax import Unsupported, parse
 from nodes.expression.compiler.values import UNDEF, Seq, to_output, to_reference
 from nodes.expression.interpreter import compile_interpreted
+from nodes.expression.jsonata_internals import JException
 
 
 def build_eval_call(builtin, args, pos, build_source):
@@ -30,7 +30,8 @@ def build_eval_call(builtin, args, pos, build_source):
                 context.outer_wrapper = True
         try:
             fn = build_source(parse(source))
-        except Unsupported:
+        except Unsupported as why:
+            fallback.record(fallback.UNSUPPORTED, source, str(why))
             return _interpreted(source, context, env)
         except Exception:
             raise JException("D3120", pos) from None

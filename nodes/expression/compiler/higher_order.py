@@ -2,11 +2,10 @@
 argument conversions. Anything else (a built-in as the function, null input) goes to the reference."""
 from __future__ import annotations
 
-from jsonata.jexception import JException
-
 from nodes.expression.compiler.runtime import TICK_MASK, Frame, Lambda, Repetition, TailCall, arity, bounce
 from nodes.expression.compiler.values import DELEGATE as _DELEGATE
 from nodes.expression.compiler.values import UNDEF, Seq, boolize
+from nodes.expression.jsonata_internals import JException
 
 
 def _hof_args(fn, n, value, index, whole):

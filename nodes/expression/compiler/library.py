@@ -10,21 +10,18 @@ from __future__ import annotations
 import math
 import re
 
-from jsonata import Jsonata
-from jsonata.functions import Functions
-from jsonata.jexception import JException
-
 from nodes.expression import budget, natives  # noqa: F401  (natives: guarded built-ins)
 from nodes.expression.compiler.dates import from_millis
 from nodes.expression.compiler.higher_order import hof_filter, hof_map, hof_reduce
 from nodes.expression.compiler.shortcuts import SHORTCUTS, join_one
 from nodes.expression.compiler.values import (DELEGATE, UNDEF, JList, boolize, from_reference,
                                                lookup, mangle, to_reference)
+from nodes.expression.jsonata_internals import JException, JFunction, JFunctionCallable, builtin_functions, reference_round, reference_substring
 
 _SAFE_INT = 2 ** 53
 
 
-class Builtin(Jsonata.JFunction):
+class Builtin(JFunction):
     """A built-in function value; `compiled_impl(args, ctx, pos)` works in the compiled value model."""
 
     def __init__(self, name, native, fast=None):
@@ -116,13 +113,13 @@ def round_half_even(x, places: int) -> float:
     """The reference's float(round(Decimal(str(x)), places)), without Decimal unless x's shortest
     decimal form ends exactly on a tie: elsewhere the binary and decimal forms round alike."""
     if type(x) is int or places < 0:
-        return Functions.round(x, places)
+        return reference_round(x, places)
     text = repr(x)
     if "e" in text or "n" in text:
-        return Functions.round(x, places)
+        return reference_round(x, places)
     fraction = text.partition(".")[2]
     if len(fraction) == places + 1 and fraction[-1] == "5":
-        return Functions.round(x, places)
+        return reference_round(x, places)
     return round(x, places)
 
 
@@ -130,9 +127,9 @@ def _substring(args, ctx):
     n = len(args)
     if n in (2, 3) and type(args[0]) is str and _num(args[1]):
         if n == 2:
-            return Functions.substring(args[0], args[1], None)
+            return reference_substring(args[0], args[1], None)
         if _num(args[2]):
-            return Functions.substring(args[0], args[1], args[2])
+            return reference_substring(args[0], args[1], args[2])
     return _DELEGATE
 
 
@@ -221,14 +218,14 @@ def _exists(args, ctx):
 
 
 def _boolean(args, ctx):
-    if len(args) == 1 and not isinstance(args[0], Jsonata.JFunctionCallable):
+    if len(args) == 1 and not isinstance(args[0], JFunctionCallable):
         a = args[0]
         return UNDEF if a is UNDEF else boolize(a)
     return _DELEGATE
 
 
 def _not(args, ctx):
-    if len(args) == 1 and not isinstance(args[0], Jsonata.JFunctionCallable):
+    if len(args) == 1 and not isinstance(args[0], JFunctionCallable):
         a = args[0]
         return UNDEF if a is UNDEF else not boolize(a)
     return _DELEGATE
@@ -286,7 +283,7 @@ def _lookup2(obj, key):
 
 def _substring3(s, start, length):
     if type(s) is str and _num(start) and _num(length):
-        return Functions.substring(s, start, length)
+        return reference_substring(s, start, length)
     return DELEGATE
 
 
@@ -338,8 +335,8 @@ _FAST = {
 
 def _builtins() -> dict:
     out = {}
-    for name, native in Jsonata.static_frame.bindings.items():
-        if isinstance(native, Jsonata.JFunction) and name not in ("now", "millis"):
+    for name, native in builtin_functions().items():
+        if name not in ("now", "millis"):
             out[name] = Builtin(name, native, _FAST.get(name))
     return out
 

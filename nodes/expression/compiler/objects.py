@@ -5,10 +5,9 @@ the shape of nearly every mapping, take a shorter road with the same result.
 """
 from __future__ import annotations
 
-from jsonata.jexception import JException
-
 from nodes.expression.compiler.runtime import Frame
 from nodes.expression.compiler.values import UNDEF, JList, append
+from nodes.expression.jsonata_internals import JException
 
 
 def build_group(pairs, pos, build):

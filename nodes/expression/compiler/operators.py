@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import math
 
-from jsonata.functions import Functions
-from jsonata.jexception import JException
-
 from nodes.expression import budget
 from nodes.expression.compiler.values import (UNDEF, Arr, boolize, deep_equal, from_reference,
                                                is_number, number_result, to_reference)
+from nodes.expression.jsonata_internals import JException, reference_string
 
 _SAFE_INT = 2 ** 53
 
@@ -27,7 +25,7 @@ def stringify(v) -> str:
         return str(v)
     if isinstance(v, (list, dict)):
         budget.check_size(v, budget.current(), "the string built by `&`")
-    return from_reference(Functions.string(to_reference(v), None))
+    return from_reference(reference_string(to_reference(v), None))
 
 
 def build_negate(node, build):

@@ -6,11 +6,9 @@ takes) that calls it in tail position.
 """
 from __future__ import annotations
 
-from jsonata import Jsonata
-from jsonata.jexception import JException
-
 from nodes.expression.compiler.runtime import Frame, Lambda, TailCall
 from nodes.expression.compiler.values import UNDEF
+from nodes.expression.jsonata_internals import JException, JFunction
 
 _HOLE = object()
 
@@ -29,7 +27,7 @@ def build_partial(node, build):
             raise JException("T1007", pos, name)
         if type(fn) is Lambda:
             return _partial_lambda(fn, values)
-        if isinstance(fn, Jsonata.JFunction):
+        if isinstance(fn, JFunction):
             return _partial_builtin(fn, values, env, pos)
         raise JException("T1008", pos, name)
     return partial

@@ -7,11 +7,8 @@ from __future__ import annotations
 
 import time
 
-from jsonata import Jsonata
-from jsonata.functions import Functions
-from jsonata.jexception import JException
-
 from nodes.expression.compiler.values import UNDEF, from_reference, to_reference
+from nodes.expression.jsonata_internals import JException, JFunction, JLambda, is_regex, regex_closure
 
 TICK_MASK = 255  # look at the clock every 256 ticks: time.monotonic() costs more than the work between
 CLOCK_EVERY = 1023  # loops over sequences look at the clock every 1,024 items
@@ -86,7 +83,7 @@ class _Arity:
         return args
 
 
-class Lambda(Jsonata.JFunction):
+class Lambda(JFunction):
     """A JSONata function value: compiled body, parameters, the scope and context it was made in."""
 
     def __init__(self, body, params, signature, env, ctx, position):
@@ -183,7 +180,7 @@ class Repetition:
         self.state.depth -= 1
 
 
-class Composed(Jsonata.JFunction):
+class Composed(JFunction):
     """f ~> g where both are functions: a function of one argument."""
 
     def __init__(self, first, second):
@@ -203,11 +200,11 @@ class Composed(Jsonata.JFunction):
 
 
 def is_function(v) -> bool:
-    return isinstance(v, (Lambda, Composed, Jsonata.JFunction, Jsonata.JLambda))
+    return isinstance(v, (Lambda, Composed, JFunction, JLambda))
 
 
 def arity(fn) -> int:
-    if isinstance(fn, Jsonata.JFunction) and fn.signature is not None:
+    if isinstance(fn, JFunction) and fn.signature is not None:
         return fn.signature.get_min_number_of_args()
     return 1
 
@@ -218,7 +215,7 @@ def apply(fn, args, ctx, pos, cost=1):
         return fn.invoke(args, cost, ctx)
     if type(fn) is Composed:
         return fn.invoke(args, cost)
-    if isinstance(fn, Jsonata.JFunction) or isinstance(fn, Jsonata.JLambda):
+    if isinstance(fn, JFunction) or isinstance(fn, JLambda):
         from_lib = getattr(fn, "compiled_impl", None)
         if from_lib is not None:
             return from_lib(args, ctx, pos)
@@ -230,7 +227,7 @@ def apply(fn, args, ctx, pos, cost=1):
             if err.location < 0:
                 err.location = pos
             raise
-    if Functions.is_regex(fn):
-        out = [Jsonata._regex_closure(fn.finditer(s)) for s in args if isinstance(s, str)]
+    if is_regex(fn):
+        out = [regex_closure(fn.finditer(s)) for s in args if isinstance(s, str)]
         return from_reference(out[0] if len(out) == 1 else out)
     raise JException("T1006", pos)

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import functools
 
-from jsonata.jexception import JException
-
 from nodes.expression.compiler.objects import tuple_frame
 from nodes.expression.compiler.runtime import CLOCK_EVERY
 from nodes.expression.compiler.values import UNDEF, Arr, JList, Seq, boolize, is_number
+from nodes.expression.jsonata_internals import JException
 
 
 def build_filter(pred_node, build):

@@ -13,13 +13,11 @@ import decimal
 import functools
 import re
 
-from jsonata.functions import Functions
-from jsonata.utils import Utils
-
 from nodes.expression import natives
 from nodes.expression.compiler.dates import to_millis as to_millis_picture
 from nodes.expression.patterns import engine_of
 from nodes.expression.compiler.values import DELEGATE, UNDEF, JList
+from nodes.expression.jsonata_internals import create_sequence, is_regex
 
 _UTC = datetime.timezone.utc
 _WHITESPACE = re.compile("[ \t\n\r]+")  # the reference's $trim normalisation
@@ -66,10 +64,10 @@ def replace(args, ctx):
             if type(pattern) is str:
                 if not pattern:
                     return DELEGATE
-                natives._replace(s, pattern, repl)  # the output budget, as the guarded reference checks it
+                natives.replace_budget(s, pattern, repl)  # the output budget, as the guarded reference checks it
                 return s.replace(pattern, repl)
-            if Functions.is_regex(pattern):
-                natives._replace(s, pattern, repl)
+            if is_regex(pattern):
+                natives.replace_budget(s, pattern, repl)
                 plain = _plain_regex(pattern.pattern) if engine_of(pattern) == "re2" else None
                 return (plain or pattern).sub(repl, s)
     return DELEGATE
@@ -149,7 +147,7 @@ def distinct(args, ctx):
         if not isinstance(a, list) or len(a) <= 1:
             return a
         if all(type(x) is str for x in a):
-            out = Utils.create_sequence() if isinstance(a, JList) else []
+            out = create_sequence() if isinstance(a, JList) else []
             out.extend(dict.fromkeys(a))
             return out
     return DELEGATE

@@ -5,18 +5,14 @@ every match of the pattern merge in the update object and drop the deleted keys.
 """
 from __future__ import annotations
 
-from jsonata import Jsonata
-from jsonata.functions import Functions
-from jsonata.jexception import JException
-from jsonata.signature import Signature
-
 from nodes.expression.compiler.values import UNDEF, from_reference, to_reference
 from nodes.expression.errors import ExpressionError
+from nodes.expression.jsonata_internals import JException, JFunction, Signature, function_clone
 
 _SIGNATURE = "<(oa):o>"
 
 
-class Transformer(Jsonata.JFunction):
+class Transformer(JFunction):
     """The function value of `| pattern | update, delete |`, bound to the scope it was made in."""
 
     def __init__(self, pattern, update, delete, env, update_pos, delete_pos):
@@ -40,7 +36,7 @@ class Transformer(Jsonata.JFunction):
         obj = from_reference(ref[0]) if ref else UNDEF
         if obj is UNDEF:
             return UNDEF
-        result = from_reference(Functions.function_clone(to_reference(obj)))
+        result = from_reference(function_clone(to_reference(obj)))
         env = self.env
         matches = self.pattern(result, env)
         if matches is UNDEF:

@@ -8,11 +8,7 @@ from __future__ import annotations
 
 import math
 
-from jsonata.jexception import JException
-from jsonata.utils import Utils
-
-JList = Utils.JList
-NULL_VALUE = Utils.NULL_VALUE
+from nodes.expression.jsonata_internals import NULL_VALUE, JException, JList, recurse_nulls
 
 
 class _Undefined:
@@ -185,7 +181,7 @@ def from_reference(v):
     if v is NULL_VALUE:
         return None
     if isinstance(v, (list, dict)):
-        Utils.recurse(v)
+        recurse_nulls(v)
     return v
 
 
