@@ -50,7 +50,7 @@ end
 
 
 def twin(flow_id: str, respond: str) -> dict:
-    """The peer bench's Crossdock flow (peer-bench/flows.py)."""
+    """The peer bench's Crossdock flow: the twin of Node-RED's /order flow."""
     n = lambda i, t, c: {"id": i, "type": t, "config": c}  # noqa: E731
     e = lambda i, s, t, p="out": {"id": i, "source": s, "source_port": p, "target": t, "target_port": "in"}  # noqa: E731
     nodes = [n("hook", "event.webhook", {"path": flow_id, "respond": respond}),
