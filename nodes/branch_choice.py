@@ -54,6 +54,7 @@ SPEC = NodeSpec(
              Port("error", "A rule failed")),
     config=Config, expressions=("rules[].when",), dynamic_outputs="rules[].port", icon="split",
     tags=("router",),
+    summary="{{rules#}} rules, first match wins",
 )
 
 

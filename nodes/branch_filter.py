@@ -26,6 +26,7 @@ SPEC = NodeSpec(
     description="Passes on messages that match the condition and drops the others.",
     inputs=(Port("in"),), outputs=(Port("out", "Matched"), Port("error", "Condition failed")), config=Config,
     expressions=("when",), icon="filter",
+    summary="when {{when}}",
 )
 
 

@@ -25,6 +25,7 @@ SPEC = NodeSpec(
     description="Ends the message as an open business exception (dead letter) with its class and field path.",
     inputs=(Port("in"),), outputs=(), config=Config, expressions=("business_class", "message", "field"),
     icon="alert-triangle", tags=("dead letter", "exception"),
+    summary="class {{business_class}}",
 )
 
 

@@ -26,6 +26,7 @@ SPEC = NodeSpec(
     description="Passes each business key once (ledger with a unique key); repeats go to duplicate.",
     inputs=(Port("in"),), outputs=(Port("out", "First"), Port("duplicate", "Seen before")), config=Config,
     expressions=("key",), icon="copy", tags=("idempotent", "ledger"),
+    summary="key {{key}}[ in {{scope}}]",
 )
 
 

@@ -22,6 +22,7 @@ SPEC = NodeSpec(
     type="control.discard", version=1, category="control", title="Discard",
     description="Ends the message here on purpose, with a reason; the run still succeeds.",
     inputs=(Port("in"),), outputs=(), config=Config, icon="stop", tags=("end", "drop"),
+    summary="{{reason}}",
 )
 
 

@@ -25,6 +25,7 @@ SPEC = NodeSpec(
     description="Replies to the caller of a sync webhook.",
     inputs=(Port("in"),), outputs=(), config=Config, expressions=("body",), icon="reply",
     tags=("http",),
+    summary="status {{status}}[: {{body}}]",
 )
 
 

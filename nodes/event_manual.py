@@ -21,6 +21,7 @@ SPEC = NodeSpec(
     type="event.manual", version=1, category="event", title="Manual",
     description="Starts a run by hand or through the API, with the sample as default input.",
     inputs=(), outputs=(Port("out", "Input"),), config=Config, icon="play", tags=("trigger",),
+    summary="[sample {{sample}}]",
 )
 
 

@@ -30,6 +30,7 @@ SPEC = NodeSpec(
     type="event.schedule", version=1, category="event", title="Schedule",
     description="Starts a run at each due time of a cron expression (UTC).",
     inputs=(), outputs=(Port("out", "Tick"),), config=Config, icon="clock", tags=("trigger", "cron"),
+    summary="cron {{cron}}",
 )
 
 

@@ -60,6 +60,7 @@ SPEC = NodeSpec(
     description="Starts a run for each HTTP request to the flow's hook path.",
     inputs=(), outputs=(Port("out", "Request body"),), config=Config, icon="webhook",
     tags=("trigger", "http"), references={"path": Reference("webhook")},
+    summary="{{method}} /{{path}}",
 )
 
 

@@ -23,6 +23,7 @@ SPEC = NodeSpec(
     description="Checks each message against a canonical record; rejects go out with the failing field paths.",
     inputs=(Port("in"),), outputs=(Port("out", "Conforms"), Port("rejected", "Rejected")), config=Config,
     icon="check-square", tags=("validate", "canonical"), references={"record": Reference("record")},
+    summary="conforms to {{record}}",
 )
 
 

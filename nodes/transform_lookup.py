@@ -43,6 +43,7 @@ SPEC = NodeSpec(
     config=Config, icon="table", tags=("enrich", "xref"),
     # an absent table and an empty one are the same to the store: harmless when unknown keys are kept or defaulted
     references={"table": Reference("lookup", lenient_when=("missing", ("keep", "default")))},
+    summary="{{key}} via {{table}}[ into {{target}}]",
 )
 
 

@@ -31,6 +31,7 @@ SPEC = NodeSpec(
     description="Transforms each message with a JSONata expression.",
     inputs=(Port("in"),), outputs=(Port("out"), Port("error", "Mapping failed")), config=Config,
     expressions=("expression",), preview="expression", icon="map", tags=("jsonata", "mapping"),
+    summary="{{expression}}",
 )
 
 
