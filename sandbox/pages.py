@@ -24,20 +24,24 @@ TITLES = {"oms": "OMS: web orders", "erp": "ERP: sales, items, credit", "wms": "
 
 @dataclass(frozen=True)
 class Detail:
-    """A record kind with a detail page at /<system>/<kind>/<key>: its table, key column and the list in `doc`
-    shown as its lines."""
-    table: Table
+    """A record kind with a detail page at /<system>/<kind>/<key>: its table (by name), key column and the list
+    in `doc` shown as its lines."""
+    table: str
     key: str
     lines: str
     title: str
 
+    def rows(self) -> Table | None:
+        return store.metadata.tables.get(self.table)
 
-# system -> kind (as in its API's path) -> Detail
+
+# system -> kind (as in its API's path) -> Detail; a system not in store.SYSTEMS is left out
 DETAILS: dict[str, dict[str, Detail]] = {
-    "oms": {"orders": Detail(store.oms_orders, "id", "line_items", "Order")},
-    "erp": {"sales-orders": Detail(store.erp_sales_orders, "no", "lines", "Sales order")},
-    "wms": {"shipping-orders": Detail(store.wms_shipping_orders, "id", "lines", "Shipping order")},
-    "tms": {"shipments": Detail(store.tms_shipments, "id", "packages", "Shipment")},
+    "oms": {"orders": Detail("oms_orders", "id", "line_items", "Order")},
+    "erp": {"sales-orders": Detail("erp_sales_orders", "no", "lines", "Sales order")},
+    "wms": {"shipping-orders": Detail("wms_shipping_orders", "id", "lines", "Shipping order")},
+    "tms": {"shipments": Detail("tms_shipments", "id", "packages", "Shipment")},
+    "netsuite": {"sales-orders": Detail("netsuite_sales_orders", "id", "lines", "Sales order")},
 }
 
 
@@ -96,7 +100,7 @@ def _render(title: str, sections: list[dict], system: str | None = None, now: st
                                   limit=LIMIT, back=back, message=message), status
 
 
-def record(system: str, kind: str, text, key) -> Link | object:
+def record(system: str, kind: str | None, text, key) -> Link | object:
     """`text` linked to the record's detail page, or plain when the system has no such detail page."""
     if kind not in DETAILS.get(system, {}):
         return text
@@ -131,7 +135,7 @@ def system_page(system):
 def record_page(system, kind, key):
     """One record's fields (columns, then the rest of its document) and its lines; read-only."""
     detail = DETAILS.get(system, {}).get(kind)
-    row = _find(detail, key) if detail else None
+    row = _find(detail, key) if detail and detail.rows() is not None else None
     back = Link(_titles()[system], f"/{system}/")
     if row is None:
         return _render("Not found", [], system, back=back, status=404,
@@ -149,13 +153,14 @@ def record_page(system, kind, key):
 
 
 def _find(detail: Detail, key: str) -> dict | None:
-    column = detail.table.c[detail.key]
+    table = detail.rows()
+    column = table.c[detail.key]
     try:
         value = column.type.python_type(key)
     except (TypeError, ValueError):
         return None
     with store.transaction(rest.engine()) as conn:
-        row = conn.execute(select(detail.table).where(column == value)).mappings().first()
+        row = conn.execute(select(table).where(column == value)).mappings().first()
     return dict(row) if row else None
 
 
@@ -164,14 +169,18 @@ def _cell(value):
 
 
 def _tables(conn, system: str) -> list[dict]:
-    """A system without sections of its own: each of its tables, newest first, JSON columns left out."""
+    """A system without sections of its own: each of its tables, newest first, JSON columns left out; the key of
+    a record with a detail page links to it."""
     sections = []
     for table in store.tables_of(system):
         shown = [c for c in table.columns if not isinstance(c.type, JSON)]
         order = [c.desc() for c in table.primary_key.columns] or [shown[0]]
-        rows = conn.execute(select(*shown).order_by(*order).limit(LIMIT)).all()
+        kind, detail = next(((k, d) for k, d in DETAILS.get(system, {}).items() if d.table == table.name),
+                            (None, None))
+        rows = [tuple(record(system, kind, v, v) if detail and c.name == detail.key else v for c, v in zip(shown, r))
+                for r in conn.execute(select(*shown).order_by(*order).limit(LIMIT))]
         title = table.name[len(system) + 1:].replace("_", " ").capitalize()
-        sections.append(_section(title, [c.name.replace("_", " ") for c in shown], [tuple(r) for r in rows]))
+        sections.append(_section(title, [c.name.replace("_", " ") for c in shown], rows))
     return sections
 
 
