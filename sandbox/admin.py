@@ -1,5 +1,5 @@
 """Test-control endpoints every sandbox system has: its clock (/<sys>/api/_clock) and a reset to the seed
-(/<sys>/api/_reset), plus POST /_reset for all four at once. Real products have no such thing; tests need it.
+(/<sys>/api/_reset), plus POST /_reset for every system at once. Real products have no such thing; tests need it.
 """
 from __future__ import annotations
 

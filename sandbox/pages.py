@@ -19,7 +19,8 @@ from sandbox import clock, rest, store
 bp = Blueprint("sandbox_pages", __name__)
 LIMIT = 50
 TITLES = {"oms": "OMS: web orders", "erp": "ERP: sales, items, credit", "wms": "WMS: warehouse DC1",
-          "tms": "TMS: carriers and tracking"}
+          "tms": "TMS: carriers and tracking",
+          "netsuite": "NetSuite: a second ERP (REST record API)"}
 
 
 @dataclass(frozen=True)

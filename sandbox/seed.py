@@ -80,7 +80,7 @@ CARRIERS = [
 
 
 def seed(conn: Connection, system: str) -> None:
-    {"erp": _erp, "oms": _oms, "wms": _wms, "tms": _tms}[system](conn)
+    {"erp": _erp, "oms": _oms, "wms": _wms, "tms": _tms, "netsuite": _netsuite}[system](conn)
 
 
 def _erp(conn: Connection) -> None:
@@ -128,3 +128,15 @@ def _wms(conn: Connection) -> None:
 def _tms(conn: Connection) -> None:
     for carrier in CARRIERS:
         conn.execute(store.tms_carriers.insert().values(code=carrier["scac"], doc=carrier))
+
+
+def _netsuite(conn: Connection) -> None:
+    """The second ERP knows the same customers and items (its externalIds are the first ERP's numbers), so the
+    same orders release, hold and backorder the same way on either."""
+    for index, (no, name, limit, balance, *_rest) in enumerate(CUSTOMERS):
+        conn.execute(store.netsuite_customers.insert().values(
+            id=101 + index, entity_id=no, company_name=name, credit_limit=limit, balance=balance))
+    for index, (no, description, price, weight) in enumerate(CATALOGUE):
+        conn.execute(store.netsuite_items.insert().values(
+            id=501 + index, item_id=no, display_name=description, base_price=price, weight=weight,
+            on_hand=stock_of(index, no), committed=0))

@@ -13,7 +13,7 @@ from sqlalchemy import (JSON, Boolean, Column, Float, Integer, MetaData, String,
 from sqlalchemy.engine import Connection, Engine
 
 DEFAULT_PATH = os.path.join("data", "sandbox.sqlite")
-SYSTEMS = ("oms", "erp", "wms", "tms")
+SYSTEMS = ("oms", "erp", "wms", "tms", "netsuite")  # netsuite: a second ERP, shaped like NetSuite's REST API
 
 metadata = MetaData()
 
@@ -135,6 +135,24 @@ tms_tracking_events = Table(
     Column("shipment_id", String, nullable=False), Column("tracking_number", String, nullable=False),
     Column("code", String, nullable=False), Column("description", String), Column("location", String),
     Column("occurred_at", String, nullable=False))
+
+
+# The second ERP (sandbox/netsuite.py): records keyed by internal id, with the externalId clients upsert by.
+netsuite_customers = Table(
+    "netsuite_customers", metadata, Column("id", Integer, primary_key=True),
+    Column("entity_id", String, nullable=False, unique=True), Column("company_name", String, nullable=False),
+    Column("credit_limit", Float, nullable=False), Column("balance", Float, nullable=False))
+netsuite_items = Table(
+    "netsuite_items", metadata, Column("id", Integer, primary_key=True),
+    Column("item_id", String, nullable=False, unique=True), Column("display_name", String),
+    Column("base_price", Float, nullable=False), Column("weight", Float), Column("on_hand", Integer, nullable=False),
+    Column("committed", Integer, nullable=False, default=0))
+netsuite_sales_orders = Table(
+    "netsuite_sales_orders", metadata, Column("id", Integer, primary_key=True),
+    Column("external_id", String, nullable=False, unique=True), Column("customer_id", Integer, nullable=False),
+    Column("status", String, nullable=False), Column("request_hash", String, nullable=False),
+    Column("doc", JSON, nullable=False), Column("version", Integer, nullable=False), Column("created_at", String),
+    Column("updated_at", String))
 
 
 def tables_of(system: str) -> list[Table]:
