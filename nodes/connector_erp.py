@@ -1,48 +1,94 @@
-"""connector.erp: the ERP profile (Business Central-like): sales orders, items and availability, shipments,
-invoices, credit memos and the item journal, on a named connection. Every ERP write honours an Idempotency-Key."""
+"""connector.erp: the ERP system kind and its canonical operation contract: each operation takes the same message
+in and gives the same answer out whichever product the `product` field names (nodes/products/erp_*.py map to and
+from their own API), so a flow switches ERP by a param. The shapes are written down as JSON Schemas below."""
 from __future__ import annotations
 
 from typing import Any
 
 from flows.spec import NodeSpec, Port
-from nodes import system_profile
+from nodes import product, system_profile
 from nodes.base import Context, Emit, PrepareEnv
-from nodes.system_profile import Operation
+from nodes.products import BUNDLED  # noqa: F401 - the bundled profiles are registered before Config is used
 
 OPERATIONS = (
-    Operation("upsert_sales_order", "Create or replace a sales order (by external document no.)", "POST",
-              "sales-orders", repeat="key"),
-    Operation("find_sales_order", "Find sales orders by external document no.", "GET",
-              "sales-orders?externalDocumentNo={{$.number}}", result="value"),
-    Operation("get_sales_order", "Read a sales order", "GET", "sales-orders/{{$.erp_no}}"),
-    Operation("release_sales_order", "Release a sales order (credit check)", "POST",
-              "sales-orders/{{$.erp_no}}/release", body="{}",
-              repeat="key"),
-    Operation("get_availability", "Availability of an item per location", "GET", "items/{{$.item_no}}/availability"),
-    Operation("list_items", "Items with their inventory (all locations, base unit)", "GET", "items?$top=1000",
-              result="value"),
-    Operation("post_shipment", "Post a sales shipment", "POST", "sales-orders/{{$.erp_no}}/shipments",
-              repeat="key"),
-    Operation("create_invoice", "Invoice shipped quantities", "POST", "sales-orders/{{$.erp_no}}/invoice", body="{}",
-              repeat="key"),
-    Operation("create_credit_memo", "Credit returned goods (restock or scrap)", "POST", "sales-credit-memos", repeat="key"),
-    Operation("post_item_journal", "Post an item journal line (adjustment, physical count)", "POST", "item-journal",
-              repeat="key"),
-    Operation("list_backorders", "Open backordered lines", "GET", "backorder-lines", result="value"),
+    ("upsert_sales_order", "Create or replace a sales order (by external document no.)"),
+    ("find_sales_order", "Find sales orders by external document no."),
+    ("get_sales_order", "Read a sales order"),
+    ("release_sales_order", "Release a sales order (credit check)"),
+    ("get_availability", "Availability of an item per location"),
+    ("list_items", "Items with their inventory (all locations, base unit)"),
+    ("post_shipment", "Post a sales shipment"),
+    ("create_invoice", "Invoice shipped quantities"),
+    ("create_credit_memo", "Credit returned goods (restock or scrap)"),
+    ("post_item_journal", "Post an item journal line (adjustment, physical count)"),
+    ("list_backorders", "Open backordered lines"),
 )
-Config = system_profile.config_schema(OPERATIONS, "ERP")
+
+_TEXT, _NUMBER, _WHOLE = {"type": "string"}, {"type": "number"}, {"type": "integer"}
+SALES_ORDER_IN = {  # upsert_sales_order's body
+    "type": "object", "required": ["externalDocumentNo", "customerNo", "lines"],
+    "properties": {
+        "externalDocumentNo": _TEXT, "customerNo": _TEXT, "orderDate": _TEXT, "currencyCode": _TEXT,
+        "shipmentMethodCode": _TEXT, "release": {"type": "boolean"},
+        "shipTo": {"type": "object", "properties": {k: _TEXT for k in (
+            "name", "address", "address2", "city", "county", "postCode", "countryRegionCode")}},
+        "lines": {"type": "array", "minItems": 1, "items": {
+            "type": "object", "required": ["itemNo", "quantity"],
+            "properties": {"lineNo": _WHOLE, "itemNo": _TEXT, "quantity": _WHOLE, "unitOfMeasureCode": _TEXT,
+                           "unitPrice": _NUMBER, "lineDiscountAmount": _NUMBER, "sourceLineNo": {}}}}}}
+SALES_ORDER = {  # the answer of every sales-order operation
+    "type": "object", "required": ["no", "externalDocumentNo", "customerNo", "status", "lines"],
+    "properties": {
+        "no": _TEXT, "externalDocumentNo": _TEXT, "customerNo": _TEXT,
+        "status": {"enum": ["Open", "Released", "Hold", "Closed", "Cancelled"]},
+        "holdReason": {"type": ["string", "null"]}, "amount": _NUMBER, "currencyCode": {"type": ["string", "null"]},
+        "lines": {"type": "array", "items": {
+            "type": "object", "required": ["lineNo", "itemNo", "quantity", "unitOfMeasureCode", "qtyPerUnitOfMeasure",
+                                           "quantityReserved", "quantityBackordered", "quantityShipped"],
+            "properties": {"lineNo": _WHOLE, "itemNo": _TEXT, "quantity": _WHOLE, "unitOfMeasureCode": _TEXT,
+                           "qtyPerUnitOfMeasure": _WHOLE, "unitPrice": _NUMBER, "lineAmount": _NUMBER,
+                           "quantityReserved": _WHOLE, "quantityBackordered": _WHOLE, "quantityShipped": _WHOLE}}}}}
+AVAILABILITY = {
+    "type": "object", "required": ["itemNo", "locations"],
+    "properties": {"itemNo": _TEXT, "baseUnitOfMeasureCode": _TEXT, "locations": {"type": "array", "items": {
+        "type": "object", "required": ["locationCode", "inventory", "availableQuantity"],
+        "properties": {"locationCode": _TEXT, "inventory": _WHOLE, "reservedQuantity": _WHOLE,
+                       "availableQuantity": _WHOLE}}}}}
+ITEM = {
+    "type": "object", "required": ["number", "baseUnitOfMeasureCode", "inventory"],
+    "properties": {"number": _TEXT, "displayName": _TEXT, "baseUnitOfMeasureCode": _TEXT, "unitPrice": _NUMBER,
+                   "inventory": _WHOLE, "itemUnitsOfMeasure": {"type": "array"}}}
+
+
+def _message(*names: str) -> dict:  # what a read's path takes from the message
+    return {"type": "object", "required": list(names), "properties": {n: {"type": ["string", "integer"]}
+                                                                      for n in names}}
+
+
+# operation -> (what it takes: the body of a write, the message of a read; what it answers)
+SCHEMAS = {
+    "upsert_sales_order": (SALES_ORDER_IN, SALES_ORDER),
+    "find_sales_order": (_message("number"), {"type": "array", "items": SALES_ORDER}),
+    "get_sales_order": (_message("erp_no"), SALES_ORDER),
+    "release_sales_order": (_message("erp_no"), SALES_ORDER),
+    "get_availability": (_message("item_no"), AVAILABILITY),
+    "list_items": ({"type": "object"}, {"type": "array", "items": ITEM}),
+}
+
+Config = product.config_schema("erp", OPERATIONS, "erp.business_central", "ERP")
 
 SPEC = NodeSpec(
     type="connector.erp", version=1, category="connector", title="ERP",
-    description="Calls an operation of the ERP on a workspace connection; 5xx, 429 and timeouts are retried.",
+    description="Calls an operation of the ERP on a workspace connection; the product's profile maps it to the "
+                "product's API. 5xx, 429 and timeouts are retried.",
     inputs=(Port("in"),), outputs=(Port("out", "Answer", optional=True), Port("error", "Request failed")),
     config=Config, expressions=("body", "each"), references=system_profile.references("erp"),
-    icon="building", tags=("erp", "system"),
+    icon="building", tags=("erp", "system"), summary="{{operation}}[ on {{connection}}]",
 )
 
 
 def prepare(config: dict, env: PrepareEnv) -> system_profile.Prepared:
-    return system_profile.prepare(OPERATIONS, config, env)
+    return product.prepare(config, env)
 
 
 def run(prepared: system_profile.Prepared, message: Any, ctx: Context) -> Emit:

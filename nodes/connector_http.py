@@ -100,7 +100,7 @@ SPEC = NodeSpec(
     type="connector.http", version=1, category="connector", title="HTTP request",
     description="Calls a REST API; 5xx, 429, timeouts and connection errors are retried.",
     inputs=(Port("in"),), outputs=(Port("out", "Response", optional=True), Port("error", "Request failed")),
-    config=Config, expressions=("body",), icon="globe", tags=("http", "rest"),
+    config=Config, expressions=("body",), icon="globe", tags=("http", "rest"), summary="{{method}} {{url}}",
     references={path: Reference("template") for path in ("url", "headers.*", "auth.username", "auth.password",
                                                           "auth.token", "auth.key")},
 )

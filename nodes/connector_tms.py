@@ -1,35 +1,29 @@
-"""connector.tms: the transportation profile: carriers, rate quotes, booking shipments, tracking,
-on a named connection. Bookings are looked up by reference before they are sent (the TMS does not honour
-Idempotency-Keys); a quote books nothing."""
+"""connector.tms: the transportation system kind: its canonical operations (carriers, rate quotes, booking
+shipments, tracking) called on a named connection, carried out by the product profile the `product` field
+names (nodes/products/, tms.generic by default)."""
 from __future__ import annotations
 
 from typing import Any
 
 from flows.spec import NodeSpec, Port
-from nodes import system_profile
+from nodes import product, system_profile
 from nodes.base import Context, Emit, PrepareEnv
-from nodes.system_profile import Operation
+from nodes.products import tms_generic
 
-OPERATIONS = (
-    Operation("list_carriers", "Carriers and their services", "GET", "carriers", result="items"),
-    Operation("rate_quote", "Rates for packages between two postal codes", "POST", "rate-quotes", repeat="natural"),
-    Operation("book_shipment", "Book a shipment (returns the tracking number)", "POST", "shipments",
-              repeat="lookup", existing=("shipments?reference={{$.reference}}", "items")),
-    Operation("track", "Tracking events of a tracking number", "GET", "tracking/{{$.tracking_number}}"),
-)
-Config = system_profile.config_schema(OPERATIONS, "TMS")
+OPERATIONS = tuple((o.name, o.title) for o in tms_generic.OPERATIONS)  # the first product's are the contract
+Config = product.config_schema("tms", OPERATIONS, "tms.generic", "TMS")
 
 SPEC = NodeSpec(
     type="connector.tms", version=1, category="connector", title="TMS",
     description="Calls an operation of the transportation management system on a workspace connection.",
     inputs=(Port("in"),), outputs=(Port("out", "Answer", optional=True), Port("error", "Request failed")),
     config=Config, expressions=("body", "each"), references=system_profile.references("tms"),
-    icon="truck", tags=("tms", "system"),
+    icon="truck", tags=("tms", "system"), summary="{{operation}}[ on {{connection}}]",
 )
 
 
 def prepare(config: dict, env: PrepareEnv) -> system_profile.Prepared:
-    return system_profile.prepare(OPERATIONS, config, env)
+    return product.prepare(config, env)
 
 
 def run(prepared: system_profile.Prepared, message: Any, ctx: Context) -> Emit:

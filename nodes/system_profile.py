@@ -1,5 +1,6 @@
-"""What the system connectors (connector.erp, .oms, .wms, .tms) share: a profile of named operations
-(method, path, default body) sent through connector.http's request logic to a named connection.
+"""What the system connectors (connector.erp, .oms, .wms, .tms) share: a product's operations (method, path,
+default body, mapping to and from the canonical shape) sent through connector.http's request logic to a named
+connection. Which product's operations is the node's `product` (nodes/product.py).
 
 Every write is effectively once: it carries an Idempotency-Key derived from the business document (the run's
 business key, never the delivery), and each operation says how a repeat is recognised: the system replays the
@@ -8,12 +9,11 @@ writing (`lookup`), or repeating it changes nothing (`natural`: a set, a status)
 not sent again; the message says so (`already_done`: "already done by run N", from the effect ledger)."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import requests
-from marshmallow import Schema, ValidationError, fields, validate
-
 from flows.spec import Reference
 from nodes import connector_http, http_client, url_template
 from nodes.base import Context, Emit, NodeError, PrepareEnv, compile_field, evaluate_field
@@ -22,8 +22,9 @@ from nodes.expression import Expression
 
 def references(system: str) -> dict[str, Reference]:
     """What a system connector's config names outside the node: a workspace connection (of `system`, or a
-    generic http one), and a path template whose {{name}} placeholders are flow params."""
-    return {"connection": Reference("connection", systems=(system, "http")), "path": Reference("template")}
+    generic http one), and a path template and a product whose {{name}} placeholders are flow params."""
+    return {"connection": Reference("connection", systems=(system, "http")), "path": Reference("template"),
+            "product": Reference("template")}
 
 
 REPEATS = ("key", "lookup", "natural")
@@ -40,50 +41,20 @@ class Operation:
     result: str | None = None  # the answer's envelope key to unwrap: "order", "data", "value"
     repeat: str | None = None  # writes: how a repeat is recognised, one of REPEATS
     existing: tuple[str, str | None] | None = None  # `lookup`: (path over the request body, list envelope key)
+    # Where the product's shape differs from the canonical contract of the operation: the canonical request body
+    # to the product's, and the product's answer (after `result`, all pages) to the canonical one.
+    request: Callable[[Any], Any] | None = None
+    response: Callable[[Any], Any] | None = None
+    path_data: str = "message"  # what `path` and `read_after` render over: the message, or the request "body"
+    read_after: str | None = None  # a write that answers without the record (204): GET it here afterwards
 
     def __post_init__(self):
+        if self.path_data not in ("message", "body"):
+            raise ValueError(f"{self.name}: path_data is 'message' or 'body'")
         if self.method != "GET" and self.repeat not in REPEATS:
             raise ValueError(f"{self.name}: a write must say how a repeat is recognised ({', '.join(REPEATS)})")
         if (self.repeat == "lookup") != (self.existing is not None):
             raise ValueError(f"{self.name}: `existing` goes with repeat='lookup', and only with it")
-
-
-def _template_ok(value: str) -> None:
-    try:
-        url_template.parse(value)
-    except url_template.TemplateError as err:
-        raise ValidationError(err.message) from None
-
-
-def config_schema(operations: tuple[Operation, ...], system: str) -> type[Schema]:
-    """The config of a system connector: which connection, which operation, and optional overrides."""
-
-    class Config(Schema):
-        connection = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_.-]{1,100}$"),
-                                   metadata={"title": "Connection", "format": "connection",
-                                             "description": f"Name of the workspace's {system} connection"})
-        operation = fields.String(required=True, validate=validate.OneOf([o.name for o in operations]),
-                                  metadata={"title": "Operation", "description": "; ".join(
-                                      f"{o.name}: {o.title}" for o in operations)})
-        path = fields.String(load_default=None, allow_none=True, validate=_template_ok, metadata={
-            "title": "Path", "format": "template", "description": "Override of the operation's path, e.g. "
-            "orders/{{$.source_id}}"})
-        body = fields.String(load_default=None, allow_none=True, metadata={
-            "title": "Body", "format": "jsonata", "description": "JSONata of the request body; empty: the "
-            "operation's default"})
-        each = fields.String(load_default=None, allow_none=True, metadata={
-            "title": "For each", "format": "jsonata", "description": "JSONata giving a list: one request per "
-            "item (the item is the message of path and body); the answers are collected into a list"})
-        into = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(r"^[A-Za-z_]\w*$"),
-                             metadata={"title": "Into field", "description": "Keep the message and put the "
-                                       "answer into this field; empty: the answer replaces the message"})
-        timeout_s = fields.Float(load_default=10.0, validate=validate.Range(0, 300, min_inclusive=False),
-                                 metadata={"title": "Timeout (s)"})
-        retry = fields.Nested(connector_http.Retry, load_default=lambda: connector_http.Retry().load({}),
-                              metadata={"title": "Retry"})
-
-    Config.__doc__ = f"The {system} operation to call and the connection to call it on."
-    return Config
 
 
 @dataclass
@@ -97,6 +68,7 @@ class Prepared:
     timeout_s: float
     _urls: dict = field(default_factory=dict, repr=False)  # (base URL, path) -> parsed URL template
     egress: Any = None  # the workspace's current policy: () -> http_client.Egress (PrepareEnv.egress)
+    profile: Any = None  # the product's nodes.product.Profile: auth types, paging, error shape; None: plain
 
     def url(self, base_url: str, path: str | None = None) -> url_template.Template:
         path = self.path if path is None else path
@@ -109,13 +81,16 @@ class Prepared:
         return http_client.session(self.egress() if self.egress else None)
 
 
-def prepare(operations: tuple[Operation, ...], config: dict, env: PrepareEnv) -> Prepared:
+def prepare(operations: tuple[Operation, ...], config: dict, env: PrepareEnv, profile: Any = None) -> Prepared:
     op = next(o for o in operations if o.name == config["operation"])
     body = config.get("body") or op.body
+    if op.read_after:
+        _checked_path(op.read_after)
     return Prepared(connection=config["connection"], operation=op, path=_checked_path(config.get("path") or op.path),
                     body=compile_field(body, "body") if body else None,
                     each=compile_field(config["each"], "each") if config.get("each") else None,
-                    into=config.get("into"), timeout_s=config["timeout_s"], egress=getattr(env, "egress", None))
+                    into=config.get("into"), timeout_s=config["timeout_s"], egress=getattr(env, "egress", None),
+                    profile=profile)
 
 
 def _checked_path(source: str) -> str:
@@ -148,29 +123,45 @@ def run(prepared: Prepared, message: Any, ctx: Context) -> Emit:
 
 def _connection(prepared: Prepared, ctx: Context) -> dict:
     try:
-        return dict(ctx.connection(prepared.connection))
+        conn = dict(ctx.connection(prepared.connection))
     except KeyError as err:
         raise NodeError("unknown_connection", str(err.args[0] if err.args else err), field="connection") from None
+    kind = (conn.get("auth") or {}).get("type", "none")
+    if prepared.profile is not None and kind not in prepared.profile.auth:
+        raise NodeError("auth_unsupported", f"connection {prepared.connection}: {prepared.profile.id} takes "
+                        f"{', '.join(prepared.profile.auth)} auth, not {kind}", field="connection")
+    return conn
 
 
 def _call(prepared: Prepared, conn: dict, message: Any, ctx: Context, key: str) -> tuple[Any, str | None]:
-    """One request: (its answer, a note when the write was found already done)."""
+    """One operation: (its canonical answer, a note when the write was found already done)."""
+    try:
+        return _operate(prepared, conn, message, ctx, key)
+    except NodeError as err:
+        raise _explained(prepared, err) from None
+
+
+def _operate(prepared: Prepared, conn: dict, message: Any, ctx: Context, key: str) -> tuple[Any, str | None]:
     op = prepared.operation
-    url = _url(prepared, conn, None, message, ctx)
     auth = conn.get("auth") or {}
     headers = {"Accept": "application/json"}
     headers.update(connector_http.auth_headers(auth.get("type", "none"), auth.get("header") or "X-API-Key",
                                                lambda name: str(auth.get(name, ""))))
     if op.method == "GET":
-        return _unwrap(op.result, _send(prepared, "GET", url, headers)), None
+        url = _url(prepared, conn, None, message, ctx)
+        return _canonical(op, _pages(prepared, _send(prepared, "GET", url, headers), op.result, headers)), None
     headers["Idempotency-Key"] = key
     body = (evaluate_field(prepared.body, message, ctx, "body") if prepared.body is not None
             else connector_http.without_note(message))
+    if op.request is not None:
+        body = _mapped(op.request, body, "request")
+    data = body if op.path_data == "body" else message
+    url = _url(prepared, conn, None, data, ctx)
     kwargs = {"json": body} if body is not None else {}
     if op.repeat == "lookup":
         found = _existing(prepared, conn, body, ctx, headers)  # the target's state, before writing
         if found is not None:
-            return found, connector_http.record_effect(ctx, key, "found in the target before writing")
+            return _canonical(op, found), connector_http.record_effect(ctx, key, "found in the target before writing")
         try:
             response = connector_http.request(prepared.session(), op.method, url, headers=headers,
                                               timeout_s=prepared.timeout_s, **kwargs)
@@ -179,17 +170,84 @@ def _call(prepared: Prepared, conn: dict, message: Any, ctx: Context, key: str) 
             found = _existing(prepared, conn, body, ctx, headers) if _status(err) == 409 else None
             if found is None:
                 raise
-            return found, connector_http.record_effect(ctx, key, "the target refused a duplicate")
+            return _canonical(op, found), connector_http.record_effect(ctx, key, "the target refused a duplicate")
         replayed = False
     else:
         response = connector_http.request(prepared.session(), op.method, url, headers=headers,
                                           timeout_s=prepared.timeout_s, **kwargs)
         replayed = connector_http.replayed(response)
-    answer = _unwrap(op.result, connector_http.parsed(response))
+    if op.read_after:  # the product answers a write without the record: read it
+        reading = {k: v for k, v in headers.items() if k != "Idempotency-Key"}
+        answer = _unwrap(op.result, _send(prepared, "GET", _url(prepared, conn, op.read_after, data, ctx), reading))
+    else:
+        answer = _unwrap(op.result, connector_http.parsed(response))
+    answer = _canonical(op, answer)
     if op.repeat == "natural":
         return answer, None
     note = connector_http.record_effect(ctx, key, "the target replayed its first answer to this Idempotency-Key")
     return answer, note if replayed else None
+
+
+def _mapped(transform: Callable[[Any], Any], value: Any, which: str) -> Any:
+    try:
+        return transform(value)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as err:
+        raise NodeError(f"{which}_unmappable", f"the {which} does not fit the operation's contract "
+                        f"({type(err).__name__}: {err})", field="body" if which == "request" else None) from None
+
+
+def _canonical(op: Operation, answer: Any) -> Any:
+    return answer if op.response is None else _mapped(op.response, answer, "response")
+
+
+MAX_PAGES = 100  # a list that never ends is the target's bug; stop reading rather than loop
+
+
+def _pages(prepared: Prepared, answer: Any, envelope: str | None, headers: dict) -> Any:
+    """A list answer with every page after the first appended, as the product's paging says where the next is."""
+    paging = prepared.profile.paging if prepared.profile is not None else "none"
+    items = _unwrap(envelope, answer)
+    if paging == "none" or not isinstance(items, list):
+        return items
+    items = list(items)
+    for _ in range(MAX_PAGES):
+        following = _next_page(paging, answer)
+        if not following:
+            break
+        answer = _send(prepared, "GET", following, headers)
+        page = _unwrap(envelope, answer)
+        items += page if isinstance(page, list) else []
+    return items
+
+
+def _next_page(paging: str, answer: Any) -> str | None:
+    if not isinstance(answer, dict):
+        return None
+    if paging == "odata":
+        return answer.get("@odata.nextLink")
+    if not answer.get("hasMore"):
+        return None
+    links = answer.get("links") if isinstance(answer.get("links"), list) else []
+    return next((l.get("href") for l in links if isinstance(l, dict) and l.get("rel") == "next"), None)
+
+
+def _explained(prepared: Prepared, err: NodeError) -> NodeError:
+    """A 4xx answer with the product's own error code and message in it, so the run shows why, not only that."""
+    reader = prepared.profile.error if prepared.profile is not None else None
+    details = err.details if isinstance(err.details, dict) else {}
+    if reader is None or not isinstance(details.get("body"), str):
+        return err
+    try:
+        found = reader(json.loads(details["body"]))
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError):
+        found = None
+    if not found:
+        return err
+    code, text = found
+    err.args = (f"{err.message}: {code}: {text}",)
+    err.message = err.args[0]
+    err.details = {**details, "product_code": code}
+    return err
 
 
 def _url(prepared: Prepared, conn: dict, path: str | None, data: Any, ctx: Context) -> str:

@@ -1,7 +1,7 @@
 """The system connectors (connector.erp/.oms/.wms/.tms) through their shared profile logic, against a local server."""
 import pytest
 
-from nodes import connector_erp, connector_oms, connector_tms, connector_wms, system_profile, url_template
+from nodes import connector_erp, connector_oms, connector_tms, connector_wms, products, system_profile, url_template
 from nodes.base import TECHNICAL, NodeError
 
 
@@ -95,17 +95,17 @@ def test_an_unknown_connection_or_a_missing_path_value_is_a_business_error_namin
     assert (err.value.code, err.value.field) == ("template_error", "path")
 
 
-def test_every_profile_lists_operations_with_unique_names_and_an_inspector_description():
+def test_every_kind_lists_its_operations_with_unique_names_and_an_inspector_description():
     for module in (connector_erp, connector_oms, connector_wms, connector_tms):
-        names = [o.name for o in module.OPERATIONS]
+        names = [name for name, _ in module.OPERATIONS]
         assert len(names) == len(set(names)) and module.SPEC.type.endswith(module.__name__.rsplit("_", 1)[1])
         field = module.Config().fields["operation"]
         assert all(name in field.metadata["description"] for name in names)
 
 
 def test_every_write_says_how_a_repeat_is_recognised_and_a_lookup_names_where_to_look():
-    for module in (connector_erp, connector_oms, connector_wms, connector_tms):
-        for op in module.OPERATIONS:
+    for profile in products.BUNDLED:
+        for op in profile.operations:
             if op.method == "GET":
                 continue
             assert op.repeat in system_profile.REPEATS, op.name
