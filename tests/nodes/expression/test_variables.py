@@ -8,6 +8,7 @@ from nodes.expression.variables import free_variables
 
 @pytest.mark.parametrize("source, free", [
     ("$ship_method = 'GROUND' ? a : b", {"ship_method"}),
+    ("a ? $then_name : $else_name", {"then_name", "else_name"}),  # the else branch too (the walk once skipped it)
     ("$sum(lines.qty) & $string($count(x)) & $now()", set()),  # the function library is bound
     ("($addr := shipping_address; $addr.city & $zone)", {"zone"}),  # bound by := in the expression
     ("function($a, $b){ $a + $b + $c }(1, 2)", {"c"}),  # lambda parameters
