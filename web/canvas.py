@@ -1,18 +1,31 @@
 """The browser canvas: serves the built single-page app (web/static/app, built from web/src by Vite).
 
-The SPA routes (`/`, `/login`, `/flows`, `/flows/<id>`, `/monitor/<id>`, `/runs`, `/runs/<id>`, `/templates`,
-`/admin/<page>`) all return the same index.html, which holds no data; the app reads the path, and every API
-call it makes is authenticated (a page without a session goes to /login).
+One catch-all route returns the same index.html for every GET path outside the server's own prefixes; the
+app's pages are listed once, in web/src/routes.ts, which also draws the not-found page of a path it does not
+know. index.html holds no data, and every API call the app makes is authenticated (a page without a session
+goes to /login).
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from flask import Blueprint, abort, send_from_directory
+from werkzeug.routing import PathConverter
 
 BUILD = Path(__file__).resolve().parent / "static" / "app"
+# first path segments the app never owns: the APIs, webhooks, assets, live events and operations endpoints
+SERVER_PREFIXES = ("api", "hooks", "static", "socket.io", "metrics", "health", "healthz", "readyz")
+
+
+class AppPath(PathConverter):
+    """A path of the app: any path whose first segment is not one of SERVER_PREFIXES. Such a path matches
+    no rule here at all, so an unknown API path stays a JSON 404 for every method (not a 405 of this GET)."""
+    regex = "(?!(?:" + "|".join(re.escape(p) for p in SERVER_PREFIXES) + ")(?:/|$))" + PathConverter.regex
+
 
 bp = Blueprint("canvas", __name__, static_folder=str(BUILD), static_url_path="/static/app")
+bp.record_once(lambda state: state.app.url_map.converters.setdefault("app_path", AppPath))  # before the rule
 
 
 def _index():
@@ -23,46 +36,7 @@ def _index():
     return response
 
 
-@bp.get("/")
-def home():
-    return _index()
-
-
-@bp.get("/login")
-def login():
-    return _index()
-
-
-@bp.get("/flows")
-def flow_list():
-    return _index()
-
-
-@bp.get("/flows/<flow_id>")
-def editor(flow_id: str):
-    return _index()
-
-
-@bp.get("/monitor/<flow_id>")
-def monitor(flow_id: str):
-    return _index()
-
-
-@bp.get("/runs")
-def run_list():
-    return _index()
-
-
-@bp.get("/runs/<run_id>")
-def run_inspector(run_id: str):
-    return _index()
-
-
-@bp.get("/templates")
-def templates():
-    return _index()
-
-
-@bp.get("/admin/<page>")
-def admin(page: str):
+@bp.get("/", defaults={"path": ""})
+@bp.get("/<app_path:path>")
+def app_page(path: str):
     return _index()

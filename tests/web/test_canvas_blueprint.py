@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -16,7 +17,8 @@ def client():
     return app.test_client()
 
 
-@pytest.mark.parametrize("path", ["/", "/flows", "/flows/order-release", "/login", "/admin/users", "/admin/branding"])
+@pytest.mark.parametrize("path", ["/", "/flows", "/flows/order-release", "/login", "/admin/users", "/admin/branding",
+                                  "/flows/order-release/", "/runs/12?workspace=default"])
 def test_spa_routes_return_the_built_index(client, path):
     res = client.get(path)
     assert res.status_code == 200
@@ -43,3 +45,34 @@ def test_assets_named_by_the_index_are_served(client):
 
 def test_unknown_asset_is_404(client):
     assert client.get("/static/app/assets/nope.js").status_code == 404
+
+
+ROUTES_TS = Path(__file__).resolve().parents[2] / "web" / "src" / "routes.ts"
+
+
+def app_paths() -> list[str]:
+    """The paths of the app's route table (web/src/routes.ts), ":id" filled in."""
+    paths = re.findall(r'\{ path: "([^"]+)", page: "', ROUTES_TS.read_text())
+    assert len(paths) >= 10, "routes.ts lists the app's pages as { path: ..., page: ... }"
+    return [p.replace(":id", "some%20id") for p in paths]
+
+
+def test_every_page_of_the_route_table_is_served_the_app(client):
+    for path in app_paths():
+        res = client.get(path)
+        assert res.status_code == 200 and b'<div id="root"></div>' in res.data, path
+
+
+@pytest.mark.parametrize("path", ["/nowhere", "/flows/a/b/c", "/admin/nope", "/apis", "/hooksmith"])
+def test_a_path_no_page_owns_is_the_app_too_which_shows_its_not_found_page(client, path):
+    res = client.get(path)
+    assert res.status_code == 200 and res.mimetype == "text/html"
+
+
+@pytest.mark.parametrize("path", ["/api", "/api/v1/nope", "/hooks/ws", "/static/nope.js", "/socket.io/", "/metrics",
+                                  "/healthz"])
+@pytest.mark.parametrize("method", ["GET", "POST", "PUT", "DELETE"])
+def test_the_servers_own_prefixes_never_get_the_app(client, path, method):
+    """Not the app's HTML, and not a 405 of its GET route: a 404, as if the app were not there."""
+    res = client.open(path, method=method)
+    assert res.status_code == 404 and b"<div id=\"root\">" not in res.data

@@ -46,8 +46,11 @@ def assert_json_error(r, status: int, code: str) -> dict:
 
 
 def test_an_unknown_url_is_a_json_404(client):
-    for url in ("/nowhere", "/api/v1/nowhere", "/api/v1/runs/not-a-number", "/static/app/missing.js"):
+    """Unknown paths of the server's own prefixes; any other path is the app's (its not-found page)."""
+    for url in ("/api/v1/nowhere", "/api/v1/runs/not-a-number", "/static/app/missing.js", "/hooks", "/api"):
         assert_json_error(client.get(url), 404, "not_found")
+    for method in ("post", "put", "delete"):
+        assert_json_error(getattr(client, method)("/api/v1/nowhere", json={}), 404, "not_found")
 
 
 def test_a_wrong_method_is_a_json_405_that_names_the_allowed_ones(client):

@@ -1,5 +1,7 @@
-// Entry: the login page for /login; every other page first needs the session (else: to the login page) and
-// the node catalogue, then the path picks the page. The partner's brand is applied before anything is drawn.
+// Entry: the login page for /login; every other page first needs the session (else: to the login page), then
+// routes.ts picks the page from the path: flows, editor, monitor, runs, run, templates, the admin pages or
+// not found. The pages that draw flows wait for the node catalogue; the admin and not-found pages do not.
+// The partner's brand is applied before anything is drawn.
 import { StrictMode, useCallback, useEffect, useState } from "react";
 import { createRoot } from "react-dom/client";
 import "@xyflow/react/dist/base.css";
@@ -13,22 +15,12 @@ import { Editor } from "./editor/Editor";
 import { FlowList } from "./pages/FlowList";
 import { hrefFor } from "./pages/AppNav";
 import { Monitor } from "./pages/Monitor";
+import { NotFound } from "./pages/NotFound";
 import { RunInspector } from "./pages/RunInspector";
 import { RunList } from "./pages/RunList";
 import { Templates } from "./pages/Templates";
+import { match } from "./routes";
 import type { NodeType } from "./types";
-
-type Route = { page: "list" | "runs" | "templates" } | { page: "editor" | "monitor" | "run" | "admin"; id: string };
-
-function route(path: string): Route {
-  const a = path.match(/^\/admin\/([a-z-]+)\/?$/);
-  if (a) return { page: "admin", id: a[1] };
-  const m = path.match(/^\/(flows|monitor|runs)\/([^/]+)\/?$/);
-  if (m) return { page: m[1] === "flows" ? "editor" : m[1] === "monitor" ? "monitor" : "run", id: decodeURIComponent(m[2]) };
-  if (/^\/runs\/?$/.test(path)) return { page: "runs" };
-  if (/^\/templates\/?$/.test(path)) return { page: "templates" };
-  return { page: "list" };
-}
 
 function App() {
   const [path, setPath] = useState(location.pathname);
@@ -48,9 +40,10 @@ function App() {
     setPath(to.split("?")[0]);
   }, []);
 
-  const r = route(path);
+  const r = match(path);
   // the admin pages need no node catalogue: a new partner's admin has no workspace to read one from yet
   if (r.page === "admin") return <AdminPages key={r.id} page={r.id} navigate={navigate} />;
+  if (r.page === "not-found") return <NotFound key={path} path={path} navigate={navigate} />;
   if (error) return <div className="page-message">{error}</div>;
   if (!types) return <div className="page-message">Loading…</div>;
   switch (r.page) {
@@ -64,14 +57,15 @@ function App() {
       return <RunList key={location.search} navigate={navigate} />;
     case "templates":
       return <Templates navigate={navigate} />;
-    default:
+    default: // "flows", and "login" reached by the app's own navigation
       return <FlowList navigate={navigate} />;
   }
 }
 
 async function start() {
   const root = createRoot(document.getElementById("root")!);
-  if (/^\/login\/?$/.test(location.pathname)) {
+  const first = match(location.pathname);
+  if (first.page === "login") {
     await loadBrand(new URLSearchParams(location.search).get("partner"));
     root.render(
       <StrictMode>
@@ -97,7 +91,6 @@ async function start() {
     root.render(<div className="page-message">Could not reach the server: {(e as Error).message}</div>);
     return;
   }
-  const first = route(location.pathname);
   const s = session()!;
   if (!s.user.partner_admin && !s.workspaces.length) {
     await branded;

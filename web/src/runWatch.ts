@@ -2,7 +2,8 @@
 // fetched once when one of its events says it moved, and the watch ends with the run.
 import { api } from "./api";
 import { subscribe, type LiveEvent, type LiveEventName } from "./live";
-import { TERMINAL, type Run } from "./types";
+import { isTerminal } from "./runStatus";
+import type { Run } from "./types";
 
 // Steps are stored with the run's end (runtime/jobs.py), after their step.* events went out, so a fetch on a
 // step event would read nothing new: by default only the run's own moves are fetched.
@@ -59,7 +60,7 @@ export function watchRun(opts: RunWatchOptions): RunWatch {
       const run = await api.getRun(runId);
       if (closed) return;
       opts.onRun(run);
-      finished = TERMINAL.has(run.status);
+      finished = isTerminal(run.status);
     } catch (e) {
       if (!closed) opts.onError?.(e as Error);
     } finally {

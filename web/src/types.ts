@@ -1,4 +1,5 @@
 // The shapes the server speaks (docs/api.md): the flow document, node types, problems, runs.
+import type { RunStatus, StepStatus } from "./runStatus";
 
 export interface Position {
   x: number;
@@ -80,6 +81,8 @@ export interface NodeType {
   references?: Record<string, string>;
   /** The config field whose preview runs the node itself (transform.map: "expression"). */
   preview?: string | null;
+  /** What the canvas shows under a node's title: a template over the config (editor/summary.ts renders it). */
+  summary?: string;
   config_schema: JsonSchema;
 }
 
@@ -113,12 +116,7 @@ export interface FlowRecord {
   problems: Problem[];
 }
 
-// The statuses the runtime produces (runtime/states.py); the UI offers, colours and filters these and no others.
-export const RUN_STATUSES = ["queued", "running", "succeeded", "failed"] as const;
-export type RunStatus = (typeof RUN_STATUSES)[number];
-export type StepStatus = "running" | "succeeded" | "failed";
-/** A run in one of these never moves again (a replay makes a new run). */
-export const TERMINAL: ReadonlySet<string> = new Set<RunStatus>(["succeeded", "failed"]);
+export type { RunStatus, StepStatus }; // runStatus.ts lists them
 
 export interface Step {
   id: string | number;

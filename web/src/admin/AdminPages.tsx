@@ -1,5 +1,5 @@
-// Routes /admin/<page> to its page, under the app header: the partner admin's workspaces, users, API
-// keys, audit log and brand. ADMIN_LINKS are the header links AppNav shows a partner admin.
+// Draws /admin/<page> under the app header: the partner admin's workspaces, users, API keys, audit log and
+// brand. Their paths and header links are in routes.ts.
 import { useEffect, useState, type ReactNode } from "react";
 import { setSession } from "../access";
 import { sessionApi } from "../api";
@@ -11,14 +11,6 @@ import { AuditLog } from "./AuditLog";
 import { Branding } from "./Branding";
 import { Users } from "./Users";
 import { Workspaces } from "./Workspaces";
-
-export const ADMIN_LINKS: [string, string][] = [
-  ["/admin/workspaces", "Workspaces"],
-  ["/admin/users", "Users"],
-  ["/admin/keys", "Keys"],
-  ["/admin/audit", "Audit"],
-  ["/admin/branding", "Branding"],
-];
 
 /** What a page tells the header when it changed what the header shows. */
 interface Changed {

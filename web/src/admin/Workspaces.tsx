@@ -67,7 +67,7 @@ export function Workspaces({ onChanged }: { onChanged: () => void }) {
                 </td>
                 <td data-testid="ws-name">{ws.name}</td>
                 <td>
-                  <span className={`pill ${ws.status === "active" ? "deployed" : "st-failed"}`} data-testid="ws-status">{ws.status}</span>
+                  <span className={`pill ${ws.status === "active" ? "deployed" : "st-bad"}`} data-testid="ws-status">{ws.status}</span>
                 </td>
                 <td className="hint">{ws.created_at ? when(ws.created_at) : "–"}</td>
                 <td className="actions">

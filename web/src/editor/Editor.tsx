@@ -1,278 +1,83 @@
 // The flow editor page: toolbar, palette, canvas, inspector and problems, wired to the server through api.ts.
 // How much can change follows the user's role (access.editMode): everything, mappings only, or nothing.
+// The state lives in hooks of its own: the document and its history (flowDocument.ts), its problems
+// (validation.ts), the run on the canvas (run.ts), the selection and the toast; this page composes them.
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { ReactFlowProvider, type Edge, type ReactFlowInstance } from "@xyflow/react";
 import { can, editMode, suspended, type EditMode } from "../access";
-import { api, ApiError } from "../api";
-import { watchRun, type RunWatch } from "../runWatch";
-import { TERMINAL, type FlowDoc, type NodeType, type Problem, type Run, type Step } from "../types";
-import { Canvas, fitDocument, type Selection } from "./Canvas";
-import { addNode, locateProblem, pruneEdges, removeElements } from "./document";
-import { useHistory } from "./history";
+import type { FlowDoc, NodeType, Problem } from "../types";
+import { Canvas, fitDocument } from "./Canvas";
+import { addNode, pruneEdges, removeElements } from "./document";
+import { useFlowDocument } from "./flowDocument";
 import { Inspector } from "./Inspector";
 import type { CanvasNode } from "./nodes";
 import { useClipboard } from "./clipboard";
+import { useNotice } from "./notice";
 import { Palette } from "./Palette";
+import { useRun } from "./run";
+import { EMPTY_SELECTION, useSelection } from "./selection";
 import { useShortcuts } from "./shortcuts";
+import { renderSummary } from "./summary";
 import { Toolbar } from "./Toolbar";
 import { ProblemsPanel } from "./ProblemsPanel";
+import { useValidation } from "./validation";
 import { useWorkspaceChoices } from "./workspaceChoices";
-
-const EMPTY: Selection = { nodes: new Set(), edges: new Set() };
-
-interface Notice {
-  kind: "info" | "ok" | "error";
-  text: string;
-}
 
 declare global {
   interface Window {
-    __crossdock?: { ready: boolean; readyAt?: number; mode?: EditMode; getFlow: () => FlowDoc | null; getProblems: () => Problem[]; getSelection: () => string[] };
+    __crossdock?: {
+      ready: boolean;
+      readyAt?: number;
+      mode?: EditMode;
+      getFlow: () => FlowDoc | null;
+      getProblems: () => Problem[];
+      getSelection: () => string[];
+      renderSummary?: typeof renderSummary;
+    };
   }
-}
-
-function stepsByNode(run: Run | null): Map<string, Step> {
-  const m = new Map<string, Step>();
-  for (const s of run?.steps || []) m.set(s.node_id, s);
-  return m;
 }
 
 export function Editor({ flowId, nodeTypes, navigate }: { flowId: string; nodeTypes: NodeType[]; navigate: (path: string) => void }) {
   const specs = useMemo(() => new Map(nodeTypes.map((t) => [t.type, t])), [nodeTypes]);
   const mode = useMemo(() => editMode(), []);
   const building = mode === "build";
-  const hist = useHistory();
-  const { doc, apply } = hist;
-  const [loadError, setLoadError] = useState<string | null>(null);
-  const [revision, setRevision] = useState<number | null>(null);
-  const [savedJson, setSavedJson] = useState("");
-  const [deployed, setDeployed] = useState<number | null>(null);
-  const [selection, setSelectionState] = useState<Selection>(EMPTY);
-  const selectionRef = useRef(selection); // current at once, for commands that follow each other quickly
-  const setSelection = useCallback((next: Selection) => {
-    selectionRef.current = next;
-    setSelectionState(next);
-  }, []);
-  const [problems, setProblems] = useState<Problem[]>([]);
-  const [checking, setChecking] = useState(false);
-  const [run, setRun] = useState<Run | null>(null);
-  const [running, setRunning] = useState(false);
-  const [busy, setBusy] = useState<string | null>(null);
-  const [notice, setNotice] = useState<Notice | null>(null);
-  const [conflict, setConflict] = useState(false);
-  const [problemsCollapsed, setProblemsCollapsed] = useState(false);
-  const [samples, setSamples] = useState(new Map<string, string>());
-  const choices = useWorkspaceChoices();
   const rf = useRef<ReactFlowInstance<CanvasNode, Edge> | null>(null);
   const ready = useRef(false);
-  const validation = useRef(0); // ticket of the newest validate call; older answers are dropped
-  const validatedJson = useRef(""); // the document the problems shown belong to
-  const runWatch = useRef<RunWatch | null>(null); // the run the Run button started, until it finishes
-  useEffect(() => () => runWatch.current?.close(), []);
+  const [samples, setSamples] = useState(new Map<string, string>());
+  const choices = useWorkspaceChoices();
+  const { notice, flash, dismiss } = useNotice();
+  const { selection, selectionRef, setSelection, selectOnly } = useSelection();
+  // the document hands the problems its server answers bring to validation, and asks the run for the last
+  // one; both are read when a load or save ends, after this render made them
+  const flow = useFlowDocument({
+    flowId,
+    mode,
+    flash,
+    viewport: () => rf.current?.getViewport(),
+    onLoaded: () => run.showLast(flowId),
+    problems: () => validation,
+  });
+  const { hist, doc, dirty, save, deploy } = flow;
+  const { apply } = hist;
+  const validation = useValidation(doc, flow.docJson);
+  const { problemsByNode, problemsByEdge } = validation;
+  const run = useRun({ docRef: hist.docRef, deployed: flow.deployed, flash });
+  const { steps } = run;
 
-  const load = useCallback(async () => {
-    try {
-      const rec = await api.getFlow(flowId);
-      hist.reset(rec.flow);
-      setRevision(rec.revision);
-      setSavedJson(JSON.stringify(rec.flow));
-      validatedJson.current = JSON.stringify(rec.flow);
-      setDeployed(rec.deployed_version);
-      setProblems(rec.problems || []);
-      setConflict(false);
-      api
-        .lastRun(flowId)
-        .then((r) => (r ? api.getRun(r.id) : null))
-        .then((r) => r && setRun(r))
-        .catch(() => undefined);
-    } catch (e) {
-      setLoadError(e instanceof ApiError && e.status === 404 ? `There is no flow “${flowId}”.` : String((e as Error).message || e));
-    }
-    // hist.reset is stable
-  }, [flowId]);
-
-  useEffect(() => {
-    load();
-  }, [load]);
-
-  const docJson = useMemo(() => (doc ? JSON.stringify(doc) : ""), [doc]);
-  const dirty = !!doc && docJson !== savedJson;
-
-  // Test hook: read-only view of what the canvas holds.
+  // Test hook: read-only view of what the canvas holds, and the summary renderer (tests/web/test_summary.py).
   useEffect(() => {
     window.__crossdock = {
       ready: ready.current,
       readyAt: window.__crossdock?.readyAt,
       mode,
       getFlow: () => hist.docRef.current.present,
-      getProblems: () => problemsRef.current,
+      getProblems: () => validation.problemsRef.current,
       getSelection: () => [...selectionRef.current.nodes],
+      renderSummary,
     };
   });
-  const problemsRef = useRef(problems);
-  problemsRef.current = problems;
-
-  useEffect(() => {
-    const guard = (e: BeforeUnloadEvent) => {
-      if (dirty) {
-        e.preventDefault();
-        e.returnValue = "";
-      }
-    };
-    window.addEventListener("beforeunload", guard);
-    return () => window.removeEventListener("beforeunload", guard);
-  }, [dirty]);
-
-  // Validate as you edit, debounced; a stale answer never overwrites a newer one.
-  useEffect(() => {
-    if (!doc || docJson === validatedJson.current) return;
-    const ticket = ++validation.current;
-    setChecking(true);
-    const timer = setTimeout(() => {
-      api
-        .validate(doc)
-        .then((r) => {
-          if (ticket !== validation.current) return;
-          validatedJson.current = docJson;
-          setProblems(r.problems);
-        })
-        .catch(() => undefined)
-        .finally(() => ticket === validation.current && setChecking(false));
-    }, 350);
-    return () => clearTimeout(timer);
-    // docJson stands for doc
-  }, [docJson]);
-
-  const located = useMemo(() => (doc ? problems.map((p) => locateProblem(p, doc)) : problems), [problems, doc]);
-  const problemsByNode = useMemo(() => {
-    const m = new Map<string, Problem[]>();
-    for (const p of located) if (p.node) m.set(p.node, [...(m.get(p.node) || []), p]);
-    return m;
-  }, [located]);
-  const problemsByEdge = useMemo(() => {
-    const m = new Map<string, Problem[]>();
-    for (const p of located) if (p.edge) m.set(p.edge, [...(m.get(p.edge) || []), p]);
-    return m;
-  }, [located]);
-  const steps = useMemo(() => stepsByNode(run), [run]);
 
   const applyPruned = useCallback<typeof apply>((fn, change) => apply((d) => pruneEdges(fn(d), specs), change), [apply, specs]);
-
-  const flash = useCallback((n: Notice) => {
-    setNotice(n);
-    if (n.kind !== "error") setTimeout(() => setNotice((cur) => (cur === n ? null : cur)), 4000);
-  }, []);
-
-  const save = useCallback(
-    async (overwrite = false): Promise<boolean> => {
-      const current = hist.docRef.current.present;
-      if (!current || mode === "view") return false;
-      setBusy("save");
-      try {
-        let rev = revision;
-        if (overwrite) rev = (await api.getFlow(current.id)).revision;
-        // a mapper saves the view as it was stored: the layout is part of the structure they do not change
-        const vp = building ? rf.current?.getViewport() : undefined;
-        const viewport = vp ? { x: Math.round(vp.x), y: Math.round(vp.y), zoom: Math.round(vp.zoom * 1000) / 1000 } : current.viewport;
-        const rec = await api.saveFlow(viewport ? { ...current, viewport } : current, rev);
-        setRevision(rec.revision);
-        setSavedJson(JSON.stringify(current));
-        setConflict(false);
-        if (rec.problems) {
-          validation.current++;
-          setChecking(false);
-          validatedJson.current = JSON.stringify(current);
-          setProblems(rec.problems);
-        }
-        flash({ kind: "ok", text: `Saved (revision ${rec.revision}).` });
-        return true;
-      } catch (e) {
-        if (e instanceof ApiError && e.status === 409) {
-          setConflict(true);
-        } else if (e instanceof ApiError && e.details.length) {
-          setProblems(e.details);
-          setProblemsCollapsed(false);
-          flash({ kind: "error", text: `Not saved: ${e.message}` });
-        } else flash({ kind: "error", text: `Not saved: ${(e as Error).message}` });
-        return false;
-      } finally {
-        setBusy(null);
-      }
-    },
-    [revision, flash, hist.docRef, mode, building],
-  );
-
-  const deploy = useCallback(async () => {
-    const current = hist.docRef.current.present;
-    if (!current) return;
-    const errors = problemsRef.current.filter((p) => p.severity === "error");
-    if (errors.length) {
-      setProblemsCollapsed(false);
-      flash({ kind: "error", text: `Deploy refused: fix ${errors.length} error${errors.length === 1 ? "" : "s"} first.` });
-      return;
-    }
-    if (JSON.stringify(current) !== savedJson && !(await save())) return;
-    setBusy("deploy");
-    try {
-      const r = await api.deploy(current.id);
-      setDeployed(r.version);
-      flash({ kind: "ok", text: `Deployed version ${r.version}.` });
-    } catch (e) {
-      if (e instanceof ApiError && e.details.length) {
-        setProblems(e.details);
-        setProblemsCollapsed(false);
-      }
-      flash({ kind: "error", text: `Deploy refused: ${(e as Error).message}` });
-    } finally {
-      setBusy(null);
-    }
-  }, [flash, save, savedJson, hist.docRef]);
-
-  const runSample = useCallback(async () => {
-    const current = hist.docRef.current.present;
-    if (!current) return;
-    if (deployed == null) {
-      flash({ kind: "error", text: "Deploy the flow before running it." });
-      return;
-    }
-    // A flow without a manual trigger (a webhook flow) replays the input of its last run as the sample.
-    const hasManual = current.nodes.some((n) => n.type === "event.manual");
-    const input = hasManual ? undefined : run?.input;
-    if (!hasManual && input === undefined) {
-      flash({ kind: "error", text: "This flow has no manual trigger and no earlier run to take a sample from." });
-      return;
-    }
-    setRunning(true);
-    setRun(null);
-    runWatch.current?.close();
-    // subscribed before the run starts, so even a run that ends before its POST returns is heard; the run is
-    // read once, when its run.finished event arrives (runWatch.ts has the safety net for a lost event)
-    const watch = watchRun({
-      flowId: current.id,
-      fetchOn: ["run.finished"],
-      onRun: (r) => {
-        if (!TERMINAL.has(r.status)) return;
-        setRun(r);
-        setRunning(false);
-        flash({ kind: r.status === "succeeded" ? "ok" : "error", text: `Run ${r.status}${r.duration_ms != null ? ` in ${r.duration_ms} ms` : ""}.` });
-      },
-    });
-    runWatch.current = watch;
-    await watch.ready();
-    try {
-      const r = await api.startRun(current.id, input);
-      watch.follow(r.id);
-    } catch (e) {
-      watch.close();
-      setRunning(false);
-      flash({ kind: "error", text: `Run not started: ${(e as Error).message}` });
-    }
-  }, [deployed, flash, hist.docRef, run]);
-
-  const selectOnly = useCallback(
-    (nodes: string[], edges: string[] = []) => setSelection({ nodes: new Set(nodes), edges: new Set(edges) }),
-    [setSelection],
-  );
 
   const addType = useCallback(
     (type: string, position?: { x: number; y: number }) => {
@@ -296,7 +101,7 @@ export function Editor({ flowId, nodeTypes, navigate }: { flowId: string; nodeTy
     const sel = selectionRef.current;
     if (!building || (!sel.nodes.size && !sel.edges.size)) return;
     apply((d) => removeElements(d, sel.nodes, sel.edges));
-    setSelection(EMPTY);
+    setSelection(EMPTY_SELECTION);
   }, [apply, setSelection, building]);
 
   const clipboard = useClipboard({
@@ -343,13 +148,13 @@ export function Editor({ flowId, nodeTypes, navigate }: { flowId: string; nodeTy
     paste: building ? clipboard.paste : ignore,
     duplicate: building ? clipboard.duplicate : ignore,
     selectAll: () => selectOnly(hist.docRef.current.present?.nodes.map((n) => n.id) || []),
-    clear: () => setSelection(EMPTY),
+    clear: () => setSelection(EMPTY_SELECTION),
   });
 
-  if (loadError) {
+  if (flow.loadError) {
     return (
       <div className="page-message">
-        <p>{loadError}</p>
+        <p>{flow.loadError}</p>
         <button className="btn" onClick={() => navigate("/flows")}>Back to flows</button>
       </div>
     );
@@ -357,7 +162,7 @@ export function Editor({ flowId, nodeTypes, navigate }: { flowId: string; nodeTy
   if (!doc) return <div className="page-message">Loading flow…</div>;
 
   const selectedNode = selection.nodes.size === 1 ? doc.nodes.find((n) => selection.nodes.has(n.id)) || null : null;
-  const errorCount = problems.filter((p) => p.severity === "error").length;
+  const errorCount = validation.problems.filter((p) => p.severity === "error").length;
 
   return (
     <div className="editor">
@@ -366,11 +171,11 @@ export function Editor({ flowId, nodeTypes, navigate }: { flowId: string; nodeTy
         mode={mode}
         canRun={can("runs:write")}
         dirty={dirty}
-        revision={revision}
-        deployed={deployed}
+        revision={flow.revision}
+        deployed={flow.deployed}
         errorCount={errorCount}
-        busy={busy !== null}
-        running={running}
+        busy={flow.busy}
+        running={run.running}
         canUndo={hist.canUndo}
         canRedo={hist.canRedo}
         onBack={() => {
@@ -381,15 +186,15 @@ export function Editor({ flowId, nodeTypes, navigate }: { flowId: string; nodeTy
         onTidy={tidyUp}
         onSave={() => save()}
         onDeploy={deploy}
-        onRun={runSample}
+        onRun={run.start}
         onMonitor={() => {
           if (!dirty || confirm("Leave the editor? Unsaved changes to this flow are lost.")) navigate(`/monitor/${encodeURIComponent(doc.id)}`);
         }}
       />
-      {conflict && (
+      {flow.conflict && (
         <div className="banner error" data-testid="conflict">
           Someone else saved a newer draft of this flow after you opened it. Your changes are not saved.
-          <button className="btn small" onClick={load}>Load their version</button>
+          <button className="btn small" onClick={flow.load}>Load their version</button>
           <button className="btn small danger" onClick={() => save(true)}>Overwrite with mine</button>
         </div>
       )}
@@ -403,7 +208,7 @@ export function Editor({ flowId, nodeTypes, navigate }: { flowId: string; nodeTy
         </div>
       )}
       {notice && (
-        <div className={`toast ${notice.kind}`} data-testid="notice" onClick={() => setNotice(null)}>
+        <div className={`toast ${notice.kind}`} data-testid="notice" onClick={dismiss}>
           {notice.text}
         </div>
       )}
@@ -429,7 +234,7 @@ export function Editor({ flowId, nodeTypes, navigate }: { flowId: string; nodeTy
               }}
             />
           </ReactFlowProvider>
-          <ProblemsPanel doc={doc} problems={located} checking={checking} onPick={pickProblem} collapsed={problemsCollapsed} onToggle={() => setProblemsCollapsed(!problemsCollapsed)} />
+          <ProblemsPanel doc={doc} problems={validation.located} checking={validation.checking} onPick={pickProblem} collapsed={validation.collapsed} onToggle={validation.toggle} />
         </div>
         <Inspector
           doc={doc}

@@ -2,11 +2,12 @@
 // In mapping mode only the fields flows/edit_scope.py lets a mapper change can be edited; in view mode none.
 import { lazy, Suspense, useMemo, useState } from "react";
 import { can, type EditMode } from "../access";
+import { statusClass, statusLabel } from "../runStatus";
 import { mapperMayEdit } from "./editScope";
 import type { FlowDoc, FlowNode, NodeType, Problem, Step } from "../types";
 import { CategoryIcon } from "./nodes";
 // CodeMirror loads with the first expression field, not with the canvas.
-const ExpressionField = lazy(() => import("./Preview").then((m) => ({ default: m.ExpressionField })));
+const ExpressionField = lazy(() => import("./ExpressionField").then((m) => ({ default: m.ExpressionField })));
 import { normalise, ObjectFields, type FormContext } from "./SchemaForm";
 import type { Change } from "./history";
 import type { Choices } from "./workspaceChoices";
@@ -160,7 +161,7 @@ export function Inspector(props: Props) {
       <div className="tabs">
         <button className={tab === "config" ? "tab active" : "tab"} onClick={() => setTab("config")}>Configure</button>
         <button className={tab === "run" ? "tab active" : "tab"} onClick={() => setTab("run")} data-testid="tab-run">
-          Last run {step && <span className={`dot st-${step.status}`} />}
+          Last run {step && <span className={`dot ${statusClass(step.status)}`} />}
         </button>
       </div>
       {tab === "config" ? (
@@ -211,7 +212,7 @@ export function Inspector(props: Props) {
           ) : (
             <>
               <div className="row gap">
-                <span className={`pill st-${step.status}`}>{step.status}</span>
+                <span className={`pill ${statusClass(step.status)}`}>{statusLabel(step.status)}</span>
                 {step.port && <span className="hint">to port <code>{step.port}</code></span>}
                 {step.duration_ms != null && <span className="hint">{step.duration_ms} ms</span>}
               </div>

@@ -1,8 +1,10 @@
 // One renderer per node category; each draws its handles from the SPEC's named ports (STYLE.md rules 1, 2, 13).
-import { memo, useEffect, useRef, type ReactNode } from "react";
+import { memo, useEffect, useRef } from "react";
 import { Handle, Position, useUpdateNodeInternals, type Node, type NodeProps } from "@xyflow/react";
 import type { FlowNode, NodeType, Port, Problem, Step } from "../types";
+import { statusClass, statusMark } from "../runStatus";
 import { outputPorts } from "./document";
+import { renderSummary } from "./summary";
 
 export interface NodeData extends Record<string, unknown> {
   node: FlowNode;
@@ -69,16 +71,9 @@ export function CategoryIcon({ category }: { category: string }) {
   );
 }
 
-const STATUS_MARK: Record<string, string> = { succeeded: "✓", failed: "✕", running: "…" };
-
 function clip(text: string, max = 60): string {
   const flat = text.replace(/\s+/g, " ").trim();
   return flat.length > max ? flat.slice(0, max - 1) + "…" : flat;
-}
-
-function str(v: unknown): string {
-  if (v === undefined || v === null) return "";
-  return typeof v === "string" ? v : JSON.stringify(v);
 }
 
 function Ports({ id, inputs, outputs, unwired }: { id: string; inputs: Port[]; outputs: Port[]; unwired?: string[] }) {
@@ -125,8 +120,9 @@ function Ports({ id, inputs, outputs, unwired }: { id: string; inputs: Port[]; o
   );
 }
 
-function Frame({ data, selected, category, summary }: { data: NodeData; selected?: boolean; category: string; summary: ReactNode }) {
+function Frame({ data, selected, category }: { data: NodeData; selected?: boolean; category: string }) {
   const { node, spec, problems, step, monitor } = data;
+  const summary = renderSummary(spec?.summary, node.config, spec?.config_schema);
   const errors = problems?.filter((p) => p.severity === "error").length || 0;
   const warnings = (problems?.length || 0) - errors;
   const outputs = outputPorts(spec, node.config);
@@ -148,14 +144,18 @@ function Frame({ data, selected, category, summary }: { data: NodeData; selected
           </span>
         )}
         {step && (
-          <span className={`cd-status st-${step.status}`} data-testid="step-status" title={`${step.status}${step.duration_ms != null ? ` in ${step.duration_ms} ms` : ""}`}>
-            {STATUS_MARK[step.status] || "?"}
+          <span className={`cd-status ${statusClass(step.status)}`} data-testid="step-status" title={`${step.status}${step.duration_ms != null ? ` in ${step.duration_ms} ms` : ""}`}>
+            {statusMark(step.status)}
           </span>
         )}
       </div>
       {node.disabled && <div className="cd-node-disabled">disabled</div>}
       <div className="cd-node-type">{spec ? (node.name && node.name !== spec.title ? `${spec.title} · ${spec.type}` : spec.type) : `unknown type ${node.type}`}</div>
-      {summary && <div className="cd-node-summary">{summary}</div>}
+      {summary && (
+        <div className="cd-node-summary">
+          <code>{summary}</code>
+        </div>
+      )}
       {node.notes && <div className="cd-node-notes">{clip(node.notes, 90)}</div>}
       {monitor && <MonitorStrip m={monitor} />}
       <Ports id={node.id} inputs={spec?.inputs || []} outputs={outputs} unwired={data.unwired} />
@@ -163,48 +163,21 @@ function Frame({ data, selected, category, summary }: { data: NodeData; selected
   );
 }
 
-function EventNode({ data, selected }: NodeProps<CanvasNode>) {
-  const c = data.node.config;
-  const summary = c.path ? `${str(c.method) || "POST"} /${str(c.path)}` : c.cron ? `cron ${str(c.cron)}` : c.sample != null ? `sample ${clip(str(c.sample), 40)}` : "";
-  return <Frame data={data} selected={selected} category="event" summary={summary && <code>{summary}</code>} />;
-}
-
-function ConnectorNode({ data, selected }: NodeProps<CanvasNode>) {
-  const c = data.node.config;
-  const summary = c.url ? `${str(c.method) || "GET"} ${clip(str(c.url), 40)}` : c.system ? str(c.system) : "";
-  return <Frame data={data} selected={selected} category="connector" summary={summary && <code>{summary}</code>} />;
-}
-
-function TransformNode({ data, selected }: NodeProps<CanvasNode>) {
-  const c = data.node.config;
-  const text = c.expression ?? c.table ?? c.schema ?? c.path ?? "";
-  return <Frame data={data} selected={selected} category="transform" summary={text !== "" && <code>{clip(str(text), 48)}</code>} />;
-}
-
-function BranchNode({ data, selected }: NodeProps<CanvasNode>) {
-  const c = data.node.config;
-  const rules = Array.isArray(c.rules) ? c.rules.length : null;
-  const summary = rules !== null ? `${rules} rule${rules === 1 ? "" : "s"}, first match wins` : c.when ? clip(str(c.when), 48) : "";
-  return <Frame data={data} selected={selected} category="branch" summary={summary && <code>{summary}</code>} />;
-}
-
-function ControlNode({ data, selected }: NodeProps<CanvasNode>) {
-  const entries = Object.entries(data.node.config).filter(([, v]) => typeof v !== "object");
-  const summary = entries.slice(0, 2).map(([k, v]) => `${k}: ${str(v)}`).join(", ");
-  return <Frame data={data} selected={selected} category="control" summary={summary && <code>{clip(summary, 48)}</code>} />;
-}
-
-function UnknownNode({ data, selected }: NodeProps<CanvasNode>) {
-  return <Frame data={data} selected={selected} category="unknown" summary={null} />;
+// One node component per category (its colour and icon); what each shows under its title is its type's
+// SPEC summary template (summary.ts), never fields read here.
+function categoryNode(category: string) {
+  return memo(function CategoryNode({ data, selected }: NodeProps<CanvasNode>) {
+    return <Frame data={data} selected={selected} category={category} />;
+  });
 }
 
 export const nodeTypes = {
-  event: memo(EventNode),
-  connector: memo(ConnectorNode),
-  transform: memo(TransformNode),
-  branch: memo(BranchNode),
-  control: memo(ControlNode),
-  unknown: memo(UnknownNode),
+  event: categoryNode("event"),
+  connector: categoryNode("connector"),
+  transform: categoryNode("transform"),
+  branch: categoryNode("branch"),
+  control: categoryNode("control"),
+  unknown: categoryNode("unknown"),
 };
 
 export function rendererFor(spec: NodeType | undefined): keyof typeof nodeTypes {

@@ -1,16 +1,12 @@
 // The app header shared by the pages: the partner's brand, the page links (admin pages for a partner admin),
 // whatever the page puts on the right, then the workspace switcher, the signed-in user and sign-out.
 import type { ReactNode } from "react";
-import { ADMIN_LINKS } from "../admin";
 import { can, isPartnerAdmin, session } from "../access";
 import { loginHref, sessionApi, workspace } from "../api";
 import { brand } from "../brand";
+import { navLinks } from "../routes";
 
-const LINKS: [string, string][] = [
-  ["/flows", "Flows"],
-  ["/runs", "Runs"],
-  ["/templates", "Templates"],
-];
+const LINKS = navLinks("all");
 
 /** An app path with the workspace of the current address kept in its query string. */
 export function hrefFor(to: string): string {
@@ -41,8 +37,8 @@ export function Link({ to, navigate, children, className, testId }: { to: string
 
 /** The pages of /admin the user may open: all for a partner admin, the audit log for a role that reads it. */
 export function adminLinks(): [string, string][] {
-  if (isPartnerAdmin()) return ADMIN_LINKS;
-  return can("audit:read") ? ADMIN_LINKS.filter(([to]) => to === "/admin/audit") : [];
+  if (isPartnerAdmin()) return navLinks("partner_admin", "audit");
+  return can("audit:read") ? navLinks("audit") : [];
 }
 
 /** The product's name and logo, as the partner brands them. */

@@ -6,6 +6,7 @@ import { Canvas, type Selection } from "../editor/Canvas";
 import type { NodeMonitor } from "../editor/nodes";
 import { subscribe, type LiveEvent } from "../live";
 import type { FlowDoc, NodeType, Run } from "../types";
+import { OPEN_STATUSES, statusClass, statusLabel, TERMINAL_STATUSES } from "../runStatus";
 import { editMode } from "../access";
 import { AppNav, Link } from "./AppNav";
 import { MonitorState } from "./monitorState";
@@ -198,10 +199,10 @@ export function Monitor({ flowId, nodeTypes, navigate }: { flowId: string; nodeT
             </div>
             <div className="insp-body">
               <div className="stat-tiles">
-                {["succeeded", "failed", "running", "queued"].map((s) => (
-                  <div key={s} className={`stat-tile st-${s}`} data-testid={`runs-${s}`}>
+                {[...TERMINAL_STATUSES, ...OPEN_STATUSES].map((s) => (
+                  <div key={s} className={`stat-tile ${statusClass(s)}`} data-testid={`runs-${s}`}>
                     <b>{(runs[s] || 0).toLocaleString("en-US")}</b>
-                    <span>{s}</span>
+                    <span>{statusLabel(s)}</span>
                   </div>
                 ))}
               </div>

@@ -6,7 +6,8 @@ import { api, ApiError } from "../api";
 import { Canvas, type Selection } from "../editor/Canvas";
 import type { LiveEvent } from "../live";
 import { watchRun } from "../runWatch";
-import { TERMINAL, type FlowDoc, type NodeType, type Run, type Step } from "../types";
+import { isTerminal, statusClass } from "../runStatus";
+import type { FlowDoc, NodeType, Run, Step } from "../types";
 import { can } from "../access";
 import { AppNav, Link } from "./AppNav";
 import { JsonTree } from "./JsonTree";
@@ -56,7 +57,7 @@ export function RunInspector({ runId, nodeTypes, navigate }: { runId: string; no
       const r = await load();
       if (!r || stop) return;
       api.getVersion(r.flow_id, r.version).then(setDoc, (e) => setError(`The flow version this run ran on is gone: ${(e as Error).message}`));
-      if (TERMINAL.has(r.status)) return;
+      if (isTerminal(r.status)) return;
       // a run still going is followed by its events (and read again once the socket is up, for what
       // happened between the read above and the subscription) until it finishes
       const watch = watchRun({ flowId: r.flow_id, onRun: setRun, onEvent: (e) => e.event.startsWith("step.") && setLive(e) });
@@ -139,10 +140,10 @@ export function RunInspector({ runId, nodeTypes, navigate }: { runId: string; no
       >
         {can("runs:write") && (
           <>
-            <button className="btn" disabled={busy || !TERMINAL.has(run.status)} onClick={() => replay({ version: "original" })} data-testid="replay-original" title="Run the original input again on the version this run ran on">
+            <button className="btn" disabled={busy || !isTerminal(run.status)} onClick={() => replay({ version: "original" })} data-testid="replay-original" title="Run the original input again on the version this run ran on">
               Replay on v{run.version}
             </button>
-            <button className="btn primary" disabled={busy || !TERMINAL.has(run.status)} onClick={() => replay({ version: "current" })} data-testid="replay-current" title="Run the original input again on the deployed version">
+            <button className="btn primary" disabled={busy || !isTerminal(run.status)} onClick={() => replay({ version: "current" })} data-testid="replay-current" title="Run the original input again on the deployed version">
               Replay on current
             </button>
           </>
@@ -195,7 +196,7 @@ export function RunInspector({ runId, nodeTypes, navigate }: { runId: string; no
         {step ? (
           <StepDetail key={`${run.id}:${selectedStep}`} run={run} step={step} busy={busy} onRerun={(version, input) => replay({ version, from_node: step.node_id, input })} />
         ) : (
-          <div className="step-detail hint pad">{TERMINAL.has(run.status) ? "This run has no steps." : live ? (
+          <div className="step-detail hint pad">{isTerminal(run.status) ? "This run has no steps." : live ? (
             <span data-testid="live-step" data-node-id={live.node_id} data-status={live.status}>
               <code>{live.node_id}</code> {live.status}{live.attempt && live.attempt > 1 ? ` (try ${live.attempt})` : ""}…
             </span>
@@ -223,11 +224,11 @@ function Waterfall({ run, steps, selected, onSelect }: { run: Run; steps: Step[]
           const len = s.duration_ms ?? Math.max(0, ends[i] - t0 - start);
           return (
             <li key={String(s.id)} className={i === selected ? "active" : ""} onClick={() => onSelect(i)} data-testid="step-row" data-node-id={s.node_id} data-status={s.status}>
-              <span className={`dot st-${s.status}`} />
+              <span className={`dot ${statusClass(s.status)}`} />
               <span className="wf-name" title={s.node_type}>{s.node_id}</span>
               {s.attempt > 1 && <span className="tag">try {s.attempt}</span>}
               <span className="wf-track">
-                <span className={`wf-bar st-${s.status}`} style={{ left: `${(100 * Math.max(0, start)) / span}%`, width: `max(2px, ${(100 * len) / span}%)` }} />
+                <span className={`wf-bar ${statusClass(s.status)}`} style={{ left: `${(100 * Math.max(0, start)) / span}%`, width: `max(2px, ${(100 * len) / span}%)` }} />
               </span>
               <span className="wf-ms">{duration(s.duration_ms)}</span>
             </li>
@@ -256,7 +257,7 @@ function StepDetail({ run, step, busy, onRerun }: { run: Run; step: Step; busy: 
   return (
     <div className="step-detail" data-testid="step-detail" data-node-id={step.node_id}>
       <div className="step-head">
-        <span className={`dot st-${step.status}`} />
+        <span className={`dot ${statusClass(step.status)}`} />
         <b data-testid="step-node">{step.node_id}</b>
         <code className="hint">{step.node_type}</code>
         <StatusPill status={step.status} />
@@ -270,7 +271,7 @@ function StepDetail({ run, step, busy, onRerun }: { run: Run; step: Step; busy: 
           <button className="btn small" onClick={loadWhole} data-testid="load-whole">Load whole payloads</button>
         )}
         {can("runs:write") && (
-          <button className="btn small" disabled={busy || !TERMINAL.has(run.status)} data-testid="edit-rerun" onClick={() => {
+          <button className="btn small" disabled={busy || !isTerminal(run.status)} data-testid="edit-rerun" onClick={() => {
             setText(JSON.stringify(input ?? null, null, 2));
             setParseError(null);
             setEditing(true);

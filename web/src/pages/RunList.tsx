@@ -3,7 +3,8 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { api, ApiError, type RunFilter } from "../api";
 import { subscribe } from "../live";
-import { RUN_STATUSES, type FlowSummary, type Run } from "../types";
+import { RUN_STATUSES, statusClass, statusLabel } from "../runStatus";
+import type { FlowSummary, Run } from "../types";
 import { AppNav, Link } from "./AppNav";
 
 const PAGE = 25; // rows per page; ?limit= in the address overrides it (1 to 200)
@@ -16,8 +17,8 @@ export function when(iso: string, short = false): string {
 
 export function StatusPill({ status }: { status: string }) {
   return (
-    <span className={`pill st-${status}`} data-testid="run-status">
-      {status}
+    <span className={`pill ${statusClass(status)}`} data-testid="run-status">
+      {statusLabel(status)}
     </span>
   );
 }
@@ -152,7 +153,7 @@ export function RunList({ navigate }: { navigate: (path: string) => void }) {
             <select value={filters.status} onChange={(e) => choose({ ...filters, status: e.target.value })} data-testid="filter-status">
               <option value="">Any status</option>
               {RUN_STATUSES.map((s) => (
-                <option key={s} value={s}>{s}</option>
+                <option key={s} value={s}>{statusLabel(s)}</option>
               ))}
             </select>
           </label>

@@ -4,6 +4,7 @@
 import type { FlowDoc, FlowStats } from "../types";
 import type { NodeMonitor } from "../editor/nodes";
 import type { LiveEvent } from "../live";
+import { OPEN_STATUSES } from "../runStatus";
 
 interface Agg {
   in: number;
@@ -203,7 +204,7 @@ export class MonitorState {
     for (const [status, n] of this.settled.runs) counts[status] = (counts[status] || 0) + n;
     if (this.eventsSeen) {
       // queued and running are "now", not "in the window": the runs seen starting live and not finished yet
-      counts.queued = counts.running = 0;
+      for (const st of OPEN_STATUSES) counts[st] = 0;
       for (const st of this.openRuns.values()) counts[st]++;
     }
     return counts;

@@ -1,0 +1,71 @@
+// The app's pages by path, listed once: main.tsx picks the page from this table, and AppNav draws its links
+// from the entries with a `nav` label. The server answers every path outside /api/, /hooks/, /static/ and
+// /socket.io with the app (web/canvas.py), so a path missing here is this app's not-found page.
+
+/** Who sees a header link: everyone, a partner admin, or whoever may read the audit log. */
+export type Audience = "all" | "partner_admin" | "audit";
+
+export type Page = "flows" | "login" | "editor" | "monitor" | "runs" | "run" | "templates" | "admin";
+
+export interface RouteDef {
+  /** A path; ":id" is one segment, passed to the page decoded. */
+  path: string;
+  page: Page;
+  /** The label of its header link, if it has one. */
+  nav?: string;
+  audience?: Audience;
+}
+
+export const ROUTES: readonly RouteDef[] = [
+  { path: "/", page: "flows" },
+  { path: "/login", page: "login" },
+  { path: "/flows", page: "flows", nav: "Flows", audience: "all" },
+  { path: "/flows/:id", page: "editor" },
+  { path: "/monitor/:id", page: "monitor" },
+  { path: "/runs", page: "runs", nav: "Runs", audience: "all" },
+  { path: "/runs/:id", page: "run" },
+  { path: "/templates", page: "templates", nav: "Templates", audience: "all" },
+  { path: "/admin/workspaces", page: "admin", nav: "Workspaces", audience: "partner_admin" },
+  { path: "/admin/users", page: "admin", nav: "Users", audience: "partner_admin" },
+  { path: "/admin/keys", page: "admin", nav: "Keys", audience: "partner_admin" },
+  { path: "/admin/audit", page: "admin", nav: "Audit", audience: "audit" },
+  { path: "/admin/branding", page: "admin", nav: "Branding", audience: "partner_admin" },
+];
+
+/** The page a path shows; `id` is the ":id" segment, or an admin page's own name. */
+export interface Match {
+  page: Page | "not-found";
+  id: string;
+  /** The table's path that matched (the path asked for, when none did). */
+  path: string;
+}
+
+function pattern(path: string): RegExp {
+  const body = path.replace(/\/$/, "").replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(":id", "([^/]+)");
+  return new RegExp(`^${body}/?$`);
+}
+
+const COMPILED = ROUTES.map((r) => ({ route: r, re: pattern(r.path) }));
+
+export function match(path: string): Match {
+  for (const { route, re } of COMPILED) {
+    const m = re.exec(path);
+    if (!m) continue;
+    const id = m[1] !== undefined ? safeDecode(m[1]) : route.page === "admin" ? route.path.split("/").pop()! : "";
+    return { page: route.page, id, path: route.path };
+  }
+  return { page: "not-found", id: "", path };
+}
+
+function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
+/** The header links of these audiences, in table order, as [path, label]. */
+export function navLinks(...audiences: Audience[]): [string, string][] {
+  return ROUTES.filter((r) => r.nav && audiences.includes(r.audience || "all")).map((r) => [r.path, r.nav!]);
+}
