@@ -146,6 +146,64 @@ def systems(sandbox, sandbox_db) -> Systems:
     return s
 
 
+class BusinessCentral:
+    """The first ERP double (/erp/api) as the goldens read it: sales orders by external number, backorders."""
+
+    def __init__(self, systems: Systems):
+        self.systems = systems
+
+    def orders(self, external_no: str | None = None) -> list[dict]:
+        args = {"externalDocumentNo": external_no} if external_no else {}
+        return self.systems.get("/erp/api/sales-orders", **args)["value"]
+
+    def backorders(self, item_no: str) -> list[tuple[str, int]]:
+        return [(b["documentNo"], b["quantityBackordered"])
+                for b in self.systems.get("/erp/api/backorder-lines", itemNo=item_no)["value"]]
+
+
+class NetSuite(BusinessCentral):
+    """The second ERP double (/netsuite/api), read in its own terms and told in the first one's words (the test's
+    own reading, not the connector's mapping): approved is Released, pending approval with a hold reason is Hold,
+    committed is reserved."""
+
+    def orders(self, external_no: str | None = None) -> list[dict]:
+        args = {"q": f'externalId IS "{external_no}"'} if external_no else {}
+        return [self._told(r) for r in self.systems.get("/netsuite/api/record/v1/salesOrder", **args)["items"]]
+
+    @staticmethod
+    def _told(record: dict) -> dict:
+        hold, status = record["custbody_hold_reason"], record["orderStatus"]["id"]
+        return {"no": record["id"], "customerNo": record["entity"]["refName"].split(" ")[0], "holdReason": hold,
+                "status": "Hold" if hold else {"A": "Open", "B": "Released"}.get(status, status),
+                "lines": [{"itemNo": l["item"]["refName"], "quantity": l["quantity"],
+                           "quantityReserved": l["quantityCommitted"], "quantityBackordered": l["quantityBackOrdered"]}
+                          for l in record["item"]["items"]]}
+
+    def backorders(self, item_no: str) -> list[tuple[str, int]]:
+        return [(o["no"], l["quantityBackordered"]) for o in self.orders() for l in o["lines"]
+                if l["itemNo"] == item_no and l["quantityBackordered"] > 0]
+
+
+ERP_PRODUCTS = {"erp.business_central": ("erp", BusinessCentral), "erp.netsuite": ("netsuite", NetSuite)}
+
+
+@pytest.fixture(params=sorted(ERP_PRODUCTS))
+def erp_api(request, crossdock, systems):
+    """The order-release flow against each ERP product: the workspace's `erp` connection points at that product's
+    double and the flow's erp_product param names it (redeployed), as a customer on that ERP would set it up."""
+    from runtime import connections
+
+    prefix, view = ERP_PRODUCTS[request.param]
+    connections.save(crossdock.rt, crossdock.workspace, "erp", {"system": "erp",
+                                                                 "base_url": f"{systems.url}/{prefix}/api"})
+    if request.param != "erp.business_central":
+        doc = crossdock.client.get("/api/v1/flows/order-release").json["flow"]
+        doc["params"]["erp_product"]["default"] = request.param
+        assert crossdock.client.put("/api/v1/flows/order-release", json=doc).status_code == 200
+        assert crossdock.client.post("/api/v1/flows/order-release/deploy").status_code == 201
+    return view(systems)
+
+
 @pytest.fixture
 def crossdock(rt, client, workspace, systems) -> Crossdock:
     installed = templates.install_bundled(rt, workspace, systems.url)
