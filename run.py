@@ -125,7 +125,8 @@ def build(settings: Settings, embedded: bool):
         # a process of its own (it ends with this one): the simulated systems stand for other machines, and
         # in threads of this process they took turns with the runs on one interpreter lock
         start_in_process(settings.host, settings.sandbox_port, sandbox_database(settings))
-        rt.start_workers()
+        # runs execute in processes of their own (a core each), or on threads of this one
+        rt.start_executors() if settings.executors else rt.start_workers()
         if settings.load_samples:
             sandbox_url = f"http://{settings.host}:{settings.sandbox_port}"
             samples.install(rt, sandbox_url=sandbox_url)

@@ -27,7 +27,10 @@ class Settings:
     shutdown_grace_s: float = 30.0  # SIGTERM: how long the step in flight may take before its run is handed back
     maintenance_s: float = 15.0  # between passes that release expired leases and requeue lost jobs
     lost_job_after_s: float = 10.0  # a due `queued` run with no job in the queue this long is enqueued again
-    embedded_workers: int = 2
+    embedded_workers: int = 2  # threads executing runs, per process that executes runs
+    # run.py's embedded default: processes executing runs beside the web process (runtime/executors.py), one
+    # per core but the web's, 1 to 4; 0 runs them on threads of the web process (Runtime.start_workers, as tests do)
+    executors: int = max(1, min(4, (os.cpu_count() or 2) - 1))
     sandbox_port: int = 5001
     load_samples: bool = True
     default_retry: dict = field(default_factory=lambda: {"max_attempts": 3, "backoff_s": 1.0})
@@ -70,6 +73,7 @@ def from_env(env: dict | None = None) -> Settings:
         access_log=env.get("CROSSDOCK_ACCESS_LOG", "") not in ("", "0", "false", "no"),
         data_dir=env.get("CROSSDOCK_DATA_DIR", "data"),
         sandbox_port=int(env.get("CROSSDOCK_SANDBOX_PORT", "5001")),
+        executors=int(env.get("CROSSDOCK_EXECUTORS", str(Settings.executors))),
         step_payload_max=int(env.get("CROSSDOCK_STEP_PAYLOAD_MAX", str(1024 * 1024))),
         lease_s=float(env.get("CROSSDOCK_LEASE_S", "60")),
         poison_takeovers=int(env.get("CROSSDOCK_POISON_TAKEOVERS", "3")),

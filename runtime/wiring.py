@@ -120,6 +120,17 @@ class Runtime:
         self.warm_plans()
         self.start_maintenance()
 
+    def start_executors(self) -> None:
+        """Embedded mode with executor processes (settings.executors, runtime/executors.py): this process
+        stores runs and hands their ids over, and runs the maintenance; the executors execute."""
+        from runtime.executors import LinkQueue
+        self.queue.stop()
+        self.queue = LinkQueue(self.settings, publish=self.events.publish)
+        self.queue.start_threads()
+        jobs.release_expired_leases(self)
+        jobs.requeue_waiting(self)
+        self.start_maintenance()
+
     def start_maintenance(self) -> None:
         if self._maintenance is None:
             self._maintenance = threading.Thread(target=self._maintain, name="crossdock-maintenance", daemon=True)

@@ -1,0 +1,283 @@
+"""The embedded default's executor processes: the web process stores each run, as always, and hands its id
+over a local socket to an executor process, which executes it on its own interpreter (its own core) and sends
+the run's live events back; the web process relays them to browsers and to the sync webhooks waiting for a
+reply. With runs executed on threads of the web process, intake and execution took turns on one interpreter
+lock, so the embedded default used one core of any machine.
+
+The web process stays the one coordinator: it runs the maintenance (expired leases, lost runs, schedules,
+retention) and knows which runs it handed over and has not yet seen start (`held_run_ids`), so recovery
+never enqueues one of those again. Executors execute and nothing else; several may share a SQLite file (WAL).
+An executor that dies is started again and the runs it held go to the others (a run it was executing comes
+back when its lease expires, as after any crash). Each executor ends when its socket closes: the web
+process stopped, or died.
+
+The wire: web -> executor, a line per run id (`17` or, delayed, `17 1.5`); executor -> web, a line of JSON
+per live event (`["run.started", {...}]`)."""
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import json
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from typing import Callable
+
+from runtime.events import FLUSH_S, Publisher
+from runtime.queue import JobQueue
+from runtime.replies import EVENTS as REPLY_EVENTS
+from runtime.settings import Settings
+
+log = logging.getLogger(__name__)
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SETTLED = frozenset({"run.started", "run.finished"})  # a held run that started is no longer the queue's
+RESTART_AFTER_S = 1.0  # between an executor's death and its next start
+HELD_AT_MOST_S = 300.0  # a run handed over this long ago that never started counts as lost (a duplicate is harmless)
+
+
+class LinkQueue(JobQueue):
+    """The web process's queue in the embedded default with executor processes: enqueued run ids go to the
+    executors in turn. `publish` receives each live event the executors send."""
+
+    embedded = True
+
+    def __init__(self, settings: Settings, publish: Callable[[str, dict], None] = lambda e, d: None, **_options):
+        self.settings = settings
+        self.name = f"{settings.queue_name}-link-{uuid.uuid4().hex[:8]}"
+        self.stopping = threading.Event()
+        self.publish = publish
+        self._lock = threading.Lock()  # guards _held
+        self._held: dict[int, tuple[Executor, float]] = {}  # handed over (by whom, when), not yet seen to start
+        self._turn = itertools.count()
+        self.executors = [Executor(i, self) for i in range(max(1, settings.executors))]
+
+    def start_threads(self, workers: int = 0) -> None:
+        for executor in self.executors:
+            executor.start()
+
+    def enqueue_run(self, run_id: int, delay_s: float = 0.0) -> None:
+        self._send([run_id], f"{run_id} {delay_s:.3f}\n" if delay_s > 0 else f"{run_id}\n")
+
+    def enqueue_runs(self, run_ids: list[int]) -> None:
+        if run_ids:
+            self._send(run_ids, "".join(f"{i}\n" for i in run_ids))
+
+    def _send(self, run_ids: list[int], text: str) -> None:
+        executor = self.executors[next(self._turn) % len(self.executors)]
+        now = time.monotonic()
+        with self._lock:
+            for run_id in run_ids:
+                self._held[run_id] = (executor, now)
+        if not executor.send(text.encode()):  # it died: its runs, these too, go to the others when it is back
+            log.warning("executor %s did not take runs %s; they are handed over again", executor.index, run_ids[:20])
+
+    def settled(self, event: str, data: dict) -> None:
+        if event in SETTLED:
+            with self._lock:
+                self._held.pop(data.get("run_id"), None)
+
+    def taken_back(self, executor: Executor) -> list[int]:
+        """The runs a dead executor held: handed to the others (a duplicate does nothing: the claim)."""
+        with self._lock:
+            ids = [i for i, (e, _) in self._held.items() if e is executor]
+            for i in ids:
+                del self._held[i]
+        return ids
+
+    def pending(self) -> int:
+        with self._lock:
+            return len(self._held)
+
+    def held_run_ids(self, overdue_s: float = 10.0) -> set[int]:
+        since = time.monotonic() - HELD_AT_MOST_S
+        with self._lock:
+            return {i for i, (_, at) in self._held.items() if at > since}
+
+    def waiting_run_ids(self) -> list[int]:
+        with self._lock:
+            return list(self._held)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._held.clear()
+
+    def work(self, name: str | None = None, burst: bool = False, grace_s: float = 30.0, overdue=lambda: None) -> None:
+        raise RuntimeError("the web process executes no runs: its executor processes do")
+
+    def stop(self) -> None:
+        self.stopping.set()
+        for executor in self.executors:
+            executor.stop()
+
+
+class Executor:
+    """One executor process, seen from the web process: started with a socket pair, read on a thread of
+    its own, started again when it dies (unless the queue is stopping)."""
+
+    def __init__(self, index: int, queue: LinkQueue):
+        self.index, self.queue = index, queue
+        self.process: subprocess.Popen | None = None
+        self.sock: socket.socket | None = None
+        self._send_lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        ours, theirs = socket.socketpair()
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (ROOT, os.environ.get("PYTHONPATH")) if p)}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "runtime.executors", "--link-fd", str(theirs.fileno()), "--index", str(self.index)],
+            pass_fds=(theirs.fileno(),), env=env, start_new_session=True)  # Ctrl-C reaches the web process only
+        theirs.close()
+        self.sock = ours
+        self.send((json.dumps(dataclasses.asdict(self.queue.settings)) + "\n").encode())  # its settings, first
+        self._thread = threading.Thread(target=self._read, name=f"crossdock-executor-{self.index}", daemon=True)
+        self._thread.start()
+
+    def send(self, data: bytes) -> bool:
+        try:
+            with self._send_lock:
+                self.sock.sendall(data)
+            return True
+        except OSError:
+            return False
+
+    def _read(self) -> None:
+        stream = self.sock.makefile("rb")
+        try:
+            for line in stream:
+                try:
+                    event, data = json.loads(line)
+                except ValueError:
+                    log.warning("executor %s sent a line that is no event: %r", self.index, line[:200])
+                    continue
+                self.queue.settled(event, data)
+                self.queue.publish(event, data)
+        except OSError:
+            pass
+        if self.queue.stopping.is_set():
+            return
+        code = self.process.wait() if self.process else None
+        log.error("executor process %s ended (exit code %s); starting it again", self.index, code)
+        time.sleep(RESTART_AFTER_S)
+        if not self.queue.stopping.is_set():
+            self.start()
+            held = self.queue.taken_back(self)
+            if held:
+                self.queue.enqueue_runs(held)
+
+    def stop(self, grace_s: float = 10.0) -> None:
+        """Close the socket (the executor finishes the jobs it is on and ends) and wait for it."""
+        if self.sock is not None:
+            try:
+                self.sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            self.sock.close()
+        if self.process is not None:
+            try:
+                self.process.wait(grace_s)
+            except subprocess.TimeoutExpired:
+                log.warning("executor process %s did not end in %.0f s; killed", self.index, grace_s)
+                self.process.kill()
+
+
+class LinkPublisher(Publisher):
+    """An executor's live events, sent to the web process in order: replies and run ends at once (a sync
+    webhook waits for them), the others within FLUSH_S, several to a write."""
+
+    def __init__(self, sock: socket.socket):
+        super().__init__()
+        self.sock = sock
+        self._kept: list[str] = []
+        self._lock, self._sending = threading.Lock(), threading.Lock()
+        self._wake, self._closed = threading.Event(), threading.Event()
+        self._thread = threading.Thread(target=self._run, name="crossdock-events-link", daemon=True)
+        self._thread.start()
+
+    def publish(self, event: str, data: dict) -> None:
+        text = json.dumps([event, data], default=str, ensure_ascii=False, separators=(",", ":"))
+        with self._lock:
+            self._kept.append(text)
+        if event in REPLY_EVENTS:
+            self.flush()
+        else:
+            self._wake.set()
+
+    def flush(self) -> None:
+        with self._sending:
+            with self._lock:
+                batch, self._kept = self._kept, []
+            if batch:
+                try:
+                    self.sock.sendall(("\n".join(batch) + "\n").encode())
+                except OSError as err:  # the web process is gone: this process ends with its socket
+                    log.warning("%d live event(s) not sent (%s)", len(batch), err)
+
+    def close(self) -> None:
+        self._closed.set()
+        self._wake.set()
+        self._thread.join(2)
+        self.flush()
+
+    def _run(self) -> None:
+        while not self._closed.is_set():
+            self._wake.wait()
+            self._closed.wait(FLUSH_S)  # gather what the run publishes meanwhile
+            self._wake.clear()
+            self.flush()
+
+
+def serve(fd: int, index: int) -> int:
+    """An executor process: execute the runs whose ids arrive on the socket until it closes."""
+    from runtime import jobs
+    from runtime.wiring import Runtime
+
+    logging.basicConfig(level=logging.INFO, format=f"%(asctime)s %(levelname)s executor-{index} %(name)s: %(message)s")
+    sock = socket.socket(fileno=fd)
+    for sig in (signal.SIGTERM, signal.SIGINT):  # as when the web process goes: finish the jobs in hand, end
+        signal.signal(sig, lambda *_: sock.shutdown(socket.SHUT_RD))
+    stream = sock.makefile("rb")
+    given = json.loads(stream.readline() or "null")  # the web process's settings come first
+    if given is None:
+        return 0
+    settings = Settings(**{**given, "previous_secret_keys": tuple(given["previous_secret_keys"]), "executors": 0})
+    rt = Runtime(settings, events=LinkPublisher(sock))
+    jobs.bind(rt)
+    rt.queue.start_threads(settings.embedded_workers)
+    rt.warm_plans()
+    try:
+        _receive(stream, rt.queue)
+    finally:
+        rt.queue.stopping.set()
+        rt.close()  # joins the worker threads (each finishes its job), sends the last events
+    return 0
+
+
+def _receive(stream, queue) -> None:
+    """Run ids as they arrive, those that came together enqueued together."""
+    pending = b""
+    while chunk := stream.read1(65536):
+        lines, _, pending = (pending + chunk).rpartition(b"\n")
+        now: list[int] = []
+        for line in lines.split(b"\n"):
+            run_id, _, delay = line.partition(b" ")
+            if delay:
+                queue.enqueue_run(int(run_id), float(delay))
+            elif run_id:
+                now.append(int(run_id))
+        queue.enqueue_runs(now)
+
+
+if __name__ == "__main__":
+    import argparse
+    parser = argparse.ArgumentParser(description="a Crossdock executor process (started by the embedded web process)")
+    parser.add_argument("--link-fd", type=int, required=True)
+    parser.add_argument("--index", type=int, default=0)
+    args = parser.parse_args()
+    sys.exit(serve(args.link_fd, args.index))

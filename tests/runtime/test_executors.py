@@ -1,0 +1,135 @@
+"""The embedded default's executor processes (runtime/executors.py): runs stored by this process execute in
+real executor processes, their live events and replies come back, and an executor killed with SIGKILL is
+started again with no run lost or executed twice; on SQLite and on PostgreSQL (without Redis)."""
+from __future__ import annotations
+
+import io
+import os
+import signal
+import threading
+from dataclasses import replace
+
+import pytest
+from sqlalchemy import func, select
+
+from runtime import deployments, intake, replies
+from runtime.executors import _receive
+from runtime.models import Flow, Run, Step
+from runtime.wiring import Runtime
+from support import wait_for
+from support.flowdocs import done, edge
+
+
+@pytest.fixture
+def linked(settings):
+    """A runtime whose runs execute in 2 executor processes, with its live events recorded."""
+    rt = Runtime(replace(settings, redis_url="", executors=2, maintenance_s=0.5, lost_job_after_s=1.0))
+    seen: list[tuple[str, dict]] = []
+    lock = threading.Lock()
+
+    def sink(event, data, rooms):
+        with lock:
+            seen.append((event, data))
+
+    rt.events.attach(sink)
+    rt.seen = seen
+    yield rt
+    rt.close()
+
+
+def deploy(rt, workspace: str, expression: str = "{'ref': ref}") -> None:
+    nodes = [{"id": "start", "type": "event.manual"}, done(),
+             {"id": "map", "type": "transform.map", "config": {"expression": expression}}]
+    doc = {"schema": "crossdock.flow/1", "id": "f", "name": "f", "nodes": nodes,
+           "edges": [edge("e1", "start", "map"), edge("e2", "map", "done")]}
+    rt.ensure_workspace(workspace)
+    with rt.sessions.begin() as s:
+        s.add(Flow(workspace=workspace, id="f", name="f", document=doc))
+    deployments.deploy(rt, workspace, "f", doc)
+
+
+def statuses(rt, ids) -> dict[int, str]:
+    with rt.read_sessions() as s:
+        return dict(s.execute(select(Run.id, Run.status).where(Run.id.in_(ids))).all())
+
+
+def finished(rt, ids) -> bool:
+    return set(statuses(rt, ids).values()) <= {"succeeded", "failed"}
+
+
+def test_runs_execute_in_executor_processes_and_their_events_come_back(linked, workspace):
+    deploy(linked, workspace)
+    linked.start_executors()
+    pids = {e.process.pid for e in linked.queue.executors}
+    assert len(pids) == 2 and os.getpid() not in pids
+    assert not [t for t in threading.enumerate() if t.name.startswith("crossdock-worker")]  # none here
+
+    ids = [intake.start_manual(linked, workspace, "f", {"ref": i}).id for i in range(30)]
+    wait_for(lambda: finished(linked, ids))
+    assert set(statuses(linked, ids).values()) == {"succeeded"}
+    wait_for(lambda: {d["run_id"] for e, d in list(linked.seen) if e == "run.finished"} >= set(ids))
+    started = [d["run_id"] for e, d in list(linked.seen) if e == "run.started"]
+    assert sorted(started) == sorted(ids)  # each run once, relayed to this process's Socket.IO
+    assert linked.queue.held_run_ids() == set()  # every handed-over run was seen to start
+
+
+def test_a_reply_waiter_in_this_process_hears_the_executors_run_end(linked, workspace):
+    deploy(linked, workspace, expression="{'doubled': ref * 2}")
+    linked.start_executors()
+    with linked.events.replies.expect() as ticket:
+        run = intake.start_manual(linked, workspace, "f", {"ref": 21})
+        answer = replies.answer(linked, ticket, run.id, 20.0)
+    assert answer.status == "succeeded"
+
+
+def test_a_killed_executor_is_started_again_and_no_run_is_lost_or_done_twice(linked, workspace):
+    deploy(linked, workspace)
+    linked.start_executors()
+    first = linked.queue.executors[0]
+    killed = first.process.pid
+    os.kill(killed, signal.SIGKILL)
+    ids = [intake.start_manual(linked, workspace, "f", {"ref": i}).id for i in range(20)]  # half go to the dead one
+    wait_for(lambda: finished(linked, ids), timeout=60)
+    assert set(statuses(linked, ids).values()) == {"succeeded"}
+    assert first.process.pid != killed and first.process.poll() is None
+    with linked.read_sessions() as s:  # one step row per node per run: nothing executed twice
+        per_run = dict(s.execute(select(Step.run_id, func.count()).where(Step.run_id.in_(ids))
+                                 .group_by(Step.run_id)).all())
+    assert set(per_run.values()) == {3}
+
+
+def test_closing_the_runtime_ends_the_executors(settings, workspace):
+    rt = Runtime(replace(settings, redis_url="", executors=1))
+    rt.start_executors()
+    process = rt.queue.executors[0].process
+    rt.close()
+    assert process.poll() is not None
+
+
+@pytest.mark.parametrize("chunks, ready, delayed", [
+    ([b"1\n2\n3\n"], [[1, 2, 3]], []),
+    ([b"1\n2", b"2\n3 1.500\n", b"4\n"], [[1], [22], [4]], [(3, 1.5)]),
+    ([b"", b"7\n"], [], []),  # an empty read is the end
+])
+def test_run_ids_are_read_whole_across_chunks(chunks, ready, delayed):
+    class Queue:
+        def __init__(self):
+            self.ready, self.delayed = [], []
+
+        def enqueue_runs(self, ids):
+            if ids:
+                self.ready.append(ids)
+
+        def enqueue_run(self, run_id, delay_s):
+            self.delayed.append((run_id, delay_s))
+
+    class Stream(io.RawIOBase):
+        def __init__(self):
+            self.parts = list(chunks)
+
+        def read1(self, _n):
+            return self.parts.pop(0) if self.parts else b""
+
+    q = Queue()
+    _receive(Stream(), q)
+    assert q.ready == ready and q.delayed == delayed
