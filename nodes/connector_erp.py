@@ -6,9 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from flows.spec import NodeSpec, Port
-from nodes import product, system_profile
+from nodes import product, products, system_profile  # noqa: F401 - products registers the profiles Config offers
 from nodes.base import Context, Emit, PrepareEnv
-from nodes.products import BUNDLED  # noqa: F401 - the bundled profiles are registered before Config is used
 
 OPERATIONS = (
     ("upsert_sales_order", "Create or replace a sales order (by external document no.)"),

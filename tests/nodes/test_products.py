@@ -9,9 +9,9 @@ import pytest
 import requests
 from marshmallow import ValidationError
 
+from flows import references
 from flows.jsonschema import json_schema
-from nodes import (connector_erp, connector_oms, connector_tms, connector_wms, product, products, system_profile,
-                   url_template)
+from nodes import catalog, connector_erp, connector_oms, connector_tms, connector_wms, product, products, url_template
 from nodes.base import NodeError
 from nodes.products import erp_netsuite
 from nodes.system_profile import Operation
@@ -283,6 +283,18 @@ def test_both_erp_doubles_list_the_same_items(sandbox, ctx, env):
     assert len(lists[0]) == 25
 
 
-def test_the_product_field_is_a_template_reference_so_an_undeclared_param_is_reported():
-    assert connector_erp.SPEC.references["product"].kind == "template"
-    assert system_profile.references("wms")["product"].kind == "template"
+def test_a_product_param_the_flow_does_not_declare_is_reported_on_the_field():
+    def check(flow):
+        return references.check(flow, catalog.specs(), None, placeholders=lambda text: url_template.parse(text).params)
+
+    def doc(product_value, params):
+        return {"schema": "crossdock.flow/1", "id": "f", "params": params, "nodes": [
+            {"id": "erp", "type": "connector.erp", "type_version": 1,
+             "config": {"connection": "erp", "product": product_value, "operation": "list_items"}}], "edges": []}
+
+    declared = {"erp_product": {"type": "string", "default": "erp.netsuite"}}
+    assert check(doc("{{erp_product}}", declared)) == []
+    assert check(doc("erp.netsuite", {})) == []
+    [problem] = check(doc("{{erp_prodcut}}", declared))
+    assert (problem.code, problem.node, problem.field) == ("unknown_param", "erp", "product")
+    assert "did you mean 'erp_product'" in problem.message
