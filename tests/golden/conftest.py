@@ -205,6 +205,17 @@ def erp_api(request, crossdock, systems):
 
 
 @pytest.fixture
+def netsuite(systems) -> NetSuite:
+    return NetSuite(systems)
+
+
+@pytest.fixture
+def crossdock_in(rt, client):
+    """Crossdock in a workspace the test made itself (nothing installed)."""
+    return lambda workspace: Crossdock(rt, client, workspace)
+
+
+@pytest.fixture
 def crossdock(rt, client, workspace, systems) -> Crossdock:
     installed = templates.install_bundled(rt, workspace, systems.url)
     assert installed == ["order-release", "inventory-sync", "shipment-confirmation", "returns"]

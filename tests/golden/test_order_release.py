@@ -2,7 +2,9 @@
 fixture: Business Central-like and NetSuite-like, chosen by the flow's erp_product param)."""
 from __future__ import annotations
 
-from runtime import lookups
+import uuid
+
+from runtime import egress, lookups
 
 ACME, CORNER = 7001, 7005  # CORNER is C-10977: credit limit 1,000 with 650 open
 
@@ -88,3 +90,23 @@ def test_ship_complete_holds_an_order_with_a_backorder_until_stock_arrives(cross
     [erp] = erp_api.orders(str(order["id"]))
     assert systems.wms_orders(erp["no"]) == []
     assert systems.get(f"/oms/api/orders/{order['id']}")["order"]["status"] == "on_hold"
+
+
+def test_a_customer_on_netsuite_installs_the_template_with_one_import_naming_the_product_and_the_connection(
+        rt, client, partner, systems, crossdock_in, netsuite):
+    workspace = f"ws{uuid.uuid4().hex[:10]}"
+    rt.ensure_workspace(workspace, partner_id=partner)
+    egress.allow_origin(rt, workspace, systems.url)
+    conns = {"erp": {"system": "erp", "base_url": f"{systems.url}/netsuite/api"},  # an ERP connection, to NetSuite
+             **{name: {"system": name, "base_url": f"{systems.url}/{name}/api"} for name in ("oms", "wms")}}
+    r = client.post("/api/v1/templates/import", headers={"X-Crossdock-Workspace": workspace}, json={
+        "template": "order-release", "params": {"erp_product": "erp.netsuite"}, "connections": conns})
+    assert r.status_code == 201, r.get_data(as_text=True)
+    assert r.json["deployed_version"] == 1 and r.json["params"]["erp_product"] == "erp.netsuite"
+
+    order = systems.oms_order(ACME, ("hw-20620-c", 10))
+    assert crossdock_in(workspace).run("oms/orders", order).status == "succeeded"
+    [erp] = netsuite.orders(str(order["id"]))
+    assert erp["status"] == "Released" and [l["quantityReserved"] for l in erp["lines"]] == [10]
+    assert systems.erp_orders(str(order["id"])) == []  # nothing went to the other ERP
+    assert [w["reference"] for w in systems.wms_orders(erp["no"])] == [str(order["id"])]
