@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from typing import Any, Callable
+from urllib.parse import urlsplit
 
 import requests
 from flows.spec import Reference
@@ -149,7 +150,7 @@ def _operate(prepared: Prepared, conn: dict, message: Any, ctx: Context, key: st
                                                lambda name: str(auth.get(name, ""))))
     if op.method == "GET":
         url = _url(prepared, conn, None, message, ctx)
-        return _canonical(op, _pages(prepared, _send(prepared, "GET", url, headers), op.result, headers)), None
+        return _canonical(op, _pages(prepared, conn, _send(prepared, "GET", url, headers), op.result, headers)), None
     headers["Idempotency-Key"] = key
     body = (evaluate_field(prepared.body, message, ctx, "body") if prepared.body is not None
             else connector_http.without_note(message))
@@ -203,8 +204,9 @@ def _canonical(op: Operation, answer: Any) -> Any:
 MAX_PAGES = 100  # a list that never ends is the target's bug; stop reading rather than loop
 
 
-def _pages(prepared: Prepared, answer: Any, envelope: str | None, headers: dict) -> Any:
-    """A list answer with every page after the first appended, as the product's paging says where the next is."""
+def _pages(prepared: Prepared, conn: dict, answer: Any, envelope: str | None, headers: dict) -> Any:
+    """A list answer with every page after the first appended, as the product's paging says where the next is.
+    A next page elsewhere than the connection's origin is refused: the request carries the connection's credentials."""
     paging = prepared.profile.paging if prepared.profile is not None else "none"
     items = _unwrap(envelope, answer)
     if paging == "none" or not isinstance(items, list):
@@ -214,21 +216,31 @@ def _pages(prepared: Prepared, answer: Any, envelope: str | None, headers: dict)
         following = _next_page(paging, answer)
         if not following:
             break
+        if _origin(following) != _origin(conn["base_url"]):
+            raise NodeError("egress_denied", f"connection {prepared.connection}: the next page is at another origin "
+                            f"({_origin(following)})", field="connection", details={"url": following})
         answer = _send(prepared, "GET", following, headers)
         page = _unwrap(envelope, answer)
         items += page if isinstance(page, list) else []
     return items
 
 
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), parts.netloc.lower()
+
+
 def _next_page(paging: str, answer: Any) -> str | None:
     if not isinstance(answer, dict):
         return None
     if paging == "odata":
-        return answer.get("@odata.nextLink")
-    if not answer.get("hasMore"):
-        return None
-    links = answer.get("links") if isinstance(answer.get("links"), list) else []
-    return next((l.get("href") for l in links if isinstance(l, dict) and l.get("rel") == "next"), None)
+        found = answer.get("@odata.nextLink")
+    elif answer.get("hasMore"):
+        links = answer.get("links") if isinstance(answer.get("links"), list) else []
+        found = next((l.get("href") for l in links if isinstance(l, dict) and l.get("rel") == "next"), None)
+    else:
+        found = None
+    return found if isinstance(found, str) and found else None
 
 
 def _explained(prepared: Prepared, err: NodeError) -> NodeError:

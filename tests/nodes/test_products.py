@@ -192,6 +192,25 @@ def test_netsuite_lists_follow_has_more_and_the_next_link_across_pages(ctx, env,
         "/services/rest/record/v1/inventoryItem?limit=2&offset=2"]
 
 
+def test_a_next_page_at_another_origin_is_not_followed_with_the_connections_credentials(ctx, env, http_target):
+    http_target.script = [(200, {"value": [{"number": "HW-1"}], "@odata.nextLink": "http://elsewhere.example/items"},
+                           {})]
+    connect(ctx, erp={"base_url": http_target.url + "/erp/api", "auth": {"type": "bearer", "token": "t"}})
+    with pytest.raises(NodeError) as err:
+        run({"connection": "erp", "operation": "list_items"}, {}, ctx, env)
+    assert (err.value.code, err.value.field) == ("egress_denied", "connection")
+    assert len(http_target.requests) == 1
+
+
+def test_business_central_lists_follow_the_odata_next_link(ctx, env, http_target):
+    following = http_target.url + "/erp/api/items?$top=1&$skip=1"
+    http_target.script = [(200, {"value": [{"number": "HW-1"}], "@odata.nextLink": following}, {}),
+                          (200, {"value": [{"number": "HW-2"}]}, {})]
+    connect(ctx, erp={"base_url": http_target.url + "/erp/api"})
+    [(_, out)] = run({"connection": "erp", "operation": "list_items"}, {}, ctx, env)
+    assert [i["number"] for i in out] == ["HW-1", "HW-2"]
+
+
 def test_netsuite_errors_show_the_products_code_and_detail(ctx, env, http_target):
     http_target.script = [(400, {"type": "https://www.rfc-editor.org/rfc/rfc9110.html#status.400",
                                  "title": "Bad Request", "status": 400, "o:errorDetails": [
