@@ -176,13 +176,13 @@ def upsert_sales_order(key):
             _uncommit(conn, existing["doc"]["lines"])
         now = clock.stamp(conn, SYSTEM)
         row_id = existing["id"] if existing is not None else store.next_number(conn, "netsuite.record", 7001)
-        doc = {"externalId": external_id, "tranId": f"SO{row_id}", "tranDate": (data.get("tranDate") or now)[:10],
+        doc = {"externalId": external_id, "tranId": f"SO{row_id}", "tranDate": _date(data.get("tranDate"), now),
                "entity": {"id": str(customer["id"]), "refName": f"{customer['entity_id']} {customer['company_name']}"},
-               "currency": {"refName": (data.get("currency") or {}).get("refName", "USD")},
+               "currency": {"refName": _ref(data, "currency").get("refName") or "USD"},
                "shipMethod": data.get("shipMethod"), "shippingAddress": data.get("shippingAddress"),
                "custbody_hold_reason": None, "custbody_credit_override": False,
                "total": round(sum(l["amount"] for l in lines), 2), "lines": lines}
-        wanted = ((data.get("orderStatus") or {}).get("id") or "A").upper()
+        wanted = str(_ref(data, "orderStatus").get("id") or "A").upper()
         if wanted not in OPEN:
             raise _invalid("orderStatus", wanted)
         status = _approve(conn, customer, row_id, doc) if wanted == "B" else "A"
@@ -212,7 +212,7 @@ def patch_sales_order(key):
         if "memo" in data:
             doc["memo"] = rest.text(data, "memo", required=False)
         status = row["status"]
-        wanted = ((data.get("orderStatus") or {}).get("id") or status).upper()
+        wanted = str(_ref(data, "orderStatus").get("id") or status).upper()
         if wanted != status:
             if (status, wanted) != ("A", "B"):
                 raise Problem(400, "INVALID_OPERATION", f"A sales order in status {status} cannot move to "
@@ -223,6 +223,24 @@ def patch_sales_order(key):
         conn.execute(update(orders).where(orders.c.id == row["id"]).values(
             status=status, doc=doc, version=row["version"] + 1, updated_at=clock.stamp(conn, SYSTEM)))
         return _written(row["id"])
+
+
+def _ref(data: dict, name: str) -> dict:
+    """A record reference field ({"id"}, {"externalId"}, {"refName"}); absent is empty."""
+    value = data.get(name)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise _invalid(name, value)
+    return value
+
+
+def _date(value, now: str) -> str:
+    if value is None:
+        return now[:10]
+    if not isinstance(value, str) or not re.match(r"^\d{4}-\d{2}-\d{2}", value):
+        raise _invalid("tranDate", value)
+    return value[:10]
 
 
 def _customer(conn, ref):

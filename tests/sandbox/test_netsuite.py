@@ -102,3 +102,23 @@ def test_reset_brings_the_seed_back(sbx):
     assert sbx.post("/netsuite/api/_reset").status_code == 200
     assert sbx.get(f"{API}/salesOrder").json["totalResults"] == 0 and committed(sbx, "HW-20620-C") == 0
     assert sbx.get(f"{API}/customer/eid:C-10977").json["creditLimit"] == 1000.0
+
+
+def test_malformed_fields_are_400_naming_the_field_never_500(sbx):
+    base = order()
+    for extra, field in (({"orderStatus": "B"}, "orderStatus"), ({"currency": "USD"}, "currency"),
+                         ({"tranDate": 20261126}, "tranDate"), ({"orderStatus": {"id": "F"}}, "orderStatus"),
+                         ({"entity": "C-10442"}, "entity"), ({"externalId": "OTHER"}, "externalId"),
+                         ({"item": {"items": [{"item": "HW-20620-C", "quantity": 1}]}}, "item.items[0].item"),
+                         ({"item": {"items": [{"item": {"externalId": "HW-20620-C"}, "quantity": 0}]}},
+                          "item.items[0].quantity"),
+                         ({"item": {"items": [{"item": {"externalId": "HW-20620-C"}, "quantity": 1, "units": "KG"}]}},
+                          "item.items[0].units")):
+        r = put(sbx, {**base, **extra})
+        assert r.status_code in (400, 422) and r.json["o:errorDetails"][0]["o:errorPath"] == field, (extra, r.json)
+    put(sbx, base)
+    for body in ({"orderStatus": "B"}, {"subsidiary": {"id": "1"}}, {"orderStatus": {"id": "C"}}):
+        r = sbx.patch(f"{API}/salesOrder/eid:WEB-1", json=body)
+        assert r.status_code == 400 and "o:errorDetails" in r.json, body
+    assert sbx.get(f"{API}/salesOrder?limit=abc").status_code == 400
+    assert sbx.delete(f"{API}/salesOrder/7001").status_code == 405
