@@ -1,4 +1,4 @@
-"""The bundled product profiles, one module each, registered here one per line (STYLE 5: explicit wiring, no
+"""The bundled product profiles, one module each, registered here one per line (explicit wiring, no
 directory scanning). A profile from elsewhere registers itself with nodes.product.register."""
 from __future__ import annotations
 
