@@ -1,14 +1,15 @@
 """The peer-bench flow's CPU per run inside one embedded process, without HTTP: what intake and execution
 cost on their own, and where execution spends it.
 
-    python3 bench/inproc.py [--runs 2000] [--rounds 3] [--top 25]
+    python3 bench/inproc.py [--runs 2000] [--rounds 3] [--top 25] [--one-by-one]
 
 Builds an embedded Runtime (SQLite in a temporary directory, no worker threads), deploys the async twin
 of ../shared/peer-bench's flow (webhook -> transform.map with the reference mapping -> branch.choice on
 SO_HEADER.SHIP_METHOD = 'LTL' -> a transform.map "$" on each port -> control.discard), then per round:
 intake (runtime.intake.start, as the webhook view calls it) of --runs copies of bench/sample_order.json,
-then the execution of each of them on this thread (runtime.jobs.run_claimed: claim, execute, end write,
-hand-over, live events). Prints CPU ms per run of each phase (median of the rounds, and the range), then
+then their execution on this thread as the embedded worker loop does it (runtime/queue.py LocalQueue.work:
+the runs waiting are taken in batches of up to 32, runtime.jobs.run_batch: one claim, each executed, one
+end write, hand-overs, live events; with --one-by-one each run alone, runtime.jobs.run_claimed). Prints CPU ms per run of each phase (median of the rounds, and the range), then
 a per-layer breakdown of execution from one more round with timers around each layer (claim, the
 mapping, branch.choice, the executor's own bookkeeping, events, the end write, ...), and with --top the
 functions that cost most (cProfile, one more round). Figures only, never asserted.
@@ -27,13 +28,15 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
+from sqlalchemy import select
+
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # run as a script from anywhere
 
 from runtime import deployments, intake, jobs  # noqa: E402
 from runtime.store import claims, ends, reads  # noqa: E402
 from runtime.wiring import Runtime  # noqa: E402
-from runtime.models import Flow  # noqa: E402
+from runtime.models import Flow, Run  # noqa: E402
 from runtime.settings import Settings  # noqa: E402
 
 MAPPING = (HERE / "order_to_erp.jsonata").read_text()
@@ -77,20 +80,29 @@ def intake_all(rt: Runtime, n: int) -> list[int]:
     return ids
 
 
-def execute_all(rt: Runtime, ids: list[int]) -> None:
-    rt.queue.clear()  # no worker threads: this thread takes the jobs, in order
-    for run_id in ids:
-        result = jobs.run_claimed(rt, run_id)
-        if result != "succeeded":
-            raise SystemExit(f"run {run_id}: {result}")
+def execute_all(rt: Runtime, ids: list[int], one_by_one: bool = False) -> None:
+    """The embedded worker's loop on this thread (rt.queue.work in burst: the runs waiting, taken in batches
+    as a worker thread takes them), or with `one_by_one` each run alone (runtime.jobs.run_claimed, as a
+    worker that never finds more than one run waiting)."""
+    if one_by_one:
+        rt.queue.clear()
+        results = [jobs.run_claimed(rt, run_id) for run_id in ids]
+    else:
+        rt.queue.work(burst=True)
+        with rt.reader.connect() as conn:
+            status = dict(conn.execute(select(Run.id, Run.status).where(Run.id.in_(ids))).all())
+        results = [status.get(run_id) for run_id in ids]
+    wrong = [(run_id, result) for run_id, result in zip(ids, results) if result != "succeeded"]
+    if wrong:
+        raise SystemExit(f"runs not succeeded: {wrong[:5]}")
 
 
-def one_round(rt: Runtime, n: int) -> tuple[float, float]:
+def one_round(rt: Runtime, n: int, one_by_one: bool = False) -> tuple[float, float]:
     """ms of CPU per run of intake, then of execution (this process is the only one working)."""
     c0 = time.process_time()
     ids = intake_all(rt, n)
     c1 = time.process_time()
-    execute_all(rt, ids)
+    execute_all(rt, ids, one_by_one)
     c2 = time.process_time()
     return (c1 - c0) * 1000 / n, (c2 - c1) * 1000 / n
 
@@ -107,11 +119,14 @@ class Layers:
         self._stack: list[float] = []  # per open layer: the time its inner layers took
         self._undo: list = []
         self._wrap(jobs, "run_claimed", "jobs and the rest")
+        self._wrap(jobs, "run_batch", "jobs and the rest")
         self._wrap(claims, "claim", "claim (UPDATE .. RETURNING)")
+        self._wrap(claims, "claim_many", "claim (UPDATE .. RETURNING)")
         self._wrap(reads, "lineage", "lineage read")
         self._wrap(rt, "plan_for", "plan lookup")
         self._wrap(jobs, "execute", "executor bookkeeping")
         self._wrap(ends, "finish", "end write")
+        self._wrap(ends, "finish_many", "end write")
         self._wrap(ends, "hand_over", "hand-over")
         self._wrap(rt.events, "publish", "events")
         for node in rt.plan_for(WORKSPACE, FLOW_ID, 1).nodes.values():
@@ -156,21 +171,21 @@ class Layers:
         print(f"  {'(sum)':<30} {sum(self.seconds.values()) * 1000 / n:6.3f}")
 
 
-def breakdown(rt: Runtime, n: int) -> Layers:
+def breakdown(rt: Runtime, n: int, one_by_one: bool = False) -> Layers:
     layers = Layers(rt)
     try:
         ids = intake_all(rt, n)
-        execute_all(rt, ids)
+        execute_all(rt, ids, one_by_one)
     finally:
         layers.restore()
     return layers
 
 
-def profile(rt: Runtime, n: int, top: int) -> None:
+def profile(rt: Runtime, n: int, top: int, one_by_one: bool = False) -> None:
     ids = intake_all(rt, n)
     prof = cProfile.Profile(time.thread_time)
     prof.enable()
-    execute_all(rt, ids)
+    execute_all(rt, ids, one_by_one)
     prof.disable()
     print(f"\ntop {top} functions of execute by own time (cProfile, {n} runs)")
     pstats.Stats(prof).sort_stats("tottime").print_stats(top)
@@ -182,19 +197,22 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--top", type=int, default=0, help="also list the top N functions of execute by own time "
                     "(cProfile, one more round)")
+    ap.add_argument("--one-by-one", action="store_true", help="execute each run alone (runtime.jobs.run_claimed: "
+                    "its own claim and end write) instead of the embedded worker's batches")
     args = ap.parse_args()
+    alone = args.one_by_one
     with tempfile.TemporaryDirectory(prefix="crossdock-inproc-") as tmp:
         rt = runtime(tmp)
         try:
-            one_round(rt, min(200, args.runs))  # warm-up: statement caches, the plan, SQLite's pages
-            rounds = [one_round(rt, args.runs) for _ in range(args.rounds)]
+            one_round(rt, min(200, args.runs), alone)  # warm-up: statement caches, the plan, SQLite's pages
+            rounds = [one_round(rt, args.runs, alone) for _ in range(args.rounds)]
             intake_ms, execute_ms = [r[0] for r in rounds], [r[1] for r in rounds]
             print(f"{args.runs} runs x {args.rounds} rounds, CPU ms per run (median, range)")
             for title, values in (("intake", intake_ms), ("execute", execute_ms)):
                 print(f"  {title:<8} {statistics.median(values):6.3f}  ({min(values):.3f}-{max(values):.3f})")
-            breakdown(rt, args.runs).report(args.runs, statistics.median(execute_ms))
+            breakdown(rt, args.runs, alone).report(args.runs, statistics.median(execute_ms))
             if args.top:
-                profile(rt, args.runs, args.top)
+                profile(rt, args.runs, args.top, alone)
         finally:
             rt.close()
 

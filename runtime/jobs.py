@@ -15,7 +15,7 @@ from sqlalchemy.engine import Row
 
 from runtime import connections, lookups
 from runtime.context import DatabaseLedger, StepContext
-from runtime.executor import execute
+from runtime.executor import Outcome, execute
 from runtime.models import Run, utcnow
 from runtime.plan import PlanError
 from runtime.queue import current_queue_name
@@ -97,6 +97,162 @@ class _Batch:
             runs.enqueue_all(self.rt, rest, why=f"not started in its batch ({why})")
 
 
+def execute_batch(run_ids: list[int]) -> str:
+    """The embedded queue's job: the runs a worker thread found waiting, claimed and ended together
+    (run_batch; one alone: run_claimed)."""
+    rt = _bound()
+    return run_claimed(rt, run_ids[0]) if len(run_ids) == 1 else ",".join(run_batch(rt, run_ids))
+
+
+def run_batch(rt: Runtime, run_ids: list[int]) -> list[str]:
+    """Claim several runs in one guarded UPDATE, execute them one after the other and write their ends in one
+    transaction (runtime/store: claims.claim_many, ends.finish_many): a run's share of the claim, the end
+    write and their commits is divided among the batch. A run's end is stored once its effects are done,
+    never before; a run claimed and not ended yet when the process dies is taken back when its lease
+    expires, as a single run is. After BATCH_SLICE_S (a timer, also while one slow run executes) or once the
+    worker stops, the ends of the runs executed so far are written and the runs not started go back to
+    `queued` and to the queue, so that one slow run holds neither the others nor their ends.
+    Results in the order of `run_ids`, as run_claimed's."""
+    rows, why = claims.claim_many(rt, run_ids)
+    results = dict(why)
+    for run_id, reason in why.items():
+        if reason.startswith("early:"):  # a retry job that came early: a job at its time
+            runs.enqueue(rt, run_id, float(reason.split(":", 1)[1]), why="early")
+            results[run_id] = "early"
+    batch = _Claimed(rt, rows, results)
+    _slicer.arm(batch)
+    try:
+        while (row := batch.next()) is not None:
+            reply: list[dict] = []
+            try:
+                outcome = _execute(rt, row, reply)
+            except Exception as err:
+                batch.done(row, _failed(rt, row, err, reply))
+                continue
+            batch.ended(row, outcome, reply[0] if reply else None)
+    finally:
+        _slicer.disarm(batch)
+        batch.cut("the batch ended")  # nothing is left claimed and not started, whatever raised
+    return [results.get(run_id, "skip:running") for run_id in run_ids]
+
+
+class _Slicer:
+    """One thread per process that cuts the batches whose time slice has passed (a timer thread per batch
+    cost 40 µs). It sleeps while no batch is armed."""
+
+    def __init__(self):
+        self._cond = threading.Condition()
+        self._armed: dict[int, _Claimed] = {}
+        self._thread: threading.Thread | None = None
+
+    def arm(self, batch: _Claimed) -> None:
+        with self._cond:
+            self._armed[id(batch)] = batch
+            if self._thread is None or not self._thread.is_alive():  # started in the process that uses it
+                self._thread = threading.Thread(target=self._run, name="crossdock-batch-slicer", daemon=True)
+                self._thread.start()
+            elif len(self._armed) == 1:
+                self._cond.notify()
+
+    def disarm(self, batch: _Claimed) -> None:
+        with self._cond:
+            self._armed.pop(id(batch), None)
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._armed:
+                    self._cond.wait()
+                now = time.monotonic()
+                due = [b for b in self._armed.values() if now - b.started >= BATCH_SLICE_S]
+                for b in due:
+                    del self._armed[id(b)]
+                if not due:
+                    self._cond.wait(min(b.started for b in self._armed.values()) + BATCH_SLICE_S - now)
+                    continue
+            for b in due:
+                try:
+                    b.cut("time slice")
+                except Exception:
+                    log.exception("cutting a batch of runs failed")
+
+
+_slicer = _Slicer()
+
+
+class _Claimed:
+    """A batch of claimed runs: the next to execute, and the executed ones whose ends are not written
+    yet. `cut` (the timer's thread or the job's, once) gives the runs not started back and writes the
+    ends kept so far; an end that comes after the cut is written at once."""
+
+    def __init__(self, rt: Runtime, rows: list, results: dict[int, str]):
+        self.rt, self._rows, self._results = rt, rows, results
+        self._next, self._cut, self._ends = 0, False, []
+        self._lock = threading.Lock()
+        self.started = time.monotonic()
+        for row in rows:
+            _in_flight[row.id] = (rt, row.attempt)
+
+    def next(self):
+        if self.rt.queue.stopping.is_set():
+            self.cut("the worker is stopping")
+        elif self._next and time.monotonic() - self.started >= BATCH_SLICE_S:
+            self.cut("time slice")
+        with self._lock:
+            if self._cut or self._next >= len(self._rows):
+                return None
+            self._next += 1
+            return self._rows[self._next - 1]
+
+    def ended(self, row, outcome: Outcome, reply: dict | None) -> None:
+        with self._lock:
+            self._ends.append((row, outcome, reply))
+            cut = self._cut
+        if cut:
+            self._write()
+
+    def done(self, row, result: str) -> None:
+        self._results[row.id] = result
+        _in_flight.pop(row.id, None)
+
+    def cut(self, why: str) -> None:
+        with self._lock:
+            rest = [] if self._cut else self._rows[self._next:]
+            self._cut = True
+            self._next = len(self._rows)
+        if rest:
+            given = claims.give_back(self.rt, rest)
+            for row in rest:
+                self.done(row, "given-back" if row.id in given else "lost-lease")
+            runs.enqueue_all(self.rt, given, why=f"not started in its batch ({why})")
+        self._write()
+
+    def _write(self) -> None:
+        with self._lock:
+            items, self._ends = self._ends, []
+        if not items:
+            return
+        try:
+            stored = ends.finish_many(self.rt, items)
+        except Exception:  # one of them cannot be stored: each alone, so that only that one fails
+            log.exception("the end write of a batch of %d runs failed; each is written alone", len(items))
+            stored = None
+        for i, (row, outcome, reply) in enumerate(items):
+            try:
+                if stored is None:
+                    try:
+                        ended = ends.finish(self.rt, row, outcome, reply)
+                    except Exception as err:
+                        self.done(row, _failed(self.rt, row, err, [reply] if reply else []))
+                        continue
+                else:
+                    ended = stored[i]
+                self.done(row, _ended(self.rt, row, outcome, ended))
+            except Exception:  # its end is stored: only its event or hand-over failed (recovery hands over)
+                log.exception("after the end of run %s", row.id)
+                self.done(row, "error")
+
+
 def _bound() -> Runtime:
     rt = _runtimes.get(current_queue_name() or "")
     if rt is None:
@@ -115,16 +271,7 @@ def run_claimed(rt: Runtime, run_id: int) -> str:
     try:
         return _execute_claimed(rt, row, reply)
     except Exception as err:
-        # a run that cannot be planned or stored must end failed, not stay `running` and come back
-        # after every lease expiry to fail the same way for ever
-        log.exception("run %s could not be executed", row.id)
-        error = {"code": "not_runnable" if isinstance(err, PlanError) else "internal_error", "class": "technical",
-                 "message": f"{type(err).__name__}: {err}"[:2000], "retryable": False}
-        if not ends.fail(rt, row, error, reply[0] if reply else None):
-            return "lost-lease"
-        rt.events.publish("run.finished", {**_event(row, "failed"), "error": error})
-        ends.hand_over(rt, row.workspace, row.flow_id, row.sequence_key)
-        return "failed"
+        return _failed(rt, row, err, reply)
     finally:
         _in_flight.pop(row.id, None)
 
@@ -139,6 +286,12 @@ def _claim(rt: Runtime, run_id: int) -> Row | str:
 
 
 def _execute_claimed(rt: Runtime, row: Row, reply: list[dict]) -> str:
+    outcome = _execute(rt, row, reply)
+    return _ended(rt, row, outcome, ends.finish(rt, row, outcome, reply[0] if reply else None))
+
+
+def _execute(rt: Runtime, row: Row, reply: list[dict]) -> Outcome:
+    """Execute a claimed run; its outcome is not stored yet. A sync reply is appended to `reply`."""
     plan = rt.plan_for(row.workspace, row.flow_id, row.version)
     lease_deadline = [time.monotonic() + rt.settings.lease_s / 2]
 
@@ -163,9 +316,12 @@ def _execute_claimed(rt: Runtime, row: Row, reply: list[dict]) -> str:
     run = {"id": row.id, "input": row.input, "input_text": row.input_text, "checkpoint": row.checkpoint,
            "trigger_node": row.trigger_node, "start_node": row.start_node if not row.checkpoint else None}
     rt.events.publish("run.started", _event(row, "running"))
-    outcome = execute(plan, run, ctx, rt.events, heartbeat, stop=rt.queue.stopping.is_set,
-                      payload_max=rt.settings.step_payload_max)
-    ended = ends.finish(rt, row, outcome, reply[0] if reply else None)
+    return execute(plan, run, ctx, rt.events, heartbeat, stop=rt.queue.stopping.is_set,
+                   payload_max=rt.settings.step_payload_max)
+
+
+def _ended(rt: Runtime, row: Row, outcome: Outcome, ended: ends.Ended | None) -> str:
+    """After the end write (committed): the retry's job, or the finished event and the hand-over."""
     if ended is None:
         return "lost-lease"
     if outcome.status == "retry":
@@ -177,6 +333,19 @@ def _execute_claimed(rt: Runtime, row: Row, reply: list[dict]) -> str:
     rt.events.publish("run.finished", finished)
     ends.hand_over(rt, row.workspace, row.flow_id, row.sequence_key)
     return ended.status
+
+
+def _failed(rt: Runtime, row: Row, err: Exception, reply: list[dict]) -> str:
+    """A run that cannot be planned or stored must end failed, not stay `running` and come back after every
+    lease expiry to fail the same way for ever."""
+    log.error("run %s could not be executed", row.id, exc_info=err)
+    error = {"code": "not_runnable" if isinstance(err, PlanError) else "internal_error", "class": "technical",
+             "message": f"{type(err).__name__}: {err}"[:2000], "retryable": False}
+    if not ends.fail(rt, row, error, reply[0] if reply else None):
+        return "lost-lease"
+    rt.events.publish("run.finished", {**_event(row, "failed"), "error": error})
+    ends.hand_over(rt, row.workspace, row.flow_id, row.sequence_key)
+    return "failed"
 
 
 def _event(row, status: str) -> dict:

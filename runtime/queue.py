@@ -1,4 +1,5 @@
-"""The job queue: the only module that imports rq. Jobs are `runtime.jobs.execute_run(run_id)`.
+"""The job queue: the only module that imports rq. Jobs are `runtime.jobs.execute_run(run_id)` (RQ batches:
+`execute_runs(run_ids)`; the embedded queue: `execute_batch(run_ids)`).
 
 Production: real Redis and RQ `SimpleWorker`s (no fork per job) in `python run.py worker` processes.
 Embedded: a queue in this process's memory served by worker threads, without RQ's bookkeeping around
@@ -15,6 +16,9 @@ one gathers what arrives meanwhile. A run accepted but not flushed yet is stored
 fails (Redis down) or the process dies first, the lost-job sweep (runtime.jobs.requeue_lost) enqueues it
 again. The batch job (runtime.jobs.execute_runs) runs its ids one after the other and gives the rest back
 as a new job after a time slice. Delayed jobs (retries) stay one per run.
+
+Embedded batches: a worker thread takes its share of the run ids waiting (one when it keeps up) and
+runtime.jobs.execute_batch claims them in one UPDATE and writes their ends in one transaction.
 """
 from __future__ import annotations
 
@@ -41,6 +45,8 @@ from runtime.batcher import Batcher
 
 JOB = "runtime.jobs.execute_run"
 BATCH_JOB = "runtime.jobs.execute_runs"
+LOCAL_JOB = "runtime.jobs.execute_batch"  # the embedded queue's: the run ids a worker thread takes at once
+LOCAL_BATCH_MAX = 32
 JOB_TIMEOUT_S = 600
 BATCH_MAX = 32  # run ids per batch job; its id names them all (well below Redis's key limits)
 BATCH_WINDOW_S = 0.01  # at most one batch per window and process: ~100 jobs/s however many runs
@@ -145,6 +151,7 @@ class LocalQueue(JobQueue):
         self._delayed: list[tuple[float, int, int]] = []  # (due, tie-breaker, run id); due on time.monotonic()
         self._order = itertools.count()
         self._threads: list[threading.Thread] = []
+        self._serving = 0  # threads executing its jobs (worker threads, and work() callers)
 
     def enqueue_run(self, run_id: int, delay_s: float = 0.0) -> None:
         with self._cond:
@@ -181,7 +188,8 @@ class LocalQueue(JobQueue):
 
     # -- workers -------------------------------------------------------------------------------
     def start_threads(self, workers: int = 2) -> None:
-        job = _job()
+        job = _job(LOCAL_JOB)
+        self._serving += workers
         for i in range(workers):
             t = threading.Thread(target=self._work, args=(job, False), name=f"crossdock-worker-{i}", daemon=True)
             t.start()
@@ -189,7 +197,11 @@ class LocalQueue(JobQueue):
 
     def work(self, name: str | None = None, burst: bool = False, grace_s: float = 30.0, overdue=lambda: None) -> None:
         """Execute jobs on this thread until stopped (with `burst`: until none is waiting)."""
-        self._work(_job(), burst)
+        self._serving += 1
+        try:
+            self._work(_job(LOCAL_JOB), burst)
+        finally:
+            self._serving -= 1
 
     def stop(self) -> None:
         self._stop.set()
@@ -201,32 +213,36 @@ class LocalQueue(JobQueue):
     def _work(self, job, burst: bool) -> None:
         _thread.queue = self.name
         try:
-            while (run_id := self._take(burst)) is not None:
+            while run_ids := self._take(burst):
                 try:
-                    job(run_id)
+                    job(run_ids)
                 except Exception:  # a broken job must never kill the worker thread
-                    log.exception("job for run %s failed", run_id)
+                    log.exception("job for runs %s failed", run_ids[:20])
         finally:
             _thread.queue = None
 
-    def _take(self, burst: bool) -> int | None:
-        """The next run id: the oldest waiting, after moving the due delayed ones behind them; None once stopped."""
+    def _take(self, burst: bool) -> list[int]:
+        """The next run ids, oldest first, after moving the due delayed ones behind them; none once stopped.
+        A thread takes its share of what waits (split among the threads serving the queue, at most
+        LOCAL_BATCH_MAX): one when the queue keeps up, more when runs pile up, which is when executing them
+        together (runtime.jobs.run_batch) saves the most."""
         with self._cond:
             while not self._stop.is_set():
                 now = time.monotonic()
                 while self._delayed and self._delayed[0][0] <= now:
                     self._ready.append(heapq.heappop(self._delayed)[2])
                 if self._ready:
-                    return self._ready.popleft()
+                    n = min(LOCAL_BATCH_MAX, max(1, len(self._ready) // max(1, self._serving)))
+                    return [self._ready.popleft() for _ in range(n)]
                 if burst:
-                    return None
+                    return []
                 self._cond.wait(self._delayed[0][0] - now if self._delayed else None)
-        return None
+        return []
 
 
-def _job():
+def _job(path: str = JOB):
     """The job function, found by its import path as RQ finds it (the queue does not import the runtime)."""
-    module, _, attr = JOB.rpartition(".")
+    module, _, attr = path.rpartition(".")
     return getattr(importlib.import_module(module), attr)
 
 

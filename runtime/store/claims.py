@@ -16,7 +16,7 @@ import os
 import socket
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Text, bindparam, cast, exists, func, or_, select
+from sqlalchemy import Text, bindparam, case, cast, exists, func, or_, select
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import aliased
 
@@ -53,16 +53,17 @@ def blocked(run=Run):
                           status_in(earlier.status, OPEN))
 
 
-def _claim_statement():
-    """Built once, so SQLAlchemy's statement cache serves every claim (an alias per call defeated it)."""
-    return (move(RunStatus.RUNNING, Run.id == bindparam("run_id"),
-                 or_(Run.not_before.is_(None), Run.not_before <= bindparam("now")), free())
+def _claim_statement(which):
+    """Built once per shape, so SQLAlchemy's statement cache serves every claim (an alias per call defeated it)."""
+    return (move(RunStatus.RUNNING, which, or_(Run.not_before.is_(None), Run.not_before <= bindparam("now")), free())
             .values(worker=bindparam("worker"), attempt=Run.attempt + 1, lease_until=bindparam("lease_until"),
                     started_at=func.coalesce(Run.started_at, bindparam("now")))
             .returning(*CLAIMED))
 
 
-CLAIM = Prepared(_claim_statement())
+CLAIM = Prepared(_claim_statement(Run.id == bindparam("run_id")))
+CLAIM_MANY: dict[int, Prepared] = {}  # number of ids -> `id IN (:id0, ..)` (a fixed list: no expanding parameter)
+MAX_CLAIM = 64
 WHY = select(Run.status, Run.not_before).where(Run.id == bindparam("run_id"))
 LEASE = (Run.__table__.update().where(Run.id == bindparam("run_id"), Run.attempt == bindparam("claimed"),
                                       Run.status == RunStatus.RUNNING.value)
@@ -82,6 +83,36 @@ def claim(rt: Runtime, run_id: int) -> Row | str:
         return row
     with rt.reader.connect() as conn:
         status, not_before = conn.execute(WHY, {"run_id": run_id}).first() or (None, None)
+    return _why(status, not_before, now)
+
+
+def claim_many(rt: Runtime, run_ids: list[int]) -> tuple[list, dict[int, str]]:
+    """`claim` for several runs in one guarded UPDATE: (the claimed rows in the order of `run_ids`,
+    {run id: why not} for the others, with claim's reasons). Same-key order holds within the batch too: a
+    run whose earlier run of its key is among them finds that one open (queued or just claimed) and waits."""
+    ids = list(dict.fromkeys(run_ids))[:MAX_CLAIM]
+    statement = CLAIM_MANY.get(len(ids))
+    if statement is None:
+        statement = CLAIM_MANY.setdefault(len(ids), Prepared(_claim_statement(
+            Run.id.in_([bindparam(f"id{i}") for i in range(len(ids))]))))
+    now = utcnow()
+    params = {"now": now, "worker": WORKER_ID, "lease_until": now + dt.timedelta(seconds=rt.settings.lease_s),
+              **{f"id{i}": run_id for i, run_id in enumerate(ids)}}
+    rows = rt.writer.write(lambda conn: statement.all(conn, params))
+    position = {run_id: i for i, run_id in enumerate(ids)}
+    rows.sort(key=lambda r: position[r.id])
+    why = {run_id: "skip:running" for run_id in run_ids[len(ids):]}  # more than a claim takes: never in a batch
+    rest = [i for i in ids if i not in {r.id for r in rows}]
+    if rest:
+        with rt.reader.connect() as conn:
+            found = {r.id: (r.status, r.not_before) for r in
+                     conn.execute(select(Run.id, Run.status, Run.not_before).where(Run.id.in_(rest)))}
+        for run_id in rest:
+            why[run_id] = _why(*found.get(run_id, (None, None)), now)
+    return rows, why
+
+
+def _why(status: str | None, not_before, now) -> str:
     if status is None:
         return "missing"
     if status != RunStatus.QUEUED.value:
@@ -89,6 +120,24 @@ def claim(rt: Runtime, run_id: int) -> Row | str:
     if not_before and not_before > now:
         return f"early:{(not_before - now).total_seconds():.3f}"
     return "waiting"
+
+
+GIVE_BACK = Prepared(move(RunStatus.QUEUED, Run.id == bindparam("run_id"), Run.attempt == bindparam("claimed"))
+                     .values(worker=None, lease_until=None, attempt=Run.attempt - 1,
+                             started_at=case((Run.attempt == 1, None), else_=Run.started_at)))
+
+
+def give_back(rt: Runtime, rows: list) -> list[int]:
+    """Claimed runs this worker did not start go back to `queued` as if never claimed (their attempt and,
+    for a first claim, started_at undone; not a takeover): a batch that ran out of time or a stopping
+    worker. Returns the ids given back (a run whose lease another worker took meanwhile is not)."""
+    if not rows:
+        return []
+
+    def work(conn):
+        return [r.id for r in rows if GIVE_BACK.rowcount(conn, {"run_id": r.id, "claimed": r.attempt})]
+
+    return rt.writer.write(work)
 
 
 def extend_lease(rt: Runtime, run_id: int, attempt: int) -> bool:

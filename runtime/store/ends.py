@@ -53,38 +53,54 @@ class Ended:
 
 def finish(rt: Runtime, row: Row, outcome: Outcome, reply: dict | None = None) -> Ended | None:
     """Store the outcome of the execution that claimed `row`; None when the lease was lost meanwhile."""
-    limit = rt.settings.step_payload_limit
-    status = STATUS[outcome.status]
-    now = utcnow()
-    params: dict[str, Any] = {"run_id": row.id, "claimed": row.attempt, "lease_until": None}  # `worker` stays
-    output, cut = None, False
-    if status == RunStatus.QUEUED:
-        params.update(checkpoint=outcome.checkpoint, not_before=now + dt.timedelta(seconds=outcome.retry_in_s))
-    else:
-        output, cut = fit(outcome.output, limit * 8, outcome.output_text)
-        params.update(checkpoint=None, finished_at=now, output=output, error=outcome.error, not_before=None)
-    if reply is not None:
-        params["reply"] = reply
-    steps, payloads = _step_rows(rt, row.id, outcome.steps, row.input)
-    letters = [{"workspace": row.workspace, "run_id": row.id, "flow_id": row.flow_id, "version": row.version,
-                "status": "open", "created_at": now, **dl, "code": clip(dl["code"], 64),
-                "message": clip(dl["message"], 4000)} for dl in outcome.dead_letters]
-    end = END[status]
+    return finish_many(rt, [(row, outcome, reply)])[0]
 
-    def work(conn) -> bool:
-        if not end.rowcount(conn, params):
-            return False
-        if steps:
-            STEPS.many(conn, steps)
-        if payloads:
-            conn.execute(PAYLOADS, payloads)
-        if letters:
-            conn.execute(LETTERS, letters)
-        return True
 
-    if not rt.writer.write(work):
-        return None
-    return Ended(status.value, outcome.output if not cut else None, output_kept=not cut)
+def finish_many(rt: Runtime, ended: list[tuple[Row, Outcome, dict | None]]) -> list[Ended | None]:
+    """`finish` for the executions of several runs (row, outcome, sync reply) in one transaction: each run's
+    fenced UPDATE, then the step rows of all of them in one executemany (group commit across runs: on SQLite
+    a commit writes each page it changed, and consecutive runs change the same pages). Raises as a whole
+    (nothing stored) when a statement fails; a run whose lease was lost gets None and nothing stored."""
+    writes = [_EndWrite(rt, row, outcome, reply) for row, outcome, reply in ended]
+
+    def work(conn) -> list[bool]:
+        stored = [bool(w.end.rowcount(conn, w.params)) for w in writes]
+        kept = [w for ok, w in zip(stored, writes) if ok]
+        for statement, rows in ((STEPS, [r for w in kept for r in w.steps]),
+                                (PAYLOADS, [r for w in kept for r in w.payloads]),
+                                (LETTERS, [r for w in kept for r in w.letters])):
+            if rows:
+                statement.many(conn, rows) if statement is STEPS else conn.execute(statement, rows)
+        return stored
+
+    stored = rt.writer.write(work)
+    return [w.ended if ok else None for ok, w in zip(stored, writes)]
+
+
+class _EndWrite:
+    """One execution's end: its fenced UPDATE and parameters, step rows, whole payloads, dead letters."""
+    __slots__ = ("end", "params", "steps", "payloads", "letters", "ended")
+
+    def __init__(self, rt: Runtime, row: Row, outcome: Outcome, reply: dict | None):
+        limit = rt.settings.step_payload_limit
+        status = STATUS[outcome.status]
+        now = utcnow()
+        params: dict[str, Any] = {"run_id": row.id, "claimed": row.attempt, "lease_until": None}  # `worker` stays
+        output, cut = None, False
+        if status == RunStatus.QUEUED:
+            params.update(checkpoint=outcome.checkpoint, not_before=now + dt.timedelta(seconds=outcome.retry_in_s))
+        else:
+            output, cut = fit(outcome.output, limit * 8, outcome.output_text)
+            params.update(checkpoint=None, finished_at=now, output=output, error=outcome.error, not_before=None)
+        if reply is not None:
+            params["reply"] = reply
+        self.end, self.params = END[status], params
+        self.steps, self.payloads = _step_rows(rt, row.id, outcome.steps, row.input)
+        self.letters = [{"workspace": row.workspace, "run_id": row.id, "flow_id": row.flow_id,
+                         "version": row.version, "status": "open", "created_at": now, **dl,
+                         "code": clip(dl["code"], 64), "message": clip(dl["message"], 4000)}
+                        for dl in outcome.dead_letters]
+        self.ended = Ended(status.value, outcome.output if not cut else None, output_kept=not cut)
 
 
 def fail(rt: Runtime, row: Row, error: dict, reply: dict | None = None) -> bool:

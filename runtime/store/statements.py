@@ -16,7 +16,7 @@ from sqlalchemy.sql import ClauseElement
 
 
 class Prepared:
-    """One statement; `first`, `rowcount`, `insert` and `many` run it with parameters by bind name. An UPDATE or
+    """One statement; `first`, `all`, `rowcount`, `insert` and `many` run it with parameters by bind name. An UPDATE or
     INSERT sets the columns named in the parameters, as `Connection.execute` would."""
 
     def __init__(self, statement: ClauseElement):
@@ -32,6 +32,14 @@ class Prepared:
         # all of them: SQLite cannot commit while a statement is still open
         rows = _on_cursor(conn, c.sql, c.values(params), lambda cursor: cursor.fetchall())
         return c.row(rows[0]) if rows else None
+
+    def all(self, conn: Connection, params: dict) -> list:
+        """Every row returned (attribute access by column key)."""
+        if conn.dialect.name != "sqlite":
+            return list(conn.execute(self.statement, params).all())
+        c = self._for(conn, params)
+        rows = _on_cursor(conn, c.sql, c.values(params), lambda cursor: cursor.fetchall())
+        return [c.row(r) for r in rows]
 
     def rowcount(self, conn: Connection, params: dict) -> int:
         if conn.dialect.name != "sqlite":

@@ -205,30 +205,50 @@ def test_same_key_runs_execute_in_arrival_order_across_two_workers_without_enque
 
     results: list[tuple[int, str]] = []
     waited, first_end = threading.Event(), threading.Lock()
-    run_claimed, finish = jobs.run_claimed, ends.finish
+    run_claimed, run_batch, finish, finish_many = jobs.run_claimed, jobs.run_batch, ends.finish, ends.finish_many
 
-    def observed(rt_, run_id):
-        result = run_claimed(rt_, run_id)
+    def seen(run_id, result):
         results.append((run_id, result))
         if result == "waiting":
             waited.set()
+
+    def observed(rt_, run_id):  # a job of one run (production; embedded when one run waits)
+        result = run_claimed(rt_, run_id)
+        seen(run_id, result)
         return result
 
-    def held_finish(rt_, row, outcome, reply=None):
+    def observed_batch(rt_, run_ids):  # the embedded queue's job when several runs wait
+        out = run_batch(rt_, run_ids)
+        for run_id, result in zip(run_ids, out):
+            seen(run_id, result)
+        return out
+
+    def first_end_waits():
         if first_end.acquire(blocking=False):  # the first run to end: only once another run waited on it
             assert waited.wait(10)
+
+    def held_finish(rt_, row, outcome, reply=None):
+        first_end_waits()
         return finish(rt_, row, outcome, reply)
+
+    def held_finish_many(rt_, ended):
+        first_end_waits()
+        return finish_many(rt_, ended)
 
     monkeypatch.setattr(rt.queue, "enqueue_run", counted)
     monkeypatch.setattr(rt.queue, "enqueue_runs", counted_many)
     monkeypatch.setattr(jobs, "run_claimed", observed)
+    monkeypatch.setattr(jobs, "run_batch", observed_batch)
+    monkeypatch.setattr(ends, "finish_many", held_finish_many)
     monkeypatch.setattr(ends, "finish", held_finish)
     started = [intake.start(rt, workspace, "f-keys", version, order("K-1", qty), trigger="webhook",
                             trigger_node="hook").id for qty in range(1, 9)]
     wait_for(lambda: len(http_target.requests) == 8, 15)
     assert [r["body"]["qty"] for r in http_target.requests] == list(range(1, 9))
     wait_for(lambda: all(r.status == "succeeded" for r in _rows(rt, started)), 10)
-    assert [i for i, result in results if result == "succeeded"] == started
+    ended = sorted(_rows(rt, started), key=lambda r: (r.finished_at, r.id))
+    assert [r.id for r in ended] == started and all(r.attempt == 1 for r in ended)  # in order, each once
+    assert sorted(i for i, result in results if result == "succeeded") == started
     assert any(result == "waiting" for _, result in results)
     assert all(enqueued.count(i) <= 2 for i in started), enqueued  # intake, and at most one hand-over
     assert enqueued.count(started[0]) == 1 and len(enqueued) <= 2 * len(started) - 1
