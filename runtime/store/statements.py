@@ -8,9 +8,11 @@ the writer's retry needs (store/writer.py), and a production worker waits on the
 """
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from typing import Any, Callable, Iterable
 
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ClauseElement
 
@@ -81,6 +83,21 @@ def _of_none(processor):
         raise ValueError("a bind processor that refuses None") from None
 
 
+def _datetime_text(impl, processor):
+    """SQLite's DATETIME keeps text, which SQLAlchemy makes with `%`-formatting of a dict per value (a step row
+    has two of them): a naive datetime's isoformat with microseconds is the same text, made in C. Other
+    values (aware datetimes, dates) go to SQLAlchemy's own processor."""
+    if not isinstance(impl, sqlite.DATETIME) or impl._storage_format != sqlite.DATETIME._storage_format:
+        return processor
+    isoformat = dt.datetime.isoformat
+
+    def process(value):
+        if type(value) is dt.datetime and value.tzinfo is None:
+            return isoformat(value, " ", "microseconds")
+        return processor(value)
+    return process
+
+
 def _on_cursor(conn: Connection, sql: str, values: list, read: Callable[[Any], Any], many: bool = False) -> Any:
     """Run on a DBAPI cursor of the connection and `read` the cursor before it closes. Listeners of the
     engine's before_cursor_execute event (statement counters in tests, tracing) still see the statement, as
@@ -113,7 +130,8 @@ class _Compiled:
         self.order = []
         for name in compiled.positiontup:
             bind = binds[name]
-            processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            impl = bind.type.dialect_impl(dialect)
+            processor = _datetime_text(impl, impl.bind_processor(dialect))
             self.order.append((name, processor, bind.effective_value, _of_none(processor)))
         columns = getattr(statement, "_returning", None) or ()
         self.columns = [c.key for c in columns]

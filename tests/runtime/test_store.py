@@ -342,3 +342,22 @@ def test_a_claim_of_a_run_without_a_sequence_key_never_looks_at_earlier_runs(rec
                 "EXPLAIN ANALYZE " + str(select(Run.id).where(Run.id == last, clause).compile(
                     recorded.engine, compile_kwargs={"literal_binds": True}))).scalars())
         assert "Anti Join" not in plan and "Rows Removed" not in plan, plan
+
+
+def test_a_datetime_is_bound_as_the_text_sqlalchemy_makes_of_it():
+    """The run store's statements bind SQLite DATETIME values with a faster processor of their own: same text."""
+    import datetime as dt
+
+    from sqlalchemy import DateTime
+    from sqlalchemy.dialects import sqlite
+
+    from runtime.store.statements import _datetime_text
+
+    dialect = sqlite.dialect()
+    impl = DateTime().dialect_impl(dialect)
+    theirs = impl.bind_processor(dialect)
+    ours = _datetime_text(impl, theirs)
+    assert ours is not theirs
+    for value in (dt.datetime(2026, 11, 28, 16, 45), dt.datetime(2026, 1, 2, 3, 4, 5, 123456), dt.datetime(999, 1, 1),
+                  dt.datetime.now(dt.timezone.utc), dt.date(2026, 1, 1), None):
+        assert ours(value) == theirs(value)
