@@ -109,7 +109,8 @@ def run_batch(rt: Runtime, run_ids: list[int]) -> list[str]:
     transaction (runtime/store: claims.claim_many, ends.finish_many): a run's share of the claim, the end
     write and their commits is divided among the batch. A run's end is stored once its effects are done,
     never before; a run claimed and not ended yet when the process dies is taken back when its lease
-    expires, as a single run is. After BATCH_SLICE_S (a timer, also while one slow run executes) or once the
+    expires, as a single run is, and is then claimed alone (a poison run takes no batch down with it twice).
+    After BATCH_SLICE_S (a timer, also while one slow run executes) or once the
     worker stops, the ends of the runs executed so far are written and the runs not started go back to
     `queued` and to the queue, so that one slow run holds neither the others nor their ends.
     Results in the order of `run_ids`, as run_claimed's."""
@@ -133,6 +134,8 @@ def run_batch(rt: Runtime, run_ids: list[int]) -> list[str]:
     finally:
         _slicer.disarm(batch)
         batch.cut("the batch ended")  # nothing is left claimed and not started, whatever raised
+    for run_id in [i for i, reason in why.items() if reason == "alone"]:  # taken back before: each on its own
+        results[run_id] = run_claimed(rt, run_id)
     return [results.get(run_id, "skip:running") for run_id in run_ids]
 
 

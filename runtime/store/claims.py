@@ -16,7 +16,7 @@ import os
 import socket
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Text, bindparam, case, cast, exists, func, or_, select
+from sqlalchemy import Text, and_, bindparam, case, cast, exists, func, or_, select
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import aliased
 
@@ -89,12 +89,17 @@ def claim(rt: Runtime, run_id: int) -> Row | str:
 def claim_many(rt: Runtime, run_ids: list[int]) -> tuple[list, dict[int, str]]:
     """`claim` for several runs in one guarded UPDATE: (the claimed rows in the order of `run_ids`,
     {run id: why not} for the others, with claim's reasons). Same-key order holds within the batch too: a
-    run whose earlier run of its key is among them finds that one open (queued or just claimed) and waits."""
+    run whose earlier run of its key is among them finds that one open (queued or just claimed) and waits.
+
+    A run taken back before (its worker died while it was claimed) is not claimed with others but left
+    `alone` (`waiting` may also be one of those, not due for a claim of its own): the batch claimed with a
+    poison run would otherwise die with it again and again, each run counting takeovers towards its own
+    poison limit; claimed alone, a run's takeovers are its own."""
     ids = list(dict.fromkeys(run_ids))[:MAX_CLAIM]
     statement = CLAIM_MANY.get(len(ids))
-    if statement is None:
-        statement = CLAIM_MANY.setdefault(len(ids), Prepared(_claim_statement(
-            Run.id.in_([bindparam(f"id{i}") for i in range(len(ids))]))))
+    if statement is None:  # a run taken back before (its worker died) is claimed alone: see `alone`
+        statement = CLAIM_MANY.setdefault(len(ids), Prepared(_claim_statement(and_(
+            Run.id.in_([bindparam(f"id{i}") for i in range(len(ids))]), Run.takeovers == 0))))
     now = utcnow()
     params = {"now": now, "worker": WORKER_ID, "lease_until": now + dt.timedelta(seconds=rt.settings.lease_s),
               **{f"id{i}": run_id for i, run_id in enumerate(ids)}}
@@ -105,10 +110,13 @@ def claim_many(rt: Runtime, run_ids: list[int]) -> tuple[list, dict[int, str]]:
     rest = [i for i in ids if i not in {r.id for r in rows}]
     if rest:
         with rt.reader.connect() as conn:
-            found = {r.id: (r.status, r.not_before) for r in
-                     conn.execute(select(Run.id, Run.status, Run.not_before).where(Run.id.in_(rest)))}
+            found = {r.id: r for r in conn.execute(
+                select(Run.id, Run.status, Run.not_before, Run.takeovers).where(Run.id.in_(rest)))}
         for run_id in rest:
-            why[run_id] = _why(*found.get(run_id, (None, None)), now)
+            r = found.get(run_id)
+            why[run_id] = _why(r.status, r.not_before, now) if r is not None else "missing"
+            if why[run_id] == "waiting" and r.takeovers:
+                why[run_id] = "alone"
     return rows, why
 
 

@@ -143,18 +143,25 @@ def test_a_stopping_worker_starts_no_more_runs_of_its_batch(batch_rt, workspace,
     assert jobs.run_batch(batch_rt, ids[1:]) == ["succeeded", "succeeded"]
 
 
-def test_runs_of_a_worker_that_died_mid_batch_are_recovered_by_their_lease(batch_rt, workspace):
+def test_runs_of_a_worker_that_died_mid_batch_are_recovered_by_their_lease_and_claimed_alone(batch_rt, workspace,
+                                                                                              monkeypatch):
     _flow(batch_rt, workspace)
-    ids = _start(batch_rt, workspace, 3)
-    rows, why = claims.claim_many(batch_rt, ids)  # claimed, then the process died: nothing executed
-    assert [r.id for r in rows] == ids and why == {}
+    ids = _start(batch_rt, workspace, 4)
+    rows, why = claims.claim_many(batch_rt, ids[:3])  # claimed, then the process died: nothing executed
+    assert [r.id for r in rows] == ids[:3] and why == {}
     with batch_rt.sessions.begin() as s:
         s.execute(update(Run).where(Run.id.in_(ids)).values(lease_until=utcnow() - dt.timedelta(seconds=1)))
     assert jobs.release_expired_leases(batch_rt) == 3
-    assert sorted(batch_rt.queue.waiting_run_ids()) == ids
+    assert sorted(batch_rt.queue.waiting_run_ids()) == ids[:3]
     batch_rt.queue.clear()
-    assert jobs.run_batch(batch_rt, ids) == ["succeeded"] * 3
-    assert all(r.attempt == 2 and r.takeovers == 1 for r in _rows(batch_rt, ids).values())
+    alone, claim = [], claims.claim
+    monkeypatch.setattr(claims, "claim", lambda rt, run_id: alone.append(run_id) or claim(rt, run_id))
+    assert jobs.run_batch(batch_rt, ids) == ["succeeded"] * 4
+    # each run taken back is claimed on its own: had one of them killed the worker (poison), the others
+    # would not die with it again and count takeovers towards their own poison limit
+    assert alone == ids[:3]
+    rows = _rows(batch_rt, ids)
+    assert [(rows[i].attempt, rows[i].takeovers) for i in ids] == [(2, 1)] * 3 + [(1, 0)]
 
 
 def test_a_run_taken_over_mid_batch_stores_nothing_and_the_others_end(batch_rt, workspace, monkeypatch):
