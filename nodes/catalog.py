@@ -27,6 +27,7 @@ from nodes import (
     transform_conform,
     transform_lookup,
     transform_map,
+    transform_set,
 )
 from flows.jsonschema import json_schema
 
@@ -41,6 +42,7 @@ TYPES: dict[str, ModuleType] = {
     "connector.wms": connector_wms,
     "connector.tms": connector_tms,
     "transform.map": transform_map,
+    "transform.set": transform_set,
     "transform.conform": transform_conform,
     "transform.lookup": transform_lookup,
     "branch.choice": branch_choice,

@@ -83,6 +83,7 @@ GOOD = {
     "event.manual": [{}, {"sample": {"order": {"number": "PO-4711"}}}],
     "transform.map": [{"expression": "{ 'SalesOrder': order.number, 'Lines': order.lines.{ 'Item': sku, "
                                      "'Qty': qty } }"}, {"expression": "$", "allow_empty": False}],
+    "transform.set": [{"path": "erp.status", "value": "'Released'"}, {"path": "priority", "value": "total > $limit"}],
     "branch.choice": [{"rules": [{"port": "big", "when": "total > 1000"}]},
                       {"rules": [{"port": "a", "when": "x"}, {"port": "b", "when": "y"}], "drop_unmatched": True}],
     "branch.filter": [{"when": "status = 'open'"}],
@@ -116,6 +117,7 @@ BAD = {
     "event.webhook": [{}, {"path": "/x"}, {"path": "x", "respond": "maybe"}, {"path": "x", "timeout_s": 0}],
     "event.manual": [{"sample": 1, "other": 2}],
     "transform.map": [{}, {"expression": 1}, {"expression": "a", "allow_empty": "no"}],
+    "transform.set": [{}, {"path": "a b", "value": "1"}, {"path": "lines[0].qty", "value": "1"}, {"path": "a", "value": ""}],
     "branch.choice": [{}, {"rules": []}, {"rules": [{"port": "otherwise", "when": "x"}]},
                       {"rules": [{"port": "1a", "when": "x"}]}, {"rules": [{"when": "x"}]}],
     "branch.filter": [{}, {"when": ""}, {"when": "x", "extra": True}],

@@ -10,6 +10,7 @@ CONTRACT = {  # ports that templates, golden flows and the canvas rely on
     "event.webhook": ([], ["out"]),
     "event.manual": ([], ["out"]),
     "transform.map": (["in"], ["out", "error"]),
+    "transform.set": (["in"], ["out", "error"]),
     "branch.choice": (["in"], ["otherwise", "error"]),
     "branch.filter": (["in"], ["out", "error"]),
     "connector.http": (["in"], ["out", "error"]),
