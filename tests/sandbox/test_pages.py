@@ -124,3 +124,18 @@ def test_every_system_in_the_store_gets_a_page_and_one_without_sections_shows_it
     assert "doc" not in customers["headers"] and any("C-10977" in row for row in customers["rows"])
     assert not any(isinstance(v, pages.Link) for row in customers["rows"] for v in row)  # no detail page
     assert pages.Link(no, f"/erp/sales-orders/{no}") in by_title["Sales orders"]["rows"][0]
+
+
+def test_the_second_erp_is_shown_by_its_tables_and_its_sales_orders_open_their_detail(sbx):
+    r = sbx.put("/netsuite/api/record/v1/salesOrder/eid:WEB-1", json={
+        "externalId": "WEB-1", "entity": {"externalId": "C-10442"}, "orderStatus": {"id": "B"},
+        "item": {"items": [{"item": {"externalId": "HW-20620-C"}, "quantity": 100, "rate": 2.6}]}})
+    assert r.status_code == 204
+    html = sbx.get("/netsuite/").get_data(as_text=True)
+    assert "<h2>Sales orders" in html and "<h2>Customers" in html and '<a href="/netsuite/sales-orders/7001">' in html
+    detail = sbx.get("/netsuite/sales-orders/7001")
+    assert detail.status_code == 200
+    fields_part, _, lines_part = detail.get_data(as_text=True).partition("<h2>Lines")
+    assert "<td>WEB-1</td>" in fields_part and "HW-20620-C" in lines_part and "<td>100</td>" in lines_part
+    assert sbx.get("/netsuite/sales-orders/7999").status_code == 404
+    assert sbx.get("/netsuite/orders/7001").status_code == 404  # a kind the system has no detail page for
