@@ -129,27 +129,27 @@ class LenientJson:
     loads = staticmethod(json.loads)
 
 
-class Outbox:
-    """Messages for Redis channels, published in the order they were put, by pipelines: `put` keeps one for
-    the outbox's thread (within FLUSH_S); `put(..., at_once=True)` publishes it and every message before it
-    now, on the caller's thread. A Redis error is logged and those messages are lost, never raised."""
+class Batched:
+    """Messages sent in the order they were put, several to a send: `put` keeps one for the thread, which
+    sends within `flush_s` (started by the first kept message, so after any fork); `put(..., at_once=True)`
+    sends it and every message before it now, on the caller's thread. A failed send is logged and those
+    messages are lost, never raised; past `max_kept` waiting messages the oldest are dropped."""
 
-    def __init__(self, redis_url: str, flush_s: float = FLUSH_S, max_kept: int = OUTBOX_MAX):
-        self.redis = redis.Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=5)
+    def __init__(self, flush_s: float = FLUSH_S, max_kept: int = OUTBOX_MAX):
         self.flush_s, self.max_kept = flush_s, max_kept
-        self._kept: list[tuple[str, str]] = []
+        self._kept: list = []
         self._lock = threading.Lock()  # guards _kept
         self._sending = threading.Lock()  # one flush at a time, so messages leave in order
         self._wake, self._closed = threading.Event(), threading.Event()
         self._thread: threading.Thread | None = None
 
-    def put(self, channel_name: str, text: str, at_once: bool = False) -> None:
+    def put(self, message, at_once: bool = False) -> None:
         with self._lock:
-            self._kept.append((channel_name, text))
+            self._kept.append(message)
             if len(self._kept) > self.max_kept:
                 del self._kept[: len(self._kept) - self.max_kept]
-                log.warning("live events: Redis does not take them; dropped the oldest")
-            if self._thread is None and not at_once:  # started by the first buffered message, after any fork
+                log.warning("live events: %s does not take them; dropped the oldest", type(self).__name__)
+            if self._thread is None and not at_once:
                 self._thread = threading.Thread(target=self._run, name="crossdock-events-outbox", daemon=True)
                 self._thread.start()
         if at_once:
@@ -164,21 +164,20 @@ class Outbox:
             if not batch:
                 return
             try:
-                pipe = self.redis.pipeline(transaction=False)
-                for channel_name, text in batch:
-                    pipe.publish(channel_name, text)
-                pipe.execute()
+                self._send(batch)
             except Exception as err:
                 log.warning("%d live event(s) not published (%s: %s)", len(batch), type(err).__name__, err)
 
+    def _send(self, batch: list) -> None:
+        raise NotImplementedError
+
     def close(self) -> None:
-        """Publish what is kept and end the thread."""
+        """Send what is kept and end the thread."""
         self._closed.set()
         self._wake.set()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(5)
         self.flush()
-        self.redis.close()
 
     def _run(self) -> None:
         while not self._closed.is_set():
@@ -186,6 +185,24 @@ class Outbox:
             self._closed.wait(self.flush_s)  # gather what the run publishes meanwhile
             self._wake.clear()
             self.flush()
+
+
+class Outbox(Batched):
+    """Messages for Redis channels, (channel, text) pairs, published by pipelines."""
+
+    def __init__(self, redis_url: str, flush_s: float = FLUSH_S, max_kept: int = OUTBOX_MAX):
+        super().__init__(flush_s, max_kept)
+        self.redis = redis.Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=5)
+
+    def _send(self, batch: list[tuple[str, str]]) -> None:
+        pipe = self.redis.pipeline(transaction=False)
+        for channel_name, text in batch:
+            pipe.publish(channel_name, text)
+        pipe.execute()
+
+    def close(self) -> None:
+        super().close()
+        self.redis.close()
 
 
 class _OutboxManager(socketio.RedisManager):
@@ -197,7 +214,7 @@ class _OutboxManager(socketio.RedisManager):
         self.outbox = outbox
 
     def _publish(self, data) -> None:
-        self.outbox.put(self.channel, self.json.dumps(data))
+        self.outbox.put((self.channel, self.json.dumps(data)))
 
 
 class RedisRelay(_Relay):
@@ -215,7 +232,7 @@ class RedisRelay(_Relay):
 
     def _reply(self, event: str, data: dict) -> None:
         if event in reply_events.EVENTS:
-            self.outbox.put(self.replies.channel, reply_events.encode(event, data), at_once=True)
+            self.outbox.put((self.replies.channel, reply_events.encode(event, data)), at_once=True)
 
     def _emit(self, event: str, data: dict, to: list[str]) -> None:
         self.manager.emit(event, data, namespace="/", room=to)

@@ -29,7 +29,7 @@ import time
 import uuid
 from typing import Callable
 
-from runtime.events import FLUSH_S, Publisher
+from runtime.events import Batched, Publisher
 from runtime.queue import JobQueue
 from runtime.replies import EVENTS as REPLY_EVENTS
 from runtime.settings import Settings
@@ -193,44 +193,26 @@ class LinkPublisher(Publisher):
 
     def __init__(self, sock: socket.socket):
         super().__init__()
-        self.sock = sock
-        self._kept: list[str] = []
-        self._lock, self._sending = threading.Lock(), threading.Lock()
-        self._wake, self._closed = threading.Event(), threading.Event()
-        self._thread = threading.Thread(target=self._run, name="crossdock-events-link", daemon=True)
-        self._thread.start()
+        self.out = _Lines(sock)
 
     def publish(self, event: str, data: dict) -> None:
         text = json.dumps([event, data], default=str, ensure_ascii=False, separators=(",", ":"))
-        with self._lock:
-            self._kept.append(text)
-        if event in REPLY_EVENTS:
-            self.flush()
-        else:
-            self._wake.set()
+        self.out.put(text, at_once=event in REPLY_EVENTS)
 
     def flush(self) -> None:
-        with self._sending:
-            with self._lock:
-                batch, self._kept = self._kept, []
-            if batch:
-                try:
-                    self.sock.sendall(("\n".join(batch) + "\n").encode())
-                except OSError as err:  # the web process is gone: this process ends with its socket
-                    log.warning("%d live event(s) not sent (%s)", len(batch), err)
+        self.out.flush()
 
     def close(self) -> None:
-        self._closed.set()
-        self._wake.set()
-        self._thread.join(2)
-        self.flush()
+        self.out.close()
 
-    def _run(self) -> None:
-        while not self._closed.is_set():
-            self._wake.wait()
-            self._closed.wait(FLUSH_S)  # gather what the run publishes meanwhile
-            self._wake.clear()
-            self.flush()
+
+class _Lines(Batched):
+    def __init__(self, sock: socket.socket):
+        super().__init__()
+        self.sock = sock
+
+    def _send(self, batch: list[str]) -> None:  # an error: the web process is gone, and this one ends with it
+        self.sock.sendall(("\n".join(batch) + "\n").encode())
 
 
 def serve(fd: int, index: int) -> int:

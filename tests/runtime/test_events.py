@@ -103,7 +103,7 @@ def test_a_relay_to_a_redis_that_does_not_answer_never_raises_and_closes():
     for name in ("run.started", "step.started", "run.replied", "run.finished"):
         down.publish(name, {"workspace": "a", "flow_id": "f", "run_id": 1, "status": "failed",
                             "reply": {"status": 200, "body": None, "headers": {}}})
-    down.outbox.put("nowhere", "x")
+    down.outbox.put(("nowhere", "x"))
     down.outbox.flush()
     down.close()
 
