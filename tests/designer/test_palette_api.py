@@ -49,7 +49,8 @@ def test_node_types_lists_every_type_in_palette_order_with_json_schema_configs(a
     assert by_type["transform.map"]["config_schema"]["required"] == ["expression"]
     assert by_type["transform.map"]["preview"] == "expression" and by_type["branch.filter"]["preview"] is None
     # what a config names outside the node, so the inspector can offer the workspace's connections and tables
-    assert by_type["connector.erp"]["references"] == {"connection": "connection", "path": "template"}
+    assert by_type["connector.erp"]["references"] == {"connection": "connection", "path": "template",
+                                                          "product": "template"}
     assert by_type["transform.lookup"]["references"] == {"table": "lookup"}
     assert by_type["event.webhook"]["references"] == {"path": "webhook"}
 
