@@ -92,3 +92,20 @@ def test_the_live_preview_binds_the_flows_params_and_run_like_the_run(canvas, pa
     expect(page.locator("[data-testid=preview-output]")).to_have_text(json.dumps("GROUND/1"))
     expect(page.locator("[data-testid=expr-error]")).to_have_count(0)
     expect(page.locator("[data-testid=preview-engine]")).to_have_text(re.compile(r"^(compiled|interpreter)$"))
+
+
+def test_a_choice_field_holding_a_param_shows_the_param_not_the_first_choice(canvas, page, canvas_api):
+    tag = str(time.time_ns())[-9:]
+    doc = release_flow(f"product-{tag}", tag)
+    doc["params"]["erp_product"] = {"type": "string", "default": "erp.netsuite"}
+    next(n for n in doc["nodes"] if n["id"] == "to_erp")["config"]["product"] = "{{erp_product}}"
+    canvas_api.create_flow(doc)
+    canvas.open(doc["id"])
+    canvas.node("to_erp").click()
+    field = page.locator("[data-testid=field-product]")
+    expect(field).to_have_value(json.dumps("{{erp_product}}"))
+    assert field.evaluate("s => s.options[s.selectedIndex].text") == "{{erp_product}}"
+    assert {"erp.business_central", "erp.netsuite"} <= set(field.locator("option").all_inner_texts())
+    field.select_option(json.dumps("erp.netsuite"))  # a product picked by name replaces the param
+    assert next(n for n in canvas.flow()["nodes"] if n["id"] == "to_erp")["config"]["product"] == "erp.netsuite"
+    assert "{{erp_product}}" not in field.locator("option").all_inner_texts()

@@ -198,6 +198,10 @@ function EditableField({ name, path, schema, value, required, onChange, ctx }: F
     control = (
       <select value={value === undefined ? "" : JSON.stringify(value)} data-testid={testId} onChange={(e) => onChange(e.target.value === "" ? undefined : JSON.parse(e.target.value))}>
         {!required && <option value="">(default{s.default !== undefined ? `: ${String(s.default)}` : ""})</option>}
+        {/* a value outside the choices (a {{param}} naming one) stays itself, never shown as the first choice */}
+        {value !== undefined && !s.enum!.some((opt) => JSON.stringify(opt) === JSON.stringify(value)) && (
+          <option value={JSON.stringify(value)}>{String(value)}</option>
+        )}
         {s.enum!.map((opt) => (
           <option key={JSON.stringify(opt)} value={JSON.stringify(opt)}>
             {String(opt)}
