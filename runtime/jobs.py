@@ -27,8 +27,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 _runtimes: dict[str, Runtime] = {}  # queue name -> the Runtime whose workers consume it, in this process
 _in_flight: dict[int, tuple[Runtime, int]] = {}  # run id -> (Runtime, claim attempt) executing in this process
-# A batch job (several run ids, runtime/queue.py) gives the runs it has not started back to the queue as a new
-# job once it has run this long, so that one slow run never holds the others behind it
+# A batch (several run ids, runtime/queue.py) gives the runs it has not started back to the queue once it has
+# run this long, so that one slow run never holds the others behind it
 BATCH_SLICE_S = 0.15
 
 
@@ -46,60 +46,15 @@ def execute_run(run_id: int) -> str:
 
 
 def execute_runs(run_ids: list[int]) -> str:
-    """RQ job entry point for a batch: its runs one after the other. After BATCH_SLICE_S (checked between
-    runs, and by a timer while a slow run executes) or once the worker is stopping, the runs not started
-    go back to the queue as one new job and this one returns; a run that raises does not stop the rest."""
-    rt = _bound()
-    batch = _Batch(rt, list(run_ids))
-    timer = threading.Timer(BATCH_SLICE_S, batch.give_back, args=("time slice",))
-    timer.daemon = True
-    timer.start()
-    done: list[str] = []
-    try:
-        while (run_id := batch.next()) is not None:
-            try:
-                done.append(run_claimed(rt, run_id))
-            except Exception:  # as RQ would for a job of its own: logged, and the batch goes on
-                log.exception("job for run %s failed", run_id)
-                done.append("error")
-    finally:
-        timer.cancel()
-    return ",".join(done)
-
-
-class _Batch:
-    """The runs of a batch job not started yet; `give_back` hands them to the queue once (the timer's or
-    the job's thread, whichever comes first) and ends the batch after the run in flight."""
-
-    def __init__(self, rt: Runtime, run_ids: list[int]):
-        self.rt, self._ids, self._next, self._given = rt, run_ids, 0, False
-        self._lock = threading.Lock()
-        self.started = time.monotonic()
-
-    def next(self) -> int | None:
-        if self.rt.queue.stopping.is_set():
-            self.give_back("the worker is stopping")
-        elif self._next and time.monotonic() - self.started >= BATCH_SLICE_S:
-            self.give_back("time slice")
-        with self._lock:
-            if self._given or self._next >= len(self._ids):
-                return None
-            self._next += 1
-            return self._ids[self._next - 1]
-
-    def give_back(self, why: str) -> None:
-        with self._lock:
-            if self._given:
-                return
-            self._given = True
-            rest = self._ids[self._next:]
-        if rest:
-            runs.enqueue_all(self.rt, rest, why=f"not started in its batch ({why})")
+    """RQ job entry point for a batch (production, runtime/queue.py): its runs claimed, executed and ended
+    together (run_batch: after BATCH_SLICE_S or once the worker is stopping, the runs not started go back
+    to `queued` and to the queue as a new job); one alone: run_claimed."""
+    return execute_batch(run_ids)
 
 
 def execute_batch(run_ids: list[int]) -> str:
     """The embedded queue's job: the runs a worker thread found waiting, claimed and ended together
-    (run_batch; one alone: run_claimed)."""
+    (run_batch; one alone: run_claimed). Results joined by commas."""
     rt = _bound()
     return run_claimed(rt, run_ids[0]) if len(run_ids) == 1 else ",".join(run_batch(rt, run_ids))
 

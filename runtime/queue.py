@@ -14,11 +14,12 @@ batcher first, and its thread enqueues one job for the runs that came within a w
 BATCH_MAX). Flushes are spaced by the window, not delayed by it: an idle process flushes at once, a busy
 one gathers what arrives meanwhile. A run accepted but not flushed yet is stored `queued`; if the flush
 fails (Redis down) or the process dies first, the lost-job sweep (runtime.jobs.requeue_lost) enqueues it
-again. The batch job (runtime.jobs.execute_runs) runs its ids one after the other and gives the rest back
-as a new job after a time slice. Delayed jobs (retries) stay one per run.
+again. The batch job (runtime.jobs.execute_runs) claims its runs in one UPDATE, executes them one after the
+other, writes their ends in one transaction and gives the runs not started back as a new job after a time
+slice (runtime.jobs.run_batch). Delayed jobs (retries) stay one per run.
 
 Embedded batches: a worker thread takes its share of the run ids waiting (one when it keeps up) and
-runtime.jobs.execute_batch claims them in one UPDATE and writes their ends in one transaction.
+runtime.jobs.execute_batch executes them the same way.
 """
 from __future__ import annotations
 

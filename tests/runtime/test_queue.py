@@ -196,70 +196,34 @@ def test_a_job_for_a_queue_no_runtime_consumes_is_an_error():
 
 
 # -- batches: one RQ job for several runs (production); runtime.jobs.execute_runs on both queues -----------
-
-class Gate(Recorder):
-    """A Recorder whose run `slow` waits for `release` (a slow step), and which can set the queue's
-    `stopping` when it executes run `stop_at` (SIGTERM arriving mid-batch)."""
-
-    def __init__(self, queue, slow=None, stop_at=None):
-        super().__init__(queue)
-        self.slow, self.stop_at, self.release, self.entered = slow, stop_at, threading.Event(), threading.Event()
-
-    def execute(self, run_id):
-        result = super().execute(run_id)
-        if run_id == self.stop_at:
-            self.queue.stopping.set()
-        if run_id == self.slow:
-            self.entered.set()
-            assert self.release.wait(10)
-        return result
-
+# (what a batch does with real runs, its time slice and a stopping worker: tests/runtime/test_batches.py)
 
 @pytest.fixture
-def make_gate(make_queue, monkeypatch):
-    """A Gate bound like make_queue's Recorders; execute_runs called directly finds it as its runtime."""
+def bound(make_queue, monkeypatch):
+    """A Recorder bound like make_queue's; execute_runs called directly finds it as its runtime."""
     def make(**kwargs):
-        gate = Gate(make_queue().queue, **kwargs)
-        jobs.bind(gate)
-        monkeypatch.setattr(jobs, "current_queue_name", lambda: gate.queue.name)
-        return gate
+        rec = make_queue(**kwargs)
+        monkeypatch.setattr(jobs, "current_queue_name", lambda: rec.queue.name)
+        return rec
     return make
 
 
-def test_a_batch_executes_all_its_runs_in_order(make_gate):
-    gate = make_gate()
+def test_a_batch_job_executes_all_its_runs_in_order(bound):
+    rec = bound()
     assert jobs.execute_runs([5, 6, 7]) == "succeeded,succeeded,succeeded"
-    assert gate.ids() == [5, 6, 7] and gate.queue.held_run_ids(0.0) == set()
+    assert rec.ids() == [5, 6, 7] and rec.queue.held_run_ids(0.0) == set()
 
 
-def test_a_batch_gives_the_runs_behind_a_slow_one_back_after_its_time_slice(make_gate, monkeypatch):
-    monkeypatch.setattr(jobs, "BATCH_SLICE_S", 0.05)
-    gate = make_gate(slow=1)
-    batch = threading.Thread(target=jobs.execute_runs, args=([1, 2, 3],))
-    batch.start()
-    assert gate.entered.wait(5)
-    gate.queue.start_threads(1)  # another worker: takes the rest while run 1 is still in its step
-    wait_for(lambda: sorted(gate.ids()) == [1, 2, 3], 10)
-    assert gate.ids()[0] == 1 and batch.is_alive()  # not held hostage behind run 1
-    gate.release.set()
-    batch.join(5)
-    assert not batch.is_alive() and sorted(gate.ids()) == [1, 2, 3]  # none twice
+def test_a_batch_job_of_one_run_executes_it_alone(bound, monkeypatch):
+    rec = bound()
+    monkeypatch.setattr(jobs, "run_batch", lambda rt, run_ids: pytest.fail("a batch of one"))
+    assert jobs.execute_runs([8]) == "succeeded" and rec.ids() == [8]
 
 
-def test_a_batch_whose_worker_is_stopping_gives_the_rest_back(make_gate):
-    gate = make_gate(stop_at=4)
-    assert jobs.execute_runs([4, 5, 6]) == "succeeded"
-    assert gate.ids() == [4]
-    assert wait_for(lambda: gate.queue.held_run_ids(0.0) == {5, 6})  # a job again, for another worker
-    assert jobs.execute_runs([8, 9]) == ""  # already stopping: nothing started, all given back
-    assert wait_for(lambda: gate.queue.held_run_ids(0.0) == {5, 6, 8, 9})
-
-
-def test_a_run_that_raises_does_not_end_its_batch(make_gate):
-    gate = make_gate()
-    gate.fail_on = {2}
+def test_a_run_that_raises_does_not_end_its_batch(bound):
+    rec = bound(fail_on={2})
     assert jobs.execute_runs([1, 2, 3]) == "succeeded,error,succeeded"
-    assert gate.ids() == [1, 2, 3]
+    assert rec.ids() == [1, 2, 3]
 
 
 def test_job_ids_name_the_runs_of_a_batch():
