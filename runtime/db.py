@@ -2,12 +2,19 @@
 
 SQLite gets WAL and BEGIN IMMEDIATE so that several threads and processes never lose an update
 (pysqlite's defaults lost over half of them under 4 processes); engines are created after any fork, per process.
+Writers of several processes (the embedded web process and its executors) queue for the write lock on a
+lock file beside the database (WriteLock) instead of in SQLite's busy handler, which sleeps 1, 2, 5, 10, ...
+100 ms between tries: under steady writes from two processes its sleepers waited tens of milliseconds
+for a lock held for one.
 """
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import pathlib
+import sqlite3
+import threading
 import time
 
 from alembic import command
@@ -20,6 +27,7 @@ MIGRATIONS = pathlib.Path(__file__).with_name("migrations")
 READ_ONLY = "crossdock_read_only"  # an execution option: this connection only reads
 PING_IDLE_S = 1.0  # PostgreSQL: a pooled connection idle longer than this is pinged before use
 _IDLE_SINCE = "crossdock_idle_since"
+LOCK_WAIT_S = 30.0  # a thread waiting this long for the SQLite write lock fails, as with SQLite's busy timeout
 
 
 def make_engine(url: str, schema: str | None = None) -> Engine:
@@ -29,7 +37,7 @@ def make_engine(url: str, schema: str | None = None) -> Engine:
             pathlib.Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
                                pool_size=10, max_overflow=20, json_serializer=_to_json)
-        _make_sqlite_safe(engine)
+        _make_sqlite_safe(engine, WriteLock(path + ".writelock") if path and path != ":memory:" else None)
         return engine
     connect_args = {"options": f"-csearch_path={schema}"} if schema else {}
     engine = create_engine(url, connect_args=connect_args, pool_size=10, max_overflow=20, json_serializer=_to_json)
@@ -98,7 +106,47 @@ def _finite(value):
     return value
 
 
-def _make_sqlite_safe(engine: Engine) -> None:
+class WriteLock:
+    """One writing transaction at a time across this database's processes and threads: a thread lock, then
+    flock on the lock file, both waited for without polling, held from BEGIN IMMEDIATE to COMMIT or ROLLBACK."""
+
+    def __init__(self, path: str):
+        self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        self._thread = threading.Lock()
+        self._holders: set[int] = set()  # id() of the DBAPI connections in a write transaction
+
+    def acquire(self, dbapi_conn) -> None:
+        if not self._thread.acquire(timeout=LOCK_WAIT_S):  # as SQLite's busy timeout would have said
+            raise sqlite3.OperationalError(f"database is locked (no write lock within {LOCK_WAIT_S:g} s)")
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX)  # waits in the kernel, without the interpreter lock
+        except BaseException:
+            self._thread.release()
+            raise
+        self._holders.add(id(dbapi_conn))
+
+    def release(self, dbapi_conn) -> None:
+        key = id(getattr(dbapi_conn, "dbapi_connection", dbapi_conn))  # the pool's proxy, or the connection
+        if key in self._holders:
+            self._holders.discard(key)
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            self._thread.release()
+
+    def holds(self, dbapi_conn) -> bool:
+        return id(getattr(dbapi_conn, "dbapi_connection", dbapi_conn)) in self._holders
+
+    def around_transactions(self, dialect) -> None:
+        """Release once the transaction ended, however it ends (the dialect commits, rolls back or closes)."""
+        for name in ("do_commit", "do_rollback", "do_close"):
+            def ended(dbapi_conn, _end=getattr(dialect, name)):
+                try:
+                    _end(dbapi_conn)
+                finally:
+                    self.release(dbapi_conn)
+            setattr(dialect, name, ended)
+
+
+def _make_sqlite_safe(engine: Engine, lock: WriteLock | None = None) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):
         dbapi_conn.isolation_level = None  # let us emit BEGIN ourselves
@@ -111,7 +159,22 @@ def _make_sqlite_safe(engine: Engine) -> None:
     def _on_begin(conn):
         # a read takes no lock (WAL: a snapshot); a write takes the write lock at BEGIN, so that two writers
         # never find out at their first write that one of them must fail
-        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
+        if conn.get_execution_options().get(READ_ONLY):
+            conn.exec_driver_sql("BEGIN")
+            return
+        dbapi_conn = conn.connection.dbapi_connection
+        if lock is None or lock.holds(dbapi_conn):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            return
+        lock.acquire(dbapi_conn)
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            lock.release(dbapi_conn)
+            raise
+
+    if lock is not None:
+        lock.around_transactions(engine.dialect)
 
 
 def reader(engine: Engine) -> Engine:

@@ -2,6 +2,8 @@
 SQLite and PostgreSQL; SQLite's WAL + BEGIN IMMEDIATE keeps concurrent read-modify-write transactions whole."""
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
 import uuid
 
@@ -134,3 +136,70 @@ def test_a_write_that_finds_its_connection_dropped_runs_once_more_on_a_new_one(e
         assert c.scalar(select(Workspace.name).where(Workspace.id == "w-dropped")) == "w"
     with pytest.raises(Exception):
         writer.write(lambda conn: conn.execute(insert(Workspace).values(id="w-dropped", name="again")))
+
+
+def test_sqlite_writers_of_two_engines_queue_on_the_lock_file_and_lose_no_update(tmp_path):
+    """Two engines on one file stand for the web process and an executor: each holds the lock file from
+    BEGIN IMMEDIATE to its end, so they take turns without SQLite's sleeping busy handler."""
+    url = db.default_sqlite_url(str(tmp_path))
+    engines = [db.make_engine(url), db.make_engine(url)]
+    db.migrate(engines[0])
+    with engines[0].begin() as c:
+        run_id = c.execute(insert(Run).values(workspace="w", flow_id="f", version=1, status="queued",
+                                              trigger="manual", attempt=0)).inserted_primary_key[0]
+    barrier = threading.Barrier(4)
+
+    def bump(engine):
+        barrier.wait()
+        for _ in range(10):
+            with engine.begin() as c:
+                n = c.execute(select(Run.attempt).where(Run.id == run_id)).scalar()
+                c.execute(update(Run).where(Run.id == run_id).values(attempt=n + 1))
+
+    workers = [threading.Thread(target=bump, args=(engines[i % 2],)) for i in range(4)]
+    for t in workers:
+        t.start()
+    for t in workers:
+        t.join()
+    with engines[1].connect() as c:
+        assert c.execute(select(Run.attempt).where(Run.id == run_id)).scalar() == 40
+    for engine in engines:
+        engine.dispose()
+
+
+def test_the_sqlite_write_lock_is_held_from_begin_to_commit_rollback_or_error_and_never_by_reads(tmp_path):
+    url = db.default_sqlite_url(str(tmp_path))
+    engine = db.make_engine(url)
+    db.migrate(engine)
+    probe = os.open(url.split("///", 1)[1] + ".writelock", os.O_RDWR)
+
+    def locked() -> bool:  # another open file: flock conflicts with this engine's, as another process's would
+        try:
+            fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(probe, fcntl.LOCK_UN)
+        return False
+
+    with engine.begin() as c:
+        c.execute(insert(Workspace).values(id="a", name="a"))
+        assert locked()
+    assert not locked()  # committed
+    conn = engine.connect()
+    tx = conn.begin()
+    assert locked()
+    tx.rollback()
+    assert not locked()
+    conn.close()
+    with pytest.raises(ZeroDivisionError):
+        with engine.begin() as c:
+            c.execute(insert(Workspace).values(id="b", name="b"))
+            1 / 0
+    assert not locked()  # rolled back by the error
+    with db.reader(engine).begin() as c:  # a read takes no write lock
+        c.execute(select(Workspace.id)).all()
+        assert not locked()
+    with engine.connect() as c:
+        assert c.execute(select(Workspace.id).where(Workspace.id.in_(["a", "b"]))).scalars().all() == ["a"]
+    os.close(probe)
+    engine.dispose()
