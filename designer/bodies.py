@@ -46,6 +46,11 @@ def _decode(raw: bytes, charset: str | None, code: str) -> str:
 
 def parse_json(raw: bytes, charset: str | None = None) -> Any:
     """The JSON value of the body; 400 `invalid_json` naming what is wrong (with its position when it is syntax)."""
+    return parse_json_text(raw, charset)[0]
+
+
+def parse_json_text(raw: bytes, charset: str | None = None) -> tuple[Any, str]:
+    """parse_json's value with the body's text, which is JSON of that very value (a run stores it as it is)."""
     source = _decode(raw, charset, "invalid_json")
     try:
         value = json.loads(source, parse_constant=_constant, parse_float=_float, parse_int=_int)
@@ -63,7 +68,7 @@ def parse_json(raw: bytes, charset: str | None = None) -> Any:
     if _SURROGATE.search(source):
         if _has_surrogate(value):
             raise ApiError(400, "invalid_json", f"the body holds {LONE_SURROGATE}")
-    return value
+    return value, source
 
 
 def _constant(name: str):

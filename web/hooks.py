@@ -14,6 +14,7 @@ import hmac
 import json
 import logging
 import threading
+from typing import Any
 
 from flask import Blueprint, current_app, request
 
@@ -44,14 +45,14 @@ def receive(workspace: str, path: str):
         _admit_signed(rt, workspace, secret, header)
     else:
         admit_key(rt, workspace)
-    return run_route(rt, workspace, route, _message())
+    return run_route(rt, workspace, route, *_message())
 
 
-def run_route(rt, workspace: str, route, message):
+def run_route(rt, workspace: str, route, message, text: str | None = None):
     """Start the route's run and answer as a webhook does: 202 with the run, or the flow's reply when its
     trigger says `respond: sync` (502 when the run failed, 504 after the trigger's timeout, and the run goes
     on). The experience API (web/ext_api.py) answers through it too."""
-    start = dict(trigger="webhook", trigger_node=route.node_id)
+    start = dict(trigger="webhook", trigger_node=route.node_id, input_text=text)  # stored as received
     try:
         if route.respond != "sync":
             run = intake.start(rt, workspace, route.flow_id, route.version, message, **start)
@@ -153,13 +154,13 @@ def _read_trigger_auth(rt, workspace: str, route) -> tuple[str, str | None, str]
     return (config.get("auth") or "key", secret, config.get("signature_header") or event_webhook.SIGNATURE_HEADER)
 
 
-def _message():
+def _message() -> tuple[Any, str | None]:
     """JSON bodies as they are; any other body as text, so EDI or CSV posts are not refused. Both are read
     strictly (designer.bodies): NaN, 1e999, a lone surrogate or bytes that are not text are a 400."""
     raw = raw_body()
     if not raw:
-        return dict(request.args) or None
+        return dict(request.args) or None, None
     charset = request.mimetype_params.get("charset")
     if request.is_json or raw[:1] in (b"{", b"["):
-        return bodies.parse_json(raw, charset)
-    return {"body": bodies.text(raw, charset), "content_type": request.content_type}
+        return bodies.parse_json_text(raw, charset)  # and its text: JSON of the same value, not written again
+    return {"body": bodies.text(raw, charset), "content_type": request.content_type}, None

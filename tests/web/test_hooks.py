@@ -69,6 +69,22 @@ def test_an_async_webhook_answers_202_and_the_run_carries_the_body(client, works
     assert http_target.requests[0]["body"] == {"ref": "A-1", "qty": 2}
 
 
+@pytest.mark.parametrize("raw, charset", [
+    (b'{ "order" : {"number": "A-1",\n  "lines": [{"qty": 2E0}], "lines": [{"qty": 2}]},'
+     b' "note": "caf\\u00e9 \xe2\x82\xac" }', None),  # spaces, a repeated key, an escape: kept as sent, read back as the value the webhook parsed
+    ('{"order": {"number": "A-1", "lines": [{"qty": 2}]}, "note": "café €"}'.encode("utf-16"), "utf-16"),
+])
+def test_a_json_body_is_stored_as_received_and_read_back_as_its_value(client, workspace, http_target, raw, charset):
+    deploy(client, http_sink("f", http_target.url))
+    content_type = "application/json" + (f"; charset={charset}" if charset else "")
+    r = client.post(f"/hooks/{workspace}/orders", data=raw, headers={"Content-Type": content_type})
+    assert r.status_code == 202, r.json
+    run = finished(client, r.json["run_id"])
+    assert run["input"] == {"order": {"number": "A-1", "lines": [{"qty": 2}]}, "note": "café €"}
+    assert run["status"] == "succeeded"
+    assert http_target.requests[0]["body"] == {"ref": "A-1", "qty": 2}
+
+
 def test_a_body_that_is_not_json_is_taken_as_text(client, workspace):
     end, end_edge = discard(2, "map")
     deploy(client, {"schema": "crossdock.flow/1", "id": "edi",
