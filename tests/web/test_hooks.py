@@ -70,8 +70,9 @@ def test_an_async_webhook_answers_202_and_the_run_carries_the_body(client, works
 
 
 @pytest.mark.parametrize("raw, charset", [
+    # spaces, a repeated key, an escape: kept as sent, read back as the value the webhook parsed
     (b'{ "order" : {"number": "A-1",\n  "lines": [{"qty": 2E0}], "lines": [{"qty": 2}]},'
-     b' "note": "caf\\u00e9 \xe2\x82\xac" }', None),  # spaces, a repeated key, an escape: kept as sent, read back as the value the webhook parsed
+     b' "note": "caf\\u00e9 \xe2\x82\xac" }', None),
     ('{"order": {"number": "A-1", "lines": [{"qty": 2}]}, "note": "café €"}'.encode("utf-16"), "utf-16"),
 ])
 def test_a_json_body_is_stored_as_received_and_read_back_as_its_value(client, workspace, http_target, raw, charset):
