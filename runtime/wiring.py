@@ -93,9 +93,11 @@ class Runtime:
 
         def run() -> None:
             try:
-                with self.read_sessions() as s:
-                    deployed = s.execute(select(Flow.workspace, Flow.id, Flow.deployed_version).where(
-                        Flow.deployed_version.is_not(None))).all()
+                with self.read_sessions() as s:  # the latest deployed first: past the cache's size, those run
+                    deployed = s.execute(select(Flow.workspace, Flow.id, Flow.deployed_version).join(
+                        FlowVersion, (FlowVersion.workspace == Flow.workspace) & (FlowVersion.flow_id == Flow.id)
+                        & (FlowVersion.version == Flow.deployed_version)).order_by(
+                        FlowVersion.created_at.desc())).all()
                 for key in deployed:
                     if self._stop.is_set() or self.plans.full():  # more versions than it holds: the runs decide
                         return

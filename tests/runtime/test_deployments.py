@@ -209,3 +209,21 @@ def test_a_process_that_starts_plans_the_deployed_versions_in_the_background(sto
         assert any(thread is other._warming for _, thread in compiled)
     finally:
         other.close()
+
+
+def test_a_starting_process_plans_the_latest_deployed_versions_first_when_they_outnumber_its_cache(store, workspace):
+    from runtime.plan import PlanCache
+    from runtime.wiring import Runtime
+
+    for flow_id in ("older", "newer"):
+        draft(store, workspace, flow_id)
+        deployments.deploy(store, workspace, flow_id, plannable(flow_id, f"started-{flow_id}"))
+    other = Runtime(store.settings)
+    other.plans = PlanCache(size=1)  # every earlier test's versions on a shared schema too: room for one
+    try:
+        other.warm_plans()
+        other._warming.join(60)
+        assert other.plans.cached((workspace, "newer", 1)) is not None
+        assert other.plans.cached((workspace, "older", 1)) is None
+    finally:
+        other.close()
