@@ -11,6 +11,7 @@ import pytest
 
 from nodes import catalog, connector_http
 from nodes.base import BUSINESS, TECHNICAL, NodeError
+from support.ledger import MemoryLedger
 
 RELEASE = threading.Event()  # lets the slow endpoint finish once the client has given up
 
@@ -72,15 +73,6 @@ def server():
     RELEASE.set()
     httpd.shutdown()
     httpd.server_close()
-
-
-class MemoryLedger:
-    def __init__(self):
-        self.claims = {}
-
-    def claim(self, scope, key, run_id):
-        owner = self.claims.setdefault((scope, key), run_id)
-        return None if owner == run_id else owner
 
 
 @pytest.fixture(autouse=True)

@@ -2,15 +2,7 @@ import pytest
 
 from nodes import control_dedupe as dedupe
 from nodes.base import NodeError
-
-
-class MemoryLedger:
-    def __init__(self):
-        self.claims = {}
-
-    def claim(self, scope, key, run_id):
-        owner = self.claims.setdefault((scope, key), run_id)
-        return None if owner == run_id else owner
+from support.ledger import MemoryLedger
 
 
 def run(config, message, ctx, env):

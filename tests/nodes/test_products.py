@@ -15,17 +15,9 @@ from nodes import catalog, connector_erp, connector_oms, connector_tms, connecto
 from nodes.base import NodeError
 from nodes.products import erp_netsuite
 from nodes.system_profile import Operation
+from support.ledger import MemoryLedger
 
 KINDS = {"erp": connector_erp, "oms": connector_oms, "wms": connector_wms, "tms": connector_tms}
-
-
-class MemoryLedger:
-    def __init__(self):
-        self.claims = {}
-
-    def claim(self, scope, key, run_id):
-        owner = self.claims.setdefault((scope, key), run_id)
-        return None if owner == run_id else owner
 
 
 def run(config, message, ctx, env):

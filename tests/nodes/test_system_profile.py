@@ -3,15 +3,7 @@ import pytest
 
 from nodes import connector_erp, connector_oms, connector_tms, connector_wms, products, system_profile, url_template
 from nodes.base import TECHNICAL, NodeError
-
-
-class MemoryLedger:
-    def __init__(self):
-        self.claims = {}
-
-    def claim(self, scope, key, run_id):
-        owner = self.claims.setdefault((scope, key), run_id)
-        return None if owner == run_id else owner
+from support.ledger import MemoryLedger
 
 
 @pytest.fixture
