@@ -4,7 +4,7 @@ cost on their own, and where execution spends it.
     python3 bench/inproc.py [--runs 2000] [--rounds 3] [--top 25] [--one-by-one]
 
 Builds an embedded Runtime (SQLite in a temporary directory, no worker threads), deploys the async twin
-of ../shared/peer-bench's flow (webhook -> transform.map with the reference mapping -> branch.choice on
+of the peer bench's flow (bench/peer_flow.py: webhook -> transform.map with the reference mapping -> branch.choice on
 SO_HEADER.SHIP_METHOD = 'LTL' -> a transform.map "$" on each port -> control.discard), then per round:
 intake (runtime.intake.start, as the webhook view calls it) of --runs copies of bench/sample_order.json,
 then their execution on this thread as the embedded worker loop does it (runtime/queue.py LocalQueue.work:
@@ -45,7 +45,7 @@ FLOW_ID = "nr-order-async"
 WORKSPACE = "default"
 
 def twin() -> dict:
-    """bench/peer_flow.py's async twin (../shared/peer-bench/flows.py)."""
+    """bench/peer_flow.py's async twin of Node-RED's /order flow."""
     n = lambda i, t, c: {"id": i, "type": t, "config": c}  # noqa: E731
     e = lambda i, s, t, p="out": {"id": i, "source": s, "source_port": p, "target": t, "target_port": "in"}  # noqa: E731
     end = ("transform.map", {"expression": "$"})

@@ -11,7 +11,8 @@ An executor that dies is started again and the runs it held go to the others (a 
 back when its lease expires, as after any crash). Each executor ends when its socket closes: the web
 process stopped, or died.
 
-The wire: web -> executor, a line per run id (`17` or, delayed, `17 1.5`); executor -> web, a line of JSON
+The executor's side is runtime/executor_process.py. The wire: first the web process's settings (a line of
+JSON), then web -> executor, a line per run id (`17` or, delayed, `17 1.5`); executor -> web, a line of JSON
 per live event (`["run.started", {...}]`)."""
 from __future__ import annotations
 
@@ -20,7 +21,6 @@ import itertools
 import json
 import logging
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -131,7 +131,7 @@ class Executor:
         ours, theirs = socket.socketpair()
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (ROOT, os.environ.get("PYTHONPATH")) if p)}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "runtime.executors", "--link-fd", str(theirs.fileno()), "--index", str(self.index)],
+            [sys.executable, "-m", "runtime.executor_process", "--link-fd", str(theirs.fileno()), "--index", str(self.index)],
             pass_fds=(theirs.fileno(),), env=env, start_new_session=True)  # Ctrl-C reaches the web process only
         theirs.close()
         self.sock = ours
@@ -213,53 +213,3 @@ class _Lines(Batched):
 
     def _send(self, batch: list[str]) -> None:  # an error: the web process is gone, and this one ends with it
         self.sock.sendall(("\n".join(batch) + "\n").encode())
-
-
-def serve(fd: int, index: int) -> int:
-    """An executor process: execute the runs whose ids arrive on the socket until it closes."""
-    from runtime import jobs
-    from runtime.wiring import Runtime
-
-    logging.basicConfig(level=logging.INFO, format=f"%(asctime)s %(levelname)s executor-{index} %(name)s: %(message)s")
-    sock = socket.socket(fileno=fd)
-    for sig in (signal.SIGTERM, signal.SIGINT):  # as when the web process goes: finish the jobs in hand, end
-        signal.signal(sig, lambda *_: sock.shutdown(socket.SHUT_RD))
-    stream = sock.makefile("rb")
-    given = json.loads(stream.readline() or "null")  # the web process's settings come first
-    if given is None:
-        return 0
-    settings = Settings(**{**given, "previous_secret_keys": tuple(given["previous_secret_keys"]), "executors": 0})
-    rt = Runtime(settings, events=LinkPublisher(sock))
-    jobs.bind(rt)
-    rt.queue.start_threads(settings.embedded_workers)
-    rt.warm_plans()
-    try:
-        _receive(stream, rt.queue)
-    finally:
-        rt.queue.stopping.set()
-        rt.close()  # joins the worker threads (each finishes its job), sends the last events
-    return 0
-
-
-def _receive(stream, queue) -> None:
-    """Run ids as they arrive, those that came together enqueued together."""
-    pending = b""
-    while chunk := stream.read1(65536):
-        lines, _, pending = (pending + chunk).rpartition(b"\n")
-        now: list[int] = []
-        for line in lines.split(b"\n"):
-            run_id, _, delay = line.partition(b" ")
-            if delay:
-                queue.enqueue_run(int(run_id), float(delay))
-            elif run_id:
-                now.append(int(run_id))
-        queue.enqueue_runs(now)
-
-
-if __name__ == "__main__":
-    import argparse
-    parser = argparse.ArgumentParser(description="a Crossdock executor process (started by the embedded web process)")
-    parser.add_argument("--link-fd", type=int, required=True)
-    parser.add_argument("--index", type=int, default=0)
-    args = parser.parse_args()
-    sys.exit(serve(args.link_fd, args.index))

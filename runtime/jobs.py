@@ -1,5 +1,6 @@
 """The queue job: claim a run, execute it, write its end once (runtime/store), then hand over to the
-next run of its sequence key or enqueue its retry. Jobs take ids, never live objects (STYLE.md rule 6).
+next run of its sequence key or enqueue its retry. Jobs take ids, never live objects: a job may run in
+another process, after the objects it was given changed.
 
 A sync webhook's reply (control.respond) travels as the `run.replied` live event the moment the step
 answers, and is stored with the end write; the run row is not written mid-run except for its lease.

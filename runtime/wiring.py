@@ -14,6 +14,7 @@ from sqlalchemy import select
 from nodes.expression import budget
 from runtime import accounts, db, events as live, jobs, retention, schedules
 from runtime.events import Publisher
+from runtime.executors import LinkQueue
 from runtime.models import Flow, FlowVersion, Workspace
 from runtime.plan import Plan, PlanCache, PlanError, RunKeys, compile_for
 from runtime.queue import JobQueue
@@ -125,7 +126,6 @@ class Runtime:
     def start_executors(self) -> None:
         """Embedded mode with executor processes (settings.executors, runtime/executors.py): this process
         stores runs and hands their ids over, and runs the maintenance; the executors execute."""
-        from runtime.executors import LinkQueue
         self.queue.stop()
         self.queue = LinkQueue(self.settings, publish=self.events.publish)
         self.queue.start_threads()

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from runtime import deployments, intake, replies
-from runtime.executors import _receive
+from runtime.executor_process import receive
 from runtime.models import Flow, Run, Step
 from runtime.wiring import Runtime
 from support import wait_for
@@ -133,5 +133,5 @@ def test_run_ids_are_read_whole_across_chunks(chunks, ready, delayed):
             return self.parts.pop(0) if self.parts else b""
 
     q = Queue()
-    _receive(Stream(), q)
+    receive(Stream(), q)
     assert q.ready == ready and q.delayed == delayed

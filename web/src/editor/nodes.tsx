@@ -1,4 +1,5 @@
-// One renderer per node category; each draws its handles from the SPEC's named ports (STYLE.md rules 1, 2, 13).
+// One renderer per node category; each draws its handles from the SPEC's named ports and its summary from
+// the SPEC's summary template, so a node type needs no code here (docs/extending.md).
 import { memo, useEffect, useRef } from "react";
 import { Handle, Position, useUpdateNodeInternals, type Node, type NodeProps } from "@xyflow/react";
 import type { FlowNode, NodeType, Port, Problem, Step } from "../types";
