@@ -131,7 +131,8 @@ class Executor:
         ours, theirs = socket.socketpair()
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (ROOT, os.environ.get("PYTHONPATH")) if p)}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "runtime.executor_process", "--link-fd", str(theirs.fileno()), "--index", str(self.index)],
+            [sys.executable, "-m", "runtime.executor_process", "--link-fd", str(theirs.fileno()),
+             "--index", str(self.index)],
             pass_fds=(theirs.fileno(),), env=env, start_new_session=True)  # Ctrl-C reaches the web process only
         theirs.close()
         self.sock = ours
