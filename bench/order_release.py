@@ -53,9 +53,10 @@ def oms_signer(env: dict):
     """The signature the sandbox OMS puts on its deliveries: the flows the embedded start installs check it
     instead of an API key (designer/templates.py), those imported through the API take the key."""
     from designer.templates import OMS_SIGNATURE_HEADER, oms_hook_secret
-    from runtime.settings import from_env
+    from runtime.settings import from_env, installation_key
     from sandbox.webhooks import signature
-    secret = oms_hook_secret(from_env({**os.environ, **env}), "default")
+    # the key run.py starts with: the embedded default's own (data/secret.key), unless one is set
+    secret = oms_hook_secret(installation_key(from_env({**os.environ, **env})), "default")
     return lambda body: {OMS_SIGNATURE_HEADER: signature(secret, body)}
 
 
