@@ -8,7 +8,8 @@ import logging
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from sandbox import admin, erp, erp_sales, netsuite, oms, oms_catalog, pages, store, tms, webhooks, wms, wms_inventory
+from sandbox import (admin, edi_partner, erp, erp_sales, netsuite, oms, oms_catalog, pages, store, tms, webhooks, wms,
+                     wms_inventory)
 from sandbox.rest import Problem
 
 log = logging.getLogger(__name__)
@@ -20,6 +21,7 @@ RENDERERS = {
     "wms": wms_inventory.render_problem,
     "tms": tms.render_problem,
     "netsuite": netsuite.render_problem,
+    "edi": edi_partner.render_problem,
 }
 
 
@@ -46,6 +48,7 @@ def create_app(database_url: str | None = None) -> Flask:
     app.register_blueprint(wms_inventory.bp, url_prefix="/wms")
     app.register_blueprint(tms.bp, url_prefix="/tms")
     app.register_blueprint(netsuite.bp, url_prefix="/netsuite")
+    app.register_blueprint(edi_partner.bp, url_prefix="/edi")
     app.register_blueprint(pages.bp)
     app.register_blueprint(admin.bp)
 

@@ -20,7 +20,8 @@ bp = Blueprint("sandbox_pages", __name__)
 LIMIT = 50
 TITLES = {"oms": "OMS: web orders", "erp": "ERP: sales, items, credit", "wms": "WMS: warehouse DC1",
           "tms": "TMS: carriers and tracking",
-          "netsuite": "NetSuite: a second ERP (REST record API)"}
+          "netsuite": "NetSuite: a second ERP (REST record API)",
+          "edi": "EDI partner: X12 mailbox"}
 
 
 @dataclass(frozen=True)

@@ -80,7 +80,7 @@ CARRIERS = [
 
 
 def seed(conn: Connection, system: str) -> None:
-    {"erp": _erp, "oms": _oms, "wms": _wms, "tms": _tms, "netsuite": _netsuite}[system](conn)
+    {"erp": _erp, "oms": _oms, "wms": _wms, "tms": _tms, "netsuite": _netsuite, "edi": _edi}[system](conn)
 
 
 def _erp(conn: Connection) -> None:
@@ -140,3 +140,35 @@ def _netsuite(conn: Connection) -> None:
         conn.execute(store.netsuite_items.insert().values(
             id=501 + index, item_id=no, display_name=description, base_price=price, weight=weight,
             on_hand=stock_of(index, no), committed=0))
+
+
+# The EDI partner's purchase orders (850, 004010), as its mailbox holds them to send: Acme orders by its own part
+# numbers (BP) next to ours (VP); the second line is the short SKU, so an order-intake flow has a backorder to answer.
+# (PO number, customer index, ship-to id, [(line, quantity, unit, ERP item no)])
+PURCHASE_ORDERS = [
+    ("4711", 0, "DC-EAST", [(1, 10, "CS", "HW-20620-C"), (2, 100, "EA", SHORT_SKU), (3, 2, "BX", "HW-13687-B")]),
+    ("4712", 1, "BALT-1", [(1, 4, "DZ", "HW-87462-D")]),
+]
+
+
+def purchase_order(po: str, customer: int, ship_to: str, lines: list[tuple[int, int, str, str]],
+                   control_number: int = 1) -> str:
+    """One 850 interchange from the partner ACMEHW to CROSSDOCK, a segment a line."""
+    _no, name, *_rest, (ship_name, street, city, state, zip_code) = CUSTOMERS[customer]
+    prices = {no: price for no, _description, price, _weight in CATALOGUE}
+    body = [f"BEG*00*SA*{po}**20261120", "DTM*002*20261203", f"N1*BY*{name}*92*{CUSTOMERS[customer][0]}",
+            f"N1*ST*{ship_name}*92*{ship_to}", f"N3*{street}", f"N4*{city}*{state}*{zip_code}*US"]
+    body += [f"PO1*{line}*{qty}*{unit}*{prices[item] * UOMS[unit]:.2f}**BP*ACME-{item[3:8]}*VP*{item}"
+             for line, qty, unit, item in lines]
+    body.append(f"CTT*{len(lines)}")
+    number = f"{control_number:09d}"
+    segments = [f"ISA*00*{'':10}*00*{'':10}*ZZ*{'ACMEHW':15}*ZZ*{'CROSSDOCK':15}*261120*0930*U*00401*{number}*0*P*>",
+                f"GS*PO*ACMEHW*CROSSDOCK*20261120*0930*{control_number}*X*004010", "ST*850*0001", *body,
+                f"SE*{len(body) + 2}*0001", f"GE*1*{control_number}", f"IEA*1*{number}"]
+    return "~\n".join(segments) + "~\n"
+
+
+def _edi(conn: Connection) -> None:
+    for number, (po, customer, ship_to, lines) in enumerate(PURCHASE_ORDERS, start=1):
+        conn.execute(store.edi_documents.insert().values(
+            name=f"850-{po}", sets="850", doc={"text": purchase_order(po, customer, ship_to, lines, number)}))

@@ -13,7 +13,8 @@ from sqlalchemy import (JSON, Boolean, Column, Float, Integer, MetaData, String,
 from sqlalchemy.engine import Connection, Engine
 
 DEFAULT_PATH = os.path.join("data", "sandbox.sqlite")
-SYSTEMS = ("oms", "erp", "wms", "tms", "netsuite")  # netsuite: a second ERP, shaped like NetSuite's REST API
+SYSTEMS = ("oms", "erp", "wms", "tms", "netsuite", "edi")  # netsuite: a second ERP, shaped like NetSuite's REST API;
+# edi: a trading partner's X12 mailbox
 
 metadata = MetaData()
 
@@ -153,6 +154,22 @@ netsuite_sales_orders = Table(
     Column("status", String, nullable=False), Column("request_hash", String, nullable=False),
     Column("doc", JSON, nullable=False), Column("version", Integer, nullable=False), Column("created_at", String),
     Column("updated_at", String))
+
+# The EDI trading partner (sandbox/edi_partner.py): interchanges it received, the documents it holds to send, and
+# its sends; the X12 text is in `doc` so that the pages show the envelope columns, not the text.
+edi_received = Table(
+    "edi_received", metadata, Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("sender_id", String), Column("receiver_id", String), Column("control_number", String),
+    Column("sets", String), Column("size", Integer, nullable=False), Column("content_type", String),
+    Column("doc", JSON, nullable=False), Column("received_at", String))
+edi_documents = Table(
+    "edi_documents", metadata, Column("name", String, primary_key=True), Column("sets", String),
+    Column("doc", JSON, nullable=False), Column("updated_at", String))
+edi_sends = Table(
+    "edi_sends", metadata, Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("document", String, nullable=False), Column("address", String, nullable=False),
+    Column("control_number", String), Column("response_status", Integer), Column("error", String),
+    Column("doc", JSON, nullable=False), Column("sent_at", String))
 
 
 def tables_of(system: str) -> list[Table]:

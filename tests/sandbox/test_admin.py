@@ -37,7 +37,7 @@ def test_reset_all_restarts_document_numbers(sbx):
     sbx.post("/erp/api/sales-orders", json=body, headers={"Idempotency-Key": "k"})
     sbx.post("/tms/api/shipments", json={"reference": "R", "carrierCode": "UPSN", "serviceCode": "GND",
                                          "packages": [{"weightKg": 1}]})
-    assert sbx.post("/_reset").json == {"reset": ["oms", "erp", "wms", "tms", "netsuite"]}
+    assert sbx.post("/_reset").json == {"reset": ["oms", "erp", "wms", "tms", "netsuite", "edi"]}
     assert sbx.get("/erp/api/sales-orders").json["@odata.count"] == 0
     # the idempotency key is forgotten with the order it created
     assert sbx.post("/erp/api/sales-orders", json=body, headers={"Idempotency-Key": "k"}).json["no"] == "SO101001"
