@@ -150,6 +150,8 @@ def run(prepared: Prepared, message: Any, ctx: Context) -> Emit:
         kwargs["json"] = evaluate_field(prepared.body, message, ctx, "body")
     elif prepared.method not in ("GET", "DELETE"):
         kwargs["json"] = without_note(message)
+    if isinstance(kwargs.get("json"), str) and not _json_content(headers):  # X12, CSV: the text itself
+        kwargs["data"] = kwargs.pop("json").encode("utf-8")
     response = request(prepared.session(), prepared.method, url, headers=headers, timeout_s=prepared.timeout_s,
                        ok_statuses=prepared.ok_statuses, **kwargs)
     answer = parsed(response)
@@ -159,6 +161,13 @@ def run(prepared: Prepared, message: Any, ctx: Context) -> Emit:
             ctx.log(note)
             answer = {**answer, NOTE: note}
     yield "out", answer
+
+
+def _json_content(headers: dict[str, str]) -> bool:
+    """Whether the request's Content-Type (JSON when none is set) is JSON."""
+    kind = next((v for k, v in headers.items() if k.lower() == "content-type"), "application/json")
+    kind = kind.split(";")[0].strip().lower()
+    return kind == "application/json" or kind.endswith("+json")
 
 
 NOTE = "already_done"  # the output field that says a write was found already done, and by which run

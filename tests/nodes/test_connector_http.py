@@ -41,7 +41,8 @@ class Handler(BaseHTTPRequestHandler):
         if path.startswith("/echo"):
             return self._reply(200, {"method": self.command, "path": path, "query": query, "proxied": proxied,
                                      "headers": {k.lower(): v for k, v in self.headers.items()},
-                                     "body": json.loads(raw) if raw else None})
+                                     "body": (json.loads(raw) if "json" in self.headers.get("Content-Type", "")
+                                              else raw.decode()) if raw else None})
         if path == "/text":
             return self._reply(200, "plain words", "text/plain")
         if path == "/empty":
@@ -102,6 +103,18 @@ def test_post_sends_the_message_as_json_with_an_idempotency_key(server, ctx, env
     assert out["headers"]["idempotency-key"] == ctx.idempotency_key()
     assert out["headers"]["content-type"] == "application/json"
     assert "authorization" not in out["headers"]
+
+
+def test_a_text_body_goes_as_the_text_itself_under_a_content_type_that_is_not_json(server, ctx, env):
+    x12 = "ISA*00*          *00~GS*FA~"
+    p = node(env, url=server + "/echo", headers={"Content-Type": "application/edi-x12"}, body="body")
+    [(_, out)] = call(p, {"body": x12}, ctx)
+    assert out["body"] == x12 and out["headers"]["content-type"] == "application/edi-x12"
+    [(_, out)] = call(node(env, url=server + "/echo", body="body"), {"body": x12}, ctx)  # JSON: a JSON string
+    assert out["body"] == x12 and out["headers"]["content-type"] == "application/json"
+    p = node(env, url=server + "/echo", headers={"content-type": "text/plain"}, body="{'a': body}")
+    [(_, out)] = call(p, {"body": x12}, ctx)  # an object stays JSON whatever the header says
+    assert out["body"] == json.dumps({"a": x12})
 
 
 def test_get_sends_no_body_and_no_idempotency_key(server, ctx, env):
