@@ -78,6 +78,12 @@ def renumber(text: str, control_number: int) -> str:
 
 
 def _text_body() -> str:
+    """The X12 of the request: its body as text, or `x12` of a JSON body (what a JSON-only client can send)."""
+    if request.is_json:
+        x12 = rest.body().get("x12")
+        if not isinstance(x12, str) or not x12:
+            raise Problem(422, "invalid_field", "A JSON body holds the interchange as text in 'x12'.", "x12")
+        return x12
     raw = request.get_data(cache=False)
     if not raw:
         raise Problem(400, "empty_body", "Post the X12 interchange as the request body.")

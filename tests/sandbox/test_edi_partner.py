@@ -56,6 +56,15 @@ def test_a_posted_interchange_is_kept_and_listed_by_its_envelope(sbx):
     assert sbx.get("/edi/api/inbox/999").status_code == 404
 
 
+def test_a_json_body_holds_the_interchange_in_x12(sbx):
+    r = sbx.post("/edi/api/inbox", json={"x12": DOC})
+    assert r.status_code == 201 and r.json["received"]["sets"] == ["997", "855"]
+    assert sbx.get(f"/edi/api/inbox/{r.json['received']['id']}").json["received"]["text"] == DOC
+    bad = sbx.post("/edi/api/inbox", json={"text": DOC})
+    assert bad.status_code == 422 and bad.json["error"]["field"] == "x12"
+    assert sbx.post("/edi/api/inbox", json=[DOC]).status_code == 400
+
+
 def test_latin_1_and_an_empty_body_are_handled_without_a_500(sbx):
     r = sbx.post("/edi/api/inbox", data="ISA*Café".encode("latin-1"), content_type="application/edi-x12")
     assert r.status_code == 201
