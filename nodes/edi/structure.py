@@ -190,7 +190,7 @@ def _segment(sid: str, elements: Any, path: str) -> list:
     values: dict[int, Any] = {}
     for key, value in elements.items():
         number = key[len(sid):] if isinstance(key, str) and key.startswith(sid) else ""
-        if not number.isdigit() or not 1 <= int(number) <= MAX_ELEMENTS:
+        if not number.isdigit() or not 1 <= int(number) <= MAX_ELEMENTS or key != f"{sid}{int(number):02d}":
             raise BodyError(f"'{key}' is not an element of {sid} ({sid}01 to {sid}{MAX_ELEMENTS})", path)
         values[int(number)] = _element(value, _join(path, key))
     segment = [sid] + [""] * (max(values, default=0))

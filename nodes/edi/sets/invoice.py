@@ -16,7 +16,7 @@ INVOICE = SetTable("810", "004010", "Invoice", "IN", (
 ))
 
 INVENTORY_ADVICE = SetTable("846", "004010", "Inventory Inquiry/Advice", "IB", (
-    "BIA", "CUR", *many("REF", "PER", "MEA", "PSC", "DTM"), loop("N1", many("N2", "N3"), "N4", many("REF", "PER")),
+    "BIA", "CUR", *many("REF", "PER", "MEA", "DTM"), loop("N1", many("N2", "N3"), "N4", many("REF", "PER")),
     loop("LIN", *many("SLN", "PID", "DTM", "REF", "PER", "MEA", "PWK", "PKG", "TD1", "TD5", "TD3", "TD4", "MAN",
                       "CTP", "CUR", "SAC"),
          loop("QTY", many("UIT", "SCH", "DTM", "REF", "LS", "LE")), loop("LDT", many("MAN", "QTY", "DTM")),
