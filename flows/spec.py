@@ -12,7 +12,7 @@ from typing import Any, Iterator, Mapping
 import marshmallow
 from marshmallow import fields
 
-CATEGORIES = ("event", "connector", "transform", "branch", "control")
+CATEGORIES = ("event", "connector", "transform", "branch", "control", "edi")  # edi: X12 read and write
 # What a config value can name outside the node (flows/references.py checks each against the workspace):
 # a connection, a lookup table, a canonical record, a webhook path, or a text template whose {{name}}
 # placeholders are flow params.

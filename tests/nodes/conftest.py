@@ -1,6 +1,7 @@
 """A stand-in for the runtime's step context (nodes.base.Context), recording what a node asked of it."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -9,6 +10,42 @@ import pytest
 from nodes.http_client import Egress
 
 LOCAL = Egress.parse(["127.0.0.0/8"])  # the tests' HTTP servers listen on 127.0.0.1
+
+
+ACME = {"name": "acme", "description": "", "partner": {"qualifier": "ZZ", "id": "ACMEHW", "application_id": "ACMEHW"},
+        "us": {"qualifier": "ZZ", "id": "CROSSDOCK", "application_id": "CROSSDOCK"}, "version": "004010", "usage": "P",
+        "delimiters": {"element": "*", "segment": "~", "component": ">", "repetition": "^", "suffix": "\n"},
+        "ack": {"expected": True, "window_minutes": 1440}}
+
+
+@dataclass
+class FakePartners:
+    """ctx.trading_partners (nodes.base.TradingPartners): partner records by name, one counter per partner, and
+    what was registered as sent and acknowledged."""
+    records: dict = field(default_factory=lambda: {"acme": json.loads(json.dumps(ACME))})
+    last: dict = field(default_factory=dict)
+    sent_log: list = field(default_factory=list)
+    acks: list = field(default_factory=list)
+
+    def get(self, partner: str) -> dict:
+        return json.loads(json.dumps(self.records[partner]))
+
+    def next_control_number(self, partner: str) -> int:
+        self.records[partner]  # KeyError for an unknown partner, as the runtime's
+        self.last[partner] = self.last.get(partner, 0) + 1
+        return self.last[partner]
+
+    def sent(self, partner: str, control_number: int, groups: list) -> None:
+        self.sent_log.append((partner, control_number, groups))
+
+    def acknowledged(self, partner: str, ack: Any) -> list:
+        self.acks.append((partner, ack))
+        return [{"functional_id": g["functional_id"], "control_number": g["control_number"], "status": "accepted"}
+                for p, _n, groups in self.sent_log if p == partner for g in groups]
+
+    def find(self, qualifier: str, partner_id: str) -> str | None:
+        return next((name for name, r in self.records.items()
+                     if (r["partner"]["qualifier"], r["partner"]["id"]) == (qualifier, partner_id)), None)
 
 
 @dataclass
@@ -21,6 +58,7 @@ class FakeContext:
     node_id: str = "node-1"
     attempt: int = 1
     ledger: Any = None
+    trading_partners: FakePartners = field(default_factory=FakePartners)
     responses: list = field(default_factory=list)
     logs: list = field(default_factory=list)
 
