@@ -44,6 +44,25 @@ class Ledger(Protocol):
         """Record `key` in `scope` for run_id; return None if new, or the run id that claimed it first."""
 
 
+class TradingPartners(Protocol):
+    """The workspace's EDI trading partners (issue 15), as edi.read and edi.write use them."""
+
+    def get(self, partner: str) -> Mapping[str, Any]:
+        """The workspace's trading-partner record by its name (ids, qualifiers, delimiters, version,
+        usage indicator, ack expectation); KeyError when there is none."""
+
+    def next_control_number(self, partner: str) -> int:
+        """The next interchange control number for partner, unique and never repeated, across processes.
+        Used for ISA13 (and GS06 of the single group edi.write puts in an interchange)."""
+
+    def sent(self, partner: str, control_number: int, groups: list[dict]) -> None:
+        """Register an interchange we sent (its groups with functional id, control number, set count) so a 997
+        can be matched."""
+
+    def acknowledged(self, partner: str, ack: Mapping[str, Any]) -> list[dict]:
+        """Match a received 997 record to what we sent; return the matched groups with their new status."""
+
+
 class Context(Protocol):
     """What a running step may use. The runtime implements it; tests may pass a simple object."""
 
@@ -55,6 +74,7 @@ class Context(Protocol):
     attempt: int  # 1 for the first try
     params: Mapping[str, Any]  # the flow's params with their values, also bound as $name in JSONata
     ledger: Ledger
+    trading_partners: TradingPartners
 
     def idempotency_key(self, business_key: str | None = None) -> str:
         """Stable across retries and replays of the same (flow, business key, node)."""

@@ -11,6 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from nodes.base import TradingPartners
 from runtime.models import LedgerEntry, utcnow
 
 # What nodes say about a message (a discard's reason, a duplicate skipped, a write found done): at DEBUG, as the
@@ -65,7 +66,8 @@ class StepContext:
                  ledger: DatabaseLedger, business_key: str | None, root_run_id: int,
                  on_respond: Callable[[int, Any, Mapping[str, str] | None], None],
                  connections: Callable[[str], Mapping[str, Any]] | None = None,
-                 lookups: Callable[[str, str], Any] | None = None):
+                 lookups: Callable[[str, str], Any] | None = None,
+                 trading_partners: Callable[["StepContext"], TradingPartners] | None = None):
         self.workspace = workspace
         self.flow_id = flow_id
         self.flow_version = flow_version
@@ -80,6 +82,9 @@ class StepContext:
         self._connections = connections
         self._lookups = lookups
         self._cache: dict[tuple, Any] = {}  # per run: a table row or connection read once
+        # EDI partners, sequences and the sent-interchange register (runtime/trading_partners.py); it reads the
+        # step's node from this context when it registers an interchange
+        self.trading_partners = trading_partners(self) if trading_partners is not None else None
 
     @property
     def business_key(self) -> str | None:

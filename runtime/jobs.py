@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Row
 
-from runtime import connections, lookups
+from runtime import connections, lookups, trading_partners
 from runtime.context import DatabaseLedger, StepContext
 from runtime.executor import Outcome, execute
 from runtime.models import Run, utcnow
@@ -271,7 +271,8 @@ def _execute(rt: Runtime, row: Row, reply: list[dict]) -> Outcome:
                       business_key=row.business_key, root_run_id=lineage[-1] if lineage else row.id,
                       on_respond=on_respond,
                       connections=lambda name: connections.resolve(rt, row.workspace, name),
-                      lookups=lambda table, key: lookups.get(rt, row.workspace, table, key))
+                      lookups=lambda table, key: lookups.get(rt, row.workspace, table, key),
+                      trading_partners=lambda step: trading_partners.StepPartners(rt, step))
     run = {"id": row.id, "input": row.input, "input_text": row.input_text, "checkpoint": row.checkpoint,
            "trigger_node": row.trigger_node, "start_node": row.start_node if not row.checkpoint else None}
     rt.events.publish("run.started", _event(row, "running"))

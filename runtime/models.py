@@ -224,3 +224,4 @@ class ScheduleFire(Base):
 
 from runtime.identity_models import (ApiKey, AuditEntry, Membership, Partner, PublishedEndpoint,  # noqa: E402,F401
                                      User)
+from runtime.edi_models import ControlNumber, SentGroup, SentInterchange, TradingPartner  # noqa: E402,F401

@@ -6,6 +6,7 @@
 - ends.py: the end write of an execution, and the hand-over to the next run of its sequence key
 - reads.py: run lists and details, payloads, dead letters, recovery's and replay's reads
 - pruning.py: retention's deletes
+- letters.py: dead letters found by maintenance after a run ended (an EDI interchange's overdue 997)
 - transitions.py: every status change, guarded by the state table (runtime/states.py)
 - writer.py: group commit of concurrent writes
 """
