@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from nodes.expression import budget
 from runtime import accounts, db, events as live, jobs, retention, schedules
+from runtime import edi_register
 from runtime.events import Publisher
 from runtime.executors import LinkQueue
 from runtime.models import Flow, FlowVersion, Workspace
@@ -144,6 +145,7 @@ class Runtime:
                 jobs.release_expired_leases(self)
                 schedules.fire_due(self)
                 jobs.requeue_lost(self)  # accepted while Redis was down, or lost with a restart of it
+                edi_register.sweep_overdue(self)  # sent interchanges whose 997 is overdue become dead letters
                 self.warm_plans()  # versions deployed since: planned here before their first run arrives
                 if time.monotonic() >= self._next_prune:
                     self._next_prune = time.monotonic() + PRUNE_EVERY_S
