@@ -71,12 +71,24 @@ def build(segments: list[list], delimiters: Delimiters, problems: list[EdiError]
     tset: TransactionSet | None = None
     closed = False
     ids = ENVELOPE_IDS
-    for position, segment in enumerate(segments[1:], 2):
+    # only envelope segments take a step of this loop: the segments between two of them are one slice
+    marks = [index for index, segment in enumerate(segments) if segment[0] in ids and index]
+    marks.append(len(segments))
+    previous = 0
+    for mark in marks:
+        if mark > previous + 1:
+            if tset is not None:
+                tset.segments.extend(segments[previous + 1:mark])
+            else:
+                for position in range(previous + 2, mark + 1):
+                    where = "between transaction sets" if group is not None else "outside a functional group"
+                    (group.errors if group is not None else errors).append(
+                        _unexpected(segments[position - 1], position, where))
+        if mark == len(segments):
+            break
+        previous, position, segment = mark, mark + 1, segments[mark]
         sid = segment[0]
         if tset is not None:
-            if sid not in ids:
-                tset.segments.append(segment)
-                continue
             if sid == "SE":
                 _close_set(tset, segment, position)
                 tset = None
@@ -116,10 +128,9 @@ def build(segments: list[list], delimiters: Delimiters, problems: list[EdiError]
                 group = None
             _close_interchange(interchange, segment, position, control)
             closed = True
-        elif group is not None:
-            group.errors.append(_unexpected(segment, position, "between transaction sets"))
-        else:
-            errors.append(_unexpected(segment, position, "outside a functional group"))
+        else:  # an SE without its ST, or a second ISA
+            (group.errors if group is not None else errors).append(
+                _unexpected(segment, position, "without the envelope it closes" if sid == "SE" else "misplaced"))
     if tset is not None:
         tset.errors.append(EdiError("se_missing", f"transaction set {tset.control_number} (ST at {tset.position}) "
                                     "has no SE: the interchange ends first", "ST", tset.position, "SE"))

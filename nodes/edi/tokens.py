@@ -121,49 +121,56 @@ def _segment_start(text: str, tag: str, start: int, stop: int, terminator: str) 
 
 def split_segments(text: str, delimiters: Delimiters) -> tuple[list[list], list[EdiError]]:
     """The segments of one interchange's text (its ISA first, kept raw), each a list of elements with the
-    trailing empty ones dropped, and the faults found on the way (positions are 1-based, the ISA is 1)."""
+    trailing empty ones dropped, and the faults found on the way (positions are 1-based, the ISA is 1).
+    Each step is one comprehension over all segments; the rare cases (composites, trailing empties, odd
+    ids, line breaks inside a segment) are then fixed on the few segments that have them."""
     element, component, repetition = delimiters.element, delimiters.component, delimiters.repetition
     if delimiters.line_mode:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-        pieces = text.split("\n")
+        pieces = [piece for piece in text.split("\n") if piece and not piece.isspace()]
         broken = False
     else:
-        pieces = text.split(delimiters.segment)
+        pieces = [piece for piece in text.split(delimiters.segment) if piece and not piece.isspace()]
         broken = "\n" in text or "\r" in text
-    segments: list[list] = []
+    pieces = [piece.lstrip() for piece in pieces] if text[:1].isspace() or broken or _indented(pieces) else pieces
+    if not pieces:
+        return [], []
+    segments = [piece.split(element) for piece in pieces]
     problems: list[EdiError] = []
-    append = segments.append
+    for index in [index for index, piece in enumerate(pieces) if piece[-1] == element]:
+        elements = segments[index]
+        while len(elements) > 1 and not elements[-1]:
+            elements.pop()
     known_ids = _KNOWN_IDS
-    first = True
-    for piece in pieces:
-        piece = piece.lstrip()
-        if not piece:
+    for index in [index for index, elements in enumerate(segments) if elements[0] not in known_ids]:
+        sid = segments[index][0]
+        if index == 0 or _valid_id(sid):
+            known_ids.add(sid) if index else None
             continue
-        if first:  # the ISA holds the separators themselves as ISA11 and ISA16: split it raw
-            first = False
-            append(piece.split(element))
-            continue
-        elements = piece.split(element)
-        if not elements[-1]:
-            while elements and not elements[-1]:
-                elements.pop()
-        if elements[0] not in known_ids:
-            if not _valid_id(elements[0]):
-                problems.append(EdiError(
-                    "segment_id_invalid", f"segment {len(segments) + 1} has no valid segment id: "
-                    f"{elements[0][:20]!r}", elements[0][:3], len(segments) + 1, value=elements[0][:20]))
-            else:
-                known_ids.add(elements[0])
-        if broken and ("\n" in piece or "\r" in piece):
+        problems.append(EdiError("segment_id_invalid", f"segment {index + 1} has no valid segment id: {sid[:20]!r}",
+                                 sid[:3], index + 1, value=sid[:20]))
+    if broken:
+        for index in [index for index, piece in enumerate(pieces) if "\n" in piece or "\r" in piece]:
+            elements = segments[index]
             number = next(n for n, value in enumerate(elements) if "\n" in value or "\r" in value)
             problems.append(EdiError(
-                "element_line_break", f"{elements[0]}{number:02d} at segment {len(segments) + 1} runs over a "
-                f"line break: a segment terminator {delimiters.segment!r} is missing", elements[0],
-                len(segments) + 1, f"{elements[0]}{number:02d}", value=elements[number]))
-        if component in piece or (repetition is not None and repetition in piece):
-            elements = [_value(value, component, repetition) for value in elements]
-        append(elements)
+                "element_line_break", f"{elements[0]}{number:02d} at segment {index + 1} runs over a line break: "
+                f"a segment terminator {delimiters.segment!r} is missing", elements[0], index + 1,
+                f"{elements[0]}{number:02d}", value=elements[number]))
+    # the ISA (index 0) holds the separators themselves as ISA11 and ISA16: it stays raw
+    if component in text:
+        for index in [index for index, piece in enumerate(pieces) if component in piece and index]:
+            segments[index] = [_value(value, component, repetition) for value in segments[index]]
+    if repetition is not None and repetition in text:
+        for index in [index for index, piece in enumerate(pieces) if repetition in piece and index]:
+            segments[index] = [value if not isinstance(value, str) else _value(value, component, repetition)
+                               for value in segments[index]]
     return segments, problems
+
+
+def _indented(pieces: list[str]) -> bool:
+    """Whether any segment starts with whitespace (a line break after the terminator, indentation)."""
+    return any(piece[0].isspace() for piece in pieces)
 
 
 _KNOWN_IDS: set[str] = set()  # segment ids already found valid, so the check costs one set lookup
