@@ -95,6 +95,30 @@ def _segment(segment_id: str, defs: dict) -> None:
         "additionalProperties": False}
 
 
+def outline(set_id: str) -> str:
+    """The body's keys in table order, for docs/edi.md: `[]` marks arrays; a loop's members follow it, indented."""
+    return "\n".join(_outline(TABLES[(set_id, "005010")].entries, "", None))
+
+
+def _outline(entries: tuple, indent: str, header: str | None) -> list[str]:
+    lines: list[str] = []
+    run: list[str] = [header] if header else []
+    inner = indent + "  " if header else indent
+    for entry in entries:
+        if isinstance(entry, Loop):
+            if run:
+                lines.append((indent if header and not lines else inner) + " ".join(run))
+                run = []
+            lines += _outline(entry.entries, inner, f"{entry.key}[]:")
+            if entry.hierarchy:
+                lines.append(f"{inner}  HL_loop[]: (the levels below, same shape)")
+        else:
+            run.append(entry.key + ("[]" if entry.repeat else ""))
+    if run:
+        lines.append((indent if header and not lines else inner) + " ".join(run))
+    return lines
+
+
 def render(document: dict) -> str:
     """Indented JSON with short objects and arrays on one line, so a segment's element reads as one line."""
     return _render(document, "") + "\n"

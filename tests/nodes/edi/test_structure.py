@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 
 from nodes.edi.sets import TABLES, table_version
-from nodes.edi.sets.schema import documents, render
+from nodes.edi.sets.schema import documents, outline, render, set_ids
 from nodes.edi.sets.segments import SEGMENTS
 from nodes.edi.sets.table import Loop
 from nodes.edi.structure import MAX_DEPTH, BodyError, from_body, to_body
@@ -231,3 +231,13 @@ def test_the_schema_rejects_what_from_body_refuses():
     assert not check.is_valid({"PO1_loop": [{"PID": []}]})
     assert not check.is_valid({"XYZ": {}})
     assert check.is_valid({"BEG": {"BEG01": "00", "BEG13": ["a", "b"]}, "extra": [{"at": 0, "segment": ["X", "1"]}]})
+
+
+def test_docs_edi_shows_each_sets_outline_and_a_true_856_example():
+    doc = (ROOT / "docs" / "edi.md").read_text(encoding="utf-8")
+    for set_id in set_ids():
+        assert f"```\n{outline(set_id)}\n```" in doc, f"docs/edi.md: the {set_id} outline is stale"
+    example = doc[doc.index("## An 856, read"):]
+    text = example.split("`")[1]
+    shown = json.loads(example[example.index("```json") + 7:example.rindex("```")])
+    assert to_body("856", "004010", [s.split("*") for s in text.split("~")]) == shown
