@@ -16,10 +16,11 @@ from urllib.parse import urlsplit
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy import delete, select
 
+from nodes import sql_targets
 from runtime.models import SystemConnection, utcnow
 from runtime.readthrough import ReadThrough
 
-SYSTEMS = ("erp", "oms", "wms", "tms", "http")
+SYSTEMS = ("erp", "oms", "wms", "tms", "http", "sql")  # sql: base_url is a database URL (connector.sql)
 AUTH_TYPES = ("none", "basic", "bearer", "api_key")
 SECRET_FIELDS = ("password", "token", "key")
 PLAIN_FIELDS = ("username", "header")
@@ -79,7 +80,9 @@ def save(rt, workspace: str, name: str, data: dict) -> dict:
     auth = data.get("auth") or {}
     if system not in SYSTEMS:
         raise InvalidConnection("system", f"system is one of {list(SYSTEMS)}")
-    if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")) or "\x00" in base_url:
+    if system == "sql" and isinstance(auth, dict):
+        base_url, auth = _database(base_url, auth)
+    elif not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")) or "\x00" in base_url:
         raise InvalidConnection("base_url", "base_url must be an http(s) URL")  # NUL: PostgreSQL text refuses it
     if not isinstance(auth, dict) or auth.get("type", "none") not in AUTH_TYPES:
         raise InvalidConnection("auth.type", f"auth.type is one of {list(AUTH_TYPES)}")
@@ -143,6 +146,23 @@ def remove(rt, workspace: str, name: str) -> bool:
                                                                 SystemConnection.name == name)).rowcount)
     _resolved.forget()
     return removed
+
+
+def _database(base_url: Any, auth: dict) -> tuple[str, dict]:
+    """A sql connection's URL checked (nodes/sql_targets.py), its password moved to the encrypted secrets, so the
+    API never shows it."""
+    if not isinstance(base_url, str) or "\x00" in base_url:
+        raise InvalidConnection("base_url", "base_url is a database URL, e.g. postgresql+psycopg://user@host/db")
+    try:
+        url = sql_targets.parse(base_url)
+    except ValueError as err:
+        raise InvalidConnection("base_url", str(err)) from None
+    auth = dict(auth)
+    if url.password is not None and auth.get("password") is None:
+        auth["password"] = url.password
+    if auth.get("password") is not None or auth.get("username") is not None:
+        auth["type"] = "basic"
+    return url.set(password=None).render_as_string(hide_password=False), auth
 
 
 def _origin(url: str) -> tuple:

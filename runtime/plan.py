@@ -14,6 +14,7 @@ from flows import document, graph
 from nodes import catalog
 from nodes.expression import Expression, ExpressionError
 from nodes.expression import compile as compile_expression
+from runtime import databases as database_policy
 from runtime import egress as egress_policy
 from runtime import secrets
 
@@ -63,9 +64,10 @@ class Plan:
 
 
 class _PrepareEnv:
-    def __init__(self, params: dict, egress=None):
+    def __init__(self, params: dict, egress=None, databases=None):
         self.params = params
         self.egress = egress  # () -> the workspace's current egress policy (nodes/http_client.Egress), or None
+        self.databases = databases  # () -> what its SQL nodes may reach (nodes/sql_targets.Guard), or None
 
 
 def param_values(doc: dict, overrides: dict | None = None) -> dict:
@@ -80,12 +82,13 @@ def compile_for(rt, doc: dict, workspace: str, flow_id: str, version: int) -> Pl
 
 
 def runtime_args(rt, workspace: str) -> tuple:
-    """The last arguments of `compile` (default_retry, settings, egress) as the runtime `rt` gives them."""
-    return rt.settings.default_retry, rt.settings, egress_policy.provider(rt, workspace)
+    """The last arguments of `compile` (default_retry, settings, egress, databases) as the runtime `rt` gives them."""
+    return (rt.settings.default_retry, rt.settings, egress_policy.provider(rt, workspace),
+            database_policy.provider(rt, workspace))
 
 
 def compile(doc: dict, workspace: str, flow_id: str, version: int, default_retry: dict, settings=None,
-            egress=None) -> Plan:
+            egress=None, databases=None) -> Plan:
     """The plan of a version; `settings` decrypt its inline secrets (without them a sealed secret is a
     PlanError), `egress` gives connectors their workspace's policy (without it: public addresses only)."""
     loaded, problems = document.load(doc)
@@ -103,7 +106,7 @@ def compile(doc: dict, workspace: str, flow_id: str, version: int, default_retry
             module = catalog.get(n["type"], n.get("type_version", 1))
             config = catalog.load_config(module.SPEC, _revealed(settings, module.SPEC, n.get("config")))
             prepare = getattr(module, "prepare", None)
-            prepared = prepare(config, _PrepareEnv(params, egress)) if prepare else config
+            prepared = prepare(config, _PrepareEnv(params, egress, databases)) if prepare else config
         except Exception as err:  # KeyError for unknown types, ValidationError for bad config, NodeError from prepare
             raise PlanError(f"node {n['id']}: {err}") from None
         # what the node itself says (its schema's filled-in defaults must not shadow the flow's settings)

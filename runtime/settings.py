@@ -48,6 +48,8 @@ class Settings:
     # rate limits per minute, per API key and per workspace (web/limits.py); a partner's `limits` override them
     api_per_minute: int = 6_000
     hooks_per_minute: int = 120_000  # webhook intake and experience APIs: well over what one process takes in
+    # folders where SQL connections may open SQLite files (nodes/sql_targets.py); none: no SQLite file at all
+    sql_file_dirs: tuple[str, ...] = ()
 
     @property
     def embedded_queue(self) -> bool:
@@ -72,6 +74,7 @@ def from_env(env: dict | None = None) -> Settings:
         web_threads=int(env.get("CROSSDOCK_WEB_THREADS", "64")),
         access_log=env.get("CROSSDOCK_ACCESS_LOG", "") not in ("", "0", "false", "no"),
         data_dir=env.get("CROSSDOCK_DATA_DIR", "data"),
+        sql_file_dirs=tuple(d for d in env.get("CROSSDOCK_SQL_FILE_DIRS", "").split(os.pathsep) if d),
         sandbox_port=int(env.get("CROSSDOCK_SANDBOX_PORT", "5001")),
         executors=int(env.get("CROSSDOCK_EXECUTORS", str(Settings.executors))),
         step_payload_max=int(env.get("CROSSDOCK_STEP_PAYLOAD_MAX", str(1024 * 1024))),

@@ -111,6 +111,18 @@ GOOD = {
     "control.dead_letter": [{}, {"business_class": "'credit_hold'", "message": "'over the credit limit'"}],
     "control.discard": [{"reason": "duplicates were already sent to the ERP"}],
     "event.schedule": [{"cron": "0 2 * * *"}, {"cron": "*/15 6-18 * * 1-5", "input": {"full": True}}],
+    "connector.sql": [{"connection": "erp_db", "statement": "SELECT * FROM orders WHERE status = :status",
+                       "params": "{'status': status}"},
+                      {"connection": "erp_db", "operation": "upsert", "table": "sales.orders", "key": ["number"],
+                       "params": "{'number': order.number, 'total': total}", "timeout_s": 5, "page_size": 100,
+                       "max_rows": 500, "retry": {"max_attempts": 5, "backoff_s": 2}},
+                      {"connection": "erp_db", "operation": "call", "statement": "CALL release_order(:number)"}],
+    "event.poll": [{"connection": "erp_db", "table": "orders"},
+                   {"source": "http", "connection": "wms", "path": "/shipments", "records": "items",
+                    "timestamp_field": "meta.updated", "id_field": "shipment_id", "interval_s": 300,
+                    "batch_size": 200, "max_per_poll": 5000, "settle_s": 5}],
+    "edi.read": [{}, {"partner": "{{partner}}", "text": "payload.x12", "acknowledge": False}],
+    "edi.write": [{"partner": "acme"}, {"partner": "{{$.partner}}", "records": "[ack, po855]"}],
 }
 # Each is rejected by marshmallow and by the JSON Schema the browser validates with.
 BAD = {
@@ -136,6 +148,16 @@ BAD = {
     "control.dead_letter": [{"business_class": 5}],
     "control.discard": [{}, {"reason": ""}, {"reason": 5}, {"reason": "x" * 501}],
     "event.schedule": [{}, {"cron": "every night"}, {"cron": "0 2 * * * *"}],
+    "connector.sql": [{}, {"connection": "db", "operation": "drop", "statement": "x"},
+                      {"connection": "db", "operation": "insert", "table": "orders; DROP TABLE x"},
+                      {"connection": "db", "statement": "SELECT 1", "page_size": 0},
+                      {"connection": "db", "statement": "SELECT 1", "timeout_s": 0},
+                      {"connection": "db", "operation": "upsert", "table": "t", "key": ["a b"]}],
+    "event.poll": [{}, {"connection": "db", "table": "t", "interval_s": 0}, {"connection": "db", "source": "ftp"},
+                   {"connection": "db", "table": "t", "timestamp_field": "x; --"},
+                   {"connection": "db", "table": "t", "batch_size": 5000}, {"connection": "db", "path": "x y"}],
+    "edi.read": [{"acknowledge": "no"}, {"partner": 5}, {"text": 3}, {"sender": "acme"}, {"partner": "x" * 201}],
+    "edi.write": [{}, {"partner": ""}, {"partner": "acme", "records": 5}, {"partner": "acme", "delimiter": "*"}],
 }
 
 

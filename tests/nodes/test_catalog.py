@@ -24,7 +24,11 @@ CONTRACT = {  # ports that templates, golden flows and the canvas rely on
     "control.dedupe": (["in"], ["out", "duplicate"]),
     "control.dead_letter": (["in"], []),
     "control.discard": (["in"], []),
+    "edi.read": (["in"], ["out", "ack", "error"]),
+    "edi.write": (["in"], ["out", "error"]),
     "event.schedule": ([], ["out"]),
+    "connector.sql": (["in"], ["out", "error"]),
+    "event.poll": ([], ["out"]),
 }
 
 
