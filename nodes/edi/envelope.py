@@ -148,13 +148,30 @@ def build(segments: list[list], delimiters: Delimiters, problems: list[EdiError]
     return interchange
 
 
+ISA_WIDTHS = (2, 10, 2, 10, 2, 15, 2, 15, 6, 4, 1, 5, 9, 1, 1, 1)  # ISA01..ISA16
+PADDED = (2, 4, 6, 8)  # ISA02, ISA04, ISA06, ISA08: space-padded text, accepted shorter
+DIGITS = (9, 10, 13, 14)  # date, time, control number, acknowledgment requested
+
+
 def _check_isa(isa: list[str], errors: list[EdiError]) -> None:
+    """Fixed widths, digits where numbers go, a usage indicator: what the writer needs to give the same ISA back."""
     if len(isa) != 17:
         errors.append(EdiError("isa_invalid", f"the ISA has {len(isa) - 1} elements, not 16", "ISA", 1))
         return
-    if not (isa[13].isdigit() and len(isa[13]) == 9):
-        errors.append(EdiError("isa_invalid", f"ISA13 {isa[13]!r} is not a 9-digit control number", "ISA", 1,
-                               "ISA13", value=isa[13]))
+    for number, width in enumerate(ISA_WIDTHS, 1):
+        value = isa[number]
+        name = f"ISA{number:02d}"
+        if number in PADDED:
+            wrong = len(value) > width or (number in (6, 8) and not value.strip())
+        else:
+            wrong = len(value) != width or value.isspace() and number != 11
+        if not wrong and number in DIGITS:
+            wrong = not value.isdigit()
+        if not wrong and number == 15:
+            wrong = value not in ("P", "T", "I")
+        if wrong:
+            errors.append(EdiError("isa_invalid", f"{name} {value!r} is not a valid {width}-character field",
+                                   "ISA", 1, name, value=value))
 
 
 def _open_set(segment: list, position: int, group: Group, warnings: list[EdiError]) -> TransactionSet:

@@ -62,13 +62,14 @@ def read(data: bytes | str, max_bytes: int = MAX_BYTES) -> Reading:
     seen: set[tuple[str, str, str]] = set()
     while start < len(text):
         try:
-            isa, delimiters, _ = read_isa(text, start)
+            isa, delimiters, isa_end = read_isa(text, start)
         except EdiError as error:
             error.message = f"interchange {len(reading.interchanges) + 1}: {error.message}"
             reading.errors.append(error)
             return reading
         end, after, _ = interchange_end(text, start, delimiters)
-        segments, problems = split_segments(text[start:end], delimiters)
+        segments, problems = split_segments(text[isa_end:end], delimiters)
+        segments.insert(0, isa)  # split by read_isa: it holds the separators themselves as ISA11 and ISA16
         interchange = envelope.build(segments, delimiters, problems)
         reading.interchanges.append(interchange)
         reading.warnings.extend(interchange.warnings)

@@ -119,9 +119,9 @@ def _segment_start(text: str, tag: str, start: int, stop: int, terminator: str) 
     return -1
 
 
-def split_segments(text: str, delimiters: Delimiters) -> tuple[list[list], list[EdiError]]:
-    """The segments of one interchange's text (its ISA first, kept raw), each a list of elements with the
-    trailing empty ones dropped, and the faults found on the way (positions are 1-based, the ISA is 1).
+def split_segments(text: str, delimiters: Delimiters, before: int = 1) -> tuple[list[list], list[EdiError]]:
+    """The segments of an interchange's text after its ISA, each a list of elements with the trailing empty
+    ones dropped, and the faults found on the way (positions count the before segments, the ISA, first).
     Each step is one comprehension over all segments; the rare cases (composites, trailing empties, odd
     ids, line breaks inside a segment) are then fixed on the few segments that have them."""
     element, component, repetition = delimiters.element, delimiters.component, delimiters.repetition
@@ -144,27 +144,28 @@ def split_segments(text: str, delimiters: Delimiters) -> tuple[list[list], list[
     known_ids = _KNOWN_IDS
     for index in [index for index, elements in enumerate(segments) if elements[0] not in known_ids]:
         sid = segments[index][0]
-        if index == 0 or _valid_id(sid):
-            known_ids.add(sid) if index else None
+        if _valid_id(sid):
+            known_ids.add(sid)
             continue
-        problems.append(EdiError("segment_id_invalid", f"segment {index + 1} has no valid segment id: {sid[:20]!r}",
-                                 sid[:3], index + 1, value=sid[:20]))
+        problems.append(EdiError("segment_id_invalid", f"segment {index + before + 1} has no valid segment id: "
+                                 f"{sid[:20]!r}", sid[:3], index + before + 1, value=sid[:20]))
     if broken:
         for index in [index for index, piece in enumerate(pieces) if "\n" in piece or "\r" in piece]:
             elements = segments[index]
             number = next(n for n, value in enumerate(elements) if "\n" in value or "\r" in value)
             problems.append(EdiError(
-                "element_line_break", f"{elements[0]}{number:02d} at segment {index + 1} runs over a line break: "
-                f"a segment terminator {delimiters.segment!r} is missing", elements[0], index + 1,
+                "element_line_break", f"{elements[0]}{number:02d} at segment {index + before + 1} runs over a line "
+                f"break: a segment terminator {delimiters.segment!r} is missing", elements[0], index + before + 1,
                 f"{elements[0]}{number:02d}", value=elements[number]))
-    # the ISA (index 0) holds the separators themselves as ISA11 and ISA16: it stays raw
     if component in text:
-        for index in [index for index, piece in enumerate(pieces) if component in piece and index]:
-            segments[index] = [_value(value, component, repetition) for value in segments[index]]
+        for index in [index for index, piece in enumerate(pieces) if component in piece]:
+            elements = segments[index]  # the segment id stays text even when a separator got into it
+            segments[index] = elements[:1] + [_value(value, component, repetition) for value in elements[1:]]
     if repetition is not None and repetition in text:
-        for index in [index for index, piece in enumerate(pieces) if repetition in piece and index]:
-            segments[index] = [value if not isinstance(value, str) else _value(value, component, repetition)
-                               for value in segments[index]]
+        for index in [index for index, piece in enumerate(pieces) if repetition in piece]:
+            elements = segments[index]
+            segments[index] = elements[:1] + [value if not isinstance(value, str) else
+                                              _value(value, component, repetition) for value in elements[1:]]
     return segments, problems
 
 
