@@ -22,11 +22,13 @@ from designer import access, bodies
 from designer.errors import ApiError
 from designer.request_context import raw_body
 from nodes import event_webhook
+from nodes.edi import tokens as x12_tokens
 from runtime import accounts, deployments, intake, replies, secrets
 from runtime.plan import PlanError
 from web import limits
 
 log = logging.getLogger(__name__)
+X12 = "application/edi-x12"
 bp = Blueprint("hooks", __name__)
 # (auth, hmac_secret, signature_header) of a version's trigger: versions never change, so kept for good
 _auth_kept: dict[tuple, tuple[str, str | None, str]] = {}
@@ -163,4 +165,6 @@ def _message() -> tuple[Any, str | None]:
     charset = request.mimetype_params.get("charset")
     if request.is_json or raw[:1] in (b"{", b"["):
         return bodies.parse_json_text(raw, charset)  # and its text: JSON of the same value, not written again
+    if request.mimetype == X12 and not charset:  # X12 declares no charset: partners send Latin-1, even EBCDIC
+        return {"body": x12_tokens.decode(raw)[0], "content_type": request.content_type}, None
     return {"body": bodies.text(raw, charset), "content_type": request.content_type}, None

@@ -7,6 +7,9 @@ import pytest
 
 from nodes import catalog, edi_read, edi_write
 from nodes.base import NodeError
+from runtime import trading_partners
+from support import wait_for
+from support.flowdocs import edge
 
 PO = ("ISA*00*          *00*          *ZZ*ACMEHW         *ZZ*CROSSDOCK      *261120*0930*U*00401*000000101*0*P*>~\n"
       "GS*PO*ACMEHW*CROSSDOCK*20261120*0930*101*X*004010~\n"
@@ -155,3 +158,43 @@ def test_the_config_it_refuses(env):
         node(env, text="payload.(")
     assert err.value.field == "text"
     assert edi_read.SPEC.category == "edi" and [p.name for p in edi_read.SPEC.outputs] == ["out", "ack", "error"]
+
+
+def _flow() -> dict:
+    """webhook -> edi.read; its sets end the flow, its 997s go through edi.write back to the sending partner."""
+    end = {"type": "control.discard", "config": {"reason": "the test reads the run"}}
+    return {"schema": "crossdock.flow/1", "id": "edi-in",
+            "nodes": [{"id": "hook", "type": "event.webhook", "config": {"path": "edi-in"}},
+                      {"id": "read", "type": "edi.read"},
+                      {"id": "write", "type": "edi.write", "config": {"partner": "{{$.partner}}"}},
+                      {"id": "orders", **end}, {"id": "acks", **end}],
+            "edges": [edge(1, "hook", "read"), edge(2, "read", "orders"), edge(3, "read", "write", "ack"),
+                      edge(4, "write", "acks")]}
+
+
+POSTS = [(PO.encode(), "application/edi-x12", "4712"), (PO.encode(), "text/plain", "4712"),
+         (PO.replace("4712", "47é2").encode("latin-1"), "application/edi-x12", "47é2"),  # X12 names no charset
+         (PO.encode("cp037"), "application/edi-x12", "4712")]  # EBCDIC, recognised by its ISA
+
+
+def test_an_x12_post_to_a_webhook_reaches_the_flow_and_its_997_is_written_for_the_sender(rt, client, workspace):
+    trading_partners.save(rt, workspace, "acme", {"partner": {"qualifier": "ZZ", "id": "ACMEHW"},
+                                                  "us": {"qualifier": "ZZ", "id": "CROSSDOCK"}})
+    assert client.post("/api/v1/flows", json=_flow()).status_code == 201
+    assert client.post("/api/v1/flows/edi-in/deploy").status_code == 201, client.get("/api/v1/flows/edi-in").json
+    posted = []
+    for raw, content_type, second in POSTS:
+        r = client.post(f"/hooks/{workspace}/edi-in", data=raw, content_type=content_type)
+        assert r.status_code == 202, r.json
+        posted.append((r.json["run_id"], second))
+    for number, (run_id, second) in enumerate(posted, 1):
+        def finished():
+            run = client.get(f"/api/v1/runs/{run_id}").json["run"]
+            return run if run["status"] in ("succeeded", "failed") else None
+        run = wait_for(finished)
+        assert run["status"] == "succeeded", run
+        orders = [o for o in run["output"] if "set" in o]
+        [ack] = [o for o in run["output"] if "x12" in o]
+        assert [o["body"]["BEG"]["BEG03"] for o in orders] == ["4711", second]
+        assert ack["partner"] == "acme" and ack["control_number"] in range(1, len(POSTS) + 1)
+        assert "GS*FA*CROSSDOCK*ACMEHW*" in ack["x12"] and "AK1*PO*101~" in ack["x12"] and "AK9*A*2*2*2~" in ack["x12"]
