@@ -279,6 +279,8 @@ ACTIONS: dict[tuple[str, str], Action | None] = {
     ("POST", "/api/v1/lookups/<>/import"): Action("lookup.import", summary=_summary_of(rows=_answer("rows"))),
     ("PUT", "/api/v1/lookups/<>/rows/<>"): Action("lookup.row_put", summary=lambda x: None),
     ("DELETE", "/api/v1/lookups/<>/rows/<>"): Action("lookup.row_delete", summary=lambda x: None),
+    ("PUT", "/api/v1/trading-partners/<>"): Action("trading_partner.save"),
+    ("DELETE", "/api/v1/trading-partners/<>"): Action("trading_partner.delete", summary=lambda x: None),
     ("POST", "/api/v1/session"): Action("session.login", _answer("user", "email"), lambda x: None, scope="partner"),
     ("DELETE", "/api/v1/session"): Action("session.logout", summary=lambda x: None, scope="partner"),
     ("POST", "/api/v1/session/password"): Action("session.password_change", summary=lambda x: None,

@@ -55,7 +55,7 @@ class _PrintableValidator(validate.Validator):
         return value
 
 
-class Party(Schema):
+class PartnerIds(Schema):
     """One side's identifiers: ISA qualifier and id (ISA05/06 or ISA07/08), GS application id (GS02 or GS03)."""
     class Meta:
         unknown = RAISE
@@ -67,7 +67,7 @@ class Party(Schema):
                                    metadata={"description": "GS02/GS03; default: the ISA id"})
 
 
-class Delimiters(Schema):
+class PartnerDelimiters(Schema):
     class Meta:
         unknown = RAISE
 
@@ -95,7 +95,7 @@ class Delimiters(Schema):
             seen[char] = key
 
 
-class Ack(Schema):
+class PartnerAck(Schema):
     class Meta:
         unknown = RAISE
 
@@ -111,12 +111,12 @@ class TradingPartnerIn(Schema):
         unknown = RAISE
 
     description = fields.String(load_default="", validate=validate.Length(0, 2000))
-    partner = fields.Nested(Party, required=True, metadata={"description": "the partner's identifiers"})
-    us = fields.Nested(Party, required=True, metadata={"description": "ours, as the partner knows us"})
+    partner = fields.Nested(PartnerIds, required=True, metadata={"description": "the partner's identifiers"})
+    us = fields.Nested(PartnerIds, required=True, metadata={"description": "ours, as the partner knows us"})
     version = fields.String(load_default="004010", validate=validate.Regexp(VERSION, error="six digits, e.g. 004010"))
     usage = fields.String(load_default="P", validate=validate.OneOf(USAGES))
-    delimiters = fields.Nested(Delimiters, load_default=lambda: dict(DEFAULT_DELIMITERS))
-    ack = fields.Nested(Ack, load_default=lambda: {"expected": True, "window_minutes": 1440})
+    delimiters = fields.Nested(PartnerDelimiters, load_default=lambda: dict(DEFAULT_DELIMITERS))
+    ack = fields.Nested(PartnerAck, load_default=lambda: {"expected": True, "window_minutes": 1440})
     last_control_number = fields.Integer(strict=True, validate=validate.Range(0, MAX_CONTROL_NUMBER), metadata={
         "description": "raise the sequence (e.g. to continue another system's numbers); it never goes back"})
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from designer.api_schemas import flows, identity, published, runs, workspace_data as wd
+from designer.api_schemas import trading_partners as tpa
 
 CSV = {"text/csv": {"schema": {"type": "string"}}}
 
@@ -94,6 +95,18 @@ _OPS: dict[tuple[str, str], Operation] = {
             "file": {"type": "string", "format": "binary"}}}}}),
     ("/api/v1/lookups/{table}/rows/{key}", "PUT"): O("Set a row", "lookups", reply=wd.Row, body=wd.RowIn),
     ("/api/v1/lookups/{table}/rows/{key}", "DELETE"): O("Delete a row", "lookups", 204),
+    # EDI trading partners
+    ("/api/v1/trading-partners", "GET"): O("List EDI trading partners", "trading-partners",
+                                           reply=tpa.TradingPartnerList),
+    ("/api/v1/trading-partners/{name}", "GET"): O("Read a trading partner", "trading-partners",
+                                                  reply=tpa.TradingPartner),
+    ("/api/v1/trading-partners/{name}", "PUT"): O("Create or change a trading partner", "trading-partners",
+                                                  reply=tpa.TradingPartner, body=tpa.TradingPartnerIn),
+    ("/api/v1/trading-partners/{name}", "DELETE"): O("Delete a trading partner (its control numbers are never "
+                                                     "given out again)", "trading-partners", 204),
+    ("/api/v1/trading-partners/{name}/interchanges", "GET"): O(
+        "Interchanges sent to the partner, newest first, with their 997 status", "trading-partners",
+        reply=tpa.InterchangeList, query=tpa.InterchangeQuery),
     # session
     ("/api/v1/session", "POST"): O("Log in", "session", reply=identity.Session, body=identity.Login),
     ("/api/v1/session", "GET"): O("The signed-in user", "session", reply=identity.Session),

@@ -16,7 +16,7 @@ from typing import Any, Callable
 from urllib.parse import quote
 
 from designer import access
-from runtime import accounts, connections, keys, lookups, tenancy
+from runtime import accounts, connections, keys, lookups, tenancy, trading_partners
 from runtime.models import DeadLetter, Flow
 from support import identity, wait_for
 from support.flowdocs import edge
@@ -105,6 +105,13 @@ WS_CALLS: dict[str, Call] = {
                                                    json=lambda w: {"value": f"{LEAK} three"}),
     "DELETE /api/v1/lookups/<table>/rows/<key>": Call("lookups:write", lambda w: {"table": "xref", "key": "k1"},
                                                       scoped=True),
+    "GET /api/v1/trading-partners": Call("flows:read"),
+    "GET /api/v1/trading-partners/<name>": Call("flows:read", lambda w: {"name": "acme"}, scoped=True),
+    "PUT /api/v1/trading-partners/<name>": Call("connections:write", lambda w: {"name": "acme"}, json=lambda w: {
+        "description": f"{LEAK} partner", "partner": {"qualifier": "ZZ", "id": "ACME"},
+        "us": {"qualifier": "ZZ", "id": "CROSSDOCK"}}),
+    "DELETE /api/v1/trading-partners/<name>": Call("connections:write", lambda w: {"name": "acme"}, scoped=True),
+    "GET /api/v1/trading-partners/<name>/interchanges": Call("runs:read", lambda w: {"name": "acme"}, scoped=True),
     "GET /api/v1/records": Call("flows:read"),
     "GET /api/v1/records/<name>": Call("flows:read", lambda w: {"name": "order"}),
     "POST /api/v1/flows/<flow_id>/publish": Call("flows:write", lambda w: FLOW,
@@ -191,6 +198,9 @@ class World:
             assert admin.put("/api/v1/connections/erp", json={
                 "system": "erp", "base_url": f"https://{LEAK}.example/erp",
                 "auth": {"type": "bearer", "token": f"{LEAK}-token"}}).status_code == 200
+        if trading_partners.describe(self.rt, ws, "acme") is None:
+            trading_partners.save(self.rt, ws, "acme", {"description": f"{LEAK} partner", "partner": {
+                "qualifier": "ZZ", "id": "ACME"}, "us": {"qualifier": "ZZ", "id": "CROSSDOCK"}})
         if "k1" not in lookups.rows(self.rt, ws, "xref"):
             assert admin.put("/api/v1/lookups/xref/rows/k1", json={"value": f"{LEAK} one"}).status_code == 200
         published = admin.get("/api/v1/published").json["published"]

@@ -54,7 +54,7 @@ def test_a_record_gets_its_defaults_and_reads_back(store, workspace, acme):
         tp.get(store, "another-workspace", acme)
 
 
-@pytest.mark.parametrize("change, field", [
+REFUSED = [
     ({"partner": {"qualifier": "Z", "id": "ACME"}}, "partner.qualifier"),
     ({"partner": {"qualifier": "ZZ", "id": "A" * 16}}, "partner.id"),
     ({"us": {"qualifier": "ZZ", "id": " padded"}}, "us.id"),
@@ -68,11 +68,14 @@ def test_a_record_gets_its_defaults_and_reads_back(store, workspace, acme):
     ({"ack": {"expected": "maybe"}}, "ack.expected"),
     ({"colour": "red"}, "colour"),
     ({"us": None}, "us"),
-])
-def test_an_invalid_record_names_its_field(store, workspace, change, field):
-    with pytest.raises(tp.InvalidPartner) as err:
-        tp.save(store, workspace, "bad", {**ACME, **change})
-    assert err.value.field == field, err.value.message
+]
+
+
+def test_an_invalid_record_names_its_field(store, workspace):
+    for change, field in REFUSED:
+        with pytest.raises(tp.InvalidPartner) as err:
+            tp.save(store, workspace, "bad", {**ACME, **change})
+        assert err.value.field == field, err.value.message
     assert tp.describe(store, workspace, "bad") is None
 
 
