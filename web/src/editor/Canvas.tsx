@@ -57,6 +57,7 @@ const CATEGORY_COLOR: Record<string, string> = {
   transform: "#0f766e",
   branch: "#b45309",
   control: "#475569",
+  edi: "#be185d",
   unknown: "#9ca3af",
 };
 

@@ -4,7 +4,7 @@ import type { NodeType } from "../types";
 import { DRAG_MIME } from "./Canvas";
 import { CategoryIcon } from "./nodes";
 
-const ORDER = ["event", "connector", "transform", "branch", "control"];
+const ORDER = ["event", "connector", "edi", "transform", "branch", "control"];
 
 export function Palette({ types, onAdd }: { types: NodeType[]; onAdd: (type: string) => void }) {
   const [query, setQuery] = useState("");

@@ -59,6 +59,7 @@ const ICON_PATH: Record<string, string> = {
   transform: "M10 2.5c-2 0-2.5 1-2.8 3L6 13.5c-.3 1.5-1 2-2.5 2M4.5 7h6",
   branch: "M4 2v5c0 2 1 3 3 3h5M4 7v7M10 7.5 12.5 10 10 12.5",
   control: "M8 2 14 8 8 14 2 8z",
+  edi: "M3 2h7l3 3v9H3zM5.5 7h5M5.5 9.5h5M5.5 12h3",
   unknown: "M5.5 6a2.5 2.5 0 1 1 3.5 2.3c-.6.3-1 .8-1 1.5M8 12.5v.5",
 };
 
@@ -178,6 +179,7 @@ export const nodeTypes = {
   transform: categoryNode("transform"),
   branch: categoryNode("branch"),
   control: categoryNode("control"),
+  edi: categoryNode("edi"),
   unknown: categoryNode("unknown"),
 };
 
