@@ -162,7 +162,7 @@ def _database(base_url: Any, auth: dict) -> tuple[str, dict]:
         auth["password"] = url.password
     if auth.get("password") is not None or auth.get("username") is not None:
         auth["type"] = "basic"
-    return url.set(password=None).render_as_string(hide_password=False), auth
+    return url._replace(password=None).render_as_string(hide_password=False), auth  # set() keeps a None
 
 
 def _origin(url: str) -> tuple:

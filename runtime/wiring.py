@@ -12,7 +12,7 @@ import time
 from sqlalchemy import select
 
 from nodes.expression import budget
-from runtime import accounts, db, events as live, jobs, retention, schedules
+from runtime import accounts, db, events as live, jobs, polls, retention, schedules
 from runtime import edi_register
 from runtime.events import Publisher
 from runtime.executors import LinkQueue
@@ -144,6 +144,7 @@ class Runtime:
             try:
                 jobs.release_expired_leases(self)
                 schedules.fire_due(self)
+                polls.poll_due(self)  # event.poll triggers: each by one process, under a lease
                 jobs.requeue_lost(self)  # accepted while Redis was down, or lost with a restart of it
                 edi_register.sweep_overdue(self)  # sent interchanges whose 997 is overdue become dead letters
                 self.warm_plans()  # versions deployed since: planned here before their first run arrives

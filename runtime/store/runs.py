@@ -7,7 +7,9 @@ finds it without a job and enqueues it again.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
+
+from sqlalchemy.engine import Connection
 
 from runtime.db import JsonText
 from runtime.models import Run, utcnow
@@ -38,6 +40,33 @@ def start(rt: Runtime, workspace: str, flow_id: str, version: int, message: Any,
     rt.events.publish("run.queued", {**event, "replay_of": replay_of} if replay_of is not None else event)
     enqueue(rt, run_id)
     return run
+
+
+def start_many(rt: Runtime, workspace: str, flow_id: str, version: int, messages: list, *, trigger: str,
+               trigger_node: str | None = None, keys: list[tuple[str | None, str | None]] | None = None,
+               then: Callable[[Connection], None] | None = None) -> list[int]:
+    """Store several new `queued` runs (each message with its (business, sequence) key) in one transaction
+    together with the caller's own write `then(conn)` (event.poll's watermark advance), so all of them are
+    committed or none; `then` raising undoes the runs. Then announce and enqueue them as `start` does."""
+    keys = keys or [(None, None)] * len(messages)
+    now = utcnow()
+    rows = [{"workspace": workspace, "flow_id": flow_id, "version": version, "status": RunStatus.QUEUED.value,
+             "trigger": trigger, "trigger_node": trigger_node, "business_key": business, "sequence_key": sequence,
+             "attempt": 0, "takeovers": 0, "replay_of": None, "start_node": None, "created_at": now,
+             "input": message} for message, (business, sequence) in zip(messages, keys)]
+
+    def work(conn: Connection) -> list[int]:
+        ids = [INSERT.insert(conn, row) for row in rows]
+        if then is not None:
+            then(conn)
+        return ids
+
+    run_ids = rt.writer.write(work)
+    for run_id, row in zip(run_ids, rows):
+        rt.events.publish("run.queued", {"workspace": workspace, "flow_id": flow_id, "run_id": run_id,
+                                         "version": version, "status": "queued", "business_key": row["business_key"]})
+    enqueue_all(rt, run_ids, "accepted")
+    return run_ids
 
 
 def enqueue(rt: Runtime, run_id: int, delay_s: float = 0.0, why: str = "accepted") -> bool:
