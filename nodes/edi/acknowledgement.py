@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from nodes.edi import structure
-from nodes.edi.envelope import Group, TransactionSet
+from nodes.edi.envelope import Group, TransactionSet, digits
 from nodes.edi.errors import EdiError
 
 # our code -> (AK304 segment syntax error, AK403 element error, AK502 set reason); None: not at that level
@@ -24,6 +24,7 @@ SET_CODES: dict[str, tuple[str | None, str | None, str]] = {
     "segment_id_invalid": ("1", None, "5"),  # AK3 1: unrecognized segment id; AK5 5: segments in error
     "element_line_break": ("8", "6", "5"),  # AK4 6: invalid character in data element
     "too_many_elements": ("8", "3", "5"),  # AK4 3: too many data elements
+    "paired_element_missing": ("8", "2", "5"),  # AK4 2: conditional required data element missing
     "segment_unknown": ("2", None, "5"),  # AK3 2: unexpected segment
 }
 GROUP_CODES = {"ge_missing": "3", "ge_control_number_mismatch": "4", "ge_count_mismatch": "5"}  # AK905
@@ -51,7 +52,7 @@ def functional_ack(group: Group, now: datetime | None = None) -> dict[str, Any]:
         status = "P"
     else:
         status = "A"
-    declared = group.declared_sets if group.declared_sets and group.declared_sets.isdigit() else str(len(group.sets))
+    declared = group.declared_sets if digits(group.declared_sets or "") else str(len(group.sets))
     segments.append(["AK9", status, str(int(declared)), str(len(group.sets)), str(accepted)] + reasons)
     interchange = dict(group.interchange.header) if group.interchange else {}
     interchange.update({
@@ -87,12 +88,12 @@ def _set_response(tset: TransactionSet, version: str, group_rejected: bool) -> l
 
 
 def _since_5010(version: str) -> bool:
-    return version[:6].isdigit() and version[:6] >= "005010"
+    return digits(version[:6]) and version[:6] >= "005010"
 
 
 def _element_position(error: EdiError) -> str:
-    digits = (error.element or "")[len(error.segment or ""):]
-    return str(int(digits)) if digits.isdigit() else "1"
+    number = (error.element or "")[len(error.segment or ""):]
+    return str(int(number)) if digits(number) else "1"
 
 
 def _copy(value: Any) -> str:

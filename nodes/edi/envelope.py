@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from nodes.edi import syntax
 from nodes.edi.errors import EdiError
 from nodes.edi.tokens import Delimiters
 
@@ -140,6 +141,10 @@ def build(segments: list[list], delimiters: Delimiters, problems: list[EdiError]
                                      group.position, "GE"))
     if not closed:
         errors.append(EdiError("iea_missing", f"interchange {control} has no IEA", "ISA", 1, "IEA"))
+    for group in interchange.groups:
+        for tset in group.sets:
+            if tset.segments:
+                tset.errors.extend(syntax.check(tset.segments, tset.position + 1))
     _place(problems, interchange, owners)
     for error in _all_errors(interchange):
         error.interchange = control
@@ -166,7 +171,7 @@ def _check_isa(isa: list[str], errors: list[EdiError]) -> None:
         else:
             wrong = len(value) != width or value.isspace() and number != 11
         if not wrong and number in DIGITS:
-            wrong = not value.isdigit()
+            wrong = not digits(value)
         if not wrong and number == 15:
             wrong = value not in ("P", "T", "I")
         if wrong:
@@ -178,7 +183,7 @@ def _open_set(segment: list, position: int, group: Group, warnings: list[EdiErro
     set_id = _text(segment, 1)
     control = _text(segment, 2)
     tset = TransactionSet(set_id, control, _text(segment, 3) or None, position)
-    if not (len(set_id) == 3 and set_id.isdigit()):
+    if not (len(set_id) == 3 and digits(set_id)):
         tset.errors.append(EdiError("st_invalid", f"ST01 {set_id!r} is not a transaction set id", "ST", position,
                                     "ST01", value=set_id))
     if not 4 <= len(control) <= 9:
@@ -196,7 +201,7 @@ def _close_set(tset: TransactionSet, segment: list, position: int) -> None:
     tset.trailer_position = position
     count = _text(segment, 1)
     actual = len(tset.segments) + 2
-    if count != str(actual) and not (count.isdigit() and int(count) == actual):
+    if count != str(actual) and not (digits(count) and int(count) == actual):
         tset.errors.append(EdiError("se_count_mismatch", f"SE01 says {count or 'nothing'} but transaction set "
                                     f"{tset.control_number} has {actual} segments (ST to SE)", "SE", position,
                                     "SE01", value=count))
@@ -218,13 +223,13 @@ def _open_group(segment: list, position: int) -> Group:
             group.errors.append(EdiError("gs_invalid", f"GS{number:02d} is empty", "GS", position,
                                          f"GS{number:02d}"))
     date, time, control = values[3], values[4], values[5]
-    if date and not (date.isdigit() and len(date) in (6, 8)):
+    if date and not (digits(date) and len(date) in (6, 8)):
         group.errors.append(EdiError("gs_invalid", f"GS04 {date!r} is not a date", "GS", position, "GS04",
                                      value=date))
-    if time and not (time.isdigit() and 4 <= len(time) <= 8):
+    if time and not (digits(time) and 4 <= len(time) <= 8):
         group.errors.append(EdiError("gs_invalid", f"GS05 {time!r} is not a time", "GS", position, "GS05",
                                      value=time))
-    if control and not (control.isdigit() and len(control) <= 9):
+    if control and not (digits(control) and len(control) <= 9):
         group.errors.append(EdiError("gs_invalid", f"GS06 {control!r} is not a control number of up to 9 "
                                      "digits", "GS", position, "GS06", value=control))
     return group
@@ -259,7 +264,12 @@ def _same_number(written: str, expected: str) -> bool:
     """Control numbers and counts compare as numbers when both are digits (IEA02 3438 is ISA13 000003438)."""
     if written == expected:
         return True
-    return written.isdigit() and expected.isdigit() and int(written) == int(expected)
+    return digits(written) and digits(expected) and int(written) == int(expected)
+
+
+def digits(value: str) -> bool:
+    """Whether value is ASCII digits only (str.isdigit also takes "²", which int() refuses)."""
+    return value.isascii() and value.isdigit()
 
 
 def _text(segment: list, number: int) -> str:

@@ -160,13 +160,22 @@ def split_segments(text: str, delimiters: Delimiters, before: int = 1) -> tuple[
     if component in text:
         for index in [index for index, piece in enumerate(pieces) if component in piece]:
             elements = segments[index]  # the segment id stays text even when a separator got into it
-            segments[index] = elements[:1] + [_value(value, component, repetition) for value in elements[1:]]
+            segments[index] = _trimmed(elements[:1] + [_value(value, component, repetition)
+                                                       for value in elements[1:]])
     if repetition is not None and repetition in text:
         for index in [index for index, piece in enumerate(pieces) if repetition in piece]:
             elements = segments[index]
-            segments[index] = elements[:1] + [value if not isinstance(value, str) else
-                                              _value(value, component, repetition) for value in elements[1:]]
+            segments[index] = _trimmed(elements[:1] + [value if not isinstance(value, str) else
+                                                       _value(value, component, repetition)
+                                                       for value in elements[1:]])
     return segments, problems
+
+
+def _trimmed(elements: list) -> list:
+    """Without the trailing elements that were only separators (">" or "^" alone is an empty element)."""
+    while len(elements) > 1 and elements[-1] == "":
+        elements.pop()
+    return elements
 
 
 def _indented(pieces: list[str]) -> bool:

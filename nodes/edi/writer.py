@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping
 
 from nodes.edi import records as record_bodies
-from nodes.edi.envelope import GROUP_KEYS
+from nodes.edi.envelope import GROUP_KEYS, digits
 from nodes.edi.errors import EdiError
 from nodes.edi.tokens import LINE_BREAKS, Delimiters
 
@@ -138,7 +138,7 @@ def _control(value: Any, width: int) -> str:
     if isinstance(value, bool) or value is None or value == "":
         raise EdiError("record_invalid", "a control number is missing", "ISA" if width == 9 else "ST", 1)
     text = str(value)
-    if width == 9 and text.isdigit():
+    if width == 9 and digits(text):
         return text.zfill(9)
     if isinstance(value, int):
         return text.zfill(width)

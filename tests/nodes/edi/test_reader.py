@@ -16,6 +16,7 @@ FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "edi"
 SAMPLES = sorted(FIXTURES.glob("*.edi"))
 # the malformed fixtures and the first fault each must name: (code, segment, position, element)
 MALFORMED = {
+    "850_ediengine_1.edi": ("paired_element_missing", "PO1", 15, "PO107"),  # PO106 CB without its PO107
     "940_ediengine_4.edi": ("se_count_mismatch", "SE", 11, "SE01"),
     "940_ediengine_5.edi": ("se_control_number_mismatch", "SE", 7, "SE02"),
     "997_staedi_1.edi": ("gs_invalid", "GS", 2, "GS04"),
