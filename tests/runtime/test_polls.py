@@ -8,11 +8,11 @@ import datetime as dt
 import threading
 
 import pytest
-from sqlalchemy import create_engine, delete, insert, select, update
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, create_engine, delete, insert, select, update
 
 from designer import drafts
 from runtime import connections, deployments, egress, polls
-from runtime.models import Run
+from runtime.models import Flow, Run
 from runtime.poll_models import PollCursor
 from runtime.wiring import Runtime
 from nodes import sql_targets
@@ -34,15 +34,12 @@ def flow(connection: str = "src", table: str = "changes", **config) -> dict:
 
 
 def deploy(rt, workspace: str, doc: dict) -> int:
-    if drafts.load_or_400(doc) and not _exists(rt, workspace):
+    """Deploy `doc` (a new version when the flow is there already); its version number."""
+    with rt.sessions() as s:
+        exists = s.get(Flow, (workspace, doc["id"])) is not None
+    if not exists:
         drafts.create(rt, workspace, doc)
     return deployments.deploy(rt, workspace, doc["id"], drafts.load_or_400(doc))
-
-
-def _exists(rt, workspace: str) -> bool:
-    from runtime.models import Flow
-    with rt.sessions() as s:
-        return s.get(Flow, (workspace, "feed")) is not None
 
 
 def own(rt, workspace: str, partner: str) -> None:
@@ -73,7 +70,6 @@ class Source:
             c.exec_driver_sql("CREATE TABLE changes (id INTEGER PRIMARY KEY, changed_at TIMESTAMP NOT NULL, "
                               "sku VARCHAR(20))")
             c.exec_driver_sql("CREATE INDEX changes_watermark ON changes (changed_at, id)")  # what a poll reads by
-        from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table
         self.table = Table("changes", MetaData(), Column("id", Integer), Column("changed_at", DateTime),
                            Column("sku", String))
         self.count = 0
@@ -277,8 +273,7 @@ def test_polled_records_run_through_a_flow_that_writes_them_with_connector_sql(m
         # the same flow pointed at Crossdock's own database fails: refused, not reached
         doc["id"] = "own"
         doc["nodes"][1]["config"]["connection"] = "own"
-        drafts.create(rt, workspace, doc)
-        deployments.deploy(rt, workspace, "own", drafts.load_or_400(doc))
+        deploy(rt, workspace, doc)
         [run_id] = polls.poll_due(rt, T0, "a")[:1]
         wait_for(lambda: _statuses(rt, [run_id]) - {"queued", "running"})
         with rt.sessions() as s:
