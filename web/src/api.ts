@@ -140,6 +140,12 @@ export const api = {
   templates: () => call<{ templates: TemplateSummary[] }>("GET", "/templates").then((r) => r.templates),
   importTemplate: (body: { template: string; params?: Record<string, unknown>; flow_id?: string }) =>
     call<ImportResult>("POST", "/templates/import", body),
+  // EDI trading partners (pages/TradingPartners.tsx; the shapes are in pages/TradingPartnersForm.tsx)
+  tradingPartners: <T,>() => call<{ trading_partners: T[] }>("GET", "/trading-partners").then((r) => r.trading_partners),
+  saveTradingPartner: <T,>(name: string, body: unknown) => call<T>("PUT", `/trading-partners/${encodeURIComponent(name)}`, body),
+  deleteTradingPartner: (name: string) => call<void>("DELETE", `/trading-partners/${encodeURIComponent(name)}`),
+  interchanges: <T,>(name: string) =>
+    call<{ interchanges: T[] }>("GET", `/trading-partners/${encodeURIComponent(name)}/interchanges?limit=20`).then((r) => r.interchanges),
 };
 
 /** The node a preview stands for: the flow (its id, params and that node, as the editor holds them) and the field. */

@@ -19,6 +19,7 @@ import { NotFound } from "./pages/NotFound";
 import { RunInspector } from "./pages/RunInspector";
 import { RunList } from "./pages/RunList";
 import { Templates } from "./pages/Templates";
+import { TradingPartners } from "./pages/TradingPartners";
 import { match } from "./routes";
 import type { NodeType } from "./types";
 
@@ -57,6 +58,8 @@ function App() {
       return <RunList key={location.search} navigate={navigate} />;
     case "templates":
       return <Templates navigate={navigate} />;
+    case "trading-partners":
+      return <TradingPartners navigate={navigate} />;
     default: // "flows", and "login" reached by the app's own navigation
       return <FlowList navigate={navigate} />;
   }
