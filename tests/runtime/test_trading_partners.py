@@ -10,6 +10,7 @@ import threading
 
 import pytest
 
+from nodes.edi import structure
 from runtime import db, edi_register, history, trading_partners as tp
 from runtime.context import StepContext
 from runtime.models import SentInterchange, utcnow
@@ -22,15 +23,16 @@ ACME = {"partner": {"qualifier": "ZZ", "id": "ACME"}, "us": {"qualifier": "zz", 
         "ack": {"expected": True, "window_minutes": 60}}
 
 
-def ack_997(functional_id: str, group: int | str, code: str = "A", sets=(("850", "0001", "A"),)) -> dict:
-    """A 997 record as edi.read emits it (the generic body: its segments between ST and SE)."""
+def ack_997(functional_id: str, group: int | str, code: str = "A", sets=(("850", "0001", "A"),), set_id="997",
+            version="004010") -> dict:
+    """A 997 (or 999) record as edi.read emits it: its body is nodes.edi.structure's for the segments."""
     segments = [["AK1", functional_id, str(group)]]
-    for set_id, control, set_code in sets:
-        segments += [["AK2", set_id, control], ["AK5", set_code]]
+    for sid, control, set_code in sets:
+        segments += [["AK2", sid, control], ["IK5" if set_id == "999" else "AK5", set_code]]
     segments.append(["AK9", code, str(len(sets)), str(len(sets)), str(len(sets) if code == "A" else 0)])
     return {"interchange": {"sender_qualifier": "ZZ", "sender_id": "ACME", "control_number": "000000777"},
-            "group": {"functional_id": "FA", "control_number": "777", "version": "004010"},
-            "set": "997", "control_number": "0001", "body": {"segments": segments}}
+            "group": {"functional_id": "FA", "control_number": "777", "version": version},
+            "set": set_id, "control_number": "0001", "body": structure.to_body(set_id, version, segments)}
 
 
 @pytest.fixture
@@ -173,6 +175,11 @@ def test_a_997_is_matched_to_the_group_sent(store, workspace, acme):
     rejected = ack_997("IN", 6, "R", sets=(("810", "0001", "R"), ("810", "0002", "A")))
     assert [m["status"] for m in edi_register.acknowledged(store, workspace, acme, rejected)] == ["rejected"]
     assert edi_register.acknowledged(store, workspace, acme, ack_997("PO", 99)) == []
+    generic = {**ack_997("PO", 5), "body": {"segments": [["AK1", "PO", "5"], ["AK9", "P", "2", "2", "1"]]}}
+    assert [m["status"] for m in edi_register.acknowledged(store, workspace, acme, generic)] == ["partially_accepted"]
+    five = ack_997("PO", 5, "R", sets=(("850", "0001", "R"),), set_id="999", version="005010")  # 999: IK5
+    assert [(m["status"], m["sets"][0]["code"]) for m in edi_register.acknowledged(store, workspace, acme, five)] == [
+        ("rejected", "R")]
     assert edi_register.acknowledged(store, workspace, acme, ack_997("SH", 5)) == []
     assert edi_register.acknowledged(store, workspace, "other", ack_997("PO", 5)) == []
     with pytest.raises(edi_register.InvalidRegister):
