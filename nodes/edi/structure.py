@@ -11,12 +11,17 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from nodes.edi.sets import table_for
+from nodes.edi.sets import TABLES, table_version
 from nodes.edi.sets.table import Loop
 
 MAX_ELEMENTS = 999      # element keys run BEG01..BEG999
 MAX_DEPTH = 12          # nesting of loops and HL levels a body may carry
 _SEGMENT_ID = re.compile(r"[A-Z0-9]{2,3}")
+_NUMBERS = [f"{n:02d}" for n in range(MAX_ELEMENTS + 1)]
+_POSITION = {text: n for n, text in enumerate(_NUMBERS) if n}
+_IDS: dict[str, bool] = {}         # segment id -> whether a table may place it
+_NAMES: dict[str, list[str]] = {}  # segment id -> its element keys, [BEG01, BEG02, ...]
+ONCE, REPEAT, LOOP = 0, 1, 2
 
 
 class BodyError(ValueError):
@@ -27,13 +32,48 @@ class BodyError(ValueError):
         self.path = path
 
 
+class _Plan:
+    """A loop compiled for speed: its entries as (key, segment id, kind, child plan) and, per segment id,
+    the entry positions that take it."""
+
+    def __init__(self, loop: Loop):
+        self.entries = [(e.key, e.trigger, LOOP, _Plan(e)) if isinstance(e, Loop)
+                        else (e.key, e.id, REPEAT if e.repeat else ONCE, None) for e in loop.entries]
+        self.by_id: dict[str, list[int]] = {}
+        for j, (_, sid, _, _) in enumerate(self.entries):
+            self.by_id.setdefault(sid, []).append(j)
+        self.hierarchy = loop.hierarchy
+        self.nested = next((e[0] for e in self.entries if e[2] == LOOP and e[3].hierarchy), None)
+        self.key = loop.key
+        self.trigger = self.entries[0][1]
+        self.keys = frozenset(e[0] for e in self.entries) | {"extra"} | ({"HL_loop"} if loop.hierarchy else set())
+
+    def match(self, pos: int, sid: str, filled: dict | None) -> int | None:
+        """The first entry at or after `pos` that takes segment `sid` (a once-only segment only while empty).
+        With filled=None (an enclosing iteration asking) a once-only segment at `pos` counts as taken."""
+        for j in self.by_id.get(sid, ()):
+            if j < pos:
+                continue
+            kind = self.entries[j][2]
+            if kind != ONCE or (self.entries[j][0] not in filled if filled is not None else j > pos):
+                return j
+        return None
+
+
+_PLANS = {key: _Plan(Loop(table.entries)) for key, table in TABLES.items()}
+
+
+def _plan_for(set_id: str, version: str) -> _Plan | None:
+    resolved = table_version(version)
+    return _PLANS.get((set_id, resolved)) if resolved else None
+
+
 def to_body(set_id: str, version: str, segments: list[list]) -> dict[str, Any]:
     """The JSON body for the segments of one transaction set (ST and SE excluded)."""
-    table = table_for(set_id, version)
-    if table is None:
-        return {"segments": [list(segment) for segment in segments]}
-    root = Loop(table.entries)
-    body, _ = _read(root, segments, 0, [], is_root=True)
+    plan = _plan_for(set_id, version)
+    if plan is None:
+        return {"segments": [_copy(segment) for segment in segments]}
+    body, _ = _read(plan, segments, 0, [], is_root=True)
     return body
 
 
@@ -44,74 +84,64 @@ def from_body(set_id: str, version: str, body: dict[str, Any]) -> list[list]:
     if "segments" in body:
         return _generic(body)
     # a structured body read under another version (or none) still writes with its set's table
-    table = table_for(set_id, version) or table_for(set_id, "004010")
-    if table is None:
+    plan = _plan_for(set_id, version) or _PLANS.get((set_id, "004010"))
+    if plan is None:
         raise BodyError(f"no table for set {set_id!r}: its body must be {{\"segments\": [...]}}", "body")
-    return _write(Loop(table.entries), body, "", 0, is_root=True)
+    out: list[list] = []
+    _write(plan, body, "", 0, out, is_root=True)
+    return out
 
 
 # --- segments -> body -------------------------------------------------------------------------------
 
-def _read(loop: Loop, segments: list, start: int, outer: list, is_root: bool = False) -> tuple[dict, int]:
-    """One iteration of `loop` from segments[start:] (the root reads them all); returns it and where it ended.
-    `outer` holds the enclosing frames (loop, position) so a segment a parent expects ends this iteration."""
+def _read(plan: _Plan, segments: list, start: int, outer: list, is_root: bool = False) -> tuple[dict, int]:
+    """One iteration of `plan` from segments[start:] (the root reads them all); returns it and where it ended.
+    `outer` holds the enclosing iterations (plan, position) so a segment a parent expects ends this one."""
     out: dict[str, Any] = {}
-    entries = loop.entries
+    entries, by_id, end = plan.entries, plan.by_id, len(segments)
     pos, i = 0, start
     if not is_root:  # the trigger, which the caller matched
-        out[entries[0].key] = _elements(segments[i])
+        out[entries[0][0]] = _elements(segments[i])
         pos, i = 1, i + 1
-    hierarchy: Loop | None = None
-    while i < len(segments):
+    frames = [*outer, (plan, 0)]
+    while i < end:
         segment = segments[i]
-        sid = _segment_id(segment)
-        j = _match(entries, pos, sid, out)
+        sid = segment[0] if segment.__class__ is list and 0 < len(segment) <= MAX_ELEMENTS + 1 else None
+        if sid.__class__ is not str or not _IDS.get(sid):  # _segment_id, inlined for the ids seen before
+            sid = _segment_id(segment)
+        j = None
+        for candidate in by_id.get(sid, ()):  # plan.match, inlined: this loop runs once per segment
+            if candidate >= pos and (entries[candidate][2] != ONCE or entries[candidate][0] not in out):
+                j = candidate
+                break
         if j is None:
-            if not is_root and any(_match(e.entries, p, sid, None) is not None for e, p in outer):
+            if sid is not None and not is_root and any(p.match(at, sid, None) is not None for p, at in outer):
                 break
             out.setdefault("extra", []).append({"at": i - start, "segment": _copy(segment)})
             i += 1
             continue
-        entry, pos = entries[j], j
-        if isinstance(entry, Loop):
-            iteration, i = _read(entry, segments, i, [*outer, (loop, pos)])
-            out.setdefault(entry.key, []).append(iteration)
-            if entry.hierarchy:
-                hierarchy = entry
-        elif entry.repeat:
-            out.setdefault(entry.key, []).append(_elements(segment))
-            i += 1
+        key, _, kind, child = entries[j]
+        pos = j
+        if kind == LOOP:
+            frames[-1] = (plan, pos)
+            iteration, i = _read(child, segments, i, frames)
+            out.setdefault(key, []).append(iteration)
         else:
-            out[entry.key] = _elements(segment)
+            if kind == REPEAT:
+                out.setdefault(key, []).append(_elements(segment))
+            else:
+                out[key] = _elements(segment)
             i += 1
-    if hierarchy is not None:
-        out[hierarchy.key] = _nest(out[hierarchy.key])
+    if plan.nested and plan.nested in out:
+        out[plan.nested] = _nest(out[plan.nested])
     return out, i
-
-
-def _match(entries: tuple, pos: int, sid: str | None, filled: dict | None) -> int | None:
-    """The first entry at or after `pos` that takes segment `sid` (a one-time segment only while empty).
-    With filled=None (an enclosing frame asking) a one-time segment at `pos` counts as taken."""
-    if sid is None:
-        return None
-    for j in range(pos, len(entries)):
-        entry = entries[j]
-        if isinstance(entry, Loop):
-            if entry.trigger == sid:
-                return j
-        elif entry.id == sid:
-            if entry.repeat or (filled is not None and entry.key not in filled):
-                return j
-            if filled is None and j > pos:
-                return j
-    return None
 
 
 def _nest(iterations: list[dict]) -> list[dict]:
     """HL iterations as a tree: each goes under the open ancestor its HL02 names, else to the top level.
     Only the open path is a candidate, so reading the tree depth-first gives the original order back."""
     top: list[dict] = []
-    path: list[tuple[str, dict]] = []
+    path: list[tuple[Any, dict]] = []
     for iteration in iterations:
         hl = iteration.get("HL", {})
         parent = hl.get("HL02")
@@ -127,16 +157,30 @@ def _nest(iterations: list[dict]) -> list[dict]:
 
 
 def _segment_id(segment: Any) -> str | None:
-    if isinstance(segment, list) and segment and isinstance(segment[0], str) and _SEGMENT_ID.fullmatch(segment[0]):
-        return segment[0]
-    return None
+    """The id of a segment a table can place; None for one that goes to extra as it is (no list, an odd id,
+    more elements than keys can name)."""
+    if segment.__class__ is not list or not segment or len(segment) > MAX_ELEMENTS + 1:
+        return None
+    sid = segment[0]
+    if sid.__class__ is not str:
+        return None
+    known = _IDS.get(sid)
+    if known is None:  # at most 36**2 + 36**3 ids ever match, so the cache stays bounded
+        known = _IDS[sid] = bool(_SEGMENT_ID.fullmatch(sid))
+    return sid if known else None
 
 
 def _elements(segment: list) -> dict[str, Any]:
-    """Named elements by position; empty ones are left out except the last (so the length survives)."""
-    sid, values = segment[0], segment[1:]
-    return {f"{sid}{n:02d}": _copy(value) for n, value in enumerate(values, 1)
-            if value != "" or n == len(values)}
+    """Named elements by position; empty ones are left out except the last (so the length survives).
+    Composite lists are shared with `segment`, not copied: this runs once per segment read."""
+    sid = segment[0]
+    names = _NAMES.get(sid)
+    if names is None or len(names) < len(segment):
+        names = _NAMES[sid] = [sid + number for number in _NUMBERS[1:max(len(segment), 24) + 1]]
+    out = {name: value for name, value in zip(names, segment[1:]) if value != ""}
+    if segment[-1] == "" and len(segment) > 1:
+        out[names[len(segment) - 2]] = ""
+    return out
 
 
 def _copy(value: Any) -> Any:
@@ -149,51 +193,54 @@ def _copy(value: Any) -> Any:
 
 # --- body -> segments -------------------------------------------------------------------------------
 
-def _write(loop: Loop, body: Any, path: str, depth: int, is_root: bool = False) -> list[list]:
-    if not isinstance(body, dict):
+def _write(plan: _Plan, body: Any, path: str, depth: int, out: list, is_root: bool = False) -> None:
+    """Append the segments of one iteration (the root: the whole body) to `out`."""
+    if body.__class__ is not dict:
         raise BodyError("a loop iteration must be a JSON object", path)
     if depth > MAX_DEPTH:
         raise BodyError(f"nested deeper than {MAX_DEPTH} levels", path)
-    entries = loop.entries
-    known = {entry.key: entry for entry in entries}
-    allowed = set(known) | {"extra"} | ({"HL_loop"} if loop.hierarchy else set())
     for key in body:
-        if key not in allowed:
+        if key not in plan.keys:
             raise BodyError(f"'{key}' is not a segment or loop of this place; unknown segments go in 'extra' "
                             f"as {{\"at\": <offset>, \"segment\": [...]}}", _join(path, key))
-    if not is_root and entries[0].key not in body:
-        raise BodyError(f"a {loop.key} iteration needs its {loop.trigger} segment", path)
-    out: list[list] = []
-    for entry in entries:
-        if entry.key not in body:
+    if not is_root and plan.entries[0][0] not in body:
+        raise BodyError(f"a {plan.key} iteration needs its {plan.trigger} segment", path)
+    start = len(out)
+    for key, sid, kind, child in plan.entries:
+        value = body.get(key)
+        if value is None:
             continue
-        value, here = body[entry.key], _join(path, entry.key)
-        if isinstance(entry, Loop):
-            for n, iteration in enumerate(_array(value, here)):
-                out += _write(entry, iteration, f"{here}[{n}]", depth + 1)
-        elif entry.repeat:
-            out += [_segment(entry.id, v, f"{here}[{n}]") for n, v in enumerate(_array(value, here))]
+        if kind == ONCE:
+            out.append(_segment(sid, value, path, key, None))
+        elif value.__class__ is not list:
+            raise BodyError("expected an array", _join(path, key))
+        elif kind == REPEAT:
+            out.extend(_segment(sid, v, path, key, n) for n, v in enumerate(value))
         else:
-            out.append(_segment(entry.id, value, here))
-    for extra in sorted(_extras(body.get("extra"), _join(path, "extra")), key=lambda e: e[0]):
-        out.insert(extra[0], extra[1])
-    if loop.hierarchy and "HL_loop" in body:
+            for n, iteration in enumerate(value):
+                _write(child, iteration, f"{_join(path, key)}[{n}]", depth + 1, out)
+    if "extra" in body:
+        for at, segment in sorted(_extras(body["extra"], _join(path, "extra")), key=lambda e: e[0]):
+            out.insert(start + at, segment)
+    if plan.hierarchy and "HL_loop" in body:
         here = _join(path, "HL_loop")
         for n, child in enumerate(_array(body["HL_loop"], here)):
-            out += _write(loop, child, f"{here}[{n}]", depth + 1)
-    return out
+            _write(plan, child, f"{here}[{n}]", depth + 1, out)
 
 
-def _segment(sid: str, elements: Any, path: str) -> list:
-    if not isinstance(elements, dict):
-        raise BodyError(f"a {sid} segment must be an object of its elements ({sid}01, {sid}02, ...)", path)
+def _segment(sid: str, elements: Any, path: str, key: str, n: int | None) -> list:
+    if elements.__class__ is not dict:
+        raise BodyError(f"a {sid} segment must be an object of its elements ({sid}01, {sid}02, ...)",
+                        _where(path, key, n))
     values: dict[int, Any] = {}
-    for key, value in elements.items():
-        number = key[len(sid):] if isinstance(key, str) and key.startswith(sid) else ""
-        if not number.isdigit() or not 1 <= int(number) <= MAX_ELEMENTS or key != f"{sid}{int(number):02d}":
-            raise BodyError(f"'{key}' is not an element of {sid} ({sid}01 to {sid}{MAX_ELEMENTS})", path)
-        values[int(number)] = _element(value, _join(path, key))
-    segment = [sid] + [""] * (max(values, default=0))
+    size = len(sid)
+    for name, value in elements.items():
+        number = _POSITION.get(name[size:]) if name.__class__ is str and name[:size] == sid else None
+        if number is None:
+            raise BodyError(f"'{name}' is not an element of {sid} ({sid}01 to {sid}{MAX_ELEMENTS})",
+                            _where(path, key, n))
+        values[number] = value if value.__class__ is str else _element(value, _join(_where(path, key, n), name))
+    segment = [sid] + [""] * max(values, default=0)
     for number, value in values.items():
         segment[number] = value
     return segment
@@ -211,8 +258,6 @@ def _element(value: Any, path: str) -> Any:
 
 
 def _extras(value: Any, path: str) -> list[tuple[int, list]]:
-    if value is None:
-        return []
     out = []
     for n, extra in enumerate(_array(value, path)):
         here = f"{path}[{n}]"
@@ -231,7 +276,8 @@ def _generic(body: dict) -> list[list]:
 def _raw(segment: Any, path: str) -> list:
     if not isinstance(segment, list) or not segment or not isinstance(segment[0], str):
         raise BodyError("a segment is a list whose first item is its id", path)
-    return [segment[0]] + [_element(v, f"{path}[{n}]") for n, v in enumerate(segment[1:], 1)]
+    return [segment[0]] + [v if v.__class__ is str else _element(v, f"{path}[{n}]")
+                           for n, v in enumerate(segment[1:], 1)]
 
 
 def _array(value: Any, path: str) -> list:
@@ -242,3 +288,8 @@ def _array(value: Any, path: str) -> list:
 
 def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
+
+
+def _where(path: str, key: str, n: int | None) -> str:
+    here = _join(path, key)
+    return here if n is None else f"{here}[{n}]"

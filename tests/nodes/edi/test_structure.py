@@ -241,3 +241,9 @@ def test_docs_edi_shows_each_sets_outline_and_a_true_856_example():
     text = example.split("`")[1]
     shown = json.loads(example[example.index("```json") + 7:example.rindex("```")])
     assert to_body("856", "004010", [s.split("*") for s in text.split("~")]) == shown
+
+
+def test_a_segment_with_more_elements_than_keys_can_name_is_kept_whole():
+    wide = ["REF", "ZZ"] + ["x"] * 1200
+    body = round_trip("850", "004010", [["BEG", "00"], wide])
+    assert body["extra"] == [{"at": 1, "segment": wide}]
