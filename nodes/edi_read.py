@@ -99,7 +99,13 @@ def _group(prepared: Prepared, interchange: Interchange, group: Group, partner: 
             continue
         record = {**recorded.record(interchange, group, tset), "partner": partner}
         if tset.set_id in ACKS:
-            record = {**record, "acknowledges": _match(record, partner, ctx)}
+            try:
+                record = {**record, "acknowledges": _match(record, partner, ctx)}
+            except ValueError as err:  # the register could not read it as an acknowledgement
+                unread = EdiError("ack_unreadable", f"the {tset.set_id} cannot be matched: {err}", "ST",
+                                  tset.position, interchange=interchange.header.get("control_number"))
+                yield "error", _failure(unread, [unread], ctx, interchange, group, tset)
+                continue
         yield "out", record
     if group.errors:
         yield "error", _failure(group.errors[0], group.errors, ctx, interchange, group)

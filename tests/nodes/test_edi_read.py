@@ -120,6 +120,17 @@ def test_a_received_997_is_matched_to_what_was_sent_and_is_not_acknowledged(env,
     assert ctx.trading_partners.acks == [("acme", {k: v for k, v in record.items() if k != "acknowledges"})]
 
 
+def test_a_997_the_register_cannot_read_goes_to_error_and_the_others_go_on(env, ctx, monkeypatch):
+    def refuse(partner, ack):
+        raise ValueError("groups[0].control_number must be a number")
+    monkeypatch.setattr(ctx.trading_partners, "acknowledged", refuse)
+    text = PO.replace("GS*PO", "GS*FA").replace("ST*850", "ST*997")
+    got = read(env, ctx, text)
+    assert "out" not in got and "ack" not in got
+    assert [f["error"]["code"] for f in got["error"]] == ["ack_unreadable", "ack_unreadable"]
+    assert got["error"][1]["error"]["details"]["position"] == 8 and "must be a number" in got["error"][1]["error"]["message"]
+
+
 def test_a_997_from_a_sender_that_is_no_partner_passes_unmatched(env, ctx):
     text = PO.replace("ACMEHW         ", "STRANGER       ").replace("GS*PO", "GS*FA").replace("ST*850", "ST*997")
     got = read(env, ctx, text)
