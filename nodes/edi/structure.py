@@ -16,10 +16,11 @@ from nodes.edi.sets.table import Loop
 
 MAX_ELEMENTS = 999      # element keys run BEG01..BEG999
 MAX_DEPTH = 12          # nesting of loops and HL levels a body may carry
+MAX_LEVELS = 8          # HL levels to_body nests (S O T P I is 5); loops inside them stay within MAX_DEPTH
 _SEGMENT_ID = re.compile(r"[A-Z0-9]{2,3}")
 _NUMBERS = [f"{n:02d}" for n in range(MAX_ELEMENTS + 1)]
 _POSITION = {text: n for n, text in enumerate(_NUMBERS) if n}
-_IDS: dict[str, bool] = {}         # segment id -> whether a table may place it
+_IDS: dict[str, bool] = {}         # the segment ids seen that a table may place
 _NAMES: dict[str, list[str]] = {}  # segment id -> its element keys, [BEG01, BEG02, ...]
 ONCE, REPEAT, LOOP = 0, 1, 2
 
@@ -147,7 +148,7 @@ def _nest(iterations: list[dict]) -> list[dict]:
         parent = hl.get("HL02")
         while path and path[-1][0] != parent:
             path.pop()
-        if path and parent not in (None, "") and len(path) < MAX_DEPTH:
+        if path and parent not in (None, "") and len(path) < MAX_LEVELS:
             path[-1][1].setdefault("HL_loop", []).append(iteration)
         else:
             top.append(iteration)
@@ -164,10 +165,12 @@ def _segment_id(segment: Any) -> str | None:
     sid = segment[0]
     if sid.__class__ is not str:
         return None
-    known = _IDS.get(sid)
-    if known is None:  # at most 36**2 + 36**3 ids ever match, so the cache stays bounded
-        known = _IDS[sid] = bool(_SEGMENT_ID.fullmatch(sid))
-    return sid if known else None
+    if sid in _IDS:
+        return sid
+    if _SEGMENT_ID.fullmatch(sid):  # only ids that match are kept: at most 36**2 + 36**3 of them
+        _IDS[sid] = True
+        return sid
+    return None
 
 
 def _elements(segment: list) -> dict[str, Any]:
@@ -246,15 +249,15 @@ def _segment(sid: str, elements: Any, path: str, key: str, n: int | None) -> lis
     return segment
 
 
-def _element(value: Any, path: str) -> Any:
-    """An element value: text, a composite (list of text) or a repetition ({"repeat": [...]})."""
+def _element(value: Any, path: str, repeat: bool = True) -> Any:
+    """An element value: text, a composite (list of text) or a repetition ({"repeat": [...]}) of those."""
     if isinstance(value, str):
         return value
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return list(value)
-    if isinstance(value, dict) and set(value) == {"repeat"} and isinstance(value["repeat"], list):
-        return {"repeat": [_element(v, f"{path}.repeat[{n}]") for n, v in enumerate(value["repeat"])]}
-    raise BodyError("an element is text, a list of components or {\"repeat\": [...]}", path)
+    if repeat and isinstance(value, dict) and set(value) == {"repeat"} and isinstance(value["repeat"], list):
+        return {"repeat": [_element(v, f"{path}.repeat[{n}]", False) for n, v in enumerate(value["repeat"])]}
+    raise BodyError("an element is text, a list of components or {\"repeat\": [text or components, ...]}", path)
 
 
 def _extras(value: Any, path: str) -> list[tuple[int, list]]:

@@ -14,7 +14,7 @@ from nodes.edi.sets import TABLES, table_version
 from nodes.edi.sets.schema import documents, outline, render, set_ids
 from nodes.edi.sets.segments import SEGMENTS
 from nodes.edi.sets.table import Loop
-from nodes.edi.structure import MAX_DEPTH, BodyError, from_body, to_body
+from nodes.edi.structure import MAX_DEPTH, MAX_LEVELS, BodyError, from_body, to_body
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 SCHEMAS = ROOT / "flows" / "x12"
@@ -126,12 +126,14 @@ def test_hl_levels_whose_parent_is_not_on_the_open_path_stay_in_order():
 
 
 def test_a_deep_hl_chain_is_bounded_and_still_writes_back():
-    chain = [["BSN", "00", "1"]] + [["HL", str(n), str(n - 1) if n > 1 else "", "I"] for n in range(1, 200)]
+    chain = [["BSN", "00", "1"]]
+    for n in range(1, 100):
+        chain += [["HL", str(n), str(n - 1) if n > 1 else "", "I"], ["N1", "ST", "x"], ["LM", "AG"], ["LQ", "0"]]
     body = round_trip("856", "004010", chain)
 
     def depth(nodes, level=1):
         return max((depth(n.get("HL_loop", []), level + 1) for n in nodes), default=level - 1)
-    assert depth(body["HL_loop"]) <= MAX_DEPTH
+    assert depth(body["HL_loop"]) == MAX_LEVELS
 
 
 @pytest.mark.parametrize("set_id,text", [
@@ -175,6 +177,7 @@ def test_a_997_in_005010_takes_ctx_in_the_ak3_loop():
     ({"extra": [{"at": -1, "segment": ["X"]}]}, "extra[0]"),
     ({"segments": [["BEG"], []]}, "segments[1]"),
     ({"segments": "BEG"}, "segments"),
+    ({"segments": [["REF", {"repeat": [{"repeat": ["a"]}]}]]}, "segments[0][1].repeat[0]"),
 ])
 def test_a_body_that_cannot_be_written_names_its_path(body, path):
     with pytest.raises(BodyError) as caught:
