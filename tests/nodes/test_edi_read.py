@@ -18,6 +18,16 @@ PO = ("ISA*00*          *00*          *ZZ*ACMEHW         *ZZ*CROSSDOCK      *261
       "GE*2*101~\nIEA*1*000000101~\n")
 
 
+ACK_855 = {"set": "855", "body": {"BAK": {"BAK01": "00", "BAK02": "AC", "BAK03": "4711", "BAK04": "20261121"}}}
+
+
+def answer(x12: str) -> str:
+    """The partner's 997 accepting the 855 interchange we sent it (x12, as edi.write wrote it)."""
+    return (x12.replace("*ZZ*CROSSDOCK      *ZZ*ACMEHW         *", "*ZZ*ACMEHW         *ZZ*CROSSDOCK      *")
+            .replace("GS*PR*CROSSDOCK*ACMEHW", "GS*FA*ACMEHW*CROSSDOCK")
+            .replace("ST*855*0001~\nBAK*00*AC*4711*20261121~\nSE*3*0001", "ST*997*0001~\nAK1*PR*1~\nAK9*A*1*1*1~\nSE*4*0001"))
+
+
 def node(env, **config):
     return edi_read.prepare(catalog.load_config(edi_read.SPEC, config), env)
 
@@ -106,13 +116,8 @@ def test_a_message_without_text_is_refused(env, ctx):
 
 def test_a_received_997_is_matched_to_what_was_sent_and_is_not_acknowledged(env, ctx):
     writer = edi_write.prepare(catalog.load_config(edi_write.SPEC, {"partner": "acme"}), env)
-    [(_, sent)] = list(edi_write.run(writer, {"set": "855", "body": {"BAK": {"BAK01": "00", "BAK02": "AC",
-                                                                                "BAK03": "4711", "BAK04": "20261121"}}}, ctx))
-    their_997 = (sent["x12"].replace("*ZZ*CROSSDOCK      *ZZ*ACMEHW         *", "*ZZ*ACMEHW         *ZZ*CROSSDOCK      *")
-                 .replace("GS*PR*CROSSDOCK*ACMEHW", "GS*FA*ACMEHW*CROSSDOCK")
-                 .replace("ST*855*0001~\nBAK*00*AC*4711*20261121~\nSE*3*0001",
-                          "ST*997*0001~\nAK1*PR*1~\nAK9*A*1*1*1~\nSE*4*0001"))
-    got = read(env, ctx, their_997)
+    [(_, sent)] = list(edi_write.run(writer, ACK_855, ctx))
+    got = read(env, ctx, answer(sent["x12"]))
     assert set(got) == {"out"}
     [record] = got["out"]
     assert record["set"] == "997" and record["partner"] == "acme"
@@ -128,7 +133,8 @@ def test_a_997_the_register_cannot_read_goes_to_error_and_the_others_go_on(env, 
     got = read(env, ctx, text)
     assert "out" not in got and "ack" not in got
     assert [f["error"]["code"] for f in got["error"]] == ["ack_unreadable", "ack_unreadable"]
-    assert got["error"][1]["error"]["details"]["position"] == 8 and "must be a number" in got["error"][1]["error"]["message"]
+    second = got["error"][1]["error"]
+    assert second["details"]["position"] == 8 and "must be a number" in second["message"]
 
 
 def test_a_997_from_a_sender_that_is_no_partner_passes_unmatched(env, ctx):
@@ -209,3 +215,33 @@ def test_an_x12_post_to_a_webhook_reaches_the_flow_and_its_997_is_written_for_th
         assert [o["body"]["BEG"]["BEG03"] for o in orders] == ["4711", second]
         assert ack["partner"] == "acme" and ack["control_number"] in range(1, len(POSTS) + 1)
         assert "GS*FA*CROSSDOCK*ACMEHW*" in ack["x12"] and "AK1*PO*101~" in ack["x12"] and "AK9*A*2*2*2~" in ack["x12"]
+
+
+def test_the_partners_997_for_an_interchange_a_flow_sent_acknowledges_it_in_the_register(rt, client, workspace):
+    trading_partners.save(rt, workspace, "acme", {"partner": {"qualifier": "ZZ", "id": "ACMEHW"},
+                                                  "us": {"qualifier": "ZZ", "id": "CROSSDOCK"}})
+    out = {"schema": "crossdock.flow/1", "id": "edi-out",
+           "nodes": [{"id": "start", "type": "event.manual"},
+                     {"id": "write", "type": "edi.write", "config": {"partner": "acme"}},
+                     {"id": "sent", "type": "control.discard", "config": {"reason": "the test answers it"}}],
+           "edges": [edge(1, "start", "write"), edge(2, "write", "sent")]}
+    for doc in (out, _flow()):
+        assert client.post("/api/v1/flows", json=doc).status_code == 201
+        assert client.post(f"/api/v1/flows/{doc['id']}/deploy").status_code == 201
+
+    def finished(run_id):
+        run = client.get(f"/api/v1/runs/{run_id}").json["run"]
+        return run if run["status"] in ("succeeded", "failed") else None
+    started = client.post("/api/v1/flows/edi-out/runs", json={"input": ACK_855}).json["run"]["id"]
+    sent = wait_for(lambda: finished(started))
+    assert sent["status"] == "succeeded", sent
+    awaiting = client.get("/api/v1/trading-partners/acme/interchanges").json["interchanges"]
+    assert [(i["control_number"], i["status"]) for i in awaiting] == [(1, "awaiting")]
+
+    r = client.post(f"/hooks/{workspace}/edi-in", data=answer(sent["output"]["x12"]), content_type="application/edi-x12")
+    got = wait_for(lambda: finished(r.json["run_id"]))
+    assert got["status"] == "succeeded", got
+    [matched] = got["output"]["acknowledges"]
+    assert (matched["functional_id"], matched["group_control_number"], matched["status"]) == ("PR", 1, "accepted")
+    [done] = client.get("/api/v1/trading-partners/acme/interchanges").json["interchanges"]
+    assert done["status"] == "acknowledged" and done["groups"][0]["status"] == "accepted"
