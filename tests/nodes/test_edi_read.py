@@ -25,7 +25,8 @@ def answer(x12: str) -> str:
     """The partner's 997 accepting the 855 interchange we sent it (x12, as edi.write wrote it)."""
     return (x12.replace("*ZZ*CROSSDOCK      *ZZ*ACMEHW         *", "*ZZ*ACMEHW         *ZZ*CROSSDOCK      *")
             .replace("GS*PR*CROSSDOCK*ACMEHW", "GS*FA*ACMEHW*CROSSDOCK")
-            .replace("ST*855*0001~\nBAK*00*AC*4711*20261121~\nSE*3*0001", "ST*997*0001~\nAK1*PR*1~\nAK9*A*1*1*1~\nSE*4*0001"))
+            .replace("ST*855*0001~\nBAK*00*AC*4711*20261121~\nSE*3*0001",
+                     "ST*997*0001~\nAK1*PR*1~\nAK9*A*1*1*1~\nSE*4*0001"))
 
 
 def node(env, **config):
@@ -238,7 +239,8 @@ def test_the_partners_997_for_an_interchange_a_flow_sent_acknowledges_it_in_the_
     awaiting = client.get("/api/v1/trading-partners/acme/interchanges").json["interchanges"]
     assert [(i["control_number"], i["status"]) for i in awaiting] == [(1, "awaiting")]
 
-    r = client.post(f"/hooks/{workspace}/edi-in", data=answer(sent["output"]["x12"]), content_type="application/edi-x12")
+    r = client.post(f"/hooks/{workspace}/edi-in", data=answer(sent["output"]["x12"]),
+                    content_type="application/edi-x12")
     got = wait_for(lambda: finished(r.json["run_id"]))
     assert got["status"] == "succeeded", got
     [matched] = got["output"]["acknowledges"]
