@@ -18,9 +18,9 @@ from runtime import edi_register
 from runtime.models import ControlNumber, TradingPartner, utcnow
 from runtime.readthrough import ReadThrough
 
-NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")  # fullmatch: no trailing newline slips through
 MAX_CONTROL_NUMBER = 999_999_999  # ISA13 has nine digits
-VERSION = r"^\d{6}[A-Za-z0-9]{0,6}$"  # GS08: 004010, 005010, 004010VICS
+VERSION = r"^[0-9]{6}[A-Za-z0-9]{0,6}\Z"  # GS08: 004010, 005010, 004010VICS
 USAGES = ("P", "T")
 SUFFIXES = ("", "\n", "\r\n")
 DEFAULT_DELIMITERS = {"element": "*", "segment": "~", "component": ">", "repetition": "^", "suffix": "\n"}
@@ -60,7 +60,7 @@ class PartnerIds(Schema):
     class Meta:
         unknown = RAISE
 
-    qualifier = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9]{2}$",
+    qualifier = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9]{2}\Z",
                                                                         error="two letters or digits, e.g. ZZ or 01"))
     id = fields.String(required=True, validate=[validate.Length(1, 15), _PrintableValidator()])
     application_id = fields.String(validate=[validate.Length(2, 15), _PrintableValidator()],
@@ -83,8 +83,9 @@ class PartnerDelimiters(Schema):
     def _distinct(self, data: dict, original: Any, **_kwargs) -> None:
         chars = {k: data[k] for k in ("element", "segment", "component", "repetition") if k in data}
         for key, char in chars.items():
-            if char.isalnum() or char == " ":
-                raise ValidationError("a delimiter is neither a letter, a digit nor a space", key)
+            if char.isalnum() or char in (" ", "\x00") or ord(char) > 126:
+                raise ValidationError("a delimiter is one ASCII character, neither a letter, a digit, a space nor NUL",
+                                      key)
         given = set(original) if isinstance(original, dict) else set()
         seen: dict[str, str] = {}
         for key, char in chars.items():
@@ -110,7 +111,8 @@ class TradingPartnerIn(Schema):
     class Meta:
         unknown = RAISE
 
-    description = fields.String(load_default="", validate=validate.Length(0, 2000))
+    description = fields.String(load_default="", validate=[validate.Length(0, 2000), validate.Predicate(
+        "isprintable", error="printable text")])
     partner = fields.Nested(PartnerIds, required=True, metadata={"description": "the partner's identifiers"})
     us = fields.Nested(PartnerIds, required=True, metadata={"description": "ours, as the partner knows us"})
     version = fields.String(load_default="004010", validate=validate.Regexp(VERSION, error="six digits, e.g. 004010"))
@@ -143,7 +145,7 @@ def _first_error(messages: Any, path: str = "") -> tuple[str, str]:
 
 def check(name: str, data: Any) -> dict:
     """The record as it is stored, or InvalidPartner naming the first field at fault."""
-    if not isinstance(name, str) or not NAME.match(name):
+    if not isinstance(name, str) or not NAME.fullmatch(name):
         raise InvalidPartner("name", "a name is 1-100 letters, digits, '_', '.' or '-'")
     if not isinstance(data, dict):
         raise InvalidPartner("", "a trading partner is a JSON object")

@@ -70,6 +70,10 @@ REFUSED = [
     ({"ack": {"expected": "maybe"}}, "ack.expected"),
     ({"colour": "red"}, "colour"),
     ({"us": None}, "us"),
+    ({"partner": {"qualifier": "ZZ\n", "id": "ACME"}}, "partner.qualifier"),  # no trailing newline slips through
+    ({"description": "a\x00b"}, "description"),  # PostgreSQL text holds no NUL: a 400, never a 500
+    ({"delimiters": {"segment": "\x00"}}, "delimiters.segment"),
+    ({"delimiters": {"element": "€"}}, "delimiters.element"),
 ]
 
 
@@ -82,9 +86,10 @@ def test_an_invalid_record_names_its_field(store, workspace):
 
 
 def test_a_name_is_checked_too(store, workspace):
-    with pytest.raises(tp.InvalidPartner) as err:
-        tp.save(store, workspace, "a b", ACME)
-    assert err.value.field == "name"
+    for name in ("a b", "acme\n", "x" * 101, ""):
+        with pytest.raises(tp.InvalidPartner) as err:
+            tp.save(store, workspace, name, ACME)
+        assert err.value.field == "name"
 
 
 def test_control_numbers_count_up_and_never_repeat_after_a_delete(store, workspace, acme):
