@@ -125,8 +125,17 @@ def _records(value: Any) -> list[tuple[int, dict]]:
         if not isinstance(item.get("body", {}), dict):
             raise NodeError("records_invalid", f"{where}.body must be an object", field="records",
                             details={"path": f"{where}.body"})
-        checked.append((index, item))
+        checked.append((index, _plain(item)))
     return checked
+
+
+def _plain(value: Any) -> Any:
+    """Plain dicts and lists all the way down: a mapping's output holds JSONata's own list and object types."""
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value
 
 
 def _grouped(items: list[tuple[int, dict]]) -> list[tuple[str, list[tuple[int, dict]]]]:

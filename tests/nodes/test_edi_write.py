@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 import marshmallow
 import pytest
 
-from nodes import catalog, edi_write
+from nodes import catalog, edi_write, expression
 from nodes.base import NodeError
 from nodes.edi import reader, records
 
@@ -66,6 +66,14 @@ def test_each_interchange_takes_the_next_number_and_groups_of_other_functional_i
         ("855", "0001", "2"), ("855", "0002", "2"), ("997", "0001", "3")]
     assert {r["interchange"]["control_number"] for r in back} == {"000000002"}
     assert write(env, ctx, FA)["control_number"] == 4  # never a number a group took
+
+
+def test_a_mappings_output_with_jsonatas_own_list_and_object_types_is_written(env, ctx):
+    mapped = expression.compile('{"set": "855", "body": {"BAK": {"BAK01": "00", "BAK02": "AC", "BAK03": "4711", '
+                                '"BAK04": "20261121"}, "PO1_loop": [$map([1, 2], function($n) {{"PO1": '
+                                '{"PO101": $string($n), "PO102": "1", "PO103": "EA"}}})]}}').evaluate({}, {})
+    [back] = read_back(write(env, ctx, mapped)["x12"])
+    assert [line["PO1"]["PO101"] for line in back["body"]["PO1_loop"]] == ["1", "2"]
 
 
 def test_the_partner_record_gives_version_delimiters_and_usage(env, ctx):
