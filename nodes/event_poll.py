@@ -127,7 +127,7 @@ def _from_table(prepared: Prepared, url: Any, after: Mark | None, until: dt.date
     if until is not None:
         query = query.where(ts <= until)
     query = query.order_by(ts, key).limit(limit)
-    with sql_sessions.transaction(url, prepared.guard(), config["timeout_s"], read_only=True) as conn:
+    with sql_sessions.transaction(url, prepared.guard(), config["timeout_s"], read_only=True, utc=True) as conn:
         rows = conn.execute(query).mappings().all()
     return [(r["_wm_ts"], _id(r["_wm_id"]), sql_sessions.row({k: v for k, v in r.items() if not k.startswith("_wm_")}))
             for r in rows]

@@ -28,9 +28,10 @@ EXCERPT = 300  # characters of a driver message kept in an error
 
 @contextlib.contextmanager
 def transaction(url: URL, guard: sql_targets.Guard, timeout_s: float, *, read_only: bool = False,
-                field: str = "connection") -> Iterator[Connection]:
+                utc: bool = False, field: str = "connection") -> Iterator[Connection]:
     """A connection inside a transaction (committed when the block ends without error), every statement of it
-    limited to `timeout_s`; failures become NodeErrors (`field` names the config field the target comes from)."""
+    limited to `timeout_s`; `utc`: PostgreSQL reads and writes times in UTC in it, as Crossdock does. Failures
+    become NodeErrors (`field` names the config field the target comes from)."""
     with failures(url, field):
         with sql_targets.engine(url, guard).connect() as conn:
             sqlite = conn.dialect.name == "sqlite"
@@ -41,6 +42,8 @@ def transaction(url: URL, guard: sql_targets.Guard, timeout_s: float, *, read_on
                     if conn.dialect.name == "postgresql":
                         if read_only:
                             conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+                        if utc:
+                            conn.exec_driver_sql("SET LOCAL TIME ZONE 'UTC'")
                         conn.execute(text("SELECT set_config('statement_timeout', :ms, true)"),
                                      {"ms": str(max(1, int(timeout_s * 1000)))})
                     yield conn

@@ -99,9 +99,13 @@ def poll(rt, workspace: str, flow_id: str, version: int, node_id: str, now: dt.d
     except LeaseLost:
         log.warning("poll of %s/%s node %s: another process took over", workspace, flow_id, node_id)
         return started
-    except (NodeError, PlanError, KeyError) as err:
-        reason = err.message if isinstance(err, NodeError) else str(err)
-        log.warning("poll of %s/%s node %s failed: %s", workspace, flow_id, node_id, reason)
+    except Exception as err:  # noqa: BLE001 - one node's failure must neither stop the pass nor keep its lease
+        if isinstance(err, (NodeError, PlanError, KeyError)):
+            reason = err.message if isinstance(err, NodeError) else str(err)
+            log.warning("poll of %s/%s node %s failed: %s", workspace, flow_id, node_id, reason)
+        else:
+            reason = f"{type(err).__name__}: {err}"
+            log.exception("poll of %s/%s node %s failed", workspace, flow_id, node_id)
         _release(rt, key, holder, now + dt.timedelta(seconds=config.get("interval_s", 60)), reason[:1000])
         return started
     more = bool(config) and len(started) >= config["max_per_poll"]  # a backlog: the next pass goes on with it

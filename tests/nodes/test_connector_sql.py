@@ -176,6 +176,13 @@ def test_a_query_only_reads_and_a_call_commits(target):
     assert run(node(target, operation="call", statement="DELETE FROM orders WHERE id = :id", params="{'id': 1}"),
                {}, ctx) == [("out", {"operation": "call", "rowcount": 1})]
     assert target.rows() == [(2, None, 2)]
+    if target.url.startswith("postgresql"):  # a function with a side effect, in a query: the transaction is read-only
+        with target.engine.begin() as c:
+            c.exec_driver_sql("CREATE SEQUENCE IF NOT EXISTS numbers")
+        err = failure(node(target, statement="SELECT nextval('numbers') AS n"), {}, ctx)
+        assert err.code == "sql_error" and "read-only" in err.message
+        assert run(node(target, operation="call", statement="SELECT nextval('numbers') AS n"), {}, ctx)[0][1][
+            "rows"] == [{"n": 1}]
 
 
 def test_a_postgresql_procedure_is_called_with_bound_values(target):

@@ -87,6 +87,29 @@ def test_a_table_is_read_after_the_watermark_in_timestamp_then_id_order(source):
     assert set(event_poll.fetch(everything, connection, None, None, 1)[0][2]) == {"id", "changed_at", "sku"}
 
 
+def test_postgresql_times_are_read_in_utc_whatever_the_server_zone(source, pg_url):
+    connection, guard = source
+    if not connection["base_url"].startswith("postgresql"):
+        assert connection["base_url"].startswith("sqlite")  # SQLite keeps no zone
+        return
+    engine = create_engine(connection["base_url"])
+    with engine.begin() as c:
+        c.exec_driver_sql("CREATE TABLE zoned (id INTEGER PRIMARY KEY, at TIMESTAMPTZ)")
+        c.exec_driver_sql("INSERT INTO zoned VALUES (1, '2026-11-28 09:00:00+00'), (2, '2026-11-28 09:01:00+00')")
+        c.exec_driver_sql(f"ALTER DATABASE {pg_url.database} SET timezone = 'America/New_York'")
+    engine.dispose()
+    sql_targets.dispose_all()  # connections opened from now on take the zone
+    try:
+        prepared = poller(guard, table="zoned", timestamp_field="at")
+        found = event_poll.fetch(prepared, connection, None, T0 + dt.timedelta(seconds=30), 10)  # T0 is UTC
+        assert [i for _, i, _ in found] == [1]
+        assert found[0][2]["at"] == "2026-11-28T09:00:00+00:00"
+    finally:
+        sql_targets.dispose_all()
+        with create_engine(connection["base_url"]).begin() as c:
+            c.exec_driver_sql(f"ALTER DATABASE {pg_url.database} RESET timezone")
+
+
 def test_a_table_that_is_not_there_fails_naming_the_statement(source):
     connection, guard = source
     with pytest.raises(NodeError) as caught:

@@ -243,6 +243,35 @@ def test_a_failing_poll_keeps_its_watermark_and_says_why(sqlite_source, workspac
 
 
 @pytest.mark.parametrize("backend", ONLY_EMBEDDED, indirect=True)
+def test_an_unexpected_failure_releases_the_lease_and_leaves_the_other_nodes_polled(sqlite_source, workspace, partner,
+                                                                                   monkeypatch):
+    source, settings, url = sqlite_source
+    rt = Runtime(settings)
+    try:
+        own(rt, workspace, partner)
+        connections.save(rt, workspace, "src", {"system": "sql", "base_url": url})
+        deploy(rt, workspace, flow())
+        other = flow()
+        other["id"] = "second"
+        deploy(rt, workspace, other)
+        source.add(4)
+        module = rt.plan_for(workspace, "feed", 1).nodes["poll"].module
+        fetch = module.fetch
+
+        def broken(prepared, *args):
+            if prepared is rt.plan_for(workspace, "feed", 1).nodes["poll"].prepared:
+                raise RuntimeError("a bug")
+            return fetch(prepared, *args)
+
+        monkeypatch.setattr(module, "fetch", broken)
+        assert len(polls.poll_due(rt, T0, "a")) == 4  # the second flow's
+        row = cursor(rt, workspace)
+        assert (row.holder, row.watermark, row.error) == (None, None, "RuntimeError: a bug")
+    finally:
+        rt.close()
+
+
+@pytest.mark.parametrize("backend", ONLY_EMBEDDED, indirect=True)
 def test_polled_records_run_through_a_flow_that_writes_them_with_connector_sql(make_settings, workspace, partner,
                                                                                 tmp_path):
     """The runtime's wiring end to end: a SQLite source polled, each record upserted into another database by
