@@ -9,7 +9,7 @@ from typing import Any
 
 from nodes.edi import structure
 from nodes.edi.envelope import Group, Interchange, TransactionSet
-from nodes.edi.reader import Reading, accepted
+from nodes.edi.reader import Reading, accepted, paused_gc
 
 
 def record(interchange: Interchange, group: Group, tset: TransactionSet) -> dict[str, Any]:
@@ -24,8 +24,9 @@ def record(interchange: Interchange, group: Group, tset: TransactionSet) -> dict
 def records(reading: Reading, accepted_only: bool = True) -> list[dict[str, Any]]:
     """The records of a reading, in file order: by default only the sets accepted (no fault in the set, its
     group or its interchange)."""
-    return [record(interchange, group, tset) for interchange, group, tset in reading.sets()
-            if not accepted_only or accepted(interchange, group, tset)]
+    with paused_gc():
+        return [record(interchange, group, tset) for interchange, group, tset in reading.sets()
+                if not accepted_only or accepted(interchange, group, tset)]
 
 
 def segments(item: dict[str, Any]) -> list[list]:

@@ -12,6 +12,7 @@ from typing import Any, Iterable, Mapping
 from nodes.edi import records as record_bodies
 from nodes.edi.envelope import GROUP_KEYS, digits
 from nodes.edi.errors import EdiError
+from nodes.edi.reader import paused_gc
 from nodes.edi.tokens import LINE_BREAKS, Delimiters
 
 ISA_WIDTHS = {2: 10, 4: 10, 6: 15, 8: 15}  # ISA02, ISA04, ISA06, ISA08 are padded with spaces
@@ -20,10 +21,9 @@ ISA_WIDTHS = {2: 10, 4: 10, 6: 15, 8: 15}  # ISA02, ISA04, ISA06, ISA08 are padd
 def write(items: Iterable[Mapping[str, Any]], line_break: str = "\n", now: datetime | None = None) -> str:
     """The X12 text of records, one interchange per run of records sharing an interchange header.
     line_break follows each terminator unless the terminator is itself a line break ("" for none)."""
-    out: list[str] = []
-    for interchange, groups in _envelopes(items):
-        out.append(_interchange_text(interchange, groups, line_break, now))
-    return "".join(out)
+    with paused_gc():
+        return "".join(_interchange_text(interchange, groups, line_break, now)
+                       for interchange, groups in _envelopes(items))
 
 
 def _envelopes(items: Iterable[Mapping[str, Any]]) -> list[tuple[Mapping, list[tuple[Mapping, list]]]]:
