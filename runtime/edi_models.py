@@ -48,7 +48,8 @@ class ControlNumber(Base):
 
 class SentInterchange(Base):
     """An interchange sent to a partner. `status`: awaiting (a 997 is expected by `due_at`), acknowledged
-    (every group has its 997), overdue (the window passed first: a dead letter was written), not_expected."""
+    (every group has its 997), overdue (the window passed first: a dead letter was written; a 997 coming
+    later acknowledges it and resolves the dead letter), not_expected."""
     __tablename__ = "edi_interchanges"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     workspace: Mapped[str] = mapped_column(String(64))
@@ -62,6 +63,8 @@ class SentInterchange(Base):
     sent_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     due_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     acknowledged_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    # the dead letter it became when overdue; resolved when its 997 comes after all
+    dead_letter_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     __table_args__ = (UniqueConstraint("workspace", "partner", "control_number", name="uq_edi_interchange"),
                       Index("ix_edi_interchanges_due", "status", "due_at"),

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Mapping
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from nodes.edi import structure
@@ -127,7 +127,8 @@ def read_ack(ack: Any) -> list[dict]:
 
 def acknowledged(rt, workspace: str, partner: str, ack: Any, now: dt.datetime | None = None) -> list[dict]:
     """Match a received 997 to the groups we sent `partner`; the matched ones with their new status. An
-    interchange whose every group is acknowledged is `acknowledged` (`late` when its window had passed)."""
+    interchange whose every group is acknowledged is `acknowledged` (`late` when its window had passed; the
+    dead letter it became when overdue is resolved)."""
     now = now or utcnow()
     matched = []
     with rt.engine.begin() as conn:
@@ -147,11 +148,13 @@ def acknowledged(rt, workspace: str, partner: str, ack: Any, now: dt.datetime | 
                 acknowledged_at=now))
             open_groups = conn.execute(select(func.count()).select_from(SG).where(
                 SG.c.interchange_id == row.interchange_id, SG.c.ack_code.is_(None))).scalar()
-            sent_row = conn.execute(select(SI.c.control_number, SI.c.due_at).where(
+            sent_row = conn.execute(select(SI.c.control_number, SI.c.due_at, SI.c.dead_letter_id).where(
                 SI.c.id == row.interchange_id)).first()
             if not open_groups:
                 conn.execute(update(SI).where(SI.c.id == row.interchange_id).values(
                     status="acknowledged", acknowledged_at=now))
+                if sent_row.dead_letter_id is not None:  # it was overdue: the exception is answered now
+                    letters.resolve(conn, [sent_row.dead_letter_id])
             matched.append({"interchange_control_number": sent_row.control_number,
                             "functional_id": g["functional_id"], "group_control_number": number, "status": status,
                             "ack_code": g["code"], "sets": g["sets"],
@@ -183,7 +186,9 @@ def sweep_overdue(rt, now: dt.datetime | None = None) -> list[int]:
                 groups.setdefault(g.interchange_id, []).append({
                     "functional_id": g.functional_id, "control_number": g.control_number, "sets": g.set_count,
                     "status": g.status})
-            letters.add(conn, [_letter(r, groups.get(r.id, [])) for r in rows])
+            ids = letters.add(conn, [_letter(r, groups.get(r.id, [])) for r in rows])
+            conn.execute(update(SI).where(SI.c.id == bindparam("interchange")).values(
+                dead_letter_id=bindparam("letter")), [{"interchange": r.id, "letter": i} for r, i in zip(rows, ids)])
         claimed += [r.id for r in rows]
 
 

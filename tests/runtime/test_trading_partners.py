@@ -229,6 +229,9 @@ def test_an_unacknowledged_interchange_becomes_a_dead_letter_once_its_window_pas
     # the 997 that comes after all: matched, and said to be late
     [late] = edi_register.acknowledged(store, workspace, acme, ack_997("SH", 11), now=T0 + dt.timedelta(hours=2))
     assert late["late"] is True and late["status"] == "accepted"
+    assert letters() == []  # its dead letter is resolved: the 997 answered it
+    [resolved] = [d for d in history.list_dead_letters(store, workspace, status="resolved") if d["id"] == letter["id"]]
+    assert resolved["resolved_at"] is not None
 
 
 def test_the_maintenance_pass_finds_an_overdue_interchange(make_settings, workspace):

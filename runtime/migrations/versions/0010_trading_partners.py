@@ -47,6 +47,7 @@ def upgrade():
         sa.Column("sent_at", sa.DateTime, nullable=False),
         sa.Column("due_at", sa.DateTime),
         sa.Column("acknowledged_at", sa.DateTime),
+        sa.Column("dead_letter_id", sa.Integer),
         sa.UniqueConstraint("workspace", "partner", "control_number", name="uq_edi_interchange"))
     op.create_index("ix_edi_interchanges_due", "edi_interchanges", ["status", "due_at"])
     op.create_index("ix_edi_interchanges_ws", "edi_interchanges", ["workspace", "partner", "id"])
