@@ -25,15 +25,16 @@ class Reading:
     encoding: str = "text"
 
     def all_errors(self) -> list[EdiError]:
-        """Every fault, in the order of the file."""
-        found = list(self.errors)
+        """Every fault in file order: each interchange's by position, then what stopped the reading."""
+        found: list[EdiError] = []
         for interchange in self.interchanges:
-            found.extend(interchange.errors)
+            mine = list(interchange.errors)
             for group in interchange.groups:
-                found.extend(group.errors)
+                mine.extend(group.errors)
                 for tset in group.sets:
-                    found.extend(tset.errors)
-        return sorted(found, key=lambda error: (error.interchange or "", error.position or 0))
+                    mine.extend(tset.errors)
+            found.extend(sorted(mine, key=lambda error: error.position or 0))
+        return found + self.errors
 
     def groups(self) -> list[Group]:
         return [group for interchange in self.interchanges for group in interchange.groups]

@@ -101,7 +101,7 @@ def test_duplicates_are_warnings_not_errors():
     assert [(w.code, w.position) for w in reader.read(twice).warnings] == [("st_control_number_duplicate", 7)]
 
 
-def test_the_ieA_count_and_control_number_are_checked():
+def test_the_iea_count_and_control_number_are_checked():
     assert faults(x12(*GOOD[:-1], "IEA*2*000000007")) == [("iea_count_mismatch", "IEA", 8, "IEA01")]
     assert faults(x12(*GOOD[:-1], "IEA*1*000000008")) == [("iea_control_number_mismatch", "IEA", 8, "IEA02")]
     assert faults(x12(*GOOD[:-1], "IEA*1*7")) == []  # the same number, not zero-padded (940_ediengine_3)
