@@ -87,14 +87,25 @@ class Source:
         self.engine.dispose()
 
 
-@pytest.fixture
-def pg_source(request):
-    services.count(request)
+@pytest.fixture(scope="module")
+def pg_database():
+    """One PostgreSQL database for the module's tests (each makes its table afresh)."""
+    if not services.SERVICES:
+        yield None
+        return
     with postgres_database("poll") as url:
-        source = Source(url.render_as_string(hide_password=False))
-        yield source, url
-        source.close()
+        yield url
         sql_targets.dispose_all()  # the pooled connections of the poller, before the database is dropped
+
+
+@pytest.fixture
+def pg_source(request, pg_database):
+    if pg_database is None:
+        pytest.skip("PostgreSQL does not answer (CI requires it: CROSSDOCK_REQUIRE_SERVICES=1)")
+    services.count(request)
+    source = Source(pg_database.render_as_string(hide_password=False))
+    yield source, pg_database
+    source.close()
 
 
 def save_pg(rt, workspace: str, url) -> None:
@@ -348,6 +359,7 @@ def test_on_postgresql_concurrent_processes_take_the_lease_once(store, workspace
             s.execute(delete(Run).where(Run.workspace == workspace))
 
 
+@pytest.mark.parametrize("backend", ONLY_EMBEDDED, indirect=True)
 def test_a_sql_connection_keeps_its_password_among_the_secrets(store, workspace):
     saved = connections.save(store, workspace, "erp_db", {
         "system": "sql", "base_url": "postgresql+psycopg://erp:s3cret@db.example:5432/erp?sslmode=require"})
