@@ -19,9 +19,9 @@ MAX_DEPTH = 12          # nesting of loops and HL levels a body may carry
 MAX_LEVELS = 8          # HL levels to_body nests (S O T P I is 5); loops inside them stay within MAX_DEPTH
 _SEGMENT_ID = re.compile(r"[A-Z0-9]{2,3}")
 _NUMBERS = [f"{n:02d}" for n in range(MAX_ELEMENTS + 1)]
-_POSITION = {text: n for n, text in enumerate(_NUMBERS) if n}
 _IDS: dict[str, bool] = {}         # the segment ids seen that a table may place
 _NAMES: dict[str, list[str]] = {}  # segment id -> its element keys, [BEG01, BEG02, ...]
+_POSITIONS: dict[str, dict[str, int]] = {}  # segment id -> {BEG01: 1, BEG02: 2, ...}
 ONCE, REPEAT, LOOP = 0, 1, 2
 
 
@@ -47,7 +47,7 @@ class _Plan:
         self.nested = next((e[0] for e in self.entries if e[2] == LOOP and e[3].hierarchy), None)
         self.key = loop.key
         self.trigger = self.entries[0][1]
-        self.keys = frozenset(e[0] for e in self.entries) | {"extra"} | ({"HL_loop"} if loop.hierarchy else set())
+        self.index = {e[0]: j for j, e in enumerate(self.entries)}
 
     def match(self, pos: int, sid: str, filled: dict | None) -> int | None:
         """The first entry at or after `pos` that takes segment `sid` (a once-only segment only while empty).
@@ -202,15 +202,21 @@ def _write(plan: _Plan, body: Any, path: str, depth: int, out: list, is_root: bo
         raise BodyError("a loop iteration must be a JSON object", path)
     if depth > MAX_DEPTH:
         raise BodyError(f"nested deeper than {MAX_DEPTH} levels", path)
+    places = []  # the entries the body holds, in table order
     for key in body:
-        if key not in plan.keys:
+        j = plan.index.get(key)
+        if j is not None:
+            places.append(j)
+        elif key != "extra" and (key != "HL_loop" or not plan.hierarchy):
             raise BodyError(f"'{key}' is not a segment or loop of this place; unknown segments go in 'extra' "
                             f"as {{\"at\": <offset>, \"segment\": [...]}}", _join(path, key))
-    if not is_root and plan.entries[0][0] not in body:
+    if not is_root and 0 not in places:
         raise BodyError(f"a {plan.key} iteration needs its {plan.trigger} segment", path)
+    places.sort()
     start = len(out)
-    for key, sid, kind, child in plan.entries:
-        value = body.get(key)
+    for j in places:
+        key, sid, kind, child = plan.entries[j]
+        value = body[key]
         if value is None:
             continue
         if kind == ONCE:
@@ -235,16 +241,22 @@ def _segment(sid: str, elements: Any, path: str, key: str, n: int | None) -> lis
     if elements.__class__ is not dict:
         raise BodyError(f"a {sid} segment must be an object of its elements ({sid}01, {sid}02, ...)",
                         _where(path, key, n))
-    values: dict[int, Any] = {}
-    size = len(sid)
+    positions = _POSITIONS.get(sid)
+    if positions is None:  # one map per table segment id, so bounded
+        positions = _POSITIONS[sid] = {sid + number: at for at, number in enumerate(_NUMBERS) if at}
+    values, top = [], 0
     for name, value in elements.items():
-        number = _POSITION.get(name[size:]) if name.__class__ is str and name[:size] == sid else None
+        number = positions.get(name)
         if number is None:
             raise BodyError(f"'{name}' is not an element of {sid} ({sid}01 to {sid}{MAX_ELEMENTS})",
                             _where(path, key, n))
-        values[number] = value if value.__class__ is str else _element(value, _join(_where(path, key, n), name))
-    segment = [sid] + [""] * max(values, default=0)
-    for number, value in values.items():
+        if value.__class__ is not str:
+            value = _element(value, _join(_where(path, key, n), name))
+        values.append((number, value))
+        if number > top:
+            top = number
+    segment = [sid] + [""] * top
+    for number, value in values:
         segment[number] = value
     return segment
 
