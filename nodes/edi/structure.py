@@ -198,7 +198,7 @@ def _copy(value: Any) -> Any:
 
 def _write(plan: _Plan, body: Any, path: str, depth: int, out: list, is_root: bool = False) -> None:
     """Append the segments of one iteration (the root: the whole body) to `out`."""
-    if body.__class__ is not dict:
+    if not isinstance(body, dict):  # subclasses too: a JSONata result holds its own list and dict types
         raise BodyError("a loop iteration must be a JSON object", path)
     if depth > MAX_DEPTH:
         raise BodyError(f"nested deeper than {MAX_DEPTH} levels", path)
@@ -221,7 +221,7 @@ def _write(plan: _Plan, body: Any, path: str, depth: int, out: list, is_root: bo
             continue
         if kind == ONCE:
             out.append(_segment(sid, value, path, key, None))
-        elif value.__class__ is not list:
+        elif not isinstance(value, list):
             raise BodyError("expected an array", _join(path, key))
         elif kind == REPEAT:
             out.extend(_segment(sid, v, path, key, n) for n, v in enumerate(value))
@@ -238,7 +238,7 @@ def _write(plan: _Plan, body: Any, path: str, depth: int, out: list, is_root: bo
 
 
 def _segment(sid: str, elements: Any, path: str, key: str, n: int | None) -> list:
-    if elements.__class__ is not dict:
+    if not isinstance(elements, dict):
         raise BodyError(f"a {sid} segment must be an object of its elements ({sid}01, {sid}02, ...)",
                         _where(path, key, n))
     positions = _POSITIONS.get(sid)

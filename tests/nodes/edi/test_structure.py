@@ -250,3 +250,15 @@ def test_a_segment_with_more_elements_than_keys_can_name_is_kept_whole():
     wide = ["REF", "ZZ"] + ["x"] * 1200
     body = round_trip("850", "004010", [["BEG", "00"], wide])
     assert body["extra"] == [{"at": 1, "segment": wide}]
+
+
+def test_a_body_built_of_list_and_dict_subclasses_writes_like_plain_json():
+    class JList(list):  # what a JSONata mapping returns
+        pass
+
+    class JDict(dict):
+        pass
+    body = to_body("850", "004010", PO)
+    built = JDict(body, REF=JList(JDict(r) for r in body["REF"]),
+                  PO1_loop=JList(JDict(line, PID=JList(line.get("PID", []))) for line in body["PO1_loop"]))
+    assert from_body("850", "004010", built) == PO
