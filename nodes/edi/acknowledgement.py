@@ -54,16 +54,17 @@ def functional_ack(group: Group, now: datetime | None = None) -> dict[str, Any]:
         status = "A"
     declared = group.declared_sets if digits(group.declared_sets or "") else str(len(group.sets))
     segments.append(["AK9", status, str(int(declared)), str(len(group.sets)), str(accepted)] + reasons)
-    interchange = dict(group.interchange.header) if group.interchange else {}
-    interchange.update({
-        "sender_qualifier": interchange.get("receiver_qualifier", "ZZ"), "sender_id": interchange.get("receiver_id", ""),
-        "receiver_qualifier": interchange.get("sender_qualifier", "ZZ"), "receiver_id": interchange.get("sender_id", ""),
-        "date": moment.strftime("%y%m%d"), "time": moment.strftime("%H%M"), "control_number": "000000001",
-        "ack_requested": "0", "authorization": ["00", ""], "security": ["00", ""]})
+    theirs = dict(group.interchange.header) if group.interchange else {}
+    interchange = dict(theirs, sender_qualifier=theirs.get("receiver_qualifier", "ZZ"),
+                       sender_id=theirs.get("receiver_id", ""), receiver_qualifier=theirs.get("sender_qualifier", "ZZ"),
+                       receiver_id=theirs.get("sender_id", ""), date=moment.strftime("%y%m%d"),
+                       time=moment.strftime("%H%M"), control_number="000000001", ack_requested="0",
+                       authorization=["00", ""], security=["00", ""])
     return {"interchange": interchange,
             "group": {"functional_id": "FA", "sender": received.get("receiver") or interchange["sender_id"],
-                      "receiver": received.get("sender") or interchange["receiver_id"], "date": moment.strftime("%Y%m%d"),
-                      "time": moment.strftime("%H%M"), "control_number": "1", "agency": "X", "version": version},
+                      "receiver": received.get("sender") or interchange["receiver_id"],
+                      "date": moment.strftime("%Y%m%d"), "time": moment.strftime("%H%M"), "control_number": "1",
+                      "agency": "X", "version": version},
             "set": "997", "control_number": "0001", "implementation": None,
             "body": structure.to_body("997", version, segments)}
 

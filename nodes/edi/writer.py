@@ -6,6 +6,7 @@ delimiter cannot be written and raises an EdiError naming the segment, its posit
 """
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping
 
@@ -158,23 +159,24 @@ class _Renderer:
 
     def __init__(self, delimiters: Delimiters) -> None:
         self.delimiters = delimiters
-        others = [delimiters.component, delimiters.segment[-1]]
-        if delimiters.line_mode:
-            others.append("\n" if delimiters.segment != "\n" else "\r")
+        others = [delimiters.component] + (["\r", "\n"] if delimiters.line_mode else [delimiters.segment])
         if delimiters.repetition:
             others.append(delimiters.repetition)
         self.others = tuple(others)
+        self.forbidden = re.compile("[" + re.escape("".join(others)) + "]").search
 
     def line(self, segment: list, position: int) -> str:
-        while len(segment) > 1 and (segment[-1] == "" or segment[-1] is None or segment[-1] == []):
-            segment = segment[:-1]
+        """The fast path joins text elements once and checks the result; anything else goes element by element."""
+        last = segment[-1]
+        if last == "" or last is None or last == []:
+            while len(segment) > 1 and (segment[-1] == "" or segment[-1] is None or segment[-1] == []):
+                segment = segment[:-1]
         element = self.delimiters.element
         try:
             text = element.join(segment)
         except TypeError:
             text = None
-        if text is not None and text.count(element) == len(segment) - 1 \
-                and not any(other in text for other in self.others):
+        if text is not None and text.count(element) == len(segment) - 1 and not self.forbidden(text):
             return text
         return element.join(self._value(value, segment, number, position) for number, value in enumerate(segment))
 
