@@ -264,3 +264,13 @@ def test_the_step_context_registers_with_its_run_and_node(store, workspace, acme
                                                                                          "to_partner")
     assert [m["status"] for m in partners.acknowledged(acme, ack_997("SH", number, "E"))] == ["accepted_with_errors"]
     assert partners.find("ZZ", "ACME") == acme
+
+
+def test_deleting_the_workspace_deletes_its_partners_sequences_and_register(store, workspace, partner, acme):
+    from runtime import tenancy
+
+    edi_register.sent(store, workspace, acme, 1, [{"functional_id": "PO", "control_number": 1, "sets": 1}], now=T0)
+    tenancy.remove(store, partner, workspace)
+    with store.sessions() as s:
+        for model in (tp.TradingPartner, tp.ControlNumber, SentInterchange, edi_register.SentGroup):
+            assert s.query(model).filter_by(workspace=workspace).count() == 0, model.__tablename__
