@@ -1,4 +1,4 @@
-"""Templates (accelerators): the bundled four and those imported per workspace; install one with
+"""Templates (accelerators): the bundled ones and those imported per workspace; install one with
 parameter values, and export an installed flow as one JSON bundle (flow, params, samples, lookup
 tables, connection names without secrets). Inline node secrets never leave in a bundle, nor stay in a kept one
 (runtime/secrets.py): whoever installs it enters them."""
@@ -26,8 +26,10 @@ from runtime.models import InstalledTemplate
 
 SCHEMA = "crossdock.template/1"
 TEMPLATES_DIR = pathlib.Path(__file__).resolve().parent.parent / "flows" / "templates"
-BUNDLED = ("order-release.json", "inventory-sync.json", "shipment-confirmation.json", "returns.json")  # listed
+BUNDLED = ("order-release.json", "inventory-sync.json", "shipment-confirmation.json", "returns.json",
+           "edi-order-intake.json", "edi-asn-out.json")  # listed
 SANDBOX_SYSTEMS = ("erp", "oms", "wms", "tms")
+SANDBOX_PARTNER_INBOX = "/edi/api/inbox"  # the sandbox trading partner's mailbox: the EDI templates' partner_mailbox
 # OMS topics the bundled flows listen to, and the webhook path of each (event.webhook config)
 OMS_SUBSCRIPTIONS = (("orders/create", "oms/orders"), ("returns/create", "oms/returns"))
 OMS_SIGNATURE_HEADER = "X-Oms-Hmac-Sha256"  # the sandbox OMS signs its deliveries as Shopify does
@@ -202,7 +204,7 @@ class _Joined:
 
 
 def install_bundled(rt, workspace: str, sandbox_url: str, hook_base: str | None = None) -> list[str]:
-    """The embedded start: connections to the bundled sandbox systems and the four templates, deployed.
+    """The embedded start: connections to the bundled sandbox systems and the bundled templates, deployed.
     With `hook_base` (where this Crossdock answers), the OMS is subscribed to the flows' webhooks. The
     workspace's egress policy allows the sandbox (runtime/egress.py)."""
     base = sandbox_url.rstrip("/")
@@ -215,8 +217,10 @@ def install_bundled(rt, workspace: str, sandbox_url: str, hook_base: str | None 
     for bundle in bundled():
         if secret:  # the OMS cannot send an API key: the flows it calls check its signature instead
             bundle = _signed_by_oms(bundle, secret)
+        params = {"partner_mailbox": base + SANDBOX_PARTNER_INBOX} if "partner_mailbox" in bundle["flow"].get(
+            "params", {}) else None
         try:
-            install(rt, workspace, bundle)
+            install(rt, workspace, bundle, params)
         except ApiError as err:
             if err.code == "conflict":
                 continue  # present already, maybe edited: leave it alone

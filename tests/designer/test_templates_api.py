@@ -9,7 +9,7 @@ import pytest
 from support.rows import snapshot
 
 
-BUNDLED = ["order-release", "inventory-sync", "shipment-confirmation", "returns"]
+BUNDLED = ["order-release", "inventory-sync", "shipment-confirmation", "returns", "edi-order-intake", "edi-asn-out"]
 
 
 def test_the_gallery_lists_the_bundled_templates_with_descriptions_and_parameter_definitions(api):

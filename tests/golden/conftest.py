@@ -99,7 +99,7 @@ class Systems:
 
 
 class Crossdock:
-    """A workspace with the four templates installed against the sandbox, and its webhooks."""
+    """A workspace with the bundled templates installed against the sandbox, and its webhooks."""
 
     def __init__(self, rt, client, workspace: str):
         self.rt, self.client, self.workspace = rt, client, workspace
@@ -215,22 +215,24 @@ def crossdock_in(rt, client):
     return lambda workspace: Crossdock(rt, client, workspace)
 
 
+INSTALLED = ["order-release", "inventory-sync", "shipment-confirmation", "returns", "edi-order-intake", "edi-asn-out"]
+
+
 @pytest.fixture
 def crossdock(rt, client, workspace, systems) -> Crossdock:
     installed = templates.install_bundled(rt, workspace, systems.url)
-    assert installed == ["order-release", "inventory-sync", "shipment-confirmation", "returns"]
+    assert installed == INSTALLED
     return Crossdock(rt, client, workspace)
 
 
 @pytest.fixture
 def fresh_start(rt, client, systems, partner):
     """Start again from nothing, within one test: the systems back to their seed, and a new workspace (its own
-    ledger, of the test's partner) with the four templates installed."""
+    ledger, of the test's partner) with the bundled templates installed."""
     def start() -> Crossdock:
         systems.reset()
         workspace = f"ws{uuid.uuid4().hex[:10]}"
         rt.ensure_workspace(workspace, partner_id=partner)
-        assert templates.install_bundled(rt, workspace, systems.url) == [
-            "order-release", "inventory-sync", "shipment-confirmation", "returns"]
+        assert templates.install_bundled(rt, workspace, systems.url) == INSTALLED
         return Crossdock(rt, client, workspace)
     return start

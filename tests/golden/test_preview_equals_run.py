@@ -28,6 +28,8 @@ DELIVERIES = {
     "inventory-sync": [("event", "wms/inventory-events"), (None, None)],
     "shipment-confirmation": [("shipment", "wms/shipments")],
     "returns": [("return", "oms/returns"), ("receipt", "wms/receipts")],
+    "edi-order-intake": [("purchase_order", "edi/orders")],
+    "edi-asn-out": [("shipment", "wms/shipments-edi")],
 }
 JUDGED = ("transform.map", "branch.filter", "branch.choice", "control.dead_letter")
 VOLATILE = re.compile(r"\$(now|millis|random)\s*\(")

@@ -1,4 +1,4 @@
-"""Issue 5: the template gallery lists the four bundled templates with their descriptions; "Use template" asks
+"""Issue 5: the template gallery lists the bundled templates with their descriptions; "Use template" asks
 for the parameters and installs one; after a first start (templates installed, OMS subscribed) an order posted
 to the OMS sandbox flows through ERP and WMS, in the sandbox pages and on the live canvas."""
 from __future__ import annotations
@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from support import wait_for
 
-BUNDLED = ["order-release", "inventory-sync", "shipment-confirmation", "returns"]
+BUNDLED = ["order-release", "inventory-sync", "shipment-confirmation", "returns", "edi-order-intake", "edi-asn-out"]
 
 
 def call(url: str, method: str = "GET", body=None, workspace: str | None = None, login: dict | None = None):
@@ -45,9 +45,9 @@ def test_use_template_asks_for_parameters_and_installs_the_flow(page, canvas_url
     ws = fresh_workspace
     page.goto(f"{canvas_url}/templates?workspace={ws}")
     cards = page.locator("[data-testid=template-card]")
-    expect(cards).to_have_count(4)
-    assert [cards.nth(i).get_attribute("data-template-id") for i in range(4)] == BUNDLED
-    for i in range(4):
+    expect(cards).to_have_count(len(BUNDLED))
+    assert [cards.nth(i).get_attribute("data-template-id") for i in range(len(BUNDLED))] == BUNDLED
+    for i in range(len(BUNDLED)):
         assert len(cards.nth(i).locator("[data-testid=template-description]").inner_text()) > 40
     expect(cards.first.locator("[data-testid=template-name]")).to_have_text("Order release: OMS to ERP to WMS")
     expect(page.locator("[data-testid=template-installed]")).to_have_count(0)
@@ -80,7 +80,7 @@ def test_use_template_asks_for_parameters_and_installs_the_flow(page, canvas_url
     expect(page.locator("[data-testid=flow-table] tr[data-flow-id=stock-east]")).to_be_visible()
     page.screenshot(path=str(out_dir / "4-flow-list.png"))
     page.click("[data-testid=nav-templates]")
-    expect(page.locator("[data-testid=template-card]")).to_have_count(4)
+    expect(page.locator("[data-testid=template-card]")).to_have_count(len(BUNDLED))
 
     # a parameter of the wrong type is refused by the server and shown at its field
     page.locator("[data-template-id=shipment-confirmation] [data-testid=use-template]").click()
@@ -103,7 +103,7 @@ def test_first_start_templates_run_against_the_sandboxes_live(page, live_server,
     templates.install_bundled(live_server.runtime, ws, sandbox, hook_base=base)  # what the embedded first start does
     page.goto(f"{base}/templates?workspace={ws}")
     installed = page.locator("[data-testid=template-installed]")
-    expect(installed).to_have_count(4)
+    expect(installed).to_have_count(len(BUNDLED))
     for flow_id in BUNDLED:
         expect(page.locator(f"[data-template-id={flow_id}] [data-testid=template-installed]")).to_contain_text(flow_id)
         assert call(f"{base}/api/v1/flows/{flow_id}", workspace=ws, login=live_login)["deployed_version"] == 1
