@@ -159,7 +159,8 @@ class _Renderer:
 
     def __init__(self, delimiters: Delimiters) -> None:
         self.delimiters = delimiters
-        others = [delimiters.component] + (["\r", "\n"] if delimiters.line_mode else [delimiters.segment])
+        # a line break in a value would end a line-ended segment, and reads as a missing terminator otherwise
+        others = [delimiters.component, "\r", "\n"] + ([] if delimiters.line_mode else [delimiters.segment])
         if delimiters.repetition:
             others.append(delimiters.repetition)
         self.others = tuple(others)
