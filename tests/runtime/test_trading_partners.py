@@ -15,7 +15,7 @@ from runtime import db, edi_register, history, trading_partners as tp
 from runtime.context import StepContext
 from runtime.models import SentInterchange, utcnow
 from support import wait_for
-from support.services import PG_URL
+from support.services import ONLY_EMBEDDED
 
 T0 = dt.datetime(2026, 11, 28, 12, 0, 0)
 ACME = {"partner": {"qualifier": "ZZ", "id": "ACME"}, "us": {"qualifier": "zz", "id": "CROSSDOCK",
@@ -274,3 +274,27 @@ def test_deleting_the_workspace_deletes_its_partners_sequences_and_register(stor
     with store.sessions() as s:
         for model in (tp.TradingPartner, tp.ControlNumber, SentInterchange, edi_register.SentGroup):
             assert s.query(model).filter_by(workspace=workspace).count() == 0, model.__tablename__
+
+
+@pytest.mark.parametrize("backend", ONLY_EMBEDDED, indirect=True)
+def test_a_run_writing_an_interchange_numbers_and_registers_it_through_its_step_context(client, rt, workspace):
+    """jobs.py gives every step ctx.trading_partners: edi.write in a real run takes the partner's next number
+    and registers the interchange with its run, flow and node (embedded: the number is taken under the SQLite
+    write lock from a worker thread while the run store writes from others)."""
+    from support.api import deploy, finished
+    from support.flowdocs import done, edge
+
+    tp.save(rt, workspace, "acme", ACME)
+    record = {"set": "204", "body": {"segments": [["B2", "", "SCAC", "", "SH1"]]}}
+    deploy(client, {"schema": "crossdock.flow/1", "id": "to-acme",
+                    "nodes": [{"id": "start", "type": "event.manual", "config": {"sample": record}},
+                              {"id": "write", "type": "edi.write", "config": {"partner": "acme"}}, done()],
+                    "edges": [edge(1, "start", "write"), edge(2, "write", "done")]})
+    run_id = client.post("/api/v1/flows/to-acme/runs", json={}).json["run"]["id"]
+    run = finished(client, run_id)
+    assert run["status"] == "succeeded", run["error"]
+    assert run["output"]["control_number"] == 1 and "ISA*" in run["output"]["x12"]
+    [sent] = edi_register.interchanges(rt, workspace, "acme")
+    assert (sent["control_number"], sent["run_id"], sent["flow_id"], sent["node_id"], sent["status"]) == (
+        1, run_id, "to-acme", "write", "awaiting")
+    assert [(g["functional_id"], g["control_number"]) for g in sent["groups"]] == [("SM", 1)]
