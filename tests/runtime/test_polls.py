@@ -283,6 +283,32 @@ def test_an_unexpected_failure_releases_the_lease_and_leaves_the_other_nodes_pol
 
 
 @pytest.mark.parametrize("backend", ONLY_EMBEDDED, indirect=True)
+def test_an_http_list_is_polled_after_its_watermark_even_when_the_api_repeats_itself(store, workspace, http_target):
+    def item(n: int, minute: int) -> dict:
+        return {"number": f"SH{n}", "updated": f"2026-11-28T06:{minute:02d}:00Z"}
+
+    connections.save(store, workspace, "wms", {"system": "http", "base_url": http_target.url,
+                                               "auth": {"type": "api_key", "key": "k3y", "header": "X-Key"}})
+    doc = flow("wms", None, source="http", path="/shipments", records="data", timestamp_field="updated",
+               id_field="number")
+    del doc["nodes"][0]["config"]["table"]
+    deploy(store, workspace, doc)
+    # an API that knows no watermark: every answer starts at the beginning
+    http_target.script = [(200, {"data": [item(1, 0), item(2, 0)]}, {}),
+                          (200, {"data": [item(1, 0), item(2, 0), item(3, 1)]}, {}),
+                          (200, {"data": [item(1, 0), item(2, 0), item(3, 1)]}, {})]
+    assert len(polls.poll_due(store, T0, "a")) == 2
+    assert len(polls.poll_due(store, T0 + TICK, "a")) == 1
+    assert polls.poll_due(store, T0 + 2 * TICK, "a") == []
+    with store.sessions() as s:
+        numbers = s.scalars(select(Run.input["number"].as_string()).where(Run.workspace == workspace)
+                            .order_by(Run.id)).all()
+    assert numbers == ["SH1", "SH2", "SH3"]
+    assert http_target.requests[1]["headers"]["X-Key"] == "k3y"
+    assert "since=2026-11-28T06%3A00%3A00%2B00%3A00&after_id=SH2" in http_target.requests[1]["path"]
+
+
+@pytest.mark.parametrize("backend", ONLY_EMBEDDED, indirect=True)
 def test_polled_records_run_through_a_flow_that_writes_them_with_connector_sql(make_settings, workspace, partner,
                                                                                 tmp_path):
     """The runtime's wiring end to end: a SQLite source polled, each record upserted into another database by
