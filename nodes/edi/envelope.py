@@ -66,7 +66,7 @@ def build(segments: list[list], delimiters: Delimiters, problems: list[EdiError]
     interchange = Interchange(interchange_header(isa, delimiters), delimiters, segment_count=len(segments))
     control = isa[13] if len(isa) > 13 else ""
     errors = interchange.errors
-    _check_isa(isa, errors)
+    errors.extend(isa_problems(isa))
     owners: dict[int, list[EdiError]] = {}  # position -> errors list of the set or group holding it
     group: Group | None = None
     tset: TransactionSet | None = None
@@ -112,7 +112,7 @@ def build(segments: list[list], delimiters: Delimiters, problems: list[EdiError]
                                              "GS", group.position, "GE"))
             if closed:
                 errors.append(_unexpected(segment, position, "after the IEA"))
-            group = _open_group(segment, position)
+            group = open_group(segment, position)
             group.interchange = interchange
             interchange.groups.append(group)
         elif sid == "GE":
@@ -158,11 +158,12 @@ PADDED = (2, 4, 6, 8)  # ISA02, ISA04, ISA06, ISA08: space-padded text, accepted
 DIGITS = (9, 10, 13, 14)  # date, time, control number, acknowledgment requested
 
 
-def _check_isa(isa: list[str], errors: list[EdiError]) -> None:
+def isa_problems(isa: list[str]) -> list[EdiError]:
     """Fixed widths, digits where numbers go, a usage indicator: what the writer needs to give the same ISA back."""
+    errors: list[EdiError] = []
     if len(isa) != 17:
         errors.append(EdiError("isa_invalid", f"the ISA has {len(isa) - 1} elements, not 16", "ISA", 1))
-        return
+        return errors
     for number, width in enumerate(ISA_WIDTHS, 1):
         value = isa[number]
         name = f"ISA{number:02d}"
@@ -177,6 +178,7 @@ def _check_isa(isa: list[str], errors: list[EdiError]) -> None:
         if wrong:
             errors.append(EdiError("isa_invalid", f"{name} {value!r} is not a valid {width}-character field",
                                    "ISA", 1, name, value=value))
+    return errors
 
 
 def _open_set(segment: list, position: int, group: Group, warnings: list[EdiError]) -> TransactionSet:
@@ -211,7 +213,8 @@ def _close_set(tset: TransactionSet, segment: list, position: int) -> None:
                                     f"{tset.control_number!r}", "SE", position, "SE02", value=control))
 
 
-def _open_group(segment: list, position: int) -> Group:
+def open_group(segment: list, position: int) -> Group:
+    """A group from its GS, with the faults of its fields (the writer checks what it writes with it too)."""
     values = [_text(segment, number) for number in range(1, 9)]
     group = Group(dict(zip(GROUP_KEYS, values)), position)
     if len(segment) != 9:

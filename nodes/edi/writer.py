@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping
 
 from nodes.edi import records as record_bodies
-from nodes.edi.envelope import GROUP_KEYS, digits
+from nodes.edi.envelope import digits, isa_problems, open_group
 from nodes.edi.errors import EdiError
 from nodes.edi.reader import paused_gc
 from nodes.edi.tokens import LINE_BREAKS, Delimiters
@@ -90,14 +90,17 @@ def _interchange_text(interchange: Mapping, groups: list, line_break: str, now: 
             gs[5] = moment.strftime("%H%M")
         group_control = _control(group.get("control_number"), 0)
         gs += [group_control, _field(group.get("agency"), "agency") or "X", _field(group.get("version"), "version")]
-        for number, value in enumerate(gs[1:], 1):
-            if not value:
-                raise EdiError("record_invalid", f"GS{number:02d} ({GROUP_KEYS[number - 1]}) is empty", "GS",
-                               len(lines) + 1, f"GS{number:02d}")
+        for problem in open_group(gs, len(lines) + 1).errors:
+            problem.code = "record_invalid"  # the reader would refuse this GS: so does the writer
+            raise problem
         lines.append(render.line(gs, len(lines) + 1))
         for item in items:
             set_id, set_control = _field(item.get("set"), "set"), _control(item.get("control_number"), 4)
             st = ["ST", set_id, set_control]
+            if not (len(set_id) == 3 and digits(set_id)) or not 4 <= len(set_control) <= 9:
+                raise EdiError("record_invalid", f"ST {set_id!r} {set_control!r}: a set id is 3 digits, its control "
+                               "number 4 to 9 characters", "ST", len(lines) + 1,
+                               "ST01" if not (len(set_id) == 3 and digits(set_id)) else "ST02")
             if item.get("implementation"):
                 st.append(_field(item["implementation"], "implementation"))
             first = len(lines)
@@ -128,9 +131,9 @@ def _isa(interchange: Mapping, delimiters: Delimiters, control: str, moment: dat
                 (number != 11 and delimiters.component in value):
             raise EdiError("delimiter_in_data", f"ISA{number:02d} {value!r} holds a delimiter", "ISA", 1,
                            f"ISA{number:02d}", value=value)
-    if not isa[6].strip() or not isa[8].strip():
-        raise EdiError("record_invalid", "the interchange needs a sender_id and a receiver_id", "ISA", 1,
-                       "ISA06" if not isa[6].strip() else "ISA08")
+    for problem in isa_problems(isa):
+        problem.code = "record_invalid"  # the reader would refuse this ISA: so does the writer
+        raise problem
     return isa
 
 

@@ -116,3 +116,22 @@ def test_a_record_without_envelopes_or_ids_is_refused():
     with pytest.raises(EdiError) as raised:
         writer.write([record(interchange={"element_separator": "A"})], now=NOW)
     assert raised.value.code == "delimiters_invalid"
+
+
+@pytest.mark.parametrize("interchange, group, set_fields, where", [
+    ({"date": "2026-03-04"}, {}, {}, ("ISA", 1, "ISA09")),
+    ({"usage": "X"}, {}, {}, ("ISA", 1, "ISA15")),
+    ({"sender_id": "A" * 16}, {}, {}, ("ISA", 1, "ISA06")),
+    ({"control_number": "12345678901"}, {}, {}, ("ISA", 1, "ISA13")),
+    ({}, {"date": "March"}, {}, ("GS", 2, "GS04")),
+    ({}, {"control_number": "G7"}, {}, ("GS", 2, "GS06")),
+    ({}, {}, {"set": "85"}, ("ST", 3, "ST01")),
+    ({}, {}, {"control_number": "01"}, ("ST", 3, "ST02")),
+])
+def test_the_writer_refuses_envelopes_the_reader_would_reject(interchange, group, set_fields, where):
+    item = record(interchange=interchange)
+    item = dict(item, group=dict(item["group"], **group), **set_fields)
+    with pytest.raises(EdiError) as raised:
+        writer.write([item], now=NOW)
+    assert (raised.value.code, raised.value.segment, raised.value.position, raised.value.element) == (
+        "record_invalid", *where)
