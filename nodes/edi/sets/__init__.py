@@ -10,14 +10,13 @@ TABLES: dict[tuple[str, str], SetTable] = {
     **invoice.TABLES,
     **acknowledgment.TABLES,
 }
-VERSIONS = ("004010", "005010")
 
 
 def table_version(version: str) -> str | None:
     """The table version a group version (GS08, e.g. 004010VICS, 004030, 003010, 005010X230) reads with:
     releases before 005 read with 004010, 005 and later with 005010; None when it is not a version."""
     digits = (version or "").strip()[:6]
-    if len(digits) < 3 or not digits[:3].isdigit():
+    if len(digits) < 3 or not (digits[:3].isascii() and digits[:3].isdigit()):  # "²" is a digit to isdigit
         return None
     return "004010" if int(digits[:3]) < 5 else "005010"
 

@@ -208,8 +208,3 @@ SEGMENTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "YNQ": ("Yes/No Question", ()),
 }
 
-
-def element_name(segment_id: str, position: int) -> str | None:
-    """The name of element `position` (1-based) of a segment, when known."""
-    names = SEGMENTS.get(segment_id, ("", ()))[1]
-    return names[position - 1] if 0 < position <= len(names) else None

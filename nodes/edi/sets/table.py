@@ -48,10 +48,6 @@ class SetTable:
         object.__setattr__(self, "entries", flatten(self.entries))
 
 
-def one(segment_id: str) -> Segment:
-    return Segment(segment_id)
-
-
 def many(*segment_ids: str) -> tuple[Segment, ...]:
     return tuple(Segment(s, repeat=True) for s in segment_ids)
 

@@ -65,7 +65,7 @@ def test_the_same_body_in_005010_and_under_group_versions_that_map_to_a_table():
     for version in ("004010VICS", "004030", "003010", "00401"):
         assert to_body("850", version, PO) == to_body("850", "004010", PO)
     assert table_version("005010X230") == "005010" and table_version("006020") == "005010"
-    assert table_version("21") is None and table_version("") is None
+    assert table_version("21") is None and table_version("") is None and table_version("00²010") is None
 
 
 def test_unknown_sets_and_versions_keep_the_generic_body():
