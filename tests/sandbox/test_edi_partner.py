@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from werkzeug.serving import make_server
 
 from sandbox import edi_partner, seed
+from support import wait_for
+from support.flowdocs import edge
 
 DOC = ("ISA*00*          *00*          *ZZ*CROSSDOCK      *ZZ*ACMEHW         *261121*1015*U*00401*000000042*0*P*>~"
        "GS*FA*CROSSDOCK*ACMEHW*20261121*1015*42*X*004010~ST*997*0001~AK1*PO*1~AK9*A*1*1*1~SE*4*0001~"
@@ -126,3 +130,51 @@ def test_a_document_can_be_stored_replaced_and_the_system_reset_to_its_seed(sbx)
     assert sbx.post("/edi/api/_reset").status_code == 200
     assert len(sbx.get("/edi/api/documents").json["items"]) == 2
     assert sbx.get("/edi/").status_code == 200
+
+
+@pytest.fixture
+def crossdock(rt):
+    """Crossdock's web app on an ephemeral port, over the test's runtime, for the partner to post to."""
+    from web.app import create_app
+
+    server = make_server("127.0.0.1", 0, create_app(rt), threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+def test_a_seeded_850_sent_to_a_crossdock_webhook_is_read_into_its_order_and_acknowledged(
+        sbx, rt, workspace, hook_key, crossdock):
+    from runtime import deployments, trading_partners
+    from runtime.models import Flow, Run
+
+    trading_partners.save(rt, workspace, "acme", {"partner": {"qualifier": "ZZ", "id": "ACMEHW"},
+                                                  "us": {"qualifier": "ZZ", "id": "CROSSDOCK"}})
+    end = {"type": "control.discard", "config": {"reason": "the test reads the run"}}
+    doc = {"schema": "crossdock.flow/1", "id": "edi-in",
+           "nodes": [{"id": "hook", "type": "event.webhook", "config": {"path": "edi/orders"}},
+                     {"id": "read", "type": "edi.read"},
+                     {"id": "write", "type": "edi.write", "config": {"partner": "{{$.partner}}"}},
+                     {"id": "orders", **end}, {"id": "acks", **end}],
+           "edges": [edge(1, "hook", "read"), edge(2, "read", "orders"), edge(3, "read", "write", "ack"),
+                     edge(4, "write", "acks")]}
+    with rt.sessions.begin() as s:
+        s.add(Flow(workspace=workspace, id="edi-in", name="EDI in", document=doc))
+    deployments.deploy(rt, workspace, "edi-in", doc)
+
+    r = sbx.post("/edi/api/documents/850-4711/send", json={
+        "address": f"{crossdock}/hooks/{workspace}/edi/orders", "headers": {"X-Crossdock-Key": hook_key}})
+    assert r.status_code == 200 and r.json["send"]["response_status"] == 202, r.json
+    run_id = json.loads(r.json["send"]["response"])["run_id"]
+
+    def ended():
+        with rt.sessions() as s:
+            run = s.get(Run, run_id)
+            return run if run.status in ("succeeded", "failed") else None
+    run = wait_for(ended)
+    assert run.status == "succeeded", run.error
+    [order] = [o for o in run.output if o.get("set") == "850"]
+    assert order["partner"] == "acme" and order["interchange"]["control_number"] == "000001001"
+    assert [line["PO1"]["PO109"] for line in order["body"]["PO1_loop"]] == ["HW-20620-C", "HW-61610-C", "HW-13687-B"]
+    [ack] = [o for o in run.output if "x12" in o]
+    assert "AK1*PO*1~" in ack["x12"] and "AK9*A*1*1*1~" in ack["x12"] and "*ZZ*ACMEHW         *" in ack["x12"]
