@@ -9,6 +9,7 @@ from nodes import catalog, edi_read, edi_write
 from nodes.base import NodeError
 from runtime import trading_partners
 from support import wait_for
+from support.services import ONLY_EMBEDDED
 from support.flowdocs import edge
 
 PO = ("ISA*00*          *00*          *ZZ*ACMEHW         *ZZ*CROSSDOCK      *261120*0930*U*00401*000000101*0*P*>~\n"
@@ -218,6 +219,7 @@ def test_an_x12_post_to_a_webhook_reaches_the_flow_and_its_997_is_written_for_th
         assert "GS*FA*CROSSDOCK*ACMEHW*" in ack["x12"] and "AK1*PO*101~" in ack["x12"] and "AK9*A*2*2*2~" in ack["x12"]
 
 
+@pytest.mark.parametrize("backend", ONLY_EMBEDDED, indirect=True)  # the register on PostgreSQL: E3's tests
 def test_the_partners_997_for_an_interchange_a_flow_sent_acknowledges_it_in_the_register(rt, client, workspace):
     trading_partners.save(rt, workspace, "acme", {"partner": {"qualifier": "ZZ", "id": "ACMEHW"},
                                                   "us": {"qualifier": "ZZ", "id": "CROSSDOCK"}})

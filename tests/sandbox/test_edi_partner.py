@@ -13,6 +13,7 @@ from werkzeug.serving import make_server
 
 from sandbox import edi_partner, seed
 from support import wait_for
+from support.services import ONLY_EMBEDDED
 from support.flowdocs import edge
 
 DOC = ("ISA*00*          *00*          *ZZ*CROSSDOCK      *ZZ*ACMEHW         *261121*1015*U*00401*000000042*0*P*>~"
@@ -143,6 +144,7 @@ def crossdock(rt):
     server.shutdown()
 
 
+@pytest.mark.parametrize("backend", ONLY_EMBEDDED, indirect=True)  # the nodes on PostgreSQL: tests/nodes/test_edi_read
 def test_a_seeded_850_sent_to_a_crossdock_webhook_is_read_into_its_order_and_acknowledged(
         sbx, rt, workspace, hook_key, crossdock):
     from runtime import deployments, trading_partners
