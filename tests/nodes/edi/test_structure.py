@@ -9,6 +9,8 @@ import pathlib
 
 import jsonschema
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from nodes.edi.sets import TABLES, table_version
 from nodes.edi.sets.schema import documents, outline, render, set_ids
@@ -262,3 +264,21 @@ def test_a_body_built_of_list_and_dict_subclasses_writes_like_plain_json():
     built = JDict(body, REF=JList(JDict(r) for r in body["REF"]),
                   PO1_loop=JList(JDict(line, PID=JList(line.get("PID", []))) for line in body["PO1_loop"]))
     assert from_body("850", "004010", built) == PO
+
+
+def table_ids(entries) -> set[str]:
+    return {i for e in entries for i in (table_ids(e.entries) if isinstance(e, Loop) else {e.id})}
+
+
+ELEMENT = st.one_of(st.sampled_from(["", "", "1", "EA", "Z"]), st.text(max_size=3),
+                    st.lists(st.sampled_from(["", "A", "1"]), min_size=2, max_size=3),
+                    st.builds(lambda r: {"repeat": r}, st.lists(st.sampled_from(["a", "b"]), max_size=2)))
+SEGMENT_IDS = st.sampled_from(sorted(set().union(*(table_ids(t.entries) for t in TABLES.values()))) + ["ZZZ", "X1"])
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(sorted(TABLES)), st.lists(st.builds(lambda sid, rest: [sid, *rest], SEGMENT_IDS,
+                                                            st.lists(ELEMENT, max_size=5)), max_size=40))
+def test_any_segments_of_any_set_write_back_and_validate(key, segments):
+    set_id, version = key
+    round_trip(set_id, version, segments)
