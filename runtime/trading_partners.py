@@ -28,6 +28,7 @@ DEFAULT_DELIMITERS = {"element": "*", "segment": "~", "component": ">", "repetit
 # another process is seen within FRESH_S.
 FRESH_S = 2.0
 _records = ReadThrough(FRESH_S)
+_CN, _TP = ControlNumber.__table__, TradingPartner.__table__
 
 
 class InvalidPartner(ValueError):
@@ -173,24 +174,19 @@ def save(rt, workspace: str, name: str, data: Any) -> dict:
                   ack_window_s=rec["ack"]["window_minutes"] * 60, updated_at=utcnow())
     floor = rec.get("last_control_number")
     with rt.engine.begin() as conn:
-        if conn.execute(select(TradingPartner.name).where(TradingPartner.workspace == workspace,
-                                                          TradingPartner.name == name)).first() is None:
-            conn.execute(TradingPartner.__table__.insert().values(workspace=workspace, name=name,
-                                                                  created_at=values["updated_at"], **values))
-        else:
-            conn.execute(update(TradingPartner).where(TradingPartner.workspace == workspace,
-                                                      TradingPartner.name == name).values(**values))
         dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-        conn.execute(dialect.insert(ControlNumber.__table__).values(workspace=workspace, partner=name, last=0)
-                     .on_conflict_do_nothing())
-        if floor is not None:
-            last = conn.execute(select(ControlNumber.last).where(ControlNumber.workspace == workspace,
-                                                                 ControlNumber.partner == name)).scalar()
-            if floor < last:
+        # one statement, so that two saves of a new name at once both succeed (the later one wins)
+        conn.execute(dialect.insert(_TP).values(workspace=workspace, name=name, created_at=values["updated_at"],
+                                                **values).on_conflict_do_update(
+            index_elements=[_TP.c.workspace, _TP.c.name], set_=values))
+        conn.execute(dialect.insert(_CN).values(workspace=workspace, partner=name, last=0).on_conflict_do_nothing())
+        if floor is not None:  # guarded in the UPDATE itself: a number taken meanwhile is never handed out again
+            if conn.execute(update(_CN).where(_CN.c.workspace == workspace, _CN.c.partner == name,
+                                              _CN.c.last <= floor).values(last=floor)).rowcount != 1:
+                last = conn.execute(select(_CN.c.last).where(_CN.c.workspace == workspace,
+                                                             _CN.c.partner == name)).scalar()
                 raise InvalidPartner("last_control_number", f"last_control_number: {last} were given out already; "
                                                             "control numbers never go back")
-            conn.execute(update(ControlNumber).where(ControlNumber.workspace == workspace,
-                                                     ControlNumber.partner == name).values(last=floor))
     _records.forget()
     return describe(rt, workspace, name)
 
@@ -251,10 +247,6 @@ def remove(rt, workspace: str, name: str) -> bool:
                                                                  TradingPartner.name == name)).rowcount)
     _records.forget()
     return removed
-
-
-_CN = ControlNumber.__table__
-_TP = TradingPartner.__table__
 
 
 def take_control_number(engine: Engine, workspace: str, partner: str) -> int:
