@@ -40,8 +40,9 @@ class FakePartners:
 
     def acknowledged(self, partner: str, ack: Any) -> list:
         self.acks.append((partner, ack))
-        return [{"functional_id": g["functional_id"], "control_number": g["control_number"], "status": "accepted"}
-                for p, _n, groups in self.sent_log if p == partner for g in groups]
+        return [{"interchange_control_number": number, "functional_id": g["functional_id"],
+                 "group_control_number": g["control_number"], "status": "accepted"}
+                for p, number, groups in self.sent_log if p == partner for g in groups]
 
     def find(self, qualifier: str, partner_id: str) -> str | None:
         return next((name for name, r in self.records.items()

@@ -123,7 +123,8 @@ def test_a_received_997_is_matched_to_what_was_sent_and_is_not_acknowledged(env,
     assert set(got) == {"out"}
     [record] = got["out"]
     assert record["set"] == "997" and record["partner"] == "acme"
-    assert record["acknowledges"] == [{"functional_id": "PR", "control_number": 1, "status": "accepted"}]
+    assert record["acknowledges"] == [{"interchange_control_number": 1, "functional_id": "PR",
+                                       "group_control_number": 1, "status": "accepted"}]
     assert ctx.trading_partners.acks == [("acme", {k: v for k, v in record.items() if k != "acknowledges"})]
 
 
