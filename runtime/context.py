@@ -76,6 +76,7 @@ class StepContext:
         self.ledger = ledger
         self.node_id = ""
         self.attempt = 1
+        self.branch = ""  # which of several messages a node emitted the step's message descends from (executor)
         self._business_key = business_key
         self._root_run_id = root_run_id
         self._on_respond = on_respond
@@ -91,14 +92,16 @@ class StepContext:
         """The run's business key (an order number), so failures can speak business."""
         return self._business_key
 
-    def at(self, node_id: str, attempt: int) -> "StepContext":
-        self.node_id, self.attempt = node_id, attempt
+    def at(self, node_id: str, attempt: int, branch: str = "") -> "StepContext":
+        self.node_id, self.attempt, self.branch = node_id, attempt, branch
         return self
 
     def idempotency_key(self, business_key: str | None = None) -> str:
         # stable across retries and replays: replays share the root run when there is no business key
         key = business_key or self._business_key or f"run:{self._root_run_id}"
         raw = f"{self.workspace}/{self.flow_id}/{key}/{self.node_id}"
+        if self.branch and business_key is None:  # one of several messages (edi.read's sets): a write of its own
+            raw += f"/{self.branch}"
         return hashlib.sha256(raw.encode()).hexdigest()[:40]
 
     def respond(self, status: int, body: Any, headers: Mapping[str, str] | None = None) -> None:

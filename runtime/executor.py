@@ -71,7 +71,8 @@ def execute(plan: Plan, run: dict, ctx: StepContext, events: Publisher | None = 
         step["texts"] = {"input": item["text"]}
         try:
             _check_size(item["text"], payload_max, "input")
-            emits = list(node.module.run(node.prepared, item["message"], ctx.at(node.id, attempt)))
+            step_ctx = ctx.at(node.id, attempt, item.get("branch", ""))
+            emits = list(node.module.run(node.prepared, item["message"], step_ctx))
             texts = [item["text"] if m is item["message"] else payload_text(m) for _, m in emits]
             for text in texts:
                 _check_size(text, payload_max, "output")
@@ -93,7 +94,8 @@ def execute(plan: Plan, run: dict, ctx: StepContext, events: Publisher | None = 
                 sink_texts.append(item["text"])
             if len(emits) == 1:
                 step["texts"]["output"] = texts[0]
-            for (port, message), text in zip(emits, texts):
+            for index, ((port, message), text) in enumerate(zip(emits, texts)):
+                branch = _branch(item, node.id, index, len(emits))
                 targets = plan.targets(node.id, port)
                 if not targets and _ends_here(plan, node, port):
                     sinks.append(message)
@@ -101,7 +103,7 @@ def execute(plan: Plan, run: dict, ctx: StepContext, events: Publisher | None = 
                 elif not targets:
                     unrouted.append((port, message))
                 for target, _in_port in targets:
-                    pending.append({"node": target, "message": message, "attempt": 1, "text": text})
+                    pending.append({"node": target, "message": message, "attempt": 1, "text": text, **branch})
             if unrouted:
                 _fail_unrouted(plan, node, run, ctx.business_key, unrouted, step, out)
         else:
@@ -115,7 +117,7 @@ def execute(plan: Plan, run: dict, ctx: StepContext, events: Publisher | None = 
                 step["port"] = "error"
                 failure = {"error": error.to_dict(), "node": node.id, "input": item["message"]}
                 for target, _in_port in plan.targets(node.id, "error"):
-                    pending.append({"node": target, "message": failure, "attempt": 1})
+                    pending.append({"node": target, "message": failure, "attempt": 1, **_branch(item, node.id, 0, 1)})
             else:
                 payload = item["message"] if (error.details or {}).get("kind") != "input" else {
                     "_truncated": True, "bytes": error.details["bytes"], "preview": item["text"][:2000]}
@@ -169,6 +171,16 @@ def _ends_here(plan: Plan, node: PlannedNode, port: str | None) -> bool:
     if any(p.name == port and p.optional for p in outputs or ()):
         return True
     return any(e.get("source") == node.id and e.get("source_port") == port for e in plan.document.get("edges") or ())
+
+
+def _branch(item: dict, node_id: str, index: int, count: int) -> dict:
+    """The branch of the index-th of the `count` messages a step emitted: its input's, extended by the node and
+    index when the step emitted several (so each writes under an idempotency key of its own, the same on a retry
+    or replay, which emits them again in the same order); {} for the run's own line."""
+    branch = item.get("branch", "")
+    if count > 1:
+        branch = f"{branch}/{node_id}.{index}"
+    return {"branch": branch} if branch else {}
 
 
 def _fail_unrouted(plan: Plan, node: PlannedNode, run: dict, business_key: str | None,

@@ -30,6 +30,16 @@ def test_replays_of_the_same_business_key_share_the_key():
     assert key(context(run_id=10, business_key="PO-1")) == key(context(run_id=55, business_key="PO-1"))
 
 
+def test_messages_one_step_emitted_several_of_get_keys_of_their_own_stable_across_attempts():
+    ctx = context(business_key="PO-1")
+    line = key(ctx)
+    first, second = (ctx.at("sink", 1, branch).idempotency_key() for branch in ("/read.0", "/read.1"))
+    assert len({line, first, second}) == 3
+    assert ctx.at("sink", 4, "/read.1").idempotency_key() == second
+    assert ctx.at("sink", 1, "/read.1").idempotency_key(business_key="PO-1") == line  # a node naming its own key
+    assert key(ctx) == line  # at() without a branch is the run's own line again
+
+
 def test_without_a_business_key_replays_share_the_root_run():
     original = key(context(run_id=10))
     assert key(context(run_id=11, root_run_id=10)) == original

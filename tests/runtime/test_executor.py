@@ -16,10 +16,10 @@ class Ctx:
     workspace, flow_id, flow_version, run_id, params = "ws", "f", 1, "7", {}
 
     def __init__(self, business_key=None):
-        self.node_id, self.attempt, self.calls, self.business_key = "", 1, [], business_key
+        self.node_id, self.attempt, self.calls, self.business_key, self.branch = "", 1, [], business_key, ""
 
-    def at(self, node_id, attempt):
-        self.node_id, self.attempt = node_id, attempt
+    def at(self, node_id, attempt, branch=""):
+        self.node_id, self.attempt, self.branch = node_id, attempt, branch
         self.calls.append((node_id, attempt))
         return self
 
@@ -91,6 +91,33 @@ def test_several_emits_each_travel_on():
     assert first["port"] == "out,count" and first["output"] == [1, 2, 3, 3]
     assert [s["input"] for s in out.steps[1:4]] == [1, 2, 3]
     assert out.output == [3, {"seen": 1}, {"seen": 2}, {"seen": 3}]  # in the order they reached the end
+
+
+def test_each_of_several_emits_gets_a_branch_of_its_own_that_its_retry_keeps():
+    """A step after a node that emitted several messages knows which one it has (its idempotency key differs
+    per message: two orders read from one interchange are two writes), and keeps it when retried."""
+    seen = []
+
+    def split(message, ctx):
+        yield from (("out", item) for item in message["items"])
+
+    def post(message, ctx):
+        seen.append((ctx.node_id, message, ctx.branch, ctx.attempt))
+        if message == 2 and ctx.attempt == 1:
+            raise NodeError("timeout", "no answer", error_class=TECHNICAL, retryable=True)
+        yield "out", message
+
+    plan = make_plan({"src": passing, "split": split, "post": post, "end": end},
+                     {("src", "out"): ["split"], ("split", "out"): ["post"], ("post", "out"): ["end"]},
+                     connectors=("post",))
+    first = execute(plan, run_row({"items": [1, 2]}), Ctx())
+    assert first.status == "retry"
+    assert execute(plan, run_row({"items": [1, 2]}, checkpoint=first.checkpoint), Ctx()).status == "succeeded"
+    assert seen == [("post", 1, "/split.0", 1), ("post", 2, "/split.1", 1), ("post", 2, "/split.1", 2)]
+    ctx = Ctx()
+    execute(make_plan({"src": passing, "post": post}, {("src", "out"): ["post"]}, connectors=("post",)),
+            run_row(1), ctx)
+    assert ctx.branch == ""  # one message all along: the run's own line
 
 
 def unknown_sku(message, ctx):
