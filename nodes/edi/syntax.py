@@ -14,34 +14,31 @@ MAX_ELEMENTS = {
     "MAN": 6, "N1": 6, "N2": 2, "N3": 2, "N4": 7, "NTE": 2, "PER": 9, "PID": 9, "PO1": 25, "QTY": 4, "REF": 4,
     "SAC": 16, "SCH": 12, "SN1": 8, "TD1": 10, "TD5": 15, "TDS": 4,
 }
-# qualifier/ID pairs: (first, second) element numbers that are both present or both absent
-PAIRS = {
-    "PO1": tuple((n, n + 1) for n in range(6, 25, 2)),
-    "IT1": tuple((n, n + 1) for n in range(6, 25, 2)),
-    "LIN": tuple((n, n + 1) for n in range(4, 31, 2)),
-}
+# qualifier/ID pairs: from this element number on, (n, n + 1) are both present or both absent
+PAIRS_FROM = {"PO1": 6, "IT1": 6, "LIN": 4}
 
 
 def check(segments: list[list], first_position: int) -> list[EdiError]:
     """The syntax faults of a set's segments; first_position is the position of segments[0]."""
-    limits, pairs = MAX_ELEMENTS, PAIRS
+    limits, pairs = MAX_ELEMENTS, PAIRS_FROM
     found: list[EdiError] = []
     for index in [index for index, segment in enumerate(segments)
-                  if len(segment) - 1 > limits.get(segment[0], 999) or segment[0] in pairs]:
+                  if segment[0] in pairs or len(segment) - 1 > limits.get(segment[0], 999)]:
         segment = segments[index]
-        sid, position = segment[0], first_position + index
+        sid, position, size = segment[0], first_position + index, len(segment)
         limit = limits[sid]
-        if len(segment) - 1 > limit:
+        if size - 1 > limit:
             name = f"{sid}{limit + 1:02d}"
-            found.append(EdiError("too_many_elements", f"the {sid} at {position} has {len(segment) - 1} elements; "
+            found.append(EdiError("too_many_elements", f"the {sid} at {position} has {size - 1} elements; "
                                   f"it holds at most {limit} (a segment terminator may be missing)", sid, position,
                                   name, value=_text(segment[limit + 1])))
             continue
-        for first, second in pairs.get(sid, ()):
-            filled = [number for number in (first, second) if number < len(segment) and segment[number] != ""]
-            if len(filled) == 1:
-                missing = second if filled == [first] else first
-                found.append(EdiError("paired_element_missing", f"{sid}{filled[0]:02d} and {sid}{missing:02d} go "
+        for first in range(pairs.get(sid, size), size, 2):
+            second = first + 1
+            if (segment[first] != "") != (second < size and segment[second] != ""):
+                missing = second if segment[first] != "" else first
+                present = first if missing == second else second
+                found.append(EdiError("paired_element_missing", f"{sid}{present:02d} and {sid}{missing:02d} go "
                                       f"together, but {sid}{missing:02d} is empty at {position}", sid, position,
                                       f"{sid}{missing:02d}"))
     return found

@@ -7,6 +7,7 @@ that keeps reading at C speed, which is what bench/edi.py measures.
 from __future__ import annotations
 
 import codecs
+import re
 from dataclasses import dataclass
 
 from nodes.edi.errors import EdiError
@@ -127,12 +128,18 @@ def split_segments(text: str, delimiters: Delimiters, before: int = 1) -> tuple[
     element, component, repetition = delimiters.element, delimiters.component, delimiters.repetition
     if delimiters.line_mode:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-        pieces = [piece for piece in text.split("\n") if piece and not piece.isspace()]
-        broken = False
+        terminator, broken = "\n", False
     else:
-        pieces = [piece for piece in text.split(delimiters.segment) if piece and not piece.isspace()]
-        broken = "\n" in text or "\r" in text
-    pieces = [piece.lstrip() for piece in pieces] if text[:1].isspace() or broken or _indented(pieces) else pieces
+        terminator = delimiters.segment
+        if "\n" in text or "\r" in text:  # the usual line break after each terminator goes in one C pass
+            text = text.replace(terminator + "\r\n", terminator).replace(terminator + "\n", terminator)
+            broken = "\n" in text or "\r" in text
+        else:
+            broken = False
+    pieces = text.split(terminator)
+    if text[:1].isspace() or re.search(re.escape(terminator) + r"\s", text):  # indented, or odd spacing
+        pieces = [piece.lstrip() for piece in pieces]
+    pieces = [piece for piece in pieces if piece]
     if not pieces:
         return [], []
     segments = [piece.split(element) for piece in pieces]
@@ -144,6 +151,8 @@ def split_segments(text: str, delimiters: Delimiters, before: int = 1) -> tuple[
     known_ids = _KNOWN_IDS
     for index in [index for index, elements in enumerate(segments) if elements[0] not in known_ids]:
         sid = segments[index][0]
+        if sid in known_ids:  # found valid earlier in this same interchange
+            continue
         if _valid_id(sid):
             known_ids.add(sid)
             continue
@@ -176,11 +185,6 @@ def _trimmed(elements: list) -> list:
     while len(elements) > 1 and elements[-1] == "":
         elements.pop()
     return elements
-
-
-def _indented(pieces: list[str]) -> bool:
-    """Whether any segment starts with whitespace (a line break after the terminator, indentation)."""
-    return any(piece[0].isspace() for piece in pieces)
 
 
 _KNOWN_IDS: set[str] = set()  # segment ids already found valid, so the check costs one set lookup
