@@ -78,7 +78,7 @@ def claim(rt: Runtime, run_id: int) -> Row | str:
     now = utcnow()
     params = {"run_id": run_id, "now": now, "worker": WORKER_ID,
               "lease_until": now + dt.timedelta(seconds=rt.settings.lease_s)}
-    row = rt.writer.write(lambda conn: CLAIM.first(conn, params))
+    row = rt.writer.write(lambda conn: CLAIM.first(conn, params), single=True)
     if row is not None:
         return row
     with rt.reader.connect() as conn:
@@ -103,7 +103,7 @@ def claim_many(rt: Runtime, run_ids: list[int]) -> tuple[list, dict[int, str]]:
     now = utcnow()
     params = {"now": now, "worker": WORKER_ID, "lease_until": now + dt.timedelta(seconds=rt.settings.lease_s),
               **{f"id{i}": run_id for i, run_id in enumerate(ids)}}
-    rows = rt.writer.write(lambda conn: statement.all(conn, params))
+    rows = rt.writer.write(lambda conn: statement.all(conn, params), single=True)
     position = {run_id: i for i, run_id in enumerate(ids)}
     rows.sort(key=lambda r: position[r.id])
     why = {run_id: "skip:running" for run_id in run_ids[len(ids):]}  # more than a claim takes: never in a batch
@@ -151,7 +151,7 @@ def give_back(rt: Runtime, rows: list) -> list[int]:
 def extend_lease(rt: Runtime, run_id: int, attempt: int) -> bool:
     """Keep the claim of a run this worker still executes (a heartbeat between steps)."""
     params = {"run_id": run_id, "claimed": attempt, "until": utcnow() + dt.timedelta(seconds=rt.settings.lease_s)}
-    return bool(rt.writer.write(lambda conn: conn.execute(LEASE, params).rowcount))
+    return bool(rt.writer.write(lambda conn: conn.execute(LEASE, params).rowcount, single=True))
 
 
 def take_back(rt: Runtime, *where) -> tuple[list[int], list[Row]]:

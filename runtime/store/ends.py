@@ -109,7 +109,7 @@ def fail(rt: Runtime, row: Row, error: dict, reply: dict | None = None) -> bool:
               "finished_at": utcnow(), "error": error}
     if reply is not None:
         params["reply"] = reply
-    return bool(rt.writer.write(lambda conn: END[RunStatus.FAILED].rowcount(conn, params)))
+    return bool(rt.writer.write(lambda conn: END[RunStatus.FAILED].rowcount(conn, params), single=True))
 
 
 def hand_over(rt: Runtime, workspace: str, flow_id: str, sequence_key: str | None) -> int | None:

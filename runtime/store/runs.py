@@ -33,7 +33,7 @@ def start(rt: Runtime, workspace: str, flow_id: str, version: int, message: Any,
            "sequence_key": sequence_key, "attempt": 0, "takeovers": 0, "replay_of": replay_of,
            "start_node": start_node, "created_at": utcnow()}
     stored = {**row, "input": message if input_text is None else JsonText(input_text)}
-    run_id = rt.writer.write(lambda conn: INSERT.insert(conn, stored))
+    run_id = rt.writer.write(lambda conn: INSERT.insert(conn, stored), single=True)
     run = Run(id=run_id, input=message, **row)
     event = {"workspace": workspace, "flow_id": flow_id, "run_id": run_id, "version": version, "status": "queued",
              "business_key": business_key}

@@ -72,7 +72,9 @@ def test_a_batch_is_claimed_in_one_update_and_ended_in_one_transaction(batch_rt,
         event.remove(batch_rt.engine, "before_cursor_execute", seen)
     # one claim for all, one fenced end per run, the steps of all runs in one statement: 7, not 5 x 3
     assert writes == ["UPDATE RUNS SET"] * 6 + ["INSERT INTO STEPS"]
-    assert len(commits) == 2  # the claim's transaction and the ends'
+    # the claim's transaction and the ends'; on PostgreSQL the claim, one statement, commits by itself
+    # (autocommit, store/writer.py), with no COMMIT of its own
+    assert len(commits) == (2 if batch_rt.engine.dialect.name == "sqlite" else 1)
     rows = _rows(batch_rt, ids)
     assert all(r.status == "succeeded" and r.attempt == 1 and r.output == {"ref": "B-1"} for r in rows.values())
     with batch_rt.sessions() as s:
