@@ -1,8 +1,8 @@
 """Golden: the EDI ship-notice template (flows/templates/edi-asn-out.json). The sandbox trading partner posts its
-850 over HTTP to the order-intake template's webhook and gets its 855 and 997; the warehouse ships it in two parcels booked with the TMS, and the WMS's
-shipment confirmation becomes an 856 in the partner's mailbox: read back with the codec, its envelope counts and
-control numbers validate, and it carries the hierarchy S-O-P-I, each parcel's SSCC, the carrier and the tracking
-numbers."""
+850 over HTTP to the order-intake template's webhook and gets its 855 and 997; the warehouse ships the order in two
+parcels booked with the TMS, and the WMS's shipment confirmation becomes an 856 in the partner's mailbox: read back
+with the codec, its envelope counts and control numbers validate, and it carries the hierarchy S-O-P-I, each
+parcel's SSCC, the carrier and the tracking numbers."""
 from __future__ import annotations
 
 import json

@@ -61,6 +61,17 @@ def fixture(name: str) -> str:
     return (FIXTURES / name).read_text(encoding="utf-8")
 
 
+def two_orders(text: str, first: str, second: str) -> str:
+    """The 850 interchange `text` (one set, ST02 000000001) with its set twice in the group, as POs first and second."""
+    head, rest = text.split("ST*850*000000001~", 1)
+    body, tail = rest.split("SE*", 1)
+    count, tail = tail.split("*000000001~", 1)
+    po = body.split("BEG*")[1].split("*")[2]
+    sets = [f"ST*850*00000000{n}~{body.replace(po, number)}SE*{count}*00000000{n}~"
+            for n, number in ((1, first), (2, second))]
+    return head + "\n".join(sets) + tail.replace("GE*1*", "GE*2*", 1)
+
+
 def acks(record: dict) -> list[list[tuple[str, str, str]]]:
     """Per PO1 line of an 855: its ACK segments as (code, quantity, unit)."""
     return [[(a["ACK01"], a["ACK02"], a["ACK03"]) for a in line.get("ACK", [])] for line in record["body"]["PO1_loop"]]
@@ -130,6 +141,12 @@ def test_the_sample_850s_become_erp_orders_through_the_item_cross_reference_and_
     assert again.status == "succeeded" and len(systems.erp_orders("08292233294")) == 1
     assert len(edi.received("855")) == 4 and len(edi.received("997")) == 6
     assert [s.port for s in edi.crossdock.steps(again.id) if s.node_id == "dedupe"] == ["duplicate"]
+
+    # two purchase orders in one group: two ERP orders (each write under an idempotency key of its own), two 855s
+    both = edi.post(two_orders(fixture("850_x12types_1.edi"), "A99999-11", "A99999-12"))
+    assert both.status == "succeeded", both.error
+    assert [len(systems.erp_orders(po)) for po in ("A99999-11", "A99999-12")] == [1, 1]
+    assert acks(edi.acknowledgement("A99999-12")) == acks(edi.acknowledgement("A99999-11"))
 
 
 def test_an_order_on_credit_hold_is_acknowledged_on_hold_and_a_broken_interchange_is_rejected_by_its_997(
