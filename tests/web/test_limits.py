@@ -144,3 +144,14 @@ def test_a_redis_that_lost_its_scripts_still_counts(hooked, store, settings, wor
     assert answers == [202, 202, 429]
     if not settings.embedded_queue:
         assert storage.lua_incr_expire.sha != "0" * 40  # loaded again by the fall-back
+
+
+def test_flask_limiters_own_check_does_not_run_before_each_request(hooked, store, workspace, partner):
+    """It would count the limits of Flask-Limiter's decorators and defaults, of which there are none (`charge`
+    counts after authentication): resolving that cost a tenth of a webhook request. Limits still apply."""
+    app = hooked.application
+    limiter = app.extensions["crossdock.limiter"]
+    assert limiter._check_request_limit not in app.before_request_funcs.get(None, [])
+    set_limits(store, partner, hooks_per_minute=1)
+    assert hooked.post(f"/hooks/{workspace}/orders", json=order("L-1")).status_code == 202
+    assert hooked.post(f"/hooks/{workspace}/orders", json=order("L-2")).status_code == 429
