@@ -196,9 +196,12 @@ def test_a_missing_version_is_refused_at_intake_without_planning(store, workspac
     assert compiled == []
 
 
-def test_a_process_that_starts_plans_the_deployed_versions_in_the_background(store, workspace, compiled):
+def test_a_process_that_starts_plans_the_deployed_versions_in_the_background(lone_store, workspace, compiled):
+    # on a schema of its own: the starting process plans every deployed version it finds, and on the shared
+    # schema those are every version the run's earlier tests deployed (~15 s of planning, growing with the suite)
     from runtime.wiring import Runtime
 
+    store = lone_store
     draft(store, workspace, "f")
     version = deployments.deploy(store, workspace, "f", plannable("f", "started"))
     other = Runtime(store.settings)  # a worker process starting (run.py worker calls this before taking jobs)
