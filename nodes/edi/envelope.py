@@ -80,11 +80,13 @@ def build(segments: list[list], delimiters: Delimiters, problems: list[EdiError]
         if mark > previous + 1:
             if tset is not None:
                 tset.segments.extend(segments[previous + 1:mark])
-            else:
-                for position in range(previous + 2, mark + 1):
-                    where = "between transaction sets" if group is not None else "outside a functional group"
-                    (group.errors if group is not None else errors).append(
-                        _unexpected(segments[position - 1], position, where))
+            else:  # one error for a run of misplaced segments, naming the first: a count bounds the report
+                where = "between transaction sets" if group is not None else "outside a functional group"
+                run = mark - previous - 1
+                if run > 1:
+                    where += f" (with the {run - 1} segments after it)"
+                (group.errors if group is not None else errors).append(
+                    _unexpected(segments[previous + 1], previous + 2, where))
         if mark == len(segments):
             break
         previous, position, segment = mark, mark + 1, segments[mark]

@@ -7,6 +7,7 @@ fifth element) and an ID qualifier without its ID (PO1 "CB**"). Segments not lis
 from __future__ import annotations
 
 from nodes.edi.errors import EdiError
+from nodes.edi.tokens import MAX_FAULTS
 
 MAX_ELEMENTS = {
     "ACK": 29, "AK1": 3, "AK2": 3, "AK3": 4, "AK4": 4, "AK5": 6, "AK9": 9, "AMT": 3, "BEG": 12, "BIG": 10,
@@ -24,6 +25,8 @@ def check(segments: list[list], first_position: int) -> list[EdiError]:
     found: list[EdiError] = []
     for index in [index for index, segment in enumerate(segments)
                   if segment[0] in pairs or len(segment) - 1 > limits.get(segment[0], 999)]:
+        if len(found) >= MAX_FAULTS:
+            break
         segment = segments[index]
         sid, position, size = segment[0], first_position + index, len(segment)
         limit = limits[sid]

@@ -14,6 +14,7 @@ from nodes.edi.errors import EdiError
 
 ISA_ELEMENTS = 17  # "ISA" and ISA01..ISA16
 LINE_BREAKS = ("\n", "\r\n", "\r")
+MAX_FAULTS = 100  # of one kind per interchange: enough to fix a file, and a bound on what a hostile one costs
 EBCDIC_ISA = b"\xc9\xe2\xc1"  # "ISA" in code page 037
 EBCDIC_SPACES = b"\x40\x15\x25\x0d"  # space, NL, LF, CR in code page 037
 
@@ -149,7 +150,7 @@ def split_segments(text: str, delimiters: Delimiters, before: int = 1) -> tuple[
         while len(elements) > 1 and not elements[-1]:
             elements.pop()
     known_ids = _KNOWN_IDS
-    for index in [index for index, elements in enumerate(segments) if elements[0] not in known_ids]:
+    for index in [index for index, elements in enumerate(segments) if elements[0] not in known_ids][:MAX_FAULTS]:
         sid = segments[index][0]
         if sid in known_ids:  # found valid earlier in this same interchange
             continue
@@ -159,7 +160,7 @@ def split_segments(text: str, delimiters: Delimiters, before: int = 1) -> tuple[
         problems.append(EdiError("segment_id_invalid", f"segment {index + before + 1} has no valid segment id: "
                                  f"{sid[:20]!r}", sid[:3], index + before + 1, value=sid[:20]))
     if broken:
-        for index in [index for index, piece in enumerate(pieces) if "\n" in piece or "\r" in piece]:
+        for index in [index for index, piece in enumerate(pieces) if "\n" in piece or "\r" in piece][:MAX_FAULTS]:
             elements = segments[index]
             number = next(n for n, value in enumerate(elements) if "\n" in value or "\r" in value)
             problems.append(EdiError(

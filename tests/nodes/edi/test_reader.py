@@ -127,6 +127,17 @@ def test_misplaced_segments_are_named():
         ("segment_unexpected", "ST", 2, None), ("segment_unexpected", "SE", 3, None)]
 
 
+def test_faults_are_bounded_however_many_segments_are_wrong():
+    misplaced = ["REF*ZZ*X"] * 5000
+    assert faults(x12(*GOOD[:5], *misplaced, "GE*1*1", GOOD[-1])) == [("segment_unexpected", "REF", 7, None)]
+    bad_ids = ["r*1"] * 5000
+    reading = reader.read(x12(GOOD[0], "ST*850*0001", *bad_ids, "SE*5002*0001", *GOOD[5:]))
+    assert [e.code for e in reading.all_errors()] == ["segment_id_invalid"] * 100
+    too_long = ["REF*A*B*C*D*E"] * 5000
+    reading = reader.read(x12(GOOD[0], "ST*850*0001", *too_long, "SE*5002*0001", *GOOD[5:]))
+    assert [e.code for e in reading.all_errors()] == ["too_many_elements"] * 100
+
+
 def test_gs_and_st_fields_are_checked():
     bad_gs = "GS*PO*SENDER*RECEIVER*2024-01-01*1200*1*X*004010"
     assert faults(x12(bad_gs, *GOOD[1:])) == [("gs_invalid", "GS", 2, "GS04")]
