@@ -21,7 +21,7 @@ from designer import drafts
 from designer.errors import ApiError
 from flows.document import ID_PATTERN, ParamSchema
 from flows.problem import errors
-from runtime import connections, deployments, egress, lookups, secrets
+from runtime import connections, deployments, egress, lookups, secrets, trading_partners
 from runtime.models import InstalledTemplate
 
 SCHEMA = "crossdock.template/1"
@@ -30,6 +30,12 @@ BUNDLED = ("order-release.json", "inventory-sync.json", "shipment-confirmation.j
            "edi-order-intake.json", "edi-asn-out.json")  # listed
 SANDBOX_SYSTEMS = ("erp", "oms", "wms", "tms")
 SANDBOX_PARTNER_INBOX = "/edi/api/inbox"  # the sandbox trading partner's mailbox: the EDI templates' partner_mailbox
+# The sandbox trading partner as the EDI templates' lookup tables name it (edi_customers, edi_partners); it sends no
+# 997s back, so none is expected of it
+SANDBOX_PARTNER = ("acmehw", {
+    "description": "The sandbox trading partner (/edi/api): Acme Hardware, ERP customer C-10442",
+    "partner": {"qualifier": "ZZ", "id": "ACMEHW"}, "us": {"qualifier": "ZZ", "id": "CROSSDOCK"},
+    "ack": {"expected": False}})
 # OMS topics the bundled flows listen to, and the webhook path of each (event.webhook config)
 OMS_SUBSCRIPTIONS = (("orders/create", "oms/orders"), ("returns/create", "oms/returns"))
 OMS_SIGNATURE_HEADER = "X-Oms-Hmac-Sha256"  # the sandbox OMS signs its deliveries as Shopify does
@@ -204,7 +210,8 @@ class _Joined:
 
 
 def install_bundled(rt, workspace: str, sandbox_url: str, hook_base: str | None = None) -> list[str]:
-    """The embedded start: connections to the bundled sandbox systems and the bundled templates, deployed.
+    """The embedded start: connections to the bundled sandbox systems, the sandbox trading partner, and the bundled
+    templates, deployed.
     With `hook_base` (where this Crossdock answers), the OMS is subscribed to the flows' webhooks. The
     workspace's egress policy allows the sandbox (runtime/egress.py)."""
     base = sandbox_url.rstrip("/")
@@ -212,6 +219,8 @@ def install_bundled(rt, workspace: str, sandbox_url: str, hook_base: str | None 
     for system in SANDBOX_SYSTEMS:
         if connections.get_row(rt, workspace, system) is None:
             connections.save(rt, workspace, system, {"system": system, "base_url": f"{base}/{system}/api"})
+    if trading_partners.describe(rt, workspace, SANDBOX_PARTNER[0]) is None:
+        trading_partners.save(rt, workspace, *SANDBOX_PARTNER)
     installed = []
     secret = oms_hook_secret(rt.settings, workspace) if hook_base else None
     for bundle in bundled():

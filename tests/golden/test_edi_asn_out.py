@@ -40,8 +40,7 @@ def hl_tree(loops: list[dict]) -> list:
 
 def test_a_partners_order_gets_its_855_and_997_and_its_shipment_an_856_whose_envelopes_validate(crossdock, systems):
     ws, rt = crossdock.workspace, crossdock.rt
-    trading_partners.save(rt, ws, "acmehw", {"partner": {"qualifier": "ZZ", "id": "ACMEHW"},
-                                             "us": {"qualifier": "ZZ", "id": "CROSSDOCK"}})
+    assert trading_partners.describe(rt, ws, "acmehw")  # the sandbox partner, made by the install (no 997 expected)
     server = make_server("127.0.0.1", 0, create_app(rt), threaded=True)  # Crossdock over HTTP, for the partner
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
