@@ -150,13 +150,15 @@ def split_segments(text: str, delimiters: Delimiters, before: int = 1) -> tuple[
         while len(elements) > 1 and not elements[-1]:
             elements.pop()
     known_ids = _KNOWN_IDS
-    for index in [index for index, elements in enumerate(segments) if elements[0] not in known_ids][:MAX_FAULTS]:
+    for index in [index for index, elements in enumerate(segments) if elements[0] not in known_ids]:
         sid = segments[index][0]
         if sid in known_ids:  # found valid earlier in this same interchange
             continue
         if _valid_id(sid):
             known_ids.add(sid)
             continue
+        if len(problems) == MAX_FAULTS:
+            break
         problems.append(EdiError("segment_id_invalid", f"segment {index + before + 1} has no valid segment id: "
                                  f"{sid[:20]!r}", sid[:3], index + before + 1, value=sid[:20]))
     if broken:

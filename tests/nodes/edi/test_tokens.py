@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from nodes.edi import reader
+from nodes.edi import reader, tokens
 from nodes.edi.errors import EdiError
 from nodes.edi.tokens import Delimiters, decode, read_isa, split_segments
 
@@ -134,6 +134,12 @@ def test_a_missing_terminator_shows_as_a_line_break_inside_an_element():
     reading = reader.read(text)
     [error] = [e for e in reading.all_errors() if e.code == "element_line_break"]
     assert (error.segment, error.position, error.element) == ("REF", 4, "REF02")
+
+
+def test_an_invalid_segment_id_is_found_however_late_it_comes(monkeypatch):
+    monkeypatch.setattr(tokens, "_KNOWN_IDS", set())  # as in a fresh process: no id is known yet
+    segments, problems = split_segments("ST*850*0001~" + "REF*ZZ*1~" * 300 + "b@d*1~", Delimiters())
+    assert [(p.code, p.position) for p in problems] == [("segment_id_invalid", 303)]
 
 
 def test_an_invalid_segment_id_is_named_with_its_position():
