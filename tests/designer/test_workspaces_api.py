@@ -9,9 +9,10 @@ import uuid
 import pytest
 from sqlalchemy import func, select
 
-from runtime import audit, connections, egress, keys, lookups
+from runtime import audit, connections, edi_register, egress, keys, lookups, trading_partners
 from runtime.identity_models import AuditEntry, Membership, PublishedEndpoint
 from runtime.models import Base, DeadLetter, LedgerEntry, Payload, Run, ScheduleFire, Step, Workspace, utcnow
+from runtime.poll_models import PollCursor
 from support import identity
 from support.flowdocs import edge
 
@@ -221,6 +222,12 @@ def populate(rt, app, admin, workspace: str) -> dict:
     assert admin.put("/api/v1/lookups/skus", json={"rows": {"A": "1"}}).status_code == 200
     bundle = admin.get("/api/v1/templates/returns").json
     assert admin.post("/api/v1/templates/import", json={"bundle": bundle}).status_code == 201
+    partner = {"partner": {"qualifier": "ZZ", "id": "ACMEHW"}, "us": {"qualifier": "ZZ", "id": "CROSSDOCK"},
+               "version": "005010", "usage": "T", "ack": {"expected": True, "window_minutes": 120}}
+    assert admin.put("/api/v1/trading-partners/acme", json=partner).status_code in (200, 201)
+    number = trading_partners.take_control_number(rt.engine, workspace, "acme")  # edi_control_numbers
+    edi_register.sent(rt, workspace, "acme", number, [{"functional_id": "PR", "control_number": number,
+                                                         "set_count": 1}])  # edi_interchanges and their groups
     keys.create(rt, workspace, "k", ["hooks:write"], "test")
     identity.make_user(rt, identity.partner_of(rt, workspace), "viewer", workspace)
     now = utcnow()
@@ -235,6 +242,7 @@ def populate(rt, app, admin, workspace: str) -> dict:
         s.add(LedgerEntry(workspace=workspace, scope="s", key="k", run_id=run.id))
         s.add(ScheduleFire(workspace=workspace, flow_id="f", node_id="hook", due_at=now))
         s.add(PublishedEndpoint(workspace=workspace, name="orders", version=1, flow_id="f"))
+        s.add(PollCursor(workspace=workspace, flow_id="f", node_id="poll"))
         run_id = run.id
     audit.record(rt, partner_id=identity.partner_of(rt, workspace), workspace=workspace, actor="t", action="x.y")
     return {"run_ids": [run_id]}
