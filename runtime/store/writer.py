@@ -73,7 +73,8 @@ class Writer:
         """Run `work(connection)` in a transaction, committed when this returns (or raise its error).
         `single`: `work` runs one statement, so ungrouped it runs in autocommit (see above)."""
         if not self.grouped:
-            alone = self._single if single else self._alone
+            # SQLite's writes take its lock file from BEGIN on (runtime/db.py): none of them in autocommit
+            alone = self._single if single and self._engine.dialect.name != "sqlite" else self._alone
             try:
                 return alone(work)
             except _Dropped:

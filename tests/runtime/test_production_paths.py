@@ -105,3 +105,14 @@ def test_the_pool_keeps_the_connections_sixteen_concurrent_requests_use(settings
         assert POOL_SIZE >= 16 and POOL_SIZE + MAX_OVERFLOW == 30
     finally:
         engine.dispose()
+
+
+def test_an_ungrouped_single_write_on_sqlite_still_takes_a_transaction(tmp_path):
+    """SQLite writers queue on its lock file from BEGIN on (runtime/db.py): autocommit would skip it."""
+    engine = make_engine(f"sqlite:///{tmp_path}/single.sqlite")
+    try:
+        writer = Writer(engine, grouped=False)
+        assert writer.write(lambda conn: (conn.exec_driver_sql("CREATE TABLE t (x INTEGER)"),
+                                          conn.connection.dbapi_connection.in_transaction)[1], single=True)
+    finally:
+        engine.dispose()
