@@ -186,6 +186,7 @@ class Executor:
             except subprocess.TimeoutExpired:
                 log.warning("executor process %s did not end in %.0f s; killed", self.index, grace_s)
                 self.process.kill()
+                self.process.wait()  # reaped: no zombie left, and the caller sees it ended
 
 
 class LinkPublisher(Publisher):
