@@ -62,6 +62,9 @@ def store_secrets_deploy_run_and_export(client, http_target, workspace) -> dict:
         ok(client.put(f"/api/v1/connections/{name}", json={"system": system, "base_url": http_target.url + f"/{name}/api",
                                                           "auth": auth}))
     ok(client.put("/api/v1/lookups/scan-table", json={"rows": {"A": "1"}}))
+    ok(client.put("/api/v1/trading-partners/hub", json={  # named like a connection: the scan's <name> values
+        "partner": {"qualifier": "ZZ", "id": "HUB"}, "us": {"qualifier": "ZZ", "id": "CROSSDOCK"},
+        "version": "004010", "usage": "T", "ack": {"expected": False}}))
     for doc in (scan_flow(http_target.url), hook_flow()):
         shown = ok(client.post("/api/v1/flows", json=doc), 201)["flow"]
         # the editor saves what it was shown: the masks keep the stored secrets
