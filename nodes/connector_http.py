@@ -27,13 +27,6 @@ EXCERPT = 500  # characters of a failed response's body kept in the error
 CREDENTIALS = ("username", "password", "token", "key")
 
 
-def _template(value: str) -> None:
-    try:
-        url_template.parse(value)
-    except url_template.TemplateError as err:
-        raise ValidationError(err.message) from None
-
-
 def _url_template(value: str) -> None:
     try:
         host = url_template.parse(value).host_placeholders()
@@ -48,12 +41,12 @@ class Auth(Schema):
 
     type = fields.String(load_default="none", validate=validate.OneOf(("none", "basic", "bearer", "api_key")),
                          metadata={"title": "Type"})
-    username = fields.String(validate=_template, metadata={"title": "Username", "format": "template"})
-    password = fields.String(validate=_template, metadata={"title": "Password", "format": "secret"})
-    token = fields.String(validate=_template, metadata={"title": "Bearer token", "format": "secret"})
+    username = fields.String(validate=url_template.validate_field, metadata={"title": "Username", "format": "template"})
+    password = fields.String(validate=url_template.validate_field, metadata={"title": "Password", "format": "secret"})
+    token = fields.String(validate=url_template.validate_field, metadata={"title": "Bearer token", "format": "secret"})
     header = fields.String(load_default="X-API-Key", validate=validate.Regexp(r"^[A-Za-z0-9-]+$"),
                            metadata={"title": "API key header"})
-    key = fields.String(validate=_template, metadata={"title": "API key", "format": "secret"})
+    key = fields.String(validate=url_template.validate_field, metadata={"title": "API key", "format": "secret"})
 
     @validates_schema
     def credentials(self, data: dict, **kwargs: Any) -> None:
@@ -81,7 +74,7 @@ class Config(Schema):
         "title": "URL", "format": "template",
         "description": "{{param}} from the flow params, {{$.order.number}} from the message"})
     headers = fields.Dict(keys=fields.String(validate=validate.Regexp(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")),
-                          values=fields.String(validate=_template, metadata={"format": "template"}),
+                          values=fields.String(validate=url_template.validate_field, metadata={"format": "template"}),
                           load_default=dict, metadata={"title": "Headers", "secret": SECRET_BY_NAME})
     auth = fields.Nested(Auth, load_default=lambda: Auth().load({}), metadata={"title": "Authentication"})
     body = fields.String(load_default=None, allow_none=True, metadata={

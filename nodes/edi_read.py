@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, fields, validate
 
 from flows.spec import NodeSpec, Port, Reference
 from nodes import url_template
@@ -26,13 +26,6 @@ ACKS = ("997", "999")  # acknowledgements are matched, never acknowledged themse
 MAX_ERRORS = 20  # faults listed in one error message's details
 
 
-def _template(value: str) -> None:
-    try:
-        url_template.parse(value)
-    except url_template.TemplateError as err:
-        raise ValidationError(err.message) from None
-
-
 class Config(Schema):
     """Where the text is, who sent it, and whether to acknowledge."""
 
@@ -40,7 +33,8 @@ class Config(Schema):
         "title": "Text", "format": "jsonata",
         "description": "JSONata giving the X12 text; empty: the message itself when it is text, else its `body` "
                        "(a webhook's non-JSON post) or `x12` (edi.write's output)"})
-    partner = fields.String(load_default="", validate=[validate.Length(max=200), _template], metadata={
+    partner = fields.String(load_default="", validate=[validate.Length(max=200), url_template.validate_field],
+                            metadata={
         "title": "Trading partner", "format": "template",
         "description": "The sender's trading-partner name ({{param}} or {{$.path}}); empty: the partner whose ISA "
                        "qualifier and id sent the interchange"})

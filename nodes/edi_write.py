@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, fields, validate
 
 from flows.spec import NodeSpec, Port, Reference
 from nodes import url_template
@@ -30,17 +30,11 @@ FUNCTIONAL_IDS = {"810": "IN", "812": "CD", "820": "RA", "824": "AG", "830": "PS
                   "204": "SM", "210": "IM", "214": "QM", "990": "GF", "180": "AN", "864": "TX"}
 
 
-def _template(value: str) -> None:
-    try:
-        url_template.parse(value)
-    except url_template.TemplateError as err:
-        raise ValidationError(err.message) from None
-
-
 class Config(Schema):
     """Which partner, and where the records are."""
 
-    partner = fields.String(required=True, validate=[validate.Length(min=1, max=200), _template], metadata={
+    partner = fields.String(required=True, validate=[validate.Length(min=1, max=200), url_template.validate_field],
+                            metadata={
         "title": "Trading partner", "format": "template", "examples": ["acme", "{{partner}}"],
         "description": "The trading partner's name; {{param}} from the flow params, {{$.path}} from the message. "
                        "Its record gives the ids, qualifiers, delimiters, version and usage indicator"})

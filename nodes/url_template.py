@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 from urllib.parse import quote
 
+from marshmallow import ValidationError
+
 _PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}", re.S)
 _PARAM = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _FIELD = re.compile(r"^\$((?:\.[A-Za-z_][A-Za-z0-9_-]*|\[\d+\])*)$")
@@ -104,6 +106,14 @@ def parse(source: str) -> Template:
     if not isinstance(source, str):
         raise TemplateError("a template must be a string")
     return Template(source)
+
+
+def validate_field(value: str) -> None:
+    """A marshmallow validator for a config field that holds a template: a malformed one is the field's error."""
+    try:
+        parse(value)
+    except TemplateError as err:
+        raise ValidationError(err.message) from None
 
 
 def _placeholder(inner: str, position: int) -> Placeholder:
