@@ -186,31 +186,36 @@ def store(settings, workspace, partner):
 
 
 @pytest.fixture
-def lone_store(settings, workspace, partner):
-    """`store` on a database no other test writes: on PostgreSQL a schema of this test's own (migrated by
-    the Runtime, dropped after), for a test that reads every row of a kind, such as every deployed version,
-    where the session's shared schema holds those of the whole run so far."""
+def lone_settings(settings):
+    """`settings` on a database no other test writes: on PostgreSQL a schema of this test's own (migrated by
+    the first Runtime, dropped after), for a test that reads every row of a kind, such as every deployed version
+    or every queued run, where the session's shared schema holds those of the whole run so far."""
     from dataclasses import replace
 
     from sqlalchemy import create_engine
 
+    if not settings.database_url:
+        yield settings
+        return
+    schema = f"cd_lone_{services.RUN_ID}_{uuid.uuid4().hex[:8]}"
+    engine = create_engine(PG_URL)
+    with engine.begin() as c:
+        c.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    yield replace(settings, database_schema=schema)
+    with engine.begin() as c:
+        c.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+    engine.dispose()
+
+
+@pytest.fixture
+def lone_store(lone_settings, workspace, partner):
+    """`store` on `lone_settings`' database."""
     from runtime.wiring import Runtime
 
-    schema = None
-    if settings.database_url:
-        schema = f"cd_lone_{services.RUN_ID}_{uuid.uuid4().hex[:8]}"
-        engine = create_engine(PG_URL)
-        with engine.begin() as c:
-            c.exec_driver_sql(f"CREATE SCHEMA {schema}")
-        settings = replace(settings, database_schema=schema)
-    runtime = Runtime(settings)
+    runtime = Runtime(lone_settings)
     _own_workspace(runtime, workspace, partner)
     yield runtime
     runtime.close()
-    if schema:
-        with engine.begin() as c:
-            c.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-        engine.dispose()
 
 
 @pytest.fixture

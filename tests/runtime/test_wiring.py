@@ -17,9 +17,7 @@ from support import wait_for
 from support.flowdocs import done
 
 
-@pytest.fixture
-def runtimes(settings):
-    """Runtimes on this test's database, closed at the end."""
+def _runtimes(settings):
     made = []
 
     def make() -> Runtime:
@@ -29,6 +27,18 @@ def runtimes(settings):
     yield make
     for rt in made:
         rt.close()
+
+
+@pytest.fixture
+def runtimes(settings):
+    """Runtimes on this test's database, closed at the end."""
+    yield from _runtimes(settings)
+
+
+@pytest.fixture
+def lone_runtimes(lone_settings):
+    """Runtimes on a database of this test's own: for a test that picks up every queued run it finds."""
+    yield from _runtimes(lone_settings)
 
 
 def deploy(rt, workspace, flow_id="f", expression="{'ref': ref}") -> int:
@@ -109,7 +119,8 @@ def test_plan_for_a_missing_version_is_a_plan_error_and_is_not_cached(runtimes, 
     assert rt.plan_for(workspace, "f", 1).version == 1
 
 
-def test_start_workers_picks_up_runs_a_previous_process_left(runtimes, workspace, monkeypatch):
+def test_start_workers_picks_up_runs_a_previous_process_left(lone_runtimes, workspace, monkeypatch):
+    runtimes = lone_runtimes
     old = runtimes()
     old.ensure_workspace(workspace)
     deploy(old, workspace)
