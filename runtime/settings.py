@@ -50,6 +50,8 @@ class Settings:
     hooks_per_minute: int = 120_000  # webhook intake and experience APIs: well over what one process takes in
     # folders where SQL connections may open SQLite files (nodes/sql_targets.py); none: no SQLite file at all
     sql_file_dirs: tuple[str, ...] = ()
+    # tests and operations only: a file with an ISO time that schedules go by instead of the real one (runtime/clock.py)
+    clock_file: str = ""
 
     @property
     def embedded_queue(self) -> bool:
@@ -75,6 +77,7 @@ def from_env(env: dict | None = None) -> Settings:
         access_log=env.get("CROSSDOCK_ACCESS_LOG", "") not in ("", "0", "false", "no"),
         data_dir=env.get("CROSSDOCK_DATA_DIR", "data"),
         sql_file_dirs=tuple(d for d in env.get("CROSSDOCK_SQL_FILE_DIRS", "").split(os.pathsep) if d),
+        clock_file=env.get("CROSSDOCK_CLOCK_FILE", ""),
         sandbox_port=int(env.get("CROSSDOCK_SANDBOX_PORT", "5001")),
         executors=int(env.get("CROSSDOCK_EXECUTORS", str(Settings.executors))),
         step_payload_max=int(env.get("CROSSDOCK_STEP_PAYLOAD_MAX", str(1024 * 1024))),
