@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from nodes.base import TradingPartners
+from nodes.base import Aggregates, BusinessEvents, Throttles, TradingPartners, Waits
 from runtime.models import LedgerEntry, utcnow
 
 # What nodes say about a message (a discard's reason, a duplicate skipped, a write found done): at DEBUG, as the
@@ -67,7 +67,12 @@ class StepContext:
                  on_respond: Callable[[int, Any, Mapping[str, str] | None], None],
                  connections: Callable[[str], Mapping[str, Any]] | None = None,
                  lookups: Callable[[str, str], Any] | None = None,
-                 trading_partners: Callable[["StepContext"], TradingPartners] | None = None):
+                 trading_partners: Callable[["StepContext"], TradingPartners] | None = None,
+                 aggregates: Callable[["StepContext"], Aggregates] | None = None,
+                 throttles: Callable[["StepContext"], Throttles] | None = None,
+                 wake: Callable[[int], bool] | None = None,
+                 business_events: Callable[["StepContext"], BusinessEvents] | None = None,
+                 waits: Callable[["StepContext"], Waits] | None = None):
         self.workspace = workspace
         self.flow_id = flow_id
         self.flow_version = flow_version
@@ -77,6 +82,8 @@ class StepContext:
         self.node_id = ""
         self.attempt = 1
         self.branch = ""  # which of several messages a node emitted the step's message descends from (executor)
+        self.in_port = "in"  # the input port the step's message came in on
+        self._wake = wake
         self._business_key = business_key
         self._root_run_id = root_run_id
         self._on_respond = on_respond
@@ -86,15 +93,22 @@ class StepContext:
         # EDI partners, sequences and the sent-interchange register (runtime/trading_partners.py); it reads the
         # step's node from this context when it registers an interchange
         self.trading_partners = trading_partners(self) if trading_partners is not None else None
+        self.aggregates = aggregates(self) if aggregates is not None else None  # transform.aggregate's groups
+        self.throttles = throttles(self) if throttles is not None else None  # control.throttle (runtime/throttles.py)
+        self.business_events = business_events(self) if business_events is not None else None  # control.emit
+        self.waits = waits(self) if waits is not None else None  # control.wait (runtime/waits.py)
 
     @property
     def business_key(self) -> str | None:
         """The run's business key (an order number), so failures can speak business."""
         return self._business_key
 
-    def at(self, node_id: str, attempt: int, branch: str = "") -> "StepContext":
-        self.node_id, self.attempt, self.branch = node_id, attempt, branch
+    def at(self, node_id: str, attempt: int, branch: str = "", in_port: str = "in") -> "StepContext":
+        self.node_id, self.attempt, self.branch, self.in_port = node_id, attempt, branch, in_port
         return self
+
+    def wake(self, run_id: str) -> bool:
+        return self._wake(int(run_id)) if self._wake is not None else False
 
     def idempotency_key(self, business_key: str | None = None) -> str:
         # stable across retries and replays: replays share the root run when there is no business key

@@ -1,6 +1,7 @@
 """Executes one run of a plan: messages travel by named port from node to node; each node attempt is
 a step. Retryable failures are deferred with backoff (the run waits `queued` and resumes from a
-checkpoint); exhausted or business failures go to the `error` port if wired, else to dead letters."""
+checkpoint); exhausted or business failures go to the `error` port if wired, else to dead letters.
+A node that raises Wait parks its message the same way, as no failure and without using an attempt."""
 from __future__ import annotations
 
 import json
@@ -9,7 +10,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from nodes.base import TECHNICAL, NodeError
+from nodes.base import TECHNICAL, NodeError, Wait
 from runtime.context import StepContext
 from runtime.events import Publisher
 from runtime.models import utcnow
@@ -52,9 +53,10 @@ def execute(plan: Plan, run: dict, ctx: StepContext, events: Publisher | None = 
     sinks: list[Any] = list(checkpoint.get("sinks") or [])
     sink_texts: list[str | None] = [None] * len(sinks)  # the JSON made of each, where the executor has it
     deferred: list[tuple[float, dict]] = []
+    parked: list[tuple[int, float, dict]] = []  # (seq of its step, after_s, item) of the messages that raised Wait
     base = {"workspace": plan.workspace, "flow_id": plan.flow_id, "run_id": run["id"]}
 
-    while pending:
+    while pending or (pending := _recheck(parked, seq)):
         item = pending.popleft()
         node = plan.nodes.get(item["node"])
         if node is None:  # disabled or removed node: the message stops here
@@ -69,21 +71,28 @@ def execute(plan: Plan, run: dict, ctx: StepContext, events: Publisher | None = 
         if "text" not in item:  # a message passed on from the step before keeps the JSON made of it there
             item["text"] = payload_text(item["message"])
         step["texts"] = {"input": item["text"]}
+        waiting = None
         try:
             _check_size(item["text"], payload_max, "input")
-            step_ctx = ctx.at(node.id, attempt, item.get("branch", ""))
+            step_ctx = ctx.at(node.id, attempt, item.get("branch", ""), item.get("port", "in"))
             emits = list(node.module.run(node.prepared, item["message"], step_ctx))
             texts = [item["text"] if m is item["message"] else payload_text(m) for _, m in emits]
             for text in texts:
                 _check_size(text, payload_max, "output")
             error = None
+        except Wait as wait:
+            error, waiting = None, wait
         except NodeError as err:
             error = err
         except Exception as err:  # a bug in a node must fail the step, never the worker
             error = NodeError("node_crashed", f"{type(err).__name__}: {err}", error_class=TECHNICAL)
         step["duration_ms"] = round((time.perf_counter() - t0) * 1000, 3)
         step["finished_at"] = utcnow()
-        if error is None:
+        if waiting is not None:
+            step["status"] = StepStatus.WAITING.value
+            step["output"] = {"waiting": waiting.to_dict()}  # what the inspector shows it waits for
+            parked.append((seq, waiting.after_s, item))
+        elif error is None:
             step["status"] = StepStatus.SUCCEEDED.value
             ports = [p for p, _ in emits]
             step["port"] = ",".join(dict.fromkeys(ports)) or None
@@ -102,8 +111,9 @@ def execute(plan: Plan, run: dict, ctx: StepContext, events: Publisher | None = 
                     sink_texts.append(text)
                 elif not targets:
                     unrouted.append((port, message))
-                for target, _in_port in targets:
-                    pending.append({"node": target, "message": message, "attempt": 1, "text": text, **branch})
+                for target, in_port in targets:
+                    pending.append({"node": target, "message": message, "attempt": 1, "text": text, **branch,
+                                    **_port(in_port)})
             if unrouted:
                 _fail_unrouted(plan, node, run, ctx.business_key, unrouted, step, out)
         else:
@@ -116,8 +126,9 @@ def execute(plan: Plan, run: dict, ctx: StepContext, events: Publisher | None = 
             elif node.error_wired:
                 step["port"] = "error"
                 failure = {"error": error.to_dict(), "node": node.id, "input": item["message"]}
-                for target, _in_port in plan.targets(node.id, "error"):
-                    pending.append({"node": target, "message": failure, "attempt": 1, **_branch(item, node.id, 0, 1)})
+                for target, in_port in plan.targets(node.id, "error"):
+                    pending.append({"node": target, "message": failure, "attempt": 1, **_branch(item, node.id, 0, 1),
+                                    **_port(in_port)})
             else:
                 payload = item["message"] if (error.details or {}).get("kind") != "input" else {
                     "_truncated": True, "bytes": error.details["bytes"], "preview": item["text"][:2000]}
@@ -135,18 +146,37 @@ def execute(plan: Plan, run: dict, ctx: StepContext, events: Publisher | None = 
             deferred = [(0.0, i) for i in pending] + deferred  # handed back: another worker goes on at once
             break
 
+    deferred += [(after_s, item) for _, after_s, item in parked]
+
     out.output = sinks[0] if len(sinks) == 1 else (sinks or None)
     out.output_text = sink_texts[0] if len(sinks) == 1 else None
     if deferred:
         out.status = "retry"
         out.retry_in_s = min(d for d, _ in deferred)
-        out.checkpoint = {"pending": [{k: v for k, v in i.items() if k != "text"} for _, i in deferred],
+        out.checkpoint = {"pending": [{k: v for k, v in i.items() if k not in ("text", "rechecked")}
+                                      for _, i in deferred],
                           "seq": seq, "sinks": sinks,
                           "failed": bool(out.dead_letters), "error": out.error}
     elif out.dead_letters or checkpoint.get("failed"):
         out.status = "failed"
         out.error = out.error or checkpoint.get("error")
     return out
+
+
+def _port(in_port: str) -> dict:
+    """The input port a message goes in on, kept on its pending item only when it is not the usual `in`."""
+    return {} if in_port == "in" else {"port": in_port}
+
+
+def _recheck(parked: list[tuple[int, float, dict]], seq: int) -> deque:
+    """Once the run has nothing else to do: the parked messages that later steps of this run may have
+    unblocked (an aggregate's group completed by the parts after it), to run once more before the run parks.
+    Each is run again once per execution, so a message that still waits parks for real."""
+    again = [entry for entry in parked if entry[0] < seq and not entry[2].get("rechecked")]
+    for entry in again:
+        parked.remove(entry)
+        entry[2]["rechecked"] = True
+    return deque(entry[2] for entry in again)
 
 
 def payload_text(message: Any) -> str:

@@ -14,7 +14,10 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Row
 
-from runtime import connections, lookups, trading_partners
+from runtime import connections, lookups, throttles, trading_partners
+from runtime import business_events  # control.emit's events and their delivery runs
+from runtime import aggregates  # transform.aggregate's groups
+from runtime import waits  # control.wait's waits and arrivals
 from runtime.context import DatabaseLedger, StepContext
 from runtime.executor import Outcome, execute
 from runtime.models import Run, utcnow
@@ -272,7 +275,13 @@ def _execute(rt: Runtime, row: Row, reply: list[dict]) -> Outcome:
                       on_respond=on_respond,
                       connections=lambda name: connections.resolve(rt, row.workspace, name),
                       lookups=lambda table, key: lookups.get(rt, row.workspace, table, key),
-                      trading_partners=lambda step: trading_partners.StepPartners(rt, step))
+                      trading_partners=lambda step: trading_partners.StepPartners(rt, step),
+                      aggregates=lambda step: aggregates.StepAggregates(rt, step),
+                      throttles=lambda step: throttles.StepThrottles(rt, step),
+                      wake=lambda run_id: runs.wake(rt, run_id),
+                      business_events=lambda step: business_events.StepEvents(
+                          rt, step, lineage[-1] if lineage else row.id),
+                      waits=lambda step: waits.StepWaits(rt, step))
     run = {"id": row.id, "input": row.input, "input_text": row.input_text, "checkpoint": row.checkpoint,
            "trigger_node": row.trigger_node, "start_node": row.start_node if not row.checkpoint else None}
     rt.events.publish("run.started", _event(row, "running"))

@@ -20,7 +20,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from nodes.base import NodeError
-from runtime import connections
+from runtime import connections, triggers
 from runtime.models import Flow, FlowVersion, Workspace, utcnow
 from runtime.plan import PlanError, evaluate_key
 from runtime.poll_models import PollCursor
@@ -39,27 +39,20 @@ class LeaseLost(Exception):
 def poll_due(rt, now: dt.datetime | None = None, holder: str = HOLDER) -> list[int]:
     """Poll every deployed poll trigger that is due and not polled elsewhere; the ids of the runs started."""
     now = now or utcnow()
+    deployed = triggers.deployed(rt, {"event.poll"})
     with rt.read_sessions() as s:
-        deployed = s.execute(select(FlowVersion.workspace, FlowVersion.flow_id, FlowVersion.version,
-                                    FlowVersion.document).join(
-            Flow, (Flow.workspace == FlowVersion.workspace) & (Flow.id == FlowVersion.flow_id)
-            & (Flow.deployed_version == FlowVersion.version)).join(
-            Workspace, Workspace.id == FlowVersion.workspace).where(Workspace.status != "suspended")).all()
         # read first, so that a pass with nothing due writes nothing (on SQLite a write waits for the write lock)
         cursors = {(w, f, n): (due, held and until is not None and until >= now) for w, f, n, due, held, until in
                    s.execute(select(CURSOR.c.workspace, CURSOR.c.flow_id, CURSOR.c.node_id, CURSOR.c.due_at,
                                     CURSOR.c.holder, CURSOR.c.lease_until))}
     started: list[int] = []
-    for workspace, flow_id, version, doc in deployed:
-        for node in doc.get("nodes", []):
-            if node.get("type") != "event.poll" or node.get("disabled"):
-                continue
-            found = cursors.get((workspace, flow_id, node["id"]))
-            if found is not None and (found[1] or (found[0] is not None and found[0] > now)):
-                continue  # polled elsewhere, or not due
-            if found is None:
-                _ensure(rt, workspace, flow_id, node["id"], now)
-            started += poll(rt, workspace, flow_id, version, node["id"], now, holder)
+    for t in deployed:
+        found = cursors.get((t.workspace, t.flow_id, t.node["id"]))
+        if found is not None and (found[1] or (found[0] is not None and found[0] > now)):
+            continue  # polled elsewhere, or not due
+        if found is None:
+            _ensure(rt, t.workspace, t.flow_id, t.node["id"], now)
+        started += poll(rt, t.workspace, t.flow_id, t.version, t.node["id"], now, holder)
     return started
 
 

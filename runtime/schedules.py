@@ -7,11 +7,10 @@ import datetime as dt
 import logging
 
 from croniter import croniter
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from runtime import intake
-from runtime.models import Flow, FlowVersion, ScheduleFire, Workspace, utcnow
+from runtime import intake, triggers
+from runtime.models import ScheduleFire, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -25,27 +24,18 @@ def due(cron: str, now: dt.datetime, since: dt.datetime) -> dt.datetime | None:
 def fire_due(rt, now: dt.datetime | None = None) -> list[int]:
     """Start the runs of every deployed schedule trigger that fell due; return their run ids."""
     now = now or utcnow()
-    with rt.sessions() as s:
-        deployed = s.execute(select(FlowVersion.workspace, FlowVersion.flow_id, FlowVersion.version,
-                                    FlowVersion.document, FlowVersion.created_at).join(
-            Flow, (Flow.workspace == FlowVersion.workspace) & (Flow.id == FlowVersion.flow_id)
-            & (Flow.deployed_version == FlowVersion.version)).join(
-            Workspace, Workspace.id == FlowVersion.workspace).where(Workspace.status != "suspended")).all()
     started = []
-    for workspace, flow_id, version, doc, deployed_at in deployed:
-        for node in doc.get("nodes", []):
-            if node.get("type") != "event.schedule" or node.get("disabled"):
-                continue
-            config = node.get("config") or {}
-            try:
-                when = due(str(config.get("cron")), now, deployed_at)
-            except (ValueError, KeyError):  # an invalid cron cannot be deployed; an old document may hold one
-                continue
-            if when is None or not _claim(rt, workspace, flow_id, node["id"], when):
-                continue
-            run = intake.start(rt, workspace, flow_id, version, config.get("input"), trigger="schedule",
-                               trigger_node=node["id"])
-            started.append(run.id)
+    for t in triggers.deployed(rt, {"event.schedule"}):
+        config = t.node.get("config") or {}
+        try:
+            when = due(str(config.get("cron")), now, t.deployed_at)
+        except (ValueError, KeyError):  # an invalid cron cannot be deployed; an old document may hold one
+            continue
+        if when is None or not _claim(rt, t.workspace, t.flow_id, t.node["id"], when):
+            continue
+        run = intake.start(rt, t.workspace, t.flow_id, t.version, config.get("input"), trigger="schedule",
+                           trigger_node=t.node["id"])
+        started.append(run.id)
     return started
 
 

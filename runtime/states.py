@@ -23,6 +23,7 @@ class StepStatus(str, enum.Enum):
     RUNNING = "running"
     SUCCEEDED = "succeeded"
     FAILED = "failed"  # this attempt failed; a later step row records the retry
+    WAITING = "waiting"  # the node raised Wait (no token, a document not arrived yet): no failure; it runs again
 
 
 TERMINAL = frozenset({RunStatus.SUCCEEDED, RunStatus.FAILED})

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any, Callable
 
+from sqlalchemy import bindparam, update
 from sqlalchemy.engine import Connection
 
 from runtime.db import JsonText
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 INSERT = Prepared(Run.__table__.insert())
+WAKE = update(Run).where(Run.id == bindparam("run_id"), Run.status == RunStatus.QUEUED.value,
+                         Run.checkpoint.is_not(None)).values(not_before=bindparam("now"))
 
 
 def start(rt: Runtime, workspace: str, flow_id: str, version: int, message: Any, *, trigger: str,
@@ -95,3 +98,13 @@ def enqueue_all(rt: Runtime, run_ids: list[int], why: str) -> bool:
 def _not_enqueued(run_ids: list[int], why: str, err: Exception) -> None:
     log.warning("run %s %s but not enqueued (%s: %s); it waits queued until the queue answers",
                 ", ".join(map(str, run_ids[:20])), why, type(err).__name__, err)
+
+
+def wake(rt: Runtime, run_id: int) -> bool:
+    """A run parked by a node's Wait (`queued` with a later not_before and a checkpoint) made due now and
+    given a job: the node it waits at runs again. False when the run is not parked (running, finished)."""
+    with rt.engine.begin() as conn:
+        woken = conn.execute(WAKE, {"run_id": run_id, "now": utcnow()}).rowcount
+    if woken:
+        enqueue(rt, run_id, 0.0, why="woken")
+    return bool(woken)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from flows.spec import Port
-from nodes.base import TECHNICAL, NodeError
+from nodes.base import TECHNICAL, NodeError, Wait
 from runtime.executor import execute
 from runtime.plan import Plan, PlannedNode, RetryPolicy, compile
 
@@ -18,8 +18,8 @@ class Ctx:
     def __init__(self, business_key=None):
         self.node_id, self.attempt, self.calls, self.business_key, self.branch = "", 1, [], business_key, ""
 
-    def at(self, node_id, attempt, branch=""):
-        self.node_id, self.attempt, self.branch = node_id, attempt, branch
+    def at(self, node_id, attempt, branch="", in_port="in"):
+        self.node_id, self.attempt, self.branch, self.in_port = node_id, attempt, branch, in_port
         self.calls.append((node_id, attempt))
         return self
 
@@ -340,3 +340,71 @@ def test_an_unrouted_message_before_a_retry_still_fails_the_resumed_run():
     assert first.status == "retry" and first.checkpoint["failed"] is True
     resumed = execute(plan, run_row({}, checkpoint=first.checkpoint), Ctx())
     assert resumed.status == "failed" and resumed.error["code"] == "unrouted" and resumed.dead_letters == []
+
+
+def test_a_node_that_waits_parks_its_message_without_failing_or_using_an_attempt():
+    def throttled(message, ctx):
+        raise Wait("no token", 2.5, {"target": "erp"})
+
+    plan = make_plan({"src": passing, "gate": throttled, "end": end},
+                     {("src", "out"): ["gate"], ("gate", "out"): ["end"]})
+    out = execute(plan, run_row({"n": 1}), Ctx())
+    assert out.status == "retry" and out.retry_in_s == 2.5 and out.dead_letters == []
+    gate = out.steps[1]
+    assert gate["status"] == "waiting" and gate["output"] == {
+        "waiting": {"reason": "no token", "after_s": 2.5, "details": {"target": "erp"}}}
+    assert out.checkpoint["pending"] == [{"node": "gate", "message": {"n": 1}, "attempt": 1}]
+    ctx = Ctx()  # resumed: the same message and attempt at the same node, and this time it goes on
+    resumed = execute(make_plan({"src": passing, "gate": passing, "end": end},
+                                {("src", "out"): ["gate"], ("gate", "out"): ["end"]}),
+                      run_row(checkpoint=out.checkpoint), ctx)
+    assert resumed.status == "succeeded" and ctx.calls == [("gate", 1), ("end", 1)]
+
+
+def test_a_parked_message_is_tried_once_more_after_the_later_steps_of_its_run():
+    gathered = []
+
+    def gather(message, ctx):  # the first part opens the group and waits for the others
+        if message != "first":
+            gathered.append(message)
+            return
+        if len(gathered) < 2:
+            raise Wait("group open", 60)
+        yield "out", gathered
+
+    def fan(message, ctx):
+        yield from (("out", m) for m in ("first", "a", "b"))
+
+    out = execute(make_plan({"src": fan, "agg": gather, "end": end}, {("src", "out"): ["agg"], ("agg", "out"): ["end"]}),
+                  run_row(None), Ctx())
+    assert out.status == "succeeded" and out.output == ["a", "b"]
+    assert [s["status"] for s in out.steps if s["node_id"] == "agg"] == ["waiting", "succeeded", "succeeded",
+                                                                          "succeeded"]
+
+
+def test_a_message_still_waiting_after_its_second_try_parks_the_run():
+    calls = []
+
+    def never(message, ctx):
+        calls.append(message)
+        raise Wait("not yet", 30)
+
+    plan = make_plan({"src": lambda m, c: iter([("out", 1), ("count", 2)]), "w": never, "end": end},
+                     {("src", "out"): ["w"], ("src", "count"): ["end"], ("w", "out"): ["end"]})
+    out = execute(plan, run_row(None), Ctx())
+    assert out.status == "retry" and out.retry_in_s == 30 and calls == [1, 1]
+    assert [p["node"] for p in out.checkpoint["pending"]] == ["w"] and "rechecked" not in out.checkpoint["pending"][0]
+
+
+def test_a_node_learns_the_input_port_its_message_came_in_on():
+    seen = []
+
+    def two_inputs(message, ctx):
+        seen.append((ctx.in_port, message))
+        return iter(())
+
+    plan = make_plan({"src": lambda m, c: iter([("out", 1), ("count", 2)]), "join": two_inputs},
+                     {("src", "out"): ["join"], ("src", "count"): ["join"]})
+    plan.wires[("src", "count")] = [("join", "arrival")]
+    execute(plan, run_row(None), Ctx())
+    assert seen == [("in", 1), ("arrival", 2)]

@@ -361,3 +361,25 @@ def test_a_datetime_is_bound_as_the_text_sqlalchemy_makes_of_it():
     for value in (dt.datetime(2026, 11, 28, 16, 45), dt.datetime(2026, 1, 2, 3, 4, 5, 123456), dt.datetime(999, 1, 1),
                   dt.datetime.now(dt.timezone.utc), dt.date(2026, 1, 1), None):
         assert ours(value) == theirs(value)
+
+
+def test_wake_makes_a_parked_run_due_now_and_nothing_else(recorded, workspace):
+    """A node's Wait parks a run `queued` with a checkpoint and a later not_before; wake makes it due at once.
+    A run that is not parked (fresh in the queue, running, finished) is left as it is."""
+    import datetime as dt
+
+    from sqlalchemy import update
+
+    from runtime.models import utcnow
+
+    parked, fresh, done = (_run(recorded, workspace) for _ in range(3))
+    later = utcnow() + dt.timedelta(hours=1)
+    with recorded.sessions.begin() as s:
+        s.execute(update(Run).where(Run.id == parked).values(checkpoint={"pending": []}, not_before=later))
+        s.execute(update(Run).where(Run.id == done).values(status="succeeded", not_before=later))
+    assert runs.wake(recorded, parked) is True
+    assert runs.wake(recorded, fresh) is False and runs.wake(recorded, done) is False
+    with recorded.sessions() as s:
+        rows = {r.id: r for r in s.scalars(select(Run).where(Run.id.in_([parked, fresh, done])))}
+    assert rows[parked].not_before <= utcnow() and rows[parked].status == "queued"
+    assert rows[done].not_before == later and rows[fresh].not_before is None
