@@ -1,6 +1,6 @@
-"""Token buckets of control.throttle on the embedded backend (issue 16); filled in by the throttle work."""
-import sqlalchemy as sa  # noqa: F401
-from alembic import op  # noqa: F401
+"""Token buckets of control.throttle on the embedded backend (issue 16): one row per workspace and target system."""
+import sqlalchemy as sa
+from alembic import op
 
 revision = "0016"
 down_revision = "0015"
@@ -9,8 +9,15 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    op.create_table(
+        "throttle_buckets",
+        sa.Column("workspace", sa.String(64), primary_key=True),
+        sa.Column("target", sa.String(64), primary_key=True),
+        sa.Column("tokens", sa.Float, nullable=False),
+        sa.Column("at", sa.Float, nullable=False),
+        sa.Column("slots", sa.JSON, nullable=True),
+        sa.Column("updated_at", sa.DateTime, nullable=False))
 
 
 def downgrade():
-    pass
+    op.drop_table("throttle_buckets")
