@@ -7,7 +7,7 @@ export const RUN_STATUSES = ["queued", "running", "succeeded", "failed"] as cons
 /** A run in one of these never moves again (a replay makes a new run). */
 export const TERMINAL_STATUSES = ["succeeded", "failed"] as const;
 /** What a step row records of each node attempt. */
-export const STEP_STATUSES = ["running", "succeeded", "failed"] as const;
+export const STEP_STATUSES = ["running", "succeeded", "failed", "waiting"] as const;
 
 export type RunStatus = (typeof RUN_STATUSES)[number];
 export type StepStatus = (typeof STEP_STATUSES)[number];
@@ -25,11 +25,11 @@ export function isTerminal(status: string): boolean {
 /** ok: green, bad: red, active: blue (the st-<tone> classes of styles.css). */
 export type Tone = "ok" | "bad" | "active";
 
-const TONE: Record<AnyStatus, Tone> = { queued: "active", running: "active", succeeded: "ok", failed: "bad" };
+const TONE: Record<AnyStatus, Tone> = { queued: "active", running: "active", succeeded: "ok", failed: "bad", waiting: "active" };
 
-const LABEL: Record<AnyStatus, string> = { queued: "queued", running: "running", succeeded: "succeeded", failed: "failed" };
+const LABEL: Record<AnyStatus, string> = { queued: "queued", running: "running", succeeded: "succeeded", failed: "failed", waiting: "waiting" };
 
-const MARK: Record<StepStatus, string> = { running: "…", succeeded: "✓", failed: "✕" };
+const MARK: Record<StepStatus, string> = { running: "…", succeeded: "✓", failed: "✕", waiting: "⏸" };
 
 /** The one-character mark of a step's status on its node. */
 export function statusMark(status: string): string {
