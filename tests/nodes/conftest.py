@@ -8,8 +8,21 @@ from typing import Any
 import pytest
 
 from nodes.http_client import Egress
+from support import services
+from support.databases import postgres_database
 
 LOCAL = Egress.parse(["127.0.0.0/8"])  # the tests' HTTP servers listen on 127.0.0.1
+
+
+@pytest.fixture(scope="module")
+def pg_url(request):
+    """A PostgreSQL database of the test module's own, as the source or target a node reaches (None without the
+    services): e.g. `test_connector_sql` gets a database `cd_connector_sql_...`."""
+    if not services.SERVICES:
+        yield None
+        return
+    with postgres_database(request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")[:20]) as url:
+        yield url
 
 
 ACME = {"name": "acme", "description": "", "partner": {"qualifier": "ZZ", "id": "ACMEHW", "application_id": "ACMEHW"},

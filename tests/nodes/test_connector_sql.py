@@ -16,22 +16,12 @@ from nodes.base import NodeError
 from nodes.http_client import Egress
 from runtime import databases
 from support import services
-from support.databases import postgres_database
 
 from .conftest import FakeContext
 
 TARGETS = ["sqlite", "postgresql"] if services.SERVICES else ["sqlite"]
 HOSTILE = ["x'); DROP TABLE orders; --", "' OR '1'='1", "Robert'); DELETE FROM orders WHERE ('1'='1",
            "1; UPDATE orders SET qty = 0", "\\'; SELECT pg_sleep(10); --", ":qty", "$$; DROP TABLE orders; $$"]
-
-
-@pytest.fixture(scope="module")
-def pg_url():
-    if not services.SERVICES:
-        yield None
-        return
-    with postgres_database("sqlnode") as url:
-        yield url
 
 
 @dataclass

@@ -13,21 +13,11 @@ from nodes import catalog, event_poll, sql_targets
 from nodes.base import NodeError
 from nodes.http_client import Egress
 from support import services
-from support.databases import postgres_database
 
 from .conftest import LOCAL
 
 T0 = dt.datetime(2026, 11, 28, 9, 0)
 TARGETS = ["sqlite", "postgresql"] if services.SERVICES else ["sqlite"]
-
-
-@pytest.fixture(scope="module")
-def pg_url():
-    if not services.SERVICES:
-        yield None
-        return
-    with postgres_database("pollnode") as url:
-        yield url
 
 
 @dataclass
