@@ -126,9 +126,9 @@ class StepWaits:
         ctx = self._ctx
         return [table.c.workspace == ctx.workspace, table.c.flow_id == ctx.flow_id, table.c.node_id == ctx.node_id]
 
-    def _move(self, table, row_id: int, status: str, **values) -> bool:
+    def _move(self, table, row_id: int, current: str, **values) -> bool:
         with self._rt.sessions.begin() as s:
-            return s.execute(update(table).where(table.c.id == row_id, table.c.status == status)
+            return s.execute(update(table).where(table.c.id == row_id, table.c.status == current)
                              .values(**values)).rowcount == 1
 
     def _one(self, query):
