@@ -1,7 +1,9 @@
-"""event.schedule: a flow started by the clock, on a cron expression (UTC), with a fixed input.
-The runtime's scheduler (runtime/schedules.py) fires it once per due time across all processes."""
+"""event.schedule: a flow started by the clock, on a cron expression read in a time zone (UTC unless set), with a
+fixed input. The runtime's scheduler (runtime/schedules.py) fires it once per due time across all processes."""
 from __future__ import annotations
 
+import functools
+import zoneinfo
 from typing import Any
 
 from croniter import croniter
@@ -13,7 +15,20 @@ from nodes.base import Context, Emit
 
 def _cron(value: str) -> None:
     if not croniter.is_valid(value) or len(value.split()) != 5:
-        raise ValidationError("not a cron expression of five fields, e.g. '0 2 * * *' (02:00 UTC daily)")
+        raise ValidationError("not a cron expression of five fields, e.g. '0 2 * * *' (02:00 daily)")
+
+
+@functools.cache
+def zones() -> frozenset[str]:
+    """The IANA time zone names this machine knows (its own tz database, else the tzdata package), less the
+    ones that mean nothing elsewhere (`localtime` is whatever the server is set to)."""
+    return frozenset(zoneinfo.available_timezones()) - {"localtime", "Factory", "posixrules"}
+
+
+def _zone(value: str) -> None:
+    if value not in zones():
+        raise ValidationError(f"not an IANA time zone name such as 'Europe/Berlin' or 'America/New_York': "
+                              f"{value[:64]!r}")
 
 
 class Config(Schema):
@@ -21,14 +36,18 @@ class Config(Schema):
 
     # the pattern lets the inspector catch a wrong field count; croniter checks each field on the server
     cron = fields.String(required=True, validate=[validate.Regexp(r"^\S+( +\S+){4}$"), _cron], metadata={
-        "title": "Cron (UTC)", "description": "minute hour day month weekday, e.g. 0 2 * * *"})
+        "title": "Cron", "description": "minute hour day month weekday, in the time zone below, e.g. 0 2 * * *"})
+    timezone = fields.String(load_default="UTC", validate=[validate.Length(max=64), _zone], metadata={
+        "title": "Time zone", "description": "IANA name, e.g. Europe/Berlin, America/New_York (default UTC). "
+                                             "Daylight saving: a skipped time fires when the clocks jump, a "
+                                             "repeated one once; schedules with * in minute or hour follow real time"})
     input = fields.Raw(load_default=None, allow_none=True, metadata={"title": "Input",
                                                                       "description": "The message of each run"})
 
 
 SPEC = NodeSpec(
     type="event.schedule", version=1, category="event", title="Schedule",
-    description="Starts a run at each due time of a cron expression (UTC).",
+    description="Starts a run at each due time of a cron expression, in a time zone (UTC unless set).",
     inputs=(), outputs=(Port("out", "Tick"),), config=Config, icon="clock", tags=("trigger", "cron"),
     summary="cron {{cron}}",
 )
