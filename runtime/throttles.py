@@ -7,7 +7,14 @@ On Redis (production) one Lua script refills the bucket by the time elapsed on R
 token, or answers how long until one: atomic across every worker process and machine. Without Redis (the embedded
 backend) a `throttle_buckets` row (runtime/throttle_models.py) does the same in one locking transaction (SQLite: the
 write lock; PostgreSQL: FOR UPDATE), so the executor processes share it too. A take that finds no token takes
-nothing: the node parks its message and asks again (nodes.base.Wait)."""
+nothing: the node parks its message and asks again (nodes.base.Wait).
+
+The wait a refused take answers is an appointment: the bucket keeps the time after the last one it gave (`next`), and
+gives the next caller the later of its own wait and that, then moves it on by 1/rate. So N messages parked on one
+bucket come back one token apart instead of all at once each time a token is due (each come-back is a run claimed
+and executed). An appointment reserves nothing: a message back at its time takes a token like any other, or gets a
+new appointment; a parked run that never comes back only delays the others' appointments (at most MAX_APPOINTMENT_S
+ahead)."""
 from __future__ import annotations
 
 import logging
@@ -30,10 +37,15 @@ from runtime.throttle_models import ThrottleBucket
 
 log = logging.getLogger(__name__)
 BUCKET = ThrottleBucket.__table__
+COLUMNS = (BUCKET.c.tokens, BUCKET.c.at, BUCKET.c.slots, BUCKET.c.next_at)
 IDLE_KEEP_S = 60.0  # a Redis bucket untouched this long after it would be full again is dropped (a full one = none)
+# a token's millionth: epoch seconds in a double are exact to ~0.2 µs, so a token refilled exactly may come out
+# a hair under one
+EPSILON = 1e-6  # as 0.999999 in the Lua script
+MAX_APPOINTMENT_S = 60.0  # the furthest ahead a refused take is told to come back
 
-# KEYS: the bucket (hash: tokens, at), its slots (sorted set: member -> held until). ARGV: rate, burst, concurrent
-# (0: no slots), hold_s, a member for the slot, keep_ms. Answers the wait in seconds as a string ("0": taken), since
+# KEYS: the bucket (hash: tokens, at, next), its slots (sorted set: member -> held until). ARGV: rate, burst,
+# concurrent (0: no slots), hold_s, a member for the slot, keep_ms, MAX_APPOINTMENT_S. Answers the wait in seconds as a string ("0": taken), since
 # Redis truncates a Lua number to an integer.
 _TAKE = """
 local t = redis.call('TIME')
@@ -45,7 +57,7 @@ if tokens == nil or at == nil then tokens, at = burst, now end
 if now > at then tokens = tokens + (now - at) * rate; at = now end
 if tokens > burst then tokens = burst end
 local wait = 0
-if tokens < 1 then wait = (1 - tokens) / rate end
+if tokens < 0.999999 then wait = (1 - tokens) / rate end
 if concurrent > 0 then
   redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
   if redis.call('ZCARD', KEYS[2]) >= concurrent then
@@ -54,7 +66,15 @@ if concurrent > 0 then
     if free > wait then wait = free end
   end
 end
-if wait > 0 then return tostring(wait) end
+if wait > 0 then
+  local appointment = now + wait
+  local after = tonumber(redis.call('HGET', KEYS[1], 'next'))
+  if after ~= nil and after > appointment then appointment = after end
+  if appointment > now + tonumber(ARGV[7]) then appointment = now + tonumber(ARGV[7]) end
+  redis.call('HSET', KEYS[1], 'next', tostring(appointment + 1 / rate))
+  redis.call('PEXPIRE', KEYS[1], math.ceil((appointment - now) * 1000) + tonumber(ARGV[6]))
+  return tostring(appointment - now)
+end
 redis.call('HSET', KEYS[1], 'tokens', tostring(tokens - 1), 'at', tostring(at))
 redis.call('PEXPIRE', KEYS[1], ARGV[6])
 if concurrent > 0 then
@@ -84,10 +104,16 @@ def settle(tokens: float, at: float, slots: list[float], now: float, limit: Limi
 
 def wait_for(tokens: float, slots: list[float], now: float, limit: Limit) -> float:
     """Seconds until a take may succeed on a settled bucket; 0.0 when it may now."""
-    wait = (1.0 - tokens) / limit.rate_per_s if tokens < 1.0 else 0.0
+    wait = (1.0 - tokens) / limit.rate_per_s if tokens < 1.0 - EPSILON else 0.0
     if limit.concurrent and len(slots) >= limit.concurrent:
         wait = max(wait, min(slots) - now)
     return wait
+
+
+def appoint(wait: float, after: float | None, now: float, limit: Limit) -> tuple[float, float]:
+    """A refused take's appointment: (seconds from now, the bucket's next `after`)."""
+    at = min(max(now + wait, after or 0.0), now + MAX_APPOINTMENT_S)
+    return at - now, at + 1.0 / limit.rate_per_s
 
 
 class RedisBuckets:
@@ -104,7 +130,7 @@ class RedisBuckets:
         keep_ms = math.ceil((limit.burst / limit.rate_per_s + IDLE_KEEP_S) * 1000)
         answer = self._take(keys=[key, key + ":slots"], args=[
             repr(float(limit.rate_per_s)), limit.burst, limit.concurrent or 0, repr(float(limit.hold_s)),
-            uuid.uuid4().hex, keep_ms])
+            uuid.uuid4().hex, keep_ms, repr(MAX_APPOINTMENT_S)])
         return max(0.0, float(answer))
 
 
@@ -120,17 +146,18 @@ class DatabaseBuckets:
         key = (BUCKET.c.workspace == workspace) & (BUCKET.c.target == target)
         with self._engine.begin() as conn:
             now = self._clock()
-            row = conn.execute(select(BUCKET.c.tokens, BUCKET.c.at, BUCKET.c.slots).where(key).with_for_update()).first()
+            row = conn.execute(select(*COLUMNS).where(key).with_for_update()).first()
             if row is None:  # its first take: a full bucket (another process may make it first)
                 insert = (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(BUCKET)
                 conn.execute(insert.values(workspace=workspace, target=target, tokens=float(limit.burst), at=now,
                                            slots=[], updated_at=utcnow()).on_conflict_do_nothing())
-                row = conn.execute(select(BUCKET.c.tokens, BUCKET.c.at, BUCKET.c.slots).where(key)
-                                   .with_for_update()).one()
+                row = conn.execute(select(*COLUMNS).where(key).with_for_update()).one()
             tokens, at, slots = settle(row.tokens, row.at, list(row.slots or []), now, limit)
             wait = wait_for(tokens, slots, now, limit)
-            if wait > 0:
-                return wait  # nothing taken: the row stays as it was
+            if wait > 0:  # nothing taken: only the appointments move on
+                wait, after = appoint(wait, row.next_at, now, limit)
+                conn.execute(update(BUCKET).where(key).values(next_at=after))
+                return wait
             if limit.concurrent:
                 slots.append(now + limit.hold_s)
             conn.execute(update(BUCKET).where(key).values(tokens=tokens - 1.0, at=at, slots=slots,

@@ -16,6 +16,7 @@ def upgrade():
         sa.Column("tokens", sa.Float, nullable=False),
         sa.Column("at", sa.Float, nullable=False),
         sa.Column("slots", sa.JSON, nullable=True),
+        sa.Column("next_at", sa.Float, nullable=True),
         sa.Column("updated_at", sa.DateTime, nullable=False))
 
 
