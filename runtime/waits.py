@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+import time
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any, Mapping
 
@@ -31,6 +32,8 @@ log = logging.getLogger(__name__)
 WAITS = WaitRow.__table__
 ARRIVALS = WaitArrival.__table__
 RETAIN = dt.timedelta(days=7)  # finished waits and arrivals kept this long after, for operators; then pruned
+PRUNE_EVERY_S = 600.0  # a maintenance pass deletes them this often, not on every pass (a write on each)
+_next_prune = [0.0]
 CANDIDATES = 20  # rows one look considers: more than that racing for one key is past what a wait is for
 _DIALECTS = {"postgresql": postgresql, "sqlite": sqlite}
 
@@ -64,6 +67,9 @@ class StepWaits:
             else:
                 break
         row = self._one(select(WAITS).where(*where))
+        if row.status == "matched":  # an arrival matched it just now
+            self._move(WAITS, row.id, "matched", status="completed", updated_at=now)
+            row = self._one(select(WAITS).where(*where))
         return {"status": row.status, "arrival": row.arrival, "deadline": _iso(row.deadline),
                 "waited_s": round((now - row.created_at).total_seconds(), 3),
                 "remaining_s": max(0.0, (row.deadline - now).total_seconds())}
@@ -167,6 +173,9 @@ def sweep(rt: Runtime, now: dt.datetime | None = None) -> int:
             made += 1
     if made:
         log.warning("%d arrival(s) at control.wait nodes found no waiting run: dead letters", made)
+    if time.monotonic() < _next_prune[0]:
+        return made
+    _next_prune[0] = time.monotonic() + PRUNE_EVERY_S
     old = now - RETAIN
     with rt.sessions.begin() as s:
         s.execute(delete(WAITS).where(WAITS.c.status.in_(("completed", "timed_out")), WAITS.c.updated_at < old))

@@ -14,6 +14,8 @@ from sqlalchemy import select
 from nodes.expression import budget
 from runtime import accounts, db, events as live, jobs, polls, retention, schedules
 from runtime import edi_register
+from runtime import file_pickups
+from runtime import waits
 from runtime.events import Publisher
 from runtime.executors import LinkQueue
 from runtime.models import Flow, FlowVersion, Workspace
@@ -145,8 +147,10 @@ class Runtime:
                 jobs.release_expired_leases(self)
                 schedules.fire_due(self)
                 polls.poll_due(self)  # event.poll triggers: each by one process, under a lease
+                file_pickups.pick_due(self)  # event.file triggers: each folder by one process, under a lease
                 jobs.requeue_lost(self)  # accepted while Redis was down, or lost with a restart of it
                 edi_register.sweep_overdue(self)  # sent interchanges whose 997 is overdue become dead letters
+                waits.sweep(self)  # control.wait arrivals no run took within their hold become dead letters
                 self.warm_plans()  # versions deployed since: planned here before their first run arrives
                 if time.monotonic() >= self._next_prune:
                     self._next_prune = time.monotonic() + PRUNE_EVERY_S
