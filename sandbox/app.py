@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException
 
 from sandbox import (admin, edi_partner, erp, erp_sales, netsuite, oms, oms_catalog, pages, store, tms, webhooks, wms,
                      wms_inventory)
+from sandbox import request_log
 from sandbox.rest import Problem
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,7 @@ def create_app(database_url: str | None = None) -> Flask:
     app.register_blueprint(edi_partner.bp, url_prefix="/edi")
     app.register_blueprint(pages.bp)
     app.register_blueprint(admin.bp)
+    request_log.install(app)  # each system's log of the requests it received (GET /_requests)
 
     app.register_error_handler(Problem, _render)
     app.register_error_handler(HTTPException, lambda e: _render(
