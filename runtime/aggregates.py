@@ -47,10 +47,12 @@ def gather(engine: Engine, workspace: str, flow_id: str, node_id: str, run_id: i
                         field="index", details={"correlation": correlation, "index": position, "count": count})
     key = {"workspace": workspace, "flow_id": flow_id, "node_id": node_id, "correlation": correlation}
     with engine.begin() as conn:
-        conn.execute(_OPEN_GROUP[conn.dialect.name], {
-            **key, "expected": count, "received": 0, "status": OPEN, "owner_run": run_id, "owner_position": position,
-            "deadline": now + dt.timedelta(seconds=timeout_s), "opened_at": now})
-        group = conn.execute(_FIND, key).one()
+        group = conn.execute(_FIND, key).first()
+        if group is None:  # the first part opens the group; of two at once, one INSERT wins and both read its row
+            conn.execute(_OPEN_GROUP[conn.dialect.name], {
+                **key, "expected": count, "received": 0, "status": OPEN, "owner_run": run_id,
+                "owner_position": position, "deadline": now + dt.timedelta(seconds=timeout_s), "opened_at": now})
+            group = conn.execute(_FIND, key).one()
         if group.expected != count:
             raise NodeError("count_mismatch", f"group {correlation!r} expects {group.expected} parts; this part says "
                             f"{count}", field="count", details={"correlation": correlation, "expected": group.expected,
