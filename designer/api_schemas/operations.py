@@ -10,6 +10,7 @@ from typing import Any
 
 from designer.api_schemas import flows, identity, published, runs, workspace_data as wd
 from designer.api_schemas import trading_partners as tpa
+from designer.api_schemas import events  # business events between flows (issue 16)
 
 CSV = {"text/csv": {"schema": {"type": "string"}}}
 
@@ -107,6 +108,8 @@ _OPS: dict[tuple[str, str], Operation] = {
     ("/api/v1/trading-partners/{name}/interchanges", "GET"): O(
         "Interchanges sent to the partner, newest first, with their 997 status", "trading-partners",
         reply=tpa.InterchangeList, query=tpa.InterchangeQuery),
+    ("/api/v1/events", "GET"): O("Business events of the workspace, newest first, with their deliveries", "events",
+                                 reply=events.EventList, query=events.EventQuery),
     # session
     ("/api/v1/session", "POST"): O("Log in", "session", reply=identity.Session, body=identity.Login),
     ("/api/v1/session", "GET"): O("The signed-in user", "session", reply=identity.Session),

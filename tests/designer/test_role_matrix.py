@@ -112,6 +112,7 @@ WS_CALLS: dict[str, Call] = {
         "us": {"qualifier": "ZZ", "id": "CROSSDOCK"}}),
     "DELETE /api/v1/trading-partners/<name>": Call("connections:write", lambda w: {"name": "acme"}, scoped=True),
     "GET /api/v1/trading-partners/<name>/interchanges": Call("runs:read", lambda w: {"name": "acme"}, scoped=True),
+    "GET /api/v1/events": Call("runs:read"),
     "GET /api/v1/records": Call("flows:read"),
     "GET /api/v1/records/<name>": Call("flows:read", lambda w: {"name": "order"}),
     "POST /api/v1/flows/<flow_id>/publish": Call("flows:write", lambda w: FLOW,
