@@ -13,6 +13,7 @@ from runtime import audit, connections, edi_register, egress, keys, lookups, tra
 from runtime.identity_models import AuditEntry, Membership, PublishedEndpoint
 from runtime.models import Base, DeadLetter, LedgerEntry, Payload, Run, ScheduleFire, Step, Workspace, utcnow
 from runtime.poll_models import PollCursor
+from runtime.event_models import BusinessEvent, EventDelivery
 from support import identity
 from support.flowdocs import edge
 
@@ -243,6 +244,12 @@ def populate(rt, app, admin, workspace: str) -> dict:
         s.add(ScheduleFire(workspace=workspace, flow_id="f", node_id="hook", due_at=now))
         s.add(PublishedEndpoint(workspace=workspace, name="orders", version=1, flow_id="f"))
         s.add(PollCursor(workspace=workspace, flow_id="f", node_id="poll"))
+        event = BusinessEvent(workspace=workspace, name="shipment.departed", flow_id="f", flow_version=1,
+                              run_id=run.id, node_id="emit", idempotency_key="k", hops=1, subscribers=1)
+        s.add(event)
+        s.flush()
+        s.add(EventDelivery(event_id=event.id, workspace=workspace, flow_id="f", flow_version=1, node_id="on",
+                            run_id=run.id))
         run_id = run.id
     audit.record(rt, partner_id=identity.partner_of(rt, workspace), workspace=workspace, actor="t", action="x.y")
     return {"run_ids": [run_id]}
