@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import re
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,14 +17,16 @@ from urllib.parse import urlsplit
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy import delete, select
 
-from nodes import sql_targets
+from nodes import file_stores, sql_targets
+from nodes.base import NodeError
 from runtime.models import SystemConnection, utcnow
 from runtime.readthrough import ReadThrough
 
 SYSTEMS = ("erp", "oms", "wms", "tms", "http", "sql")  # sql: base_url is a database URL (connector.sql)
+SYSTEMS += file_stores.SYSTEMS  # folder: base_url is a local folder; sftp: sftp://host[:port][/folder] (file nodes)
 AUTH_TYPES = ("none", "basic", "bearer", "api_key")
-SECRET_FIELDS = ("password", "token", "key")
-PLAIN_FIELDS = ("username", "header")
+SECRET_FIELDS = ("password", "token", "key", "passphrase")  # key: also an SFTP private key, passphrase its own
+PLAIN_FIELDS = ("username", "header", "host_key")  # host_key: the SFTP server's pinned public key or fingerprint
 NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 # Resolved connections per process: a step needs its connection on every message, and reading the row and
 # decrypting its secrets each time cost more than the request itself. Saves here forget them at once; a save
@@ -82,6 +85,8 @@ def save(rt, workspace: str, name: str, data: dict) -> dict:
         raise InvalidConnection("system", f"system is one of {list(SYSTEMS)}")
     if system == "sql" and isinstance(auth, dict):
         base_url, auth = _database(base_url, auth)
+    elif system in file_stores.SYSTEMS and isinstance(auth, dict):
+        base_url, auth = _files(rt.settings, system, base_url, auth)
     elif not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")) or "\x00" in base_url:
         raise InvalidConnection("base_url", "base_url must be an http(s) URL")  # NUL: PostgreSQL text refuses it
     if not isinstance(auth, dict) or auth.get("type", "none") not in AUTH_TYPES:
@@ -163,6 +168,25 @@ def _database(base_url: Any, auth: dict) -> tuple[str, dict]:
     if auth.get("password") is not None or auth.get("username") is not None:
         auth["type"] = "basic"
     return url._replace(password=None).render_as_string(hide_password=False), auth  # set() keeps a None
+
+
+def _files(settings, system: str, base_url: Any, auth: dict) -> tuple[str, dict]:
+    """A folder connection's path (inside the operator's CROSSDOCK_FILE_DIRS), or an sftp connection's URL, user and
+    pinned host key, checked (nodes/file_stores.py checks them again at each use)."""
+    if not isinstance(base_url, str) or "\x00" in base_url:
+        raise InvalidConnection("base_url", "base_url is a folder path (folder) or sftp://host[:port][/folder]")
+    if system == "folder":
+        try:
+            file_stores.FolderStore(base_url, tuple(settings.file_dirs))
+        except NodeError as err:
+            raise InvalidConnection("base_url", err.message) from None
+        if not os.path.isabs(base_url):
+            raise InvalidConnection("base_url", "base_url is an absolute folder path")
+        return os.path.normpath(base_url), {"type": "none"}
+    problem = file_stores.check_sftp(base_url, auth)
+    if problem:
+        raise InvalidConnection(*problem)
+    return base_url, {**auth, "type": "basic"}
 
 
 def _origin(url: str) -> tuple:

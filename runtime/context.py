@@ -72,7 +72,8 @@ class StepContext:
                  throttles: Callable[["StepContext"], Throttles] | None = None,
                  wake: Callable[[int], bool] | None = None,
                  business_events: Callable[["StepContext"], BusinessEvents] | None = None,
-                 waits: Callable[["StepContext"], Waits] | None = None):
+                 waits: Callable[["StepContext"], Waits] | None = None,
+                 file_dirs: tuple[str, ...] = ()):
         self.workspace = workspace
         self.flow_id = flow_id
         self.flow_version = flow_version
@@ -97,6 +98,7 @@ class StepContext:
         self.throttles = throttles(self) if throttles is not None else None  # control.throttle (runtime/throttles.py)
         self.business_events = business_events(self) if business_events is not None else None  # control.emit
         self.waits = waits(self) if waits is not None else None  # control.wait (runtime/waits.py)
+        self.file_dirs = file_dirs  # the operator's folders connector.file may write in (CROSSDOCK_FILE_DIRS)
 
     @property
     def business_key(self) -> str | None:

@@ -281,7 +281,8 @@ def _execute(rt: Runtime, row: Row, reply: list[dict]) -> Outcome:
                       wake=lambda run_id: runs.wake(rt, run_id),
                       business_events=lambda step: business_events.StepEvents(
                           rt, step, lineage[-1] if lineage else row.id),
-                      waits=lambda step: waits.StepWaits(rt, step))
+                      waits=lambda step: waits.StepWaits(rt, step),
+                      file_dirs=rt.settings.file_dirs)
     run = {"id": row.id, "input": row.input, "input_text": row.input_text, "checkpoint": row.checkpoint,
            "trigger_node": row.trigger_node, "start_node": row.start_node if not row.checkpoint else None}
     rt.events.publish("run.started", _event(row, "running"))

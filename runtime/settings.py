@@ -50,6 +50,8 @@ class Settings:
     hooks_per_minute: int = 120_000  # webhook intake and experience APIs: well over what one process takes in
     # folders where SQL connections may open SQLite files (nodes/sql_targets.py); none: no SQLite file at all
     sql_file_dirs: tuple[str, ...] = ()
+    # folders the file nodes (event.file, connector.file) may read and write (nodes/file_stores.py); none: no local folder
+    file_dirs: tuple[str, ...] = ()
     # tests and operations only: a file with an ISO time that schedules go by instead of the real one (runtime/clock.py)
     clock_file: str = ""
 
@@ -77,6 +79,7 @@ def from_env(env: dict | None = None) -> Settings:
         access_log=env.get("CROSSDOCK_ACCESS_LOG", "") not in ("", "0", "false", "no"),
         data_dir=env.get("CROSSDOCK_DATA_DIR", "data"),
         sql_file_dirs=tuple(d for d in env.get("CROSSDOCK_SQL_FILE_DIRS", "").split(os.pathsep) if d),
+        file_dirs=tuple(d for d in env.get("CROSSDOCK_FILE_DIRS", "").split(os.pathsep) if d),
         clock_file=env.get("CROSSDOCK_CLOCK_FILE", ""),
         sandbox_port=int(env.get("CROSSDOCK_SANDBOX_PORT", "5001")),
         executors=int(env.get("CROSSDOCK_EXECUTORS", str(Settings.executors))),
