@@ -93,7 +93,7 @@ def publish(rt: Runtime, workspace: str, name: str, key: str | None, payload: An
     planned = []
     for t in subscribers:
         message = envelope if (t.node.get("config") or {}).get("envelope") is True else payload
-        keys = rt.keys_for(workspace, t.flow_id, t.version)
+        keys = rt.keys_for(workspace, t.flow_id, t.version, t.node["id"])
         planned.append((t, message, evaluate_key(keys.business_key, message) or key,
                         evaluate_key(keys.sequence_key, message)))
 

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Row
 
-from runtime import waits
 from runtime.models import Flow, Run, WebhookRoute
 from runtime.plan import evaluate_key
 from runtime.readthrough import ReadThrough
@@ -60,13 +59,10 @@ def find_route(rt: Runtime, workspace: str, path: str, method: str) -> Row:
 def start(rt: Runtime, workspace: str, flow_id: str, version: int, message: Any, *, trigger: str,
           trigger_node: str | None = None, input_text: str | None = None) -> Run:
     """Store and enqueue a run of a deployed version, with the keys its flow settings compute."""
-    keys = rt.keys_for(workspace, flow_id, version)  # never the plan: a big flow's takes seconds to build
-    sequence_key = evaluate_key(keys.sequence_key, message)
-    if sequence_key is not None and waits.unsequenced(rt, workspace, flow_id, version, trigger_node):
-        sequence_key = None  # an arrival for a control.wait: the parked run of its key must not hold it back
+    keys = rt.keys_for(workspace, flow_id, version, trigger_node)  # never the plan: a big flow's takes seconds
     return runs.start(rt, workspace, flow_id, version, message, trigger=trigger, trigger_node=trigger_node,
                       business_key=evaluate_key(keys.business_key, message),
-                      sequence_key=sequence_key, input_text=input_text)
+                      sequence_key=evaluate_key(keys.sequence_key, message), input_text=input_text)
 
 
 def start_manual(rt: Runtime, workspace: str, flow_id: str, message: Any = None, version: int | None = None) -> Run:

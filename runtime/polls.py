@@ -75,7 +75,7 @@ def poll(rt, workspace: str, flow_id: str, version: int, node_id: str, now: dt.d
         except KeyError as err:
             raise NodeError("unknown_connection", str(err.args[0] if err.args else err), field="connection") from None
         until = now - dt.timedelta(seconds=config["settle_s"]) if config["settle_s"] else None
-        keys = rt.keys_for(workspace, flow_id, version)
+        keys = rt.keys_for(workspace, flow_id, version, node_id)
         while len(started) < config["max_per_poll"]:
             limit = min(config["batch_size"], config["max_per_poll"] - len(started))
             batch = node.module.fetch(prepared, connection, mark, until, limit)

@@ -75,9 +75,10 @@ class Runtime:
 
         return self.plans.get((workspace, flow_id, version), build)
 
-    def keys_for(self, workspace: str, flow_id: str, version: int) -> RunKeys:
+    def keys_for(self, workspace: str, flow_id: str, version: int, trigger_node: str | None = None) -> RunKeys:
         """A version's run keys without its plan: webhook intake stores a run with these and never
-        compiles a plan (30 s for a 30,000-node flow) inside the request."""
+        compiles a plan (30 s for a 30,000-node flow) inside the request. A run that `trigger_node` starts gets
+        no sequence key when that trigger brings arrivals to a control.wait (runtime/waits.py `unsequenced`)."""
         def settings() -> dict | None:
             with self.read_sessions() as s:
                 row = s.execute(select(FlowVersion.document["settings"]).where(
@@ -87,7 +88,10 @@ class Runtime:
                 raise PlanError(f"flow {flow_id} has no version {version}")
             return row[0]
 
-        return self.plans.keys((workspace, flow_id, version), settings)
+        keys = self.plans.keys((workspace, flow_id, version), settings)
+        if keys.sequence_key is not None and waits.unsequenced(self, workspace, flow_id, version, trigger_node):
+            return RunKeys(keys.business_key, None)  # the parked run of its key must not hold back its arrival
+        return keys
 
     def warm_plans(self) -> None:
         """Plan every deployed version this process has not planned, one after the other on a background

@@ -110,3 +110,25 @@ def test_arrival_triggers_are_those_that_reach_a_wait_arrival_port():
     assert waits.arrival_triggers(doc) == frozenset({"poll"})
     doc["nodes"][3]["disabled"] = True
     assert waits.arrival_triggers(doc) == frozenset()
+
+
+def test_runs_of_an_arrival_trigger_get_no_sequence_key_whatever_starts_them(store, workspace):
+    """keys_for is where webhook intake, polls and business events take their keys from: an arrival's run ordered
+    behind the parked run of its key would wait there until that run timed out."""
+    from designer import drafts
+    from runtime import deployments
+
+    doc = {"schema": "crossdock.flow/1", "id": "release", "name": "release", "settings": {"sequence_key": "n"},
+           "nodes": [{"id": "release", "type": "event.webhook", "config": {"path": "r"}},
+                     {"id": "shipped", "type": "event.webhook", "config": {"path": "s"}},
+                     {"id": "wait", "type": "control.wait",
+                      "config": {"key": "n", "arrival_key": "n", "timeout_s": 60}},
+                     {"id": "done", "type": "control.discard", "config": {"reason": "r"}}],
+           "edges": [edge(1, "release", "wait"), {**edge(2, "shipped", "wait"), "target_port": "arrival"},
+                     edge(3, "wait", "done"), edge(4, "wait", "done", "timeout")]}
+    drafts.create(store, workspace, doc)
+    version = deployments.deploy(store, workspace, "release", drafts.load_or_400(doc))
+    assert store.keys_for(workspace, "release", version, "release").sequence_key is not None
+    assert store.keys_for(workspace, "release", version).sequence_key is not None
+    keys = store.keys_for(workspace, "release", version, "shipped")
+    assert keys.sequence_key is None and keys.business_key is not None  # still searchable by its business key
