@@ -24,6 +24,8 @@ CONTRACT = {  # ports that templates, golden flows and the canvas rely on
     "control.dedupe": (["in"], ["out", "duplicate"]),
     "control.dead_letter": (["in"], []),
     "control.discard": (["in"], []),
+    "transform.split": (["in"], ["out", "empty", "error"]),
+    "transform.aggregate": (["in"], ["out", "partial", "error"]),
     "edi.read": (["in"], ["out", "ack", "error"]),
     "edi.write": (["in"], ["out", "error"]),
     "event.schedule": ([], ["out"]),
