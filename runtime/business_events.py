@@ -199,8 +199,10 @@ def _iso(at: dt.datetime | None) -> str | None:
     return at.isoformat() + "Z" if at is not None else None
 
 
-def prune(rt: Runtime, cutoff: dt.datetime, batch: int = 500) -> int:
-    """Events stored before `cutoff` (the run retention's age), with their deliveries, in short batches."""
+def prune(rt: Runtime, cutoff: dt.datetime | None = None, batch: int = 500) -> int:
+    """Events stored before `cutoff` (default: the age past which runs are pruned, CROSSDOCK_RETENTION_DAYS), with
+    their deliveries, in short batches."""
+    cutoff = cutoff or utcnow() - dt.timedelta(days=rt.settings.retention_days)
     pruned = 0
     while True:
         with rt.read_sessions() as s:

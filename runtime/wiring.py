@@ -14,6 +14,7 @@ from sqlalchemy import select
 from nodes.expression import budget
 from runtime import accounts, db, events as live, jobs, polls, retention, schedules
 from runtime import edi_register
+from runtime import business_events
 from runtime import file_pickups
 from runtime import waits
 from runtime.events import Publisher
@@ -159,6 +160,7 @@ class Runtime:
                 if time.monotonic() >= self._next_prune:
                     self._next_prune = time.monotonic() + PRUNE_EVERY_S
                     retention.prune(self)
+                    business_events.prune(self)  # control.emit's events, as old as the runs pruned
             except Exception:
                 log.exception("maintenance pass failed; will try again")
 

@@ -4,6 +4,7 @@ of another workspace; the event and its runs are stored together, once per step 
 replayed step delivers nothing twice); a chain of flows emitting what starts the next is cut at the hop limit."""
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import uuid
 
@@ -14,7 +15,7 @@ from nodes.control_emit import MAX_HOPS
 from runtime import business_events, deployments, intake, replay, tenancy
 from runtime.context import DatabaseLedger, StepContext
 from runtime.event_models import BusinessEvent, EventDelivery
-from runtime.models import DeadLetter, Flow, Run
+from runtime.models import DeadLetter, Flow, Run, utcnow
 from support import wait_for
 from support.flowdocs import done, edge
 
@@ -192,3 +193,20 @@ def test_deleting_the_workspace_deletes_its_events(store, workspace, partner):
             BusinessEvent.workspace == workspace)) == 0
         assert s.scalar(select(func.count()).select_from(EventDelivery).where(
             EventDelivery.workspace == workspace)) == 0
+
+
+def test_events_older_than_the_retention_are_pruned_with_their_deliveries(store, workspace):
+    deploy(store, workspace, subscriber("b", "shipment.departed"))
+    for run_id in (11, 12):
+        step = StepContext(workspace=workspace, flow_id="a", flow_version=1, run_id=run_id, params={},
+                           ledger=DatabaseLedger(store.sessions, workspace), business_key=None, root_run_id=run_id,
+                           on_respond=lambda *args: None,
+                           business_events=lambda ctx, r=run_id: business_events.StepEvents(store, ctx, r)).at("e", 1)
+        step.business_events.emit("shipment.departed", None, {"run": run_id})
+    old, new = events_of(store, workspace)
+    with store.sessions.begin() as s:
+        s.get(BusinessEvent, old.id).created_at = utcnow() - dt.timedelta(days=store.settings.retention_days + 1)
+    assert business_events.prune(store) >= 1
+    assert [e.id for e in events_of(store, workspace)] == [new.id]
+    with store.sessions() as s:
+        assert s.scalars(select(EventDelivery.event_id).where(EventDelivery.workspace == workspace)).all() == [new.id]
