@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import replace
-from typing import Any
+from typing import Any, Collection
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 
-from nodes.base import Gathered, NodeError
+from nodes.base import TECHNICAL, Gathered, NodeError
 from runtime.aggregate_models import AggregateGroup, AggregatePart
 from runtime.models import utcnow
 
@@ -39,8 +40,10 @@ _COUNT = (update(GROUPS).where(GROUPS.c.id == bindparam("group_id"), GROUPS.c.st
 
 
 def gather(engine: Engine, workspace: str, flow_id: str, node_id: str, run_id: int, correlation: str,
-           position: int, count: int, part: Any, timeout_s: float, now: dt.datetime | None = None) -> Gathered:
-    """Aggregates.gather for one step (see nodes/base.py)."""
+           position: int, count: int, part: Any, timeout_s: float, now: dt.datetime | None = None,
+           replays: Collection[int] = ()) -> Gathered:
+    """Aggregates.gather for one step (see nodes/base.py). `replays`: the runs this run replays (its lineage); the
+    owner's part replayed is the owner's, so a replay of the run that emitted a result emits it again."""
     now = now or utcnow()
     if not 0 <= position < count:
         raise NodeError("position_out_of_range", f"part {position} of group {correlation!r} is outside 0..{count - 1}",
@@ -66,7 +69,7 @@ def gather(engine: Engine, workspace: str, flow_id: str, node_id: str, run_id: i
             if received is None:  # closed meanwhile: the part is not stored (the exception rolls back its insert)
                 raise _closed(correlation, position, conn.execute(select(GROUPS.c.status).where(
                     GROUPS.c.id == group.id)).scalar())
-    owner = (group.owner_run, group.owner_position) == (run_id, position)
+    owner = group.owner_position == position and (group.owner_run == run_id or group.owner_run in replays)
     found = Gathered(group=str(group.id), status=group.status, owner=owner, owner_run=str(group.owner_run),
                      stored=stored, completed=stored and received == count, received=received)
     if not owner:
@@ -101,12 +104,17 @@ def _closed(correlation: str, position: int, status: str) -> NodeError:
 
 
 class StepAggregates:
-    """`ctx.aggregates` of a running step: the groups of its flow and node, owned by its run."""
+    """`ctx.aggregates` of a running step: the groups of its flow and node, owned by its run (or the run it replays).
+    A database that does not answer is a technical, retried failure of the step, never a lost part."""
 
-    def __init__(self, rt, step):
-        self._rt, self._step = rt, step
+    def __init__(self, rt, step, replays: Collection[int] = ()):
+        self._rt, self._step, self._replays = rt, step, frozenset(replays)
 
     def gather(self, correlation: str, position: int, count: int, part: Any, timeout_s: float) -> Gathered:
         step = self._step
-        return gather(self._rt.engine, step.workspace, step.flow_id, step.node_id, int(step.run_id), correlation,
-                      position, count, part, timeout_s)
+        try:
+            return gather(self._rt.engine, step.workspace, step.flow_id, step.node_id, int(step.run_id), correlation,
+                          position, count, part, timeout_s, replays=self._replays)
+        except OperationalError as err:
+            raise NodeError("database_unavailable", f"the aggregate's groups cannot be read or written: "
+                            f"{type(err.orig).__name__}", error_class=TECHNICAL, retryable=True) from None

@@ -276,7 +276,7 @@ def _execute(rt: Runtime, row: Row, reply: list[dict]) -> Outcome:
                       connections=lambda name: connections.resolve(rt, row.workspace, name),
                       lookups=lambda table, key: lookups.get(rt, row.workspace, table, key),
                       trading_partners=lambda step: trading_partners.StepPartners(rt, step),
-                      aggregates=lambda step: aggregates.StepAggregates(rt, step),
+                      aggregates=lambda step: aggregates.StepAggregates(rt, step, lineage),
                       throttles=lambda step: throttles.StepThrottles(rt, step),
                       wake=lambda run_id: runs.wake(rt, run_id),
                       business_events=lambda step: business_events.StepEvents(

@@ -1,5 +1,5 @@
 """transform.aggregate through deployed flows (both backends): a 500-line order split and gathered back in order, a
-timed-out group emitted on `partial` with its missing indexes, parts of one group brought by several runs, a part
+timed-out group emitted on `partial` with its missing indexes, parts of one group brought by several runs (and replayed), a part
 after its group was emitted, and the bounds of its config and values."""
 from __future__ import annotations
 
@@ -98,6 +98,12 @@ def test_parts_brought_by_several_runs_complete_the_group_of_the_run_that_opened
     # the same part delivered again (a webhook retried by its sender) is no second part and ends quietly
     again = finished(client, start(client, "split-runs", {"po": "PO-9", "n": 1, "sku": "B"}))
     assert again["status"] == "succeeded" and rows(rt, workspace, "split-runs")[1] == 3
+    # an operator's replay of the run that emitted the result emits it again (its targets' idempotency keys are the
+    # original's); a replay of a run whose part only went into the group ends it there again
+    replayed = client.post(f"/api/v1/runs/{owner}/replay", json={}).json["run"]["id"]
+    assert finished(client, replayed)["output"] == run["output"]
+    other = client.post(f"/api/v1/runs/{third['id']}/replay", json={}).json["run"]["id"]
+    assert finished(client, other)["output"] is None and rows(rt, workspace, "split-runs")[1] == 3
 
 
 def test_a_part_whose_count_differs_from_its_group_is_rejected_naming_count(client, rt, workspace):

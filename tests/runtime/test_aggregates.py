@@ -42,6 +42,9 @@ def test_a_part_is_stored_once_however_often_it_comes_and_the_last_one_completes
     done = gather(store, workspace, 11, "PO-1", 1, 3)
     assert (done.status, done.parts, done.missing) == ("complete", [{"at": "zero"}, {"at": 1}, {"at": 2}], [])
     assert stored_parts(store, workspace) == 3
+    replay = aggregates.gather(store.engine, workspace, "f", "gather", 99, "PO-1", 1, 3, {"at": 1}, 60, replays={11})
+    assert replay.owner and replay.parts == done.parts  # a replay of the owner's run emits the result again
+    assert not gather(store, workspace, 99, "PO-1", 1, 3).owner  # another run's is not
     # the same correlation at another node is another group
     assert gather(store, workspace, 11, "PO-1", 0, 1, node="other").status == "complete"
 
