@@ -14,7 +14,7 @@ from flows.spec import NodeSpec, Port, Reference
 from nodes import file_formats, file_stores, url_template
 from nodes.base import Context, Emit, NodeError, PrepareEnv, compile_field, evaluate_field
 from nodes.connector_http import Retry
-from nodes.event_file import FOLDER, NAME
+from nodes.event_file import FOLDER, MB, NAME
 from nodes.expression import Expression
 from nodes.http_client import Egress
 
@@ -37,7 +37,7 @@ class Config(Schema):
         "the message (a list of records, or one record)"})
     format = fields.Nested(file_formats.Format, load_default=lambda: file_formats.load({}), metadata={
         "title": "Format"})
-    max_bytes = fields.Integer(strict=True, load_default=10 * 1024 * 1024, validate=validate.Range(1, 100 * 1024 * 1024),
+    max_bytes = fields.Integer(strict=True, load_default=MB * 10, validate=validate.Range(1, MB * 100),
                                metadata={"title": "Max file size (bytes)"})
     timeout_s = fields.Float(load_default=30.0, validate=validate.Range(0, 300, min_inclusive=False), metadata={
         "title": "Timeout (s)", "description": "Each SFTP operation's time limit"})

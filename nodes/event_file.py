@@ -23,6 +23,7 @@ from nodes.base import Context, Emit, NodeError
 NAME = r"^[A-Za-z0-9_.-]{1,100}$"  # a connection name (runtime/connections.py)
 GLOB = r"^[^/\\\x00]{1,200}$"
 FOLDER = r"^[^\\\x00]{0,500}$"
+MB = 1024 * 1024
 
 
 class Config(Schema):
@@ -50,7 +51,7 @@ class Config(Schema):
         "connection's folder"})
     error_folder = fields.String(load_default="error", validate=validate.Regexp(FOLDER), metadata={
         "title": "Error folder", "description": "Where a file that cannot be read at all moves"})
-    max_bytes = fields.Integer(strict=True, load_default=10 * 1024 * 1024, validate=validate.Range(1, 100 * 1024 * 1024),
+    max_bytes = fields.Integer(strict=True, load_default=MB * 10, validate=validate.Range(1, MB * 100),
                                metadata={"title": "Max file size (bytes)", "description": "A larger file is "
                                          "unreadable (moved to the error folder)"})
     max_records = fields.Integer(strict=True, load_default=10_000, validate=validate.Range(1, 100_000), metadata={

@@ -122,7 +122,8 @@ class _Watch:
         settle = dt.timedelta(seconds=config["settle_s"])
         for entry in entries:
             known = ledger.pop(entry.name, [])
-            done = next((r for r in known if r.status == TAKEN and (r.size, r.mtime) == (entry.size, entry.mtime)), None)
+            same = (entry.size, entry.mtime)
+            done = next((r for r in known if r.status == TAKEN and (r.size, r.mtime) == same), None)
             if done is not None:  # its runs were stored by a listing that stopped before the move
                 self._finish(done.id, entry.name, done.error is not None)
                 continue

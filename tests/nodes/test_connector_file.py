@@ -42,7 +42,8 @@ def sftp(tmp_path):
 
 def prepared(egress=lambda: LOCAL, **config):
     module = catalog.TYPES["connector.file"]
-    return connector_file.prepare(catalog.load_config(module.SPEC, {"connection": "drop", **config}), Env(egress=egress))
+    loaded = catalog.load_config(module.SPEC, {"connection": "drop", **config})
+    return connector_file.prepare(loaded, Env(egress=egress))
 
 
 def write(p, message, ctx) -> dict:

@@ -1,5 +1,5 @@
-"""event.file in the runtime: the watch's lease, the settle time, the ledger that stores a file's runs in the transaction
-marking it taken (so a restart neither loses nor repeats a file), the archive and error folders, and the rows a
+"""event.file in the runtime: the watch's lease, the settle time, the ledger that stores a file's runs in the
+transaction marking it taken (so a restart neither loses nor repeats a file), the archive and error folders, and the rows a
 deleted workspace takes with it. The clock is the test's: each listing is driven with its `now`; no run executes
 (the runtime has no workers), the tests read the stored runs."""
 from __future__ import annotations
