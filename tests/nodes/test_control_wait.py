@@ -161,3 +161,113 @@ def test_a_message_without_a_usable_key_is_a_business_error(message, code):
 def test_times_are_bounded(config, field):
     errors = control_wait.Config().validate({"key": "a", "arrival_key": "b", **config})
     assert field in errors
+
+
+# --- acceptance 7, end to end against the sandbox WMS: the release creates a shipping order in the WMS and waits
+# for its shipment confirmation, which an event.poll of the WMS's shipments feed brings to the wait's arrival port.
+SHIPPED_AT = "2026-11-26T13:30:00Z"  # the WMS's frozen clock: the confirmation's shippedAt
+
+
+@pytest.fixture(scope="module")
+def wms(tmp_path_factory):
+    import requests
+
+    from sandbox.serve import start_in_thread
+
+    server = start_in_thread("127.0.0.1", 0, f"sqlite:///{tmp_path_factory.mktemp('wms')}/sandbox.sqlite")
+    http = requests.Session()
+    http.trust_env = False
+    http.base = f"http://127.0.0.1:{server.server_port}"
+    yield http
+    server.shutdown()
+
+
+def wms_flow(timeout_s: float) -> dict:
+    body = "{'orderNumber': order.number, 'shipTo': {'name': 'Acme'}, 'carrierCode': 'UPSN', " \
+           "'lines': [order.lines.{'itemId': sku, 'orderedQty': qty}]}"
+    return {"schema": "crossdock.flow/1", "id": "release", "name": "Release and await the 945",
+            "settings": {"sequence_key": "order.number"},
+            "nodes": [{"id": "release", "type": "event.webhook", "config": {"path": "release"}},
+                      {"id": "to_wms", "type": "connector.wms",
+                       "config": {"connection": "wms", "operation": "create_shipping_order", "body": body,
+                                  "into": "wms"}},
+                      {"id": "shipments", "type": "event.poll",
+                       "config": {"source": "http", "connection": "wms_feed", "path": "/shipments", "records": "data",
+                                  "timestamp_field": "shippedAt", "id_field": "shipmentId",
+                                  "limit_param": "pageSize", "interval_s": 1}},
+                      {"id": "wait", "type": "control.wait",
+                       "config": {"key": "order.number", "arrival_key": "orderNumber", "timeout_s": timeout_s}},
+                      {"id": "done", "type": "control.discard", "config": {"reason": "shipment confirmed"}},
+                      {"id": "late", "type": "control.discard", "config": {"reason": "the test reads the timeout"}}],
+            "edges": [edge(1, "release", "to_wms"), edge(2, "to_wms", "wait"),
+                      {**edge(3, "shipments", "wait"), "target_port": "arrival"},
+                      edge(4, "wait", "done"), edge(5, "wait", "late", "timeout")]}
+
+
+def connect_wms(rt, workspace: str, wms) -> None:
+    from runtime import connections, egress
+
+    egress.allow_origin(rt, workspace, wms.base)
+    connections.save(rt, workspace, "wms", {"system": "wms", "base_url": wms.base + "/wms/api"})
+    connections.save(rt, workspace, "wms_feed", {"system": "http", "base_url": wms.base + "/wms/api"})
+    assert wms.post(wms.base + "/_reset").ok
+    assert wms.post(wms.base + "/wms/api/_clock", json={"now": SHIPPED_AT}).ok
+
+
+def released(rt, workspace: str, wms, number: str, timeout_s: float) -> tuple[int, dict]:
+    """Deploy, release order `number` and wait until its run is parked at the wait; the run and the WMS's order."""
+    version = deploy(rt, workspace, wms_flow(timeout_s))
+    run_id = start(rt, workspace, version, "release", {"order": {"number": number, "lines": [
+        {"sku": "HW-20620-C", "qty": 3}]}})
+    parked(rt, run_id)
+    [order] = wms.get(wms.base + "/wms/api/shipping-orders", params={"orderNumber": number}).json()["data"]
+    return run_id, order
+
+
+def poll(rt, workspace: str) -> list[int]:
+    """A maintenance pass's polls (every due poll node of the database); the runs it started in this workspace."""
+    from runtime import polls
+
+    started = polls.poll_due(rt)
+    with rt.sessions() as s:
+        return s.scalars(select(Run.id).where(Run.id.in_(started), Run.workspace == workspace)).all() if started else []
+
+
+def arrivals(rt, workspace: str) -> list[int]:
+    """The runs the shipments feed started (by the test's poll or by a maintenance pass)."""
+    with rt.sessions() as s:
+        return s.scalars(select(Run.id).where(Run.workspace == workspace, Run.trigger_node == "shipments")).all()
+
+
+def test_the_wms_withholding_the_945_sends_the_release_out_timeout(rt, workspace, wms):
+    connect_wms(rt, workspace, wms)
+    run_id, order = released(rt, workspace, wms, "SO-945-A", timeout_s=2)
+    assert order["statusCode"] == 20  # allocated in the WMS, and never shipped: no confirmation
+    assert poll(rt, workspace) == []  # the feed has nothing for it
+    done = finished(rt, run_id)
+    assert arrivals(rt, workspace) == []
+    assert done.status == "succeeded", done.error
+    last = steps(rt, run_id)[-1]
+    assert (last.port, last.output["key"]) == ("timeout", "SO-945-A") and last.output["waited_s"] >= 2
+    assert [s.node_id for s in steps(rt, run_id, "late")] == ["late"]
+
+
+def test_the_945_the_wms_sends_completes_the_release(rt, workspace, wms):
+    connect_wms(rt, workspace, wms)
+    run_id, order = released(rt, workspace, wms, "SO-945-B", timeout_s=120)
+    shipped = wms.post(f"{wms.base}/wms/api/shipping-orders/{order['id']}/ship-confirm", json={"parcels": [
+        {"trackingNumber": "1Z0000000001", "weightKg": 4.2, "lines": [{"lineNumber": 1, "qty": 3}]}]})
+    assert shipped.status_code == 201, shipped.text
+    # the WMS's shipment confirmation, taken from its feed (by this poll, or by a maintenance pass's)
+    [arrival] = wait_for(lambda: poll(rt, workspace) or arrivals(rt, workspace))
+    assert run_row(rt, arrival).sequence_key is None
+
+    done = finished(rt, run_id)
+    assert done.status == "succeeded", done.error
+    last = steps(rt, run_id)[-1]
+    assert last.port == "out"
+    confirmation = last.output["arrival"]
+    assert (confirmation["orderNumber"], confirmation["shippedAt"]) == ("SO-945-B", SHIPPED_AT)
+    assert confirmation["parcels"][0]["trackingNumber"] == "1Z0000000001"
+    assert last.output["waited"]["wms"]["id"] == order["id"]
+    assert steps(rt, arrival)[-1].output == {"key": "SO-945-B", "delivered_to": str(run_id)}
