@@ -123,6 +123,11 @@ GOOD = {
                     "batch_size": 200, "max_per_poll": 5000, "settle_s": 5}],
     "edi.read": [{}, {"partner": "{{partner}}", "text": "payload.x12", "acknowledge": False}],
     "edi.write": [{"partner": "acme"}, {"partner": "{{$.partner}}", "records": "[ack, po855]"}],
+    "transform.split": [{"lines": "order.lines"},
+                        {"lines": "lines", "correlation": "number", "keep": "{'number': number}", "max_parts": 500,
+                         "on_empty": "error"}],
+    "transform.aggregate": [{}, {"correlation": "po", "index": "n", "count": "3", "part": "line", "timeout_s": 0.5,
+                                 "result": "{'lines': parts}"}],
 }
 # Each is rejected by marshmallow and by the JSON Schema the browser validates with.
 BAD = {
@@ -158,6 +163,10 @@ BAD = {
                    {"connection": "db", "table": "t", "batch_size": 5000}, {"connection": "db", "path": "x y"}],
     "edi.read": [{"acknowledge": "no"}, {"partner": 5}, {"text": 3}, {"sender": "acme"}, {"partner": "x" * 201}],
     "edi.write": [{}, {"partner": ""}, {"partner": "acme", "records": 5}, {"partner": "acme", "delimiter": "*"}],
+    "transform.split": [{}, {"lines": ""}, {"lines": "x", "max_parts": 10_001}, {"lines": "x", "on_empty": "drop"},
+                        {"lines": "x", "max_parts": 1.5}],
+    "transform.aggregate": [{"timeout_s": 0}, {"timeout_s": 8 * 86400}, {"correlation": ""}, {"count": 3},
+                            {"extra": True}],
 }
 
 
