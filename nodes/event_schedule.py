@@ -2,11 +2,12 @@
 fixed input. The runtime's scheduler (runtime/schedules.py) fires it once per due time across all processes."""
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import zoneinfo
 from typing import Any
 
-from croniter import croniter
+from croniter import CroniterBadDateError, croniter
 from marshmallow import Schema, ValidationError, fields, validate
 
 from flows.spec import NodeSpec, Port
@@ -16,6 +17,10 @@ from nodes.base import Context, Emit
 def _cron(value: str) -> None:
     if not croniter.is_valid(value) or len(value.split()) != 5:
         raise ValidationError("not a cron expression of five fields, e.g. '0 2 * * *' (02:00 daily)")
+    try:
+        croniter(value, dt.datetime(2000, 1, 1)).get_next(dt.datetime)
+    except CroniterBadDateError:  # 30 February: valid fields, no day at all
+        raise ValidationError("never falls due: no date matches its day and month") from None
 
 
 @functools.cache

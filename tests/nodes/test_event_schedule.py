@@ -37,6 +37,14 @@ def test_a_flow_with_a_wrong_zone_gets_a_problem_on_that_node_and_field():
     assert [p for p in drafts.check(doc) if p.severity == "error"] == []
 
 
+@pytest.mark.parametrize("cron", ["0 2 * *", "0 2 * * * *", "61 2 * * *", "every night", "0 0 30 2 *", "0 0 31 4 *"])
+def test_a_cron_that_is_not_five_fields_or_never_falls_due_is_refused(cron):
+    with pytest.raises(marshmallow.ValidationError) as err:
+        load({"cron": cron})
+    assert list(err.value.messages) == ["cron"]
+    assert load({"cron": "0 0 29 2 *"})["cron"] == "0 0 29 2 *"  # leap days do come
+
+
 def test_the_zone_list_leaves_out_names_that_mean_the_servers_own_setting():
     assert "Europe/Berlin" in event_schedule.zones() and "localtime" not in event_schedule.zones()
 
