@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from runtime import audit, connections, edi_register, egress, keys, lookups, trading_partners
 from runtime.identity_models import AuditEntry, Membership, PublishedEndpoint
 from runtime.models import Base, DeadLetter, LedgerEntry, Payload, Run, ScheduleFire, Step, Workspace, utcnow
+from runtime.file_models import FilePickup, FileWatch
 from runtime.poll_models import PollCursor
 from runtime.event_models import BusinessEvent, EventDelivery
 from support import identity
@@ -244,6 +245,9 @@ def populate(rt, app, admin, workspace: str) -> dict:
         s.add(ScheduleFire(workspace=workspace, flow_id="f", node_id="hook", due_at=now))
         s.add(PublishedEndpoint(workspace=workspace, name="orders", version=1, flow_id="f"))
         s.add(PollCursor(workspace=workspace, flow_id="f", node_id="poll"))
+        s.add(FileWatch(workspace=workspace, flow_id="f", node_id="pick"))
+        s.add(FilePickup(workspace=workspace, flow_id="f", node_id="pick", name="a.csv", size=1, mtime=1.0,
+                         status="archived", seen_at=now))
         event = BusinessEvent(workspace=workspace, name="shipment.departed", flow_id="f", flow_version=1,
                               run_id=run.id, node_id="emit", idempotency_key="k", hops=1, subscribers=1)
         s.add(event)
