@@ -1,5 +1,6 @@
 """event.schedule's config: a cron of five fields and an IANA time zone (UTC when absent, so documents written
-before the field keep firing in UTC); a bad zone is a problem naming the field. Firing: tests/runtime/test_schedules.py."""
+before the field keep firing in UTC); a bad zone is a problem naming the field.
+Firing: tests/runtime/test_schedules.py."""
 import marshmallow
 import pytest
 
