@@ -35,6 +35,7 @@ CONTRACT = {  # ports that templates, golden flows and the canvas rely on
     "control.emit": (["in"], ["out", "error"]),
     "event.file": ([], ["out", "error"]),
     "connector.file": (["in"], ["out", "error"]),
+    "control.wait": (["in", "arrival"], ["out", "timeout", "receipt", "error"]),
 }
 
 
@@ -51,8 +52,10 @@ def test_catalogue_lists_the_contract_types_with_their_ports():
 def test_only_a_connector_answer_is_an_optional_port():
     # its message already reached the target system; every other port must be wired or discarded
     optional = {(t, p.name) for t, spec in catalog.specs().items() for p in spec.outputs if p.optional}
-    # and control.emit's: the message left the flow as a business event, stored and delivered
-    assert optional == {(t, "out") for t in CONTRACT if t.startswith("connector.")} | {("control.emit", "out")}
+    # and control.emit's: the message left the flow as a business event, stored and delivered; and control.wait's
+    # receipt: the arrival was delivered to the waiting run (or is held for one)
+    assert optional == {(t, "out") for t in CONTRACT if t.startswith("connector.")} | {("control.emit", "out"),
+                                                                                       ("control.wait", "receipt")}
     assert catalog.describe(catalog.specs()["connector.erp"])["outputs"][0]["optional"] is True
 
 
