@@ -46,7 +46,7 @@ SPEC = NodeSpec(
     inputs=(Port("in"),),
     outputs=(Port("out", "One per line"), Port("empty", "No lines", unused_when=("on_empty", ("error",))),
              Port("error", "Split failed")),
-    config=Config, expressions=("lines", "correlation", "keep"), preview="lines", icon="split",
+    config=Config, expressions=("lines", "correlation", "keep"), icon="split",
     tags=("splitter", "lines", "eip"), summary="{{lines}}",
 )
 
