@@ -210,3 +210,43 @@ def test_events_older_than_the_retention_are_pruned_with_their_deliveries(store,
     assert [e.id for e in events_of(store, workspace)] == [new.id]
     with store.sessions() as s:
         assert s.scalars(select(EventDelivery.event_id).where(EventDelivery.workspace == workspace)).all() == [new.id]
+
+
+def test_delivery_runs_are_stored_before_they_are_enqueued_and_a_lost_enqueue_is_made_good(lone_settings, workspace,
+                                                                                             partner):
+    """The queue refuses the delivery runs' jobs (Redis away): the event and its runs are stored all the same, the runs
+    wait `queued`, and the lost-job sweep gives them their jobs once the queue answers."""
+    from dataclasses import replace
+
+    from runtime import jobs
+    from runtime.wiring import Runtime
+    from support import identity
+
+    rt = Runtime(replace(lone_settings, lost_job_after_s=0.0, maintenance_s=3600.0))  # the sweep: the test's call
+    try:
+        identity.make_partner(rt, partner)
+        rt.ensure_workspace(workspace, partner_id=partner)
+        if rt.settings.embedded_queue:
+            rt.start_workers()
+        else:
+            jobs.bind(rt)
+            rt.queue.start_threads(2)
+        deploy(rt, workspace, emitter())
+        deploy(rt, workspace, subscriber("b", "shipment.departed"))
+        refused: list[list[int]] = []
+        enqueue_runs = rt.queue.enqueue_runs
+
+        def away(run_ids):
+            refused.append(list(run_ids))
+            raise ConnectionError("the queue is away")
+        rt.queue.enqueue_runs = away
+        a = ended(rt, intake.start_manual(rt, workspace, "a", {"n": 1}).id)
+        rt.queue.enqueue_runs = enqueue_runs
+        assert a.status == "succeeded"
+        [b] = runs_of(rt, workspace, "b")
+        assert refused == [[b.id]] and b.status == "queued" and b.attempt == 0
+        assert [e.subscribers for e in events_of(rt, workspace)] == [1]
+        assert jobs.requeue_lost(rt) == 1
+        assert ended(rt, b.id).status == "succeeded"
+    finally:
+        rt.close()
