@@ -53,9 +53,10 @@ def start(rt: Runtime, workspace: str, run_id: int, *, version: str = "original"
         message = original.input if not from_node else _step_input(rt, run_id, from_node)
     if from_node:
         keys = {"business_key": original.business_key, "sequence_key": original.sequence_key}
-    else:
-        keys = {"business_key": evaluate_key(plan.business_key, message),
-                "sequence_key": evaluate_key(plan.sequence_key, message)}
+    else:  # the version's keys for the run's trigger (an arrival for a control.wait gets no sequence key)
+        run_keys = rt.keys_for(workspace, original.flow_id, target, original.trigger_node)
+        keys = {"business_key": evaluate_key(run_keys.business_key, message),
+                "sequence_key": evaluate_key(run_keys.sequence_key, message)}
     return runs.start(rt, workspace, original.flow_id, target, message, trigger="replay",
                       trigger_node=original.trigger_node, replay_of=run_id, start_node=from_node, **keys)
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from designer import drafts
 from nodes import control_wait
 from nodes.base import NodeError
-from runtime import deployments, intake
+from runtime import deployments, intake, replay
 from runtime.models import DeadLetter, Flow, Run, Step
 from support import wait_for
 from support.flowdocs import edge
@@ -88,6 +88,7 @@ def test_a_run_parks_until_its_arrival_comes_then_goes_out_with_it(rt, workspace
     assert came.status == "succeeded", came.error
     receipt = steps(rt, arrival)[-1]
     assert (receipt.port, receipt.output) == ("receipt", {"key": "4711", "delivered_to": str(waiting)})
+    assert replay.start(rt, workspace, arrival).sequence_key is None  # nor does its replay
 
 
 def test_without_an_arrival_the_run_goes_out_timeout(rt, workspace):
