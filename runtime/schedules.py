@@ -106,7 +106,7 @@ def fire_due(rt, now: dt.datetime | None = None) -> list[int]:
         seen.add(key)
         try:
             when = due(str(config.get("cron")), now, t.deployed_at, str(config.get("timezone") or "UTC"))
-        except (ValueError, KeyError, OSError):  # an invalid cron or zone cannot be deployed; an old document may
+        except (ValueError, KeyError, OSError):  # a bad cron or zone is refused at deploy; an old document may have one
             continue
         if when is None or tried.get(key) == when:
             continue
@@ -125,7 +125,7 @@ def fire_due(rt, now: dt.datetime | None = None) -> list[int]:
 
 def _fire(rt, t: triggers.Trigger, message, when: dt.datetime) -> int | None:
     """Store the tick's run together with its fired-tick row; None when another process has fired the tick."""
-    keys = rt.keys_for(t.workspace, t.flow_id, t.version)
+    keys = rt.keys_for(t.workspace, t.flow_id, t.version, t.node["id"])
     fire = {"workspace": t.workspace, "flow_id": t.flow_id, "node_id": t.node["id"], "due_at": when,
             "fired_at": utcnow()}
     tick = f"schedule tick {when.isoformat()}Z of flow {t.flow_id} node {t.node['id']} (workspace {t.workspace})"
