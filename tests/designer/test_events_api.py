@@ -80,6 +80,8 @@ def test_a_viewer_reads_events_and_another_workspace_sees_none(client, workspace
 
 def test_bad_arguments_are_400_naming_them(api):
     for query, field in (("name=Shipment", "name"), ("name=*", "name"), ("limit=0", "limit"), ("limit=x", "limit"),
-                         ("before=0", "before"), ("key=" + "k" * 201, "key")):
+                         ("before=0", "before"), ("before=99999999999", "before"), ("limit=501", "limit"),
+                         ("name=" + "a" * 41 + ".b", "name"), ("key=" + "k" * 201, "key")):
         r = api.get(f"/api/v1/events?{query}")
         assert r.status_code == 400 and r.json["error"]["details"] == [{"field": field}], (query, r.json)
+    assert api.get("/api/v1/events?key=%C3%A9%F0%9F%93%A6&name=a_b.*").json == {"events": []}
