@@ -183,7 +183,7 @@ class _Watch:
         file = {"name": entry.name, "folder": config["folder"], "size": entry.size,
                 "mtime": dt.datetime.fromtimestamp(entry.mtime, dt.timezone.utc).isoformat()}
         made, unreadable = self.node.module.inputs(self.config, file, data, unreadable)
-        keys = self.rt.keys_for(self.workspace, self.flow_id, self.version)
+        keys = self.rt.keys_for(self.workspace, self.flow_id, self.version, self.node.id)
         messages = [m for m, _ in made]
         run_ids = runs.start_many(
             self.rt, self.workspace, self.flow_id, self.version, messages, trigger="file", trigger_node=self.node.id,
