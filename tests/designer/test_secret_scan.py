@@ -7,6 +7,7 @@ import base64
 import itertools
 import re
 
+import asyncssh
 from flows.spec import MASK
 from runtime import secrets
 from support.api import finished
@@ -15,8 +16,10 @@ CONN_PASSWORD, CONN_TOKEN, CONN_KEY = "scan-conn-pw-5501", "scan-conn-token-5502
 INLINE_TOKEN, INLINE_PASSWORD = "scan-inline-token-5504", "scan-inline-pw-5505"
 HEADER_AUTH, HEADER_KEY, HEADER_COOKIE = "Bearer scan-hdr-5506", "scan-hdr-key-5507", "sid=scan-cookie-5508"
 HMAC = "scan-hmac-secret-5509"
+SFTP_PASSWORD, SFTP_KEY = "scan-sftp-pw-5510", asyncssh.generate_private_key("ssh-ed25519").export_private_key().decode()
+SFTP_KEY_LINE = SFTP_KEY.splitlines()[1]  # a line of the private key's body: JSON escapes the line breaks between them
 PLAIN = (CONN_PASSWORD, CONN_TOKEN, CONN_KEY, INLINE_TOKEN, INLINE_PASSWORD, HEADER_AUTH, HEADER_KEY, HEADER_COOKIE,
-         HMAC)
+         HMAC, SFTP_PASSWORD, SFTP_KEY_LINE)
 # what the requests carry on the wire, which a response must not echo either
 ENCODED = (base64.b64encode(f"svc:{CONN_PASSWORD}".encode()).decode(),
            base64.b64encode(f"svc:{INLINE_PASSWORD}".encode()).decode())
@@ -61,6 +64,8 @@ def store_secrets_deploy_run_and_export(client, http_target, workspace) -> dict:
                                ("hub", "http", {"type": "api_key", "header": "X-Key", "key": CONN_KEY})):
         ok(client.put(f"/api/v1/connections/{name}", json={"system": system, "base_url": http_target.url + f"/{name}/api",
                                                           "auth": auth}))
+    ok(client.put("/api/v1/connections/drop", json={"system": "sftp", "base_url": "sftp://files.example.com/in", "auth": {
+        "username": "edi", "password": SFTP_PASSWORD, "key": SFTP_KEY, "host_key": "SHA256:" + "A" * 43}}))
     ok(client.put("/api/v1/lookups/scan-table", json={"rows": {"A": "1"}}))
     ok(client.put("/api/v1/trading-partners/hub", json={  # named like a connection: the scan's <name> values
         "partner": {"qualifier": "ZZ", "id": "HUB"}, "us": {"qualifier": "ZZ", "id": "CROSSDOCK"},
@@ -96,7 +101,7 @@ def urls(app, values: dict, records: list[str]) -> dict[str, list[str]]:
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods or not rule.rule.startswith("/api/"):
             continue
-        choices = {**values, "name": records if rule.endpoint.startswith("records") else ["erp", "oms", "hub"],
+        choices = {**values, "name": records if rule.endpoint.startswith("records") else ["erp", "oms", "hub", "drop"],
                    "seq": list(range(1, 8))}
         missing = [a for a in rule.arguments if a not in choices]
         assert not missing, f"{rule.rule}: give this test values for {missing}"
