@@ -18,5 +18,5 @@ class ThrottleBucket(Base):
     tokens: Mapped[float] = mapped_column(Float)  # at `at`; refilled by elapsed time when next taken
     at: Mapped[float] = mapped_column(Float)  # epoch seconds of the last take
     slots: Mapped[list | None] = mapped_column(JSON, nullable=True)  # until when each concurrency slot is held
-    next_at: Mapped[float | None] = mapped_column(Float, nullable=True)  # after the last appointment given (throttles.py)
+    next_at: Mapped[float | None] = mapped_column(Float, nullable=True)  # after the last appointment given
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

@@ -45,8 +45,8 @@ EPSILON = 1e-6  # as 0.999999 in the Lua script
 MAX_APPOINTMENT_S = 60.0  # the furthest ahead a refused take is told to come back
 
 # KEYS: the bucket (hash: tokens, at, next), its slots (sorted set: member -> held until). ARGV: rate, burst,
-# concurrent (0: no slots), hold_s, a member for the slot, keep_ms, MAX_APPOINTMENT_S. Answers the wait in seconds as a string ("0": taken), since
-# Redis truncates a Lua number to an integer.
+# concurrent (0: no slots), hold_s, a member for the slot, keep_ms, MAX_APPOINTMENT_S. Answers the wait in seconds as
+# a string ("0": taken), since Redis truncates a Lua number to an integer.
 _TAKE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000

@@ -1,7 +1,8 @@
 """Each system's own log of the API requests it received: system, method, path and arrival time (epoch seconds, this
 machine's clock), the newest LIMIT kept in memory. A test asserts from it what a client did to the system (how fast
 control.throttle let calls through), as a real system's access log would show it. `GET /_requests?system=erp&since=
-<epoch s>` lists them oldest first; `DELETE /_requests` empties the log. Test control like /_reset: not a product API."""
+<epoch s>` lists them oldest first; `DELETE /_requests` empties the log. Test control like /_reset, not a product
+API."""
 from __future__ import annotations
 
 import collections

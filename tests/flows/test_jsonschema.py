@@ -128,6 +128,8 @@ GOOD = {
                          "on_empty": "error"}],
     "transform.aggregate": [{}, {"correlation": "po", "index": "n", "count": "3", "part": "line", "timeout_s": 0.5,
                                  "result": "{'lines': parts}"}],
+    "control.throttle": [{"target": "erp", "rate_per_s": 10},
+                         {"target": "erp.main", "rate_per_s": 0.5, "burst": 3, "concurrent": 5, "hold_s": 2}],
 }
 # Each is rejected by marshmallow and by the JSON Schema the browser validates with.
 BAD = {
@@ -167,6 +169,10 @@ BAD = {
                         {"lines": "x", "max_parts": 1.5}],
     "transform.aggregate": [{"timeout_s": 0}, {"timeout_s": 8 * 86400}, {"correlation": ""}, {"count": 3},
                             {"extra": True}],
+    "control.throttle": [{}, {"target": "erp"}, {"target": "my erp", "rate_per_s": 1},
+                         {"target": "erp", "rate_per_s": 0}, {"target": "erp", "rate_per_s": 1, "burst": 0},
+                         {"target": "erp", "rate_per_s": 1, "concurrent": 0},
+                         {"target": "erp", "rate_per_s": 1, "hold_s": 86400}],
 }
 
 
