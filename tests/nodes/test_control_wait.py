@@ -272,3 +272,34 @@ def test_the_945_the_wms_sends_completes_the_release(rt, workspace, wms):
     assert confirmation["parcels"][0]["trackingNumber"] == "1Z0000000001"
     assert last.output["waited"]["wms"]["id"] == order["id"]
     assert steps(rt, arrival)[-1].output == {"key": "SO-945-B", "delivered_to": str(run_id)}
+
+
+def test_an_arrival_that_finds_its_run_still_running_parks_and_wakes_it_again(store, workspace):
+    """The waiting run matched but not parked yet (a wake then is lost): the arrival's message parks a second and
+    wakes it again, until the wake takes or a minute has passed (the run then finds its match at its deadline)."""
+    from types import SimpleNamespace
+
+    from nodes.base import Wait
+    from runtime import waits
+
+    prepared = control_wait.prepare(control_wait.Config().load(
+        {"key": "order.number", "arrival_key": "order.number", "timeout_s": 60}), None)
+
+    def ctx(run_id: str, port: str, woken: bool):
+        c = SimpleNamespace(workspace=workspace, flow_id="release", flow_version=1, node_id="wait", run_id=run_id,
+                            attempt=1, params={}, branch="", in_port=port, wake=lambda run: woken, log=lambda m: None)
+        c.waits = waits.StepWaits(store, c)
+        return c
+
+    with pytest.raises(Wait):
+        list(control_wait.run(prepared, ORDER, ctx("31", "in", False)))
+    with pytest.raises(Wait) as parked_arrival:
+        list(control_wait.run(prepared, SHIPPED, ctx("32", "arrival", False)))
+    assert parked_arrival.value.after_s == control_wait.REWAKE_AFTER_S
+    assert list(control_wait.run(prepared, SHIPPED, ctx("32", "arrival", True))) == [
+        ("receipt", {"key": "4711", "delivered_to": "31"})]
+    assert list(control_wait.run(prepared, ORDER, ctx("31", "in", False))) == [
+        ("out", {"waited": ORDER, "arrival": SHIPPED})]
+    # the waiting run went on: the same arrival again wakes nobody
+    assert list(control_wait.run(prepared, SHIPPED, ctx("32", "arrival", False))) == [
+        ("receipt", {"key": "4711", "delivered_to": "31"})]
