@@ -250,3 +250,23 @@ def test_delivery_runs_are_stored_before_they_are_enqueued_and_a_lost_enqueue_is
         assert ended(rt, b.id).status == "succeeded"
     finally:
         rt.close()
+
+
+def test_a_run_taken_over_after_it_emitted_delivers_nothing_twice(store, workspace):
+    """A worker executes the emitting run and dies before it stores the run's end; the run is taken back and executed
+    again from its start: the emit step finds its event, and the subscriber still has one run."""
+    from runtime import jobs
+    from runtime.store import claims
+
+    deploy(store, workspace, emitter())
+    deploy(store, workspace, subscriber("b", "shipment.departed"))
+    a_id = intake.start_manual(store, workspace, "a", {"n": 1}).id
+    first = jobs._execute(store, claims.claim(store, a_id), [])  # executed; its end never written
+    assert first.status == "succeeded" and first.steps[-1]["output"]["emitted"]["duplicate"] is False
+    [b] = runs_of(store, workspace, "b")
+    assert claims.take_back(store, Run.id == a_id)[0] == [a_id]
+    assert jobs.run_claimed(store, a_id) == "succeeded"
+    with store.sessions() as s:
+        a = s.get(Run, a_id)
+    assert (a.takeovers, a.output["emitted"]["duplicate"], a.output["emitted"]["runs"]) == (1, True, [b.id])
+    assert [r.id for r in runs_of(store, workspace, "b")] == [b.id] and len(events_of(store, workspace)) == 1
