@@ -36,6 +36,7 @@ CONTRACT = {  # ports that templates, golden flows and the canvas rely on
     "event.file": ([], ["out", "error"]),
     "connector.file": (["in"], ["out", "error"]),
     "control.wait": (["in", "arrival"], ["out", "timeout", "receipt", "error"]),
+    "control.throttle": (["in"], ["out", "error"]),
 }
 
 
