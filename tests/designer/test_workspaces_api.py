@@ -14,6 +14,7 @@ from runtime.identity_models import AuditEntry, Membership, PublishedEndpoint
 from runtime.models import Base, DeadLetter, LedgerEntry, Payload, Run, ScheduleFire, Step, Workspace, utcnow
 from runtime.file_models import FilePickup, FileWatch
 from runtime.poll_models import PollCursor
+from runtime.throttle_models import ThrottleBucket
 from runtime.event_models import BusinessEvent, EventDelivery
 from support import identity
 from support.flowdocs import edge
@@ -245,6 +246,7 @@ def populate(rt, app, admin, workspace: str) -> dict:
         s.add(ScheduleFire(workspace=workspace, flow_id="f", node_id="hook", due_at=now))
         s.add(PublishedEndpoint(workspace=workspace, name="orders", version=1, flow_id="f"))
         s.add(PollCursor(workspace=workspace, flow_id="f", node_id="poll"))
+        s.add(ThrottleBucket(workspace=workspace, target="erp", tokens=1.0, at=0.0))
         s.add(FileWatch(workspace=workspace, flow_id="f", node_id="pick"))
         s.add(FilePickup(workspace=workspace, flow_id="f", node_id="pick", name="a.csv", size=1, mtime=1.0,
                          status="archived", seen_at=now))
