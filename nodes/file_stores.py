@@ -101,7 +101,10 @@ def _public_key(text: str) -> bool:
 
 
 class FolderStore:
-    """A local folder inside one of the operator's `roots`."""
+    """A local folder inside one of the operator's `roots`. `listed_all`: the last listing saw every entry (a folder
+    of more than MAX_LISTED entries is listed in part)."""
+
+    listed_all = True
 
     def __init__(self, base: str, roots: tuple[str, ...]):
         self._roots = tuple(os.path.realpath(r) for r in roots)
@@ -129,10 +132,12 @@ class FolderStore:
     def list(self, folder: str, patterns: tuple[str, ...]) -> list[Entry]:
         path = self._folder(folder)
         found = []
+        self.listed_all = True
         try:
             with os.scandir(path) as it:
                 for i, entry in enumerate(it):
                     if i >= MAX_LISTED:
+                        self.listed_all = False
                         break
                     if not matches(entry.name, patterns) or entry.is_symlink():
                         continue
@@ -214,7 +219,9 @@ def host_key_matches(pinned: str, key: asyncssh.SSHKey) -> bool:
 
 class SftpStore:
     """One SFTP session, used from one thread: each operation runs on this store's own event loop, bounded by
-    `timeout_s`."""
+    `timeout_s`. `listed_all` as FolderStore's."""
+
+    listed_all = True
 
     def __init__(self, connection: Mapping[str, Any], egress: Egress | None, timeout_s: float):
         url = urlsplit(str(connection.get("base_url") or ""))
@@ -289,9 +296,11 @@ class SftpStore:
         async def scan() -> list[Entry]:
             found = []
             i = 0
+            self.listed_all = True
             async for item in self._sftp.scandir(path):
                 i += 1
                 if i > MAX_LISTED:
+                    self.listed_all = False
                     break
                 a = item.attrs
                 if matches(item.filename, patterns) and a.type == asyncssh.FILEXFER_TYPE_REGULAR:

@@ -145,11 +145,24 @@ class _Watch:
                 continue
             taken += 1
             started += self._take(row_id, entry)
-        gone = [r.id for rows_ in ledger.values() for r in rows_ if r.status == SETTLING]
-        if gone:  # seen settling, then removed by whoever put it there: nothing to take
-            with self.rt.sessions.begin() as s:
-                s.execute(delete(PICKUP).where(PICKUP.c.id.in_(gone), PICKUP.c.status == SETTLING))
+        if self.store.listed_all:
+            self._gone([r for rows_ in ledger.values() for r in rows_])
         return started, more
+
+    def _gone(self, rows: list) -> None:
+        """Rows of files no longer in the folder: one seen settling was removed by whoever put it there (nothing to
+        take); one taken was moved by a listing that stopped before it could say so (or by a person)."""
+        if not rows:
+            return
+        with self.rt.sessions.begin() as s:
+            settling = [r.id for r in rows if r.status == SETTLING]
+            if settling:
+                s.execute(delete(PICKUP).where(PICKUP.c.id.in_(settling), PICKUP.c.status == SETTLING))
+            for status, ids in ((ARCHIVED, [r.id for r in rows if r.status == TAKEN and r.error is None]),
+                                (FAILED, [r.id for r in rows if r.status == TAKEN and r.error is not None])):
+                if ids:
+                    s.execute(update(PICKUP).where(PICKUP.c.id.in_(ids), PICKUP.c.status == TAKEN).values(
+                        status=status, done_at=self.now))
 
     def _seen(self, row_id: int | None, entry: file_stores.Entry) -> int:
         with self.rt.sessions.begin() as s:

@@ -125,6 +125,28 @@ def test_runs_stored_but_the_move_failed_are_not_started_again(drop, workspace, 
     assert ledger(rt, workspace)[0].status == "archived" and os.listdir(inbox / "archive") == ["a.csv"]
 
 
+def test_a_file_moved_by_a_listing_that_stopped_before_saying_so_is_closed_and_may_come_again(drop, workspace,
+                                                                                              monkeypatch):
+    rt, inbox = drop
+    deploy(rt, workspace, flow(settle_s=0))
+    put(inbox, "a.csv", "sku\nA\n", mtime=1_000)
+    real = file_stores.FolderStore.move
+
+    def moved_then_died(self, *args):
+        real(self, *args)
+        raise NodeError("file_error", "died after the move")
+
+    monkeypatch.setattr(file_stores.FolderStore, "move", moved_then_died)
+    listing(rt, workspace, T0)
+    assert ledger(rt, workspace)[0].status == "taken" and os.listdir(inbox / "archive") == ["a.csv"]
+    monkeypatch.setattr(file_stores.FolderStore, "move", real)
+    assert listing(rt, workspace, T0 + dt.timedelta(seconds=60)) == []
+    assert ledger(rt, workspace)[0].status == "archived"  # gone from the folder: done
+    put(inbox, "a.csv", "sku\nA\n", mtime=1_000)  # the very same file dropped again: taken again, not skipped
+    assert len(listing(rt, workspace, T0 + dt.timedelta(seconds=120))) == 1
+    assert len(inputs(rt, workspace)) == 2
+
+
 def test_a_listing_that_lost_its_lease_stores_nothing(drop, workspace):
     rt, inbox = drop
     deploy(rt, workspace, flow(settle_s=0))
