@@ -14,6 +14,7 @@ from runtime.identity_models import AuditEntry, Membership, PublishedEndpoint
 from runtime.models import Base, DeadLetter, LedgerEntry, Payload, Run, ScheduleFire, Step, Workspace, utcnow
 from runtime.file_models import FilePickup, FileWatch
 from runtime.poll_models import PollCursor
+from runtime.aggregate_models import AggregateGroup, AggregatePart
 from runtime.throttle_models import ThrottleBucket
 from runtime.event_models import BusinessEvent, EventDelivery
 from support import identity
@@ -246,6 +247,11 @@ def populate(rt, app, admin, workspace: str) -> dict:
         s.add(ScheduleFire(workspace=workspace, flow_id="f", node_id="hook", due_at=now))
         s.add(PublishedEndpoint(workspace=workspace, name="orders", version=1, flow_id="f"))
         s.add(PollCursor(workspace=workspace, flow_id="f", node_id="poll"))
+        group = AggregateGroup(workspace=workspace, flow_id="f", node_id="gather", correlation="PO-1", expected=2,
+                               received=1, status="open", owner_run=run.id, owner_position=0, deadline=now)
+        s.add(group)
+        s.flush()
+        s.add(AggregatePart(group_id=group.id, position=0, workspace=workspace, run_id=run.id, part={"sku": "A"}))
         s.add(ThrottleBucket(workspace=workspace, target="erp", tokens=1.0, at=0.0))
         s.add(FileWatch(workspace=workspace, flow_id="f", node_id="pick"))
         s.add(FilePickup(workspace=workspace, flow_id="f", node_id="pick", name="a.csv", size=1, mtime=1.0,
