@@ -50,7 +50,7 @@ SPEC = NodeSpec(
                 "server, atomically (a temporary name, then renamed).",
     inputs=(Port("in"),), outputs=(Port("out", "File written", optional=True), Port("error", "Write failed")),
     config=Config, expressions=("records",), icon="upload", tags=("file", "sftp", "csv", "write"),
-    summary="{{name}} to {{connection}}[ {{folder}}]",
+    summary="{{format.kind}} {{name}} to {{connection}}[ {{folder}}]",
     references={"connection": Reference("connection", systems=file_stores.SYSTEMS), "name": Reference("template")},
 )
 

@@ -80,7 +80,7 @@ SPEC = NodeSpec(
                 "moves each file to an archive folder after.",
     inputs=(), outputs=(Port("out", "Record"), Port("error", "Malformed row or unreadable file")),
     config=Config, icon="folder", tags=("trigger", "file", "sftp", "csv"),
-    summary="{{patterns}} in {{connection}}[ {{folder}}]",
+    summary="{{format.kind}} files from {{connection}}[ {{folder}}]",
     references={"connection": Reference("connection", systems=file_stores.SYSTEMS)},
 )
 
