@@ -22,6 +22,7 @@ from support import wait_for
 from support.sftp import SftpServer
 
 from .conftest import FakeContext
+from .test_edi_read import PO, read
 
 
 def config(**extra) -> dict:
@@ -60,6 +61,13 @@ def test_inputs_of_a_file_in_line_order():
     assert unreadable == "the file has more than 2 records (max_records)" and made[0][0]["error"] == unreadable
     made, _ = event_file.inputs(config(format={"kind": "x12"}), file, b"ISA*00~", None)
     assert [m["record"] for m, _ in made] == [{"body": "ISA*00~"}]  # edi.read takes it as it takes a webhook's body
+
+
+def test_an_x12_file_reaches_edi_read_as_a_webhook_body_does(env, ctx):
+    made, _ = event_file.inputs(config(format={"kind": "x12"}), {"name": "po.x12"}, PO.encode(), None)
+    [(port, record)] = list(event_file.run(config(format={"kind": "x12"}), made[0][0], ctx))
+    got = read(env, ctx, record)
+    assert port == "out" and [r["body"]["BEG"]["BEG03"] for r in got["out"]] == ["4711", "4712"]
 
 
 def test_config_is_checked_naming_the_field():

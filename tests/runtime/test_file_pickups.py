@@ -17,7 +17,7 @@ from runtime import connections, deployments, file_pickups, tenancy
 from runtime.file_models import FilePickup, FileWatch
 from runtime.models import Flow, Run
 from runtime.wiring import Runtime
-from support import identity
+from support import identity, wait_for
 
 T0 = dt.datetime(2026, 11, 28, 6, 0)
 
@@ -222,6 +222,25 @@ def test_pick_due_lists_the_deployed_triggers_that_are_due(lone_settings, worksp
         assert file_pickups.pick_due(rt, T0 + dt.timedelta(seconds=90)) == []
         tenancy.remove(rt, partner, workspace)  # a deleted workspace takes its watch and ledger rows with it
         assert ledger(rt, workspace) == [] and watch(rt, workspace) is None
+    finally:
+        rt.close()
+
+
+def test_the_maintenance_pass_picks_files_up(lone_settings, workspace, partner, tmp_path):
+    from dataclasses import replace
+
+    files = tmp_path / "files"
+    (files / "inbox" / "in").mkdir(parents=True)
+    rt = Runtime(replace(lone_settings, file_dirs=(str(files),), maintenance_s=0.05))
+    try:
+        identity.make_partner(rt, partner)
+        rt.ensure_workspace(workspace, partner_id=partner)
+        connections.save(rt, workspace, "inbox", {"system": "folder", "base_url": str(files / "inbox")})
+        deploy(rt, workspace, flow(settle_s=0))
+        put(files / "inbox", "a.csv", "sku\nA\nB\n")
+        rt.start_maintenance()
+        wait_for(lambda: os.listdir(files / "inbox" / "in") == [] and len(inputs(rt, workspace)) == 2)
+        assert os.listdir(files / "inbox" / "archive") == ["a.csv"]
     finally:
         rt.close()
 
