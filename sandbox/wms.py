@@ -242,17 +242,19 @@ def ship_confirm(order_id):
                             "trackingNumber": rest.text(raw_parcel, "trackingNumber", required=False, at=at),
                             "weightKg": rest.number(raw_parcel, "weightKg", required=False, at=at), "lines": contents})
         complete = all(l["shippedQty"] == _shippable(l) for l in doc["lines"])
+        held = _holding(conn)
         shipment = {"shipmentId": shipment_id, "shippingOrderId": order_id, "orderNumber": row["order_number"],
                     "carrierCode": rest.text(data, "carrierCode", required=False) or doc.get("carrierCode"),
                     "shippedAt": clock.stamp(conn, SYSTEM), "orderComplete": complete, "parcels": parcels,
+                    "confirmedAt": None if held else clock.stamp(conn, SYSTEM),
                     "lines": [{"lineNumber": l["lineNumber"], "itemId": l["itemId"], "orderedQty": l["orderedQty"],
                                "shippedQty": sum(c["qty"] for p in parcels for c in p["lines"]
                                                  if c["lineNumber"] == l["lineNumber"]),
                                "totalShippedQty": l["shippedQty"], "shortQty": l["orderedQty"] - _shippable(l)}
                               for l in doc["lines"]]}
-        conn.execute(store.wms_shipments.insert().values(
+        conn.execute(store.wms_shipments.insert().values(  # shipped_at: when the confirmation went out
             id=shipment_id, shipping_order_id=order_id, order_number=row["order_number"], doc=shipment,
-            shipped_at=shipment["shippedAt"]))
+            shipped_at=shipment["confirmedAt"]))
         _save(conn, row, doc, 40 if complete else 35)
         return jsonify({"success": True, "data": shipment}), 201
 
@@ -291,9 +293,42 @@ def _line(doc: dict, raw: dict, where: str) -> dict:
 
 @bp.get("/api/shipments")
 def list_shipments():
+    """The shipment confirmations sent: a shipment whose confirmation is withheld is not among them yet."""
     shipments = store.wms_shipments
-    query = select(shipments).order_by(shipments.c.id)
+    query = select(shipments).where(shipments.c.shipped_at.is_not(None)).order_by(shipments.c.id)
     if request.args.get("orderNumber"):
         query = query.where(shipments.c.order_number == request.args["orderNumber"])
     with store.transaction(rest.engine()) as conn:
         return page_response(conn, query, lambda r: r["doc"])
+
+
+# Test control: the WMS withholds its shipment confirmations (an outbound interface on hold). ship-confirm still ships
+# (stock, order status), but the shipment stays out of GET shipments until the hold is lifted, when the withheld
+# confirmations go out, stamped confirmedAt then. A counter row marks the hold, so a reset lifts it.
+HOLD = SYSTEM + ".hold_confirmations"
+
+
+def _holding(conn) -> bool:
+    return conn.execute(select(store.counters.c.value).where(store.counters.c.name == HOLD)).scalar() is not None
+
+
+@bp.route("/api/_hold_confirmations", methods=["GET", "POST"])
+def hold_confirmations():
+    """`{"hold": true}` withholds shipment confirmations, `{"hold": false}` sends the withheld ones."""
+    shipments = store.wms_shipments
+    with store.transaction(rest.engine()) as conn:
+        if request.method == "POST":
+            hold = rest.body().get("hold")
+            if not isinstance(hold, bool):
+                raise Problem(422, "invalid_field", "'hold' must be true or false.", "hold")
+            if hold and not _holding(conn):
+                conn.execute(store.counters.insert().values(name=HOLD, value=1))
+            elif not hold:
+                conn.execute(store.counters.delete().where(store.counters.c.name == HOLD))
+                now = clock.stamp(conn, SYSTEM)
+                for row in conn.execute(select(shipments).where(shipments.c.shipped_at.is_(None))).mappings().all():
+                    conn.execute(update(shipments).where(shipments.c.id == row["id"]).values(
+                        shipped_at=now, doc={**row["doc"], "confirmedAt": now}))
+        withheld = conn.execute(select(func.count()).select_from(shipments)
+                                .where(shipments.c.shipped_at.is_(None))).scalar()
+        return jsonify({"success": True, "data": {"hold": _holding(conn), "withheld": withheld}})

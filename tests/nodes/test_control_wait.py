@@ -166,7 +166,8 @@ def test_times_are_bounded(config, field):
 
 # --- acceptance 7, end to end against the sandbox WMS: the release creates a shipping order in the WMS and waits
 # for its shipment confirmation, which an event.poll of the WMS's shipments feed brings to the wait's arrival port.
-SHIPPED_AT = "2026-11-26T13:30:00Z"  # the WMS's frozen clock: the confirmation's shippedAt
+SHIPPED_AT = "2026-11-26T13:30:00Z"  # the WMS's frozen clock when it ships
+CONFIRMED_AT = "2026-11-26T14:10:00Z"  # and when the withheld confirmation goes out
 
 
 @pytest.fixture(scope="module")
@@ -194,7 +195,7 @@ def wms_flow(timeout_s: float) -> dict:
                                   "into": "wms"}},
                       {"id": "shipments", "type": "event.poll",
                        "config": {"source": "http", "connection": "wms_feed", "path": "/shipments", "records": "data",
-                                  "timestamp_field": "shippedAt", "id_field": "shipmentId",
+                                  "timestamp_field": "confirmedAt", "id_field": "shipmentId",
                                   "limit_param": "pageSize", "interval_s": 1}},
                       {"id": "wait", "type": "control.wait",
                        "config": {"key": "order.number", "arrival_key": "orderNumber", "timeout_s": timeout_s}},
@@ -240,25 +241,45 @@ def arrivals(rt, workspace: str) -> list[int]:
         return s.scalars(select(Run.id).where(Run.workspace == workspace, Run.trigger_node == "shipments")).all()
 
 
-def test_the_wms_withholding_the_945_sends_the_release_out_timeout(rt, workspace, wms):
-    connect_wms(rt, workspace, wms)
-    run_id, order = released(rt, workspace, wms, "SO-945-A", timeout_s=2)
-    assert order["statusCode"] == 20  # allocated in the WMS, and never shipped: no confirmation
-    assert poll(rt, workspace) == []  # the feed has nothing for it
-    done = finished(rt, run_id)
-    assert arrivals(rt, workspace) == []
-    assert done.status == "succeeded", done.error
-    last = steps(rt, run_id)[-1]
-    assert (last.port, last.output["key"]) == ("timeout", "SO-945-A") and last.output["waited_s"] >= 2
-    assert [s.node_id for s in steps(rt, run_id, "late")] == ["late"]
-
-
-def test_the_945_the_wms_sends_completes_the_release(rt, workspace, wms):
-    connect_wms(rt, workspace, wms)
-    run_id, order = released(rt, workspace, wms, "SO-945-B", timeout_s=120)
+def ship(wms, order: dict) -> dict:
+    """The warehouse ships the order (stock and status move in the WMS); its confirmation goes out unless withheld."""
     shipped = wms.post(f"{wms.base}/wms/api/shipping-orders/{order['id']}/ship-confirm", json={"parcels": [
         {"trackingNumber": "1Z0000000001", "weightKg": 4.2, "lines": [{"lineNumber": 1, "qty": 3}]}]})
     assert shipped.status_code == 201, shipped.text
+    return shipped.json()["data"]
+
+
+def hold_confirmations(wms, hold: bool) -> dict:
+    answer = wms.post(wms.base + "/wms/api/_hold_confirmations", json={"hold": hold})
+    assert answer.ok, answer.text
+    return answer.json()["data"]
+
+
+def test_the_wms_withholding_the_945_sends_the_release_out_timeout(rt, workspace, wms):
+    connect_wms(rt, workspace, wms)
+    hold_confirmations(wms, True)
+    run_id, order = released(rt, workspace, wms, "SO-945-A", timeout_s=2)
+    ship(wms, order)  # shipped in the warehouse, and the confirmation withheld
+    assert wms.get(f"{wms.base}/wms/api/shipping-orders/{order['id']}").json()["data"]["statusCode"] == 40
+    assert hold_confirmations(wms, True) == {"hold": True, "withheld": 1}
+    assert poll(rt, workspace) == []  # the feed has nothing for it
+    done = finished(rt, run_id)
+    assert done.status == "succeeded", done.error
+    assert arrivals(rt, workspace) == []
+    last = steps(rt, run_id)[-1]
+    assert (last.port, last.output["key"]) == ("timeout", "SO-945-A") and last.output["waited_s"] >= 2
+    assert [s.node_id for s in steps(rt, run_id, "late")] == ["late"] and not steps(rt, run_id, "done")
+
+
+def test_the_945_the_wms_sends_late_completes_the_release(rt, workspace, wms):
+    connect_wms(rt, workspace, wms)
+    hold_confirmations(wms, True)
+    run_id, order = released(rt, workspace, wms, "SO-945-B", timeout_s=120)
+    ship(wms, order)
+    assert poll(rt, workspace) == [] and run_row(rt, run_id).status == "queued"  # withheld: still waiting
+
+    assert wms.post(wms.base + "/wms/api/_clock", json={"now": CONFIRMED_AT}).ok
+    assert hold_confirmations(wms, False) == {"hold": False, "withheld": 0}  # the 945 goes out now
     # the WMS's shipment confirmation, taken from its feed (by this poll, or by a maintenance pass's)
     [arrival] = wait_for(lambda: poll(rt, workspace) or arrivals(rt, workspace))
     assert run_row(rt, arrival).sequence_key is None
@@ -268,10 +289,12 @@ def test_the_945_the_wms_sends_completes_the_release(rt, workspace, wms):
     last = steps(rt, run_id)[-1]
     assert last.port == "out"
     confirmation = last.output["arrival"]
-    assert (confirmation["orderNumber"], confirmation["shippedAt"]) == ("SO-945-B", SHIPPED_AT)
+    assert (confirmation["orderNumber"], confirmation["shippedAt"], confirmation["confirmedAt"]) == (
+        "SO-945-B", SHIPPED_AT, CONFIRMED_AT)
     assert confirmation["parcels"][0]["trackingNumber"] == "1Z0000000001"
     assert last.output["waited"]["wms"]["id"] == order["id"]
     assert steps(rt, arrival)[-1].output == {"key": "SO-945-B", "delivered_to": str(run_id)}
+    assert [s.node_id for s in steps(rt, run_id, "done")] == ["done"]
 
 
 def test_an_arrival_that_finds_its_run_still_running_parks_and_wakes_it_again(store, workspace):
