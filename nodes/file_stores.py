@@ -58,6 +58,17 @@ def matches(name: str, patterns: tuple[str, ...]) -> bool:
     return not name.startswith(TEMP_PREFIX) and any(fnmatch.fnmatchcase(name, p) for p in patterns)
 
 
+def server_folder(path: str) -> str:
+    """The folder of an sftp URL's path: absolute on the server (sftp://host/data/in is /data/in), below the login
+    folder with ~ (sftp://host/~/in is in), the login folder itself when there is none (''), as curl reads them."""
+    path = unquote(path or "")
+    if path in ("", "/", "/~", "/~/"):
+        return ""
+    if path.startswith("/~/"):
+        return posixpath.normpath(path[3:])
+    return posixpath.normpath(path)
+
+
 def check_sftp(base_url: str, auth: Mapping[str, Any]) -> tuple[str, str] | None:
     """(field, message) of what is wrong with an sftp connection as it is saved; None when it is fine."""
     try:
@@ -227,7 +238,7 @@ class SftpStore:
         url = urlsplit(str(connection.get("base_url") or ""))
         auth = connection.get("auth") or {}
         self._timeout = timeout_s
-        self._base = posixpath.normpath(unquote(url.path) or "/") if url.path not in ("", "/") else ""
+        self._base = server_folder(url.path)
         self._where = f"sftp://{url.hostname}:{url.port or 22}"
         if url.scheme != "sftp" or not url.hostname:
             raise NodeError("invalid_connection", "an sftp connection's base_url is sftp://host[:port][/folder]",

@@ -176,12 +176,12 @@ def _files(settings, system: str, base_url: Any, auth: dict) -> tuple[str, dict]
     if not isinstance(base_url, str) or "\x00" in base_url:
         raise InvalidConnection("base_url", "base_url is a folder path (folder) or sftp://host[:port][/folder]")
     if system == "folder":
+        if not os.path.isabs(base_url):
+            raise InvalidConnection("base_url", "base_url is an absolute folder path")
         try:
             file_stores.FolderStore(base_url, tuple(settings.file_dirs))
         except NodeError as err:
             raise InvalidConnection("base_url", err.message) from None
-        if not os.path.isabs(base_url):
-            raise InvalidConnection("base_url", "base_url is an absolute folder path")
         return os.path.normpath(base_url), {"type": "none"}
     problem = file_stores.check_sftp(base_url, auth)
     if problem:

@@ -167,3 +167,10 @@ def test_a_server_that_does_not_answer_is_a_retryable_failure():
     with pytest.raises(NodeError) as err:
         write(prepared(name="a.csv", timeout_s=2), {"a": 1}, FileContext(connections={"drop": conn}))
     assert err.value.code in ("connection_failed", "timeout") and err.value.retryable
+
+
+def test_an_sftp_folder_below_the_login_folder(sftp):
+    ctx = sftp_ctx(sftp)
+    ctx.connections["drop"]["base_url"] = f"sftp://127.0.0.1:{sftp.port}/~/home-out"  # the test server logs in at /
+    assert write(prepared(name="a.jsonl", format={"kind": "jsonl"}), {"a": 1}, ctx)["path"] == "a.jsonl"
+    assert os.listdir(os.path.join(sftp.root, "home-out")) == ["a.jsonl"]
