@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import os
+import shutil
 import sys
 import tempfile
 import threading
@@ -46,6 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     if not settings.access_log:  # the sandbox systems serve with Werkzeug, which logs each request
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
     command = args.command or "embedded"
+    if command in ("embedded", "web", "worker"):
+        share_metrics(settings, fresh=command == "embedded")
     if command == "validate":
         return validate_file(args.file, args.workspace, settings)
     if command == "run":
@@ -137,6 +140,17 @@ def build(settings: Settings, embedded: bool):
 
 def sandbox_database(settings: Settings) -> str:
     return "sqlite:///" + os.path.join(os.path.abspath(settings.data_dir), "sandbox.sqlite")
+
+
+def share_metrics(settings: Settings, fresh: bool) -> None:
+    """One Prometheus registry across this machine's processes (runtime/metrics.py): the folder they count into,
+    set before anything imports prometheus_client. The embedded default starts from zero; production processes
+    keep counting into CROSSDOCK_METRICS_DIR across restarts (empty it when every process of the machine stops)."""
+    folder = settings.metrics_dir or os.path.join(settings.data_dir, "metrics")
+    if fresh:
+        shutil.rmtree(folder, ignore_errors=True)
+    os.makedirs(folder, exist_ok=True)
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", os.path.abspath(folder))
 
 
 def serve_web(settings: Settings, embedded: bool) -> None:

@@ -18,6 +18,7 @@ from runtime import connections, lookups, throttles, trading_partners
 from runtime import business_events  # control.emit's events and their delivery runs
 from runtime import aggregates  # transform.aggregate's groups
 from runtime import waits  # control.wait's waits and arrivals
+from runtime import metrics  # runs and steps counted for GET /metrics
 from runtime.context import DatabaseLedger, StepContext
 from runtime.executor import Outcome, execute
 from runtime.models import Run, utcnow
@@ -294,6 +295,8 @@ def _ended(rt: Runtime, row: Row, outcome: Outcome, ended: ends.Ended | None) ->
     """After the end write (committed): the retry's job, or the finished event and the hand-over."""
     if ended is None:
         return "lost-lease"
+    metrics.executed(row.workspace, row.flow_id, None if outcome.status == "retry" else ended.status, outcome.steps,
+                     outcome.dead_letters)
     if outcome.status == "retry":
         runs.enqueue(rt, row.id, outcome.retry_in_s, why="waiting for a retry")
         return ended.status
@@ -313,6 +316,7 @@ def _failed(rt: Runtime, row: Row, err: Exception, reply: list[dict]) -> str:
              "message": f"{type(err).__name__}: {err}"[:2000], "retryable": False}
     if not ends.fail(rt, row, error, reply[0] if reply else None):
         return "lost-lease"
+    metrics.executed(row.workspace, row.flow_id, "failed", (), ())
     rt.events.publish("run.finished", {**_event(row, "failed"), "error": error})
     ends.hand_over(rt, row.workspace, row.flow_id, row.sequence_key)
     return "failed"

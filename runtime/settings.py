@@ -54,6 +54,11 @@ class Settings:
     file_dirs: tuple[str, ...] = ()
     # tests and operations only: a file with an ISO time that schedules go by instead of the real one (runtime/clock.py)
     clock_file: str = ""
+    # GET /metrics (web/metrics.py): served only to a scraper with this bearer token; empty: no /metrics at all
+    metrics_token: str = ""
+    # the folder every process of this machine writes its metrics to (prometheus-client's multiprocess mode, set up
+    # by run.py); empty: <data_dir>/metrics
+    metrics_dir: str = ""
 
     @property
     def embedded_queue(self) -> bool:
@@ -81,6 +86,8 @@ def from_env(env: dict | None = None) -> Settings:
         sql_file_dirs=tuple(d for d in env.get("CROSSDOCK_SQL_FILE_DIRS", "").split(os.pathsep) if d),
         file_dirs=tuple(d for d in env.get("CROSSDOCK_FILE_DIRS", "").split(os.pathsep) if d),
         clock_file=env.get("CROSSDOCK_CLOCK_FILE", ""),
+        metrics_token=env.get("CROSSDOCK_METRICS_TOKEN", ""),
+        metrics_dir=env.get("CROSSDOCK_METRICS_DIR", ""),
         sandbox_port=int(env.get("CROSSDOCK_SANDBOX_PORT", "5001")),
         executors=int(env.get("CROSSDOCK_EXECUTORS", str(Settings.executors))),
         step_payload_max=int(env.get("CROSSDOCK_STEP_PAYLOAD_MAX", str(1024 * 1024))),

@@ -11,6 +11,7 @@ import time
 
 import pytest
 import requests
+from prometheus_client.parser import text_string_to_metric_families
 
 from support import processes, services
 from support import wait_for
@@ -18,6 +19,7 @@ from support.flowdocs import edge, http_sink, order
 from support.services import BACKENDS, PG_URL
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+METRICS_TOKEN = "test-metrics-token"
 
 
 def cli(*args, timeout=120):
@@ -128,7 +130,8 @@ def production(request, tmp_path):
     env = {**os.environ, "CROSSDOCK_DATABASE_URL": PG_URL, "CROSSDOCK_DATABASE_SCHEMA": schema,
            "CROSSDOCK_REDIS_URL": request.getfixturevalue("redis_db"), "CROSSDOCK_QUEUE": services.queue_name(),
            "CROSSDOCK_PORT": str(_free_port()), "CROSSDOCK_DATA_DIR": str(tmp_path),
-           "CROSSDOCK_SECRET_KEY": "test-run-production-key"}  # production refuses the built-in key
+           "CROSSDOCK_SECRET_KEY": "test-run-production-key",  # production refuses the built-in key
+           "CROSSDOCK_METRICS_TOKEN": METRICS_TOKEN}
     rt = Runtime(from_env(env))
     try:
         key = keys.create(rt, "default", "test_run", list(keys.SCOPES), "tests")[1]
@@ -202,6 +205,22 @@ def test_web_and_two_workers_share_the_runs(production, http_target):
     rt.close()
     assert len(workers) == 2, workers  # both worker processes executed runs
     assert len(http_target.requests) == 60
+    # one registry across the processes: the web counted what it accepted, each worker what it executed
+    assert requests.get(production.base + "/metrics", headers=auth).status_code == 401  # a workspace key is not it
+    scraped = requests.get(production.base + "/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+    assert scraped.status_code == 200
+    samples = [(s.name, s.labels, s.value) for family in text_string_to_metric_families(scraped.text)
+               for s in family.samples]
+    mine = {"workspace": "default", "flow": "prod"}
+
+    def total(name, **labels):
+        return sum(v for n, got, v in samples if n == name and {**mine, **labels}.items() <= got.items())
+
+    assert total("crossdock_runs_accepted_total", trigger="webhook") == 60
+    assert total("crossdock_runs_finished_total", status="succeeded") == 60
+    assert total("crossdock_runs_finished_total") == 60
+    assert total("crossdock_steps_total", status="succeeded") == 60 * len(http_sink("prod", http_target.url)["nodes"])
+    assert total("crossdock_run_execution_seconds_count") >= 60
 
 
 @pytest.mark.skipif("services" not in BACKENDS, reason="needs the machine's PostgreSQL and Redis")

@@ -16,6 +16,7 @@ from runtime.wiring import Runtime
 from web import canvas, errors, hooks, live
 from web import ext_api
 from web import limits
+from web import metrics  # GET /metrics for Prometheus (issue 14)
 
 
 def create_app(runtime: Runtime) -> Flask:
@@ -50,6 +51,7 @@ def create_app(runtime: Runtime) -> Flask:
     app.register_blueprint(audit_api.bp)
     limits.register(app, runtime)  # rate limits of API keys and workspaces: /hooks/, /api/v1, /api/ext/
     app.register_blueprint(hooks.bp)
+    app.register_blueprint(metrics.bp)
     live.register(app, runtime)
     app.register_blueprint(canvas.bp)
     return app

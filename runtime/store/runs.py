@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from sqlalchemy import bindparam, update
 from sqlalchemy.engine import Connection
 
+from runtime import metrics
 from runtime.db import JsonText
 from runtime.models import Run, utcnow
 from runtime.states import RunStatus
@@ -41,6 +42,7 @@ def start(rt: Runtime, workspace: str, flow_id: str, version: int, message: Any,
     event = {"workspace": workspace, "flow_id": flow_id, "run_id": run_id, "version": version, "status": "queued",
              "business_key": business_key}
     rt.events.publish("run.queued", {**event, "replay_of": replay_of} if replay_of is not None else event)
+    metrics.accepted(workspace, flow_id, trigger)
     enqueue(rt, run_id)
     return run
 
@@ -68,6 +70,7 @@ def start_many(rt: Runtime, workspace: str, flow_id: str, version: int, messages
     for run_id, row in zip(run_ids, rows):
         rt.events.publish("run.queued", {"workspace": workspace, "flow_id": flow_id, "run_id": run_id,
                                          "version": version, "status": "queued", "business_key": row["business_key"]})
+    metrics.accepted(workspace, flow_id, trigger, len(run_ids))
     enqueue_all(rt, run_ids, "accepted")
     return run_ids
 

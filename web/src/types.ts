@@ -149,7 +149,7 @@ export interface Run {
   created_at?: string;
   started_at?: string | null;
   finished_at?: string | null;
-  trigger?: "webhook" | "manual" | "replay";
+  trigger?: "webhook" | "manual" | "replay" | "schedule" | "poll" | "file" | "event";
   replay_of?: string | number | null;
   start_node?: string | null;
   steps?: Step[];
