@@ -130,6 +130,9 @@ GOOD = {
                                  "result": "{'lines': parts}"}],
     "control.throttle": [{"target": "erp", "rate_per_s": 10},
                          {"target": "erp.main", "rate_per_s": 0.5, "burst": 3, "concurrent": 5, "hold_s": 2}],
+    "control.wait": [{"key": "order.number", "arrival_key": "orderNumber", "timeout_s": 3600},
+                     {"key": "number", "arrival_key": "po", "timeout_s": 1, "hold_arrival_s": 0,
+                      "result": "{'order': waited, 'shipment': arrival}"}],
 }
 # Each is rejected by marshmallow and by the JSON Schema the browser validates with.
 BAD = {
@@ -173,6 +176,10 @@ BAD = {
                          {"target": "erp", "rate_per_s": 0}, {"target": "erp", "rate_per_s": 1, "burst": 0},
                          {"target": "erp", "rate_per_s": 1, "concurrent": 0},
                          {"target": "erp", "rate_per_s": 1, "hold_s": 86400}],
+    "control.wait": [{}, {"key": "a", "arrival_key": "b"}, {"key": "a", "arrival_key": "b", "timeout_s": 0.5},
+                     {"key": "a", "arrival_key": "b", "timeout_s": 31 * 86400},
+                     {"key": "", "arrival_key": "b", "timeout_s": 5},
+                     {"key": "a", "arrival_key": "b", "timeout_s": 5, "hold_arrival_s": 8 * 86400}],
 }
 
 
