@@ -78,8 +78,8 @@ def publish(rt: Runtime, workspace: str, name: str, key: str | None, payload: An
         raise NodeError("event_loop", f"{name} would be event {hops} of a chain of flows each started by the event "
                         f"of the one before (at most {MAX_HOPS}): a loop between flows?", error_class=BUSINESS,
                         field="event", details={"hops": hops, "limit": MAX_HOPS})
-    subscribers = sorted((t for t in triggers.deployed(rt, {SUBSCRIBE})
-                          if t.workspace == workspace and matches(str((t.node.get("config") or {}).get("event")), name)),
+    subscribers = sorted((t for t in triggers.deployed(rt, {SUBSCRIBE}, workspace)
+                          if matches(str((t.node.get("config") or {}).get("event")), name)),
                          key=lambda t: (t.flow_id, t.node["id"]))
     if len(subscribers) > MAX_SUBSCRIBERS:
         raise NodeError("too_many_subscribers", f"{len(subscribers)} subscribing nodes take {name}, over the limit of "

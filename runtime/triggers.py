@@ -60,14 +60,16 @@ class _Known:
 _known: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # per engine: a process may run several Runtimes
 
 
-def deployed(rt, types: Collection[str]) -> list[Trigger]:
-    """The enabled nodes of `types` in the deployed version of every flow of every workspace not suspended."""
+def deployed(rt, types: Collection[str], workspace: str | None = None) -> list[Trigger]:
+    """The enabled nodes of `types` in the deployed version of every flow of every workspace not suspended (of
+    `workspace` only, when given: control.emit's subscribers)."""
     known = _known.setdefault(rt.engine, _Known())
+    query = select(Flow.workspace, Flow.id, Flow.deployed_version, FlowVersion.created_at).join(
+        FlowVersion, (FlowVersion.workspace == Flow.workspace) & (FlowVersion.flow_id == Flow.id)
+        & (FlowVersion.version == Flow.deployed_version)).join(
+        Workspace, Workspace.id == Flow.workspace).where(Workspace.status != "suspended")
     with rt.read_sessions() as s:
-        rows = s.execute(select(Flow.workspace, Flow.id, Flow.deployed_version, FlowVersion.created_at).join(
-            FlowVersion, (FlowVersion.workspace == Flow.workspace) & (FlowVersion.flow_id == Flow.id)
-            & (FlowVersion.version == Flow.deployed_version)).join(
-            Workspace, Workspace.id == Flow.workspace).where(Workspace.status != "suspended")).all()
+        rows = s.execute(query if workspace is None else query.where(Flow.workspace == workspace)).all()
         keys = [(w, f, v) for w, f, v, _ in rows]
         missing = known.missing(keys)
         for start in range(0, len(missing), READ_AT_ONCE):
@@ -76,7 +78,8 @@ def deployed(rt, types: Collection[str]) -> list[Trigger]:
                     FlowVersion.workspace, FlowVersion.flow_id, FlowVersion.version, FlowVersion.document).where(
                     tuple_(FlowVersion.workspace, FlowVersion.flow_id, FlowVersion.version).in_(chunk))):
                 known.learn((w, f, v), document)
-    known.keep_only(set(keys))
+    if workspace is None:  # a whole pass: what it did not see is no longer deployed
+        known.keep_only(set(keys))
     wanted = set(types)
     return [Trigger(w, f, v, at, node) for w, f, v, at in rows
             for node in known.nodes((w, f, v)) if node.get("type") in wanted]

@@ -68,3 +68,13 @@ def test_a_version_document_is_read_once_per_process(rt, workspace):
     finally:
         event.remove(rt.reader, "before_cursor_execute", count)
     assert documents == []
+
+
+def test_one_workspace_only_when_asked_and_the_others_stay_known(rt, workspace):
+    _deploy(rt, workspace, "t-nightly")
+    other = workspace + "x"
+    rt.ensure_workspace(other)
+    _deploy(rt, other, "t-nightly")
+    assert [(t.workspace, t.node["id"]) for t in triggers.deployed(rt, {"event.schedule"}, workspace)] == [
+        (workspace, "tick")]
+    assert _mine(rt, other, {"event.schedule"}) == [("t-nightly", 1, "tick")]
