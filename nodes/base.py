@@ -97,6 +97,7 @@ class Gathered:
     completed: bool  # this part was the last one missing
     received: int
     wait_s: float = 0.0
+    age_s: float = 0.0  # since the group's first part
     parts: list | None = None  # in position order, once the group is closed
     missing: list[int] | None = None
 

@@ -19,9 +19,11 @@ from nodes.expression import Expression
 from nodes.transform_split import MAX_PARTS, correlation_id
 
 MAX_TIMEOUT_S = 7 * 24 * 3600
-# A lost wake (the group completed by another run while the owner's run was still running) costs this long at most:
-# the owner's message looks at its group again this often until the deadline
+# A wake that is lost (the group completed by another run while the owner's run was still running) makes the result
+# late, never lost: the owner's message looks at its group again after RECHECK_S, or a quarter of the group's age when
+# that is longer (so a group open for days is looked at a few dozen times, not every minute), until the deadline
 RECHECK_S = 60.0
+RECHECK_SHARE = 0.25
 
 
 class Config(Schema):
@@ -87,7 +89,8 @@ def run(prepared: Prepared, message: Any, ctx: Context) -> Emit:
                 f"part {index} of group {correlation!r} was gathered before")
         return  # the part lives in its group now; the owner's message carries it on
     if got.status == "open":
-        raise Wait(f"gathering {correlation!r}: {got.received} of {count} parts", min(got.wait_s, RECHECK_S),
+        recheck = max(RECHECK_S, got.age_s * RECHECK_SHARE)
+        raise Wait(f"gathering {correlation!r}: {got.received} of {count} parts", min(got.wait_s, recheck),
                    details={"correlation": correlation, "group": got.group, "received": got.received,
                             "count": count, "deadline_in_s": round(got.wait_s, 3)})
     complete = got.status == "complete"

@@ -89,7 +89,8 @@ def _settle(engine: Engine, group_id: int, found: Gathered, now: dt.datetime) ->
         group = conn.execute(select(GROUPS).where(GROUPS.c.id == group_id)).one()
         if group.status == OPEN:
             return replace(found, status=OPEN, received=group.received,
-                            wait_s=max(0.0, (group.deadline - now).total_seconds()))
+                            wait_s=max(0.0, (group.deadline - now).total_seconds()),
+                            age_s=max(0.0, (now - group.opened_at).total_seconds()))
         parts = conn.execute(select(PARTS.c.position, PARTS.c.part).where(PARTS.c.group_id == group_id)
                              .order_by(PARTS.c.position)).all()
     have = {p.position for p in parts}

@@ -96,6 +96,9 @@ def test_parts_brought_by_several_runs_complete_the_group_of_the_run_that_opened
     second = finished(client, start(client, "split-runs", {"po": "PO-9", "n": 0, "sku": "A"}))
     assert second["status"] == "succeeded" and second["output"] is None  # its part lives in the group now
     assert parked(client, owner)  # still waiting for the rest
+    [waiting] = [s for s in client.get(f"/api/v1/runs/{owner}").json["run"]["steps"] if s["status"] == "waiting"]
+    assert waiting["output"]["waiting"]["after_s"] == transform_aggregate.RECHECK_S  # a lost wake is a minute late
+    assert waiting["output"]["waiting"]["details"]["received"] == 1
     third = finished(client, start(client, "split-runs", {"po": "PO-9", "n": 1, "sku": "B"}))
     assert third["status"] == "succeeded"
     run = finished(client, owner, 20)  # woken by the last part, long before its timeout
