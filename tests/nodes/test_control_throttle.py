@@ -20,6 +20,7 @@ from support import wait_for
 from support.flowdocs import edge
 
 SPEC = control_throttle.SPEC
+JITTER_S = 0.1  # how much more one call may lag its token than another on its way to the ERP (a loaded machine)
 
 
 @dataclass
@@ -141,5 +142,5 @@ def test_two_flows_of_a_workspace_share_the_targets_bucket_and_waiting_runs_do_n
     assert waiting, "8 messages through a bucket of 2 at 5/s: some must have waited"
     assert all(w["waiting"]["details"]["target"] == "erp" and w["waiting"]["after_s"] > 0 for w in waiting)
     # 8 calls with burst 2 at 5/s take 1.2 s at least (the whole bucket: both flows' calls together)
-    assert arrivals[-1] - arrivals[0] >= (len(ids) - burst) / rate - 0.05
-    assert_bucket_bound(arrivals, rate, burst, jitter_s=0.05)
+    assert arrivals[-1] - arrivals[0] >= (len(ids) - burst) / rate - JITTER_S
+    assert_bucket_bound(arrivals, rate, burst, JITTER_S)

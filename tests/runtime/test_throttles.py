@@ -117,6 +117,10 @@ def test_the_runtimes_buckets_on_its_backend(store, workspace):
     wait = buckets.take(workspace, "erp", limit)
     assert 0 < wait <= 0.05
     wait_for(lambda: buckets.take(workspace, "erp", limit) == 0.0, 10)  # a token comes back with time
+    slow = Limit(rate_per_s=1.0, burst=1)  # appointments one token (a second) apart, less the time between the asks
+    assert buckets.take(workspace, "tms", slow) == 0.0
+    waits = [buckets.take(workspace, "tms", slow) for _ in range(4)]
+    assert 0.5 < waits[0] <= 1.0 and all(0.5 < b - a <= 1.0 + 1e-6 for a, b in zip(waits, waits[1:])), waits
     slots = Limit(rate_per_s=1000.0, burst=1000, concurrent=1, hold_s=60.0)
     assert buckets.take(workspace, "edi", slots) == 0.0
     assert 59 < buckets.take(workspace, "edi", slots) <= 60
