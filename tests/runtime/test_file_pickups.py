@@ -125,6 +125,24 @@ def test_runs_stored_but_the_move_failed_are_not_started_again(drop, workspace, 
     assert ledger(rt, workspace)[0].status == "archived" and os.listdir(inbox / "archive") == ["a.csv"]
 
 
+def test_a_listing_that_died_before_its_runs_committed_leaves_the_file_to_the_next(drop, workspace, monkeypatch):
+    rt, inbox = drop
+    deploy(rt, workspace, flow(settle_s=0))
+    put(inbox, "a.csv", "sku\nA\nB\n")
+    real = file_pickups.runs.start_many
+
+    def died(*args, **kwargs):
+        raise ConnectionError("the database went away")
+
+    monkeypatch.setattr(file_pickups.runs, "start_many", died)
+    assert listing(rt, workspace, T0) == []
+    assert inputs(rt, workspace) == [] and ledger(rt, workspace)[0].status == "settling"
+    assert os.listdir(inbox / "in") == ["a.csv"] and "database went away" in watch(rt, workspace).error
+    monkeypatch.setattr(file_pickups.runs, "start_many", real)
+    assert len(listing(rt, workspace, T0 + dt.timedelta(seconds=60))) == 2
+    assert [i["record"]["sku"] for i in inputs(rt, workspace)] == ["A", "B"]  # each row once
+
+
 def test_a_file_moved_by_a_listing_that_stopped_before_saying_so_is_closed_and_may_come_again(drop, workspace,
                                                                                               monkeypatch):
     rt, inbox = drop
