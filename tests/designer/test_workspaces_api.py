@@ -17,6 +17,7 @@ from runtime.poll_models import PollCursor
 from runtime.aggregate_models import AggregateGroup, AggregatePart
 from runtime.throttle_models import ThrottleBucket
 from runtime.event_models import BusinessEvent, EventDelivery
+from runtime.wait_models import WaitArrival, WaitRow
 from support import identity
 from support.flowdocs import edge
 
@@ -247,6 +248,10 @@ def populate(rt, app, admin, workspace: str) -> dict:
         s.add(ScheduleFire(workspace=workspace, flow_id="f", node_id="hook", due_at=now))
         s.add(PublishedEndpoint(workspace=workspace, name="orders", version=1, flow_id="f"))
         s.add(PollCursor(workspace=workspace, flow_id="f", node_id="poll"))
+        s.add(WaitRow(workspace=workspace, flow_id="f", node_id="wait", key="4711", run_id=run.id, status="waiting",
+                      deadline=now))  # control.wait's
+        s.add(WaitArrival(workspace=workspace, flow_id="f", version=1, node_id="wait", key="4711", ref=f"{run.id}:",
+                          run_id=run.id, status="held", held_until=now))
         group = AggregateGroup(workspace=workspace, flow_id="f", node_id="gather", correlation="PO-1", expected=2,
                                received=1, status="open", owner_run=run.id, owner_position=0, deadline=now)
         s.add(group)
