@@ -14,7 +14,7 @@ import datetime as dt
 from dataclasses import replace
 from typing import Any, Collection
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
@@ -119,3 +119,21 @@ class StepAggregates:
         except OperationalError as err:
             raise NodeError("database_unavailable", f"the aggregate's groups cannot be read or written: "
                             f"{type(err.orig).__name__}", error_class=TECHNICAL, retryable=True) from None
+
+
+def prune(rt, cutoff: dt.datetime | None = None, batch: int = 500) -> int:
+    """Groups closed before `cutoff` (default: the age past which runs are pruned, CROSSDOCK_RETENTION_DAYS), and
+    groups still open that long after their deadline (their owner's run never came back), with their parts, in short
+    batches. A correlation id of a pruned group opens a new group."""
+    cutoff = cutoff or utcnow() - dt.timedelta(days=rt.settings.retention_days)
+    pruned = 0
+    while True:
+        with rt.read_sessions() as s:
+            ids = list(s.scalars(select(GROUPS.c.id).where(
+                (GROUPS.c.closed_at < cutoff) | (GROUPS.c.deadline < cutoff)).limit(batch)))
+        if not ids:
+            return pruned
+        with rt.sessions.begin() as s:
+            s.execute(delete(PARTS).where(PARTS.c.group_id.in_(ids)))
+            s.execute(delete(GROUPS).where(GROUPS.c.id.in_(ids)))
+        pruned += len(ids)

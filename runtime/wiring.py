@@ -17,6 +17,7 @@ from runtime import edi_register
 from runtime import business_events
 from runtime import file_pickups
 from runtime import waits
+from runtime import aggregates
 from runtime.events import Publisher
 from runtime.executors import LinkQueue
 from runtime.models import Flow, FlowVersion, Workspace
@@ -161,6 +162,7 @@ class Runtime:
                     self._next_prune = time.monotonic() + PRUNE_EVERY_S
                     retention.prune(self)
                     business_events.prune(self)  # control.emit's events, as old as the runs pruned
+                    aggregates.prune(self)  # transform.aggregate's groups closed as long ago as the runs pruned
             except Exception:
                 log.exception("maintenance pass failed; will try again")
 

@@ -173,6 +173,19 @@ def test_a_run_handed_back_mid_aggregate_goes_on_from_its_checkpoint(store, work
     assert len(gather) == 201 and [s.get("port") for s in gather if s.get("port")] == ["out"]
 
 
+def test_groups_closed_or_past_their_deadline_as_long_ago_as_runs_are_kept_are_pruned_with_their_parts(store,
+                                                                                                        workspace):
+    gather(store, workspace, 61, "done", 0, 1)  # complete at once
+    gather(store, workspace, 62, "open", 0, 2, timeout_s=3600)
+    gather(store, workspace, 63, "forgotten", 0, 2, timeout_s=1)  # its owner never came back
+    later = utcnow() + dt.timedelta(seconds=60)
+    assert aggregates.prune(store, later, batch=1) >= 2
+    with store.read_sessions() as s:
+        left = s.scalars(select(AggregateGroup.correlation).where(AggregateGroup.workspace == workspace)).all()
+    assert left == ["open"] and stored_parts(store, workspace) == 1
+    assert gather(store, workspace, 64, "done", 0, 1).owner  # a pruned group's correlation opens a new group
+
+
 def test_deleting_the_workspace_deletes_its_groups_and_parts(store, workspace, partner):
     gather(store, workspace, 51, "PO-5", 0, 2)
     gather(store, workspace, 52, "PO-5", 1, 2)
