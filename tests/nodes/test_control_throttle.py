@@ -18,6 +18,7 @@ from runtime import deployments, egress, intake
 from runtime.models import Run, Step
 from support import wait_for
 from support.flowdocs import edge
+from support.services import ONLY_EMBEDDED
 
 SPEC = control_throttle.SPEC
 JITTER_S = 0.1  # how much more one call may lag its token than another on its way to the ERP (a loaded machine)
@@ -143,4 +144,39 @@ def test_two_flows_of_a_workspace_share_the_targets_bucket_and_waiting_runs_do_n
     assert all(w["waiting"]["details"]["target"] == "erp" and w["waiting"]["after_s"] > 0 for w in waiting)
     # 8 calls with burst 2 at 5/s take 1.2 s at least (the whole bucket: both flows' calls together)
     assert arrivals[-1] - arrivals[0] >= (len(ids) - burst) / rate - JITTER_S
+    assert_bucket_bound(arrivals, rate, burst, JITTER_S)
+
+
+@pytest.mark.parametrize("backend", ONLY_EMBEDDED, indirect=True)
+def test_the_embedded_defaults_executor_processes_share_the_bucket_row(settings, workspace, sandbox):
+    """run.py's embedded default: the runs execute in 2 executor processes, each taking from the SQLite row."""
+    from dataclasses import replace
+
+    from runtime.wiring import Runtime
+
+    rate, burst, count = 5.0, 2, 8
+    rt = Runtime(replace(settings, executors=2))
+    try:
+        rt.ensure_workspace(workspace)
+        egress.allow_origin(rt, workspace, sandbox)
+        doc = flow("orders-x", sandbox, rate, burst)
+        drafts.create(rt, workspace, doc)
+        version = deployments.deploy(rt, workspace, doc["id"], drafts.load_or_400(doc))
+        rt.start_executors()
+        since = time.time()
+        ids = [intake.start(rt, workspace, doc["id"], version, {"n": n}, trigger="manual").id for n in range(count)]
+
+        def statuses():
+            with rt.read_sessions() as s:
+                return s.scalars(select(Run.status).where(Run.id.in_(ids))).all()
+        wait_for(lambda: set(statuses()) <= {"succeeded", "failed"}, 60, 0.1)
+        assert statuses() == ["succeeded"] * count
+        with rt.read_sessions() as s:
+            workers = set(s.scalars(select(Run.worker).where(Run.id.in_(ids))).all())
+        assert len(workers) == 2, workers  # both executors took runs
+    finally:
+        rt.close()
+    arrivals = erp_requests(sandbox, since)
+    assert len(arrivals) == count
+    assert arrivals[-1] - arrivals[0] >= (count - burst) / rate - JITTER_S
     assert_bucket_bound(arrivals, rate, burst, JITTER_S)
