@@ -6,8 +6,7 @@ from marshmallow import fields, validate
 
 from designer.api_schemas.common import Body, Reply
 from designer.api_schemas.flows import Bundle
-
-SYSTEMS = ("erp", "oms", "wms", "tms", "http")
+from runtime.connections import SYSTEMS
 AUTH_TYPES = ("none", "basic", "bearer", "api_key")
 
 
@@ -17,12 +16,17 @@ class AuthIn(Body):
     password = fields.String(metadata={"description": "left out: the stored one stays"})
     token = fields.String()
     header = fields.String()
-    key = fields.String()
+    key = fields.String(metadata={"description": "api_key: the key; sftp: a private key (PEM or OpenSSH)"})
+    passphrase = fields.String(metadata={"description": "sftp: the private key's passphrase"})
+    host_key = fields.String(metadata={"description": "sftp: the server's pinned public key line or SHA256: "
+                                                      "fingerprint"})
 
 
 class ConnectionIn(Body):
     system = fields.String(required=True, validate=validate.OneOf(SYSTEMS))
-    base_url = fields.String(required=True, metadata={"examples": ["https://erp.example.com/api"]})
+    base_url = fields.String(required=True, metadata={
+        "examples": ["https://erp.example.com/api"], "description": "http(s) URL; sql: a SQLAlchemy database URL; "
+        "folder: a folder under CROSSDOCK_FILE_DIRS; sftp: sftp://host[:port][/folder] (docs/nodes.md)"})
     auth = fields.Nested(AuthIn)
 
 
@@ -30,6 +34,7 @@ class AuthOut(Reply):
     type = fields.String()
     username = fields.String()
     header = fields.String()
+    host_key = fields.String()
 
 
 class Connection(Reply):
