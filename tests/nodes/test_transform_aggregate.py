@@ -1,6 +1,6 @@
 """transform.aggregate through deployed flows (both backends): a 500-line order split and gathered back in order, a
-timed-out group emitted on `partial` with its missing indexes, parts of one group brought by several runs (and replayed), a part
-after its group was emitted, and the bounds of its config and values."""
+timed-out group emitted on `partial` with its missing indexes, parts of one group brought by several runs (and
+replayed), a part after its group was emitted, and the bounds of its config and values."""
 from __future__ import annotations
 
 import marshmallow

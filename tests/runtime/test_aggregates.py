@@ -108,7 +108,8 @@ def split_flow(flow_id: str) -> dict:
             "nodes": [{"id": "start", "type": "event.manual", "config": {}},
                       {"id": "split", "type": "transform.split", "config": {"lines": "order.lines"}},
                       {"id": "gather", "type": "transform.aggregate",
-                       "config": {"part": "line", "timeout_s": 600, "result": "{'lines': parts, 'complete': complete}"}},
+                       "config": {"part": "line", "timeout_s": 600,
+                                  "result": "{'lines': parts, 'complete': complete}"}},
                       {"id": "done", "type": "control.discard", "config": {"reason": "the run's output"}}],
             "edges": [edge(1, "start", "split"), edge(2, "split", "gather"), edge(3, "split", "done", "empty"),
                       edge(4, "gather", "done"), edge(5, "gather", "done", "partial")]}
