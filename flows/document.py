@@ -18,6 +18,8 @@ ID_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 PARAM_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")  # params are bound as $name in JSONata
 PARAM_TYPES = ("string", "number", "integer", "boolean", "object", "array")
 INVALID = "invalid_document"
+CORRELATION_KIND = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+MAX_CORRELATION_KEYS = 8  # key kinds a flow declares for the document thread
 
 
 # JSON has no implicit conversions: "5" is not a number and 1 is not true, so the stock fields are too lenient.
@@ -99,6 +101,12 @@ class SettingsSchema(Schema):
     sequence_key = Text(validate=validate.Length(1, 200))  # message path whose value orders runs
     business_key = Text(validate=validate.Length(1, 200))  # message path shown and searched as "PO 4711"
     retry = fields.Nested(RetrySchema)
+    # the document thread: key kind ("po", "order", "shipment", "tracking") -> JSONata evaluated on the run's
+    # messages; runs sharing a key value of a kind are one business document's timeline (runtime/threads.py)
+    correlation = fields.Dict(keys=Text(validate=validate.Regexp(CORRELATION_KIND, error=(
+        "A key kind is 1-32 lower-case letters, digits or '_', starting with a letter."))),
+        values=Text(validate=validate.Length(1, 500)), validate=validate.Length(max=MAX_CORRELATION_KEYS))
+    thread_label = Text(validate=validate.Length(1, 100))  # what a run of this flow is in a thread: "shipped"
 
 
 class PositionSchema(Schema):
@@ -337,7 +345,7 @@ def _duplicate_ids(doc: dict) -> list[Problem]:
 _ORDER = {
     "flow": ("schema", "id", "name", "description", "params", "settings", "nodes", "edges", "viewport", "samples"),
     "param": ("type", "default", "description", "required", "secret"),
-    "settings": ("sequence_key", "business_key", "retry"),
+    "settings": ("sequence_key", "business_key", "retry", "correlation", "thread_label"),
     "retry": ("max_attempts", "backoff_s"),
     # position before config: moving a node then changes one line, not one after a long mapping
     "node": ("id", "type", "type_version", "name", "notes", "disabled", "position", "config"),

@@ -52,6 +52,7 @@ def checked(flow: Any, specs: Mapping[str, NodeSpec],
         problems += _reach_problems(doc, resolved, wiring)
         problems += _cycle_problems(doc, wiring)
         problems += _port_problems(doc, resolved)
+        problems += _correlation_problems(doc, check_expression)
         return doc, problems
     except Exception as exc:  # the contract is "never raises"; a bug here must not hide the flow from the canvas
         return doc, [Problem("validator_error", f"The flow could not be checked ({type(exc).__name__}: {exc}).")]
@@ -154,6 +155,16 @@ def _check(check_expression: ExpressionCheck, source: str) -> Problem | None:
         return check_expression(source)
     except Exception as exc:
         return Problem("expression_invalid", f"The expression could not be checked ({type(exc).__name__}).")
+
+
+def _correlation_problems(doc: dict, check_expression: ExpressionCheck | None) -> list[Problem]:
+    """The document thread's key expressions (settings.correlation) that do not compile, each named by its field."""
+    problems = []
+    for kind, source in sorted(((doc.get("settings") or {}).get("correlation") or {}).items()):
+        problem = _check(check_expression, source) if check_expression else None
+        if problem is not None:
+            problems.append(dataclasses.replace(problem, field=f"settings.correlation.{kind}"))
+    return problems
 
 
 def values_at(config: Any, path: str) -> list[tuple[str, Any]]:

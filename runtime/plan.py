@@ -58,6 +58,7 @@ class Plan:
     business_key: Expression | None = None
     sequence_key: Expression | None = None
     extras: dict = field(default_factory=dict)
+    correlation: Correlation | None = None  # the document thread's keys (runtime/threads.py), when it has any
 
     def targets(self, node_id: str, port: str) -> list[tuple[str, str]]:
         return self.wires.get((node_id, port), [])
@@ -118,7 +119,8 @@ def compile(doc: dict, workspace: str, flow_id: str, version: int, default_retry
             error_wired=bool(wires.get((n["id"], "error"))))
     keys = run_keys(flow_settings)
     return Plan(workspace, flow_id, version, loaded, params, nodes, wires,
-                business_key=keys.business_key, sequence_key=keys.sequence_key)
+                business_key=keys.business_key, sequence_key=keys.sequence_key,
+                correlation=correlation(flow_settings, loaded.get("name") or flow_id))
 
 
 def _revealed(settings, spec, config):
@@ -151,6 +153,29 @@ def _key(source: str | None) -> Expression | None:
         return compile_expression(source)
     except ExpressionError as err:
         raise PlanError(f"settings key {source!r}: {err.message}") from None
+
+
+@dataclass(frozen=True)
+class Correlation:
+    """A version's correlation keys (settings.correlation: key kind -> JSONata) and the label of its runs in a
+    document thread (settings.thread_label, else the flow's name); runtime/threads.py evaluates them."""
+    keys: tuple[tuple[str, Expression], ...]
+    label: str
+
+
+def correlation(settings: dict | None, name: str) -> Correlation | None:
+    """The correlation keys of a flow's settings, compiled; None when it declares none (its runs join no thread)."""
+    settings = settings if isinstance(settings, dict) else {}
+    declared = settings.get("correlation") or {}
+    if not isinstance(declared, dict) or not declared:
+        return None
+    keys = []
+    for kind, source in sorted(declared.items()):
+        try:
+            keys.append((kind, compile_expression(source)))
+        except ExpressionError as err:
+            raise PlanError(f"settings.correlation.{kind} {source!r}: {err.message}") from None
+    return Correlation(tuple(keys), str(settings.get("thread_label") or name)[:100])
 
 
 def evaluate_key(expr: Expression | None, message: Any) -> str | None:

@@ -11,6 +11,7 @@ from designer import partner_api, users_api, workspaces_api  # tenancy: workspac
 from designer import openapi, published_api  # the /api/v1 OpenAPI document; publishing experience APIs
 from designer import trading_partners_api  # EDI trading partners (issue 15)
 from designer import events_api  # business events between flows (issue 16)
+from designer import threads_api  # the document thread (issue 14)
 from designer.request_context import refuse_nul
 from runtime.wiring import Runtime
 from web import canvas, errors, hooks, live
@@ -40,6 +41,7 @@ def create_app(runtime: Runtime) -> Flask:
     app.register_blueprint(lookups_api.bp)
     app.register_blueprint(trading_partners_api.bp)
     app.register_blueprint(events_api.bp)
+    app.register_blueprint(threads_api.bp)
     app.register_blueprint(records_api.bp)
     app.register_blueprint(workspaces_api.bp)
     app.register_blueprint(users_api.bp)

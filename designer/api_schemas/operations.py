@@ -11,6 +11,7 @@ from typing import Any
 from designer.api_schemas import flows, identity, published, runs, workspace_data as wd
 from designer.api_schemas import trading_partners as tpa
 from designer.api_schemas import events  # business events between flows (issue 16)
+from designer.api_schemas import threads  # the document thread (issue 14)
 
 CSV = {"text/csv": {"schema": {"type": "string"}}}
 
@@ -110,6 +111,8 @@ _OPS: dict[tuple[str, str], Operation] = {
         reply=tpa.InterchangeList, query=tpa.InterchangeQuery),
     ("/api/v1/events", "GET"): O("Business events of the workspace, newest first, with their deliveries", "events",
                                  reply=events.EventList, query=events.EventQuery),
+    ("/api/v1/threads", "GET"): O("A business document's timeline across flows, found by any of its keys", "runs",
+                                  reply=threads.Thread, query=threads.ThreadQuery),
     # session
     ("/api/v1/session", "POST"): O("Log in", "session", reply=identity.Session, body=identity.Login),
     ("/api/v1/session", "GET"): O("The signed-in user", "session", reply=identity.Session),

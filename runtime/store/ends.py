@@ -21,6 +21,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Row
 
 from runtime.db import JsonText
+from runtime import threads  # the document thread's correlation index, written with the end
 from runtime.executor import Outcome, payload_text
 from runtime.models import DeadLetter, Payload, Run, Step, utcnow
 from runtime.states import RunStatus
@@ -71,6 +72,7 @@ def finish_many(rt: Runtime, ended: list[tuple[Row, Outcome, dict | None]]) -> l
                                 (LETTERS, [r for w in kept for r in w.letters])):
             if rows:
                 statement.many(conn, rows) if statement is STEPS else conn.execute(statement, rows)
+        threads.store(conn, [r for w in kept for r in w.thread])
         return stored
 
     stored = rt.writer.write(work)
@@ -79,7 +81,7 @@ def finish_many(rt: Runtime, ended: list[tuple[Row, Outcome, dict | None]]) -> l
 
 class _EndWrite:
     """One execution's end: its fenced UPDATE and parameters, step rows, whole payloads, dead letters."""
-    __slots__ = ("end", "params", "steps", "payloads", "letters", "ended")
+    __slots__ = ("end", "params", "steps", "payloads", "letters", "ended", "thread")
 
     def __init__(self, rt: Runtime, row: Row, outcome: Outcome, reply: dict | None):
         limit = rt.settings.step_payload_limit
@@ -101,6 +103,9 @@ class _EndWrite:
                          "code": clip(dl["code"], 64), "message": clip(dl["message"], 4000)}
                         for dl in outcome.dead_letters]
         self.ended = Ended(status.value, outcome.output if not cut else None, output_kept=not cut)
+        plan = rt.plans.cached((row.workspace, row.flow_id, row.version))  # the plan it executed with, or None
+        self.thread = threads.entries_of(plan.correlation if plan else threads.correlation_of(rt, row), row,
+                                         outcome, now)
 
 
 def fail(rt: Runtime, row: Row, error: dict, reply: dict | None = None) -> bool:
