@@ -166,6 +166,10 @@ class Context(Protocol):
     def idempotency_key(self, business_key: str | None = None) -> str:
         """Stable across retries and replays of the same (flow, business key, node)."""
 
+    def note(self, value: Any) -> None:
+        """Say what became of a message that ends at this node without going out (an aggregate's part gathered
+        into its group): the step's output shows it, since no message does."""
+
     def wake(self, run_id: str) -> bool:
         """Make a run parked by Wait due now and give it a job; False when it is not parked (running or
         finished). A wake that comes while that run still runs is lost: it then tries again at its after_s."""

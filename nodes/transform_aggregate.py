@@ -85,8 +85,8 @@ def run(prepared: Prepared, message: Any, ctx: Context) -> Emit:
     if got.completed and not got.owner and got.owner_run != ctx.run_id:
         ctx.wake(got.owner_run)  # the owner's run emits the result; in this run it sees it before parking
     if not got.owner:
-        ctx.log(f"part {index} of {count} gathered into group {correlation!r}" if got.stored else
-                f"part {index} of group {correlation!r} was gathered before")
+        ctx.note({"gathered": {"correlation": correlation, "index": index, "count": count, "owner_run": got.owner_run,
+                               "stored": got.stored}})  # stored False: this part was gathered before
         return  # the part lives in its group now; the owner's message carries it on
     if got.status == "open":
         recheck = max(RECHECK_S, got.age_s * RECHECK_SHARE)

@@ -84,6 +84,7 @@ class StepContext:
         self.attempt = 1
         self.branch = ""  # which of several messages a node emitted the step's message descends from (executor)
         self.in_port = "in"  # the input port the step's message came in on
+        self.noted: Any = None  # what the step's node said of a message that ended at it (executor: its output)
         self._wake = wake
         self._business_key = business_key
         self._root_run_id = root_run_id
@@ -107,7 +108,11 @@ class StepContext:
 
     def at(self, node_id: str, attempt: int, branch: str = "", in_port: str = "in") -> "StepContext":
         self.node_id, self.attempt, self.branch, self.in_port = node_id, attempt, branch, in_port
+        self.noted = None
         return self
+
+    def note(self, value: Any) -> None:
+        self.noted = value
 
     def wake(self, run_id: str) -> bool:
         return self._wake(int(run_id)) if self._wake is not None else False

@@ -96,7 +96,8 @@ def execute(plan: Plan, run: dict, ctx: StepContext, events: Publisher | None = 
             step["status"] = StepStatus.SUCCEEDED.value
             ports = [p for p, _ in emits]
             step["port"] = ",".join(dict.fromkeys(ports)) or None
-            step["output"] = emits[0][1] if len(emits) == 1 else [m for _, m in emits] if emits else None
+            step["output"] = emits[0][1] if len(emits) == 1 else [m for _, m in emits] if emits else getattr(
+                step_ctx, "noted", None)
             unrouted: list[tuple[str, Any]] = []
             if not emits and _ends_here(plan, node, None):
                 sinks.append(item["message"])

@@ -88,6 +88,9 @@ class FakeContext:
     def log(self, message: str) -> None:
         self.logs.append(message)
 
+    def note(self, value: Any) -> None:
+        self.noted = value
+
 
 @dataclass
 class FakeEnv:

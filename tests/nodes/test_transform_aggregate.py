@@ -95,6 +95,9 @@ def test_parts_brought_by_several_runs_complete_the_group_of_the_run_that_opened
     wait_for(lambda: parked(client, owner), 20)
     second = finished(client, start(client, "split-runs", {"po": "PO-9", "n": 0, "sku": "A"}))
     assert second["status"] == "succeeded" and second["output"] is None  # its part lives in the group now
+    [gathered] = [s for s in second["steps"] if s["node_id"] == "gather"]
+    assert gathered["port"] is None and gathered["output"] == {"gathered": {
+        "correlation": "PO-9", "index": 0, "count": 3, "owner_run": str(owner), "stored": True}}
     assert parked(client, owner)  # still waiting for the rest
     [waiting] = [s for s in client.get(f"/api/v1/runs/{owner}").json["run"]["steps"] if s["status"] == "waiting"]
     assert waiting["output"]["waiting"]["after_s"] == transform_aggregate.RECHECK_S  # a lost wake is a minute late

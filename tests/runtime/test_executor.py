@@ -19,12 +19,15 @@ class Ctx:
         self.node_id, self.attempt, self.calls, self.business_key, self.branch = "", 1, [], business_key, ""
 
     def at(self, node_id, attempt, branch="", in_port="in"):
-        self.node_id, self.attempt, self.branch, self.in_port = node_id, attempt, branch, in_port
+        self.node_id, self.attempt, self.branch, self.in_port, self.noted = node_id, attempt, branch, in_port, None
         self.calls.append((node_id, attempt))
         return self
 
     def log(self, message):
         self.calls.append(("log", message))
+
+    def note(self, value):
+        self.noted = value
 
 
 class Events:
@@ -408,3 +411,13 @@ def test_a_node_learns_the_input_port_its_message_came_in_on():
     plan.wires[("src", "count")] = [("join", "arrival")]
     execute(plan, run_row(None), Ctx())
     assert seen == [("in", 1), ("arrival", 2)]
+
+
+def test_a_message_that_ends_at_a_node_shows_what_the_node_noted_of_it():
+    def gather(message, ctx):
+        ctx.note({"gathered": message})
+        return iter(())
+
+    out = execute(make_plan({"src": passing, "agg": gather}, {("src", "out"): ["agg"]}), run_row({"n": 1}), Ctx())
+    assert out.status == "succeeded" and out.steps[1]["output"] == {"gathered": {"n": 1}}
+    assert out.steps[1]["port"] is None and out.output is None  # not a message that reached an end
