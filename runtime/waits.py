@@ -187,13 +187,18 @@ def sweep(rt: Runtime, now: dt.datetime | None = None) -> int:
 _arrival_triggers: OrderedDict[tuple, frozenset[str]] = OrderedDict()
 _lock = threading.Lock()
 WAIT_TYPE = "control.wait"
+AGGREGATE_TYPE, SPLIT_TYPE = "transform.aggregate", "transform.split"
 
 
 def arrival_triggers(doc: dict) -> frozenset[str]:
-    """The trigger nodes of a flow document from which a control.wait's `arrival` port can be reached."""
+    """The trigger nodes of a flow document whose runs bring something to a run parked at another node: an
+    arrival to a control.wait's `arrival` port, or a part to a transform.aggregate not behind a transform.split
+    (a split's parts are gathered within their own run; without one the parts come in runs of their own)."""
     nodes = {n.get("id"): n for n in doc.get("nodes") or [] if isinstance(n, dict)}
-    waits = {i for i, n in nodes.items() if n.get("type") == WAIT_TYPE and not n.get("disabled")}
-    if not waits:
+    enabled = {i for i, n in nodes.items() if not n.get("disabled")}
+    waits = {i for i in enabled if nodes[i].get("type") == WAIT_TYPE}
+    gathers = {i for i in enabled if nodes[i].get("type") == AGGREGATE_TYPE}
+    if not waits and not gathers:
         return frozenset()
     succ = graph.successors(doc)
     by_node: dict[str, list[tuple[str, str]]] = {}
@@ -201,23 +206,23 @@ def arrival_triggers(doc: dict) -> frozenset[str]:
         by_node.setdefault(source, []).extend(targets)
     found = set()
     for start, node in nodes.items():
-        if not str(node.get("type", "")).startswith("event.") or node.get("disabled"):
+        if not str(node.get("type", "")).startswith("event.") or start not in enabled:
             continue
         seen, todo = {start}, [start]
         while todo and start not in found:
             for target, in_port in by_node.get(todo.pop(), ()):
-                if target in waits and in_port == "arrival":
+                if (target in waits and in_port == "arrival") or target in gathers:
                     found.add(start)
                     break
-                if target not in seen:
+                if target not in seen and nodes.get(target, {}).get("type") != SPLIT_TYPE:
                     seen.add(target)
                     todo.append(target)
     return frozenset(found)
 
 
 def unsequenced(rt: Runtime, workspace: str, flow_id: str, version: int, trigger_node: str | None) -> bool:
-    """Whether a run started by `trigger_node` must get no sequence key: it brings an arrival to a control.wait,
-    and a run of its key parked at that wait would hold it back until the wait timed out (runtime/store/claims.py
+    """Whether a run started by `trigger_node` must get no sequence key: it brings an arrival to a control.wait (or
+    a part to a transform.aggregate), and a run of its key parked there would hold it back until it timed out (runtime/store/claims.py
     claims a run only when no earlier run of its key is open). Read once per version and process."""
     if not trigger_node:
         return False

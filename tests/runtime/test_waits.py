@@ -112,6 +112,15 @@ def test_arrival_triggers_are_those_that_reach_a_wait_arrival_port():
     assert waits.arrival_triggers(doc) == frozenset()
 
 
+def test_triggers_that_bring_parts_to_an_aggregate_of_other_runs_are_arrival_triggers_too():
+    """A run that opened a group parks at the aggregate; the runs bringing its other parts must not wait behind it.
+    Parts of a split are gathered within their own run: a trigger whose path splits first is not one."""
+    doc = {"nodes": [{"id": "parts", "type": "event.webhook"}, {"id": "order", "type": "event.webhook"},
+                     {"id": "split", "type": "transform.split"}, {"id": "gather", "type": "transform.aggregate"}],
+           "edges": [edge(1, "parts", "gather"), edge(2, "order", "split"), edge(3, "split", "gather")]}
+    assert waits.arrival_triggers(doc) == frozenset({"parts"})
+
+
 def test_runs_of_an_arrival_trigger_get_no_sequence_key_whatever_starts_them(store, workspace):
     """keys_for is where webhook intake, polls and business events take their keys from: an arrival's run ordered
     behind the parked run of its key would wait there until that run timed out."""
