@@ -113,6 +113,7 @@ WS_CALLS: dict[str, Call] = {
     "DELETE /api/v1/trading-partners/<name>": Call("connections:write", lambda w: {"name": "acme"}, scoped=True),
     "GET /api/v1/trading-partners/<name>/interchanges": Call("runs:read", lambda w: {"name": "acme"}, scoped=True),
     "GET /api/v1/events": Call("runs:read"),
+    "GET /api/v1/threads": Call("runs:read", query="key=PO-4711"),
     "GET /api/v1/records": Call("flows:read"),
     "GET /api/v1/records/<name>": Call("flows:read", lambda w: {"name": "order"}),
     "POST /api/v1/flows/<flow_id>/publish": Call("flows:write", lambda w: FLOW,

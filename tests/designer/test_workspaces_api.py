@@ -17,6 +17,7 @@ from runtime.poll_models import PollCursor
 from runtime.aggregate_models import AggregateGroup, AggregatePart
 from runtime.throttle_models import ThrottleBucket
 from runtime.event_models import BusinessEvent, EventDelivery
+from runtime.thread_models import ThreadEntry
 from runtime.wait_models import WaitArrival, WaitRow
 from support import identity
 from support.flowdocs import edge
@@ -267,6 +268,7 @@ def populate(rt, app, admin, workspace: str) -> dict:
         s.flush()
         s.add(EventDelivery(event_id=event.id, workspace=workspace, flow_id="f", flow_version=1, node_id="on",
                             run_id=run.id))
+        s.add(ThreadEntry(workspace=workspace, kind="po", value="4711", run_id=run.id, flow_id="f", label="f"))
         run_id = run.id
     audit.record(rt, partner_id=identity.partner_of(rt, workspace), workspace=workspace, actor="t", action="x.y")
     return {"run_ids": [run_id]}

@@ -153,4 +153,5 @@ def test_validate_names_a_correlation_key_that_does_not_compile():
     problems = graph.validate(doc, catalog.specs(), check)
     assert [p.field for p in problems] == ["settings.correlation.po"]
     bad_kind = flow("bad", "$", {"PO Number": "po"})
-    assert any(p.field and p.field.startswith("settings.correlation") for p in graph.validate(bad_kind, catalog.specs()))
+    problems = graph.validate(bad_kind, catalog.specs())
+    assert any(p.field and p.field.startswith("settings.correlation") for p in problems)
