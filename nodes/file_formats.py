@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 KINDS = ("csv", "fixed", "jsonl", "x12")
 ENCODINGS = ("utf-8", "utf-8-sig", "latin-1", "cp1252", "ascii")
@@ -68,6 +68,13 @@ class Format(Schema):
         if len(set(names)) != len(names):
             raise ValidationError({"fields" if kind == "fixed" else "columns": ["names must be unique"]})
 
+    @post_load
+    def named_as_written(self, data: dict, **kwargs: Any) -> dict:
+        """The loaded config under the keys it is written with (`fields`, not the attribute's `fields_`), so that
+        it is what the inspector's JSON Schema describes."""
+        data["fields"] = data.pop("fields_", [])
+        return data
+
 
 def load(config: dict | None) -> dict:
     """A format config with its defaults; marshmallow.ValidationError when invalid."""
@@ -109,7 +116,7 @@ def parse(fmt: dict, data: bytes, max_records: int) -> Parsed:
                     continue
                 record = _csv_record(columns, row)
             elif fmt["kind"] == "fixed":
-                record = _fixed_record(fmt["fields_"], row)
+                record = _fixed_record(fmt["fields"], row)
             else:
                 record = _json_record(row)
         except ValueError as err:
@@ -135,7 +142,7 @@ def write(fmt: dict, records: Any) -> bytes:
     if fmt["kind"] == "jsonl":
         return _encode(fmt, "".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in records))
     if fmt["kind"] == "fixed":
-        return _encode(fmt, "".join(_fixed_line(fmt["fields_"], r, i) + "\n" for i, r in enumerate(records)))
+        return _encode(fmt, "".join(_fixed_line(fmt["fields"], r, i) + "\n" for i, r in enumerate(records)))
     columns = list(fmt["columns"]) or (list(records[0]) if records else [])
     out = io.StringIO()
     writer = csv.writer(out, delimiter=fmt["delimiter"], quotechar=fmt["quote"], lineterminator="\r\n")

@@ -133,6 +133,15 @@ GOOD = {
     "control.wait": [{"key": "order.number", "arrival_key": "orderNumber", "timeout_s": 3600},
                      {"key": "number", "arrival_key": "po", "timeout_s": 1, "hold_arrival_s": 0,
                       "result": "{'order': waited, 'shipment': arrival}"}],
+    "event.file": [{"connection": "drop"}, {"connection": "sftp-in", "folder": "in", "patterns": ["*.csv"], "settle_s": 0,
+                    "per": "file", "format": {"kind": "fixed", "fields": [{"name": "sku", "start": 1, "width": 8}]}},
+                   {"connection": "drop", "format": {"kind": "jsonl"}, "max_files": 5}],
+    "connector.file": [{"connection": "drop", "name": "orders-{{$.order.number}}.csv"},
+                       {"connection": "sftp-out", "folder": "out", "name": "asn.edi", "format": {"kind": "x12"},
+                        "unique": True}],
+    "control.emit": [{"event": "shipment.departed"}, {"event": "order.released", "key": "order.number",
+                                                      "payload": "{'n': order.number}"}],
+    "event.subscribe": [{"event": "shipment.departed"}, {"event": "shipment.*", "envelope": True}],
 }
 # Each is rejected by marshmallow and by the JSON Schema the browser validates with.
 BAD = {
@@ -180,6 +189,13 @@ BAD = {
                      {"key": "a", "arrival_key": "b", "timeout_s": 31 * 86400},
                      {"key": "", "arrival_key": "b", "timeout_s": 5},
                      {"key": "a", "arrival_key": "b", "timeout_s": 5, "hold_arrival_s": 8 * 86400}],
+    "event.file": [{}, {"connection": "drop", "per": "line"}, {"connection": "drop", "settle_s": -1},
+                   {"connection": "drop", "max_files": 0}, {"connection": "drop", "format": {"kind": "xml"}},
+                   {"connection": "drop", "format": {"delimiter": ";;"}}],
+    "connector.file": [{"connection": "drop"}, {"connection": "drop", "name": ""},
+                       {"connection": "drop", "name": "x", "max_bytes": 0}],
+    "control.emit": [{}, {"event": "Shipment Departed"}, {"event": "shipment.departed", "key": 5}],
+    "event.subscribe": [{}, {"event": ""}, {"event": "shipment.departed", "envelope": "yes"}],
 }
 
 
