@@ -144,6 +144,8 @@ export const api = {
   tradingPartners: <T,>() => call<{ trading_partners: T[] }>("GET", "/trading-partners").then((r) => r.trading_partners),
   saveTradingPartner: <T,>(name: string, body: unknown) => call<T>("PUT", `/trading-partners/${encodeURIComponent(name)}`, body),
   deleteTradingPartner: (name: string) => call<void>("DELETE", `/trading-partners/${encodeURIComponent(name)}`),
+  // the document thread: a business document's runs across flows, by any of its keys (pages/Threads.tsx)
+  thread: (key: string) => call<Thread>("GET", `/threads?key=${encodeURIComponent(key)}`),
   interchanges: <T,>(name: string) =>
     call<{ interchanges: T[] }>("GET", `/trading-partners/${encodeURIComponent(name)}/interchanges?limit=20`).then((r) => r.interchanges),
 };
@@ -153,6 +155,32 @@ export interface PreviewTarget {
   flow?: { id: string; params?: Record<string, unknown>; nodes: unknown[] };
   node?: string;
   field?: string;
+}
+
+export interface ThreadKey {
+  kind: string;
+  value: string;
+}
+
+/** GET /api/v1/threads: the runs that carry the key searched or a key linked to it, oldest first. */
+export interface Thread {
+  key: string;
+  kind: string | null;
+  keys: ThreadKey[];
+  entries: {
+    run_id: number;
+    flow_id: string;
+    flow_name: string;
+    version: number;
+    label: string | null;
+    status: string;
+    trigger: string;
+    business_key: string | null;
+    created_at: string;
+    finished_at: string | null;
+    keys: ThreadKey[];
+  }[];
+  truncated: boolean;
 }
 
 export interface RunFilter {

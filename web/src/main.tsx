@@ -19,6 +19,7 @@ import { NotFound } from "./pages/NotFound";
 import { RunInspector } from "./pages/RunInspector";
 import { RunList } from "./pages/RunList";
 import { Templates } from "./pages/Templates";
+import { Threads } from "./pages/Threads";
 import { TradingPartners } from "./pages/TradingPartners";
 import { match } from "./routes";
 import type { NodeType } from "./types";
@@ -56,6 +57,8 @@ function App() {
       return <RunInspector key={r.id} runId={r.id} nodeTypes={types} navigate={navigate} />;
     case "runs":
       return <RunList key={location.search} navigate={navigate} />;
+    case "threads":
+      return <Threads key={location.search} navigate={navigate} />;
     case "templates":
       return <Templates navigate={navigate} />;
     case "trading-partners":

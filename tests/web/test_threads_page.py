@@ -1,0 +1,93 @@
+"""Acceptance 3 of issue 14, the document thread in the browser: the bundled order release (OMS -> ERP -> WMS) and
+shipment confirmation flows deployed against the sandbox systems; an OMS order is released, the WMS ships it and
+its confirmation runs; searching the order's PO number on /threads shows the release and the shipment confirmation
+in time order (linked through the ERP's sales order number), each linking to its run."""
+from __future__ import annotations
+
+import json
+import urllib.request
+import uuid
+
+import pytest
+from playwright.sync_api import expect
+
+from support import wait_for
+
+
+def call(url: str, method: str = "GET", body=None, workspace: str | None = None, login: dict | None = None):
+    headers = {"Content-Type": "application/json"}
+    if workspace:
+        headers["X-Crossdock-Workspace"] = workspace
+    if login:
+        headers.update({"Cookie": f"crossdock_session={login['cookie']}", "X-Crossdock-CSRF": login["csrf"]})
+    req = urllib.request.Request(url, data=None if body is None else json.dumps(body).encode(), method=method,
+                                 headers=headers)
+    with urllib.request.urlopen(req, timeout=10) as res:
+        raw = res.read()
+        return json.loads(raw) if raw else None
+
+
+@pytest.fixture
+def threaded_workspace(live_server):
+    """A workspace of this test's own with the bundled templates deployed; its OMS subscriptions go at teardown."""
+    from designer import templates
+
+    ws = f"thr{uuid.uuid4().hex[:8]}"
+    live_server.runtime.ensure_workspace(ws)
+    templates.install_bundled(live_server.runtime, ws, live_server.sandbox_url, hook_base=str(live_server))
+    yield ws
+    subs = call(f"{live_server.sandbox_url}/oms/api/webhook-subscriptions")["webhooks"]
+    for s in subs:
+        if f"/hooks/{ws}/" in s["address"]:
+            call(f"{live_server.sandbox_url}/oms/api/webhook-subscriptions/{s['id']}", "DELETE")
+
+
+def test_a_po_number_shows_its_release_and_shipment_confirmation_in_time_order(page, live_server, threaded_workspace,
+                                                                                out_dir, live_login):
+    ws, base, sandbox = threaded_workspace, str(live_server), live_server.sandbox_url
+
+    def api(path: str, method: str = "GET", body=None):
+        return call(f"{base}/api/v1{path}", method, body, workspace=ws, login=live_login)
+
+    def ended(run_id: int) -> dict:
+        return wait_for(lambda: (r := api(f"/runs/{run_id}")["run"])["status"] in ("succeeded", "failed") and r,
+                        timeout=30)
+
+    # the OMS calls the order release flow's webhook when the order is created
+    order = call(f"{sandbox}/oms/api/orders", "POST",
+                 {"order": {"customer": {"id": 7001}, "line_items": [{"sku": "hw-20620-c", "quantity": 4}]}})["order"]
+    po = str(order["id"])
+    [erp] = wait_for(lambda: call(f"{sandbox}/erp/api/sales-orders?externalDocumentNo={po}")["value"], timeout=30)
+    released = wait_for(lambda: api("/runs?flow_id=order-release")["runs"], timeout=30)[0]
+    assert ended(released["id"])["status"] == "succeeded"
+    [wms] = wait_for(lambda: call(f"{sandbox}/wms/api/shipping-orders?orderNumber={erp['no']}")["data"], timeout=30)
+    shipment = call(f"{sandbox}/wms/api/shipping-orders/{wms['id']}/ship-confirm", "POST", {"parcels": [
+        {"trackingNumber": f"1Z{uuid.uuid4().hex[:10].upper()}", "weightKg": 1.1,
+         "lines": [{"lineNumber": 10000, "qty": 4}]}]})["data"]
+    confirmed = api("/flows/shipment-confirmation/runs", "POST", {"input": shipment})["run"]
+    assert ended(confirmed["id"])["status"] == "succeeded"
+
+    page.goto(f"{base}/threads?workspace={ws}")
+    page.fill("[data-testid=thread-key]", po)
+    page.click("[data-testid=thread-search]")
+    entries = page.locator("[data-testid=thread-entry]")
+    expect(entries).to_have_count(2)
+    assert [int(entries.nth(i).get_attribute("data-run-id")) for i in range(2)] == [released["id"], confirmed["id"]]
+    expect(entries.nth(0).locator("[data-testid=thread-label]")).to_have_text("Order released to ERP and WMS")
+    expect(entries.nth(1).locator("[data-testid=thread-label]")).to_have_text("Shipment confirmed by the WMS")
+    expect(entries.nth(1).locator("[data-testid=run-status]")).to_have_text("succeeded")
+    keys = page.locator("[data-testid=thread-keys]")
+    for value in (po, erp["no"], shipment["shipmentId"], shipment["parcels"][0]["trackingNumber"]):
+        expect(keys).to_contain_text(value)
+    assert f"key={po}" in page.url and f"workspace={ws}" in page.url  # the thread's address can be shared
+    page.screenshot(path=str(out_dir / "1-thread.png"))
+
+    # from the thread to the run, and found again by the tracking number
+    entries.nth(1).locator("[data-testid=thread-run-link]").click()
+    page.wait_for_url(f"**/runs/{confirmed['id']}?workspace={ws}")
+    page.goto(f"{base}/threads?workspace={ws}&key={shipment['parcels'][0]['trackingNumber']}")
+    expect(page.locator("[data-testid=thread-entry]")).to_have_count(2)
+    page.fill("[data-testid=thread-key]", "no-such-document")
+    page.press("[data-testid=thread-key]", "Enter")
+    expect(page.locator("[data-testid=thread-empty]")).to_be_visible()
+    page.screenshot(path=str(out_dir / "2-nothing.png"))
