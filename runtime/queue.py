@@ -56,11 +56,23 @@ _thread = threading.local()  # .queue: the name of the embedded queue this worke
 
 
 class _ThreadWorker(SimpleWorker):
-    """A SimpleWorker that can live in a non-main thread: no signal handlers, timer-based timeouts."""
+    """A SimpleWorker that can live in a non-main thread: no signal handlers, timer-based timeouts, and no
+    command channel. RQ 3 subscribes every work() call to the worker's pub/sub channel on a thread blocked in
+    get_message(timeout=60) and, at its end, joins that thread for up to 1 s, leaving it running when the
+    unsubscribe reply was read before the stop: RedisQueue._work calls work(burst=True) every 50 ms, so the
+    threads spent ~60 % of their time in that join (6 of 79 passes took 1 s), taking no job, and left a thread
+    and a Redis connection behind each time. Nothing sends RQ commands to these threads; they stop on the
+    queue's own event."""
 
     death_penalty_class = TimerDeathPenalty
 
     def _install_signal_handlers(self):
+        pass
+
+    def subscribe(self):
+        pass
+
+    def unsubscribe(self):
         pass
 
 
@@ -78,6 +90,14 @@ class _GracefulWorker(SimpleWorker):
         if self.get_state() == WorkerStatus.BUSY:
             threading.Thread(target=self._deadline, name="crossdock-shutdown-grace", daemon=True).start()
         super().request_stop(signum, frame)
+
+    def unsubscribe(self):
+        """RQ's, with the pub/sub thread told to end before the UNSUBSCRIBE whose reply wakes it: in RQ's order
+        the reply could be read first, and then its thread slept in get_message(timeout=60) while the worker's
+        exit waited a second for it (stopping a worker process took 1-2.7 s, mostly that second)."""
+        if self.pubsub_thread:
+            self.pubsub_thread.stop()
+        super().unsubscribe()
 
     def _deadline(self) -> None:
         time.sleep(self._grace_s)

@@ -151,8 +151,7 @@ def production(request, tmp_path):
     start.env, start.stop, start.auth = env, stop, {"X-Crossdock-Key": key}
     start.base = f"http://127.0.0.1:{env['CROSSDOCK_PORT']}"
     yield start
-    for p in procs:
-        processes.stop(p)
+    processes.stop_all(procs)  # their shutdowns overlap
 
 
 def _wait_up(base):

@@ -362,8 +362,7 @@ def production(request, tmp_path):
 
     worker.runtime, worker.log = runtime, lambda i: (tmp_path / f"worker-{i}.log").read_text(errors="replace")
     yield worker
-    for p in procs:
-        processes.stop(p)
+    processes.stop_all(procs)  # their shutdowns overlap
     for rt in runtimes:
         rt.close()
 

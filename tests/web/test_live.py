@@ -84,8 +84,7 @@ def _processes(settings, tmp_path):
         assert not _exited(procs), _logs(tmp_path)
         yield Crossdock(url, rt, procs["worker"])
     finally:
-        for p in procs.values():
-            processes.stop(p, 10)
+        processes.stop_all(procs.values(), 10)  # their shutdowns overlap
         print(_logs(tmp_path))
         rt.close()
 
