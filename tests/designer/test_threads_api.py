@@ -81,3 +81,17 @@ def test_bad_arguments_are_400_naming_them(api):
         r = api.get(f"/api/v1/threads?{query}")
         assert r.status_code == 400 and r.json["error"]["details"] == [{"field": field}], (query, r.json)
     assert api.get("/api/v1/threads?key=%C3%A9%F0%9F%93%A6").json["entries"] == []
+
+
+def test_validate_and_deploy_refuse_a_correlation_key_that_does_not_compile(api):
+    doc = {**CONFIRM, "id": "broken", "settings": {"correlation": {"order": "order.(", **{
+        f"k{i}": "x" for i in range(3)}}}}
+    r = api.post("/api/v1/flows/validate", json=doc)
+    assert r.status_code == 200 and not r.json["valid"]
+    assert [p["field"] for p in r.json["problems"]] == ["settings.correlation.order"]
+    too_many = {**CONFIRM, "id": "many", "settings": {"correlation": {f"k{i}": "x" for i in range(9)}}}
+    r = api.post("/api/v1/flows/validate", json=too_many)
+    assert not r.json["valid"] and r.json["problems"][0]["field"] == "settings.correlation"
+    assert api.post("/api/v1/flows", json=doc).status_code == 201
+    r = api.post("/api/v1/flows/broken/deploy")
+    assert r.status_code == 422 and r.json["error"]["details"][0]["field"] == "settings.correlation.order", r.json
