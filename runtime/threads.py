@@ -103,7 +103,7 @@ def thread(rt: Runtime, workspace: str, key: str, kind: str | None = None) -> di
             where.append(ThreadEntry.kind == kind)
         found = conn.execute(select(ThreadEntry.run_id, ThreadEntry.kind, ThreadEntry.value).where(*where)
                              .order_by(ThreadEntry.run_id).limit(MAX_RUNS + 1)).all()
-        keys.update((r.kind, r.value) for r in found)
+        keys |= {(r.kind, r.value) for r in found}
         for _hop in range(MAX_HOPS):
             new = sorted({r.run_id for r in found} - set(runs))
             if len(runs) + len(new) > MAX_RUNS:
@@ -120,7 +120,7 @@ def thread(rt: Runtime, workspace: str, key: str, kind: str | None = None) -> di
                 linked, truncated = linked[:MAX_KEYS - len(keys)], True
             if not linked:
                 break
-            keys.update(linked)
+            keys |= set(linked)
             values = sorted({v for _, v in linked})
             found = [r for r in conn.execute(
                 select(ThreadEntry.run_id, ThreadEntry.kind, ThreadEntry.value)
