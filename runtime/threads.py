@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
@@ -121,11 +121,10 @@ def thread(rt: Runtime, workspace: str, key: str, kind: str | None = None) -> di
             if not linked:
                 break
             keys |= set(linked)
-            values = sorted({v for _, v in linked})
-            found = [r for r in conn.execute(
-                select(ThreadEntry.run_id, ThreadEntry.kind, ThreadEntry.value)
-                .where(ThreadEntry.workspace == workspace, ThreadEntry.value.in_(values))
-                .order_by(ThreadEntry.run_id).limit(MAX_RUNS + 1)) if (r.kind, r.value) in keys]
+            found = conn.execute(select(ThreadEntry.run_id, ThreadEntry.kind, ThreadEntry.value)
+                                 .where(ThreadEntry.workspace == workspace,
+                                        tuple_(ThreadEntry.kind, ThreadEntry.value).in_(linked))
+                                 .order_by(ThreadEntry.run_id).limit(MAX_RUNS + 1)).all()
         else:
             truncated = truncated or bool({r.run_id for r in found} - set(runs))
         entries = _entries(conn, workspace, runs) if runs else []

@@ -155,3 +155,20 @@ def test_validate_names_a_correlation_key_that_does_not_compile():
     bad_kind = flow("bad", "$", {"PO Number": "po"})
     problems = graph.validate(bad_kind, catalog.specs())
     assert any(p.field and p.field.startswith("settings.correlation") for p in problems)
+
+
+def test_a_thread_follows_keys_through_several_runs_and_stops_at_the_hop_limit(rt, workspace, monkeypatch):
+    deploy(rt, workspace, RELEASE)  # po -> order
+    deploy(rt, workspace, CONFIRM)  # order -> shipment, tracking
+    deploy(rt, workspace, flow("deliver", "$", {"tracking": "tracking", "pod": "pod"}, "delivered"))  # tracking -> pod
+    po = f"PO{uuid.uuid4().hex[:8]}"
+    chain = [run_to_end(rt, workspace, "release", {"po": po}),
+             run_to_end(rt, workspace, "confirm", {"order": f"SO-{po}", "shipment": {
+                 "id": f"SH-{po}", "parcels": [{"tracking": f"1Z-{po}"}]}}),
+             run_to_end(rt, workspace, "deliver", {"tracking": f"1Z-{po}", "pod": f"POD-{po}"})]
+    found = threads.thread(rt, workspace, po)
+    assert [e["run_id"] for e in found["entries"]] == chain and not found["truncated"]
+    assert [e["run_id"] for e in threads.thread(rt, workspace, f"POD-{po}")["entries"]] == chain
+    monkeypatch.setattr(threads, "MAX_HOPS", 2)
+    near = threads.thread(rt, workspace, po)
+    assert [e["run_id"] for e in near["entries"]] == chain[:2] and near["truncated"]
