@@ -15,7 +15,8 @@ RELEASE = {"schema": "crossdock.flow/1", "id": "release", "name": "Order release
            "settings": {"business_key": "order.po", "thread_label": "released to ERP",
                         "correlation": {"po": "order.po", "order": "SalesOrder"}},
            "nodes": [{"id": "hook", "type": "event.webhook", "config": {"path": "orders"}},
-                     {"id": "erp", "type": "transform.map", "config": {"expression": "{'SalesOrder': 'SO-' & order.po}"}},
+                     {"id": "erp", "type": "transform.map",
+                      "config": {"expression": "{'SalesOrder': 'SO-' & order.po}"}},
                      done()],
            "edges": [edge(1, "hook", "erp"), edge(2, "erp", "done")]}
 CONFIRM = {"schema": "crossdock.flow/1", "id": "confirm", "name": "Shipment confirmation",
