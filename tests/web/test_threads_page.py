@@ -91,3 +91,22 @@ def test_a_po_number_shows_its_release_and_shipment_confirmation_in_time_order(p
     page.press("[data-testid=thread-key]", "Enter")
     expect(page.locator("[data-testid=thread-empty]")).to_be_visible()
     page.screenshot(path=str(out_dir / "2-nothing.png"))
+
+
+def test_the_flow_inspector_edits_correlation_keys_and_the_thread_label(canvas, page, canvas_api):
+    flow_id = f"keys-{uuid.uuid4().hex[:8]}"
+    canvas_api.create_flow({"schema": "crossdock.flow/1", "id": flow_id, "name": "Keys", "nodes": [
+        {"id": "start", "type": "event.manual", "config": {}, "position": {"x": 40, "y": 40}}], "edges": []})
+    canvas.open(flow_id)
+    keys = page.locator("[data-testid=flow-correlation]")
+    keys.fill("po: order.po\nshipment")  # a line without its expression stays out until it has one
+    assert canvas.flow()["settings"]["correlation"] == {"po": "order.po"}
+    keys.press("End")
+    keys.type(": schema_version ? shipment_id : shipmentId")
+    assert canvas.flow()["settings"]["correlation"] == {"po": "order.po",
+                                                        "shipment": "schema_version ? shipment_id : shipmentId"}
+    page.fill("[data-testid=flow-thread_label]", "shipment confirmed")
+    assert canvas.flow()["settings"]["thread_label"] == "shipment confirmed"
+    keys.fill("")
+    assert "correlation" not in canvas.flow()["settings"]
+    canvas.shot("flow-settings")

@@ -10,6 +10,7 @@ import { CategoryIcon } from "./nodes";
 const ExpressionField = lazy(() => import("./ExpressionField").then((m) => ({ default: m.ExpressionField })));
 import { normalise, ObjectFields, type FormContext } from "./SchemaForm";
 import type { Change } from "./history";
+import { CorrelationKeys } from "./CorrelationKeys"; // the document thread's settings
 import type { Choices } from "./workspaceChoices";
 
 interface Props {
@@ -133,6 +134,7 @@ export function Inspector(props: Props) {
                   </span>
                 </label>
               ))}
+              <CorrelationKeys doc={doc} apply={apply} />
               <div className="field">
                 <span className="field-label">Flow id</span>
                 <code className="mono">{doc.id}</code>
