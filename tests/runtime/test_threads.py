@@ -172,3 +172,17 @@ def test_a_thread_follows_keys_through_several_runs_and_stops_at_the_hop_limit(r
     monkeypatch.setattr(threads, "MAX_HOPS", 2)
     near = threads.thread(rt, workspace, po)
     assert [e["run_id"] for e in near["entries"]] == chain[:2] and near["truncated"]
+
+
+def test_entries_are_listed_by_kind_event_and_time_for_absence_alerts(rt, workspace):
+    deploy(rt, workspace, RELEASE)
+    deploy(rt, workspace, CONFIRM)
+    po = f"PO{uuid.uuid4().hex[:8]}"
+    before = utcnow() - dt.timedelta(seconds=1)
+    released = run_to_end(rt, workspace, "release", {"po": po})
+    run_to_end(rt, workspace, "confirm", {"order": f"SO-{po}", "shipment": {"id": "SH-1", "parcels": []}})
+    orders = threads.recent(rt, workspace, kind="order", label="released to ERP", since=before)
+    assert [(e["value"], e["run_id"], e["flow_id"]) for e in orders] == [(f"SO-{po}", released, "release")]
+    confirmed = threads.recent(rt, workspace, kind="order", value=f"SO-{po}", label="shipment confirmed")
+    assert len(confirmed) == 1 and confirmed[0]["at"] >= orders[0]["at"]
+    assert threads.recent(rt, workspace, kind="order", until=before) == []
