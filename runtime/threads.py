@@ -14,7 +14,7 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from runtime.models import Flow, Run
+from runtime.models import Flow, Run, Step
 from runtime.plan import Correlation, PlanError
 from runtime.states import StepStatus
 from runtime.thread_models import ThreadEntry
@@ -141,10 +141,26 @@ def _entries(conn: Connection, workspace: str, runs: dict[int, list[tuple[str, s
         .outerjoin(Flow, (Flow.workspace == Run.workspace) & (Flow.id == Run.flow_id))
         .where(Run.workspace == workspace, Run.id.in_(list(runs)))
         .order_by(Run.created_at, Run.id)).all()
+    systems = _systems(conn, list(runs))
     return [{"run_id": r.id, "flow_id": r.flow_id, "flow_name": r.name or r.flow_id, "version": r.version,
              "label": labels.get(r.id), "status": r.status, "trigger": r.trigger, "business_key": r.business_key,
              "created_at": _iso(r.created_at), "finished_at": _iso(r.finished_at),
-             "keys": [{"kind": k, "value": v} for k, v in runs[r.id]]} for r in rows]
+             "keys": [{"kind": k, "value": v} for k, v in runs[r.id]],
+             "systems": [{"system": t.split(".", 1)[1], "node_type": t, "status": st}
+                         for t, st in systems.get(r.id, {}).items()]} for r in rows]
+
+
+def _systems(conn: Connection, run_ids: list[int]) -> dict[int, dict[str, str]]:
+    """The systems each run reached through connector steps, in the order it first called them, each with how
+    it went: `succeeded` once any attempt did, else the last attempt's status (failed, waiting)."""
+    out: dict[int, dict[str, str]] = {}
+    for r in conn.execute(select(Step.run_id, Step.node_type, Step.status)
+                          .where(Step.run_id.in_(run_ids), Step.node_type.like("connector.%"))
+                          .order_by(Step.run_id, Step.seq)):
+        seen = out.setdefault(r.run_id, {})
+        if seen.get(r.node_type) != "succeeded":
+            seen[r.node_type] = r.status
+    return out
 
 
 def recent(rt: Runtime, workspace: str, *, kind: str | None = None, value: str | None = None,

@@ -19,6 +19,13 @@ class ThreadKey(Reply):
     value = fields.String(required=True, metadata={"examples": ["4711"]})
 
 
+class ThreadSystem(Reply):
+    system = fields.String(required=True, metadata={"examples": ["erp"]})
+    node_type = fields.String(required=True, metadata={"examples": ["connector.erp"]})
+    status = fields.String(required=True, metadata={"description": "succeeded once any attempt did, else the last "
+                                                                   "attempt's status"})
+
+
 class ThreadEntry(Reply):
     run_id = fields.Integer(required=True)
     flow_id = fields.String(required=True)
@@ -32,6 +39,8 @@ class ThreadEntry(Reply):
     created_at = time()
     finished_at = time(allow_none=True)
     keys = fields.List(fields.Nested(ThreadKey), required=True, metadata={"description": "the keys the run carries"})
+    systems = fields.List(fields.Nested(ThreadSystem), required=True,
+                          metadata={"description": "the systems the run called (connector steps), in order"})
 
 
 class Thread(Reply):

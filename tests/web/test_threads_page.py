@@ -76,6 +76,11 @@ def test_a_po_number_shows_its_release_and_shipment_confirmation_in_time_order(p
     expect(entries.nth(0).locator("[data-testid=thread-label]")).to_have_text("Order released to ERP and WMS")
     expect(entries.nth(1).locator("[data-testid=thread-label]")).to_have_text("Shipment confirmed by the WMS")
     expect(entries.nth(1).locator("[data-testid=run-status]")).to_have_text("succeeded")
+    # the systems each run reached, in the order it called them
+    systems = [entries.nth(i).locator("[data-testid=thread-systems] [data-system]") for i in range(2)]
+    expect(systems[0]).to_have_text(["ERP", "WMS", "OMS"])
+    expect(systems[1]).to_have_text(["ERP", "OMS"])
+    expect(entries.nth(0).locator("[data-system=wms]")).to_have_attribute("data-status", "succeeded")
     keys = page.locator("[data-testid=thread-keys]")
     for value in (po, erp["no"], shipment["shipmentId"], shipment["parcels"][0]["trackingNumber"]):
         expect(keys).to_contain_text(value)

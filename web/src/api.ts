@@ -179,6 +179,8 @@ export interface Thread {
     created_at: string;
     finished_at: string | null;
     keys: ThreadKey[];
+    /** The systems the run called through connector steps, in order. */
+    systems: { system: string; node_type: string; status: string }[];
   }[];
   truncated: boolean;
 }

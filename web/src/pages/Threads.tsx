@@ -94,6 +94,15 @@ export function Threads({ navigate }: { navigate: (path: string) => void }) {
                       <StatusPill status={e.status} />
                       <Link to={`/runs/${e.run_id}`} navigate={navigate} testId="thread-run-link">Run #{e.run_id}</Link>
                     </div>
+                    {e.systems.length > 0 && (
+                      <div className="thread-systems" data-testid="thread-systems">
+                        {e.systems.map((sys) => (
+                          <span key={sys.node_type} className={`thread-system ${sys.status}`} title={`${sys.node_type}: ${sys.status}`} data-system={sys.system} data-status={sys.status}>
+                            {sys.system.toUpperCase()}
+                          </span>
+                        ))}
+                      </div>
+                    )}
                     <div className="hint">
                       {e.flow_name} <span>v{e.version}</span> · {e.trigger}
                       {e.keys.map((k) => (
