@@ -1,7 +1,8 @@
 """Acceptance 3 of issue 14, the document thread in the browser: the bundled order release (OMS -> ERP -> WMS) and
 shipment confirmation flows deployed against the sandbox systems; an OMS order is released, the WMS ships it and
 its confirmation runs; searching the order's PO number on /threads shows the release and the shipment confirmation
-in time order (linked through the ERP's sales order number), each linking to its run."""
+in time order (linked through the ERP's sales order number), each linking to its run and naming the systems it
+reached; a third flow's run with the tracking number joins the open page live. The flow inspector edits the keys."""
 from __future__ import annotations
 
 import json
@@ -87,11 +88,25 @@ def test_a_po_number_shows_its_release_and_shipment_confirmation_in_time_order(p
     assert f"key={po}" in page.url and f"workspace={ws}" in page.url  # the thread's address can be shared
     page.screenshot(path=str(out_dir / "1-thread.png"))
 
+    # live: the carrier's proof of delivery, by tracking number, joins the open timeline when its run ends
+    api("/flows", "POST", {"schema": "crossdock.flow/1", "id": "delivered", "name": "Proof of delivery",
+                           "settings": {"correlation": {"tracking": "tracking"}, "thread_label": "Delivered"},
+                           "nodes": [{"id": "start", "type": "event.manual", "config": {}},
+                                     {"id": "done", "type": "control.discard", "config": {"reason": "recorded"}}],
+                           "edges": [{"id": "e1", "source": "start", "source_port": "out", "target": "done",
+                                      "target_port": "in"}]})
+    api("/flows/delivered/deploy", "POST", {})
+    delivered = api("/flows/delivered/runs", "POST", {"input": {
+        "tracking": shipment["parcels"][0]["trackingNumber"]}})["run"]
+    expect(entries).to_have_count(3)
+    expect(entries.nth(2)).to_have_attribute("data-run-id", str(delivered["id"]))
+    expect(entries.nth(2).locator("[data-testid=thread-label]")).to_have_text("Delivered")
+
     # from the thread to the run, and found again by the tracking number
     entries.nth(1).locator("[data-testid=thread-run-link]").click()
     page.wait_for_url(f"**/runs/{confirmed['id']}?workspace={ws}")
     page.goto(f"{base}/threads?workspace={ws}&key={shipment['parcels'][0]['trackingNumber']}")
-    expect(page.locator("[data-testid=thread-entry]")).to_have_count(2)
+    expect(page.locator("[data-testid=thread-entry]")).to_have_count(3)
     page.fill("[data-testid=thread-key]", "no-such-document")
     page.press("[data-testid=thread-key]", "Enter")
     expect(page.locator("[data-testid=thread-empty]")).to_be_visible()

@@ -3,6 +3,7 @@
 // first, each linking to its run. The key searched lives in the address (?key=), so a thread can be shared.
 import { useEffect, useState } from "react";
 import { api, ApiError, type Thread } from "../api";
+import { subscribe } from "../live";
 import { AppNav, Link } from "./AppNav";
 import { StatusPill, when } from "./RunList";
 import "./Threads.css";
@@ -33,13 +34,24 @@ export function Threads({ navigate }: { navigate: (path: string) => void }) {
   useEffect(() => {
     setThread(null);
     if (!asked.trim()) return;
-    api.thread(asked.trim()).then(
-      (t) => {
-        setThread(t);
-        setError(null);
-      },
-      (e) => setError(e instanceof ApiError ? e.message : String(e)),
-    );
+    let current = true;
+    const load = () =>
+      api.thread(asked.trim()).then(
+        (t) => {
+          if (!current) return;
+          setThread(t);
+          setError(null);
+        },
+        (e) => current && setError(e instanceof ApiError ? e.message : String(e)),
+      );
+    load();
+    // live: a run joins its thread when it ends (or parks), so the timeline is read again after runs end,
+    // at most once a second however many end
+    const sub = subscribe({ intervalMs: 1000, onBatch: (batch) => batch.some((e) => e.event === "run.finished") && load() });
+    return () => {
+      current = false;
+      sub.close();
+    };
   }, [asked]);
 
   return (
