@@ -169,7 +169,7 @@ def test_dump_orders_keys_whatever_the_input_order(sample_flow):
     assert list(out) == ["schema", "id", "name", "description", "params", "settings", "nodes", "edges"]
     assert list(out["nodes"][0]) == ["id", "type", "type_version", "name", "notes", "position", "config"]
     assert list(out["edges"][0]) == ["id", "source", "source_port", "target", "target_port"]
-    assert list(out["settings"]) == ["sequence_key", "business_key", "retry"]
+    assert list(out["settings"]) == ["sequence_key", "business_key", "retry", "correlation", "thread_label"]
     assert list(out["params"]["erp_url"]) == ["type", "default", "description", "required"]
 
 
