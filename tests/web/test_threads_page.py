@@ -105,6 +105,10 @@ def test_a_po_number_shows_its_release_and_shipment_confirmation_in_time_order(p
     # from the thread to the run, and found again by the tracking number
     entries.nth(1).locator("[data-testid=thread-run-link]").click()
     page.wait_for_url(f"**/runs/{confirmed['id']}?workspace={ws}")
+    # and back: the run page links its business key's thread (the shipment id, a key of the thread too)
+    page.click("[data-testid=run-thread]")
+    expect(page.locator("[data-testid=thread-entry]")).to_have_count(3)
+    assert f"key={shipment['shipmentId']}" in page.url
     page.goto(f"{base}/threads?workspace={ws}&key={shipment['parcels'][0]['trackingNumber']}")
     expect(page.locator("[data-testid=thread-entry]")).to_have_count(3)
     page.fill("[data-testid=thread-key]", "no-such-document")

@@ -138,6 +138,12 @@ export function RunInspector({ runId, nodeTypes, navigate }: { runId: string; no
           </>
         }
       >
+        {run.business_key && (doc?.settings as Record<string, unknown> | undefined)?.correlation !== undefined && (
+          // a flow with correlation keys puts its runs into document threads (docs/operations.md)
+          <Link to={`/threads?key=${encodeURIComponent(run.business_key)}`} navigate={navigate} className="btn" testId="run-thread">
+            Document thread
+          </Link>
+        )}
         {can("runs:write") && (
           <>
             <button className="btn" disabled={busy || !isTerminal(run.status)} onClick={() => replay({ version: "original" })} data-testid="replay-original" title="Run the original input again on the version this run ran on">
