@@ -21,7 +21,7 @@ ALL_MOVES = list(itertools.product(S, S))
 def test_the_table_has_a_row_for_every_state():
     assert set(TRANSITIONS) == set(S)
     assert {s.value for s in S} == {"queued", "running", "succeeded", "failed"}  # only what the runtime produces
-    assert {s.value for s in StepStatus} == {"running", "succeeded", "failed"}
+    assert {s.value for s in StepStatus} == {"running", "succeeded", "failed", "waiting"}  # waiting: a node raised Wait
     assert OPEN == {S.QUEUED, S.RUNNING}
 
 
