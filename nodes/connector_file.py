@@ -11,7 +11,7 @@ from typing import Any, Callable
 from marshmallow import Schema, fields, validate
 
 from flows.spec import NodeSpec, Port, Reference
-from nodes import file_formats, file_stores, url_template
+from nodes import file_formats, file_paths, file_stores, url_template
 from nodes.base import Context, Emit, NodeError, PrepareEnv, compile_field, evaluate_field
 from nodes.connector_http import Retry
 from nodes.event_file import FOLDER, MB, NAME
@@ -51,7 +51,7 @@ SPEC = NodeSpec(
     inputs=(Port("in"),), outputs=(Port("out", "File written", optional=True), Port("error", "Write failed")),
     config=Config, expressions=("records",), icon="upload", tags=("file", "sftp", "csv", "write"),
     summary="{{format.kind}} {{name}} to {{connection}}[ {{folder}}]",
-    references={"connection": Reference("connection", systems=file_stores.SYSTEMS), "name": Reference("template")},
+    references={"connection": Reference("connection", systems=file_paths.SYSTEMS), "name": Reference("template")},
 )
 
 
@@ -105,8 +105,8 @@ def file_name(prepared: Prepared, message: Any, ctx: Context) -> str:
     if prepared.config["unique"]:
         stem, dot, ext = name.rpartition(".") if "." in name.rpartition("/")[2] else (name, "", "")
         name = f"{stem}-{ctx.idempotency_key()[:16]}{dot}{ext}"
-    name = file_stores.relative(name, "name")
-    if not name or name.rpartition("/")[2].startswith(file_stores.TEMP_PREFIX):
+    name = file_paths.relative(name, "name")
+    if not name or name.rpartition("/")[2].startswith(file_paths.TEMP_PREFIX):
         raise NodeError("template_error", f"name: {name!r} is no file name", field="name")
     return name
 

@@ -17,7 +17,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from flows.spec import NodeSpec, Port, Reference
-from nodes import file_formats, file_stores
+from nodes import file_formats, file_paths
 from nodes.base import Context, Emit, NodeError
 
 NAME = r"^[A-Za-z0-9_.-]{1,100}$"  # a connection name (runtime/connections.py)
@@ -66,7 +66,7 @@ class Config(Schema):
         paths = {}
         for name in ("folder", "archive_folder", "error_folder"):
             try:
-                paths[name] = file_stores.relative(data.get(name, ""), name)
+                paths[name] = file_paths.relative(data.get(name, ""), name)
             except NodeError as err:
                 raise ValidationError({name: [err.message]}) from None
         for name in ("archive_folder", "error_folder"):
@@ -81,7 +81,7 @@ SPEC = NodeSpec(
     inputs=(), outputs=(Port("out", "Record"), Port("error", "Malformed row or unreadable file")),
     config=Config, icon="folder", tags=("trigger", "file", "sftp", "csv"),
     summary="{{format.kind}} files from {{connection}}[ {{folder}}]",
-    references={"connection": Reference("connection", systems=file_stores.SYSTEMS)},
+    references={"connection": Reference("connection", systems=file_paths.SYSTEMS)},
 )
 
 

@@ -17,13 +17,13 @@ from urllib.parse import urlsplit
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy import delete, select
 
-from nodes import file_stores, sql_targets
+from nodes import file_paths, file_stores, sftp_store, sql_targets
 from nodes.base import NodeError
 from runtime.models import SystemConnection, utcnow
 from runtime.readthrough import ReadThrough
 
 SYSTEMS = ("erp", "oms", "wms", "tms", "http", "sql")  # sql: base_url is a database URL (connector.sql)
-SYSTEMS += file_stores.SYSTEMS  # folder: base_url is a local folder; sftp: sftp://host[:port][/folder] (file nodes)
+SYSTEMS += file_paths.SYSTEMS  # folder: base_url is a local folder; sftp: sftp://host[:port][/folder] (file nodes)
 AUTH_TYPES = ("none", "basic", "bearer", "api_key")
 SECRET_FIELDS = ("password", "token", "key", "passphrase")  # key: also an SFTP private key, passphrase its own
 PLAIN_FIELDS = ("username", "header", "host_key")  # host_key: the SFTP server's pinned public key or fingerprint
@@ -85,7 +85,7 @@ def save(rt, workspace: str, name: str, data: dict) -> dict:
         raise InvalidConnection("system", f"system is one of {list(SYSTEMS)}")
     if system == "sql" and isinstance(auth, dict):
         base_url, auth = _database(base_url, auth)
-    elif system in file_stores.SYSTEMS and isinstance(auth, dict):
+    elif system in file_paths.SYSTEMS and isinstance(auth, dict):
         base_url, auth = _files(rt.settings, system, base_url, auth)
     elif not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")) or "\x00" in base_url:
         raise InvalidConnection("base_url", "base_url must be an http(s) URL")  # NUL: PostgreSQL text refuses it
@@ -172,7 +172,7 @@ def _database(base_url: Any, auth: dict) -> tuple[str, dict]:
 
 def _files(settings, system: str, base_url: Any, auth: dict) -> tuple[str, dict]:
     """A folder connection's path (inside the operator's CROSSDOCK_FILE_DIRS), or an sftp connection's URL, user and
-    pinned host key, checked (nodes/file_stores.py checks them again at each use)."""
+    pinned host key, checked (nodes/sftp_store.py checks them again at each use)."""
     if not isinstance(base_url, str) or "\x00" in base_url:
         raise InvalidConnection("base_url", "base_url is a folder path (folder) or sftp://host[:port][/folder]")
     if system == "folder":
@@ -183,7 +183,7 @@ def _files(settings, system: str, base_url: Any, auth: dict) -> tuple[str, dict]
         except NodeError as err:
             raise InvalidConnection("base_url", err.message) from None
         return os.path.normpath(base_url), {"type": "none"}
-    problem = file_stores.check_sftp(base_url, auth)
+    problem = sftp_store.check_sftp(base_url, auth)
     if problem:
         raise InvalidConnection(*problem)
     return base_url, {**auth, "type": "basic"}

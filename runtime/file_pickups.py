@@ -19,7 +19,7 @@ import uuid
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
-from nodes import file_stores
+from nodes import file_paths, file_stores
 from nodes.base import NodeError
 from runtime import connections, egress, triggers
 from runtime.file_models import ARCHIVED, FAILED, SETTLING, TAKEN, FilePickup, FileWatch
@@ -164,7 +164,7 @@ class _Watch:
                     s.execute(update(PICKUP).where(PICKUP.c.id.in_(ids), PICKUP.c.status == TAKEN).values(
                         status=status, done_at=self.now))
 
-    def _seen(self, row_id: int | None, entry: file_stores.Entry) -> int:
+    def _seen(self, row_id: int | None, entry: file_paths.Entry) -> int:
         with self.rt.sessions.begin() as s:
             if row_id is not None:
                 s.execute(update(PICKUP).where(PICKUP.c.id == row_id, PICKUP.c.status == SETTLING).values(
@@ -182,7 +182,7 @@ class _Watch:
                 s.execute(update(PICKUP).where(PICKUP.c.id.in_(row_ids), PICKUP.c.status == TAKEN).values(
                     status=FAILED, error=why, done_at=self.now))
 
-    def _take(self, row_id: int, entry: file_stores.Entry) -> list[int]:
+    def _take(self, row_id: int, entry: file_paths.Entry) -> list[int]:
         """Read and parse the file, store its runs with the ledger's `taken` in one transaction, then move it."""
         config = self.config
         unreadable = None

@@ -6,9 +6,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+import asyncssh
 import pytest
 
-from nodes import catalog, connector_file, file_stores
+from nodes import catalog, connector_file
 from nodes.base import NodeError
 from nodes.http_client import Egress
 from support.sftp import SftpServer
@@ -139,7 +140,7 @@ def test_sftp_with_a_private_key_and_a_fingerprint_pin(sftp):
 
 
 def test_an_unknown_host_key_is_refused_before_any_credential_is_sent(sftp):
-    other = file_stores.asyncssh.generate_private_key("ssh-ed25519").export_public_key("openssh").decode()
+    other = asyncssh.generate_private_key("ssh-ed25519").export_public_key("openssh").decode()
     for pin in (other, "SHA256:" + "A" * 43):
         with pytest.raises(NodeError) as err:
             write(prepared(name="a.csv"), {"a": 1}, sftp_ctx(sftp, host_key=pin))
