@@ -117,7 +117,8 @@ def test_no_api_response_or_export_carries_a_stored_secret(client, workspace, ht
     records = [r["title"] for r in ok(client.get("/api/v1/records"))["records"]]
     leaks, answered, bodies = [], {}, []
     for rule, paths in urls(client.application, values, records).items():
-        queries = ["?format=csv", "?format=jsonl"] if rule.endswith("/export") and "audit" in rule else [""]
+        queries = (["?format=csv", "?format=jsonl"] if rule.endswith("/export") and "audit" in rule
+                   else ["?key=PO-SCAN"] if rule == "/api/v1/threads" else [""])  # a thread is searched by a key
         for path in paths:
             for query in queries:
                 r = client.get(path + query)
