@@ -60,8 +60,8 @@ class _ThreadWorker(SimpleWorker):
     command channel. RQ 3 subscribes every work() call to the worker's pub/sub channel on a thread blocked in
     get_message(timeout=60) and, at its end, joins that thread for up to 1 s, leaving it running when the
     unsubscribe reply was read before the stop: RedisQueue._work calls work(burst=True) every 50 ms, so the
-    threads spent ~60 % of their time in that join (6 of 79 passes took 1 s), taking no job, and left a thread
-    and a Redis connection behind each time. Nothing sends RQ commands to these threads; they stop on the
+    threads spent ~60 % of their time in that join (6 of 79 passes took 1 s), taking no job, and each such pass
+    left its thread and Redis connection behind. Nothing sends RQ commands to these threads; they stop on the
     queue's own event."""
 
     death_penalty_class = TimerDeathPenalty

@@ -42,7 +42,7 @@ def test_a_partners_order_gets_its_855_and_997_and_its_shipment_an_856_whose_env
     ws, rt = crossdock.workspace, crossdock.rt
     assert trading_partners.describe(rt, ws, "acmehw")  # the sandbox partner, made by the install (no 997 expected)
     server = make_server("127.0.0.1", 0, create_app(rt), threaded=True)  # Crossdock over HTTP, for the partner
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True).start()
     try:
         hook = f"http://127.0.0.1:{server.server_port}/hooks/{ws}/edi/orders"
         sent = systems.post("/edi/api/documents/850-4711/send",

@@ -63,7 +63,7 @@ def test_the_oms_webhook_subscription_made_at_install_starts_order_release(rt, w
     from web.app import create_app
 
     server = make_server("127.0.0.1", 0, create_app(rt), threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True).start()
     try:
         templates.install_bundled(rt, workspace, systems.url, hook_base=f"http://127.0.0.1:{server.server_port}")
         order = systems.oms_order(ACME, ("hw-33126-c", 24))

@@ -323,7 +323,7 @@ class Replaying(BaseHTTPRequestHandler):
 
 def test_a_write_the_target_replays_says_which_run_did_it(ctx, env, ledger):
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Replaying)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True).start()
     try:
         prepared = node(env, url=f"http://127.0.0.1:{httpd.server_address[1]}/orders")
         assert call(prepared, {"number": "A1"}, ctx) == [("out", {"no": "SO101001"})]

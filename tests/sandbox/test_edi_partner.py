@@ -139,7 +139,7 @@ def crossdock(rt):
     from web.app import create_app
 
     server = make_server("127.0.0.1", 0, create_app(rt), threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
 

@@ -61,7 +61,7 @@ def _in_process(rt):
     from web.app import create_app
 
     server = make_server("127.0.0.1", 0, create_app(rt), threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True).start()
     yield Crossdock(f"http://127.0.0.1:{server.server_port}", rt)
     server.shutdown()
 

@@ -56,7 +56,7 @@ def live(rt, client, admin_id, workspace, hook_key):
     app = client.application
     csrf = identity.log_in(client, admin_id)
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True).start()
     yield {"base": f"http://127.0.0.1:{server.server_port}", "workspace": workspace, "hook_key": hook_key,
            "cookies": {SESSION_COOKIE: client.get_cookie(SESSION_COOKIE).value}, "csrf": csrf,
            "known": {"flow_id": "seeded", "run_id": run_id, "table": "uom", "name": "erp", "seq": 1}}
