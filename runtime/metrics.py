@@ -10,7 +10,7 @@ kept per process, so a process that exits leaves its counts standing, as a count
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
@@ -38,8 +38,19 @@ EXECUTION = Histogram("crossdock_run_execution_seconds", "Time the steps of one 
                                                       10, 30, 60, 300))
 
 
+_children: dict[tuple, Any] = {}  # (metric, *labels) -> its child: labels() validates and locks on every call
+
+
+def _child(metric, *labels: str):
+    key = (metric, *labels)
+    child = _children.get(key)
+    if child is None:
+        child = _children[key] = metric.labels(*labels)
+    return child
+
+
 def accepted(workspace: str, flow_id: str, trigger: str, count: int = 1) -> None:
-    ACCEPTED.labels(workspace, flow_id, trigger).inc(count)
+    _child(ACCEPTED, workspace, flow_id, trigger).inc(count)
 
 
 def executed(workspace: str, flow_id: str, status: str | None, steps: Iterable[dict],
@@ -48,13 +59,13 @@ def executed(workspace: str, flow_id: str, status: str | None, steps: Iterable[d
     retry or a wake and ends in a later execution)."""
     seconds = 0.0
     for step in steps:
-        STEPS.labels(workspace, flow_id, step["node_id"], step["status"]).inc()
+        _child(STEPS, workspace, flow_id, step["node_id"], step["status"]).inc()
         seconds += step.get("duration_ms", 0.0) / 1000
     for letter in dead_letters:
-        DEAD_LETTERS.labels(workspace, flow_id, letter.get("error_class") or "technical").inc()
-    EXECUTION.labels(workspace, flow_id).observe(seconds)
+        _child(DEAD_LETTERS, workspace, flow_id, letter.get("error_class") or "technical").inc()
+    _child(EXECUTION, workspace, flow_id).observe(seconds)
     if status is not None:
-        FINISHED.labels(workspace, flow_id, status).inc()
+        _child(FINISHED, workspace, flow_id, status).inc()
 
 
 def exposition(rt: Runtime) -> bytes:
