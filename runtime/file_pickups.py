@@ -17,7 +17,6 @@ import socket
 import uuid
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.exc import IntegrityError
 
 from nodes import file_paths, file_stores
 from nodes.base import NodeError
@@ -26,11 +25,13 @@ from runtime.file_models import ARCHIVED, FAILED, SETTLING, TAKEN, FilePickup, F
 from runtime.models import utcnow
 from runtime.plan import PlanError, evaluate_key
 from runtime.store import runs
+from runtime.trigger_leases import Leases
 
 log = logging.getLogger(__name__)
 LEASE_S = 300.0  # a listing's lease; a process that died holding it delays the node's next listing this long at most
 HOLDER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"  # this process
 WATCH = FileWatch.__table__
+LEASES = Leases(FileWatch, LEASE_S)
 PICKUP = FilePickup.__table__
 TYPE = "event.file"
 
@@ -56,7 +57,7 @@ def pick_due(rt, now: dt.datetime | None = None, holder: str = HOLDER) -> list[i
         if watch is not None and (watch[1] or (watch[0] is not None and watch[0] > now)):
             continue  # listed elsewhere, or not due
         if watch is None:
-            _ensure(rt, trigger.workspace, trigger.flow_id, node_id, now)
+            LEASES.ensure(rt, trigger.workspace, trigger.flow_id, node_id, now)
         started += pick(rt, trigger.workspace, trigger.flow_id, trigger.version, node_id, now, holder)
     return started
 
@@ -65,8 +66,8 @@ def pick(rt, workspace: str, flow_id: str, version: int, node_id: str, now: dt.d
          holder: str = HOLDER) -> list[int]:
     """One listing of one node's folder (whose watch row exists), if it is due and its lease is free: the ids of the
     runs it started."""
-    key = (WATCH.c.workspace == workspace) & (WATCH.c.flow_id == flow_id) & (WATCH.c.node_id == node_id)
-    if not _take(rt, key, holder, now):
+    key = LEASES.key(workspace, flow_id, node_id)
+    if not LEASES.take(rt, key, holder, now):
         return []
     started: list[int] = []
     config: dict = {}
@@ -92,11 +93,11 @@ def pick(rt, workspace: str, flow_id: str, version: int, node_id: str, now: dt.d
         else:
             reason = f"{type(err).__name__}: {err}"
             log.exception("file pickup of %s/%s node %s failed", workspace, flow_id, node_id)
-        _release(rt, key, holder, now + dt.timedelta(seconds=config.get("interval_s", 60)), reason[:1000], None)
+        LEASES.release(rt, key, holder, now + dt.timedelta(seconds=config.get("interval_s", 60)), reason[:1000])
         return started
     # files left for a later listing (more than max_files, or still settling): come back soon for them
     due = now if more else now + dt.timedelta(seconds=config["interval_s"])
-    _release(rt, key, holder, due, None, now)
+    LEASES.release(rt, key, holder, due, None, checked_at=now)
     return started
 
 
@@ -231,28 +232,3 @@ class _Watch:
                 status=FAILED if unreadable else ARCHIVED, moved_to=moved[:1000], done_at=self.now))
 
 
-def _ensure(rt, workspace: str, flow_id: str, node_id: str, now: dt.datetime) -> None:
-    """The node's first listing: its watch row, due now."""
-    try:
-        with rt.sessions.begin() as s:
-            s.add(FileWatch(workspace=workspace, flow_id=flow_id, node_id=node_id, due_at=now, updated_at=now))
-    except IntegrityError:
-        pass  # another process made it first
-
-
-def _take(rt, key, holder: str, now: dt.datetime) -> bool:
-    """The lease, if it is free or expired and the node is due: one guarded UPDATE, so one process wins."""
-    with rt.sessions.begin() as s:
-        taken = s.execute(update(WATCH).where(
-            key, (WATCH.c.holder.is_(None)) | (WATCH.c.lease_until < now),
-            (WATCH.c.due_at.is_(None)) | (WATCH.c.due_at <= now)).values(
-            holder=holder, lease_until=now + dt.timedelta(seconds=LEASE_S), updated_at=now)).rowcount
-    return taken == 1
-
-
-def _release(rt, key, holder: str, due: dt.datetime, error: str | None, checked: dt.datetime | None) -> None:
-    values = dict(holder=None, lease_until=None, due_at=due, error=error, updated_at=utcnow())
-    if checked is not None:
-        values["checked_at"] = checked
-    with rt.sessions.begin() as s:
-        s.execute(update(WATCH).where(key, WATCH.c.holder == holder).values(**values))

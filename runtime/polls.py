@@ -17,19 +17,20 @@ import socket
 import uuid
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 
 from nodes.base import NodeError
 from runtime import connections, triggers
 from runtime.models import Flow, FlowVersion, Workspace, utcnow
 from runtime.plan import PlanError, evaluate_key
 from runtime.poll_models import PollCursor
+from runtime.trigger_leases import Leases
 from runtime.store import runs
 
 log = logging.getLogger(__name__)
 LEASE_S = 120.0  # a poll's lease; a process that died holding it delays the node's next poll this long at most
 HOLDER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"  # this process
 CURSOR = PollCursor.__table__
+LEASES = Leases(PollCursor, LEASE_S)
 
 
 class LeaseLost(Exception):
@@ -51,7 +52,7 @@ def poll_due(rt, now: dt.datetime | None = None, holder: str = HOLDER) -> list[i
         if found is not None and (found[1] or (found[0] is not None and found[0] > now)):
             continue  # polled elsewhere, or not due
         if found is None:
-            _ensure(rt, t.workspace, t.flow_id, t.node["id"], now)
+            LEASES.ensure(rt, t.workspace, t.flow_id, t.node["id"], now)
         started += poll(rt, t.workspace, t.flow_id, t.version, t.node["id"], now, holder)
     return started
 
@@ -60,8 +61,8 @@ def poll(rt, workspace: str, flow_id: str, version: int, node_id: str, now: dt.d
          holder: str = HOLDER) -> list[int]:
     """One poll of one node (whose cursor row exists), if it is due and its lease is free: the ids of the runs it
     started."""
-    key = (CURSOR.c.workspace == workspace) & (CURSOR.c.flow_id == flow_id) & (CURSOR.c.node_id == node_id)
-    if not _take(rt, key, holder, now):
+    key = LEASES.key(workspace, flow_id, node_id)
+    if not LEASES.take(rt, key, holder, now):
         return []  # polled elsewhere, or not due
     started: list[int] = []
     config: dict = {}
@@ -99,30 +100,11 @@ def poll(rt, workspace: str, flow_id: str, version: int, node_id: str, now: dt.d
         else:
             reason = f"{type(err).__name__}: {err}"
             log.exception("poll of %s/%s node %s failed", workspace, flow_id, node_id)
-        _release(rt, key, holder, now + dt.timedelta(seconds=config.get("interval_s", 60)), reason[:1000])
+        LEASES.release(rt, key, holder, now + dt.timedelta(seconds=config.get("interval_s", 60)), reason[:1000])
         return started
     more = bool(config) and len(started) >= config["max_per_poll"]  # a backlog: the next pass goes on with it
-    _release(rt, key, holder, now if more else now + dt.timedelta(seconds=config["interval_s"]), None)
+    LEASES.release(rt, key, holder, now if more else now + dt.timedelta(seconds=config["interval_s"]), None)
     return started
-
-
-def _ensure(rt, workspace: str, flow_id: str, node_id: str, now: dt.datetime) -> None:
-    """The node's first poll: its cursor row, due now and without a watermark."""
-    try:
-        with rt.sessions.begin() as s:
-            s.add(PollCursor(workspace=workspace, flow_id=flow_id, node_id=node_id, due_at=now, updated_at=now))
-    except IntegrityError:
-        pass  # another process made it first
-
-
-def _take(rt, key, holder: str, now: dt.datetime) -> bool:
-    """The lease, if it is free or expired and the node is due: one guarded UPDATE, so one process wins."""
-    with rt.sessions.begin() as s:
-        taken = s.execute(update(CURSOR).where(
-            key, (CURSOR.c.holder.is_(None)) | (CURSOR.c.lease_until < now),
-            (CURSOR.c.due_at.is_(None)) | (CURSOR.c.due_at <= now)).values(
-            holder=holder, lease_until=now + dt.timedelta(seconds=LEASE_S), updated_at=now)).rowcount
-    return taken == 1
 
 
 def _advance(key, holder: str, now: dt.datetime, watermark: dict, count: int):
@@ -136,7 +118,3 @@ def _advance(key, holder: str, now: dt.datetime, watermark: dict, count: int):
     return write
 
 
-def _release(rt, key, holder: str, due: dt.datetime, error: str | None) -> None:
-    with rt.sessions.begin() as s:
-        s.execute(update(CURSOR).where(key, CURSOR.c.holder == holder).values(
-            holder=None, lease_until=None, due_at=due, error=error, updated_at=utcnow()))

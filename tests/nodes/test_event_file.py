@@ -116,7 +116,7 @@ def deploy_and_drop(rt, workspace, sftp, doc: dict, text: str) -> list[int]:
     version = deployments.deploy(rt, workspace, doc["id"], drafts.load_or_400(doc))
     with open(os.path.join(sftp.root, "inbound", "orders.csv"), "w") as f:
         f.write(text)
-    file_pickups._ensure(rt, workspace, doc["id"], "pick", utcnow())
+    file_pickups.LEASES.ensure(rt, workspace, doc["id"], "pick", utcnow())
     started = file_pickups.pick(rt, workspace, doc["id"], version, "pick", utcnow() + dt.timedelta(seconds=1))
 
     def ended():

@@ -60,7 +60,7 @@ def put(folder, name: str, text: str, mtime: float | None = None) -> None:
 
 
 def listing(rt, workspace: str, now: dt.datetime, version: int = 1) -> list[int]:
-    file_pickups._ensure(rt, workspace, "drop", "pick", now)
+    file_pickups.LEASES.ensure(rt, workspace, "drop", "pick", now)
     return file_pickups.pick(rt, workspace, "drop", version, "pick", now)
 
 
@@ -169,9 +169,9 @@ def test_a_listing_that_lost_its_lease_stores_nothing(drop, workspace):
     rt, inbox = drop
     deploy(rt, workspace, flow(settle_s=0))
     put(inbox, "a.csv", "sku\nA\n")
-    file_pickups._ensure(rt, workspace, "drop", "pick", T0)
+    file_pickups.LEASES.ensure(rt, workspace, "drop", "pick", T0)
     key = (file_pickups.WATCH.c.workspace == workspace) & (file_pickups.WATCH.c.node_id == "pick")
-    assert file_pickups._take(rt, key, "another-process", T0)
+    assert file_pickups.LEASES.take(rt, key, "another-process", T0)
     assert file_pickups.pick(rt, workspace, "drop", 1, "pick", T0) == []  # held elsewhere
     assert inputs(rt, workspace) == [] and os.listdir(inbox / "in") == ["a.csv"]
     later = T0 + dt.timedelta(seconds=file_pickups.LEASE_S + 1)  # that process died: its lease expires

@@ -148,7 +148,7 @@ def test_stopped_and_restarted_mid_stream_it_neither_repeats_nor_misses_a_record
                 a.close()
                 a = Runtime(settings)
             if tick == 20:  # a process is killed after taking the lease: nothing of its poll stays
-                assert polls._take(b, _key(workspace), "killed", now)
+                assert polls.LEASES.take(b, _key(workspace), "killed", now)
                 assert polls.poll_due(a, now + dt.timedelta(seconds=polls.LEASE_S - 1), "a") == []
                 assert polls.poll_due(b, now + dt.timedelta(seconds=polls.LEASE_S - 1), "b") == []
                 now += dt.timedelta(seconds=polls.LEASE_S + 1)
@@ -215,7 +215,7 @@ def test_the_lease_lets_one_process_poll_and_a_poll_that_lost_it_stores_nothing(
 
         def slow_fetch(*args):  # while "a" reads the source, its lease expires and "b" takes over
             found = fetch(*args)
-            assert polls._take(rt, _key(workspace), "b", T0 + dt.timedelta(seconds=polls.LEASE_S + 1))
+            assert polls.LEASES.take(rt, _key(workspace), "b", T0 + dt.timedelta(seconds=polls.LEASE_S + 1))
             return found
 
         monkeypatch.setattr(module, "fetch", slow_fetch)
