@@ -18,7 +18,7 @@ import requests
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from flows.spec import SECRET_BY_NAME, NodeSpec, Port, Reference
-from nodes import http_client, url_template
+from nodes import http_client, remote_errors, url_template
 from nodes.base import TECHNICAL, Context, Emit, NodeError, PrepareEnv, compile_field, evaluate_field
 from nodes.expression import Expression
 
@@ -255,7 +255,7 @@ def _check(method: str, ok_statuses: frozenset[int] | None, response: requests.R
     if ok:
         return
     where = f"{method} {response.url}"
-    details = {"status": status, "body": response.text[:EXCERPT]}
+    details = {"status": status, "body": response.text[:EXCERPT], "request": remote_errors.sent(response.request)}
     if status == 429:
         retry_after = _retry_after(response.headers.get("Retry-After"))
         raise NodeError("http_429", f"{where}: 429 too many requests", error_class=TECHNICAL, retryable=True,
@@ -264,7 +264,11 @@ def _check(method: str, ok_statuses: frozenset[int] | None, response: requests.R
         raise NodeError("http_5xx" if status >= 500 else "timeout", f"{where}: {status} {response.reason}",
                         error_class=TECHNICAL, retryable=True, details=details)
     code = "http_4xx" if 400 <= status < 500 else "http_unexpected_status"
-    raise NodeError(code, f"{where}: {status} {response.reason}", details=details)
+    said = remote_errors.remote(parsed(response))
+    if said is None:
+        raise NodeError(code, f"{where}: {status} {response.reason}", details=details)
+    raise NodeError(code, remote_errors.headline(said, status, response.reason), field=said["field"],
+                    details={**details, "remote": said})
 
 
 def _retry_after(value: str | None) -> float | None:

@@ -256,8 +256,9 @@ def _explained(prepared: Prepared, err: NodeError) -> NodeError:
     if not found:
         return err
     code, text = found
-    err.args = (f"{err.message}: {code}: {text}",)
-    err.message = err.args[0]
+    if not details.get("remote"):  # else the remote system's own code and message are in the headline already
+        err.args = (f"{err.message}: {code}: {text}",)
+        err.message = err.args[0]
     err.details = {**details, "product_code": code}
     return err
 

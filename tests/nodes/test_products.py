@@ -213,8 +213,9 @@ def test_netsuite_errors_show_the_products_code_and_detail(ctx, env, http_target
         run({"connection": "erp", "product": "erp.netsuite", "operation": "upsert_sales_order"}, CANONICAL_ORDER,
             ctx, env)
     assert err.value.code == "http_4xx" and err.value.details["product_code"] == "INVALID_CONTENT"
-    assert err.value.message.endswith("400 Bad Request: INVALID_CONTENT: Invalid Field Value 9999 for the "
-                                      "following field: item (at item.items[0].item)")
+    assert err.value.message == ("INVALID_CONTENT: Invalid Field Value 9999 for the following field: item "
+                                 "(at item.items[0].item); HTTP 400 Bad Request")  # the remote's own words first
+    assert err.value.field == "item.items[0].item" and err.value.details["request"]["method"] == "PUT"
     assert erp_netsuite.error({"error": "not netsuite's"}) is None
 
 
