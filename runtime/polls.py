@@ -20,7 +20,7 @@ from sqlalchemy import select, update
 
 from nodes.base import NodeError
 from runtime import connections, triggers
-from runtime.models import Flow, FlowVersion, Workspace, utcnow
+from runtime.models import utcnow
 from runtime.plan import PlanError, evaluate_key
 from runtime.poll_models import PollCursor
 from runtime.trigger_leases import Leases

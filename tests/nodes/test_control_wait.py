@@ -6,13 +6,13 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from designer import drafts
 from nodes import control_wait
 from nodes.base import NodeError
-from runtime import deployments, intake, replay
-from runtime.models import DeadLetter, Flow, Run, Step
+from runtime import intake, replay
+from runtime.models import DeadLetter, Run, Step
 from support import wait_for
 from support.flowdocs import edge
+from support.deploys import deploy
 
 ORDER = {"order": {"number": "4711", "lines": [{"sku": "HW-20620-C", "qty": 3}]}}
 SHIPPED = {"order": {"number": "4711"}, "shipmentId": "SHP0000001", "parcels": [{"trackingNumber": "1Z1"}]}
@@ -33,13 +33,6 @@ def flow(timeout_s: float = 60, hold_arrival_s: float = 600, **settings) -> dict
                       {**edge(2, "shipped", "wait"), "target_port": "arrival"},
                       edge(3, "wait", "done"), edge(4, "wait", "late", "timeout")]}
 
-
-def deploy(rt, workspace: str, doc: dict) -> int:
-    with rt.sessions() as s:
-        exists = s.get(Flow, (workspace, doc["id"])) is not None
-    if not exists:
-        drafts.create(rt, workspace, doc)
-    return deployments.deploy(rt, workspace, doc["id"], drafts.load_or_400(doc))
 
 
 def start(rt, workspace: str, version: int, trigger: str, message: dict) -> int:

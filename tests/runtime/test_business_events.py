@@ -10,14 +10,14 @@ import uuid
 
 from sqlalchemy import func, select
 
-from designer import drafts
 from nodes.control_emit import MAX_HOPS
-from runtime import business_events, deployments, intake, replay, tenancy
+from runtime import business_events, intake, replay, tenancy
 from runtime.context import DatabaseLedger, StepContext
 from runtime.event_models import BusinessEvent, EventDelivery
-from runtime.models import DeadLetter, Flow, Run, utcnow
+from runtime.models import DeadLetter, Run, utcnow
 from support import wait_for
 from support.flowdocs import done, edge
+from support.deploys import deploy
 
 
 def emitter(flow_id: str = "a", event: str = "shipment.departed", **config) -> dict:
@@ -41,13 +41,6 @@ def relay(flow_id: str, listens: str, emits: str) -> dict:
                       {"id": "emit", "type": "control.emit", "config": {"event": emits}}],
             "edges": [edge(1, "on", "emit")]}
 
-
-def deploy(rt, workspace: str, doc: dict) -> int:
-    with rt.sessions() as s:
-        exists = s.get(Flow, (workspace, doc["id"])) is not None
-    if not exists:
-        drafts.create(rt, workspace, doc)
-    return deployments.deploy(rt, workspace, doc["id"], drafts.load_or_400(doc))
 
 
 def runs_of(rt, workspace: str, flow_id: str) -> list[Run]:

@@ -10,14 +10,14 @@ import os
 import pytest
 from sqlalchemy import select
 
-from designer import drafts
 from nodes import file_stores
 from nodes.base import NodeError
 from runtime import connections, deployments, file_pickups, tenancy
 from runtime.file_models import FilePickup, FileWatch
-from runtime.models import Flow, Run
+from runtime.models import Run
 from runtime.wiring import Runtime
 from support import identity, wait_for
+from support.deploys import deploy
 
 T0 = dt.datetime(2026, 11, 28, 6, 0)
 
@@ -30,13 +30,6 @@ def flow(**config) -> dict:
                       {"id": "end", "type": "control.discard", "config": {"reason": "the test reads the runs"}}],
             "edges": [{"id": "e1", "source": "pick", "source_port": "out", "target": "end", "target_port": "in"}]}
 
-
-def deploy(rt, workspace: str, doc: dict) -> int:
-    with rt.sessions() as s:
-        exists = s.get(Flow, (workspace, doc["id"])) is not None
-    if not exists:
-        drafts.create(rt, workspace, doc)
-    return deployments.deploy(rt, workspace, doc["id"], drafts.load_or_400(doc))
 
 
 @pytest.fixture

@@ -10,15 +10,15 @@ import threading
 import pytest
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, create_engine, delete, insert, select, update
 
-from designer import drafts
 from runtime import connections, deployments, egress, polls
-from runtime.models import Flow, Run
+from runtime.models import Run
 from runtime.poll_models import PollCursor
 from runtime.wiring import Runtime
 from nodes import sql_targets
 from support import identity, services, wait_for
 from support.databases import postgres_database
 from support.services import ONLY_EMBEDDED, ONLY_SERVICES
+from support.deploys import deploy
 
 T0 = dt.datetime(2026, 11, 28, 6, 0)
 TICK = dt.timedelta(seconds=5)
@@ -32,14 +32,6 @@ def flow(connection: str = "src", table: str = "changes", **config) -> dict:
                       {"id": "end", "type": "control.discard", "config": {"reason": "the test reads the runs"}}],
             "edges": [{"id": "e1", "source": "poll", "source_port": "out", "target": "end", "target_port": "in"}]}
 
-
-def deploy(rt, workspace: str, doc: dict) -> int:
-    """Deploy `doc` (a new version when the flow is there already); its version number."""
-    with rt.sessions() as s:
-        exists = s.get(Flow, (workspace, doc["id"])) is not None
-    if not exists:
-        drafts.create(rt, workspace, doc)
-    return deployments.deploy(rt, workspace, doc["id"], drafts.load_or_400(doc))
 
 
 def own(rt, workspace: str, partner: str) -> None:

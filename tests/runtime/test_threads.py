@@ -9,15 +9,15 @@ import uuid
 
 from sqlalchemy import func, select
 
-from designer import drafts
 from flows import graph
 from nodes import catalog
 from nodes.expression import check
-from runtime import deployments, intake, retention, tenancy, threads
-from runtime.models import Flow, Run, utcnow
+from runtime import intake, retention, tenancy, threads
+from runtime.models import Run, utcnow
 from runtime.thread_models import ThreadEntry
 from support import wait_for
 from support.flowdocs import done, edge
+from support.deploys import deploy
 
 
 def flow(flow_id: str, expression: str, correlation: dict | None, label: str | None = None) -> dict:
@@ -42,13 +42,6 @@ RELEASE = flow("release", "{'erp_order': 'SO-' & po}", {"po": "po", "order": "er
 CONFIRM = flow("confirm", "$", {"order": "order", "shipment": "shipment.id", "tracking": "shipment.parcels.tracking"},
                "shipment confirmed")
 
-
-def deploy(rt, workspace: str, doc: dict) -> int:
-    with rt.sessions() as s:
-        exists = s.get(Flow, (workspace, doc["id"])) is not None
-    if not exists:
-        drafts.create(rt, workspace, doc)
-    return deployments.deploy(rt, workspace, doc["id"], drafts.load_or_400(doc))
 
 
 def run_to_end(rt, workspace: str, flow_id: str, message) -> int:
