@@ -18,6 +18,8 @@ from runtime import business_events
 from runtime import file_pickups
 from runtime import waits
 from runtime import aggregates
+from runtime import alerts
+from runtime import exceptions  # the exception workbench: retried exceptions settle
 from runtime.events import Publisher
 from runtime.executors import LinkQueue
 from runtime.models import Flow, FlowVersion, Workspace
@@ -157,6 +159,8 @@ class Runtime:
                 jobs.requeue_lost(self)  # accepted while Redis was down, or lost with a restart of it
                 edi_register.sweep_overdue(self)  # sent interchanges whose 997 is overdue become dead letters
                 waits.sweep(self)  # control.wait arrivals no run took within their hold become dead letters
+                exceptions.settle(self)  # the workbench's retried exceptions resolve once their retry succeeded
+                alerts.maintain(self)  # alert rules due, each by one process under a lease; then their deliveries
                 self.warm_plans()  # versions deployed since: planned here before their first run arrives
                 if time.monotonic() >= self._next_prune:
                     self._next_prune = time.monotonic() + PRUNE_EVERY_S
