@@ -12,6 +12,8 @@ from designer import openapi, published_api  # the /api/v1 OpenAPI document; pub
 from designer import trading_partners_api  # EDI trading partners (issue 15)
 from designer import events_api  # business events between flows (issue 16)
 from designer import threads_api  # the document thread (issue 14)
+from designer import alerts_api  # alerts (issue 14)
+from designer import exceptions_api  # the exception workbench (issue 14)
 from designer.request_context import refuse_nul
 from runtime.wiring import Runtime
 from web import canvas, errors, hooks, live
@@ -42,6 +44,8 @@ def create_app(runtime: Runtime) -> Flask:
     app.register_blueprint(trading_partners_api.bp)
     app.register_blueprint(events_api.bp)
     app.register_blueprint(threads_api.bp)
+    app.register_blueprint(alerts_api.bp)
+    app.register_blueprint(exceptions_api.bp)
     app.register_blueprint(records_api.bp)
     app.register_blueprint(workspaces_api.bp)
     app.register_blueprint(users_api.bp)

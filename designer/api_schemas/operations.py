@@ -12,6 +12,7 @@ from designer.api_schemas import flows, identity, published, runs, workspace_dat
 from designer.api_schemas import trading_partners as tpa
 from designer.api_schemas import events  # business events between flows (issue 16)
 from designer.api_schemas import threads  # the document thread (issue 14)
+from designer.api_schemas import exceptions  # the exception workbench (issue 14)
 
 CSV = {"text/csv": {"schema": {"type": "string"}}}
 
@@ -113,6 +114,23 @@ _OPS: dict[tuple[str, str], Operation] = {
                                  reply=events.EventList, query=events.EventQuery),
     ("/api/v1/threads", "GET"): O("A business document's timeline across flows, found by any of its keys", "runs",
                                   reply=threads.Thread, query=threads.ThreadQuery),
+    ("/api/v1/exceptions", "GET"): O("Open (or resolved) exceptions: dead letters and business exceptions, filtered",
+                                     "exceptions", reply=exceptions.ExceptionList, query=exceptions.ExceptionQuery),
+    ("/api/v1/exceptions/groups", "GET"): O("Matching exceptions grouped by root cause", "exceptions",
+                                            reply=exceptions.GroupList, query=exceptions.ExceptionQuery),
+    ("/api/v1/exceptions/{id}", "GET"): O("One exception with its payload and comments", "exceptions",
+                                          reply=exceptions.ExceptionEnvelope),
+    ("/api/v1/exceptions/{id}/assign", "POST"): O("Assign an exception (null: unassign)", "exceptions",
+                                                  reply=exceptions.ExceptionEnvelope, body=exceptions.Assign),
+    ("/api/v1/exceptions/{id}/comments", "POST"): O("Comment on an exception", "exceptions", 201,
+                                                    exceptions.ExceptionEnvelope, exceptions.NewComment),
+    ("/api/v1/exceptions/{id}/resolve", "POST"): O("Resolve an exception by hand", "exceptions",
+                                                   reply=exceptions.ExceptionEnvelope, body_required=False),
+    ("/api/v1/exceptions/resolve", "POST"): O("Resolve a selection, or all matching a filter (at most 200)",
+                                              "exceptions", reply=exceptions.Resolved, body=exceptions.Choice),
+    ("/api/v1/exceptions/retry", "POST"): O("Retry a selection, or all matching a filter (at most 200), as replays "
+                                            "on the current version; a retry that succeeds resolves its exceptions",
+                                            "exceptions", 202, exceptions.Retried, exceptions.Choice),
     # session
     ("/api/v1/session", "POST"): O("Log in", "session", reply=identity.Session, body=identity.Login),
     ("/api/v1/session", "GET"): O("The signed-in user", "session", reply=identity.Session),
