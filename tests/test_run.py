@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -13,10 +12,10 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from support import processes, services
+from support import processes
 from support import wait_for
 from support.flowdocs import edge, http_sink, order
-from support.services import BACKENDS, PG_URL
+from support.services import BACKENDS
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 METRICS_TOKEN = "test-metrics-token"
@@ -111,11 +110,6 @@ def test_run_executes_a_flow_file_once(tmp_path, http_target):
     assert http_target.requests[0]["body"] == {"ref": "C-1", "qty": 4}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @pytest.fixture
 def production(request, tmp_path):
@@ -125,13 +119,7 @@ def production(request, tmp_path):
     from runtime.wiring import Runtime
     from runtime.settings import from_env
 
-    schema = request.getfixturevalue("pg_schema")
-    services.count(request)
-    env = {**os.environ, "CROSSDOCK_DATABASE_URL": PG_URL, "CROSSDOCK_DATABASE_SCHEMA": schema,
-           "CROSSDOCK_REDIS_URL": request.getfixturevalue("redis_db"), "CROSSDOCK_QUEUE": services.queue_name(),
-           "CROSSDOCK_PORT": str(_free_port()), "CROSSDOCK_DATA_DIR": str(tmp_path),
-           "CROSSDOCK_SECRET_KEY": "test-run-production-key",  # production refuses the built-in key
-           "CROSSDOCK_METRICS_TOKEN": METRICS_TOKEN}
+    env = processes.production_env(request, tmp_path, "test-run-production-key", CROSSDOCK_METRICS_TOKEN=METRICS_TOKEN)
     rt = Runtime(from_env(env))
     try:
         key = keys.create(rt, "default", "test_run", list(keys.SCOPES), "tests")[1]
@@ -325,7 +313,7 @@ def test_embedded_server_keeps_connections_alive_carries_live_events_and_stops_c
     """`python3 run.py` (gunicorn): the first start prints the admin's password and the hook key, which work;
     keep-alive, a Socket.IO WebSocket hearing a run's events, and a SIGTERM with that WebSocket open ends the
     server (exit 0) without being killed."""
-    env = {**os.environ, "CROSSDOCK_PORT": str(_free_port()), "CROSSDOCK_SANDBOX_PORT": str(_free_port()),
+    env = {**os.environ, "CROSSDOCK_PORT": str(processes.free_port()), "CROSSDOCK_SANDBOX_PORT": str(processes.free_port()),
            "CROSSDOCK_DATA_DIR": str(tmp_path)}
     server = processes.start([], env, tmp_path / "embedded.log")
     base = f"http://127.0.0.1:{env['CROSSDOCK_PORT']}"

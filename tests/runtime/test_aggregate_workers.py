@@ -6,24 +6,18 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import uuid
 
 import pytest
 import redis
 from sqlalchemy import func, select
 
-from support import processes, services, wait_for
+from support import processes, wait_for
 from support.flowdocs import edge
-from support.services import BACKENDS, PG_URL
+from support.services import BACKENDS
 
 LINES = 1000
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -33,13 +27,8 @@ def production(request, tmp_path):
     from runtime.settings import from_env
     from runtime.wiring import Runtime
 
-    services.count(request)
-    env = {**os.environ, "CROSSDOCK_DATABASE_URL": PG_URL,
-           "CROSSDOCK_DATABASE_SCHEMA": request.getfixturevalue("pg_schema"),
-           "CROSSDOCK_REDIS_URL": request.getfixturevalue("redis_db"), "CROSSDOCK_QUEUE": services.queue_name(),
-           "CROSSDOCK_PORT": str(_free_port()), "CROSSDOCK_DATA_DIR": str(tmp_path),
-           "CROSSDOCK_SECRET_KEY": "test-aggregate-workers-key", "CROSSDOCK_LEASE_S": "2",
-           "CROSSDOCK_MAINTENANCE_S": "0.5"}
+    env = processes.production_env(request, tmp_path, "test-aggregate-workers-key", CROSSDOCK_LEASE_S="2",
+                                   CROSSDOCK_MAINTENANCE_S="0.5")
     rt = Runtime(from_env(env))
     started = []
 

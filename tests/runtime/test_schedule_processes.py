@@ -10,7 +10,6 @@ import datetime as dt
 import os
 import re
 import signal
-import socket
 import uuid
 from collections import Counter
 
@@ -31,11 +30,6 @@ WORKERS, WEBS = ("worker-0", "worker-1"), ("web-0", "web-1")
 LINE = re.compile(r"schedule tick (\S+)Z of flow (\S+) node tick \(workspace default\): "
                   r"(fired as run \d+|fired by another process)")
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -63,7 +57,7 @@ def cluster(request, tmp_path):
         for name in WORKERS:
             procs[name] = processes.start(["worker"], env, tmp_path / f"{name}.log")
         for name in WEBS:
-            port = _free_port()
+            port = processes.free_port()
             procs[name] = processes.start(["web"], {**env, "CROSSDOCK_PORT": str(port)}, tmp_path / f"{name}.log")
             urls.append(f"http://127.0.0.1:{port}")
         yield rt, path, procs, urls, lambda name: (tmp_path / f"{name}.log").read_text(errors="replace")

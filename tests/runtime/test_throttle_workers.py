@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import uuid
 from collections import Counter
 
@@ -21,19 +20,14 @@ import redis
 import requests
 from sqlalchemy import select
 
-from support import processes, services, wait_for
+from support import processes, wait_for
 from support.flowdocs import edge
-from support.services import BACKENDS, PG_URL
+from support.services import BACKENDS
 
 RUNS, RATE, BURST = 60, 10.0, 10
 JITTER_S = 0.1
 ORDERS = "/erp/api/sales-orders"
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -44,12 +38,7 @@ def production(request, tmp_path):
     from runtime.wiring import Runtime
     from sandbox.serve import start_in_process
 
-    services.count(request)
-    env = {**os.environ, "CROSSDOCK_DATABASE_URL": PG_URL,
-           "CROSSDOCK_DATABASE_SCHEMA": request.getfixturevalue("pg_schema"),
-           "CROSSDOCK_REDIS_URL": request.getfixturevalue("redis_db"), "CROSSDOCK_QUEUE": services.queue_name(),
-           "CROSSDOCK_PORT": str(_free_port()), "CROSSDOCK_DATA_DIR": str(tmp_path),
-           "CROSSDOCK_SECRET_KEY": "test-throttle-workers-key"}  # production refuses the built-in key
+    env = processes.production_env(request, tmp_path, "test-throttle-workers-key")
     rt = Runtime(from_env(env))
     sandbox = start_in_process("127.0.0.1", 0, f"sqlite:///{tmp_path}/sandbox.sqlite")
     started = []

@@ -4,11 +4,31 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 
+from support import services
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def production_env(request, tmp_path, secret_key: str, **extra: str) -> dict:
+    """The environment of `run.py web` / `run.py worker` on this test run's PostgreSQL schema and Redis, with a queue
+    and a port of their own and `tmp_path` as the data folder (the test counts as service-backed)."""
+    services.count(request)
+    return {**os.environ, "CROSSDOCK_DATABASE_URL": services.PG_URL,
+            "CROSSDOCK_DATABASE_SCHEMA": request.getfixturevalue("pg_schema"),
+            "CROSSDOCK_REDIS_URL": request.getfixturevalue("redis_db"), "CROSSDOCK_QUEUE": services.queue_name(),
+            "CROSSDOCK_PORT": str(free_port()), "CROSSDOCK_DATA_DIR": str(tmp_path),
+            "CROSSDOCK_SECRET_KEY": secret_key, **extra}  # production refuses the built-in key
 
 
 def start(args: list[str], env: dict, log_path) -> subprocess.Popen:

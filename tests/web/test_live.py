@@ -4,9 +4,7 @@ and events travel through Redis; on the embedded backend they go in-process. Con
 like the API (session cookie or `auth: {"key": ...}`) and reaches only the workspaces the caller sees."""
 from __future__ import annotations
 
-import dataclasses
 import os
-import socket
 import subprocess
 import threading
 import uuid
@@ -71,7 +69,7 @@ def _processes(settings, tmp_path):
     from runtime.wiring import Runtime
 
     rt = Runtime(settings)  # migrates the schema before the processes start; executes nothing itself
-    port = _free_port()
+    port = processes.free_port()
     env = {**os.environ, "CROSSDOCK_DATABASE_URL": settings.database_url,
            "CROSSDOCK_DATABASE_SCHEMA": settings.database_schema, "CROSSDOCK_REDIS_URL": settings.redis_url,
            "CROSSDOCK_QUEUE": settings.queue_name, "CROSSDOCK_HOST": "127.0.0.1", "CROSSDOCK_PORT": str(port),
@@ -88,11 +86,6 @@ def _processes(settings, tmp_path):
         print(_logs(tmp_path))
         rt.close()
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _answers(url: str) -> bool:
