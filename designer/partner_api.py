@@ -8,7 +8,7 @@ from designer import access
 from designer.access import public, requires_partner_admin
 from designer.errors import ApiError
 from designer.request_context import body, runtime
-from runtime import partners
+from runtime import alert_delivery, partners
 
 bp = Blueprint("partner_api", __name__, url_prefix="/api/v1")
 
@@ -26,6 +26,29 @@ def update_partner():
         return partners.update(runtime(), _partner().id, body())
     except partners.InvalidPartner as err:
         raise ApiError(400, "invalid_partner", err.message, [{"field": err.field}] if err.field else []) from None
+
+
+@bp.get("/partner/smtp")
+@requires_partner_admin
+def get_smtp():
+    """The partner's outgoing mail server for alert e-mail (the password masked); null when none is set."""
+    return {"smtp": alert_delivery.smtp_of(runtime(), _partner().id)}
+
+
+@bp.put("/partner/smtp")
+@requires_partner_admin
+def put_smtp():
+    try:
+        return {"smtp": alert_delivery.save_smtp(runtime(), _partner().id, body())}
+    except alert_delivery.Invalid as err:
+        raise ApiError(400, "invalid_smtp", err.message, [{"field": err.field}] if err.field else []) from None
+
+
+@bp.delete("/partner/smtp")
+@requires_partner_admin
+def delete_smtp():
+    alert_delivery.delete_smtp(runtime(), _partner().id)
+    return "", 204
 
 
 @bp.get("/branding")

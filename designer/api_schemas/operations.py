@@ -12,6 +12,7 @@ from designer.api_schemas import flows, identity, published, runs, workspace_dat
 from designer.api_schemas import trading_partners as tpa
 from designer.api_schemas import events  # business events between flows (issue 16)
 from designer.api_schemas import threads  # the document thread (issue 14)
+from designer.api_schemas import alerts  # alerts (issue 14)
 from designer.api_schemas import exceptions  # the exception workbench (issue 14)
 
 CSV = {"text/csv": {"schema": {"type": "string"}}}
@@ -114,6 +115,17 @@ _OPS: dict[tuple[str, str], Operation] = {
                                  reply=events.EventList, query=events.EventQuery),
     ("/api/v1/threads", "GET"): O("A business document's timeline across flows, found by any of its keys", "runs",
                                   reply=threads.Thread, query=threads.ThreadQuery),
+    ("/api/v1/alert-rules", "GET"): O("The workspace's alert rules", "alerts", reply=alerts.RuleList),
+    ("/api/v1/alert-rules", "POST"): O("Create an alert rule", "alerts", 201, alerts.RuleEnvelope, alerts.RuleIn),
+    ("/api/v1/alert-rules/{id}", "PUT"): O("Replace an alert rule", "alerts", reply=alerts.RuleEnvelope,
+                                           body=alerts.RuleIn),
+    ("/api/v1/alert-rules/{id}", "DELETE"): O("Delete an alert rule and its alerts", "alerts", 204),
+    ("/api/v1/alerts", "GET"): O("Alerts, newest first, with their deliveries", "alerts", reply=alerts.AlertList,
+                                 query=alerts.AlertQuery),
+    ("/api/v1/alerts/{id}/acknowledge", "POST"): O("Acknowledge an alert (it stays open)", "alerts",
+                                                   reply=alerts.AlertEnvelope, body_required=False),
+    ("/api/v1/alerts/{id}/resolve", "POST"): O("Resolve an alert by hand", "alerts", reply=alerts.AlertEnvelope,
+                                               body_required=False),
     ("/api/v1/exceptions", "GET"): O("Open (or resolved) exceptions: dead letters and business exceptions, filtered",
                                      "exceptions", reply=exceptions.ExceptionList, query=exceptions.ExceptionQuery),
     ("/api/v1/exceptions/groups", "GET"): O("Matching exceptions grouped by root cause", "exceptions",
@@ -153,6 +165,11 @@ _OPS: dict[tuple[str, str], Operation] = {
     ("/api/v1/partner", "GET"): O("The caller's partner", "partner", reply=identity.Partner),
     ("/api/v1/partner", "PUT"): O("Change the partner's name, brand or limits", "partner", reply=identity.Partner,
                                   body=identity.PartnerIn),
+    ("/api/v1/partner/smtp", "GET"): O("The partner's SMTP settings for alert e-mail", "partner",
+                                       reply=alerts.SmtpEnvelope),
+    ("/api/v1/partner/smtp", "PUT"): O("Set the partner's SMTP settings for alert e-mail", "partner",
+                                       reply=alerts.SmtpEnvelope, body=alerts.SmtpIn),
+    ("/api/v1/partner/smtp", "DELETE"): O("Remove the partner's SMTP settings", "partner", 204),
     # keys and audit
     ("/api/v1/keys", "GET"): O("The workspace's API keys", "keys", reply=identity.KeyList),
     ("/api/v1/keys", "POST"): O("Create an API key (its secret is shown once)", "keys", 201,
