@@ -38,8 +38,7 @@ def production(request, tmp_path):
 
     start.env, start.rt = env, rt
     yield start
-    for p in started:
-        processes.stop(p)
+    processes.stop_all(started)
     rt.close()
 
 

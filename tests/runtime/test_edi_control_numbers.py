@@ -3,9 +3,6 @@ mode: PostgreSQL + Redis) write 500 interchanges for one trading partner through
 Every ISA13 and GS06 differs, each interchange reads back valid with the codec's reader, and both processes wrote."""
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
 import uuid
 from collections import Counter
 
@@ -38,11 +35,7 @@ def production(request, tmp_path):
 
     start.env, start.rt = env, rt
     yield start
-    for p in started:  # both asked at once: each waits out its warm shutdown in parallel
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(p.pid, signal.SIGTERM)
-    for p in started:
-        processes.stop(p)
+    processes.stop_all(started)  # all asked at once: each waits out its warm shutdown in parallel
     rt.close()
 
 

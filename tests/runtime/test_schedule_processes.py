@@ -5,11 +5,9 @@ waited for until both workers have tried it (their log line), so a tick fired tw
 maintenance pass runs in the workers only: `run.py web` serves and runs no maintenance (docs/nodes.md)."""
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import os
 import re
-import signal
 import uuid
 from collections import Counter
 
@@ -62,11 +60,7 @@ def cluster(request, tmp_path):
             urls.append(f"http://127.0.0.1:{port}")
         yield rt, path, procs, urls, lambda name: (tmp_path / f"{name}.log").read_text(errors="replace")
     finally:
-        for p in procs.values():  # all asked at once: each waits out its shutdown in parallel
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(p.pid, signal.SIGTERM)
-        for p in procs.values():
-            processes.stop(p, 10)
+        processes.stop_all(procs.values(), 10)  # all asked at once: each waits out its shutdown in parallel
         rt.close()
         with engine.begin() as c:
             c.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")

@@ -9,9 +9,6 @@ that is at most 21; the 60 posts take at least (60 - B) / R = 5 s. Every run suc
 the ERP gets exactly one post per run."""
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
 import uuid
 from collections import Counter
 
@@ -48,11 +45,7 @@ def production(request, tmp_path):
 
     start.env, start.rt, start.sandbox = env, rt, f"http://127.0.0.1:{sandbox.server_port}"
     yield start
-    for p in started:  # both asked at once: each waits out its warm shutdown in parallel
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(p.pid, signal.SIGTERM)
-    for p in started:
-        processes.stop(p)
+    processes.stop_all(started)  # all asked at once: each waits out its warm shutdown in parallel
     sandbox.shutdown()
     rt.close()
 

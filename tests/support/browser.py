@@ -3,6 +3,8 @@ uncaught page error, and a user's session through the API the pages use."""
 from __future__ import annotations
 
 import contextlib
+import json
+import urllib.request
 from pathlib import Path
 
 import requests
@@ -46,3 +48,18 @@ class AdminSession(requests.Session):
         r = self.request(method, f"{self.base}/api/v1{path}", json=body, timeout=10)
         assert r.ok, (r.status_code, r.text)
         return r.json() if r.content else None
+
+
+def call(url: str, method: str = "GET", body=None, workspace: str | None = None, login: dict | None = None):
+    """A JSON call to the live server or the sandbox; with `login` (tests/web/conftest.py's live_login) as the
+    logged-in admin."""
+    headers = {"Content-Type": "application/json"}
+    if workspace:
+        headers["X-Crossdock-Workspace"] = workspace
+    if login:
+        headers.update({"Cookie": f"crossdock_session={login['cookie']}", CSRF_HEADER: login["csrf"]})
+    req = urllib.request.Request(url, data=None if body is None else json.dumps(body).encode(), method=method,
+                                 headers=headers)
+    with urllib.request.urlopen(req, timeout=10) as res:
+        raw = res.read()
+        return json.loads(raw) if raw else None

@@ -3,30 +3,16 @@ for the parameters and installs one; after a first start (templates installed, O
 to the OMS sandbox flows through ERP and WMS, in the sandbox pages and on the live canvas."""
 from __future__ import annotations
 
-import json
-import urllib.request
 import uuid
 
 import pytest
 from playwright.sync_api import expect
 
 from support import wait_for
+from support.browser import call
 
 BUNDLED = ["order-release", "inventory-sync", "shipment-confirmation", "returns", "edi-order-intake", "edi-asn-out"]
 
-
-def call(url: str, method: str = "GET", body=None, workspace: str | None = None, login: dict | None = None):
-    """A JSON call; with `login` (tests/web/conftest.py's live_login) as the logged-in admin."""
-    headers = {"Content-Type": "application/json"}
-    if workspace:
-        headers["X-Crossdock-Workspace"] = workspace
-    if login:
-        headers.update({"Cookie": f"crossdock_session={login['cookie']}", "X-Crossdock-CSRF": login["csrf"]})
-    req = urllib.request.Request(url, data=None if body is None else json.dumps(body).encode(), method=method,
-                                 headers=headers)
-    with urllib.request.urlopen(req, timeout=10) as res:
-        raw = res.read()
-        return json.loads(raw) if raw else None
 
 
 @pytest.fixture

@@ -5,27 +5,14 @@ in time order (linked through the ERP's sales order number), each linking to its
 reached; a third flow's run with the tracking number joins the open page live. The flow inspector edits the keys."""
 from __future__ import annotations
 
-import json
-import urllib.request
 import uuid
 
 import pytest
 from playwright.sync_api import expect
 
 from support import wait_for
+from support.browser import call
 
-
-def call(url: str, method: str = "GET", body=None, workspace: str | None = None, login: dict | None = None):
-    headers = {"Content-Type": "application/json"}
-    if workspace:
-        headers["X-Crossdock-Workspace"] = workspace
-    if login:
-        headers.update({"Cookie": f"crossdock_session={login['cookie']}", "X-Crossdock-CSRF": login["csrf"]})
-    req = urllib.request.Request(url, data=None if body is None else json.dumps(body).encode(), method=method,
-                                 headers=headers)
-    with urllib.request.urlopen(req, timeout=10) as res:
-        raw = res.read()
-        return json.loads(raw) if raw else None
 
 
 @pytest.fixture
