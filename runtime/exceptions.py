@@ -337,9 +337,7 @@ def _dict(d: DeadLetter, st: ExceptionState, retry_status: str | None, whole: bo
            "root_cause": st.root_cause, "business_key": st.business_key, "assignee": st.assignee,
            "comment_count": len(st.comments or []), "resolution": st.resolution, "resolved_by": st.resolved_by,
            "retry": {"run_id": st.retry_run_id, "status": retry_status} if st.retry_run_id else None}
-    if whole:
-        out.update(payload=d.payload, comments=st.comments or [])
-    return out
+    return {**out, "payload": d.payload, "comments": st.comments or []} if whole else out
 
 
 def _iso(value: dt.datetime | None) -> str | None:

@@ -114,6 +114,17 @@ WS_CALLS: dict[str, Call] = {
     "GET /api/v1/trading-partners/<name>/interchanges": Call("runs:read", lambda w: {"name": "acme"}, scoped=True),
     "GET /api/v1/events": Call("runs:read"),
     "GET /api/v1/threads": Call("runs:read", query="key=PO-4711"),
+    "GET /api/v1/exceptions": Call("runs:read"),
+    "GET /api/v1/exceptions/groups": Call("runs:read"),
+    "GET /api/v1/exceptions/<exception_id>": Call("runs:read", lambda w: {"exception_id": w.letter_id}, scoped=True),
+    "POST /api/v1/exceptions/<exception_id>/assign": Call("runs:write", lambda w: {"exception_id": w.letter_id},
+                                                          json=lambda w: {"assignee": "dana"}, scoped=True),
+    "POST /api/v1/exceptions/<exception_id>/comments": Call("runs:write", lambda w: {"exception_id": w.letter_id},
+                                                            json=lambda w: {"text": "looking"}, scoped=True),
+    "POST /api/v1/exceptions/<exception_id>/resolve": Call("runs:write", lambda w: {"exception_id": w.letter_id},
+                                                           scoped=True),
+    "POST /api/v1/exceptions/resolve": Call("runs:write", json=lambda w: {"ids": [w.letter_id]}),
+    "POST /api/v1/exceptions/retry": Call("runs:write", json=lambda w: {"ids": [w.letter_id]}),
     "GET /api/v1/records": Call("flows:read"),
     "GET /api/v1/records/<name>": Call("flows:read", lambda w: {"name": "order"}),
     "POST /api/v1/flows/<flow_id>/publish": Call("flows:write", lambda w: FLOW,
@@ -180,9 +191,12 @@ class World:
         self.run_id = r.json["run"]["id"]
         wait_for(lambda: admin.get(f"/api/v1/runs/{self.run_id}").json["run"]["status"] in ("succeeded", "failed"))
         with rt.sessions.begin() as s:
-            s.add(DeadLetter(workspace=workspace, run_id=self.run_id, flow_id="f1", version=1, node_id="map",
-                             error_class="business", code="unknown_sku", message=f"{LEAK} dead letter",
-                             payload={"secret": LEAK}))
+            letter = DeadLetter(workspace=workspace, run_id=self.run_id, flow_id="f1", version=1, node_id="map",
+                                error_class="business", code="unknown_sku", message=f"{LEAK} dead letter",
+                                payload={"secret": LEAK})
+            s.add(letter)
+            s.flush()
+            self.letter_id = letter.id  # the exception workbench's
         self.customer = tenancy.create(rt, partner, fresh("cust"), f"{LEAK} customer")[0]["id"]
         self.colleague = identity.make_user(rt, partner, "viewer", workspace, email=f"{fresh('c')}@{LEAK}.example",
                                             name=f"{LEAK} colleague")

@@ -90,7 +90,9 @@ def store_secrets_deploy_run_and_export(client, http_target, workspace) -> dict:
     bundle = ok(client.get("/api/v1/flows/f-scan/export"))
     ok(client.post("/api/v1/templates/import", json={"bundle": {**bundle, "id": "t-scan"}, "flow_id": "f-scan-copy"}),
        201)
+    exception_ids = [e["id"] for e in ok(client.get("/api/v1/exceptions"))["exceptions"]]  # the failed run's
     return {"flow_id": ["f-scan", "f-hmac", "f-scan-copy"], "version": [1, 2], "run_id": [run["id"], failed["id"]],
+            "exception_id": exception_ids,
             "kind": ["input", "output"], "template_id": ["t-scan"], "table": ["scan-table"],
             "workspace": [workspace], "bundle": bundle}
 
