@@ -9,6 +9,7 @@ import uuid
 import pytest
 from sqlalchemy import func, select
 
+from runtime import exceptions
 from runtime import audit, connections, edi_register, egress, keys, lookups, trading_partners
 from runtime.identity_models import AuditEntry, Membership, PublishedEndpoint
 from runtime.models import Base, DeadLetter, LedgerEntry, Payload, Run, ScheduleFire, Step, Workspace, utcnow
@@ -270,6 +271,7 @@ def populate(rt, app, admin, workspace: str) -> dict:
                             run_id=run.id))
         s.add(ThreadEntry(workspace=workspace, kind="po", value="4711", run_id=run.id, flow_id="f", label="f"))
         run_id = run.id
+    assert exceptions.index(rt, workspace) >= 1  # the exception workbench's state of the dead letter
     audit.record(rt, partner_id=identity.partner_of(rt, workspace), workspace=workspace, actor="t", action="x.y")
     return {"run_ids": [run_id]}
 
