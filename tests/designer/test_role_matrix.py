@@ -16,8 +16,9 @@ from typing import Any, Callable
 from urllib.parse import quote
 
 from designer import access
-from runtime import accounts, connections, keys, lookups, tenancy, trading_partners
-from runtime.models import DeadLetter, Flow
+from runtime import accounts, alerts, connections, keys, lookups, tenancy, trading_partners
+from runtime.alert_models import Alert
+from runtime.models import DeadLetter, Flow, utcnow
 from support import identity, wait_for
 from support.flowdocs import edge
 
@@ -62,6 +63,7 @@ def fresh(prefix: str) -> str:
 
 
 FLOW = {"flow_id": "f1"}
+ALERT_RULE = {"kind": "queue_age", "params": {"threshold_s": 60}, "channels": {"emails": [f"ops@{LEAK}.example"]}}
 RUN = lambda w: {"run_id": w.run_id}  # noqa: E731
 WS_CALLS: dict[str, Call] = {
     "GET /api/v1/node-types": Call("flows:read"),
@@ -125,6 +127,14 @@ WS_CALLS: dict[str, Call] = {
                                                            scoped=True),
     "POST /api/v1/exceptions/resolve": Call("runs:write", json=lambda w: {"ids": [w.letter_id]}),
     "POST /api/v1/exceptions/retry": Call("runs:write", json=lambda w: {"ids": [w.letter_id]}),
+    "GET /api/v1/alert-rules": Call("runs:read"),
+    "POST /api/v1/alert-rules": Call("flows:write", json=lambda w: {**ALERT_RULE, "name": fresh(f"{LEAK} rule")}),
+    "PUT /api/v1/alert-rules/<rule_id>": Call("flows:write", lambda w: {"rule_id": w.alert_rule},
+                                              json=lambda w: {**ALERT_RULE, "name": f"{LEAK} rule"}, scoped=True),
+    "DELETE /api/v1/alert-rules/<rule_id>": Call("flows:write", lambda w: {"rule_id": w.alert_rule}, scoped=True),
+    "GET /api/v1/alerts": Call("runs:read"),
+    "POST /api/v1/alerts/<alert_id>/acknowledge": Call("runs:write", lambda w: {"alert_id": w.alert_id}, scoped=True),
+    "POST /api/v1/alerts/<alert_id>/resolve": Call("runs:write", lambda w: {"alert_id": w.alert_id}, scoped=True),
     "GET /api/v1/records": Call("flows:read"),
     "GET /api/v1/records/<name>": Call("flows:read", lambda w: {"name": "order"}),
     "POST /api/v1/flows/<flow_id>/publish": Call("flows:write", lambda w: FLOW,
@@ -154,6 +164,10 @@ PARTNER_CALLS: dict[str, Call] = {
     "DELETE /api/v1/users/<user_id>": Call("partner_admin", lambda w: {"user_id": w.doomed_user()}, scoped=True),
     "GET /api/v1/partner": Call("partner_admin"),
     "PUT /api/v1/partner": Call("partner_admin", json=lambda w: {"name": f"{LEAK} partner"}),
+    "GET /api/v1/partner/smtp": Call("partner_admin"),
+    "PUT /api/v1/partner/smtp": Call("partner_admin", json=lambda w: {"host": "smtp.example.com",
+                                                                      "from": f"alerts@{LEAK}.example"}),
+    "DELETE /api/v1/partner/smtp": Call("partner_admin"),
     "GET /api/v1/branding": Call("public"),
     "GET /api/v1/openapi.json": Call("public"),
     # sessions: a wrong password and a password change without its fields are input errors, never a login
@@ -183,6 +197,8 @@ class World:
     def __init__(self, rt, admin, workspace: str, partner: str):
         self.rt, self.admin, self.workspace, self.partner = rt, admin, workspace, partner
         self.key_id: str | None = None
+        self.alert_rule: int | None = None
+        self.alert_id: int | None = None
         assert admin.put("/api/v1/partner", json={"name": f"{LEAK} partner", "branding": {
             "product_name": f"{LEAK} brand"}}).status_code == 200
         self.restore()
@@ -223,6 +239,15 @@ class World:
         if not any(p["name"] == "orders" and p["version"] == 1 for p in published):
             r = admin.post("/api/v1/flows/f1/publish", json={"name": "orders", "version": 1})
             assert r.status_code == 201, r.json
+        if not any(r["id"] == self.alert_rule for r in alerts.rules(self.rt, ws)):
+            self.alert_rule = alerts.create(self.rt, ws, {**ALERT_RULE, "name": f"{LEAK} rule"})["id"]
+            now = utcnow()
+            with self.rt.sessions.begin() as s:
+                alert = Alert(workspace=ws, rule_id=self.alert_rule, key=f"{LEAK} key", open_key=f"{LEAK} key",
+                              status="firing", count=1, first_seen=now, last_seen=now)
+                s.add(alert)
+                s.flush()
+                self.alert_id = alert.id
         live = [k for k in keys.list_for(self.rt, ws) if k["id"] == self.key_id and not k["revoked_at"]]
         if not live:
             self.key_id = keys.create(self.rt, ws, f"{LEAK} key", ["hooks:write"], "tests")[0]["id"]

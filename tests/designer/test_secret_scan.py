@@ -18,8 +18,9 @@ HEADER_AUTH, HEADER_KEY, HEADER_COOKIE = "Bearer scan-hdr-5506", "scan-hdr-key-5
 HMAC = "scan-hmac-secret-5509"
 SFTP_PASSWORD, SFTP_KEY = "scan-sftp-pw-5510", asyncssh.generate_private_key("ssh-ed25519").export_private_key().decode()
 SFTP_KEY_LINE = SFTP_KEY.splitlines()[1]  # a line of the private key's body: JSON escapes the line breaks between them
+SMTP_PASSWORD = "scan-smtp-pw-5511"  # the partner's SMTP server for alert e-mail
 PLAIN = (CONN_PASSWORD, CONN_TOKEN, CONN_KEY, INLINE_TOKEN, INLINE_PASSWORD, HEADER_AUTH, HEADER_KEY, HEADER_COOKIE,
-         HMAC, SFTP_PASSWORD, SFTP_KEY_LINE)
+         HMAC, SFTP_PASSWORD, SFTP_KEY_LINE, SMTP_PASSWORD)
 # what the requests carry on the wire, which a response must not echo either
 ENCODED = (base64.b64encode(f"svc:{CONN_PASSWORD}".encode()).decode(),
            base64.b64encode(f"svc:{INLINE_PASSWORD}".encode()).decode())
@@ -67,6 +68,8 @@ def store_secrets_deploy_run_and_export(client, http_target, workspace) -> dict:
     ok(client.put("/api/v1/connections/drop", json={"system": "sftp", "base_url": "sftp://files.example.com/in", "auth": {
         "username": "edi", "password": SFTP_PASSWORD, "key": SFTP_KEY, "host_key": "SHA256:" + "A" * 43}}))
     ok(client.put("/api/v1/lookups/scan-table", json={"rows": {"A": "1"}}))
+    ok(client.put("/api/v1/partner/smtp", json={"host": "smtp.example.com", "port": 587, "from": "alerts@scan.example",
+                                                "username": "alerts", "password": SMTP_PASSWORD}))
     ok(client.put("/api/v1/trading-partners/hub", json={  # named like a connection: the scan's <name> values
         "partner": {"qualifier": "ZZ", "id": "HUB"}, "us": {"qualifier": "ZZ", "id": "CROSSDOCK"},
         "version": "004010", "usage": "T", "ack": {"expected": False}}))

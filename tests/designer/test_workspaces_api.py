@@ -19,6 +19,7 @@ from runtime.aggregate_models import AggregateGroup, AggregatePart
 from runtime.throttle_models import ThrottleBucket
 from runtime.event_models import BusinessEvent, EventDelivery
 from runtime.thread_models import ThreadEntry
+from runtime.alert_models import Alert, AlertDelivery
 from runtime.wait_models import WaitArrival, WaitRow
 from support import identity
 from support.flowdocs import edge
@@ -271,6 +272,16 @@ def populate(rt, app, admin, workspace: str) -> dict:
                             run_id=run.id))
         s.add(ThreadEntry(workspace=workspace, kind="po", value="4711", run_id=run.id, flow_id="f", label="f"))
         run_id = run.id
+    rule = admin.post("/api/v1/alert-rules", json={"name": "r", "kind": "queue_age", "params": {"threshold_s": 60},
+                                                   "channels": {"emails": ["ops@example.com"]}})
+    assert rule.status_code == 201, rule.json
+    with rt.sessions.begin() as s:  # alert_rules, alerts, alert_deliveries
+        alert = Alert(workspace=workspace, rule_id=rule.json["rule"]["id"], key="queue", open_key="queue",
+                      status="firing", count=1, first_seen=now, last_seen=now)
+        s.add(alert)
+        s.flush()
+        s.add(AlertDelivery(workspace=workspace, alert_id=alert.id, event="fired", channel="email",
+                            target="ops@example.com", status="pending", attempts=0, next_at=now))
     assert exceptions.index(rt, workspace) >= 1  # the exception workbench's state of the dead letter
     audit.record(rt, partner_id=identity.partner_of(rt, workspace), workspace=workspace, actor="t", action="x.y")
     return {"run_ids": [run_id]}
