@@ -146,9 +146,83 @@ export const api = {
   deleteTradingPartner: (name: string) => call<void>("DELETE", `/trading-partners/${encodeURIComponent(name)}`),
   // the document thread: a business document's runs across flows, by any of its keys (pages/Threads.tsx)
   thread: (key: string) => call<Thread>("GET", `/threads?key=${encodeURIComponent(key)}`),
+  // the exception workbench: dead letters and business exceptions, grouped, handled, retried (pages/Exceptions.tsx)
+  exceptions: (filter: ExceptionFilter) => call<{ exceptions: WorkbenchException[]; next: number | null }>("GET", `/exceptions?${query(filter)}`),
+  exceptionGroups: (filter: ExceptionFilter) =>
+    call<{ groups: ExceptionGroup[] }>("GET", `/exceptions/groups?${query(filter)}`).then((r) => r.groups),
+  exception: (id: number) => call<{ exception: WorkbenchException }>("GET", `/exceptions/${id}`).then((r) => r.exception),
+  assignException: (id: number, assignee: string | null) =>
+    call<{ exception: WorkbenchException }>("POST", `/exceptions/${id}/assign`, { assignee }).then((r) => r.exception),
+  commentException: (id: number, text: string) =>
+    call<{ exception: WorkbenchException }>("POST", `/exceptions/${id}/comments`, { text }).then((r) => r.exception),
+  resolveExceptions: (choice: ExceptionChoice) => call<{ resolved: number; remaining: number }>("POST", "/exceptions/resolve", choice),
+  retryExceptions: (choice: ExceptionChoice) => call<RetryResult>("POST", "/exceptions/retry", choice),
+  putLookupRow: (table: string, key: string, value: unknown) =>
+    call<unknown>("PUT", `/lookups/${encodeURIComponent(table)}/rows/${encodeURIComponent(key)}`, { value }),
   interchanges: <T,>(name: string) =>
     call<{ interchanges: T[] }>("GET", `/trading-partners/${encodeURIComponent(name)}/interchanges?limit=20`).then((r) => r.interchanges),
 };
+
+function query(filter: object): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(filter)) if (v !== undefined && v !== null) q.set(k, String(v));
+  return q.toString();
+}
+
+/** GET /api/v1/exceptions' arguments; `assignee: ""` is the unassigned. */
+export interface ExceptionFilter {
+  status?: "open" | "resolved" | "all";
+  flow_id?: string;
+  class?: string;
+  business_key?: string;
+  assignee?: string;
+  root_cause?: string;
+  since?: string;
+  until?: string;
+}
+
+export type ExceptionChoice = { ids: number[] } | { filter: ExceptionFilter };
+
+export interface WorkbenchException {
+  id: number;
+  run_id: number;
+  flow_id: string;
+  node_id: string;
+  error_class: string;
+  class: string;
+  code: string;
+  message: string;
+  root_cause: string;
+  business_key: string | null;
+  status: "open" | "resolved";
+  assignee: string | null;
+  comment_count: number;
+  resolution: string | null;
+  resolved_by: string | null;
+  retry: { run_id: number; status: string | null } | null;
+  created_at: string;
+  resolved_at: string | null;
+  payload?: unknown;
+  comments?: { by: string; at: string; text: string }[];
+}
+
+export interface ExceptionGroup {
+  root_cause: string;
+  class: string;
+  flow_id: string;
+  code: string;
+  count: number;
+  oldest: string;
+  newest: string;
+  sample_id: number;
+}
+
+export interface RetryResult {
+  retries: { run_id: number; replays: number; exceptions: number[] }[];
+  busy: number[];
+  problems: { id: number; code: string; message: string }[];
+  remaining: number;
+}
 
 /** The node a preview stands for: the flow (its id, params and that node, as the editor holds them) and the field. */
 export interface PreviewTarget {

@@ -20,6 +20,7 @@ import { RunInspector } from "./pages/RunInspector";
 import { RunList } from "./pages/RunList";
 import { Templates } from "./pages/Templates";
 import { Threads } from "./pages/Threads";
+import { Exceptions } from "./pages/Exceptions";
 import { TradingPartners } from "./pages/TradingPartners";
 import { match } from "./routes";
 import type { NodeType } from "./types";
@@ -59,6 +60,8 @@ function App() {
       return <RunList key={location.search} navigate={navigate} />;
     case "threads":
       return <Threads key={location.search} navigate={navigate} />;
+    case "exceptions":
+      return <Exceptions navigate={navigate} />;
     case "templates":
       return <Templates navigate={navigate} />;
     case "trading-partners":

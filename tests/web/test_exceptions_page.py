@@ -1,0 +1,89 @@
+"""Acceptance 1 of issue 14, the exception workbench in the browser: the bundled order release deployed against the
+sandbox systems, its SKU cross-reference missing one SKU; 20 OMS orders of that SKU end as unknown_sku exceptions,
+which /exceptions shows as one root cause; the SKU is added to the lookup table from the workbench, everything
+matching is retried, the retries succeed and resolve the exceptions, and the ERP sandbox holds exactly 20 new
+orders, one per OMS order."""
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from playwright.sync_api import expect
+
+from runtime import lookups
+from support import wait_for
+from support.browser import call
+
+ORDERS = 20
+SKU = "hw-87462-d"  # in the OMS catalogue and the ERP; the workspace's sku_xref lacks it until the fix
+
+
+@pytest.fixture
+def release_workspace(live_server):
+    """A workspace of this test's own with the bundled templates deployed; its OMS subscriptions go at teardown."""
+    from designer import templates
+
+    ws = f"exc{uuid.uuid4().hex[:8]}"
+    live_server.runtime.ensure_workspace(ws)
+    templates.install_bundled(live_server.runtime, ws, live_server.sandbox_url, hook_base=str(live_server))
+    yield ws
+    subs = call(f"{live_server.sandbox_url}/oms/api/webhook-subscriptions")["webhooks"]
+    for s in subs:
+        if f"/hooks/{ws}/" in s["address"]:
+            call(f"{live_server.sandbox_url}/oms/api/webhook-subscriptions/{s['id']}", "DELETE")
+
+
+def test_twenty_unknown_sku_orders_are_one_root_cause_fixed_in_the_lookup_and_retried_into_twenty_erp_orders(
+        page, live_server, release_workspace, out_dir, live_login):
+    ws, base, sandbox = release_workspace, str(live_server), live_server.sandbox_url
+    rt = live_server.runtime
+    assert lookups.remove(rt, ws, "sku_xref", SKU) == 1
+
+    def api(path: str, method: str = "GET", body=None):
+        return call(f"{base}/api/v1{path}", method, body, workspace=ws, login=live_login)
+
+    def erp_orders(po: str) -> list:
+        return call(f"{sandbox}/erp/api/sales-orders?externalDocumentNo={po}")["value"]
+
+    # 1. twenty orders with the SKU the cross-reference does not know
+    pos = [str(call(f"{sandbox}/oms/api/orders", "POST", {"order": {
+        "customer": {"id": 7001}, "line_items": [{"sku": SKU, "quantity": 1}]}})["order"]["id"]) for _ in range(ORDERS)]
+    wait_for(lambda: len(api("/exceptions?class=unknown_sku&flow_id=order-release")["exceptions"]) == ORDERS,
+             timeout=60)
+    assert all(erp_orders(po) == [] for po in pos)
+
+    # 2. one root cause of twenty
+    page.goto(f"{base}/exceptions?workspace={ws}")
+    groups = page.locator("[data-testid=exception-group]")
+    expect(groups).to_have_count(1)
+    expect(groups.first.locator("[data-testid=group-count]")).to_have_text(str(ORDERS))
+    expect(groups.first.locator("[data-testid=group-cause]")).to_contain_text(f"'{SKU}' is not in lookup table")
+    expect(page.locator("[data-testid=exception-row]")).to_have_count(ORDERS)
+    page.screenshot(path=str(out_dir / "1-grouped.png"))
+
+    # 3. the fix, from the workbench: the SKU goes into the lookup table
+    groups.first.locator("[data-testid=group-show]").click()
+    fix = page.locator("[data-testid=lookup-fix]")
+    expect(fix.locator("[data-testid=fix-key]")).to_have_value(SKU)
+    fix.locator("[data-testid=fix-value]").fill(SKU.upper())
+    fix.locator("[data-testid=fix-save]").click()
+    expect(page.locator("[data-testid=exception-notice]")).to_contain_text("sku_xref")
+    assert lookups.rows(rt, ws, "sku_xref")[SKU] == SKU.upper()
+
+    # 4. retry all matching: they succeed and resolve
+    groups.first.locator("[data-testid=group-retry]").click()
+    expect(page.locator("[data-testid=exception-notice]")).to_contain_text(f"Retrying {ORDERS} run(s)")
+    expect(page.locator("[data-testid=exceptions-empty]")).to_be_visible(timeout=60_000)
+    expect(page.locator("[data-testid=groups-empty]")).to_be_visible()
+    page.select_option("[data-testid=filter-status]", "resolved")
+    rows = page.locator("[data-testid=exception-row]")
+    expect(rows).to_have_count(ORDERS)
+    expect(rows.first.locator("[data-testid=exception-state]")).to_contain_text("resolved (retried)")
+    page.screenshot(path=str(out_dir / "2-resolved.png"))
+    resolved = api("/exceptions?status=resolved&limit=200")["exceptions"]
+    assert len(resolved) == ORDERS
+    assert {(e["resolution"], e["retry"]["status"]) for e in resolved} == {("retried", "succeeded")}
+
+    # 5. exactly twenty new ERP orders: one per OMS order
+    assert [len(erp_orders(po)) for po in pos] == [1] * ORDERS
+    assert {line["itemNo"] for po in pos for line in erp_orders(po)[0]["lines"]} == {SKU.upper()}

@@ -1,0 +1,318 @@
+// The exception workbench (issue 14): open dead letters and business exceptions, filtered (class, flow, business
+// key, assignee, age), grouped by root cause ("20 × unknown_sku: 'ipod2008green' is not in lookup table ..."),
+// assigned, commented and resolved; the cause fixed here (a lookup row) and then one, a selection or everything
+// matching retried. A retry that succeeds resolves its exceptions; the page reads again as runs end.
+import { useCallback, useEffect, useMemo, useState } from "react";
+import { api, ApiError, type ExceptionChoice, type ExceptionFilter, type ExceptionGroup, type WorkbenchException } from "../api";
+import { subscribe } from "../live";
+import { AppNav, Link } from "./AppNav";
+import { StatusPill, when } from "./RunList";
+import "./Exceptions.css";
+
+const CLASSES = {
+  Technical: ["timeout", "connection", "5xx", "4xx", "mapping_error", "budget", "unrouted"],
+  Business: ["unknown_sku", "missing_ship_to", "credit_hold", "invalid_quantity"],
+};
+const AGES: Record<string, number | null> = { "any age": null, "last hour": 1, "last 24 hours": 24, "last 7 days": 168 };
+const OLDER: Record<string, number> = { "older than a day": 24, "older than a week": 168 };
+
+const message = (e: unknown) => (e instanceof ApiError ? e.message : String(e));
+const hoursAgo = (h: number) => new Date(Date.now() - h * 3600_000).toISOString();
+/** The first quoted value of a root cause: the key a lookup row would add ('ipod2008green'). */
+const quoted = (cause: string) => /'([^']{1,200})'/.exec(cause)?.[1] || "";
+const quotedTable = (cause: string) => /lookup table '([^']{1,100})'/.exec(cause)?.[1] || "";
+
+export function Exceptions({ navigate }: { navigate: (path: string) => void }) {
+  const [status, setStatus] = useState<"open" | "resolved" | "all">("open");
+  const [klass, setKlass] = useState("");
+  const [flow, setFlow] = useState("");
+  const [businessKey, setBusinessKey] = useState("");
+  const [assignee, setAssignee] = useState("");
+  const [age, setAge] = useState("any age");
+  const [cause, setCause] = useState("");
+  const [groups, setGroups] = useState<ExceptionGroup[]>([]);
+  const [items, setItems] = useState<WorkbenchException[] | null>(null);
+  const [selected, setSelected] = useState<Set<number>>(new Set());
+  const [open, setOpen] = useState<WorkbenchException | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  const filter = useMemo<ExceptionFilter>(() => {
+    const f: ExceptionFilter = { status };
+    if (klass) f.class = klass;
+    if (flow.trim()) f.flow_id = flow.trim();
+    if (businessKey.trim()) f.business_key = businessKey.trim();
+    if (assignee === "-") f.assignee = "";
+    else if (assignee.trim()) f.assignee = assignee.trim();
+    if (AGES[age]) f.since = hoursAgo(AGES[age]!);
+    if (OLDER[age]) f.until = hoursAgo(OLDER[age]);
+    if (cause) f.root_cause = cause;
+    return f;
+  }, [status, klass, flow, businessKey, assignee, age, cause]);
+
+  const load = useCallback(() => {
+    const { root_cause: _, ...ungrouped } = filter;
+    Promise.all([api.exceptionGroups(ungrouped), api.exceptions(filter)]).then(
+      ([g, list]) => {
+        setGroups(g);
+        setItems(list.exceptions);
+        setError(null);
+      },
+      (e) => setError(message(e)),
+    );
+  }, [filter]);
+
+  useEffect(() => {
+    load();
+    const sub = subscribe({ intervalMs: 1000, onBatch: (batch) => batch.some((e) => e.event === "run.finished") && load() });
+    return () => sub.close();
+  }, [load]);
+
+  const act = async (what: () => Promise<string>) => {
+    try {
+      setNotice(await what());
+      setError(null);
+      setSelected(new Set());
+      load();
+    } catch (e) {
+      setError(message(e));
+    }
+  };
+  const retry = (choice: ExceptionChoice) =>
+    act(async () => {
+      const r = await api.retryExceptions(choice);
+      const more = r.remaining ? ` (${r.remaining} more match: retry again)` : "";
+      const failed = r.problems.length ? `; ${r.problems.length} could not be retried: ${r.problems[0].message}` : "";
+      return `Retrying ${r.retries.length} run(s)${more}${failed}`;
+    });
+  const resolve = (choice: ExceptionChoice) =>
+    act(async () => `Resolved ${(await api.resolveExceptions(choice)).resolved}`);
+  const toggle = (id: number) =>
+    setSelected((s) => {
+      const next = new Set(s);
+      if (next.has(id)) next.delete(id);
+      else next.add(id);
+      return next;
+    });
+  const ids = [...selected];
+
+  return (
+    <div className="flow-list-page">
+      <AppNav current="/exceptions" navigate={navigate} title={<span className="flow-title">Exceptions</span>} />
+      <main className="flow-list wide exceptions">
+        <div className="filter-row" data-testid="exception-filters">
+          <label>
+            Status
+            <select value={status} onChange={(e) => setStatus(e.target.value as typeof status)} data-testid="filter-status">
+              <option value="open">open</option>
+              <option value="resolved">resolved</option>
+              <option value="all">all</option>
+            </select>
+          </label>
+          <label>
+            Class
+            <select value={klass} onChange={(e) => setKlass(e.target.value)} data-testid="filter-class">
+              <option value="">any</option>
+              {Object.entries(CLASSES).map(([group, names]) => (
+                <optgroup key={group} label={group}>
+                  {names.map((n) => (
+                    <option key={n} value={n}>{n.replace(/_/g, " ")}</option>
+                  ))}
+                </optgroup>
+              ))}
+            </select>
+          </label>
+          <label>
+            Flow
+            <input value={flow} onChange={(e) => setFlow(e.target.value)} placeholder="flow id" maxLength={64} data-testid="filter-flow" />
+          </label>
+          <label>
+            Business key
+            <input value={businessKey} onChange={(e) => setBusinessKey(e.target.value)} placeholder="e.g. PO 4711" maxLength={200} data-testid="filter-key" />
+          </label>
+          <label>
+            Assignee
+            <input value={assignee} onChange={(e) => setAssignee(e.target.value)} placeholder="name, or - for nobody" maxLength={200} data-testid="filter-assignee" />
+          </label>
+          <label>
+            Age
+            <select value={age} onChange={(e) => setAge(e.target.value)} data-testid="filter-age">
+              {[...Object.keys(AGES), ...Object.keys(OLDER)].map((a) => (
+                <option key={a}>{a}</option>
+              ))}
+            </select>
+          </label>
+        </div>
+        {error && <div className="banner error" data-testid="exception-error">{error}</div>}
+        {notice && <div className="banner info" data-testid="exception-notice">{notice}</div>}
+
+        <h3>By root cause</h3>
+        {groups.length === 0 ? (
+          <p className="hint" data-testid="groups-empty">Nothing matches.</p>
+        ) : (
+          <ul className="exception-groups" data-testid="exception-groups">
+            {groups.map((g) => (
+              <li key={`${g.flow_id}:${g.root_cause}`} className={g.root_cause === cause ? "current" : ""} data-testid="exception-group" data-count={g.count}>
+                <strong className="group-count" data-testid="group-count">{g.count}</strong>
+                <span className="group-class">{g.class.replace(/_/g, " ")}</span>
+                <span className="group-cause" data-testid="group-cause" title={g.root_cause}>{g.root_cause}</span>
+                <span className="hint">{g.flow_id} · since {when(g.oldest, true)}</span>
+                <span className="group-actions">
+                  <button className="btn" onClick={() => setCause(g.root_cause === cause ? "" : g.root_cause)} data-testid="group-show">
+                    {g.root_cause === cause ? "Show all" : "Show"}
+                  </button>
+                  {status !== "resolved" && (
+                    <button className="btn primary" onClick={() => retry({ filter: { ...filter, root_cause: g.root_cause, status: "open" } })} data-testid="group-retry">
+                      Retry all {g.count}
+                    </button>
+                  )}
+                </span>
+                {g.root_cause === cause && quotedTable(g.root_cause) && <LookupFix cause={g.root_cause} onDone={(text) => setNotice(text)} onError={setError} />}
+              </li>
+            ))}
+          </ul>
+        )}
+
+        <div className="exception-toolbar">
+          <h3>{cause ? "Exceptions of this cause" : "Exceptions"}</h3>
+          <button className="btn" disabled={!ids.length} onClick={() => retry({ ids })} data-testid="retry-selected">Retry selected</button>
+          <button className="btn" disabled={!ids.length} onClick={() => resolve({ ids })} data-testid="resolve-selected">Resolve selected</button>
+          <AssignBox disabled={!ids.length} onAssign={(name) => act(async () => {
+            await Promise.all(ids.map((id) => api.assignException(id, name || null)));
+            return name ? `Assigned ${ids.length} to ${name}` : `Unassigned ${ids.length}`;
+          })} />
+          <button className="btn primary" disabled={!items?.length || status === "resolved"} onClick={() => retry({ filter: { ...filter, status: "open" } })} data-testid="retry-matching">
+            Retry all matching
+          </button>
+        </div>
+        {items === null ? (
+          !error && <p className="hint">Loading…</p>
+        ) : items.length === 0 ? (
+          <p className="hint" data-testid="exceptions-empty">No exceptions match.</p>
+        ) : (
+          <table className="runs-table exception-table" data-testid="exception-table">
+            <thead>
+              <tr>
+                <th />
+                <th>Created</th>
+                <th>Flow</th>
+                <th>Class</th>
+                <th>Business key</th>
+                <th>Error</th>
+                <th>Assignee</th>
+                <th>State</th>
+                <th>Run</th>
+              </tr>
+            </thead>
+            <tbody>
+              {items.map((x) => (
+                <tr key={x.id} data-testid="exception-row" data-id={x.id} data-status={x.status}>
+                  <td>
+                    <input type="checkbox" checked={selected.has(x.id)} onChange={() => toggle(x.id)} aria-label={`select ${x.id}`} />
+                  </td>
+                  <td className="hint">{when(x.created_at, true)}</td>
+                  <td>{x.flow_id}</td>
+                  <td>{x.class.replace(/_/g, " ")}</td>
+                  <td>{x.business_key || ""}</td>
+                  <td className="exception-message">
+                    <button className="linklike" onClick={() => api.exception(x.id).then(setOpen, (e) => setError(message(e)))} data-testid="exception-open">
+                      {x.message}
+                    </button>
+                  </td>
+                  <td>{x.assignee || ""}</td>
+                  <td data-testid="exception-state">
+                    {x.status === "resolved" ? `resolved (${x.resolution || "manual"})` : "open"}
+                    {x.retry && (
+                      <span className="hint"> · retry <StatusPill status={x.retry.status || "queued"} /></span>
+                    )}
+                  </td>
+                  <td>
+                    <Link to={`/runs/${x.run_id}`} navigate={navigate}>#{x.run_id}</Link>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+        {open && <Detail item={open} onClose={() => setOpen(null)} onChange={(x) => { setOpen(x); load(); }} onError={setError} />}
+      </main>
+    </div>
+  );
+}
+
+function AssignBox({ disabled, onAssign }: { disabled: boolean; onAssign: (name: string) => void }) {
+  const [name, setName] = useState("");
+  return (
+    <span className="assign-box">
+      <input value={name} onChange={(e) => setName(e.target.value)} placeholder="assignee" maxLength={200} data-testid="assign-name" />
+      <button className="btn" disabled={disabled} onClick={() => onAssign(name.trim())} data-testid="assign-selected">Assign</button>
+    </span>
+  );
+}
+
+/** The fix for a lookup miss: the missing key with the value it should map to, written to the table named. */
+function LookupFix({ cause, onDone, onError }: { cause: string; onDone: (text: string) => void; onError: (text: string) => void }) {
+  const table = quotedTable(cause);
+  const [key, setKey] = useState(quoted(cause));
+  const [value, setValue] = useState("");
+  return (
+    <form
+      className="lookup-fix"
+      data-testid="lookup-fix"
+      onSubmit={(e) => {
+        e.preventDefault();
+        api.putLookupRow(table, key, value).then(
+          () => onDone(`Added ${key} → ${value} to lookup table ${table}; now retry.`),
+          (err) => onError(message(err)),
+        );
+      }}
+    >
+      Fix: add to lookup table <code>{table}</code>
+      <input value={key} onChange={(e) => setKey(e.target.value)} maxLength={200} data-testid="fix-key" aria-label="key" />
+      →
+      <input value={value} onChange={(e) => setValue(e.target.value)} maxLength={200} placeholder="value" data-testid="fix-value" aria-label="value" />
+      <button className="btn" type="submit" disabled={!key || !value} data-testid="fix-save">Add row</button>
+    </form>
+  );
+}
+
+function Detail({ item, onClose, onChange, onError }: { item: WorkbenchException; onClose: () => void; onChange: (x: WorkbenchException) => void; onError: (text: string) => void }) {
+  const [text, setText] = useState("");
+  return (
+    <section className="exception-detail" data-testid="exception-detail">
+      <header>
+        <strong>Exception #{item.id}</strong> <span className="hint">{item.code} at {item.node_id}</span>
+        <button className="btn" onClick={onClose}>Close</button>
+      </header>
+      <p className="exception-headline">{item.message}</p>
+      <ul className="exception-comments" data-testid="exception-comments">
+        {(item.comments || []).map((c, i) => (
+          <li key={i}>
+            <span className="hint">{c.by} · {when(c.at, true)}</span> {c.text}
+          </li>
+        ))}
+      </ul>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          api.commentException(item.id, text).then((x) => {
+            setText("");
+            onChange(x);
+          }, (err) => onError(message(err)));
+        }}
+      >
+        <input value={text} onChange={(e) => setText(e.target.value)} placeholder="comment" maxLength={2000} data-testid="comment-text" />
+        <button className="btn" type="submit" disabled={!text.trim()} data-testid="comment-add">Comment</button>
+        {item.status === "open" && (
+          <button className="btn" type="button" onClick={() => api.resolveExceptions({ ids: [item.id] }).then(() => api.exception(item.id).then(onChange), (err) => onError(message(err)))} data-testid="detail-resolve">
+            Resolve
+          </button>
+        )}
+      </form>
+      <details>
+        <summary>Message</summary>
+        <pre>{JSON.stringify(item.payload, null, 2)}</pre>
+      </details>
+    </section>
+  );
+}
