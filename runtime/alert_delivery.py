@@ -174,7 +174,7 @@ def deliver(rt: Runtime, delivery_id: int, now: dt.datetime) -> bool:
         return False
     with rt.read_sessions() as s:
         d = s.get(AlertDelivery, delivery_id)
-        alert, rule = s.get(Alert, d.alert_id), None
+        alert = s.get(Alert, d.alert_id)
         rule = s.get(AlertRule, alert.rule_id)
         partner_id = s.execute(select(Workspace.partner_id).where(Workspace.id == d.workspace)).scalar()
         notice = _notice(d, alert, rule)
