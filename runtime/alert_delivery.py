@@ -34,7 +34,7 @@ TIMEOUT_S = 10.0  # per webhook request and per SMTP conversation step
 PER_PASS = 50  # deliveries one pass sends at most
 TLS_MODES = ("none", "starttls", "tls")
 MASK = "********"
-EMAIL = re.compile(r"[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;]+\Z")
+EMAIL = re.compile(r"[^@\s<>\"',;\x00-\x1f\x7f]+@[^@\s<>\"',;\x00-\x1f\x7f]+\.[^@\s<>\"',;\x00-\x1f\x7f]+\Z")
 HOST = re.compile(r"[A-Za-z0-9.-]{1,253}\Z|\[[0-9A-Fa-f:.]+\]\Z")
 DUE = AlertDelivery.__table__
 
@@ -68,15 +68,17 @@ def check_channels(rt: Runtime, workspace: str, channels: Any) -> dict:
     policy = egress.policy(rt, workspace)
     for i, url in enumerate(webhooks):
         field = f"channels.webhooks[{i}]"
-        parts = urlsplit(url) if isinstance(url, str) else None
-        if parts is None or len(url) > 2000 or parts.scheme not in ("http", "https") or not parts.hostname \
-                or any(c.isspace() for c in url):
-            raise Invalid(field, "a webhook is an http(s) URL of at most 2,000 characters")
         try:
+            parts = urlsplit(url) if isinstance(url, str) and len(url) <= 2000 else None
+            if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or any(
+                    c.isspace() or ord(c) < 32 for c in url):
+                raise Invalid(field, "a webhook is an http(s) URL of at most 2,000 characters")
             http_client.check(policy, url)
+        except Invalid:
+            raise
         except http_client.EgressDenied as err:
             raise Invalid(field, str(err)) from None
-        except ValueError:
+        except ValueError:  # urlsplit's bad [address], the port's range, an IDNA label too long
             raise Invalid(field, "a webhook is an http(s) URL with a valid port") from None
     for i, address in enumerate(emails):
         if not isinstance(address, str) or len(address) > 254 or not EMAIL.match(address):
@@ -112,8 +114,9 @@ def save_smtp(rt: Runtime, partner_id: str, body: Any) -> dict:
     if not isinstance(sender, str) or len(sender) > 254 or not EMAIL.match(sender):
         raise Invalid("from", "from is the sender's e-mail address")
     username, password = body.get("username"), body.get("password")
-    if username is not None and (not isinstance(username, str) or not 1 <= len(username) <= 254):
-        raise Invalid("username", "username is 1-254 characters")
+    if username is not None and (not isinstance(username, str) or not 1 <= len(username) <= 254
+                                 or any(ord(c) < 32 or ord(c) == 127 for c in username)):
+        raise Invalid("username", "username is 1-254 characters of text")
     if password is not None and (not isinstance(password, str) or not 1 <= len(password) <= 1000):
         raise Invalid("password", "password is 1-1,000 characters")
     with rt.sessions.begin() as s:

@@ -4,6 +4,7 @@ deliveries retried with backoff until they succeed or, bounded, fail visibly; de
 from __future__ import annotations
 
 import datetime as dt
+import socket
 
 import pytest
 
@@ -202,6 +203,12 @@ def store_partner(store, workspace) -> str:
     ({"kind": "queue_age", "params": {"threshold_s": 60}, "channels": {}}, "channels"),
     ({"kind": "queue_age", "params": {"threshold_s": 60}, "channels": {"emails": ["not an address"]}},
      "channels.emails[0]"),
+    ({"kind": "queue_age", "params": {"threshold_s": 60}, "channels": {"emails": ["a\x00@b.test"]}},
+     "channels.emails[0]"),
+    ({"kind": "queue_age", "params": {"threshold_s": 60}, "channels": {"webhooks": ["http://[::1/x"]}},
+     "channels.webhooks[0]"),
+    ({"kind": "queue_age", "params": {"threshold_s": 60}, "channels": {"webhooks": ["ftp://example.com/x"]}},
+     "channels.webhooks[0]"),
 ])
 def test_bad_rules_are_refused_naming_the_field(store, workspace, body, field):
     with pytest.raises(alerts.InvalidRule) as err:
@@ -227,3 +234,41 @@ def test_the_maintenance_pass_evaluates_rules_and_sends_their_deliveries(make_se
         assert alert["status"] == "firing" and alert["deliveries"][0]["status"] == "sent"
     finally:
         runtime.close()
+
+
+def test_alert_mail_logs_in_with_the_stored_password(store, workspace, http_target):
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult
+
+    received, logins = [], []
+
+    class Inbox:
+        async def handle_DATA(self, server, session, envelope):
+            received.append(envelope)
+            return "250 OK"
+
+    def authenticate(server, session, envelope, mechanism, auth_data):
+        logins.append((auth_data.login, auth_data.password))
+        return AuthResult(success=auth_data.password == b"s3cret-pass")
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    controller = Controller(Inbox(), hostname="127.0.0.1", port=port, authenticator=authenticate,
+                            auth_require_tls=False)
+    controller.start()
+    try:
+        egress.allow(store, workspace, f"127.0.0.1:{port}")
+        alert_delivery.save_smtp(store, store_partner(store, workspace), {
+            "host": "127.0.0.1", "port": port, "tls": "none", "from": "alerts@b.test", "username": "alerts",
+            "password": "s3cret-pass"})
+        alerts.create(store, workspace, {"name": "m", "kind": "queue_age", "params": {"threshold_s": 60},
+                                         "channels": {"emails": ["ops@b.test", "oncall@b.test"]}})
+        now = utcnow()
+        run(store, workspace, status="queued", created=now - 10 * MIN)
+        [alert] = pass_at(store, workspace, now)
+    finally:
+        controller.stop()
+    assert [d["status"] for d in alert["deliveries"]] == ["sent", "sent"]
+    assert logins == [(b"alerts", b"s3cret-pass")] * 2
+    assert sorted(e.rcpt_tos[0] for e in received) == ["oncall@b.test", "ops@b.test"]
