@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
 
@@ -52,8 +53,7 @@ def sent(request: requests.PreparedRequest | None) -> dict | None:
     """The request as it went out: method, URL, headers with secrets masked, body (cut to EXCERPT characters)."""
     if request is None:
         return None
-    headers = {k: (MASK if any(word in k.lower() for word in SECRET_HEADERS) else v)
-               for k, v in (request.headers or {}).items()}
+    headers = {k: (MASK if _secret(k) else v) for k, v in (request.headers or {}).items()}
     body = request.body
     if isinstance(body, bytes):
         body = body.decode("utf-8", "replace")
@@ -62,7 +62,22 @@ def sent(request: requests.PreparedRequest | None) -> dict | None:
             body = json.loads(body) if len(body) <= EXCERPT else body[:EXCERPT]
         except ValueError:
             body = body[:EXCERPT]
-    return {"method": request.method, "url": request.url, "headers": headers, "body": body}
+    return {"method": request.method, "url": _masked_url(request.url or ""), "headers": headers, "body": body}
+
+
+def _secret(name: str) -> bool:
+    return any(word in name.lower() for word in SECRET_HEADERS)
+
+
+def _masked_url(url: str) -> str:
+    """The URL with the values of secret-looking query arguments (api_key, token, signature) masked."""
+    parts = urlsplit(url)
+    if not parts.query:
+        return url
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    if not any(_secret(k) for k, _ in pairs):
+        return url
+    return urlunsplit(parts._replace(query=urlencode([(k, MASK if _secret(k) else v) for k, v in pairs])))
 
 
 def _shape(code: Any, message: Any, field: Any) -> dict | None:

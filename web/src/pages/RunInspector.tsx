@@ -294,6 +294,7 @@ function StepDetail({ run, step, busy, onRerun }: { run: Run; step: Step; busy: 
           {err.retryable && <span className="tag">retryable</span>}
         </div>
       )}
+      {err && <RemoteExchange details={(err as { details?: unknown }).details} />}
       {editing ? (
         <div className="rerun" data-testid="rerun-editor">
           <div className="step-io">
@@ -349,6 +350,42 @@ function StepDetail({ run, step, busy, onRerun }: { run: Run; step: Step; busy: 
           )}
         </div>
       )}
+    </div>
+  );
+}
+
+/** A connector error's exchange: the remote system's own code, message and field, and the request that was sent
+ * (secrets masked by the connector) next to the response it got. */
+function RemoteExchange({ details }: { details: unknown }) {
+  const d = (details && typeof details === "object" ? details : {}) as {
+    remote?: { code: string; message: string; field?: string | null };
+    request?: unknown;
+    status?: number;
+    body?: string;
+  };
+  if (!d.remote && !d.request) return null;
+  let body: unknown = d.body;
+  try {
+    body = typeof d.body === "string" ? JSON.parse(d.body) : d.body;
+  } catch {
+    // a body that is not JSON is shown as the text it is
+  }
+  return (
+    <div className="remote-exchange" data-testid="remote-exchange">
+      {d.remote && (
+        <div className="remote-error" data-testid="remote-error">
+          <b>The system said</b> <code data-testid="remote-code">{d.remote.code}</code> {d.remote.message}
+          {d.remote.field && (
+            <>
+              {" "}at <code data-testid="remote-field">{d.remote.field}</code>
+            </>
+          )}
+        </div>
+      )}
+      <div className="step-io">
+        <JsonTree title="Request sent (secrets masked)" value={d.request} testId="remote-request" />
+        <JsonTree title={`Response${d.status ? ` ${d.status}` : ""}`} value={body} testId="remote-response" />
+      </div>
     </div>
   );
 }
