@@ -11,6 +11,7 @@ import requests
 
 EXCERPT = 2000  # characters of a request body kept beside the error
 MASK = "***"
+NOT_SECRET = {"idempotency-key", "x-idempotency-key"}  # the same on every retry by design; it names no credential
 SECRET_HEADERS = ("authorization", "cookie", "key", "token", "secret", "password", "signature", "credential")
 
 
@@ -66,7 +67,8 @@ def sent(request: requests.PreparedRequest | None) -> dict | None:
 
 
 def _secret(name: str) -> bool:
-    return any(word in name.lower() for word in SECRET_HEADERS)
+    lowered = name.lower()
+    return lowered not in NOT_SECRET and any(word in lowered for word in SECRET_HEADERS)
 
 
 def _masked_url(url: str) -> str:

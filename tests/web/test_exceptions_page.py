@@ -5,6 +5,7 @@ matching is retried, the retries succeed and resolve the exceptions, and the ERP
 orders, one per OMS order."""
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
@@ -87,3 +88,33 @@ def test_twenty_unknown_sku_orders_are_one_root_cause_fixed_in_the_lookup_and_re
     # 5. exactly twenty new ERP orders: one per OMS order
     assert [len(erp_orders(po)) for po in pos] == [1] * ORDERS
     assert {line["itemNo"] for po in pos for line in erp_orders(po)[0]["lines"]} == {SKU.upper()}
+
+
+def test_an_erp_rejection_reads_as_the_erps_own_code_and_field_with_the_request_sent(page, live_server,
+                                                                                    release_workspace, out_dir,
+                                                                                    live_login):
+    ws, base, sandbox = release_workspace, str(live_server), live_server.sandbox_url
+    lookups.put(live_server.runtime, ws, "sku_xref", SKU, "IPOD2008GREEN")  # an item the ERP does not have
+
+    def api(path: str):
+        return call(f"{base}/api/v1{path}", workspace=ws, login=live_login)
+
+    call(f"{sandbox}/oms/api/orders", "POST", {"order": {"customer": {"id": 7001},
+                                                         "line_items": [{"sku": SKU, "quantity": 1}]}})
+    [run] = wait_for(lambda: [r for r in api("/runs?flow_id=order-release")["runs"]
+                              if r["status"] in ("succeeded", "failed")], timeout=30)
+    step = next(s for s in api(f"/runs/{run['id']}")["run"]["steps"] if s["node_id"] == "erp_order")
+    assert step["error"]["message"].startswith("item_not_found: ") and "IPOD2008GREEN" in step["error"]["message"]
+
+    page.goto(f"{base}/runs/{run['id']}?workspace={ws}")
+    page.click("[data-testid=step-row][data-node-id=erp_order]")
+    expect(page.locator("[data-testid=step-error-message]")).to_contain_text("item_not_found")
+    expect(page.locator("[data-testid=remote-code]")).to_have_text("item_not_found")
+    expect(page.locator("[data-testid=remote-error]")).to_contain_text("IPOD2008GREEN")
+    sent = page.locator("[data-testid=remote-request]")
+    expect(sent).to_contain_text("POST")
+    request = json.loads(sent.get_attribute("data-json"))
+    assert request["url"].endswith("/erp/api/sales-orders") and request["headers"]["Idempotency-Key"] != "***"
+    assert [line["itemNo"] for line in request["body"]["lines"]] == ["IPOD2008GREEN"]
+    expect(page.locator("[data-testid=remote-response]")).to_contain_text("item_not_found")
+    page.screenshot(path=str(out_dir / "3-erp-rejection.png"))
