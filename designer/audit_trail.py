@@ -297,6 +297,16 @@ ACTIONS: dict[tuple[str, str], Action | None] = {
                                            scope="partner"),
     ("PUT", "/api/v1/partner"): Action("partner.update", lambda x: getattr(g.get("principal"), "partner_id", None),
                                        scope="partner"),
+    ("PUT", "/api/v1/partner/smtp"): Action("partner.smtp_save", lambda x: getattr(g.get("principal"), "partner_id",
+                                                                               None), scope="partner"),
+    ("DELETE", "/api/v1/partner/smtp"): Action("partner.smtp_delete", lambda x: getattr(
+        g.get("principal"), "partner_id", None), lambda x: None, scope="partner"),
+    ("POST", "/api/v1/alert-rules"): Action("alert_rule.create", _answer("rule", "id"), _summary_of(
+        name=_answer("rule", "name"), kind=_answer("rule", "kind"))),
+    ("PUT", "/api/v1/alert-rules/<>"): Action("alert_rule.update"),
+    ("DELETE", "/api/v1/alert-rules/<>"): Action("alert_rule.delete", summary=lambda x: None),
+    ("POST", "/api/v1/alerts/<>/acknowledge"): Action("alert.acknowledge", summary=lambda x: None),
+    ("POST", "/api/v1/alerts/<>/resolve"): Action("alert.resolve", summary=lambda x: None),
     ("POST", "/api/v1/keys"): Action("key.create", _answer("key", "id"), _summary_of(
         name=_answer("key", "name"), scopes=_answer("key", "scopes"))),
     ("DELETE", "/api/v1/keys/<>"): Action("key.revoke", summary=lambda x: None),
