@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from runtime import alert_delivery, clock
 from runtime.alert_models import Alert, AlertDelivery, AlertRule
-from runtime.models import DeadLetter, Run
+from runtime.models import DeadLetter, Run, Workspace
 from runtime.states import RunStatus
 from runtime.thread_models import ThreadEntry
 
@@ -184,11 +184,12 @@ def maintain(rt: Runtime) -> None:
 
 
 def evaluate_due(rt: Runtime, now: dt.datetime | None = None, holder: str = HOLDER) -> list[int]:
-    """Evaluate every enabled rule that is due and not evaluated elsewhere; the ids of the rules evaluated."""
+    """Evaluate every enabled rule of an active workspace that is due and not evaluated elsewhere; the ids of the
+    rules evaluated."""
     now = now or clock.now(rt.settings)
     with rt.read_sessions() as s:  # read first: a pass with nothing due writes nothing
-        due = s.execute(select(RULE.c.id).where(
-            RULE.c.enabled.is_(True), (RULE.c.due_at.is_(None)) | (RULE.c.due_at <= now),
+        due = s.execute(select(RULE.c.id).join(Workspace, Workspace.id == RULE.c.workspace).where(
+            Workspace.status != "suspended", RULE.c.enabled.is_(True), (RULE.c.due_at.is_(None)) | (RULE.c.due_at <= now),
             (RULE.c.holder.is_(None)) | (RULE.c.lease_until < now)).order_by(RULE.c.id)).scalars().all()
     done = []
     for rule_id in due:

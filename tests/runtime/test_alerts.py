@@ -136,6 +136,9 @@ def test_a_rule_is_evaluated_by_one_process_at_a_time(store, workspace, http_tar
     assert alerts.evaluate_due(store, now + dt.timedelta(seconds=alerts.LEASE_S + 1), holder="this-process") == [
         made["id"]]  # the other process died: its lease expired
     assert alerts.evaluate_due(store, now + dt.timedelta(seconds=alerts.LEASE_S + 2)) == []  # due again in 60 s
+    with store.sessions.begin() as s:
+        s.get(Workspace, workspace).status = "suspended"
+    assert alerts.evaluate_due(store, now + dt.timedelta(hours=1)) == []  # a suspended workspace's rules rest
 
 
 def test_a_failing_webhook_is_retried_with_backoff_and_given_up_visibly(store, workspace, http_target):
