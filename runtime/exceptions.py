@@ -33,10 +33,13 @@ INDEX_BATCH = 500
 RESOLUTIONS = ("manual", "retried", "superseded")
 TECHNICAL_KINDS = ("timeout", "connection", "5xx", "4xx", "mapping_error", "budget", "unrouted")
 BUSINESS_KINDS = ("unknown_sku", "missing_ship_to", "credit_hold", "invalid_quantity")
-KIND_OF_CODE = {"timeout": "timeout", "connection_error": "connection", "http_5xx": "5xx", "http_4xx": "4xx",
-                "http_429": "4xx", "http_unexpected_status": "4xx", "mapping_error": "mapping_error",
-                "template_error": "mapping_error", "unrouted": "unrouted", "item_not_found": "unknown_sku",
-                "unknown_item": "unknown_sku"}
+KIND_OF_CODE = {"timeout": "timeout", "connection_error": "connection", "connection_failed": "connection",
+                "http_5xx": "5xx", "http_4xx": "4xx", "http_429": "4xx", "http_unexpected_status": "4xx",
+                "mapping_error": "mapping_error", "mapping_empty": "mapping_error", "expression_error": "mapping_error",
+                "template_error": "mapping_error", "unrouted": "unrouted", "payload_too_large": "budget",
+                "item_not_found": "unknown_sku", "unknown_item": "unknown_sku", "invalid_sku": "unknown_sku",
+                "invalid_quantity": "invalid_quantity", "insufficient_quantity": "invalid_quantity"}
+TECHNICAL_CODES = {"timeout", "connection_error", "http_5xx", "http_4xx", "http_429"}  # never a remote's business code
 INDEX = re.compile(r"\[\d+\]")
 
 
@@ -111,15 +114,15 @@ def root_cause(code: str, message: str) -> str:
 def kind_of(code: str, error_class: str, message: str) -> str:
     """The workbench class of a failure: from its code, or from the remote system's own code that leads a
     connector error's headline (an ERP's item_not_found is an unknown SKU)."""
-    if code in KIND_OF_CODE and code not in ("http_4xx", "http_unexpected_status"):
+    if code in ("http_4xx", "http_unexpected_status"):
+        remote = (message or "").split(":", 1)[0].strip().lower()
+        return KIND_OF_CODE[remote] if remote in KIND_OF_CODE and remote not in TECHNICAL_CODES else "4xx"
+    if code in KIND_OF_CODE:
         return KIND_OF_CODE[code]
-    if code.startswith("budget_") or code == "payload_too_large":
+    if code.startswith("budget_"):
         return "budget"
     if code.endswith("_unmappable"):
         return "mapping_error"
-    if code in ("http_4xx", "http_unexpected_status"):
-        remote = (message or "").split(":", 1)[0].strip().lower()
-        return KIND_OF_CODE.get(remote, "4xx") if remote in KIND_OF_CODE else "4xx"
     return code[:64]
 
 
@@ -278,6 +281,7 @@ def retry(rt: Runtime, workspace: str, ids: list[int]) -> dict:
     """Retry open exceptions: each run they came from once, as a replay on the flow's current version (fix the
     mapping or lookup first); an exception whose retry is still running is left to it. The retries resolve
     their exceptions when they succeed (`settle`)."""
+    settle(rt, workspace)  # a retry that has succeeded meanwhile resolved its exceptions: they are not taken again
     with rt.read_sessions() as s:
         rows = s.execute(select(DeadLetter.id, DeadLetter.run_id, ExceptionState.retry_run_id, Run.status)
                          .join(ExceptionState, ExceptionState.dead_letter_id == DeadLetter.id)
