@@ -259,7 +259,7 @@ def _deliveries(s, rule: AlertRule, alert: Alert, event: str, now: dt.datetime) 
 def _absence(rt: Runtime, workspace: str, p: dict, now: dt.datetime):
     window = dt.timedelta(seconds=p["window_s"])
 
-    def expected(conn, kind: str | None = None, values=None, since=None):
+    def expected(kind: str | None = None, values=None, since=None):
         where = [ThreadEntry.workspace == workspace,
                  (ThreadEntry.label == p["expect_label"]) if "expect_label" in p
                  else (ThreadEntry.flow_id == p["expect_flow"])]
@@ -271,7 +271,7 @@ def _absence(rt: Runtime, workspace: str, p: dict, now: dt.datetime):
 
     if "key_kind" not in p:  # "an inventory snapshot every night": the event at least once per window
         with rt.reader.connect() as conn:
-            seen = conn.execute(select(ThreadEntry.id).where(*expected(conn, since=now - window)).limit(1)).first()
+            seen = conn.execute(select(ThreadEntry.id).where(*expected(since=now - window)).limit(1)).first()
             if seen is None and "expect_flow" in p:  # a flow without thread keys: its succeeded runs
                 seen = conn.execute(select(Run.id).where(
                     Run.workspace == workspace, Run.flow_id == p["expect_flow"],
@@ -306,7 +306,7 @@ def _having(conn, expected, kind: str, values: list[str]) -> set[str]:
     out: set[str] = set()
     for i in range(0, len(values), 500):
         chunk = values[i:i + 500]
-        out |= set(conn.execute(select(ThreadEntry.value).where(*expected(conn, kind, chunk))).scalars())
+        out |= set(conn.execute(select(ThreadEntry.value).where(*expected(kind, chunk))).scalars())
     return out
 
 
