@@ -6,7 +6,8 @@ Kinds: `failures` (N dead letters of an error class within a window), `latency` 
 within a window), `queue_age` (a runnable run queued longer than a threshold) and `absence` (for each document
 indexed with event A older than the window, an entry of event B sharing its key: runtime/threads.py; or, without
 A, an event B at least once per window). Times are the runtime's clock (runtime/clock.py), so a test moves them
-with the clock file. Deliveries are rows runtime/alert_delivery.py sends, retried with backoff.
+with the clock file. What each kind finds is runtime/alert_kinds.py; deliveries are rows runtime/alert_delivery.py
+sends, retried with backoff.
 """
 from __future__ import annotations
 
@@ -20,11 +21,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from runtime import alert_delivery, clock
+from runtime import alert_delivery, alert_kinds, clock
 from runtime.alert_models import Alert, AlertDelivery, AlertRule
-from runtime.models import DeadLetter, Run, Workspace
-from runtime.states import RunStatus
-from runtime.thread_models import ThreadEntry
+from runtime.models import Workspace
 
 if TYPE_CHECKING:
     from runtime.wiring import Runtime
@@ -37,7 +36,6 @@ LEASE_S = 120.0
 HOLDER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 MAX_RULES = 100  # per workspace
 MAX_KEYS = 200  # alerts one evaluation opens or keeps at most
-MAX_SCAN = 5000  # rows one evaluation reads at most
 DAY = 86400
 RULE = AlertRule.__table__
 
@@ -206,7 +204,7 @@ def evaluate(rt: Runtime, rule_id: int, now: dt.datetime, holder: str = HOLDER) 
         with rt.read_sessions() as s:
             rule = s.get(AlertRule, rule_id)
             workspace, kind, params, every_s = rule.workspace, rule.kind, dict(rule.params), rule.every_s
-        found, cleared = _FINDERS[kind](rt, workspace, params, now)
+        found, cleared = alert_kinds.FINDERS[kind](rt, workspace, params, now)
         _reconcile(rt, rule_id, found, cleared, now)
     except Exception as err:  # noqa: BLE001 - one rule's failure must neither stop the pass nor keep its lease
         log.exception("alert rule %s failed", rule_id)
@@ -254,109 +252,6 @@ def _deliveries(s, rule: AlertRule, alert: Alert, event: str, now: dt.datetime) 
         for target in targets:
             s.add(AlertDelivery(workspace=rule.workspace, alert_id=alert.id, event=event, channel=channel,
                                 target=target, status="pending", attempts=0, next_at=now, created_at=now))
-
-
-def _absence(rt: Runtime, workspace: str, p: dict, now: dt.datetime):
-    window = dt.timedelta(seconds=p["window_s"])
-
-    def expected(kind: str | None = None, values=None, since=None):
-        where = [ThreadEntry.workspace == workspace,
-                 (ThreadEntry.label == p["expect_label"]) if "expect_label" in p
-                 else (ThreadEntry.flow_id == p["expect_flow"])]
-        if kind is not None:
-            where += [ThreadEntry.kind == kind, ThreadEntry.value.in_(values)]
-        if since is not None:
-            where.append(ThreadEntry.at >= since)
-        return where
-
-    if "key_kind" not in p:  # "an inventory snapshot every night": the event at least once per window
-        with rt.reader.connect() as conn:
-            seen = conn.execute(select(ThreadEntry.id).where(*expected(since=now - window)).limit(1)).first()
-            if seen is None and "expect_flow" in p:  # a flow without thread keys: its succeeded runs
-                seen = conn.execute(select(Run.id).where(
-                    Run.workspace == workspace, Run.flow_id == p["expect_flow"],
-                    Run.status == RunStatus.SUCCEEDED.value, Run.finished_at >= now - window).limit(1)).first()
-        found = {} if seen else {"every": {"expected": p.get("expect_label") or p.get("expect_flow"),
-                                           "window_s": p["window_s"]}}
-        return found, lambda keys: keys
-
-    kind = p["key_kind"]
-    after = (ThreadEntry.label == p["after_label"]) if "after_label" in p else (ThreadEntry.flow_id == p["after_flow"])
-    with rt.reader.connect() as conn:
-        started = conn.execute(select(ThreadEntry.value, ThreadEntry.at, ThreadEntry.run_id).where(
-            ThreadEntry.workspace == workspace, after, ThreadEntry.kind == kind,
-            ThreadEntry.at >= now - dt.timedelta(seconds=p["lookback_s"]), ThreadEntry.at < now - window)
-            .order_by(ThreadEntry.at, ThreadEntry.id).limit(MAX_SCAN)).all()
-        first: dict[str, Any] = {}
-        for r in started:
-            first.setdefault(r.value, r)
-        done = _having(conn, expected, kind, list(first))
-    found = {value: {"kind": kind, "value": value, "since": _iso(r.at), "run_id": r.run_id,
-                     "window_s": p["window_s"], "expected": p.get("expect_label") or p.get("expect_flow")}
-             for value, r in first.items() if value not in done}
-
-    def cleared(keys: list[str]) -> list[str]:  # an open alert resolves when its event arrives, however late
-        with rt.reader.connect() as conn:
-            return sorted(_having(conn, expected, kind, keys))
-    return found, cleared
-
-
-def _having(conn, expected, kind: str, values: list[str]) -> set[str]:
-    """Which of `values` (of key kind `kind`) have the expected event."""
-    out: set[str] = set()
-    for i in range(0, len(values), 500):
-        chunk = values[i:i + 500]
-        out |= set(conn.execute(select(ThreadEntry.value).where(*expected(kind, chunk))).scalars())
-    return out
-
-
-def _failures(rt: Runtime, workspace: str, p: dict, now: dt.datetime):
-    where = [DeadLetter.workspace == workspace, DeadLetter.created_at >= now - dt.timedelta(seconds=p["window_s"])]
-    for column, name in ((DeadLetter.error_class, "error_class"), (DeadLetter.code, "code"),
-                         (DeadLetter.flow_id, "flow_id")):
-        if name in p:
-            where.append(column == p[name])
-    with rt.reader.connect() as conn:
-        rows = conn.execute(select(DeadLetter.error_class, func.count(), func.max(DeadLetter.id))
-                            .where(*where).group_by(DeadLetter.error_class)).all()
-    found = {cls: {"error_class": cls, "count": n, "window_s": p["window_s"], "last_dead_letter": last}
-             for cls, n, last in rows if n >= p["count"]}
-    return found, lambda keys: keys
-
-
-def _latency(rt: Runtime, workspace: str, p: dict, now: dt.datetime):
-    where = [Run.workspace == workspace, Run.finished_at.is_not(None),
-             Run.finished_at >= now - dt.timedelta(seconds=p["window_s"])]
-    if "flow_id" in p:
-        where.append(Run.flow_id == p["flow_id"])
-    with rt.reader.connect() as conn:
-        rows = conn.execute(select(Run.id, Run.flow_id, Run.created_at, Run.finished_at).where(*where)
-                            .order_by(Run.finished_at.desc()).limit(MAX_SCAN)).all()
-    slow: dict[str, list] = {}
-    for r in rows:
-        took = (r.finished_at - r.created_at).total_seconds()
-        if took > p["threshold_s"]:
-            slow.setdefault(r.flow_id, []).append((took, r.id))
-    found = {flow: {"flow_id": flow, "slow_runs": len(runs), "slowest_s": round(max(runs)[0], 3),
-                    "slowest_run": max(runs)[1], "threshold_s": p["threshold_s"]}
-             for flow, runs in slow.items() if len(runs) >= p["count"]}
-    return found, lambda keys: keys
-
-
-def _queue_age(rt: Runtime, workspace: str, p: dict, now: dt.datetime):
-    """The oldest run waiting queued that may run now (a parked or backing-off run waits on purpose)."""
-    with rt.reader.connect() as conn:
-        rows = conn.execute(select(Run.id, Run.created_at, Run.not_before).where(
-            Run.workspace == workspace, Run.status == RunStatus.QUEUED.value,
-            (Run.not_before.is_(None)) | (Run.not_before <= now)).order_by(Run.created_at).limit(MAX_SCAN)).all()
-    ages = [((now - max(r.created_at, r.not_before or r.created_at)).total_seconds(), r.id) for r in rows]
-    oldest = max(ages, default=None)
-    found = {"queue": {"oldest_run": oldest[1], "age_s": round(oldest[0], 3), "waiting": len(rows),
-                       "threshold_s": p["threshold_s"]}} if oldest and oldest[0] > p["threshold_s"] else {}
-    return found, lambda keys: keys
-
-
-_FINDERS = {"absence": _absence, "failures": _failures, "latency": _latency, "queue_age": _queue_age}
 
 
 # -- alerts ------------------------------------------------------------------------------------------------------
