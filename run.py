@@ -58,11 +58,12 @@ def main(argv: list[str] | None = None) -> int:
         serve(settings.host, settings.sandbox_port, sandbox_database(settings))
         return 0
     if command == "rotate-secrets":
-        from runtime import connections, secrets
+        from runtime import alert_delivery, connections, secrets
         from runtime.wiring import Runtime
         rt = Runtime(settings)
-        print(f"re-encrypted the secrets of {connections.rotate(rt)} connection(s) and "
-              f"{secrets.rotate(rt)} flow draft(s) and version(s)")
+        print(f"re-encrypted the secrets of {connections.rotate(rt)} connection(s), "
+              f"{secrets.rotate(rt)} flow draft(s) and version(s) and {alert_delivery.rotate_smtp(rt)} SMTP "
+              "password(s)")
         return 0
     if command == "create-admin":
         return create_admin(settings, args.email, args.partner, args.name, args.password_stdin)

@@ -14,6 +14,7 @@ from email.message import EmailMessage
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from cryptography.fernet import InvalidToken
 from sqlalchemy import select, update
 
 from nodes import http_client
@@ -131,6 +132,20 @@ def save_smtp(rt: Runtime, partner_id: str, body: Any) -> dict:
         row.host, row.port, row.tls, row.sender = host, port, tls, sender
         row.username, row.password, row.updated_at = username, sealed, utcnow()
     return smtp_of(rt, partner_id)
+
+
+def rotate_smtp(rt: Runtime) -> int:
+    """Re-encrypt every partner's stored SMTP password with the current key (`run.py rotate-secrets`); the count."""
+    box = keyring(rt.settings)
+    with rt.sessions.begin() as s:
+        rows = s.scalars(select(SmtpSettings).where(SmtpSettings.password.is_not(None))).all()
+        for row in rows:
+            try:
+                row.password = box.rotate(row.password.encode()).decode()
+            except InvalidToken:
+                raise KeyError(f"the SMTP password of partner {row.partner_id} was encrypted with a key that is "
+                               "neither the current nor a previous one") from None
+    return len(rows)
 
 
 def delete_smtp(rt: Runtime, partner_id: str) -> None:

@@ -2,9 +2,11 @@
 list shows each alert with its deliveries, and a partner's SMTP password is stored encrypted and never shown."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
-from runtime import alerts
+from runtime import alert_delivery, alerts
+from runtime.connections import keyring
 from runtime.alert_models import SmtpSettings
 from runtime.models import Run, Workspace, utcnow
 from support import identity
@@ -65,6 +67,13 @@ def test_smtp_settings_keep_the_password_encrypted_and_masked(api, store, worksp
     api.put("/api/v1/partner/smtp", json={**body, "port": 465, "tls": "tls", "password": "********"})
     with store.read_sessions() as s:
         assert s.get(SmtpSettings, partner).password == sealed  # the mask kept it
+    old = store.settings.secret_key  # a new secret key: rotate-secrets re-encrypts the password under it
+    store.settings = dataclasses.replace(store.settings, secret_key="smtp-new-key", previous_secret_keys=(old,))
+    assert alert_delivery.rotate_smtp(store) >= 1
+    store.settings = dataclasses.replace(store.settings, previous_secret_keys=())
+    with store.read_sessions() as s:
+        rotated = s.get(SmtpSettings, partner).password
+    assert rotated != sealed and keyring(store.settings).decrypt(rotated.encode()) == b"smtp-secret-42"
     bad = api.put("/api/v1/partner/smtp", json={**body, "tls": "maybe"})
     assert (bad.status_code, bad.json["error"]["details"]) == (400, [{"field": "tls"}])
     assert api.delete("/api/v1/partner/smtp").status_code == 204
