@@ -10,7 +10,7 @@ from flask import Blueprint, g, request
 from designer.access import requires
 from designer.errors import ApiError
 from designer.request_context import MAX_ID, body, int_arg, runtime, workspace
-from runtime import exceptions
+from runtime import dry_runs, exceptions
 
 bp = Blueprint("exceptions_api", __name__, url_prefix="/api/v1/exceptions")
 STATUS = {"not_found": 404, "too_many": 409}
@@ -81,6 +81,15 @@ def resolve_many():
 def retry():
     ids, more = _chosen(_object())
     return {**exceptions.retry(runtime(), workspace(), ids), "remaining": more}, 202
+
+
+@bp.post("/dry-run")
+@requires("runs:write")
+def dry_run():
+    """Retry as a dry run: the first 20 chosen, walked through the current version without side effects."""
+    ids, more = _chosen(_object())
+    taken = ids[:dry_runs.MAX_RECORDS]
+    return {"results": dry_runs.dry_run(runtime(), workspace(), taken), "remaining": more + len(ids) - len(taken)}
 
 
 def _chosen(args: dict) -> tuple[list[int], int]:

@@ -117,3 +117,35 @@ class Retried(Reply):
     busy = fields.List(fields.Integer(), required=True, metadata={"description": "exceptions whose retry still runs"})
     problems = fields.List(fields.Nested(RetryProblem), required=True)
     remaining = fields.Integer(required=True)
+
+
+class DryStep(Reply):
+    node_id = fields.String(required=True)
+    node_type = fields.String(required=True)
+    status = fields.String(required=True, metadata={"description": "succeeded, failed, or stopped: the node would "
+                                                                   "write somewhere, so the dry run ends before it"})
+    input = fields.Raw(allow_none=True, metadata={"description": "what the node got (for a stopped one: what it "
+                                                                 "would be sent)"})
+    before = fields.Dict(allow_none=True, metadata={"description": "the original run's step of the node: status, "
+                                                                   "output, error"})
+    after = fields.Raw(allow_none=True, metadata={"description": "the output now"})
+    changed = fields.Boolean(metadata={"description": "after differs from the original output"})
+    port = fields.String(allow_none=True)
+    error = fields.Dict(allow_none=True)
+
+
+class DryResult(Reply):
+    id = fields.Integer(required=True)
+    run_id = fields.Integer(required=True)
+    flow_id = fields.String(required=True)
+    version = fields.Integer(allow_none=True, metadata={"description": "the current version it was walked through"})
+    outcome = fields.String(required=True, metadata={
+        "description": "reaches_side_effect (would go on to write), fails, ends, too_long, not_found, not_deployed, "
+                       "not_runnable"})
+    steps = fields.List(fields.Nested(DryStep), required=True)
+    error = fields.Dict(allow_none=True)
+
+
+class DryRun(Reply):
+    results = fields.List(fields.Nested(DryResult), required=True, metadata={"description": "at most 20"})
+    remaining = fields.Integer(required=True)

@@ -140,6 +140,9 @@ _OPS: dict[tuple[str, str], Operation] = {
                                                    reply=exceptions.ExceptionEnvelope, body_required=False),
     ("/api/v1/exceptions/resolve", "POST"): O("Resolve a selection, or all matching a filter (at most 200)",
                                               "exceptions", reply=exceptions.Resolved, body=exceptions.Choice),
+    ("/api/v1/exceptions/dry-run", "POST"): O("Retry as a dry run: before and after output per record, without side "
+                                              "effects (at most 20)", "exceptions", reply=exceptions.DryRun,
+                                              body=exceptions.Choice),
     ("/api/v1/exceptions/retry", "POST"): O("Retry a selection, or all matching a filter (at most 200), as replays "
                                             "on the current version; a retry that succeeds resolves its exceptions",
                                             "exceptions", 202, exceptions.Retried, exceptions.Choice),

@@ -124,3 +124,25 @@ def test_another_workspaces_exceptions_are_404_and_bulk_actions_are_bounded(clie
     assert client.post("/api/v1/exceptions/retry", json={"ids": ["1"]}).status_code == 400
     assert client.get("/api/v1/exceptions?status=nope").status_code == 400
     assert client.get("/api/v1/exceptions?since=yesterday").status_code == 400
+
+
+def test_a_dry_run_shows_before_and_after_per_record_and_writes_nothing(client, workspace):
+    setup(client, workspace, {"D-1": 2})
+    [one, two] = client.get("/api/v1/exceptions").json["exceptions"]
+    assert client.put("/api/v1/lookups/skus/rows/D-1", json={"value": "SKU-D"}).status_code == 200
+    runs_before = len(client.get("/api/v1/runs?limit=200").json["runs"])
+
+    r = client.post("/api/v1/exceptions/dry-run", json={"ids": [one["id"], two["id"]]})
+    assert r.status_code == 200, r.json
+    documented(client, r, "/api/v1/exceptions/dry-run", "post")
+    results = {x["id"]: x for x in r.json["results"]}
+    assert set(results) == {one["id"], two["id"]} and r.json["remaining"] == 0
+    lookup = next(s for s in results[one["id"]]["steps"] if s["node_id"] == "lookup")
+    assert lookup["before"]["output"]["rejection"]["class"] == "unknown_sku"  # the original went to not_found
+    assert lookup["port"] == "out" and lookup["changed"] is True
+    assert [line["sku"] for line in lookup["after"]["lines"]] == ["SKU-A", "SKU-D"]
+    assert results[one["id"]]["outcome"] == "ends"
+    # nothing happened: no run, the exceptions still open
+    assert len(client.get("/api/v1/runs?limit=200").json["runs"]) == runs_before
+    assert {e["status"] for e in client.get("/api/v1/exceptions?status=all").json["exceptions"]} == {"open"}
+    assert client.post("/api/v1/exceptions/dry-run", json={"ids": "x"}).status_code == 400

@@ -127,6 +127,7 @@ WS_CALLS: dict[str, Call] = {
                                                            scoped=True),
     "POST /api/v1/exceptions/resolve": Call("runs:write", json=lambda w: {"ids": [w.letter_id]}),
     "POST /api/v1/exceptions/retry": Call("runs:write", json=lambda w: {"ids": [w.letter_id]}),
+    "POST /api/v1/exceptions/dry-run": Call("runs:write", json=lambda w: {"ids": [w.letter_id]}),
     "GET /api/v1/alert-rules": Call("runs:read"),
     "POST /api/v1/alert-rules": Call("flows:write", json=lambda w: {**ALERT_RULE, "name": fresh(f"{LEAK} rule")}),
     "PUT /api/v1/alert-rules/<rule_id>": Call("flows:write", lambda w: {"rule_id": w.alert_rule},

@@ -121,3 +121,28 @@ def test_pruning_a_resolved_dead_letter_takes_its_state_row(rt, workspace):
     retention.prune(rt, now=utcnow() + dt.timedelta(days=400), days=1)
     with rt.sessions() as s:
         assert s.get(DeadLetter, one["id"]) is None and s.get(ExceptionState, one["id"]) is None
+
+
+def test_a_dry_run_stops_before_the_first_node_that_would_write_and_claims_nothing(rt, workspace):
+    from runtime import dry_runs
+    from runtime.models import LedgerEntry
+
+    doc = {**FLOW, "nodes": [*FLOW["nodes"][:2], {"id": "once", "type": "control.dedupe", "config": {"key": "qty"}},
+                             done()],
+           "edges": [edge(1, "start", "map"), edge(2, "map", "once"), edge(3, "once", "done")]}
+    deploy(rt, workspace, doc)
+    failed_runs(rt, workspace, 1)
+    [one], _ = exceptions.listed(rt, workspace, Filter())
+    fixed = {**doc, "nodes": [doc["nodes"][0], {**doc["nodes"][1], "config": {"expression": "{'qty': 1}"}},
+                              *doc["nodes"][2:]]}
+    deploy(rt, workspace, fixed)
+
+    [result] = dry_runs.dry_run(rt, workspace, [one["id"]])
+    assert result["outcome"] == "reaches_side_effect" and result["version"] == 2
+    steps = {s["node_id"]: s for s in result["steps"]}
+    assert steps["map"]["before"]["status"] == "failed" and steps["map"]["after"] == {"qty": 1}
+    assert steps["once"]["status"] == "stopped" and steps["once"]["input"] == {"qty": 1}
+    assert "done" not in steps
+    with rt.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(LedgerEntry).where(LedgerEntry.workspace == workspace)) == 0
+    assert dry_runs.dry_run(rt, "someone-else", [one["id"]]) == []
