@@ -1,7 +1,8 @@
 """Dry-run retry of exceptions (issue 14): a failed run's original input walked through the flow's current version
 as far as the steps without side effects go (transforms, branches, lookups read), each step's output shown beside
 the original run's output of the same node, and where it stops: at the first node that would write somewhere
-(a connector, dedupe, an emit), naming the message it would send. Nothing is written, called or claimed."""
+(a connector, an emit), naming the message it would send. Nothing is written, called or claimed: control.dedupe
+reads the ledger as a retry would find it."""
 from __future__ import annotations
 
 import json
@@ -13,7 +14,8 @@ from sqlalchemy import select
 from nodes.base import NodeError, Wait
 from runtime import history, lookups
 from runtime.context import StepContext
-from runtime.models import DeadLetter, Flow
+from runtime.models import DeadLetter, Flow, LedgerEntry
+from runtime.store import reads
 from runtime.plan import PlanError
 
 if TYPE_CHECKING:
@@ -23,15 +25,22 @@ MAX_RECORDS = 20  # exceptions one dry run takes
 MAX_STEPS = 50  # steps walked per record
 PURE_CATEGORIES = ("transform", "branch")
 NOT_PURE = {"transform.aggregate"}  # keeps its groups in the database
-PURE_TYPES = {"event.webhook", "event.manual", "control.discard"}
+PURE_TYPES = {"event.webhook", "event.manual", "control.discard", "control.dedupe"}  # dedupe: DryLedger reads
 DRY_RUN_ID = 0
 
 
 class DryLedger:
-    """A dry run claims nothing: a node that would claim is not pure, and is never reached."""
+    """The idempotent-consumer ledger read, never written: a key is new, or the claim of the run retried (or one
+    it replays) when a retry would find it so, else the run that holds it (control.dedupe's duplicate)."""
+
+    def __init__(self, rt: Runtime, workspace: str, lineage: frozenset[int]):
+        self.rt, self.workspace, self.lineage = rt, workspace, lineage
 
     def claim(self, scope: str, key: str, run_id: str) -> str | None:
-        raise NodeError("not_in_a_dry_run", "a dry run claims nothing in the ledger")
+        with self.rt.read_sessions() as s:
+            owner = s.scalar(select(LedgerEntry.run_id).where(LedgerEntry.workspace == self.workspace,
+                                                              LedgerEntry.scope == scope, LedgerEntry.key == key))
+        return None if owner is None or owner in self.lineage else str(owner)
 
 
 def dry_run(rt: Runtime, workspace: str, ids: list[int]) -> list[dict]:
@@ -62,7 +71,8 @@ def _one(rt: Runtime, workspace: str, letter_id: int, run_id: int, flow_id: str,
         before.setdefault(step["node_id"], {"status": step["status"], "output": step.get("output"),
                                             "error": step.get("error")})
     ctx = StepContext(workspace=workspace, flow_id=flow_id, flow_version=version, run_id=DRY_RUN_ID,
-                      params=plan.params, ledger=DryLedger(), business_key=original.get("business_key"),
+                      params=plan.params, business_key=original.get("business_key"),
+                      ledger=DryLedger(rt, workspace, frozenset([run_id, *reads.lineage(rt, original.get("replay_of"))])),
                       root_run_id=run_id, on_respond=lambda *_: None,
                       lookups=lambda table, key: lookups.get(rt, workspace, table, key))
     first = original.get("trigger_node") or next((n.id for n in plan.nodes.values() if n.module.SPEC.trigger), None)

@@ -123,13 +123,15 @@ def test_pruning_a_resolved_dead_letter_takes_its_state_row(rt, workspace):
         assert s.get(DeadLetter, one["id"]) is None and s.get(ExceptionState, one["id"]) is None
 
 
-def test_a_dry_run_stops_before_the_first_node_that_would_write_and_claims_nothing(rt, workspace):
+def test_a_dry_run_reads_the_ledger_stops_before_the_first_node_that_would_write_and_claims_nothing(rt, workspace):
     from runtime import dry_runs
     from runtime.models import LedgerEntry
 
     doc = {**FLOW, "nodes": [*FLOW["nodes"][:2], {"id": "once", "type": "control.dedupe", "config": {"key": "qty"}},
-                             done()],
-           "edges": [edge(1, "start", "map"), edge(2, "map", "once"), edge(3, "once", "done")]}
+                             {"id": "send", "type": "connector.http",
+                              "config": {"method": "POST", "url": "http://127.0.0.1:9/orders"}}, done()],
+           "edges": [edge(1, "start", "map"), edge(2, "map", "once"), edge(3, "once", "send"),
+                     edge(4, "send", "done")]}
     deploy(rt, workspace, doc)
     failed_runs(rt, workspace, 1)
     [one], _ = exceptions.listed(rt, workspace, Filter())
@@ -141,7 +143,8 @@ def test_a_dry_run_stops_before_the_first_node_that_would_write_and_claims_nothi
     assert result["outcome"] == "reaches_side_effect" and result["version"] == 2
     steps = {s["node_id"]: s for s in result["steps"]}
     assert steps["map"]["before"]["status"] == "failed" and steps["map"]["after"] == {"qty": 1}
-    assert steps["once"]["status"] == "stopped" and steps["once"]["input"] == {"qty": 1}
+    assert (steps["once"]["status"], steps["once"]["port"]) == ("succeeded", "out")  # the ledger read, not written
+    assert steps["send"]["status"] == "stopped" and steps["send"]["input"] == {"qty": 1}
     assert "done" not in steps
     with rt.sessions() as s:
         assert s.scalar(select(func.count()).select_from(LedgerEntry).where(LedgerEntry.workspace == workspace)) == 0

@@ -2,7 +2,7 @@
 sandbox systems, its SKU cross-reference missing one SKU; 20 OMS orders of that SKU end as unknown_sku exceptions,
 which /exceptions shows as one root cause; the SKU is added to the lookup table from the workbench, everything
 matching is retried, the retries succeed and resolve the exceptions, and the ERP sandbox holds exactly 20 new
-orders, one per OMS order."""
+orders, one per OMS order. A dry run before the retry shows the fix per record and writes nothing."""
 from __future__ import annotations
 
 import json
@@ -70,6 +70,17 @@ def test_twenty_unknown_sku_orders_are_one_root_cause_fixed_in_the_lookup_and_re
     fix.locator("[data-testid=fix-save]").click()
     expect(page.locator("[data-testid=exception-notice]")).to_contain_text("sku_xref")
     assert lookups.rows(rt, ws, "sku_xref")[SKU] == SKU.upper()
+
+    # a dry run first: per record the lookup's output before and after the fix, stopping before the ERP is written
+    groups.first.locator("[data-testid=group-dry-run]").click()
+    records = page.locator("[data-testid=dry-record]")
+    expect(records).to_have_count(ORDERS)
+    expect(records.first).to_have_attribute("data-outcome", "reaches_side_effect")
+    expect(records.first.locator("[data-testid=dry-step][data-node-id=sku_xref]")).to_have_attribute(
+        "data-changed", "true")
+    expect(records.first.locator("[data-testid=dry-step][data-node-id=erp_order]")).to_have_attribute(
+        "data-status", "stopped")
+    assert all(erp_orders(po) == [] for po in pos)  # nothing was sent
 
     # 4. retry all matching: they succeed and resolve
     groups.first.locator("[data-testid=group-retry]").click()

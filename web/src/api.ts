@@ -157,6 +157,7 @@ export const api = {
     call<{ exception: WorkbenchException }>("POST", `/exceptions/${id}/comments`, { text }).then((r) => r.exception),
   resolveExceptions: (choice: ExceptionChoice) => call<{ resolved: number; remaining: number }>("POST", "/exceptions/resolve", choice),
   retryExceptions: (choice: ExceptionChoice) => call<RetryResult>("POST", "/exceptions/retry", choice),
+  dryRunExceptions: (choice: ExceptionChoice) => call<{ results: DryResult[]; remaining: number }>("POST", "/exceptions/dry-run", choice),
   putLookupRow: (table: string, key: string, value: unknown) =>
     call<unknown>("PUT", `/lookups/${encodeURIComponent(table)}/rows/${encodeURIComponent(key)}`, { value }),
   interchanges: <T,>(name: string) =>
@@ -222,6 +223,26 @@ export interface RetryResult {
   busy: number[];
   problems: { id: number; code: string; message: string }[];
   remaining: number;
+}
+
+/** POST /api/v1/exceptions/dry-run: a record walked through the current version up to its first write. */
+export interface DryResult {
+  id: number;
+  run_id: number;
+  flow_id: string;
+  version: number | null;
+  outcome: string;
+  error?: { code: string; message: string } | null;
+  steps: {
+    node_id: string;
+    node_type: string;
+    status: "succeeded" | "failed" | "stopped";
+    input?: unknown;
+    before?: { status: string; output?: unknown; error?: { message?: string } | null } | null;
+    after?: unknown;
+    changed?: boolean;
+    error?: { code: string; message: string } | null;
+  }[];
 }
 
 /** The node a preview stands for: the flow (its id, params and that node, as the editor holds them) and the field. */

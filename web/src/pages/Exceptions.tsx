@@ -3,7 +3,7 @@
 // assigned, commented and resolved; the cause fixed here (a lookup row) and then one, a selection or everything
 // matching retried. A retry that succeeds resolves its exceptions; the page reads again as runs end.
 import { useCallback, useEffect, useMemo, useState } from "react";
-import { api, ApiError, type ExceptionChoice, type ExceptionFilter, type ExceptionGroup, type WorkbenchException } from "../api";
+import { api, ApiError, type DryResult, type ExceptionChoice, type ExceptionFilter, type ExceptionGroup, type WorkbenchException } from "../api";
 import { subscribe } from "../live";
 import { AppNav, Link } from "./AppNav";
 import { StatusPill, when } from "./RunList";
@@ -35,6 +35,7 @@ export function Exceptions({ navigate }: { navigate: (path: string) => void }) {
   const [selected, setSelected] = useState<Set<number>>(new Set());
   const [open, setOpen] = useState<WorkbenchException | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
+  const [dry, setDry] = useState<DryResult[] | null>(null);
   const [error, setError] = useState<string | null>(null);
 
   const filter = useMemo<ExceptionFilter>(() => {
@@ -85,6 +86,8 @@ export function Exceptions({ navigate }: { navigate: (path: string) => void }) {
       const failed = r.problems.length ? `; ${r.problems.length} could not be retried: ${r.problems[0].message}` : "";
       return `Retrying ${r.retries.length} run(s)${more}${failed}`;
     });
+  const dryRun = (choice: ExceptionChoice) =>
+    api.dryRunExceptions(choice).then((r) => setDry(r.results), (e) => setError(message(e)));
   const resolve = (choice: ExceptionChoice) =>
     act(async () => `Resolved ${(await api.resolveExceptions(choice)).resolved}`);
   const toggle = (id: number) =>
@@ -162,6 +165,11 @@ export function Exceptions({ navigate }: { navigate: (path: string) => void }) {
                     {g.root_cause === cause ? "Show all" : "Show"}
                   </button>
                   {status !== "resolved" && (
+                    <button className="btn" onClick={() => dryRun({ filter: { ...filter, root_cause: g.root_cause, status: "open" } })} data-testid="group-dry-run">
+                      Dry run
+                    </button>
+                  )}
+                  {status !== "resolved" && (
                     <button className="btn primary" onClick={() => retry({ filter: { ...filter, root_cause: g.root_cause, status: "open" } })} data-testid="group-retry">
                       Retry all {g.count}
                     </button>
@@ -173,9 +181,12 @@ export function Exceptions({ navigate }: { navigate: (path: string) => void }) {
           </ul>
         )}
 
+        {dry && <DryRunResults results={dry} onClose={() => setDry(null)} />}
+
         <div className="exception-toolbar">
           <h3>{cause ? "Exceptions of this cause" : "Exceptions"}</h3>
           <button className="btn" disabled={!ids.length} onClick={() => retry({ ids })} data-testid="retry-selected">Retry selected</button>
+          <button className="btn" disabled={!ids.length} onClick={() => dryRun({ ids })} data-testid="dry-run-selected">Dry run selected</button>
           <button className="btn" disabled={!ids.length} onClick={() => resolve({ ids })} data-testid="resolve-selected">Resolve selected</button>
           <AssignBox disabled={!ids.length} onAssign={(name) => act(async () => {
             await Promise.all(ids.map((id) => api.assignException(id, name || null)));
@@ -313,6 +324,49 @@ function Detail({ item, onClose, onChange, onError }: { item: WorkbenchException
         <summary>Message</summary>
         <pre>{JSON.stringify(item.payload, null, 2)}</pre>
       </details>
+    </section>
+  );
+}
+
+const brief = (v: unknown) => (v === undefined ? "" : JSON.stringify(v)).slice(0, 300);
+
+/** A dry run's records: per step the original run's output (before) and the current version's (after), and
+ * where it stopped: the first node that would write, with what it would be sent. */
+function DryRunResults({ results, onClose }: { results: DryResult[]; onClose: () => void }) {
+  return (
+    <section className="dry-run" data-testid="dry-run">
+      <header>
+        <strong>Dry run</strong> <span className="hint">{results.length} record(s) through the current version; nothing was written</span>
+        <button className="btn" onClick={onClose}>Close</button>
+      </header>
+      {results.map((r) => (
+        <details key={r.id} className="dry-record" data-testid="dry-record" data-outcome={r.outcome} open={results.length <= 3}>
+          <summary>
+            Exception #{r.id} (run #{r.run_id}, v{r.version ?? "?"}): <b>{r.outcome.replace(/_/g, " ")}</b>
+            {r.error && <span className="hint"> · {r.error.message}</span>}
+          </summary>
+          <table className="runs-table">
+            <thead>
+              <tr>
+                <th>Node</th>
+                <th>Now</th>
+                <th>Before</th>
+                <th>After</th>
+              </tr>
+            </thead>
+            <tbody>
+              {r.steps.map((st, i) => (
+                <tr key={i} data-testid="dry-step" data-node-id={st.node_id} data-status={st.status} data-changed={st.changed ? "true" : "false"}>
+                  <td>{st.node_id}</td>
+                  <td>{st.status === "stopped" ? "would write: stops here" : st.status}{st.changed ? " · changed" : ""}</td>
+                  <td><code>{st.before ? (st.before.error?.message || brief(st.before.output)) : "(not reached)"}</code></td>
+                  <td><code>{st.status === "stopped" ? `sends ${brief(st.input)}` : st.error ? st.error.message : brief(st.after)}</code></td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </details>
+      ))}
     </section>
   );
 }
