@@ -67,15 +67,17 @@ def _one(rt: Runtime, workspace: str, letter_id: int, run_id: int, flow_id: str,
     except PlanError as err:
         return {**out, "outcome": "not_runnable", "error": {"code": "not_runnable", "message": str(err)}}
     before = {}
-    for step in original.get("steps") or []:
+    for step in original.get("steps") or []:  # the first step of each node: the original's own output
         before.setdefault(step["node_id"], {"status": step["status"], "output": step.get("output"),
                                             "error": step.get("error")})
+    own = frozenset([run_id, *reads.lineage(rt, original.get("replay_of"))])  # claims a retry would find its own
     ctx = StepContext(workspace=workspace, flow_id=flow_id, flow_version=version, run_id=DRY_RUN_ID,
                       params=plan.params, business_key=original.get("business_key"),
-                      ledger=DryLedger(rt, workspace, frozenset([run_id, *reads.lineage(rt, original.get("replay_of"))])),
-                      root_run_id=run_id, on_respond=lambda *_: None,
+                      ledger=DryLedger(rt, workspace, own), root_run_id=run_id, on_respond=lambda *_: None,
                       lookups=lambda table, key: lookups.get(rt, workspace, table, key))
-    first = original.get("trigger_node") or next((n.id for n in plan.nodes.values() if n.module.SPEC.trigger), None)
+    steps = original.get("steps") or []  # where the original started: its trigger, or the step it was re-run from
+    first = original.get("start_node") or (steps[0]["node_id"] if steps else None) or next(
+        (n.id for n in plan.nodes.values() if n.module.SPEC.trigger), None)
     pending = deque([(first, original.get("input"))])
     outcome = "ends"
     while pending:

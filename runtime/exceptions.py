@@ -126,10 +126,11 @@ def kind_of(code: str, error_class: str, message: str) -> str:
     return code[:64]
 
 
-def index(rt: Runtime, workspace: str | None = None) -> int:
-    """Give dead letters without a state row theirs (of one workspace, or all); how many were added."""
+def index(rt: Runtime, workspace: str | None = None, max_batches: int = 20) -> int:
+    """Give dead letters without a state row theirs (of one workspace, or all), at most `max_batches` of
+    INDEX_BATCH a call (a backlog is taken over the next reads and maintenance passes); how many were added."""
     added = 0
-    while True:
+    for _ in range(max_batches):
         q = (select(DeadLetter.id, DeadLetter.workspace, DeadLetter.code, DeadLetter.error_class,
                     DeadLetter.message, Run.business_key)
              .outerjoin(ExceptionState, ExceptionState.dead_letter_id == DeadLetter.id)
@@ -161,6 +162,7 @@ def index(rt: Runtime, workspace: str | None = None) -> int:
         added += len(rows)
         if len(rows) < INDEX_BATCH:
             return added
+    return added
 
 
 def settle(rt: Runtime, workspace: str | None = None) -> int:
@@ -175,8 +177,9 @@ def settle(rt: Runtime, workspace: str | None = None) -> int:
         q = q.where(DeadLetter.workspace == workspace)
     with rt.read_sessions() as s:
         ended = s.execute(q).all()
-        again = set(s.scalars(select(DeadLetter.run_id).where(
-            DeadLetter.run_id.in_({r.retry for r in ended if r.status != RunStatus.SUCCEEDED.value})))) if ended else set()
+        unsuccessful = {r.retry for r in ended if r.status != RunStatus.SUCCEEDED.value}
+        again = set(s.scalars(select(DeadLetter.run_id).where(DeadLetter.run_id.in_(unsuccessful)))) if unsuccessful \
+            else set()
     done = {"retried": [r.id for r in ended if r.status == RunStatus.SUCCEEDED.value],
             "superseded": [r.id for r in ended if r.status != RunStatus.SUCCEEDED.value and r.retry in again]}
     resolved = 0
@@ -248,7 +251,7 @@ def resolve(rt: Runtime, workspace: str, exception_ids: list[int], by: str) -> i
     """Resolve open exceptions by hand (the cause went away, or nothing is to be done); how many were open."""
     index(rt, workspace)
     with rt.read_sessions() as s:
-        ids = list(s.scalars(select(DeadLetter.id).where(DeadLetter.workspace == workspace,
+        ids = list(s.scalars(select(DeadLetter.id).where(DeadLetter.workspace == workspace, DeadLetter.status == "open",
                                                           DeadLetter.id.in_(exception_ids[:MAX_RETRY]))))
     if not ids:
         return 0

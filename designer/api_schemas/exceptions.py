@@ -7,7 +7,8 @@ from designer.api_schemas.common import Body, Reply, nullable_time, time
 
 
 class ExceptionQuery(Body):
-    status = fields.String(validate=validate.OneOf(["open", "resolved", "all"]), metadata={"description": "default open"})
+    status = fields.String(validate=validate.OneOf(["open", "resolved", "all"]),
+                           metadata={"description": "default open"})
     flow_id = fields.String()
     klass = fields.String(data_key="class", metadata={
         "description": "technical: timeout, connection, 5xx, 4xx, mapping_error, budget, unrouted; business: "

@@ -10,9 +10,11 @@ from nodes.base import NodeError
 
 
 @pytest.mark.parametrize("body, expected", [
-    ({"error": {"code": "item_not_found", "message": "Item IPOD2008GREEN does not exist.", "target": "lines[0].itemNo"}},
+    ({"error": {"code": "item_not_found", "message": "Item IPOD2008GREEN does not exist.",
+                "target": "lines[0].itemNo"}},
      ("item_not_found", "Item IPOD2008GREEN does not exist.", "lines[0].itemNo")),
-    ({"title": "Bad Request", "o:errorDetails": [{"detail": "Invalid Field Value 9999", "o:errorCode": "INVALID_CONTENT",
+    ({"title": "Bad Request", "o:errorDetails": [{"detail": "Invalid Field Value 9999",
+                                                 "o:errorCode": "INVALID_CONTENT",
                                                  "o:errorPath": "item.items[0].item"}]},
      ("INVALID_CONTENT", "Invalid Field Value 9999", "item.items[0].item")),
     ({"type": "urn:sandbox:tms:invalid_field", "title": "Invalid field", "detail": "weight must be positive",
@@ -20,7 +22,8 @@ from nodes.base import NodeError
      ("invalid_field", "weight must be positive", "parcels[0].weightKg")),
     ({"errors": {"line_items[0].sku": ["does not match a product"]}},
      ("invalid", "does not match a product", "line_items[0].sku")),
-    ({"messages": [{"messageKey": "ITEM_UNKNOWN", "description": "no such item"}]}, ("ITEM_UNKNOWN", "no such item", None)),
+    ({"messages": [{"messageKey": "ITEM_UNKNOWN", "description": "no such item"}]},
+     ("ITEM_UNKNOWN", "no such item", None)),
 ])
 def test_the_remote_systems_own_code_message_and_field_are_read(body, expected):
     found = remote_errors.remote(body)
@@ -51,4 +54,5 @@ def test_a_refusal_leads_with_the_remote_code_and_keeps_the_request_with_secrets
 
 def test_secret_query_arguments_of_the_url_are_masked():
     request = requests.Request("GET", "https://erp.example/items?api_key=k3y&page=2&signature=abc").prepare()
-    assert remote_errors.sent(request)["url"] == "https://erp.example/items?api_key=%2A%2A%2A&page=2&signature=%2A%2A%2A"
+    masked = "https://erp.example/items?api_key=%2A%2A%2A&page=2&signature=%2A%2A%2A"
+    assert remote_errors.sent(request)["url"] == masked

@@ -42,7 +42,7 @@ def test_root_causes_leave_positions_out_and_classes_come_from_codes_and_the_rem
     assert exceptions.root_cause("unknown_sku", "lines[3].sku: 'x' is not in lookup table 't'") == \
         exceptions.root_cause("unknown_sku", "lines[0].sku: 'x' is not in lookup table 't'")
     assert exceptions.root_cause("unknown_sku", "'x'") != exceptions.root_cause("unknown_sku", "'y'")
-    assert exceptions.kind_of("http_4xx", "business", "item_not_found: Item X does not exist; HTTP 422") == "unknown_sku"
+    assert exceptions.kind_of("http_4xx", "business", "item_not_found: no Item X; HTTP 422") == "unknown_sku"
     assert exceptions.kind_of("http_4xx", "business", "POST http://erp/x: 409 Conflict") == "4xx"
     assert exceptions.kind_of("http_4xx", "business", "timeout: the remote's own") == "4xx"
     assert [exceptions.kind_of(c, "technical", "") for c in ("timeout", "connection_error", "http_5xx",
