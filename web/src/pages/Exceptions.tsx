@@ -74,6 +74,7 @@ export function Exceptions({ navigate }: { navigate: (path: string) => void }) {
       setNotice(await what());
       setError(null);
       setSelected(new Set());
+      setDry(null); // what it showed is history once exceptions were retried or resolved
       load();
     } catch (e) {
       setError(message(e));
