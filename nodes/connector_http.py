@@ -254,7 +254,7 @@ def _check(method: str, ok_statuses: frozenset[int] | None, response: requests.R
     ok = status in ok_statuses if ok_statuses else 200 <= status < 300
     if ok:
         return
-    where = f"{method} {response.url}"
+    where = f"{method} {remote_errors.masked_url(response.url)}"  # an api_key in the query stays out of the error
     details = {"status": status, "body": response.text[:EXCERPT], "request": remote_errors.sent(response.request)}
     if status == 429:
         retry_after = _retry_after(response.headers.get("Retry-After"))

@@ -63,7 +63,7 @@ def sent(request: requests.PreparedRequest | None) -> dict | None:
             body = json.loads(body) if len(body) <= EXCERPT else body[:EXCERPT]
         except ValueError:
             body = body[:EXCERPT]
-    return {"method": request.method, "url": _masked_url(request.url or ""), "headers": headers, "body": body}
+    return {"method": request.method, "url": masked_url(request.url or ""), "headers": headers, "body": body}
 
 
 def _secret(name: str) -> bool:
@@ -71,7 +71,7 @@ def _secret(name: str) -> bool:
     return lowered not in NOT_SECRET and any(word in lowered for word in SECRET_HEADERS)
 
 
-def _masked_url(url: str) -> str:
+def masked_url(url: str) -> str:
     """The URL with the values of secret-looking query arguments (api_key, token, signature) masked."""
     parts = urlsplit(url)
     if not parts.query:

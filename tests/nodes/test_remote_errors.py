@@ -56,3 +56,12 @@ def test_secret_query_arguments_of_the_url_are_masked():
     request = requests.Request("GET", "https://erp.example/items?api_key=k3y&page=2&signature=abc").prepare()
     masked = "https://erp.example/items?api_key=%2A%2A%2A&page=2&signature=%2A%2A%2A"
     assert remote_errors.sent(request)["url"] == masked
+
+
+def test_a_refusal_without_a_known_shape_names_the_url_with_its_secret_arguments_masked(http_target):
+    http_target.script = [(404, {"nothing": "here"}, {})]
+    with pytest.raises(NodeError) as err:
+        connector_http.send(requests.Session(), "GET", http_target.url + "/items?api_key=k3y&page=2", timeout_s=5,
+                            headers={})
+    assert "k3y" not in err.value.message and "api_key=%2A%2A%2A&page=2" in err.value.message
+    assert "k3y" not in err.value.details["request"]["url"]
