@@ -267,6 +267,16 @@ ACTIONS: dict[tuple[str, str], Action | None] = {
         run=_answer("run", "id"), version=lambda x: _get(x.body, "version") or "original",
         from_node=_body("from_node"), input_replaced=lambda x: isinstance(x.body, dict) and "input" in x.body)),
     ("POST", "/api/v1/dead-letters/<>/resolve"): Action("dead_letter.resolve"),
+    ("POST", "/api/v1/exceptions/<>/assign"): Action("exception.assign", summary=_summary_of(
+        assignee=_body("assignee"))),
+    ("POST", "/api/v1/exceptions/<>/comments"): Action("exception.comment", summary=lambda x: None),
+    ("POST", "/api/v1/exceptions/<>/resolve"): Action("exception.resolve", summary=lambda x: None),
+    ("POST", "/api/v1/exceptions/resolve"): Action("exception.resolve_many", lambda x: None, _summary_of(
+        resolved=_answer("resolved"), filtered=lambda x: isinstance(x.body, dict) and "filter" in x.body)),
+    ("POST", "/api/v1/exceptions/retry"): Action("exception.retry", lambda x: None, _summary_of(
+        retries=lambda x: len(_answer("retries")(x) or []),
+        filtered=lambda x: isinstance(x.body, dict) and "filter" in x.body)),
+    ("POST", "/api/v1/exceptions/dry-run"): None,  # evaluates, changes nothing
     ("POST", "/api/v1/preview/map"): None,
     ("POST", "/api/v1/templates/import"): Action("template.import", _answer("flow_id"), _summary_of(
         template=lambda x: _get(x.body, "template") or _get(_get(x.body, "bundle"), "id"),

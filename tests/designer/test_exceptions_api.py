@@ -69,6 +69,9 @@ def test_unknown_skus_group_by_root_cause_and_a_retry_after_the_fix_resolves_the
     resolved = client.get("/api/v1/exceptions?status=resolved").json["exceptions"]
     assert {(e["resolution"], e["retry"]["status"]) for e in resolved} == {("retried", "succeeded")}
     assert len(resolved) == 3
+    [audited] = [e for e in client.get("/api/v1/audit", query_string={"action": "exception."}).json["entries"]
+                 if e["action"] == "exception.retry"]
+    assert audited["summary"] == {"retries": 3, "filtered": True}
 
     # retrying the other group without a fix: it fails again, and the new exception takes over the old one
     [one, _] = client.get("/api/v1/exceptions").json["exceptions"]
