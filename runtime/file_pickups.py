@@ -23,7 +23,7 @@ from nodes.base import NodeError
 from runtime import connections, egress, triggers
 from runtime.file_models import ARCHIVED, FAILED, SETTLING, TAKEN, FilePickup, FileWatch
 from runtime.models import utcnow
-from runtime.plan import PlanError, evaluate_key
+from runtime.plan import evaluate_key
 from runtime.store import runs
 from runtime.trigger_leases import Leases
 
@@ -87,13 +87,8 @@ def pick(rt, workspace: str, flow_id: str, version: int, node_id: str, now: dt.d
         log.warning("file pickup of %s/%s node %s: another process took over", workspace, flow_id, node_id)
         return started
     except Exception as err:  # noqa: BLE001 - one node's failure must neither stop the pass nor keep its lease
-        if isinstance(err, (NodeError, PlanError, KeyError)):
-            reason = err.message if isinstance(err, NodeError) else str(err)
-            log.warning("file pickup of %s/%s node %s failed: %s", workspace, flow_id, node_id, reason)
-        else:
-            reason = f"{type(err).__name__}: {err}"
-            log.exception("file pickup of %s/%s node %s failed", workspace, flow_id, node_id)
-        LEASES.release(rt, key, holder, now + dt.timedelta(seconds=config.get("interval_s", 60)), reason[:1000])
+        LEASES.release_failed(rt, key, holder, now + dt.timedelta(seconds=config.get("interval_s", 60)), err,
+                              f"file pickup of {workspace}/{flow_id} node {node_id}")
         return started
     # files left for a later listing (more than max_files, or still settling): come back soon for them
     due = now if more else now + dt.timedelta(seconds=config["interval_s"])

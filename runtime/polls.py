@@ -21,7 +21,7 @@ from sqlalchemy import select, update
 from nodes.base import NodeError
 from runtime import connections, triggers
 from runtime.models import utcnow
-from runtime.plan import PlanError, evaluate_key
+from runtime.plan import evaluate_key
 from runtime.poll_models import PollCursor
 from runtime.trigger_leases import Leases
 from runtime.store import runs
@@ -94,13 +94,8 @@ def poll(rt, workspace: str, flow_id: str, version: int, node_id: str, now: dt.d
         log.warning("poll of %s/%s node %s: another process took over", workspace, flow_id, node_id)
         return started
     except Exception as err:  # noqa: BLE001 - one node's failure must neither stop the pass nor keep its lease
-        if isinstance(err, (NodeError, PlanError, KeyError)):
-            reason = err.message if isinstance(err, NodeError) else str(err)
-            log.warning("poll of %s/%s node %s failed: %s", workspace, flow_id, node_id, reason)
-        else:
-            reason = f"{type(err).__name__}: {err}"
-            log.exception("poll of %s/%s node %s failed", workspace, flow_id, node_id)
-        LEASES.release(rt, key, holder, now + dt.timedelta(seconds=config.get("interval_s", 60)), reason[:1000])
+        LEASES.release_failed(rt, key, holder, now + dt.timedelta(seconds=config.get("interval_s", 60)), err,
+                              f"poll of {workspace}/{flow_id} node {node_id}")
         return started
     more = bool(config) and len(started) >= config["max_per_poll"]  # a backlog: the next pass goes on with it
     LEASES.release(rt, key, holder, now if more else now + dt.timedelta(seconds=config["interval_s"]), None)

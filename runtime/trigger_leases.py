@@ -5,11 +5,16 @@ holding it delays the node by the lease at most."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
+from nodes.base import NodeError
 from runtime.models import utcnow
+from runtime.plan import PlanError
+
+log = logging.getLogger(__name__)
 
 
 class Leases:
@@ -43,3 +48,14 @@ class Leases:
         with rt.sessions.begin() as s:
             s.execute(update(self.table).where(key, self.table.c.holder == holder).values(
                 holder=None, lease_until=None, due_at=due, error=error, updated_at=utcnow(), **values))
+
+    def release_failed(self, rt, key, holder: str, due: dt.datetime, err: Exception, what: str) -> None:
+        """Give the lease back after the node's pass failed, the reason kept on its row: a flow's or its source's
+        fault (NodeError, PlanError, a missing connection) as a warning, anything else with its traceback."""
+        if isinstance(err, (NodeError, PlanError, KeyError)):
+            reason = err.message if isinstance(err, NodeError) else str(err)
+            log.warning("%s failed: %s", what, reason)
+        else:
+            reason = f"{type(err).__name__}: {err}"
+            log.exception("%s failed", what, exc_info=err)
+        self.release(rt, key, holder, due, reason[:1000])
