@@ -8,6 +8,7 @@ import json
 import re
 import shutil
 import urllib.request
+import uuid
 from http.cookies import SimpleCookie
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import pytest
 from playwright.sync_api import Page, sync_playwright
 
 from designer.access import CSRF_HEADER, KEY_HEADER, SESSION_COOKIE
-from support.browser import AdminSession, browser_page
+from support.browser import AdminSession, browser_page, call
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "test-results"
@@ -232,3 +233,18 @@ def order_flow():
 def post_order(live_server):
     """post_order(base, path, number) -> run id, sent with the live server's hook key."""
     return lambda base, path, number: _post_order(base, path, number, live_server.hook_key)
+
+
+@pytest.fixture
+def templated_workspace(live_server):
+    """A workspace of this test's own in the live Crossdock with the bundled templates deployed against the sandbox;
+    its OMS webhook subscriptions go at teardown."""
+    from designer import templates
+
+    ws = f"tpl{uuid.uuid4().hex[:8]}"
+    live_server.runtime.ensure_workspace(ws)
+    templates.install_bundled(live_server.runtime, ws, live_server.sandbox_url, hook_base=str(live_server))
+    yield ws
+    for sub in call(f"{live_server.sandbox_url}/oms/api/webhook-subscriptions")["webhooks"]:
+        if f"/hooks/{ws}/" in sub["address"]:
+            call(f"{live_server.sandbox_url}/oms/api/webhook-subscriptions/{sub['id']}", "DELETE")

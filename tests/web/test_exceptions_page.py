@@ -6,9 +6,7 @@ orders, one per OMS order. A dry run before the retry shows the fix per record a
 from __future__ import annotations
 
 import json
-import uuid
 
-import pytest
 from playwright.sync_api import expect
 
 from runtime import lookups
@@ -19,24 +17,10 @@ ORDERS = 20
 SKU = "hw-87462-d"  # in the OMS catalogue and the ERP; the workspace's sku_xref lacks it until the fix
 
 
-@pytest.fixture
-def release_workspace(live_server):
-    """A workspace of this test's own with the bundled templates deployed; its OMS subscriptions go at teardown."""
-    from designer import templates
-
-    ws = f"exc{uuid.uuid4().hex[:8]}"
-    live_server.runtime.ensure_workspace(ws)
-    templates.install_bundled(live_server.runtime, ws, live_server.sandbox_url, hook_base=str(live_server))
-    yield ws
-    subs = call(f"{live_server.sandbox_url}/oms/api/webhook-subscriptions")["webhooks"]
-    for s in subs:
-        if f"/hooks/{ws}/" in s["address"]:
-            call(f"{live_server.sandbox_url}/oms/api/webhook-subscriptions/{s['id']}", "DELETE")
-
 
 def test_twenty_unknown_sku_orders_are_one_root_cause_fixed_in_the_lookup_and_retried_into_twenty_erp_orders(
-        page, live_server, release_workspace, out_dir, live_login):
-    ws, base, sandbox = release_workspace, str(live_server), live_server.sandbox_url
+        page, live_server, templated_workspace, out_dir, live_login):
+    ws, base, sandbox = templated_workspace, str(live_server), live_server.sandbox_url
     rt = live_server.runtime
     assert lookups.remove(rt, ws, "sku_xref", SKU) == 1
 
@@ -102,9 +86,9 @@ def test_twenty_unknown_sku_orders_are_one_root_cause_fixed_in_the_lookup_and_re
 
 
 def test_an_erp_rejection_reads_as_the_erps_own_code_and_field_with_the_request_sent(page, live_server,
-                                                                                    release_workspace, out_dir,
+                                                                                    templated_workspace, out_dir,
                                                                                     live_login):
-    ws, base, sandbox = release_workspace, str(live_server), live_server.sandbox_url
+    ws, base, sandbox = templated_workspace, str(live_server), live_server.sandbox_url
     lookups.put(live_server.runtime, ws, "sku_xref", SKU, "IPOD2008GREEN")  # an item the ERP does not have
 
     def api(path: str):

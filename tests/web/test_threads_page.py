@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import uuid
 
-import pytest
 from playwright.sync_api import expect
 
 from support import wait_for
@@ -15,24 +14,10 @@ from support.browser import call
 
 
 
-@pytest.fixture
-def threaded_workspace(live_server):
-    """A workspace of this test's own with the bundled templates deployed; its OMS subscriptions go at teardown."""
-    from designer import templates
 
-    ws = f"thr{uuid.uuid4().hex[:8]}"
-    live_server.runtime.ensure_workspace(ws)
-    templates.install_bundled(live_server.runtime, ws, live_server.sandbox_url, hook_base=str(live_server))
-    yield ws
-    subs = call(f"{live_server.sandbox_url}/oms/api/webhook-subscriptions")["webhooks"]
-    for s in subs:
-        if f"/hooks/{ws}/" in s["address"]:
-            call(f"{live_server.sandbox_url}/oms/api/webhook-subscriptions/{s['id']}", "DELETE")
-
-
-def test_a_po_number_shows_its_release_and_shipment_confirmation_in_time_order(page, live_server, threaded_workspace,
+def test_a_po_number_shows_its_release_and_shipment_confirmation_in_time_order(page, live_server, templated_workspace,
                                                                                 out_dir, live_login):
-    ws, base, sandbox = threaded_workspace, str(live_server), live_server.sandbox_url
+    ws, base, sandbox = templated_workspace, str(live_server), live_server.sandbox_url
 
     def api(path: str, method: str = "GET", body=None):
         return call(f"{base}/api/v1{path}", method, body, workspace=ws, login=live_login)
