@@ -8,6 +8,8 @@ import threading
 import uuid
 
 import pytest
+from alembic import command
+from alembic.config import Config
 from sqlalchemy import create_engine, insert, inspect, select, text, update
 
 from runtime import db
@@ -203,3 +205,38 @@ def test_the_sqlite_write_lock_is_held_from_begin_to_commit_rollback_or_error_an
         assert c.execute(select(Workspace.id).where(Workspace.id.in_(["a", "b"]))).scalars().all() == ["a"]
     os.close(probe)
     engine.dispose()
+
+
+# db.migrate's shortcut: a schema at the newest revision is left alone after one read of its version table, and a
+# schema behind it is still upgraded all the way.
+def _upgrade_to(engine, revision: str) -> None:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(db.MIGRATIONS))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)
+
+
+def _versions(engine) -> list[str]:
+    with engine.connect() as c:
+        return c.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+
+
+def test_a_schema_behind_the_newest_revision_is_upgraded_to_it(engine):
+    _upgrade_to(engine, "0010")
+    assert _versions(engine) == ["0010"] and "poll_cursors" not in inspect(engine).get_table_names()
+    db.migrate(engine)
+    assert _versions(engine) == list(db._heads())
+    assert "poll_cursors" in inspect(engine).get_table_names()  # made by 0011
+
+
+def test_a_schema_at_the_newest_revision_runs_no_migration(engine, monkeypatch):
+    db.migrate(engine)
+    assert _versions(engine) == list(db._heads())
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("an upgrade ran on a schema at head")
+
+    monkeypatch.setattr(command, "upgrade", refuse)
+    db.migrate(engine)
+    assert _versions(engine) == list(db._heads())
