@@ -13,6 +13,7 @@ from runtime.alert_models import SmtpSettings
 from runtime.models import DeadLetter, Run, Workspace, utcnow
 from runtime.thread_models import ThreadEntry
 from support import wait_for
+from support.services import ONLY_EMBEDDED
 
 MIN = dt.timedelta(minutes=1)
 
@@ -219,10 +220,10 @@ def test_bad_rules_are_refused_naming_the_field(store, workspace, body, field):
     assert err.value.field == field
 
 
+# embedded only: the pass also requeues every lost run of the session's shared PostgreSQL schema
+@pytest.mark.parametrize("backend", ONLY_EMBEDDED, indirect=True)
 def test_the_maintenance_pass_evaluates_rules_and_sends_their_deliveries(make_settings, workspace, partner,
-                                                                          http_target, backend):
-    if backend != "embedded":
-        pytest.skip("the pass also requeues every lost run of the shared schema; the embedded database is this test's")
+                                                                          http_target):
     from runtime.wiring import Runtime
 
     runtime = Runtime(make_settings(maintenance_s=0.05))
