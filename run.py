@@ -12,6 +12,7 @@ import tempfile
 import threading
 import time
 
+from runtime import logs
 from runtime.settings import Settings, from_env, installation_key
 
 
@@ -42,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("file")
     r.add_argument("--input", default="null", help="the input message as JSON (or @file.json)")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure(os.environ)  # text, or JSON lines with the run context (CROSSDOCK_LOG_FORMAT=json)
     settings = installation_key(from_env())  # the embedded default's own key, not the built-in one
     if not settings.access_log:  # the sandbox systems serve with Werkzeug, which logs each request
         logging.getLogger("werkzeug").setLevel(logging.WARNING)

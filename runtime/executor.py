@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from nodes.base import TECHNICAL, NodeError, Wait
+from runtime import logs
 from runtime.context import StepContext
 from runtime.events import Publisher
 from runtime.models import utcnow
@@ -30,6 +31,7 @@ class Outcome:
     output_text: str | None = None  # the JSON of `output` when the executor made it already (one sink)
 
 
+@logs.in_run  # every log record of the run carries its workspace, flow, run id and business key
 def execute(plan: Plan, run: dict, ctx: StepContext, events: Publisher | None = None,
             heartbeat: Callable[[], None] | None = None, stop: Callable[[], bool] | None = None,
             payload_max: int | None = None) -> Outcome:

@@ -6,19 +6,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
+import os
 import signal
 import socket
 import sys
 
-from runtime import jobs
+from runtime import jobs, logs
 from runtime.executors import LinkPublisher
 from runtime.settings import Settings
 from runtime.wiring import Runtime
 
 
 def serve(fd: int, index: int) -> int:
-    logging.basicConfig(level=logging.INFO, format=f"%(asctime)s %(levelname)s executor-{index} %(name)s: %(message)s")
+    logs.configure(os.environ, prefix=f"executor-{index} ")  # as the web process that started it logs
     sock = socket.socket(fileno=fd)
     for sig in (signal.SIGTERM, signal.SIGINT):  # as when the web process goes: finish the jobs in hand, end
         signal.signal(sig, lambda *_: sock.shutdown(socket.SHUT_RD))
