@@ -123,7 +123,7 @@ def test_the_installation_default_applies_without_partner_limits(make_settings, 
 def test_windows_are_kept_in_redis_on_the_services_backend(hooked, settings, workspace):
     """Every web process counts in the same windows: they live in Redis, not in the process."""
     storage = hooked.application.extensions["crossdock.limiter"].limiter.storage
-    assert type(storage).__name__ == ("MemoryStorage" if settings.embedded_queue else "RedisStorage")
+    assert type(storage).__name__ == ("LazyMemoryStorage" if settings.embedded_queue else "RedisStorage")
     assert hooked.post(f"/hooks/{workspace}/orders", json=order("1")).status_code == 202
     if not settings.embedded_queue:
         import redis
@@ -155,3 +155,25 @@ def test_flask_limiters_own_check_does_not_run_before_each_request(hooked, store
     set_limits(store, partner, hooks_per_minute=1)
     assert hooked.post(f"/hooks/{workspace}/orders", json=order("L-1")).status_code == 202
     assert hooked.post(f"/hooks/{workspace}/orders", json=order("L-2")).status_code == 429
+
+
+def test_memory_windows_start_no_thread_per_count_and_still_expire(monkeypatch):
+    """limits' MemoryStorage started a Timer thread per 10 ms of counting; the lazy one starts none, and a
+    window past its expiry counts from 1 again (and is swept once nobody reads it)."""
+    import threading
+    import time as clock
+
+    from web.limits import LazyMemoryStorage
+    storage = LazyMemoryStorage("crossdock-memory://")
+    started = []
+    monkeypatch.setattr(threading.Thread, "start", lambda self: started.append(self))
+    assert [storage.incr("k", 60) for _ in range(3)] == [1, 2, 3]
+    now = clock.time()
+    monkeypatch.setattr(clock, "time", lambda: now + 61)
+    assert storage.incr("k", 60) == 1
+    storage.incr("gone", 1)
+    monkeypatch.setattr(clock, "time", lambda: now + 200)
+    storage._counted = LazyMemoryStorage.SWEEP_EVERY - 1
+    storage.incr("k", 60)
+    assert "gone" not in storage.storage and "gone" not in storage.expirations
+    assert started == []
