@@ -22,6 +22,7 @@ from sqlalchemy.engine import Row
 
 from runtime.db import JsonText
 from runtime import threads  # the document thread's correlation index, written with the end
+from runtime import kpis  # the business facts behind the KPIs, written with the end
 from runtime.executor import Outcome, payload_text
 from runtime.models import DeadLetter, Payload, Run, Step, utcnow
 from runtime.states import RunStatus
@@ -73,6 +74,7 @@ def finish_many(rt: Runtime, ended: list[tuple[Row, Outcome, dict | None]]) -> l
             if rows:
                 statement.many(conn, rows) if statement is STEPS else conn.execute(statement, rows)
         threads.store(conn, [r for w in kept for r in w.thread])
+        kpis.store(conn, [r for w in kept for r in w.facts])
         return stored
 
     stored = rt.writer.write(work)
@@ -81,7 +83,7 @@ def finish_many(rt: Runtime, ended: list[tuple[Row, Outcome, dict | None]]) -> l
 
 class _EndWrite:
     """One execution's end: its fenced UPDATE and parameters, step rows, whole payloads, dead letters."""
-    __slots__ = ("end", "params", "steps", "payloads", "letters", "ended", "thread")
+    __slots__ = ("end", "params", "steps", "payloads", "letters", "ended", "thread", "facts")
 
     def __init__(self, rt: Runtime, row: Row, outcome: Outcome, reply: dict | None):
         limit = rt.settings.step_payload_limit
@@ -106,6 +108,7 @@ class _EndWrite:
         plan = rt.plans.cached((row.workspace, row.flow_id, row.version))  # the plan it executed with, or None
         self.thread = threads.entries_of(plan.correlation if plan else threads.correlation_of(rt, row), row,
                                          outcome, now)
+        self.facts = kpis.facts_of(row, outcome, now)
 
 
 def fail(rt: Runtime, row: Row, error: dict, reply: dict | None = None) -> bool:
