@@ -23,16 +23,19 @@ REPLAY_STATUS = {"not_found": 404, "not_finished": 409, "not_deployed": 409, "no
 def start_run(flow_id: str):
     args = body(required=False) or {}
     if not isinstance(args, dict):
-        raise ApiError(400, "invalid_argument", 'the body is {"input": ..., "version": n}')
+        raise ApiError(400, "invalid_argument", 'the body is {"input": ..., "version": n, "dry_run": bool}')
     version = args.get("version")
     if version is not None and (isinstance(version, bool) or not isinstance(version, int)):  # JSON true is no version
         raise ApiError(400, "invalid_argument", "version must be an integer", [{"field": "version"}])
+    dry_run = args.get("dry_run", False)
+    if not isinstance(dry_run, bool):
+        raise ApiError(400, "invalid_argument", "dry_run must be true or false", [{"field": "dry_run"}])
     rt, ws = runtime(), workspace()
     if version is not None and (not 1 <= version <= MAX_ID
                                 or deployments.document(rt, ws, flow_id, version) is None):
         raise ApiError(404, "not_found", f"flow {flow_id!r} has no version {version}", [{"field": "version"}])
     try:
-        run = intake.start_manual(rt, ws, flow_id, args.get("input"), version)
+        run = intake.start_manual(rt, ws, flow_id, args.get("input"), version, dry_run=dry_run)
     except intake.NotFound as err:
         raise ApiError(404 if err.code == "not_found" else 409, err.code, err.message) from None
     except PlanError as err:

@@ -19,6 +19,8 @@ opened under one workspace's allowances is never reused under another's. Residua
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import http.cookiejar
 import ipaddress
 import os
@@ -37,6 +39,8 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
 from urllib3.util.connection import allowed_gai_family, create_connection
+
+from nodes import remote_errors
 
 MAX_ORIGINS = 1000  # origins whose environment is kept; past this it is read again
 MAX_POLICIES = 64  # sessions a thread keeps, one per distinct egress policy; past this the oldest is closed
@@ -236,10 +240,42 @@ def send(session_: requests.Session, method: str, url: str, *, headers: dict[str
          **body: Any) -> requests.Response:
     """Session.request without its per-call merging (session settings, cookies, environment: a fifth of a call):
     the request is prepared with the session's default headers under `headers` and sent through the session,
-    which still follows redirects. `body` is json= or data=, as requests takes them."""
+    which still follows redirects. `body` is json= or data=, as requests takes them. Under `dry_run()` nothing is
+    sent: DryRunStop carries the request as it would have gone out, secrets masked."""
     prepared = requests.PreparedRequest()
     prepared.prepare(method=method, url=url, headers={**session_.headers, **headers}, **body)
+    if _dry.get():  # the body whole, as it would go (sent() cuts it for an error's excerpt)
+        raise DryRunStop({**remote_errors.sent(prepared), "body": body["json"] if "json" in body else (
+            body["data"].decode("utf-8", "replace") if isinstance(body.get("data"), bytes) else body.get("data"))})
     return session_.send(prepared, timeout=timeout, allow_redirects=True, **environment(url))
+
+
+# A dry run (runtime/dry_steps.py) executes connectors up to the call: per thread (and asyncio task), so a dry
+# run's step never stops another run's request in the same process.
+_dry: contextvars.ContextVar[bool] = contextvars.ContextVar("crossdock_dry_run", default=False)
+
+
+class DryRunStop(Exception):
+    """A connector reached the point of sending during a dry run; `request` is what it would send."""
+
+    def __init__(self, request: dict | None):
+        super().__init__("dry run: stopped before the call")
+        self.request = request
+
+
+@contextlib.contextmanager
+def dry_run():
+    """Within it, `send` sends nothing and raises DryRunStop with the request instead."""
+    token = _dry.set(True)
+    try:
+        yield
+    finally:
+        _dry.reset(token)
+
+
+def dry() -> bool:
+    """Whether requests are being held back for a dry run (connectors skip their reads before a write)."""
+    return _dry.get()
 
 
 def forget_environment() -> None:

@@ -159,7 +159,7 @@ def _operate(prepared: Prepared, conn: dict, message: Any, ctx: Context, key: st
     data = body if op.path_data == "body" else message
     url = _url(prepared, conn, None, data, ctx)
     kwargs = {"json": body} if body is not None else {}
-    if op.repeat == "lookup":
+    if op.repeat == "lookup" and not http_client.dry():  # a dry run shows the write, not the read before it
         found = _existing(prepared, conn, body, ctx, headers)  # the target's state, before writing
         if found is not None:
             return _canonical(op, found), connector_http.record_effect(ctx, key, "found in the target before writing")

@@ -73,7 +73,7 @@ class StepContext:
                  wake: Callable[[int], bool] | None = None,
                  business_events: Callable[["StepContext"], BusinessEvents] | None = None,
                  waits: Callable[["StepContext"], Waits] | None = None,
-                 file_dirs: tuple[str, ...] = ()):
+                 file_dirs: tuple[str, ...] = (), dry_run: bool = False):
         self.workspace = workspace
         self.flow_id = flow_id
         self.flow_version = flow_version
@@ -100,6 +100,7 @@ class StepContext:
         self.business_events = business_events(self) if business_events is not None else None  # control.emit
         self.waits = waits(self) if waits is not None else None  # control.wait (runtime/waits.py)
         self.file_dirs = file_dirs  # the operator's folders connector.file may write in (CROSSDOCK_FILE_DIRS)
+        self.dry_run = dry_run  # a dry run: the executor runs each node through runtime/dry_steps.py
 
     @property
     def business_key(self) -> str | None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from nodes.base import TECHNICAL, NodeError, Wait
+from runtime import dry_steps
 from runtime import logs
 from runtime.context import StepContext
 from runtime.events import Publisher
@@ -57,6 +58,7 @@ def execute(plan: Plan, run: dict, ctx: StepContext, events: Publisher | None = 
     deferred: list[tuple[float, dict]] = []
     parked: list[tuple[int, float, dict]] = []  # (seq of its step, after_s, item) of the messages that raised Wait
     base = {"workspace": plan.workspace, "flow_id": plan.flow_id, "run_id": run["id"]}
+    dry = getattr(ctx, "dry_run", False)  # a dry run: each node through runtime/dry_steps.py
 
     while pending or (pending := _recheck(parked, seq)):
         item = pending.popleft()
@@ -77,7 +79,8 @@ def execute(plan: Plan, run: dict, ctx: StepContext, events: Publisher | None = 
         try:
             _check_size(item["text"], payload_max, "input")
             step_ctx = ctx.at(node.id, attempt, item.get("branch", ""), item.get("port", "in"))
-            emits = list(node.module.run(node.prepared, item["message"], step_ctx))
+            emits = (dry_steps.run(node, item["message"], step_ctx) if dry
+                     else list(node.module.run(node.prepared, item["message"], step_ctx)))
             texts = [item["text"] if m is item["message"] else payload_text(m) for _, m in emits]
             for text in texts:
                 _check_size(text, payload_max, "output")

@@ -57,15 +57,16 @@ def find_route(rt: Runtime, workspace: str, path: str, method: str) -> Row:
 
 
 def start(rt: Runtime, workspace: str, flow_id: str, version: int, message: Any, *, trigger: str,
-          trigger_node: str | None = None, input_text: str | None = None) -> Run:
+          trigger_node: str | None = None, input_text: str | None = None, dry_run: bool = False) -> Run:
     """Store and enqueue a run of a deployed version, with the keys its flow settings compute."""
     keys = rt.keys_for(workspace, flow_id, version, trigger_node)  # never the plan: a big flow's takes seconds
     return runs.start(rt, workspace, flow_id, version, message, trigger=trigger, trigger_node=trigger_node,
                       business_key=evaluate_key(keys.business_key, message),
-                      sequence_key=evaluate_key(keys.sequence_key, message), input_text=input_text)
+                      sequence_key=evaluate_key(keys.sequence_key, message), input_text=input_text, dry_run=dry_run)
 
 
-def start_manual(rt: Runtime, workspace: str, flow_id: str, message: Any = None, version: int | None = None) -> Run:
+def start_manual(rt: Runtime, workspace: str, flow_id: str, message: Any = None, version: int | None = None,
+                 dry_run: bool = False) -> Run:
     with rt.read_sessions() as s:
         flow = s.get(Flow, (workspace, flow_id))
     if flow is None:
@@ -79,4 +80,4 @@ def start_manual(rt: Runtime, workspace: str, flow_id: str, message: Any = None,
     if message is None and trigger is not None and isinstance(trigger.prepared, dict):
         message = trigger.prepared.get("sample")
     return start(rt, workspace, flow_id, version, message, trigger="manual",
-                 trigger_node=trigger.id if trigger else None)
+                 trigger_node=trigger.id if trigger else None, dry_run=dry_run)

@@ -20,6 +20,7 @@ from runtime import aggregates  # transform.aggregate's groups
 from runtime import waits  # control.wait's waits and arrivals
 from runtime import metrics  # runs and steps counted for GET /metrics
 from runtime.context import DatabaseLedger, StepContext
+from runtime.dry_runs import DryLedger  # a dry run's control.dedupe reads the ledger, never claims
 from runtime.executor import Outcome, execute
 from runtime.models import Run, utcnow
 from runtime.plan import PlanError
@@ -270,8 +271,10 @@ def _execute(rt: Runtime, row: Row, reply: list[dict]) -> Outcome:
             rt.events.publish("run.replied", {**_event(row, "running"), "reply": answer})
 
     lineage = reads.lineage(rt, row.replay_of)
+    ledger = (DryLedger(rt, row.workspace, frozenset([row.id, *lineage])) if row.dry_run  # reads, never claims
+              else DatabaseLedger(rt.sessions, row.workspace, frozenset(lineage)))
     ctx = StepContext(workspace=row.workspace, flow_id=row.flow_id, flow_version=row.version, run_id=row.id,
-                      params=plan.params, ledger=DatabaseLedger(rt.sessions, row.workspace, frozenset(lineage)),
+                      params=plan.params, ledger=ledger,
                       business_key=row.business_key, root_run_id=lineage[-1] if lineage else row.id,
                       on_respond=on_respond,
                       connections=lambda name: connections.resolve(rt, row.workspace, name),
@@ -283,12 +286,15 @@ def _execute(rt: Runtime, row: Row, reply: list[dict]) -> Outcome:
                       business_events=lambda step: business_events.StepEvents(
                           rt, step, lineage[-1] if lineage else row.id),
                       waits=lambda step: waits.StepWaits(rt, step),
-                      file_dirs=rt.settings.file_dirs)
+                      file_dirs=rt.settings.file_dirs, dry_run=row.dry_run)
     run = {"id": row.id, "input": row.input, "input_text": row.input_text, "checkpoint": row.checkpoint,
            "trigger_node": row.trigger_node, "start_node": row.start_node if not row.checkpoint else None}
     rt.events.publish("run.started", _event(row, "running"))
-    return execute(plan, run, ctx, rt.events, heartbeat, stop=rt.queue.stopping.is_set,
-                   payload_max=rt.settings.step_payload_max)
+    outcome = execute(plan, run, ctx, rt.events, heartbeat, stop=rt.queue.stopping.is_set,
+                      payload_max=rt.settings.step_payload_max)
+    if row.dry_run:
+        outcome.dead_letters = []  # a dry run's failure is its own (the run shows it), no exception to work on
+    return outcome
 
 
 def _ended(rt: Runtime, row: Row, outcome: Outcome, ended: ends.Ended | None) -> str:

@@ -7,6 +7,7 @@ import datetime as dt
 
 from sqlalchemy import (JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text,
                         UniqueConstraint)
+from sqlalchemy import false  # runs.dry_run's server default
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -92,6 +93,8 @@ class Run(Base):
     not_before: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     replay_of: Mapped[int | None] = mapped_column(Integer, nullable=True)
     start_node: Mapped[str | None] = mapped_column(String(64), nullable=True)  # re-run from this step
+    # a dry run (issue 13): connectors stop before the call, nothing is written (runtime/dry_steps.py)
+    dry_run: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     started_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)

@@ -13,6 +13,7 @@ STATUSES = [s.value for s in RunStatus]
 class StartRun(Body):
     input = fields.Raw(allow_none=True, metadata={"description": "the message; none: the trigger's sample"})
     version = version()
+    dry_run = fields.Boolean(metadata={"description": "connectors stop before the call; nothing is written"})
 
 
 class Step(Reply):
@@ -50,6 +51,7 @@ class Run(Reply):
     started_at = nullable_time()
     finished_at = nullable_time()
     duration_ms = fields.Float(allow_none=True)
+    dry_run = fields.Boolean(metadata={"description": "a dry run: it performed no side effect"})
     steps = fields.List(fields.Nested(Step), metadata={"description": "in a run's detail only"})
 
 

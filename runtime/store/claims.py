@@ -34,7 +34,7 @@ OPEN_STATES = sorted(s.value for s in OPEN)
 # serialising the parsed message again
 CLAIMED = (Run.id, Run.workspace, Run.flow_id, Run.version, Run.business_key, Run.sequence_key, Run.replay_of,
            Run.input, cast(Run.input, Text).label("input_text"), Run.checkpoint, Run.trigger_node, Run.start_node,
-           Run.attempt, Run.reply)
+           Run.attempt, Run.reply, Run.dry_run)
 
 
 def free(run=Run):

@@ -24,7 +24,7 @@ def run_dict(r: Run, steps: list[Step] | None = None) -> dict:
          "trigger": r.trigger, "business_key": r.business_key, "input": r.input, "output": r.output,
          "error": r.error, "attempt": r.attempt, "replay_of": r.replay_of, "start_node": r.start_node,
          "created_at": iso(r.created_at), "started_at": iso(r.started_at), "finished_at": iso(r.finished_at),
-         "duration_ms": _ms(r.started_at, r.finished_at)}
+         "duration_ms": _ms(r.started_at, r.finished_at), "dry_run": bool(r.dry_run)}
     if steps is not None:
         stored = {"run.input": r.input}
         d["steps"] = [step_dict(st, stored) for st in steps]

@@ -29,13 +29,14 @@ WAKE = update(Run).where(Run.id == bindparam("run_id"), Run.status == RunStatus.
 
 def start(rt: Runtime, workspace: str, flow_id: str, version: int, message: Any, *, trigger: str,
           trigger_node: str | None = None, business_key: str | None = None, sequence_key: str | None = None,
-          replay_of: int | None = None, start_node: str | None = None, input_text: str | None = None) -> Run:
+          replay_of: int | None = None, start_node: str | None = None, input_text: str | None = None,
+          dry_run: bool = False) -> Run:
     """Store a new `queued` run, announce it (`run.queued`) and enqueue its job. `input_text`: the
-    message's JSON, when the caller has it, stored as it is."""
+    message's JSON, when the caller has it, stored as it is. `dry_run`: it performs no side effect."""
     row = {"workspace": workspace, "flow_id": flow_id, "version": version, "status": RunStatus.QUEUED.value,
            "trigger": trigger, "trigger_node": trigger_node, "business_key": business_key,
            "sequence_key": sequence_key, "attempt": 0, "takeovers": 0, "replay_of": replay_of,
-           "start_node": start_node, "created_at": utcnow()}
+           "start_node": start_node, "created_at": utcnow(), "dry_run": dry_run}
     stored = {**row, "input": message if input_text is None else JsonText(input_text)}
     run_id = rt.writer.write(lambda conn: INSERT.insert(conn, stored), single=True)
     run = Run(id=run_id, input=message, **row)
