@@ -162,6 +162,14 @@ export const api = {
     call<unknown>("PUT", `/lookups/${encodeURIComponent(table)}/rows/${encodeURIComponent(key)}`, { value }),
   interchanges: <T,>(name: string) =>
     call<{ interchanges: T[] }>("GET", `/trading-partners/${encodeURIComponent(name)}/interchanges?limit=20`).then((r) => r.interchanges),
+  // the mapper (editor/mapper): a mapping to readable JSONata and back, a node's fields, its preview on saved samples
+  compileMapping: (mapping: unknown) => call<{ expression: string }>("POST", "/mappings/compile", { mapping }).then((r) => r.expression),
+  parseMapping: <M,>(expression: string) => call<ParsedMapping<M>>("POST", "/mappings/parse", { expression }),
+  mappingContext: (flowId: string, nodeId: string) =>
+    call<MappingContext>("GET", `/flows/${encodeURIComponent(flowId)}/nodes/${encodeURIComponent(nodeId)}/mapping-context`),
+  previewSamples: (flowId: string, nodeId: string, body: { document?: FlowDoc; expression: string; limit: number }) =>
+    call<{ results: SamplePreview[] }>("POST", `/flows/${encodeURIComponent(flowId)}/nodes/${encodeURIComponent(nodeId)}/preview-samples`, body)
+      .then((r) => r.results),
 };
 
 function query(filter: object): string {
@@ -288,4 +296,23 @@ export interface RunFilter {
   until?: string;
   limit?: number;
   before?: string | null;
+}
+
+/** POST /api/v1/mappings/parse: the mapping an expression holds, or why the mapper can only show it. */
+export type ParsedMapping<M> = { mapping: M; editable: true } | { mapping: null; editable: false; note: string };
+
+/** GET /api/v1/flows/<id>/nodes/<node>/mapping-context: what a mapping reads and what it must produce. */
+export interface MappingContext {
+  source: { schema: unknown; samples: unknown[] };
+  target: { schema_id: string | null; schema: unknown };
+}
+
+/** One saved sample through the mapping being edited, beside the deployed version's output. */
+export interface SamplePreview {
+  sample: string | number;
+  input: unknown;
+  output: unknown;
+  deployed_output: unknown;
+  differs: string[];
+  error: { code: string; message: string } | null;
 }
