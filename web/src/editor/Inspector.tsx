@@ -1,6 +1,6 @@
 // The right-hand inspector: the selected node's name, notes and config form, its problems and last run.
 // In mapping mode only the fields flows/edit_scope.py lets a mapper change can be edited; in view mode none.
-import { lazy, Suspense, useMemo, useState } from "react";
+import { lazy, Suspense, useEffect, useMemo, useState } from "react";
 import { can, type EditMode } from "../access";
 import { statusClass, statusLabel } from "../runStatus";
 import { mapperMayEdit } from "./editScope";
@@ -8,6 +8,9 @@ import type { FlowDoc, FlowNode, NodeType, Problem, Step } from "../types";
 import { CategoryIcon } from "./nodes";
 // CodeMirror loads with the first expression field, not with the canvas.
 const ExpressionField = lazy(() => import("./ExpressionField").then((m) => ({ default: m.ExpressionField })));
+// the mapper view of a mapping field (transform.map's expression, a connector's body) loads when first opened
+const Mapper = lazy(() => import("./mapper/Mapper").then((m) => ({ default: m.Mapper })));
+import { mapsField } from "./mapper/fields";
 import { normalise, ObjectFields, type FormContext } from "./SchemaForm";
 import type { Change } from "./history";
 import { CorrelationKeys } from "./CorrelationKeys"; // the document thread's settings
@@ -50,6 +53,8 @@ export function Inspector(props: Props) {
   const { doc, node, spec, problems, step, apply, mode } = props;
   const building = mode === "build";
   const [tab, setTab] = useState<"config" | "run">("config");
+  const [mapperField, setMapperField] = useState<string | null>(null); // the config field open in the mapper
+  useEffect(() => setMapperField(null), [node?.id]);
 
   const ctx: FormContext | null = useMemo(() => {
     if (!node || !spec) return null;
@@ -66,7 +71,7 @@ export function Inspector(props: Props) {
       choices: props.choices,
       renderExpression: (path, value, onChange, label, readOnly) => {
         const vp = problems.find((p) => p.field === path && (p.position != null || p.code.includes("expression")));
-        return (
+        const field = (
           <Suspense key={`${nodeId}:${path}`} fallback={<pre className="json-view">{value}</pre>}>
             <ExpressionField
               key={`${nodeId}:${path}`}
@@ -85,6 +90,15 @@ export function Inspector(props: Props) {
               previews={previews}
             />
           </Suspense>
+        );
+        if (!mapsField(nodeType, path)) return field;
+        return (
+          <>
+            <button type="button" className="btn small" data-testid={`open-mapper-${path}`} onClick={() => setMapperField(path)}>
+              Open in mapper
+            </button>
+            {field}
+          </>
         );
       },
     };
@@ -153,6 +167,8 @@ export function Inspector(props: Props) {
 
   const category = spec?.category || "unknown";
   const config = node.config || {};
+  const mapperOpen = mapperField !== null && mapsField(node.type, mapperField);
+  const mapperMayWrite = !!mapperField && (building || (mode === "mapping" && mapperMayEdit(node.type, mapperField)));
   return (
     <aside className="inspector" data-testid="inspector">
       <div className={`insp-head cat-${category}`}>
@@ -231,6 +247,23 @@ export function Inspector(props: Props) {
             </>
           )}
         </div>
+      )}
+      {mapperOpen && mapperField && (
+        <Suspense fallback={null}>
+          <Mapper
+            key={`${node.id}:${mapperField}`}
+            doc={doc}
+            nodeId={node.id}
+            field={mapperField}
+            expression={typeof config[mapperField] === "string" ? (config[mapperField] as string) : ""}
+            readOnly={!mapperMayWrite}
+            lookupTables={props.choices.lookup}
+            onChange={(expression) =>
+              apply((d) => patchNode(d, node.id, { config: { ...(d.nodes.find((n) => n.id === node.id)?.config || {}), [mapperField]: expression } }), { key: `mapper:${node.id}` })
+            }
+            onClose={() => setMapperField(null)}
+          />
+        </Suspense>
       )}
     </aside>
   );
