@@ -13,6 +13,7 @@ from designer import trading_partners_api  # EDI trading partners (issue 15)
 from designer import events_api  # business events between flows (issue 16)
 from designer import threads_api  # the document thread (issue 14)
 from designer import alerts_api  # alerts (issue 14)
+from designer import reports_api  # the SLA report (issue 14)
 from designer import exceptions_api  # the exception workbench (issue 14)
 from designer.request_context import refuse_nul
 from runtime.wiring import Runtime
@@ -45,6 +46,7 @@ def create_app(runtime: Runtime) -> Flask:
     app.register_blueprint(events_api.bp)
     app.register_blueprint(threads_api.bp)
     app.register_blueprint(alerts_api.bp)
+    app.register_blueprint(reports_api.bp)
     app.register_blueprint(exceptions_api.bp)
     app.register_blueprint(records_api.bp)
     app.register_blueprint(workspaces_api.bp)

@@ -13,6 +13,7 @@ from designer.api_schemas import trading_partners as tpa
 from designer.api_schemas import events  # business events between flows (issue 16)
 from designer.api_schemas import threads  # the document thread (issue 14)
 from designer.api_schemas import alerts  # alerts (issue 14)
+from designer.api_schemas import reports  # the SLA report (issue 14)
 from designer.api_schemas import exceptions  # the exception workbench (issue 14)
 
 CSV = {"text/csv": {"schema": {"type": "string"}}}
@@ -115,6 +116,10 @@ _OPS: dict[tuple[str, str], Operation] = {
                                  reply=events.EventList, query=events.EventQuery),
     ("/api/v1/threads", "GET"): O("A business document's timeline across flows, found by any of its keys", "runs",
                                   reply=threads.Thread, query=threads.ThreadQuery),
+    ("/api/v1/reports/sla", "GET"): O("A workspace's SLA report of one month (JSON, CSV or PDF)", "reports",
+                                      query=reports.SlaQuery,
+                                      reply={"application/json": {"schema": reports.SlaReport}, **CSV,
+                                             "application/pdf": {"schema": {"type": "string", "format": "binary"}}}),
     ("/api/v1/alert-rules", "GET"): O("The workspace's alert rules", "alerts", reply=alerts.RuleList),
     ("/api/v1/alert-rules", "POST"): O("Create an alert rule", "alerts", 201, alerts.RuleEnvelope, alerts.RuleIn),
     ("/api/v1/alert-rules/{id}", "PUT"): O("Replace an alert rule", "alerts", reply=alerts.RuleEnvelope,
