@@ -49,6 +49,7 @@ def deploy(rt, workspace: str, flow_id: str, document: dict | None = None, versi
         s.execute(update(Flow).where(Flow.workspace == workspace, Flow.id == flow_id).values(
             deployed_version=version))
     intake.forget_routes()  # webhook routes this process keeps (other processes see them within 2 s)
+    rt.events.publish("flow.deployed", {"workspace": workspace, "flow_id": flow_id, "version": version})  # monitors
     # planned now, in the background, so neither the answer to this deploy nor the first webhook waits for it
     rt.plans.warm((workspace, flow_id, version), lambda: compile_for(rt, document, workspace, flow_id, version))
     return version

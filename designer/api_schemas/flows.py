@@ -77,6 +77,7 @@ class VersionDocument(Reply):
 
 class StatsQuery(Body):
     window_s = fields.Integer(validate=validate.Range(1, 604800), metadata={"description": "default 300"})
+    version = fields.String(metadata={"description": "a version number, or `all`; default the deployed version"})
 
 
 class NodeStats(Reply):
@@ -93,14 +94,22 @@ class EdgeStats(Reply):
     messages = fields.Integer()
 
 
+class VersionRuns(Reply):
+    version = fields.Integer()
+    runs = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={"description": "status -> count"})
+
+
 class FlowStats(Reply):
     flow_id = fields.String(required=True)
+    version = fields.Integer(allow_none=True, metadata={"description": "the version the figures are of; null: all"})
     window_s = fields.Integer(required=True)
     since = time()
     until = time()
     runs = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={"description": "status -> count"})
     nodes = fields.Dict(keys=fields.String(), values=fields.Nested(NodeStats))
     edges = fields.List(fields.Nested(EdgeStats))
+    versions = fields.List(fields.Nested(VersionRuns), metadata={"description": "runs per version in the window, "
+                                                                                "newest version first"})
 
 
 class ConnectionNeed(Reply):

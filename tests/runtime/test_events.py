@@ -41,7 +41,7 @@ class Capture:
             self.seen.append((m["event"], m["data"][0], m["room"]))
 
     def names(self, run_id):
-        return [(e, d.get("node_id")) for e, d, _ in self.seen if d["run_id"] == run_id]
+        return [(e, d.get("node_id")) for e, d, _ in self.seen if d.get("run_id") == run_id]
 
 
 def test_rooms_are_the_workspace_and_the_flow():
@@ -56,7 +56,7 @@ def test_a_run_publishes_its_events_in_order(rt, client, workspace, http_target)
     wait_for(lambda: ("run.finished", None) in seen.names(run_id))
     steps = [x for n in ("hook", "map", "sink") for x in (("step.started", n), ("step.succeeded", n))]
     assert seen.names(run_id) == [("run.queued", None), ("run.started", None), *steps, ("run.finished", None)]
-    mine = [(e, d, to) for e, d, to in seen.seen if d["run_id"] == run_id]
+    mine = [(e, d, to) for e, d, to in seen.seen if d.get("run_id") == run_id]
     assert all(to == [f"ws:{workspace}", f"flow:{workspace}:f-ev"] for _, _, to in mine)
     assert all(d["workspace"] == workspace and d["flow_id"] == "f-ev" and d["ts"] > 0 for _, d, _ in mine)
     done = [d for e, d, _ in mine if e == "step.succeeded"]
@@ -70,9 +70,9 @@ def test_a_failed_step_is_published_with_its_error(rt, client, workspace, http_t
     deploy(client, http_sink("f-evf", http_target.url))
     run_id = client.post(f"/hooks/{workspace}/orders", json=order("E-2")).json["run_id"]
     wait_for(lambda: ("run.finished", None) in seen.names(run_id))
-    failed = [d for e, d, _ in seen.seen if e == "step.failed" and d["run_id"] == run_id]
+    failed = [d for e, d, _ in seen.seen if e == "step.failed" and d.get("run_id") == run_id]
     assert [(d["node_id"], d["error"]["class"]) for d in failed] == [("sink", "business")]
-    finished = [d for e, d, _ in seen.seen if e == "run.finished" and d["run_id"] == run_id]
+    finished = [d for e, d, _ in seen.seen if e == "run.finished" and d.get("run_id") == run_id]
     assert finished[0]["status"] == "failed" and finished[0]["error"]["node"] == "sink"
 
 

@@ -68,3 +68,28 @@ def test_unknown_flow_and_bad_window_are_refused(client):
     assert client.post("/api/v1/flows", json=flow("http://127.0.0.1:9/x")).status_code == 201
     r = client.get("/api/v1/flows/f-st/stats?window_s=0")
     assert (r.status_code, r.json["error"]["details"]) == (400, [{"field": "window_s"}])
+
+
+def test_figures_are_of_the_deployed_version_unless_another_or_all_is_asked_for(client, workspace, http_target):
+    run_three(client, workspace, http_target)  # version 1: three runs
+    v2 = flow(http_target.url)
+    v2["nodes"].insert(2, {"id": "extra", "type": "transform.map", "config": {"expression": "$"}})
+    v2["edges"] = [edge(1, "hook", "map"), edge(2, "map", "extra"), edge(5, "extra", "sink"),
+                   edge(3, "sink", "note", "error"), edge(4, "note", "done")]
+    assert client.put("/api/v1/flows/f-st", json=v2).status_code == 200
+    assert client.post("/api/v1/flows/f-st/deploy").json["version"] == 2
+    http_target.script = [(200, {}, {})]
+    run_id = client.post(f"/hooks/{workspace}/orders", json=order("S-v2")).json["run_id"]
+    wait_for(lambda: client.get(f"/api/v1/runs/{run_id}").json["run"]["status"] == "succeeded")
+
+    now = client.get("/api/v1/flows/f-st/stats").json  # the deployed version's
+    assert now["version"] == 2 and now["runs"] == {"succeeded": 1}
+    assert {n: v["in"] for n, v in now["nodes"].items()} == {"hook": 1, "map": 1, "extra": 1, "sink": 1}
+    assert now["versions"] == [{"version": 2, "runs": {"succeeded": 1}}, {"version": 1, "runs": {"succeeded": 3}}]
+    before = client.get("/api/v1/flows/f-st/stats?version=1").json
+    assert before["version"] == 1 and before["runs"] == {"succeeded": 3} and "extra" not in before["nodes"]
+    assert before["nodes"]["sink"] == {**before["nodes"]["sink"], "in": 3, "out": 2, "failed": 1}
+    both = client.get("/api/v1/flows/f-st/stats?version=all").json
+    assert both["version"] is None and both["runs"] == {"succeeded": 4} and both["nodes"]["hook"]["in"] == 4
+    r = client.get("/api/v1/flows/f-st/stats?version=x")
+    assert (r.status_code, r.json["error"]["details"]) == (400, [{"field": "version"}])
