@@ -37,10 +37,12 @@ KIND_OF_CODE = {"timeout": "timeout", "connection_error": "connection", "connect
                 "http_5xx": "5xx", "http_4xx": "4xx", "http_429": "4xx", "http_unexpected_status": "4xx",
                 "mapping_error": "mapping_error", "mapping_empty": "mapping_error", "expression_error": "mapping_error",
                 "template_error": "mapping_error", "unrouted": "unrouted", "payload_too_large": "budget",
-                "item_not_found": "unknown_sku", "unknown_item": "unknown_sku", "invalid_sku": "unknown_sku",
+                "egress_denied": "connection", "database_unavailable": "connection", "file_too_large": "budget",
+                "too_many_rows": "budget", "too_many_parts": "budget", "item_not_found": "unknown_sku", "unknown_item": "unknown_sku", "invalid_sku": "unknown_sku",
                 "invalid_quantity": "invalid_quantity", "insufficient_quantity": "invalid_quantity"}
 TECHNICAL_CODES = {"timeout", "connection_error", "http_5xx", "http_4xx", "http_429"}  # never a remote's business code
 INDEX = re.compile(r"\[\d+\]")
+BUDGET = re.compile(r"[\w.\[\]]{1,200}: budget_[a-z]+: ")
 
 
 class ExceptionState(Base):
@@ -117,6 +119,8 @@ def kind_of(code: str, error_class: str, message: str) -> str:
     if code in ("http_4xx", "http_unexpected_status"):
         remote = (message or "").split(":", 1)[0].strip().lower()
         return KIND_OF_CODE[remote] if remote in KIND_OF_CODE and remote not in TECHNICAL_CODES else "4xx"
+    if BUDGET.match(message or ""):  # an expression stopped by its budget: "expression: budget_time: ..."
+        return "budget"
     if code in KIND_OF_CODE:
         return KIND_OF_CODE[code]
     if code.startswith("budget_"):

@@ -112,12 +112,24 @@ class _EndWrite:
 
 
 def fail(rt: Runtime, row: Row, error: dict, reply: dict | None = None) -> bool:
-    """End a claimed run `failed` without steps (it could not be planned or stored)."""
+    """End a claimed run `failed` without steps (it could not be planned or stored), with a dead letter of its
+    input: a failed run is never missing from the exception workbench, and a retry starts from that input."""
+    now = utcnow()
     params = {"run_id": row.id, "claimed": row.attempt, "lease_until": None, "checkpoint": None,
-              "finished_at": utcnow(), "error": error}
+              "finished_at": now, "error": error}
     if reply is not None:
         params["reply"] = reply
-    return bool(rt.writer.write(lambda conn: END[RunStatus.FAILED].rowcount(conn, params), single=True))
+    letter = {"workspace": row.workspace, "run_id": row.id, "flow_id": row.flow_id, "version": row.version,
+              "node_id": row.start_node or row.trigger_node or "", "error_class": error.get("class") or "technical",
+              "code": clip(error.get("code") or "failed", 64), "message": clip(error.get("message") or "", 4000),
+              "payload": row.input, "status": "open", "created_at": now}
+
+    def work(conn) -> bool:
+        if not END[RunStatus.FAILED].rowcount(conn, params):
+            return False
+        conn.execute(LETTERS, [letter])
+        return True
+    return rt.writer.write(work)
 
 
 def hand_over(rt: Runtime, workspace: str, flow_id: str, sequence_key: str | None) -> int | None:
