@@ -9,7 +9,7 @@ def test_a_path_no_page_owns_shows_the_not_found_page_with_the_header(page, canv
     page.goto(canvas_url + "/no/such/page")
     expect(page.locator("[data-testid=not-found]")).to_contain_text("/no/such/page")
     links = page.locator(".nav-links a")
-    expect(links).to_have_text(["Flows", "Runs", "Threads", "Exceptions", "Templates", "Trading partners", "Workspaces", "Users", "Keys", "Audit", "Branding"])
+    expect(links).to_have_text(["Flows", "Runs", "Threads", "Exceptions", "Dashboard", "Templates", "Trading partners", "Workspaces", "Users", "Keys", "Audit", "Branding"])
     page.click("[data-testid=not-found-home]")
     expect(page).to_have_url(canvas_url + "/flows")
     expect(page.locator("[data-testid=not-found]")).to_have_count(0)
@@ -21,6 +21,7 @@ def test_the_header_links_open_their_pages(page, canvas_url):
     for testid, url, marker in (("nav-runs", "/runs", "[data-testid=filter-status]"),
                                 ("nav-threads", "/threads", "[data-testid=thread-key]"),
                                 ("nav-exceptions", "/exceptions", "[data-testid=exception-filters]"),
+                                ("nav-dashboard", "/dashboard", "[data-testid=dashboard]"),
                                 ("nav-templates", "/templates", "[data-testid=nav-templates].active"),
                                 ("nav-audit", "/admin/audit", "[data-testid=admin-audit]"),
                                 ("nav-flows", "/flows", "[data-testid=nav-flows].active")):

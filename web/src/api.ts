@@ -170,6 +170,11 @@ export const api = {
   previewSamples: (flowId: string, nodeId: string, body: { document?: FlowDoc; expression: string; limit: number }) =>
     call<{ results: SamplePreview[] }>("POST", `/flows/${encodeURIComponent(flowId)}/nodes/${encodeURIComponent(nodeId)}/preview-samples`, body)
       .then((r) => r.results),
+  // the dashboard, the partner's customers by health, the KPIs and the flow list's health (pages/Dashboard.tsx)
+  dashboard: (windowS: number) => call<Dashboard>("GET", `/dashboard?window_s=${windowS}`),
+  partnerDashboard: (windowS: number) => call<PartnerDashboard>("GET", `/partner/dashboard?window_s=${windowS}`),
+  kpis: (from: string, to: string) => call<KpiReport>("GET", `/kpis?${query({ from, to })}`),
+  flowsHealth: () => call<{ flows: FlowHealth[] }>("GET", "/flows/health").then((r) => r.flows),
 };
 
 function query(filter: object): string {
@@ -315,4 +320,69 @@ export interface SamplePreview {
   deployed_output: unknown;
   differs: string[];
   error: { code: string; message: string } | null;
+}
+
+/** The "summary" of GET /api/v1/kpis; rates are 0..1, null where nothing was there to measure. */
+export interface KpiSummary {
+  orders: number;
+  shipments: number;
+  order_cycle_time_h: number | null;
+  fulfillment_accuracy: number | null;
+  backorder_rate: number | null;
+  on_time_shipment_rate: number | null;
+  return_rate: number | null;
+}
+
+export interface KpiReport {
+  from: string;
+  to: string;
+  summary: KpiSummary;
+  by_day: (KpiSummary & { day: string })[];
+  by_warehouse: (KpiSummary & { warehouse: string })[];
+}
+
+/** GET /api/v1/dashboard: a workspace's figures over the last window_s seconds. */
+export interface Dashboard {
+  window_s: number;
+  generated_at: string;
+  bucket_s: number;
+  runs: { total: number; succeeded: number; failed: number; success_rate: number | null; per_minute: { t: string; succeeded: number; failed: number }[] };
+  flows: {
+    flow_id: string;
+    name: string;
+    version: number | null;
+    runs: number;
+    failed: number;
+    success_rate: number | null;
+    p50_ms: number | null;
+    p95_ms: number | null;
+    nodes: { node_id: string; name: string; count: number; p50_ms: number | null; p95_ms: number | null }[];
+  }[];
+  queues: { queue: string; depth: number; oldest_age_s: number | null }[];
+  exceptions: { open: number; by_class: Record<string, number>; by_age: Record<string, number> };
+  kpis: KpiSummary;
+}
+
+/** GET /api/v1/partner/dashboard: the partner's customer workspaces, worst health first. */
+export interface PartnerDashboard {
+  window_s: number;
+  customers: {
+    workspace: string;
+    name: string;
+    health: number;
+    runs: number;
+    failed: number;
+    success_rate: number | null;
+    open_exceptions: number;
+    oldest_exception_age_s: number | null;
+  }[];
+}
+
+/** GET /api/v1/flows/health: per flow its last run and failures of the last 24 hours. */
+export interface FlowHealth {
+  flow_id: string;
+  last_run_at: string | null;
+  last_status: string | null;
+  failed_24h: number;
+  status: "ok" | "failing" | "idle";
 }

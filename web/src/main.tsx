@@ -21,6 +21,7 @@ import { RunList } from "./pages/RunList";
 import { Templates } from "./pages/Templates";
 import { Threads } from "./pages/Threads";
 import { Exceptions } from "./pages/Exceptions";
+import { Dashboard } from "./pages/Dashboard";
 import { TradingPartners } from "./pages/TradingPartners";
 import { match } from "./routes";
 import type { NodeType } from "./types";
@@ -62,6 +63,8 @@ function App() {
       return <Threads key={location.search} navigate={navigate} />;
     case "exceptions":
       return <Exceptions navigate={navigate} />;
+    case "dashboard":
+      return <Dashboard navigate={navigate} />;
     case "templates":
       return <Templates navigate={navigate} />;
     case "trading-partners":

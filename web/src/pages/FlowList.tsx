@@ -1,10 +1,12 @@
-// The flow list: create, open, duplicate, delete, import a JSON file, export (the changes for flows:write only).
+// The flow list: create, open, duplicate, delete, import a JSON file, export (the changes for flows:write only);
+// per flow its health: a status dot, its last run and its failures of the last 24 hours (GET /api/v1/flows/health).
 import { useCallback, useEffect, useRef, useState } from "react";
-import { api, ApiError } from "../api";
+import { api, ApiError, type FlowHealth } from "../api";
 import { slug } from "../editor/document";
 import { FLOW_SCHEMA, type FlowDoc, type FlowSummary } from "../types";
 import { can } from "../access";
 import { AppNav } from "./AppNav";
+import "./Dashboard.css";
 
 function when(iso: string): string {
   const d = new Date(iso);
@@ -26,6 +28,7 @@ async function createUnique(doc: FlowDoc): Promise<FlowDoc> {
 
 export function FlowList({ navigate }: { navigate: (path: string) => void }) {
   const [flows, setFlows] = useState<FlowSummary[] | null>(null);
+  const [health, setHealth] = useState<Map<string, FlowHealth>>(new Map());
   const [error, setError] = useState<string | null>(null);
   const [newName, setNewName] = useState("");
   const fileInput = useRef<HTMLInputElement>(null);
@@ -36,6 +39,8 @@ export function FlowList({ navigate }: { navigate: (path: string) => void }) {
       .listFlows()
       .then(setFlows)
       .catch((e) => setError(e.message));
+    // the list stands without its health column when that cannot be read
+    api.flowsHealth().then((h) => setHealth(new Map(h.map((f) => [f.flow_id, f]))), () => undefined);
   }, []);
   useEffect(refresh, [refresh]);
 
@@ -131,6 +136,7 @@ export function FlowList({ navigate }: { navigate: (path: string) => void }) {
                 <th>Id</th>
                 <th className="num">Nodes</th>
                 <th>Deployed</th>
+                <th>Health</th>
                 <th>Updated</th>
                 <th />
               </tr>
@@ -153,6 +159,7 @@ export function FlowList({ navigate }: { navigate: (path: string) => void }) {
                   <td><code>{f.id}</code></td>
                   <td className="num">{f.node_count}</td>
                   <td>{f.deployed_version != null ? <span className="pill deployed">v{f.deployed_version}</span> : <span className="hint">draft</span>}</td>
+                  <td><HealthCell health={health.get(f.id)} /></td>
                   <td className="hint">{when(f.updated_at)}</td>
                   <td className="actions">
                     {f.deployed_version != null && (
@@ -169,5 +176,22 @@ export function FlowList({ navigate }: { navigate: (path: string) => void }) {
         )}
       </main>
     </div>
+  );
+}
+
+/** A flow's status dot (green ok, red failing, grey idle), its last run's time and status, its failures in 24 h. */
+function HealthCell({ health }: { health?: FlowHealth }) {
+  if (!health) return <span className="hint">–</span>;
+  const title = health.last_status ? `last run ${health.last_status}` : "no runs yet";
+  return (
+    <span data-testid="flow-health" data-status={health.status} data-failed={health.failed_24h} title={title}>
+      <span className={`health-dot ${health.status}`} data-testid="health-dot" />
+      <span className="hint" data-testid="last-run">{health.last_run_at ? when(health.last_run_at) : "never run"}</span>
+      {health.failed_24h > 0 && (
+        <span className="failed-count" data-testid="failed-count" title="failed runs in the last 24 hours">
+          {health.failed_24h} failed
+        </span>
+      )}
+    </span>
   );
 }
