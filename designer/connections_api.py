@@ -1,4 +1,5 @@
-"""HTTP API of a workspace's connections to its systems; secrets go in and never come out."""
+"""HTTP API of a workspace's connections to its systems; secrets go in and never come out. A test calls the
+system once without a side effect and answers what it found (runtime/connection_checks.py)."""
 from __future__ import annotations
 
 from flask import Blueprint
@@ -6,7 +7,7 @@ from flask import Blueprint
 from designer.access import requires
 from designer.errors import ApiError
 from designer.request_context import body, runtime, workspace
-from runtime import connections
+from runtime import connection_checks, connections
 
 bp = Blueprint("connections_api", __name__, url_prefix="/api/v1/connections")
 
@@ -41,3 +42,12 @@ def delete_connection(name: str):
     if not connections.remove(runtime(), workspace(), name):
         raise ApiError(404, "not_found", f"no connection {name!r}")
     return "", 204
+
+
+@bp.post("/<name>/test")
+@requires("connections:write")
+def test_connection(name: str):
+    result = connection_checks.check(runtime(), workspace(), name)
+    if result is None:
+        raise ApiError(404, "not_found", f"no connection {name!r}")
+    return result

@@ -1,4 +1,5 @@
-"""HTTP API of cross-reference (lookup) tables: list, read (JSON or CSV), replace, edit a row, import CSV."""
+"""HTTP API of cross-reference (lookup) tables: list, read (JSON or CSV), replace, edit a row, import CSV, and the
+flows that use a table."""
 from __future__ import annotations
 
 from flask import Blueprint, Response, request
@@ -34,6 +35,14 @@ def get_table(table: str):
         return Response(lookups.to_csv(rows), mimetype="text/csv",
                         headers={"Content-Disposition": f'attachment; filename="{table}.csv"'})
     return {"table": table, "rows": rows}
+
+
+@bp.get("/<table>/flows")
+@requires("flows:read")
+def table_users(table: str):
+    """The flows whose documents use the table."""
+    _checked(lambda: lookups.check_table(table))
+    return {"table": table, "flows": lookups.used_by(runtime(), workspace(), table)}
 
 
 @bp.put("/<table>")

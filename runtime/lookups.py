@@ -11,7 +11,9 @@ from typing import Any
 
 from sqlalchemy import delete, func, select
 
-from runtime.models import LookupEntry
+from flows.graph import spec_for, values_at
+from nodes import catalog
+from runtime.models import Flow, LookupEntry
 from runtime.readthrough import ReadThrough
 
 TABLE = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
@@ -101,6 +103,34 @@ def remove(rt, workspace: str, table: str, key: str | None = None) -> int:
         removed = s.execute(q).rowcount
     _rows.forget()
     return removed
+
+
+def used_by(rt, workspace: str, table: str) -> list[dict]:
+    """The flows whose draft documents use `table`: a node field that names a lookup table (transform.lookup's
+    `table`), or an expression calling $lookup('<table>', ...); each with the nodes that do."""
+    calls = re.compile(r"\$lookup\(\s*(['\"])" + re.escape(table) + r"\1")
+    specs = catalog.specs()
+    with rt.sessions() as s:
+        flows = s.execute(select(Flow.id, Flow.name, Flow.document).where(Flow.workspace == workspace)
+                          .order_by(Flow.id)).all()
+    found = []
+    for flow_id, name, doc in flows:
+        nodes = [n for n in (doc or {}).get("nodes") or () if isinstance(n, dict)]
+        using = [n.get("id") for n in nodes if _uses(spec_for(specs, n.get("type"), n.get("type_version", 1)),
+                                                      n.get("config"), table, calls)]
+        if using:
+            found.append({"flow_id": flow_id, "name": name, "nodes": using})
+    return found
+
+
+def _uses(spec, config: Any, table: str, calls: re.Pattern) -> bool:
+    if spec is None or not isinstance(config, dict):
+        return False
+    for path, ref in spec.references.items():
+        if ref.kind == "lookup" and any(value == table for _, value in values_at(config, path)):
+            return True
+    return any(isinstance(source, str) and calls.search(source)
+               for path in spec.expressions for _, source in values_at(config, path))
 
 
 def parse_csv(text: str) -> dict[str, Any]:

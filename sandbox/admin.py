@@ -1,9 +1,14 @@
 """Test-control endpoints every sandbox system has: its clock (/<sys>/api/_clock) and a reset to the seed
 (/<sys>/api/_reset), plus POST /_reset for every system at once. Real products have no such thing; tests need it.
+Also a harmless authenticated read, GET /<sys>/api/whoami, that a connection test calls (the "who am I" or
+"company info" read real products have): the systems otherwise accept any caller, so it is where wrong credentials
+are refused (401) and right ones (CREDENTIALS) or none at all are answered.
 """
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+import base64
+
+from flask import Blueprint, jsonify, request
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
@@ -11,6 +16,9 @@ from sandbox import clock, rest, seed, store
 from sandbox.rest import Problem
 
 bp = Blueprint("sandbox_admin", __name__)
+# the credentials every sandbox system takes: basic sandbox/sandbox, bearer sandbox-token, an API key sandbox-key
+USER, PASSWORD, TOKEN, API_KEY = "sandbox", "sandbox", "sandbox-token", "sandbox-key"
+_BASIC = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
 
 
 def ensure_seeded(conn: Connection, system: str) -> None:
@@ -52,6 +60,16 @@ def add_routes(system_bp: Blueprint, system: str) -> None:
             reset(conn, system)
         return jsonify({"reset": system})
 
+    def whoami():
+        authorization = request.headers.get("Authorization")
+        keys = [v for k, v in request.headers.items() if "key" in k.lower() and k.lower() != "idempotency-key"]
+        if authorization is None and not keys:
+            return jsonify({"system": system, "authenticated": False})
+        if authorization in (_BASIC, f"Bearer {TOKEN}") or API_KEY in keys:
+            return jsonify({"system": system, "authenticated": True})
+        raise Problem(401, "unauthorized", "The credentials are not valid for this system.")
+
+    system_bp.add_url_rule("/api/whoami", "whoami", whoami, methods=["GET"])
     system_bp.add_url_rule("/api/_clock", "show_clock", show_clock, methods=["GET"])
     system_bp.add_url_rule("/api/_clock", "set_clock", set_clock, methods=["POST"])
     system_bp.add_url_rule("/api/_reset", "reset", reset_system, methods=["POST"])

@@ -89,11 +89,15 @@ _OPS: dict[tuple[str, str], Operation] = {
     ("/api/v1/connections/{name}", "PUT"): O("Create or change a connection", "connections", reply=wd.Connection,
                                              body=wd.ConnectionIn),
     ("/api/v1/connections/{name}", "DELETE"): O("Delete a connection", "connections", 204),
+    ("/api/v1/connections/{name}/test", "POST"): O("Test a connection: reachable, credentials accepted, no side "
+                                                   "effect", "connections", reply=wd.ConnectionTest,
+                                                   body_required=False),
     # lookups
     ("/api/v1/lookups", "GET"): O("List lookup tables", "lookups", reply=wd.TableList),
     ("/api/v1/lookups/{table}", "GET"): O("Read a lookup table (JSON or CSV)", "lookups", query=wd.TableQuery,
                                           reply={"application/json": {"schema": wd.Table}, **CSV}),
     ("/api/v1/lookups/{table}", "PUT"): O("Replace a lookup table", "lookups", reply=wd.TableCount, body=wd.TableIn),
+    ("/api/v1/lookups/{table}/flows", "GET"): O("The flows that use a lookup table", "lookups", reply=wd.TableUsers),
     ("/api/v1/lookups/{table}/import", "POST"): O(
         "Replace a lookup table from CSV", "lookups", 201, wd.TableCount,
         {**CSV, "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {

@@ -46,6 +46,19 @@ class Connection(Reply):
     secret_set = fields.Boolean()
 
 
+class ConnectionTest(Reply):
+    """What a connection test found (runtime/connection_checks.py); never a secret."""
+    ok = fields.Boolean(required=True)
+    outcome = fields.String(required=True, validate=validate.OneOf(
+        ("reachable", "bad_credentials", "unreachable", "egress_denied", "refused")))
+    message = fields.String(required=True)
+    connection = fields.String()
+    system = fields.String()
+    url = fields.String()
+    status = fields.Integer()
+    duration_ms = fields.Float()
+
+
 class ConnectionList(Reply):
     connections = fields.List(fields.Nested(Connection), required=True)
 
@@ -57,6 +70,18 @@ class TableSummary(Reply):
 
 class TableList(Reply):
     tables = fields.List(fields.Nested(TableSummary), required=True)
+
+
+class TableUser(Reply):
+    flow_id = fields.String(required=True)
+    name = fields.String()
+    nodes = fields.List(fields.String(), required=True)
+
+
+class TableUsers(Reply):
+    """The flows whose documents use a table (a lookup node's table, or $lookup('<table>', ...))."""
+    table = fields.String(required=True)
+    flows = fields.List(fields.Nested(TableUser), required=True)
 
 
 class TableQuery(Body):
@@ -98,12 +123,15 @@ class TemplateSummary(Reply):
     id = fields.String(required=True)
     name = fields.String()
     description = fields.String()
-    source = fields.String(validate=validate.OneOf(("bundled", "imported")))
+    source = fields.String(validate=validate.OneOf(("bundled", "partner", "imported")))
     flow_id = fields.String()
     params = fields.Dict(keys=fields.String(), values=fields.Nested(TemplateParam))
     connections = fields.List(fields.Dict())
     lookups = fields.List(fields.String())
     samples = fields.List(fields.String())
+    version = fields.Integer(metadata={"description": "the newest version offered (bundled templates: 1)"})
+    installs = fields.List(fields.Dict(), metadata={
+        "description": "flows installed from it: flow_id, version, upgrade (a newer version is offered)"})
 
 
 class TemplateList(Reply):

@@ -40,3 +40,24 @@ def test_csv_round_trip():
     rows = {"UPSN": {"name": "UPS", "mode": "PARCEL"}, "ODFL": {"name": "Old Dominion, LTL", "mode": "LTL"}}
     assert lookups.parse_csv(lookups.to_csv(rows)) == rows
     assert lookups.parse_csv(lookups.to_csv({"a": "b"})) == {"a": "b"}
+
+
+def test_the_flows_that_use_a_table_by_a_lookup_node_or_a_lookup_call(client, workspace):
+    """GET /lookups/<table>/flows: drafts whose lookup node names the table or whose expression calls $lookup on it;
+    another table's users and another workspace's flows are not listed."""
+    def flow(flow_id, node):
+        return {"schema": "crossdock.flow/1", "id": flow_id, "name": flow_id.title(),
+                "nodes": [{"id": "start", "type": "event.manual", "config": {}}, node], "edges": []}
+
+    docs = [flow("by-node", {"id": "xref", "type": "transform.lookup", "config": {"table": "skus", "key": "sku"}}),
+            flow("by-call", {"id": "map", "type": "transform.map",
+                             "config": {"expression": "{'item': $lookup('skus', sku)}"}}),
+            flow("other", {"id": "xref", "type": "transform.lookup", "config": {"table": "skus2", "key": "sku"}})]
+    for doc in docs:
+        assert client.post("/api/v1/flows", json=doc).status_code == 201
+    r = client.get("/api/v1/lookups/skus/flows")
+    assert r.status_code == 200
+    assert r.json == {"table": "skus", "flows": [{"flow_id": "by-call", "name": "By-Call", "nodes": ["map"]},
+                                                 {"flow_id": "by-node", "name": "By-Node", "nodes": ["xref"]}]}
+    assert client.get("/api/v1/lookups/nothing/flows").json["flows"] == []
+    assert client.get("/api/v1/lookups/bad%0Aname/flows").status_code == 400
