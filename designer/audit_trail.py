@@ -278,6 +278,9 @@ ACTIONS: dict[tuple[str, str], Action | None] = {
         filtered=lambda x: isinstance(x.body, dict) and "filter" in x.body)),
     ("POST", "/api/v1/exceptions/dry-run"): None,  # evaluates, changes nothing
     ("POST", "/api/v1/preview/map"): None,
+    ("POST", "/api/v1/mappings/compile"): None,  # the mapper: evaluates, changes nothing
+    ("POST", "/api/v1/mappings/parse"): None,
+    ("POST", "/api/v1/flows/<>/nodes/<>/preview-samples"): None,
     ("POST", "/api/v1/templates/import"): Action("template.import", _answer("flow_id"), _summary_of(
         template=lambda x: _get(x.body, "template") or _get(_get(x.body, "bundle"), "id"),
         deployed_version=_answer("deployed_version"), params=_body_names("params"),

@@ -9,13 +9,16 @@ prepare and run; any other expression field through the same compile and evaluat
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from collections import deque
+from typing import Any, Callable, Mapping
 
 from designer.errors import ApiError
 from flows.graph import spec_for
 from nodes import catalog
-from nodes.base import NodeError, compile_field, evaluate_field
-from runtime.plan import param_values
+from nodes.base import NodeError, Wait, compile_field, evaluate_field
+from runtime import dry_runs
+from runtime.context import StepContext
+from runtime.plan import Plan, param_values
 
 PREVIEW_RUN_ID = "preview"  # a run id is a string at run time too (runtime.context.StepContext)
 DRAFT_NODE = {"id": "preview", "type": "transform.map", "type_version": 1, "config": {}}
@@ -29,8 +32,10 @@ class PreviewLedger:
 class PreviewContext:
     """nodes.base.Context for one previewed step: the ids and params a run would have, and no side effects."""
 
-    def __init__(self, workspace: str, flow_id: str | None, node_id: str | None, params: Mapping[str, Any]):
+    def __init__(self, workspace: str, flow_id: str | None, node_id: str | None, params: Mapping[str, Any],
+                 lookups: Callable[[str, str], Any] | None = None):
         self.workspace, self.flow_id, self.node_id = workspace, flow_id, node_id
+        self._lookups = lookups  # the workspace's tables, read-only ($lookup); None: every key is missing
         self.flow_version, self.run_id, self.attempt = 0, PREVIEW_RUN_ID, 1
         self.params = params
         self.ledger = PreviewLedger()
@@ -45,16 +50,18 @@ class PreviewContext:
         raise KeyError(f"a preview calls no connection ({name!r})")
 
     def lookup(self, table: str, key: str) -> Any:
-        return None
+        return self._lookups(table, key) if self._lookups is not None else None
 
     def log(self, message: str) -> None:
         pass
 
 
 def preview(workspace: str, source: str, data: Any, doc: dict | None = None, node_id: str | None = None,
-            field: str | None = None, params: Mapping[str, Any] | None = None) -> dict:
+            field: str | None = None, params: Mapping[str, Any] | None = None,
+            lookups: Callable[[str, str], Any] | None = None) -> dict:
     """{"output", "engine"} of `source` standing in for `field` of node `node_id` of `doc`, on `data`.
-    Without a node, `source` is previewed as a new transform.map; `params` override the flow's values."""
+    Without a node, `source` is previewed as a new transform.map; `params` override the flow's values;
+    `lookups(table, key)` reads the workspace's tables for `$lookup`."""
     doc = doc or {}
     node = _node(doc, node_id) if node_id is not None else DRAFT_NODE
     spec = spec_for(catalog.specs(), node.get("type"), node.get("type_version", 1))
@@ -65,7 +72,7 @@ def preview(workspace: str, source: str, data: Any, doc: dict | None = None, nod
     if field is None or re.sub(r"\[\d+\]", "[]", field) not in spec.expressions:
         raise ApiError(400, "invalid_argument", f"{spec.type} has no expression field {field!r}", [{"field": "field"}])
     values = {**_param_values(doc), **(params or {})}
-    ctx = PreviewContext(workspace, doc.get("id"), node.get("id"), values)
+    ctx = PreviewContext(workspace, doc.get("id"), node.get("id"), values, lookups)
     try:
         expr = compile_field(source, field, "mapping_error")
         if field == spec.preview:
@@ -110,3 +117,58 @@ def _mapping_error(err: NodeError, field: str) -> ApiError:
     details = err.details if isinstance(err.details, dict) else {"code": err.code, "message": err.message}
     message = details.get("message") or err.message
     return ApiError(422, "mapping_error", message, [{"field": err.field or field, **details}])
+
+
+class NewLedger:
+    """control.dedupe in a preview: every key is new, so a sample that ran before still reaches the node."""
+
+    def claim(self, scope: str, key: str, run_id: str) -> str | None:
+        return None
+
+
+class Upstream(Exception):
+    """A sample does not reach the node through steps a preview may run; `code` and `message` say why."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+def upstream(plan: Plan, node_id: str, message: Any, ctx: StepContext) -> Any:
+    """The message node `node_id` of `plan` receives when `message` enters at its trigger: the steps before it
+    run as a dry run runs them (runtime/dry_runs.py: transforms, branches, lookups read, dedupe never claims),
+    up to MAX_STEPS; Upstream when the sample goes elsewhere or would pass a node that writes."""
+    trigger = next((n.id for n in plan.nodes.values() if n.module.SPEC.trigger), None)
+    if trigger is None or trigger == node_id:
+        return message
+    pending, steps, stopped = deque([(trigger, message)]), 0, []
+    while pending:
+        current, data = pending.popleft()
+        if current == node_id:
+            return data
+        node = plan.nodes.get(current)
+        if node is None:
+            continue
+        steps += 1
+        if steps > dry_runs.MAX_STEPS:
+            break
+        spec = node.module.SPEC
+        if node.type not in dry_runs.PURE_TYPES and not spec.trigger and (
+                spec.category not in dry_runs.PURE_CATEGORIES or node.type in dry_runs.NOT_PURE):
+            stopped.append(current)
+            continue
+        try:
+            emits = [("out", data)] if spec.trigger and node.type not in dry_runs.PURE_TYPES else \
+                list(node.module.run(node.prepared, data, ctx.at(node.id, 1)))
+        except (NodeError, Wait) as err:
+            raise Upstream("upstream_failed", f"step {current!r} before this node fails on the sample: "
+                                              f"{getattr(err, 'message', None) or err}") from None
+        except Exception as err:  # noqa: BLE001 - a node's bug fails the preview's sample, as it fails a run
+            raise Upstream("upstream_failed", f"step {current!r} crashed: {type(err).__name__}: {err}") from None
+        for port, emitted in emits:
+            for target, _in_port in plan.targets(node.id, port):
+                pending.append((target, emitted))
+    if stopped:
+        raise Upstream("upstream_side_effect", f"the sample reaches this node only through {stopped[0]!r}, "
+                                               f"which calls a system; a preview calls none")
+    raise Upstream("not_reached", "the sample does not reach this node (a branch or filter sends it elsewhere)")

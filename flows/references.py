@@ -17,7 +17,7 @@ from flows.graph import spec_for, values_at
 from flows.problem import ERROR, WARNING, Problem
 from flows.spec import NodeSpec, Reference
 
-RESERVED = frozenset({"run"})  # bound by the runtime on every step (nodes.base.bindings)
+RESERVED = frozenset({"run", "lookup", "convertUnit"})  # bound by the runtime on every step (nodes.base.bindings)
 
 NameReader = Callable[[str], Iterable[str]]  # the {{params}} a text template uses
 # the $names a JSONata source reads and does not bind itself; it may leave out those in the given set (the params)

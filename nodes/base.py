@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterator, Mapping, Protocol
 
-from nodes import expression
+from nodes import expression, mapping_functions
 
 TECHNICAL = "technical"  # timeout, 5xx, connection: retrying may help
 BUSINESS = "business"  # unknown SKU, missing ship-to, mapping error: a person must fix data or flow
@@ -197,9 +197,11 @@ Emit = Iterator[tuple[str, Any]]
 
 def bindings(ctx: Context) -> dict[str, Any]:
     """The JSONata variables of a step: each flow param as `$name`, and `$run` (id, flow, node, attempt).
-    `$run` is reserved: a param of that name is shadowed."""
+    `$run` is reserved: a param of that name is shadowed, as are the mapping functions `$lookup` and
+    `$convertUnit` (nodes/mapping_functions.py)."""
     run = {"id": ctx.run_id, "flow": ctx.flow_id, "node": ctx.node_id, "attempt": ctx.attempt}
-    return {**dict(ctx.params or {}), "run": run}
+    functions = mapping_functions.bindings(lambda table, key: ctx.lookup(table, key))
+    return {**dict(ctx.params or {}), **functions, "run": run}
 
 
 def compile_field(source: str, field: str, code: str = "expression_invalid") -> expression.Expression:
