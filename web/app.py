@@ -12,6 +12,7 @@ from designer import openapi, published_api  # the /api/v1 OpenAPI document; pub
 from designer import trading_partners_api  # EDI trading partners (issue 15)
 from designer import events_api  # business events between flows (issue 16)
 from designer import threads_api  # the document thread (issue 14)
+from designer import mappings_api  # the no-code mapper: compile, parse, schemas, sample previews (issue 13)
 from designer import alerts_api  # alerts (issue 14)
 from designer import reports_api  # the SLA report (issue 14)
 from designer import exceptions_api  # the exception workbench (issue 14)
@@ -36,6 +37,7 @@ def create_app(runtime: Runtime) -> Flask:
     audit_trail.register(app)  # every change through /api/v1 and every login goes to the audit log
     app.register_blueprint(session_api.bp)
     app.register_blueprint(palette_api.bp)
+    app.register_blueprint(mappings_api.bp)
     app.register_blueprint(flows_api.bp)
     app.register_blueprint(runs_api.bp)
     app.register_blueprint(stats_api.bp)
