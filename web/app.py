@@ -16,6 +16,7 @@ from designer import mappings_api  # the no-code mapper: compile, parse, schemas
 from designer import alerts_api  # alerts (issue 14)
 from designer import reports_api  # the SLA report (issue 14)
 from designer import exceptions_api  # the exception workbench (issue 14)
+from designer import dashboard_api  # the dashboard, business KPIs and flow health (issue 14)
 from designer.request_context import refuse_nul
 from runtime.wiring import Runtime
 from web import canvas, errors, hooks, live
@@ -50,6 +51,7 @@ def create_app(runtime: Runtime) -> Flask:
     app.register_blueprint(alerts_api.bp)
     app.register_blueprint(reports_api.bp)
     app.register_blueprint(exceptions_api.bp)
+    app.register_blueprint(dashboard_api.bp)
     app.register_blueprint(records_api.bp)
     app.register_blueprint(workspaces_api.bp)
     app.register_blueprint(users_api.bp)

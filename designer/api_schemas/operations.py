@@ -15,6 +15,7 @@ from designer.api_schemas import threads  # the document thread (issue 14)
 from designer.api_schemas import alerts  # alerts (issue 14)
 from designer.api_schemas import reports  # the SLA report (issue 14)
 from designer.api_schemas import exceptions  # the exception workbench (issue 14)
+from designer.api_schemas import dashboard  # the dashboard, KPIs and flow health (issue 14)
 
 CSV = {"text/csv": {"schema": {"type": "string"}}}
 
@@ -135,6 +136,14 @@ _OPS: dict[tuple[str, str], Operation] = {
                                                    reply=alerts.AlertEnvelope, body_required=False),
     ("/api/v1/alerts/{id}/resolve", "POST"): O("Resolve an alert by hand", "alerts", reply=alerts.AlertEnvelope,
                                                body_required=False),
+    ("/api/v1/dashboard", "GET"): O("The workspace's runs, latency, queues, exceptions and KPIs over a window",
+                                    "dashboard", reply=dashboard.Dashboard, query=dashboard.DashboardQuery),
+    ("/api/v1/partner/dashboard", "GET"): O("The partner's customers ranked by health, worst first", "dashboard",
+                                            reply=dashboard.PartnerDashboard, query=dashboard.WindowQuery),
+    ("/api/v1/kpis", "GET"): O("Business KPIs of the orders placed in a period, by day and warehouse", "dashboard",
+                               reply=dashboard.KpiReport, query=dashboard.KpiQuery),
+    ("/api/v1/flows/health", "GET"): O("Each flow's last run, failures in 24 h and status", "dashboard",
+                                       reply=dashboard.FlowHealthList),
     ("/api/v1/exceptions", "GET"): O("Open (or resolved) exceptions: dead letters and business exceptions, filtered",
                                      "exceptions", reply=exceptions.ExceptionList, query=exceptions.ExceptionQuery),
     ("/api/v1/exceptions/groups", "GET"): O("Matching exceptions grouped by root cause", "exceptions",
