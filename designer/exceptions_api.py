@@ -1,12 +1,15 @@
 """HTTP API of the exception workbench (issue 14): failed runs' dead letters and business exceptions, filtered,
 grouped by root cause, assigned, commented, resolved and retried one, a selection or all matching
-(runtime/exceptions.py). Operators handle them (runs:write), viewers read them (runs:read)."""
+(runtime/exceptions.py). Operators handle them (runs:write), viewers read them (runs:read). A partner admin lists
+and groups them across the partner's customer workspaces with `?scope=partner` (narrowed by `?workspace=`), and
+handles each in its own workspace (the workspace header of the change names it)."""
 from __future__ import annotations
 
 import datetime as dt
 
 from flask import Blueprint, g, request
 
+from designer import access
 from designer.access import requires
 from designer.errors import ApiError
 from designer.request_context import MAX_ID, body, int_arg, runtime, workspace
@@ -20,7 +23,7 @@ FILTER_FIELDS = ("status", "flow_id", "class", "business_key", "assignee", "root
 @bp.get("")
 @requires("runs:read")
 def list_exceptions():
-    items, cursor = exceptions.listed(runtime(), workspace(), _filter(request.args),
+    items, cursor = exceptions.listed(runtime(), _scope(), _filter(request.args),
                                       limit=int_arg("limit", 50, minimum=1),
                                       before=int_arg("before", minimum=1, maximum=MAX_ID))
     return {"exceptions": items, "next": cursor}
@@ -29,7 +32,7 @@ def list_exceptions():
 @bp.get("/groups")
 @requires("runs:read")
 def list_groups():
-    return {"groups": exceptions.groups(runtime(), workspace(), _filter(request.args))}
+    return {"groups": exceptions.groups(runtime(), _scope(), _filter(request.args))}
 
 
 @bp.get("/<int(max=2147483647):exception_id>")
@@ -90,6 +93,28 @@ def dry_run():
     ids, more = _chosen(_object())
     taken = ids[:dry_runs.MAX_RECORDS]
     return {"results": dry_runs.dry_run(runtime(), workspace(), taken), "remaining": more + len(ids) - len(taken)}
+
+
+def _scope() -> str | list[str]:
+    """The workspaces a list reads: the request's, or with ?scope=partner (partner admins) every workspace of the
+    caller's partner, or the one of them ?workspace= names; another partner's is 404, as if it did not exist."""
+    scope, wanted = request.args.get("scope") or "workspace", request.args.get("workspace")
+    if scope == "workspace":
+        if wanted:
+            raise ApiError(400, "invalid_argument", "workspace goes with scope=partner; the workspace header "
+                                                    "names the workspace otherwise", [{"field": "workspace"}])
+        return workspace()
+    if scope != "partner":
+        raise ApiError(400, "invalid_argument", "scope is workspace or partner", [{"field": "scope"}])
+    who = access.acting()
+    if not (who.kind == "user" and who.partner_admin):
+        raise ApiError(403, "forbidden", "the partner-wide view needs a partner admin",
+                       [{"permission": "partner_admin"}])
+    if wanted:
+        if not who.sees(wanted):
+            raise ApiError(404, "unknown_workspace", f"no workspace {wanted!r}", [{"field": "workspace"}])
+        return [wanted]
+    return sorted(who.roles)
 
 
 def _chosen(args: dict) -> tuple[list[int], int]:

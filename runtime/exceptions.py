@@ -4,13 +4,15 @@ assignment, comments and resolution by operators; retry of one, a selection or a
 flow's current version; and automatic resolution when a retry succeeds.
 
 A dead letter gets its state row the first time the workbench or maintenance looks (`index`), and a retried one
-is settled once its retry run has ended (`settle`), so both cost nothing on the run path."""
+is settled once its retry run has ended (`settle`), so both cost nothing on the run path. Listing and grouping take
+one workspace or several (a partner admin's view across its customers: the caller passes the workspaces it sees);
+every change is made in one workspace, the exception's own."""
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Sequence
 
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -27,6 +29,7 @@ if TYPE_CHECKING:
 
 MAX_PAGE = 200
 MAX_GROUPS = 100
+MAX_WORKSPACES = 500  # a partner-wide view spans at most this many workspaces
 MAX_RETRY = 200  # dead letters one retry request takes on; "all matching" past that says how many remain
 MAX_COMMENTS, MAX_COMMENT = 50, 2000
 INDEX_BATCH = 500
@@ -85,8 +88,9 @@ class Filter:
     since: dt.datetime | None = None  # created at or after (age)
     until: dt.datetime | None = None  # created before
 
-    def where(self, workspace: str) -> list:
-        c = [DeadLetter.workspace == workspace]
+    def where(self, workspace: str | Sequence[str]) -> list:
+        c = [DeadLetter.workspace == workspace if isinstance(workspace, str) else
+             DeadLetter.workspace.in_(list(workspace)[:MAX_WORKSPACES])]
         if self.status != "all":
             c.append(DeadLetter.status == self.status)
         if self.flow_id:
@@ -196,10 +200,16 @@ def settle(rt: Runtime, workspace: str | None = None) -> int:
     return resolved
 
 
-def listed(rt: Runtime, workspace: str, where: Filter, *, limit: int = 50,
+def _settled(rt: Runtime, workspace: str | Sequence[str]) -> None:
+    for ws in [workspace] if isinstance(workspace, str) else list(workspace)[:MAX_WORKSPACES]:
+        settle(rt, ws)
+
+
+def listed(rt: Runtime, workspace: str | Sequence[str], where: Filter, *, limit: int = 50,
            before: int | None = None) -> tuple[list[dict], int | None]:
-    """Exceptions matching `where`, newest first, a page at a time (cursor: the last id)."""
-    settle(rt, workspace)
+    """Exceptions of the workspace (or workspaces) matching `where`, newest first, a page at a time (cursor: the
+    last id)."""
+    _settled(rt, workspace)
     limit = max(1, min(limit, MAX_PAGE))
     q = _joined().where(*where.where(workspace))
     if before:
@@ -210,18 +220,21 @@ def listed(rt: Runtime, workspace: str, where: Filter, *, limit: int = 50,
     return items, (items[-1]["id"] if len(rows) > limit else None)
 
 
-def groups(rt: Runtime, workspace: str, where: Filter) -> list[dict]:
-    """Matching exceptions grouped by root cause, the largest first: "37 orders: item_not_found HW-99999"."""
-    settle(rt, workspace)
-    q = (select(ExceptionState.root_cause, ExceptionState.kind, DeadLetter.flow_id, DeadLetter.code,
+def groups(rt: Runtime, workspace: str | Sequence[str], where: Filter) -> list[dict]:
+    """Matching exceptions grouped by root cause (per workspace and flow), the largest first: "37 orders:
+    item_not_found HW-99999"."""
+    _settled(rt, workspace)
+    q = (select(DeadLetter.workspace, ExceptionState.root_cause, ExceptionState.kind, DeadLetter.flow_id,
+                DeadLetter.code,
                 func.count().label("count"), func.min(DeadLetter.created_at).label("oldest"),
                 func.max(DeadLetter.created_at).label("newest"), func.max(DeadLetter.id).label("sample"))
          .join(ExceptionState, ExceptionState.dead_letter_id == DeadLetter.id)
          .where(*where.where(workspace))
-         .group_by(ExceptionState.root_cause, ExceptionState.kind, DeadLetter.flow_id, DeadLetter.code)
-         .order_by(func.count().desc(), ExceptionState.root_cause).limit(MAX_GROUPS))
+         .group_by(DeadLetter.workspace, ExceptionState.root_cause, ExceptionState.kind, DeadLetter.flow_id,
+                   DeadLetter.code)
+         .order_by(func.count().desc(), ExceptionState.root_cause, DeadLetter.workspace).limit(MAX_GROUPS))
     with rt.read_sessions() as s:
-        return [{"root_cause": r.root_cause, "class": r.kind, "flow_id": r.flow_id, "code": r.code,
+        return [{"workspace": r.workspace, "root_cause": r.root_cause, "class": r.kind, "flow_id": r.flow_id, "code": r.code,
                  "count": r.count, "oldest": _iso(r.oldest), "newest": _iso(r.newest), "sample_id": r.sample}
                 for r in s.execute(q)]
 
@@ -342,7 +355,7 @@ def _joined():
 
 
 def _dict(d: DeadLetter, st: ExceptionState, retry_status: str | None, whole: bool = False) -> dict:
-    out = {"id": d.id, "run_id": d.run_id, "flow_id": d.flow_id, "version": d.version, "node_id": d.node_id,
+    out = {"id": d.id, "workspace": d.workspace, "run_id": d.run_id, "flow_id": d.flow_id, "version": d.version, "node_id": d.node_id,
            "error_class": d.error_class, "code": d.code, "message": d.message, "status": d.status,
            "created_at": _iso(d.created_at), "resolved_at": _iso(d.resolved_at), "class": st.kind,
            "root_cause": st.root_cause, "business_key": st.business_key, "assignee": st.assignee,

@@ -20,6 +20,9 @@ class ExceptionQuery(Body):
     until = time(metadata={"description": "created before"})
     limit = fields.Integer(validate=validate.Range(min=1, max=200))
     before = fields.Integer(metadata={"description": "the cursor: `next` of the page before"})
+    scope = fields.String(validate=validate.OneOf(["workspace", "partner"]), metadata={
+        "description": "partner (partner admins): across every workspace of the caller's partner; default workspace"})
+    workspace = fields.String(metadata={"description": "with scope=partner: only this customer workspace"})
 
 
 class Comment(Reply):
@@ -35,6 +38,8 @@ class RetryRun(Reply):
 
 class WorkbenchException(Reply):
     id = fields.Integer(required=True, metadata={"description": "the dead letter's id"})
+    workspace = fields.String(required=True, metadata={"description": "the workspace it belongs to (changes to it "
+                                                                       "are made there)"})
     run_id = fields.Integer(required=True)
     flow_id = fields.String(required=True)
     version = fields.Integer(required=True)
@@ -68,6 +73,7 @@ class ExceptionEnvelope(Reply):
 
 
 class Group(Reply):
+    workspace = fields.String(required=True)
     root_cause = fields.String(required=True)
     klass = fields.String(data_key="class", required=True)
     flow_id = fields.String(required=True)

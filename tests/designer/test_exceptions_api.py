@@ -149,3 +149,45 @@ def test_a_dry_run_shows_before_and_after_per_record_and_writes_nothing(client, 
     assert len(client.get("/api/v1/runs?limit=200").json["runs"]) == runs_before
     assert {e["status"] for e in client.get("/api/v1/exceptions?status=all").json["exceptions"]} == {"open"}
     assert client.post("/api/v1/exceptions/dry-run", json={"ids": "x"}).status_code == 400
+
+
+def test_a_partner_admin_sees_every_customers_exceptions_and_handles_each_in_its_workspace(rt, client, workspace,
+                                                                                            admin_id):
+    from runtime.models import DeadLetter, utcnow
+
+    setup(client, workspace, {"P-1": 2})
+    second = f"ws-{uuid.uuid4().hex[:8]}"
+    assert client.post("/api/v1/workspaces", json={"id": second, "name": "second"}).status_code == 201
+    there = identity.client_for(client.application, admin_id, second, identity.hook_key(rt, second))
+    setup(there, second, {"P-2": 1})
+    stranger_ws = f"ws-{uuid.uuid4().hex[:8]}"  # another partner's customer, with an exception of its own
+    rt.ensure_workspace(stranger_ws, partner_id=identity.make_partner(rt))
+    with rt.sessions.begin() as s:
+        s.add(DeadLetter(workspace=stranger_ws, run_id=1, flow_id="skus", version=1, node_id="lookup",
+                         error_class="business", code="unknown_sku", message="'P-3' is not in lookup table 'skus'",
+                         payload={}, status="open", created_at=utcnow()))
+
+    r = client.get("/api/v1/exceptions?scope=partner")
+    assert r.status_code == 200
+    documented(client, r, "/api/v1/exceptions")
+    assert sorted((e["workspace"], e["business_key"][:6]) for e in r.json["exceptions"]) == sorted([
+        (workspace, "PO-P-1"), (workspace, "PO-P-1"), (second, "PO-P-2")])
+    groups = client.get("/api/v1/exceptions/groups?scope=partner").json["groups"]
+    assert [(g["workspace"], g["count"]) for g in groups] == [(workspace, 2), (second, 1)]
+    only = client.get("/api/v1/exceptions", query_string={"scope": "partner", "workspace": second}).json
+    assert [e["workspace"] for e in only["exceptions"]] == [second]
+    assert client.get(f"/api/v1/exceptions?scope=partner&workspace={stranger_ws}").status_code == 404
+    assert client.get(f"/api/v1/exceptions?workspace={second}").status_code == 400  # scope=partner only
+    assert client.get("/api/v1/exceptions?scope=everything").status_code == 400
+
+    # handled in its own workspace: the change names it in the workspace header
+    [theirs] = only["exceptions"]
+    assert client.post(f"/api/v1/exceptions/{theirs['id']}/resolve").status_code == 404  # not in the header's
+    r = client.post(f"/api/v1/exceptions/{theirs['id']}/resolve", headers={"X-Crossdock-Workspace": second})
+    assert r.status_code == 200 and r.json["exception"]["status"] == "resolved"
+    assert [e["workspace"] for e in client.get("/api/v1/exceptions?scope=partner").json["exceptions"]] == [
+        workspace, workspace]
+
+    operator = identity.login_as(client, "operator", workspace)
+    assert operator.get("/api/v1/exceptions?scope=partner").status_code == 403
+    assert operator.get("/api/v1/exceptions").status_code == 200
