@@ -1,7 +1,9 @@
 """Templates (accelerators): the bundled ones and those imported per workspace; install one with
 parameter values, and export an installed flow as one JSON bundle (flow, params, samples, lookup
 tables, connection names without secrets). Inline node secrets never leave in a bundle, nor stay in a kept one
-(runtime/secrets.py): whoever installs it enters them."""
+(runtime/secrets.py): whoever installs it enters them. A template has a version (the bundled ones 1; a partner
+publishes more, runtime/template_versions.py); an install records which one it came from and the document it was
+installed from, the base of a later upgrade (designer/template_upgrades.py)."""
 from __future__ import annotations
 
 import contextlib
@@ -21,7 +23,7 @@ from designer import drafts
 from designer.errors import ApiError
 from flows.document import ID_PATTERN, ParamSchema
 from flows.problem import errors
-from runtime import connections, deployments, egress, lookups, secrets, trading_partners
+from runtime import connections, deployments, egress, lookups, secrets, template_versions, trading_partners
 from runtime.models import InstalledTemplate
 
 SCHEMA = "crossdock.template/1"
@@ -52,24 +54,42 @@ def summary(bundle: dict, source: str) -> dict:
             "description": bundle.get("description") or flow.get("description", ""), "source": source,
             "flow_id": flow["id"], "params": flow.get("params") or {},
             "connections": bundle.get("connections") or [], "lookups": sorted(bundle.get("lookups") or {}),
-            "samples": sorted(bundle.get("samples") or {})}
+            "samples": sorted(bundle.get("samples") or {}), "version": version_of(bundle)}
+
+
+def version_of(bundle: dict) -> int:
+    return bundle.get("version") or 1
 
 
 def list_templates(rt, workspace: str) -> list[dict]:
-    out = [summary(b, "bundled") for b in bundled()]
+    """Bundled templates (a partner's newer version in their place), the partner's own, then those imported
+    into the workspace; each with the flows installed from it, their version, and whether a newer one is here."""
+    published = template_versions.newest(rt, template_versions.partner_of(rt, workspace))
+    out = [summary(published.pop(b["id"], b), "bundled") for b in bundled()]
+    out += [summary(b, "partner") for b in published.values()]
     with rt.sessions() as s:
         rows = s.scalars(select(InstalledTemplate).where(InstalledTemplate.workspace == workspace)
                          .order_by(InstalledTemplate.name)).all()
-    return out + [summary(r.bundle, "imported") for r in rows]
+    out += [summary(r.bundle, "imported") for r in rows]
+    installs = template_versions.installs(rt, workspace)
+    for t in out:
+        t["installs"] = [{"flow_id": i["flow_id"], "version": i["version"], "upgrade": i["version"] < t["version"]}
+                         for i in installs if i["template_id"] == t["id"]]
+    return out
 
 
 def get(rt, workspace: str, template_id: Any) -> dict:
+    """The bundle "Use template" installs: the workspace's imported one, else the partner's newest version, else
+    the bundled one."""
     if not isinstance(template_id, str) or not ID_PATTERN.match(template_id):
         raise ApiError(404, "not_found", f"no template {template_id!r}")
     with rt.sessions() as s:
         row = s.get(InstalledTemplate, (workspace, template_id))
     if row is not None:
         return row.bundle
+    published = template_versions.newest(rt, template_versions.partner_of(rt, workspace))
+    if template_id in published:
+        return published[template_id]
     for b in bundled():
         if b["id"] == template_id:
             return b
@@ -107,6 +127,9 @@ def check_bundle(bundle: Any) -> dict:
     for key in ("samples", "lookups"):
         if not isinstance(bundle.get(key, {}), dict):
             refuse(key, f"{key} must be an object")
+    version = bundle.get("version", 1)
+    if isinstance(version, bool) or not isinstance(version, int) or not 1 <= version <= template_versions.MAX_VERSION:
+        refuse("version", f"a template version is an integer from 1 to {template_versions.MAX_VERSION}")
     for table, rows in (bundle.get("lookups") or {}).items():
         if not isinstance(table, str) or not lookups.TABLE.match(table):
             refuse(f"lookups.{table}", "a lookup table name is 1-100 letters, digits, '_', '.' or '-'")
@@ -127,24 +150,40 @@ def check_bundle(bundle: Any) -> dict:
     return bundle
 
 
-def install(rt, workspace: str, bundle: dict, params: dict | None = None, *, flow_id: str | None = None,
-            connection_values: dict | None = None, deploy: bool = True, keep: bool = False) -> dict:
-    """Create the template's flow in the workspace with `params` as its parameter values, add its lookup
-    tables (tables the workspace has already are kept: they may hold the customer's edits), store any
-    connection values given, deploy when the flow validates, and with `keep` list the bundle in the
-    workspace's gallery. The bundle is checked whole first and written in one transaction: an install
-    refused at any point (a flow or webhook path taken, a bad connection value) changes nothing."""
-    bundle = check_bundle(bundle)
+def prepared(bundle: dict, params: dict | None, flow_id: str | None = None) -> dict:
+    """The bundle's flow as an install stores it: `params` as the parameters' values, under `flow_id`, with the
+    bundle's samples; loaded (defaults filled in) or 400."""
     doc = copy.deepcopy(bundle["flow"])
     doc["params"] = _with_values(doc.get("params") or {}, {} if params is None else params)
     if flow_id is not None:
         doc["id"] = flow_id
     if bundle.get("samples"):
         doc["samples"] = bundle["samples"]
-    doc = drafts.load_or_400(doc)
+    return drafts.load_or_400(doc)
+
+
+def merge_base(bundle: dict, params: dict | None, flow_id: str) -> dict:
+    """What an install from `bundle` records as the base of a later three-way upgrade: the flow as installed,
+    without secrets, and the template's lookup tables."""
+    return {"flow": secrets.dropped(prepared(bundle, params, flow_id)),
+            "lookups": copy.deepcopy(bundle.get("lookups") or {})}
+
+
+def install(rt, workspace: str, bundle: dict, params: dict | None = None, *, flow_id: str | None = None,
+            connection_values: dict | None = None, deploy: bool = True, keep: bool = False,
+            origin: dict | None = None) -> dict:
+    """Create the template's flow in the workspace with `params` as its parameter values, add its lookup
+    tables (tables the workspace has already are kept: they may hold the customer's edits), store any
+    connection values given, deploy when the flow validates, and with `keep` list the bundle in the
+    workspace's gallery. The bundle is checked whole first and written in one transaction: an install
+    refused at any point (a flow or webhook path taken, a bad connection value) changes nothing. The flow
+    records the template and version it came from; `origin` is the bundle as published, when `bundle` is a
+    copy adapted to this installation (the merge base is the published one)."""
+    bundle = check_bundle(bundle)
+    doc = prepared(bundle, params, flow_id)
     if not isinstance(connection_values, (dict, type(None))):
         raise ApiError(400, "invalid_argument", "connections must be an object", [{"field": "connections"}])
-    with _one_transaction(rt) as tx:
+    with one_transaction(rt) as tx:
         for name, value in (connection_values or {}).items():
             try:
                 connections.save(tx, workspace, name, value)
@@ -162,6 +201,9 @@ def install(rt, workspace: str, bundle: dict, params: dict | None = None, *, flo
                    if connections.get_row(tx, workspace, c["name"]) is None]
         if keep:
             _keep(tx, workspace, bundle)
+        source = origin or bundle
+        template_versions.record_install(tx, workspace, doc["id"], source["id"], version_of(source),
+                                         merge_base(source, params, doc["id"]))
         problems = drafts.check(doc)
         version = None
         if deploy and not errors(problems):  # last: deploy also plans the version in this process's cache
@@ -193,7 +235,7 @@ def _keep(rt, workspace: str, bundle: dict) -> None:
 
 
 @contextlib.contextmanager
-def _one_transaction(rt) -> Iterator[Any]:
+def one_transaction(rt) -> Iterator[Any]:
     """The runtime as the writes of one install see it: every session they open (drafts, lookups,
     connections, deployments each open their own) joins one database transaction, committed when the block
     ends and rolled back whole when it raises (SQLAlchemy's "join a session into an external transaction")."""
@@ -224,12 +266,13 @@ def install_bundled(rt, workspace: str, sandbox_url: str, hook_base: str | None 
     installed = []
     secret = oms_hook_secret(rt.settings, workspace) if hook_base else None
     for bundle in bundled():
+        original = bundle
         if secret:  # the OMS cannot send an API key: the flows it calls check its signature instead
             bundle = _signed_by_oms(bundle, secret)
         params = {"partner_mailbox": base + SANDBOX_PARTNER_INBOX} if "partner_mailbox" in bundle["flow"].get(
             "params", {}) else None
         try:
-            install(rt, workspace, bundle, params)
+            install(rt, workspace, bundle, params, origin=original)
         except ApiError as err:
             if err.code == "conflict":
                 continue  # present already, maybe edited: leave it alone

@@ -1,13 +1,14 @@
-"""HTTP API of templates: the gallery list (bundled and imported), one bundle, import with parameter
-values, and the export of a flow as a bundle."""
+"""HTTP API of templates: the gallery list (bundled, the partner's and imported, with the flows installed from
+each and their version), one bundle, import with parameter values, the export of a flow as a bundle, a partner's
+publishing of a new template version, and the three-way upgrade of an installed flow (preview, then write)."""
 from __future__ import annotations
 
 from flask import Blueprint, g
 
-from designer import templates
-from designer.access import requires
+from designer import access, template_upgrades, templates
+from designer.access import requires, requires_partner_admin
 from designer.errors import ApiError
-from designer.request_context import body, runtime, workspace
+from designer.request_context import MAX_ID, body, int_arg, runtime, workspace
 from runtime import partners
 
 bp = Blueprint("templates_api", __name__, url_prefix="/api/v1")
@@ -58,3 +59,31 @@ def export_flow(flow_id: str):
     brand = partners.branding_for(runtime(), g.principal.partner_id)
     bundle["publisher"] = {"name": brand["product_name"], "support": brand["support"]}
     return bundle, 200, {"Content-Disposition": f'attachment; filename="{flow_id}.template.json"'}
+
+
+@bp.post("/templates/publish")
+@requires_partner_admin
+def publish_template():
+    """A new version of a partner template, seen in the gallery of every workspace of the partner. Body:
+    {"bundle": {...}} or {"flow_id": "..."} (a flow of the request's workspace), optional "template_id"."""
+    rt, who = runtime(), g.principal
+    args = body()
+    ws = access.resolve_workspace(who) if isinstance(args, dict) and "bundle" not in args else ""
+    return template_upgrades.publish(rt, who.partner_id, who.actor, ws, args), 201
+
+
+@bp.get("/flows/<flow_id>/upgrade")
+@requires("flows:read")
+def preview_upgrade(flow_id: str):
+    """What upgrading the flow to its template's newest version (or ?to=<version>) would change, and the
+    conflicts a person resolves; writes nothing."""
+    to = int_arg("to", minimum=1, maximum=MAX_ID)
+    return template_upgrades.preview(runtime(), workspace(), flow_id, to)
+
+
+@bp.post("/flows/<flow_id>/upgrade")
+@requires("flows:write")
+def upgrade_flow(flow_id: str):
+    """Body: {"to_version", "revision", "resolutions": {conflict id: "ours"|"theirs"}}; 409 while a conflict is
+    unresolved or the draft changed since the preview."""
+    return template_upgrades.upgrade(runtime(), workspace(), flow_id, body())

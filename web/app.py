@@ -10,6 +10,7 @@ from designer import audit_api, audit_trail  # the audit log: every change recor
 from designer import partner_api, users_api, workspaces_api  # tenancy: workspaces, users, partner and brand
 from designer import openapi, published_api  # the /api/v1 OpenAPI document; publishing experience APIs
 from designer import trading_partners_api  # EDI trading partners (issue 15)
+from designer import diff_api  # the version diff of a flow (issue 13)
 from designer import events_api  # business events between flows (issue 16)
 from designer import threads_api  # the document thread (issue 14)
 from designer import mappings_api  # the no-code mapper: compile, parse, schemas, sample previews (issue 13)
@@ -43,6 +44,7 @@ def create_app(runtime: Runtime) -> Flask:
     app.register_blueprint(runs_api.bp)
     app.register_blueprint(stats_api.bp)
     app.register_blueprint(templates_api.bp)
+    app.register_blueprint(diff_api.bp)
     app.register_blueprint(connections_api.bp)
     app.register_blueprint(lookups_api.bp)
     app.register_blueprint(trading_partners_api.bp)

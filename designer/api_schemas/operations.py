@@ -16,6 +16,7 @@ from designer.api_schemas import alerts  # alerts (issue 14)
 from designer.api_schemas import reports  # the SLA report (issue 14)
 from designer.api_schemas import exceptions  # the exception workbench (issue 14)
 from designer.api_schemas import dashboard  # the dashboard, KPIs and flow health (issue 14)
+from designer.api_schemas import template_versions as tv  # version diff, template versions, upgrades (issue 13)
 
 CSV = {"text/csv": {"schema": {"type": "string"}}}
 
@@ -84,6 +85,15 @@ _OPS: dict[tuple[str, str], Operation] = {
     ("/api/v1/templates/{template_id}", "GET"): O("A template bundle", "templates", reply=flows.Bundle),
     ("/api/v1/templates/import", "POST"): O("Install a template or bundle", "templates", 201, wd.Installed,
                                             wd.TemplateImport),
+    ("/api/v1/templates/publish", "POST"): O("Publish a new version of a partner template", "templates", 201,
+                                             tv.TemplatePublished, tv.TemplatePublishIn),
+    ("/api/v1/flows/{flow_id}/upgrade", "GET"): O("Preview the upgrade of an installed flow to a newer template "
+                                                  "version", "templates", reply=tv.UpgradePreview,
+                                                  query=tv.UpgradeQuery),
+    ("/api/v1/flows/{flow_id}/upgrade", "POST"): O("Upgrade an installed flow, conflicts resolved", "templates",
+                                                   reply=tv.Upgraded, body=tv.UpgradeIn),
+    ("/api/v1/flows/{flow_id}/diff", "GET"): O("What changed between two versions of a flow", "flows",
+                                               reply=tv.VersionDiff, query=tv.DiffQuery),
     # connections
     ("/api/v1/connections", "GET"): O("List connections (no secrets)", "connections", reply=wd.ConnectionList),
     ("/api/v1/connections/{name}", "GET"): O("Read a connection (no secrets)", "connections", reply=wd.Connection),
