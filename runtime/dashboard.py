@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 MIN_WINDOW_S, MAX_WINDOW_S, DEFAULT_WINDOW_S = 60, 30 * 24 * 3600, 3600
 MINUTE_BUCKETS_UP_TO_S = 6 * 3600  # windows up to 6 h in minutes, longer ones in hours
 SAMPLE = 20_000
+MAX_BUCKETED = 200_000  # runs drawn into the buckets (the newest); the totals count every run
 MAX_FLOWS = 500
 MAX_CUSTOMERS = 1000
 FINISHED = (RunStatus.SUCCEEDED.value, RunStatus.FAILED.value)
@@ -42,7 +43,7 @@ def workspace_dashboard(rt: Runtime, workspace: str, window_s: int = DEFAULT_WIN
         finished.append(Run.flow_id == flow_id)
     with rt.read_sessions() as s:
         times = s.execute(select(Run.finished_at, Run.status).where(*finished)
-                          .order_by(Run.finished_at.desc()).limit(SAMPLE * 10)).all()
+                          .order_by(Run.finished_at.desc()).limit(MAX_BUCKETED)).all()
         per_flow = s.execute(select(Run.flow_id, func.count(), func.sum(case((Run.status == "failed", 1), else_=0)))
                              .where(*finished).group_by(Run.flow_id)).all()
         durations = s.execute(select(Run.flow_id, Run.started_at, Run.created_at, Run.finished_at).where(*finished)
@@ -60,10 +61,9 @@ def workspace_dashboard(rt: Runtime, workspace: str, window_s: int = DEFAULT_WIN
         if flow_id is not None:
             flows_q = flows_q.where(Flow.id == flow_id)
         flows = s.execute(flows_q.order_by(Flow.id).limit(MAX_FLOWS)).all()
-    succeeded = sum(1 for _, st in times if st == RunStatus.SUCCEEDED.value)
-    failed = len(times) - succeeded
-    totals = {"total": len(times), "succeeded": succeeded, "failed": failed,
-              "success_rate": _rate(succeeded, len(times)), "per_minute": _buckets(times, since, now, bucket_s)}
+    total, failed = sum(n for _, n, _ in per_flow), sum(bad or 0 for _, _, bad in per_flow)  # counted in SQL
+    totals = {"total": total, "succeeded": total - failed, "failed": failed,
+              "success_rate": _rate(total - failed, total), "per_minute": _buckets(times, since, now, bucket_s)}
     return {"window_s": window_s, "generated_at": iso(now), "runs": totals, "bucket_s": bucket_s,
             "flows": _flows(flows, per_flow, durations, step_counts, step_times),
             "queues": queues(rt, workspace, now),

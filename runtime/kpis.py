@@ -55,7 +55,8 @@ _INSERTS = {name: _upsert(dialect) for name, dialect in (("postgresql", postgres
 
 def facts_of(row, outcome, now: dt.datetime) -> list[dict]:
     """The fact rows of one execution of run `row` (see the module docstring); [] when it moved no canonical
-    record or is a dry run. Each row carries `new`: False for facts this execution may only enrich (it conformed nothing)."""
+    record or is a dry run. Each row carries `new`: False for facts this execution may only enrich (it conformed
+    nothing)."""
     if getattr(row, "dry_run", False):
         return []  # a dry run moved nothing
     found: dict[tuple[str, str], dict] = {}
