@@ -18,6 +18,7 @@ Figures are over the cohort of orders placed in the period (UTC days), with thei
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any, Iterable
 
@@ -35,6 +36,7 @@ MAX_DAYS = 366  # a report's span
 MAX_ORDERS = 100_000  # orders one report reads; past it the report covers the earliest ones
 CHUNK = 500  # order numbers per IN (...) query
 MAX_TEXT = 200
+MAX_FACTS = 500  # facts one execution records (a split of a large batch): past it, the rest is not counted
 FACTS = KpiFact.__table__
 ENRICHED = ("alias", "warehouse", "requested_date", "backordered")  # what a later execution may fill in
 KEYS = ("orders", "shipments", "order_cycle_time_h", "fulfillment_accuracy", "backorder_rate",
@@ -68,6 +70,8 @@ def facts_of(row, outcome, now: dt.datetime) -> list[dict]:
         if fact is None:
             continue
         key = (fact["kind"], fact["document"])
+        if key not in found and len(found) >= MAX_FACTS:
+            continue
         if step.get("node_type") == "transform.conform" and step.get("port") == "out":
             conformed.add(key)
         earlier = found.get(key)
@@ -136,7 +140,10 @@ def _text(value: Any) -> str | None:
 
 
 def _number(value: Any) -> float:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0.0
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return 0.0
+    value = float(value)
+    return value if math.isfinite(value) else 0.0
 
 
 def _time(value: Any) -> dt.datetime | None:
@@ -145,10 +152,10 @@ def _time(value: Any) -> dt.datetime | None:
         return None
     try:
         parsed = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
+        if parsed.tzinfo is not None:
+            parsed = parsed.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    except (ValueError, OverflowError):  # not a time, or one at the calendar's edge
         return None
-    if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(dt.timezone.utc).replace(tzinfo=None)
     return parsed
 
 

@@ -166,3 +166,31 @@ def test_a_workspace_sees_only_its_own_figures(rt, workspace, partner):
     assert kpis.summary(rt, workspace, DAY, DAY)["orders"] == 2
     with rt.sessions() as s:
         assert s.scalar(select(func.count()).select_from(KpiFact).where(KpiFact.workspace == other)) == 1
+
+
+def test_facts_of_odd_messages_are_bounded_and_never_raise():
+    from types import SimpleNamespace
+
+    row = SimpleNamespace(workspace="w", id=1, dry_run=False, checkpoint=None)
+    now = dt.datetime(2026, 11, 26, 12, 0)
+
+    def steps(*outputs, node_type="transform.conform"):
+        return SimpleNamespace(steps=[{"status": "succeeded", "node_type": node_type, "port": "out", "output": o}
+                                      for o in outputs])
+
+    odd = [None, 7, "x", [], {"schema_version": 1}, {"schema_version": 1, "number": "1", "customer_no": "c",
+                                                     "lines": "many"},
+           {"schema_version": 2, "number": "1", "customer_no": "c", "lines": [{"quantity": 1}]},
+           {"schema_version": 1, "number": "1", "customer_no": "c", "lines": [{"quantity": 1}], "rejection": {}}]
+    assert kpis.facts_of(row, steps(*odd), now) == []
+    hostile = {"schema_version": 1, "number": 42.0, "customer_no": "c", "ordered_at": "9999-12-31T23:59:59-14:00",
+               "requested_date": "2026-02-30", "lines": [{"quantity": float("nan")}, {"quantity": True}, 3, {}],
+               "erp": {"no": {"nested": 1}, "lines": {"quantityBackordered": float("inf")}}, "wms": "DC1"}
+    [fact] = kpis.facts_of(row, steps(hostile), now)
+    assert (fact["document"], fact["at"], fact["requested_date"], fact["quantity"], fact["backordered"], fact["alias"],
+            fact["new"]) == ("42", now, None, 0.0, 0.0, None, True)
+    many = [order(str(n), "2026-11-26T08:00:00Z", 1) for n in range(kpis.MAX_FACTS + 10)]
+    assert len(kpis.facts_of(row, steps(*many), now)) == kpis.MAX_FACTS
+    # a later step carrying the record only enriches; a dry run records nothing
+    assert [f["new"] for f in kpis.facts_of(row, steps(many[0], node_type="transform.map"), now)] == [False]
+    assert kpis.facts_of(SimpleNamespace(workspace="w", id=1, dry_run=True), steps(many[0]), now) == []
