@@ -42,7 +42,8 @@ function Cells({ path, results }: { path: string; results: SamplePreview[] }) {
   return (
     <>
       {results.map((r, i) => {
-        const differs = r.differs.some((d) => plain(d) === key);
+        // compared only where the deployed version gave an output for the sample
+        const differs = r.deployed_output != null && r.differs.some((d) => plain(d) === key);
         const value = r.error ? undefined : valueAt(r.output, path);
         const title = differs ? `deployed: ${JSON.stringify(valueAt(r.deployed_output, path))}` : r.error ? r.error.message : undefined;
         return (

@@ -1,0 +1,113 @@
+"""Acceptance 1 of issue 13, the mapper view in the browser: the bundled order release deployed against the sandbox
+systems; its ERP mapping (the ERP node's body) opens in the mapper, a new target field is mapped by dragging a source
+field onto it, the order lines' unit of measure goes through a lookup table (created through the API), and the
+preview of 5 saved sample orders follows each change, the new field marked as differing from the deployed version.
+Saved and deployed from the editor, the next OMS order's ERP sales order carries the field."""
+from __future__ import annotations
+
+import copy
+import json
+
+from playwright.sync_api import expect
+
+from support import wait_for
+from support.browser import call
+
+FLOW = "order-release"
+NEW_FIELD = "shipTo.contact"  # the ERP keeps its shipTo as sent: a field mapped there shows on the sales order
+# the canonical order's unit of measure -> the ERP's: this customer's shop sells these items in dozen packs
+UOM = {"EA": "DZ", "PK": "BX", "CASE": "CS"}
+
+
+def _samples(base: dict) -> dict:
+    """Five OMS orders: the template's sample with its number, name and city changed."""
+    out = {}
+    for i in range(5):
+        order = copy.deepcopy(base)
+        order.update(id=5002001 + i, name=f"#M-{i + 1}")
+        order["shipping_address"]["city"] = f"City {i + 1}"
+        out[f"order-{i + 1}"] = order
+    return out
+
+
+def test_a_field_dragged_onto_the_erp_mapping_and_a_uom_lookup_preview_on_five_samples_and_reach_the_erp(
+        page, live_server, templated_workspace, out_dir, live_login):
+    ws, base, sandbox = templated_workspace, str(live_server), live_server.sandbox_url
+
+    def api(path: str, method: str = "GET", body=None):
+        return call(f"{base}/api/v1{path}", method, body, workspace=ws, login=live_login)
+
+    api("/lookups/uom", "PUT", {"rows": UOM})
+    doc = api(f"/flows/{FLOW}")["flow"]
+    doc["samples"] = _samples(next(iter(doc["samples"].values())))
+    api(f"/flows/{FLOW}", "PUT", doc)
+    assert api(f"/flows/{FLOW}/deploy", "POST", {})["version"] == 2  # the preview compares with its output
+    deployed_body = next(n for n in doc["nodes"] if n["id"] == "erp_order")["config"]["body"]
+
+    # 1. the ERP node's body in the mapper: editable, the canonical order on the left, the ERP body on the right
+    page.goto(f"{base}/flows/{FLOW}?workspace={ws}")
+    page.wait_for_function("window.__crossdock && window.__crossdock.ready")
+    page.locator(".react-flow__node[data-id='erp_order']").click()
+    page.click("[data-testid=open-mapper-body]")
+    mapper = page.locator("[data-testid=mapper]")
+    expect(mapper).to_have_attribute("data-state", "editable")
+    expect(mapper.locator("[data-testid=preview-sample]")).to_have_count(5)
+    cells = mapper.locator("[data-testid=target-field][data-path='shipTo.city'] [data-testid=preview-cell]")
+    expect(cells).to_have_text([f"City {i + 1}" for i in range(5)])
+    expect(cells.first).to_have_attribute("data-differs", "false")
+    page.screenshot(path=str(out_dir / "1-opened.png"))
+
+    # 2. a target field the ERP schema does not list, mapped by drag and drop from the order's reference; its
+    # preview follows for every sample, marked as differing from the deployed version, which does not send it
+    mapper.locator("[data-testid=add-target]").fill(NEW_FIELD)
+    mapper.locator("[data-testid=add-target]").press("Enter")
+    target = mapper.locator(f"[data-testid=target-field][data-path='{NEW_FIELD}']")
+    expect(target).to_have_attribute("data-mapped", "false")
+    mapper.locator("[data-testid=source-field][data-path='reference']").drag_to(target)
+    expect(target).to_have_attribute("data-mapped", "true")
+    expect(target.locator("[data-testid=target-rule]")).to_have_text("reference")
+    cells = target.locator("[data-testid=preview-cell]")
+    expect(cells).to_have_text([f"#M-{i + 1}" for i in range(5)])
+    expect(cells.first).to_have_attribute("data-differs", "true")
+
+    # 3. the lines' unit of measure through the lookup table
+    uom = mapper.locator("[data-testid=target-field][data-path='lines[].unitOfMeasureCode']")
+    uom.click()
+    expect(mapper.locator("[data-testid=field-rule]")).to_have_attribute("data-path", "lines[].unitOfMeasureCode")
+    expect(uom.locator("[data-testid=preview-cell]")).to_have_text(['["EA","EA"]'] * 5)
+    mapper.locator("[data-testid=rule-kind]").select_option("lookup")
+    mapper.locator("[data-testid=rule-table]").select_option("uom")
+    expect(uom.locator("[data-testid=target-rule]")).to_have_text("lookup uom(uom)")
+    uom_cells = uom.locator("[data-testid=preview-cell]")
+    expect(uom_cells).to_have_text(['["DZ","DZ"]'] * 5)
+    expect(uom_cells.last).to_have_attribute("data-differs", "true")
+    page.screenshot(path=str(out_dir / "2-mapped.png"))
+
+    # the node's config holds readable JSONata the mapper reads back as the same mapping
+    body = page.evaluate("window.__crossdock.getFlow().nodes.find(n => n.id === 'erp_order').config.body")
+    assert body != deployed_body
+    assert '"contact": reference' in body and '$lookup("uom", uom)' in body
+    parsed = api("/mappings/parse", "POST", {"expression": body})
+    assert parsed["editable"] is True
+    assert {"target": "unitOfMeasureCode", "rule": {"kind": "lookup", "table": "uom", "path": "uom", "default": None}} \
+        in next(a for a in parsed["mapping"]["arrays"] if a["target"] == "lines")["fields"]
+
+    # the JSONata editor stays: its tab shows the same text
+    mapper.locator("[data-testid=mapper-tab-jsonata]").click()
+    expect(mapper.locator("[data-testid=mapper-jsonata] .cm-content")).to_contain_text('$lookup("uom", uom)')
+    mapper.locator("[data-testid=mapper-close]").click()
+    expect(mapper).to_have_count(0)
+
+    # 4. save and deploy from the editor; the next order's ERP sales order carries the field
+    page.click("[data-testid=save]")
+    expect(page.locator("[data-testid=save-state]")).to_contain_text("Saved")
+    page.click("[data-testid=deploy]")
+    expect(page.locator("[data-testid=deployed]")).to_have_text("deployed v3")
+    order = call(f"{sandbox}/oms/api/orders", "POST",
+                 {"order": {"customer": {"id": 7001}, "line_items": [{"sku": "hw-20620-c", "quantity": 1}]}})["order"]
+    [erp] = wait_for(lambda: call(f"{sandbox}/erp/api/sales-orders?externalDocumentNo={order['id']}")["value"],
+                     timeout=30)
+    assert erp["shipTo"]["contact"] == order["name"]
+    assert [(line["unitOfMeasureCode"], line["qtyPerUnitOfMeasure"]) for line in erp["lines"]] == [("DZ", 12)]
+    run = api(f"/runs?flow_id={FLOW}&limit=1")["runs"][0]
+    assert run["version"] == 3, json.dumps(run)[:500]
