@@ -158,6 +158,16 @@ export const api = {
   resolveExceptions: (choice: ExceptionChoice) => call<{ resolved: number; remaining: number }>("POST", "/exceptions/resolve", choice),
   retryExceptions: (choice: ExceptionChoice) => call<RetryResult>("POST", "/exceptions/retry", choice),
   dryRunExceptions: (choice: ExceptionChoice) => call<{ results: DryResult[]; remaining: number }>("POST", "/exceptions/dry-run", choice),
+  // alerts: rules and what they raised (pages/Alerts.tsx)
+  alertRules: () => call<{ rules: AlertRule[] }>("GET", "/alert-rules").then((r) => r.rules),
+  createAlertRule: (rule: AlertRuleIn) => call<{ rule: AlertRule }>("POST", "/alert-rules", rule).then((r) => r.rule),
+  saveAlertRule: (id: number, rule: AlertRuleIn) => call<{ rule: AlertRule }>("PUT", `/alert-rules/${id}`, rule).then((r) => r.rule),
+  deleteAlertRule: (id: number) => call<void>("DELETE", `/alert-rules/${id}`),
+  alerts: (status?: string) => call<{ alerts: Alert[] }>("GET", `/alerts?${query({ status, limit: 200 })}`).then((r) => r.alerts),
+  acknowledgeAlert: (id: number) => call<{ alert: Alert }>("POST", `/alerts/${id}/acknowledge`).then((r) => r.alert),
+  resolveAlert: (id: number) => call<{ alert: Alert }>("POST", `/alerts/${id}/resolve`).then((r) => r.alert),
+  // the SLA report of a month (pages/Reports.tsx); the CSV and PDF are links: slaReportHref
+  slaReport: (month: string, customer: string) => call<{ report: SlaReport }>("GET", `/reports/sla?${query({ month, workspace: customer })}`).then((r) => r.report),
   putLookupRow: (table: string, key: string, value: unknown) =>
     call<unknown>("PUT", `/lookups/${encodeURIComponent(table)}/rows/${encodeURIComponent(key)}`, { value }),
   interchanges: <T,>(name: string) =>
@@ -385,4 +395,76 @@ export interface FlowHealth {
   last_status: string | null;
   failed_24h: number;
   status: "ok" | "failing" | "idle";
+}
+
+/** The address of an SLA report's download (a plain link: the session cookie authenticates it). */
+export function slaReportHref(month: string, customer: string, format: "csv" | "pdf"): string {
+  return `/api/v1/reports/sla?${query({ month, workspace: customer, format })}`;
+}
+
+export type AlertKind = "failures" | "latency" | "queue_age" | "absence";
+
+/** POST/PUT /api/v1/alert-rules (PUT replaces the rule whole). */
+export interface AlertRuleIn {
+  name: string;
+  kind: AlertKind;
+  params: Record<string, string | number>;
+  channels: { webhooks?: string[]; emails?: string[] };
+  enabled: boolean;
+  every_s: number;
+}
+
+export interface AlertRule extends AlertRuleIn {
+  id: number;
+  evaluated_at: string | null;
+  error: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface AlertDelivery {
+  id: number;
+  event: "fired" | "resolved";
+  channel: "webhook" | "email";
+  target: string;
+  status: "pending" | "sent" | "failed";
+  attempts: number;
+  last_error: string | null;
+  sent_at: string | null;
+}
+
+/** GET /api/v1/alerts: one open (or resolved) alert of a rule and key. */
+export interface Alert {
+  id: number;
+  rule_id: number;
+  rule_name: string;
+  kind: AlertKind;
+  key: string;
+  status: "firing" | "acknowledged" | "resolved";
+  detail: Record<string, unknown> | null;
+  count: number;
+  first_seen: string;
+  last_seen: string;
+  acknowledged_at: string | null;
+  acknowledged_by: string | null;
+  resolved_at: string | null;
+  resolved_by: string | null;
+  deliveries: AlertDelivery[];
+}
+
+/** GET /api/v1/reports/sla: one workspace's month (docs/operations.md, SLA report). */
+export interface SlaReport {
+  workspace: string;
+  workspace_name: string;
+  month: string;
+  brand: string;
+  availability: {
+    endpoints: { endpoint: string; system: string; calls: number; unavailable: number; availability: number | null }[];
+    calls: number;
+    overall: number | null;
+    intake: { webhook_runs: number; platform_faults: number; availability: number | null };
+  };
+  runs: { total: number; succeeded: number; failed: number; unfinished: number; success_rate: number | null };
+  exceptions: { opened: number; resolved: number; open_at_end: number; resolve_median_s: number | null; resolve_p95_s: number | null };
+  kpis: Record<string, number | null>;
 }

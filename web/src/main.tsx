@@ -21,6 +21,8 @@ import { RunList } from "./pages/RunList";
 import { Templates } from "./pages/Templates";
 import { Threads } from "./pages/Threads";
 import { Exceptions } from "./pages/Exceptions";
+import { Alerts } from "./pages/Alerts";
+import { Reports } from "./pages/Reports";
 import { Dashboard } from "./pages/Dashboard";
 import { TradingPartners } from "./pages/TradingPartners";
 import { match } from "./routes";
@@ -63,6 +65,10 @@ function App() {
       return <Threads key={location.search} navigate={navigate} />;
     case "exceptions":
       return <Exceptions navigate={navigate} />;
+    case "alerts":
+      return <Alerts navigate={navigate} />;
+    case "reports":
+      return <Reports navigate={navigate} />;
     case "dashboard":
       return <Dashboard navigate={navigate} />;
     case "templates":

@@ -5,7 +5,7 @@
 /** Who sees a header link: everyone, a partner admin, or whoever may read the audit log. */
 export type Audience = "all" | "partner_admin" | "audit";
 
-export type Page = "flows" | "login" | "editor" | "monitor" | "runs" | "run" | "templates" | "admin" | "trading-partners" | "threads" | "exceptions" | "dashboard";
+export type Page = "flows" | "login" | "editor" | "monitor" | "runs" | "run" | "templates" | "admin" | "trading-partners" | "threads" | "exceptions" | "dashboard" | "alerts" | "reports";
 
 export interface RouteDef {
   /** A path; ":id" is one segment, passed to the page decoded. */
@@ -26,6 +26,8 @@ export const ROUTES: readonly RouteDef[] = [
   { path: "/runs/:id", page: "run" },
   { path: "/threads", page: "threads", nav: "Threads", audience: "all" },
   { path: "/exceptions", page: "exceptions", nav: "Exceptions", audience: "all" },
+  { path: "/alerts", page: "alerts", nav: "Alerts", audience: "all" },
+  { path: "/reports", page: "reports", nav: "Reports", audience: "all" },
   { path: "/dashboard", page: "dashboard", nav: "Dashboard", audience: "all" },
   { path: "/templates", page: "templates", nav: "Templates", audience: "all" },
   { path: "/trading-partners", page: "trading-partners", nav: "Trading partners", audience: "all" },
