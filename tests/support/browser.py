@@ -63,3 +63,17 @@ def call(url: str, method: str = "GET", body=None, workspace: str | None = None,
     with urllib.request.urlopen(req, timeout=10) as res:
         raw = res.read()
         return json.loads(raw) if raw else None
+
+
+def run_with_sample(page, source: str = "trigger", real: bool = False, message=None) -> None:
+    """The editor's "Run with sample" (web/src/editor/RunDialog.tsx): pick the sample (`trigger`, `last`, or `pasted`
+    with `message`), a dry run or, with `real`, a real run with the systems it writes to confirmed."""
+    page.click("[data-testid=run]")
+    page.check(f"[data-testid=run-source-{source}]")
+    if message is not None:
+        page.fill("[data-testid=run-pasted]", json.dumps(message))
+    if real:
+        page.check("[data-testid=run-real]")
+        if page.locator("[data-testid=run-confirm]").count():
+            page.check("[data-testid=run-confirm]")
+    page.click("[data-testid=run-go]")

@@ -1,4 +1,5 @@
-"""Running from the editor: a webhook flow has no manual sample, so "Run with sample" replays its last run's input."""
+"""Running from the editor: "Run with sample" asks which sample (issue 13: never the last input quietly); a webhook
+flow has no manual sample, so the user picks its last run's input or types a message."""
 from __future__ import annotations
 
 import json
@@ -7,8 +8,10 @@ import urllib.request
 
 from playwright.sync_api import expect
 
+from support.browser import run_with_sample
 
-def test_a_webhook_flow_runs_again_with_the_input_of_its_last_run(canvas, page, canvas_api, canvas_url, live_server):
+
+def test_a_webhook_flow_runs_again_with_the_input_of_its_last_run_when_the_user_picks_it(canvas, page, canvas_api, canvas_url, live_server):
     stamp = time.time_ns()
     flow_id, path = f"hooked-{stamp}", f"hooked{stamp}"
     canvas_api.create_flow({"schema": "crossdock.flow/1", "id": flow_id, "name": "Hooked", "nodes": [
@@ -21,13 +24,16 @@ def test_a_webhook_flow_runs_again_with_the_input_of_its_last_run(canvas, page, 
                  {"id": "e2", "source": "shape", "source_port": "out", "target": "done", "target_port": "in"}]})
 
     canvas.open(flow_id)
-    page.click("[data-testid=run]")
+    run_with_sample(page, "pasted", message={"po": "1"})
     expect(page.locator("[data-testid=notice]")).to_contain_text("Deploy the flow before running it")
 
     canvas_api.call("POST", f"/flows/{flow_id}/deploy", {})
     canvas.open(flow_id)
-    page.click("[data-testid=run]")
-    expect(page.locator("[data-testid=notice]")).to_contain_text("no manual trigger and no earlier run")
+    page.click("[data-testid=run]")  # no manual trigger, no earlier run: only a typed message
+    expect(page.locator("[data-testid=run-source-trigger]")).to_be_disabled()
+    expect(page.locator("[data-testid=run-source-last]")).to_be_disabled()
+    expect(page.locator("[data-testid=run-go]")).to_be_disabled()  # nothing is chosen for the user
+    page.keyboard.press("Escape")
 
     req = urllib.request.Request(f"{canvas_url}/hooks/default/{path}", data=json.dumps({"po": "4711"}).encode(),
                                  method="POST", headers={"Content-Type": "application/json",
@@ -42,7 +48,7 @@ def test_a_webhook_flow_runs_again_with_the_input_of_its_last_run(canvas, page, 
 
     canvas.open(flow_id)  # opening shows the last run's results on the nodes
     expect(canvas.node("shape").locator(".cd-node")).to_have_attribute("data-status", "succeeded")
-    page.click("[data-testid=run]")
+    run_with_sample(page, "last")
     expect(page.locator("[data-testid=notice]")).to_contain_text("Run succeeded")
     runs = canvas_api.call("GET", f"/runs?flow_id={flow_id}")["runs"]
     assert len(runs) == 2 and runs[0]["input"] == {"po": "4711"} and runs[0]["trigger"] == "manual"

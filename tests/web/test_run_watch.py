@@ -11,6 +11,7 @@ import time
 from playwright.sync_api import expect
 
 from support import wait_for
+from support.browser import run_with_sample
 
 QUIET_MS = 1000  # a window with no events: the polls this replaced would have read the run 2-3 times in it
 
@@ -87,7 +88,7 @@ def test_the_run_button_reads_the_run_once_its_finished_event_arrives(canvas, pa
     traffic = Traffic(page)
     canvas.open(flow_id)
 
-    page.click("[data-testid=run]")
+    run_with_sample(page, "trigger", real=True)
     expect(page.locator("[data-testid=run]")).to_have_text("Running…")
     wait_for(lambda: order_target.received)  # the run waits in its HTTP step
     run_id = canvas_api.call("GET", f"/runs?flow_id={flow_id}")["runs"][0]["id"]

@@ -77,6 +77,20 @@ async function call<T>(method: string, path: string, body?: unknown, opts: CallO
   return payload as T;
 }
 
+/** A request whose body is text of its own type (a CSV upload to a lookup table), answered as `call` answers. */
+async function callText<T>(method: string, path: string, text: string, contentType: string): Promise<T> {
+  const headers: Record<string, string> = { [WORKSPACE_HEADER]: workspace(), "Content-Type": contentType };
+  if (csrfToken) headers[CSRF_HEADER] = csrfToken;
+  const res = await fetch(`/api/v1${path}`, { method, headers, body: text, credentials: "same-origin" });
+  const payload = await res.json().catch(() => null);
+  if (!res.ok) {
+    const err = (payload as { error?: { code?: string; message?: string; details?: Problem[] } })?.error;
+    if (res.status === 401) location.assign(loginHref());
+    throw new ApiError(res.status, err?.code || `http_${res.status}`, err?.message || res.statusText, err?.details || []);
+  }
+  return payload as T;
+}
+
 /** Signing in and out (designer/session_api.py). */
 export const sessionApi = {
   current: () => call<Session>("GET", "/session", undefined, { anonymous: true }).then(remember),
@@ -125,6 +139,26 @@ export const api = {
     call<{ output: unknown; engine: string }>("POST", "/preview/map", { expression, input, ...target }),
   connections: () => call<{ connections: { name: string; system: string }[] }>("GET", "/connections").then((r) => r.connections),
   lookupTables: () => call<{ tables: { table: string; rows: number }[] }>("GET", "/lookups").then((r) => r.tables),
+  // the Connections and Lookups pages and the editor's run dialog (issue 13)
+  startRunWith: (id: string, body: { input?: unknown; dry_run?: boolean }) =>
+    call<{ run: Run }>("POST", `/flows/${encodeURIComponent(id)}/runs`, body).then((r) => r.run),
+  connectionList: <T,>() => call<{ connections: T[] }>("GET", "/connections").then((r) => r.connections),
+  saveConnection: <T,>(name: string, body: unknown) => call<T>("PUT", `/connections/${encodeURIComponent(name)}`, body),
+  deleteConnection: (name: string) => call<void>("DELETE", `/connections/${encodeURIComponent(name)}`),
+  testConnection: <T,>(name: string) => call<T>("POST", `/connections/${encodeURIComponent(name)}/test`),
+  lookupRows: (table: string) =>
+    call<{ rows: Record<string, unknown> }>("GET", `/lookups/${encodeURIComponent(table)}`).then((r) => r.rows),
+  lookupUsers: (table: string) =>
+    call<{ flows: { flow_id: string; name: string; nodes: string[] }[] }>("GET", `/lookups/${encodeURIComponent(table)}/flows`).then((r) => r.flows),
+  lookupCsv: async (table: string) => {
+    const res = await fetch(`/api/v1/lookups/${encodeURIComponent(table)}?format=csv`, { headers: { [WORKSPACE_HEADER]: workspace() }, credentials: "same-origin" });
+    if (!res.ok) throw new ApiError(res.status, `http_${res.status}`, res.statusText, []);
+    return res.text();
+  },
+  importLookupCsv: (table: string, csv: string) =>
+    callText<{ table: string; rows: number }>("POST", `/lookups/${encodeURIComponent(table)}/import`, csv, "text/csv"),
+  deleteLookupRow: (table: string, key: string) =>
+    call<void>("DELETE", `/lookups/${encodeURIComponent(table)}/rows/${encodeURIComponent(key)}`),
   flowStats: (id: string, windowS = 300) => call<FlowStats>("GET", `/flows/${encodeURIComponent(id)}/stats?window_s=${windowS}`),
   getVersion: (id: string, version: number) =>
     call<{ flow: FlowDoc; version: number }>("GET", `/flows/${encodeURIComponent(id)}/versions/${version}`).then((r) => r.flow),

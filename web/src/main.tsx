@@ -25,6 +25,8 @@ import { Alerts } from "./pages/Alerts";
 import { Reports } from "./pages/Reports";
 import { Dashboard } from "./pages/Dashboard";
 import { TradingPartners } from "./pages/TradingPartners";
+import { Connections } from "./pages/Connections";
+import { Lookups } from "./pages/Lookups";
 import { match } from "./routes";
 import type { NodeType } from "./types";
 
@@ -75,6 +77,10 @@ function App() {
       return <Templates navigate={navigate} />;
     case "trading-partners":
       return <TradingPartners navigate={navigate} />;
+    case "connections":
+      return <Connections navigate={navigate} />;
+    case "lookups":
+      return <Lookups navigate={navigate} />;
     default: // "flows", and "login" reached by the app's own navigation
       return <FlowList navigate={navigate} />;
   }

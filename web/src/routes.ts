@@ -5,7 +5,7 @@
 /** Who sees a header link: everyone, a partner admin, or whoever may read the audit log. */
 export type Audience = "all" | "partner_admin" | "audit";
 
-export type Page = "flows" | "login" | "editor" | "monitor" | "runs" | "run" | "templates" | "admin" | "trading-partners" | "threads" | "exceptions" | "dashboard" | "alerts" | "reports";
+export type Page = "flows" | "login" | "editor" | "monitor" | "runs" | "run" | "templates" | "admin" | "trading-partners" | "threads" | "exceptions" | "dashboard" | "alerts" | "reports" | "connections" | "lookups";
 
 export interface RouteDef {
   /** A path; ":id" is one segment, passed to the page decoded. */
@@ -31,6 +31,8 @@ export const ROUTES: readonly RouteDef[] = [
   { path: "/dashboard", page: "dashboard", nav: "Dashboard", audience: "all" },
   { path: "/templates", page: "templates", nav: "Templates", audience: "all" },
   { path: "/trading-partners", page: "trading-partners", nav: "Trading partners", audience: "all" },
+  { path: "/connections", page: "connections", nav: "Connections", audience: "all" },
+  { path: "/lookups", page: "lookups", nav: "Lookups", audience: "all" },
   { path: "/admin/workspaces", page: "admin", nav: "Workspaces", audience: "partner_admin" },
   { path: "/admin/users", page: "admin", nav: "Users", audience: "partner_admin" },
   { path: "/admin/keys", page: "admin", nav: "Keys", audience: "partner_admin" },

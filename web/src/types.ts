@@ -152,6 +152,8 @@ export interface Run {
   trigger?: "webhook" | "manual" | "replay" | "schedule" | "poll" | "file" | "event";
   replay_of?: string | number | null;
   start_node?: string | null;
+  /** a dry run: connectors stopped before the call, nothing was written (issue 13) */
+  dry_run?: boolean;
   steps?: Step[];
 }
 

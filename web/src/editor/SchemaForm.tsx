@@ -1,5 +1,6 @@
 // A form generated from a node type's config JSON Schema; JSONata fields get the expression editor.
 import { useEffect, useState, type ReactNode } from "react";
+import { hrefFor } from "../pages/AppNav";
 import type { JsonSchema } from "../types";
 
 export interface FormContext {
@@ -16,6 +17,14 @@ export interface FormContext {
 }
 
 const NOUNS: Record<string, string> = { connection: "connection", lookup: "lookup table" };
+
+const PAGES: Record<string, string> = { connection: "/connections", lookup: "/lookups" };
+
+/** The page that creates a `kind` named `name` (empty: the user names it) and closes once it is saved. */
+function createHref(kind: string, name: string): string {
+  const q = new URLSearchParams({ new: name, return: "close" });
+  return hrefFor(`${PAGES[kind]}?${q}`);
+}
 
 const SECRET_NAME = /(password|secret|token|api_key|apikey|private_key)/i;
 
@@ -144,6 +153,13 @@ function ReferenceField({ kind, value, names, required, onChange, testId }: { ki
         </div>
       )}
       {!names.length && !missing && <span className="hint">{`This workspace has no ${noun}s yet.`}</span>}
+      {PAGES[kind] && (
+        // a new tab on the Connections or Lookups page, the dialog open for the missing name; it closes itself once
+        // saved, and this editor reads the workspace's names again when its window regains focus
+        <a className="ref-create" href={createHref(kind, missing ? value : "")} target="_blank" rel="opener" data-testid={`${testId}-create`}>
+          {missing ? `Create ${noun} “${value}”` : `+ New ${noun}`}
+        </a>
+      )}
     </>
   );
 }

@@ -3,6 +3,8 @@
 import type { EditMode } from "../access";
 import { Brand } from "../pages/AppNav";
 import type { FlowDoc } from "../types";
+import { useState } from "react";
+import { RunDialog, type RunChoice } from "./RunDialog";
 
 const SHORTCUTS = [
   "Delete / Backspace: delete the selection",
@@ -33,11 +35,13 @@ interface Props {
   onTidy: () => void;
   onSave: () => void;
   onDeploy: () => void;
-  onRun: () => void;
+  /** Starts a run with the sample and mode picked in the run dialog. */
+  onRun: (choice: RunChoice) => void;
   onMonitor: () => void;
 }
 
 export function Toolbar(p: Props) {
+  const [asking, setAsking] = useState(false); // the run dialog is open
   return (
     <header className="toolbar">
       <Brand />
@@ -90,9 +94,19 @@ export function Toolbar(p: Props) {
         </button>
       )}
       {p.canRun && (
-        <button className="btn primary" onClick={p.onRun} disabled={p.running || p.busy} data-testid="run">
+        <button className="btn primary" onClick={() => setAsking(true)} disabled={p.running || p.busy} data-testid="run">
           {p.running ? "Running…" : "▶ Run with sample"}
         </button>
+      )}
+      {asking && (
+        <RunDialog
+          doc={p.doc}
+          onClose={() => setAsking(false)}
+          onRun={(choice) => {
+            setAsking(false);
+            p.onRun(choice);
+          }}
+        />
       )}
     </header>
   );

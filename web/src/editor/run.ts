@@ -1,11 +1,13 @@
 // The run the canvas draws on its nodes: the flow's last run when it opens, then the run the Run button starts
-// with a sample, followed live until it finishes (runWatch.ts).
+// with the sample and mode the user chose (RunDialog.tsx: a dry run, or a confirmed real one), followed live until
+// it finishes (runWatch.ts).
 import { useCallback, useEffect, useMemo, useRef, useState, type RefObject } from "react";
 import { api } from "../api";
 import { isTerminal } from "../runStatus";
 import { watchRun, type RunWatch } from "../runWatch";
 import type { FlowDoc, Run, Step } from "../types";
 import type { Notice } from "./notice";
+import type { RunChoice } from "./RunDialog";
 
 function stepsByNode(run: Run | null): Map<string, Step> {
   const m = new Map<string, Step>();
@@ -36,18 +38,12 @@ export function useRun({ docRef, deployed, flash }: Deps) {
       .catch(() => undefined);
   }, []);
 
-  const start = useCallback(async () => {
+  /** Starts a run of the deployed version with the sample and mode the user chose (RunDialog.tsx). */
+  const start = useCallback(async (choice: RunChoice) => {
     const current = docRef.current.present;
     if (!current) return;
     if (deployed == null) {
       flash({ kind: "error", text: "Deploy the flow before running it." });
-      return;
-    }
-    // A flow without a manual trigger (a webhook flow) replays the input of its last run as the sample.
-    const hasManual = current.nodes.some((n) => n.type === "event.manual");
-    const input = hasManual ? undefined : run?.input;
-    if (!hasManual && input === undefined) {
-      flash({ kind: "error", text: "This flow has no manual trigger and no earlier run to take a sample from." });
       return;
     }
     setRunning(true);
@@ -62,20 +58,21 @@ export function useRun({ docRef, deployed, flash }: Deps) {
         if (!isTerminal(r.status)) return;
         setRun(r);
         setRunning(false);
-        flash({ kind: r.status === "succeeded" ? "ok" : "error", text: `Run ${r.status}${r.duration_ms != null ? ` in ${r.duration_ms} ms` : ""}.` });
+        const what = r.dry_run ? "Dry run" : "Run";
+        flash({ kind: r.status === "succeeded" ? "ok" : "error", text: `${what} ${r.status}${r.duration_ms != null ? ` in ${r.duration_ms} ms` : ""}.` });
       },
     });
     runWatch.current = watch;
     await watch.ready();
     try {
-      const r = await api.startRun(current.id, input);
+      const r = await api.startRunWith(current.id, { input: choice.input, dry_run: choice.dry_run });
       watch.follow(r.id);
     } catch (e) {
       watch.close();
       setRunning(false);
       flash({ kind: "error", text: `Run not started: ${(e as Error).message}` });
     }
-  }, [deployed, flash, docRef, run]);
+  }, [deployed, flash, docRef]);
 
   const steps = useMemo(() => stepsByNode(run), [run]);
   return { run, running, steps, showLast, start };

@@ -122,6 +122,7 @@ export function RunInspector({ runId, nodeTypes, navigate }: { runId: string; no
           <>
             <span className="flow-title" data-testid="run-title">Run #{String(run.id)}</span>
             <StatusPill status={run.status} />
+            {run.dry_run && <span className="pill" title="Connectors stopped before the call; nothing was written" data-testid="run-dry">dry run</span>}
             <span className="hint">
               <Link to={`/monitor/${encodeURIComponent(run.flow_id)}`} navigate={navigate}>{doc?.name || run.flow_id}</Link> · <span data-testid="run-page-version">v{run.version}</span>
               {run.business_key && <> · key <code>{run.business_key}</code></>}
