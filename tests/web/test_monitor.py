@@ -109,3 +109,55 @@ def test_a_step_in_flight_pulses_and_its_time_counts_when_it_ends(page, canvas_a
     expect(figures).to_contain_text("Succeeded1")
     assert "–" not in figures.locator("tr", has_text="p95").inner_text()
     page.screenshot(path=str(out_dir / "2-ended.png"))
+
+
+def test_the_monitor_counts_one_version_and_follows_a_redeploy_without_a_reload(page, canvas_api, canvas_url, order_target, order_flow, post_order, out_dir):
+    """Issue 14: the figures are the deployed version's, and a redeploy while the page is open switches it to the
+    new version's graph and counts (the flow.deployed live event), without a reload."""
+    stamp = time.time_ns()
+    flow_id, path = f"redeployed-{stamp}", f"redeployed{stamp}"
+    v1 = order_flow(flow_id, path, order_target.url)
+    canvas_api.create_flow(v1)
+    canvas_api.call("POST", f"/flows/{flow_id}/deploy", {})
+    page.goto(f"{canvas_url}/monitor/{flow_id}")
+    page.wait_for_function("window.__crossdockMonitor && window.__crossdockMonitor.ready")
+    expect(page.locator("[data-testid=live-state]")).to_have_attribute("data-connected", "true")
+    expect(page.locator("[data-testid=monitor-version]")).to_have_attribute("data-version", "1")
+    post_order(canvas_url, path, f"PO-{stamp}-1")
+    expect(page.locator(".react-flow__node[data-id='erp'] [data-testid=monitor-strip]")).to_have_attribute("data-out", "1")
+    expect(page.locator("[data-testid=recent-runs] [data-testid=recent-version]").first).to_have_text("v1")
+    page.evaluate("window.__sameDocument = true")  # gone if the page reloads
+    page.screenshot(path=str(out_dir / "1-version-1.png"))
+
+    # version 2 adds a node between the map and the sink; deployed through the API while the page is open
+    v2 = json.loads(json.dumps(v1))
+    v2["nodes"].insert(2, {"id": "stamp", "type": "transform.map", "type_version": 1, "name": "Stamp the order",
+                           "config": {"expression": "$merge([$, {'checked': true}])"}, "position": {"x": 620, "y": 320}})
+    v2["nodes"][3]["position"] = {"x": 910, "y": 120}
+    v2["edges"] = [v2["edges"][0], {**v2["edges"][1], "target": "stamp"},
+                   {"id": "e3", "source": "stamp", "source_port": "out", "target": "erp", "target_port": "in"}]
+    canvas_api.call("PUT", f"/flows/{flow_id}", v2)
+    assert canvas_api.call("POST", f"/flows/{flow_id}/deploy", {})["version"] == 2
+
+    expect(page.locator(".react-flow__node[data-id='stamp']")).to_be_visible()
+    expect(page.locator(".react-flow__node[data-id='stamp']")).to_contain_text("Stamp the order")
+    expect(page.locator("[data-testid=monitor-version]")).to_have_attribute("data-version", "2")
+    expect(page.locator("[data-testid=monitor-version]")).to_have_text("deployed v2")
+    expect(page.locator("[data-testid=figures-version]")).to_contain_text("v2")
+    # version 2's counts start from its own runs: version 1's order is not among them
+    expect(page.locator(".react-flow__node[data-id='erp'] [data-testid=monitor-strip]")).to_have_attribute("data-in", "0")
+    post_order(canvas_url, path, f"PO-{stamp}-2")
+    expect(page.locator(".react-flow__node[data-id='erp'] [data-testid=monitor-strip]")).to_have_attribute("data-out", "1")
+    assert figure(page, "stamp", "out") == 1 and figure(page, "intake", "out") == 1
+    expect(page.locator("[data-testid=runs-succeeded]")).to_contain_text("1")
+    assert order_target.received[-1] == {"ref": f"PO-{stamp}-2", "qty": 3, "checked": True}
+    assert page.evaluate("window.__sameDocument === true")  # no reload
+    page.screenshot(path=str(out_dir / "2-followed-version-2.png"))
+
+    # version 1 stays selectable: its graph and its own count
+    page.select_option("[data-testid=version-pick]", "1")
+    expect(page.locator("[data-testid=monitor-version]")).to_have_attribute("data-version", "1")
+    expect(page.locator(".react-flow__node[data-id='stamp']")).to_have_count(0)
+    expect(page.locator(".react-flow__node[data-id='erp'] [data-testid=monitor-strip]")).to_have_attribute("data-out", "1")
+    assert figure(page, "intake", "in") == 1
+    page.screenshot(path=str(out_dir / "3-version-1-picked.png"))

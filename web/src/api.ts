@@ -53,6 +53,9 @@ interface CallOptions {
   anonymous?: boolean;
 }
 
+/** A call made in another workspace than the page's (one the user sees). */
+const inWorkspace = (ws?: string): CallOptions => (ws ? { headers: { [WORKSPACE_HEADER]: ws } } : {});
+
 async function call<T>(method: string, path: string, body?: unknown, opts: CallOptions = {}): Promise<T> {
   const headers: Record<string, string> = { [WORKSPACE_HEADER]: workspace(), ...opts.headers };
   if (method !== "GET" && method !== "HEAD" && csrfToken) headers[CSRF_HEADER] = csrfToken;
@@ -159,7 +162,8 @@ export const api = {
     callText<{ table: string; rows: number }>("POST", `/lookups/${encodeURIComponent(table)}/import`, csv, "text/csv"),
   deleteLookupRow: (table: string, key: string) =>
     call<void>("DELETE", `/lookups/${encodeURIComponent(table)}/rows/${encodeURIComponent(key)}`),
-  flowStats: (id: string, windowS = 300) => call<FlowStats>("GET", `/flows/${encodeURIComponent(id)}/stats?window_s=${windowS}`),
+  flowStats: (id: string, windowS = 300, version?: number | "all") =>
+    call<FlowStats>("GET", `/flows/${encodeURIComponent(id)}/stats?window_s=${windowS}${version === undefined ? "" : `&version=${version}`}`),
   getVersion: (id: string, version: number) =>
     call<{ flow: FlowDoc; version: number }>("GET", `/flows/${encodeURIComponent(id)}/versions/${version}`).then((r) => r.flow),
   listRuns: (filter: RunFilter) => {
@@ -184,14 +188,18 @@ export const api = {
   exceptions: (filter: ExceptionFilter) => call<{ exceptions: WorkbenchException[]; next: number | null }>("GET", `/exceptions?${query(filter)}`),
   exceptionGroups: (filter: ExceptionFilter) =>
     call<{ groups: ExceptionGroup[] }>("GET", `/exceptions/groups?${query(filter)}`).then((r) => r.groups),
-  exception: (id: number) => call<{ exception: WorkbenchException }>("GET", `/exceptions/${id}`).then((r) => r.exception),
-  assignException: (id: number, assignee: string | null) =>
-    call<{ exception: WorkbenchException }>("POST", `/exceptions/${id}/assign`, { assignee }).then((r) => r.exception),
-  commentException: (id: number, text: string) =>
-    call<{ exception: WorkbenchException }>("POST", `/exceptions/${id}/comments`, { text }).then((r) => r.exception),
-  resolveExceptions: (choice: ExceptionChoice) => call<{ resolved: number; remaining: number }>("POST", "/exceptions/resolve", choice),
-  retryExceptions: (choice: ExceptionChoice) => call<RetryResult>("POST", "/exceptions/retry", choice),
-  dryRunExceptions: (choice: ExceptionChoice) => call<{ results: DryResult[]; remaining: number }>("POST", "/exceptions/dry-run", choice),
+  // `ws`: the exception's own workspace when it is not the page's (the partner-wide view acts in each one's)
+  exception: (id: number, ws?: string) =>
+    call<{ exception: WorkbenchException }>("GET", `/exceptions/${id}`, undefined, inWorkspace(ws)).then((r) => r.exception),
+  assignException: (id: number, assignee: string | null, ws?: string) =>
+    call<{ exception: WorkbenchException }>("POST", `/exceptions/${id}/assign`, { assignee }, inWorkspace(ws)).then((r) => r.exception),
+  commentException: (id: number, text: string, ws?: string) =>
+    call<{ exception: WorkbenchException }>("POST", `/exceptions/${id}/comments`, { text }, inWorkspace(ws)).then((r) => r.exception),
+  resolveExceptions: (choice: ExceptionChoice, ws?: string) =>
+    call<{ resolved: number; remaining: number }>("POST", "/exceptions/resolve", choice, inWorkspace(ws)),
+  retryExceptions: (choice: ExceptionChoice, ws?: string) => call<RetryResult>("POST", "/exceptions/retry", choice, inWorkspace(ws)),
+  dryRunExceptions: (choice: ExceptionChoice, ws?: string) =>
+    call<{ results: DryResult[]; remaining: number }>("POST", "/exceptions/dry-run", choice, inWorkspace(ws)),
   // alerts: rules and what they raised (pages/Alerts.tsx)
   alertRules: () => call<{ rules: AlertRule[] }>("GET", "/alert-rules").then((r) => r.rules),
   createAlertRule: (rule: AlertRuleIn) => call<{ rule: AlertRule }>("POST", "/alert-rules", rule).then((r) => r.rule),
@@ -237,12 +245,17 @@ export interface ExceptionFilter {
   root_cause?: string;
   since?: string;
   until?: string;
+  /** "partner": across the partner's customer workspaces (partner admins; lists and groups only) */
+  scope?: "partner";
+  /** with scope "partner": only this workspace */
+  workspace?: string;
 }
 
 export type ExceptionChoice = { ids: number[] } | { filter: ExceptionFilter };
 
 export interface WorkbenchException {
   id: number;
+  workspace: string;
   run_id: number;
   flow_id: string;
   node_id: string;
@@ -265,6 +278,7 @@ export interface WorkbenchException {
 }
 
 export interface ExceptionGroup {
+  workspace: string;
   root_cause: string;
   class: string;
   flow_id: string;

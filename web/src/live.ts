@@ -4,7 +4,8 @@
 import { io, type Socket } from "socket.io-client";
 import { workspace } from "./api";
 
-export type LiveEventName = "run.queued" | "run.started" | "step.started" | "step.succeeded" | "step.failed" | "run.finished";
+export type LiveEventName = "run.queued" | "run.started" | "step.started" | "step.succeeded" | "step.failed" | "run.finished"
+  | "flow.deployed"; // a new version of the flow was deployed (no run_id): monitors switch to it
 
 export interface LiveEvent {
   event: LiveEventName;
@@ -24,7 +25,7 @@ export interface LiveEvent {
   error?: { code?: string; class?: string; message?: string; node?: string } | null;
 }
 
-const EVENTS: LiveEventName[] = ["run.queued", "run.started", "step.started", "step.succeeded", "step.failed", "run.finished"];
+const EVENTS: LiveEventName[] = ["run.queued", "run.started", "step.started", "step.succeeded", "step.failed", "run.finished", "flow.deployed"];
 
 export interface Subscription {
   close: () => void;

@@ -173,6 +173,10 @@ export interface FlowStats {
   runs: Record<string, number>;
   nodes: Record<string, NodeStats>;
   edges: { source: string; source_port: string; messages: number }[];
+  /** the version the figures are of (null: all versions together) */
+  version?: number | null;
+  /** runs per version in the window, newest version first */
+  versions?: { version: number; runs: Record<string, number> }[];
 }
 
 export interface TemplateParam {

@@ -1,4 +1,6 @@
-// Monitor mode: the deployed flow drawn read-only with live figures per node and edge, and its latest runs.
+// Monitor mode: the deployed flow drawn read-only with live figures per node and edge, and its latest runs. The figures
+// are of one version, the deployed one by default (a selector picks another); following the deployed version, the page
+// switches to a new one's graph and counts when the flow is deployed again (the flow.deployed live event).
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { ReactFlowProvider } from "@xyflow/react";
 import { api, ApiError } from "../api";
@@ -25,14 +27,18 @@ const REFRESH_MS = 30_000;
 
 declare global {
   interface Window {
-    __crossdockMonitor?: { ready: boolean; events: number; renders: number; nodes: () => Record<string, NodeMonitor> };
+    __crossdockMonitor?: { ready: boolean; events: number; renders: number; version: number | null; nodes: () => Record<string, NodeMonitor> };
   }
 }
 
 export function Monitor({ flowId, nodeTypes, navigate }: { flowId: string; nodeTypes: NodeType[]; navigate: (path: string) => void }) {
   const specs = useMemo(() => new Map(nodeTypes.map((t) => [t.type, t])), [nodeTypes]);
-  const [doc, setDoc] = useState<FlowDoc | null>(null);
-  const [version, setVersion] = useState<number | null>(null);
+  const [shown, setShown] = useState<{ version: number; doc: FlowDoc } | null>(null); // the document drawn, of its version
+  const doc = shown?.doc ?? null;
+  const [deployed, setDeployed] = useState<number | null>(null); // the flow's deployed version, kept current live
+  const [picked, setPicked] = useState<number | null>(null); // another version to look at; null: follow the deployed
+  const version = picked ?? deployed; // the version drawn and counted
+  const [versions, setVersions] = useState<number[]>([]); // versions with runs in the window
   const [error, setError] = useState<string | null>(null);
   const [windowS, setWindowS] = useState(300);
   const [connected, setConnected] = useState(false);
@@ -40,40 +46,52 @@ export function Monitor({ flowId, nodeTypes, navigate }: { flowId: string; nodeT
   const [tick, setTick] = useState(0); // one re-render per batch of events
   const [recent, setRecent] = useState<Run[]>([]);
   const [rate, setRate] = useState(0);
-  const state = useRef(new MonitorState());
+  const state = useRef(new MonitorState(null));
   const renders = useRef(0);
   const rateWindow = useRef<[number, number][]>([]);
 
   useEffect(() => {
     let cancelled = false;
-    (async () => {
-      try {
-        const rec = await api.getFlow(flowId);
-        if (rec.deployed_version == null) {
-          setError(`“${rec.flow.name}” is not deployed: there is nothing to monitor yet.`);
-          return;
-        }
-        const deployed = await api.getVersion(flowId, rec.deployed_version);
+    api.getFlow(flowId).then(
+      (rec) => {
         if (cancelled) return;
-        setVersion(rec.deployed_version);
-        setDoc(deployed);
-      } catch (e) {
-        setError(e instanceof ApiError && e.status === 404 ? `There is no flow “${flowId}”.` : (e as Error).message);
-      }
-    })();
+        if (rec.deployed_version == null) setError(`“${rec.flow.name}” is not deployed: there is nothing to monitor yet.`);
+        else setDeployed(rec.deployed_version);
+      },
+      (e) => setError(e instanceof ApiError && e.status === 404 ? `There is no flow “${flowId}”.` : (e as Error).message),
+    );
     return () => {
       cancelled = true;
     };
   }, [flowId]);
 
-  // Baseline from /stats (again every 30 s, when the window changes); events are applied on top.
+  // The version's document; its figures start again from nothing (the baseline below fills them in).
   useEffect(() => {
+    if (version == null) return;
+    let cancelled = false;
+    if (state.current.version !== version) {
+      state.current = new MonitorState(version);
+      setTick((t) => t + 1);
+    }
+    api.getVersion(flowId, version).then(
+      (d) => !cancelled && setShown({ version, doc: d }),
+      (e) => !cancelled && setError((e as Error).message),
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, [flowId, version]);
+
+  // Baseline from /stats of the version (again every 30 s, when the window changes); events are applied on top.
+  useEffect(() => {
+    if (version == null) return;
     let cancelled = false;
     const load = () =>
-      api.flowStats(flowId, windowS).then(
+      api.flowStats(flowId, windowS, version).then(
         (s) => {
-          if (cancelled) return;
+          if (cancelled || s.version !== state.current.version) return;
           state.current.setBaseline(s);
+          setVersions((s.versions || []).map((v) => v.version));
           setTick((t) => t + 1);
         },
         () => undefined,
@@ -84,7 +102,7 @@ export function Monitor({ flowId, nodeTypes, navigate }: { flowId: string; nodeT
       cancelled = true;
       clearInterval(timer);
     };
-  }, [flowId, windowS]);
+  }, [flowId, windowS, version]);
 
   useEffect(() => {
     api.listRuns({ flow_id: flowId, limit: RECENT }).then((r) => setRecent(r.runs), () => undefined);
@@ -92,9 +110,18 @@ export function Monitor({ flowId, nodeTypes, navigate }: { flowId: string; nodeT
 
   const windowRef = useRef(windowS);
   windowRef.current = windowS;
+  const pickedRef = useRef(picked);
+  pickedRef.current = picked;
   const onBatch = useCallback((batch: LiveEvent[]) => {
+    // a new deployment: followed at once (the events after it already count for the new version)
+    const at = batch.map((e) => e.event).lastIndexOf("flow.deployed");
+    if (at >= 0 && typeof batch[at].version === "number") {
+      const next = batch[at].version!;
+      setDeployed(next);
+      if (pickedRef.current === null && state.current.version !== next) state.current = new MonitorState(next);
+    }
     const st = state.current;
-    st.apply(batch);
+    st.apply(at >= 0 && pickedRef.current === null ? batch.slice(at + 1) : batch);
     st.prune(windowRef.current);
     // events per second over the last 5 s of batches
     const now = Date.now();
@@ -128,6 +155,7 @@ export function Monitor({ flowId, nodeTypes, navigate }: { flowId: string; nodeT
       ready: !!doc && (window.__crossdockMonitor?.ready || false),
       events: state.current.eventsSeen,
       renders: renders.current,
+      version,
       nodes: () => Object.fromEntries(monitor),
     };
   });
@@ -144,13 +172,29 @@ export function Monitor({ flowId, nodeTypes, navigate }: { flowId: string; nodeT
         title={
           <>
             <span className="flow-title" data-testid="flow-title">{doc?.name || flowId}</span>
-            {version != null && <span className="pill deployed">deployed v{version}</span>}
+            {version != null && (
+              <span className={`pill${version === deployed ? " deployed" : ""}`} data-testid="monitor-version" data-version={version}>
+                {version === deployed ? `deployed v${version}` : `v${version} (deployed: v${deployed})`}
+              </span>
+            )}
             <span className={`live-dot${connected ? " on" : ""}`} data-testid="live-state" data-connected={connected}>
               {connected ? "Live" : "Connecting…"}
             </span>
           </>
         }
       >
+        <label className="inline-label">
+          Version
+          <select value={picked ?? ""} onChange={(e) => setPicked(e.target.value ? Number(e.target.value) : null)} data-testid="version-pick">
+            <option value="">{deployed != null ? `v${deployed} · deployed (follows deploys)` : "deployed"}</option>
+            {[...new Set([...versions, ...(picked != null ? [picked] : [])])]
+              .filter((v) => v !== deployed || picked === v)
+              .sort((a, b) => b - a)
+              .map((v) => (
+                <option key={v} value={v}>v{v}</option>
+              ))}
+          </select>
+        </label>
         <label className="inline-label">
           Window
           <select value={windowS} onChange={(e) => setWindowS(Number(e.target.value))} data-testid="window">
@@ -171,7 +215,7 @@ export function Monitor({ flowId, nodeTypes, navigate }: { flowId: string; nodeT
       ) : (
         <div className="workspace">
           <div className="center">
-            <ReactFlowProvider>
+            <ReactFlowProvider key={shown?.version}>
               <Canvas
                 doc={doc}
                 specs={specs}
@@ -194,7 +238,7 @@ export function Monitor({ flowId, nodeTypes, navigate }: { flowId: string; nodeT
           </div>
           <aside className="inspector side-panel" data-testid="monitor-panel">
             <div className="insp-head">
-              <span className="insp-title">Last {WINDOWS.find(([s]) => s === windowS)?.[1]}</span>
+              <span className="insp-title" data-testid="figures-version">Last {WINDOWS.find(([s]) => s === windowS)?.[1]} · v{version}</span>
               <span className="hint" data-testid="event-rate">{connected ? `${rate.toLocaleString("en-US")} events/s` : ""}</span>
             </div>
             <div className="insp-body">
@@ -230,6 +274,7 @@ export function Monitor({ flowId, nodeTypes, navigate }: { flowId: string; nodeT
                     <li key={String(r.id)} data-run-id={r.id}>
                       <Link to={`/runs/${r.id}`} navigate={navigate}>#{String(r.id)}</Link>
                       <span className="recent-key">{r.business_key || ""}</span>
+                      <span className="hint" data-testid="recent-version">v{r.version}</span>
                       <StatusPill status={r.status} />
                       <span className="hint">{r.created_at ? when(r.created_at, true) : ""}</span>
                     </li>

@@ -1,9 +1,10 @@
 // The run inspector: the run drawn on the flow version it ran on, each step's input and output side by side,
-// errors, attempts and a timing waterfall; replay the run, or re-run from a step with edited input.
-import { useCallback, useEffect, useMemo, useState } from "react";
+// errors, attempts and a timing waterfall; replay the run, or re-run from a step with edited input. Steps are named
+// by their node's name (its id where it has none), and the flow is fitted to the canvas when it opens.
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { ReactFlowProvider } from "@xyflow/react";
 import { api, ApiError } from "../api";
-import { Canvas, type Selection } from "../editor/Canvas";
+import { Canvas, fitDocument, type Selection } from "../editor/Canvas";
 import type { LiveEvent } from "../live";
 import { watchRun } from "../runWatch";
 import { isTerminal, statusClass } from "../runStatus";
@@ -15,12 +16,22 @@ import { StatusPill, duration, when } from "./RunList";
 
 const NO_PROBLEMS = new Map();
 
+declare global {
+  interface Window {
+    /** For tests: the canvas was fitted to the flow once its nodes were measured. */
+    __crossdockRun?: { fitted: boolean };
+  }
+}
+
 interface StepError {
   code?: string;
   class?: string;
   message?: string;
   retryable?: boolean;
 }
+
+/** A node's name in the version the run ran on, else its id (the version is not loaded yet, or the node has none). */
+type NameOf = (nodeId: string) => string;
 
 function errorOf(v: unknown): StepError | null {
   if (!v) return null;
@@ -53,6 +64,7 @@ export function RunInspector({ runId, nodeTypes, navigate }: { runId: string; no
     let stop = false;
     let close = () => undefined as void;
     setLive(null);
+    setDoc(null); // another run: its canvas opens anew, fitted
     (async () => {
       const r = await load();
       if (!r || stop) return;
@@ -71,6 +83,12 @@ export function RunInspector({ runId, nodeTypes, navigate }: { runId: string; no
   }, [load]);
 
   const steps = run?.steps || [];
+  const names = useMemo(() => new Map((doc?.nodes || []).map((n) => [n.id, n.name || n.id])), [doc]);
+  const nameOf: NameOf = useCallback((id: string) => names.get(id) || id, [names]);
+  // drawn fitted to the canvas whatever viewport the version was saved with: once as it opens, again once its
+  // nodes are measured (the first fit uses estimated sizes)
+  const fitted = useMemo(() => (doc ? { ...doc, viewport: undefined } : null), [doc]);
+  const flow = useRef<Parameters<typeof fitDocument>[0] | null>(null);
   // the step a node shows: its last attempt in this run
   const byNode = useMemo(() => {
     const m = new Map<string, Step>();
@@ -133,7 +151,7 @@ export function RunInspector({ runId, nodeTypes, navigate }: { runId: string; no
                   <Link to={`/runs/${run.replay_of}`} navigate={navigate} testId="replay-of">#{String(run.replay_of)}</Link>
                 </>
               )}
-              {run.start_node && <> from <code>{run.start_node}</code></>}
+              {run.start_node && <> from <code>{nameOf(run.start_node)}</code></>}
               {" · "}{duration(run.duration_ms)}
             </span>
           </>
@@ -164,16 +182,16 @@ export function RunInspector({ runId, nodeTypes, navigate }: { runId: string; no
       {runError && (
         <div className="banner error" data-testid="run-error">
           <b>{runError.class || runError.code || "error"}</b> {runError.message}
-          {(runError as { node?: string }).node && <span> at <code>{(runError as { node?: string }).node}</code></span>}
+          {(runError as { node?: string }).node && <span> at <code data-node-id={(runError as { node?: string }).node}>{nameOf((runError as { node?: string }).node!)}</code></span>}
         </div>
       )}
       <div className="run-layout">
         <div className="run-top">
           <div className="run-canvas">
-            {doc ? (
+            {fitted ? (
               <ReactFlowProvider>
                 <Canvas
-                  doc={doc}
+                  doc={fitted}
                   specs={specs}
                   selection={selection}
                   problemsByNode={NO_PROBLEMS}
@@ -188,8 +206,13 @@ export function RunInspector({ runId, nodeTypes, navigate }: { runId: string; no
                     if (i >= 0) setSelectedStep(i);
                   }}
                   onDropType={() => undefined}
-                  onInit={() => undefined}
-                  onReady={() => undefined}
+                  onInit={(rf) => {
+                    flow.current = rf;
+                  }}
+                  onReady={() => {
+                    if (flow.current) fitDocument(flow.current, fitted, 0);
+                    window.__crossdockRun = { fitted: true };
+                  }}
                   readOnly
                   minimap={false}
                 />
@@ -198,14 +221,14 @@ export function RunInspector({ runId, nodeTypes, navigate }: { runId: string; no
               <div className="page-message">Loading flow version…</div>
             )}
           </div>
-          <Waterfall run={run} steps={steps} selected={selectedStep} onSelect={setSelectedStep} />
+          <Waterfall run={run} steps={steps} selected={selectedStep} onSelect={setSelectedStep} nameOf={nameOf} />
         </div>
         {step ? (
-          <StepDetail key={`${run.id}:${selectedStep}`} run={run} step={step} busy={busy} onRerun={(version, input) => replay({ version, from_node: step.node_id, input })} />
+          <StepDetail key={`${run.id}:${selectedStep}`} run={run} step={step} busy={busy} nameOf={nameOf} onRerun={(version, input) => replay({ version, from_node: step.node_id, input })} />
         ) : (
           <div className="step-detail hint pad">{isTerminal(run.status) ? "This run has no steps." : live ? (
             <span data-testid="live-step" data-node-id={live.node_id} data-status={live.status}>
-              <code>{live.node_id}</code> {live.status}{live.attempt && live.attempt > 1 ? ` (try ${live.attempt})` : ""}…
+              <code>{live.node_id ? nameOf(live.node_id) : ""}</code> {live.status}{live.attempt && live.attempt > 1 ? ` (try ${live.attempt})` : ""}…
             </span>
           ) : run.status === "queued" ? "Queued, waiting for a worker…" : "Waiting for the first step…"}</div>
         )}
@@ -214,7 +237,7 @@ export function RunInspector({ runId, nodeTypes, navigate }: { runId: string; no
   );
 }
 
-function Waterfall({ run, steps, selected, onSelect }: { run: Run; steps: Step[]; selected: number | null; onSelect: (i: number) => void }) {
+function Waterfall({ run, steps, selected, onSelect, nameOf }: { run: Run; steps: Step[]; selected: number | null; onSelect: (i: number) => void; nameOf: NameOf }) {
   const t0 = Date.parse(run.started_at || run.created_at || "") || (steps[0]?.started_at ? Date.parse(steps[0].started_at) : 0);
   const ends = steps.map((s) => (s.finished_at ? Date.parse(s.finished_at) : s.started_at ? Date.parse(s.started_at) + (s.duration_ms || 0) : t0));
   const span = Math.max(1, ...ends.map((e) => e - t0), run.duration_ms || 0);
@@ -232,7 +255,7 @@ function Waterfall({ run, steps, selected, onSelect }: { run: Run; steps: Step[]
           return (
             <li key={String(s.id)} className={i === selected ? "active" : ""} onClick={() => onSelect(i)} data-testid="step-row" data-node-id={s.node_id} data-status={s.status}>
               <span className={`dot ${statusClass(s.status)}`} />
-              <span className="wf-name" title={s.node_type}>{s.node_id}</span>
+              <span className="wf-name" title={`${s.node_id} · ${s.node_type}`} data-testid="step-name">{nameOf(s.node_id)}</span>
               {s.attempt > 1 && <span className="tag">try {s.attempt}</span>}
               <span className="wf-track">
                 <span className={`wf-bar ${statusClass(s.status)}`} style={{ left: `${(100 * Math.max(0, start)) / span}%`, width: `max(2px, ${(100 * len) / span}%)` }} />
@@ -246,7 +269,7 @@ function Waterfall({ run, steps, selected, onSelect }: { run: Run; steps: Step[]
   );
 }
 
-function StepDetail({ run, step, busy, onRerun }: { run: Run; step: Step; busy: boolean; onRerun: (version: "original" | "current", input: unknown) => void }) {
+function StepDetail({ run, step, busy, nameOf, onRerun }: { run: Run; step: Step; busy: boolean; nameOf: NameOf; onRerun: (version: "original" | "current", input: unknown) => void }) {
   const [input, setInput] = useState<unknown>(step.input);
   const [output, setOutput] = useState<unknown>(step.output);
   const [editing, setEditing] = useState(false);
@@ -265,7 +288,7 @@ function StepDetail({ run, step, busy, onRerun }: { run: Run; step: Step; busy: 
     <div className="step-detail" data-testid="step-detail" data-node-id={step.node_id}>
       <div className="step-head">
         <span className={`dot ${statusClass(step.status)}`} />
-        <b data-testid="step-node">{step.node_id}</b>
+        <b data-testid="step-node" title={step.node_id}>{nameOf(step.node_id)}</b>
         <code className="hint">{step.node_type}</code>
         <StatusPill status={step.status} />
         <span className="hint">
@@ -300,7 +323,7 @@ function StepDetail({ run, step, busy, onRerun }: { run: Run; step: Step; busy: 
         <div className="rerun" data-testid="rerun-editor">
           <div className="step-io">
             <section className="json-pane">
-              <div className="json-pane-head"><span>Input for {step.node_id} (JSON)</span></div>
+              <div className="json-pane-head"><span>Input for {nameOf(step.node_id)} (JSON)</span></div>
               <textarea className="json-input" rows={12} value={text} onChange={(e) => {
                 setText(e.target.value);
                 setParseError(null);
@@ -309,7 +332,7 @@ function StepDetail({ run, step, busy, onRerun }: { run: Run; step: Step; busy: 
             </section>
             <section className="json-pane rerun-side">
               <p>
-                A new run starts at <code>{step.node_id}</code> with this input, linked to run #{String(run.id)}, keeping its business key.
+                A new run starts at <code>{nameOf(step.node_id)}</code> with this input, linked to run #{String(run.id)}, keeping its business key.
               </p>
               <label className="field">
                 <span className="field-label">Flow version</span>
@@ -334,7 +357,7 @@ function StepDetail({ run, step, busy, onRerun }: { run: Run; step: Step; busy: 
                     onRerun(version, parsed);
                   }}
                 >
-                  Re-run from {step.node_id}
+                  Re-run from {nameOf(step.node_id)}
                 </button>
                 <button className="btn-ghost" onClick={() => setEditing(false)}>Cancel</button>
               </div>

@@ -1,5 +1,6 @@
-// Monitor mode's figures: the window's /stats as a baseline plus the live events since, per node and edge.
-// An overlay on the canvas, never part of the flow document. Work per batch is bounded by the runs in flight
+// Monitor mode's figures: the window's /stats as a baseline plus the live events since, per node and edge, of one
+// version of the flow (runs of other versions are left out, so a count never mixes two graphs; step events carry no
+// version: a run's comes with its run.queued / run.started). An overlay on the canvas, never part of the flow document. Work per batch is bounded by the runs in flight
 // and the nodes that changed, never by the number of events in the window (1,000 events/s for 5 minutes).
 import type { FlowDoc, FlowStats } from "../types";
 import type { NodeMonitor } from "../editor/nodes";
@@ -79,7 +80,26 @@ export class MonitorState {
   private openRuns = new Map<string, string>(); // run id -> queued | running
   private lastFailed = new Map<string, boolean>();
   private rings = new Map<string, Ring>();
+  private runVersions = new Map<string, number>(); // run id -> its version, of the runs heard of and not ended
   eventsSeen = 0;
+
+  /** version: the one counted (null: every version). */
+  constructor(readonly version: number | null = null) {}
+
+  /** Whether an event is of another version's run (a run whose version was not heard of counts). */
+  private otherVersion(e: LiveEvent, run: string): boolean {
+    if (this.version === null) return false;
+    if (typeof e.version === "number") {
+      if (e.event === "run.finished") this.runVersions.delete(run);
+      else {
+        this.runVersions.set(run, e.version);
+        if (this.runVersions.size > MAX_PENDING) this.runVersions.delete(this.runVersions.keys().next().value!);
+      }
+      return e.version !== this.version;
+    }
+    const v = this.runVersions.get(run);
+    return v !== undefined && v !== this.version;
+  }
 
   setBaseline(stats: FlowStats) {
     this.base = stats;
@@ -91,7 +111,9 @@ export class MonitorState {
   apply(batch: LiveEvent[]) {
     this.eventsSeen += batch.length;
     for (const e of batch) {
+      if (e.run_id === undefined || e.run_id === null) continue; // flow.deployed: the page acts on it
       const run = String(e.run_id);
+      if (this.otherVersion(e, run)) continue;
       if (e.event === "run.queued" || e.event === "run.started") {
         this.openRuns.set(run, e.event === "run.queued" ? "queued" : "running");
         continue;
