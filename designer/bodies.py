@@ -13,6 +13,9 @@ from designer.errors import ApiError
 
 MAX_DEPTH = 100  # nested arrays and objects: far beyond real documents, far below what recursive code survives
 _SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")  # the only way a lone surrogate gets into a parsed string
+# a number JSON allows but a double cannot hold needs an exponent or hundreds of digits; a body without either
+# (almost every body) is parsed by the C parser alone, without a Python call per number
+_BIG_NUMBER = re.compile(r"\d[eE]|\d{300}")
 LONE_SURROGATE = "a lone surrogate (such as \\udfff), which is not a character and cannot be stored"
 
 
@@ -53,7 +56,10 @@ def parse_json_text(raw: bytes, charset: str | None = None) -> tuple[Any, str]:
     """parse_json's value with the body's text, which is JSON of that very value (a run stores it as it is)."""
     source = _decode(raw, charset, "invalid_json")
     try:
-        value = json.loads(source, parse_constant=_constant, parse_float=_float, parse_int=_int)
+        if _BIG_NUMBER.search(source):
+            value = json.loads(source, parse_constant=_constant, parse_float=_float, parse_int=_int)
+        else:
+            value = json.loads(source, parse_constant=_constant)
     except RecursionError:
         raise ApiError(400, "invalid_json", f"the body is nested more than {MAX_DEPTH} levels deep") from None
     except _Refused as err:
