@@ -42,6 +42,10 @@ class Publisher:
     def publish(self, event: str, data: dict) -> None:
         self.replies.deliver(event, data)
 
+    def listening(self, to: list[str]) -> bool:
+        """Whether an event of these rooms would reach anyone but the reply waiters: not here."""
+        return False
+
     def flush(self) -> None:
         """Send what is kept for sending (the Redis outbox); here nothing is kept."""
 
@@ -77,6 +81,9 @@ class _Relay(Publisher):
 
     reply_last = False  # hand an event to its waiters after emitting it (the outbox sends both at once)
 
+    def listening(self, to: list[str]) -> bool:
+        return True  # another process decides (the Redis relay's subscribers)
+
     def publish(self, event: str, data: dict) -> None:
         data = {**data, "ts": round(time.time() * 1000, 3)}
         if not self.reply_last:
@@ -108,11 +115,19 @@ class LocalRelay(_Relay):
     def __init__(self):
         super().__init__()
         self._sinks: list[Emit] = []
+        self._hearing: list[Callable[[list[str]], bool]] = []
         self._lock = threading.Lock()
 
-    def attach(self, emit: Emit) -> None:
+    def attach(self, emit: Emit, listening: Callable[[list[str]], bool] | None = None) -> None:
+        """`listening(rooms)`: whether anyone hears one of these rooms now (None: always say yes)."""
         with self._lock:
             self._sinks = [*self._sinks, emit]
+            self._hearing = [*self._hearing, listening or (lambda to: True)]
+
+    def listening(self, to: list[str]) -> bool:
+        """Whether an event of these rooms would reach anyone: the executors' step progress is dropped unread
+        when it would not (runtime/executors.py). With nothing attached, nobody hears."""
+        return any(hears(to) for hears in self._hearing)
 
     def _emit(self, event: str, data: dict, to: list[str]) -> None:
         for sink in self._sinks:

@@ -29,7 +29,7 @@ import time
 import uuid
 from typing import Callable
 
-from runtime.events import Batched, Publisher
+from runtime.events import Batched, Publisher, rooms
 from runtime.queue import JobQueue
 from runtime.replies import EVENTS as REPLY_EVENTS
 from runtime.settings import Settings
@@ -37,6 +37,7 @@ from runtime.settings import Settings
 log = logging.getLogger(__name__)
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SETTLED = frozenset({"run.started", "run.finished"})  # a held run that started is no longer the queue's
+NEEDED = SETTLED | frozenset(REPLY_EVENTS)  # events the web process acts on whether or not a page listens
 RESTART_AFTER_S = 1.0  # between an executor's death and its next start
 HELD_AT_MOST_S = 300.0  # a run handed over this long ago that never started counts as lost (a duplicate is harmless)
 
@@ -47,11 +48,13 @@ class LinkQueue(JobQueue):
 
     embedded = True
 
-    def __init__(self, settings: Settings, publish: Callable[[str, dict], None] = lambda e, d: None, **_options):
+    def __init__(self, settings: Settings, publish: Callable[[str, dict], None] = lambda e, d: None,
+                 listening: Callable[[list[str]], bool] = lambda to: True, **_options):
         self.settings = settings
         self.name = f"{settings.queue_name}-link-{uuid.uuid4().hex[:8]}"
         self.stopping = threading.Event()
         self.publish = publish
+        self.listening = listening  # whether anyone hears these rooms: else a step's event is not even decoded
         self._lock = threading.Lock()  # guards _held
         self._held: dict[int, tuple[Executor, float]] = {}  # handed over (by whom, when), not yet seen to start
         self._turn = itertools.count()
@@ -152,8 +155,13 @@ class Executor:
         stream = self.sock.makefile("rb")
         try:
             for line in stream:
+                head, _, body = line.partition(b"\t")
                 try:
-                    event, data = json.loads(line)
+                    event, workspace, flow_id = json.loads(head)
+                    if event not in NEEDED and not self.queue.listening(
+                            rooms({"workspace": workspace, "flow_id": flow_id})):
+                        continue  # progress nobody watches: most of a loaded web process's events
+                    data = json.loads(body)
                 except ValueError:
                     log.warning("executor %s sent a line that is no event: %r", self.index, line[:200])
                     continue
@@ -198,7 +206,10 @@ class LinkPublisher(Publisher):
         self.out = _Lines(sock)
 
     def publish(self, event: str, data: dict) -> None:
-        text = json.dumps([event, data], default=str, ensure_ascii=False, separators=(",", ":"))
+        """A line `[event, workspace, flow_id]<TAB>data`: the web process reads the head alone to tell whether
+        it needs the event (JSON escapes a tab inside strings, so the first tab ends the head)."""
+        head = json.dumps([event, data.get("workspace"), data.get("flow_id")], ensure_ascii=False)
+        text = head + "\t" + json.dumps(data, default=str, ensure_ascii=False, separators=(",", ":"))
         self.out.put(text, at_once=event in REPLY_EVENTS)
 
     def flush(self) -> None:

@@ -138,7 +138,7 @@ class Runtime:
         """Embedded mode with executor processes (settings.executors, runtime/executors.py): this process
         stores runs and hands their ids over, and runs the maintenance; the executors execute."""
         self.queue.stop()
-        self.queue = LinkQueue(self.settings, publish=self.events.publish)
+        self.queue = LinkQueue(self.settings, publish=self.events.publish, listening=self.events.listening)
         self.queue.start_threads()
         jobs.release_expired_leases(self)
         jobs.requeue_waiting(self)

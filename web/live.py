@@ -63,8 +63,16 @@ def register(app: Flask, runtime) -> SocketIO:
         return {"left": room}
 
     if isinstance(runtime.events, events.LocalRelay):
-        runtime.events.attach(lambda event, data, to: sio.emit(event, data, to=to))
+        runtime.events.attach(lambda event, data, to: sio.emit(event, data, to=to),
+                              listening=lambda to: _has_members(sio, to))
     return sio
+
+
+def _has_members(sio: SocketIO, to: list[str]) -> bool:
+    """Whether a page of this process is in one of these rooms now (a dict lookup per room; the manager
+    changes its rooms under the GIL, and a page joining a moment later reads the run's state when it opens)."""
+    rooms = sio.server.manager.rooms.get("/", {})
+    return any(rooms.get(room) for room in to)
 
 
 def _room(ws: str | None, args) -> str:

@@ -75,6 +75,29 @@ def test_runs_execute_in_executor_processes_and_their_events_come_back(linked, w
     assert not linked.queue.held_run_ids() & set(ids)  # every handed-over run was seen to start
 
 
+def test_step_progress_nobody_hears_is_dropped_unread_and_heard_once_a_room_listens(settings, workspace):
+    """The web process decodes an executor's step events only while a page is in one of their rooms; the
+    run events it acts on itself (a run started or finished, a reply) always come through (run.queued is
+    this process's own)."""
+    rt = Runtime(replace(settings, redis_url="", executors=1))
+    seen: list[tuple[str, dict]] = []
+    hearing = {"on": False}
+    rt.events.attach(lambda event, data, rooms: seen.append((event, data)), listening=lambda to: hearing["on"])
+    try:
+        deploy(rt, workspace)
+        rt.start_executors()
+        quiet = intake.start_manual(rt, workspace, "f", {"ref": 1}).id
+        wait_for(lambda: any(e == "run.finished" and d["run_id"] == quiet for e, d in list(seen)))
+        assert {e for e, d in list(seen) if d.get("run_id") == quiet} == {"run.queued", "run.started", "run.finished"}
+        hearing["on"] = True
+        heard = intake.start_manual(rt, workspace, "f", {"ref": 2}).id
+        wait_for(lambda: any(e == "run.finished" and d["run_id"] == heard for e, d in list(seen)))
+        assert [d["node_id"] for e, d in list(seen) if e == "step.succeeded" and d["run_id"] == heard] == \
+            ["start", "map", "done"]
+    finally:
+        rt.close()
+
+
 def test_a_reply_waiter_in_this_process_hears_the_executors_run_end(linked, workspace):
     deploy(linked, workspace, expression="{'doubled': ref * 2}")
     linked.start_executors()
