@@ -112,16 +112,23 @@ export function Dashboard({ navigate }: { navigate: (path: string) => void }) {
         current="/dashboard"
         navigate={navigate}
         title={
-          <>
-            <span className="flow-title">Dashboard</span>
-            {view === "workspace" && (
-              <span className={`live-dot${connected ? " on" : ""}`} data-testid="live-state" data-connected={connected}>
-                {connected ? "Live" : "Connecting…"}
-              </span>
-            )}
-          </>
+          <span className="flow-title">Dashboard</span>
         }
-      >
+      />
+      {/* the page's own controls sit under the header, which the app's many links fill */}
+      <div className="tabs dash-bar">
+        {partnerAdmin && (
+          <>
+            <button className={`tab${view === "workspace" ? " active" : ""}`} onClick={() => setView("workspace")} data-testid="tab-workspace">This workspace</button>
+            <button className={`tab${view === "customers" ? " active" : ""}`} onClick={() => setView("customers")} data-testid="tab-customers">All customers</button>
+          </>
+        )}
+        <span className="spacer" />
+        {view === "workspace" && (
+          <span className={`live-dot${connected ? " on" : ""}`} data-testid="live-state" data-connected={connected}>
+            {connected ? "Live" : "Connecting…"}
+          </span>
+        )}
         <label className="inline-label">
           Window
           <select value={windowS} onChange={(e) => setWindowS(Number(e.target.value))} data-testid="dashboard-window">
@@ -130,14 +137,8 @@ export function Dashboard({ navigate }: { navigate: (path: string) => void }) {
             ))}
           </select>
         </label>
-        <button className="btn" onClick={load} data-testid="dashboard-refresh">Refresh</button>
-      </AppNav>
-      {partnerAdmin && (
-        <nav className="tabs dash-tabs">
-          <button className={`tab${view === "workspace" ? " active" : ""}`} onClick={() => setView("workspace")} data-testid="tab-workspace">This workspace</button>
-          <button className={`tab${view === "customers" ? " active" : ""}`} onClick={() => setView("customers")} data-testid="tab-customers">All customers</button>
-        </nav>
-      )}
+        <button className="btn small" onClick={load} data-testid="dashboard-refresh">Refresh</button>
+      </div>
       <main
         className="flow-list wide dashboard"
         data-testid="dashboard"

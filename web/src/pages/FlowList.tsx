@@ -7,6 +7,7 @@ import { FLOW_SCHEMA, type FlowDoc, type FlowSummary } from "../types";
 import { can } from "../access";
 import { AppNav } from "./AppNav";
 import "./Dashboard.css";
+import { age } from "./figures";
 
 function when(iso: string): string {
   const d = new Date(iso);
@@ -184,9 +185,11 @@ function HealthCell({ health }: { health?: FlowHealth }) {
   if (!health) return <span className="hint">–</span>;
   const title = health.last_status ? `last run ${health.last_status}` : "no runs yet";
   return (
-    <span data-testid="flow-health" data-status={health.status} data-failed={health.failed_24h} title={title}>
+    <span className="flow-health" data-testid="flow-health" data-status={health.status} data-failed={health.failed_24h} title={title}>
       <span className={`health-dot ${health.status}`} data-testid="health-dot" />
-      <span className="hint" data-testid="last-run">{health.last_run_at ? when(health.last_run_at) : "never run"}</span>
+      <span className="hint" data-testid="last-run" title={health.last_run_at ? when(health.last_run_at) : undefined}>
+        {health.last_run_at ? `${age(Math.max(0, (Date.now() - Date.parse(health.last_run_at)) / 1000))} ago` : "never run"}
+      </span>
       {health.failed_24h > 0 && (
         <span className="failed-count" data-testid="failed-count" title="failed runs in the last 24 hours">
           {health.failed_24h} failed

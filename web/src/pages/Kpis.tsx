@@ -32,7 +32,7 @@ export function KpiTiles({ summary }: { summary: KpiSummary }) {
       ))}
       <div className="dash-tile" data-testid="kpi-orders" data-value={summary.orders}>
         <b>{count(summary.orders)}</b>
-        <span>Orders · {count(summary.shipments)} shipments</span>
+        <span>Orders · {count(summary.shipments)} shipment{summary.shipments === 1 ? "" : "s"}</span>
       </div>
     </div>
   );

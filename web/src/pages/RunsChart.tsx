@@ -10,8 +10,10 @@ const MAX_BUCKETS = 2000; // 7 days of hours is 168, 6 hours of minutes 360: far
 /** [bucket starts in seconds, succeeded, failed] over the whole window, oldest first. */
 export function series(d: Dashboard): [number[], number[], number[]] {
   const step = Math.max(60, d.bucket_s || 60);
-  const end = Math.floor(Date.parse(d.generated_at) / 1000 / step) * step;
-  const n = Math.min(MAX_BUCKETS, Math.ceil(d.window_s / step));
+  // from the bucket the window starts in to the one it ends in, both partly covered
+  const now = Date.parse(d.generated_at) / 1000;
+  const end = Math.floor(now / step) * step;
+  const n = Math.min(MAX_BUCKETS, (end - Math.floor((now - d.window_s) / step) * step) / step + 1);
   const start = end - (n - 1) * step;
   const xs = Array.from({ length: n }, (_, i) => start + i * step);
   const ok = new Array<number>(n).fill(0);
@@ -29,6 +31,7 @@ export function RunsChart({ data }: { data: Dashboard }) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const [xs, ok, bad] = series(data);
+  const step = xs.length > 1 ? xs[1] - xs[0] : 60;
   const drawn = ok.reduce((a, b) => a + b, 0) + bad.reduce((a, b) => a + b, 0);
 
   useEffect(() => {
@@ -40,7 +43,8 @@ export function RunsChart({ data }: { data: Dashboard }) {
     const opts: uPlot.Options = {
       width: Math.max(320, el.clientWidth),
       height: 220,
-      scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
+      // half a bucket either side, so the first and last bars are drawn whole
+      scales: { x: { time: true, range: () => [xs[0] - step / 2, xs[xs.length - 1] + step / 2] }, y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
       series: [
         {},
         { label: "Succeeded", stroke: "#16a34a", fill: "rgba(22, 163, 74, 0.55)", paths: bars, points: { show: false }, value: (_u, _v, _s, i) => (i == null ? "–" : String(ok[i])) },

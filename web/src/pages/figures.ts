@@ -21,6 +21,7 @@ export function age(seconds: number | null | undefined): string {
 
 export function hours(h: number | null | undefined): string {
   if (h == null) return DASH;
+  if (h < 1) return `${Math.round(h * 60)} min`;
   return h >= 48 ? `${(h / 24).toFixed(1)} d` : `${h.toFixed(1)} h`;
 }
 
