@@ -15,9 +15,9 @@ from sqlalchemy.exc import IntegrityError
 
 from designer import references
 from designer.errors import ApiError
-from flows import document, graph
+from flows import document, graph, mapping_checks
 from flows.problem import WARNING, Problem
-from nodes import catalog, expression
+from nodes import catalog, expression, mapping_reader, target_schemas
 from runtime import intake, secrets
 from runtime.deployments import iso
 from runtime.models import Flow, WebhookRoute, utcnow
@@ -34,14 +34,20 @@ def check(doc: Any, workspace: references.Workspace | None = None, *, draft: boo
 
 
 def _own_problems(doc: Any) -> list[Problem]:
-    """What the document alone decides: graph, config and expression problems."""
-    return graph.validate(doc, catalog.specs(), expression.check) + _shared_webhook_routes(doc)
+    """What the document alone decides: graph, config and expression problems, mappings against their targets."""
+    return graph.validate(doc, catalog.specs(), expression.check) + _shared_webhook_routes(doc) + _mappings(doc)
+
+
+def _mappings(doc: Any) -> list[Problem]:
+    """Mappings against the schema of what they feed: unmapped required fields, constants of the wrong type."""
+    return mapping_checks.check(doc, target_schemas.schemas(), mapping_reader.mapping)
 
 
 def _load_checked(doc: Any) -> tuple[dict, list[Problem]]:
     """The document to store, or 400; with its own problems, from the same single load."""
     loaded, problems = graph.checked(doc, catalog.specs(), expression.check)
-    return _loaded_or_400(loaded, problems), problems + _shared_webhook_routes(loaded)
+    loaded = _loaded_or_400(loaded, problems)
+    return loaded, problems + _shared_webhook_routes(loaded) + _mappings(loaded)
 
 
 def _with_references(problems: list[Problem], doc: Any, workspace: references.Workspace | None,

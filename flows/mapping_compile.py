@@ -66,7 +66,8 @@ def rule(r: dict) -> str:
         return f"{path(r['path'])} ? {path(r['path'])} : {_literal(r['value'])}"
     if kind == "date":
         source = path(r["path"]) + (f", {_literal(r['from'])}" if r.get("from") is not None else "")
-        return f"$fromMillis($toMillis({source}), {_literal(r['format'])})"
+        # guarded: a missing, null or empty date leaves the field out instead of failing $toMillis
+        return f"{path(r['path'])} ? $fromMillis($toMillis({source}), {_literal(r['format'])})"
     if kind == "number":
         text = f"$number({path(r['path'])})"
         if r.get("multiply", 1) != 1:

@@ -225,10 +225,11 @@ def normalize(mapping: dict) -> dict:
     """The canonical form of a mapping without problems: every key of each rule present, fields in the order
     the compiled object writes them (grouped by their first target segment, as nested objects group them),
     a concat whose parts alternate with one string constant written with that separator. What parse returns."""
-    fields = group([_field(f) for f in mapping.get("fields") or []])
+    fields = [_field(f) for f in mapping.get("fields") or []]
     arrays = [{"target": a["target"], "source": a["source"],
                "fields": group([_field(f) for f in a.get("fields") or []])} for a in mapping.get("arrays") or []]
-    return {"version": VERSION, "fields": fields, "arrays": group(arrays)}
+    both = group(fields + arrays)  # arrays sit among the fields' nested objects, as the compiled object has them
+    return {"version": VERSION, "fields": [x for x in both if "rule" in x], "arrays": [x for x in both if "source" in x]}
 
 
 def group(items: list[dict]) -> list[dict]:

@@ -121,9 +121,14 @@ def _part(node: Any) -> dict:
 
 def _condition(node: Any) -> dict:
     test, then, other = node.condition, node.then, node.else_
+    tested = path_of(test)
+    if other is None and tested is not None and getattr(then, "type", None) == "function" \
+            and _is(then.procedure, "variable", "fromMillis"):
+        date = _function(then)
+        if date["kind"] == "date" and date["path"] == tested:
+            return date
     if other is None:
         raise Unrepresentable("a condition without an else branch", _pos(node))
-    tested = path_of(test)
     if tested is not None and path_of(then) == tested and _is_literal(other):
         return {"kind": "default", "path": tested, "value": _literal(other)}
     if getattr(test, "type", None) == "binary" and test.value == "=" and path_of(test.lhs) is not None \

@@ -44,3 +44,9 @@ def for_operation(system: str, operation: str, direction: str) -> str | None:
     """The id of an operation's schema, when one is declared."""
     sid = f"{system}.{operation}.{direction}"
     return sid if sid in catalog() else None
+
+
+@functools.lru_cache(maxsize=1)
+def schemas() -> dict[str, dict]:
+    """id -> JSON Schema, what flows/mapping_checks takes."""
+    return {sid: entry["schema"] for sid, entry in catalog().items()}
