@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import json
+import uuid
 
 from playwright.sync_api import expect
 
@@ -111,3 +112,96 @@ def test_a_field_dragged_onto_the_erp_mapping_and_a_uom_lookup_preview_on_five_s
     assert [(line["unitOfMeasureCode"], line["qtyPerUnitOfMeasure"]) for line in erp["lines"]] == [("DZ", 12)]
     run = api(f"/runs?flow_id={FLOW}&limit=1")["runs"][0]
     assert run["version"] == 3, json.dumps(run)[:500]
+
+
+ORDERS = {"first": {"order": {"number": "SO-1", "customer": "Acme", "lines": [{"sku": "A", "qty": 2}, {"sku": "B", "qty": 3}]}},
+          "second": {"order": {"number": "SO-2", "customer": "Bolt", "lines": [{"sku": "C", "qty": 7}]}}}
+HAND_WRITTEN = "$count(order.lines) > 1\n  ? {'big': true}   /* by hand */\n  : {'big': false}"
+
+
+def _flow(flow_id: str) -> dict:
+    """A manual trigger feeding two maps: one written by hand beyond the mapper, one empty; both read the order."""
+    def node(id, type, x, config):
+        return {"id": id, "type": type, "type_version": 1, "config": config, "position": {"x": x, "y": 100}}
+    return {"schema": "crossdock.flow/1", "id": flow_id, "name": "Mapper by keyboard", "samples": ORDERS,
+            "nodes": [node("start", "event.manual", 40, {}),
+                      node("by_hand", "transform.map", 320, {"expression": HAND_WRITTEN}),
+                      node("shape", "transform.map", 600, {"expression": "{}"})],
+            "edges": [{"id": "e1", "source": "start", "source_port": "out", "target": "by_hand", "target_port": "in"},
+                      {"id": "e2", "source": "start", "source_port": "out", "target": "shape", "target_port": "in"}]}
+
+
+def test_the_mapper_maps_by_keyboard_builds_lists_and_rules_and_shows_a_hand_written_expression_read_only(
+        canvas, page, canvas_api):
+    flow_id = f"mapper-keys-{uuid.uuid4().hex[:8]}"
+    canvas_api.create_flow(_flow(flow_id))
+    canvas.open(flow_id)
+
+    def expression(node_id: str) -> str:
+        return page.evaluate(f"window.__crossdock.getFlow().nodes.find(n => n.id === '{node_id}').config.expression")
+
+    # an expression beyond the mapper opens read only with the reason, and stays byte for byte as written
+    canvas.node("by_hand").click()
+    page.click("[data-testid=open-mapper-expression]")
+    mapper = page.locator("[data-testid=mapper]")
+    expect(mapper).to_have_attribute("data-state", "beyond")
+    expect(mapper.locator("[data-testid=mapper-note]")).to_contain_text("read only")
+    expect(mapper.locator("[data-testid=source-field][data-path='order.number']")).to_have_attribute("draggable", "false")
+    mapper.locator("[data-testid=mapper-tab-jsonata]").click()
+    expect(mapper.locator("[data-testid=mapper-jsonata] .cm-content")).to_contain_text("/* by hand */")
+    mapper.locator("[data-testid=mapper-close]").click()
+    assert expression("by_hand") == HAND_WRITTEN
+    expect(page.locator("[data-testid=save-state]")).not_to_contain_text("Unsaved")
+
+    # the keyboard way: a source field picked with Enter, placed on a target field with Enter
+    canvas.node("shape").click()
+    page.click("[data-testid=open-mapper-expression]")
+    expect(mapper).to_have_attribute("data-state", "editable")
+    expect(mapper.locator("[data-testid=preview-sample]")).to_have_count(2)
+    add = mapper.locator("[data-testid=add-target]")
+    for name in ("ref", "kind", "total", "lines[].sku"):
+        add.fill(name)
+        add.press("Enter")
+    mapper.locator("[data-testid=source-field][data-path='order.number']").press("Enter")
+    expect(mapper.locator("[data-testid=source-picked]")).to_contain_text("order.number")
+    ref = mapper.locator("[data-testid=target-field][data-path='ref']")
+    ref.press("Enter")
+    expect(ref.locator("[data-testid=target-rule]")).to_have_text("order.number")
+    expect(ref.locator("[data-testid=preview-cell]")).to_have_text(["SO-1", "SO-2"])
+
+    # lists map element by element: a source element's field dropped into the target list
+    sku = mapper.locator("[data-testid=target-field][data-path='lines[].sku']")
+    mapper.locator("[data-testid=source-field][data-path='order.lines[].sku']").drag_to(sku)
+    expect(mapper.locator("[data-testid=target-field][data-path='lines'] [data-testid=target-rule]")).to_have_text(
+        "each of order.lines")
+    expect(sku.locator("[data-testid=preview-cell]")).to_have_text(['["A","B"]', '["C"]'])
+
+    # no-code rules: a constant, a sum over the lines
+    mapper.locator("[data-testid=target-field][data-path='kind']").click()
+    mapper.locator("[data-testid=rule-kind]").select_option("constant")
+    mapper.locator("[data-testid=rule-value]").fill("sales order")
+    mapper.locator("[data-testid=target-field][data-path='total']").click()
+    mapper.locator("[data-testid=rule-kind]").select_option("sum")
+    mapper.locator("[data-testid=rule-array]").fill("order.lines")
+    mapper.locator("[data-testid=rule-path]").fill("qty")
+    expect(mapper.locator("[data-testid=target-field][data-path='total'] [data-testid=preview-cell]")).to_have_text(
+        ["5", "7"])
+    expect(mapper.locator("[data-testid=target-field][data-path='kind'] [data-testid=preview-cell]")).to_have_text(
+        ["sales order"] * 2)
+    expect(mapper.locator("[data-testid=mapper-problem]")).to_have_count(0)
+
+    # the node keeps readable JSONata, read back as the same mapping when the mapper opens again
+    written = expression("shape")
+    parsed = canvas_api.call("POST", "/mappings/parse", {"expression": written})
+    assert parsed["editable"] is True
+    assert parsed["mapping"]["fields"] == [
+        {"target": "ref", "rule": {"kind": "field", "path": "order.number"}},
+        {"target": "kind", "rule": {"kind": "constant", "value": "sales order"}},
+        {"target": "total", "rule": {"kind": "sum", "array": "order.lines", "path": "qty"}}]
+    assert parsed["mapping"]["arrays"] == [
+        {"target": "lines", "source": "order.lines", "fields": [{"target": "sku", "rule": {"kind": "field", "path": "sku"}}]}]
+    mapper.locator("[data-testid=mapper-close]").click()
+    page.click("[data-testid=open-mapper-expression]")
+    expect(mapper.locator("[data-testid=target-field][data-path='total'] [data-testid=target-rule]")).to_have_text(
+        "sum order.lines.qty")
+    assert expression("shape") == written

@@ -262,13 +262,16 @@ export function Mapper(props: Props) {
                 onSubmit={(e) => {
                   e.preventDefault();
                   const p = newTarget.trim();
-                  if (!/^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$/.test(p) || p.length > 200) return setProblem("A target field is a dotted name, e.g. shipTo.contact.");
+                  // a dotted name; `[]` after a segment makes it a list whose elements the following names are in
+                  if (!/^[A-Za-z_$][\w$]*(\[\])?(\.[A-Za-z_$][\w$]*(\[\])?)*$/.test(p) || p.length > 200) {
+                    return setProblem("A target field is a dotted name, e.g. shipTo.contact, or lines[].itemNo inside a list.");
+                  }
                   setExtraTargets((t) => (t.includes(p) ? t : [...t, p]));
                   setSelected(p);
                   setNewTarget("");
                 }}
               >
-                <input type="text" className="mono" value={newTarget} placeholder="another target field, e.g. shipTo.contact" data-testid="add-target" onChange={(e) => setNewTarget(e.target.value)} />
+                <input type="text" className="mono" value={newTarget} placeholder="another target field, e.g. shipTo.contact or lines[].itemNo" data-testid="add-target" onChange={(e) => setNewTarget(e.target.value)} />
                 <button className="btn small" type="submit">Add target field</button>
               </form>
             )}
