@@ -41,7 +41,8 @@ KIND_OF_CODE = {"timeout": "timeout", "connection_error": "connection", "connect
                 "mapping_error": "mapping_error", "mapping_empty": "mapping_error", "expression_error": "mapping_error",
                 "template_error": "mapping_error", "unrouted": "unrouted", "payload_too_large": "budget",
                 "egress_denied": "connection", "database_unavailable": "connection", "file_too_large": "budget",
-                "too_many_rows": "budget", "too_many_parts": "budget", "item_not_found": "unknown_sku", "unknown_item": "unknown_sku", "invalid_sku": "unknown_sku",
+                "too_many_rows": "budget", "too_many_parts": "budget", "item_not_found": "unknown_sku",
+                "unknown_item": "unknown_sku", "invalid_sku": "unknown_sku",
                 "invalid_quantity": "invalid_quantity", "insufficient_quantity": "invalid_quantity"}
 TECHNICAL_CODES = {"timeout", "connection_error", "http_5xx", "http_4xx", "http_429"}  # never a remote's business code
 INDEX = re.compile(r"\[\d+\]")
@@ -234,8 +235,9 @@ def groups(rt: Runtime, workspace: str | Sequence[str], where: Filter) -> list[d
                    DeadLetter.code)
          .order_by(func.count().desc(), ExceptionState.root_cause, DeadLetter.workspace).limit(MAX_GROUPS))
     with rt.read_sessions() as s:
-        return [{"workspace": r.workspace, "root_cause": r.root_cause, "class": r.kind, "flow_id": r.flow_id, "code": r.code,
-                 "count": r.count, "oldest": _iso(r.oldest), "newest": _iso(r.newest), "sample_id": r.sample}
+        return [{"workspace": r.workspace, "root_cause": r.root_cause, "class": r.kind, "flow_id": r.flow_id,
+                 "code": r.code, "count": r.count, "oldest": _iso(r.oldest), "newest": _iso(r.newest),
+                 "sample_id": r.sample}
                 for r in s.execute(q)]
 
 
@@ -355,8 +357,8 @@ def _joined():
 
 
 def _dict(d: DeadLetter, st: ExceptionState, retry_status: str | None, whole: bool = False) -> dict:
-    out = {"id": d.id, "workspace": d.workspace, "run_id": d.run_id, "flow_id": d.flow_id, "version": d.version, "node_id": d.node_id,
-           "error_class": d.error_class, "code": d.code, "message": d.message, "status": d.status,
+    out = {"id": d.id, "workspace": d.workspace, "run_id": d.run_id, "flow_id": d.flow_id, "version": d.version,
+           "node_id": d.node_id, "error_class": d.error_class, "code": d.code, "message": d.message, "status": d.status,
            "created_at": _iso(d.created_at), "resolved_at": _iso(d.resolved_at), "class": st.kind,
            "root_cause": st.root_cause, "business_key": st.business_key, "assignee": st.assignee,
            "comment_count": len(st.comments or []), "resolution": st.resolution, "resolved_by": st.resolved_by,

@@ -113,3 +113,68 @@ def test_an_erp_rejection_reads_as_the_erps_own_code_and_field_with_the_request_
     assert [line["itemNo"] for line in request["body"]["lines"]] == ["IPOD2008GREEN"]
     expect(page.locator("[data-testid=remote-response]")).to_contain_text("item_not_found")
     page.screenshot(path=str(out_dir / "3-erp-rejection.png"))
+
+
+def test_a_partner_admin_sees_every_customers_exceptions_and_resolves_one_in_its_own_workspace(page, live_server,
+                                                                                             out_dir, live_login):
+    """Issue 14: the partner-wide workbench: a workspace column and filter over the partner's customers, actions
+    made in each exception's own workspace; another partner's customer never shows."""
+    import uuid
+
+    from runtime import accounts, intake
+    from runtime.models import Run
+    from support import identity
+    from support.deploys import deploy
+    from support.flowdocs import done, edge
+
+    rt, base, tag = live_server.runtime, str(live_server), uuid.uuid4().hex[:8]
+    doc = {"schema": "crossdock.flow/1", "id": f"qty-{tag}", "name": "Quantity check",
+           "nodes": [{"id": "start", "type": "event.manual", "config": {}},
+                     {"id": "map", "type": "transform.map", "config": {"expression": "$error('bad quantity')"}},
+                     done()],
+           "edges": [edge(1, "start", "map"), edge(2, "map", "done")]}
+    first, second, stranger = f"pa{tag}", f"pb{tag}", f"px{tag}"
+    rt.ensure_workspace(first, f"First {tag}")  # customers of the admin's partner
+    rt.ensure_workspace(second, f"Second {tag}")
+    rt.ensure_workspace(stranger, partner_id=identity.make_partner(rt))  # another partner's customer
+    accounts.forget()  # the admin's kept identity learns of the new workspaces
+    runs = []
+    for ws, n in ((first, 2), (second, 1), (stranger, 1)):
+        deploy(rt, ws, doc)
+        runs += [(ws, intake.start_manual(rt, ws, doc["id"], {"po": f"{ws}-{i}"}).id) for i in range(n)]
+
+    def api(path: str, ws: str | None = None):
+        return call(f"{base}/api/v1{path}", workspace=ws, login=live_login)
+    def ended(run_id: int) -> bool:
+        with rt.sessions() as s:
+            return s.get(Run, run_id).status == "failed"
+    for _ws, run_id in runs:  # the stranger's too (as the runtime sees it): its exception exists when the page looks
+        wait_for(lambda: ended(run_id))
+
+    page.goto(f"{base}/exceptions")
+    page.select_option("[data-testid=filter-scope]", "partner")
+    page.fill("[data-testid=filter-flow]", doc["id"])
+    rows = page.locator("[data-testid=exception-row]")
+    expect(rows).to_have_count(3)
+    assert sorted(rows.nth(i).get_attribute("data-workspace") for i in range(3)) == sorted([first, first, second])
+    expect(page.locator("[data-testid=exception-workspace]")).to_have_count(3)
+    groups = page.locator("[data-testid=exception-group]")
+    expect(groups).to_have_count(2)  # one root cause per workspace: a retry or fix is made in each
+    page.screenshot(path=str(out_dir / "1-all-customers.png"))
+
+    page.select_option("[data-testid=filter-workspace]", second)
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_have_attribute("data-workspace", second)
+    expect(page.locator("[data-testid=exception-workspace]")).to_have_text(second)
+    assert [o for o in page.eval_on_selector_all("[data-testid=filter-workspace] option", "os => os.map(o => o.value)")
+            if o == stranger] == []
+
+    # resolve it: made in its own workspace (not the page's)
+    rows.first.locator("input[type=checkbox]").check()
+    page.click("[data-testid=resolve-selected]")
+    expect(page.locator("[data-testid=exception-notice]")).to_have_text("Resolved 1")
+    expect(page.locator("[data-testid=exceptions-empty]")).to_be_visible()
+    [theirs] = api(f"/exceptions?status=resolved&flow_id={doc['id']}", second)["exceptions"]
+    assert (theirs["workspace"], theirs["resolution"]) == (second, "manual")
+    assert len(api(f"/exceptions?flow_id={doc['id']}", first)["exceptions"]) == 2
+    page.screenshot(path=str(out_dir / "2-resolved-in-its-workspace.png"))

@@ -2,8 +2,11 @@
 // key, assignee, age), grouped by root cause ("20 × unknown_sku: 'ipod2008green' is not in lookup table ..."),
 // assigned, commented and resolved; the cause fixed here (a lookup row) and then one, a selection or everything
 // matching retried. A retry that succeeds resolves its exceptions; the page reads again as runs end.
+// A partner admin can look across all its customer workspaces ("All customers": a workspace column and filter); every
+// action is then made in each exception's own workspace.
 import { useCallback, useEffect, useMemo, useState } from "react";
-import { api, ApiError, type DryResult, type ExceptionChoice, type ExceptionFilter, type ExceptionGroup, type WorkbenchException } from "../api";
+import { api, ApiError, workspace, type DryResult, type ExceptionChoice, type ExceptionFilter, type ExceptionGroup, type RetryResult, type WorkbenchException } from "../api";
+import { isPartnerAdmin, session } from "../access";
 import { subscribe } from "../live";
 import { AppNav, Link } from "./AppNav";
 import { StatusPill, when } from "./RunList";
@@ -21,8 +24,21 @@ const hoursAgo = (h: number) => new Date(Date.now() - h * 3600_000).toISOString(
 /** The first quoted value of a root cause: the key a lookup row would add ('ipod2008green'). */
 const quoted = (cause: string) => /'([^']{1,200})'/.exec(cause)?.[1] || "";
 const quotedTable = (cause: string) => /lookup table '([^']{1,100})'/.exec(cause)?.[1] || "";
+/** A filter as a change takes it: in one workspace, so without the partner-wide view's scope. */
+const inOne = ({ scope: _s, workspace: _w, ...f }: ExceptionFilter): ExceptionFilter => f;
+/** ids by the workspace they belong to. */
+function byWorkspace(ids: number[], items: WorkbenchException[]): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  for (const id of ids) {
+    const ws = items.find((x) => x.id === id)?.workspace || workspace();
+    out.set(ws, [...(out.get(ws) || []), id]);
+  }
+  return out;
+}
 
 export function Exceptions({ navigate }: { navigate: (path: string) => void }) {
+  const [partnerWide, setPartnerWide] = useState(() => isPartnerAdmin() && new URLSearchParams(location.search).get("scope") === "partner");
+  const [customer, setCustomer] = useState(""); // the partner-wide view narrowed to one workspace
   const [status, setStatus] = useState<"open" | "resolved" | "all">("open");
   const [klass, setKlass] = useState("");
   const [flow, setFlow] = useState("");
@@ -48,8 +64,10 @@ export function Exceptions({ navigate }: { navigate: (path: string) => void }) {
     if (AGES[age]) f.since = hoursAgo(AGES[age]!);
     if (OLDER[age]) f.until = hoursAgo(OLDER[age]);
     if (cause) f.root_cause = cause;
+    if (partnerWide) f.scope = "partner";
+    if (partnerWide && customer) f.workspace = customer;
     return f;
-  }, [status, klass, flow, businessKey, assignee, age, cause]);
+  }, [status, klass, flow, businessKey, assignee, age, cause, partnerWide, customer]);
 
   const load = useCallback(() => {
     const { root_cause: _, ...ungrouped } = filter;
@@ -80,17 +98,35 @@ export function Exceptions({ navigate }: { navigate: (path: string) => void }) {
       setError(message(e));
     }
   };
-  const retry = (choice: ExceptionChoice) =>
+  // a choice per workspace: [workspace, {ids} or {filter}], each sent to its own workspace
+  type Choices = [string | undefined, ExceptionChoice][];
+  const selectedChoices = (): Choices => [...byWorkspace(ids, items || [])].map(([ws, list]) => [ws, { ids: list }]);
+  const matchingChoices = (f: ExceptionFilter): Choices =>
+    partnerWide
+      ? [...new Set(groups.map((g) => g.workspace))].map((ws) => [ws, { filter: inOne({ ...f, status: "open" }) }])
+      : [[undefined, { filter: inOne({ ...f, status: "open" }) }]];
+  const retry = (choices: Choices) =>
     act(async () => {
-      const r = await api.retryExceptions(choice);
-      const more = r.remaining ? ` (${r.remaining} more match: retry again)` : "";
-      const failed = r.problems.length ? `; ${r.problems.length} could not be retried: ${r.problems[0].message}` : "";
-      return `Retrying ${r.retries.length} run(s)${more}${failed}`;
+      const all: RetryResult[] = [];
+      for (const [ws, choice] of choices) all.push(await api.retryExceptions(choice, ws));
+      const started = all.reduce((n, r) => n + r.retries.length, 0);
+      const remaining = all.reduce((n, r) => n + r.remaining, 0);
+      const problems = all.flatMap((r) => r.problems);
+      const more = remaining ? ` (${remaining} more match: retry again)` : "";
+      const failed = problems.length ? `; ${problems.length} could not be retried: ${problems[0].message}` : "";
+      return `Retrying ${started} run(s)${more}${failed}`;
     });
-  const dryRun = (choice: ExceptionChoice) =>
-    api.dryRunExceptions(choice).then((r) => setDry(r.results), (e) => setError(message(e)));
-  const resolve = (choice: ExceptionChoice) =>
-    act(async () => `Resolved ${(await api.resolveExceptions(choice)).resolved}`);
+  const dryRun = (choices: Choices) =>
+    Promise.all(choices.map(([ws, choice]) => api.dryRunExceptions(choice, ws))).then(
+      (rs) => setDry(rs.flatMap((r) => r.results)),
+      (e) => setError(message(e)),
+    );
+  const resolve = (choices: Choices) =>
+    act(async () => {
+      let n = 0;
+      for (const [ws, choice] of choices) n += (await api.resolveExceptions(choice, ws)).resolved;
+      return `Resolved ${n}`;
+    });
   const toggle = (id: number) =>
     setSelected((s) => {
       const next = new Set(s);
@@ -105,6 +141,34 @@ export function Exceptions({ navigate }: { navigate: (path: string) => void }) {
       <AppNav current="/exceptions" navigate={navigate} title={<span className="flow-title">Exceptions</span>} />
       <main className="flow-list wide exceptions">
         <div className="filter-row" data-testid="exception-filters">
+          {isPartnerAdmin() && (
+            <label>
+              View
+              <select
+                value={partnerWide ? "partner" : "workspace"}
+                onChange={(e) => {
+                  setPartnerWide(e.target.value === "partner");
+                  setCustomer("");
+                  setSelected(new Set());
+                }}
+                data-testid="filter-scope"
+              >
+                <option value="workspace">this workspace</option>
+                <option value="partner">all customers</option>
+              </select>
+            </label>
+          )}
+          {partnerWide && (
+            <label>
+              Customer
+              <select value={customer} onChange={(e) => setCustomer(e.target.value)} data-testid="filter-workspace">
+                <option value="">any</option>
+                {(session()?.workspaces || []).map((w) => (
+                  <option key={w.id} value={w.id}>{w.name && w.name !== w.id ? `${w.id} · ${w.name}` : w.id}</option>
+                ))}
+              </select>
+            </label>
+          )}
           <label>
             Status
             <select value={status} onChange={(e) => setStatus(e.target.value as typeof status)} data-testid="filter-status">
@@ -156,27 +220,27 @@ export function Exceptions({ navigate }: { navigate: (path: string) => void }) {
         ) : (
           <ul className="exception-groups" data-testid="exception-groups">
             {groups.map((g) => (
-              <li key={`${g.flow_id}:${g.root_cause}`} className={g.root_cause === cause ? "current" : ""} data-testid="exception-group" data-count={g.count}>
+              <li key={`${g.workspace}:${g.flow_id}:${g.root_cause}`} className={g.root_cause === cause ? "current" : ""} data-testid="exception-group" data-count={g.count} data-workspace={g.workspace}>
                 <strong className="group-count" data-testid="group-count">{g.count}</strong>
                 <span className="group-class">{g.class.replace(/_/g, " ")}</span>
                 <span className="group-cause" data-testid="group-cause" title={g.root_cause}>{g.root_cause}</span>
-                <span className="hint">{g.flow_id} · since {when(g.oldest, true)}</span>
+                <span className="hint">{partnerWide ? `${g.workspace} · ` : ""}{g.flow_id} · since {when(g.oldest, true)}</span>
                 <span className="group-actions">
                   <button className="btn" onClick={() => setCause(g.root_cause === cause ? "" : g.root_cause)} data-testid="group-show">
                     {g.root_cause === cause ? "Show all" : "Show"}
                   </button>
                   {status !== "resolved" && (
-                    <button className="btn" onClick={() => dryRun({ filter: { ...filter, root_cause: g.root_cause, status: "open" } })} data-testid="group-dry-run">
+                    <button className="btn" onClick={() => dryRun([[g.workspace, { filter: inOne({ ...filter, root_cause: g.root_cause, flow_id: g.flow_id, status: "open" }) }]])} data-testid="group-dry-run">
                       Dry run
                     </button>
                   )}
                   {status !== "resolved" && (
-                    <button className="btn primary" onClick={() => retry({ filter: { ...filter, root_cause: g.root_cause, status: "open" } })} data-testid="group-retry">
+                    <button className="btn primary" onClick={() => retry([[g.workspace, { filter: inOne({ ...filter, root_cause: g.root_cause, flow_id: g.flow_id, status: "open" }) }]])} data-testid="group-retry">
                       Retry all {g.count}
                     </button>
                   )}
                 </span>
-                {g.root_cause === cause && quotedTable(g.root_cause) && <LookupFix cause={g.root_cause} onDone={(text) => setNotice(text)} onError={setError} />}
+                {g.root_cause === cause && quotedTable(g.root_cause) && g.workspace === workspace() && <LookupFix cause={g.root_cause} onDone={(text) => setNotice(text)} onError={setError} />}
               </li>
             ))}
           </ul>
@@ -186,14 +250,15 @@ export function Exceptions({ navigate }: { navigate: (path: string) => void }) {
 
         <div className="exception-toolbar">
           <h3>{cause ? "Exceptions of this cause" : "Exceptions"}</h3>
-          <button className="btn" disabled={!ids.length} onClick={() => retry({ ids })} data-testid="retry-selected">Retry selected</button>
-          <button className="btn" disabled={!ids.length} onClick={() => dryRun({ ids })} data-testid="dry-run-selected">Dry run selected</button>
-          <button className="btn" disabled={!ids.length} onClick={() => resolve({ ids })} data-testid="resolve-selected">Resolve selected</button>
+          <button className="btn" disabled={!ids.length} onClick={() => retry(selectedChoices())} data-testid="retry-selected">Retry selected</button>
+          <button className="btn" disabled={!ids.length} onClick={() => dryRun(selectedChoices())} data-testid="dry-run-selected">Dry run selected</button>
+          <button className="btn" disabled={!ids.length} onClick={() => resolve(selectedChoices())} data-testid="resolve-selected">Resolve selected</button>
           <AssignBox disabled={!ids.length} onAssign={(name) => act(async () => {
-            await Promise.all(ids.map((id) => api.assignException(id, name || null)));
+            const of = new Map((items || []).map((x) => [x.id, x.workspace]));
+            await Promise.all(ids.map((id) => api.assignException(id, name || null, of.get(id))));
             return name ? `Assigned ${ids.length} to ${name}` : `Unassigned ${ids.length}`;
           })} />
-          <button className="btn primary" disabled={!items?.length || status === "resolved"} onClick={() => retry({ filter: { ...filter, status: "open" } })} data-testid="retry-matching">
+          <button className="btn primary" disabled={!items?.length || status === "resolved"} onClick={() => retry(matchingChoices(filter))} data-testid="retry-matching">
             Retry all matching
           </button>
         </div>
@@ -207,6 +272,7 @@ export function Exceptions({ navigate }: { navigate: (path: string) => void }) {
               <tr>
                 <th />
                 <th>Created</th>
+                {partnerWide && <th>Workspace</th>}
                 <th>Flow</th>
                 <th>Class</th>
                 <th>Business key</th>
@@ -218,16 +284,17 @@ export function Exceptions({ navigate }: { navigate: (path: string) => void }) {
             </thead>
             <tbody>
               {items.map((x) => (
-                <tr key={x.id} data-testid="exception-row" data-id={x.id} data-status={x.status}>
+                <tr key={x.id} data-testid="exception-row" data-id={x.id} data-status={x.status} data-workspace={x.workspace}>
                   <td>
                     <input type="checkbox" checked={selected.has(x.id)} onChange={() => toggle(x.id)} aria-label={`select ${x.id}`} />
                   </td>
                   <td className="hint">{when(x.created_at, true)}</td>
+                  {partnerWide && <td data-testid="exception-workspace">{x.workspace}</td>}
                   <td>{x.flow_id}</td>
                   <td>{x.class.replace(/_/g, " ")}</td>
                   <td>{x.business_key || ""}</td>
                   <td className="exception-message">
-                    <button className="linklike" onClick={() => api.exception(x.id).then(setOpen, (e) => setError(message(e)))} data-testid="exception-open">
+                    <button className="linklike" onClick={() => api.exception(x.id, x.workspace).then(setOpen, (e) => setError(message(e)))} data-testid="exception-open">
                       {x.message}
                     </button>
                   </td>
@@ -239,7 +306,7 @@ export function Exceptions({ navigate }: { navigate: (path: string) => void }) {
                     )}
                   </td>
                   <td>
-                    <Link to={`/runs/${x.run_id}`} navigate={navigate}>#{x.run_id}</Link>
+                    <Link to={x.workspace && x.workspace !== workspace() ? `/runs/${x.run_id}?workspace=${encodeURIComponent(x.workspace)}` : `/runs/${x.run_id}`} navigate={navigate}>#{x.run_id}</Link>
                   </td>
                 </tr>
               ))}
@@ -307,7 +374,7 @@ function Detail({ item, onClose, onChange, onError }: { item: WorkbenchException
       <form
         onSubmit={(e) => {
           e.preventDefault();
-          api.commentException(item.id, text).then((x) => {
+          api.commentException(item.id, text, item.workspace).then((x) => {
             setText("");
             onChange(x);
           }, (err) => onError(message(err)));
@@ -316,7 +383,7 @@ function Detail({ item, onClose, onChange, onError }: { item: WorkbenchException
         <input value={text} onChange={(e) => setText(e.target.value)} placeholder="comment" maxLength={2000} data-testid="comment-text" />
         <button className="btn" type="submit" disabled={!text.trim()} data-testid="comment-add">Comment</button>
         {item.status === "open" && (
-          <button className="btn" type="button" onClick={() => api.resolveExceptions({ ids: [item.id] }).then(() => api.exception(item.id).then(onChange), (err) => onError(message(err)))} data-testid="detail-resolve">
+          <button className="btn" type="button" onClick={() => api.resolveExceptions({ ids: [item.id] }, item.workspace).then(() => api.exception(item.id, item.workspace).then(onChange), (err) => onError(message(err)))} data-testid="detail-resolve">
             Resolve
           </button>
         )}
