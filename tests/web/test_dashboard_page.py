@@ -3,7 +3,7 @@ systems (one order released and shipped, one failing on an SKU the cross-referen
 runs chart, shows the figures the API gives (runs, success rate, open exceptions) over each window chosen, and the
 KPI tiles (cycle time, accuracy, backorder rate) with values; the flow list shows a red dot with the failure count
 for the failing flow and a green one for the healthy flow. A partner admin's "All customers" ranks the partner's
-failing workspace above its healthy one, and opens that workspace's dashboard."""
+failing workspace above its healthy one, and opens that workspace's dashboard, which counts a new run live."""
 from __future__ import annotations
 
 import uuid
@@ -196,3 +196,10 @@ def test_a_partner_admin_sees_its_failing_customer_ranked_above_its_healthy_one(
         expect(page.locator("[data-testid=runs-total]")).to_have_attribute("data-value", "3")
         expect(page.locator("[data-testid=workspace-switch]")).to_have_value(failing)
         page.screenshot(path=str(out_dir / "2-failing-customer.png"))
+
+        # live: a run that ends while the page is open is counted without a reload (one batch of events, <= 5 s)
+        expect(page.locator("[data-testid=live-state]")).to_have_attribute("data-connected", "true")
+        api = in_ws(failing)
+        assert ended(api, api("/flows/check/runs", "POST", {"input": {"ok": True}})["run"]["id"])["status"] == "succeeded"
+        expect(page.locator("[data-testid=runs-total]")).to_have_attribute("data-value", "4", timeout=15_000)
+        expect(page.locator("[data-testid=runs-succeeded]")).to_have_attribute("data-value", "2")
