@@ -81,8 +81,8 @@ def version_diff(old: dict, new: dict) -> dict:
     out["edges_added"] = [_link(e) for e in (new_edges - old_edges).elements()]
     out["edges_removed"] = [_link(e) for e in (old_edges - new_edges).elements()]
     out["flow_fields"] = [_change(k, _dict(old).get(k, _ABSENT), _dict(new).get(k, _ABSENT))
-                          for k in sorted((_dict(old).keys() | _dict(new).keys()) - {"nodes", "edges"})
-                          if _dict(old).get(k, _ABSENT) != _dict(new).get(k, _ABSENT)]
+                          for k in sorted((_dict(old).keys() | _dict(new).keys()) - {"nodes", "edges", "viewport"})
+                          if _dict(old).get(k, _ABSENT) != _dict(new).get(k, _ABSENT)]  # the viewport is no change
     truncated = False
     for key, items in out.items():
         if len(items) > MAX_CHANGES:

@@ -23,9 +23,12 @@ def node(doc: dict, nid: str) -> dict:
     return next(n for n in doc["nodes"] if n["id"] == nid)
 
 
-def test_no_change_is_an_empty_diff(doc):
-    d = version_diff(doc, copy.deepcopy(doc))
+def test_no_change_is_an_empty_diff_and_the_viewport_is_no_change(doc):
+    d = version_diff(doc, {**copy.deepcopy(doc), "viewport": {"x": 1, "y": 2, "zoom": 1}})
     assert d["changed"] is False and not d["nodes_changed"] and not d["nodes_moved"]
+    d = version_diff(doc, {**doc, "description": "new"})
+    assert d["flow_fields"] == [{"field": "description", "change": "changed", "before": doc["description"],
+                                 "after": "new"}]
 
 
 def test_nodes_added_removed_and_moved_and_config_per_field(doc):

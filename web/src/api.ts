@@ -178,6 +178,13 @@ export const api = {
   templates: () => call<{ templates: TemplateSummary[] }>("GET", "/templates").then((r) => r.templates),
   importTemplate: (body: { template: string; params?: Record<string, unknown>; flow_id?: string }) =>
     call<ImportResult>("POST", "/templates/import", body),
+  // version diff and template upgrades (issue 13; shapes in editor/VersionDiff.tsx, pages/TemplateUpgrade.tsx)
+  flowVersions: <T,>(id: string) => call<{ versions: T[] }>("GET", `/flows/${encodeURIComponent(id)}/versions`).then((r) => r.versions),
+  flowDiff: <T,>(id: string, from: string, to: string) =>
+    call<T>("GET", `/flows/${encodeURIComponent(id)}/diff?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`),
+  upgradePreview: <T,>(id: string) => call<T>("GET", `/flows/${encodeURIComponent(id)}/upgrade`),
+  upgradeFlow: <T,>(id: string, body: { to_version: number; revision: number; resolutions: Record<string, "ours" | "theirs"> }) =>
+    call<T>("POST", `/flows/${encodeURIComponent(id)}/upgrade`, body),
   // EDI trading partners (pages/TradingPartners.tsx; the shapes are in pages/TradingPartnersForm.tsx)
   tradingPartners: <T,>() => call<{ trading_partners: T[] }>("GET", "/trading-partners").then((r) => r.trading_partners),
   saveTradingPartner: <T,>(name: string, body: unknown) => call<T>("PUT", `/trading-partners/${encodeURIComponent(name)}`, body),

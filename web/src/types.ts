@@ -190,12 +190,15 @@ export interface TemplateSummary {
   id: string;
   name: string;
   description: string;
-  source: "bundled" | "imported";
+  source: "bundled" | "partner" | "imported";
   flow_id: string;
   params: Record<string, TemplateParam>;
   connections: { name: string; system: string }[];
   lookups: string[];
   samples: string[];
+  /** The newest version offered (bundled templates: 1), and the flows installed from it (issue 13). */
+  version?: number;
+  installs?: { flow_id: string; version: number; upgrade: boolean }[];
 }
 
 export interface ImportResult {

@@ -5,6 +5,7 @@ import { Brand } from "../pages/AppNav";
 import type { FlowDoc } from "../types";
 import { useState } from "react";
 import { RunDialog, type RunChoice } from "./RunDialog";
+import { VersionDiff } from "./VersionDiff";
 
 const SHORTCUTS = [
   "Delete / Backspace: delete the selection",
@@ -42,6 +43,7 @@ interface Props {
 
 export function Toolbar(p: Props) {
   const [asking, setAsking] = useState(false); // the run dialog is open
+  const [changes, setChanges] = useState(false); // the Changes panel is open
   return (
     <header className="toolbar">
       <Brand />
@@ -78,6 +80,10 @@ export function Toolbar(p: Props) {
           </span>
         </>
       )}
+      <button className="btn-ghost" onClick={() => setChanges(true)} title="What changed: the draft against the deployed version, or any two versions" data-testid="changes">
+        Changes
+      </button>
+      {changes && <VersionDiff flowId={p.doc.id} dirty={p.dirty} onClose={() => setChanges(false)} />}
       <span className="sep" />
       {p.mode !== "view" && (
         <button className="btn" onClick={p.onSave} disabled={p.busy} title="Save draft (Ctrl+S)" data-testid="save">Save</button>

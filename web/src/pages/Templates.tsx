@@ -1,16 +1,19 @@
-// The template gallery: bundled and imported templates with what they need; "Use template" asks for the
-// parameters and installs the flow (POST /api/v1/templates/import).
+// The template gallery: bundled, partner and imported templates with what they need; "Use template" asks for the
+// parameters and installs the flow (POST /api/v1/templates/import). A flow installed from an older version of a
+// template says so ("installed v1, v2 available") and offers the upgrade (pages/TemplateUpgrade.tsx).
 import { useEffect, useState } from "react";
 import { api, ApiError } from "../api";
 import type { FlowSummary, ImportResult, TemplateParam, TemplateSummary } from "../types";
 import { can } from "../access";
 import { AppNav, Link } from "./AppNav";
+import { UpgradeDialog } from "./TemplateUpgrade";
 
 export function Templates({ navigate }: { navigate: (path: string) => void }) {
   const [templates, setTemplates] = useState<TemplateSummary[] | null>(null);
   const [flows, setFlows] = useState<FlowSummary[]>([]);
   const [error, setError] = useState<string | null>(null);
   const [using, setUsing] = useState<TemplateSummary | null>(null);
+  const [upgrading, setUpgrading] = useState<string | null>(null); // the flow id
 
   const refresh = () => {
     api.templates().then(setTemplates, (e) => setError((e as Error).message));
@@ -37,7 +40,7 @@ export function Templates({ navigate }: { navigate: (path: string) => void }) {
                 <article key={t.id} className="template-card" data-template-id={t.id} data-testid="template-card">
                   <header>
                     <h3 data-testid="template-name">{t.name}</h3>
-                    <span className={`pill ${t.source === "bundled" ? "" : "imported"}`}>{t.source}</span>
+                    <span className={`pill ${t.source === "bundled" ? "" : "imported"}`}>{t.source}{(t.version ?? 1) > 1 && ` · v${t.version}`}</span>
                   </header>
                   <p className="template-desc" data-testid="template-description">{t.description}</p>
                   <dl className="template-facts">
@@ -52,6 +55,19 @@ export function Templates({ navigate }: { navigate: (path: string) => void }) {
                       </>
                     )}
                   </dl>
+                  {(t.installs ?? []).length > 0 && (
+                    <div className="template-versions">
+                      {(t.installs ?? []).map((i) => (
+                        <span key={i.flow_id} className="template-version" data-testid="template-version" data-flow-id={i.flow_id}>
+                          {i.flow_id !== t.flow_id && <code>{i.flow_id}</code>} installed v{i.version}
+                          {i.upgrade && `, v${t.version} available`}
+                          {i.upgrade && can("flows:write") && (
+                            <button className="btn" onClick={() => setUpgrading(i.flow_id)} data-testid="upgrade-template">Upgrade</button>
+                          )}
+                        </span>
+                      ))}
+                    </div>
+                  )}
                   <footer>
                     {flow ? (
                       <span className="template-installed" data-testid="template-installed">
@@ -77,6 +93,15 @@ export function Templates({ navigate }: { navigate: (path: string) => void }) {
           </div>
         )}
       </main>
+      {upgrading && (
+        <UpgradeDialog
+          flowId={upgrading}
+          onClose={() => {
+            setUpgrading(null);
+            refresh();
+          }}
+        />
+      )}
       {using && (
         <UseDialog
           template={using}
