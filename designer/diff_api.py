@@ -2,6 +2,8 @@
 deployed one by default, as the editor's Changes panel shows it (flows/diff.py `version_diff`)."""
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, request
 
 from designer import drafts
@@ -12,6 +14,7 @@ from flows.diff import version_diff
 from runtime import deployments, secrets
 
 bp = Blueprint("diff_api", __name__, url_prefix="/api/v1")
+VERSION = re.compile(r"[0-9]{1,10}\Z")  # ASCII digits only: str.isdigit() takes "²", which int() refuses
 EMPTY = {"nodes": [], "edges": []}  # "deployed" of a flow never deployed: everything is new
 
 
@@ -36,7 +39,7 @@ def _side(rt, ws: str, f, arg: str, ref: str) -> tuple[dict, dict]:
             return {"ref": "deployed", "version": None}, EMPTY
         version = f.deployed_version
     else:
-        if not ref.isdigit() or not 1 <= int(ref) <= MAX_ID:
+        if not VERSION.match(ref) or not 1 <= int(ref) <= MAX_ID:
             raise ApiError(400, "invalid_argument", f"{arg} is a version number, draft or deployed", [{"field": arg}])
         version = int(ref)
     doc = deployments.document(rt, ws, f.id, version)

@@ -9,6 +9,7 @@ from typing import Any
 
 from designer import drafts, templates
 from designer.errors import ApiError
+from designer.request_context import MAX_ID
 from flows import merge
 from flows.diff import version_diff
 from runtime import lookups, secrets, template_versions
@@ -54,8 +55,8 @@ def upgrade(rt, workspace: str, flow_id: str, args: Any) -> dict:
     if not isinstance(args, dict):
         raise ApiError(400, "invalid_argument", "the body is a JSON object", [{"field": "to_version"}])
     for field in ("to_version", "revision"):
-        if isinstance(args.get(field), bool) or not isinstance(args.get(field), int) or args[field] < 1:
-            raise ApiError(400, "invalid_argument", f"{field} is a positive integer", [{"field": field}])
+        if isinstance(args.get(field), bool) or not isinstance(args.get(field), int) or not 1 <= args[field] <= MAX_ID:
+            raise ApiError(400, "invalid_argument", f"{field} is an integer from 1 to {MAX_ID}", [{"field": field}])
     plan = _plan(rt, workspace, flow_id, args["to_version"], _resolutions(args.get("resolutions")))
     open_ = [c for c in plan["conflicts"] if c["resolution"] is None]
     if open_:

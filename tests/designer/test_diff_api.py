@@ -47,7 +47,8 @@ def test_a_flow_never_deployed_is_all_new_and_bad_refs_are_errors(api):
     r = api.get("/api/v1/flows/fresh/diff")
     assert r.status_code == 200 and [n["id"] for n in r.json["diff"]["nodes_added"]] == ["start"]
     for query, status, code in (("from=9", 404, "not_found"), ("to=x", 400, "invalid_argument"),
-                                ("from=-1", 400, "invalid_argument"), ("to=99999999999", 400, "invalid_argument")):
+                                ("from=-1", 400, "invalid_argument"), ("to=99999999999", 400, "invalid_argument"),
+                                ("from=%C2%B2", 400, "invalid_argument")):
         r = api.get(f"/api/v1/flows/fresh/diff?{query}")
         assert (r.status_code, r.json["error"]["code"]) == (status, code), query
     assert api.get("/api/v1/flows/nope/diff").status_code == 404

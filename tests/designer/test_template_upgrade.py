@@ -127,6 +127,7 @@ def test_bad_upgrade_requests_are_json_errors(api):
         ("get", "/api/v1/flows/order-release/upgrade?to=x", None, 400, "invalid_argument"),
         ("post", "/api/v1/flows/order-release/upgrade", {"to_version": "2", "revision": 1}, 400, "invalid_argument"),
         ("post", "/api/v1/flows/order-release/upgrade", [], 400, "invalid_argument"),
+        ("post", "/api/v1/flows/order-release/upgrade", {"to_version": 2**40, "revision": 1}, 400, "invalid_argument"),
         ("post", "/api/v1/flows/order-release/upgrade", {"to_version": 1, "revision": 1, "resolutions": {"x": "mine"}},
          400, "invalid_argument"),
         ("post", "/api/v1/flows/order-release/upgrade", {"to_version": 1, "revision": 1, "resolutions": {"x": "ours"}},
