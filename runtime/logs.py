@@ -18,7 +18,7 @@ FIELDS = ("workspace", "flow_id", "run_id", "business_key")
 FORMATS = ("text", "json")
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 TEXT = "%(asctime)s %(levelname)s {prefix}%(name)s: %(message)s"
-JSON = "%(asctime)s %(levelname)s %(name)s %(message)s " + " ".join(f"%({f})s" for f in FIELDS)
+JSON = "%(levelname)s %(name)s %(message)s " + " ".join(f"%({f})s" for f in FIELDS)
 
 _run: contextvars.ContextVar[dict | None] = contextvars.ContextVar("crossdock_run", default=None)
 
@@ -73,8 +73,8 @@ def handler(fmt: str, stream: IO[str] | None = None, prefix: str = "") -> loggin
     out = logging.StreamHandler(stream or sys.stderr)
     out.addFilter(RunContext())
     if fmt == "json":
-        out.setFormatter(JsonFormatter(JSON, rename_fields={"asctime": "time", "levelname": "level",
-                                                            "name": "logger"},
+        out.setFormatter(JsonFormatter(JSON, rename_fields={"levelname": "level", "name": "logger"},
+                                       timestamp="time",  # ISO 8601 in UTC, as shippers parse it
                                        static_fields={"process_name": prefix.strip()} if prefix else None))
     else:
         out.setFormatter(logging.Formatter(TEXT.format(prefix=prefix)))

@@ -2,6 +2,7 @@
 business key, in process (a handler on the flow logger) and from a real `run.py` process's stderr."""
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import logging
@@ -54,7 +55,8 @@ def test_records_of_an_executing_run_carry_its_context_as_json(store, workspace)
     assert len(during) == 1, lines
     assert {k: during[0][k] for k in logs.FIELDS} == {"workspace": workspace, "flow_id": "logged",
                                                        "run_id": run.id, "business_key": "PO-4711"}
-    assert during[0]["level"] == "DEBUG" and during[0]["logger"] == "crossdock.flow" and during[0]["time"]
+    assert during[0]["level"] == "DEBUG" and during[0]["logger"] == "crossdock.flow"
+    assert dt.datetime.fromisoformat(during[0]["time"]).utcoffset() == dt.timedelta(0)  # ISO 8601, UTC
     after = [r for r in lines if r["message"] == "after the run"]
     assert after and all(after[0][k] is None for k in logs.FIELDS)  # outside a run: no context left behind
 
