@@ -70,10 +70,12 @@ interface Props {
   rule: Rule | null;
   lookupTables: string[] | null;
   readOnly: boolean;
+  /** The type of a source field the rule reads ("number", "string", "any"…), so a typed value compares right. */
+  sourceType: (path: string) => string;
   onChange: (rule: Rule | null) => void;
 }
 
-export function FieldRule({ path, type, rule, lookupTables, readOnly, onChange }: Props) {
+export function FieldRule({ path, type, rule, lookupTables, readOnly, sourceType, onChange }: Props) {
   const set = (patch: Partial<Rule>) => rule && onChange({ ...rule, ...patch } as Rule);
   return (
     <fieldset className="field-lock mp-rule-form" disabled={readOnly} data-testid="field-rule" data-path={path}>
@@ -174,7 +176,7 @@ export function FieldRule({ path, type, rule, lookupTables, readOnly, onChange }
       {rule?.kind === "if" && (
         <>
           <Field label="Equals">
-            <input type="text" value={textOf(rule.equals)} data-testid="rule-equals" onChange={(e) => set({ equals: valueFrom(e.target.value, "string") })} />
+            <input type="text" value={textOf(rule.equals)} data-testid="rule-equals" onChange={(e) => set({ equals: valueFrom(e.target.value, sourceType(rule.path)) })} />
           </Field>
           <Field label="Then">
             <PartInput rule={rule.then} type={type} testId="rule-then" onChange={(r) => set({ then: r })} />

@@ -8,7 +8,7 @@ import type { FlowDoc } from "../../types";
 import { ExpressionEditor } from "../ExpressionEditor";
 import { allPaths, mergeTrees, pathsTree, sampleTree, schemaTree, type FieldNode } from "./fieldTree";
 import { ArrayRule, ARRAYS_LIST, FieldRule, PATHS_LIST } from "./FieldRule";
-import { arrayOf, EMPTY_MAPPING, normalise, relativeTo, ruleOf, withArray, withPath, withRule, type Mapping, type Rule } from "./mapping";
+import { arrayOf, EMPTY_MAPPING, normalise, relativeTo, ruleOf, targetNamed, withArray, withPath, withRule, type Mapping, type Rule } from "./mapping";
 import { SourceTree } from "./SourceTree";
 import { targetRef, TargetTree } from "./TargetTree";
 import "./mapper.css";
@@ -174,7 +174,11 @@ export function Mapper(props: Props) {
         written.current = expr;
         onChange.current(expr);
       })
-      .catch((e) => mine === compiles.current && setProblem(message(e)));
+      .catch((e) => {
+        if (mine !== compiles.current) return;
+        const named = e instanceof ApiError ? targetNamed(next, e.details[0]?.field) : null;
+        setProblem(named ? `${named}: ${e.details[0]?.message || e.message}` : message(e));
+      });
   };
 
   const map = (targetPath: string, sourcePath: string) => {
@@ -292,6 +296,7 @@ export function Mapper(props: Props) {
                 rule={ruleOf(mapping, selectedRef)}
                 lookupTables={props.lookupTables}
                 readOnly={!editable}
+                sourceType={(p) => find(sourceTree, elementSource ? `${elementSource}[].${p}` : p)?.type || "any"}
                 onChange={(rule) => {
                   if (selectedRef.array !== null && !arrayOf(mapping, selectedRef.array)) return setProblem(`Map the list ${selectedRef.array} first: drop a source list onto it.`);
                   change(withRule(mapping, selectedRef, rule));

@@ -112,7 +112,7 @@ export function ruleOfKind(kind: RuleKind, previous: Rule | null, lookupTable = 
     case "constant":
       return { kind, value: "" };
     case "concat":
-      return { kind, parts: path ? [{ kind: "field", path }] : [], separator: " " };
+      return { kind, parts: [{ kind: "field", path }, { kind: "constant", value: "" }], separator: " " };
     case "default":
       return { kind, path, value: "" };
     case "date":
@@ -158,4 +158,14 @@ export function describe(rule: Rule): string {
     case "sum":
       return `sum ${rule.array}.${rule.path}`;
   }
+}
+
+/** The target a compile problem's field names ("mapping.arrays[0].fields[1].rule.path" -> "lines[].itemNo"). */
+export function targetNamed(m: Mapping, field: string | undefined): string | null {
+  const at = /^(?:mapping\.)?(?:fields\[(\d+)\]|arrays\[(\d+)\](?:\.fields\[(\d+)\])?)/.exec(field || "");
+  if (!at) return null;
+  if (at[1] !== undefined) return m.fields[Number(at[1])]?.target ?? null;
+  const array = m.arrays[Number(at[2])];
+  if (!array) return null;
+  return at[3] === undefined ? `${array.target}[]` : `${array.target}[].${array.fields[Number(at[3])]?.target ?? "?"}`;
 }
