@@ -109,6 +109,8 @@ class _EndWrite:
         self.thread = threads.entries_of(plan.correlation if plan else threads.correlation_of(rt, row), row,
                                          outcome, now)
         self.facts = kpis.facts_of(row, outcome, now)
+        if getattr(row, "dry_run", False):  # a dry run sent nothing: no document thread entry, no business fact
+            self.thread, self.facts = [], []
 
 
 def fail(rt: Runtime, row: Row, error: dict, reply: dict | None = None) -> bool:

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from runtime import connections
 from runtime.models import DeadLetter, LedgerEntry
+from runtime.thread_models import ThreadEntry
 from support.api import deploy, finished
 from support.flowdocs import edge
 
@@ -97,3 +98,19 @@ def test_dry_run_must_be_a_boolean(rt, client, workspace, http_target):
     deploy(client, erp_flow("dry-bad"))
     r = client.post("/api/v1/flows/dry-bad/runs", json={"input": ORDER, "dry_run": "yes"})
     assert r.status_code == 400 and r.json["error"]["details"][0]["field"] == "dry_run"
+
+
+def test_a_dry_run_leaves_no_document_thread_entry(rt, client, workspace):
+    """A dry run sent nothing: the correlation index (issue 14's threads) does not list it; a real run does."""
+    doc = {"schema": "crossdock.flow/1", "id": "dry-thread", "name": "dry-thread",
+           "settings": {"correlation": {"po": "po"}},
+           "nodes": [{"id": "start", "type": "event.manual", "config": {}},
+                     {"id": "done", "type": "control.discard", "config": {"reason": "end"}}],
+           "edges": [edge(1, "start", "done")]}
+    deploy(client, doc)
+    dry = client.post("/api/v1/flows/dry-thread/runs", json={"input": {"po": "PO-1"}, "dry_run": True}).json["run"]
+    real = client.post("/api/v1/flows/dry-thread/runs", json={"input": {"po": "PO-1"}}).json["run"]
+    finished(client, dry["id"]), finished(client, real["id"])
+    with rt.sessions() as s:
+        indexed = s.scalars(select(ThreadEntry.run_id).where(ThreadEntry.workspace == workspace)).all()
+    assert indexed == [real["id"]]
