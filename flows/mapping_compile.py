@@ -97,4 +97,6 @@ def path(dotted: str) -> str:
 
 
 def _literal(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        value = int(value)  # JSONata has one number type: 2.0 is written 2, as its parser reads it back
     return json.dumps(value, ensure_ascii=False, allow_nan=False)

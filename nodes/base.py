@@ -195,12 +195,12 @@ class PrepareEnv(Protocol):
 Emit = Iterator[tuple[str, Any]]
 
 
-def bindings(ctx: Context) -> dict[str, Any]:
+def bindings(ctx: Context, source: str | None = None) -> dict[str, Any]:
     """The JSONata variables of a step: each flow param as `$name`, and `$run` (id, flow, node, attempt).
     `$run` is reserved: a param of that name is shadowed, as are the mapping functions `$lookup` and
     `$convertUnit` (nodes/mapping_functions.py)."""
     run = {"id": ctx.run_id, "flow": ctx.flow_id, "node": ctx.node_id, "attempt": ctx.attempt}
-    functions = mapping_functions.bindings(lambda table, key: ctx.lookup(table, key))
+    functions = mapping_functions.bindings(lambda table, key: ctx.lookup(table, key), source)
     return {**dict(ctx.params or {}), **functions, "run": run}
 
 
@@ -217,6 +217,6 @@ def evaluate_field(expr: expression.Expression, data: Any, ctx: Context, field: 
     """Evaluate a compiled config expression on a message; a business NodeError (not retryable) if it fails,
     carrying the JSONata code and position, because only a fix to the flow or the data can help."""
     try:
-        return expr.evaluate(data, bindings(ctx))
+        return expr.evaluate(data, bindings(ctx, expr.source))
     except expression.ExpressionError as err:
         raise NodeError(code, f"{field}: {err.code}: {err.message}", field=field, details=err.to_dict()) from None

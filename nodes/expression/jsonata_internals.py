@@ -27,7 +27,8 @@ from jsonata.utils import Utils
 __all__ = ["JException", "JFunction", "JFunctionCallable", "JLambda", "JList", "NULL_VALUE", "Evaluator",
            "Node", "PicturePart", "Signature", "analyse_picture", "builtin_functions", "builtin_names",
            "convert_nulls", "create_sequence", "datetime_from_millis", "format_component", "function_clone",
-           "is_regex", "parse", "reads_context", "recurse_nulls", "reference_round", "reference_string",
+           "is_regex", "parse", "reads_context", "recurse_nulls", "reference_lookup", "reference_round",
+           "reference_string",
            "reference_substring", "regex_closure", "replace_builtin_method"]
 
 # --- the value model the reference's function library expects -------------------------------------
@@ -49,6 +50,7 @@ is_regex = Functions.is_regex
 reference_string = Functions.string  # (value, prettify)
 reference_round = Functions.round  # (number, places): half to even through Decimal
 reference_substring = Functions.substring  # (string, start, length or None)
+reference_lookup = Functions.lookup  # (object or array, key): $lookup, which nodes/mapping_functions overloads
 function_clone = Functions.function_clone  # a deep copy through JSON, as `|...|...|` makes it
 datetime_from_millis = Functions.datetime_from_millis  # (millis, picture, timezone)
 
