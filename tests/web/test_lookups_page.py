@@ -9,6 +9,7 @@ import time
 
 from playwright.sync_api import expect
 
+from support import wait_for
 from support.browser import call, run_with_sample
 
 
@@ -60,6 +61,17 @@ def test_a_table_uploaded_on_its_page_is_picked_in_the_inspector_and_used_by_a_r
 
     page.goto(f"{canvas_url}/lookups?table={table}")  # the page names the flow that uses it now
     expect(page.locator("[data-testid=lookup-users]")).to_contain_text(f"Xref {tag}")
+    page.fill("[data-testid=lookup-add-key]", "hw-3")  # a row added, one changed, on the page
+    page.fill("[data-testid=lookup-add-value]", "HW-3")
+    page.click("[data-testid=lookup-add]")
+    expect(page.locator("[data-testid=lookup-row-hw-3] input")).to_have_value("HW-3")
+    page.fill("[data-testid=lookup-row-hw-2] input", "HW-2B")
+    page.locator("[data-testid=lookup-row-hw-2] input").blur()
+    wait_for(lambda: canvas_api.call("GET", f"/lookups/{table}")["rows"].get("hw-2") == "HW-2B")
+    with page.expect_download() as download:
+        page.click("[data-testid=lookup-download]")
+    with open(download.value.path(), encoding="utf-8") as f:
+        assert f.read() == "key,value\nhw-1,HW-20620-C\nhw-2,HW-2B\nhw-3,HW-3\n"
     canvas.shot("lookup-used")
 
 
