@@ -141,3 +141,26 @@ def test_a_dry_run_shows_the_erp_request_and_leaves_the_sandbox_unchanged(canvas
     assert run["dry_run"] is True
     page.goto(f"{canvas_url}/runs/{run['id']}")
     expect(page.locator("[data-testid=run-dry]")).to_have_text("dry run")
+
+
+def test_a_missing_connection_is_created_from_the_inspector_and_offered_on_return(canvas, page, canvas_api,
+                                                                                  live_server):
+    tag = str(time.time_ns())[-9:]
+    connection, flow_id = f"erp-new-{tag}", f"create-{tag}"
+    canvas_api.create_flow(erp_flow(flow_id, connection))  # names a connection the workspace lacks
+    canvas.open(flow_id)
+    canvas.node("erp").click()
+    expect(page.locator("[data-testid=field-connection-missing]")).to_be_visible()
+    with page.expect_popup() as opened:
+        page.click("[data-testid=field-connection-create]")
+    tab = opened.value
+    expect(tab.locator("[data-testid=conn-name]")).to_have_value(connection)  # the dialog open for that name
+    tab.select_option("[data-testid=conn-system]", "erp")
+    tab.fill("[data-testid=conn-base_url]", f"{live_server.sandbox_url}/erp/api")
+    tab.click("[data-testid=conn-save]")
+    tab.wait_for_event("close")  # saved: the tab closes itself
+    page.bring_to_front()
+    page.evaluate("window.dispatchEvent(new Event('focus'))")  # what the window gets as the user comes back
+    expect(page.locator("[data-testid=field-connection-missing]")).to_have_count(0)
+    expect(page.locator("[data-testid=field-connection]")).to_have_value(connection)
+    assert canvas_api.call("GET", f"/connections/{connection}")["system"] == "erp"
