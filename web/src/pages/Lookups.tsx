@@ -40,7 +40,7 @@ export function Lookups({ navigate }: { navigate: (path: string) => void }) {
   const [newName, setNewName] = useState(q.get("new") || "");
   const [csv, setCsv] = useState<{ name: string; text: string } | null>(null);
   const [draft, setDraft] = useState<{ key: string; value: string }>({ key: "", value: "" });
-  const writable = can("lookups:write") || can("mappings:write");
+  const writable = can("lookups:write");
 
   const refresh = () => api.lookupTables().then(setTables, (e) => setError((e as Error).message));
   useEffect(() => {
