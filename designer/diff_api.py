@@ -11,6 +11,7 @@ from designer.access import requires
 from designer.errors import ApiError
 from designer.request_context import MAX_ID, runtime, workspace
 from flows.diff import version_diff
+from nodes.expression_tree import tree
 from runtime import deployments, secrets
 
 bp = Blueprint("diff_api", __name__, url_prefix="/api/v1")
@@ -28,7 +29,7 @@ def flow_diff(flow_id: str):
     for arg, default in (("from", "deployed"), ("to", "draft")):
         sides[arg] = _side(rt, ws, f, arg, request.args.get(arg) or default)
     return {"flow_id": flow_id, "from": sides["from"][0], "to": sides["to"][0],
-            "diff": version_diff(secrets.masked(sides["from"][1]), secrets.masked(sides["to"][1]))}
+            "diff": version_diff(secrets.masked(sides["from"][1]), secrets.masked(sides["to"][1]), tree)}
 
 
 def _side(rt, ws: str, f, arg: str, ref: str) -> tuple[dict, dict]:

@@ -12,6 +12,7 @@ from designer.errors import ApiError
 from designer.request_context import MAX_ID
 from flows import merge
 from flows.diff import version_diff
+from nodes.expression_tree import tree
 from runtime import lookups, secrets, template_versions
 
 MAX_RESOLUTIONS = 10_000
@@ -95,7 +96,7 @@ def _plan(rt, workspace: str, flow_id: str, to_version: int | None, resolutions:
     tables = set(base.get("lookups") or {}) | set(new_base["lookups"])
     our_rows = {t: lookups.rows(rt, workspace, t) for t in sorted(tables)}
     out = merge.merge(base["flow"], ours, new_base["flow"], base.get("lookups") or {}, our_rows,
-                      new_base["lookups"], resolutions)
+                      new_base["lookups"], resolutions, tree)
     known = {c["id"] for c in out["conflicts"]}
     unknown = sorted(set(resolutions) - known)
     if unknown:
@@ -139,4 +140,4 @@ def _shown(plan: dict) -> dict:
     return {"flow_id": plan["flow_id"], "template_id": plan["template_id"], "from_version": plan["from_version"],
             "to_version": plan["to_version"], "revision": plan["revision"], "changes": plan["changes"],
             "conflicts": plan["conflicts"], "unresolved": sum(c["resolution"] is None for c in plan["conflicts"]),
-            "diff": version_diff(plan["ours"], plan["document"]), "lookups": rows}
+            "diff": version_diff(plan["ours"], plan["document"], tree), "lookups": rows}

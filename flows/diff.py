@@ -10,7 +10,7 @@ from collections import Counter
 from typing import Any
 
 from flows.edit_scope import MAPPING_FIELDS, SAMPLE_FIELDS
-from flows.target_fields import mapping_fields
+from flows.target_fields import Parse, mapping_fields
 
 MAX_LISTED = 50  # a summary names at most this many nodes or edges of each kind, and counts the rest
 
@@ -59,11 +59,12 @@ MAPPING_CONFIG = {"transform.map": "expression"}  # the JSONata mappings compare
 MAPPING_BODY = "body"  # a connector's body is a JSONata mapping too
 
 
-def version_diff(old: dict, new: dict) -> dict:
+def version_diff(old: dict, new: dict, parse: Parse | None = None) -> dict:
     """The Changes panel: nodes added, removed and moved (position), config changes per field with the values
     before and after, and a mapping (`transform.map` expression, a connector's body) per target field when both
-    sides are JSONata objects, else as one whole-expression change; edges added and removed; the flow's own
-    fields. Lists are cut at MAX_CHANGES (`truncated` says so), values at MAX_VALUE characters."""
+    sides are JSONata objects (read with `parse`, nodes/expression_tree.py; without it, whole), else as one
+    whole-expression change; edges added and removed; the flow's own fields. Lists are cut at MAX_CHANGES
+    (`truncated` says so), values at MAX_VALUE characters."""
     old_nodes, new_nodes = nodes_of(old), nodes_of(new)
     out: dict[str, Any] = {"nodes_added": [_ref(n) for nid, n in new_nodes.items() if nid not in old_nodes],
                            "nodes_removed": [_ref(n) for nid, n in old_nodes.items() if nid not in new_nodes],
@@ -74,7 +75,7 @@ def version_diff(old: dict, new: dict) -> dict:
             continue
         if _dict(before.get("position")) != _dict(node.get("position")):
             out["nodes_moved"].append({**_ref(node), "from": before.get("position"), "to": node.get("position")})
-        fields, mappings = _field_changes(before, node)
+        fields, mappings = _field_changes(before, node, parse)
         if fields or mappings:
             out["nodes_changed"].append({**_ref(node), "fields": fields, "mappings": mappings})
     old_edges, new_edges = _edges(old), _edges(new)
@@ -95,7 +96,7 @@ def version_diff(old: dict, new: dict) -> dict:
 _ABSENT = object()
 
 
-def _field_changes(old: dict, new: dict) -> tuple[list[dict], list[dict]]:
+def _field_changes(old: dict, new: dict, parse: Parse | None) -> tuple[list[dict], list[dict]]:
     fields = [_change(k, old.get(k, _ABSENT), new.get(k, _ABSENT))
               for k in sorted((old.keys() | new.keys()) - {"config", "position"})
               if old.get(k, _ABSENT) != new.get(k, _ABSENT)]
@@ -107,7 +108,7 @@ def _field_changes(old: dict, new: dict) -> tuple[list[dict], list[dict]]:
         a, b = old_config.get(k, _ABSENT), new_config.get(k, _ABSENT)
         if a == b:
             continue
-        per_target = mapping_changes(a, b) if k == mapped else None
+        per_target = mapping_changes(a, b, parse) if k == mapped and parse is not None else None
         if per_target is None:
             fields.append(_change(f"config.{k}", a, b))
         else:
@@ -115,10 +116,10 @@ def _field_changes(old: dict, new: dict) -> tuple[list[dict], list[dict]]:
     return fields, mappings
 
 
-def mapping_changes(old: Any, new: Any) -> list[dict] | None:
+def mapping_changes(old: Any, new: Any, parse: Parse) -> list[dict] | None:
     """Per target field: {"target", "change": added|removed|changed, "before", "after"}; None when either
     side is not a JSONata object constructor (the caller shows the whole expression)."""
-    before, after = mapping_fields(old), mapping_fields(new)
+    before, after = mapping_fields(old, parse), mapping_fields(new, parse)
     if before is None or after is None:
         return None
     out = []

@@ -3,16 +3,15 @@
 target field where both mappings are JSONata objects, per flow setting, parameter and sample, and per lookup-table
 row. Where both sides changed one thing differently it is a conflict, named by a path (`nodes.to_erp.config.url`,
 `lookups.sku_xref.rows.A-1`), which a person resolves as "ours" or "theirs"; until then it holds our value and
-nothing may be written. Pure: no IO."""
+nothing may be written. Mappings are read with the `parse` the caller passes in (nodes/expression_tree.py); without
+it a mapping both sides changed is one conflict. Pure: no IO."""
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from jsonata import Jsonata
-
 from flows.diff import MAPPING_BODY, MAPPING_CONFIG, _shown
-from flows.target_fields import top_level
+from flows.target_fields import Parse, top_level
 
 class _Absent:  # a key one side does not have, distinct from JSON null
     def __repr__(self) -> str:
@@ -24,8 +23,8 @@ RESOLUTIONS = ("ours", "theirs")
 
 
 class _Merge:
-    def __init__(self, resolutions: dict[str, str]):
-        self.resolutions = resolutions
+    def __init__(self, resolutions: dict[str, str], parse: Parse | None):
+        self.resolutions, self.parse = resolutions, parse
         self.conflicts: list[dict] = []
         self.changes: list[dict] = []
 
@@ -45,10 +44,10 @@ class _Merge:
 
 
 def merge(base: dict, ours: dict, theirs: dict, base_lookups: dict, our_lookups: dict, their_lookups: dict,
-          resolutions: dict[str, str] | None = None) -> dict:
+          resolutions: dict[str, str] | None = None, parse: Parse | None = None) -> dict:
     """{"document": the merged flow, "lookups": {table: rows} of the tables that change, "changes": what of
     theirs was applied, "conflicts": each with base, ours, theirs and its `resolution` (None: unresolved)}."""
-    m = _Merge(resolutions or {})
+    m = _Merge(resolutions or {}, parse)
     doc: dict = {}
     for key in _keys(ours, theirs, base):
         if key in ("nodes", "edges"):
@@ -118,7 +117,7 @@ def _merge_mapping(m: _Merge, path: str, base: str, ours: str, theirs: str, wher
     """Both sides edited a mapping: merged per top-level target field, the text of ours kept and theirs'
     changed fields spliced in; when a side is no JSONata object, or the splice does not read back as planned,
     the whole expression is one conflict."""
-    sides = [top_level(x) for x in (base, ours, theirs)]
+    sides = [top_level(x, m.parse) for x in (base, ours, theirs)] if m.parse is not None else [None]
     if any(s is None for s in sides):
         return m.conflict(path, base, ours, theirs, where)
     (fb, _), (fo, close), (ft, _) = sides
@@ -150,18 +149,14 @@ def _merge_mapping(m: _Merge, path: str, base: str, ours: str, theirs: str, wher
     for start, end, text in sorted(edits, key=lambda e: (e[0], e[1]), reverse=True):
         merged = merged[:start] + text + merged[end:]
     expected = {k: v for k, v in wanted.items() if v is not ABSENT}
-    if not _reads_back(merged, expected):
+    if not _reads_back(merged, expected, m.parse):
         del m.conflicts[before[0]:], m.changes[before[1]:]
         return m.conflict(path, base, ours, theirs, where)
     return merged
 
 
-def _reads_back(text: str, expected: dict) -> bool:
-    try:
-        Jsonata(text)
-    except Exception:  # jsonata raises its own and plain Python errors alike
-        return False
-    found = top_level(text)
+def _reads_back(text: str, expected: dict, parse: Parse) -> bool:
+    found = top_level(text, parse)  # None also when the text does not parse
     return found is not None and {f.key: " ".join(text[f.value_start:f.value_end].split())
                                   for f in found[0]} == expected
 

@@ -1,14 +1,15 @@
 """Where each target field of a `transform.map` expression sits in its text: the JSONata object constructor's
 keys (top level and nested, `Lines.Item`) with the source text of their values, so a diff and a three-way merge can
-speak per target field. Read from jsonata-python's AST (the keys) and a small scanner over the text (the value
-spans, which the AST does not keep); an expression that is not an object of literal keys gives None, and callers
+speak per target field. Read from the parse tree (the keys), which the caller passes in as `parse(source) -> tree
+or None` (nodes/expression_tree.py: flows parses nothing itself), and a small scanner over the text (the value
+spans, which the tree does not keep); an expression that is not an object of literal keys gives None, and callers
 fall back to the whole expression. Pure: no IO."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
-from jsonata import Jsonata
+Parse = Callable[[str], Any]  # source -> its parse tree, or None when it is not JSONata
 
 MAX_FIELDS = 500  # more target fields than this: treated as one whole expression
 MAX_DEPTH = 8
@@ -24,9 +25,9 @@ class Field:
     value_end: int  # exclusive, trailing blanks left out
 
 
-def top_level(expression: Any) -> tuple[list[Field], int] | None:
+def top_level(expression: Any, parse: Parse) -> tuple[list[Field], int] | None:
     """The top-level fields of an object-constructor expression and where its closing brace is, or None."""
-    root = _root_object(_ast(expression))
+    root = _root_object(_ast(expression, parse))
     if root is None:
         return None
     found = _fields(expression, root)
@@ -36,10 +37,10 @@ def top_level(expression: Any) -> tuple[list[Field], int] | None:
     return found, close
 
 
-def mapping_fields(expression: Any) -> dict[str, str] | None:
+def mapping_fields(expression: Any, parse: Parse) -> dict[str, str] | None:
     """Dotted target path -> the source text of its value; a value holding a nested object constructor is given
     with that object shown as `{…}`, and its own fields follow as `parent.child`. None when not an object."""
-    root = _root_object(_ast(expression))
+    root = _root_object(_ast(expression, parse))
     if root is None:
         return None
     out: dict[str, str] = {}
@@ -71,13 +72,10 @@ def _collect(text: str, obj, prefix: str, out: dict[str, str], depth: int) -> bo
     return True
 
 
-def _ast(expression: Any):
+def _ast(expression: Any, parse: Parse):
     if not isinstance(expression, str) or len(expression) > MAX_TEXT:
         return None
-    try:
-        return Jsonata(expression).ast
-    except Exception:  # jsonata raises its own and plain Python errors alike: not an object we can read
-        return None
+    return parse(expression)
 
 
 def _root_object(node):

@@ -9,7 +9,8 @@ import pathlib
 import pytest
 
 from flows.diff import flow_diff, mapping_changes, version_diff
-from flows.target_fields import mapping_fields
+from flows.target_fields import mapping_fields as fields_of
+from nodes.expression_tree import tree
 
 TEMPLATE = pathlib.Path(__file__).resolve().parents[2] / "flows" / "templates" / "order-release.json"
 
@@ -24,9 +25,9 @@ def node(doc: dict, nid: str) -> dict:
 
 
 def test_no_change_is_an_empty_diff_and_the_viewport_is_no_change(doc):
-    d = version_diff(doc, {**copy.deepcopy(doc), "viewport": {"x": 1, "y": 2, "zoom": 1}})
+    d = version_diff(doc, {**copy.deepcopy(doc), "viewport": {"x": 1, "y": 2, "zoom": 1}}, tree)
     assert d["changed"] is False and not d["nodes_changed"] and not d["nodes_moved"]
-    d = version_diff(doc, {**doc, "description": "new"})
+    d = version_diff(doc, {**doc, "description": "new"}, tree)
     assert d["flow_fields"] == [{"field": "description", "change": "changed", "before": doc["description"],
                                  "after": "new"}]
 
@@ -39,7 +40,7 @@ def test_nodes_added_removed_and_moved_and_config_per_field(doc):
     new["nodes"] = [n for n in new["nodes"] if n["id"] != "oms_wait"]
     new["nodes"].append({"id": "extra", "type": "transform.map", "type_version": 1, "config": {"expression": "$"},
                          "position": {"x": 0, "y": 0}})
-    d = version_diff(doc, new)
+    d = version_diff(doc, new, tree)
     assert [n["id"] for n in d["nodes_added"]] == ["extra"]
     assert [n["id"] for n in d["nodes_removed"]] == ["oms_wait"]
     assert d["nodes_moved"] == [{"id": "carrier", "name": "Carrier", "type": "transform.lookup",
@@ -50,7 +51,7 @@ def test_nodes_added_removed_and_moved_and_config_per_field(doc):
         {"field": "config.default", "change": "changed", "before": "UPSN", "after": "FDEG"}]
     assert d["edges_removed"] == [] and d["flow_fields"] == [] and d["changed"]
     new["edges"] = new["edges"][1:]
-    assert version_diff(doc, new)["edges_removed"] == ["intake.out -> canonical.in"]
+    assert version_diff(doc, new, tree)["edges_removed"] == ["intake.out -> canonical.in"]
 
 
 def test_a_mapping_change_is_reported_per_target_field_nested_too(doc):
@@ -59,7 +60,7 @@ def test_a_mapping_change_is_reported_per_target_field_nested_too(doc):
     erp["body"] = (erp["body"].replace('"currencyCode": currency', '"currencyCode": "EUR"')
                    .replace('"city": ship_to.city', '"city": $uppercase(ship_to.city)')
                    .replace('"release": true,', '"release": true,\n  "memo": reference,'))
-    [changed] = version_diff(doc, new)["nodes_changed"]
+    [changed] = version_diff(doc, new, tree)["nodes_changed"]
     assert changed["fields"] == []
     assert changed["mappings"] == [
         {"field": "config.body", "target": "currencyCode", "change": "changed", "before": "currency",
@@ -72,15 +73,15 @@ def test_a_mapping_change_is_reported_per_target_field_nested_too(doc):
 def test_a_mapping_that_is_no_object_is_one_whole_expression_change(doc):
     new = copy.deepcopy(doc)
     node(new, "erp_order")["config"]["body"] = "$"
-    [changed] = version_diff(doc, new)["nodes_changed"]
+    [changed] = version_diff(doc, new, tree)["nodes_changed"]
     assert changed["mappings"] == [] and [f["field"] for f in changed["fields"]] == ["config.body"]
-    assert mapping_changes("{ 'a': 1 }", "$") is None
+    assert mapping_changes("{ 'a': 1 }", "$", tree) is None
 
 
 def test_mapping_fields_reads_keys_through_strings_comments_and_blocks():
     text = "( $x := 1; { 'A': 'a,}' /* , } */, \"B\": [1, 2], 'C': x.{ 'D': d } } )"
-    assert mapping_fields(text) == {"A": "'a,}' /* , } */", "B": "[1, 2]", "C.D": "d", "C": "x.{…}"}
-    assert mapping_fields("{ $k: 1 }") is None and mapping_fields("{") is None and mapping_fields(5) is None
+    assert fields_of(text, tree) == {"A": "'a,}' /* , } */", "B": "[1, 2]", "C.D": "d", "C": "x.{…}"}
+    assert fields_of("{ $k: 1 }", tree) is None and fields_of("{", tree) is None and fields_of(5, tree) is None
 
 
 def test_the_audit_summary_is_unchanged(doc):
@@ -92,5 +93,5 @@ def test_the_audit_summary_is_unchanged(doc):
 def test_long_values_are_cut(doc):
     new = copy.deepcopy(doc)
     node(new, "carrier")["config"]["default"] = "x" * 5000
-    [field] = version_diff(doc, new)["nodes_changed"][0]["fields"]
+    [field] = version_diff(doc, new, tree)["nodes_changed"][0]["fields"]
     assert len(field["after"]) == 2001 and field["after"].endswith("…")
