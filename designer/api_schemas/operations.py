@@ -17,6 +17,7 @@ from designer.api_schemas import reports  # the SLA report (issue 14)
 from designer.api_schemas import exceptions  # the exception workbench (issue 14)
 from designer.api_schemas import dashboard  # the dashboard, KPIs and flow health (issue 14)
 from designer.api_schemas import template_versions as tv  # version diff, template versions, upgrades (issue 13)
+from designer.api_schemas import mappings  # the no-code mapper (issue 13)
 
 CSV = {"text/csv": {"schema": {"type": "string"}}}
 
@@ -129,6 +130,19 @@ _OPS: dict[tuple[str, str], Operation] = {
         reply=tpa.InterchangeList, query=tpa.InterchangeQuery),
     ("/api/v1/events", "GET"): O("Business events of the workspace, newest first, with their deliveries", "events",
                                  reply=events.EventList, query=events.EventQuery),
+    ("/api/v1/mappings/compile", "POST"): O("Compile a mapping to readable JSONata", "mappings",
+                                            reply=mappings.Compiled, body=mappings.CompileIn),
+    ("/api/v1/mappings/parse", "POST"): O("Read an expression back as a mapping, or why it is read-only", "mappings",
+                                          reply=mappings.Parsed, body=mappings.ParseIn),
+    ("/api/v1/schemas", "GET"): O("The target schemas: connector operations' bodies and answers, canonical records",
+                                  "mappings", reply=mappings.SchemaList),
+    ("/api/v1/schemas/{schema_id}", "GET"): O("A target schema", "mappings", reply=mappings.TargetSchema),
+    ("/api/v1/flows/{flow_id}/nodes/{node_id}/mapping-context", "GET"): O(
+        "A node's source and target schemas and its input per saved sample", "mappings",
+        reply=mappings.MappingContext),
+    ("/api/v1/flows/{flow_id}/nodes/{node_id}/preview-samples", "POST"): O(
+        "An edited mapping over the flow's saved samples, beside the deployed version's output", "mappings",
+        reply=mappings.PreviewSamples, body=mappings.PreviewSamplesIn),
     ("/api/v1/threads", "GET"): O("A business document's timeline across flows, found by any of its keys", "runs",
                                   reply=threads.Thread, query=threads.ThreadQuery),
     ("/api/v1/reports/sla", "GET"): O("A workspace's SLA report of one month (JSON, CSV or PDF)", "reports",

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import copy
 
+import pytest
+
 COMPILE, PARSE, SCHEMAS = "/api/v1/mappings/compile", "/api/v1/mappings/parse", "/api/v1/schemas"
 IMPORT = "/api/v1/templates/import"
 
@@ -56,3 +58,111 @@ def test_schemas_cover_each_system_and_the_canonical_records(api):
     assert "externalDocumentNo" in one["schema"]["required"]
     assert api.get(f"{SCHEMAS}/canonical.order").json["schema"]["title"] == "order"
     assert api.get(f"{SCHEMAS}/nope").status_code == 404
+
+
+def _reply_checker(api):
+    """Checks a reply against what /api/v1/openapi.json documents for it (as tests/designer/test_openapi.py does)."""
+    import jsonschema
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
+
+    doc = api.application.test_client().get("/api/v1/openapi.json").json
+    registry = Registry().with_resource("urn:api", Resource.from_contents(doc, DRAFT202012))
+
+    def check(response, path: str, method: str = "get") -> None:
+        declared = doc["paths"][path][method]["responses"]
+        reply = declared.get(str(response.status_code)) or declared[f"{str(response.status_code)[0]}XX"]
+        if "$ref" in reply:
+            reply = doc["components"]["responses"][reply["$ref"].rsplit("/", 1)[1]]
+        schema = reply["content"]["application/json"]["schema"]
+        validator = jsonschema.Draft202012Validator({"$ref": "urn:api#" + schema["$ref"][1:]}, registry=registry)
+        errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(response.json)]
+        assert not errors, f"{method} {path}: {errors}"
+    return check
+
+
+def _order_release(api, samples: int = 5) -> dict:
+    """The bundled order release installed, with `samples` saved sample orders (the template's, renumbered)."""
+    systems = {name: {"base_url": f"http://{name}.example"} for name in ("erp", "oms", "wms")}  # never called
+    r = api.post(IMPORT, json={"template": "order-release", "connections": systems})
+    assert r.status_code == 201, r.json
+    doc = api.get("/api/v1/flows/order-release").json["flow"]
+    base = next(iter(doc["samples"].values()))
+    doc["samples"] = {}
+    for i in range(samples):
+        order = copy.deepcopy(base)
+        order.update(id=6001 + i, name=f"#S-{i + 1}")
+        order["shipping_address"]["city"] = f"City {i + 1}"
+        doc["samples"][f"order-{i + 1}"] = order
+    return doc
+
+
+def test_the_erp_preview_starts_from_the_upstream_output_and_marks_what_differs_from_the_deployed_version(api):
+    doc = _order_release(api)
+    assert api.put("/api/v1/flows/order-release", json=doc).status_code == 200
+    assert api.post("/api/v1/flows/order-release/deploy").status_code == 201
+    erp = next(n for n in doc["nodes"] if n["id"] == "erp_order")["config"]["body"]
+    check = _reply_checker(api)
+
+    context = api.get("/api/v1/flows/order-release/nodes/erp_order/mapping-context")
+    check(context, "/api/v1/flows/{flow_id}/nodes/{node_id}/mapping-context")
+    assert context.json["target"]["schema_id"] == "erp.upsert_sales_order.body"
+    assert context.json["source"]["schema"]["title"] == "order"  # the conformed canonical order
+    inputs = context.json["source"]["samples"]
+    assert [s["ship_to"]["city"] for s in inputs] == [f"City {i + 1}" for i in range(5)]
+    assert inputs[0]["lines"][0]["item_no"] == "HW-20620-C"  # after the SKU cross-reference
+
+    parsed = api.post(PARSE, json={"expression": erp}).json
+    assert parsed["editable"] is True  # the template's ERP body is in the mapper's form
+    parsed["mapping"]["fields"].append({"target": "shipTo.contact", "rule": {"kind": "field", "path": "reference"}})
+    edited = api.post(COMPILE, json={"mapping": parsed["mapping"]}).json["expression"]
+    r = api.post("/api/v1/flows/order-release/nodes/erp_order/preview-samples", json={"expression": edited})
+    check(r, "/api/v1/flows/{flow_id}/nodes/{node_id}/preview-samples", "post")
+    results = r.json["results"]
+    assert [x["sample"] for x in results] == [f"order-{i + 1}" for i in range(5)] and r.json["deployed_version"]
+    for i, x in enumerate(results):
+        assert x["error"] is None and x["output"]["shipTo"]["contact"] == f"#S-{i + 1}"
+        assert x["fields"]["shipTo.city"] == f"City {i + 1}" and x["fields"]["lines[0].itemNo"] == "HW-20620-C"
+        assert x["differs"] == ["shipTo.contact"]
+        assert x["deployed_output"] == {k: v for k, v in x["output"].items() if k != "shipTo"} | {
+            "shipTo": {k: v for k, v in x["output"]["shipTo"].items() if k != "contact"}}
+    limited = api.post("/api/v1/flows/order-release/nodes/erp_order/preview-samples",
+                       json={"expression": erp, "limit": 2}).json["results"]
+    assert len(limited) == 2 and all(x["differs"] == [] for x in limited)
+
+
+def test_a_sample_that_cannot_reach_the_node_without_a_system_call_says_so(api):
+    doc = _order_release(api, samples=1)
+    r = api.post("/api/v1/flows/order-release/nodes/wms_order/preview-samples",
+                 json={"expression": '{"orderNumber": erp.no}', "document": doc})
+    [result] = r.json["results"]
+    assert result["error"]["code"] == "upstream_side_effect" and "erp_order" in result["error"]["message"]
+    assert result["deployed_output"] is None and result["differs"] == []
+
+
+@pytest.mark.parametrize("body,field", [
+    ({"expression": 1}, "expression"), ({"expression": "x", "limit": 6}, "limit"),
+    ({"expression": "x", "limit": True}, "limit"), ({"expression": "x", "field": 3}, "field"),
+    ({"expression": "x", "document": []}, "document")])
+def test_bad_preview_requests_are_400_naming_the_field(api, body, field):
+    _order_release(api, samples=1)
+    r = api.post("/api/v1/flows/order-release/nodes/erp_order/preview-samples", json=body)
+    assert r.status_code == 400 and r.json["error"]["details"][0]["field"] == field
+    assert api.post("/api/v1/flows/order-release/nodes/nope/preview-samples",
+                    json={"expression": "x"}).status_code == 404
+    assert api.post("/api/v1/flows/nope/nodes/erp_order/preview-samples", json={"expression": "x"}).status_code == 404
+
+
+def test_validation_flags_an_unmapped_required_field_and_a_constant_of_the_wrong_type(api):
+    doc = _order_release(api, samples=1)
+    erp = next(n for n in doc["nodes"] if n["id"] == "erp_order")
+    erp["config"]["body"] = '{\n  "externalDocumentNo": number,\n  "release": "yes",\n  "lines": [lines.{\n' \
+                            '    "itemNo": item_no\n  }]\n}'
+    problems = api.post("/api/v1/flows/validate", json=doc).json["problems"]
+    mine = sorted((p["code"], p["severity"], p["message"]) for p in problems if p.get("node") == "erp_order")
+    assert [(c, s) for c, s, _ in mine] == [("mapping_type_mismatch", "error"),
+                                            ("mapping_unmapped_required", "warning"),
+                                            ("mapping_unmapped_required", "warning")]
+    assert "'release' takes boolean" in mine[0][2]
+    assert "'customerNo'" in mine[1][2] and "'quantity'" in mine[2][2]
+    assert all(p["field"] == "body" for p in problems if p.get("node") == "erp_order")
