@@ -2,7 +2,7 @@
 // dropped onto target fields with no-code rules, beside the JSONata editor. The node config keeps only the
 // JSONata: the mapper writes it through POST /mappings/compile on each change and reads it back through
 // /mappings/parse; an expression the mapper cannot show stays as it is, read only here, with the reason.
-import { useEffect, useMemo, useRef, useState } from "react";
+import { useEffect, useMemo, useRef, useState, type KeyboardEvent as KeyEvent } from "react";
 import { api, ApiError, type MappingContext, type SamplePreview } from "../../api";
 import type { FlowDoc } from "../../types";
 import { ExpressionEditor } from "../ExpressionEditor";
@@ -119,7 +119,7 @@ export function Mapper(props: Props) {
 
   // the saved samples through the expression as it is now, beside the deployed version's output
   useEffect(() => {
-    if (!expression.trim()) return;
+    if (!expression.trim()) return setPreviewing(false);
     let stale = false;
     setPreviewing(true);
     const timer = setTimeout(() => {
@@ -223,11 +223,19 @@ export function Mapper(props: Props) {
   const elementSource = selectedRef?.array ? arrayOf(mapping, selectedRef.array)?.source : null;
   const offered = elementSource ? sourcePaths.map((p) => relativeTo(elementSource, p)).filter((p): p is string => !!p) : sourcePaths;
   const node = doc.nodes.find((n) => n.id === nodeId);
+  // the canvas's shortcuts (Delete removes the selected node, Ctrl+A, Ctrl+D…) must not act behind the mapper;
+  // save, undo and redo still do
+  const keepKeys = (e: KeyEvent) => {
+    const key = e.key.toLowerCase();
+    if ((e.ctrlKey || e.metaKey) && (key === "s" || key === "z" || key === "y")) return;
+    e.stopPropagation();
+    if (key === "escape") props.onClose();
+  };
   // over the canvas and the inspector, below the editor's toolbar (save and deploy stay at hand)
   const [top] = useState(() => document.querySelector(".workspace")?.getBoundingClientRect().top ?? 44);
 
   return (
-    <div className="mapper" style={{ top }} data-testid="mapper" data-state={parsed.state} role="dialog" aria-label="Mapper">
+    <div className="mapper" style={{ top }} data-testid="mapper" data-state={parsed.state} role="dialog" aria-label="Mapper" onKeyDown={keepKeys}>
       <div className="mp-head">
         <strong>Mapper</strong>
         <span className="hint">{node?.name || nodeId} · <code>{field}</code></span>
