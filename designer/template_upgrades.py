@@ -34,6 +34,7 @@ def publish(rt, partner_id: str, actor: str, workspace: str, args: Any) -> dict:
     if isinstance(bundle, dict):
         bundle = {k: v for k, v in bundle.items() if k not in ("version", "publisher")}  # the version is assigned
     bundle = templates.check_bundle(bundle)
+    bundle = {**bundle, "flow": secrets.dropped(bundle["flow"])}  # whoever installs it enters the secrets
     floor = max([templates.version_of(b) for b in templates.bundled() if b["id"] == bundle["id"]], default=0)
     version = template_versions.publish(rt, partner_id, bundle, actor, floor)
     return {"template_id": bundle["id"], "version": version,

@@ -79,21 +79,19 @@ def list_templates(rt, workspace: str) -> list[dict]:
 
 
 def get(rt, workspace: str, template_id: Any) -> dict:
-    """The bundle "Use template" installs: the workspace's imported one, else the partner's newest version, else
-    the bundled one."""
+    """The bundle "Use template" installs and an upgrade goes to: the newest version of the workspace's imported
+    one, the partner's newest and the bundled one."""
     if not isinstance(template_id, str) or not ID_PATTERN.match(template_id):
         raise ApiError(404, "not_found", f"no template {template_id!r}")
     with rt.sessions() as s:
         row = s.get(InstalledTemplate, (workspace, template_id))
-    if row is not None:
-        return row.bundle
+    found = [row.bundle] if row is not None else []
     published = template_versions.newest(rt, template_versions.partner_of(rt, workspace))
-    if template_id in published:
-        return published[template_id]
-    for b in bundled():
-        if b["id"] == template_id:
-            return b
-    raise ApiError(404, "not_found", f"no template {template_id!r}")
+    found += [published[template_id]] if template_id in published else []
+    found += [b for b in bundled() if b["id"] == template_id]
+    if not found:
+        raise ApiError(404, "not_found", f"no template {template_id!r}")
+    return max(found, key=version_of)  # the first of the newest: the workspace's own, the partner's, the bundled
 
 
 def export(rt, workspace: str, flow_id: str) -> dict:

@@ -20,14 +20,18 @@ def partner_of(rt, workspace: str) -> str:
 
 
 def publish(rt, partner_id: str, bundle: dict, actor: str, floor: int = 0) -> int:
-    """Store `bundle` as the next version of its template for the partner: one past the newest published, and
-    past `floor` (the bundled template's version when it has that id). Two publishes racing: the key decides and
-    the loser takes the next number."""
+    """Store `bundle` as the next version of its template for the partner: one past the newest published, past
+    every version of it installed in the partner's workspaces (an imported bundle's own), and past `floor` (the
+    bundled template's version when it has that id). Two publishes racing: the key decides and the loser takes
+    the next number."""
     for _ in range(5):
         with rt.sessions() as s:
             newest = s.scalar(select(func.max(TemplateVersion.version)).where(
                 TemplateVersion.partner_id == partner_id, TemplateVersion.template_id == bundle["id"])) or 0
-        version = max(newest, floor) + 1
+            installed = s.scalar(select(func.max(TemplateInstall.version)).join(
+                Workspace, Workspace.id == TemplateInstall.workspace).where(
+                Workspace.partner_id == partner_id, TemplateInstall.template_id == bundle["id"])) or 0
+        version = max(newest, installed, floor) + 1
         try:
             with rt.sessions.begin() as s:
                 s.add(TemplateVersion(partner_id=partner_id, template_id=bundle["id"], version=version,

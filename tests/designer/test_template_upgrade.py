@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import copy
 
-from runtime import lookups
+from designer import drafts
+from flows.spec import MASK
+from runtime import lookups, secrets
+from support.flowdocs import done, edge
 
 
 def erp_body(doc: dict) -> str:
@@ -147,3 +150,24 @@ def test_publishing_needs_a_partner_admin(api, workspace):
     consultant = identity.login_as(api, "consultant", workspace)
     r = consultant.post("/api/v1/templates/publish", json={"flow_id": "x"})
     assert r.status_code == 403 and r.json["error"]["code"] == "forbidden"
+
+
+def test_the_customers_secret_survives_an_upgrade_and_a_published_one_is_dropped(api, store, workspace):
+    flow = {"schema": "crossdock.flow/1", "id": "secretive", "name": "Secretive", "nodes": [
+        {"id": "start", "type": "event.manual", "config": {"sample": {"n": 1}}},
+        {"id": "send", "type": "connector.http", "config": {
+            "method": "POST", "url": "https://erp.example/v1", "auth": {"type": "bearer", "token": "CUSTOMER"}}},
+        done()], "edges": [edge(1, "start", "send"), edge(2, "send", "done")]}
+    bundle = {"schema": "crossdock.template/1", "id": "secretive", "name": "Secretive", "flow": flow}
+    assert api.post("/api/v1/templates/import", json={"bundle": bundle}).status_code == 201
+    v2 = copy.deepcopy(bundle)
+    v2["flow"]["nodes"][1]["config"].update(url="https://erp.example/v2", auth={"type": "bearer", "token": "PARTNER"})
+    assert api.post("/api/v1/templates/publish", json={"bundle": v2}).json["version"] == 2
+    preview = api.get("/api/v1/flows/secretive/upgrade").json
+    assert preview["conflicts"] == [] and "PARTNER" not in str(preview) and "CUSTOMER" not in str(preview)
+    r = api.post("/api/v1/flows/secretive/upgrade", json={"to_version": 2, "revision": preview["revision"]})
+    assert r.status_code == 200, r.json
+    config = drafts.get(store, workspace, "secretive").document["nodes"][1]["config"]
+    assert config["url"] == "https://erp.example/v2"
+    assert secrets.reveal(store.settings, config["auth"]["token"]) == "CUSTOMER"
+    assert api.get("/api/v1/flows/secretive").json["flow"]["nodes"][1]["config"]["auth"]["token"] == MASK
