@@ -178,3 +178,67 @@ def test_a_partner_admin_sees_every_customers_exceptions_and_resolves_one_in_its
     assert (theirs["workspace"], theirs["resolution"]) == (second, "manual")
     assert len(api(f"/exceptions?flow_id={doc['id']}", first)["exceptions"]) == 2
     page.screenshot(path=str(out_dir / "2-resolved-in-its-workspace.png"))
+
+
+def test_each_filter_of_the_workbench_narrows_the_page(page, live_server, out_dir, live_login):
+    """Issue 14's filters on the page: error class, flow, business key, assignee (and the unassigned) and age."""
+    import uuid
+
+    from runtime import accounts, egress, intake
+    from support.deploys import deploy
+    from support.flowdocs import done, edge
+
+    rt, base, tag = live_server.runtime, str(live_server), uuid.uuid4().hex[:8]
+    ws = f"pf{tag}"
+    rt.ensure_workspace(ws)
+    accounts.forget()
+    egress.allow_origin(rt, ws, "http://127.0.0.1:9")  # nothing listens there: a connection error
+
+    def flow(flow_id: str, node: dict) -> dict:
+        return {"schema": "crossdock.flow/1", "id": flow_id, "name": flow_id, "settings": {"business_key": "po"},
+                "nodes": [{"id": "start", "type": "event.manual", "config": {}}, {**node, "id": "step"}, done()],
+                "edges": [edge(1, "start", "step"), edge(2, "step", "done")]}
+    mapping, sending = f"qty-{tag}", f"send-{tag}"
+    deploy(rt, ws, flow(mapping, {"type": "transform.map", "config": {"expression": "$error('bad quantity')"}}))
+    deploy(rt, ws, flow(sending, {"type": "connector.http", "config": {
+        "method": "POST", "url": "http://127.0.0.1:9/x", "retry": {"max_attempts": 1, "backoff_s": 0}}}))
+    for flow_id, po in ((mapping, "A-1"), (mapping, "A-2"), (sending, "B-1")):
+        intake.start_manual(rt, ws, flow_id, {"po": f"{po}-{tag}"})
+
+    def api(path: str, method: str = "GET", body=None):
+        return call(f"{base}/api/v1{path}", method, body, workspace=ws, login=live_login)
+    listed = wait_for(lambda: (lambda xs: xs if len(xs) == 3 else None)(api("/exceptions")["exceptions"]))
+    [first] = [x for x in listed if x["business_key"] == f"A-1-{tag}"]
+    api(f"/exceptions/{first['id']}/assign", "POST", {"assignee": "dana"})
+
+    page.goto(f"{base}/exceptions?workspace={ws}")
+    rows = page.locator("[data-testid=exception-row]")
+    expect(rows).to_have_count(3)
+
+    def keys() -> list[str]:
+        return sorted(rows.nth(i).locator("td").nth(4).inner_text() for i in range(rows.count()))
+
+    page.select_option("[data-testid=filter-class]", "connection")
+    expect(rows).to_have_count(1)
+    assert keys() == [f"B-1-{tag}"]
+    page.select_option("[data-testid=filter-class]", "mapping_error")
+    expect(rows).to_have_count(2)
+    page.select_option("[data-testid=filter-class]", "")
+    page.fill("[data-testid=filter-flow]", sending)
+    expect(rows).to_have_count(1)
+    page.fill("[data-testid=filter-flow]", "")
+    page.fill("[data-testid=filter-key]", f"A-2-{tag}")
+    expect(rows).to_have_count(1)
+    assert keys() == [f"A-2-{tag}"]
+    page.fill("[data-testid=filter-key]", "")
+    page.fill("[data-testid=filter-assignee]", "dana")
+    expect(rows).to_have_count(1)
+    assert keys() == [f"A-1-{tag}"]
+    page.fill("[data-testid=filter-assignee]", "-")  # the unassigned
+    expect(rows).to_have_count(2)
+    page.fill("[data-testid=filter-assignee]", "")
+    page.select_option("[data-testid=filter-age]", "older than a day")
+    expect(page.locator("[data-testid=exceptions-empty]")).to_be_visible()
+    page.select_option("[data-testid=filter-age]", "last hour")
+    expect(rows).to_have_count(3)
+    page.screenshot(path=str(out_dir / "filters.png"))
