@@ -126,6 +126,8 @@ def test_a_dry_run_shows_the_erp_request_and_leaves_the_sandbox_unchanged(canvas
     expect(page.locator("[data-testid=notice]")).to_contain_text("Dry run succeeded")
     canvas.node("erp").click()
     page.click("[data-testid=tab-run]")
+    expect(page.locator("[data-testid=step-dry-run]")).to_contain_text(
+        f"stopped before the call: would send POST {sandbox}/erp/api/sales-orders")
     shown = json.loads(page.inner_text("[data-testid=step-output]"))["dry_run"]
     assert shown["request"]["method"] == "POST" and shown["request"]["url"] == f"{sandbox}/erp/api/sales-orders"
     assert shown["request"]["body"] == {"externalDocumentNo": f"DRY-{flow_id}", "customerNo": "C-10442",

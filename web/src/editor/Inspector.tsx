@@ -15,6 +15,7 @@ import { normalise, ObjectFields, type FormContext } from "./SchemaForm";
 import type { Change } from "./history";
 import { CorrelationKeys } from "./CorrelationKeys"; // the document thread's settings
 import type { Choices } from "./workspaceChoices";
+import { DryRunNote } from "./RunDialog"; // a dry-run step's request in a line (issue 13)
 
 interface Props {
   doc: FlowDoc;
@@ -243,6 +244,7 @@ export function Inspector(props: Props) {
               <div className="field-label">Input</div>
               <pre className="json-view">{JSON.stringify(step.input, null, 2)}</pre>
               <div className="field-label">Output</div>
+              <DryRunNote output={step.output} />
               <pre className="json-view" data-testid="step-output">{JSON.stringify(step.output, null, 2)}</pre>
             </>
           )}

@@ -114,3 +114,15 @@ export function RunDialog({ doc, onRun, onClose }: { doc: FlowDoc; onRun: (c: Ru
     </Modal>
   );
 }
+
+/** Above a step's output in a dry run: what the connector would have sent, in a line, before the JSON. */
+export function DryRunNote({ output }: { output: unknown }) {
+  const dry = (output as { dry_run?: { stopped?: string; request?: { method?: string; url?: string } } } | null)?.dry_run;
+  if (!dry || typeof dry !== "object") return null;
+  return (
+    <div className="banner warn dry-note" data-testid="step-dry-run">
+      Dry run, stopped {dry.stopped}
+      {dry.request ? `: would send ${dry.request.method} ${dry.request.url}` : ""}
+    </div>
+  );
+}
