@@ -64,6 +64,30 @@ def _message(*names: str) -> dict:  # what a read's path takes from the message
                                                                       for n in names}}
 
 
+SHIPMENT_IN = {  # post_shipment's body: what left, per sales-order line, in the line's unit of measure
+    "type": "object", "required": ["lines"],
+    "properties": {"externalDocumentNo": _TEXT, "packageTrackingNo": _TEXT, "shippingAgentCode": _TEXT,
+                   "lines": {"type": "array", "minItems": 1, "items": {
+                       "type": "object", "required": ["lineNo", "quantity"],
+                       "properties": {"lineNo": _WHOLE, "quantity": _NUMBER}}}}}
+CREDIT_MEMO_IN = {
+    "type": "object", "required": ["externalDocumentNo", "customerNo", "lines"],
+    "properties": {"externalDocumentNo": _TEXT, "customerNo": _TEXT, "lines": {
+        "type": "array", "minItems": 1, "items": {"type": "object", "required": ["itemNo", "quantity"],
+        "properties": {"itemNo": _TEXT, "quantity": _WHOLE, "unitOfMeasureCode": _TEXT,
+                       "disposition": {"enum": ["RESTOCK", "SCRAP"]}, "unitPrice": _NUMBER,
+                       "lineDiscountAmount": _NUMBER}}}}}
+ITEM_JOURNAL_IN = {
+    "type": "object", "required": ["itemNo", "entryType", "quantity"],
+    "properties": {"itemNo": _TEXT, "entryType": {"enum": ["Positive Adjmt.", "Negative Adjmt."]},
+                   "quantity": _NUMBER, "locationCode": _TEXT, "documentNo": _TEXT}}
+DOCUMENT = {"type": "object", "required": ["no"], "properties": {  # a posted document's answer
+    "no": _TEXT, "externalDocumentNo": _TEXT, "customerNo": _TEXT, "amount": _NUMBER,
+    "lines": {"type": "array", "items": {"type": "object"}}}}
+BACKORDER = {"type": "object", "required": ["documentNo", "itemNo", "quantityBackordered"], "properties": {
+    "documentNo": _TEXT, "externalDocumentNo": _TEXT, "lineNo": _WHOLE, "itemNo": _TEXT,
+    "quantityBackordered": _WHOLE}}
+
 # operation -> (what it takes: the body of a write, the message of a read; what it answers)
 SCHEMAS = {
     "upsert_sales_order": (SALES_ORDER_IN, SALES_ORDER),
@@ -72,6 +96,11 @@ SCHEMAS = {
     "release_sales_order": (_message("erp_no"), SALES_ORDER),
     "get_availability": (_message("item_no"), AVAILABILITY),
     "list_items": ({"type": "object"}, {"type": "array", "items": ITEM}),
+    "post_shipment": (SHIPMENT_IN, DOCUMENT),
+    "create_invoice": ({"type": "object"}, DOCUMENT),
+    "create_credit_memo": (CREDIT_MEMO_IN, DOCUMENT),
+    "post_item_journal": (ITEM_JOURNAL_IN, {"type": "object"}),
+    "list_backorders": ({"type": "object"}, {"type": "array", "items": BACKORDER}),
 }
 
 Config = product.config_schema("erp", OPERATIONS, "erp.business_central", "ERP")
