@@ -71,6 +71,14 @@ def test_a_field_dragged_onto_the_erp_mapping_and_a_uom_lookup_preview_on_five_s
     expect(cells).to_have_text([f"#M-{i + 1}" for i in range(5)])
     expect(cells.first).to_have_attribute("data-differs", "true")
 
+    # a required field left unmapped is marked in the tree; mapped again by drag and drop
+    customer = mapper.locator("[data-testid=target-field][data-path='customerNo']")
+    customer.click()
+    mapper.locator("[data-testid=rule-remove]").click()
+    expect(customer.locator("[data-testid=target-rule]")).to_have_text("required: not mapped")
+    mapper.locator("[data-testid=source-field][data-path='customer_no']").drag_to(customer)
+    expect(customer.locator("[data-testid=target-rule]")).to_have_text("customer_no")
+
     # 3. the lines' unit of measure through the lookup table
     uom = mapper.locator("[data-testid=target-field][data-path='lines[].unitOfMeasureCode']")
     uom.click()

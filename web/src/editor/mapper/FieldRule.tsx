@@ -130,6 +130,11 @@ export function FieldRule({ path, type, rule, lookupTables, readOnly, sourceType
           <datalist id="mp-date-formats">{DATE_FORMATS.map((f) => <option key={f} value={f} />)}</datalist>
         </Field>
       )}
+      {rule?.kind === "date" && (
+        <Field label="Source format (empty: ISO 8601)">
+          <input type="text" className="mono" list="mp-date-formats" value={rule.from ?? ""} data-testid="rule-date-from" onChange={(e) => set({ from: e.target.value || null })} />
+        </Field>
+      )}
       {rule?.kind === "number" && (
         <div className="row">
           <Field label="Multiply by">

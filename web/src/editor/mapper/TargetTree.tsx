@@ -68,12 +68,14 @@ function TargetRow({ node, depth, props }: { node: FieldNode; depth: number; pro
   const [over, setOver] = useState(false);
   const branch = node.children.length > 0;
   const ref = targetRef(node.path);
-  const isArray = branch && node.type === "array";
+  const isArray = node.type === "array" && ref?.array === null; // a list mapped element by element
   const mappable = !props.disabled && ref !== null && (!branch || isArray);
-  const rule = ref && !branch ? ruleOf(props.mapping, ref) : null;
-  const feed = isArray && ref?.array === null ? arrayOf(props.mapping, node.path) : null;
+  const rule = ref && (!branch || isArray) ? ruleOf(props.mapping, ref) : null; // a list may be copied whole
+  const feed = isArray ? arrayOf(props.mapping, node.path) : null;
   const selected = props.selected === node.path;
-  const classes = ["mp-row", "mp-target", selected && "selected", over && "over", rule && "mapped", node.required && "required"];
+  // a required field left empty where its record is written (top level, or inside a list that is mapped)
+  const missing = node.required && !branch && !isArray && !rule && ref !== null && (ref.array === null || !!arrayOf(props.mapping, ref.array));
+  const classes = ["mp-row", "mp-target", selected && "selected", over && "over", rule && "mapped", node.required && "required", missing && "missing"];
   return (
     <li>
       <div
@@ -120,9 +122,9 @@ function TargetRow({ node, depth, props }: { node: FieldNode; depth: number; pro
           <span className="mp-type">{node.type}</span>
         </span>
         <span className="mp-rule mono" data-testid="target-rule">
-          {rule ? describe(rule) : feed ? `each of ${feed.source}` : isArray ? "drop a source list here" : ref ? "" : "edit in JSONata"}
+          {rule ? describe(rule) : feed ? `each of ${feed.source}` : isArray ? "drop a source list here" : missing ? "required: not mapped" : ref ? "" : "edit in JSONata"}
         </span>
-        {!branch && <Cells path={node.path} results={props.results} />}
+        {((!branch && !isArray) || rule) && <Cells path={node.path} results={props.results} />}
       </div>
       {branch && open && (
         <ul className="mp-tree">
