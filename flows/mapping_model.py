@@ -229,7 +229,8 @@ def normalize(mapping: dict) -> dict:
     arrays = [{"target": a["target"], "source": a["source"],
                "fields": group([_field(f) for f in a.get("fields") or []])} for a in mapping.get("arrays") or []]
     both = group(fields + arrays)  # arrays sit among the fields' nested objects, as the compiled object has them
-    return {"version": VERSION, "fields": [x for x in both if "rule" in x], "arrays": [x for x in both if "source" in x]}
+    return {"version": VERSION, "fields": [x for x in both if "rule" in x],
+            "arrays": [x for x in both if "source" in x]}
 
 
 def group(items: list[dict]) -> list[dict]:

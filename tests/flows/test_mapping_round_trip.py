@@ -106,7 +106,7 @@ def uom_table(api):
     return api
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(mapping=mappings, data=st.lists(inputs, min_size=1, max_size=3))
 def test_the_compiled_jsonata_evaluates_to_what_the_preview_endpoint_shows(uom_table, mapping, data):
     source = compile_mapping(mapping)
