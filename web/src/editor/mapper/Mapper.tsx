@@ -6,11 +6,12 @@ import { useEffect, useMemo, useRef, useState, type KeyboardEvent as KeyEvent } 
 import { api, ApiError, type MappingContext, type SamplePreview } from "../../api";
 import type { FlowDoc } from "../../types";
 import { ExpressionEditor } from "../ExpressionEditor";
-import { allPaths, mergeTrees, pathsTree, sampleTree, schemaTree, type FieldNode } from "./fieldTree";
+import { allPaths, findField, mergeTrees, pathsTree, sampleTree, schemaTree } from "./fieldTree";
 import { ArrayRule, ARRAYS_LIST, FieldRule, PATHS_LIST } from "./FieldRule";
-import { arrayOf, EMPTY_MAPPING, normalise, relativeTo, ruleOf, targetNamed, withArray, withPath, withRule, type Mapping, type Rule } from "./mapping";
+import { arrayOf, EMPTY_MAPPING, normalise, relativeTo, ruleOf, targetNamed, targetRef, withArray, withRule, type Mapping } from "./mapping";
+import { place } from "./placement";
 import { SourceTree } from "./SourceTree";
-import { targetRef, TargetTree } from "./TargetTree";
+import { TargetTree } from "./TargetTree";
 import "./mapper.css";
 
 const SAMPLES = 5;
@@ -34,18 +35,6 @@ function message(e: unknown): string {
     return d ? `${d.field ? `${d.field}: ` : ""}${d.message}` : e.message;
   }
   return String(e);
-}
-
-function find(tree: FieldNode | null, path: string): FieldNode | null {
-  if (!tree) return null;
-  for (const c of tree.children) {
-    if (c.path === path) return c;
-    if (path.startsWith(c.path)) {
-      const hit = find(c, path);
-      if (hit) return hit;
-    }
-  }
-  return null;
 }
 
 function mappedPaths(m: Mapping): string[] {
@@ -158,7 +147,7 @@ export function Mapper(props: Props) {
     [ctx, mapping, extraTargets],
   );
   const sourcePaths = useMemo(() => allPaths(sourceTree), [sourceTree]);
-  const sourceArrays = useMemo(() => sourcePaths.filter((p) => find(sourceTree, p)?.type === "array"), [sourcePaths, sourceTree]);
+  const sourceArrays = useMemo(() => sourcePaths.filter((p) => findField(sourceTree, p)?.type === "array"), [sourcePaths, sourceTree]);
 
   const editable = parsed.state === "editable" && !props.readOnly;
 
@@ -184,41 +173,13 @@ export function Mapper(props: Props) {
   const map = (targetPath: string, sourcePath: string) => {
     setPicked(null);
     setSelected(targetPath);
-    const ref = targetRef(targetPath);
-    const target = find(targetTree, targetPath);
-    if (!ref || !editable) return;
-    const sourceIsList = find(sourceTree, sourcePath)?.type === "array";
-    if (ref.array === null && target?.type === "array") {
-      if (!sourceIsList) return setProblem(`${targetPath} is a list: drop a source list onto it (its elements map one to one).`);
-      return change(withArray(mapping, targetPath, sourcePath));
-    }
-    if (ref.array !== null) {
-      let next = mapping;
-      let source = arrayOf(next, ref.array)?.source;
-      if (!source) {
-        const at = sourcePath.lastIndexOf("[].");
-        if (at < 0) return setProblem(`Map the list ${ref.array} first: drop a source list onto it.`);
-        source = sourcePath.slice(0, at);
-        next = withArray(next, ref.array, source);
-      }
-      const rel = relativeTo(source, sourcePath);
-      if (rel === null || rel.includes("[]")) return setProblem(`Inside ${ref.array}, map fields of each element of ${source}.`);
-      const prev = ruleOf(next, ref);
-      return change(withRule(next, ref, prev ? withPath(prev, rel) : { kind: "field", path: rel }));
-    }
-    const at = sourcePath.lastIndexOf("[].");
-    let rule: Rule;
-    if (at >= 0 && (target?.type === "number" || target?.type === "integer") && !sourcePath.slice(0, at).includes("[]")) {
-      rule = { kind: "sum", array: sourcePath.slice(0, at), path: sourcePath.slice(at + 3) };
-    } else {
-      const path = sourcePath.replace(/\[\]/g, "");
-      const prev = ruleOf(mapping, ref);
-      rule = prev ? withPath(prev, path) : { kind: "field", path };
-    }
-    change(withRule(mapping, ref, rule));
+    if (!editable) return;
+    const placed = place(mapping, targetTree, sourceTree, targetPath, sourcePath);
+    if ("problem" in placed) setProblem(placed.problem);
+    else if (placed.mapping !== mapping) change(placed.mapping);
   };
 
-  const selectedNode = selected ? find(targetTree, selected) : null;
+  const selectedNode = selected ? findField(targetTree, selected) : null;
   const selectedRef = selected ? targetRef(selected) : null;
   const elementSource = selectedRef?.array ? arrayOf(mapping, selectedRef.array)?.source : null;
   const offered = elementSource ? sourcePaths.map((p) => relativeTo(elementSource, p)).filter((p): p is string => !!p) : sourcePaths;
@@ -304,7 +265,7 @@ export function Mapper(props: Props) {
                 rule={ruleOf(mapping, selectedRef)}
                 lookupTables={props.lookupTables}
                 readOnly={!editable}
-                sourceType={(p) => find(sourceTree, elementSource ? `${elementSource}[].${p}` : p)?.type || "any"}
+                sourceType={(p) => findField(sourceTree, elementSource ? `${elementSource}[].${p}` : p)?.type || "any"}
                 onChange={(rule) => {
                   if (selectedRef.array !== null && !arrayOf(mapping, selectedRef.array)) return setProblem(`Map the list ${selectedRef.array} first: drop a source list onto it.`);
                   change(withRule(mapping, selectedRef, rule));

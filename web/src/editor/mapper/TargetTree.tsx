@@ -3,16 +3,8 @@
 import { useState } from "react";
 import type { SamplePreview } from "../../api";
 import { valueAt, type FieldNode } from "./fieldTree";
-import { arrayOf, describe, ruleOf, type Mapping, type TargetRef } from "./mapping";
+import { arrayOf, describe, ruleOf, targetRef, type Mapping } from "./mapping";
 import { FIELD_MIME } from "./SourceTree";
-
-/** Where a target tree path sits in the mapping: top level, inside one array's elements, or beyond the mapper. */
-export function targetRef(path: string): TargetRef | null {
-  const at = path.indexOf("[].");
-  if (at < 0) return { array: null, path };
-  const rest = path.slice(at + 3);
-  return rest.includes("[]") ? null : { array: path.slice(0, at), path: rest };
-}
 
 /** A target path as the preview's `differs` names it, without element indexes ("lines[0].sku" -> "lines.sku"). */
 function plain(path: string): string {

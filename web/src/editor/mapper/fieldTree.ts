@@ -151,6 +151,19 @@ export function pathsTree(paths: string[]): FieldNode {
   return root;
 }
 
+/** The node at a tree path, or null. */
+export function findField(tree: FieldNode | null, path: string): FieldNode | null {
+  if (!tree) return null;
+  for (const c of tree.children) {
+    if (c.path === path) return c;
+    if (path.startsWith(c.path)) {
+      const hit = findField(c, path);
+      if (hit) return hit;
+    }
+  }
+  return null;
+}
+
 /** Every path in a tree, depth first (the choices of a path field). */
 export function allPaths(tree: FieldNode | null): string[] {
   const out: string[] = [];

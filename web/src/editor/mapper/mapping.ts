@@ -43,8 +43,12 @@ export interface TargetRef {
   path: string;
 }
 
-export function refKey(ref: TargetRef): string {
-  return ref.array === null ? ref.path : `${ref.array}[].${ref.path}`;
+/** Where a target tree path sits in the mapping: top level, inside one array's elements, or beyond the mapper. */
+export function targetRef(path: string): TargetRef | null {
+  const at = path.indexOf("[].");
+  if (at < 0) return { array: null, path };
+  const rest = path.slice(at + 3);
+  return rest.includes("[]") ? null : { array: path.slice(0, at), path: rest };
 }
 
 export function normalise(m: Partial<Mapping> | null | undefined): Mapping {
