@@ -34,6 +34,8 @@ export interface Subscription {
 export interface SubscribeOptions {
   /** Only this flow's events (its room); all of the workspace's otherwise. */
   flowId?: string;
+  /** Another workspace the user sees than the page's (the partner-wide workbench listens to each of its customers). */
+  workspace?: string;
   /** Milliseconds between batches handed to onBatch (200 ms = at most 5 UI updates a second). */
   intervalMs?: number;
   onBatch: (events: LiveEvent[]) => void;
@@ -45,7 +47,7 @@ export interface SubscribeOptions {
  * so a page re-renders a bounded number of times however many events arrive.
  */
 export function subscribe(opts: SubscribeOptions): Subscription {
-  const auth: Record<string, string> = { workspace: workspace() };
+  const auth: Record<string, string> = { workspace: opts.workspace || workspace() };
   if (opts.flowId) auth.flow_id = opts.flowId;
   const socket: Socket = io({ path: "/socket.io", auth, transports: ["websocket", "polling"], withCredentials: true });
   let buffer: LiveEvent[] = [];

@@ -4,7 +4,7 @@
 // matching retried. A retry that succeeds resolves its exceptions; the page reads again as runs end.
 // A partner admin can look across all its customer workspaces ("All customers": a workspace column and filter); every
 // action is then made in each exception's own workspace.
-import { useCallback, useEffect, useMemo, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { api, ApiError, workspace, type DryResult, type ExceptionChoice, type ExceptionFilter, type ExceptionGroup, type RetryResult, type WorkbenchException } from "../api";
 import { isPartnerAdmin, session } from "../access";
 import { subscribe } from "../live";
@@ -69,23 +69,36 @@ export function Exceptions({ navigate }: { navigate: (path: string) => void }) {
     return f;
   }, [status, klass, flow, businessKey, assignee, age, cause, partnerWide, customer]);
 
+  const latest = useRef(0); // answers of an older read (the filter changed since) are dropped
   const load = useCallback(() => {
     const { root_cause: _, ...ungrouped } = filter;
+    const mine = ++latest.current;
     Promise.all([api.exceptionGroups(ungrouped), api.exceptions(filter)]).then(
       ([g, list]) => {
+        if (mine !== latest.current) return;
         setGroups(g);
         setItems(list.exceptions);
         setError(null);
       },
-      (e) => setError(message(e)),
+      (e) => mine === latest.current && setError(message(e)),
     );
   }, [filter]);
 
+  // read again as runs end: in the page's workspace, or (partner-wide) in each customer workspace listed, at most 20
+  const listening = useMemo(
+    () => (partnerWide ? [...new Set([...(items || []).map((x) => x.workspace), ...groups.map((g) => g.workspace)])].sort().slice(0, 20) : [workspace()]),
+    [partnerWide, items, groups],
+  );
+  const listeningKey = listening.join(",");
   useEffect(() => {
     load();
-    const sub = subscribe({ intervalMs: 1000, onBatch: (batch) => batch.some((e) => e.event === "run.finished") && load() });
-    return () => sub.close();
   }, [load]);
+  useEffect(() => {
+    const subs = listeningKey.split(",").map((ws) =>
+      subscribe({ workspace: ws, intervalMs: 1000, onBatch: (batch) => batch.some((e) => e.event === "run.finished") && load() }),
+    );
+    return () => subs.forEach((sub) => sub.close());
+  }, [load, listeningKey]);
 
   const act = async (what: () => Promise<string>) => {
     try {
