@@ -82,6 +82,7 @@ export function Mapper(props: Props) {
   // read the expression back whenever it changed other than by the mapper (on open, in the JSONata tab, undo)
   useEffect(() => {
     if (expression === written.current) return;
+    compiles.current++; // a compile still in flight must not overwrite what was typed or undone meanwhile
     if (!expression.trim()) {
       setMapping(EMPTY_MAPPING);
       setParsed({ state: "editable" });
