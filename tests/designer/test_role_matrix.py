@@ -122,6 +122,15 @@ WS_CALLS: dict[str, Call] = {
     "GET /api/v1/trading-partners/<name>/interchanges": Call("runs:read", lambda w: {"name": "acme"}, scoped=True),
     "GET /api/v1/events": Call("runs:read"),
     "GET /api/v1/threads": Call("runs:read", query="key=PO-4711"),
+    "POST /api/v1/mappings/compile": Call("flows:read", json=lambda w: {"mapping": {"fields": [
+        {"target": "a", "rule": {"kind": "field", "path": "b"}}]}}),
+    "POST /api/v1/mappings/parse": Call("flows:read", json=lambda w: {"expression": '{"a": b}'}),
+    "GET /api/v1/schemas": Call("flows:read"),
+    "GET /api/v1/schemas/<schema_id>": Call("flows:read", lambda w: {"schema_id": "canonical.order"}),
+    "GET /api/v1/flows/<flow_id>/nodes/<node_id>/mapping-context": Call(
+        "flows:read", lambda w: {**FLOW, "node_id": "map"}, scoped=True),
+    "POST /api/v1/flows/<flow_id>/nodes/<node_id>/preview-samples": Call(
+        "mappings:write", lambda w: {**FLOW, "node_id": "map"}, json=lambda w: {"expression": "{'n': n}"}, scoped=True),
     "GET /api/v1/dashboard": Call("runs:read"),
     "GET /api/v1/kpis": Call("runs:read"),
     "GET /api/v1/flows/health": Call("runs:read"),
