@@ -52,6 +52,11 @@ export function Monitor({ flowId, nodeTypes, navigate }: { flowId: string; nodeT
 
   useEffect(() => {
     let cancelled = false;
+    // another flow: nothing of the last one's versions carries over
+    setDeployed(null);
+    setPicked(null);
+    setShown(null);
+    setVersions([]);
     api.getFlow(flowId).then(
       (rec) => {
         if (cancelled) return;
