@@ -185,8 +185,13 @@ def test_a_partner_admin_sees_every_customers_exceptions_and_handles_each_in_its
     assert client.post(f"/api/v1/exceptions/{theirs['id']}/resolve").status_code == 404  # not in the header's
     r = client.post(f"/api/v1/exceptions/{theirs['id']}/resolve", headers={"X-Crossdock-Workspace": second})
     assert r.status_code == 200 and r.json["exception"]["status"] == "resolved"
-    assert [e["workspace"] for e in client.get("/api/v1/exceptions?scope=partner").json["exceptions"]] == [
-        workspace, workspace]
+    left = client.get("/api/v1/exceptions?scope=partner").json["exceptions"]
+    assert [e["workspace"] for e in left] == [workspace, workspace]
+    ids = [e["id"] for e in left]
+    r = client.post("/api/v1/exceptions/retry", json={"ids": ids}, headers={"X-Crossdock-Workspace": second})
+    assert r.status_code == 202 and r.json["retries"] == []  # not that workspace's: nothing is done there
+    r = client.post("/api/v1/exceptions/retry", json={"ids": ids}, headers={"X-Crossdock-Workspace": workspace})
+    assert sorted(i for x in r.json["retries"] for i in x["exceptions"]) == sorted(ids)
 
     operator = identity.login_as(client, "operator", workspace)
     assert operator.get("/api/v1/exceptions?scope=partner").status_code == 403
