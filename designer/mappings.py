@@ -83,7 +83,7 @@ def samples(doc: dict, limit: int = MAX_SAMPLES) -> list[tuple[str, Any]]:
     found = list((doc.get("samples") or {}).items()) if isinstance(doc.get("samples"), dict) else []
     for node in doc.get("nodes") or []:
         config = node.get("config") if isinstance(node, dict) else None
-        if isinstance(config, dict) and "sample" in config and node.get("type", "").startswith("event."):
+        if isinstance(config, dict) and "sample" in config and str(node.get("type")).startswith("event."):
             found.append((f"{node.get('id')}.sample", config["sample"]))
     return found[:max(0, min(limit, MAX_SAMPLES))]
 
@@ -134,8 +134,9 @@ def _inputs(rt: Runtime, workspace: str, doc: dict, node_id: str, limit: int) ->
         return []
     try:
         plan = _draft_plans.get(rt, workspace, doc)
-    except PlanError as err:
-        return [{"sample": name, "input": None, "error": {"code": "not_runnable", "message": str(err)}}
+    except Exception as err:  # noqa: BLE001 - PlanError, or a document half-edited past what planning expects
+        message = str(err) if isinstance(err, PlanError) else f"the flow cannot be planned: {type(err).__name__}"
+        return [{"sample": str(name), "input": None, "error": {"code": "not_runnable", "message": message}}
                 for name, _ in chosen]
     out = []
     for name, message in chosen:

@@ -23,10 +23,18 @@ ReadMapping = Callable[[str], dict | None]
 def schema_ids(doc: dict, node_id: str) -> tuple[str | None, str | None]:
     """(the canonical record the node receives, the id of the schema its mapping writes), each None if unknown.
     The target of a connector's body: "<system>.<operation>.body"; of a record: "canonical.<record>"."""
-    nodes = {n.get("id"): n for n in doc.get("nodes") or [] if isinstance(n, dict)}
-    edges = [e for e in doc.get("edges") or [] if isinstance(e, dict)]
+    nodes, edges = _graph(doc)
     node = nodes.get(node_id) or {}
     return _source_record(nodes, edges, node_id), _target(nodes, edges, node)
+
+
+def _graph(doc: dict) -> tuple[dict[str, dict], list[dict]]:
+    """Nodes by id and edges, of a document that may be half-edited: what is not shaped as they are is left out."""
+    nodes = doc.get("nodes") if isinstance(doc.get("nodes"), list) else []
+    edges = doc.get("edges") if isinstance(doc.get("edges"), list) else []
+    return ({n["id"]: n for n in nodes if isinstance(n, dict) and isinstance(n.get("id"), str)},
+            [e for e in edges if isinstance(e, dict) and isinstance(e.get("source"), str)
+             and isinstance(e.get("target"), str)])
 
 
 def _system_body(node: dict) -> str | None:
@@ -76,14 +84,14 @@ def check(doc: Any, schemas: Mapping[str, dict], read_mapping: ReadMapping) -> l
     if not isinstance(doc, dict) or not isinstance(doc.get("nodes"), list):
         return []
     out: list[Problem] = []
-    for node in [n for n in doc["nodes"] if isinstance(n, dict)][:MAX_NODES]:
+    nodes, edges = _graph(doc)
+    for node in list(nodes.values())[:MAX_NODES]:
         if node.get("disabled") or node.get("type") != "transform.map" and not _system_body(node):
             continue
         config = node.get("config") if isinstance(node.get("config"), dict) else {}
         field = "expression" if node.get("type") == "transform.map" else "body"
         source = config.get(field)
-        target = _target({n.get("id"): n for n in doc["nodes"] if isinstance(n, dict)},
-                         [e for e in doc.get("edges") or [] if isinstance(e, dict)], node)
+        target = _target(nodes, edges, node)
         schema = schemas.get(target) if target else None
         if not isinstance(source, str) or not isinstance(schema, dict):
             continue

@@ -130,7 +130,7 @@ def _rule(rule: Any, where: str, found: list[dict], depth: int) -> None:
     if depth > MAX_DEPTH:
         found.append({"field": where, "message": f"rules nest at most {MAX_DEPTH} deep"})
         return
-    if not isinstance(rule, dict) or rule.get("kind") not in KINDS:
+    if not isinstance(rule, dict) or not isinstance(rule.get("kind"), str) or rule["kind"] not in KINDS:
         found.append({"field": f"{where}.kind", "message": f"a rule's kind is one of {', '.join(KINDS)}"})
         return
     keys = KINDS[rule["kind"]]
@@ -178,7 +178,7 @@ def _rule(rule: Any, where: str, found: list[dict], depth: int) -> None:
 
 def _units(rule: dict, where: str, found: list[dict]) -> None:
     for key in ("from", "to"):
-        if rule[key] not in UNITS:
+        if not isinstance(rule[key], str) or rule[key] not in UNITS:
             found.append({"field": f"{where}.{key}", "message": f"a unit is one of {', '.join(UNITS)}"})
             return
     if UNITS[rule["from"]][0] != UNITS[rule["to"]][0]:

@@ -188,3 +188,20 @@ def test_each_rule_kind_previews_its_value_and_reads_back(uom_table, rule, expec
                                                            "lines": [{"uom": "EA"}, {"uom": "EA"}]}, source
     assert result["fields"]["out.value"] == expected and result["fields"]["lines[1].uom"] == "EA"
     assert evaluate(source, ORDER) == ("ok", result["output"])
+
+
+json_values = st.recursive(st.one_of(st.none(), st.booleans(), numbers, text),
+                           lambda inner: st.one_of(st.lists(inner, max_size=3),
+                                                   st.dictionaries(st.sampled_from(["kind", "path", "value", "parts",
+                                                                                    "target", "rule", "fields", "from",
+                                                                                    "to", "arrays", "source", "then"]),
+                                                                   inner, max_size=4)), max_leaves=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(json_values, mappings.map(lambda m: {**m, "fields": m["fields"] + [{"target": [], "rule": 1}]})))
+def test_any_json_is_a_mapping_with_problems_or_one_that_compiles(value):
+    found = problems(value)
+    assert all(isinstance(p["field"], str) and p["message"] for p in found)
+    if not found:
+        assert mapping_reader.read(compile_mapping(value))["editable"] is True
