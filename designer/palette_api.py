@@ -10,6 +10,7 @@ from designer.access import requires
 from designer.errors import ApiError
 from designer.request_context import body, runtime, workspace
 from nodes import catalog
+from runtime import lookups
 
 bp = Blueprint("palette_api", __name__, url_prefix="/api/v1")
 
@@ -43,8 +44,9 @@ def preview_map():
         doc = drafts.get(runtime(), ws, args["flow_id"]).document
     if args.get("node") is not None and doc is None:
         raise ApiError(400, "invalid_argument", "a node needs its flow: flow_id or flow", [{"field": "flow_id"}])
+    rt = runtime()
     result = preview.preview(ws, args["expression"], args.get("input"), doc, args.get("node"), args.get("field"),
-                             params)
+                             params, lookups=lambda table, key: lookups.get(rt, ws, table, key))  # $lookup reads
     _check_json(result["output"])
     return result
 

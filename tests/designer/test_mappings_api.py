@@ -166,3 +166,10 @@ def test_validation_flags_an_unmapped_required_field_and_a_constant_of_the_wrong
     assert "'release' takes boolean" in mine[0][2]
     assert "'customerNo'" in mine[1][2] and "'quantity'" in mine[2][2]
     assert all(p["field"] == "body" for p in problems if p.get("node") == "erp_order")
+
+
+def test_the_inspectors_preview_reads_lookup_tables_too(api):
+    assert api.put("/api/v1/lookups/uom", json={"rows": {"EA": "PCS"}}).status_code == 200
+    source = '{"u": $lookup("uom", uom, "?"), "v": $lookup("uom", "x", "?")}'
+    r = api.post("/api/v1/preview/map", json={"expression": source, "input": {"uom": "EA"}})
+    assert r.status_code == 200 and r.json["output"] == {"u": "PCS", "v": "?"}
