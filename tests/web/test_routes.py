@@ -9,7 +9,14 @@ def test_a_path_no_page_owns_shows_the_not_found_page_with_the_header(page, canv
     page.goto(canvas_url + "/no/such/page")
     expect(page.locator("[data-testid=not-found]")).to_contain_text("/no/such/page")
     links = page.locator(".nav-links a")
-    expect(links).to_have_text(["Flows", "Runs", "Threads", "Exceptions", "Dashboard", "Templates", "Trading partners", "Workspaces", "Users", "Keys", "Audit", "Branding"])
+    expect(links).to_have_text(["Flows", "Templates", "Connections", "Lookups", "Trading partners",
+                                "Runs", "Dashboard", "Exceptions", "Threads", "Alerts", "Reports",
+                                "Workspaces", "Users", "Keys", "Audit", "Branding"])
+    # three groups (building, operating, administering), on a row of their own that fits a laptop's screen
+    expect(page.locator(".nav-links .nav-sep")).to_have_count(2)
+    assert page.evaluate("() => { const h = document.querySelector('.app-nav'); return h.scrollWidth <= h.clientWidth; }")
+    box = page.locator("[data-testid=logout]").bounding_box()
+    assert box and box["x"] + box["width"] <= page.viewport_size["width"]
     page.click("[data-testid=not-found-home]")
     expect(page).to_have_url(canvas_url + "/flows")
     expect(page.locator("[data-testid=not-found]")).to_have_count(0)

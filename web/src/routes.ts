@@ -14,25 +14,27 @@ export interface RouteDef {
   /** The label of its header link, if it has one. */
   nav?: string;
   audience?: Audience;
+  /** The header groups its links: building flows, operating them, then administration. */
+  group?: "build" | "operate";
 }
 
 export const ROUTES: readonly RouteDef[] = [
   { path: "/", page: "flows" },
   { path: "/login", page: "login" },
-  { path: "/flows", page: "flows", nav: "Flows", audience: "all" },
+  { path: "/flows", page: "flows", nav: "Flows", audience: "all", group: "build" },
   { path: "/flows/:id", page: "editor" },
   { path: "/monitor/:id", page: "monitor" },
-  { path: "/runs", page: "runs", nav: "Runs", audience: "all" },
+  { path: "/templates", page: "templates", nav: "Templates", audience: "all", group: "build" },
+  { path: "/connections", page: "connections", nav: "Connections", audience: "all", group: "build" },
+  { path: "/lookups", page: "lookups", nav: "Lookups", audience: "all", group: "build" },
+  { path: "/trading-partners", page: "trading-partners", nav: "Trading partners", audience: "all", group: "build" },
+  { path: "/runs", page: "runs", nav: "Runs", audience: "all", group: "operate" },
   { path: "/runs/:id", page: "run" },
-  { path: "/threads", page: "threads", nav: "Threads", audience: "all" },
-  { path: "/exceptions", page: "exceptions", nav: "Exceptions", audience: "all" },
-  { path: "/alerts", page: "alerts", nav: "Alerts", audience: "all" },
-  { path: "/reports", page: "reports", nav: "Reports", audience: "all" },
-  { path: "/dashboard", page: "dashboard", nav: "Dashboard", audience: "all" },
-  { path: "/templates", page: "templates", nav: "Templates", audience: "all" },
-  { path: "/trading-partners", page: "trading-partners", nav: "Trading partners", audience: "all" },
-  { path: "/connections", page: "connections", nav: "Connections", audience: "all" },
-  { path: "/lookups", page: "lookups", nav: "Lookups", audience: "all" },
+  { path: "/dashboard", page: "dashboard", nav: "Dashboard", audience: "all", group: "operate" },
+  { path: "/exceptions", page: "exceptions", nav: "Exceptions", audience: "all", group: "operate" },
+  { path: "/threads", page: "threads", nav: "Threads", audience: "all", group: "operate" },
+  { path: "/alerts", page: "alerts", nav: "Alerts", audience: "all", group: "operate" },
+  { path: "/reports", page: "reports", nav: "Reports", audience: "all", group: "operate" },
   { path: "/admin/workspaces", page: "admin", nav: "Workspaces", audience: "partner_admin" },
   { path: "/admin/users", page: "admin", nav: "Users", audience: "partner_admin" },
   { path: "/admin/keys", page: "admin", nav: "Keys", audience: "partner_admin" },
@@ -76,4 +78,9 @@ function safeDecode(segment: string): string {
 /** The header links of these audiences, in table order, as [path, label]. */
 export function navLinks(...audiences: Audience[]): [string, string][] {
   return ROUTES.filter((r) => r.nav && audiences.includes(r.audience || "all")).map((r) => [r.path, r.nav!]);
+}
+
+/** The header group of a linked path: "build", "operate", or "admin" for the rest. */
+export function navGroup(path: string): string {
+  return ROUTES.find((r) => r.path === path)?.group || "admin";
 }

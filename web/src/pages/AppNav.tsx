@@ -1,10 +1,11 @@
-// The app header shared by the pages: the partner's brand, the page links (admin pages for a partner admin),
-// whatever the page puts on the right, then the workspace switcher, the signed-in user and sign-out.
+// The app header shared by the pages: the partner's brand, whatever the page puts there, the workspace switcher,
+// the signed-in user and sign-out on its first row; the page links (building, operating, then the admin pages
+// for a partner admin) on a row of their own, so they fit a laptop screen however many there are.
 import type { ReactNode } from "react";
 import { can, isPartnerAdmin, session } from "../access";
 import { loginHref, sessionApi, workspace } from "../api";
 import { brand } from "../brand";
-import { navLinks } from "../routes";
+import { navGroup, navLinks } from "../routes";
 
 const LINKS = navLinks("all");
 
@@ -138,10 +139,13 @@ export function AppNav({ current, navigate, title, children }: { current: string
     <header className="toolbar app-nav">
       <Brand />
       <nav className="nav-links">
-        {[...LINKS, ...admin].map(([to, label]) => (
-          <Link key={to} to={to} navigate={navigate} className={current === to ? "nav-link active" : "nav-link"} testId={`nav-${label.toLowerCase().replace(/\s+/g, "-")}`}>
-            {label}
-          </Link>
+        {[...LINKS, ...admin].map(([to, label], i, all) => (
+          <span key={to} className="nav-item">
+            {i > 0 && navGroup(all[i - 1][0]) !== navGroup(to) && <span className="nav-sep" aria-hidden="true" />}
+            <Link to={to} navigate={navigate} className={current === to ? "nav-link active" : "nav-link"} testId={`nav-${label.toLowerCase().replace(/\s+/g, "-")}`}>
+              {label}
+            </Link>
+          </span>
         ))}
       </nav>
       {title && <span className="sep" />}
