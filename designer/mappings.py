@@ -121,15 +121,14 @@ def context(rt: Runtime, workspace: str, flow_id: str, node_id: str, doc: Any = 
     if _node(doc, node_id) is None:
         raise ApiError(404, "not_found", f"the flow has no node {node_id!r}", [{"field": "node_id"}])
     source_record, target_id = mapping_checks.schema_ids(doc, node_id)
-    inputs = [r["input"] for r in _inputs(rt, workspace, doc, node_id, MAX_SAMPLES) if r["error"] is None]
+    inputs = [r["input"] for r in _inputs(rt, workspace, doc, node_id, samples(doc)) if r["error"] is None]
     target = target_schemas.get(target_id) if target_id else None
     return {"source": {"schema": canonical.describe(source_record) if source_record else None, "samples": inputs},
             "target": {"schema_id": target_id, "schema": target["schema"] if target else None}}
 
 
-def _inputs(rt: Runtime, workspace: str, doc: dict, node_id: str, limit: int) -> list[dict]:
-    """Per sample {"sample", "input", "error"}: the message node `node_id` receives."""
-    chosen = samples(doc, limit)
+def _inputs(rt: Runtime, workspace: str, doc: dict, node_id: str, chosen: list[tuple[str, Any]]) -> list[dict]:
+    """Per sample (name, message) {"sample", "input", "error"}: the message node `node_id` of `doc` receives."""
     if not chosen:
         return []
     try:
@@ -160,10 +159,11 @@ def preview_samples(rt: Runtime, workspace: str, flow_id: str, node_id: str, sou
         raise ApiError(404, "not_found", f"the flow has no node {node_id!r}", [{"field": "node_id"}])
     deployed = _deployed(rt, workspace, flow_id)
     deployed_node = _node(deployed, node_id) if deployed else None
-    before = {r["sample"]: r for r in _inputs(rt, workspace, deployed, node_id, limit)} if deployed_node else {}
+    chosen = samples(doc, limit)  # the edited document's samples, walked through both versions
+    before = {r["sample"]: r for r in _inputs(rt, workspace, deployed, node_id, chosen)} if deployed_node else {}
     read = (lambda table, key: lookups.get(rt, workspace, table, key))
     results = []
-    for row in _inputs(rt, workspace, doc, node_id, limit):
+    for row in _inputs(rt, workspace, doc, node_id, chosen):
         result = {**row, "output": None, "deployed_output": None, "differs": [], "fields": {}}
         if row["error"] is None:
             try:

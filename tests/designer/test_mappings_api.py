@@ -173,3 +173,14 @@ def test_the_inspectors_preview_reads_lookup_tables_too(api):
     source = '{"u": $lookup("uom", uom, "?"), "v": $lookup("uom", "x", "?")}'
     r = api.post("/api/v1/preview/map", json={"expression": source, "input": {"uom": "EA"}})
     assert r.status_code == 200 and r.json["output"] == {"u": "PCS", "v": "?"}
+
+
+def test_an_unsaved_sample_is_compared_with_the_deployed_versions_output_on_the_same_input(api):
+    doc = _order_release(api, samples=1)  # the template's deployed version has the template's one sample only
+    doc["samples"]["order-1"]["shipping_address"]["city"] = "Elsewhere"
+    erp = next(n for n in doc["nodes"] if n["id"] == "erp_order")["config"]["body"]
+    r = api.post("/api/v1/flows/order-release/nodes/erp_order/preview-samples",
+                 json={"expression": erp.replace('"county": ship_to.region', '"county": "X"'), "document": doc})
+    [result] = r.json["results"]
+    assert result["deployed_output"]["shipTo"]["city"] == "Elsewhere"  # the deployed node, on this sample
+    assert result["differs"] == ["shipTo.county"]
