@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from runtime import exceptions
 from runtime import audit, connections, edi_register, egress, keys, lookups, trading_partners
 from runtime.identity_models import AuditEntry, Membership, PublishedEndpoint
+from runtime.kpi_models import KpiFact
 from runtime.models import Base, DeadLetter, LedgerEntry, Payload, Run, ScheduleFire, Step, Workspace, utcnow
 from runtime.file_models import FilePickup, FileWatch
 from runtime.poll_models import PollCursor
@@ -271,6 +272,8 @@ def populate(rt, app, admin, workspace: str) -> dict:
         s.add(EventDelivery(event_id=event.id, workspace=workspace, flow_id="f", flow_version=1, node_id="on",
                             run_id=run.id))
         s.add(ThreadEntry(workspace=workspace, kind="po", value="4711", run_id=run.id, flow_id="f", label="f"))
+        s.add(KpiFact(workspace=workspace, kind="order", document="4711", order_no="4711", at=now,
+                      day=now.date().isoformat(), quantity=1.0, run_id=run.id))
         run_id = run.id
     rule = admin.post("/api/v1/alert-rules", json={"name": "r", "kind": "queue_age", "params": {"threshold_s": 60},
                                                    "channels": {"emails": ["ops@example.com"]}})
