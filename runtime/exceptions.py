@@ -90,8 +90,7 @@ class Filter:
     until: dt.datetime | None = None  # created before
 
     def where(self, workspace: str | Sequence[str]) -> list:
-        c = [DeadLetter.workspace == workspace if isinstance(workspace, str) else
-             DeadLetter.workspace.in_(list(workspace)[:MAX_WORKSPACES])]
+        c = [_of(workspace)]
         if self.status != "all":
             c.append(DeadLetter.status == self.status)
         if self.flow_id:
@@ -135,8 +134,15 @@ def kind_of(code: str, error_class: str, message: str) -> str:
     return code[:64]
 
 
-def index(rt: Runtime, workspace: str | None = None, max_batches: int = 20) -> int:
-    """Give dead letters without a state row theirs (of one workspace, or all), at most `max_batches` of
+def _of(workspace: str | Sequence[str]):
+    """The condition for dead letters of one workspace or of several."""
+    if isinstance(workspace, str):
+        return DeadLetter.workspace == workspace
+    return DeadLetter.workspace.in_(list(workspace)[:MAX_WORKSPACES])
+
+
+def index(rt: Runtime, workspace: str | Sequence[str] | None = None, max_batches: int = 20) -> int:
+    """Give dead letters without a state row theirs (of one workspace, several, or all), at most `max_batches` of
     INDEX_BATCH a call (a backlog is taken over the next reads and maintenance passes); how many were added."""
     added = 0
     for _ in range(max_batches):
@@ -146,7 +152,7 @@ def index(rt: Runtime, workspace: str | None = None, max_batches: int = 20) -> i
              .outerjoin(Run, Run.id == DeadLetter.run_id)
              .where(ExceptionState.dead_letter_id.is_(None)).order_by(DeadLetter.id).limit(INDEX_BATCH))
         if workspace is not None:
-            q = q.where(DeadLetter.workspace == workspace)
+            q = q.where(_of(workspace))
         with rt.read_sessions() as s:
             rows = s.execute(q).all()
         if not rows:
@@ -174,7 +180,7 @@ def index(rt: Runtime, workspace: str | None = None, max_batches: int = 20) -> i
     return added
 
 
-def settle(rt: Runtime, workspace: str | None = None) -> int:
+def settle(rt: Runtime, workspace: str | Sequence[str] | None = None) -> int:
     """Resolve open dead letters whose retry run has ended: `retried` when it succeeded, `superseded` when it
     failed again with dead letters of its own (the story goes on there); how many were resolved."""
     index(rt, workspace)
@@ -183,7 +189,7 @@ def settle(rt: Runtime, workspace: str | None = None) -> int:
          .join(Run, Run.id == ExceptionState.retry_run_id)
          .where(DeadLetter.status == "open", Run.status.in_([s.value for s in TERMINAL])).limit(10_000))
     if workspace is not None:
-        q = q.where(DeadLetter.workspace == workspace)
+        q = q.where(_of(workspace))
     with rt.read_sessions() as s:
         ended = s.execute(q).all()
         unsuccessful = {r.retry for r in ended if r.status != RunStatus.SUCCEEDED.value}
@@ -201,16 +207,11 @@ def settle(rt: Runtime, workspace: str | None = None) -> int:
     return resolved
 
 
-def _settled(rt: Runtime, workspace: str | Sequence[str]) -> None:
-    for ws in [workspace] if isinstance(workspace, str) else list(workspace)[:MAX_WORKSPACES]:
-        settle(rt, ws)
-
-
 def listed(rt: Runtime, workspace: str | Sequence[str], where: Filter, *, limit: int = 50,
            before: int | None = None) -> tuple[list[dict], int | None]:
     """Exceptions of the workspace (or workspaces) matching `where`, newest first, a page at a time (cursor: the
     last id)."""
-    _settled(rt, workspace)
+    settle(rt, workspace)
     limit = max(1, min(limit, MAX_PAGE))
     q = _joined().where(*where.where(workspace))
     if before:
@@ -224,7 +225,7 @@ def listed(rt: Runtime, workspace: str | Sequence[str], where: Filter, *, limit:
 def groups(rt: Runtime, workspace: str | Sequence[str], where: Filter) -> list[dict]:
     """Matching exceptions grouped by root cause (per workspace and flow), the largest first: "37 orders:
     item_not_found HW-99999"."""
-    _settled(rt, workspace)
+    settle(rt, workspace)
     q = (select(DeadLetter.workspace, ExceptionState.root_cause, ExceptionState.kind, DeadLetter.flow_id,
                 DeadLetter.code,
                 func.count().label("count"), func.min(DeadLetter.created_at).label("oldest"),
