@@ -125,6 +125,11 @@ def test_the_dashboard_shows_the_apis_figures_its_chart_and_kpis_and_the_flow_li
     assert "window_s=604800" in page.url and f"workspace={ws}" in page.url
     page.screenshot(path=str(out_dir / "2-week.png"), full_page=True)
 
+    # a class of open exceptions opens the workbench filtered to it
+    page.click("[data-testid=exception-class-unknown_sku]")
+    expect(page.locator("[data-testid=filter-class]")).to_have_value("unknown_sku")
+    assert "class=unknown_sku" in page.url and f"workspace={ws}" in page.url
+
     # the flow list: a red dot and the failure count for the release, a green dot for the confirmation
     page.goto(f"{base}/flows?workspace={ws}")
     failing = page.locator("tr[data-flow-id=order-release] [data-testid=flow-health]")

@@ -124,7 +124,11 @@ export function ExceptionFigures({ exceptions, navigate }: { exceptions: Dashboa
           <tbody>
             {classes.map(([klass, n]) => (
               <tr key={klass} data-testid="exception-class" data-class={klass} data-count={n}>
-                <td>{klass.replace(/_/g, " ")}</td>
+                <td>
+                  <Link to={`/exceptions?class=${encodeURIComponent(klass)}`} navigate={navigate} testId={`exception-class-${klass}`}>
+                    {klass.replace(/_/g, " ")}
+                  </Link>
+                </td>
                 <td className="num">{count(n)}</td>
               </tr>
             ))}

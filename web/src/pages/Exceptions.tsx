@@ -40,7 +40,7 @@ export function Exceptions({ navigate }: { navigate: (path: string) => void }) {
   const [partnerWide, setPartnerWide] = useState(() => isPartnerAdmin() && new URLSearchParams(location.search).get("scope") === "partner");
   const [customer, setCustomer] = useState(""); // the partner-wide view narrowed to one workspace
   const [status, setStatus] = useState<"open" | "resolved" | "all">("open");
-  const [klass, setKlass] = useState("");
+  const [klass, setKlass] = useState(() => new URLSearchParams(location.search).get("class") || ""); // the dashboard links a class
   const [flow, setFlow] = useState("");
   const [businessKey, setBusinessKey] = useState("");
   const [assignee, setAssignee] = useState("");
