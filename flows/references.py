@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import functools
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping
 
@@ -18,6 +19,9 @@ from flows.problem import ERROR, WARNING, Problem
 from flows.spec import NodeSpec, Reference
 
 RESERVED = frozenset({"run", "lookup", "convertUnit"})  # bound by the runtime on every step (nodes.base.bindings)
+# $lookup("table", key): a table an expression reads (nodes/mapping_functions.py); a missing one gives the default,
+# so it is a warning
+TABLE_CALL = re.compile(r"""\$lookup\(\s*(["'])([^"'\\]{1,200})\1""")
 
 NameReader = Callable[[str], Iterable[str]]  # the {{params}} a text template uses
 # the $names a JSONata source reads and does not bind itself; it may leave out those in the given set (the params)
@@ -77,6 +81,14 @@ def _node(flow_id: Any, nid: str, config: dict, spec: NodeSpec, params: frozense
             if problem is not None:
                 problems.append(Problem(problem[0], problem[1], node=nid, field=where,
                                         severity=_severity(ref, spec, config)))
+    if workspace is not None and workspace.lookups is not None:  # $lookup("table", key) of the mapper
+        for path in spec.expressions:
+            for where, source in values_at(config, path):
+                for table in sorted({m[1] for m in TABLE_CALL.findall(source)} if isinstance(source, str) else ()):
+                    if table not in workspace.lookups:
+                        problems.append(Problem("unknown_lookup", _missing("lookup table", table, workspace.lookups,
+                                                                           " (or it has no rows)"),
+                                                node=nid, field=where, severity=WARNING))
     if read is not None:
         for path in spec.expressions:
             for where, source in values_at(config, path):

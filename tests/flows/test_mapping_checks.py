@@ -76,3 +76,18 @@ def test_unit_conversions_by_the_fixed_factor_table(value, source, target, facto
 def test_a_conversion_that_cannot_be_made_is_an_error(args):
     with pytest.raises(ValueError):
         convert(*args)
+
+
+def test_a_table_a_mapping_looks_up_that_the_workspace_lacks_is_a_warning():
+    from flows.references import Workspace
+    from flows.references import check as references
+    from nodes import catalog
+
+    doc = {"id": "f", "nodes": [{"id": "m", "type": "transform.map", "config": {
+        "expression": '{"a": $lookup("uom", u), "b": $lookup(\'sku_xref\', s, "?"), "c": $lookup({"x": 1}, "x")}'}}]}
+    found = references(doc, catalog.specs(), Workspace("ws", lookups=frozenset({"uom"})))
+    assert [(p.code, p.node, p.field, p.severity) for p in found] == [("unknown_lookup", "m", "expression",
+                                                                       "warning")]
+    assert "'sku_xref'" in found[0].message
+    assert references(doc, catalog.specs(), Workspace("ws", lookups=frozenset({"uom", "sku_xref"}))) == []
+    assert references(doc, catalog.specs(), Workspace("ws")) == []  # tables not known here: not checked
