@@ -155,6 +155,26 @@ def share_metrics(settings: Settings, fresh: bool) -> None:
     os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", os.path.abspath(folder))
 
 
+def _remember_proxy_trust() -> None:
+    """gunicorn 27 parses the peer's address (ipaddress.ip_address) on every request to decide whether it may
+    set forwarding headers: 7% of a loaded web process's CPU. The answer for one peer address and one
+    forwarded_allow_ips never changes, so it is kept (a bounded dict; the same function answers)."""
+    from gunicorn.http import message
+    decide = message._ip_in_allow_list
+    known: dict[tuple, bool] = {}
+
+    def remembered(ip_str, allow_list, networks):
+        key = (ip_str, tuple(allow_list))
+        found = known.get(key)
+        if found is None:
+            if len(known) >= 10_000:  # a bound on memory, not a policy
+                known.clear()
+            found = known[key] = decide(ip_str, allow_list, networks)
+        return found
+
+    message._ip_in_allow_list = remembered
+
+
 def serve_web(settings: Settings, embedded: bool) -> None:
     """gunicorn, programmatically: a master process and one gthread worker process, which builds the
     runtime (and in embedded mode its worker threads, sandbox systems and samples) after the fork:
@@ -169,6 +189,7 @@ def serve_web(settings: Settings, embedded: bool) -> None:
     # imported before the master listens (importing starts no thread): the port answers soon after it opens
     import designer.templates  # noqa: F401
     import web.app  # noqa: F401
+    _remember_proxy_trust()
 
     class Worker(ThreadWorker):
         # an open WebSocket holds its request thread (and so the worker's exit) until the client goes:

@@ -379,3 +379,24 @@ def test_create_admin_makes_a_partner_admin_who_logs_in(tmp_path):
         assert accounts.login(rt, "two@acme.example", "a-password-of-my-own").outcome == "ok"
     finally:
         rt.close()
+
+
+def test_gunicorns_proxy_trust_is_remembered_per_peer_and_answers_as_before(monkeypatch):
+    """run._remember_proxy_trust keeps gunicorn's answer to "may this peer set forwarding headers" per address:
+    the same answers, and the address parsed once (a gunicorn upgrade that renames the function fails here)."""
+    import ipaddress
+
+    import run
+    from gunicorn.http import message
+    original = message._ip_in_allow_list
+    monkeypatch.setattr(message, "_ip_in_allow_list", original)  # restored after the test
+    allow = ["127.0.0.1", "::1"]
+    networks = [ipaddress.ip_network(a) for a in allow]
+    run._remember_proxy_trust()
+    remembered = message._ip_in_allow_list
+    assert remembered is not original
+    parsed = []
+    monkeypatch.setattr(ipaddress, "ip_address", lambda s, real=ipaddress.ip_address: parsed.append(s) or real(s))
+    for peer in ("127.0.0.1", "10.1.2.3", "::1", "not an address") * 3:
+        assert remembered(peer, allow, networks) == original(peer, allow, networks)
+    assert parsed.count("10.1.2.3") == 1 + 3  # once through the remembered check, three times through the original
