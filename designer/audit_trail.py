@@ -285,6 +285,13 @@ ACTIONS: dict[tuple[str, str], Action | None] = {
         template=lambda x: _get(x.body, "template") or _get(_get(x.body, "bundle"), "id"),
         deployed_version=_answer("deployed_version"), params=_body_names("params"),
         connections=_body_names("connections"))),
+    ("POST", "/api/v1/templates/publish"): Action("template.publish", _answer("template_id"), _summary_of(
+        version=_answer("version"), from_flow=_body("flow_id"))),
+    ("POST", "/api/v1/flows/<>/upgrade"): Action("flow.upgrade", summary=_summary_of(
+        template=_answer("template_id"), from_version=_answer("from_version"), version=_answer("version"),
+        changes=_answer("changes_applied"), conflicts_resolved=_answer("conflicts_resolved"),
+        lookups=_answer("lookups_changed"))),
+    ("POST", "/api/v1/connections/<>/test"): None,  # one call without a side effect; changes nothing here
     ("PUT", "/api/v1/connections/<>"): Action("connection.save", summary=_connection_save,
                                                before=_connection_before),
     ("DELETE", "/api/v1/connections/<>"): Action("connection.delete", summary=lambda x: None),

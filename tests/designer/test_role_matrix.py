@@ -133,6 +133,7 @@ WS_CALLS: dict[str, Call] = {
         "mappings:write", lambda w: {**FLOW, "node_id": "map"}, json=lambda w: {"expression": "{'n': n}"}, scoped=True),
     "GET /api/v1/dashboard": Call("runs:read"),
     "GET /api/v1/kpis": Call("runs:read"),
+    "GET /api/v1/reports/sla": Call("runs:read"),
     "GET /api/v1/flows/health": Call("runs:read"),
     "GET /api/v1/exceptions": Call("runs:read"),
     "GET /api/v1/exceptions/groups": Call("runs:read"),
