@@ -1,8 +1,10 @@
 """The simulated OMS (Shopify/Manhattan-like) at /oms/api, its orders: lowercase SKUs, line discounts and their
 own statuses, fulfillments, returns and refunds, with webhooks on order created, updated, cancelled and return
-created. Lists page with limit + since_id and a Link header; changes take If-Match against `version`; every POST
-that creates something honours an Idempotency-Key (same key and body: the first answer). The catalogue,
-inventory levels and webhook subscriptions are in sandbox.oms_catalog.
+created. An order's `note_attributes` are Shopify's name/value pairs a storefront's checkout adds (a delivery date
+picker's `requested_delivery_date`, YYYY-MM-DD, is the one the order-release template reads); the OMS keeps them
+as text, unchecked, as Shopify does. Lists page with limit + since_id and a Link header; changes take If-Match
+against `version`; every POST that creates something honours an Idempotency-Key (same key and body: the first
+answer). The catalogue, inventory levels and webhook subscriptions are in sandbox.oms_catalog.
 """
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ TRANSITIONS = {
     "refunded": set(),
     "cancelled": set(),
 }
+MAX_ATTRIBUTES, MAX_ATTRIBUTE_TEXT = 50, 1000  # note attributes an order keeps, characters of a name or value
 
 
 def render_problem(problem: Problem) -> dict:
@@ -121,7 +124,8 @@ def create_order():
                "currency": rest.text(data, "currency", required=False, default="USD"),
                "financial_status": rest.text(data, "financial_status", required=False, default="paid"),
                "fulfillment_status": None, "note": rest.text(data, "note", required=False),
-               "tags": rest.text(data, "tags", required=False, default=""), "line_items": lines,
+               "tags": rest.text(data, "tags", required=False, default=""),
+               "note_attributes": _note_attributes(data), "line_items": lines,
                **_totals(lines),
                "fulfillments": [], "returns": [], "refunds": [], "cancelled_at": None, "cancel_reason": None}
         conn.execute(store.oms_orders.insert().values(id=order_id, name=name, status="created", doc=doc, version=1,
@@ -131,6 +135,30 @@ def create_order():
         response = _keyed(conn, data, row, 201)
     _send(ids)
     return response
+
+
+def _note_attributes(data: dict) -> list[dict]:
+    """The order's note attributes as Shopify keeps them: a list of {"name", "value"} strings (a number is kept as
+    its text), at most MAX_ATTRIBUTES, names unique."""
+    raw = data.get("note_attributes")
+    if raw is None:
+        return []
+    if not isinstance(raw, list) or len(raw) > MAX_ATTRIBUTES or not all(isinstance(a, dict) for a in raw):
+        raise Problem(422, "invalid_field", f"note_attributes must be a list of at most {MAX_ATTRIBUTES} objects "
+                      "with a name and a value.", "note_attributes")
+    attributes, names = [], set()
+    for index, item in enumerate(raw):
+        where = f"note_attributes[{index}]"
+        name = rest.text(item, "name", at=where)
+        value = rest.text(item, "value", required=False, default="", at=where)
+        if len(name) > MAX_ATTRIBUTE_TEXT or len(value) > MAX_ATTRIBUTE_TEXT:
+            raise Problem(422, "invalid_field", f"a note attribute's name and value are at most {MAX_ATTRIBUTE_TEXT} "
+                          "characters.", where)
+        if name in names:
+            raise Problem(422, "taken", f"note attribute {name} is given twice.", where + ".name")
+        names.add(name)
+        attributes.append({"name": name, "value": value})
+    return attributes
 
 
 def _money(value: float) -> str:
@@ -206,6 +234,8 @@ def update_order(order_id):
         for name in ("note", "tags"):
             if name in data:
                 doc[name] = rest.text(data, name, required=False)
+        if "note_attributes" in data:
+            doc["note_attributes"] = _note_attributes(data)
         if "shipping_address" in data:
             if not isinstance(data["shipping_address"], dict):
                 raise Problem(422, "invalid_field", "shipping_address must be an object.", "shipping_address")
