@@ -58,3 +58,43 @@ def test_changes_panel_shows_the_moved_node_and_the_edited_mapping_field(canvas,
     panel.locator("[data-testid=diff-to]").select_option("2")
     expect(panel.locator("[data-testid=diff-mapping]")).to_have_attribute("data-target", "Item")
     expect(panel.locator("[data-testid=diff-node-moved]")).to_have_count(1)
+
+
+
+def test_escape_closes_the_topmost_dialog_and_leaves_the_canvas_keys_alone(canvas, page, canvas_api):
+    """Escape did not close the Changes dialog while a node was selected: the editor's own Escape (clear the
+    selection) re-rendered the editor first and the dialog's listener missed the key. Escape closes the topmost
+    dialog only (Changes over the mapper, then the mapper), and with no dialog open it still clears the selection."""
+    flow_id = f"diff-esc-{time.time_ns()}"
+    canvas_api.create_flow(flow_doc(flow_id))
+    canvas.open(flow_id)
+    panel = page.locator("[data-testid=version-diff]")
+    inspector = page.locator("[data-testid=inspector] [data-testid=expr-expression]")
+
+    canvas.node("shape").click()
+    expect(inspector).to_be_visible()
+    page.click("[data-testid=changes]")
+    expect(panel).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(panel).to_have_count(0)
+    expect(inspector).to_be_visible()  # the dialog took the key: the selection stays
+
+    page.click("[data-testid=changes]")  # the focus on a control inside the dialog
+    panel.locator("[data-testid=diff-from]").focus()
+    page.keyboard.press("Escape")
+    expect(panel).to_have_count(0)
+
+    page.click("[data-testid=open-mapper-expression]")
+    mapper = page.locator("[data-testid=mapper]")
+    expect(mapper).to_be_visible()
+    page.click("[data-testid=changes]")  # the toolbar stays above the mapper
+    expect(panel).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(panel).to_have_count(0)
+    expect(mapper).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(mapper).to_have_count(0)
+    expect(inspector).to_be_visible()
+
+    page.keyboard.press("Escape")  # no dialog open: the canvas's own Escape clears the selection
+    expect(inspector).to_have_count(0)

@@ -1,13 +1,10 @@
 // The admin pages' dialogs: a modal frame (Escape and a backdrop click close it), a confirmation that
 // asks to type the name of what is deleted, and a secret shown once with a copy button.
-import { useEffect, useState, type ReactNode } from "react";
+import { useState, type ReactNode } from "react";
+import { useEscapeCloses } from "../dialogStack";
 
 export function Modal({ title, onClose, children, testId }: { title: ReactNode; onClose: () => void; children: ReactNode; testId?: string }) {
-  useEffect(() => {
-    const esc = (e: KeyboardEvent) => e.key === "Escape" && onClose();
-    window.addEventListener("keydown", esc);
-    return () => window.removeEventListener("keydown", esc);
-  }, [onClose]);
+  useEscapeCloses(onClose); // the topmost dialog only (dialogStack.ts)
   return (
     <div className="modal-backdrop" onMouseDown={(e) => e.target === e.currentTarget && onClose()}>
       <div className="modal" role="dialog" aria-modal="true" data-testid={testId}>

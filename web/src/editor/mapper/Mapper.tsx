@@ -6,6 +6,7 @@ import { useEffect, useMemo, useRef, useState, type KeyboardEvent as KeyEvent } 
 import { api, ApiError, type MappingContext, type SamplePreview } from "../../api";
 import type { FlowDoc } from "../../types";
 import { ExpressionEditor } from "../ExpressionEditor";
+import { useEscapeCloses } from "../../dialogStack";
 import { allPaths, findField, mergeTrees, pathsTree, sampleTree, schemaTree } from "./fieldTree";
 import { ArrayRule, ARRAYS_LIST, FieldRule, PATHS_LIST } from "./FieldRule";
 import { arrayOf, EMPTY_MAPPING, normalise, relativeTo, ruleOf, targetNamed, targetRef, withArray, withRule, type Mapping } from "./mapping";
@@ -133,11 +134,7 @@ export function Mapper(props: Props) {
     };
   }, [expression, flowId, nodeId, field]);
 
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent) => e.key === "Escape" && props.onClose();
-    window.addEventListener("keydown", onKey);
-    return () => window.removeEventListener("keydown", onKey);
-  }, [props.onClose]);
+  useEscapeCloses(props.onClose); // when it is the topmost dialog (a Changes or Run dialog opened over it closes first)
 
   const sourceTree = useMemo(() => {
     const inputs = [...(ctx?.source.samples || []), ...results.map((r) => r.input)];
@@ -191,7 +188,6 @@ export function Mapper(props: Props) {
     const key = e.key.toLowerCase();
     if ((e.ctrlKey || e.metaKey) && (key === "s" || key === "z" || key === "y")) return;
     e.stopPropagation();
-    if (key === "escape") props.onClose();
   };
   // over the canvas and the inspector, below the editor's toolbar (save and deploy stay at hand)
   const [top] = useState(() => document.querySelector(".workspace")?.getBoundingClientRect().top ?? 44);
