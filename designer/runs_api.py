@@ -52,8 +52,17 @@ def list_runs():
     runs, cursor = history.list_runs(runtime(), workspace(), flow_id=request.args.get("flow_id"), status=status,
                                      key=request.args.get("key"), limit=int_arg("limit", 50, minimum=1),
                                      before=int_arg("before", minimum=1, maximum=MAX_ID), since=_time_arg("since"),
-                                     until=_time_arg("until"))
+                                     until=_time_arg("until"), dry_run=_dry_run_arg())
     return {"runs": runs, "next": cursor}
+
+
+def _dry_run_arg() -> bool | None:
+    raw = request.args.get("dry_run")
+    if raw in (None, ""):
+        return None
+    if raw not in ("true", "false"):
+        raise ApiError(400, "invalid_argument", "dry_run is true or false", [{"field": "dry_run"}])
+    return raw == "true"
 
 
 @bp.get("/runs/<int(max=2147483647):run_id>")

@@ -47,8 +47,9 @@ def step_dict(st: Step, stored: dict[str, Any] | None = None) -> dict:
 
 def list_runs(rt: Runtime, workspace: str, *, flow_id: str | None = None, status: str | None = None,
               key: str | None = None, limit: int = 50, before: int | None = None, since: dt.datetime | None = None,
-              until: dt.datetime | None = None) -> tuple[list[dict], int | None]:
-    """Newest first; `since`/`until` bound the creation time (naive UTC, `until` exclusive)."""
+              until: dt.datetime | None = None, dry_run: bool | None = None) -> tuple[list[dict], int | None]:
+    """Newest first; `since`/`until` bound the creation time (naive UTC, `until` exclusive); `dry_run` keeps only
+    dry runs (True) or only real ones (False)."""
     limit = max(1, min(int(limit), MAX_PAGE))
     q = select(Run).where(Run.workspace == workspace)
     if flow_id:
@@ -63,6 +64,8 @@ def list_runs(rt: Runtime, workspace: str, *, flow_id: str | None = None, status
         q = q.where(Run.created_at >= since)
     if until:
         q = q.where(Run.created_at < until)
+    if dry_run is not None:
+        q = q.where(Run.dry_run.is_(dry_run))
     with rt.read_sessions() as s:
         rows = list(s.scalars(q.order_by(Run.id.desc()).limit(limit + 1)))
     more = len(rows) > limit

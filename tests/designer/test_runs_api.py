@@ -174,6 +174,26 @@ def test_run_list_filters_by_flow_status_and_business_key(client):
     assert listed[0]["business_key"] == "PO-1"
 
 
+def test_run_list_keeps_dry_runs_or_real_runs_only(client):
+    deploy(client, manual_map("orders", "{'ok': ref}"))
+    real = start(client, "orders", {"input": {"ref": "PO-1"}})["id"]
+    dry = start(client, "orders", {"input": {"ref": "PO-2"}, "dry_run": True})["id"]
+    for run_id in (real, dry):
+        finished(client, run_id)
+
+    def listed(query):
+        r = client.get(f"/api/v1/runs?{query}")
+        assert r.status_code == 200, r.json
+        return [(run["id"], run["dry_run"]) for run in r.json["runs"]]
+
+    assert listed("") == [(dry, True), (real, False)]
+    assert listed("dry_run=true") == [(dry, True)]
+    assert listed("dry_run=false&flow_id=orders") == [(real, False)]
+    for bad in ("yes", "1", "True"):
+        r = client.get(f"/api/v1/runs?dry_run={bad}")
+        assert r.status_code == 400 and r.json["error"]["details"] == [{"field": "dry_run"}], bad
+
+
 def test_run_list_refuses_bad_arguments(client):
     for query, field in (("status=done", "status"), ("limit=many", "limit"), ("before=x", "before"),
                          ("limit=0", "limit"), ("before=-5", "before"), ("before=99999999999", "before"),

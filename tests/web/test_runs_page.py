@@ -147,3 +147,37 @@ def test_run_inspector_shows_steps_and_replays_on_either_version(page, canvas_ap
     rerun = canvas_api.call("GET", f"/runs/{rerun_id}")["run"]
     assert rerun["start_node"] == "erp" and rerun["business_key"] == bad and rerun["version"] == 1
     page.screenshot(path=str(out_dir / "5-rerun-from-step.png"))
+
+
+def test_run_list_marks_dry_runs_and_filters_them(page, canvas_api, canvas_url, order_target, order_flow, post_order, out_dir):
+    """Issue 13: a dry run (connectors stopped before the call) carries the run inspector's "dry run" pill in the
+    list too, and the list shows dry runs only or real runs only."""
+    stamp = time.time_ns()
+    flow_id, path = f"dry-listed-{stamp}", f"drylisted{stamp}"
+    canvas_api.create_flow(order_flow(flow_id, path, order_target.url))
+    canvas_api.call("POST", f"/flows/{flow_id}/deploy", {})
+    real = post_order(canvas_url, path, f"PO-{stamp}")
+    message = {"order": {"number": f"DRY-{stamp}", "lines": [{"sku": "SKU-1", "qty": 1}]}}
+    dry = canvas_api.call("POST", f"/flows/{flow_id}/runs", {"input": message, "dry_run": True})["run"]["id"]
+    wait_for(lambda: all(canvas_api.call("GET", f"/runs/{i}")["run"]["status"] in ("succeeded", "failed") for i in (real, dry)))
+    assert [r["ref"] for r in order_target.received] == [f"PO-{stamp}"]  # the dry run sent nothing
+
+    page.goto(f"{canvas_url}/runs?flow_id={flow_id}")
+    expect(page.locator("[data-testid=run-table] tbody tr")).to_have_count(2)
+    expect(page.locator(f"tr[data-run-id='{dry}'] [data-testid=run-dry]")).to_have_text("dry run")
+    expect(page.locator(f"tr[data-run-id='{real}'] [data-testid=run-dry]")).to_have_count(0)
+    page.screenshot(path=str(out_dir / "1-dry-run-marked.png"))
+
+    page.select_option("[data-testid=filter-dry-run]", "true")
+    expect(page.locator("[data-testid=run-table] tbody tr")).to_have_count(1)
+    assert rows(page) == [dry]
+    page.select_option("[data-testid=filter-dry-run]", "false")
+    expect(page.locator(f"[data-testid=run-table] tbody tr[data-run-id='{real}']")).to_be_visible()
+    expect(page.locator("[data-testid=run-table] tbody tr")).to_have_count(1)
+    assert rows(page) == [real]
+    expect(page.locator("[data-testid=run-table] [data-testid=run-dry]")).to_have_count(0)
+
+    page.goto(f"{canvas_url}/runs?flow_id={flow_id}&dry_run=true")  # the address carries the filter
+    expect(page.locator("[data-testid=filter-dry-run]")).to_have_value("true")
+    expect(page.locator("[data-testid=run-table] tbody tr")).to_have_count(1)
+    assert rows(page) == [dry]

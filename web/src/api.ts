@@ -364,6 +364,8 @@ export interface RunFilter {
   key?: string;
   since?: string;
   until?: string;
+  /** "true": dry runs only, "false": real runs only */
+  dry_run?: string;
   limit?: number;
   before?: string | null;
 }

@@ -1,5 +1,6 @@
 // The run list: every run of the workspace, filtered by flow, status, time and business key, paged by the
-// server (cursor), kept current from live run events.
+// server (cursor), kept current from live run events. A dry run (connectors stopped before the call) is marked, and
+// the list can show dry runs only or real runs only.
 import { useCallback, useEffect, useRef, useState } from "react";
 import { api, ApiError, type RunFilter } from "../api";
 import { subscribe } from "../live";
@@ -23,6 +24,11 @@ export function StatusPill({ status }: { status: string }) {
   );
 }
 
+/** The run inspector's mark of a dry run, here on each row of one. */
+export function DryRunPill() {
+  return <span className="pill" title="Connectors stopped before the call; nothing was written" data-testid="run-dry">dry run</span>;
+}
+
 export function duration(ms: number | null | undefined): string {
   if (ms == null) return "–";
   if (ms < 1000) return `${Math.round(ms * 10) / 10} ms`;
@@ -42,11 +48,16 @@ interface Filters {
   key: string;
   since: string;
   until: string;
+  dry_run: "" | "true" | "false";
+}
+
+function kind(v: string | null): Filters["dry_run"] {
+  return v === "true" || v === "false" ? v : "";
 }
 
 export function RunList({ navigate }: { navigate: (path: string) => void }) {
   const initial = new URLSearchParams(location.search);
-  const [filters, setFilters] = useState<Filters>({ flow_id: initial.get("flow_id") || "", status: initial.get("status") || "", key: "", since: "", until: "" });
+  const [filters, setFilters] = useState<Filters>({ flow_id: initial.get("flow_id") || "", status: initial.get("status") || "", key: "", since: "", until: "", dry_run: kind(initial.get("dry_run")) });
   const [applied, setApplied] = useState<Filters>(filters);
   const [flows, setFlows] = useState<FlowSummary[]>([]);
   const [runs, setRuns] = useState<Run[] | null>(null);
@@ -68,6 +79,7 @@ export function RunList({ navigate }: { navigate: (path: string) => void }) {
       key: f.key.trim() || undefined,
       since: toIso(f.since),
       until: toIso(f.until),
+      dry_run: f.dry_run || undefined,
       limit: pageSize,
       before,
     }),
@@ -158,6 +170,14 @@ export function RunList({ navigate }: { navigate: (path: string) => void }) {
             </select>
           </label>
           <label>
+            Kind
+            <select value={filters.dry_run} onChange={(e) => choose({ ...filters, dry_run: kind(e.target.value) })} data-testid="filter-dry-run">
+              <option value="">Real and dry runs</option>
+              <option value="false">Real runs only</option>
+              <option value="true">Dry runs only</option>
+            </select>
+          </label>
+          <label>
             Business key
             <input type="search" value={filters.key} placeholder="e.g. PO-4711" onChange={(e) => setFilters({ ...filters, key: e.target.value })} data-testid="filter-key" />
           </label>
@@ -174,7 +194,7 @@ export function RunList({ navigate }: { navigate: (path: string) => void }) {
             className="btn-ghost"
             type="button"
             onClick={() => {
-              const none = { flow_id: "", status: "", key: "", since: "", until: "" };
+              const none: Filters = { flow_id: "", status: "", key: "", since: "", until: "", dry_run: "" };
               setFilters(none);
               apply(none);
             }}
@@ -215,7 +235,9 @@ export function RunList({ navigate }: { navigate: (path: string) => void }) {
                   <td>
                     <code>{r.flow_id}</code> <span className="hint">v{r.version}</span>
                   </td>
-                  <td><StatusPill status={r.status} /></td>
+                  <td>
+                    <StatusPill status={r.status} /> {r.dry_run && <DryRunPill />}
+                  </td>
                   <td>{r.business_key ? <code>{r.business_key}</code> : <span className="hint">–</span>}</td>
                   <td>
                     {r.trigger || ""}
