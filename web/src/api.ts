@@ -226,7 +226,7 @@ export const api = {
   parseMapping: <M,>(expression: string) => call<ParsedMapping<M>>("POST", "/mappings/parse", { expression }),
   mappingContext: (flowId: string, nodeId: string) =>
     call<MappingContext>("GET", `/flows/${encodeURIComponent(flowId)}/nodes/${encodeURIComponent(nodeId)}/mapping-context`),
-  previewSamples: (flowId: string, nodeId: string, body: { document?: FlowDoc; expression: string; limit: number }) =>
+  previewSamples: (flowId: string, nodeId: string, body: { document?: FlowDoc; expression: string; limit: number; field?: string }) =>
     call<{ results: SamplePreview[] }>("POST", `/flows/${encodeURIComponent(flowId)}/nodes/${encodeURIComponent(nodeId)}/preview-samples`, body)
       .then((r) => r.results),
   // the dashboard, the partner's customers by health, the KPIs and the flow list's health (pages/Dashboard.tsx)

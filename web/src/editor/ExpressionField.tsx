@@ -2,6 +2,7 @@
 import { useEffect, useState } from "react";
 import { api, ApiError, type PreviewTarget } from "../api";
 import { ExpressionEditor, type ExprError } from "./ExpressionEditor";
+import { UpstreamSample, type Upstream } from "./UpstreamSample";
 
 interface Props {
   label: string;
@@ -20,6 +21,8 @@ interface Props {
   readOnly?: boolean;
   /** Whether the user may preview at all (POST /preview/map needs mappings:write). */
   previews?: boolean;
+  /** A node downstream of others: its sample input is their output on a saved sample of the flow. */
+  upstream?: Upstream;
 }
 
 function pretty(v: unknown): string {
@@ -98,6 +101,7 @@ export function ExpressionField(props: Props) {
                 </button>
               )}
             </div>
+            {props.upstream && <UpstreamSample upstream={props.upstream} sample={sample} setSample={props.setSample} />}
             <textarea className="json-input" spellCheck={false} value={sample} onChange={(e) => props.setSample(e.target.value)} data-testid="sample-input" placeholder='Paste a sample record, e.g. {"order": {...}}' rows={8} />
             {result.sampleError && <div className="field-error">Sample is not valid JSON: {result.sampleError}</div>}
           </div>

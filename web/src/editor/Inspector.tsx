@@ -64,6 +64,8 @@ export function Inspector(props: Props) {
     const flow = { id: doc.id, params: doc.params, nodes: [node] };
     const nodeType = node.type;
     const previews = can("mappings:write"); // POST /preview/map needs it
+    // a node fed by others previews on their output over a saved sample, as a run would reach it (issue 13)
+    const feeding = [...new Set(doc.edges.filter((e) => e.target === nodeId).map((e) => doc.nodes.find((n) => n.id === e.source)?.name || e.source))];
     return {
       editable: (path: string) => building || (mode === "mapping" && mapperMayEdit(nodeType, path)),
       root: spec.config_schema,
@@ -89,6 +91,7 @@ export function Inspector(props: Props) {
               open={previews && spec.type === "transform.map"}
               readOnly={readOnly}
               previews={previews}
+              upstream={feeding.length ? { flowId: doc.id, nodeId, field: path, document: doc, from: feeding } : undefined}
             />
           </Suspense>
         );
