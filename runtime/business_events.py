@@ -106,10 +106,8 @@ def publish(rt: Runtime, workspace: str, name: str, key: str | None, payload: An
             if message is envelope:
                 message = {**envelope, "id": event_id}
             run_id = runs.INSERT.insert(conn, {
-                "workspace": workspace, "flow_id": t.flow_id, "version": t.version, "status": RunStatus.QUEUED.value,
-                "trigger": "event", "trigger_node": t.node["id"], "business_key": business, "sequence_key": sequence,
-                "attempt": 0, "takeovers": 0, "replay_of": None, "start_node": None, "created_at": now,
-                "input": message})
+                **runs.new_row(workspace, t.flow_id, t.version, trigger="event", trigger_node=t.node["id"],
+                               business_key=business, sequence_key=sequence, created_at=now), "input": message})
             conn.execute(DELIVERIES.insert(), {"event_id": event_id, "workspace": workspace, "flow_id": t.flow_id,
                                                "flow_version": t.version, "node_id": t.node["id"], "run_id": run_id,
                                                "created_at": now})

@@ -27,16 +27,25 @@ WAKE = update(Run).where(Run.id == bindparam("run_id"), Run.status == RunStatus.
                          Run.checkpoint.is_not(None)).values(not_before=bindparam("now"))
 
 
+def new_row(workspace: str, flow_id: str, version: int, *, trigger: str, trigger_node: str | None = None,
+            business_key: str | None = None, sequence_key: str | None = None, replay_of: int | None = None,
+            start_node: str | None = None, dry_run: bool = False, created_at=None) -> dict:
+    """A new `queued` run's row but its input, every column given (INSERT is prepared without Python defaults:
+    a column left out would be refused)."""
+    return {"workspace": workspace, "flow_id": flow_id, "version": version, "status": RunStatus.QUEUED.value,
+            "trigger": trigger, "trigger_node": trigger_node, "business_key": business_key,
+            "sequence_key": sequence_key, "attempt": 0, "takeovers": 0, "replay_of": replay_of,
+            "start_node": start_node, "created_at": created_at or utcnow(), "dry_run": dry_run}
+
+
 def start(rt: Runtime, workspace: str, flow_id: str, version: int, message: Any, *, trigger: str,
           trigger_node: str | None = None, business_key: str | None = None, sequence_key: str | None = None,
           replay_of: int | None = None, start_node: str | None = None, input_text: str | None = None,
           dry_run: bool = False) -> Run:
     """Store a new `queued` run, announce it (`run.queued`) and enqueue its job. `input_text`: the
     message's JSON, when the caller has it, stored as it is. `dry_run`: it performs no side effect."""
-    row = {"workspace": workspace, "flow_id": flow_id, "version": version, "status": RunStatus.QUEUED.value,
-           "trigger": trigger, "trigger_node": trigger_node, "business_key": business_key,
-           "sequence_key": sequence_key, "attempt": 0, "takeovers": 0, "replay_of": replay_of,
-           "start_node": start_node, "created_at": utcnow(), "dry_run": dry_run}
+    row = new_row(workspace, flow_id, version, trigger=trigger, trigger_node=trigger_node, business_key=business_key,
+                  sequence_key=sequence_key, replay_of=replay_of, start_node=start_node, dry_run=dry_run)
     stored = {**row, "input": message if input_text is None else JsonText(input_text)}
     run_id = rt.writer.write(lambda conn: INSERT.insert(conn, stored), single=True)
     run = Run(id=run_id, input=message, **row)
@@ -56,10 +65,9 @@ def start_many(rt: Runtime, workspace: str, flow_id: str, version: int, messages
     committed or none; `then` raising undoes the runs. Then announce and enqueue them as `start` does."""
     keys = keys or [(None, None)] * len(messages)
     now = utcnow()
-    rows = [{"workspace": workspace, "flow_id": flow_id, "version": version, "status": RunStatus.QUEUED.value,
-             "trigger": trigger, "trigger_node": trigger_node, "business_key": business, "sequence_key": sequence,
-             "attempt": 0, "takeovers": 0, "replay_of": None, "start_node": None, "created_at": now,
-             "input": message} for message, (business, sequence) in zip(messages, keys)]
+    rows = [{**new_row(workspace, flow_id, version, trigger=trigger, trigger_node=trigger_node, business_key=business,
+                       sequence_key=sequence, created_at=now), "input": message}
+            for message, (business, sequence) in zip(messages, keys)]
 
     def work(conn: Connection) -> list[int]:
         ids = [INSERT.insert(conn, row) for row in rows]

@@ -4,6 +4,7 @@ app's URL map, so a new endpoint is scanned too) and search every response body 
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import itertools
 import re
 
@@ -93,11 +94,15 @@ def store_secrets_deploy_run_and_export(client, http_target, workspace) -> dict:
     bundle = ok(client.get("/api/v1/flows/f-scan/export"))
     ok(client.post("/api/v1/templates/import", json={"bundle": {**bundle, "id": "t-scan"}, "flow_id": "f-scan-copy"}),
        201)
+    # a v2 of that template from the flow with its secrets: the copy's upgrade preview shows both sides
+    ok(client.post("/api/v1/templates/publish", json={"flow_id": "f-scan", "template_id": "t-scan"}), 201)
     exception_ids = [e["id"] for e in ok(client.get("/api/v1/exceptions"))["exceptions"]]  # the failed run's
     return {"flow_id": ["f-scan", "f-hmac", "f-scan-copy"], "version": [1, 2], "run_id": [run["id"], failed["id"]],
             "exception_id": exception_ids,
             "kind": ["input", "output"], "template_id": ["t-scan"], "table": ["scan-table"],
-            "workspace": [workspace], "bundle": bundle}
+            "workspace": [workspace], "bundle": bundle,
+            "node_id": ["erp", "inline", "basic", "hook"],  # the mapper's context of each
+            "schema_id": [s["id"] for s in ok(client.get("/api/v1/schemas"))["schemas"][:3]]}
 
 
 def urls(app, values: dict, records: list[str]) -> dict[str, list[str]]:
@@ -123,7 +128,9 @@ def test_no_api_response_or_export_carries_a_stored_secret(client, workspace, ht
     leaks, answered, bodies = [], {}, []
     for rule, paths in urls(client.application, values, records).items():
         queries = (["?format=csv", "?format=jsonl"] if rule.endswith("/export") and "audit" in rule
-                   else ["?key=PO-SCAN"] if rule == "/api/v1/threads" else [""])  # a thread is searched by a key
+                   else ["?key=PO-SCAN"] if rule == "/api/v1/threads"  # a thread is searched by a key
+                   else [f"?month={dt.date.today():%Y-%m}&format={f}" for f in ("json", "csv")]
+                   if rule == "/api/v1/reports/sla" else [""])
         for path in paths:
             for query in queries:
                 r = client.get(path + query)
