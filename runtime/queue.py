@@ -1,22 +1,27 @@
-"""The job queue: the only module that imports rq. Jobs are `runtime.jobs.execute_run(run_id)` (RQ batches:
-`execute_runs(run_ids)`; the embedded queue: `execute_batch(run_ids)`).
+"""The job queue: the only module that imports rq. Jobs are `runtime.jobs.execute_run(run_id)` (production's
+lane batches: `execute_runs(run_ids)`; the embedded queue: `execute_batch(run_ids)`).
 
 Production: real Redis and RQ `SimpleWorker`s (no fork per job) in `python run.py worker` processes.
 Embedded: a queue in this process's memory served by worker threads, without RQ's bookkeeping around
 each job (fetching the job, a timer thread per job, registries: most of a worker thread's time when it
 ran on fakeredis). Its state dies with the process, so the database stays the source of truth
-(recovery requeues). RQ job ids name their runs (`run-<id>-<nonce>`, or `runs-<id>_<id>..-<nonce>` for a
-batch), so recovery can tell which queued runs have no job left; the embedded queue holds run ids themselves.
+(recovery requeues). RQ job ids name their runs (`run-<id>-<nonce>`, or `runs-<id>_<id>..-<nonce>` for the
+batch jobs of earlier versions, still served), so recovery can tell which queued runs have no job left; the
+lane and the embedded queue hold run ids themselves.
 
-Batches (production): RQ's work around one job (~3 ms: fetch, registries, a death-penalty timer, the
-execution record) was more than a whole run costs, so runs enqueued without delay go to a per-process
-batcher first, and its thread enqueues one job for the runs that came within a window (at most
-BATCH_MAX). Flushes are spaced by the window, not delayed by it: an idle process flushes at once, a busy
-one gathers what arrives meanwhile. A run accepted but not flushed yet is stored `queued`; if the flush
-fails (Redis down) or the process dies first, the lost-job sweep (runtime.jobs.requeue_lost) enqueues it
-again. The batch job (runtime.jobs.execute_runs) claims its runs in one UPDATE, executes them one after the
-other, writes their ends in one transaction and gives the runs not started back as a new job after a time
-slice (runtime.jobs.run_batch). Delayed jobs (retries) stay one per run.
+Batches (production): RQ's work around one job (~3 ms and a dozen Redis round trips: fetch, registries,
+execution records, heartbeats) was more than a whole run costs, so runs due now do not become RQ jobs: they
+go to a per-process batcher first, and its thread pushes the run ids that came within a window (at most
+BATCH_MAX) as one entry (`17,18,19`) on a Redis list of the queue's own, the lane (LANE). Flushes are spaced
+by the window, not delayed by it: an idle process flushes at once, a busy one gathers what arrives
+meanwhile. A worker process pops an entry (BLPOP) and runs runtime.jobs.execute_runs on it, on a thread
+beside its RQ worker, which keeps serving the delayed jobs (retries, a job of its own each in RQ's
+schedule) with RQ's scheduler. A run accepted but not flushed yet is stored `queued`; if the flush fails
+(Redis down), or the process dies first, or a worker dies between popping an entry and claiming its runs,
+the lost-job sweep (runtime.jobs.requeue_lost) enqueues it again: the lane, like RQ's queue, holds run ids,
+never the truth. The batch (runtime.jobs.execute_runs) claims its runs in one UPDATE, executes them one
+after the other, writes their ends in one transaction and gives the runs not started back to the lane after
+a time slice (runtime.jobs.run_batch).
 
 Embedded batches: a worker thread takes its share of the run ids waiting (one when it keeps up) and
 runtime.jobs.execute_batch executes them the same way.
@@ -51,6 +56,8 @@ LOCAL_BATCH_MAX = 32
 JOB_TIMEOUT_S = 600
 BATCH_MAX = 32  # run ids per batch job; its id names them all (well below Redis's key limits)
 BATCH_WINDOW_S = 0.01  # at most one batch per window and process: ~100 jobs/s however many runs
+LANE = "crossdock:lane:{}"  # the Redis list of run-id batches due now, by queue name (RQ's keys are rq:*)
+LANE_POLL_S = 0.5  # a lane thread's longest block in BLPOP: how soon it sees that its worker stops
 log = logging.getLogger(__name__)
 _thread = threading.local()  # .queue: the name of the embedded queue this worker thread serves
 
@@ -77,17 +84,18 @@ class _ThreadWorker(SimpleWorker):
 
 
 class _GracefulWorker(SimpleWorker):
-    """`run.py worker`: SIGTERM sets `stopping`, so the run in flight ends its current step and hands the
-    rest back (runtime.jobs); a step still running after `grace_s` makes the worker call `overdue`
-    (which hands the run back) and exit."""
+    """`run.py worker`: SIGTERM sets `stopping`, so the run in flight (on this thread, or the lane's) ends its
+    current step and hands the rest back (runtime.jobs); a step still running after `grace_s` makes the
+    worker call `overdue` (which hands the run back) and exit."""
 
-    def __init__(self, *args, stopping: threading.Event, grace_s: float, overdue, **kwargs):
+    def __init__(self, *args, stopping: threading.Event, grace_s: float, overdue,
+                 lane_busy: Callable[[], bool] = lambda: False, **kwargs):
         super().__init__(*args, **kwargs)
-        self._stopping, self._grace_s, self._overdue = stopping, grace_s, overdue
+        self._stopping, self._grace_s, self._overdue, self._lane_busy = stopping, grace_s, overdue, lane_busy
 
     def request_stop(self, signum, frame):
         self._stopping.set()
-        if self.get_state() == WorkerStatus.BUSY:
+        if self.get_state() == WorkerStatus.BUSY or self._lane_busy():  # a run in flight on either thread
             threading.Thread(target=self._deadline, name="crossdock-shutdown-grace", daemon=True).start()
         super().request_stop(signum, frame)
 
@@ -130,6 +138,16 @@ def _run_ids(job_id: bytes | str) -> list[int]:
         if all(i.isdigit() for i in ids):
             return [int(i) for i in ids]
     return []
+
+
+def _lane_entry(run_ids: list[int]) -> str:
+    return ",".join(map(str, run_ids))
+
+
+def _lane_ids(entry: bytes | str) -> list[int]:
+    """The run ids of a lane entry (`17,18,19`); none when it is not one."""
+    parts = (entry.decode() if isinstance(entry, bytes) else entry).split(",")
+    return [int(p) for p in parts] if all(p.isdigit() for p in parts) else []
 
 
 def current_queue_name() -> str | None:
@@ -271,101 +289,140 @@ def _opts(job_id: str) -> dict:
     return dict(job_timeout=JOB_TIMEOUT_S, result_ttl=0, failure_ttl=3600, job_id=job_id)
 
 
-def _prepared(run_ids: list[int]):
-    """One run: runtime.jobs.execute_run(id); several: runtime.jobs.execute_runs(ids), named by all of them."""
-    if len(run_ids) == 1:
-        return Queue.prepare_data(JOB, (run_ids[0],), **_data_opts(_job_id(run_ids[0])))
-    return Queue.prepare_data(BATCH_JOB, (list(run_ids),), **_data_opts(_batch_id(run_ids)))
-
-
-def _data_opts(job_id: str) -> dict:
-    return dict(timeout=JOB_TIMEOUT_S, result_ttl=0, failure_ttl=3600, job_id=job_id)
-
-
 def _not_enqueued(run_ids: list[int], err: Exception) -> None:
     log.warning("run %s accepted but not enqueued (%s: %s); it waits queued until the queue answers",
                 ", ".join(map(str, run_ids[:20])), type(err).__name__, err)
 
 
 class RedisQueue(JobQueue):
-    """RQ on Redis: `run.py worker` processes (work), or worker threads in this process (tests)."""
+    """Runs due now on the lane, delayed ones as RQ jobs, on Redis: `run.py worker` processes (work), or
+    worker threads in this process (tests)."""
 
     embedded = False
 
     def __init__(self, redis_url: str = "", name: str = "crossdock", window_s: float = BATCH_WINDOW_S,
                  batch_max: int = BATCH_MAX):
-        self.connection = redis.Redis.from_url(redis_url)
+        self.connection = redis.Redis.from_url(redis_url)  # RQ's: its worker sets the socket timeout it needs
         self.name = name
         self.queue = Queue(self.name, connection=self.connection)
+        # the lane's own client: a connection made before RQ's worker raised the pool's socket timeout (redis-py's
+        # default: 5 s) and then taken for its blocking dequeue timed that out every 5 s (and RQ backed off)
+        self.lane_connection = redis.Redis.from_url(redis_url)
+        self.lane = LANE.format(name)
         self._stop = threading.Event()
         self.stopping = threading.Event()  # set when this worker process was asked to shut down
         self._threads: list[threading.Thread] = []
         self._workers: list[SimpleWorker] = []
         self.batch_max = batch_max
         self._batcher = Batcher(self._enqueue_batch, _not_enqueued, window_s, batch_max)
-        # called before each job goes to Redis: the runtime sends its live events kept in the outbox, so a
+        # called before each batch goes to Redis: the runtime sends its live events kept in the outbox, so a
         # run's `run.queued` (published by this process) always leaves before a worker's `run.started`
         self.before_enqueue: Callable[[], None] = lambda: None
 
     def enqueue_run(self, run_id: int, delay_s: float = 0.0) -> None:
-        """A delayed run gets a job of its own in RQ's schedule; one due now joins the next batch (its job
-        is in Redis within a window, a few ms)."""
+        """A delayed run gets a job of its own in RQ's schedule; one due now joins the next batch (on the lane
+        within a window, a few ms)."""
         if delay_s > 0:
             self.queue.enqueue_in(dt.timedelta(seconds=delay_s), JOB, run_id, **_opts(_job_id(run_id)))
         else:
             self._batcher.add(run_id)
 
     def enqueue_runs(self, run_ids: list[int]) -> None:
-        """Jobs for these runs now (batches of at most batch_max), in one round trip; raises when Redis does."""
+        """These runs on the lane now (batches of at most batch_max), in one round trip; raises when Redis does."""
         chunks = [run_ids[i:i + self.batch_max] for i in range(0, len(run_ids), self.batch_max)]
         if chunks:
             self.before_enqueue()
-            self.queue.enqueue_many([_prepared(chunk) for chunk in chunks])
+            self.lane_connection.rpush(self.lane, *map(_lane_entry, chunks))
 
     def _enqueue_batch(self, run_ids: list[int]) -> None:
         self.before_enqueue()
-        self.queue.enqueue_many([_prepared(run_ids)])
+        self.lane_connection.rpush(self.lane, _lane_entry(run_ids))
 
     def pending(self) -> int:
-        """Runs waiting for a worker: in the queue's jobs, or handed to the batcher."""
+        """Runs waiting for a worker: on the lane or in RQ's queue, or handed to the batcher."""
         return len(self.waiting_run_ids())
 
     def waiting_run_ids(self) -> list[int]:
-        """The runs of the jobs waiting in the queue, in queue order, then those the batcher holds (not the
-        delayed ones)."""
-        held = self._batcher.held()  # first: an id it hands on meanwhile is then in the queue
-        queued = [rid for job_id in self.queue.get_job_ids() for rid in _run_ids(job_id)]
-        return queued + [rid for rid in held if rid not in set(queued)]
+        """The runs waiting on the lane, then in RQ's queue (delayed ones that came due), in queue order, then
+        those the batcher holds (not the delayed ones)."""
+        held = self._batcher.held()  # first: an id it hands on meanwhile is then on the lane
+        lane = self.lane_connection.lrange(self.lane, 0, -1)
+        jobs = self.connection.lrange(self.queue.key, 0, -1)
+        queued = [rid for entry in lane for rid in _lane_ids(entry)] + [rid for j in jobs for rid in _run_ids(j)]
+        seen = set(queued)
+        return queued + [rid for rid in held if rid not in seen]
 
     def clear(self) -> None:
-        """Drop the jobs waiting in the queue, as a worker taking them and dying would (tests of recovery)."""
+        """Drop the runs waiting on the lane and the jobs in RQ's queue, as a worker taking them and dying would
+        (tests of recovery)."""
         self._batcher.clear()
+        self.lane_connection.delete(self.lane)
         self.queue.empty()
 
     def held_run_ids(self, overdue_s: float = 10.0) -> set[int]:
-        """Runs with a job waiting in the queue or in the batcher, or scheduled and not overdue by
+        """Runs waiting on the lane, in RQ's queue or in the batcher, or scheduled and not overdue by
         `overdue_s` (a scheduler whose worker was killed may hold its lock for a minute: its jobs would wait
-        that long). A job a worker took but did not claim the run for (it died) is not counted: recovery
-        gives that run a new one. Nor are the rest of a batch a worker is executing: a time slice bounds
-        how long they wait before they are a job in the queue again (runtime.jobs.execute_runs)."""
-        conn = self.connection
+        that long). An entry or job a worker took but did not claim the runs of (it died) is not counted:
+        recovery enqueues those runs again. Nor are the rest of a batch a worker is executing: a time slice
+        bounds how long they wait before they are on the lane again (runtime.jobs.execute_runs)."""
         held = set(self._batcher.held())
-        ids = [*conn.lrange(self.queue.key, 0, -1),
-               *conn.zrangebyscore(ScheduledJobRegistry(queue=self.queue).key, time.time() - overdue_s, "+inf")]
-        return held.union(*map(_run_ids, ids))
+        lane = self.lane_connection.lrange(self.lane, 0, -1)
+        pipe = self.connection.pipeline(transaction=False)
+        pipe.lrange(self.queue.key, 0, -1)
+        pipe.zrangebyscore(ScheduledJobRegistry(queue=self.queue).key, time.time() - overdue_s, "+inf")
+        jobs, scheduled = pipe.execute()
+        held.update(rid for entry in lane for rid in _lane_ids(entry))
+        return held.union(*map(_run_ids, [*jobs, *scheduled]))
 
     # -- workers -------------------------------------------------------------------------------
     def start_threads(self, workers: int = 2) -> None:
-        """Worker threads plus one scheduler thread for delayed (retry) jobs."""
+        """Lane threads, one RQ worker thread for the delayed jobs that came due, and its scheduler thread."""
         for i in range(workers):
-            worker = _ThreadWorker([self.queue], connection=self.connection, name=f"thread-{uuid.uuid4().hex[:8]}-{i}")
-            self._workers.append(worker)
-            t = threading.Thread(target=self._work, args=(worker,), name=f"crossdock-worker-{i}", daemon=True)
+            t = threading.Thread(target=self._serve_lane, name=f"crossdock-worker-lane-{i}", daemon=True)
             t.start()
             self._threads.append(t)
+        worker = _ThreadWorker([self.queue], connection=self.connection, name=f"thread-{uuid.uuid4().hex[:8]}")
+        self._workers.append(worker)
+        t = threading.Thread(target=self._work, args=(worker,), name="crossdock-worker-delayed", daemon=True)
+        t.start()
+        self._threads.append(t)
         t = threading.Thread(target=self._schedule, name="crossdock-scheduler", daemon=True)
         t.start()
         self._threads.append(t)
+
+    def _serve_lane(self, burst: bool = False, busy: threading.Event | None = None) -> None:
+        """Execute the lane's batches on this thread until the queue stops or its worker is stopping (with
+        `burst`: until the lane is empty)."""
+        job = _job(BATCH_JOB)
+        _thread.queue = self.name
+        try:
+            while not self._stop.is_set() and not self.stopping.is_set():
+                try:
+                    if burst:
+                        entry = self.lane_connection.lpop(self.lane)
+                    else:
+                        got = self.lane_connection.blpop([self.lane], timeout=LANE_POLL_S)
+                        entry = got[1] if got else None
+                except redis.exceptions.RedisError as err:  # the runs are stored: recovery finds them
+                    log.warning("lane %s: Redis did not answer (%s); trying again", self.lane, err)
+                    self._stop.wait(1.0)
+                    continue
+                if entry is None:
+                    if burst:
+                        return
+                    continue
+                run_ids = _lane_ids(entry)
+                if busy is not None:
+                    busy.set()
+                try:
+                    job(run_ids)
+                except Exception:  # a broken job must never kill the lane's thread
+                    log.exception("job for runs %s failed", run_ids[:20])
+                finally:
+                    if busy is not None:
+                        busy.clear()
+        finally:
+            _thread.queue = None
 
     def _work(self, worker: SimpleWorker) -> None:
         while not self._stop.is_set():
@@ -395,13 +452,32 @@ class RedisQueue(JobQueue):
             t.join(timeout=5)
 
     def work(self, name: str | None = None, burst: bool = False, grace_s: float = 30.0, overdue=lambda: None) -> None:
-        """Production: block in an RQ SimpleWorker with its scheduler (run.py worker). On SIGTERM the
-        run in flight is handed back after its current step; `overdue` runs when that step takes longer
-        than `grace_s`, just before the process exits."""
+        """Production (run.py worker): the lane served on a thread of its own while this thread blocks in an RQ
+        SimpleWorker with its scheduler (delayed jobs; signals). On SIGTERM the run in flight on either is
+        handed back after its current step; `overdue` runs when that step takes longer than `grace_s`, just
+        before the process exits. With `burst`: the lane, then RQ's queue, then the lane again until empty."""
+        if burst:
+            self._serve_lane(burst=True)
+            self._rq_work(name, True, grace_s, overdue, lambda: False)
+            self._serve_lane(burst=True)
+            return
+        busy = threading.Event()
+        lane = threading.Thread(target=self._serve_lane, args=(False, busy), name="crossdock-lane", daemon=True)
+        lane.start()
+        try:
+            self._rq_work(name, False, grace_s, overdue, busy.is_set)
+        except BaseException:  # a cold stop (a second signal): the lane's run comes back when its lease expires
+            self._stop.set()
+            raise
+        self._stop.set()  # RQ's worker returned (stopping, or told to): the lane ends its batch, then so do we
+        lane.join()
+
+    def _rq_work(self, name: str | None, burst: bool, grace_s: float, overdue, lane_busy) -> None:
         while True:
             try:
                 worker = _GracefulWorker([self.queue], connection=self.connection, name=name,
-                                         stopping=self.stopping, grace_s=grace_s, overdue=overdue)
+                                         stopping=self.stopping, grace_s=grace_s, overdue=overdue,
+                                         lane_busy=lane_busy)
                 worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
                 return
             except redis.exceptions.ConnectionError as err:

@@ -238,26 +238,38 @@ def test_job_ids_name_the_runs_of_a_batch():
 
 
 @pytest.mark.parametrize("backend", services.ONLY_SERVICES, indirect=True)
-def test_production_enqueues_gather_into_batch_jobs_that_recovery_sees(backend, request):  # embedded: no jobs
-    from runtime.queue import RedisQueue
+def test_production_enqueues_gather_into_lane_batches_that_recovery_sees(backend, request):  # embedded: no lane
+    from runtime.queue import RedisQueue, _lane_ids
     queue = RedisQueue(request.getfixturevalue("redis_db"), services.queue_name(), window_s=0.3)
+    lane = lambda: [_lane_ids(e) for e in queue.lane_connection.lrange(queue.lane, 0, -1)]  # noqa: E731
     try:
         queue.enqueue_run(1)
-        wait_for(lambda: queue.queue.count == 1, 5)  # the queue was idle: at once
+        wait_for(lambda: len(lane()) == 1, 5)  # the queue was idle: at once
         for run_id in range(2, 8):
             queue.enqueue_run(run_id)
         assert queue.held_run_ids(0.0) == set(range(1, 8))  # in Redis or still in the batcher: never lost
         assert queue.waiting_run_ids() == list(range(1, 8)) and queue.pending() == 7
-        wait_for(lambda: queue.queue.count == 2)  # the rest within the window, together
-        assert [_ids(j) for j in queue.queue.get_job_ids()] == [[1], [2, 3, 4, 5, 6, 7]]
+        wait_for(lambda: len(lane()) == 2)  # the rest within the window, together
+        assert lane() == [[1], [2, 3, 4, 5, 6, 7]]
         assert queue.held_run_ids(0.0) == set(range(1, 8))
-        queue.enqueue_runs(list(range(100, 140)))  # recovery's path: jobs at once, batches of at most BATCH_MAX
-        assert [len(_ids(j)) for j in queue.queue.get_job_ids()[2:]] == [32, 8]
+        queue.enqueue_runs(list(range(100, 140)))  # recovery's path: on the lane at once, at most BATCH_MAX each
+        assert [len(ids) for ids in lane()[2:]] == [32, 8]
+        assert queue.queue.count == 0  # no RQ job for a run due now
         queue.enqueue_run(200, delay_s=60)  # a retry: a job of its own in RQ's schedule
         assert 200 in queue.held_run_ids(0.0) and 200 not in queue.waiting_run_ids()
+        queue.clear()  # as a worker that popped them and died: recovery's to enqueue again
+        assert queue.held_run_ids(0.0) == {200} and queue.pending() == 0
     finally:
         queue.clear()
         queue.stop()
+
+
+def test_lane_entries_name_their_runs():
+    from runtime.queue import BATCH_MAX, _lane_entry, _lane_ids
+    many = list(range(10**9, 10**9 + BATCH_MAX))
+    for ids in ([7], [7, 8, 9], many):
+        assert _lane_ids(_lane_entry(ids)) == ids and _lane_ids(_lane_entry(ids).encode()) == ids
+    assert _lane_ids("7,x") == [] and _lane_ids("") == []
 
 
 def _ids(job_id):
