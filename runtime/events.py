@@ -247,19 +247,34 @@ class _OutboxManager(socketio.RedisManager):
 class RedisRelay(_Relay):
     """Production: a write-only Socket.IO client manager publishing on the Redis channel through the
     outbox; replies and run ends also go on a channel of their own, to the web process waiting for them
-    (never in-process), at once and with every event before them."""
+    (never in-process), at once and with every event before them. A run's end does not go there after its
+    reply did: a waiter takes the first of the two, so for a sync run it was one more round trip (and
+    message for every web process to read) that nobody used; the end still goes to the browsers."""
 
     reply_last = True
+    REPLIED_KEPT = 4096  # runs whose reply this relay sent, kept until their end (a few seconds of runs)
 
     def __init__(self, redis_url: str, channel_name: str, flush_s: float = FLUSH_S):
         self.outbox = Outbox(redis_url, flush_s)
         self.manager = _OutboxManager(self.outbox, redis_url, channel=channel_name, write_only=True,
                                       json=LenientJson, logger=log)
         self.replies: RedisReplies = RedisReplies(redis_url, f"{channel_name}.replies")  # Socket.IO is not there
+        self._reply_sent: dict[int, None] = {}  # run ids, oldest first
+        self._reply_lock = threading.Lock()
 
     def _reply(self, event: str, data: dict) -> None:
-        if event in reply_events.EVENTS:
-            self.outbox.put((self.replies.channel, reply_events.encode(event, data)), at_once=True)
+        if event not in reply_events.EVENTS:
+            return
+        run_id = data.get("run_id")
+        with self._reply_lock:
+            if event == "run.replied":
+                self._reply_sent[run_id] = None
+                if len(self._reply_sent) > self.REPLIED_KEPT:
+                    del self._reply_sent[next(iter(self._reply_sent))]
+            elif run_id in self._reply_sent:  # run.finished of a run whose reply went: for the browsers only
+                del self._reply_sent[run_id]
+                return
+        self.outbox.put((self.replies.channel, reply_events.encode(event, data)), at_once=True)
 
     def _emit(self, event: str, data: dict, to: list[str]) -> None:
         self.manager.emit(event, data, namespace="/", room=to)

@@ -6,6 +6,8 @@ knows the run id is kept for it (`bind`) and never lost. Embedded mode delivers 
 LocalRelay publishing them calls `deliver`). In production the worker that publishes is another process:
 RedisReplies sends these two events on a Redis channel of their own (not to browsers: a reply can hold
 customer data), and the web process that waits subscribes to it once, on a thread, from its first ticket.
+A message there is `<run id> <JSON>`: the web process decodes the JSON only when one of its tickets may want
+that run (most runs have no sync webhook waiting: decoding each run's end was most of that thread's time).
 """
 from __future__ import annotations
 
@@ -110,6 +112,10 @@ class Waiters:
             self._unbound += 1
         return Ticket(self)
 
+    def wanted(self, run_id: int) -> bool:
+        """Whether an event of this run could reach a ticket now: one is bound to it, or one is not bound yet."""
+        return bool(self._unbound) or run_id in self._bound  # reads under the GIL; deliver decides under the lock
+
     def deliver(self, event: str, data: dict) -> None:
         if event not in EVENTS or (event == "run.finished" and data.get("status") not in ENDED):
             return
@@ -197,8 +203,15 @@ class RedisReplies(Waiters):
 
 
 def encode(event: str, data: dict) -> str:
-    """The message on the replies channel."""
-    return json.dumps([event, data], default=str, ensure_ascii=False)
+    """The message on the replies channel: the run id, a space, the event and its data as JSON."""
+    return f"{int(data.get('run_id') or 0)} " + json.dumps([event, data], default=str, ensure_ascii=False)
+
+
+def decode(message: bytes | str) -> tuple[int, str]:
+    """(run id, the JSON text) of a message on the replies channel."""
+    text = message.decode() if isinstance(message, bytes) else message
+    head, _, body = text.partition(" ")
+    return int(head), body
 
 
 def _subscribe(conn: redis.Redis, channel: str):
@@ -223,10 +236,12 @@ def _relay(owner: weakref.ref, conn: redis.Redis, channel: str, closed: threadin
             message = pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
             if message is None or message["type"] != "message":
                 continue
-            event, data = json.loads(message["data"])
             waiters = owner()
-            if waiters is not None:
-                waiters.deliver(event, data)
+            if waiters is None:
+                continue
+            run_id, body = decode(message["data"])
+            if waiters.wanted(run_id):
+                waiters.deliver(*json.loads(body))
         except redis.RedisError as err:
             log.warning("replies: lost the subscription to %s (%s); subscribing again", channel, err)
             if pubsub is not None:

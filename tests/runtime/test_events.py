@@ -13,7 +13,7 @@ from support import services, wait_for
 from support.api import deploy
 from support.flowdocs import http_sink, order
 
-from runtime import events
+from runtime import events, replies
 
 
 def subscribed(url: str, channel: str):
@@ -122,7 +122,7 @@ def test_the_outbox_publishes_in_order_and_a_reply_at_once_with_the_events_befor
         assert [m["event"] for m in got] == ["step.started"] * 50 + ["run.finished"]
         assert [m["data"][0].get("node_id") for m in got[:50]] == [f"n{i}" for i in range(50)]
         reply = waiters.get_message(timeout=5)
-        assert json.loads(reply["data"])[0] == "run.finished"
+        assert json.loads(replies.decode(reply["data"])[1])[0] == "run.finished"
         relay.publish("step.started", {**event, "node_id": "last"})
         relay.close()  # what the outbox keeps goes out on close
         assert json.loads(live.get_message(timeout=5)["data"])["data"][0]["node_id"] == "last"

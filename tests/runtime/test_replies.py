@@ -3,6 +3,7 @@ comes before the ticket knows its run id is kept for it, and in production the e
 a Redis channel of their own that browsers never hear."""
 from __future__ import annotations
 
+import json
 import random
 import threading
 import uuid
@@ -165,6 +166,39 @@ def test_replies_do_not_reach_the_socketio_channel_and_run_ends_still_do(relays)
     message = wait_for(lambda: sio.get_message(ignore_subscribe_messages=True, timeout=0.5), 5)
     assert b"run.finished" in message["data"] and b"run.replied" not in message["data"]
     sio.close()
+    conn.close()
+
+
+def test_a_run_s_end_after_its_reply_goes_to_browsers_only(relays):
+    """A waiter takes the first of a run's reply and end: after the reply, the end is no message for the
+    waiters' channel (one round trip less per sync run); the end of a run that did not reply still is."""
+    conn = redis.Redis.from_url(relays.url)
+    sio = replies._subscribe(conn, relays.channel)
+    worker = relays()
+    waiting = replies._subscribe(conn, worker.replies.channel)
+    worker.publish("run.replied", replied(1))
+    worker.publish("run.finished", finished(1))
+    worker.publish("run.finished", finished(2))
+    got = [replies.decode(wait_for(lambda: waiting.get_message(ignore_subscribe_messages=True, timeout=0.5), 5)[
+        "data"]) for _ in range(2)]
+    assert [(run_id, json.loads(body)[0]) for run_id, body in got] == [(1, "run.replied"), (2, "run.finished")]
+    assert waiting.get_message(ignore_subscribe_messages=True, timeout=0.3) is None
+    ends = [wait_for(lambda: sio.get_message(ignore_subscribe_messages=True, timeout=0.5), 5) for _ in range(2)]
+    assert [json.loads(m["data"])["data"][0]["run_id"] for m in ends] == [1, 2]  # browsers hear both ends
+    for pubsub in (sio, waiting):
+        pubsub.close()
+    conn.close()
+
+
+def test_the_web_process_reads_only_the_messages_of_runs_its_tickets_may_want(relays, caplog):
+    web = relays()
+    conn = redis.Redis.from_url(relays.url)
+    with web.replies.expect() as ticket:
+        ticket.bind(6)
+        conn.publish(web.replies.channel, "5 this is no JSON: nobody waits for run 5, so it is never decoded")
+        conn.publish(web.replies.channel, replies.encode("run.finished", finished(6)))
+        assert ticket.wait(5) == ("run.finished", finished(6))
+    assert "could not be delivered" not in caplog.text
     conn.close()
 
 
