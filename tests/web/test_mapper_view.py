@@ -258,4 +258,6 @@ def test_each_rule_form_writes_a_rule_the_preview_evaluates(canvas, page, canvas
     expect(problem).to_have_count(0)
     mapper.locator("[data-testid=rule-remove]").click()
     expect(x).to_have_attribute("data-mapped", "false")
-    assert page.evaluate("window.__crossdock.getFlow().nodes.find(n => n.id === 'shape').config.expression") == "{}"
+    # the node's expression follows once the compile answers (a loaded machine answers late)
+    page.wait_for_function("() => window.__crossdock.getFlow().nodes.find(n => n.id === 'shape').config.expression"
+                           " === '{}'", timeout=15_000)
