@@ -249,7 +249,8 @@ class RedisRelay(_Relay):
     outbox; replies and run ends also go on a channel of their own, to the web process waiting for them
     (never in-process), at once and with every event before them. A run's end does not go there after its
     reply did: a waiter takes the first of the two, so for a sync run it was one more round trip (and
-    message for every web process to read) that nobody used; the end still goes to the browsers."""
+    message for every web process to read) that nobody used; nor when no sync webhook can wait for it
+    (`may_wait`); the end still goes to the browsers."""
 
     reply_last = True
     REPLIED_KEPT = 4096  # runs whose reply this relay sent, kept until their end (a few seconds of runs)
@@ -261,6 +262,8 @@ class RedisRelay(_Relay):
         self.replies: RedisReplies = RedisReplies(redis_url, f"{channel_name}.replies")  # Socket.IO is not there
         self._reply_sent: dict[int, None] = {}  # run ids, oldest first
         self._reply_lock = threading.Lock()
+        # whether a sync webhook may wait for a run's end (the Runtime sets replies.may_wait with its plans)
+        self.may_wait: Callable[[dict], bool] = lambda data: True
 
     def _reply(self, event: str, data: dict) -> None:
         if event not in reply_events.EVENTS:
@@ -274,6 +277,8 @@ class RedisRelay(_Relay):
             elif run_id in self._reply_sent:  # run.finished of a run whose reply went: for the browsers only
                 del self._reply_sent[run_id]
                 return
+        if event == "run.finished" and not self.may_wait(data):  # nobody can wait for it: for the browsers only
+            return
         self.outbox.put((self.replies.channel, reply_events.encode(event, data)), at_once=True)
 
     def _emit(self, event: str, data: dict, to: list[str]) -> None:

@@ -202,6 +202,27 @@ class RedisReplies(Waiters):
             self._listening = True
 
 
+def may_wait(plans, data: dict) -> bool:
+    """Whether a sync webhook may wait for this run's end: its flow version has a webhook trigger that says
+    `respond: sync` (only those take tickets, web/hooks.py), or its plan is not at hand to tell. The production
+    relay sends the ends of the other runs to browsers only: no round trip at once for each async run's end."""
+    key = (data.get("workspace"), data.get("flow_id"), data.get("version"))
+    known = _sync_versions.get(key)
+    if known is None:
+        plan = plans.cached(key)
+        if plan is None:
+            return True
+        known = any(n.type == "event.webhook" and isinstance(n.prepared, dict) and n.prepared.get("respond") == "sync"
+                    for n in plan.nodes.values())
+        if len(_sync_versions) >= 4096:  # versions never change; past this many, start over
+            _sync_versions.clear()
+        _sync_versions[key] = known
+    return known
+
+
+_sync_versions: dict[tuple, bool] = {}  # (workspace, flow id, version) -> has a sync webhook trigger
+
+
 def encode(event: str, data: dict) -> str:
     """The message on the replies channel: the run id, a space, the event and its data as JSON."""
     return f"{int(data.get('run_id') or 0)} " + json.dumps([event, data], default=str, ensure_ascii=False)

@@ -190,6 +190,38 @@ def test_a_run_s_end_after_its_reply_goes_to_browsers_only(relays):
     conn.close()
 
 
+def test_a_sync_webhook_may_wait_only_for_runs_of_versions_with_one():
+    from types import SimpleNamespace as NS
+
+    def plan(*respond):
+        nodes = {f"n{i}": NS(type="event.webhook", prepared={"respond": r}) for i, r in enumerate(respond)}
+        return NS(nodes={**nodes, "m": NS(type="transform.map", prepared={"respond": "sync"})})
+
+    plans = {("w", "sync", 1): plan("async", "sync"), ("w", "async", 1): plan("async")}
+    cache = NS(cached=plans.get)
+    run = lambda flow_id, version=1: {"workspace": "w", "flow_id": flow_id, "version": version}  # noqa: E731
+    assert replies.may_wait(cache, run("sync")) and not replies.may_wait(cache, run("async"))
+    assert replies.may_wait(cache, run("async", 2))  # its plan is not at hand: it may
+
+
+def test_the_end_of_a_run_nobody_can_wait_for_goes_to_browsers_only(relays):
+    conn = redis.Redis.from_url(relays.url)
+    sio = replies._subscribe(conn, relays.channel)
+    worker = relays()
+    worker.may_wait = lambda data: data["run_id"] != 3
+    waiting = replies._subscribe(conn, worker.replies.channel)
+    worker.publish("run.finished", finished(3))
+    worker.publish("run.finished", finished(4))
+    message = wait_for(lambda: waiting.get_message(ignore_subscribe_messages=True, timeout=0.5), 5)
+    assert replies.decode(message["data"])[0] == 4
+    assert waiting.get_message(ignore_subscribe_messages=True, timeout=0.3) is None
+    ends = [wait_for(lambda: sio.get_message(ignore_subscribe_messages=True, timeout=0.5), 5) for _ in range(2)]
+    assert [json.loads(m["data"])["data"][0]["run_id"] for m in ends] == [3, 4]
+    for pubsub in (sio, waiting):
+        pubsub.close()
+    conn.close()
+
+
 def test_the_web_process_reads_only_the_messages_of_runs_its_tickets_may_want(relays, caplog):
     web = relays()
     conn = redis.Redis.from_url(relays.url)
