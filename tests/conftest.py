@@ -133,7 +133,7 @@ def rt(settings, workspace, partner):
     else:
         _start_redis_worker_threads(runtime)
     yield runtime
-    runtime.close()
+    services.close(runtime)
 
 
 def _start_redis_worker_threads(runtime) -> None:
@@ -181,7 +181,7 @@ def store(settings, workspace, partner):
     runtime = Runtime(settings)
     _own_workspace(runtime, workspace, partner)
     yield runtime
-    runtime.close()
+    services.close(runtime)
 
 
 @pytest.fixture
@@ -214,7 +214,7 @@ def lone_store(lone_settings, workspace, partner):
     runtime = Runtime(lone_settings)
     _own_workspace(runtime, workspace, partner)
     yield runtime
-    runtime.close()
+    services.close(runtime)
 
 
 @pytest.fixture

@@ -38,3 +38,25 @@ ONLY_SERVICES = [b for b in BACKENDS if b == "services"]
 
 def count(request) -> None:
     ran.append(request.node.nodeid)
+
+
+def close(runtime) -> None:
+    """runtime.close(), without waiting out the Redis queue's lane threads: each sits in a BLPOP of up to
+    LANE_POLL_S (0.5 s) between looks at its stop flag, and queue.stop() joins them, so every services test
+    with worker threads paid half a second of teardown. Its lane connections are unblocked (CLIENT UNBLOCK:
+    the BLPOP returns empty, as at its timeout) once the flag is set; what close() does is unchanged."""
+    queue = runtime.queue
+    pool = getattr(getattr(queue, "lane_connection", None), "connection_pool", None)
+    stop = getattr(queue, "_stop", None)
+    if pool is not None and stop is not None:
+        stop.set()
+        try:
+            addrs = {"%s:%s" % c._sock.getsockname()[:2]
+                     for c in list(getattr(pool, "_in_use_connections", ())) if getattr(c, "_sock", None)}
+            if addrs:
+                for client in queue.connection.client_list():
+                    if client["addr"] in addrs:
+                        queue.connection.client_unblock(client["id"])
+        except Exception:  # Redis away, or a redis-py without these internals: close() waits as before
+            pass
+    runtime.close()
