@@ -40,7 +40,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
 from urllib3.util.connection import allowed_gai_family, create_connection
 
-from nodes import remote_errors
+from nodes import http_direct, remote_errors
 
 MAX_ORIGINS = 1000  # origins whose environment is kept; past this it is read again
 MAX_POLICIES = 64  # sessions a thread keeps, one per distinct egress policy; past this the oldest is closed
@@ -176,6 +176,27 @@ class _GuardedSession(requests.Session):
         self.egress = egress
         for prefix in ("http://", "https://"):
             self.mount(prefix, _GuardedAdapter(egress))
+        self.direct = http_direct.Pool(self._open)  # plain-HTTP sends past the adapter (nodes/http_direct.py)
+
+    def _open(self, host: str, port: int, timeout: float) -> socket.socket:
+        """A socket to host:port under the policy, as _Guarded opens one; any failure is reported by requests, which
+        opens it again."""
+        name = host.rstrip(".")
+        infos = socket.getaddrinfo(name, port, allowed_gai_family(), socket.SOCK_STREAM)
+        reason = self.egress.denies(name, port, [info[4][0] for info in infos])
+        if reason:
+            raise EgressDenied(reason)
+        error: OSError | None = None
+        for info in infos:  # the checked addresses themselves
+            try:
+                return create_connection((info[4][0], port), timeout)
+            except OSError as e:
+                error = e
+        raise error or OSError(f"no address for {host}")
+
+    def close(self) -> None:
+        self.direct.close()
+        super().close()
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         # through a proxy the socket goes to the proxy, not to the target: check the target's name here
@@ -247,7 +268,17 @@ def send(session_: requests.Session, method: str, url: str, *, headers: dict[str
     if _dry.get():  # the body whole, as it would go (sent() cuts it for an error's excerpt)
         raise DryRunStop({**remote_errors.sent(prepared), "body": body["json"] if "json" in body else (
             body["data"].decode("utf-8", "replace") if isinstance(body.get("data"), bytes) else body.get("data"))})
-    return session_.send(prepared, timeout=timeout, allow_redirects=True, **environment(url))
+    env = environment(url)
+    if (isinstance(session_, _GuardedSession) and prepared.url[:7].lower() == "http://"
+            and isinstance(prepared.body, (bytes, str, type(None))) and not select_proxy(prepared.url, env.get("proxies") or {})):
+        parts = urlsplit(prepared.url)
+        try:
+            response = http_direct.send(session_.direct, prepared, parts.hostname, parts.port or 80, timeout)
+        except http_direct.Unopened:
+            pass  # nothing went out: requests opens its own connection, and says why that fails
+        else:
+            return http_direct.redirected(session_, response, timeout=timeout, **env)
+    return session_.send(prepared, timeout=timeout, allow_redirects=True, **env)
 
 
 # A dry run (runtime/dry_steps.py) executes connectors up to the call: per thread (and asyncio task), so a dry

@@ -1,0 +1,212 @@
+"""The connectors' plain-HTTP sends without requests' adapter and urllib3 (half of a call's CPU, four calls an order
+release): a request requests has prepared goes out on a kept-alive http.client connection of the session's own, and
+its answer comes back as a requests.Response, so callers, redirects and errors are what requests gives.
+
+What takes this path: http:// targets with no proxy, from a session of nodes/http_client.py. The connection is opened
+under the session's egress policy like urllib3's (resolve once, check every address, connect to those). A connection
+that cannot be opened (refused, denied, unresolvable) hands the request, not yet sent, to requests, so its errors are
+exactly requests' own; a failure after sending is raised as the requests exception urllib3's would have become.
+A redirect is followed by requests (Session.resolve_redirects); HTTPS and proxies stay on requests' path."""
+from __future__ import annotations
+
+import io
+import socket
+import sys
+from datetime import timedelta
+from time import perf_counter
+from typing import Any, Callable
+
+import requests
+from requests.structures import CaseInsensitiveDict
+from requests.utils import get_encoding_from_headers
+from urllib3.exceptions import ProtocolError, ReadTimeoutError
+from urllib3.response import HTTPResponse as Urllib3Response
+from urllib3.util.wait import wait_for_read
+
+IDLE_KEPT = 4  # idle connections kept per origin and session (a session serves one thread: one is in use at a time)
+
+
+class Unopened(Exception):
+    """The connection could not be opened; nothing was sent."""
+
+
+class IncompleteAnswer(Exception):
+    """The answer broke off or is not HTTP/1.x."""
+
+
+class Connection:
+    """A kept-alive HTTP/1.1 connection: one write per request (line, headers and body), the answer read through a
+    buffered reader of its own."""
+
+    def __init__(self, host: str, port: int, sock: socket.socket):
+        self.host, self.port, self.sock = host, port, sock
+        self.reader = sock.makefile("rb")
+
+    def close(self) -> None:
+        self.reader.close()
+        self.sock.close()
+
+
+class Pool:
+    """The idle kept-alive connections of one session, by (host, port)."""
+
+    def __init__(self, opener: Callable[[str, int, float], socket.socket]):
+        self._opener = opener
+        self._idle: dict[tuple[str, int], list[Connection]] = {}
+
+    def take(self, host: str, port: int, timeout: float) -> Connection:
+        idle = self._idle.get((host, port))
+        while idle:
+            conn = idle.pop()
+            if not wait_for_read(conn.sock, timeout=0.0):  # readable while idle: the server closed it
+                conn.sock.settimeout(timeout)
+                return conn
+            conn.close()
+        try:
+            sys.audit("http.client.connect", self, host, port)
+            sock = self._opener(host, port, timeout)
+        except Exception as err:  # noqa: BLE001 - requests opens it again and reports it in its own words
+            raise Unopened() from err
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return Connection(host, port, sock)
+
+    def give(self, conn: Connection) -> None:
+        idle = self._idle.setdefault((conn.host, conn.port), [])
+        if len(idle) < IDLE_KEPT:
+            idle.append(conn)
+        else:
+            conn.close()
+
+    def close(self) -> None:
+        for idle in self._idle.values():
+            for conn in idle:
+                conn.close()
+        self._idle.clear()
+
+
+def send(pool: Pool, prepared: requests.PreparedRequest, host: str, port: int, timeout: float) -> requests.Response:
+    """Send `prepared` to host:port (its URL's) and read the whole answer; Unopened when no connection could be
+    opened (nothing sent)."""
+    lines = [f"{prepared.method} {prepared.path_url} HTTP/1.1"]
+    if "Host" not in prepared.headers:
+        name = f"[{host}]" if ":" in host else host
+        lines.append(f"Host: {name}" if port == 80 else f"Host: {name}:{port}")
+    lines += [f"{k}: {v}" for k, v in prepared.headers.items()]
+    body = prepared.body.encode("utf-8") if isinstance(prepared.body, str) else prepared.body or b""
+    data = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+    conn = pool.take(host, port, timeout)
+    started = perf_counter()
+    try:
+        conn.sock.sendall(data)
+        status, reason, headers, content, keep = _answer(conn.reader, prepared.method)
+    except (socket.timeout, TimeoutError) as err:
+        conn.close()
+        raise requests.ReadTimeout(ReadTimeoutError(None, prepared.url, f"Read timed out. (read timeout={timeout})"),
+                                   request=prepared) from err
+    except (OSError, IncompleteAnswer, ValueError) as err:
+        conn.close()
+        raise requests.ConnectionError(ProtocolError("Connection aborted.", err), request=prepared) from err
+    if keep:
+        pool.give(conn)
+    else:
+        conn.close()
+    return _response(prepared, status, reason, headers, content, perf_counter() - started)
+
+
+MAX_LINE = 65536
+
+
+def _line(reader: Any) -> bytes:
+    line = reader.readline(MAX_LINE + 1)
+    if not line or len(line) > MAX_LINE:
+        raise IncompleteAnswer("the connection closed mid-answer" if not line else "header line too long")
+    return line
+
+
+def _answer(reader: Any, method: str) -> tuple[int, str, CaseInsensitiveDict, bytes, bool]:
+    """Status, reason, headers (repeated ones joined by ", ", as urllib3 does), body and whether the connection
+    stays open, read as http.client reads them; interim 1xx answers are skipped."""
+    while True:
+        version, _, rest = _line(reader).decode("latin-1").rstrip("\r\n").partition(" ")
+        code, _, reason = rest.partition(" ")
+        if not version.startswith("HTTP/1.") or not code.isdigit() or len(code) != 3:
+            raise IncompleteAnswer(f"not an HTTP/1.x status line: {version} {rest}"[:200])
+        status = int(code)
+        headers: CaseInsensitiveDict = CaseInsensitiveDict()
+        last = None
+        while (line := _line(reader)) not in (b"\r\n", b"\n"):
+            text = line.decode("latin-1").rstrip("\r\n")
+            if text[:1] in (" ", "\t") and last is not None:  # an obsolete folded continuation
+                headers[last] += " " + text.strip()
+                continue
+            name, sep, value = text.partition(":")
+            if not sep:
+                continue
+            name, value = name.strip(), value.strip()
+            headers[name] = f"{headers[name]}, {value}" if name in headers else value
+            last = name
+        if not 100 <= status < 200 or status == 101:
+            break
+    connection = headers.get("Connection", "").lower()
+    keep = "close" not in connection and (version != "HTTP/1.0" or "keep-alive" in connection)
+    if method == "HEAD" or status in (204, 304) or 100 <= status < 200:
+        return status, reason, headers, b"", keep
+    if "chunked" in headers.get("Transfer-Encoding", "").lower():
+        return status, reason, headers, _chunks(reader), keep
+    length = headers.get("Content-Length")
+    if length is None:  # the body runs to the end of the connection
+        return status, reason, headers, reader.read(), False
+    size = int(length.split(",")[0].strip())
+    content = reader.read(size) if size > 0 else b""
+    if len(content) != size:
+        raise IncompleteAnswer(f"{len(content)} of {size} bytes of the body")
+    return status, reason, headers, content, keep
+
+
+def _chunks(reader: Any) -> bytes:
+    parts = []
+    while True:
+        size = int(_line(reader).split(b";", 1)[0].strip(), 16)
+        if size == 0:
+            while _line(reader) not in (b"\r\n", b"\n"):  # trailers
+                pass
+            return b"".join(parts)
+        part = reader.read(size)
+        if len(part) != size:
+            raise IncompleteAnswer("a chunk broke off")
+        parts.append(part)
+        _line(reader)
+
+
+def _response(prepared: requests.PreparedRequest, status: int, reason: str, headers: CaseInsensitiveDict,
+              content: bytes, elapsed: float) -> requests.Response:
+    """The answer as requests would have built it (HTTPAdapter.build_response), its body read and decoded."""
+    response = requests.Response()
+    response.status_code = status
+    response.headers = headers
+    response.encoding = get_encoding_from_headers(headers)
+    response.reason = reason
+    response.url = prepared.url
+    response.request = prepared
+    response.elapsed = timedelta(seconds=elapsed)
+    response._content = _decoded(content, headers.get("Content-Encoding"))
+    response._content_consumed = True
+    return response
+
+
+def _decoded(raw: bytes, encoding: str | None) -> bytes:
+    """The body with its Content-Encoding (gzip, deflate: what the session accepts) undone, as urllib3 does."""
+    if not encoding or encoding.strip().lower() == "identity":
+        return raw
+    return Urllib3Response(body=io.BytesIO(raw), headers={"Content-Encoding": encoding}, preload_content=True,
+                           decode_content=True).data
+
+
+def redirected(session: requests.Session, response: requests.Response, **kwargs: Any) -> requests.Response:
+    """`response` after following its redirects as Session.send does (`kwargs`: timeout, verify, proxies)."""
+    if not response.is_redirect:
+        return response
+    history = [response, *session.resolve_redirects(response, response.request, **kwargs)]
+    final = history.pop()
+    final.history = history
+    return final
