@@ -5,7 +5,7 @@ erp_sales. Lists page with OData's $top/$skip and @odata.nextLink; records carry
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, request, url_for
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from sandbox import admin, erp_orders, rest, store
 from sandbox.rest import Problem
@@ -41,8 +41,11 @@ def _customer_json(row) -> dict:
             "@odata.etag": f'W/"{row["version"]}"', "version": row["version"]}
 
 
+_CUSTOMER = select(store.erp_customers).where(store.erp_customers.c.no == bindparam("no"))  # built once
+
+
 def customer(conn, no: str, status: int = 404):
-    row = conn.execute(select(store.erp_customers).where(store.erp_customers.c.no == no)).mappings().first()
+    row = conn.execute(_CUSTOMER, {"no": no}).mappings().first()
     if row is None:
         raise Problem(status, "customer_not_found",
                       f"The Customer does not exist. Identification fields and values: No.='{no}'", "customerNo")

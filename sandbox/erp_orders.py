@@ -49,8 +49,11 @@ def missing_item(item_no: str) -> str:
     return f"The Item does not exist. Identification fields and values: No.='{item_no}'"
 
 
+_ITEM = select(store.erp_items).where(store.erp_items.c.no == bindparam("no"))  # this and the others: built once
+
+
 def item_row(conn: Connection, item_no: str, field_name: str = "itemNo"):
-    row = conn.execute(select(store.erp_items).where(store.erp_items.c.no == item_no)).mappings().first()
+    row = conn.execute(_ITEM, {"no": item_no}).mappings().first()
     if row is None:
         raise Problem(422, "item_not_found", missing_item(item_no), field_name)
     return row
@@ -172,11 +175,20 @@ def outstanding(doc: dict) -> float:
     return round(sum(l["lineAmount"] - line_net(l, l["quantityInvoiced"]) for l in doc["lines"]), 2)
 
 
+_ORDERS = store.erp_sales_orders
+_RELEASED_DOC = select(_ORDERS.c.doc).where(_ORDERS.c.no == bindparam("no"), _ORDERS.c.status == "Released")
+_OWN_RELEASED = _RELEASED_DOC.where(_ORDERS.c.customer_no == bindparam("customer"))
+_EXPOSURE = select(store.erp_credit_exposure.c.released).where(
+    store.erp_credit_exposure.c.customer_no == bindparam("customer"))
+_MOVE_EXPOSURE = update(store.erp_credit_exposure).where(
+    store.erp_credit_exposure.c.customer_no == bindparam("customer")).values(
+    released=func.round(store.erp_credit_exposure.c.released + bindparam("change"), 2))
+
+
 def credit_exceeded(conn: Connection, customer, order_no: str, amount: float) -> bool:
     """Open balance plus released orders not yet invoiced plus this order, against the credit limit."""
-    orders = store.erp_sales_orders
-    own = conn.execute(select(orders.c.doc).where(  # this order's stored state counts once, as `amount`
-        orders.c.no == order_no, orders.c.customer_no == customer["no"], orders.c.status == "Released")).scalar()
+    # this order's stored state counts once, as `amount`
+    own = conn.execute(_OWN_RELEASED, {"no": order_no, "customer": customer["no"]}).scalar()
     others = released_exposure(conn, customer["no"]) - (outstanding(own) if own is not None else 0.0)
     return round(customer["balance"] + others + amount, 2) > customer["credit_limit"]
 
@@ -185,7 +197,7 @@ def released_exposure(conn: Connection, customer_no: str) -> float:
     """What the customer's released orders have outstanding: one row kept by record_exposure, computed from
     the orders the first time a customer is asked about (a database from before the row existed)."""
     exposure = store.erp_credit_exposure
-    value = conn.execute(select(exposure.c.released).where(exposure.c.customer_no == customer_no)).scalar()
+    value = conn.execute(_EXPOSURE, {"customer": customer_no}).scalar()
     if value is None:
         orders = store.erp_sales_orders
         docs = conn.execute(select(orders.c.doc).where(orders.c.customer_no == customer_no,
@@ -198,14 +210,11 @@ def released_exposure(conn: Connection, customer_no: str) -> float:
 def record_exposure(conn: Connection, order_no: str, after: dict) -> None:
     """Keep the released exposure in step with an order write; call it before the order row is written, with
     the document about to be stored. The stored one is read afresh: callers' copies share its lines."""
-    orders, exposure = store.erp_sales_orders, store.erp_credit_exposure
-    before = conn.execute(select(orders.c.doc).where(orders.c.no == order_no,
-                                                     orders.c.status == "Released")).scalar()
+    before = conn.execute(_RELEASED_DOC, {"no": order_no}).scalar()
     for doc, sign in ((before, -1), (after, 1)):
         if doc is not None and doc["status"] == "Released":
             released_exposure(conn, doc["customerNo"])  # the row exists, computed from the orders as they stand
-            conn.execute(update(exposure).where(exposure.c.customer_no == doc["customerNo"]).values(
-                released=func.round(exposure.c.released + sign * outstanding(doc), 2)))
+            conn.execute(_MOVE_EXPOSURE, {"customer": doc["customerNo"], "change": sign * outstanding(doc)})
 
 
 def decide_status(conn: Connection, customer, doc: dict) -> None:

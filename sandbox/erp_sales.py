@@ -5,7 +5,7 @@ only) and credit memos. Every write honours an Idempotency-Key (the same key and
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, request, url_for
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from sandbox import clock, erp_orders, rest, store
 from sandbox.erp import customer, odata_page
@@ -100,6 +100,10 @@ def upsert_sales_order():
         return response
 
 
+_BY_EXTERNAL_NO = select(store.erp_sales_orders).where(
+    store.erp_sales_orders.c.external_document_no == bindparam("external_no"))  # built once
+
+
 def _upsert(conn, data: dict):
     external_no = rest.text(data, "externalDocumentNo")
     customer_row = customer(conn, rest.text(data, "customerNo"), status=422)
@@ -107,7 +111,7 @@ def _upsert(conn, data: dict):
         raise Problem(422, "customer_blocked", f"Customer {customer_row['no']} is blocked.", "customerNo")
     fingerprint = rest.request_hash(data)
     orders = store.erp_sales_orders
-    existing = conn.execute(select(orders).where(orders.c.external_document_no == external_no)).mappings().first()
+    existing = conn.execute(_BY_EXTERNAL_NO, {"external_no": external_no}).mappings().first()
     if existing is not None and existing["request_hash"] == fingerprint:
         return rest.with_etag(_order_json(existing), existing["version"])
     lines = erp_orders.build_lines(conn, data)

@@ -9,7 +9,7 @@ answer). The catalogue, inventory levels and webhook subscriptions are in sandbo
 from __future__ import annotations
 
 from flask import Blueprint, current_app, request
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from sandbox import admin, clock, rest, store, webhooks
 from sandbox.oms_catalog import page, unwrap
@@ -47,8 +47,11 @@ def _order_json(row) -> dict:
             "created_at": row["created_at"], "updated_at": row["updated_at"]}
 
 
+_ORDER = select(store.oms_orders).where(store.oms_orders.c.id == bindparam("id"))  # built once
+
+
 def _order(conn, order_id: int):
-    row = conn.execute(select(store.oms_orders).where(store.oms_orders.c.id == order_id)).mappings().first()
+    row = conn.execute(_ORDER, {"id": order_id}).mappings().first()
     if row is None:
         raise Problem(404, "not_found", "Not Found")
     return row

@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import urljoin
 
 from flask import current_app, jsonify, request
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.engine import Connection, Engine
 
 from sandbox import clock, store
@@ -151,13 +151,16 @@ def request_hash(data: Any) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
+_KEYED = select(store.idempotency_keys).where(store.idempotency_keys.c.system == bindparam("system"),
+                                              store.idempotency_keys.c.key == bindparam("key"))  # built once
+
+
 def replay(conn: Connection, system: str, data: Any):
     """The stored response for this request's Idempotency-Key, or None when the key is new or absent."""
     key = request.headers.get("Idempotency-Key")
     if not key:
         return None
-    row = conn.execute(select(store.idempotency_keys).where(
-        store.idempotency_keys.c.system == system, store.idempotency_keys.c.key == key)).mappings().first()
+    row = conn.execute(_KEYED, {"system": system, "key": key}).mappings().first()
     if row is None:
         return None
     if row["request_hash"] != request_hash([request.method, request.path, data]):

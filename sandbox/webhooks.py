@@ -14,7 +14,7 @@ import threading
 import time
 
 import requests
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from sandbox import clock, store
@@ -25,10 +25,13 @@ RETRY_DELAYS_S = (0.5, 2.0, 5.0)  # attempts after the first; then the delivery 
 TIMEOUT_S = 5
 
 
+_SUBSCRIBERS = select(store.oms_webhook_subscriptions).where(
+    store.oms_webhook_subscriptions.c.topic == bindparam("topic")).order_by(store.oms_webhook_subscriptions.c.id)
+
+
 def record(conn: Connection, topic: str, payload: dict) -> list[int]:
     """Queue `payload` for every subscriber of `topic`; returns the delivery ids to submit after commit."""
-    subscriptions = conn.execute(select(store.oms_webhook_subscriptions).where(
-        store.oms_webhook_subscriptions.c.topic == topic).order_by(store.oms_webhook_subscriptions.c.id)).mappings()
+    subscriptions = conn.execute(_SUBSCRIBERS, {"topic": topic}).mappings()  # built once
     ids = []
     for sub in subscriptions.all():
         ids.append(conn.execute(store.oms_webhook_deliveries.insert().values(

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 from flask import Blueprint, jsonify, request, url_for
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from sandbox import admin, clock, rest, store
 from sandbox.rest import Problem
@@ -23,9 +23,13 @@ STATUS = {20: "Allocated", 25: "PartiallyAllocated", 30: "Picked", 35: "Partiall
 PICKABLE, SHIPPABLE = (20, 25), (20, 25, 30, 35)
 
 
+_WAREHOUSE = select(store.wms_warehouses).where(store.wms_warehouses.c.warehouse_id == bindparam("id"))  # built once
+_NUMBERED = select(store.wms_shipping_orders.c.id).where(store.wms_shipping_orders.c.order_number == bindparam("number"))
+_WAVE = select(store.wms_waves.c.wave_id).where(store.wms_waves.c.wave_id == bindparam("id"))
+
+
 def _warehouse(conn, warehouse_id: str, status: int = 404):
-    row = conn.execute(select(store.wms_warehouses).where(
-        store.wms_warehouses.c.warehouse_id == warehouse_id)).mappings().first()
+    row = conn.execute(_WAREHOUSE, {"id": warehouse_id}).mappings().first()
     if row is None:
         raise Problem(status, "warehouse_not_found", f"Warehouse {warehouse_id} does not exist.", "warehouseId")
     return row
@@ -60,7 +64,7 @@ def _wave_for(conn, warehouse) -> str:
     cutoff = time.fromisoformat(warehouse["cutoff_time"])
     day = now.date() if now.time() < cutoff else now.date() + timedelta(days=1)
     wave_id = f"WV-{warehouse['warehouse_id']}-{day:%Y%m%d}"
-    if conn.execute(select(store.wms_waves.c.wave_id).where(store.wms_waves.c.wave_id == wave_id)).first() is None:
+    if conn.execute(_WAVE, {"id": wave_id}).first() is None:
         conn.execute(store.wms_waves.insert().values(
             wave_id=wave_id, warehouse_id=warehouse["warehouse_id"], wave_date=day.isoformat(),
             cutoff_at=datetime.combine(day, cutoff).isoformat() + "Z", status="Open"))
@@ -113,8 +117,7 @@ def create_shipping_order():
     with store.transaction(rest.engine()) as conn:
         number = rest.text(data, "orderNumber")
         warehouse = _warehouse(conn, rest.text(data, "warehouseId", required=False, default=WAREHOUSE), status=422)
-        existing = conn.execute(select(store.wms_shipping_orders.c.id).where(
-            store.wms_shipping_orders.c.order_number == number)).scalar()
+        existing = conn.execute(_NUMBERED, {"number": number}).scalar()
         if existing:
             raise Problem(409, "duplicate_order", f"Order {number} already exists as shipping order {existing}.",
                           "orderNumber", existing=existing)
