@@ -241,7 +241,7 @@ def test_job_ids_name_the_runs_of_a_batch():
 def test_production_enqueues_gather_into_lane_batches_that_recovery_sees(backend, request):  # embedded: no lane
     from runtime.queue import RedisQueue, _lane_ids
     queue = RedisQueue(request.getfixturevalue("redis_db"), services.queue_name(), window_s=0.3)
-    lane = lambda: [_lane_ids(e) for e in queue.lane_connection.lrange(queue.lane, 0, -1)]  # noqa: E731
+    lane = lambda: [_lane_ids(e) for e in queue.lane.connection.lrange(queue.lane.key, 0, -1)]  # noqa: E731
     try:
         queue.enqueue_run(1)
         wait_for(lambda: len(lane()) == 1, 5)  # the queue was idle: at once
@@ -282,7 +282,7 @@ def test_a_batch_redis_refuses_is_logged_and_its_runs_are_left_to_recovery(caplo
     queue = RedisQueue("redis://127.0.0.1:1/0", "nowhere", window_s=0.0)  # nothing listens on port 1
     queue.enqueue_run(11)  # does not raise: the run is stored, and the lost-job sweep will find it
     wait_for(lambda: "11 accepted but not enqueued" in caplog.text)
-    assert queue._batcher.held() == []
+    assert queue.lane._batcher.held() == []
     queue.stop()
 
 
