@@ -360,13 +360,16 @@ def test_every_endpoint_answers_each_role_as_the_role_table_says(client, rt, wor
     callers["stranger in theirs"] = stranger  # acts in a new, empty workspace of their own with this one's ids
 
     wrong = []
+    changed = True
     for key in listed:
         for who, c in callers.items():
-            world.restore()
+            if changed:  # a GET changes nothing to put back: restoring after each cost ~30 % of this test
+                world.restore()
             if who == "stranger in theirs":
                 c = identity.twin(stranger)
                 c.environ_base["HTTP_X_CROSSDOCK_WORKSPACE"] = tenancy.create(rt, other, fresh("theirs"), "Theirs")[0]["id"]
             r = request(c, key, CALLS[key], world, who.startswith("stranger"))
+            changed = not key.startswith("GET ")
             problem = verdict(who, key, CALLS[key], r)
             if problem:
                 wrong.append(f"{key} as {who}: {problem}")
