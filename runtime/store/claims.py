@@ -62,7 +62,7 @@ def _claim_statement(which):
 
 
 CLAIM = Prepared(_claim_statement(Run.id == bindparam("run_id")))
-CLAIM_MANY: dict[int, Prepared] = {}  # number of ids -> `id IN (:id0, ..)` (a fixed list: no expanding parameter)
+CLAIM_MANY: dict[int, Prepared] = {}  # a power of two -> `id IN (:id0, ..)` (a fixed list: no expanding parameter)
 MAX_CLAIM = 64
 WHY = select(Run.status, Run.not_before).where(Run.id == bindparam("run_id"))
 LEASE = (Run.__table__.update().where(Run.id == bindparam("run_id"), Run.attempt == bindparam("claimed"),
@@ -96,13 +96,16 @@ def claim_many(rt: Runtime, run_ids: list[int]) -> tuple[list, dict[int, str]]:
     poison run would otherwise die with it again and again, each run counting takeovers towards its own
     poison limit; claimed alone, a run's takeovers are its own."""
     ids = list(dict.fromkeys(run_ids))[:MAX_CLAIM]
-    statement = CLAIM_MANY.get(len(ids))
+    if not ids:
+        return [], {}
+    size = 1 << (len(ids) - 1).bit_length()  # a statement per power of two, the last id repeated to fill it:
+    statement = CLAIM_MANY.get(size)  # one per count was 64 statements to build and compile in each process
     if statement is None:  # a run taken back before (its worker died) is claimed alone: see `alone`
-        statement = CLAIM_MANY.setdefault(len(ids), Prepared(_claim_statement(and_(
-            Run.id.in_([bindparam(f"id{i}") for i in range(len(ids))]), Run.takeovers == 0))))
+        statement = CLAIM_MANY.setdefault(size, Prepared(_claim_statement(and_(
+            Run.id.in_([bindparam(f"id{i}") for i in range(size)]), Run.takeovers == 0))))
     now = utcnow()
     params = {"now": now, "worker": WORKER_ID, "lease_until": now + dt.timedelta(seconds=rt.settings.lease_s),
-              **{f"id{i}": run_id for i, run_id in enumerate(ids)}}
+              **{f"id{i}": ids[min(i, len(ids) - 1)] for i in range(size)}}
     rows = rt.writer.write(lambda conn: statement.all(conn, params), single=True)
     position = {run_id: i for i, run_id in enumerate(ids)}
     rows.sort(key=lambda r: position[r.id])

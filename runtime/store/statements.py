@@ -1,10 +1,12 @@
-"""The run store's hot statements (a new run, the claim, the end write) compiled once and, on SQLite, executed on
-the DBAPI cursor of the writer's connection, with SQLAlchemy's own type processing of each parameter and
-result column. SQLAlchemy's work around each execution (cache key, parameter processing, result set-up,
-events) was about two thirds of a claim and an end write in the embedded process (bench/inproc.py).
+"""The run store's hot statements (a new run, the claim, the end write) compiled once and executed on the DBAPI
+cursor of the caller's connection, with SQLAlchemy's own type processing of each parameter and result column.
+SQLAlchemy's work around each execution (cache key, parameter processing, result set-up, events) was about
+two thirds of a claim and an end write in the embedded process (bench/inproc.py), and a sixth of a loaded
+production worker's CPU (psycopg: a cursor per execution, each copying its adapters map, too).
 
-PostgreSQL keeps SQLAlchemy's execution: its errors there say whether the connection was dropped, which
-the writer's retry needs (store/writer.py), and a production worker waits on the server, not on this.
+On PostgreSQL a driver error goes through SQLAlchemy's own handling (Connection._handle_dbapi_exception), so
+it is raised as SQLAlchemy's DBAPIError and a dropped connection is invalidated and said to be (the writer's
+retry needs `connection_invalidated`, store/writer.py), as it would be through Connection.execute.
 """
 from __future__ import annotations
 
@@ -28,8 +30,6 @@ class Prepared:
 
     def first(self, conn: Connection, params: dict) -> Any:
         """The first row returned (attribute access by column key), or None."""
-        if conn.dialect.name != "sqlite":
-            return conn.execute(self.statement, params).first()
         c = self._for(conn, params)
         # all of them: SQLite cannot commit while a statement is still open
         rows = _on_cursor(conn, c.sql, c.values(params), lambda cursor: cursor.fetchall())
@@ -37,39 +37,32 @@ class Prepared:
 
     def all(self, conn: Connection, params: dict) -> list:
         """Every row returned (attribute access by column key)."""
-        if conn.dialect.name != "sqlite":
-            return list(conn.execute(self.statement, params).all())
         c = self._for(conn, params)
         rows = _on_cursor(conn, c.sql, c.values(params), lambda cursor: cursor.fetchall())
         return [c.row(r) for r in rows]
 
     def rowcount(self, conn: Connection, params: dict) -> int:
-        if conn.dialect.name != "sqlite":
-            return conn.execute(self.statement, params).rowcount
         c = self._for(conn, params)
         return _on_cursor(conn, c.sql, c.values(params), lambda cursor: cursor.rowcount)
 
     def insert(self, conn: Connection, params: dict) -> Any:
         """An INSERT of one row; its new primary key."""
-        if conn.dialect.name != "sqlite":
-            return conn.execute(self.statement, params).inserted_primary_key[0]
         c = self._for(conn, params)
+        if c.returns_key:  # PostgreSQL: INSERT .. RETURNING id
+            return _on_cursor(conn, c.sql, c.values(params), lambda cursor: cursor.fetchone()[0])
         return _on_cursor(conn, c.sql, c.values(params), lambda cursor: cursor.lastrowid)
 
     def many(self, conn: Connection, rows: list[dict]) -> None:
         """executemany: every row has the same keys."""
-        if conn.dialect.name != "sqlite":
-            conn.execute(self.statement, rows)
-            return
-        c = self._for(conn, rows[0])
+        c = self._for(conn, rows[0], many=True)
         _on_cursor(conn, c.sql, [c.values(r) for r in rows], lambda cursor: None, many=True)
 
-    def _for(self, conn: Connection, params: dict) -> "_Compiled":
-        key = tuple(params)
+    def _for(self, conn: Connection, params: dict, many: bool = False) -> "_Compiled":
+        key = (conn.dialect.name, many, *params)
         c = self._compiled.get(key)
         if c is None:
             with self._lock:
-                c = self._compiled.get(key) or _Compiled(self.statement, conn.dialect, key)
+                c = self._compiled.get(key) or _Compiled(self.statement, conn.dialect, tuple(params), many)
                 self._compiled[key] = c
         return c
 
@@ -98,38 +91,68 @@ def _datetime_text(impl, processor):
     return process
 
 
-def _on_cursor(conn: Connection, sql: str, values: list, read: Callable[[Any], Any], many: bool = False) -> Any:
-    """Run on a DBAPI cursor of the connection and `read` the cursor before it closes. Listeners of the
-    engine's before_cursor_execute event (statement counters in tests, tracing) still see the statement, as
-    they would through SQLAlchemy."""
-    cursor = conn.connection.cursor()
+def _on_cursor(conn: Connection, sql: str, values, read: Callable[[Any], Any], many: bool = False) -> Any:
+    """Run on a DBAPI cursor of the connection and `read` the cursor before it is closed or used again.
+    Listeners of the engine's before_cursor_execute event (statement counters in tests, tracing) still see the
+    statement, as they would through SQLAlchemy."""
+    fairy = conn.connection
+    postgres = conn.dialect.name != "sqlite"
+    cursor = _kept_cursor(fairy) if postgres else fairy.cursor()
     try:
         listeners = conn.dispatch.before_cursor_execute
         if listeners:
             listeners(conn, cursor, sql, values, None, many)
         (cursor.executemany if many else cursor.execute)(sql, values)
         return read(cursor)
+    except conn.dialect.loaded_dbapi.Error as err:
+        if not postgres:
+            raise
+        fairy.info.pop(_CURSOR, None)
+        conn._handle_dbapi_exception(err, sql, values, cursor, None)  # raises SQLAlchemy's error for it
+        raise
     finally:
-        cursor.close()
+        if not postgres:
+            cursor.close()
+
+
+_CURSOR = "crossdock_cursor"
+
+
+def _kept_cursor(fairy):
+    """psycopg: one cursor per DBAPI connection, used again (a new cursor copies the connection's adapters map:
+    5% of a loaded web process). The pool's connection record keeps it, with the DBAPI connection it belongs to."""
+    dbapi = fairy.dbapi_connection
+    kept = fairy.info.get(_CURSOR)
+    if kept is None or kept[0] is not dbapi:
+        kept = (dbapi, dbapi.cursor())
+        fairy.info[_CURSOR] = kept
+    return kept[1]
 
 
 class _Compiled:
-    """The SQL text for one set of parameter names, the order of its positional parameters, the bind
-    processor of each (JSON, dates) and the values the statement itself carries (`.values(status=...)`)."""
+    """The SQL text for one set of parameter names and the values the DBAPI gets for them: on SQLite a list in
+    the order of its positional parameters, each through its bind processor (JSON, dates), with the values the
+    statement itself carries (`.values(status=...)`); on PostgreSQL (named parameters) SQLAlchemy's own
+    construct_params and bind processors, as an execution would apply them."""
 
-    def __init__(self, statement: ClauseElement, dialect, keys: Iterable[str]):
-        compiled = statement.compile(dialect=dialect, column_keys=list(keys))
-        if "POSTCOMPILE" in compiled.string or not compiled.positional:
-            raise ValueError(f"not a positional statement without expanding parameters: {compiled.string[:200]}")
+    def __init__(self, statement: ClauseElement, dialect, keys: Iterable[str], many: bool = False):
+        compiled = statement.compile(dialect=dialect, column_keys=list(keys), for_executemany=many)
+        if "POSTCOMPILE" in compiled.string:
+            raise ValueError(f"not a statement without expanding parameters: {compiled.string[:200]}")
         if compiled.insert_prefetch or compiled.update_prefetch:  # Python-side column defaults: give every column
             raise ValueError(f"columns with Python defaults not given: {compiled.insert_prefetch or compiled.update_prefetch}")
         self.sql = compiled.string
-        binds = compiled.binds
+        self.compiled = compiled
+        self.positional = compiled.positional
+        if not self.positional and dialect.name == "sqlite":
+            raise ValueError(f"not a positional statement: {compiled.string[:200]}")
+        self.returns_key = not self.positional and bool(compiled.returning) and not many
+        self.processors = dict(compiled._bind_processors)
         # (name, processor, value when not given: the statement's own (`.values(status=...)`), what the
         # processor makes of None: JSON's 'null', worked out once, as most steps' error and refs are None)
         self.order = []
-        for name in compiled.positiontup:
-            bind = binds[name]
+        for name in compiled.positiontup or ():
+            bind = compiled.binds[name]
             impl = bind.type.dialect_impl(dialect)
             processor = _datetime_text(impl, impl.bind_processor(dialect))
             self.order.append((name, processor, bind.effective_value, _of_none(processor)))
@@ -138,7 +161,13 @@ class _Compiled:
         self.result = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns]
         self.kind = _row_class(tuple(self.columns)) if self.columns else None
 
-    def values(self, params: dict) -> list:
+    def values(self, params: dict):
+        if not self.positional:
+            values = self.compiled.construct_params(params, _check=False)
+            for name, processor in self.processors.items():
+                if name in values:
+                    values[name] = processor(values[name])
+            return values
         out = []
         for name, processor, default, none in self.order:
             v = params[name] if name in params else default
