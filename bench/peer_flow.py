@@ -9,8 +9,9 @@ the ship method -> control.respond (sync twin) or -> transform.map -> control.di
 is wrk (1 thread, --conc connections) posting bench/sample_order.json. Per mode and rep it prints:
 async intake (202 once the run is stored) req/s and p99; async end to end: runs/s from the first run
 accepted to the last one finished, every run of the load counted; sync reply req/s and p99; CPU per run of
-Crossdock's own processes (and, apart, of the machine's PostgreSQL and Redis processes: in production they
-do the work SQLite does inside the process in embedded mode). Then the medians of the reps and the ratio
+Crossdock's own processes, in all and by process kind (web, worker, executor; and, apart, the machine's
+PostgreSQL and Redis processes: in production they do the work SQLite does inside the process in embedded
+mode). Then the medians of the reps and the ratio
 production / embedded of each rep (the modes alternate within a rep, so both see the same machine).
 Figures only, never asserted.
 """
@@ -76,25 +77,46 @@ def wrk(url: str, seconds: float, conc: int, script: str) -> dict:
     return result
 
 
-def tree_cpu(pids: list[int]) -> float:
-    """CPU seconds (user + system) of these processes and all their descendants, as of now."""
+def kind_of(cmdline: str) -> str:
+    """A Crossdock process's kind, by its command line: the web process (embedded: web + maintenance),
+    a production worker, an embedded executor, or another (the sandbox systems, gunicorn's master)."""
+    if "runtime.executor_process" in cmdline:
+        return "executor"
+    if "run.py worker" in cmdline:
+        return "worker"
+    if "run.py web" in cmdline or cmdline.rstrip().endswith("run.py"):
+        return "web"
+    return "other"
+
+
+def tree_cpu(pids: list[int]) -> dict[str, float]:
+    """CPU seconds (user + system) of these processes and all their descendants, as of now, by process kind
+    (kind_of; a forked child of RQ's worker counts as a worker)."""
     stats = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
                 fields = open(f"/proc/{entry}/stat").read().rsplit(")", 1)[1].split()
+                cmdline = open(f"/proc/{entry}/cmdline").read().replace("\0", " ")
             except OSError:
                 continue
-            stats[int(entry)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / HZ)  # ppid, utime+stime
-    wanted, total = set(pids), 0.0
+            stats[int(entry)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / HZ, kind_of(cmdline))
+    wanted = set(pids)
     changed = True
     while changed:
-        more = {pid for pid, (ppid, _) in stats.items() if ppid in wanted and pid not in wanted}
+        more = {pid for pid, (ppid, _, _) in stats.items() if ppid in wanted and pid not in wanted}
         wanted |= more
         changed = bool(more)
+    by_kind: dict[str, float] = {}
     for pid in wanted:
-        total += stats.get(pid, (0, 0.0))[1]
-    return total
+        if pid in stats:
+            _, cpu, kind = stats[pid]
+            by_kind[kind] = by_kind.get(kind, 0.0) + cpu
+    return by_kind
+
+
+def cpu_between(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    return {kind: after[kind] - before.get(kind, 0.0) for kind in after}
 
 
 def services_cpu() -> dict[int, float]:
@@ -152,11 +174,16 @@ def once(mode: str, args, script: str) -> dict:
         sync = wrk(sync_url, args.duration, args.conc, script)
         cpu3 = tree_cpu(pids)
         n = max(len(runs), 1)
+        run_cpu, sync_cpu = cpu_between(cpu0, cpu1), cpu_between(cpu2, cpu3)
+        per_req = max(sync["requests"], 1)
         return {"intake_rps": intake["rps"], "intake_p99_ms": intake["p99_ms"], "intake_errors": intake["errors"],
                 "e2e_runs_s": ends["runs_per_s"], "runs": len(runs), "failed": ends["failed"],
                 "sync_rps": sync["rps"], "sync_p99_ms": sync["p99_ms"], "sync_errors": sync["errors"],
-                "cpu_ms_per_run": (cpu1 - cpu0) * 1000 / n, "services_cpu_ms_per_run": spent(svc0, svc1) * 1000 / n,
-                "sync_cpu_ms_per_req": (cpu3 - cpu2) * 1000 / max(sync["requests"], 1)}
+                "cpu_ms_per_run": sum(run_cpu.values()) * 1000 / n,
+                "services_cpu_ms_per_run": spent(svc0, svc1) * 1000 / n,
+                "sync_cpu_ms_per_req": sum(sync_cpu.values()) * 1000 / per_req,
+                **{f"cpu_ms_per_run.{kind}": cpu * 1000 / n for kind, cpu in run_cpu.items()},
+                **{f"sync_cpu_ms_per_req.{kind}": cpu * 1000 / per_req for kind, cpu in sync_cpu.items()}}
     finally:
         procs.stop()
 
@@ -194,9 +221,16 @@ def main() -> None:
     print(f"\nmedian of {args.reps} rep(s), wrk 1 thread {args.conc} connections, {args.duration:g} s per load")
     print(f"{'mode':<11}" + "".join(f"{title:>19}" for _, title, _ in COLUMNS) + "   failed/wrk errors")
     for mode, reps in results.items():
-        med = {k: statistics.median(r[k] for r in reps) for k in reps[0]}
+        med = {k: statistics.median(r.get(k, 0.0) for r in reps) for k in reps[0]}
         errs = sum(r["failed"] for r in reps), sum(r["intake_errors"] + r["sync_errors"] for r in reps)
         print(f"{mode:<11}" + "".join(f"{fmt.format(med[k]):>19}" for k, _, fmt in COLUMNS) + f"   {errs[0]}/{errs[1]}")
+    print("\nCPU ms per async run (per sync request) by process kind, median")
+    for mode, reps in results.items():
+        kinds = sorted({k.split(".", 1)[1] for r in reps for k in r if k.startswith("cpu_ms_per_run.")})
+        print(f"  {mode:<11}" + "  ".join(
+            f"{kind} {statistics.median(r.get('cpu_ms_per_run.' + kind, 0.0) for r in reps):.2f}"
+            f" ({statistics.median(r.get('sync_cpu_ms_per_req.' + kind, 0.0) for r in reps):.2f})" for kind in kinds)
+            + f"  PostgreSQL+Redis {statistics.median(r['services_cpu_ms_per_run'] for r in reps):.2f}")
     if len(modes) == 2 and "embedded" in modes:
         other = modes[1] if modes[0] == "embedded" else modes[0]
         print(f"\n{other} / embedded (median of the per-rep ratios; range)")
