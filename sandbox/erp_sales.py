@@ -43,12 +43,15 @@ def _order(conn, no: str):
     return row
 
 
+_SAVE = update(store.erp_sales_orders).where(store.erp_sales_orders.c.no == bindparam("row_no"))  # SET: the values
+
+
 def _save_order(conn, row, doc: dict, **columns):
     """Write the order's new state with its version bumped; returns the row as stored (not read back)."""
     erp_orders.record_exposure(conn, row["no"], doc)
     values = dict(doc=doc, status=doc["status"], version=row["version"] + 1, updated_at=clock.stamp(conn, SYSTEM),
                   **columns)
-    conn.execute(update(store.erp_sales_orders).where(store.erp_sales_orders.c.no == row["no"]).values(**values))
+    conn.execute(_SAVE, {**values, "row_no": row["no"]})
     return {**row, **values}
 
 
@@ -144,7 +147,7 @@ def _upsert(conn, data: dict):
         erp_orders.record_exposure(conn, no, doc)
         row = dict(no=no, external_document_no=external_no, customer_no=customer_row["no"], status=doc["status"],
                    request_hash=fingerprint, doc=doc, version=1, created_at=stamp, updated_at=stamp)
-        conn.execute(orders.insert().values(**row))
+        conn.execute(orders.insert(), row)
         return rest.with_etag(_order_json(row), 1, status=201, location=url_for(".get_sales_order", no=no))
     row = _save_order(conn, existing, doc, customer_no=customer_row["no"], request_hash=fingerprint)
     return rest.with_etag(_order_json(row), row["version"])

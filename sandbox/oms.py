@@ -57,9 +57,12 @@ def _order(conn, order_id: int):
     return row
 
 
+_SAVE = update(store.oms_orders).where(store.oms_orders.c.id == bindparam("row_id"))  # SET: the values given
+
+
 def _save(conn, row, doc: dict, status: str, topics: tuple[str, ...]) -> tuple:
     values = dict(doc=doc, status=status, version=row["version"] + 1, updated_at=clock.stamp(conn, SYSTEM))
-    conn.execute(update(store.oms_orders).where(store.oms_orders.c.id == row["id"]).values(**values))
+    conn.execute(_SAVE, {**values, "row_id": row["id"]})
     updated = {**row, **values}  # as stored, not read back
     payload = _order_json(updated)
     return updated, [i for topic in topics for i in webhooks.record(conn, topic, payload)]

@@ -178,7 +178,7 @@ def remember(conn: Connection, system: str, data: Any, response) -> None:
     """Store a successful response under the request's Idempotency-Key, in the same transaction."""
     key = request.headers.get("Idempotency-Key")
     if key and response.status_code < 400:
-        conn.execute(store.idempotency_keys.insert().values(
+        conn.execute(store.idempotency_keys.insert(), dict(  # the values as parameters: a statement built once
             system=system, key=key, request_hash=request_hash([request.method, request.path, data]),
             status=response.status_code, body=response.get_json(), location=response.headers.get("Location"),
             created_at=clock.stamp(conn, system)))

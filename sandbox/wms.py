@@ -147,7 +147,7 @@ def create_shipping_order():
         row = dict(id=order_id, order_number=number, warehouse_id=warehouse["warehouse_id"],
                    wave_id=_wave_for(conn, warehouse), status_code=status_code, doc=doc, version=1, created_at=stamp,
                    updated_at=stamp)
-        conn.execute(store.wms_shipping_orders.insert().values(**row))
+        conn.execute(store.wms_shipping_orders.insert(), row)
         return rest.with_etag({"success": True, "data": _order_json(row)}, 1, status=201,
                               location=url_for(".get_shipping_order", order_id=order_id))
 

@@ -42,9 +42,12 @@ def stock(conn, item_id: str, warehouse_id: str, status: int = 404, field_name: 
     return row
 
 
+_MOVE = update(store.wms_inventory).where(store.wms_inventory.c.item_id == bindparam("item"),
+                                          store.wms_inventory.c.warehouse_id == bindparam("warehouse"))
+
+
 def move(conn, item_id: str, warehouse_id: str, on_hand: int, allocated: int, reason: str, reference: str | None):
     """Change stock; a change of on-hand quantity is also an event with the next sequence number."""
-    inventory = store.wms_inventory
     row = stock(conn, item_id, warehouse_id)
     stamp = clock.stamp(conn, SYSTEM)
     values = {"on_hand": row["on_hand"] + on_hand, "allocated": row["allocated"] + allocated, "updated_at": stamp}
@@ -53,8 +56,7 @@ def move(conn, item_id: str, warehouse_id: str, on_hand: int, allocated: int, re
             item_id=item_id, warehouse_id=warehouse_id, qty_change=on_hand, on_hand_after=values["on_hand"],
             reason_code=reason, reference=reference, occurred_at=stamp)).inserted_primary_key[0]
         values["last_sequence"] = sequence
-    conn.execute(update(inventory).where(inventory.c.item_id == item_id, inventory.c.warehouse_id == warehouse_id)
-                 .values(**values))
+    conn.execute(_MOVE, {**values, "item": item_id, "warehouse": warehouse_id})
 
 
 def _stock_json(row) -> dict:
