@@ -263,8 +263,7 @@ def send(session_: requests.Session, method: str, url: str, *, headers: dict[str
     the request is prepared with the session's default headers under `headers` and sent through the session,
     which still follows redirects. `body` is json= or data=, as requests takes them. Under `dry_run()` nothing is
     sent: DryRunStop carries the request as it would have gone out, secrets masked."""
-    prepared = requests.PreparedRequest()
-    prepared.prepare(method=method, url=url, headers={**session_.headers, **headers}, **body)
+    prepared = _prepared(method, url, {**session_.headers, **headers}, body)
     if _dry.get():  # the body whole, as it would go (sent() cuts it for an error's excerpt)
         raise DryRunStop({**remote_errors.sent(prepared), "body": body["json"] if "json" in body else (
             body["data"].decode("utf-8", "replace") if isinstance(body.get("data"), bytes) else body.get("data"))})
@@ -277,8 +276,28 @@ def send(session_: requests.Session, method: str, url: str, *, headers: dict[str
         except http_direct.Unopened:
             pass  # nothing went out: requests opens its own connection, and says why that fails
         else:
+            if response.is_redirect:
+                prepared.prepare_cookies(None)  # what resolve_redirects merges the session's jar into
             return http_direct.redirected(session_, response, timeout=timeout, **env)
+    prepared.prepare_cookies(None)
     return session_.send(prepared, timeout=timeout, allow_redirects=True, **env)
+
+
+def _prepared(method: str, url: str, headers: dict[str, str], body: dict[str, Any]) -> requests.PreparedRequest:
+    """PreparedRequest.prepare but for its cookies: an empty jar made and asked for a Cookie header on every call was
+    a third of it (the session keeps none: see the module docstring). A request that goes to requests, or follows a
+    redirect, has them prepared as prepare would have (an empty jar adds no header)."""
+    unknown = set(body) - {"json", "data", "params"}
+    if unknown:
+        raise TypeError(f"send() got unexpected keyword arguments {sorted(unknown)}")
+    prepared = requests.PreparedRequest()
+    prepared.prepare_method(method)
+    prepared.prepare_url(url, body.get("params"))
+    prepared.prepare_headers(headers)
+    prepared.prepare_body(body.get("data"), None, body.get("json"))
+    prepared.prepare_auth(None, url)
+    prepared.prepare_hooks(None)
+    return prepared
 
 
 # A dry run (runtime/dry_steps.py) executes connectors up to the call: per thread (and asyncio task), so a dry
