@@ -53,15 +53,25 @@ def blocked(run=Run):
                           status_in(earlier.status, OPEN))
 
 
-def _claim_statement(which):
+# PostgreSQL: a claim commits without waiting for its WAL flush (synchronous_commit off for its own transaction,
+# set by the statement itself: it runs in autocommit). A crash of the database may lose it, harmlessly: the run
+# is `queued` again for recovery, and any durable commit that follows (the run's end) flushes it first. Under
+# load that flush was most of a claim's time (1.5 vs 0.5 ms idle, 12 ms on a loaded machine), and a lane thread
+# executes nothing until its claim returns.
+NO_FLUSH_WAIT = select(func.set_config("synchronous_commit", "off", True)).scalar_subquery() == "off"
+
+
+def _claim_statement(which, *more):
     """Built once per shape, so SQLAlchemy's statement cache serves every claim (an alias per call defeated it)."""
-    return (move(RunStatus.RUNNING, which, or_(Run.not_before.is_(None), Run.not_before <= bindparam("now")), free())
+    return (move(RunStatus.RUNNING, which, or_(Run.not_before.is_(None), Run.not_before <= bindparam("now")), free(),
+                 *more)
             .values(worker=bindparam("worker"), attempt=Run.attempt + 1, lease_until=bindparam("lease_until"),
                     started_at=func.coalesce(Run.started_at, bindparam("now")))
             .returning(*CLAIMED))
 
 
-CLAIM = Prepared(_claim_statement(Run.id == bindparam("run_id")))
+CLAIM = Prepared(_claim_statement(Run.id == bindparam("run_id")),
+                 postgres=_claim_statement(Run.id == bindparam("run_id"), NO_FLUSH_WAIT))
 CLAIM_MANY: dict[int, Prepared] = {}  # a power of two -> `id IN (:id0, ..)` (a fixed list: no expanding parameter)
 MAX_CLAIM = 64
 WHY = select(Run.status, Run.not_before).where(Run.id == bindparam("run_id"))
@@ -101,8 +111,9 @@ def claim_many(rt: Runtime, run_ids: list[int]) -> tuple[list, dict[int, str]]:
     size = 1 << (len(ids) - 1).bit_length()  # a statement per power of two, the last id repeated to fill it:
     statement = CLAIM_MANY.get(size)  # one per count was 64 statements to build and compile in each process
     if statement is None:  # a run taken back before (its worker died) is claimed alone: see `alone`
-        statement = CLAIM_MANY.setdefault(size, Prepared(_claim_statement(and_(
-            Run.id.in_([bindparam(f"id{i}") for i in range(size)]), Run.takeovers == 0))))
+        which = and_(Run.id.in_([bindparam(f"id{i}") for i in range(size)]), Run.takeovers == 0)
+        statement = CLAIM_MANY.setdefault(size, Prepared(_claim_statement(which),
+                                                         postgres=_claim_statement(which, NO_FLUSH_WAIT)))
     now = utcnow()
     params = {"now": now, "worker": WORKER_ID, "lease_until": now + dt.timedelta(seconds=rt.settings.lease_s),
               **{f"id{i}": ids[min(i, len(ids) - 1)] for i in range(size)}}

@@ -23,8 +23,9 @@ class Prepared:
     """One statement; `first`, `all`, `rowcount`, `insert` and `many` run it with parameters by bind name. An UPDATE or
     INSERT sets the columns named in the parameters, as `Connection.execute` would."""
 
-    def __init__(self, statement: ClauseElement):
+    def __init__(self, statement: ClauseElement, postgres: ClauseElement | None = None):
         self.statement = statement
+        self.postgres = postgres  # the statement PostgreSQL runs instead, when it says more (the same columns)
         self._compiled: dict[tuple, _Compiled] = {}
         self._lock = threading.Lock()
 
@@ -62,7 +63,8 @@ class Prepared:
         c = self._compiled.get(key)
         if c is None:
             with self._lock:
-                c = self._compiled.get(key) or _Compiled(self.statement, conn.dialect, tuple(params), many)
+                statement = self.postgres if self.postgres is not None and conn.dialect.name != "sqlite" else self.statement
+                c = self._compiled.get(key) or _Compiled(statement, conn.dialect, tuple(params), many)
                 self._compiled[key] = c
         return c
 
