@@ -116,11 +116,26 @@ class Page:
         self.more = self.offset + len(self.rows) < self.total
 
 
-def page(conn: Connection, query, offset: int, limit: int) -> Page:
-    """One page of a select ordered by the caller, with the total the caller's filters match."""
+def page(conn: Connection, query, offset: int, limit: int, params: dict | None = None) -> Page:
+    """One page of a select ordered by the caller, with the total the caller's filters match. `query` may be a
+    Listing (its filters' values in `params`)."""
+    if isinstance(query, Listing):
+        params = {**(params or {}), "page_offset": offset, "page_limit": limit}
+        total = conn.execute(query.count, params).scalar()
+        rows = conn.execute(query.rows, params).mappings().all()
+        return Page(list(rows), total, offset, limit)
     total = conn.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar()
     rows = conn.execute(query.offset(offset).limit(limit)).mappings().all()
     return Page(list(rows), total, offset, limit)
+
+
+class Listing:
+    """A list query whose filters are bind parameters, with its count and its page built once (a list a client
+    reads on every call, such as a lookup by number before a write)."""
+
+    def __init__(self, query):
+        self.count = select(func.count()).select_from(query.order_by(None).subquery())
+        self.rows = query.offset(bindparam("page_offset")).limit(bindparam("page_limit"))
 
 
 def etag(version: int) -> str:

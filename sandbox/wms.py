@@ -24,7 +24,8 @@ PICKABLE, SHIPPABLE = (20, 25), (20, 25, 30, 35)
 
 
 _WAREHOUSE = select(store.wms_warehouses).where(store.wms_warehouses.c.warehouse_id == bindparam("id"))  # built once
-_NUMBERED = select(store.wms_shipping_orders.c.id).where(store.wms_shipping_orders.c.order_number == bindparam("number"))
+_NUMBERED = select(store.wms_shipping_orders.c.id).where(
+    store.wms_shipping_orders.c.order_number == bindparam("number"))
 _WAVE = select(store.wms_waves.c.wave_id).where(store.wms_waves.c.wave_id == bindparam("id"))
 
 
@@ -152,16 +153,24 @@ def create_shipping_order():
                               location=url_for(".get_shipping_order", order_id=order_id))
 
 
+_ORDER_FILTERS = (("orderNumber", store.wms_shipping_orders.c.order_number),
+                  ("waveId", store.wms_shipping_orders.c.wave_id),
+                  ("statusCode", store.wms_shipping_orders.c.status_code))
+_ORDER_LISTS: dict[tuple[str, ...], rest.Listing] = {}  # the filters given -> their listing, built once
+
+
 @bp.get("/api/shipping-orders")
 def list_shipping_orders():
-    orders = store.wms_shipping_orders
-    query = select(orders).order_by(orders.c.id)
-    for arg, column in (("orderNumber", orders.c.order_number), ("waveId", orders.c.wave_id),
-                        ("statusCode", orders.c.status_code)):
-        if request.args.get(arg):
-            query = query.where(column == request.args[arg])
+    given = tuple(arg for arg, _ in _ORDER_FILTERS if request.args.get(arg))
+    listing = _ORDER_LISTS.get(given)
+    if listing is None:
+        query = select(store.wms_shipping_orders).order_by(store.wms_shipping_orders.c.id)
+        for arg, column in _ORDER_FILTERS:
+            if arg in given:
+                query = query.where(column == bindparam(arg, type_=column.type))
+        listing = _ORDER_LISTS[given] = rest.Listing(query)
     with store.transaction(rest.engine()) as conn:
-        return page_response(conn, query, _order_json)
+        return page_response(conn, listing, _order_json, {arg: request.args[arg] for arg in given})
 
 
 @bp.get("/api/shipping-orders/<order_id>")

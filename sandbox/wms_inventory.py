@@ -23,9 +23,9 @@ def render_problem(problem: Problem) -> dict:
     return {"success": False, "messages": [message]}
 
 
-def page_response(conn, query, shape):
+def page_response(conn, query, shape, params: dict | None = None):
     number, size = rest.query_int("page", 1, 1, 10**6), rest.query_int("pageSize", 50, 1, 500)
-    page = rest.page(conn, query, (number - 1) * size, size)
+    page = rest.page(conn, query, (number - 1) * size, size, params)
     return jsonify({"success": True, "data": [shape(row) for row in page.rows], "page": number, "pageSize": size,
                     "totalCount": page.total, "totalPages": -(-page.total // size)})
 

@@ -133,5 +133,12 @@ def test_shipping_orders_page(sbx):
     assert (page["totalCount"], page["totalPages"], page["page"]) == (5, 3, 2)
     assert [o["orderNumber"] for o in page["data"]] == ["SO-2", "SO-3"]
     assert sbx.get(f"{ORDERS}?orderNumber=SO-4").json["totalCount"] == 1
+    wave, status = page["data"][0]["waveId"], page["data"][0]["statusCode"]
+    for query, count in ((f"waveId={wave}", 5), (f"statusCode={status}", 5),
+                         (f"orderNumber=SO-1&statusCode={status}", 1), ("orderNumber=SO-1&waveId=WV-none", 0),
+                         ("orderNumber=SO-9", 0)):
+        listed = sbx.get(f"{ORDERS}?{query}&pageSize=2").json  # each combination of filters, then again: same answer
+        assert listed == sbx.get(f"{ORDERS}?{query}&pageSize=2").json and listed["totalCount"] == count, query
+        assert len(listed["data"]) == min(count, 2)
     assert sbx.get(f"{ORDERS}?page=0").status_code == 400
     assert sbx.get(f"{ORDERS}/WO999").status_code == 404
