@@ -269,7 +269,8 @@ def send(session_: requests.Session, method: str, url: str, *, headers: dict[str
             body["data"].decode("utf-8", "replace") if isinstance(body.get("data"), bytes) else body.get("data"))})
     env = environment(url)
     if (isinstance(session_, _GuardedSession) and prepared.url[:7].lower() == "http://"
-            and isinstance(prepared.body, (bytes, str, type(None))) and not select_proxy(prepared.url, env.get("proxies") or {})):
+            and isinstance(prepared.body, (bytes, str, type(None)))
+            and not select_proxy(prepared.url, env.get("proxies") or {})):
         parts = urlsplit(prepared.url)
         try:
             response = http_direct.send(session_.direct, prepared, parts.hostname, parts.port or 80, timeout)
