@@ -20,7 +20,7 @@ from sqlalchemy import delete, select
 from nodes import file_paths, file_stores, sftp_store, sql_targets
 from nodes.base import NodeError
 from runtime.models import SystemConnection, utcnow
-from runtime.readthrough import ReadThrough
+from runtime.readthrough import ReadThrough, database
 
 SYSTEMS = ("erp", "oms", "wms", "tms", "http", "sql")  # sql: base_url is a database URL (connector.sql)
 SYSTEMS += file_paths.SYSTEMS  # folder: base_url is a local folder; sftp: sftp://host[:port][/folder] (file nodes)
@@ -118,7 +118,7 @@ def get_row(rt, workspace: str, name: str) -> SystemConnection | None:
 
 def resolve(rt, workspace: str, name: str) -> dict[str, Any]:
     """The connection with secrets decrypted, for a running step; KeyError when there is none."""
-    found = _resolved.get((rt.engine.url, rt.settings.database_schema, workspace, name),
+    found = _resolved.get((database(rt.engine), rt.settings.database_schema, workspace, name),
                           lambda: _resolve(rt, workspace, name))
     return {**found, "auth": dict(found["auth"])}  # the caller's own: the kept one is never handed out
 

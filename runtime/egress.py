@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from nodes.http_client import Egress
 from runtime.models import Workspace
-from runtime.readthrough import ReadThrough
+from runtime.readthrough import ReadThrough, database
 
 log = logging.getLogger(__name__)
 FRESH_S = 2.0
@@ -47,7 +47,7 @@ def allow_list(settings: Any) -> list[str]:
 
 def policy(rt, workspace: str) -> Egress:
     """The workspace's current policy; an entry that does not parse is left out (and logged), never fatal."""
-    return _policies.get((rt.engine.url, rt.settings.database_schema, workspace), lambda: _load(rt, workspace))
+    return _policies.get((database(rt.engine), rt.settings.database_schema, workspace), lambda: _load(rt, workspace))
 
 
 def provider(rt, workspace: str) -> Callable[[], Egress]:
