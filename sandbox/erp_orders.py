@@ -185,10 +185,11 @@ _MOVE_EXPOSURE = update(store.erp_credit_exposure).where(
     released=func.round(store.erp_credit_exposure.c.released + bindparam("change"), 2))
 
 
-def credit_exceeded(conn: Connection, customer, order_no: str, amount: float) -> bool:
-    """Open balance plus released orders not yet invoiced plus this order, against the credit limit."""
+def credit_exceeded(conn: Connection, customer, order_no: str, amount: float, new: bool = False) -> bool:
+    """Open balance plus released orders not yet invoiced plus this order, against the credit limit. `new`: the
+    order is not stored yet (nothing of it to read)."""
     # this order's stored state counts once, as `amount`
-    own = conn.execute(_OWN_RELEASED, {"no": order_no, "customer": customer["no"]}).scalar()
+    own = None if new else conn.execute(_OWN_RELEASED, {"no": order_no, "customer": customer["no"]}).scalar()
     others = released_exposure(conn, customer["no"]) - (outstanding(own) if own is not None else 0.0)
     return round(customer["balance"] + others + amount, 2) > customer["credit_limit"]
 
@@ -207,18 +208,18 @@ def released_exposure(conn: Connection, customer_no: str) -> float:
     return value
 
 
-def record_exposure(conn: Connection, order_no: str, after: dict) -> None:
+def record_exposure(conn: Connection, order_no: str, after: dict, new: bool = False) -> None:
     """Keep the released exposure in step with an order write; call it before the order row is written, with
     the document about to be stored. The stored one is read afresh: callers' copies share its lines."""
-    before = conn.execute(_RELEASED_DOC, {"no": order_no}).scalar()
+    before = None if new else conn.execute(_RELEASED_DOC, {"no": order_no}).scalar()
     for doc, sign in ((before, -1), (after, 1)):
         if doc is not None and doc["status"] == "Released":
             released_exposure(conn, doc["customerNo"])  # the row exists, computed from the orders as they stand
             conn.execute(_MOVE_EXPOSURE, {"customer": doc["customerNo"], "change": sign * outstanding(doc)})
 
 
-def decide_status(conn: Connection, customer, doc: dict) -> None:
-    if doc.get("creditOverride") or not credit_exceeded(conn, customer, doc["no"], outstanding(doc)):
+def decide_status(conn: Connection, customer, doc: dict, new: bool = False) -> None:
+    if doc.get("creditOverride") or not credit_exceeded(conn, customer, doc["no"], outstanding(doc), new):
         doc["status"], doc["holdReason"] = "Released", None
     else:
         doc["status"], doc["holdReason"] = "Hold", "CREDIT"

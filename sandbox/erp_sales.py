@@ -141,10 +141,10 @@ def _upsert(conn, data: dict):
     if data.get("release") is False:
         doc["status"], doc["holdReason"] = "Open", None
     else:
-        erp_orders.decide_status(conn, customer_row, doc)
+        erp_orders.decide_status(conn, customer_row, doc, new=existing is None)
     stamp = clock.stamp(conn, SYSTEM)
     if existing is None:
-        erp_orders.record_exposure(conn, no, doc)
+        erp_orders.record_exposure(conn, no, doc, new=True)
         row = dict(no=no, external_document_no=external_no, customer_no=customer_row["no"], status=doc["status"],
                    request_hash=fingerprint, doc=doc, version=1, created_at=stamp, updated_at=stamp)
         conn.execute(orders.insert(), row)
