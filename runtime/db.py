@@ -26,6 +26,8 @@ from sqlalchemy import create_engine, event, exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from runtime import jsontext
+
 MIGRATIONS = pathlib.Path(__file__).with_name("migrations")
 READ_ONLY = "crossdock_read_only"  # an execution option: this connection only reads
 PING_IDLE_S = 1.0  # PostgreSQL: a pooled connection idle longer than this is pinged before use
@@ -44,12 +46,12 @@ def make_engine(url: str, schema: str | None = None) -> Engine:
             pathlib.Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
                                pool_size=POOL_SIZE, max_overflow=MAX_OVERFLOW,
-                               json_serializer=_to_json)
+                               json_serializer=_to_json, json_deserializer=jsontext.loads)
         _make_sqlite_safe(engine, WriteLock(path + ".writelock") if path and path != ":memory:" else None)
         return engine
     connect_args = {"options": f"-csearch_path={schema}"} if schema else {}
     engine = create_engine(url, connect_args=connect_args, pool_size=POOL_SIZE, max_overflow=MAX_OVERFLOW,
-                           json_serializer=_to_json)
+                           json_serializer=_to_json, json_deserializer=jsontext.loads)
     _ping_when_idle(engine)
     return engine
 

@@ -4,14 +4,13 @@ checkpoint); exhausted or business failures go to the `error` port if wired, els
 A node that raises Wait parks its message the same way, as no failure and without using an attempt."""
 from __future__ import annotations
 
-import json
 import time
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from nodes.base import TECHNICAL, NodeError, Wait
-from runtime import dry_steps
+from runtime import dry_steps, jsontext
 from runtime import logs
 from runtime.context import StepContext
 from runtime.events import Publisher
@@ -187,7 +186,7 @@ def _recheck(parked: list[tuple[int, float, dict]], seq: int) -> deque:
 
 def payload_text(message: Any) -> str:
     """A message's JSON as stored (values JSON has no type for become text), measured and kept once."""
-    return json.dumps(message, default=str, ensure_ascii=False)
+    return jsontext.dumps(message)
 
 
 def _check_size(text: str, limit: int | None, kind: str) -> None:

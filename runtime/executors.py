@@ -29,6 +29,7 @@ import time
 import uuid
 from typing import Callable
 
+from runtime import jsontext
 from runtime.events import Batched, Publisher, rooms
 from runtime.queue import JobQueue
 from runtime.replies import EVENTS as REPLY_EVENTS
@@ -157,11 +158,11 @@ class Executor:
             for line in stream:
                 head, _, body = line.partition(b"\t")
                 try:
-                    event, workspace, flow_id = json.loads(head)
+                    event, workspace, flow_id = jsontext.loads(head)
                     if event not in NEEDED and not self.queue.listening(
                             rooms({"workspace": workspace, "flow_id": flow_id})):
                         continue  # progress nobody watches: most of a loaded web process's events
-                    data = json.loads(body)
+                    data = jsontext.loads(body)
                 except ValueError:
                     log.warning("executor %s sent a line that is no event: %r", self.index, line[:200])
                     continue
@@ -208,8 +209,8 @@ class LinkPublisher(Publisher):
     def publish(self, event: str, data: dict) -> None:
         """A line `[event, workspace, flow_id]<TAB>data`: the web process reads the head alone to tell whether
         it needs the event (JSON escapes a tab inside strings, so the first tab ends the head)."""
-        head = json.dumps([event, data.get("workspace"), data.get("flow_id")], ensure_ascii=False)
-        text = head + "\t" + json.dumps(data, default=str, ensure_ascii=False, separators=(",", ":"))
+        head = jsontext.dumps([event, data.get("workspace"), data.get("flow_id")])
+        text = head + "\t" + jsontext.dumps(data)
         self.out.put(text, at_once=event in REPLY_EVENTS)
 
     def flush(self) -> None:

@@ -255,7 +255,7 @@ def test_a_step_output_over_the_limit_fails_the_step_and_is_not_stored(inline, w
     step = [s for s in detail["steps"] if s["node_id"] == "map"][0]
     assert step["status"] == "failed" and step["output"] is None
     assert step["error"]["code"] == "payload_too_large"
-    assert step["error"]["details"] == {"kind": "output", "bytes": len('{"big": ""}') + 5000, "limit": 2000}
+    assert step["error"]["details"] == {"kind": "output", "bytes": len('{"big":""}') + 5000, "limit": 2000}
     assert detail["error"]["code"] == "payload_too_large" and not http_target.requests  # it went nowhere
     with inline.sessions() as s:
         assert not s.scalars(select(Payload).where(Payload.run_id == run.id)).all()
