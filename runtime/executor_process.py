@@ -27,6 +27,8 @@ def serve(fd: int, index: int) -> int:
     if given is None:
         return 0
     settings = Settings(**{**given, "previous_secret_keys": tuple(given["previous_secret_keys"]), "executors": 0})
+    if settings.executor_nice > 0:
+        os.nice(settings.executor_nice)
     rt = Runtime(settings, events=LinkPublisher(sock))
     jobs.bind(rt)
     rt.queue.start_threads(settings.embedded_workers)

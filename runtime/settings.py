@@ -31,6 +31,9 @@ class Settings:
     # run.py's embedded default: processes executing runs beside the web process (runtime/executors.py), one
     # per core but the web's, 1 to 4; 0 runs them on threads of the web process (Runtime.start_workers, as tests do)
     executors: int = max(1, min(4, (os.cpu_count() or 2) - 1))
+    # the executor processes' niceness above the web process's: when cores are short, accepting a request (a
+    # caller waits on it) goes before executing a run already stored (it waits `queued`, durably); 0: equals
+    executor_nice: int = 0
     sandbox_port: int = 5001
     load_samples: bool = True
     default_retry: dict = field(default_factory=lambda: {"max_attempts": 3, "backoff_s": 1.0})
@@ -90,6 +93,7 @@ def from_env(env: dict | None = None) -> Settings:
         metrics_dir=env.get("CROSSDOCK_METRICS_DIR", ""),
         sandbox_port=int(env.get("CROSSDOCK_SANDBOX_PORT", "5001")),
         executors=int(env.get("CROSSDOCK_EXECUTORS", str(Settings.executors))),
+        executor_nice=int(env.get("CROSSDOCK_EXECUTOR_NICE", str(Settings.executor_nice))),
         step_payload_max=int(env.get("CROSSDOCK_STEP_PAYLOAD_MAX", str(1024 * 1024))),
         lease_s=float(env.get("CROSSDOCK_LEASE_S", "60")),
         poison_takeovers=int(env.get("CROSSDOCK_POISON_TAKEOVERS", "3")),

@@ -75,6 +75,21 @@ def test_runs_execute_in_executor_processes_and_their_events_come_back(linked, w
     assert not linked.queue.held_run_ids() & set(ids)  # every handed-over run was seen to start
 
 
+def test_executors_run_at_the_niceness_they_are_given_above_the_web_process(settings, workspace):
+    """CROSSDOCK_EXECUTOR_NICE: the executors yield cores to the web process's intake when cores are short."""
+    rt = Runtime(replace(settings, redis_url="", executors=1, executor_nice=3))
+    try:
+        deploy(rt, workspace)
+        rt.start_executors()
+        run_id = intake.start_manual(rt, workspace, "f", {"ref": 1}).id  # it executes: the process is serving
+        wait_for(lambda: finished(rt, [run_id]))
+        [executor] = rt.queue.executors
+        nice = int(open(f"/proc/{executor.process.pid}/stat").read().rsplit(")", 1)[1].split()[16])
+        assert nice == os.nice(0) + 3
+    finally:
+        rt.close()
+
+
 def test_step_progress_nobody_hears_is_dropped_unread_and_heard_once_a_room_listens(settings, workspace):
     """The web process decodes an executor's step events only while a page is in one of their rooms; the
     run events it acts on itself (a run started or finished, a reply) always come through (run.queued is

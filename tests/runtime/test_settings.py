@@ -18,6 +18,7 @@ ENV = {
     "CROSSDOCK_DATA_DIR": ("data_dir", "/var/lib/crossdock", "/var/lib/crossdock"),
     "CROSSDOCK_SANDBOX_PORT": ("sandbox_port", "6001", 6001),
     "CROSSDOCK_EXECUTORS": ("executors", "3", 3),
+    "CROSSDOCK_EXECUTOR_NICE": ("executor_nice", "7", 7),
     "CROSSDOCK_STEP_PAYLOAD_MAX": ("step_payload_max", "2048", 2048),
     "CROSSDOCK_LEASE_S": ("lease_s", "12.5", 12.5),
     "CROSSDOCK_POISON_TAKEOVERS": ("poison_takeovers", "5", 5),
