@@ -7,6 +7,7 @@ without them fails instead of quietly passing on the embedded backend alone.
 """
 from __future__ import annotations
 
+import gc
 import json
 import os
 import shutil
@@ -317,6 +318,16 @@ class LiveServer(str):
         obj.runtime = runtime
         obj.admin_email, obj.admin_password, obj.hook_key = first.email, first.password, first.hook_key
         return obj
+
+
+def pytest_collection_finish(session):
+    """The garbage collector tuned for a run that makes a Runtime, an app and their caches per test: everything
+    alive once the tests are collected (modules, items: ~200,000 objects) is frozen out of its passes, and it
+    runs every 10,000 allocations instead of 700. Its full passes took ~18 % of the tests' CPU, and more as the
+    run went on; a cycle is still collected, a little later."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 10, 10)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
