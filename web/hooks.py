@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import logging
 import threading
 from typing import Any
@@ -23,7 +22,7 @@ from designer.errors import ApiError
 from designer.request_context import raw_body
 from nodes import event_webhook
 from nodes.edi import tokens as x12_tokens
-from runtime import accounts, deployments, intake, replies, secrets
+from runtime import accounts, deployments, intake, jsontext, replies, secrets
 from runtime.plan import PlanError
 from web import limits
 
@@ -66,7 +65,7 @@ def run_route(rt, workspace: str, route, message, text: str | None = None):
         raise ApiError(409, "not_runnable", str(err)) from None
     if answer.status == "replied":
         reply = answer.reply
-        return current_app.response_class(json.dumps(reply["body"]), status=reply["status"],
+        return current_app.response_class(jsontext.dumps(reply["body"]), status=reply["status"],
                                           headers={**reply.get("headers", {}), "X-Crossdock-Run": str(run.id)},
                                           mimetype="application/json")
     if answer.status == "failed":
