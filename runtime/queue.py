@@ -69,9 +69,17 @@ class _GracefulWorker(SimpleWorker):
     worker call `overdue` (which hands the run back) and exit."""
 
     def __init__(self, *args, stopping: threading.Event, grace_s: float, overdue,
-                 lane_busy: Callable[[], bool] = lambda: False, **kwargs):
+                 lane_busy: Callable[[], bool] = lambda: False, ready: Callable[[], None] = lambda: None, **kwargs):
         super().__init__(*args, **kwargs)
         self._stopping, self._grace_s, self._overdue, self._lane_busy = stopping, grace_s, overdue, lane_busy
+        self._ready = ready
+
+    def _install_signal_handlers(self):
+        """RQ installs them after its start-up (Redis round trips, the scheduler's fork): `ready` is called once
+        SIGTERM is handled, and only then do the lane's threads start taking runs (a run taken before died with
+        a SIGTERM that came meanwhile, and a fork beside running threads may copy a lock one of them holds)."""
+        super()._install_signal_handlers()
+        self._ready()
 
     def request_stop(self, signum, frame):
         self._stopping.set()
@@ -296,23 +304,29 @@ class RedisQueue(JobQueue):
         busy = Busy()
         lanes = [threading.Thread(target=self._serve_lane, args=(False, busy), name=f"crossdock-lane-{i}", daemon=True)
                  for i in range(LANE_THREADS)]
-        for lane in lanes:
-            lane.start()
+
+        def start_lanes() -> None:  # once RQ's worker handles SIGTERM (again after a restart: started once)
+            for lane in lanes:
+                if lane.ident is None:
+                    lane.start()
+
         try:
-            self._rq_work(name, False, grace_s, overdue, busy.is_set)
+            self._rq_work(name, False, grace_s, overdue, busy.is_set, start_lanes)
         except BaseException:  # a cold stop (a second signal): the lane's runs come back when their leases expire
             self._stop.set()
             raise
         self._stop.set()  # RQ's worker returned (stopping, or told to): the lane's threads end their batches, then so do we
         for lane in lanes:
-            lane.join()
+            if lane.ident is not None:
+                lane.join()
 
-    def _rq_work(self, name: str | None, burst: bool, grace_s: float, overdue, lane_busy) -> None:
+    def _rq_work(self, name: str | None, burst: bool, grace_s: float, overdue, lane_busy,
+                 ready: Callable[[], None] = lambda: None) -> None:
         while True:
             try:
                 worker = _GracefulWorker([self.queue], connection=self.connection, name=name,
                                          stopping=self.stopping, grace_s=grace_s, overdue=overdue,
-                                         lane_busy=lane_busy)
+                                         lane_busy=lane_busy, ready=ready)
                 worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
                 return
             except redis.exceptions.ConnectionError as err:
