@@ -12,15 +12,14 @@ from typing import Any
 import orjson
 
 from designer.errors import ApiError
+from runtime import jsontext
 
 MAX_DEPTH = 100  # nested arrays and objects: far beyond real documents, far below what recursive code survives
 _SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")  # the only way a lone surrogate gets into a parsed string
 # a number JSON allows but a double cannot hold needs an exponent or hundreds of digits; a body without either
 # (almost every body) is parsed by orjson, or json's C parser, without a Python call per number. Found by mapping
 # every digit to 0 and searching plain substrings: a regex over the digits took longer than the hooks it saved.
-_DIGITS = str.maketrans("123456789", "000000000")
-_LONG_RUN = "0" * 300
-_LONG_INT = "0" * 19  # may exceed 64 bits, which orjson would read as a float: json reads it exactly
+_LONG_RUN = b"0" * 300
 _NOT_READ = object()
 LONE_SURROGATE = "a lone surrogate (such as \\udfff), which is not a character and cannot be stored"
 
@@ -61,11 +60,11 @@ def parse_json(raw: bytes, charset: str | None = None) -> Any:
 def parse_json_text(raw: bytes, charset: str | None = None) -> tuple[Any, str]:
     """parse_json's value with the body's text, which is JSON of that very value (a run stores it as it is)."""
     source = _decode(raw, charset, "invalid_json")
-    digits = source.translate(_DIGITS)
+    digits = jsontext.digits_zeroed(source)
     try:
-        if "0e" in digits or "0E" in digits or _LONG_RUN in digits:  # a number a double may not hold
+        if b"0e" in digits or b"0E" in digits or _LONG_RUN in digits:  # a number a double may not hold
             value = json.loads(source, parse_constant=_constant, parse_float=_float, parse_int=_int)
-        elif _LONG_INT in digits or (value := _fast(source)) is _NOT_READ:
+        elif jsontext.LONG_INT in digits or (value := _fast(source)) is _NOT_READ:  # json reads them exactly
             value = json.loads(source, parse_constant=_constant)
     except RecursionError:
         raise ApiError(400, "invalid_json", f"the body is nested more than {MAX_DEPTH} levels deep") from None

@@ -23,10 +23,8 @@ from typing import Any, Callable
 import orjson
 
 _OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
-_DIGITS = str.maketrans("123456789", "000000000")
-_DIGIT_BYTES = bytes.maketrans(b"123456789", b"000000000")
-_LONG_INT = "0" * 19  # 19 digits in a row may exceed a 64-bit integer, which orjson would read as a float
-_LONG_INT_BYTES = _LONG_INT.encode()
+_DIGITS = bytes.maketrans(b"123456789", b"000000000")
+LONG_INT = b"0" * 19  # in digits_zeroed(text): 19 digits in a row may exceed 64 bits, which orjson reads as a float
 
 
 def loads(text: str | bytes | memoryview) -> Any:
@@ -49,7 +47,13 @@ def dumps(value: Any, default: Callable[[Any], Any] | None = str) -> str:
         return json.dumps(value, default=default, ensure_ascii=False, separators=(",", ":"))
 
 
+def digits_zeroed(text: str | bytes) -> bytes:
+    """The text's UTF-8 with every digit made 0, for plain substring searches over the shapes of its numbers
+    (b"0" * 19: a long integer). bytes.translate goes by a table at C speed; str.translate does too for ASCII
+    text, but one non-ASCII character sent it through a dictionary lookup per character: 2 ms for 8 KB."""
+    raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
+    return raw.translate(_DIGITS)
+
+
 def _may_hold_long_int(text: str | bytes) -> bool:
-    if isinstance(text, str):
-        return _LONG_INT in text.translate(_DIGITS)
-    return _LONG_INT_BYTES in text.translate(_DIGIT_BYTES)  # psycopg hands a JSON column's bytes
+    return LONG_INT in digits_zeroed(text)

@@ -13,7 +13,13 @@ from runtime import jsontext
 
 TEXTS = ['{"a": 1, "b": [true, false, null], "c": "\\u00e9\\n"}', "[1.5, -0.0, 1e-7, 1E5, 2.5e+3]",
          "[12345678901234567890123, -9223372036854775809, 18446744073709551616]",  # beyond 64 bits: exact
-         '{"a": 1, "a": 2}', '"\\ud800"', "[NaN, Infinity, -Infinity]", "[1e999]", " [] ", "-0"]
+         '{"a": 1, "a": 2}', '"\\ud800"', "[NaN, Infinity, -Infinity]", "[1e999]", " [] ", "-0",
+         '{"\u00e9": [123456789012345678901234, 5]}']  # not ASCII: the digit scan goes by bytes
+
+
+def test_a_text_holding_a_lone_surrogate_reads_as_json_reads_it():
+    text = '["\ud800", 12345678901234567890123]'  # the character itself, as a str may hold it
+    assert repr(jsontext.loads(text)) == repr(json.loads(text))
 
 
 @pytest.mark.parametrize("text", TEXTS)
