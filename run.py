@@ -44,10 +44,12 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--input", default="null", help="the input message as JSON (or @file.json)")
     args = parser.parse_args(argv)
     logs.configure(os.environ)  # text, or JSON lines with the run context (CROSSDOCK_LOG_FORMAT=json)
-    settings = installation_key(from_env())  # the embedded default's own key, not the built-in one
+    command = args.command or "embedded"
+    settings = from_env()
+    if command != "run" and not (command == "validate" and not args.workspace):  # those two keep no data
+        settings = installation_key(settings)  # the embedded default's own key, not the built-in one
     if not settings.access_log:  # the sandbox systems serve with Werkzeug, which logs each request
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    command = args.command or "embedded"
     if command in ("embedded", "web", "worker"):
         share_metrics(settings, fresh=command == "embedded")
     if command == "validate":

@@ -57,10 +57,12 @@ def test_validate_names_the_node_and_port_a_message_would_vanish_at(tmp_path):
     assert "Port 'not_found' of 'OMS SKU to ERP item'" in line and line.endswith("[node sku_xref, field not_found]")
 
 
-def test_validate_a_valid_flow_exits_0():
-    result = cli("validate", "flows/samples/order-sync.json")
+def test_validate_a_valid_flow_exits_0(tmp_path):
+    data = tmp_path / "data"
+    result = cli_env({"CROSSDOCK_DATA_DIR": str(data)}, "validate", "flows/samples/order-sync.json")
     assert result.returncode == 0, result.stdout
     assert "valid" in result.stdout
+    assert not data.exists()  # a file check keeps no data: no installation key made in the checkout
 
 
 def test_validate_checks_references_against_a_workspace_only_when_told_which(tmp_path, store, settings, workspace):
