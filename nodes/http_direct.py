@@ -9,6 +9,7 @@ exactly requests' own; a failure after sending is raised as the requests excepti
 A redirect is followed by requests (Session.resolve_redirects); HTTPS and proxies stay on requests' path."""
 from __future__ import annotations
 
+import http.client
 import io
 import socket
 import sys
@@ -30,20 +31,16 @@ class Unopened(Exception):
     """The connection could not be opened; nothing was sent."""
 
 
-class IncompleteAnswer(Exception):
-    """The answer broke off or is not HTTP/1.x."""
-
-
 class Connection:
-    """A kept-alive HTTP/1.1 connection: one write per request (line, headers and body), the answer read through a
-    buffered reader of its own."""
+    """A kept-alive HTTP/1.1 connection: one write per request (line, headers and body), its answer read by an
+    http.client.HTTPResponse of its own. The response's buffered reader may read ahead only within its own answer:
+    the next answer's bytes do not exist before the next request is written, and a connection with bytes arriving
+    while idle is not reused (Pool.take)."""
 
     def __init__(self, host: str, port: int, sock: socket.socket):
         self.host, self.port, self.sock = host, port, sock
-        self.reader = sock.makefile("rb")
 
     def close(self) -> None:
-        self.reader.close()
         self.sock.close()
 
 
@@ -98,84 +95,24 @@ def send(pool: Pool, prepared: requests.PreparedRequest, host: str, port: int, t
     started = perf_counter()
     try:
         conn.sock.sendall(data)
-        status, reason, headers, content, keep = _answer(conn.reader, prepared.method)
+        answer = http.client.HTTPResponse(conn.sock, method=prepared.method)
+        answer.begin()  # skips 100 Continue; limits the header lines' length and count
+        content = answer.read()  # chunked, Content-Length, to the close, or none (HEAD, 204, 304)
     except (socket.timeout, TimeoutError) as err:
         conn.close()
         raise requests.ReadTimeout(ReadTimeoutError(None, prepared.url, f"Read timed out. (read timeout={timeout})"),
                                    request=prepared) from err
-    except (OSError, IncompleteAnswer, ValueError) as err:
+    except (OSError, http.client.HTTPException, ValueError) as err:
         conn.close()
         raise requests.ConnectionError(ProtocolError("Connection aborted.", err), request=prepared) from err
-    if keep:
-        pool.give(conn)
-    else:
+    if answer.will_close:
         conn.close()
-    return _response(prepared, status, reason, headers, content, perf_counter() - started)
-
-
-MAX_LINE = 65536
-
-
-def _line(reader: Any) -> bytes:
-    line = reader.readline(MAX_LINE + 1)
-    if not line or len(line) > MAX_LINE:
-        raise IncompleteAnswer("the connection closed mid-answer" if not line else "header line too long")
-    return line
-
-
-def _answer(reader: Any, method: str) -> tuple[int, str, CaseInsensitiveDict, bytes, bool]:
-    """Status, reason, headers (repeated ones joined by ", ", as urllib3 does), body and whether the connection
-    stays open, read as http.client reads them; interim 1xx answers are skipped."""
-    while True:
-        version, _, rest = _line(reader).decode("latin-1").rstrip("\r\n").partition(" ")
-        code, _, reason = rest.partition(" ")
-        if not version.startswith("HTTP/1.") or not code.isdigit() or len(code) != 3:
-            raise IncompleteAnswer(f"not an HTTP/1.x status line: {version} {rest}"[:200])
-        status = int(code)
-        headers: CaseInsensitiveDict = CaseInsensitiveDict()
-        last = None
-        while (line := _line(reader)) not in (b"\r\n", b"\n"):
-            text = line.decode("latin-1").rstrip("\r\n")
-            if text[:1] in (" ", "\t") and last is not None:  # an obsolete folded continuation
-                headers[last] += " " + text.strip()
-                continue
-            name, sep, value = text.partition(":")
-            if not sep:
-                continue
-            name, value = name.strip(), value.strip()
-            headers[name] = f"{headers[name]}, {value}" if name in headers else value
-            last = name
-        if not 100 <= status < 200 or status == 101:
-            break
-    connection = headers.get("Connection", "").lower()
-    keep = "close" not in connection and (version != "HTTP/1.0" or "keep-alive" in connection)
-    if method == "HEAD" or status in (204, 304) or 100 <= status < 200:
-        return status, reason, headers, b"", keep
-    if "chunked" in headers.get("Transfer-Encoding", "").lower():
-        return status, reason, headers, _chunks(reader), keep
-    length = headers.get("Content-Length")
-    if length is None:  # the body runs to the end of the connection
-        return status, reason, headers, reader.read(), False
-    size = int(length.split(",")[0].strip())
-    content = reader.read(size) if size > 0 else b""
-    if len(content) != size:
-        raise IncompleteAnswer(f"{len(content)} of {size} bytes of the body")
-    return status, reason, headers, content, keep
-
-
-def _chunks(reader: Any) -> bytes:
-    parts = []
-    while True:
-        size = int(_line(reader).split(b";", 1)[0].strip(), 16)
-        if size == 0:
-            while _line(reader) not in (b"\r\n", b"\n"):  # trailers
-                pass
-            return b"".join(parts)
-        part = reader.read(size)
-        if len(part) != size:
-            raise IncompleteAnswer("a chunk broke off")
-        parts.append(part)
-        _line(reader)
+    else:
+        pool.give(conn)
+    headers: CaseInsensitiveDict = CaseInsensitiveDict()
+    for name, value in answer.msg.items():  # repeated ones joined by ", ", as urllib3's HTTPHeaderDict joins them
+        headers[name] = f"{headers[name]}, {value}" if name in headers else value
+    return _response(prepared, answer.status, answer.reason, headers, content, perf_counter() - started)
 
 
 def _response(prepared: requests.PreparedRequest, status: int, reason: str, headers: CaseInsensitiveDict,

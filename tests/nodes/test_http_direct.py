@@ -18,7 +18,11 @@ ANSWERS = {
     b"/empty": b"HTTP/1.1 204 No Content\r\n\r\n",
     b"/close": b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
     b"/interim": b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok",
+    b"/to-close": b"HTTP/1.1 200 OK\r\n\r\nuntil the end",
+    b"/cut": b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nok",
+    b"/crowded": b"HTTP/1.1 200 OK\r\n" + b"X-H: v\r\n" * 101 + b"Content-Length: 2\r\n\r\nok",
 }
+CLOSING = {b"/close", b"/to-close", b"/cut", b"/crowded"}
 
 
 class Server:
@@ -50,7 +54,7 @@ class Server:
                 self.requests.append((b"".join(head), reader.read(length)))
                 path = line.split()[1]
                 conn.sendall(ANSWERS[path])
-                if path == b"/close":
+                if path in CLOSING:
                     return
 
     def url(self, path):
@@ -112,3 +116,16 @@ def test_a_refused_connection_is_reported_by_requests(session):
         port = s.getsockname()[1]
     with pytest.raises(requests.ConnectionError, match="Max retries exceeded"):  # requests' own words
         get(session, f"http://127.0.0.1:{port}/x")
+
+
+def test_an_answer_that_runs_to_the_close_is_read_whole_and_its_connection_not_reused(server, session):
+    assert get(session, server.url("/to-close")).text == "until the end"
+    assert get(session, server.url("/twice")).text == "ok" and server.connections == 2
+
+
+@pytest.mark.parametrize("path", ["/cut", "/crowded"])
+def test_a_broken_off_or_overlong_answer_is_requests_connection_error(server, session, path):
+    import requests
+    with pytest.raises(requests.ConnectionError, match="Connection aborted"):
+        get(session, server.url(path))
+    assert get(session, server.url("/twice")).text == "ok"
