@@ -249,7 +249,7 @@ def test_large_step_payloads_are_cut_in_the_row_and_whole_on_request(small_paylo
     assert trigger["truncated"] and mapping["truncated"] and end["truncated"] and end["output"] is None
     cut = mapping["output"]
     assert cut["_truncated"] is True and cut["bytes"] > 2400 and len(cut["preview"]) <= 2000
-    assert cut["preview"].startswith('{"echo": "00000,')
+    assert cut["preview"].startswith('{"echo":"00000,')
     r = client.get(f"/api/v1/runs/{run['id']}/steps/{mapping['seq']}/output")
     assert r.status_code == 200 and r.json == {"data": {"echo": blob, "size": len(blob)}}
     assert client.get(f"/api/v1/runs/{run['id']}/steps/{mapping['seq']}/input").json == {"data": {"blob": blob}}
