@@ -12,7 +12,7 @@ import tempfile
 import threading
 import time
 
-from runtime import logs
+from runtime import heap, logs
 from runtime.settings import Settings, from_env, installation_key
 
 
@@ -79,7 +79,9 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     if command == "worker":
         from runtime.wiring import Runtime
-        Runtime(settings).work(burst=args.burst)
+        rt = Runtime(settings)
+        heap.settle()
+        rt.work(burst=args.burst)
         return 0
     serve_web(settings, embedded=command == "embedded")
     return 0
@@ -219,6 +221,7 @@ def serve_web(settings: Settings, embedded: bool) -> None:
 
         def load(self):  # in the worker process
             self.runtime, app = build(settings, embedded)
+            heap.settle()  # what the process keeps for its life is built: out of the garbage collector's way
             print(f"Crossdock on http://{settings.host}:{settings.port}/  (sandbox systems on "
                   f"http://{settings.host}:{settings.sandbox_port}/)" if embedded else
                   f"Crossdock web on http://{settings.host}:{settings.port}/", flush=True)

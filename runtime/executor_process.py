@@ -11,7 +11,7 @@ import signal
 import socket
 import sys
 
-from runtime import jobs, logs
+from runtime import heap, jobs, logs
 from runtime.executors import LinkPublisher
 from runtime.settings import Settings
 from runtime.wiring import Runtime
@@ -33,6 +33,7 @@ def serve(fd: int, index: int) -> int:
     jobs.bind(rt)
     rt.queue.start_threads(settings.embedded_workers)
     rt.warm_plans()
+    heap.settle()  # what the process keeps for its life is built: out of the garbage collector's way
     try:
         receive(stream, rt.queue)
     finally:
