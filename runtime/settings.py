@@ -33,7 +33,7 @@ class Settings:
     executors: int = max(1, min(4, (os.cpu_count() or 2) - 1))
     # the executor processes' niceness above the web process's: when cores are short, accepting a request (a
     # caller waits on it) goes before executing a run already stored (it waits `queued`, durably); 0: equals
-    executor_nice: int = 0
+    executor_nice: int = 5
     sandbox_port: int = 5001
     load_samples: bool = True
     default_retry: dict = field(default_factory=lambda: {"max_attempts": 3, "backoff_s": 1.0})
