@@ -28,9 +28,12 @@ LONG_INT = b"0" * 19  # in digits_zeroed(text): 19 digits in a row may exceed 64
 
 
 def loads(text: str | bytes | memoryview) -> Any:
-    """json.loads(text): the same value, or the same JSONDecodeError."""
+    """json.loads(text): the same value, or the same JSONDecodeError; TypeError for what is not text, as json
+    says it (SQLite hands a JSON column's bare number as a number: SQLAlchemy passes it on when it sees TypeError)."""
     if isinstance(text, memoryview):
         text = bytes(text)
+    elif not isinstance(text, (str, bytes, bytearray)):
+        raise TypeError(f"the JSON object must be str, bytes or bytearray, not {type(text).__name__}")
     if _may_hold_long_int(text):
         return json.loads(text)
     try:

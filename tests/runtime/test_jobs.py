@@ -246,6 +246,15 @@ def test_the_poison_limit_is_a_setting(make_settings, workspace, http_target):
         rt.close()
 
 
+@pytest.mark.parametrize("message", [1.5, 7, "text", True, None])
+def test_a_run_whose_whole_input_is_a_scalar_executes(inline, workspace, http_target, message):
+    """SQLite hands back a JSON column holding a bare number as a number, not as text."""
+    version = _deploy_inline(inline, workspace, _map_to_sink("f-scalar", "{'got': $}", http_target.url))
+    run = intake.start(inline, workspace, "f-scalar", version, message, trigger="manual")
+    assert jobs.run_claimed(inline, run.id) == "succeeded"
+    assert http_target.requests[-1]["body"] == ({"got": message} if message is not None else {})
+
+
 def test_a_step_output_over_the_limit_fails_the_step_and_is_not_stored(inline, workspace, http_target):
     version = _deploy_inline(inline, workspace, _map_to_sink("f-big", "{'big': $pad('', 5000, 'x')}",
                                                              http_target.url))

@@ -30,6 +30,16 @@ def test_loads_gives_what_json_gives(text):
         assert repr(got) == repr(expected)  # repr: nan == nan is False, and 1 == 1.0 would hide a float
 
 
+@pytest.mark.parametrize("value", [1.5, 7, None, {"a": 1}])
+def test_loads_of_what_is_not_text_is_a_type_error_as_with_json(value):
+    """SQLite returns a JSON column holding a bare number as that number; SQLAlchemy's JSON type passes a number
+    on when the deserializer raises TypeError (a run whose whole input was `1.5` could not be claimed)."""
+    with pytest.raises(TypeError):
+        json.loads(value)
+    with pytest.raises(TypeError):
+        jsontext.loads(value)
+
+
 @pytest.mark.parametrize("text", ["{", "[1,]", "{'a': 1}", "", "[1] x"])
 def test_loads_refuses_what_json_refuses(text):
     with pytest.raises(json.JSONDecodeError):
