@@ -7,7 +7,6 @@ without them fails instead of quietly passing on the embedded backend alone.
 """
 from __future__ import annotations
 
-import gc
 import json
 import os
 import shutil
@@ -321,13 +320,13 @@ class LiveServer(str):
 
 
 def pytest_collection_finish(session):
-    """The garbage collector tuned for a run that makes a Runtime, an app and their caches per test: everything
-    alive once the tests are collected (modules, items: ~200,000 objects) is frozen out of its passes, and it
-    runs every 10,000 allocations instead of 700. Its full passes took ~18 % of the tests' CPU, and more as the
-    run went on; a cycle is still collected, a little later."""
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(10_000, 10, 10)
+    """The garbage collector settled as a server process settles it (runtime/heap.py): everything alive once the
+    tests are collected (modules, items: ~200,000 objects) is frozen out of its passes, and it runs every 10,000
+    allocations instead of 700. Its full passes took ~18 % of the tests' CPU, and more as the run went on; a
+    cycle is still collected, a little later."""
+    from runtime import heap
+
+    heap.settle()
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
