@@ -46,6 +46,11 @@ class Publisher:
         """Whether an event of these rooms would reach anyone but the reply waiters: not here."""
         return False
 
+    def when_heard(self, tell: Callable[[frozenset[str] | None], None]) -> None:
+        """Call `tell` with the rooms someone hears (None: every room), now and whenever they change: the
+        embedded executor processes send only the progress someone hears. Here nobody hears any."""
+        tell(frozenset())
+
     def flush(self) -> None:
         """Send what is kept for sending (the Redis outbox); here nothing is kept."""
 
@@ -84,6 +89,9 @@ class _Relay(Publisher):
     def listening(self, to: list[str]) -> bool:
         return True  # another process decides (the Redis relay's subscribers)
 
+    def when_heard(self, tell: Callable[[frozenset[str] | None], None]) -> None:
+        tell(None)
+
     def publish(self, event: str, data: dict) -> None:
         data = {**data, "ts": round(time.time() * 1000, 3)}
         if not self.reply_last:
@@ -117,17 +125,47 @@ class LocalRelay(_Relay):
         self._sinks: list[Emit] = []
         self._hearing: list[Callable[[list[str]], bool]] = []
         self._lock = threading.Lock()
+        self._every_room = False  # a sink takes every event (a test's, a tool's)
+        self._rooms: frozenset[str] = frozenset()  # the rooms the Socket.IO server's pages are in
+        self._told: list[Callable[[frozenset[str] | None], None]] = []
+        self._telling = threading.Lock()  # one telling at a time, each of the state then: the last one wins
 
     def attach(self, emit: Emit, listening: Callable[[list[str]], bool] | None = None) -> None:
-        """`listening(rooms)`: whether anyone hears one of these rooms now (None: always say yes)."""
+        """`listening(rooms)`: whether anyone hears one of these rooms now (None: always say yes). A sink with
+        it also says which rooms it hears as they change (`rooms_heard`), for the executor processes."""
         with self._lock:
             self._sinks = [*self._sinks, emit]
             self._hearing = [*self._hearing, listening or (lambda to: True)]
+            self._every_room = self._every_room or listening is None
+        self._tell()
 
     def listening(self, to: list[str]) -> bool:
         """Whether an event of these rooms would reach anyone: the executors' step progress is dropped unread
         when it would not (runtime/executors.py). With nothing attached, nobody hears."""
         return any(hears(to) for hears in self._hearing)
+
+    def rooms_heard(self, rooms: frozenset[str]) -> None:
+        """The rooms the pages of this process are in, said by the Socket.IO server as pages join and leave."""
+        with self._lock:
+            self._rooms = frozenset(rooms)
+        self._tell()
+
+    def when_heard(self, tell: Callable[[frozenset[str] | None], None]) -> None:
+        with self._telling:
+            with self._lock:
+                self._told.append(tell)
+                heard = self._heard()
+            tell(heard)
+
+    def _heard(self) -> frozenset[str] | None:
+        return None if self._every_room else self._rooms
+
+    def _tell(self) -> None:
+        with self._telling:
+            with self._lock:
+                told, heard = list(self._told), self._heard()
+            for tell in told:
+                tell(heard)
 
     def _emit(self, event: str, data: dict, to: list[str]) -> None:
         for sink in self._sinks:

@@ -35,20 +35,24 @@ def serve(fd: int, index: int) -> int:
     rt.warm_plans()
     heap.settle()  # what the process keeps for its life is built: out of the garbage collector's way
     try:
-        receive(stream, rt.queue)
+        receive(stream, rt.queue, rt.events.hear)
     finally:
         rt.queue.stopping.set()
         rt.close()  # joins the worker threads (each finishes its job), sends the last events
     return 0
 
 
-def receive(stream, queue) -> None:
-    """Run ids as they arrive (`17`, or delayed `17 1.5`), those that came together enqueued together."""
+def receive(stream, queue, hear=lambda rooms: None) -> None:
+    """Run ids as they arrive (`17`, or delayed `17 1.5`), those that came together enqueued together, and
+    the rooms pages hear (`!["ws:a"]`, `!null`), told to `hear`."""
     pending = b""
     while chunk := stream.read1(65536):
         lines, _, pending = (pending + chunk).rpartition(b"\n")
         now: list[int] = []
         for line in lines.split(b"\n"):
+            if line.startswith(b"!"):
+                hear(json.loads(line[1:]))
+                continue
             run_id, _, delay = line.partition(b" ")
             if delay:
                 queue.enqueue_run(int(run_id), float(delay))

@@ -12,8 +12,10 @@ back when its lease expires, as after any crash). Each executor ends when its so
 process stopped, or died.
 
 The executor's side is runtime/executor_process.py. The wire: first the web process's settings (a line of
-JSON), then web -> executor, a line per run id (`17` or, delayed, `17 1.5`); executor -> web, a line of JSON
-per live event (`["run.started", {...}]`)."""
+JSON), then web -> executor, a line per run id (`17` or, delayed, `17 1.5`) and, whenever they change, the
+rooms pages hear (`!["flow:ws:f"]`, `!null` for every room); executor -> web, a line per live event
+(`["step.started", "ws", "f"]<TAB>{...}`). An executor sends a step's progress only while someone hears its
+rooms: encoding, sending and reading it cost a tenth of both processes' time at load, for nobody."""
 from __future__ import annotations
 
 import dataclasses
@@ -59,6 +61,7 @@ class LinkQueue(JobQueue):
         self._lock = threading.Lock()  # guards _held
         self._held: dict[int, tuple[Executor, float]] = {}  # handed over (by whom, when), not yet seen to start
         self._turn = itertools.count()
+        self.heard_line = b"!null\n"  # until told otherwise, every room is heard
         self.executors = [Executor(i, self) for i in range(max(1, settings.executors))]
 
     def start_threads(self, workers: int = 0) -> None:
@@ -80,6 +83,13 @@ class LinkQueue(JobQueue):
                 self._held[run_id] = (executor, now)
         if not executor.send(text.encode()):  # it died: its runs, these too, go to the others when it is back
             log.warning("executor %s did not take runs %s; they are handed over again", executor.index, run_ids[:20])
+
+    def hear(self, heard: frozenset[str] | None) -> None:
+        """The rooms someone hears now (None: all of them), for the executors (runtime/events.py when_heard)."""
+        self.heard_line = b"!" + jsontext.dumps(None if heard is None else sorted(heard)).encode() + b"\n"
+        for executor in self.executors:
+            if executor.sock is not None:
+                executor.send(self.heard_line)
 
     def settled(self, event: str, data: dict) -> None:
         if event in SETTLED:
@@ -141,6 +151,7 @@ class Executor:
         theirs.close()
         self.sock = ours
         self.send((json.dumps(dataclasses.asdict(self.queue.settings)) + "\n").encode())  # its settings, first
+        self.send(self.queue.heard_line)
         self._thread = threading.Thread(target=self._read, name=f"crossdock-executor-{self.index}", daemon=True)
         self._thread.start()
 
@@ -205,10 +216,18 @@ class LinkPublisher(Publisher):
     def __init__(self, sock: socket.socket):
         super().__init__()
         self.out = _Lines(sock)
+        self.heard: frozenset[str] | None = None  # the rooms pages hear, None for all (the web process says)
+
+    def hear(self, rooms: list[str] | None) -> None:
+        self.heard = None if rooms is None else frozenset(rooms)
 
     def publish(self, event: str, data: dict) -> None:
         """A line `[event, workspace, flow_id]<TAB>data`: the web process reads the head alone to tell whether
-        it needs the event (JSON escapes a tab inside strings, so the first tab ends the head)."""
+        it needs the event (JSON escapes a tab inside strings, so the first tab ends the head). Progress of
+        rooms nobody hears is not sent: the web process would drop it unread."""
+        heard = self.heard
+        if heard is not None and event not in NEEDED and not any(room in heard for room in rooms(data)):
+            return
         head = jsontext.dumps([event, data.get("workspace"), data.get("flow_id")])
         text = head + "\t" + jsontext.dumps(data)
         self.out.put(text, at_once=event in REPLY_EVENTS)

@@ -143,6 +143,7 @@ class Runtime:
         stores runs and hands their ids over, and runs the maintenance; the executors execute."""
         self.queue.stop()
         self.queue = LinkQueue(self.settings, publish=self.events.publish, listening=self.events.listening)
+        self.events.when_heard(self.queue.hear)  # the executors send only the progress someone hears
         self.queue.start_threads()
         jobs.release_expired_leases(self)
         jobs.requeue_waiting(self)

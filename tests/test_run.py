@@ -342,6 +342,8 @@ def test_embedded_server_keeps_connections_alive_carries_live_events_and_stops_c
                                headers={"X-Crossdock-Key": key}).json()["run_id"]
         wait_for(lambda: ("run.finished", run_id) in [(e, d.get("run_id")) for e, d in seen], 30)
         assert ("run.queued", run_id) in [(e, d.get("run_id")) for e, d in seen]
+        # a step's progress too: the page's room reached the executor process, which sends only what is heard
+        assert ("step.succeeded", run_id) in [(e, d.get("run_id")) for e, d in seen]
         processes.stop(server)
         assert server.returncode == 0, (tmp_path / "embedded.log").read_text()  # not killed
         wait_for(lambda: gone, 5)  # the server hung up on the live client rather than leaving it open

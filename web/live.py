@@ -45,27 +45,45 @@ def register(app: Flask, runtime) -> SocketIO:
         flow_id = auth.get("flow_id") or request.args.get("flow_id")
         # a monitor page for one flow need not receive the whole workspace's traffic
         join_room(events.flow_room(ws, flow_id) if flow_id else events.workspace_room(ws))
+        heard()
 
     @sio.on("disconnect")
     def disconnect(*_reason):
         members.pop(request.sid, None)
+        heard(leaving=request.sid)  # the manager takes it out of its rooms after this handler
 
     @sio.on("join")
     def join(args=None):
         room = _room(members.get(request.sid), args)
         join_room(room)
+        heard()
         return {"joined": room}
 
     @sio.on("leave")
     def leave(args=None):
         room = _room(members.get(request.sid), args)
         leave_room(room)
+        heard()
         return {"left": room}
+
+    def heard(leaving: str | None = None) -> None:
+        """Embedded: tell the runtime which rooms this process's pages are in, so that its executor
+        processes send only the progress someone hears (runtime/executors.py)."""
+        if isinstance(runtime.events, events.LocalRelay):
+            runtime.events.rooms_heard(_rooms_heard(sio, leaving))
 
     if isinstance(runtime.events, events.LocalRelay):
         runtime.events.attach(lambda event, data, to: sio.emit(event, data, to=to),
                               listening=lambda to: _has_members(sio, to))
     return sio
+
+
+def _rooms_heard(sio: SocketIO, leaving: str | None) -> frozenset[str]:
+    """The workspace and flow rooms a page of this process is in, `leaving` aside (each page also has a
+    room of its own, named by its id, and the manager's room None)."""
+    rooms = list(sio.server.manager.rooms.get("/", {}).items())  # one step under the GIL: a copy
+    return frozenset(room for room, sids in rooms
+                     if isinstance(room, str) and room.startswith(("ws:", "flow:")) and set(sids) - {leaving})
 
 
 def _has_members(sio: SocketIO, to: list[str]) -> bool:

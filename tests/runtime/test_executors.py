@@ -6,13 +6,15 @@ from __future__ import annotations
 import io
 import os
 import signal
+import socket
 import threading
 from dataclasses import replace
 
 import pytest
 from sqlalchemy import func, select
 
-from runtime import deployments, intake, replies
+from runtime import deployments, events, intake, replies
+from runtime.executors import LinkPublisher
 from runtime.executor_process import receive
 from runtime.models import Flow, Run, Step
 from runtime.wiring import Runtime
@@ -91,9 +93,9 @@ def test_executors_run_at_the_niceness_they_are_given_above_the_web_process(sett
 
 
 def test_step_progress_nobody_hears_is_dropped_unread_and_heard_once_a_room_listens(settings, workspace):
-    """The web process decodes an executor's step events only while a page is in one of their rooms; the
-    run events it acts on itself (a run started or finished, a reply) always come through (run.queued is
-    this process's own)."""
+    """An executor sends its step events, and the web process decodes them, only while a page is in one of
+    their rooms; the run events the web process acts on itself (a run started or finished, a reply) always
+    come through (run.queued is this process's own)."""
     rt = Runtime(replace(settings, redis_url="", executors=1))
     seen: list[tuple[str, dict]] = []
     hearing = {"on": False}
@@ -104,7 +106,11 @@ def test_step_progress_nobody_hears_is_dropped_unread_and_heard_once_a_room_list
         quiet = intake.start_manual(rt, workspace, "f", {"ref": 1}).id
         wait_for(lambda: any(e == "run.finished" and d["run_id"] == quiet for e, d in list(seen)))
         assert {e for e, d in list(seen) if d.get("run_id") == quiet} == {"run.queued", "run.started", "run.finished"}
-        hearing["on"] = True
+        hearing["on"] = True  # the web process would relay them now, but the executor was told nobody hears
+        unsent = intake.start_manual(rt, workspace, "f", {"ref": 3}).id
+        wait_for(lambda: any(e == "run.finished" and d["run_id"] == unsent for e, d in list(seen)))
+        assert {e for e, d in list(seen) if d.get("run_id") == unsent} == {"run.queued", "run.started", "run.finished"}
+        rt.events.rooms_heard(frozenset({events.flow_room(workspace, "f")}))  # a page joins (web/live.py)
         heard = intake.start_manual(rt, workspace, "f", {"ref": 2}).id
         wait_for(lambda: any(e == "run.finished" and d["run_id"] == heard for e, d in list(seen)))
         assert [d["node_id"] for e, d in list(seen) if e == "step.succeeded" and d["run_id"] == heard] == \
@@ -146,6 +152,42 @@ def test_closing_the_runtime_ends_the_executors(settings, workspace):
     assert process.poll() is not None
 
 
+def test_an_executor_sends_the_progress_of_heard_rooms_and_every_run_event():
+    ours, theirs = socket.socketpair()
+    publisher = LinkPublisher(theirs)
+    sent = lambda: ours.recv(65536).decode().splitlines()  # noqa: E731
+    step = {"workspace": "a", "flow_id": "f", "run_id": 1, "node_id": "map"}
+    try:
+        publisher.hear([])  # nobody hears a room
+        publisher.publish("step.started", step)
+        publisher.publish("run.started", {"workspace": "a", "flow_id": "f", "run_id": 1})  # sent at once
+        publisher.flush()
+        assert [line.split("\t")[0] for line in sent()] == ['["run.started","a","f"]']
+        for told, expected in ((["flow:a:f"], True), (["ws:a"], True), (["ws:b", "flow:a:g"], False), (None, True)):
+            publisher.hear(told)
+            publisher.publish("step.started", step)
+            publisher.publish("run.finished", {"workspace": "a", "flow_id": "f", "run_id": 1})
+            publisher.flush()
+            heads = [line.split("\t")[0] for line in sent()]
+            assert ('["step.started","a","f"]' in heads) is expected, told
+    finally:
+        publisher.close()
+        ours.close()
+        theirs.close()
+
+
+def test_the_rooms_pages_hear_reach_the_executors_as_they_change(settings):
+    """LocalRelay tells the queue (then each executor, on its socket) which rooms its Socket.IO pages are in;
+    a sink that takes every event (None: no listening function) means every room."""
+    relay = events.LocalRelay()
+    told: list = []
+    relay.when_heard(told.append)
+    relay.attach(lambda *a: None, listening=lambda to: False)
+    relay.rooms_heard(frozenset({"flow:a:f"}))
+    relay.attach(lambda *a: None)
+    assert told == [frozenset(), frozenset(), frozenset({"flow:a:f"}), None]
+
+
 @pytest.mark.parametrize("chunks, ready, delayed", [
     ([b"1\n2\n3\n"], [[1, 2, 3]], []),
     ([b"1\n2", b"2\n3 1.500\n", b"4\n"], [[1], [22], [4]], [(3, 1.5)]),
@@ -171,5 +213,18 @@ def test_run_ids_are_read_whole_across_chunks(chunks, ready, delayed):
             return self.parts.pop(0) if self.parts else b""
 
     q = Queue()
-    receive(Stream(), q)
-    assert q.ready == ready and q.delayed == delayed
+    heard: list = []
+    receive(Stream(), q, heard.append)
+    assert q.ready == ready and q.delayed == delayed and heard == []
+
+
+def test_the_rooms_heard_are_read_between_run_ids():
+    class Queue:
+        ready: list = []
+
+        def enqueue_runs(self, ids):
+            self.ready += ids
+
+    heard: list = []
+    receive(io.BufferedReader(io.BytesIO(b'1\n!["ws:a"]\n2\n!null\n')), Queue(), heard.append)
+    assert Queue.ready == [1, 2] and heard == [["ws:a"], None]
