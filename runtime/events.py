@@ -23,6 +23,7 @@ import redis
 import socketio
 
 from runtime import replies as reply_events
+from runtime.hearing import Announcement, Hearing
 from runtime.replies import RedisReplies, Waiters
 from runtime.settings import Settings
 
@@ -50,6 +51,9 @@ class Publisher:
         """Call `tell` with the rooms someone hears (None: every room), now and whenever they change: the
         embedded executor processes send only the progress someone hears. Here nobody hears any."""
         tell(frozenset())
+
+    def rooms_heard(self, rooms: frozenset[str]) -> None:
+        """The rooms the pages of this process are in, said by the Socket.IO server as pages join and leave."""
 
     def flush(self) -> None:
         """Send what is kept for sending (the Redis outbox); here nothing is kept."""
@@ -145,7 +149,6 @@ class LocalRelay(_Relay):
         return any(hears(to) for hears in self._hearing)
 
     def rooms_heard(self, rooms: frozenset[str]) -> None:
-        """The rooms the pages of this process are in, said by the Socket.IO server as pages join and leave."""
         with self._lock:
             self._rooms = frozenset(rooms)
         self._tell()
@@ -288,7 +291,8 @@ class RedisRelay(_Relay):
     (never in-process), at once and with every event before them. A run's end does not go there after its
     reply did: a waiter takes the first of the two, so for a sync run it was one more round trip (and
     message for every web process to read) that nobody used; nor when no sync webhook can wait for it
-    (`may_wait`); the end still goes to the browsers."""
+    (`may_wait`); the end still goes to the browsers. Nothing goes to the browsers' channel while no page
+    of any web process is in one of the event's rooms (runtime/hearing.py)."""
 
     reply_last = True
     REPLIED_KEPT = 4096  # runs whose reply this relay sent, kept until their end (a few seconds of runs)
@@ -302,6 +306,20 @@ class RedisRelay(_Relay):
         self._reply_lock = threading.Lock()
         # whether a sync webhook may wait for a run's end (the Runtime sets replies.may_wait with its plans)
         self.may_wait: Callable[[dict], bool] = lambda data: True
+        # events go to Redis only while a page of some web process is in one of their rooms (runtime/hearing.py)
+        self.hearing = Hearing(redis_url, channel_name)
+        self._redis_url, self._channel = redis_url, channel_name
+        self._announcement: Announcement | None = None  # this web process's pages' rooms, once one connects
+
+    def listening(self, to: list[str]) -> bool:
+        return self.hearing.hears(to)
+
+    def rooms_heard(self, rooms: frozenset[str]) -> None:
+        with self._reply_lock:
+            if self._announcement is None:
+                self._announcement = Announcement(self._redis_url, self._channel)
+        self.hearing.local = frozenset(rooms)
+        self._announcement.rooms_heard(rooms)
 
     def _reply(self, event: str, data: dict) -> None:
         if event not in reply_events.EVENTS:
@@ -320,12 +338,16 @@ class RedisRelay(_Relay):
         self.outbox.put((self.replies.channel, reply_events.encode(event, data)), at_once=True)
 
     def _emit(self, event: str, data: dict, to: list[str]) -> None:
-        self.manager.emit(event, data, namespace="/", room=to)
+        if self.hearing.hears(to):
+            self.manager.emit(event, data, namespace="/", room=to)
 
     def flush(self) -> None:
         self.outbox.flush()
 
     def close(self) -> None:
+        if self._announcement is not None:
+            self._announcement.close()
+        self.hearing.close()
         self.outbox.close()
         self.replies.close()
 

@@ -67,10 +67,10 @@ def register(app: Flask, runtime) -> SocketIO:
         return {"left": room}
 
     def heard(leaving: str | None = None) -> None:
-        """Embedded: tell the runtime which rooms this process's pages are in, so that its executor
-        processes send only the progress someone hears (runtime/executors.py)."""
-        if isinstance(runtime.events, events.LocalRelay):
-            runtime.events.rooms_heard(_rooms_heard(sio, leaving))
+        """Tell the runtime which rooms this process's pages are in, so that only the events someone hears
+        are sent: by its executor processes (embedded, runtime/executors.py), to Redis by any process
+        (production, runtime/hearing.py)."""
+        runtime.events.rooms_heard(_rooms_heard(sio, leaving))
 
     if isinstance(runtime.events, events.LocalRelay):
         runtime.events.attach(lambda event, data, to: sio.emit(event, data, to=to),

@@ -27,12 +27,14 @@ def subscribed(url: str, channel: str):
 class Capture:
     """What the runtime published: attached to the in-process relay, or subscribed to the Redis channel."""
 
-    def __init__(self, rt):
+    def __init__(self, rt, workspace: str):
         self.seen: list[tuple[str, dict, list]] = []
         if isinstance(rt.events, events.LocalRelay):
             rt.events.attach(lambda event, data, to: self.seen.append((event, data, to)))
             return
         self.pubsub = subscribed(rt.settings.redis_url, events.channel(rt.settings))
+        # as a page of a web process in the workspace's room: else nothing is published (runtime/hearing.py)
+        rt.events.rooms_heard(frozenset({events.workspace_room(workspace)}))
         threading.Thread(target=self._listen, daemon=True).start()
 
     def _listen(self):
@@ -50,7 +52,7 @@ def test_rooms_are_the_workspace_and_the_flow():
 
 
 def test_a_run_publishes_its_events_in_order(rt, client, workspace, http_target):
-    seen = Capture(rt)
+    seen = Capture(rt, workspace)
     deploy(client, http_sink("f-ev", http_target.url))
     run_id = client.post(f"/hooks/{workspace}/orders", json=order("E-1")).json["run_id"]
     wait_for(lambda: ("run.finished", None) in seen.names(run_id))
@@ -65,7 +67,7 @@ def test_a_run_publishes_its_events_in_order(rt, client, workspace, http_target)
 
 
 def test_a_failed_step_is_published_with_its_error(rt, client, workspace, http_target):
-    seen = Capture(rt)
+    seen = Capture(rt, workspace)
     http_target.script = [(422, {"error": "unknown item"}, {})]
     deploy(client, http_sink("f-evf", http_target.url))
     run_id = client.post(f"/hooks/{workspace}/orders", json=order("E-2")).json["run_id"]
@@ -111,6 +113,7 @@ def test_a_relay_to_a_redis_that_does_not_answer_never_raises_and_closes():
 @pytest.mark.parametrize("backend", services.ONLY_SERVICES, indirect=True)  # embedded has no outbox
 def test_the_outbox_publishes_in_order_and_a_reply_at_once_with_the_events_before_it(settings):
     relay = events.RedisRelay(settings.redis_url, events.channel(settings), flush_s=60)  # a timer that never fires
+    relay.rooms_heard(frozenset({"ws:a"}))  # a page hears workspace a
     live = subscribed(settings.redis_url, events.channel(settings))
     waiters = subscribed(settings.redis_url, relay.replies.channel)
     try:
