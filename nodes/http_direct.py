@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import http.client
 import io
+import re
 import socket
 import sys
 from datetime import timedelta
@@ -95,7 +96,7 @@ def send(pool: Pool, prepared: requests.PreparedRequest, host: str, port: int, t
     started = perf_counter()
     try:
         conn.sock.sendall(data)
-        answer = http.client.HTTPResponse(conn.sock, method=prepared.method)
+        answer = Answer(conn.sock, method=prepared.method)
         answer.begin()  # skips 100 Continue; limits the header lines' length and count
         content = answer.read()  # chunked, Content-Length, to the close, or none (HEAD, 204, 304)
     except (socket.timeout, TimeoutError) as err:
@@ -110,9 +111,110 @@ def send(pool: Pool, prepared: requests.PreparedRequest, host: str, port: int, t
     else:
         pool.give(conn)
     headers: CaseInsensitiveDict = CaseInsensitiveDict()
-    for name, value in answer.msg.items():  # repeated ones joined by ", ", as urllib3's HTTPHeaderDict joins them
+    for name, value in answer.msg.pairs:  # repeated ones joined by ", ", as urllib3's HTTPHeaderDict joins them
         headers[name] = f"{headers[name]}, {value}" if name in headers else value
     return _response(prepared, answer.status, answer.reason, headers, content, perf_counter() - started)
+
+
+MAX_LINE = 65536  # http.client's bounds: the length of a status or header line, and the header lines of an answer
+MAX_HEADERS = 100
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
+_NAME = re.compile(r"[\x21-\x39\x3b-\x7e]*:")  # a header line as the email package's parser takes one: name, colon
+
+
+class Headers:
+    """An answer's header fields in order, as http.client's HTTPMessage gives them to its response and to us:
+    `get` is the first field of a name (any case), a folded field keeps its continuation lines."""
+
+    def __init__(self, pairs: list[tuple[str, str]]):
+        self.pairs = pairs
+        self._first: dict[str, str] = {}
+        for name, value in pairs:
+            self._first.setdefault(name.lower(), value)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self._first.get(name.lower(), default)
+
+    def get_all(self, name: str, default: Any = None) -> Any:
+        name = name.lower()
+        return [v for k, v in self.pairs if k.lower() == name] or default
+
+    def items(self) -> list[tuple[str, str]]:
+        return list(self.pairs)
+
+
+def read_headers(fp: Any) -> Headers:
+    """The header block of an answer, read up to its empty line within http.client's bounds (LineTooLong,
+    HTTPException past MAX_HEADERS lines), and parsed as http.client parses it through the email package (a third of
+    a call's CPU, for what a few string operations do): "Name: value" with the value's leading blanks and line end
+    cut; a line starting with a blank continues the field before it; a line that is no field ends the fields."""
+    lines = []
+    while True:
+        line = fp.readline(MAX_LINE + 1)
+        if len(line) > MAX_LINE:
+            raise http.client.LineTooLong("header line")
+        lines.append(line)
+        if len(lines) > MAX_HEADERS:
+            raise http.client.HTTPException(f"got more than {MAX_HEADERS} headers")
+        if line in (b"\r\n", b"\n", b""):
+            break
+    pairs: list[tuple[str, str]] = []
+    folds = False  # whether a line starting with a blank continues a field: only right after one
+    for line in _LINE.findall(b"".join(lines).decode("iso-8859-1")):  # the email package splits at CR too
+        if line in ("\r\n", "\n", "\r", ""):
+            break
+        if line[0] in " \t":
+            if folds:  # the email package keeps a folded value's line breaks, as here
+                pairs[-1] = (pairs[-1][0], pairs[-1][1] + line)
+            continue
+        found = _NAME.match(line)
+        if found is None and not line.startswith("From "):
+            break  # not a field: the email package ends the header block here
+        folds = found is not None and found.end() > 1 and not line.startswith("From ")
+        if folds:  # ":x" and "From " lines are skipped, as the email package skips them
+            pairs.append((line[:found.end() - 1], line[found.end():].lstrip(" \t")))
+    return Headers([(name, value.rstrip("\r\n")) for name, value in pairs])
+
+
+class Answer(http.client.HTTPResponse):
+    """http.client's response, its header block read by `read_headers` instead of http.client.parse_headers; the
+    rest (status line, 100 Continue, chunked, Content-Length, reading to the close, keep-alive) is http.client's."""
+
+    def begin(self) -> None:
+        if self.headers is not None:
+            return
+        while True:  # skips 100 Continue, as http.client does
+            version, status, reason = self._read_status()
+            if status != http.client.CONTINUE:
+                break
+            read_headers(self.fp)
+        self.code = self.status = status
+        self.reason = reason.strip()
+        if version in ("HTTP/1.0", "HTTP/0.9"):
+            self.version = 10
+        elif version.startswith("HTTP/1."):
+            self.version = 11
+        else:
+            raise http.client.UnknownProtocol(version)
+        self.headers = self.msg = read_headers(self.fp)
+        coding = self.headers.get("transfer-encoding")
+        self.chunked = bool(coding and coding.lower() == "chunked")
+        self.chunk_left = None
+        self.will_close = self._check_close()
+        self.length = None
+        length = self.headers.get("content-length")
+        if length and not self.chunked:
+            try:
+                self.length = int(length)
+            except ValueError:
+                self.length = None
+            else:
+                if self.length < 0:
+                    self.length = None
+        if status in (http.client.NO_CONTENT, http.client.NOT_MODIFIED) or 100 <= status < 200 or self._method == "HEAD":
+            self.length = 0
+        if not self.will_close and not self.chunked and self.length is None:
+            self.will_close = True
 
 
 def _response(prepared: requests.PreparedRequest, status: int, reason: str, headers: CaseInsensitiveDict,

@@ -129,3 +129,47 @@ def test_a_broken_off_or_overlong_answer_is_requests_connection_error(server, se
     with pytest.raises(requests.ConnectionError, match="Connection aborted"):
         get(session, server.url(path))
     assert get(session, server.url("/twice")).text == "ok"
+
+
+def _header_blocks(seed, count):
+    """Header blocks made of the parts where parsers disagree: folds, bare CR, empty names, "From " lines, colons."""
+    import random
+    rnd = random.Random(seed)
+    atoms = [b"Content-Type", b"X-A", b"x-a", b"From ", b":", b" ", b"\t", b"\r", b"value", b"a:b", b"\xe9", b"  v ", b"::"]
+    for _ in range(count):
+        lines = [b"".join(rnd.choice(atoms) for _ in range(rnd.randint(0, 5))) + rnd.choice([b"\r\n", b"\n"])
+                 for _ in range(rnd.randint(0, 6))]
+        yield b"".join(lines) + b"\r\n"
+
+
+def test_an_answers_header_fields_are_those_http_client_parses():
+    import http.client
+    import io
+    from nodes import http_direct
+    for block in _header_blocks(1, 5000):
+        expected = http.client.parse_headers(io.BytesIO(block))
+        got = http_direct.read_headers(io.BytesIO(block))
+        assert got.pairs == list(expected.items()), block
+        assert [got.get(name) for name in ("x-a", "X-A", "content-type", "absent")] == [
+            expected.get(name) for name in ("x-a", "X-A", "content-type", "absent")], block
+
+
+def test_a_folded_header_reaches_the_response_as_http_client_gives_it(server, session):
+    ANSWERS[b"/folded"] = b"HTTP/1.1 200 OK\r\nX-Long: one\r\n two\r\nContent-Length: 2\r\n\r\nok"
+    try:
+        r = get(session, server.url("/folded"))
+    finally:
+        del ANSWERS[b"/folded"]
+    assert (r.headers["x-long"], r.text) == ("one\r\n two", "ok")
+
+
+def test_an_overlong_header_line_is_requests_connection_error(server, session):
+    import requests
+    ANSWERS[b"/long"] = b"HTTP/1.1 200 OK\r\nX-Long: " + b"v" * 70000 + b"\r\nContent-Length: 2\r\n\r\nok"
+    CLOSING.add(b"/long")
+    try:
+        with pytest.raises(requests.ConnectionError, match="Connection aborted"):
+            get(session, server.url("/long"))
+    finally:
+        del ANSWERS[b"/long"]
+        CLOSING.discard(b"/long")
