@@ -25,3 +25,20 @@ def test_a_message_that_is_no_object_is_rejected_too(ctx):
     [(port, message)] = run([1, 2], ctx)
     assert port == "rejected" and message["message"] == [1, 2]
     assert message["rejection"]["class"] == "invalid_record"
+
+
+def test_the_record_schema_is_built_once_for_many_messages(ctx, monkeypatch):
+    from flows import canonical
+    built = []
+
+    class Counted(canonical.RECORDS["order"]):
+        def __init__(self, *args, **kwargs):
+            built.append(1)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setitem(canonical.RECORDS, "order", Counted)
+    for n in range(3):
+        assert run({**ORDER, "number": str(n)}, ctx)[0][0] == "out"
+    assert len(built) == 1  # canonical.check alone builds one per message
+    [(port, message)] = run({**ORDER, "lines": [{"line_no": 1, "sku": "x", "quantity": -3}]}, ctx)
+    assert port == "rejected" and message["rejection"]["field"] == "lines[0].quantity"
