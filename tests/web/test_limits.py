@@ -177,3 +177,63 @@ def test_memory_windows_start_no_thread_per_count_and_still_expire(monkeypatch):
     storage.incr("k", 60)
     assert "gone" not in storage.storage and "gone" not in storage.expirations
     assert started == []
+
+
+def _redis_storage():
+    from limits.storage import RedisStorage
+    from support import services
+
+    if "services" not in services.BACKENDS:
+        pytest.skip("needs Redis")
+    return RedisStorage(services.REDIS_URL)
+
+
+def _bucket(name: str) -> tuple:
+    from support import services
+    return (f"crossdock-limits:{services.queue_name()}", "hooks", "ws", name)
+
+
+def test_a_process_counts_hits_in_batches_and_redis_sees_them_within_the_flush_interval(monkeypatch):
+    """Far from its limit a bucket is not a round trip per request: the process holds its hits and adds them to
+    the shared window after FLUSH_S (or amount/64 hits); the first hit of a bucket goes to Redis at once."""
+    from limits import RateLimitItemPerMinute
+    storage = _redis_storage()
+    tally = limits.Tally(flush_s=3600)
+    monkeypatch.setattr(limits, "_tally", tally)
+    item, bucket = RateLimitItemPerMinute(64 * 100), _bucket("batched")
+    key = storage.prefixed_key(limits._name(item, bucket))
+    trips = []
+    real = storage.get_connection
+
+    def counted(*a, **k):
+        trips.append(1)
+        return real(*a, **k)
+    monkeypatch.setattr(storage, "get_connection", counted)
+    assert all(limits._first_spent(storage, item, (bucket,)) is None for _ in range(101))
+    assert len(trips) == 1 and int(real().get(key)) == 1  # the first hit; then 100 held (amount/64 = 100)
+    assert limits._first_spent(storage, item, (bucket,)) is None
+    assert len(trips) == 2 and int(real().get(key)) == 102  # the held ones with this one
+    assert limits._first_spent(storage, item, (bucket,)) is None
+    assert int(real().get(key)) == 102  # held
+    tally.flush_s = 0  # the interval has passed: the next hit takes what is held to Redis
+    assert limits._first_spent(storage, item, (bucket,)) is None
+    assert int(real().get(key)) == 104
+
+
+def test_batched_counting_stays_exact_with_one_process_and_bounded_with_several(monkeypatch):
+    """One process: exactly `amount` hits a window. Several processes (a Tally each, one Redis): at most
+    amount/64 more per process, never fewer than `amount`."""
+    from limits import RateLimitItemPerMinute
+    storage = _redis_storage()
+    item = RateLimitItemPerMinute(640)
+    one = limits.Tally(flush_s=3600)
+    monkeypatch.setattr(limits, "_tally", one)
+    bucket = _bucket("one")
+    assert sum(limits._first_spent(storage, item, (bucket,)) is None for _ in range(1000)) == 640
+    processes = [limits.Tally(flush_s=3600) for _ in range(3)]
+    bucket = _bucket("several")
+    admitted = 0
+    for n in range(3000):
+        monkeypatch.setattr(limits, "_tally", processes[n % 3])
+        admitted += limits._first_spent(storage, item, (bucket,)) is None
+    assert 640 <= admitted <= 640 + 3 * (640 // 64)
