@@ -27,7 +27,7 @@ from runtime.executor import Outcome, payload_text
 from runtime.models import DeadLetter, Payload, Run, Step, utcnow
 from runtime.states import RunStatus
 from runtime.store import runs
-from runtime.store.statements import Prepared
+from runtime.store.statements import Prepared, rowcounts
 from runtime.store.transitions import move
 
 if TYPE_CHECKING:
@@ -62,11 +62,15 @@ def finish_many(rt: Runtime, ended: list[tuple[Row, Outcome, dict | None]]) -> l
     """`finish` for the executions of several runs (row, outcome, sync reply) in one transaction: each run's
     fenced UPDATE, then the step rows of all of them in one executemany (group commit across runs: on SQLite
     a commit writes each page it changed, and consecutive runs change the same pages). Raises as a whole
-    (nothing stored) when a statement fails; a run whose lease was lost gets None and nothing stored."""
+    (nothing stored) when a statement fails; a run whose lease was lost gets None and nothing stored.
+    On PostgreSQL the write is pipelined (store/writer.py): BEGIN and the UPDATEs in one round trip, the steps
+    and COMMIT in another, whatever the number of runs; not when it also writes whole payloads, dead letters,
+    thread entries or facts (SQLAlchemy's executions read their cursor at once, which a pipeline answers only
+    at its next sync)."""
     writes = [_EndWrite(rt, row, outcome, reply) for row, outcome, reply in ended]
 
     def work(conn) -> list[bool]:
-        stored = [bool(w.end.rowcount(conn, w.params)) for w in writes]
+        stored = [bool(n) for n in rowcounts(conn, [(w.end, w.params) for w in writes])]
         kept = [w for ok, w in zip(stored, writes) if ok]
         for statement, rows in ((STEPS, [r for w in kept for r in w.steps]),
                                 (PAYLOADS, [r for w in kept for r in w.payloads]),
@@ -77,7 +81,8 @@ def finish_many(rt: Runtime, ended: list[tuple[Row, Outcome, dict | None]]) -> l
         kpis.store(conn, [r for w in kept for r in w.facts])
         return stored
 
-    stored = rt.writer.write(work)
+    plain = any(w.payloads or w.letters or w.thread or w.facts for w in writes)
+    stored = rt.writer.write(work, pipelined=not plain)
     return [w.ended if ok else None for ok, w in zip(stored, writes)]
 
 

@@ -69,6 +69,44 @@ class Prepared:
         return c
 
 
+PIPELINE = "crossdock_pipeline"  # Connection.info: the psycopg pipeline of a pipelined write (store/writer.py)
+
+
+def rowcounts(conn: Connection, calls: list[tuple[Prepared, dict]]) -> list[int]:
+    """The rowcount of each (statement, parameters), run in order. In a pipelined write (PostgreSQL,
+    Writer.write(pipelined=True)) all of them are sent before any answer is awaited, each on a cursor of its
+    own (a cursor keeps the answer of its last statement): one round trip for all, instead of one each."""
+    pipeline = conn.info.get(PIPELINE)
+    if pipeline is None:
+        return [prepared.rowcount(conn, params) for prepared, params in calls]
+    fairy = conn.connection
+    dbapi = fairy.dbapi_connection
+    listeners = conn.dispatch.before_cursor_execute
+    cursors, sql, values, cursor = [], "", None, None
+    try:
+        for prepared, params in calls:
+            c = prepared._for(conn, params)
+            sql, values, cursor = c.sql, c.values(params), dbapi.cursor()
+            cursors.append(cursor)
+            if listeners:
+                listeners(conn, cursor, sql, values, None, False)
+            cursor.execute(sql, values)
+        pipeline.sync()
+        return [cursor.rowcount for cursor in cursors]
+    except conn.dialect.loaded_dbapi.Error as err:
+        conn._handle_dbapi_exception(err, sql, values, cursor, None)  # raises SQLAlchemy's error for it
+        raise
+    finally:
+        for cursor in cursors:
+            cursor.close()
+
+
+def command(conn: Connection, sql: str) -> None:
+    """A statement without parameters or answer (BEGIN, COMMIT) on the connection's kept cursor; in a pipeline
+    it is only queued."""
+    _on_cursor(conn, sql, None, lambda cursor: None)
+
+
 def _of_none(processor):
     if processor is None:
         return None

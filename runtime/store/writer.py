@@ -14,6 +14,12 @@ write of one statement (`single`: a webhook's run INSERT, a claim's UPDATE) runs
 trip instead of three (BEGIN, the statement, COMMIT), the same atomicity, since PostgreSQL runs a lone
 statement as a transaction of its own.
 
+A PostgreSQL write of several statements can be `pipelined` (the end write): BEGIN, its statements and
+COMMIT go in psycopg's pipeline mode on a connection in autocommit, so they travel without waiting for each
+answer; a write that needs answers before it goes on (the end write's fenced UPDATEs) syncs for them
+(statements.rowcounts). The end write of a batch is two round trips instead of one per statement (BEGIN, an
+UPDATE per run, the steps, COMMIT), in the same one transaction.
+
 A write that fails fails only its caller: when a batch fails, each of its writes runs again alone in
 a transaction of its own. So a write is a function of the connection only (no other side effects:
 it may run twice), and it never calls the writer itself.
@@ -30,6 +36,8 @@ from typing import Callable, TypeVar
 
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
+
+from runtime.store.statements import PIPELINE, command
 
 T = TypeVar("T")
 MAX_BATCH = 256
@@ -69,12 +77,15 @@ class Writer:
         self._conn: Connection | None = None  # the leaders' connection: one leader at a time uses it
         self.batches = 0  # transactions committed for more than one write (figures for tests and benches)
 
-    def write(self, work: Callable[[Connection], T], single: bool = False) -> T:
+    def write(self, work: Callable[[Connection], T], single: bool = False, pipelined: bool = False) -> T:
         """Run `work(connection)` in a transaction, committed when this returns (or raise its error).
-        `single`: `work` runs one statement, so ungrouped it runs in autocommit (see above)."""
+        `single`: `work` runs one statement, so ungrouped it runs in autocommit (see above). `pipelined`: on
+        PostgreSQL its statements go in a pipeline (see above)."""
         if not self.grouped:
             # SQLite's writes take its lock file from BEGIN on (runtime/db.py): none of them in autocommit
-            alone = self._single if single and self._engine.dialect.name != "sqlite" else self._alone
+            postgres = self._engine.dialect.name != "sqlite"
+            alone = (self._single if single and postgres else self._pipelined if pipelined and postgres
+                     else self._alone)
             try:
                 return alone(work)
             except _Dropped:
@@ -157,6 +168,47 @@ class Writer:
                 raise
             tx.commit()
             return result
+
+    def _pipelined(self, work: Callable[[Connection], T]) -> T:
+        with self._autocommit.connect() as conn:
+            dbapi = conn.connection.dbapi_connection
+            committing = False
+            try:
+                try:
+                    with dbapi.pipeline() as pipeline:
+                        conn.info[PIPELINE] = pipeline
+                        command(conn, "BEGIN")
+                        result = work(conn)
+                        committing = True
+                        command(conn, "COMMIT")  # sent with the last statements when the pipeline ends
+                finally:
+                    conn.info.pop(PIPELINE, None)
+            except conn.dialect.loaded_dbapi.Error as err:  # the pipeline's last sync: not yet SQLAlchemy's
+                try:
+                    conn._handle_dbapi_exception(err, "COMMIT", None, None, None)
+                except DBAPIError as wrapped:
+                    self._undo(dbapi, wrapped)
+                    raise wrapped from err
+                raise
+            except DBAPIError as err:
+                self._undo(dbapi, err)
+                if err.connection_invalidated and not committing:
+                    raise _Dropped() from err  # COMMIT was never sent on the dropped connection
+                raise
+            except BaseException:
+                self._undo(dbapi, None)
+                raise
+            return result
+
+    @staticmethod
+    def _undo(dbapi, err: DBAPIError | None) -> None:
+        """A failed pipelined write's transaction rolled back (a connection still usable)."""
+        if err is not None and err.connection_invalidated:
+            return
+        try:
+            dbapi.rollback()  # autocommit: ROLLBACK only if a transaction is open
+        except Exception:
+            pass  # unusable: the pool discards it
 
     def _single(self, work: Callable[[Connection], T]) -> T:
         with self._autocommit.connect() as conn:
