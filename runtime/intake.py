@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Row
 
-from runtime.models import Flow, Run, WebhookRoute
+from runtime.models import Flow, WebhookRoute
 from runtime.plan import evaluate_key
 from runtime.readthrough import ReadThrough
 from runtime.store import runs
@@ -57,7 +57,7 @@ def find_route(rt: Runtime, workspace: str, path: str, method: str) -> Row:
 
 
 def start(rt: Runtime, workspace: str, flow_id: str, version: int, message: Any, *, trigger: str,
-          trigger_node: str | None = None, input_text: str | None = None, dry_run: bool = False) -> Run:
+          trigger_node: str | None = None, input_text: str | None = None, dry_run: bool = False) -> runs.Started:
     """Store and enqueue a run of a deployed version, with the keys its flow settings compute."""
     keys = rt.keys_for(workspace, flow_id, version, trigger_node)  # never the plan: a big flow's takes seconds
     return runs.start(rt, workspace, flow_id, version, message, trigger=trigger, trigger_node=trigger_node,
@@ -66,7 +66,7 @@ def start(rt: Runtime, workspace: str, flow_id: str, version: int, message: Any,
 
 
 def start_manual(rt: Runtime, workspace: str, flow_id: str, message: Any = None, version: int | None = None,
-                 dry_run: bool = False) -> Run:
+                 dry_run: bool = False) -> runs.Started:
     with rt.read_sessions() as s:
         flow = s.get(Flow, (workspace, flow_id))
     if flow is None:
