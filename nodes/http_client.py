@@ -294,13 +294,15 @@ def _prepared(method: str, url: str, headers: dict[str, str], body: dict[str, An
         raise TypeError(f"send() got unexpected keyword arguments {sorted(unknown)}")
     prepared = requests.PreparedRequest()
     prepared.prepare_method(method)
-    if body.get("params") is None and prepared_as_is(url):
+    as_is = body.get("params") is None and prepared_as_is(url)
+    if as_is:
         prepared.url = url
     else:
         prepared.prepare_url(url, body.get("params"))
     prepared.prepare_headers(headers)
     prepared.prepare_body(body.get("data"), None, body.get("json"))
-    prepared.prepare_auth(None, url)
+    if not as_is:  # a URL taken as it is has no user info, of which prepare_auth would make Basic auth
+        prepared.prepare_auth(None, url)
     prepared.prepare_hooks(None)
     return prepared
 

@@ -63,3 +63,8 @@ def test_urls_requests_would_change_go_through_requests(url):
             http_client._prepared("GET", url, {}, {})
     else:
         assert http_client._prepared("GET", url, {}, {}).url == expected
+
+
+def test_user_info_in_a_url_still_becomes_basic_auth():
+    prepared = http_client._prepared("GET", "http://u:p@127.0.0.1/x", {}, {})
+    assert prepared.headers["Authorization"] == "Basic dTpw"  # as requests prepares it
