@@ -27,7 +27,7 @@ from runtime.executor import Outcome, payload_text
 from runtime.models import DeadLetter, Payload, Run, Step, utcnow
 from runtime.states import RunStatus
 from runtime.store import runs
-from runtime.store.statements import Prepared, rowcounts
+from runtime.store.statements import Prepared, Unnested, rowcounts
 from runtime.store.transitions import move
 
 if TYPE_CHECKING:
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 FENCE = (Run.id == bindparam("run_id"), Run.attempt == bindparam("claimed"))
 END = {status: Prepared(move(status, *FENCE)) for status in (RunStatus.QUEUED, RunStatus.SUCCEEDED, RunStatus.FAILED)}
-STEPS = Prepared(Step.__table__.insert())
+STEPS = Unnested(Step.__table__)  # on PostgreSQL one INSERT for the steps of every run ended
 PAYLOADS, LETTERS = Payload.__table__.insert(), DeadLetter.__table__.insert()
 STEP_DEFAULTS = {"port": None, "output": None, "error": None, "truncated": False, "finished_at": None,
                  "duration_ms": None, "input_ref": None, "output_ref": None}  # executemany: same keys in each

@@ -11,9 +11,11 @@ retry needs `connection_invalidated`, store/writer.py), as it would be through C
 from __future__ import annotations
 
 import datetime as dt
+import json
 import threading
 from typing import Any, Callable, Iterable
 
+from sqlalchemy import JSON, Boolean, DateTime, Float, Integer, String, Table
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ClauseElement
@@ -67,6 +69,61 @@ class Prepared:
                 c = self._compiled.get(key) or _Compiled(statement, conn.dialect, tuple(params), many)
                 self._compiled[key] = c
         return c
+
+
+_JSON_TEXT = object()  # Unnested: a JSON column's values go as their text
+
+
+class Unnested:
+    """Many rows of a table inserted in one statement on PostgreSQL: `INSERT .. SELECT * FROM unnest(..)`, one
+    array per column. psycopg's executemany sends a statement per row (pipelined), and its Python work per row
+    was most of a production worker's end write (the step rows of a batch); one statement is one parse, one
+    plan and one execution for PostgreSQL too. Each array is cast to the column's base type (text, not
+    varchar(n): an explicit cast would cut a value that is too long, the INSERT refuses it). The arrays go in
+    binary: in text, psycopg escapes every element with a regular expression, 1.4 ms for the steps of an 8 KB
+    order's run (0.15 ms in binary). SQLite runs the same rows as an executemany of `Prepared(table.insert())`."""
+
+    _CASTS = ((Boolean, "boolean", None), (Integer, "integer", None), (Float, "float8", float),
+              (DateTime, "timestamp", None), (JSON, "json", _JSON_TEXT), (String, "text", None))
+
+    def __init__(self, table: Table):
+        self.table = table
+        self.rows = Prepared(table.insert())
+        self._sql: dict[tuple, tuple[str, list]] = {}
+
+    def many(self, conn: Connection, rows: list[dict]) -> None:
+        """Insert the rows (every row has the same keys)."""
+        if conn.dialect.name == "sqlite":
+            self.rows.many(conn, rows)
+            return
+        c = self.rows._for(conn, rows[0], many=True)  # SQLAlchemy's bind processing of each value
+        sql, columns = self._statement(tuple(rows[0]))
+        values = [c.values(r) for r in rows]
+        serialise = conn.dialect._json_serializer or json.dumps  # the engine's (runtime/db.py), as psycopg's would
+
+        def text(v):  # a JSON value as its text: psycopg's dumper would serialise each (even a null) again
+            obj = getattr(v, "obj", v)  # psycopg's Json wrapper, as SQLAlchemy's bind processor gives it
+            return "null" if obj is None else serialise(obj)
+        arrays = {}
+        for name, convert in columns:
+            if convert is _JSON_TEXT:
+                convert = text
+            arrays[name] = [v[name] if convert is None or v[name] is None else convert(v[name]) for v in values]
+        _on_cursor(conn, sql, arrays, lambda cursor: None)
+
+    def _statement(self, keys: tuple) -> tuple[str, list]:
+        found = self._sql.get(keys)
+        if found is None:
+            casts, columns = [], []
+            for key in keys:
+                kind = self.table.c[key].type
+                cast, convert = next((c, f) for t, c, f in self._CASTS if isinstance(kind, t))
+                casts.append(f"%({key})b::{cast}[]")  # binary: psycopg's text arrays escape each value by regex
+                columns.append((key, convert))
+            sql = (f"INSERT INTO {self.table.name} ({', '.join(keys)}) "
+                   f"SELECT * FROM unnest({', '.join(casts)})")
+            found = self._sql[keys] = (sql, columns)
+        return found
 
 
 PIPELINE = "crossdock_pipeline"  # Connection.info: the psycopg pipeline of a pipelined write (store/writer.py)

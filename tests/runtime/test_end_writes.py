@@ -69,3 +69,58 @@ def test_a_run_whose_lease_was_taken_over_stores_nothing_while_the_others_of_the
     stored = ends.finish_many(end_rt, ended)
     assert [e and e.status for e in stored] == ["succeeded", None, "succeeded"]
     assert _state(end_rt, ids) == (["succeeded", "running", "succeeded"], 6)
+
+
+def test_the_steps_of_a_batch_go_in_one_statement_and_read_back_as_written(end_rt, workspace):
+    """PostgreSQL: INSERT .. SELECT FROM unnest(one array per column), not an executemany (a statement per row)."""
+    from sqlalchemy import event
+
+    from runtime import history
+
+    ids, ended = _executed(end_rt, workspace, 3)
+    ended[0][1].steps[0]["duration_ms"] = 3  # an int in a float column, beside floats and None
+    inserts = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        if statement.upper().startswith("INSERT INTO STEPS"):
+            inserts.append(executemany)
+
+    event.listen(end_rt.engine, "before_cursor_execute", seen)
+    try:
+        assert [e.status for e in ends.finish_many(end_rt, ended)] == ["succeeded"] * 3
+    finally:
+        event.remove(end_rt.engine, "before_cursor_execute", seen)
+    assert inserts == [False]
+    run = history.get_run(end_rt, workspace, ids[0])
+    steps = run["steps"]
+    assert [s["node_id"] for s in steps] == ["start", "map", "done"]
+    assert steps[1]["output"] == {"ref": "E-1"} and steps[0]["duration_ms"] == 3.0
+    assert all(s["status"] == "succeeded" and s["truncated"] is False for s in steps)
+    assert steps[1]["input"] == steps[0]["output"]  # stored once, by reference (input_ref)
+
+
+def test_unnested_step_rows_store_what_an_executemany_of_the_same_rows_stores(end_rt, workspace):
+    import datetime as dt
+
+    from sqlalchemy import text
+
+    from runtime.db import JsonText
+    from runtime.store.statements import Prepared, Unnested
+
+    ids, _ = _executed(end_rt, workspace, 2)
+    now = dt.datetime(2026, 1, 2, 3, 4, 5, 678901)
+    rows = [{**ends.STEP_DEFAULTS, "seq": 1, "node_id": "a", "node_type": "t", "status": "succeeded", "attempt": 1,
+             "started_at": now, "input": JsonText('{"é":"x\\"y","n":[1,2.5,null]}'), "output": {"k": None, "d": "2"},
+             "error": None, "duration_ms": 3, "finished_at": now, "port": "out"},
+            {**ends.STEP_DEFAULTS, "seq": 2, "node_id": "b", "node_type": "t", "status": "failed", "attempt": 2,
+             "started_at": now, "input": "text", "output": 7, "error": {"code": "x"}, "truncated": True,
+             "duration_ms": 1.25, "input_ref": "run.input"}]
+    with end_rt.engine.begin() as conn:
+        Prepared(Step.__table__.insert()).many(conn, [{**r, "run_id": ids[0]} for r in rows])
+        Unnested(Step.__table__).many(conn, [{**r, "run_id": ids[1]} for r in rows])
+    columns = ", ".join(c.name if c.name not in ("input", "output", "error") else f"{c.name}::text"
+                        for c in Step.__table__.columns if c.name not in ("id", "run_id"))
+    with end_rt.engine.connect() as conn:
+        stored = [conn.execute(text(f"SELECT {columns} FROM steps WHERE run_id = :r ORDER BY seq"), {"r": i}).all()
+                  for i in ids]
+    assert stored[0] == stored[1] and len(stored[0]) == 2
