@@ -87,6 +87,7 @@ class Hearing:
         self.channel, self.refresh_s = prefix(channel), refresh_s
         self.redis = redis.Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=5)
         self.heard: frozenset[str] | None = None
+        self.retry_s = 1.0  # between attempts while Redis does not answer
         self.local: frozenset[str] = frozenset()  # this process's own pages' rooms: known before Redis says so
         self._closed = threading.Event()
         self._thread: threading.Thread | None = None
@@ -109,7 +110,7 @@ class Hearing:
                 self._thread.start()
 
     def _listen(self) -> None:
-        pubsub, read_at = None, 0.0
+        pubsub, read_at, failing = None, 0.0, False
         while not self._closed.is_set():
             try:
                 if pubsub is None:
@@ -124,13 +125,18 @@ class Hearing:
                 if announced or time.monotonic() - read_at >= self.refresh_s:
                     read_at = time.monotonic()
                     self.read()
+                if failing:
+                    log.info("rooms heard: Redis answers again")
+                    failing = False
             except redis.RedisError as err:
-                log.warning("rooms heard: Redis does not answer (%s: %s); keeping the last rooms read",
-                            type(err).__name__, err)
+                if not failing:  # once an outage, not every second of it
+                    log.warning("rooms heard: Redis does not answer (%s: %s); keeping the last rooms read",
+                                type(err).__name__, err)
+                    failing = True
                 if pubsub is not None:
                     pubsub.close()
                     pubsub = None
-                self._closed.wait(1.0)
+                self._closed.wait(self.retry_s)
         if pubsub is not None:
             pubsub.close()
 

@@ -84,6 +84,7 @@ def test_publishing_never_raises():
     relay.publish("run.started", {"workspace": "a", "flow_id": "f", "run_id": 1})
     down = events.RedisRelay("redis://127.0.0.1:1/0", "nowhere")  # nothing listens on port 1
     down.publish("run.started", {"workspace": "a", "flow_id": "f", "run_id": 1})
+    down.close()
 
 
 def test_values_json_lacks_travel_as_text(settings):

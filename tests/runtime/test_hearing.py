@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import time
 
 import pytest
 import redis
@@ -12,7 +14,7 @@ from support import services, wait_for
 from runtime import events, replies
 from runtime.hearing import Announcement, Hearing
 
-pytestmark = pytest.mark.parametrize("backend", services.ONLY_SERVICES, indirect=True)
+ONLY_SERVICES = pytest.mark.parametrize("backend", services.ONLY_SERVICES, indirect=True)
 STEP = {"workspace": "a", "flow_id": "f", "run_id": 1, "node_id": "map"}
 
 
@@ -30,6 +32,7 @@ def published(pubsub) -> list[str]:
     return out
 
 
+@ONLY_SERVICES
 def test_events_go_to_redis_only_while_a_page_hears_their_rooms(settings):
     channel = events.channel(settings)
     worker = events.RedisRelay(settings.redis_url, channel, flush_s=0.0)
@@ -64,6 +67,7 @@ def test_events_go_to_redis_only_while_a_page_hears_their_rooms(settings):
             closing.close()
 
 
+@ONLY_SERVICES
 def test_the_rooms_of_a_web_process_that_stopped_refreshing_them_expire(settings):
     channel = events.channel(settings)
     gone = Announcement(settings.redis_url, channel, ttl_s=0.5, refresh_s=60)  # dies before its first refresh
@@ -79,3 +83,16 @@ def test_the_rooms_of_a_web_process_that_stopped_refreshing_them_expire(settings
     finally:
         for closing in (gone, kept, hearing):
             closing.close()
+
+
+def test_a_redis_that_does_not_answer_is_said_once_and_everything_is_still_published(caplog):
+    hearing = Hearing("redis://127.0.0.1:1/0", "nowhere")  # nothing listens on port 1
+    hearing.retry_s = 0.02
+    try:
+        with caplog.at_level(logging.WARNING, logger="runtime.hearing"):
+            assert hearing.hears(["ws:a"])  # rooms never read: every event goes, as before
+            time.sleep(0.5)  # a couple of dozen attempts
+        assert len([r for r in caplog.records if "does not answer" in r.getMessage()]) == 1
+        assert hearing.heard is None and hearing.hears(["ws:b"])
+    finally:
+        hearing.close()
