@@ -1,7 +1,7 @@
 """Drives live events at a fixed rate (default 1,000/s for 10 s) through the relay to one connected
 Socket.IO client and prints delivered/sent and the end-to-end delay (publish to receipt) p50/p99/max.
 
---mode redis (default): a separate publisher process emits as a worker does (runtime.events.RedisRelay),
+--mode redis (default): a separate publisher process emits as a worker does (runtime.redis_relay.RedisRelay),
 through Redis, to a Crossdock web server (Flask-SocketIO with `message_queue`) in this process.
 --mode embedded: the runtime's in-process relay, as in `python run.py`.
 
@@ -28,7 +28,7 @@ import redis  # noqa: E402
 import socketio  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
-from runtime import events  # noqa: E402
+from runtime import events, redis_relay  # noqa: E402
 from runtime.wiring import Runtime  # noqa: E402
 from runtime.settings import Settings  # noqa: E402
 from web.app import create_app  # noqa: E402
@@ -50,7 +50,7 @@ def publish_paced(relay: events.Publisher, rate: int, seconds: float) -> tuple[i
 
 
 def _publisher_process(redis_url: str, channel: str, rate: int, seconds: float, out) -> None:
-    out.put(publish_paced(events.RedisRelay(redis_url, channel), rate, seconds))
+    out.put(publish_paced(redis_relay.RedisRelay(redis_url, channel), rate, seconds))
 
 
 def _client_process(url: str, expected: int, patience_s: float, out) -> None:

@@ -1,7 +1,7 @@
 """Production: which live-event rooms the pages of any web process are in, so that the processes publishing
 live events (workers, and web processes for the runs they queue) send an event to Redis only when someone
 hears one of its rooms. At load nobody watches, yet every run published a dozen events that Redis fanned out
-to every web process, which decoded each one to find no page in its rooms (runtime/events.py RedisRelay).
+to every web process, which decoded each one to find no page in its rooms (runtime/redis_relay.py).
 
 Each web process keeps the rooms its pages are in under a Redis key of its own (`<prefix>.<id>`), written
 as pages join and leave, refreshed every REFRESH_S and expiring after TTL_S, so that a web process that died

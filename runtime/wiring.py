@@ -20,6 +20,7 @@ from runtime import waits
 from runtime import aggregates
 from runtime import alerts
 from runtime import exceptions  # the exception workbench: retried exceptions settle
+from runtime.redis_relay import RedisRelay
 from runtime import replies  # which runs a sync webhook may wait for (production's relay)
 from runtime.events import Publisher
 from runtime.executors import LinkQueue
@@ -50,7 +51,7 @@ class Runtime:
         self.events = events or live.for_settings(settings)
         if hasattr(self.queue, "before_enqueue"):  # RQ: a run's queued event leaves before its job does
             self.queue.before_enqueue = getattr(self.events, "flush", lambda: None)
-        if isinstance(self.events, live.RedisRelay):  # production: the ends of runs nobody can wait for, to browsers
+        if isinstance(self.events, RedisRelay):  # production: the ends of runs nobody can wait for, to browsers
             plans = self.plans  # not self: the relay holds no Runtime
             self.events.may_wait = lambda data: replies.may_wait(plans, data)
         self._stop = threading.Event()

@@ -13,7 +13,7 @@ from support import services, wait_for
 from support.api import deploy
 from support.flowdocs import http_sink, order
 
-from runtime import events, replies
+from runtime import events, redis_relay, replies
 
 
 def subscribed(url: str, channel: str):
@@ -82,7 +82,7 @@ def test_publishing_never_raises():
     relay = events.LocalRelay()
     relay.attach(lambda *a: 1 / 0)
     relay.publish("run.started", {"workspace": "a", "flow_id": "f", "run_id": 1})
-    down = events.RedisRelay("redis://127.0.0.1:1/0", "nowhere")  # nothing listens on port 1
+    down = redis_relay.RedisRelay("redis://127.0.0.1:1/0", "nowhere")  # nothing listens on port 1
     down.publish("run.started", {"workspace": "a", "flow_id": "f", "run_id": 1})
     down.close()
 
@@ -102,7 +102,7 @@ def test_values_json_lacks_travel_as_text(settings):
 
 
 def test_a_relay_to_a_redis_that_does_not_answer_never_raises_and_closes():
-    down = events.RedisRelay("redis://127.0.0.1:1/0", "nowhere", flush_s=0.0)
+    down = redis_relay.RedisRelay("redis://127.0.0.1:1/0", "nowhere", flush_s=0.0)
     for name in ("run.started", "step.started", "run.replied", "run.finished"):
         down.publish(name, {"workspace": "a", "flow_id": "f", "run_id": 1, "status": "failed",
                             "reply": {"status": 200, "body": None, "headers": {}}})
@@ -113,7 +113,7 @@ def test_a_relay_to_a_redis_that_does_not_answer_never_raises_and_closes():
 
 @pytest.mark.parametrize("backend", services.ONLY_SERVICES, indirect=True)  # embedded has no outbox
 def test_the_outbox_publishes_in_order_and_a_reply_at_once_with_the_events_before_it(settings):
-    relay = events.RedisRelay(settings.redis_url, events.channel(settings), flush_s=60)  # a timer that never fires
+    relay = redis_relay.RedisRelay(settings.redis_url, events.channel(settings), flush_s=60)  # a timer that never fires
     relay.rooms_heard(frozenset({"ws:a"}))  # a page hears workspace a
     live = subscribed(settings.redis_url, events.channel(settings))
     waiters = subscribed(settings.redis_url, relay.replies.channel)

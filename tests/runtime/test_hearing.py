@@ -11,7 +11,7 @@ import redis
 
 from support import services, wait_for
 
-from runtime import events, replies
+from runtime import events, redis_relay, replies
 from runtime.hearing import Announcement, Hearing
 
 ONLY_SERVICES = pytest.mark.parametrize("backend", services.ONLY_SERVICES, indirect=True)
@@ -35,8 +35,8 @@ def published(pubsub) -> list[str]:
 @ONLY_SERVICES
 def test_events_go_to_redis_only_while_a_page_hears_their_rooms(settings):
     channel = events.channel(settings)
-    worker = events.RedisRelay(settings.redis_url, channel, flush_s=0.0)
-    web = events.RedisRelay(settings.redis_url, channel, flush_s=0.0)
+    worker = redis_relay.RedisRelay(settings.redis_url, channel, flush_s=0.0)
+    web = redis_relay.RedisRelay(settings.redis_url, channel, flush_s=0.0)
     live = subscribed(settings.redis_url, channel)
     waiters = subscribed(settings.redis_url, worker.replies.channel)
     try:

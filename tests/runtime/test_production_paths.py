@@ -9,7 +9,7 @@ import pytest
 import socketio
 from sqlalchemy import event, select
 
-from runtime import events
+from runtime import events, redis_relay
 from runtime.db import MAX_OVERFLOW, POOL_SIZE, make_engine
 from runtime.models import Payload
 from runtime.store import runs
@@ -18,8 +18,8 @@ from support import services
 
 
 def _messages(emit, *args, **kwargs) -> list:
-    outbox = events.Outbox("redis://127.0.0.1:1/0", flush_s=60)  # never sent: the messages are only looked at
-    manager = events._OutboxManager(outbox, "redis://127.0.0.1:1/0", channel="c", write_only=True,
+    outbox = redis_relay.Outbox("redis://127.0.0.1:1/0", flush_s=60)  # never sent: the messages are only looked at
+    manager = redis_relay._OutboxManager(outbox, "redis://127.0.0.1:1/0", channel="c", write_only=True,
                                     json=events.LenientJson)
     sent = []
     manager._publish = sent.append
@@ -33,14 +33,14 @@ def _messages(emit, *args, **kwargs) -> list:
     {"workspace": "a", "run_id": 2}, "text", 3, None, ("a", {"b": 1})])
 @pytest.mark.parametrize("room", [["ws:a", "flow:a:f"], None])
 def test_a_live_event_is_the_message_python_socketio_makes_of_it(data, room):
-    ours = _messages(events._OutboxManager.emit, "run.finished", data, namespace="/", room=room)
+    ours = _messages(redis_relay._OutboxManager.emit, "run.finished", data, namespace="/", room=room)
     library = _messages(socketio.PubSubManager.emit, "run.finished", data, namespace="/", room=room)
     assert ours == library and len(ours) == 1
 
 
 def test_a_live_event_with_an_acknowledgement_is_left_to_the_library():
     with pytest.raises(RuntimeError, match="context of a server"):  # what PubSubManager.emit says without one
-        _messages(events._OutboxManager.emit, "x", {}, room="r", callback=lambda *a: None)
+        _messages(redis_relay._OutboxManager.emit, "x", {}, room="r", callback=lambda *a: None)
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import uuid
 import pytest
 import redis
 
-from runtime import events, replies
+from runtime import events, redis_relay, replies
 from runtime.replies import Waiters
 from support import services, wait_for
 from support.flowdocs import http_sink, order
@@ -134,7 +134,7 @@ def relays(request):
     made = []
 
     def make():
-        relay = events.RedisRelay(url, name)
+        relay = redis_relay.RedisRelay(url, name)
         made.append(relay)
         return relay
 
@@ -244,7 +244,7 @@ def test_the_listener_thread_ends_with_its_relay(relays):
 
 
 def test_a_waiter_whose_redis_is_away_times_out_instead_of_failing():
-    relay = events.RedisRelay("redis://127.0.0.1:1/0", f"nowhere-{uuid.uuid4().hex[:6]}")  # nothing on port 1
+    relay = redis_relay.RedisRelay("redis://127.0.0.1:1/0", f"nowhere-{uuid.uuid4().hex[:6]}")  # nothing on port 1
     try:
         with relay.replies.expect() as ticket:
             ticket.bind(1)
