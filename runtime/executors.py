@@ -52,12 +52,14 @@ class LinkQueue(JobQueue):
     embedded = True
 
     def __init__(self, settings: Settings, publish: Callable[[str, dict], None] = lambda e, d: None,
-                 listening: Callable[[list[str]], bool] = lambda to: True, **_options):
+                 listening: Callable[[list[str]], bool] = lambda to: True,
+                 wanted: Callable[[int], bool] = lambda run_id: True, **_options):
         self.settings = settings
         self.name = f"{settings.queue_name}-link-{uuid.uuid4().hex[:8]}"
         self.stopping = threading.Event()
         self.publish = publish
         self.listening = listening  # whether anyone hears these rooms: else a step's event is not even decoded
+        self.wanted = wanted  # whether a reply waiter of this process could want an event of this run
         self._lock = threading.Lock()  # guards _held
         self._held: dict[int, tuple[Executor, float]] = {}  # handed over (by whom, when), not yet seen to start
         self._turn = itertools.count()
@@ -91,10 +93,10 @@ class LinkQueue(JobQueue):
             if executor.sock is not None:
                 executor.send(self.heard_line)
 
-    def settled(self, event: str, data: dict) -> None:
+    def settled(self, event: str, run_id: int | None) -> None:
         if event in SETTLED:
             with self._lock:
-                self._held.pop(data.get("run_id"), None)
+                self._held.pop(run_id, None)
 
     def taken_back(self, executor: Executor) -> list[int]:
         """The runs a dead executor held: handed to the others (a duplicate does nothing: the claim)."""
@@ -167,17 +169,17 @@ class Executor:
         stream = self.sock.makefile("rb")
         try:
             for line in stream:
-                head, _, body = line.partition(b"\t")
+                head, tab, body = line.partition(b"\t")
                 try:
-                    event, workspace, flow_id = jsontext.loads(head)
-                    if event not in NEEDED and not self.queue.listening(
-                            rooms({"workspace": workspace, "flow_id": flow_id})):
-                        continue  # progress nobody watches: most of a loaded web process's events
+                    event, workspace, flow_id, run_id = jsontext.loads(head)
+                    self.queue.settled(event, run_id)
+                    if not tab or (not self.queue.listening(rooms({"workspace": workspace, "flow_id": flow_id}))
+                                   and not (event in REPLY_EVENTS and self.queue.wanted(run_id))):
+                        continue  # nobody watches, no reply waits: most of a loaded web process's events
                     data = jsontext.loads(body)
                 except ValueError:
                     log.warning("executor %s sent a line that is no event: %r", self.index, line[:200])
                     continue
-                self.queue.settled(event, data)
                 self.queue.publish(event, data)
         except OSError:
             pass
@@ -222,15 +224,20 @@ class LinkPublisher(Publisher):
         self.heard = None if rooms is None else frozenset(rooms)
 
     def publish(self, event: str, data: dict) -> None:
-        """A line `[event, workspace, flow_id]<TAB>data`: the web process reads the head alone to tell whether
-        it needs the event (JSON escapes a tab inside strings, so the first tab ends the head). Progress of
-        rooms nobody hears is not sent: the web process would drop it unread."""
+        """A line `[event, workspace, flow_id, run_id]<TAB>data`: the web process reads the head alone to tell
+        whether it needs the event (JSON escapes a tab inside strings, so the first tab ends the head). Progress
+        of rooms nobody hears is not sent, and a run's start only as its head (the web process settles the run
+        by its id): it would drop the rest unread. Run ends and replies go whole, at once: a reply waiter of
+        the web process, which this process does not know of, may want them."""
         heard = self.heard
-        if heard is not None and event not in NEEDED and not any(room in heard for room in rooms(data)):
+        unheard = heard is not None and not any(room in heard for room in rooms(data))
+        if unheard and event not in NEEDED:
             return
-        head = jsontext.dumps([event, data.get("workspace"), data.get("flow_id")])
-        text = head + "\t" + jsontext.dumps(data)
-        self.out.put(text, at_once=event in REPLY_EVENTS)
+        head = jsontext.dumps([event, data.get("workspace"), data.get("flow_id"), data.get("run_id")])
+        if unheard and event not in REPLY_EVENTS:
+            self.out.put(head)
+        else:
+            self.out.put(head + "\t" + jsontext.dumps(data), at_once=event in REPLY_EVENTS)
 
     def flush(self) -> None:
         self.out.flush()

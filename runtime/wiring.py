@@ -143,7 +143,8 @@ class Runtime:
         """Embedded mode with executor processes (settings.executors, runtime/executors.py): this process
         stores runs and hands their ids over, and runs the maintenance; the executors execute."""
         self.queue.stop()
-        self.queue = LinkQueue(self.settings, publish=self.events.publish, listening=self.events.listening)
+        self.queue = LinkQueue(self.settings, publish=self.events.publish, listening=self.events.listening,
+                               wanted=self.events.replies.wanted)
         self.events.when_heard(self.queue.hear)  # the executors send only the progress someone hears
         self.queue.start_threads()
         jobs.release_expired_leases(self)

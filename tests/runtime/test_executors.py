@@ -93,9 +93,9 @@ def test_executors_run_at_the_niceness_they_are_given_above_the_web_process(sett
 
 
 def test_step_progress_nobody_hears_is_dropped_unread_and_heard_once_a_room_listens(settings, workspace):
-    """An executor sends its step events, and the web process decodes them, only while a page is in one of
-    their rooms; the run events the web process acts on itself (a run started or finished, a reply) always
-    come through (run.queued is this process's own)."""
+    """An executor sends its step events, and the web process decodes and relays them, only while a page is in
+    one of their rooms; a run's start and end always come through to settle the run, and are relayed only
+    then too (run.queued is this process's own)."""
     rt = Runtime(replace(settings, redis_url="", executors=1))
     seen: list[tuple[str, dict]] = []
     hearing = {"on": False}
@@ -104,12 +104,13 @@ def test_step_progress_nobody_hears_is_dropped_unread_and_heard_once_a_room_list
         deploy(rt, workspace)
         rt.start_executors()
         quiet = intake.start_manual(rt, workspace, "f", {"ref": 1}).id
-        wait_for(lambda: any(e == "run.finished" and d["run_id"] == quiet for e, d in list(seen)))
-        assert {e for e, d in list(seen) if d.get("run_id") == quiet} == {"run.queued", "run.started", "run.finished"}
+        wait_for(lambda: finished(rt, [quiet]))
+        wait_for(lambda: not rt.queue.pending())  # its start and end came back and settled it
+        assert {e for e, d in list(seen) if d.get("run_id") == quiet} == {"run.queued"}
         hearing["on"] = True  # the web process would relay them now, but the executor was told nobody hears
         unsent = intake.start_manual(rt, workspace, "f", {"ref": 3}).id
         wait_for(lambda: any(e == "run.finished" and d["run_id"] == unsent for e, d in list(seen)))
-        assert {e for e, d in list(seen) if d.get("run_id") == unsent} == {"run.queued", "run.started", "run.finished"}
+        assert {e for e, d in list(seen) if d.get("run_id") == unsent} == {"run.queued", "run.finished"}
         rt.events.rooms_heard(frozenset({events.flow_room(workspace, "f")}))  # a page joins (web/live.py)
         heard = intake.start_manual(rt, workspace, "f", {"ref": 2}).id
         wait_for(lambda: any(e == "run.finished" and d["run_id"] == heard for e, d in list(seen)))
@@ -160,16 +161,16 @@ def test_an_executor_sends_the_progress_of_heard_rooms_and_every_run_event():
     try:
         publisher.hear([])  # nobody hears a room
         publisher.publish("step.started", step)
-        publisher.publish("run.started", {"workspace": "a", "flow_id": "f", "run_id": 1})  # sent at once
-        publisher.flush()
-        assert [line.split("\t")[0] for line in sent()] == ['["run.started","a","f"]']
+        publisher.publish("run.started", {"workspace": "a", "flow_id": "f", "run_id": 1})  # its head alone
+        publisher.publish("run.finished", {"workspace": "a", "flow_id": "f", "run_id": 1})  # whole, at once
+        assert sent() == ['["run.started","a","f",1]', '["run.finished","a","f",1]\t{"workspace":"a","flow_id":"f","run_id":1}']
         for told, expected in ((["flow:a:f"], True), (["ws:a"], True), (["ws:b", "flow:a:g"], False), (None, True)):
             publisher.hear(told)
             publisher.publish("step.started", step)
             publisher.publish("run.finished", {"workspace": "a", "flow_id": "f", "run_id": 1})
             publisher.flush()
             heads = [line.split("\t")[0] for line in sent()]
-            assert ('["step.started","a","f"]' in heads) is expected, told
+            assert ('["step.started","a","f",1]' in heads) is expected, told
     finally:
         publisher.close()
         ours.close()
