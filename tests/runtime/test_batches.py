@@ -207,3 +207,27 @@ def test_the_embedded_queue_takes_a_share_of_what_waits(batch_rt, workspace, mon
     batch_rt.queue.work(burst=True)
     assert [len(t) for t in taken] == [LOCAL_BATCH_MAX, 10]  # at most a batch at once, in arrival order
     assert [i for t in taken for i in t] == list(range(1, LOCAL_BATCH_MAX + 11))
+
+
+def test_executed_runs_leave_no_reference_cycles_behind(batch_rt, workspace):
+    """A run's context, its helpers and its messages are freed as soon as the run ends (reference counting),
+    not kept for the garbage collector's next pass: under load those passes walked every run's messages."""
+    import gc
+
+    _flow(batch_rt, workspace)
+    jobs.run_batch(batch_rt, _start(batch_rt, workspace, 2))  # what a first batch builds once (statements, plans)
+    ids = _start(batch_rt, workspace, 5)
+    gc.collect()
+    was = gc.isenabled()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)  # what a pass finds unreachable is kept in gc.garbage for us to see
+    try:
+        assert jobs.run_batch(batch_rt, ids) == ["succeeded"] * 5
+        gc.collect()
+        left = [type(o).__name__ for o in gc.garbage]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        if was:
+            gc.enable()
+    assert "StepContext" not in left and left.count("dict") < 5, sorted(set(left))
