@@ -88,7 +88,7 @@ def claim(rt: Runtime, run_id: int) -> Row | str:
     now = utcnow()
     params = {"run_id": run_id, "now": now, "worker": WORKER_ID,
               "lease_until": now + dt.timedelta(seconds=rt.settings.lease_s)}
-    row = rt.writer.write(lambda conn: CLAIM.first(conn, params), single=True)
+    row = rt.writer.write(lambda conn: CLAIM.fetched(conn, params), single=True).first()  # made after the commit
     if row is not None:
         return row
     with rt.reader.connect() as conn:
@@ -117,7 +117,7 @@ def claim_many(rt: Runtime, run_ids: list[int]) -> tuple[list, dict[int, str]]:
     now = utcnow()
     params = {"now": now, "worker": WORKER_ID, "lease_until": now + dt.timedelta(seconds=rt.settings.lease_s),
               **{f"id{i}": ids[min(i, len(ids) - 1)] for i in range(size)}}
-    rows = rt.writer.write(lambda conn: statement.all(conn, params), single=True)
+    rows = rt.writer.write(lambda conn: statement.fetched(conn, params), single=True).all()  # made after the commit
     position = {run_id: i for i, run_id in enumerate(ids)}
     rows.sort(key=lambda r: position[r.id])
     why = {run_id: "skip:running" for run_id in run_ids[len(ids):]}  # more than a claim takes: never in a batch
