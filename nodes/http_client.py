@@ -41,7 +41,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
 from urllib3.util.connection import allowed_gai_family, create_connection
 
-from nodes import http_direct, remote_errors
+from nodes import http_direct, remote_errors, turns
 
 MAX_ORIGINS = 1000  # origins whose environment is kept; past this it is read again
 MAX_POLICIES = 64  # sessions a thread keeps, one per distinct egress policy; past this the oldest is closed
@@ -274,7 +274,8 @@ def send(session_: requests.Session, method: str, url: str, *, headers: dict[str
             and not (env.get("proxies") and select_proxy(prepared.url, env["proxies"]))):
         parts = urlsplit(prepared.url)
         try:
-            response = http_direct.send(session_.direct, prepared, parts.hostname, parts.port or 80, timeout)
+            with turns.waiting():
+                response = http_direct.send(session_.direct, prepared, parts.hostname, parts.port or 80, timeout)
         except http_direct.Unopened:
             pass  # nothing went out: requests opens its own connection, and says why that fails
         else:
@@ -282,7 +283,8 @@ def send(session_: requests.Session, method: str, url: str, *, headers: dict[str
                 prepared.prepare_cookies(None)  # what resolve_redirects merges the session's jar into
             return http_direct.redirected(session_, response, timeout=timeout, **env)
     prepared.prepare_cookies(None)
-    return session_.send(prepared, timeout=timeout, allow_redirects=True, **env)
+    with turns.waiting():
+        return session_.send(prepared, timeout=timeout, allow_redirects=True, **env)
 
 
 def _prepared(method: str, url: str, headers: dict[str, str], body: dict[str, Any]) -> requests.PreparedRequest:

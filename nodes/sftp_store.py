@@ -11,6 +11,7 @@ from urllib.parse import unquote, urlsplit
 
 import asyncssh
 
+from nodes import turns
 from nodes.base import TECHNICAL, NodeError
 from nodes.file_paths import MAX_LISTED, TEMP_PREFIX, Entry, free_name, matches, relative
 from nodes.http_client import Egress
@@ -143,7 +144,8 @@ class SftpStore:
 
     def _run(self, coro, what: str):
         try:
-            return self._loop.run_until_complete(asyncio.wait_for(coro, self._timeout))
+            with turns.waiting():  # on the SFTP server: another run computes meanwhile (nodes/turns.py)
+                return self._loop.run_until_complete(asyncio.wait_for(coro, self._timeout))
         except NodeError:
             raise
         except (asyncio.TimeoutError, TimeoutError):

@@ -18,7 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
 
-from nodes import sql_targets
+from nodes import sql_targets, turns
 from nodes.base import TECHNICAL, NodeError
 
 RETRYABLE_STATES = ("08", "40", "53", "57P", "55P03")  # connection, rollback (deadlock), resources, shutdown, lock
@@ -32,7 +32,7 @@ def transaction(url: URL, guard: sql_targets.Guard, timeout_s: float, *, read_on
     """A connection inside a transaction (committed when the block ends without error), every statement of it
     limited to `timeout_s`; `utc`: PostgreSQL reads and writes times in UTC in it, as Crossdock does. Failures
     become NodeErrors (`field` names the config field the target comes from)."""
-    with failures(url, field):
+    with failures(url, field), turns.waiting():  # mostly on the database: another run computes meanwhile
         with sql_targets.engine(url, guard).connect() as conn:
             sqlite = conn.dialect.name == "sqlite"
             if sqlite:

@@ -11,6 +11,7 @@ import signal
 import socket
 import sys
 
+from nodes import turns
 from runtime import heap, jobs, logs
 from runtime.executors import LinkPublisher
 from runtime.settings import Settings
@@ -29,6 +30,7 @@ def serve(fd: int, index: int) -> int:
     settings = Settings(**{**given, "previous_secret_keys": tuple(given["previous_secret_keys"]), "executors": 0})
     if settings.executor_nice > 0:
         os.nice(settings.executor_nice)
+    turns.enable()  # the worker threads take turns computing (nodes/turns.py)
     rt = Runtime(settings, events=LinkPublisher(sock))
     jobs.bind(rt)
     rt.queue.start_threads(settings.embedded_workers)

@@ -15,6 +15,8 @@ import threading
 import time
 import uuid
 
+from nodes import turns
+
 LOCAL_JOB = "runtime.jobs.execute_batch"  # the run ids a worker thread takes at once
 LOCAL_BATCH_MAX = 32
 log = logging.getLogger(__name__)
@@ -108,7 +110,8 @@ class LocalQueue:
         try:
             while run_ids := self._take(burst):
                 try:
-                    job(run_ids)
+                    with turns.computing():  # one worker thread at a time in an executor process (nodes/turns.py)
+                        job(run_ids)
                 except Exception:  # a broken job must never kill the worker thread
                     log.exception("job for runs %s failed", run_ids[:20])
         finally:
