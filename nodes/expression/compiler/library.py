@@ -109,11 +109,24 @@ def _round(args, ctx):
     return _DELEGATE
 
 
+_SCALED_PLACES = 16
+_SCALES = [10.0 ** p for p in range(_SCALED_PLACES)]  # exact: every power of ten up to 10**22 is a double
+
+
 def round_half_even(x, places: int) -> float:
     """The reference's float(round(Decimal(str(x)), places)), without Decimal unless x's shortest
     decimal form ends exactly on a tie: elsewhere the binary and decimal forms round alike."""
     if type(x) is int or places < 0:
         return reference_round(x, places)
+    if places < _SCALED_PLACES:
+        scale = _SCALES[places]
+        y = x * scale
+        if -1e12 < y < 1e12:  # NaN and the infinities fail both
+            n = round(y)
+            # off a tie by more than the distance of y from x's shortest decimal form (under 2**-52 of y),
+            # both forms round to n; n / scale is then the double nearest n / 10**places, as the reference's is
+            if 0.5 - abs(y - n) > abs(y) * 1e-15:
+                return n / scale if n else x * 0.0  # x * 0.0: the reference keeps the sign of a zero
     text = repr(x)
     if "e" in text or "n" in text:
         return reference_round(x, places)
