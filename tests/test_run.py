@@ -286,20 +286,33 @@ def _live_client(base: str, seen: list, key: str | None = None, headers: dict | 
 
 
 def _assert_keeps_alive(base: str, auth: dict) -> None:
-    """Three requests on one connection: the server neither closes it nor asks to."""
+    """Requests on one connection: the server neither closes it nor asks to, whether the next request follows
+    at once (its thread waits for it: run.py FOLLOW_S), after a pause (the connection went back to the poller),
+    or two come in one write (pipelined: the second is already read when the first is answered)."""
     import http.client
+    import socket
+    import time
     from urllib.parse import urlsplit
 
     conn = http.client.HTTPConnection(urlsplit(base).hostname, urlsplit(base).port, timeout=10)
     conn.connect()
     first = conn.sock
-    for _ in range(3):
+    for pause in (0, 0, 0.2, 0, 0.05):
+        time.sleep(pause)
         conn.request("GET", "/api/v1/node-types", headers=auth)
         res = conn.getresponse()
         res.read()
         assert res.status == 200 and not res.will_close, res.headers
     assert conn.sock is first  # http.client would have reconnected on a closed connection
     conn.close()
+    one = f"GET /api/v1/branding HTTP/1.1\r\nHost: x\r\n\r\n".encode()
+    with socket.create_connection((urlsplit(base).hostname, urlsplit(base).port), timeout=10) as sock:
+        sock.sendall(one + one)
+        answers, data = 0, b""
+        while answers < 2 and (chunk := sock.recv(65536)):
+            data += chunk
+            answers = data.count(b"HTTP/1.1 200")
+        assert answers == 2, data[:300]
 
 
 def first_start(log: str) -> tuple[str, str, str]:
