@@ -16,7 +16,7 @@ from nodes.expression.compiler.runtime import Composed, Frame, Lambda, TailCall,
 from nodes.expression.compiler.selection import build_filter
 from nodes.expression.compiler.syntax import Node, Unsupported
 from nodes.expression.compiler.transform import build_transform
-from nodes.expression.compiler.values import UNDEF, Arr, JList, boolize, lookup, mangle
+from nodes.expression.compiler.values import UNDEF, Arr, JList, boolize, literal, lookup, mangle
 from nodes.expression.jsonata_internals import JException, is_regex, reads_context
 
 # node types whose value can be a sequence and so needs the singleton rule applied
@@ -84,14 +84,10 @@ class Builder:
     # literals and names
 
     def _string(self, node):
-        v = node.value
-        return lambda x, env: v
+        return literal(node.value)
 
     _number = _string
-
-    def _value(self, node):
-        v = node.value  # true, false or null (None)
-        return lambda x, env: v
+    _value = _string  # true, false or null (None)
 
     def _regex(self, node):
         v = node.value

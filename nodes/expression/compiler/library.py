@@ -8,15 +8,16 @@ validation and implementation, so error codes stay the reference's.
 from __future__ import annotations
 
 import math
-import re
 
 from nodes.expression import budget, natives  # noqa: F401  (natives: guarded built-ins)
 from nodes.expression.compiler.dates import from_millis
 from nodes.expression.compiler.higher_order import hof_filter, hof_map, hof_reduce
+from nodes.expression.compiler.numbers import (build_round_places, number, number1, plain_number, round2,
+                                                round_number, total)
 from nodes.expression.compiler.shortcuts import SHORTCUTS, join_one
-from nodes.expression.compiler.values import (DELEGATE, UNDEF, JList, boolize, from_reference,
+from nodes.expression.compiler.values import (DELEGATE, UNDEF, JList, boolize, from_reference, literal_of,
                                                lookup, mangle, to_reference)
-from nodes.expression.jsonata_internals import JException, JFunction, JFunctionCallable, builtin_functions, reference_round, reference_substring
+from nodes.expression.jsonata_internals import JException, JFunction, JFunctionCallable, builtin_functions, reference_substring
 
 _SAFE_INT = 2 ** 53
 
@@ -61,34 +62,6 @@ class Builtin(JFunction):
 _DELEGATE = DELEGATE
 
 
-def _whole(r):
-    """Numbers returned by library functions: integral values become int, as the reference's _call does."""
-    if type(r) is float and r.is_integer():
-        return int(r)
-    return r
-
-
-def _num(v) -> bool:
-    t = type(v)
-    return (t is int or t is float) and v == v
-
-
-def _sum(args, ctx):
-    if len(args) == 1:
-        a = args[0]
-        if a is UNDEF:
-            return UNDEF
-        if isinstance(a, list):
-            for x in a:
-                t = type(x)
-                if not (t is int or t is float) or x != x:
-                    return _DELEGATE
-            return _whole(sum(a))
-        if _num(a):
-            return _whole(a)
-    return _DELEGATE
-
-
 def _count(args, ctx):
     if len(args) == 1:
         a = args[0]
@@ -99,49 +72,12 @@ def _count(args, ctx):
     return _DELEGATE
 
 
-def _round(args, ctx):
-    n = len(args)
-    if n in (1, 2) and _num(args[0]):
-        if n == 1:
-            return _whole(float(round(args[0])))
-        if type(args[1]) is int:
-            return _whole(round_half_even(args[0], args[1]))
-    return _DELEGATE
-
-
-_SCALED_PLACES = 16
-_SCALES = [10.0 ** p for p in range(_SCALED_PLACES)]  # exact: every power of ten up to 10**22 is a double
-
-
-def round_half_even(x, places: int) -> float:
-    """The reference's float(round(Decimal(str(x)), places)), without Decimal unless x's shortest
-    decimal form ends exactly on a tie: elsewhere the binary and decimal forms round alike."""
-    if type(x) is int or places < 0:
-        return reference_round(x, places)
-    if places < _SCALED_PLACES:
-        scale = _SCALES[places]
-        y = x * scale
-        if -1e12 < y < 1e12:  # NaN and the infinities fail both
-            n = round(y)
-            # off a tie by more than the distance of y from x's shortest decimal form (under 2**-52 of y),
-            # both forms round to n; n / scale is then the double nearest n / 10**places, as the reference's is
-            if 0.5 - abs(y - n) > abs(y) * 1e-15:
-                return n / scale if n else x * 0.0  # x * 0.0: the reference keeps the sign of a zero
-    text = repr(x)
-    if "e" in text or "n" in text:
-        return reference_round(x, places)
-    fraction = text.partition(".")[2]
-    if len(fraction) == places + 1 and fraction[-1] == "5":
-        return reference_round(x, places)
-    return round(x, places)
-
-
 def _substring(args, ctx):
     n = len(args)
-    if n in (2, 3) and type(args[0]) is str and _num(args[1]):
+    if n in (2, 3) and type(args[0]) is str and plain_number(args[1]):
         if n == 2:
             return reference_substring(args[0], args[1], None)
-        if _num(args[2]):
+        if plain_number(args[2]):
             return reference_substring(args[0], args[1], args[2])
     return _DELEGATE
 
@@ -244,38 +180,6 @@ def _not(args, ctx):
     return _DELEGATE
 
 
-_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?([Ee][-+]?[0-9]+)?")
-
-
-def _number(args, ctx):
-    """$number of a string follows JSON number syntax (D3030 otherwise), as the suite does."""
-    if len(args) == 1 and type(args[0]) is str:
-        s = args[0]
-        if _NUMBER.fullmatch(s):
-            v = float(s)
-            if v in (math.inf, -math.inf):
-                raise JException("D3030", -1, s)
-            return _whole(v)
-        if s[:2] in ("0x", "0B", "0O"):
-            return _DELEGATE
-        raise JException("D3030", -1, s)
-    return _DELEGATE
-
-
-def _number1(s):
-    """`$number(text)` positionally: JSON number syntax (D3030 otherwise); anything else the reference's."""
-    if type(s) is str:
-        if _NUMBER.fullmatch(s):
-            v = float(s)
-            if v in (math.inf, -math.inf):
-                raise JException("D3030", -1, s)
-            return int(v) if v.is_integer() else v
-        if s[:2] in ("0x", "0B", "0O"):
-            return DELEGATE
-        raise JException("D3030", -1, s)
-    return DELEGATE
-
-
 def _upper1(s):
     return s.upper() if type(s) is str else (UNDEF if s is UNDEF else DELEGATE)
 
@@ -284,24 +188,18 @@ def _lower1(s):
     return s.casefold() if type(s) is str else (UNDEF if s is UNDEF else DELEGATE)
 
 
-def _round2(v, places):
-    if _num(v) and type(places) is int:
-        return _whole(round_half_even(v, places))
-    return DELEGATE
-
-
 def _lookup2(obj, key):
     return lookup(obj, key) if type(key) is str else DELEGATE
 
 
 def _substring3(s, start, length):
-    if type(s) is str and _num(start) and _num(length):
+    if type(s) is str and plain_number(start) and plain_number(length):
         return reference_substring(s, start, length)
     return DELEGATE
 
 
 # the hottest calls of mappings, taking their arguments positionally: (name, argument count) -> fast path
-_POSITIONAL = {("number", 1): _number1, ("uppercase", 1): _upper1, ("lowercase", 1): _lower1, ("round", 2): _round2,
+_POSITIONAL = {("number", 1): number1, ("uppercase", 1): _upper1, ("lowercase", 1): _lower1, ("round", 2): round2,
                ("lookup", 2): _lookup2, ("substring", 3): _substring3}
 
 
@@ -338,10 +236,10 @@ def _positional_call(fast, args, reference, finish):
 
 
 _FAST = {
-    "sum": _sum, "count": _count, "round": _round, "substring": _substring,
+    "sum": total, "count": _count, "round": round_number, "substring": _substring,
     "uppercase": _upper, "lowercase": _lower, "lookup": _lookup, "join": _join, "split": _split,
     "string": _string, "exists": _exists, "boolean": _boolean, "not": _not,
-    "number": _number, "fromMillis": from_millis,
+    "number": number, "fromMillis": from_millis,
     "map": hof_map, "filter": hof_filter, "reduce": hof_reduce, **SHORTCUTS,
 }
 
@@ -383,6 +281,8 @@ def build_builtin_call(b: Builtin, args, applied_to, pos, raw=False):
             return mangle(r)
         return r
 
+    if b.function_name == "round" and len(args) == 2 and type(literal_of(args[1])) is int:
+        return build_round_places(args[0], literal_of(args[1]), finish)
     positional = _POSITIONAL.get((b.function_name, len(args)))
     if positional is not None:
         return _positional_call(positional, args, reference, finish)

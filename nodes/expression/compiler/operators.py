@@ -10,10 +10,11 @@ import math
 
 from nodes.expression import budget
 from nodes.expression.compiler.values import (UNDEF, Arr, boolize, deep_equal, from_reference,
-                                               is_number, number_result, to_reference)
+                                               is_number, literal_of, number_result, to_reference)
 from nodes.expression.jsonata_internals import JException, reference_string
 
 _SAFE_INT = 2 ** 53
+_HUGE = 1e300  # a literal converted to float at compile time: far from overflowing
 
 
 def stringify(v) -> str:
@@ -80,14 +81,10 @@ def _arith(op, lhs, rhs, pos):
         tl, tr = type(l), type(r)
         if (tl is int or tl is float) and (tr is int or tr is float):
             v = float(l) + float(r)
-        else:
-            ab = _numbers(op, l, r, pos)
-            if ab is None:
-                return UNDEF
-            v = ab[0] + ab[1]
-        if v.is_integer():
-            return int(v)
-        return v if v - v == 0 else number_result(v)  # v - v is NaN for NaN and the infinities
+            if v.is_integer():
+                return int(v)
+            return v if v - v == 0 else number_result(v)  # v - v is NaN for NaN and the infinities
+        return other_values(l, r)
 
     def sub(x, env):
         l, r = lhs(x, env), rhs(x, env)
@@ -114,7 +111,9 @@ def _arith(op, lhs, rhs, pos):
         if ab is None:
             return UNDEF
         a, b = ab
-        if op == "-":
+        if op == "+":
+            v = a + b
+        elif op == "-":
             v = a - b
         elif op == "*":
             v = a * b
@@ -140,7 +139,82 @@ def _arith(op, lhs, rhs, pos):
             return v if v - v == 0 else number_result(v)
         return other_values(l, r)
 
+    if op != "%":
+        for operand, literal_closure, on_left in ((lhs, rhs, False), (rhs, lhs, True)):
+            c = literal_of(literal_closure)
+            if (type(c) is int or type(c) is float) and -_HUGE < c < _HUGE and (c or op != "/" or on_left):
+                return _arith_literal(op, operand, c, on_left, other_values)
     return {"+": add, "*": mul, "-": sub, "/": div}.get(op, other)
+
+
+def _arith_literal(op, operand, c, on_left, other_values):
+    """`$i + 1`, `x * 10`, `x / 100`, `1 - x`: one operand a number literal (finite; not a zero divisor),
+    converted once; the same arithmetic as the closures of two operands, one closure call fewer."""
+    k = float(c)
+
+    def values(v):
+        return other_values(c, v) if on_left else other_values(v, c)
+
+    if op == "+":  # commutative: k + v and v + k are the same double
+        def add_literal(x, env):
+            v = operand(x, env)
+            t = type(v)
+            if t is int or t is float:
+                r = float(v) + k
+                if r.is_integer():
+                    return int(r)
+                return r if r - r == 0 else number_result(r)
+            return values(v)
+        return add_literal
+    if op == "*":
+        def mul_literal(x, env):
+            v = operand(x, env)
+            t = type(v)
+            if t is int or t is float:
+                r = float(v) * k
+                if r.is_integer():
+                    return int(r)
+                return r if r - r == 0 else number_result(r)
+            return values(v)
+        return mul_literal
+    if op == "-" and on_left:
+        def literal_minus(x, env):
+            v = operand(x, env)
+            t = type(v)
+            if t is int or t is float:
+                r = k - float(v)
+                if r.is_integer():
+                    return int(r)
+                return r if r - r == 0 else number_result(r)
+            return values(v)
+        return literal_minus
+    if op == "-":
+        def minus_literal(x, env):
+            v = operand(x, env)
+            t = type(v)
+            if t is int or t is float:
+                r = float(v) - k
+                if r.is_integer():
+                    return int(r)
+                return r if r - r == 0 else number_result(r)
+            return values(v)
+        return minus_literal
+    if on_left:
+        def literal_over(x, env):
+            v = operand(x, env)
+            t = type(v)
+            if (t is int or t is float) and v:
+                return number_result(k / float(v))
+            return values(v)
+        return literal_over
+
+    def over_literal(x, env):
+        v = operand(x, env)
+        t = type(v)
+        if t is int or t is float:
+            return number_result(float(v) / k)
+        return values(v)
+    return over_literal
 
 
 def _equality(op, lhs, rhs, pos, literal=None):

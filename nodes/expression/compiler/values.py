@@ -32,9 +32,9 @@ class Seq(JList):
     tuple_stream = False
     keep_singleton = False
     cons = False
-
-    def __init__(self, items=()):
-        list.__init__(self, items)
+    # list's own __init__ (items=(), positional): JList's would set the flags on each instance, and a
+    # Python-level __init__ costs a frame per sequence built (paths and filters build one per step)
+    __init__ = list.__init__
 
 
 class Arr(JList):
@@ -44,9 +44,21 @@ class Arr(JList):
     tuple_stream = False
     keep_singleton = False
     cons = False
+    __init__ = list.__init__
 
-    def __init__(self, items=()):
-        list.__init__(self, items)
+
+def literal(value):
+    """The closure of a literal (string, number, true, false, null): its value, which the closures built
+    around it can read at compile time as `literal_of(closure)`."""
+    def literal_value(x, env):
+        return value
+    literal_value.literal = value
+    return literal_value
+
+
+def literal_of(fn):
+    """The value of a closure built by `literal`, else UNDEF (which no literal is)."""
+    return getattr(fn, "literal", UNDEF)
 
 
 def is_seq(v) -> bool:

@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from nodes.expression.compiler.library import round_half_even
+from nodes.expression.compiler.numbers import round_half_even
 
 
 def _reference(x, places):
