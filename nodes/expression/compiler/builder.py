@@ -32,6 +32,7 @@ class Builder:
         self.static_builtins = set()
         self.raw_result = False  # set for the node being built when its call result must stay unmangled
         self.nesting = 0  # AST depth inside the current lambda body: what a call there costs in depth
+        self.scope_given = False  # set for a lambda's body block: each call's fresh frame is its scope
 
     def build(self, node):
         self.nesting += 1
@@ -181,9 +182,11 @@ class Builder:
         return condition
 
     def _block(self, node):
+        given, self.scope_given = self.scope_given, False
         exprs = [self.build(e) for e in node.expressions]
-        if not any(_binds_here(e) for e in node.expressions):
-            # nothing is bound in this scope, so a frame of its own could never be seen
+        if given or not any(_binds_here(e) for e in node.expressions):
+            # nothing is bound in this scope, so a frame of its own could never be seen; or the block is
+            # a lambda's body, called in a frame made for that call that only the block ever sees
             if len(exprs) == 1:
                 return exprs[0]
 
@@ -220,7 +223,9 @@ class Builder:
         params = [a.value for a in node.arguments]
         signature = node.signature
         outer, self.nesting = self.nesting, 0
-        body = self.build(node.body)
+        b = node.body
+        self.scope_given = b.type == "block" and not (b.predicate or b.keep_array or getattr(b, "group", None))
+        body = self.build(b)
         self.nesting = outer
         pos = node.position
         return lambda x, env: Lambda(body, params, signature, env, x, pos)
