@@ -193,6 +193,8 @@ def _lookup2(obj, key):
 
 
 def _substring3(s, start, length):
+    if type(s) is str and type(start) is int and type(length) is int and start >= 0:
+        return s[start:start + length] if length > 0 else ""  # the reference's substr, for these
     if type(s) is str and plain_number(start) and plain_number(length):
         return reference_substring(s, start, length)
     return DELEGATE
@@ -225,6 +227,15 @@ def _positional_call(fast, args, reference, finish):
             return r
         return call2
     a0, a1, a2 = args
+    w, u = literal_of(a1), literal_of(a2)
+    if w is not UNDEF and u is not UNDEF:
+        def call3_literals(x, env):  # `$substring(s, 0, 30)`: the literals read at compile time
+            v = a0(x, env)
+            r = fast(v, w, u)
+            if r is DELEGATE or isinstance(r, JList):
+                return finish([v, w, u], x, r)
+            return r
+        return call3_literals
 
     def call3(x, env):
         v, w, u = a0(x, env), a1(x, env), a2(x, env)

@@ -10,6 +10,8 @@ from nodes.expression.jsonata_internals import JException, reference_round
 
 _SCALED_PLACES = 16
 _SCALES = [10.0 ** p for p in range(_SCALED_PLACES)]  # exact: every power of ten up to 10**22 is a double
+_SAFE_INT = 2 ** 53
+_INT_PLACES = 12  # an int under 2**53 has 16 digits at most: rounded to 12 places it fits Decimal's 28
 _NEAR_TIE = 1e-15  # y = x * 10**places lies under 2**-52 * |y| from x's shortest decimal form times 10**places
 
 
@@ -63,7 +65,11 @@ def round2(v, places):
 def round_half_even(x, places: int) -> float:
     """The reference's float(round(Decimal(str(x)), places)), without Decimal unless x's shortest
     decimal form ends exactly on a tie: elsewhere the binary and decimal forms round alike."""
-    if type(x) is int or places < 0:
+    if type(x) is int:
+        if -_SAFE_INT < x < _SAFE_INT and 0 <= places <= _INT_PLACES:
+            return float(x)  # what Decimal gives: x's digits and the places fit its 28, and x is a double
+        return reference_round(x, places)
+    if places < 0:
         return reference_round(x, places)
     if places < _SCALED_PLACES:
         scale = _SCALES[places]
@@ -87,6 +93,7 @@ def build_round_places(operand, places, finish):
     """`$round(x, 2)`: places an int literal, so a float x is rounded here, round_half_even's scaled road
     inline; anything else takes round2 (and `finish`, the reference, when that declines)."""
     scale = _SCALES[places] if 0 <= places < _SCALED_PLACES else math.nan  # NaN: y fails the range test
+    int_places = 0 <= places <= _INT_PLACES
 
     def round_places(x, env):
         v = operand(x, env)
@@ -97,6 +104,8 @@ def build_round_places(operand, places, finish):
                 if 0.5 - abs(y - n) > abs(y) * _NEAR_TIE:
                     r = n / scale
                     return int(r) if r.is_integer() else r
+        elif type(v) is int and int_places and -_SAFE_INT < v < _SAFE_INT:
+            return v  # round_half_even gives float(v), which whole() turns back into v
         r = round2(v, places)
         if r is DELEGATE or isinstance(r, JList):
             return finish([v, places], x, r)

@@ -149,7 +149,8 @@ def _arith(op, lhs, rhs, pos):
 
 def _arith_literal(op, operand, c, on_left, other_values):
     """`$i + 1`, `x * 10`, `x / 100`, `1 - x`: one operand a number literal (finite; not a zero divisor),
-    converted once; the same arithmetic as the closures of two operands, one closure call fewer."""
+    converted once; the same arithmetic as the closures of two operands, one closure call fewer. k is a
+    float, so an int operand meets it converted as float(v) would convert it (no call to float)."""
     k = float(c)
 
     def values(v):
@@ -160,7 +161,7 @@ def _arith_literal(op, operand, c, on_left, other_values):
             v = operand(x, env)
             t = type(v)
             if t is int or t is float:
-                r = float(v) + k
+                r = v + k
                 if r.is_integer():
                     return int(r)
                 return r if r - r == 0 else number_result(r)
@@ -171,7 +172,7 @@ def _arith_literal(op, operand, c, on_left, other_values):
             v = operand(x, env)
             t = type(v)
             if t is int or t is float:
-                r = float(v) * k
+                r = v * k
                 if r.is_integer():
                     return int(r)
                 return r if r - r == 0 else number_result(r)
@@ -182,7 +183,7 @@ def _arith_literal(op, operand, c, on_left, other_values):
             v = operand(x, env)
             t = type(v)
             if t is int or t is float:
-                r = k - float(v)
+                r = k - v
                 if r.is_integer():
                     return int(r)
                 return r if r - r == 0 else number_result(r)
@@ -193,7 +194,7 @@ def _arith_literal(op, operand, c, on_left, other_values):
             v = operand(x, env)
             t = type(v)
             if t is int or t is float:
-                r = float(v) - k
+                r = v - k
                 if r.is_integer():
                     return int(r)
                 return r if r - r == 0 else number_result(r)
@@ -204,7 +205,7 @@ def _arith_literal(op, operand, c, on_left, other_values):
             v = operand(x, env)
             t = type(v)
             if (t is int or t is float) and v:
-                return number_result(k / float(v))
+                return number_result(k / v)
             return values(v)
         return literal_over
 
@@ -212,7 +213,7 @@ def _arith_literal(op, operand, c, on_left, other_values):
         v = operand(x, env)
         t = type(v)
         if t is int or t is float:
-            return number_result(float(v) / k)
+            return number_result(v / k)
         return values(v)
     return over_literal
 

@@ -10,7 +10,7 @@ import pytest
 from nodes.expression import ExpressionError
 from nodes.expression.compiler import compile_closures
 
-OPERANDS = [7, 2.5, -0.1, 0, 0.1, 1e308, -1e308, 62.34, "3", True, None, [1], [], {"a": 1}, "missing"]
+OPERANDS = [7, 2.5, -0.1, 0, 0.1, 1e308, -1e308, 62.34, 2 ** 53 + 1, -(10 ** 400), "3", True, None, [1], [], {"a": 1}, "missing"]
 
 
 def _outcome(source, data):
@@ -62,3 +62,25 @@ def test_round_with_literal_places_rounds_as_with_places_in_a_variable(places):
         except ExpressionError as err:
             got = ("code", err.code)
         assert got == expected, x
+
+
+@pytest.mark.parametrize("start", [0, 1, 3, 7, 40, -1, -3, -40])
+@pytest.mark.parametrize("length", [-2, 0, 1, 2, 5, 30, 100])
+def test_substring_with_literal_bounds_cuts_as_the_reference(start, length):
+    from nodes.expression.jsonata_internals import reference_substring
+
+    literal = compile_closures(f"$substring(x, {start}, {length})")
+    variable = compile_closures(f"($s := {start}; $l := {length}; $substring(x, $s, $l))")
+    for x in ["", "abc", "flange lock flange galvanized plated", "héllo wörld", "a😀b😀c", "missing", 5, None]:
+        data = _data(x)
+        got, expected = _outcome_of(literal, data), _outcome_of(variable, data)
+        assert got == expected, x
+        if type(x) is str and x != "missing":
+            assert got == ("result", json.dumps(reference_substring(x, start, length))), x
+
+
+def _outcome_of(expr, data):
+    try:
+        return ("result", json.dumps(expr.evaluate(data)))
+    except ExpressionError as err:
+        return ("code", err.code)

@@ -47,3 +47,18 @@ def test_random_amounts_round_as_the_reference():
         except decimal.InvalidOperation:  # more digits than Decimal's context holds: not a mapping's number
             continue
         assert _same(round_half_even(x, places), expected), (x, places)
+
+
+def test_whole_numbers_round_as_the_reference():
+    rnd = random.Random(11)
+    values = [0, 1, -1, 2 ** 53 - 1, -(2 ** 53) + 1, 2 ** 53, 2 ** 60, 10 ** 15, -(10 ** 16)]
+    values += [rnd.randrange(-10 ** rnd.randrange(1, 17), 10 ** rnd.randrange(1, 17)) for _ in range(2_000)]
+    for x in values:
+        for places in (0, 1, 2, 3, 12, 13, -1):
+            try:
+                expected = _reference(x, places)
+            except decimal.InvalidOperation:
+                with pytest.raises(decimal.InvalidOperation):
+                    round_half_even(x, places)
+                continue
+            assert _same(round_half_even(x, places), expected), (x, places)
