@@ -243,15 +243,19 @@ def _build_step(step, first, last, build, one=None):
         key = step.value
 
         def name_step(seq, env):
-            # `items.key`: the member read inline, no call per item
-            gathered = []
+            # `items.key`: the member read inline, no call per item; values that are no arrays are
+            # already the step's output sequence (what _gathered would copy them into)
+            gathered = Seq()
+            arrays = False
             for n, item in enumerate(seq):
                 if n & CLOCK_EVERY == CLOCK_EVERY:
                     env.state.check_time()
                 res = item.get(key, UNDEF) if type(item) is dict else mangle(lookup(item, key))
                 if res is not UNDEF:
                     gathered.append(res)
-            return _gathered(gathered, last)
+                    if isinstance(res, list):
+                        arrays = True
+            return _gathered(gathered, last) if arrays else gathered
         return name_step
 
     def map_step(seq, env):
