@@ -5,10 +5,10 @@ server), so runs that wait on remote systems still overlap.
 Why not leave it to CPython's interpreter lock, which lets one thread run Python at a time anyway: a thread in
 a database transaction gives that lock up at every SQLite call, and with a second thread computing a mapping it
 gets it back only after that thread's switch interval and the OS's scheduling. SQLite's write lock, which the web
-process's intake waits for, stayed held meanwhile: 7.3 ms a transaction with two threads computing, 2.8 ms with
-one, and an order release's CPU in the executor fell by a third (bench/peer_flow.py, bench/order_release.py).
-A thread keeps its turn while it waits for the write lock: taking the turn back while holding that lock would
-bring the wait back.
+process's intake waits for, stayed held meanwhile: 7.3 ms an executor transaction with two threads computing, ~3 ms
+taking turns, and the peer flow's intake went from ~900 to ~1,150 req/s (bench/peer_flow.py's load). A thread
+keeps its turn while it waits for the write lock: taking the turn back while holding that lock would bring the
+wait back.
 
 Off (every call a no-op) until `enable()`, which an executor process calls once: the web process's threads and
 production's workers are not serialised by it. Waits inside steps are not blocking waits here (control.wait and
