@@ -220,6 +220,9 @@ def test_executed_runs_leave_no_reference_cycles_behind(batch_rt, workspace):
     gc.collect()
     was = gc.isenabled()
     gc.disable()
+    # every object alive now stays alive until the check: what becomes garbage meanwhile was made by this
+    # batch, not let go by an earlier test's thread ending during it (an app's URL map, an engine)
+    kept = gc.get_objects()
     gc.set_debug(gc.DEBUG_SAVEALL)  # what a pass finds unreachable is kept in gc.garbage for us to see
     try:
         assert jobs.run_batch(batch_rt, ids) == ["succeeded"] * 5
@@ -228,6 +231,7 @@ def test_executed_runs_leave_no_reference_cycles_behind(batch_rt, workspace):
     finally:
         gc.set_debug(0)
         gc.garbage.clear()
+        del kept
         if was:
             gc.enable()
     assert "StepContext" not in left and left.count("dict") < 5, sorted(set(left))

@@ -44,11 +44,13 @@ def figures(text: str) -> dict[tuple[str, str, str], str]:
 
 
 def pdf_text(data: bytes) -> str:
-    """The text drawing operators of every page stream of fpdf2's output (deflated), as one string."""
+    """The text drawing operators of every page stream of fpdf2's output (deflated), as one string. A
+    decompressor object, not zlib.decompress: when a stream's last byte (of its checksum) is a CR, the
+    pattern takes it for the line end before `endstream`, and decompress refused the stream then."""
     out = []
     for raw in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", data, re.S):
         try:
-            out.append(zlib.decompress(raw).decode("latin-1"))
+            out.append(zlib.decompressobj().decompress(raw).decode("latin-1"))
         except zlib.error:
             out.append(raw.decode("latin-1"))
     return "\n".join(out)
