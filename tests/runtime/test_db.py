@@ -61,6 +61,31 @@ def test_migrating_twice_changes_nothing(engine):
     assert len(head) == 1
 
 
+@pytest.mark.parametrize("backend", services.ONLY_SERVICES, indirect=True)
+def test_postgresql_compresses_the_run_stores_messages_with_lz4(engine, backend):
+    """pglz was the largest cost of a webhook's INSERT of a multi-kB order (migration 0023)."""
+    db.migrate(engine)
+    with engine.connect() as c:
+        if not c.exec_driver_sql("SELECT 1 FROM pg_settings WHERE name = 'default_toast_compression'"
+                                 " AND 'lz4' = ANY(enumvals)").first():
+            pytest.skip("this PostgreSQL was built without LZ4")
+        found = dict(c.exec_driver_sql(
+            "SELECT c.relname || '.' || a.attname, a.attcompression FROM pg_attribute a"
+            " JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " WHERE n.nspname = current_schema() AND a.attnum > 0 AND format_type(a.atttypid, NULL) = 'json'"
+            " AND c.relname IN ('runs', 'steps', 'payloads', 'dead_letters')").all())
+    assert found == {f"{table}.{column}": "l" for table, columns in (
+        ("runs", ("input", "output", "error", "reply", "checkpoint")), ("steps", ("input", "output", "error")),
+        ("payloads", ("data",)), ("dead_letters", ("payload",))) for column in columns}
+    with engine.begin() as c:  # a stored order reads back whole
+        c.execute(insert(Workspace).values(id="w1", name="w1"))
+        order = {"lines": [{"sku": f"SKU-{i}", "qty": i} for i in range(400)]}
+        run_id = c.execute(insert(Run).values(workspace="w1", flow_id="f", version=1, status="queued",
+                                              trigger="manual", input=order, attempt=0).returning(Run.id)).scalar()
+    with engine.connect() as c:
+        assert c.execute(select(Run.input).where(Run.id == run_id)).scalar() == order
+
+
 def test_sqlite_engine_is_in_wal_mode_with_foreign_keys(tmp_path):
     engine = db.make_engine(db.default_sqlite_url(str(tmp_path / "a" / "b")))
     assert (tmp_path / "a" / "b").is_dir()  # created on first use
