@@ -66,7 +66,7 @@ def start(rt: Runtime, workspace: str, flow_id: str, version: int, message: Any,
     row = new_row(workspace, flow_id, version, trigger=trigger, trigger_node=trigger_node, business_key=business_key,
                   sequence_key=sequence_key, replay_of=replay_of, start_node=start_node, dry_run=dry_run)
     stored = {**row, "input": message if input_text is None else JsonText(input_text)}
-    run_id = rt.writer.write(lambda conn: INSERT.insert(conn, stored), single=True)
+    run_id = rt.writer.write(lambda conn: INSERT.insert(conn, stored), single=True, shared=True)
     run = Started({**row, "id": run_id, "input": message})
     event = {"workspace": workspace, "flow_id": flow_id, "run_id": run_id, "version": version, "status": "queued",
              "business_key": business_key}

@@ -46,9 +46,11 @@ def _deploy(rt, workspace, doc) -> int:
     return deployments.deploy(rt, workspace, doc["id"], doc)
 
 
-def _held_writes(writer, n, works):
-    """Start a write that holds the writer until released, then `n` writes queued behind it."""
+def _held_writes(writer, n, works, shared=False):
+    """Start a write that holds the writer until released, then `n` writes queued behind it. `shared`: the
+    writes are `shared` ones, queued on the writer that groups those."""
     release, results = threading.Event(), {}
+    grouping = writer._sharing() if shared and not writer.grouped else writer
 
     def first(conn):
         release.wait(5)
@@ -56,17 +58,17 @@ def _held_writes(writer, n, works):
 
     def call(i, work):
         try:
-            results[i] = writer.write(work)
+            results[i] = writer.write(work, shared=shared)
         except Exception as err:  # what the caller sees
             results[i] = err
 
     threads = [threading.Thread(target=call, args=("first", first))]
     threads[0].start()
-    wait_for(lambda: writer._busy, 5, 0.001)
+    wait_for(lambda: grouping._busy, 5, 0.001)
     threads += [threading.Thread(target=call, args=(i, w)) for i, w in enumerate(works)]
     for t in threads[1:]:
         t.start()
-    wait_for(lambda: len(writer._queued) == n, 5, 0.001)
+    wait_for(lambda: len(grouping._queued) == n, 5, 0.001)
     release.set()
     for t in threads:
         t.join(5)
@@ -96,6 +98,39 @@ def test_concurrent_writes_share_one_transaction(recorded, workspace):
 
 def test_the_writer_groups_on_sqlite_only(recorded):
     assert recorded.writer.grouped == (recorded.engine.dialect.name == "sqlite")
+
+
+def test_shared_writes_share_one_transaction_on_both_databases(recorded, workspace):
+    """A webhook's run INSERT is a `shared` write: grouped on PostgreSQL too, apart from the other writes."""
+    run_id = _run(recorded, workspace)
+    writer = Writer(recorded.engine)
+    results = _held_writes(writer, 5, [_insert(run_id, i) for i in range(5)], shared=True)
+    assert results["first"] == "first" and all(isinstance(results[i], int) for i in range(5))
+    grouping = writer if writer.grouped else writer._shared
+    assert grouping.batches == 1 and writer._queued == []
+    writer.close()
+    assert grouping._conn is None  # the grouping writer's connection went back with the writer's
+
+
+def test_concurrent_webhook_runs_are_stored_in_shared_transactions(recorded, workspace):
+    """runs.start marks its INSERT `shared`: concurrent intake shares commits on both databases."""
+    grouping = recorded.writer if recorded.writer.grouped else recorded.writer._sharing()
+    before = grouping.batches
+    release = threading.Event()
+    held = threading.Thread(target=lambda: recorded.writer.write(lambda conn: release.wait(5), shared=True))
+    held.start()
+    wait_for(lambda: grouping._busy, 5, 0.001)
+    started = []
+    threads = [threading.Thread(target=lambda: started.append(_run(recorded, workspace))) for _ in range(4)]
+    for t in threads:
+        t.start()
+    wait_for(lambda: len(grouping._queued) == 4, 5, 0.001)
+    release.set()
+    for t in [held, *threads]:
+        t.join(5)
+    assert len(set(started)) == 4 and grouping.batches == before + 1
+    with recorded.engine.connect() as conn:
+        assert conn.execute(select(Run.status).where(Run.id.in_(started))).scalars().all() == ["queued"] * 4
 
 
 def test_a_failing_write_fails_only_its_caller(recorded, workspace):
