@@ -147,18 +147,28 @@ class Writer:
                 return
         for w in batch:
             try:
-                w.result = self._transaction(w.work)
+                try:
+                    w.result = self._transaction(w.work)
+                except _Dropped:
+                    w.result = self._transaction(w.work)  # once more, on a new connection
             except Exception as err:
                 w.error = err
 
     def _transaction(self, work: Callable[[Connection], T]) -> T:
         """`work` in a transaction on the leaders' connection, kept between batches (no pool checkout per
-        write); a connection whose transaction failed is given back to the pool and a new one taken."""
+        write); a connection whose transaction failed is given back to the pool and a new one taken. Kept,
+        it is not pinged: one the database dropped (PostgreSQL restarted) fails `work`'s first statement,
+        before anything was committed (_Dropped)."""
         if self._conn is None:
             self._conn = self._engine.connect()
         try:
             with self._conn.begin():
-                return work(self._conn)
+                try:
+                    return work(self._conn)
+                except DBAPIError as err:
+                    if err.connection_invalidated:
+                        raise _Dropped() from err
+                    raise
         except BaseException:
             conn, self._conn = self._conn, None
             try:

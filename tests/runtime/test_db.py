@@ -165,6 +165,34 @@ def test_a_write_that_finds_its_connection_dropped_runs_once_more_on_a_new_one(e
         writer.write(lambda conn: conn.execute(insert(Workspace).values(id="w-dropped", name="again")))
 
 
+@pytest.mark.parametrize("backend", services.ONLY_SERVICES, indirect=True)
+def test_a_shared_write_that_finds_the_kept_connection_dropped_runs_once_more_on_a_new_one(engine, backend):
+    """Shared writes (a webhook's run) are grouped by a leader that keeps its connection between batches,
+    unpinged: after a PostgreSQL restart the next webhook's run is still stored."""
+    from runtime.store.writer import Writer
+    db.migrate(engine)
+    writer = Writer(engine)
+    writer.write(lambda conn: conn.execute(insert(Workspace).values(id="w-kept", name="w")), shared=True)
+    kept = writer._shared._conn
+    pid = kept.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+    kept.rollback()
+    admin = create_engine(services.PG_URL)
+    with admin.begin() as c:
+        c.exec_driver_sql(f"SELECT pg_terminate_backend({pid})")
+    admin.dispose()
+    calls = []
+
+    def work(conn):
+        calls.append(1)
+        conn.execute(insert(Workspace).values(id="w-after", name="w"))
+        return "stored"
+
+    assert writer.write(work, shared=True) == "stored" and len(calls) == 2  # the first found it dropped
+    with engine.connect() as c:
+        assert c.scalar(select(Workspace.name).where(Workspace.id == "w-after")) == "w"
+    writer.close()
+
+
 def test_sqlite_writers_of_two_engines_queue_on_the_lock_file_and_lose_no_update(tmp_path):
     """Two engines on one file stand for the web process and an executor: each holds the lock file from
     BEGIN IMMEDIATE to its end, so they take turns without SQLite's sleeping busy handler."""
